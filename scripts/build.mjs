@@ -1,8 +1,10 @@
 // One esbuild call per bundle: the extension, the CLI, and the tests (so tests run as plain JS).
 import { build } from 'esbuild';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
-const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
+
+const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning', define: { ARCHON_VERSION: JSON.stringify(version) } };
 
 await Promise.all([
   build({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'], minify: true }),

@@ -1,0 +1,225 @@
+import { writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
+import { parseArgs } from 'node:util';
+import {
+  ConnectionError,
+  EXISTING_POLICIES,
+  UsageError,
+  VERSION,
+  compare,
+  displayName,
+  formatBytes,
+  headline,
+  migrate,
+  planMigration,
+  redact,
+  toJson,
+  toMarkdown,
+  toText,
+  type ExistingPolicy,
+  type PlanResult,
+  type ProgressEvent,
+  type Report,
+} from './engine/index.js';
+
+const USAGE = `archon ${VERSION}: copy PostgreSQL tables from a source to a target with COPY, and verify them.
+
+Usage:
+  archon migrate --source URL --target URL [options]   copy, verify, commit only if every table verifies
+  archon plan    --source URL --target URL [options]   show what migrate would do; nothing is written
+  archon compare --source URL --target URL [options]   count rows on both sides; nothing is written
+
+Options:
+  --source URL          the database to read from (never written); or ARCHON_SOURCE_URL
+  --target URL          the database to write to; or ARCHON_TARGET_URL
+  --schema S            only tables in schema S (repeatable; default: every non-system schema)
+  --table T             only table T: name, schema.name, "Quoted"."Name", * wildcards (repeatable)
+  --exclude T           leave table T out (repeatable)
+  --existing POLICY     rows already in the target: replace (default) | append | skip-nonempty
+  --report FILE.json    write the report as JSON
+  --markdown FILE.md    write the report as Markdown
+  --yes                 do not ask for confirmation (required without a terminal)
+  -h, --help            this help
+
+Passwords: in the URL, in ARCHON_SOURCE_PASSWORD / ARCHON_TARGET_PASSWORD, PGPASSWORD or ~/.pgpass.
+They never appear in output or reports.
+
+Exit codes: 0 every selected table verified; 1 a table was skipped, mismatched or failed;
+2 the run could not start (bad arguments, connection failure).`;
+
+type Command = 'migrate' | 'plan' | 'compare';
+
+interface CliIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  env: NodeJS.ProcessEnv;
+  isTTY: boolean;
+  ask: (question: string) => Promise<string>;
+}
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  let secrets: string[] = [];
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        source: { type: 'string' },
+        target: { type: 'string' },
+        schema: { type: 'string', multiple: true },
+        table: { type: 'string', multiple: true },
+        exclude: { type: 'string', multiple: true },
+        existing: { type: 'string' },
+        report: { type: 'string' },
+        markdown: { type: 'string' },
+        yes: { type: 'boolean', short: 'y' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+      },
+    });
+    if (values.version) {
+      io.out(`${VERSION}\n`);
+      return 0;
+    }
+    const command = positionals[0] as Command | undefined;
+    if (values.help || !command) {
+      io.out(USAGE + '\n');
+      return values.help ? 0 : 2;
+    }
+    if (!['migrate', 'plan', 'compare'].includes(command)) throw new UsageError(`unknown command "${command}"; use migrate, plan or compare`);
+    if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
+    const source = values.source ?? io.env.ARCHON_SOURCE_URL;
+    const target = values.target ?? io.env.ARCHON_TARGET_URL;
+    secrets = [source, target].flatMap((u) => passwordOf(u));
+    if (!source) throw new UsageError('missing --source URL (the database to read from)');
+    if (!target) throw new UsageError('missing --target URL (the database to write to)');
+    const existing = (values.existing ?? 'replace') as ExistingPolicy;
+    if (!EXISTING_POLICIES.includes(existing)) throw new UsageError(`--existing must be one of ${EXISTING_POLICIES.join(', ')} (got "${values.existing}")`);
+    const common = { source, target, env: io.env, selection: { schemas: values.schema, tables: values.table, exclude: values.exclude }, existing };
+
+    if (command === 'plan') {
+      const planned = await planMigration(common);
+      io.out(describePlan(planned));
+      return planned.plan.tables.every((t) => t.action === 'copy') && planned.plan.unmatched.length === 0 ? 0 : 1;
+    }
+
+    let report: Report;
+    if (command === 'compare') {
+      report = await compare({ ...common, onProgress: progressPrinter(io) });
+    } else {
+      if (!values.yes && !io.isTTY) throw new UsageError('refusing to write to the target without confirmation: no terminal to ask on; pass --yes');
+      const controller = new AbortController();
+      const onSigint = () => {
+        io.err('\nCancelling: rolling back the target…\n');
+        controller.abort();
+      };
+      process.once('SIGINT', onSigint);
+      try {
+        report = await migrate({
+          ...common,
+          signal: controller.signal,
+          onProgress: progressPrinter(io),
+          confirm: async (planned) => {
+            io.out(describePlan(planned));
+            if (!planned.plan.tables.some((t) => t.action === 'copy')) return true;
+            if (values.yes) return true;
+            const answer = await io.ask('Proceed? [y/N] ');
+            return /^y(es)?$/i.test(answer.trim());
+          },
+        });
+      } finally {
+        process.removeListener('SIGINT', onSigint);
+      }
+    }
+    io.out('\n' + toText(report) + '\n' + headline(report) + '\n');
+    if (report.error) io.out(`Error: ${report.error.message}\n`);
+    if (values.report) {
+      writeFileSync(values.report, toJson(report));
+      io.err(`JSON report: ${values.report}\n`);
+    }
+    if (values.markdown) {
+      writeFileSync(values.markdown, toMarkdown(report));
+      io.err(`Markdown report: ${values.markdown}\n`);
+    }
+    return report.outcome === 'verified' ? 0 : 1;
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof ConnectionError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`archon: ${redact((e as Error).message, secrets)}\n`);
+      return 2;
+    }
+    io.err(`archon: unexpected error: ${redact(String((e as Error)?.stack ?? e), secrets)}\n`);
+    return 2;
+  }
+}
+
+function passwordOf(url: string | undefined): string[] {
+  if (!url) return [];
+  try {
+    const p = decodeURIComponent(new URL(url.replace(/^postgres(ql)?:/i, 'http:')).password);
+    return p ? [p] : [];
+  } catch {
+    return [];
+  }
+}
+
+export function describePlan({ source, target, plan }: PlanResult): string {
+  const copies = plan.tables.filter((t) => t.action === 'copy');
+  const skips = plan.tables.filter((t) => t.action === 'skip');
+  const lines = [
+    `Archon will copy ${copies.length} table${copies.length === 1 ? '' : 's'}`,
+    `  FROM  ${source.label}  (PostgreSQL ${source.serverVersion}; read-only: one snapshot, nothing is written there)`,
+    `  TO    ${target.label}  (PostgreSQL ${target.serverVersion})`,
+    `  Rows already in the target: ${plan.existing === 'replace' ? 'replace (the tables are emptied first)' : plan.existing === 'append' ? 'append (existing rows are kept)' : 'skip tables that have rows'}`,
+    `  All in one target transaction: committed only if every table's rows match; otherwise rolled back.`,
+    '',
+  ];
+  const width = Math.max(10, ...plan.tables.map((t) => displayName(t.schema, t.table).length));
+  for (const t of copies) {
+    const est = t.estimatedRows === null ? '? rows' : `~${t.estimatedRows.toLocaleString('en-US')} rows`;
+    lines.push(`  COPY  ${displayName(t.schema, t.table).padEnd(width)}  ${est.padStart(14)}  ${formatBytes(t.bytes).padStart(8)}  ${t.format}${t.empties ? ', emptied first' : ''}`);
+    for (const n of t.notes) lines.push(`          note: ${n}`);
+  }
+  for (const t of skips) lines.push(`  SKIP  ${displayName(t.schema, t.table).padEnd(width)}  ${t.reason}`);
+  for (const u of plan.unmatched) lines.push(`  NOT FOUND  ${u}: matched no table on the source`);
+  return lines.join('\n') + '\n\n';
+}
+
+function progressPrinter(io: CliIo): (e: ProgressEvent) => void {
+  return (e) => {
+    const n = 'index' in e ? `[${e.index + 1}/${e.total}] ` : '';
+    switch (e.type) {
+      case 'phase':
+        io.err(`… ${e.message}\n`);
+        break;
+      case 'table-start':
+        if (!io.isTTY) io.err(`${n}${displayName(e.schema, e.table)}: started\n`);
+        break;
+      case 'table-progress':
+        if (io.isTTY) io.err(`\r${n}${displayName(e.schema, e.table)}: ${formatBytes(e.bytes)}\x1b[K`);
+        break;
+      case 'table-done':
+        io.err(`${io.isTTY ? '\r' : ''}${n}${displayName(e.schema, e.table)}: ${e.rows.toLocaleString('en-US')} rows, ${formatBytes(e.bytes)} in ${(e.durationMs / 1000).toFixed(1)} s${io.isTTY ? '\x1b[K' : ''}\n`);
+        break;
+    }
+  };
+}
+
+if (require.main === module) {
+  const rl = () => createInterface({ input: process.stdin, output: process.stderr });
+  main(process.argv.slice(2), {
+    out: (s) => process.stdout.write(s),
+    err: (s) => process.stderr.write(s),
+    env: process.env,
+    isTTY: Boolean(process.stdin.isTTY),
+    ask: async (q) => {
+      const r = rl();
+      try {
+        return await r.question(q);
+      } finally {
+        r.close();
+      }
+    },
+  }).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,192 @@
+import type pg from 'pg';
+import { displayName } from './ident.js';
+
+export type TableKind = 'table' | 'partitioned table' | 'view' | 'materialized view' | 'foreign table';
+
+export interface Column {
+  name: string;
+  /** format_type(): what a person reads, e.g. `character varying(20)` or `vector(1536)`. */
+  type: string;
+  typeSchema: string;
+  /** pg_type.typcategory: S string, N numeric, A array, U user-defined, ... */
+  category: string;
+  notNull: boolean;
+  hasDefault: boolean;
+  generated: boolean;
+  identity: boolean;
+  /** Binary COPY is safe across servers only when the wire format carries no database-local OIDs. */
+  binarySafe: boolean;
+  /** The extension that provides the column's type (or its element type), if any. */
+  typeExtension: string | null;
+}
+
+export interface ForeignKey {
+  name: string;
+  columns: string[];
+  refSchema: string;
+  refTable: string;
+  refColumns: string[];
+}
+
+export interface OwnedSequence {
+  column: string;
+  schema: string;
+  name: string;
+}
+
+export interface Table {
+  schema: string;
+  name: string;
+  kind: TableKind;
+  /** Set on partitions: the partitioned table whose copy carries this one's rows. */
+  partitionOf: string | null;
+  estimatedRows: number | null;
+  bytes: number;
+  columns: Column[];
+  primaryKey: string[] | null;
+  foreignKeys: ForeignKey[];
+  sequences: OwnedSequence[];
+  userTriggers: number;
+  privileges: { select: boolean; insert: boolean; truncate: boolean };
+}
+
+export interface Catalog {
+  serverVersion: string;
+  serverVersionNum: number;
+  database: string;
+  user: string;
+  extensions: { name: string; version: string }[];
+  tables: Table[];
+}
+
+const KINDS: Record<string, TableKind> = {
+  r: 'table',
+  p: 'partitioned table',
+  v: 'view',
+  m: 'materialized view',
+  f: 'foreign table',
+};
+
+const SYSTEM_SCHEMA_FILTER = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp_)'`;
+
+const TABLES_SQL = `
+SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind AS relkind,
+       c.relispartition AS is_partition,
+       (SELECT ARRAY[pn.nspname::text, pc.relname::text] FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent
+          JOIN pg_namespace pn ON pn.oid = pc.relnamespace WHERE i.inhrelid = c.oid LIMIT 1) AS parent,
+       CASE WHEN c.relkind = 'p'
+            THEN (SELECT sum(GREATEST(l.reltuples, 0))::int8 FROM pg_partition_tree(c.oid) t JOIN pg_class l ON l.oid = t.relid WHERE t.isleaf)
+            WHEN c.reltuples < 0 THEN NULL ELSE c.reltuples::int8 END AS estimated_rows,
+       CASE WHEN c.relkind = 'p'
+            THEN (SELECT coalesce(sum(pg_total_relation_size(t.relid)), 0)::int8 FROM pg_partition_tree(c.oid) t)
+            WHEN c.relkind IN ('r', 'm') THEN pg_total_relation_size(c.oid)::int8 ELSE 0 END AS bytes,
+       has_table_privilege(c.oid, 'SELECT') AS can_select,
+       has_table_privilege(c.oid, 'INSERT') AS can_insert,
+       has_table_privilege(c.oid, 'TRUNCATE') AS can_truncate,
+       (SELECT count(*)::int FROM pg_trigger tg WHERE tg.tgrelid = c.oid AND NOT tg.tgisinternal) AS user_triggers
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND ${SYSTEM_SCHEMA_FILTER}
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+ORDER BY n.nspname, c.relname`;
+
+const COLUMNS_SQL = `
+SELECT a.attrelid::int8 AS table_oid, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
+       tn.nspname AS type_schema, t.typcategory AS category, a.attnotnull AS not_null, a.atthasdef AS has_default,
+       a.attgenerated <> '' AS generated, a.attidentity <> '' AS identity,
+       (t.typsend <> 0 AND t.typreceive <> 0 AND (a.atttypid < 16384 OR (t.typtype IN ('b', 'e') AND t.typcategory <> 'A'))) AS binary_safe,
+       (SELECT e.extname FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+         WHERE d.classid = 'pg_type'::regclass AND d.deptype = 'e'
+           AND d.objid = CASE WHEN t.typcategory = 'A' THEN t.typelem ELSE t.oid END LIMIT 1) AS type_extension
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_type t ON t.oid = a.atttypid JOIN pg_namespace tn ON tn.oid = t.typnamespace
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND ${SYSTEM_SCHEMA_FILTER} AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attrelid, a.attnum`;
+
+const CONSTRAINTS_SQL = `
+SELECT con.conrelid::int8 AS table_oid, con.conname AS name, con.contype AS type,
+       rn.nspname AS ref_schema, rc.relname AS ref_table,
+       ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(num, ord)
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num ORDER BY k.ord) AS columns,
+       ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(num, ord)
+             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num ORDER BY k.ord) AS ref_columns
+FROM pg_constraint con
+JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_class rc ON rc.oid = con.confrelid LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+WHERE con.contype IN ('p', 'f') AND ${SYSTEM_SCHEMA_FILTER} AND con.conparentid = 0
+ORDER BY con.conrelid, con.conname`;
+
+const SEQUENCES_SQL = `
+SELECT d.refobjid::int8 AS table_oid, a.attname AS column, sn.nspname AS schema, s.relname AS name
+FROM pg_depend d
+JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S' JOIN pg_namespace sn ON sn.oid = s.relnamespace
+JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')`;
+
+/** Reads everything the plan needs in a handful of queries (not one per table). */
+export async function readCatalog(client: pg.Client): Promise<Catalog> {
+  const info = await client.query<{ v: string; n: string; db: string; usr: string }>(
+    `SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n, current_database() AS db, current_user AS usr`,
+  );
+  const ext = await client.query<{ name: string; version: string }>(`SELECT extname AS name, extversion AS version FROM pg_extension ORDER BY 1`);
+  const tables = await client.query(TABLES_SQL);
+  const columns = await client.query(COLUMNS_SQL);
+  const constraints = await client.query(CONSTRAINTS_SQL);
+  const sequences = await client.query(SEQUENCES_SQL);
+
+  const byOid = new Map<string, Table>();
+  const out: Table[] = [];
+  for (const r of tables.rows) {
+    const t: Table = {
+      schema: r.schema,
+      name: r.name,
+      kind: KINDS[r.relkind],
+      partitionOf: r.is_partition && r.parent ? displayName(r.parent[0], r.parent[1]) : null,
+      estimatedRows: r.estimated_rows === null ? null : Number(r.estimated_rows),
+      bytes: Number(r.bytes),
+      columns: [],
+      primaryKey: null,
+      foreignKeys: [],
+      sequences: [],
+      userTriggers: r.user_triggers,
+      privileges: { select: r.can_select, insert: r.can_insert, truncate: r.can_truncate },
+    };
+    byOid.set(r.oid, t);
+    out.push(t);
+  }
+  for (const r of columns.rows) {
+    byOid.get(r.table_oid)?.columns.push({
+      name: r.name,
+      type: r.type,
+      typeSchema: r.type_schema,
+      category: r.category,
+      notNull: r.not_null,
+      hasDefault: r.has_default,
+      generated: r.generated,
+      identity: r.identity,
+      binarySafe: r.binary_safe,
+      typeExtension: r.type_extension,
+    });
+  }
+  for (const r of constraints.rows) {
+    const t = byOid.get(r.table_oid);
+    if (!t) continue;
+    if (r.type === 'p') t.primaryKey = r.columns;
+    else t.foreignKeys.push({ name: r.name, columns: r.columns, refSchema: r.ref_schema, refTable: r.ref_table, refColumns: r.ref_columns });
+  }
+  for (const r of sequences.rows) {
+    byOid.get(r.table_oid)?.sequences.push({ column: r.column, schema: r.schema, name: r.name });
+  }
+  return {
+    serverVersion: info.rows[0].v.split(' ')[0],
+    serverVersionNum: Number(info.rows[0].n),
+    database: info.rows[0].db,
+    user: info.rows[0].usr,
+    extensions: ext.rows,
+    tables: out,
+  };
+}
+
+export function isCopyable(t: Table): boolean {
+  return (t.kind === 'table' || t.kind === 'partitioned table') && t.partitionOf === null;
+}

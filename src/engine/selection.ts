@@ -1,0 +1,88 @@
+import { UsageError } from './errors.js';
+import type { Table } from './catalog.js';
+
+/** Which source tables a run covers. Empty lists mean "everything copyable". */
+export interface Selection {
+  schemas?: string[];
+  tables?: string[];
+  exclude?: string[];
+}
+
+interface Pattern {
+  text: string;
+  schema: RegExp | null;
+  table: RegExp;
+}
+
+/**
+ * Parses `table`, `schema.table`, `"Odd.Schema"."Odd ""name"""` and `*` wildcards. Unquoted parts
+ * are matched as written first and case-folded as PostgreSQL would second, so `Users` finds both
+ * a table created as "Users" and one created as users.
+ */
+export function parseTablePattern(text: string): Pattern {
+  const parts: { value: string; quoted: boolean }[] = [];
+  let i = 0;
+  while (i <= text.length) {
+    if (text[i] === '"') {
+      let value = '';
+      i++;
+      for (;;) {
+        if (i >= text.length) throw new UsageError(`unterminated quote in table name ${text}`);
+        if (text[i] === '"') {
+          if (text[i + 1] === '"') {
+            value += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        value += text[i++];
+      }
+      parts.push({ value, quoted: true });
+    } else {
+      const end = text.indexOf('.', i);
+      const stop = end === -1 ? text.length : end;
+      parts.push({ value: text.slice(i, stop).trim(), quoted: false });
+      i = stop;
+    }
+    if (i >= text.length) break;
+    if (text[i] !== '.') throw new UsageError(`unexpected "${text[i]}" in table name ${text}`);
+    i++;
+  }
+  if (parts.length > 2 || parts.some((p) => p.value === '')) {
+    throw new UsageError(`"${text}" is not a table name; use table or schema.table (quote names with dots: "my.schema"."my table")`);
+  }
+  const toRegex = (p: { value: string; quoted: boolean }) => {
+    const esc = p.value.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
+    return new RegExp(`^${esc}$`, p.quoted ? '' : 'i');
+  };
+  return parts.length === 2 ? { text, schema: toRegex(parts[0]), table: toRegex(parts[1]) } : { text, schema: null, table: toRegex(parts[0]) };
+}
+
+function matches(p: Pattern, t: Table): boolean {
+  return (p.schema === null || p.schema.test(t.schema)) && p.table.test(t.name);
+}
+
+export interface SelectionResult {
+  selected: Table[];
+  /** Patterns that matched nothing on the source: the run must say so rather than ignore them. */
+  unmatched: string[];
+}
+
+export function selectTables(tables: Table[], sel: Selection, copyable: (t: Table) => boolean): SelectionResult {
+  const inSchemas = (t: Table) => !sel.schemas?.length || sel.schemas.includes(t.schema);
+  const includes = (sel.tables ?? []).map(parseTablePattern);
+  const excludes = (sel.exclude ?? []).map(parseTablePattern);
+  const unmatched: string[] = [];
+  for (const s of sel.schemas ?? []) if (!tables.some((t) => t.schema === s)) unmatched.push(`schema ${s}`);
+  for (const p of includes) if (!tables.some((t) => inSchemas(t) && matches(p, t))) unmatched.push(p.text);
+  const selected = tables.filter((t) => {
+    if (!inSchemas(t)) return false;
+    if (excludes.some((p) => matches(p, t))) return false;
+    // Named explicitly: kept even when not copyable, so the plan can say why it is skipped.
+    if (includes.length) return includes.some((p) => matches(p, t)) && (copyable(t) || includes.some((p) => !p.text.includes('*') && matches(p, t)));
+    return copyable(t);
+  });
+  return { selected, unmatched };
+}
