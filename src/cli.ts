@@ -21,6 +21,7 @@ import {
   type ProgressEvent,
   type Report,
 } from './engine/index.js';
+import { parseEndpoints } from './engine/session.js';
 
 const USAGE = `archon ${VERSION}: copy PostgreSQL tables from a source to a target with COPY, and verify them.
 
@@ -95,6 +96,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (!target) throw new UsageError('missing --target URL (the database to write to)');
     const existing = (values.existing ?? 'replace') as ExistingPolicy;
     if (!EXISTING_POLICIES.includes(existing)) throw new UsageError(`--existing must be one of ${EXISTING_POLICIES.join(', ')} (got "${values.existing}")`);
+    parseEndpoints({ source, target, env: io.env }); // bad URLs are reported before anything else
     const common = { source, target, env: io.env, selection: { schemas: values.schema, tables: values.table, exclude: values.exclude }, existing };
 
     if (command === 'plan') {

@@ -206,9 +206,13 @@ async function load(
     emit({ type: 'phase', message: 'moving sequences past the copied values' });
     for (const t of loading) await moveSequences(s, t, reports.get(t)!);
     await reenable();
+    const orphans = new Map<TablePlan, string>();
     if (replica) {
       emit({ type: 'phase', message: 'checking foreign keys of the loaded tables' });
-      for (const t of loading) await checkForeignKeys(tgt, t, reports.get(t)!);
+      for (const t of loading) {
+        const problem = await danglingReferences(tgt, t);
+        if (problem) orphans.set(t, problem);
+      }
     }
 
     emit({ type: 'phase', message: 'counting rows on the target' });
@@ -216,8 +220,10 @@ async function load(
       const r = reports.get(t)!;
       r.targetRows = await countRows(tgt, t);
       const arrived = r.targetRows - (r.targetRowsBefore ?? 0);
-      if (r.status === 'failed') continue;
-      if (arrived === r.sourceRows) {
+      if (orphans.has(t)) {
+        r.status = 'failed';
+        r.reason = orphans.get(t)!;
+      } else if (arrived === r.sourceRows) {
         r.status = 'verified';
         r.reason = null;
       } else {
@@ -318,7 +324,7 @@ async function silenceTriggers(
  * rows the target does not have (a referenced table that was skipped or not selected). Check each
  * foreign key of the loaded table the way the constraint would have.
  */
-async function checkForeignKeys(tgt: pg.Client, t: TablePlan, r: TableReport): Promise<void> {
+async function danglingReferences(tgt: pg.Client, t: TablePlan): Promise<string | null> {
   const problems: string[] = [];
   for (const fk of t.target?.foreignKeys ?? []) {
     const child = fk.columns.map((c) => `c.${ident(c)}`);
@@ -331,7 +337,7 @@ async function checkForeignKeys(tgt: pg.Client, t: TablePlan, r: TableReport): P
     const n = Number(res.rows[0].n);
     if (n > 0) problems.push(`${n} row(s) reference ${displayName(fk.refSchema, fk.refTable)} rows that the target does not have (foreign key ${fk.name})`);
   }
-  if (problems.length) Object.assign(r, { status: 'failed', reason: problems.join('; ') });
+  return problems.length ? problems.join('; ') : null;
 }
 
 /** Moves each owned sequence (serial or identity) of the target past both the copied values and the source's sequence. */

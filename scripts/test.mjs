@@ -1,0 +1,20 @@
+// `npm test` after the build: starts real PostgreSQL 17 and 15 servers once, runs every test file
+// against them with node's test runner, and stops them whatever happens.
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { startServers } from './pg-servers.mjs';
+
+const files = readdirSync('out/test').filter((f) => f.endsWith('.test.js')).map((f) => `out/test/${f}`);
+const only = process.argv.slice(2);
+const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
+const servers = await startServers([17, 15]);
+const stop = () => Promise.all(servers.map((s) => s.stop()));
+process.on('SIGINT', () => stop().then(() => process.exit(130)));
+const env = {
+  ...process.env,
+  ARCHON_TEST_SERVERS: JSON.stringify(servers.map(({ major, port, password }) => ({ major, port, password }))),
+};
+const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...selected], { stdio: 'inherit', env });
+const code = await new Promise((resolve) => child.on('exit', (c, sig) => resolve(c ?? (sig ? 1 : 0))));
+await stop();
+process.exitCode = code;

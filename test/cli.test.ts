@@ -1,0 +1,100 @@
+import { strict as assert } from 'node:assert';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { TestDb, runCli, testServers, urlOf } from './support/pg.js';
+
+const servers = testServers();
+
+async function kb() {
+  const src = await TestDb.create(servers[17], 'src');
+  const tgt = await TestDb.create(servers[15], 'tgt');
+  const ddl = `CREATE TABLE projects (id int PRIMARY KEY, title text); CREATE TABLE pages (id int PRIMARY KEY, body text, extra text);`;
+  await src.sql(ddl + `CREATE TABLE settings (k text); INSERT INTO projects SELECT g, 'p' || g FROM generate_series(1, 7) g; INSERT INTO pages SELECT g, E'multi\\nline "' || g, 'x' FROM generate_series(1, 42) g;`);
+  await tgt.sql(`CREATE TABLE projects (id int PRIMARY KEY, title text); CREATE TABLE pages (id int PRIMARY KEY, body text);`);
+  return { src, tgt };
+}
+
+describe('archon CLI', () => {
+  it('migrate: states the direction, flags skips, writes reports, exits 1 when a table is not verified', async () => {
+    const { src, tgt } = await kb();
+    const dir = mkdtempSync(join(tmpdir(), 'archon-cli-'));
+    const r = runCli(['migrate', '--source', src.url, '--target', tgt.url, '--yes', '--report', join(dir, 'r.json'), '--markdown', join(dir, 'r.md')]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, new RegExp(`FROM  postgres@127.0.0.1:${servers[17].port}/${src.name}  \\(PostgreSQL 17`));
+    assert.match(r.stdout, /TO {4}postgres@127.0.0.1:\d+\/archon_tgt_\S+ {2}\(PostgreSQL 15/);
+    assert.match(r.stdout, /public.projects\s+7\s+7\s+0\s+VERIFIED/);
+    assert.match(r.stdout, /public.pages\s+—\s+—\s+—\s+SKIPPED\s+source column extra does not exist on the target/);
+    assert.match(r.stdout, /public.settings\s+—\s+—\s+—\s+SKIPPED\s+missing on the target/);
+    const report = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));
+    assert.equal(report.summary.verified, 1);
+    assert.equal(report.summary.skipped, 2);
+    assert.match(readFileSync(join(dir, 'r.md'), 'utf8'), /\| public.projects \| 7 \| 7 \| 0 \| VERIFIED \|/);
+    assert.equal(await tgt.count('projects'), 7);
+    for (const text of [r.stdout, r.stderr, readFileSync(join(dir, 'r.json'), 'utf8'), readFileSync(join(dir, 'r.md'), 'utf8')]) {
+      assert.ok(!text.includes(servers[17].password) && !text.includes(servers[15].password), 'no password in any output');
+    }
+  });
+
+  it('migrate: exit 0 when every selected table verifies; passwords from the environment', async () => {
+    const { src, tgt } = await kb();
+    const bare = (u: string) => u.replace(/:[^:@/]+@/, '@');
+    const r = runCli(['migrate', '--table', 'projects', '--yes'], {
+      ARCHON_SOURCE_URL: bare(src.url),
+      ARCHON_TARGET_URL: bare(tgt.url),
+      ARCHON_SOURCE_PASSWORD: servers[17].password,
+      ARCHON_TARGET_PASSWORD: servers[15].password,
+    });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /1 verified/);
+  });
+
+  it('migrate refuses to write without --yes when there is no terminal', async () => {
+    const { src, tgt } = await kb();
+    const r = runCli(['migrate', '--source', src.url, '--target', tgt.url]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /pass --yes/);
+    assert.equal(await tgt.count('projects'), 0);
+  });
+
+  it('plan writes nothing; compare counts both sides', async () => {
+    const { src, tgt } = await kb();
+    const plan = runCli(['plan', '--source', src.url, '--target', tgt.url]);
+    assert.equal(plan.code, 1);
+    assert.match(plan.stdout, /COPY {2}public.projects/);
+    assert.match(plan.stdout, /SKIP {2}public.pages\s+source column extra/);
+    assert.equal(await tgt.count('projects'), 0);
+    await tgt.sql(`INSERT INTO projects SELECT g, 'p' FROM generate_series(1, 7) g; INSERT INTO pages VALUES (1, 'x')`);
+    const cmp = runCli(['compare', '--source', src.url, '--target', tgt.url]);
+    assert.equal(cmp.code, 1);
+    assert.match(cmp.stdout, /public.projects\s+7\s+7\s+0\s+VERIFIED/);
+    assert.match(cmp.stdout, /public.pages\s+42\s+1\s+-41\s+MISMATCH/);
+    assert.match(cmp.stdout, /public.settings .*SKIPPED\s+missing on the target/);
+  });
+
+  it('a wrong password: exit 2, names the endpoint, never the password', async () => {
+    const { src, tgt } = await kb();
+    const wrong = urlOf(servers[15], tgt.name, 'postgres', 'not-the-password-42');
+    const r = runCli(['migrate', '--source', src.url, '--target', wrong, '--yes']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, new RegExp(`could not connect to the target postgres@127.0.0.1:${servers[15].port}/${tgt.name}: password authentication failed`));
+    assert.ok(!r.stderr.includes('not-the-password-42') && !r.stdout.includes('not-the-password-42'));
+  });
+
+  it('an unreachable port: exit 2 with a clear message', () => {
+    const r = runCli(['compare', '--source', 'postgresql://me:secret-pw@127.0.0.1:1/db', '--target', 'postgresql://me@127.0.0.1:2/db']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /could not connect to the source me@127.0.0.1:1\/db: connection refused/);
+    assert.ok(!r.stderr.includes('secret-pw'));
+  });
+
+  it('bad arguments: exit 2', () => {
+    assert.equal(runCli(['migrate', '--source', 'mysql://x', '--target', 'postgresql://y/db']).code, 2);
+    assert.match(runCli(['migrate', '--source', 'mysql://x', '--target', 'postgresql://y/db']).stderr, /the source must be a PostgreSQL URL/);
+    assert.match(runCli(['migrate', '--source', 'postgresql://a/db', '--target', 'postgresql://a/db', '--yes']).stderr, /the same database/);
+    assert.match(runCli(['plan', '--source', 'postgresql://a/db', '--target', 'postgresql://b/db', '--existing', 'merge']).stderr, /--existing must be one of/);
+    assert.equal(runCli(['frobnicate']).code, 2);
+    assert.ok(existsSync('dist/cli.js'));
+  });
+});

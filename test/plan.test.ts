@@ -1,0 +1,111 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { makePlan, type Catalog, type Column, type Table } from '../src/engine/index.js';
+import { parseTablePattern } from '../src/engine/selection.js';
+import { redact } from '../src/engine/errors.js';
+import { parseEndpoint } from '../src/engine/connection.js';
+
+const col = (name: string, type = 'text', extra: Partial<Column> = {}): Column => ({
+  name,
+  type,
+  typeSchema: 'pg_catalog',
+  category: type === 'text' ? 'S' : type.endsWith('[]') ? 'A' : 'N',
+  notNull: false,
+  hasDefault: false,
+  generated: false,
+  identity: false,
+  binarySafe: true,
+  typeExtension: null,
+  ...extra,
+});
+
+const table = (schema: string, name: string, columns: Column[], extra: Partial<Table> = {}): Table => ({
+  schema,
+  name,
+  kind: 'table',
+  partitionOf: null,
+  estimatedRows: 0,
+  bytes: 0,
+  columns,
+  primaryKey: null,
+  foreignKeys: [],
+  sequences: [],
+  userTriggers: 0,
+  privileges: { select: true, insert: true, truncate: true },
+  ...extra,
+});
+
+const catalog = (tables: Table[], extensions: string[] = []): Catalog => ({
+  serverVersion: '17.0',
+  serverVersionNum: 170000,
+  database: 'db',
+  user: 'me',
+  extensions: extensions.map((name) => ({ name, version: '1' })),
+  tables,
+});
+
+describe('plan', () => {
+  it('names an extension type that the target lacks', () => {
+    const vec = col('embedding', 'vector(1536)', { typeSchema: 'public', category: 'U', typeExtension: 'vector' });
+    const plan = makePlan({
+      source: catalog([table('public', 'pages', [col('id', 'integer'), vec])], ['vector']),
+      target: catalog([table('public', 'pages', [col('id', 'integer'), col('embedding', 'real[]')])]),
+      selection: {},
+      existing: 'replace',
+    });
+    assert.equal(plan.tables[0].action, 'skip');
+    assert.equal(plan.tables[0].reason, 'column embedding is vector(1536) on the source but real[] on the target (extension vector is not installed on the target)');
+  });
+
+  it('copies a compatible type difference as text, with a note', () => {
+    const plan = makePlan({
+      source: catalog([table('public', 't', [col('n', 'integer')])]),
+      target: catalog([table('public', 't', [col('n', 'bigint')])]),
+      selection: {},
+      existing: 'append',
+    });
+    assert.equal(plan.tables[0].action, 'copy');
+    assert.equal(plan.tables[0].format, 'text');
+    assert.match(plan.tables[0].notes[0], /integer on the source but bigint on the target; copied as text/);
+  });
+
+  it('leaves the target generated columns out and lists target-only columns as defaults', () => {
+    const plan = makePlan({
+      source: catalog([table('public', 't', [col('a'), col('g')])]),
+      target: catalog([table('public', 't', [col('g', 'text', { generated: true }), col('a'), col('extra', 'text', { hasDefault: true })])]),
+      selection: {},
+      existing: 'replace',
+    });
+    assert.deepEqual(plan.tables[0].columns, ['a']);
+    assert.ok(plan.tables[0].notes.some((n) => /extra gets its default/.test(n)));
+  });
+
+  it('orders loads by foreign key and reports patterns that matched nothing', () => {
+    const fk = (ref: string) => ({ name: `${ref}_fk`, columns: ['r'], refSchema: 'public', refTable: ref, refColumns: ['id'] });
+    const tables = [table('public', 'a', [col('r')], { foreignKeys: [fk('b')] }), table('public', 'b', [col('r')], { foreignKeys: [fk('c')] }), table('public', 'c', [col('r')])];
+    const plan = makePlan({ source: catalog(tables), target: catalog(tables), selection: { tables: ['a', 'B', 'c', 'nope'] }, existing: 'replace' });
+    assert.deepEqual(plan.tables.map((t) => t.table), ['c', 'b', 'a']);
+    assert.deepEqual(plan.unmatched, ['nope']);
+  });
+});
+
+describe('table patterns', () => {
+  it('parses quoted names, schemas and wildcards', () => {
+    const p = parseTablePattern('"My ""Schema"".x"."Odd Name"');
+    assert.ok(p.schema!.test('My "Schema".x') && p.table.test('Odd Name') && !p.table.test('odd name'));
+    const w = parseTablePattern('archon_*');
+    assert.ok(w.schema === null && w.table.test('archon_pages') && !w.table.test('pages'));
+    assert.throws(() => parseTablePattern('a.b.c'), /is not a table name/);
+  });
+});
+
+describe('secrets', () => {
+  it('redacts passwords from text and URLs', () => {
+    assert.equal(redact('failed for postgresql://u:hunter2@h/db and hunter2', ['hunter2']), 'failed for postgresql://u:********@h/db and ********');
+    const ep = parseEndpoint('postgresql://u:p%40ss@db.example.com:6543/app?sslmode=require', 'source');
+    assert.equal(ep.label, 'u@db.example.com:6543/app');
+    assert.ok(!ep.redactedUrl.includes('p%40ss') && !ep.label.includes('p@ss'));
+    assert.equal(ep.config.password, 'p@ss');
+    assert.deepEqual(ep.config.ssl, { rejectUnauthorized: false });
+  });
+});
