@@ -11,7 +11,7 @@ await Promise.all([
   build({ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, minify: true }),
   build({
     ...common,
-    entryPoints: readdirSync('test').filter((f) => f.endsWith('.test.ts')).map((f) => `test/${f}`),
+    entryPoints: [...readdirSync('test').filter((f) => f.endsWith('.test.ts')).map((f) => `test/${f}`), 'test/engine-entry.ts'],
     outdir: 'out/test',
     packages: 'external',
   }),

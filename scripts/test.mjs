@@ -7,12 +7,12 @@ import { startServers } from './pg-servers.mjs';
 const files = readdirSync('out/test').filter((f) => f.endsWith('.test.js')).map((f) => `out/test/${f}`);
 const only = process.argv.slice(2);
 const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
-const servers = await startServers([17, 15]);
+const servers = await startServers([17, 15], { ssl: true });
 const stop = () => Promise.all(servers.map((s) => s.stop()));
 process.on('SIGINT', () => stop().then(() => process.exit(130)));
 const env = {
   ...process.env,
-  ARCHON_TEST_SERVERS: JSON.stringify(servers.map(({ major, port, password }) => ({ major, port, password }))),
+  ARCHON_TEST_SERVERS: JSON.stringify(servers.map(({ major, port, password, caFile }) => ({ major, port, password, caFile }))),
 };
 const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...selected], { stdio: 'inherit', env });
 const code = await new Promise((resolve) => child.on('exit', (c, sig) => resolve(c ?? (sig ? 1 : 0))));

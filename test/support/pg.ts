@@ -5,6 +5,8 @@ export interface TestServer {
   major: number;
   port: number;
   password: string;
+  /** The CA that signed the server's certificate (the test servers run with ssl=on). */
+  caFile: string;
 }
 
 export function testServers(): Record<number, TestServer> {

@@ -1,0 +1,61 @@
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConnectionError, connect, parseEndpoint } from '../src/engine/index.js';
+import { TestDb, runCli, testServers } from './support/pg.js';
+
+const s = testServers()[17];
+const base = (host: string, query: string) => `postgresql://postgres:${encodeURIComponent(s.password)}@${host}:${s.port}/postgres?${query}`;
+
+async function sslInUse(url: string): Promise<boolean> {
+  const client = await connect(parseEndpoint(url, 'source'));
+  try {
+    return (await client.query('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()')).rows[0].ssl;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('sslmode', () => {
+  it('disable connects in the clear; require encrypts', async () => {
+    assert.equal(await sslInUse(base('127.0.0.1', 'sslmode=disable')), false);
+    assert.equal(await sslInUse(base('127.0.0.1', 'sslmode=require')), true);
+  });
+
+  it('verify-full checks the certificate against sslrootcert and the host name', async () => {
+    assert.equal(await sslInUse(base('localhost', `sslmode=verify-full&sslrootcert=${encodeURIComponent(s.caFile)}`)), true);
+  });
+
+  it('verify-full refuses a certificate from another CA, naming the endpoint', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'archon-otherca-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=Other CA', '-keyout', join(dir, 'k'), '-out', join(dir, 'ca.crt')], { stdio: 'ignore' });
+    await assert.rejects(
+      () => sslInUse(base('localhost', `sslmode=verify-full&sslrootcert=${encodeURIComponent(join(dir, 'ca.crt'))}`)),
+      (e: Error) => e instanceof ConnectionError && /could not connect to the source postgres@localhost:\d+\/postgres: .*certificate/i.test(e.message) && !e.message.includes(s.password),
+    );
+  });
+
+  it('rejects an unknown sslmode', () => {
+    assert.throws(() => parseEndpoint('postgresql://a@b/c?sslmode=sometimes', 'target'), /unknown sslmode "sometimes"/);
+  });
+});
+
+describe('passwords from ~/.pgpass', () => {
+  it('are used when the URL has none', async () => {
+    const servers = testServers();
+    const src = await TestDb.create(servers[17], 'src');
+    const tgt = await TestDb.create(servers[15], 'tgt');
+    await src.sql(`CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 5);`);
+    await tgt.sql(`CREATE TABLE t (id int);`);
+    const home = mkdtempSync(join(tmpdir(), 'archon-home-'));
+    writeFileSync(join(home, '.pgpass'), `127.0.0.1:${servers[17].port}:*:postgres:${servers[17].password}\n127.0.0.1:${servers[15].port}:*:postgres:${servers[15].password}\n`);
+    chmodSync(join(home, '.pgpass'), 0o600);
+    const bare = (u: string) => u.replace(/:[^:@/]+@/, '@');
+    const r = runCli(['migrate', '--source', bare(src.url), '--target', bare(tgt.url), '--yes'], { HOME: home });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await tgt.count('t'), 5);
+  });
+});
