@@ -22,10 +22,10 @@ try {
   console.error(`Filling the source with a knowledge base (${pages} crawled pages with 1,536-dimension embeddings)…`);
   await fillKnowledgeBase(src.url('knowledge_base'), { pages });
   mkdirSync('reports', { recursive: true });
-  console.error('Running: archon migrate --source … --target … --yes --report reports/demo.json --markdown reports/demo.md\n');
+  console.error('Running: archon migrate --source … --target … --yes --report reports/demo.json --markdown reports/demo.md --html reports/demo.html\n');
   const run = spawnSync(
     process.execPath,
-    ['dist/cli.js', 'migrate', '--yes', '--report', 'reports/demo.json', '--markdown', 'reports/demo.md'],
+    ['dist/cli.js', 'migrate', '--yes', '--report', 'reports/demo.json', '--markdown', 'reports/demo.md', '--html', 'reports/demo.html'],
     {
       stdio: 'inherit',
       // URLs without passwords; the passwords go by environment, as a careful user would pass them.

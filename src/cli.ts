@@ -22,6 +22,7 @@ import {
   type Report,
 } from './engine/index.js';
 import { parseEndpoints } from './engine/session.js';
+import { standaloneReportHtml } from './reportPage.js';
 
 const USAGE = `archon ${VERSION}: copy PostgreSQL tables from a source to a target with COPY, and verify them.
 
@@ -39,6 +40,7 @@ Options:
   --existing POLICY     rows already in the target: replace (default) | append | skip-nonempty
   --report FILE.json    write the report as JSON
   --markdown FILE.md    write the report as Markdown
+  --html FILE.html      write the report as a page (the same page as the VS Code report panel)
   --yes                 do not ask for confirmation (required without a terminal)
   -h, --help            this help
 
@@ -73,6 +75,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         existing: { type: 'string' },
         report: { type: 'string' },
         markdown: { type: 'string' },
+        html: { type: 'string' },
         yes: { type: 'boolean', short: 'y' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
@@ -142,6 +145,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (values.markdown) {
       writeFileSync(values.markdown, toMarkdown(report));
       io.err(`Markdown report: ${values.markdown}\n`);
+    }
+    if (values.html) {
+      writeFileSync(values.html, standaloneReportHtml(report));
+      io.err(`HTML report: ${values.html}\n`);
     }
     return report.outcome === 'verified' ? 0 : 1;
   } catch (e) {

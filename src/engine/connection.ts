@@ -24,10 +24,10 @@ const SSL_MODES = new Set(['disable', 'allow', 'prefer', 'require', 'verify-ca',
 /**
  * Parses a PostgreSQL URL with libpq's sslmode meanings (require = encrypted without certificate
  * checks; verify-full = encrypted and checked against `sslrootcert` or the system CAs).
- * The password may also come from ARCHON_<ROLE>_PASSWORD, PGPASSWORD or ~/.pgpass (pg reads the
- * last two itself when no password is given).
+ * The password comes from the caller (the extension's secret storage), the URL,
+ * ARCHON_<ROLE>_PASSWORD, PGPASSWORD or ~/.pgpass (pg reads the last two itself when none is given).
  */
-export function parseEndpoint(url: string, role: Role, env: NodeJS.ProcessEnv = process.env): Endpoint {
+export function parseEndpoint(url: string, role: Role, env: NodeJS.ProcessEnv = process.env, password?: string): Endpoint {
   if (!/^postgres(ql)?:\/\//i.test(url)) {
     throw new UsageError(`the ${role} must be a PostgreSQL URL like postgresql://user@host:5432/dbname (got "${redact(url, [])}")`);
   }
@@ -45,13 +45,13 @@ export function parseEndpoint(url: string, role: Role, env: NodeJS.ProcessEnv = 
   const port = Number(parsed.port ?? 5432);
   const user = parsed.user ?? env.PGUSER ?? process.env.USER ?? 'postgres';
   const database = parsed.database ?? user;
-  const password = parsed.password || env[`ARCHON_${role.toUpperCase()}_PASSWORD`] || undefined;
+  const secret = password || parsed.password || env[`ARCHON_${role.toUpperCase()}_PASSWORD`] || undefined;
   const config: pg.ClientConfig = {
     host,
     port,
     user,
     database,
-    password,
+    password: secret,
     ssl: parsed.ssl as pg.ClientConfig['ssl'],
     application_name: `archon (${role})`,
     connectionTimeoutMillis: 15_000,

@@ -9,11 +9,7 @@ export function qualified(schema: string, name: string): string {
   return `${ident(schema)}.${ident(name)}`;
 }
 
-/** Human form for messages and reports: quotes only where SQL would need them. */
-export function displayName(schema: string, name: string): string {
-  const show = (s: string) => (/^[a-z_][a-z0-9_$]*$/.test(s) ? s : ident(s));
-  return `${show(schema)}.${show(name)}`;
-}
+export { displayName } from './names.js';
 
 export function tableKey(schema: string, name: string): string {
   return JSON.stringify([schema, name]);

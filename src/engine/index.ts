@@ -10,3 +10,5 @@ export { ConnectionError, UsageError, CancelledError, redact, type ErrorInfo } f
 export * from './report.js';
 export { displayName } from './ident.js';
 export { VERSION } from './version.js';
+export { inspect, testConnection, countTableRows, type ConnectionTarget } from './inspect.js';
+export { parseEndpoints, type EndpointsInput } from './session.js';

@@ -1,6 +1,6 @@
 import type { ErrorInfo } from './errors.js';
 import type { ExistingPolicy } from './plan.js';
-import { displayName } from './ident.js';
+import { displayName } from './names.js';
 
 export type TableStatus = 'verified' | 'mismatch' | 'skipped' | 'failed';
 export type Outcome = 'verified' | 'not verified' | 'failed' | 'cancelled';

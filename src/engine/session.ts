@@ -10,6 +10,8 @@ export interface EndpointsInput {
   /** PostgreSQL URL of the side written to. */
   target: string;
   env?: NodeJS.ProcessEnv;
+  /** Passwords kept apart from the URLs (the extension's secret storage). */
+  passwords?: { source?: string; target?: string };
 }
 
 /** Both sides open: the source inside one REPEATABLE READ READ ONLY snapshot, both catalogs read. */
@@ -26,8 +28,8 @@ export interface Session {
 }
 
 export function parseEndpoints(input: EndpointsInput): { source: Endpoint; target: Endpoint } {
-  const source = parseEndpoint(input.source, 'source', input.env);
-  const target = parseEndpoint(input.target, 'target', input.env);
+  const source = parseEndpoint(input.source, 'source', input.env, input.passwords?.source);
+  const target = parseEndpoint(input.target, 'target', input.env, input.passwords?.target);
   if (source.host === target.host && source.port === target.port && source.database === target.database) {
     throw new UsageError(`the source and the target are the same database (${source.label}); pick two different databases`);
   }

@@ -1,0 +1,17 @@
+// The one message protocol between the report page (webview-ui/) and its hosts (the VS Code panel,
+// or the standalone HTML file the CLI writes).
+import type { Report } from '../engine/report.js';
+
+export type SortColumn = 'table' | 'sourceRows' | 'targetRows' | 'difference' | 'status' | 'reason';
+
+export type HostToPage = { type: 'report'; report: Report; canRetry: boolean };
+
+export type PageToHost = { type: 'ready' } | { type: 'export'; format: 'json' | 'markdown' } | { type: 'retry' };
+
+/** What the page keeps across hide/show and window reloads (via setState and the serializer). */
+export interface PageState {
+  report: Report | null;
+  canRetry: boolean;
+  onlyProblems: boolean;
+  sort: { column: SortColumn; descending: boolean };
+}

@@ -1,0 +1,191 @@
+// The verification report page: header, summary, actions and one grid row per table.
+import css from './report.css';
+import { registerToolkit, tags } from './toolkit.js';
+import { createHost } from './host.js';
+import { difference, formatBytes, headline, type Report, type TableReport, type TableStatus } from '../src/engine/report.js';
+import { displayName } from '../src/engine/names.js';
+import type { PageState, SortColumn } from '../src/shared/protocol.js';
+
+registerToolkit();
+const nonce = document.querySelector<HTMLMetaElement>('meta[property="csp-nonce"]')?.content ?? '';
+const style = document.createElement('style');
+style.nonce = nonce;
+style.textContent = css;
+document.head.appendChild(style);
+
+const host = createHost();
+const app = document.getElementById('app')!;
+let state: PageState = host.getState() ?? { report: null, canRetry: false, onlyProblems: false, sort: { column: 'status', descending: false } };
+
+host.onMessage((m) => {
+  if (m.type === 'report') {
+    state = { ...state, report: m.report, canRetry: m.canRetry };
+    save();
+    render();
+  }
+});
+if (state.report) render();
+host.post({ type: 'ready' });
+
+function save(): void {
+  host.setState(state);
+}
+
+const RANK: Record<TableStatus, number> = { failed: 0, mismatch: 1, skipped: 2, verified: 3 };
+const isProblem = (t: TableReport) => t.status !== 'verified';
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs?: Record<string, string>, ...children: (Node | string)[]): HTMLElementTagNameMap[K];
+function el(tag: string, attrs?: Record<string, string>, ...children: (Node | string)[]): HTMLElement;
+function el(tag: string, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElement {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  e.append(...children);
+  return e;
+}
+
+const rows = (n: number | null) => (n === null ? '—' : n.toLocaleString('en-US'));
+
+function sortValue(t: TableReport, c: SortColumn): string | number | null {
+  switch (c) {
+    case 'table':
+      return displayName(t.schema, t.table);
+    case 'sourceRows':
+      return t.sourceRows;
+    case 'targetRows':
+      return t.targetRows;
+    case 'difference':
+      return difference(t);
+    case 'status':
+      return RANK[t.status];
+    case 'reason':
+      return t.reason ?? '';
+  }
+}
+
+function sorted(tables: TableReport[]): TableReport[] {
+  const { column, descending } = state.sort;
+  return [...tables].sort((a, b) => {
+    const x = sortValue(a, column);
+    const y = sortValue(b, column);
+    // Unknown values (a skipped table's counts) stay at the bottom whichever the direction.
+    if (x === null || y === null) return x === y ? 0 : x === null ? 1 : -1;
+    const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+    const tie = displayName(a.schema, a.table).localeCompare(displayName(b.schema, b.table));
+    return (descending ? -c : c) || tie;
+  });
+}
+
+function outcomeBadge(r: Report): HTMLElement {
+  const label = { verified: 'all verified', 'not verified': 'some not verified', failed: 'failed', cancelled: 'cancelled' }[r.outcome];
+  return el('span', { class: `badge outcome ${r.outcome.replace(' ', '-')}`, role: 'status', 'aria-label': `Outcome: ${label}` }, label);
+}
+
+const COLUMNS: { key: SortColumn; title: string; num?: boolean }[] = [
+  { key: 'table', title: 'Table' },
+  { key: 'sourceRows', title: 'Source rows', num: true },
+  { key: 'targetRows', title: 'Target rows', num: true },
+  { key: 'difference', title: 'Difference', num: true },
+  { key: 'status', title: 'Status' },
+  { key: 'reason', title: 'Reason' },
+];
+
+function render(): void {
+  const r = state.report;
+  if (!r) return;
+  const problems = r.tables.filter(isProblem);
+  const visible = sorted(state.onlyProblems ? problems : r.tables);
+  app.replaceChildren(header(r), toolbar(r, problems.length), grid(visible, problems.length));
+}
+
+function header(r: Report): HTMLElement {
+  const s = r.summary;
+  const endpoint = (e: Report['source'], note: string) =>
+    el('span', {}, el('span', { class: 'endpoint' }, e.label), ` (PostgreSQL ${e.serverVersion ?? '?'}${note})`);
+  return el(
+    'header',
+    {},
+    el('h1', {}, r.kind === 'compare' ? 'Comparison report' : 'Migration report', outcomeBadge(r)),
+    el('p', { class: 'direction' }, 'From ', endpoint(r.source, ', read-only'), el('span', { class: 'arrow', 'aria-hidden': 'true' }, '→'), 'to ', endpoint(r.target, '')),
+    el(
+      'p',
+      { class: 'meta' },
+      `Started ${new Date(r.startedAt).toLocaleString()} · took ${(r.durationMs / 1000).toFixed(1)} s` +
+        (r.existing ? ` · rows already in the target: ${r.existing}` : '') +
+        (r.kind === 'migrate' ? (r.committed ? ' · committed' : ' · nothing committed') : ' · nothing copied'),
+    ),
+    el(
+      'div',
+      { class: 'summary', 'aria-label': 'Summary' },
+      ...(['verified', 'mismatch', 'skipped', 'failed'] as const).map((k) => el('span', {}, el('span', { class: `count badge ${k}` }, String(s[k])), ` ${k}`)),
+      el('span', {}, `of ${s.total} table${s.total === 1 ? '' : 's'}`),
+    ),
+    ...(r.error ? [el('div', { class: 'error-banner', role: 'alert' }, `Error: ${r.error.message}${r.error.code ? ` [${r.error.code}]` : ''}`)] : []),
+    el('p', { class: 'meta' }, headline(r)),
+  );
+}
+
+function toolbar(r: Report, problemCount: number): HTMLElement {
+  const filter = el(tags.checkbox, { id: 'only-problems' }, `Only problems (${problemCount})`);
+  if (state.onlyProblems) filter.setAttribute('checked', '');
+  filter.addEventListener('change', () => {
+    state = { ...state, onlyProblems: (filter as unknown as { checked: boolean }).checked };
+    save();
+    render();
+    document.getElementById('only-problems')?.focus();
+  });
+  const button = (id: string, label: string, appearance: string, onClick: () => void) => {
+    const b = el(tags.button, { id, appearance }, label);
+    b.addEventListener('click', onClick);
+    return b;
+  };
+  const actions: HTMLElement[] = [];
+  if (state.canRetry && r.kind === 'migrate' && problemCount > 0) actions.push(button('retry', 'Retry Failed Tables', 'primary', () => host.post({ type: 'retry' })));
+  actions.push(button('export-json', 'Export JSON', 'secondary', () => host.post({ type: 'export', format: 'json' })));
+  actions.push(button('export-markdown', 'Export Markdown', 'secondary', () => host.post({ type: 'export', format: 'markdown' })));
+  return el('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Report actions' }, filter, el('span', { class: 'spacer' }), ...actions);
+}
+
+function grid(tables: TableReport[], problemCount: number): HTMLElement {
+  if (tables.length === 0) {
+    return el('p', { class: 'empty' }, problemCount === 0 && state.onlyProblems ? 'No problems: every table verified.' : 'No tables in this report.');
+  }
+  const g = el(tags.grid, { 'aria-label': 'Tables', 'grid-template-columns': 'minmax(200px, 2fr) 120px 120px 110px 110px minmax(240px, 4fr)' });
+  const head = el(tags.row, { 'row-type': 'header' });
+  COLUMNS.forEach((c, i) => {
+    const active = state.sort.column === c.key;
+    const arrow = active ? (state.sort.descending ? '▼' : '▲') : '';
+    const sortButton = el('button', { class: 'sort', type: 'button', 'data-sort': c.key, title: `Sort by ${c.title.toLowerCase()}` }, c.title, el('span', { 'aria-hidden': 'true' }, arrow));
+    sortButton.addEventListener('click', () => {
+      state = { ...state, sort: { column: c.key, descending: active ? !state.sort.descending : false } };
+      save();
+      render();
+      document.querySelector<HTMLElement>(`button.sort[data-sort="${c.key}"]`)?.focus();
+    });
+    const cell = el(tags.cell, { 'cell-type': 'columnheader', 'grid-column': String(i + 1), class: c.num ? 'num' : '' }, sortButton);
+    if (active) cell.setAttribute('aria-sort', state.sort.descending ? 'descending' : 'ascending');
+    head.append(cell);
+  });
+  g.append(head);
+  for (const t of tables) {
+    const d = difference(t);
+    const reason = el('span', {}, t.reason ?? '');
+    const details = [
+      ...(t.error?.detail ? [`detail: ${t.error.detail}`] : []),
+      ...(t.error?.hint ? [`hint: ${t.error.hint}`] : []),
+      ...t.notes,
+      ...(t.bytes !== null && t.status === 'verified' ? [`${formatBytes(t.bytes)} in ${((t.durationMs ?? 0) / 1000).toFixed(1)} s${t.format ? `, ${t.format} COPY` : ''}`] : []),
+    ];
+    const row = el(
+      tags.row,
+      { class: `status-${t.status}${isProblem(t) ? ' problem' : ''}`, 'data-table': `${t.schema}.${t.table}`, 'data-status': t.status },
+      el(tags.cell, { 'grid-column': '1', class: 'name' }, displayName(t.schema, t.table)),
+      el(tags.cell, { 'grid-column': '2', class: 'num', 'data-col': 'sourceRows' }, rows(t.sourceRows)),
+      el(tags.cell, { 'grid-column': '3', class: 'num', 'data-col': 'targetRows' }, rows(t.targetRows)),
+      el(tags.cell, { 'grid-column': '4', class: 'num', 'data-col': 'difference' }, d === null ? '—' : d > 0 ? `+${d}` : String(d)),
+      el(tags.cell, { 'grid-column': '5', 'data-col': 'status' }, el('span', { class: `badge ${t.status}` }, t.status)),
+      el(tags.cell, { 'grid-column': '6', class: 'reason', 'data-col': 'reason' }, reason, ...details.map((n) => el('span', { class: 'note' }, n))),
+    );
+    g.append(row);
+  }
+  return g;
+}
