@@ -2,12 +2,13 @@
 // against them with node's test runner, and stops them whatever happens.
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { startServers } from './pg-servers.mjs';
+import { startServer } from './pg-servers.mjs';
 
 const files = readdirSync('out/test').filter((f) => f.endsWith('.test.js')).map((f) => `out/test/${f}`);
 const only = process.argv.slice(2);
 const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
-const servers = await startServers([17, 15], { ssl: true });
+// 17 speaks SSL (for the sslmode tests), 15 does not (for sslmode=prefer falling back to plain).
+const servers = [await startServer(17, { ssl: true }), await startServer(15)];
 const stop = () => Promise.all(servers.map((s) => s.stop()));
 process.on('SIGINT', () => stop().then(() => process.exit(130)));
 const env = {

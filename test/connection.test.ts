@@ -26,7 +26,7 @@ describe('sslmode', () => {
   });
 
   it('verify-full checks the certificate against sslrootcert and the host name', async () => {
-    assert.equal(await sslInUse(base('localhost', `sslmode=verify-full&sslrootcert=${encodeURIComponent(s.caFile)}`)), true);
+    assert.equal(await sslInUse(base('localhost', `sslmode=verify-full&sslrootcert=${encodeURIComponent(s.caFile!)}`)), true);
   });
 
   it('verify-full refuses a certificate from another CA, naming the endpoint', async () => {
@@ -36,6 +36,14 @@ describe('sslmode', () => {
       () => sslInUse(base('localhost', `sslmode=verify-full&sslrootcert=${encodeURIComponent(join(dir, 'ca.crt'))}`)),
       (e: Error) => e instanceof ConnectionError && /could not connect to the source postgres@localhost:\d+\/postgres: .*certificate/i.test(e.message) && !e.message.includes(s.password),
     );
+  });
+
+  it('no sslmode means prefer: SSL where the server offers it, plain where it does not', async () => {
+    assert.equal(await sslInUse(base('127.0.0.1', '')), true);
+    const plain = testServers()[15];
+    const url = `postgresql://postgres:${encodeURIComponent(plain.password)}@127.0.0.1:${plain.port}/postgres`;
+    assert.equal(await sslInUse(url), false);
+    await assert.rejects(() => sslInUse(`${url}?sslmode=require`), /does not support SSL/);
   });
 
   it('rejects an unknown sslmode', () => {

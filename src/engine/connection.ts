@@ -37,7 +37,8 @@ export function parseEndpoint(url: string, role: Role, env: NodeJS.ProcessEnv = 
   } catch (e) {
     throw new UsageError(`the ${role} URL is not valid: ${errorInfo(e).message}`);
   }
-  const sslmode = String(parsed.sslmode ?? 'disable');
+  // Like libpq, no sslmode means prefer: encrypted when the server offers it, plain otherwise.
+  const sslmode = String(parsed.sslmode ?? 'prefer');
   if (!SSL_MODES.has(sslmode)) {
     throw new UsageError(`the ${role} URL has an unknown sslmode "${sslmode}" (use disable, require, verify-ca or verify-full)`);
   }
@@ -52,7 +53,7 @@ export function parseEndpoint(url: string, role: Role, env: NodeJS.ProcessEnv = 
     user,
     database,
     password: secret,
-    ssl: parsed.ssl as pg.ClientConfig['ssl'],
+    ssl: (parsed.sslmode ? parsed.ssl : { rejectUnauthorized: false }) as pg.ClientConfig['ssl'],
     application_name: `archon (${role})`,
     connectionTimeoutMillis: 15_000,
     keepAlive: true,
@@ -83,7 +84,19 @@ export function secretsOf(ep: Endpoint): string[] {
 
 /** Opens a session; failures name the endpoint (never its password) and become ConnectionError. */
 export async function connect(ep: Endpoint): Promise<pg.Client> {
-  const client = new pg.Client(ep.config);
+  try {
+    return await open(ep.config, ep);
+  } catch (e) {
+    // sslmode=prefer (and allow): a server without SSL gets a plain connection, as libpq does.
+    if ((ep.sslmode === 'prefer' || ep.sslmode === 'allow') && e instanceof ConnectionError && /does not support SSL/i.test(e.message)) {
+      return open({ ...ep.config, ssl: false }, ep);
+    }
+    throw e;
+  }
+}
+
+async function open(config: pg.ClientConfig, ep: Endpoint): Promise<pg.Client> {
+  const client = new pg.Client(config);
   // An idle client whose socket drops emits 'error'; without a listener that would crash the process.
   client.on('error', () => {});
   try {
@@ -104,7 +117,7 @@ function describeConnectFailure(info: ReturnType<typeof errorInfo>, ep: Endpoint
   if (/timeout/i.test(m)) return `no answer within 15 s from ${ep.host}:${ep.port}`;
   if (info.code === '28P01') return `${m} (check the password in the URL, ARCHON_${ep.role.toUpperCase()}_PASSWORD, PGPASSWORD or ~/.pgpass)`;
   if (info.code === '3D000') return m;
-  if (/does not support SSL/i.test(m)) return `${m} (use sslmode=disable for this server)`;
+  if (/does not support SSL/i.test(m)) return `${m} (sslmode=${ep.sslmode} needs SSL; use sslmode=prefer or disable for this server)`;
   if (/no encryption|SSL/i.test(m) && ep.sslmode === 'disable') return `${m} (the server may require ?sslmode=require)`;
   return info.code ? `${m} [${info.code}]` : m;
 }

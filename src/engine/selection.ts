@@ -6,6 +6,8 @@ export interface Selection {
   schemas?: string[];
   tables?: string[];
   exclude?: string[];
+  /** Exact [schema, table] pairs, as picked in a UI: no pattern parsing, no wildcards. */
+  only?: [string, string][];
 }
 
 interface Pattern {
@@ -77,6 +79,11 @@ export function selectTables(tables: Table[], sel: Selection, copyable: (t: Tabl
   const unmatched: string[] = [];
   for (const s of sel.schemas ?? []) if (!tables.some((t) => t.schema === s)) unmatched.push(`schema ${s}`);
   for (const p of includes) if (!tables.some((t) => inSchemas(t) && matches(p, t))) unmatched.push(p.text);
+  if (sel.only) {
+    const wanted = new Set(sel.only.map(([s, t]) => JSON.stringify([s, t])));
+    for (const [s, t] of sel.only) if (!tables.some((x) => x.schema === s && x.name === t)) unmatched.push(`${s}.${t}`);
+    return { selected: tables.filter((t) => wanted.has(JSON.stringify([t.schema, t.name]))), unmatched };
+  }
   const selected = tables.filter((t) => {
     if (!inSchemas(t)) return false;
     if (excludes.some((p) => matches(p, t))) return false;

@@ -6,7 +6,7 @@ export interface TestServer {
   port: number;
   password: string;
   /** The CA that signed the server's certificate (the test servers run with ssl=on). */
-  caFile: string;
+  caFile: string | null;
 }
 
 export function testServers(): Record<number, TestServer> {

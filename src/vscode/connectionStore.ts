@@ -1,0 +1,144 @@
+// Saved connections: non-secret fields in VS Code's global state, passwords only in SecretStorage.
+// No `vscode` import: the two storage interfaces below are what vscode.Memento and
+// vscode.SecretStorage offer, so the store is unit-tested with plain objects.
+import type { Role } from '../engine/connection.js';
+
+export interface KeyValueStore {
+  get<T>(key: string): T | undefined;
+  update(key: string, value: unknown): Thenable<void>;
+}
+
+export interface SecretStore {
+  get(key: string): Thenable<string | undefined>;
+  store(key: string, value: string): Thenable<void>;
+  delete(key: string): Thenable<void>;
+}
+
+export interface ConnectionProfile {
+  id: string;
+  name: string;
+  /** Which group the tree shows it in; the wizard may still use it in either role. */
+  role: Role;
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  sslmode: string;
+  sslrootcert?: string;
+}
+
+const KEY = 'archon.connections';
+const secretKey = (id: string) => `archon.connection.${id}.password`;
+
+/** The URL the engine connects with. It never holds the password (that travels apart). */
+export function urlOf(p: ConnectionProfile): string {
+  const u = new URL('postgresql://placeholder');
+  u.hostname = p.host.includes(':') && !p.host.startsWith('[') ? `[${p.host}]` : p.host;
+  u.port = String(p.port);
+  u.username = p.user;
+  u.pathname = `/${encodeURIComponent(p.database)}`;
+  u.searchParams.set('sslmode', p.sslmode);
+  if (p.sslrootcert) u.searchParams.set('sslrootcert', p.sslrootcert);
+  return u.toString();
+}
+
+export function describe(p: ConnectionProfile): string {
+  return `${p.user}@${p.host}:${p.port}/${p.database}`;
+}
+
+/** Splits a pasted URL into the fields we keep and the password we must not keep with them. */
+export function profileFromUrl(url: string): { fields: Omit<ConnectionProfile, 'id' | 'name' | 'role'>; password: string | undefined } {
+  if (!/^postgres(ql)?:\/\//i.test(url.trim())) throw new Error('a PostgreSQL URL starts with postgresql:// (for example postgresql://user@host:5432/dbname)');
+  const u = new URL(url.trim().replace(/^postgres(ql)?:/i, 'http:'));
+  const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  const user = decodeURIComponent(u.username);
+  if (!u.hostname) throw new Error('the URL has no host');
+  if (!database) throw new Error('the URL has no database name (…/dbname at the end)');
+  return {
+    fields: {
+      host: u.hostname.replace(/^\[|\]$/g, ''),
+      port: u.port ? Number(u.port) : 5432,
+      database,
+      user: user || 'postgres',
+      sslmode: u.searchParams.get('sslmode') ?? 'prefer',
+      ...(u.searchParams.get('sslrootcert') ? { sslrootcert: u.searchParams.get('sslrootcert')! } : {}),
+    },
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+  };
+}
+
+export class ConnectionStore {
+  /** Passwords for this session only, when the OS keyring is not available. */
+  private readonly sessionPasswords = new Map<string, string>();
+
+  constructor(
+    private readonly state: KeyValueStore,
+    private readonly secrets: SecretStore,
+    private readonly newId: () => string = () => `c${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`,
+  ) {}
+
+  list(): ConnectionProfile[] {
+    return this.state.get<ConnectionProfile[]>(KEY) ?? [];
+  }
+
+  get(id: string): ConnectionProfile | undefined {
+    return this.list().find((p) => p.id === id);
+  }
+
+  /**
+   * Saves a profile (new when it has no id). Returns whether the password went to SecretStorage;
+   * false means no keyring: the password lives in memory for this session and is asked again later.
+   */
+  async save(profile: Omit<ConnectionProfile, 'id'> & { id?: string }, password?: string): Promise<{ profile: ConnectionProfile; passwordStored: boolean }> {
+    const full: ConnectionProfile = { ...profile, id: profile.id ?? this.newId() } as ConnectionProfile;
+    const others = this.list().filter((p) => p.id !== full.id);
+    await this.state.update(KEY, [...others, full]);
+    let passwordStored = true;
+    if (password !== undefined) passwordStored = await this.setPassword(full.id, password);
+    return { profile: full, passwordStored };
+  }
+
+  async update(id: string, change: Partial<Omit<ConnectionProfile, 'id'>>): Promise<ConnectionProfile> {
+    const current = this.get(id);
+    if (!current) throw new Error(`no saved connection with id ${id}`);
+    const next = { ...current, ...change };
+    await this.state.update(KEY, this.list().map((p) => (p.id === id ? next : p)));
+    return next;
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.state.update(KEY, this.list().filter((p) => p.id !== id));
+    this.sessionPasswords.delete(id);
+    try {
+      await this.secrets.delete(secretKey(id));
+    } catch {
+      // Nothing stored there when the keyring is unavailable.
+    }
+  }
+
+  async setPassword(id: string, password: string): Promise<boolean> {
+    try {
+      if (password === '') await this.secrets.delete(secretKey(id));
+      else await this.secrets.store(secretKey(id), password);
+      this.sessionPasswords.delete(id);
+      return true;
+    } catch {
+      if (password) this.sessionPasswords.set(id, password);
+      return false;
+    }
+  }
+
+  /** The password, or undefined when none is stored (the caller asks, or relies on ~/.pgpass). */
+  async password(id: string): Promise<string | undefined> {
+    if (this.sessionPasswords.has(id)) return this.sessionPasswords.get(id);
+    try {
+      return (await this.secrets.get(secretKey(id))) ?? undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  rememberForSession(id: string, password: string): void {
+    this.sessionPasswords.set(id, password);
+  }
+}
