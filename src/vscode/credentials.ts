@@ -1,0 +1,46 @@
+import * as vscode from 'vscode';
+import { ConnectionError } from '../engine/errors.js';
+import type { Role } from '../engine/connection.js';
+import { describe, type ConnectionProfile, type ConnectionStore } from './connectionStore.js';
+
+const isAuthFailure = (e: unknown, role: Role) =>
+  e instanceof ConnectionError && e.message.startsWith(`could not connect to the ${role} `) && (e.code === '28P01' || /password/i.test(e.message));
+
+/** Passwords from SecretStorage; asked for (and offered to SecretStorage) when the server refuses. */
+export class Credentials {
+  constructor(
+    private readonly store: ConnectionStore,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  password(profile: ConnectionProfile): Promise<string | undefined> {
+    return this.store.password(profile.id);
+  }
+
+  async withPassword<T>(profile: ConnectionProfile, role: Role, fn: (password: string | undefined) => Promise<T>): Promise<T> {
+    try {
+      return await fn(await this.password(profile));
+    } catch (e) {
+      if (!isAuthFailure(e, role)) throw e;
+      this.log.warn(`${role} ${describe(profile)}: ${(e as Error).message}; asking for the password`);
+      const typed = await vscode.window.showInputBox({
+        title: `Password for ${profile.name} (${describe(profile)})`,
+        prompt: (e as Error).message.replace(/^could not connect to the \w+ \S+: /, 'The server said: '),
+        password: true,
+        ignoreFocusOut: true,
+      });
+      if (typed === undefined) throw e;
+      const stored = await this.store.setPassword(profile.id, typed);
+      if (!stored) {
+        this.store.rememberForSession(profile.id, typed);
+        this.log.warn('SecretStorage is not available (no OS keyring?): the password is kept for this session only');
+      }
+      return fn(typed);
+    }
+  }
+
+  /** Both sides of a run, each asked for on its own refusal. */
+  both<T>(source: ConnectionProfile, target: ConnectionProfile, fn: (passwords: { source?: string; target?: string }) => Promise<T>): Promise<T> {
+    return this.withPassword(source, 'source', (s) => this.withPassword(target, 'target', (t) => fn({ source: s, target: t })));
+  }
+}

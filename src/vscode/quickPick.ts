@@ -1,0 +1,72 @@
+import * as vscode from 'vscode';
+import type { Item } from './wizardModel.js';
+
+export const BACK = Symbol('back');
+
+interface QItem<T> extends vscode.QuickPickItem {
+  value?: T;
+}
+
+export interface PickOptions<T> {
+  title: string;
+  step?: number;
+  totalSteps?: number;
+  placeholder: string;
+  /** Replaces the placeholder once `load` has finished. */
+  placeholderAfterLoad?: string;
+  items: Item<T>[];
+  canSelectMany?: boolean;
+  /** Fills or refreshes the items later (busy meanwhile), e.g. after connecting. */
+  load?: (setItems: (items: Item<T>[]) => void) => Promise<void>;
+  /** Return false to keep the pick open (an informational row was chosen). */
+  accept?: (values: (T | undefined)[]) => boolean;
+}
+
+/** One quick-pick step with Back (from step 2 on), a step counter and async loading. */
+export function pick<T>(o: PickOptions<T>): Promise<T[] | typeof BACK | undefined> {
+  const qp = vscode.window.createQuickPick<QItem<T>>();
+  qp.title = o.title;
+  qp.step = o.step;
+  qp.totalSteps = o.totalSteps;
+  qp.placeholder = o.placeholder;
+  qp.ignoreFocusOut = true;
+  qp.canSelectMany = o.canSelectMany ?? false;
+  qp.matchOnDescription = true;
+  qp.matchOnDetail = true;
+  qp.buttons = (o.step ?? 1) > 1 ? [vscode.QuickInputButtons.Back] : [];
+  const setItems = (items: Item<T>[]) => {
+    const qitems = items.map(
+      (i): QItem<T> =>
+        i.separator
+          ? { label: i.label, kind: vscode.QuickPickItemKind.Separator }
+          : { label: i.label, description: i.description, detail: i.detail, picked: i.picked, value: i.value, alwaysShow: true },
+    );
+    const active = qp.activeItems[0]?.label;
+    qp.items = qitems;
+    if (qp.canSelectMany) qp.selectedItems = qitems.filter((i) => i.picked);
+    const keep = qitems.find((i) => i.label === active);
+    if (keep) qp.activeItems = [keep];
+  };
+  setItems(o.items);
+  return new Promise<T[] | typeof BACK | undefined>((resolve) => {
+    qp.onDidTriggerButton((b) => {
+      if (b === vscode.QuickInputButtons.Back) resolve(BACK);
+    });
+    qp.onDidAccept(() => {
+      const chosen = qp.canSelectMany ? qp.selectedItems : qp.activeItems;
+      if (!qp.canSelectMany && chosen.length === 0) return;
+      const values = chosen.map((i) => i.value);
+      if (o.accept && !o.accept(values)) return;
+      resolve(values.filter((v): v is T => v !== undefined));
+    });
+    qp.onDidHide(() => resolve(undefined));
+    qp.show();
+    if (o.load) {
+      qp.busy = true;
+      o.load(setItems).catch(() => {}).finally(() => {
+        qp.busy = false;
+        if (o.placeholderAfterLoad) qp.placeholder = o.placeholderAfterLoad;
+      });
+    }
+  }).finally(() => qp.dispose());
+}

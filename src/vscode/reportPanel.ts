@@ -1,0 +1,98 @@
+import { homedir } from 'node:os';
+import * as vscode from 'vscode';
+import { toJson, toMarkdown, type Report } from '../engine/report.js';
+import type { HostToPage, PageState, PageToHost } from '../shared/protocol.js';
+import { makeNonce, renderReportPage } from '../shared/reportHtml.js';
+
+/** The verification report: one panel, reused, restored after a window reload. */
+export class ReportPanel {
+  static readonly viewType = 'archon.report';
+  private static current: ReportPanel | undefined;
+
+  private report: Report | null = null;
+  private retry: (() => void) | null = null;
+
+  private constructor(
+    private readonly panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    const root = vscode.Uri.joinPath(extensionUri, 'webview-ui', 'dist');
+    panel.webview.options = { enableScripts: true, localResourceRoots: [root] };
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'archon.svg');
+    panel.webview.html = renderReportPage({
+      nonce: makeNonce(),
+      cspSource: panel.webview.cspSource,
+      script: { src: panel.webview.asWebviewUri(vscode.Uri.joinPath(root, 'report.js')).toString() },
+    });
+    panel.webview.onDidReceiveMessage((m: PageToHost) => this.onMessage(m));
+    panel.onDidDispose(() => {
+      if (ReportPanel.current === this) ReportPanel.current = undefined;
+    });
+  }
+
+  /** Shows a report; `retry` (when given) re-runs the tables that did not verify. */
+  static show(extensionUri: vscode.Uri, log: vscode.LogOutputChannel, report: Report, retry?: () => void): void {
+    if (!ReportPanel.current) {
+      const panel = vscode.window.createWebviewPanel(ReportPanel.viewType, 'Archon Report', vscode.ViewColumn.Active, {
+        enableScripts: true,
+        localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'webview-ui', 'dist')],
+      });
+      ReportPanel.current = new ReportPanel(panel, extensionUri, log);
+    }
+    const p = ReportPanel.current;
+    p.report = report;
+    p.retry = retry ?? null;
+    p.panel.title = report.kind === 'compare' ? 'Archon Comparison' : 'Archon Report';
+    p.panel.reveal();
+    p.post();
+  }
+
+  static registerSerializer(extensionUri: vscode.Uri, log: vscode.LogOutputChannel): vscode.Disposable {
+    return vscode.window.registerWebviewPanelSerializer(ReportPanel.viewType, {
+      async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: PageState | undefined) {
+        const restored = new ReportPanel(panel, extensionUri, log);
+        // The endpoints' passwords are not in the page state, so a restored report cannot retry.
+        restored.report = state?.report ?? null;
+        ReportPanel.current = restored;
+      },
+    });
+  }
+
+  private post(): void {
+    if (!this.report) return;
+    const message: HostToPage = { type: 'report', report: this.report, canRetry: this.retry !== null };
+    void this.panel.webview.postMessage(message);
+  }
+
+  private async onMessage(m: PageToHost): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        this.post();
+        return;
+      case 'retry':
+        this.retry?.();
+        return;
+      case 'export':
+        await this.export(m.format);
+        return;
+    }
+  }
+
+  private async export(format: 'json' | 'markdown'): Promise<void> {
+    if (!this.report) return;
+    const ext = format === 'json' ? 'json' : 'md';
+    const name = `archon-${this.report.kind}-${this.report.startedAt.slice(0, 19).replace(/[:T]/g, '-')}.${ext}`;
+    const base = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(homedir());
+    const uri = await vscode.window.showSaveDialog({
+      defaultUri: vscode.Uri.joinPath(base, name),
+      filters: format === 'json' ? { JSON: ['json'] } : { Markdown: ['md'] },
+      title: `Export the report as ${format === 'json' ? 'JSON' : 'Markdown'}`,
+    });
+    if (!uri) return;
+    const text = format === 'json' ? toJson(this.report) : toMarkdown(this.report);
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
+    this.log.info(`Report exported to ${uri.fsPath}`);
+    void vscode.window.showInformationMessage(`Archon: report saved to ${vscode.workspace.asRelativePath(uri)}`);
+  }
+}

@@ -1,0 +1,120 @@
+import * as vscode from 'vscode';
+import type { Catalog, Table } from '../engine/catalog.js';
+import type { Role } from '../engine/connection.js';
+import { describe, type ConnectionProfile, type ConnectionStore } from './connectionStore.js';
+import { schemaGroups, tableView } from './treeModel.js';
+
+export type Node =
+  | { kind: 'group'; role: Role }
+  | { kind: 'connection'; profile: ConnectionProfile }
+  | { kind: 'schema'; profile: ConnectionProfile; schema: string; tables: Table[] }
+  | { kind: 'table'; profile: ConnectionProfile; table: Table }
+  | { kind: 'message'; profile: ConnectionProfile; text: string; error: boolean };
+
+/** Reads a connection's catalog; the extension supplies it with the password handling. */
+export type CatalogLoader = (profile: ConnectionProfile) => Promise<Catalog>;
+
+export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
+  private readonly changed = new vscode.EventEmitter<Node | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly catalogs = new Map<string, Promise<Catalog>>();
+  private readonly exactCounts = new Map<string, number>();
+
+  constructor(
+    private readonly store: ConnectionStore,
+    private readonly load: CatalogLoader,
+  ) {}
+
+  refresh(node?: Node): void {
+    if (!node || node.kind === 'group') this.catalogs.clear();
+    else if ('profile' in node) this.catalogs.delete(node.profile.id);
+    this.changed.fire(node?.kind === 'group' ? undefined : node);
+  }
+
+  setExactCount(profile: ConnectionProfile, table: Table, n: number): void {
+    this.exactCounts.set(JSON.stringify([profile.id, table.schema, table.name]), n);
+    this.changed.fire(undefined);
+  }
+
+  catalog(profile: ConnectionProfile): Promise<Catalog> {
+    let c = this.catalogs.get(profile.id);
+    if (!c) {
+      c = this.load(profile);
+      this.catalogs.set(profile.id, c);
+      c.catch(() => this.catalogs.delete(profile.id));
+    }
+    return c;
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    switch (node.kind) {
+      case 'group': {
+        const item = new vscode.TreeItem(node.role === 'source' ? 'Source (read-only)' : 'Target', vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `group:${node.role}`;
+        item.contextValue = `group.${node.role}`;
+        item.iconPath = new vscode.ThemeIcon(node.role === 'source' ? 'lock' : 'arrow-circle-down');
+        item.tooltip = node.role === 'source' ? 'Read from, never written to' : 'Written to by migrations';
+        return item;
+      }
+      case 'connection': {
+        const item = new vscode.TreeItem(node.profile.name, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `connection:${node.profile.id}`;
+        item.description = describe(node.profile);
+        item.tooltip = `${node.profile.name}\n${describe(node.profile)}\nsslmode=${node.profile.sslmode}\nRole: ${node.profile.role}`;
+        item.iconPath = new vscode.ThemeIcon('database');
+        item.contextValue = `connection.${node.profile.role}`;
+        return item;
+      }
+      case 'schema': {
+        const item = new vscode.TreeItem(node.schema, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `schema:${node.profile.id}:${node.schema}`;
+        item.description = `${node.tables.length} table${node.tables.length === 1 ? '' : 's'}`;
+        item.iconPath = new vscode.ThemeIcon('symbol-namespace');
+        item.contextValue = 'schema';
+        return item;
+      }
+      case 'table': {
+        const exact = this.exactCounts.get(JSON.stringify([node.profile.id, node.table.schema, node.table.name]));
+        const view = tableView(node.table, exact);
+        const item = new vscode.TreeItem(view.label, vscode.TreeItemCollapsibleState.None);
+        item.id = `table:${node.profile.id}:${JSON.stringify([node.table.schema, node.table.name])}`;
+        item.description = view.description;
+        item.tooltip = view.tooltip;
+        item.iconPath = new vscode.ThemeIcon(view.icon);
+        item.contextValue = view.copyable ? `table.${node.profile.role}` : 'relation';
+        return item;
+      }
+      case 'message': {
+        const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
+        item.tooltip = node.text;
+        item.iconPath = new vscode.ThemeIcon(node.error ? 'error' : 'info', node.error ? new vscode.ThemeColor('errorForeground') : undefined);
+        item.contextValue = node.error ? 'error' : 'message';
+        return item;
+      }
+    }
+  }
+
+  async getChildren(node?: Node): Promise<Node[]> {
+    if (!node) return [{ kind: 'group', role: 'source' }, { kind: 'group', role: 'target' }];
+    switch (node.kind) {
+      case 'group':
+        return this.store
+          .list()
+          .filter((p) => p.role === node.role)
+          .sort((a, b) => a.name.localeCompare(b.name))
+          .map((profile) => ({ kind: 'connection', profile }));
+      case 'connection':
+        try {
+          const groups = schemaGroups(await this.catalog(node.profile));
+          if (!groups.length) return [{ kind: 'message', profile: node.profile, text: 'No tables in this database', error: false }];
+          return groups.map((g) => ({ kind: 'schema', profile: node.profile, schema: g.schema, tables: g.tables }));
+        } catch (e) {
+          return [{ kind: 'message', profile: node.profile, text: (e as Error).message, error: true }];
+        }
+      case 'schema':
+        return node.tables.map((table) => ({ kind: 'table', profile: node.profile, table }));
+      default:
+        return [];
+    }
+  }
+}

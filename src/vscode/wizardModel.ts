@@ -1,0 +1,112 @@
+// The migration wizard's content, computed without `vscode` so it can be unit-tested: the items of
+// each step and the review text.
+import type { Catalog } from '../engine/catalog.js';
+import type { ExistingPolicy } from '../engine/plan.js';
+import type { PlanResult } from '../engine/run.js';
+import { displayName } from '../engine/names.js';
+import { formatBytes } from '../engine/report.js';
+import { describe, type ConnectionProfile } from './connectionStore.js';
+import { rowsText, schemaGroups } from './treeModel.js';
+
+export interface Item<T> {
+  label: string;
+  description?: string;
+  detail?: string;
+  picked?: boolean;
+  /** A separator row in the list (kind Separator in VS Code). */
+  separator?: boolean;
+  value?: T;
+}
+
+export function connectionItems(connections: ConnectionProfile[], versions: ReadonlyMap<string, string>, exclude?: ConnectionProfile): Item<ConnectionProfile>[] {
+  const sameDb = (a: ConnectionProfile, b: ConnectionProfile) => a.host === b.host && a.port === b.port && a.database === b.database;
+  const usable = connections.filter((c) => !exclude || (c.id !== exclude.id && !sameDb(c, exclude)));
+  const byRole = (role: 'source' | 'target') => usable.filter((c) => c.role === role).sort((a, b) => a.name.localeCompare(b.name));
+  // The group that fits the step comes first: sources when picking a source, targets otherwise.
+  const order: ('source' | 'target')[] = exclude ? ['target', 'source'] : ['source', 'target'];
+  return order.flatMap((role) => {
+    const list = byRole(role);
+    if (!list.length) return [];
+    return [
+      { label: role === 'source' ? 'Source connections' : 'Target connections', separator: true },
+      ...list.map((c) => ({
+        label: c.name,
+        description: versions.get(c.id) ?? 'checking…',
+        detail: `${describe(c)} · sslmode=${c.sslmode}`,
+        value: c,
+      })),
+    ];
+  });
+}
+
+export type TableKey = [schema: string, table: string];
+
+export function tableItems(catalog: Catalog, previouslyPicked?: TableKey[]): Item<TableKey>[] {
+  const picked = previouslyPicked ? new Set(previouslyPicked.map((k) => JSON.stringify(k))) : null;
+  return schemaGroups(catalog).flatMap(({ schema, tables }) => {
+    const copyable = tables.filter((t) => t.kind === 'table' || t.kind === 'partitioned table');
+    if (!copyable.length) return [];
+    return [
+      { label: `schema ${schema}`, separator: true },
+      ...copyable.map((t) => ({
+        label: t.name,
+        description: `${rowsText(t)} · ${formatBytes(t.bytes)}`,
+        detail: t.kind === 'partitioned table' ? 'partitioned: copied through the parent' : undefined,
+        picked: picked ? picked.has(JSON.stringify([t.schema, t.name])) : true,
+        value: [t.schema, t.name] as TableKey,
+      })),
+    ];
+  });
+}
+
+export const POLICY_ITEMS: Item<ExistingPolicy>[] = [
+  { label: 'Replace', description: 'default', detail: 'Empty each target table first, then copy. Everything is rolled back if any table fails.', value: 'replace' },
+  { label: 'Append', detail: 'Keep the rows already in the target and add the source rows.', value: 'append' },
+  { label: 'Skip tables that have rows', detail: 'Copy only into empty target tables; tables with rows are left alone and reported as skipped.', value: 'skip-nonempty' },
+];
+
+export function directionSentence(p: PlanResult, sourceName: string, targetName: string): string {
+  const n = p.plan.tables.filter((t) => t.action === 'copy').length;
+  return `Copy ${n} table${n === 1 ? '' : 's'} FROM ${sourceName} (PostgreSQL ${p.source.serverVersion}, read-only) TO ${targetName} (PostgreSQL ${p.target.serverVersion})`;
+}
+
+export interface ReviewLine {
+  label: string;
+  detail?: string;
+  kind: 'start' | 'direction' | 'empties' | 'skip' | 'note' | 'nothing';
+}
+
+/** The review step: the direction in words, what gets emptied, every skip with its reason. */
+export function reviewLines(p: PlanResult, sourceName: string, targetName: string): ReviewLine[] {
+  const copies = p.plan.tables.filter((t) => t.action === 'copy');
+  const skips = p.plan.tables.filter((t) => t.action === 'skip');
+  const lines: ReviewLine[] = [];
+  if (copies.length) lines.push({ label: '$(play) Start migration', detail: 'One transaction on the target: committed only if every table verifies, otherwise rolled back.', kind: 'start' });
+  else lines.push({ label: '$(circle-slash) Nothing to copy', detail: 'Every selected table is skipped; go back to change the selection.', kind: 'nothing' });
+  lines.push({ label: `$(arrow-right) ${directionSentence(p, sourceName, targetName)}`, detail: `${p.source.label} → ${p.target.label}`, kind: 'direction' });
+  const emptied = copies.filter((t) => t.empties);
+  if (emptied.length) {
+    lines.push({
+      label: `$(trash) ${emptied.length} target table${emptied.length === 1 ? '' : 's'} will be emptied first`,
+      detail: emptied.map((t) => displayName(t.schema, t.table)).join(', '),
+      kind: 'empties',
+    });
+  }
+  for (const t of skips) lines.push({ label: `$(warning) Skipped: ${displayName(t.schema, t.table)}`, detail: t.reason ?? '', kind: 'skip' });
+  for (const u of p.plan.unmatched) lines.push({ label: `$(warning) Not found on the source: ${u}`, kind: 'skip' });
+  for (const t of copies) for (const n of t.notes) lines.push({ label: `$(info) ${displayName(t.schema, t.table)}`, detail: n, kind: 'note' });
+  return lines;
+}
+
+/** One table's plan in a line, for "Copy Table to Target…". */
+export function planLine(p: PlanResult, sourceName: string, targetName: string): { ok: boolean; text: string } {
+  const t = p.plan.tables[0];
+  if (!t) return { ok: false, text: `${p.plan.unmatched[0] ?? 'the table'} is not on the source any more; refresh the tree` };
+  const name = displayName(t.schema, t.table);
+  if (t.action === 'skip') return { ok: false, text: `Cannot copy ${name}: ${t.reason}` };
+  const rows = t.estimatedRows === null ? '' : `~${t.estimatedRows.toLocaleString('en-US')} rows, `;
+  return {
+    ok: true,
+    text: `Copy ${name} (${rows}${formatBytes(t.bytes)}) FROM ${sourceName} (PostgreSQL ${p.source.serverVersion}, read-only) TO ${targetName} (PostgreSQL ${p.target.serverVersion})`,
+  };
+}

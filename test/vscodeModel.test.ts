@@ -1,0 +1,155 @@
+// The VS Code adapter's logic that needs no running VS Code, against the real engine and servers.
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { inspect, planMigration } from '../src/engine/index.js';
+import { ConnectionStore, profileFromUrl, urlOf, type KeyValueStore, type SecretStore } from '../src/vscode/connectionStore.js';
+import { schemaGroups, tableView } from '../src/vscode/treeModel.js';
+import { connectionItems, planLine, reviewLines, tableItems } from '../src/vscode/wizardModel.js';
+import { TestDb, testServers } from './support/pg.js';
+
+class MemoryState implements KeyValueStore {
+  data = new Map<string, unknown>();
+  get<T>(key: string): T | undefined {
+    return this.data.get(key) as T | undefined;
+  }
+  async update(key: string, value: unknown): Promise<void> {
+    this.data.set(key, structuredClone(value));
+  }
+}
+
+class MemorySecrets implements SecretStore {
+  data = new Map<string, string>();
+  constructor(private readonly broken = false) {}
+  async get(key: string) {
+    if (this.broken) throw new Error('no keyring');
+    return this.data.get(key);
+  }
+  async store(key: string, value: string) {
+    if (this.broken) throw new Error('no keyring');
+    this.data.set(key, value);
+  }
+  async delete(key: string) {
+    if (this.broken) throw new Error('no keyring');
+    this.data.delete(key);
+  }
+}
+
+describe('connection store', () => {
+  it('keeps passwords in secret storage only, and deletes them with the connection', async () => {
+    const state = new MemoryState();
+    const secrets = new MemorySecrets();
+    const store = new ConnectionStore(state, secrets, () => 'id1');
+    const { fields, password } = profileFromUrl('postgresql://app:s3cr%40t-pw@db.example.com:6543/kb?sslmode=require');
+    assert.equal(password, 's3cr@t-pw');
+    const { profile, passwordStored } = await store.save({ ...fields, name: 'cloud', role: 'source' }, password);
+    assert.ok(passwordStored);
+    assert.ok(!JSON.stringify([...state.data]).includes('s3cr'), 'no password in the non-secret state');
+    assert.equal(await store.password('id1'), 's3cr@t-pw');
+    assert.equal(urlOf(profile), 'postgresql://app@db.example.com:6543/kb?sslmode=require');
+    await store.update('id1', { role: 'target', name: 'renamed' });
+    assert.deepEqual(store.list().map((p) => [p.name, p.role]), [['renamed', 'target']]);
+    await store.remove('id1');
+    assert.deepEqual(store.list(), []);
+    assert.equal(secrets.data.size, 0);
+  });
+
+  it('without a keyring, keeps the password for the session only', async () => {
+    const state = new MemoryState();
+    const store = new ConnectionStore(state, new MemorySecrets(true), () => 'id2');
+    const { passwordStored } = await store.save({ ...profileFromUrl('postgresql://u@h/db').fields, name: 'n', role: 'target' }, 'pw-123456');
+    assert.equal(passwordStored, false);
+    assert.equal(await store.password('id2'), 'pw-123456');
+    assert.ok(!JSON.stringify([...state.data]).includes('pw-123456'));
+    assert.equal(await new ConnectionStore(state, new MemorySecrets(true)).password('id2'), undefined, 'gone after a reload');
+  });
+
+  it('rejects what is not a PostgreSQL URL, saying why', () => {
+    assert.throws(() => profileFromUrl('mysql://x@y/z'), /starts with postgresql:\/\//);
+    assert.throws(() => profileFromUrl('postgresql://u@host'), /no database name/);
+  });
+});
+
+describe('tree and wizard content from real catalogs', () => {
+  const servers = testServers();
+
+  async function setup() {
+    const src = await TestDb.create(servers[17], 'src');
+    const tgt = await TestDb.create(servers[15], 'tgt');
+    const ddl = `CREATE SCHEMA crm; CREATE TABLE crm.customers (id int PRIMARY KEY, name text);
+      CREATE TABLE public.pages (id int PRIMARY KEY, body text);
+      CREATE TABLE public.events (id int, at date) PARTITION BY RANGE (at);
+      CREATE TABLE public.events_2025 PARTITION OF public.events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+      CREATE VIEW public.page_titles AS SELECT id FROM public.pages;`;
+    await src.sql(ddl + `INSERT INTO public.pages SELECT g, repeat('x', 100) FROM generate_series(1, 2000) g; ANALYZE;`);
+    await tgt.sql(`CREATE SCHEMA crm; CREATE TABLE crm.customers (id int PRIMARY KEY, name text); CREATE TABLE public.pages (id int PRIMARY KEY, body text);
+      CREATE TABLE public.child (id int, page_id int REFERENCES public.pages(id));`);
+    return { src, tgt };
+  }
+
+  it('builds schema and table nodes with estimates, sizes and tooltips', async () => {
+    const { src } = await setup();
+    const catalog = await inspect({ url: src.url });
+    const groups = schemaGroups(catalog);
+    assert.deepEqual(groups.map((g) => [g.schema, g.tables.map((t) => t.name)]), [
+      ['crm', ['customers']],
+      ['public', ['events', 'page_titles', 'pages']],
+    ]);
+    const pages = tableView(groups[1].tables.find((t) => t.name === 'pages')!);
+    assert.match(pages.description, /^~2\.0k rows · \d+ kB$/);
+    assert.match(pages.tooltip, /2 columns, primary key \(id\)/);
+    assert.equal(pages.icon, 'table');
+    assert.equal(tableView(groups[1].tables.find((t) => t.name === 'events')!).icon, 'layers');
+    const view = tableView(groups[1].tables.find((t) => t.name === 'page_titles')!);
+    assert.deepEqual([view.copyable, view.icon, view.description], [false, 'eye', 'view']);
+    assert.match(tableView(groups[1].tables.find((t) => t.name === 'pages')!, 1999).description, /^1,999 rows/);
+  });
+
+  it('lists tables preselected, and reviews the plan in words', async () => {
+    const { src, tgt } = await setup();
+    const items = tableItems(await inspect({ url: src.url }));
+    assert.deepEqual(items.filter((i) => !i.separator).map((i) => [i.value, i.picked]), [
+      [['crm', 'customers'], true],
+      [['public', 'events'], true],
+      [['public', 'pages'], true],
+    ]);
+    const planned = await planMigration({ source: src.url, target: tgt.url, selection: { only: [['crm', 'customers'], ['public', 'events'], ['public', 'pages']] }, existing: 'replace' });
+    const lines = reviewLines(planned, 'cloud-db', 'local-db');
+    assert.equal(lines[0].kind, 'start');
+    assert.match(lines[1].label, /Copy 1 table FROM cloud-db \(PostgreSQL 17\.\d+, read-only\) TO local-db \(PostgreSQL 15\.\d+\)/);
+    assert.deepEqual(lines.filter((l) => l.kind === 'empties').map((l) => l.detail), ['crm.customers']);
+    const skips = lines.filter((l) => l.kind === 'skip').map((l) => `${l.label}: ${l.detail}`);
+    assert.equal(skips.length, 2);
+    assert.ok(skips.some((s) => /public.events: missing on the target/.test(s)));
+    assert.ok(skips.some((s) => /public.pages: cannot empty it: public.child/.test(s)));
+    const one = await planMigration({ source: src.url, target: tgt.url, selection: { only: [['public', 'events']] }, existing: 'append' });
+    assert.match(planLine(one, 'a', 'b').text, /^Cannot copy public.events: missing on the target/);
+  });
+
+  it('offers only other databases as the target, targets first', () => {
+    const mk = (id: string, role: 'source' | 'target', database: string) => ({ id, name: id, role, host: 'h', port: 5432, database, user: 'u', sslmode: 'prefer' });
+    const a = mk('a', 'source', 'one');
+    const items = connectionItems([a, mk('b', 'target', 'two'), mk('c', 'source', 'three'), mk('d', 'target', 'one')], new Map([['b', 'PostgreSQL 15.8']]), a);
+    assert.deepEqual(items.map((i) => (i.separator ? `-- ${i.label}` : `${i.label} ${i.description}`)), ['-- Target connections', 'b PostgreSQL 15.8', '-- Source connections', 'c checking…']);
+  });
+});
+
+describe('extension manifest', () => {
+  const manifest = JSON.parse(readFileSync('package.json', 'utf8'));
+  const source = readFileSync('src/extension.ts', 'utf8');
+
+  it('registers every declared command, and declares every registered one', () => {
+    const declared = manifest.contributes.commands.map((c: { command: string }) => c.command).sort();
+    const registered = [...source.matchAll(/command\('(archon\.[A-Za-z]+)'/g)].map((m) => m[1]).sort();
+    assert.deepEqual(registered, declared);
+    for (const c of manifest.contributes.commands) assert.equal(c.category, 'Archon');
+  });
+
+  it('menus name only declared commands, and stays within the declared VS Code API', () => {
+    const declared = new Set(manifest.contributes.commands.map((c: { command: string }) => c.command));
+    for (const list of Object.values(manifest.contributes.menus) as { command: string }[][]) for (const m of list) assert.ok(declared.has(m.command), m.command);
+    assert.equal(manifest.engines.vscode, '^1.100.0');
+    assert.equal(manifest.devDependencies['@types/vscode'], '1.100.0');
+    assert.ok(!manifest.activationEvents.some((e: string) => e === '*' || e.startsWith('onCommand:') || e.startsWith('onView:')));
+  });
+});
