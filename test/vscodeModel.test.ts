@@ -116,7 +116,7 @@ describe('tree and wizard content from real catalogs', () => {
     const planned = await planMigration({ source: src.url, target: tgt.url, selection: { only: [['crm', 'customers'], ['public', 'events'], ['public', 'pages']] }, existing: 'replace' });
     const lines = reviewLines(planned, 'cloud-db', 'local-db');
     assert.equal(lines[0].kind, 'start');
-    assert.match(lines[1].label, /Copy 1 table FROM cloud-db \(PostgreSQL 17\.\d+, read-only\) TO local-db \(PostgreSQL 15\.\d+\)/);
+    assert.match(`${lines[1].label} ${lines[2].label}`, /Copy 1 table FROM cloud-db \(PostgreSQL 17\.\d+, read-only\) \$\(arrow-down\) TO local-db \(PostgreSQL 15\.\d+\)/);
     assert.deepEqual(lines.filter((l) => l.kind === 'empties').map((l) => l.detail), ['crm.customers']);
     const skips = lines.filter((l) => l.kind === 'skip').map((l) => `${l.label}: ${l.detail}`);
     assert.equal(skips.length, 2);

@@ -116,7 +116,7 @@ function header(r: Report): HTMLElement {
     el(
       'div',
       { class: 'summary', 'aria-label': 'Summary' },
-      ...(['verified', 'mismatch', 'skipped', 'failed'] as const).map((k) => el('span', {}, el('span', { class: `count badge ${k}` }, String(s[k])), ` ${k}`)),
+      ...(['verified', 'mismatch', 'skipped', 'failed'] as const).map((k) => el('span', {}, el('span', { class: `count badge ${s[k] ? k : 'zero'}` }, String(s[k])), ` ${k}`)),
       el('span', {}, `of ${s.total} table${s.total === 1 ? '' : 's'}`),
     ),
     ...(r.error ? [el('div', { class: 'error-banner', role: 'alert' }, `Error: ${r.error.message}${r.error.code ? ` [${r.error.code}]` : ''}`)] : []),
@@ -149,7 +149,7 @@ function grid(tables: TableReport[], problemCount: number): HTMLElement {
   if (tables.length === 0) {
     return el('p', { class: 'empty' }, problemCount === 0 && state.onlyProblems ? 'No problems: every table verified.' : 'No tables in this report.');
   }
-  const g = el(tags.grid, { 'aria-label': 'Tables', 'grid-template-columns': 'minmax(200px, 2fr) 120px 120px 110px 110px minmax(240px, 4fr)' });
+  const g = el(tags.grid, { 'aria-label': 'Tables', 'grid-template-columns': 'minmax(250px, 2fr) 110px 110px 100px 110px minmax(240px, 3fr)' });
   const head = el(tags.row, { 'row-type': 'header' });
   COLUMNS.forEach((c, i) => {
     const active = state.sort.column === c.key;

@@ -95,7 +95,8 @@ export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
   }
 
   async getChildren(node?: Node): Promise<Node[]> {
-    if (!node) return [{ kind: 'group', role: 'source' }, { kind: 'group', role: 'target' }];
+    // No connections: no nodes, so VS Code shows the view's welcome content (Add Connection).
+    if (!node) return this.store.list().length ? [{ kind: 'group', role: 'source' }, { kind: 'group', role: 'target' }] : [];
     switch (node.kind) {
       case 'group':
         return this.store

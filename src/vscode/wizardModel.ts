@@ -65,15 +65,10 @@ export const POLICY_ITEMS: Item<ExistingPolicy>[] = [
   { label: 'Skip tables that have rows', detail: 'Copy only into empty target tables; tables with rows are left alone and reported as skipped.', value: 'skip-nonempty' },
 ];
 
-export function directionSentence(p: PlanResult, sourceName: string, targetName: string): string {
-  const n = p.plan.tables.filter((t) => t.action === 'copy').length;
-  return `Copy ${n} table${n === 1 ? '' : 's'} FROM ${sourceName} (PostgreSQL ${p.source.serverVersion}, read-only) TO ${targetName} (PostgreSQL ${p.target.serverVersion})`;
-}
-
 export interface ReviewLine {
   label: string;
   detail?: string;
-  kind: 'start' | 'direction' | 'empties' | 'skip' | 'note' | 'nothing';
+  kind: 'start' | 'from' | 'to' | 'empties' | 'skip' | 'note' | 'nothing';
 }
 
 /** The review step: the direction in words, what gets emptied, every skip with its reason. */
@@ -81,9 +76,12 @@ export function reviewLines(p: PlanResult, sourceName: string, targetName: strin
   const copies = p.plan.tables.filter((t) => t.action === 'copy');
   const skips = p.plan.tables.filter((t) => t.action === 'skip');
   const lines: ReviewLine[] = [];
-  if (copies.length) lines.push({ label: '$(play) Start migration', detail: 'One transaction on the target: committed only if every table verifies, otherwise rolled back.', kind: 'start' });
+  const n = `${copies.length} table${copies.length === 1 ? '' : 's'}`;
+  if (copies.length) lines.push({ label: `$(play) Start migration: copy ${n}`, detail: 'One transaction on the target: committed only if every table verifies, otherwise rolled back.', kind: 'start' });
   else lines.push({ label: '$(circle-slash) Nothing to copy', detail: 'Every selected table is skipped; go back to change the selection.', kind: 'nothing' });
-  lines.push({ label: `$(arrow-right) ${directionSentence(p, sourceName, targetName)}`, detail: `${p.source.label} → ${p.target.label}`, kind: 'direction' });
+  // The direction in words, one side per row so neither is cut off.
+  lines.push({ label: `$(lock) Copy ${n} FROM ${sourceName} (PostgreSQL ${p.source.serverVersion}, read-only)`, detail: p.source.label, kind: 'from' });
+  lines.push({ label: `$(arrow-down) TO ${targetName} (PostgreSQL ${p.target.serverVersion})`, detail: p.target.label, kind: 'to' });
   const emptied = copies.filter((t) => t.empties);
   if (emptied.length) {
     lines.push({

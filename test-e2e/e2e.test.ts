@@ -1,0 +1,305 @@
+// The packaged extension in a real VS Code (code-server), driven by keyboard and mouse in headless
+// Chromium: two connections, the migration wizard, the report panel, Copy Table to Target, and
+// checks on the target database and on every place a password could leak.
+import { strict as assert } from 'node:assert';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import type { Browser, FrameLocator, Page } from 'playwright-core';
+// @ts-expect-error plain ESM helpers shared with the demo and the tests
+import { startServers } from '../scripts/pg-servers.mjs';
+// @ts-expect-error plain ESM helpers shared with the demo and the tests
+import { createKnowledgeBaseSchema, fillKnowledgeBase } from '../scripts/kb-fixture.mjs';
+// @ts-expect-error plain ESM helpers
+import { startCodeServer } from '../scripts/code-server.mjs';
+import { launchChromium } from '../test/support/browser.js';
+
+const SHOTS = resolve('test-artifacts/e2e');
+const PAGES = 40;
+const timings: [string, number][] = [];
+let page: Page;
+let browser: Browser;
+let servers: { password: string; url: (db?: string, user?: string, pw?: string) => string; stop: () => Promise<void>; major: number }[] = [];
+let vscodeServer: { url: string; stop: () => Promise<void> } | null = null;
+const work = mkdtempSync(join(tmpdir(), 'archon-e2e-'));
+const userDataDir = join(work, 'user-data');
+const workspace = join(work, 'workspace');
+let shot = 0;
+
+async function freePort(): Promise<number> {
+  return new Promise((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => res(port));
+    });
+  });
+}
+
+async function sql(url: string, text: string): Promise<any[]> {
+  const c = new pg.Client(url);
+  await c.connect();
+  try {
+    return (await c.query(text)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+async function screenshot(name: string): Promise<string> {
+  const path = join(SHOTS, `${String(++shot).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path });
+  console.log(`screenshot: ${path}`);
+  return path;
+}
+
+/** One user-visible step: timed, screenshotted, and on failure a screenshot of that moment. */
+async function step(name: string, fn: () => Promise<void>): Promise<void> {
+  const t0 = Date.now();
+  try {
+    await fn();
+    await screenshot(name);
+  } catch (e) {
+    if (page) await page.screenshot({ path: join(SHOTS, `FAILED-${name}.png`) }).catch(() => {});
+    console.log(`screenshot of the failure: ${join(SHOTS, `FAILED-${name}.png`)}`);
+    throw e;
+  } finally {
+    timings.push([name, Date.now() - t0]);
+  }
+}
+
+const quickInput = () => page.locator('.quick-input-widget');
+const quickInputBox = () => page.locator('.quick-input-widget .quick-input-box input');
+const rows = () => page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+
+async function runCommand(title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  await quickInputBox().waitFor();
+  await quickInputBox().fill(`>${title}`);
+  await rows().filter({ hasText: title }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+/** Types into the open input box (a text prompt or a pick's filter) and presses Enter. */
+async function answer(text: string, expectRow?: string): Promise<void> {
+  await quickInputBox().waitFor();
+  await quickInputBox().fill(text);
+  if (expectRow) await rows().filter({ hasText: expectRow }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+async function waitForTitle(text: string | RegExp): Promise<void> {
+  await quickInput().locator('.quick-input-title, .quick-input-header').filter({ hasText: text }).first().waitFor({ timeout: 30_000 });
+}
+
+async function notification(text: string | RegExp): Promise<void> {
+  await page.locator('.notifications-toasts .notification-toast').filter({ hasText: text }).first().waitFor({ timeout: 30_000 });
+}
+
+function reportFrame(): FrameLocator {
+  return page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+}
+
+function treeRow(label: string) {
+  const escaped = label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // textContent runs label and description together, so match the label element alone.
+  return page.locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${escaped}$`) }) });
+}
+
+describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () => {
+  let source: (typeof servers)[number];
+  let target: (typeof servers)[number];
+  const sourceUrl = () => source.url('knowledge_base').replace(`:${encodeURIComponent(source.password)}@`, '@').replace('?sslmode=disable', '');
+  const targetUrl = () => target.url('knowledge_base').replace(`:${encodeURIComponent(target.password)}@`, '@').replace('?sslmode=disable', '');
+
+  before(async () => {
+    rmSync(SHOTS, { recursive: true, force: true });
+    mkdirSync(SHOTS, { recursive: true });
+    const t0 = Date.now();
+    servers = await startServers([17, 15]);
+    [source, target] = servers;
+    for (const s of servers) await sql(s.url(), 'CREATE DATABASE knowledge_base');
+    await createKnowledgeBaseSchema(source.url('knowledge_base'), 'source');
+    await createKnowledgeBaseSchema(target.url('knowledge_base'), 'target');
+    await fillKnowledgeBase(source.url('knowledge_base'), { pages: PAGES });
+    // A row in the table that will be skipped: it must still be there, alone, afterwards.
+    await sql(target.url('knowledge_base'), `INSERT INTO archon_prompts (prompt_name, prompt) VALUES ('kept', 'untouched')`);
+    timings.push(['start PostgreSQL 17 and 15, seed the knowledge base', Date.now() - t0]);
+
+    const t1 = Date.now();
+    mkdirSync(join(userDataDir, 'User'), { recursive: true });
+    mkdirSync(workspace, { recursive: true });
+    writeFileSync(
+      join(userDataDir, 'User', 'settings.json'),
+      JSON.stringify({ 'workbench.startupEditor': 'none', 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'chat.disableAIFeatures': true, 'workbench.tips.enabled': false }, null, 2),
+    );
+    vscodeServer = await startCodeServer({ vsix: resolve('archon.vsix'), userDataDir, extensionsDir: join(work, 'extensions'), workspace, port: await freePort() });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    timings.push(['install the .vsix, start code-server and Chromium', Date.now() - t1]);
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => {});
+    await vscodeServer?.stop();
+    await Promise.all(servers.map((s) => s.stop()));
+    rmSync(work, { recursive: true, force: true });
+    console.log('\nStep timings:');
+    for (const [name, ms] of timings) console.log(`  ${(ms / 1000).toFixed(1).padStart(6)} s  ${name}`);
+    console.log(`Screenshots: ${SHOTS}`);
+  });
+
+  it('opens the workbench with the Archon view', async () => {
+    await step('workbench', async () => {
+      await page.goto(vscodeServer!.url);
+      await page.locator('.activitybar a.action-label[aria-label="Archon"]').waitFor({ timeout: 90_000 });
+      await page.locator('.activitybar a.action-label[aria-label="Archon"]').click();
+      await page.getByText('No connections yet.').waitFor({ timeout: 60_000 });
+    });
+  });
+
+  it('adds the source and the target through the extension\'s own inputs', async () => {
+    for (const [name, url, password, role, version] of [
+      ['cloud-db', sourceUrl(), source.password, 'Source', 'PostgreSQL 17'],
+      ['local-db', targetUrl(), target.password, 'Target', 'PostgreSQL 15'],
+    ]) {
+      await step(`add connection ${name}`, async () => {
+        await runCommand('Archon: Add Connection');
+        await answer('Paste', 'Paste a PostgreSQL URL');
+        await waitForTitle('PostgreSQL URL');
+        await answer(url);
+        await waitForTitle('Password for');
+        await page.keyboard.type(password); // typed, as a person would
+        await page.keyboard.press('Enter');
+        await waitForTitle('name');
+        await answer(name);
+        await waitForTitle('Which group');
+        await answer(role, role);
+        await notification(`${name} is reachable: ${version}`);
+      });
+    }
+  });
+
+  it('shows both connections and, expanded, the source\'s tables', async () => {
+    await step('tree', async () => {
+      await treeRow('cloud-db').waitFor();
+      await treeRow('local-db').waitFor();
+      await treeRow('cloud-db').click();
+      await treeRow('public').first().click();
+      await treeRow('archon_crawled_pages').waitFor();
+      await treeRow('archon_tasks').waitFor();
+      assert.match(await treeRow('archon_crawled_pages').innerText(), /rows/);
+    });
+  });
+
+  it('runs "Archon: Migrate Database" through every step, review included', async () => {
+    await step('wizard: source and target', async () => {
+      await runCommand('Archon: Migrate Database');
+      await waitForTitle('Migrate Database');
+      await answer('cloud-db', 'cloud-db');
+      await answer('local-db', 'local-db');
+    });
+    await step('wizard: tables', async () => {
+      await rows().filter({ hasText: 'archon_crawled_pages' }).waitFor({ timeout: 30_000 });
+      assert.equal(await page.locator('.quick-input-widget .monaco-list-row[aria-checked="true"]').count(), 7, 'every table preselected');
+      await page.keyboard.press('Enter');
+    });
+    await step('wizard: existing rows', async () => {
+      await answer('Replace', 'Replace');
+    });
+    await step('wizard: review', async () => {
+      await rows().filter({ hasText: 'Start migration' }).waitFor({ timeout: 30_000 });
+      const text = await quickInput().innerText();
+      assert.match(text, /Copy 5 tables FROM cloud-db \(PostgreSQL 17\.\d+, read-only\)\s+\S+\s+TO local-db \(PostgreSQL 15\.\d+\)/);
+      assert.match(text, /Skipped: public\.archon_prompts/);
+      assert.match(text, /Skipped: public\.archon_settings/);
+      await page.screenshot({ path: join(SHOTS, 'wizard-review.png') });
+      await answer('Start migration', 'Start migration');
+    });
+  });
+
+  it('shows the report: verified tables with their counts, the skipped tables with their reasons', async () => {
+    await step('report', async () => {
+      const frame = reportFrame();
+      const projects = frame.locator('vscode-data-grid-row[data-table="public.archon_projects"]');
+      await projects.waitFor({ timeout: 60_000 });
+      assert.equal(await projects.locator('[data-col="sourceRows"]').innerText(), '12');
+      assert.equal(await projects.locator('[data-col="targetRows"]').innerText(), '12');
+      assert.equal(await projects.locator('[data-col="status"]').innerText(), 'VERIFIED');
+      const pages = frame.locator('vscode-data-grid-row[data-table="public.archon_crawled_pages"]');
+      assert.equal(await pages.locator('[data-col="targetRows"]').innerText(), String(PAGES));
+      const skipped = frame.locator('vscode-data-grid-row[data-table="public.archon_settings"]');
+      assert.equal(await skipped.locator('[data-col="status"]').innerText(), 'SKIPPED');
+      assert.match(await skipped.locator('[data-col="reason"]').innerText(), /missing on the target/);
+      const prompts = frame.locator('vscode-data-grid-row[data-table="public.archon_prompts"]');
+      assert.match(await prompts.locator('[data-col="reason"]').innerText(), /source column description does not exist on the target/);
+      await page.screenshot({ path: join(SHOTS, 'report-panel.png') });
+    });
+    await step('export the report as JSON', async () => {
+      await reportFrame().locator('#export-json').click();
+      await quickInputBox().waitFor();
+      await page.keyboard.press('Enter'); // the save dialog proposes a file in the workspace
+      await notification('report saved');
+    });
+  });
+
+  it('copies one table from the tree with "Copy Table to Target…"', async () => {
+    await step('copy one table', async () => {
+      // The icon toggles the side bar: click it only when the view is not showing.
+      if (!(await treeRow('cloud-db').isVisible())) await page.locator('.activitybar a.action-label[aria-label="Archon"]').click();
+      await treeRow('cloud-db').waitFor();
+      if (!(await treeRow('public').first().isVisible())) await treeRow('cloud-db').click();
+      if (!(await treeRow('archon_tasks').isVisible())) await treeRow('public').first().click();
+      await treeRow('archon_tasks').click({ button: 'right' });
+      const item = page.getByRole('menuitem', { name: 'Copy Table to Target…' });
+      await item.waitFor();
+      await item.hover();
+      await page.keyboard.press('Enter');
+      await rows().filter({ hasText: 'Replace' }).waitFor({ timeout: 30_000 });
+      assert.match(await quickInput().innerText(), /Copy public\.archon_tasks \(.*\) FROM cloud-db \(PostgreSQL 17\.\d+, read-only\) TO local-db/);
+      await answer('Replace', 'Replace');
+      const frame = reportFrame();
+      await frame.locator('vscode-data-grid-row[data-table="public.archon_tasks"]').waitFor({ timeout: 60_000 });
+      await frame.locator('vscode-data-grid-row[data-table]').nth(0).waitFor();
+      assert.equal(await frame.locator('vscode-data-grid-row[data-table]').count(), 1, 'a report for that one table');
+      assert.equal(await frame.locator('vscode-data-grid-row[data-table="public.archon_tasks"] [data-col="status"]').innerText(), 'VERIFIED');
+    });
+  });
+
+  it('the rows arrived in the target; the skipped table is untouched', async () => {
+    const t = target.url('knowledge_base');
+    const s = source.url('knowledge_base');
+    for (const table of ['archon_projects', 'archon_tasks', 'archon_sources', 'archon_crawled_pages', 'archon_code_examples']) {
+      const fp = `SELECT count(*)::int AS n, md5(string_agg(x::text, '|' ORDER BY x::text)) AS h FROM ${table} x`;
+      assert.deepEqual(await sql(t, fp), await sql(s, fp), table);
+    }
+    assert.deepEqual(await sql(t, 'SELECT prompt_name, prompt FROM archon_prompts'), [{ prompt_name: 'kept', prompt: 'untouched' }]);
+  });
+
+  it('the password is nowhere: settings, logs of the Archon channel, the report', async () => {
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const f of readdirSync(dir)) {
+        const p = join(dir, f);
+        const st = statSync(p);
+        if (st.isDirectory()) walk(p);
+        else files.push(p);
+      }
+    };
+    walk(userDataDir);
+    walk(workspace);
+    const archonLogs = files.filter((f) => /Archon\.log$/.test(f));
+    assert.ok(archonLogs.length > 0, `the Archon output channel has a log file (${files.filter((f) => f.endsWith('.log')).join(', ')})`);
+    assert.match(archonLogs.map((f) => readFileSync(f, 'utf8')).join('\n'), /Migrating 7 table\(s\) FROM postgres@127\.0\.0\.1:\d+\/knowledge_base \(read-only\)/);
+    const reports = files.filter((f) => f.endsWith('.json') && f.startsWith(workspace));
+    assert.equal(reports.length, 1, 'the exported report');
+    assert.equal(JSON.parse(readFileSync(reports[0], 'utf8')).summary.verified, 5);
+    const settings = [join(userDataDir, 'User', 'settings.json'), join(workspace, '.vscode', 'settings.json')].filter(existsSync);
+    for (const f of [...files, ...settings]) {
+      const text = readFileSync(f, 'latin1');
+      for (const pw of [source.password, target.password]) assert.ok(!text.includes(pw), `a password leaked into ${f}`);
+    }
+  });
+});
