@@ -261,8 +261,9 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       assert.match(await quickInput().innerText(), /Copy public\.archon_tasks \(.*\) FROM cloud-db \(PostgreSQL 17\.\d+, read-only\) TO local-db/);
       await answer('Replace', 'Replace');
       const frame = reportFrame();
-      await frame.locator('vscode-data-grid-row[data-table="public.archon_tasks"]').waitFor({ timeout: 60_000 });
-      await frame.locator('vscode-data-grid-row[data-table]').nth(0).waitFor();
+      // The panel is reused: wait until it shows the new, one-table report.
+      const deadline = Date.now() + 60_000;
+      while ((await frame.locator('vscode-data-grid-row[data-table]').count()) !== 1 && Date.now() < deadline) await page.waitForTimeout(200);
       assert.equal(await frame.locator('vscode-data-grid-row[data-table]').count(), 1, 'a report for that one table');
       assert.equal(await frame.locator('vscode-data-grid-row[data-table="public.archon_tasks"] [data-col="status"]').innerText(), 'VERIFIED');
     });
@@ -285,7 +286,7 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
         const p = join(dir, f);
         const st = statSync(p);
         if (st.isDirectory()) walk(p);
-        else files.push(p);
+        else if (st.isFile()) files.push(p);
       }
     };
     walk(userDataDir);
