@@ -93,39 +93,17 @@ export function activate(context: vscode.ExtensionContext): void {
     const groupRole = _node?.kind === 'group' ? _node.role : role;
     if (await addConnection(store, log, groupRole)) changed();
   });
-  command('archon.editConnection', async (node?: Node) => {
+  // Commands on a connection node: they act on its current saved profile.
+  const onConnection = (fn: (p: ConnectionProfile) => Promise<unknown>) => async (node?: Node) => {
     const p = connectionOf(node);
-    if (p) {
-      await editConnection(store, log, p);
-      changed();
-    }
-  });
-  command('archon.renameConnection', async (node?: Node) => {
-    const p = connectionOf(node);
-    if (p) {
-      await renameConnection(store, p);
-      tree.refresh();
-    }
-  });
-  command('archon.removeConnection', async (node?: Node) => {
-    const p = connectionOf(node);
-    if (p) {
-      await removeConnection(store, log, p);
-      changed();
-    }
-  });
-  command('archon.testConnection', async (node?: Node) => {
-    const p = connectionOf(node);
-    if (p) await testWithFeedback(p, await credentials.password(p), log);
-  });
-  command('archon.moveToSource', async (node?: Node) => {
-    const p = connectionOf(node);
-    if (p) await moveConnection(store, p, 'source').then(() => tree.refresh());
-  });
-  command('archon.moveToTarget', async (node?: Node) => {
-    const p = connectionOf(node);
-    if (p) await moveConnection(store, p, 'target').then(() => tree.refresh());
-  });
+    if (p) await fn(p);
+  };
+  command('archon.editConnection', onConnection((p) => editConnection(store, log, p).then(changed)));
+  command('archon.renameConnection', onConnection((p) => renameConnection(store, p).then(() => tree.refresh())));
+  command('archon.removeConnection', onConnection((p) => removeConnection(store, log, p).then(changed)));
+  command('archon.testConnection', onConnection(async (p) => testWithFeedback(p, await credentials.password(p), log)));
+  command('archon.moveToSource', onConnection((p) => moveConnection(store, p, 'source').then(() => tree.refresh())));
+  command('archon.moveToTarget', onConnection((p) => moveConnection(store, p, 'target').then(() => tree.refresh())));
   command('archon.refresh', () => changed());
   command('archon.refreshNode', (node?: Node) => tree.refresh(node));
   command('archon.countRows', async (node?: Node) => {

@@ -20,7 +20,7 @@ describe('archon CLI', () => {
   it('migrate: states the direction, flags skips, writes reports, exits 1 when a table is not verified', async () => {
     const { src, tgt } = await kb();
     const dir = mkdtempSync(join(tmpdir(), 'archon-cli-'));
-    const r = runCli(['migrate', '--source', src.url, '--target', tgt.url, '--yes', '--report', join(dir, 'r.json'), '--markdown', join(dir, 'r.md')]);
+    const r = runCli(['migrate', '--source', src.url, '--target', tgt.url, '--yes', '--report', join(dir, 'r.json'), '--markdown', join(dir, 'r.md'), '--html', join(dir, 'r.html')]);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, new RegExp(`FROM  postgres@127.0.0.1:${servers[17].port}/${src.name}  \\(PostgreSQL 17`));
     assert.match(r.stdout, /TO {4}postgres@127.0.0.1:\d+\/archon_tgt_\S+ {2}\(PostgreSQL 15/);
@@ -32,7 +32,10 @@ describe('archon CLI', () => {
     assert.equal(report.summary.skipped, 2);
     assert.match(readFileSync(join(dir, 'r.md'), 'utf8'), /\| public.projects \| 7 \| 7 \| 0 \| VERIFIED \|/);
     assert.equal(await tgt.count('projects'), 7);
-    for (const text of [r.stdout, r.stderr, readFileSync(join(dir, 'r.json'), 'utf8'), readFileSync(join(dir, 'r.md'), 'utf8')]) {
+    const html = readFileSync(join(dir, 'r.html'), 'utf8');
+    assert.match(html, /<script type="application\/json" id="archon-report">\{"kind":"migrate"/);
+    assert.match(html, /Content-Security-Policy/);
+    for (const text of [r.stdout, r.stderr, html, readFileSync(join(dir, 'r.json'), 'utf8'), readFileSync(join(dir, 'r.md'), 'utf8')]) {
       assert.ok(!text.includes(servers[17].password) && !text.includes(servers[15].password), 'no password in any output');
     }
   });
