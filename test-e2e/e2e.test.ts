@@ -138,6 +138,10 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
     vscodeServer = await startCodeServer({ vsix: resolve('archon.vsix'), userDataDir, extensionsDir: join(work, 'extensions'), workspace, port: await freePort() });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error') console.log(`browser console error: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => console.log(`browser page error: ${e.message}`));
     timings.push(['install the .vsix, start code-server and Chromium', Date.now() - t1]);
   });
 
@@ -145,7 +149,7 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
     await browser?.close().catch(() => {});
     await vscodeServer?.stop();
     await Promise.all(servers.map((s) => s.stop()));
-    rmSync(work, { recursive: true, force: true });
+    if (!process.env.ARCHON_E2E_KEEP) rmSync(work, { recursive: true, force: true });
     console.log('\nStep timings:');
     for (const [name, ms] of timings) console.log(`  ${(ms / 1000).toFixed(1).padStart(6)} s  ${name}`);
     console.log(`Screenshots: ${SHOTS}`);
@@ -266,6 +270,17 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       while ((await frame.locator('vscode-data-grid-row[data-table]').count()) !== 1 && Date.now() < deadline) await page.waitForTimeout(200);
       assert.equal(await frame.locator('vscode-data-grid-row[data-table]').count(), 1, 'a report for that one table');
       assert.equal(await frame.locator('vscode-data-grid-row[data-table="public.archon_tasks"] [data-col="status"]').innerText(), 'VERIFIED');
+    });
+  });
+
+  it('restores the report panel after a window reload', async () => {
+    await step('report restored after reload', async () => {
+      await page.waitForTimeout(3000);
+      await page.reload();
+      const row = reportFrame().locator('vscode-data-grid-row[data-table="public.archon_tasks"]');
+      await row.waitFor({ timeout: 30_000 });
+      assert.equal(await row.locator('[data-col="status"]').innerText(), 'VERIFIED');
+      assert.equal(await row.locator('[data-col="sourceRows"]').innerText(), '250');
     });
   });
 

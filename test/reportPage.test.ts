@@ -20,7 +20,7 @@ after(async () => {
 const dir = mkdtempSync(join(tmpdir(), 'archon-page-'));
 
 /** Opens the page as the VS Code webview would show it, with a stand-in for acquireVsCodeApi that records messages. */
-async function openWebviewPage(colorScheme: 'light' | 'dark' = 'light'): Promise<{ page: Page; cspErrors: string[] }> {
+async function openWebviewPage(colorScheme: 'light' | 'dark' = 'light', savedState?: unknown): Promise<{ page: Page; cspErrors: string[] }> {
   const file = join(dir, `webview-${colorScheme}.html`);
   writeFileSync(file, renderReportPage({ nonce: makeNonce(), cspSource: 'file:', script: { src: `file://${resolve('webview-ui/dist/report.js')}` } }));
   const page = await browser.newPage({ colorScheme, viewport: { width: 1280, height: 720 } });
@@ -29,9 +29,10 @@ async function openWebviewPage(colorScheme: 'light' | 'dark' = 'light'): Promise
     if (/Content Security Policy|Refused to/i.test(m.text())) cspErrors.push(m.text());
   });
   page.on('pageerror', (e) => cspErrors.push(`page error: ${e.message}`));
-  await page.addInitScript(() => {
+  await page.addInitScript((saved) => {
     const w = window as unknown as { posted: unknown[]; state: unknown };
     w.posted = [];
+    w.state = saved ?? undefined;
     (window as unknown as { acquireVsCodeApi: () => unknown }).acquireVsCodeApi = () => ({
       postMessage: (m: unknown) => w.posted.push(m),
       getState: () => w.state,
@@ -39,10 +40,10 @@ async function openWebviewPage(colorScheme: 'light' | 'dark' = 'light'): Promise
         w.state = s;
       },
     });
-  });
+  }, savedState as Record<string, unknown> | undefined);
   await page.goto(`file://${file}`);
   await page.waitForFunction(() => (window as unknown as { posted: { type: string }[] }).posted.some((m) => m.type === 'ready'));
-  await page.evaluate((report) => window.postMessage({ type: 'report', report, canRetry: true }, '*'), sampleReport() as unknown as Record<string, unknown>);
+  if (!savedState) await page.evaluate((report) => window.postMessage({ type: 'report', report, canRetry: true }, '*'), sampleReport() as unknown as Record<string, unknown>);
   await page.waitForSelector('vscode-data-grid-row[data-table]');
   return { page, cspErrors };
 }
@@ -99,6 +100,14 @@ describe('report page (real Chromium)', () => {
     await page.locator('#retry').click();
     const posted = await page.evaluate(() => (window as unknown as { posted: unknown[] }).posted);
     assert.deepEqual(posted, [{ type: 'ready' }, { type: 'export', format: 'json' }, { type: 'export', format: 'markdown' }, { type: 'retry' }]);
+  });
+
+  it('renders from the saved state alone, as after a window reload', async () => {
+    const saved = { report: sampleReport(), canRetry: false, onlyProblems: true, sort: { column: 'table', descending: false } };
+    const { page, cspErrors } = await openWebviewPage('light', saved);
+    assert.deepEqual(await tableOrder(page), ['Odd Schema.Événements "2025"', 'public.archon_code_examples', 'public.archon_prompts', 'public.archon_settings']);
+    assert.equal(await page.locator('#only-problems').getAttribute('checked'), '');
+    assert.deepEqual(cspErrors, []);
   });
 
   it('renders in a dark theme', async () => {

@@ -17,16 +17,6 @@ const host = createHost();
 const app = document.getElementById('app')!;
 let state: PageState = host.getState() ?? { report: null, canRetry: false, onlyProblems: false, sort: { column: 'status', descending: false } };
 
-host.onMessage((m) => {
-  if (m.type === 'report') {
-    state = { ...state, report: m.report, canRetry: m.canRetry };
-    save();
-    render();
-  }
-});
-if (state.report) render();
-host.post({ type: 'ready' });
-
 function save(): void {
   host.setState(state);
 }
@@ -189,3 +179,15 @@ function grid(tables: TableReport[], problemCount: number): HTMLElement {
   }
   return g;
 }
+
+// Start only now that everything above is defined: a restored panel renders from its saved state
+// at once, before the host answers 'ready'.
+host.onMessage((m) => {
+  if (m.type === 'report') {
+    state = { ...state, report: m.report, canRetry: m.canRetry };
+    save();
+    render();
+  }
+});
+if (state.report) render();
+host.post({ type: 'ready' });

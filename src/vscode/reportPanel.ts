@@ -51,6 +51,7 @@ export class ReportPanel {
   static registerSerializer(extensionUri: vscode.Uri, log: vscode.LogOutputChannel): vscode.Disposable {
     return vscode.window.registerWebviewPanelSerializer(ReportPanel.viewType, {
       async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: PageState | undefined) {
+        log.info(`Restoring the report panel (${state?.report ? 'with its report' : 'no saved report'})`);
         const restored = new ReportPanel(panel, extensionUri, log);
         // The endpoints' passwords are not in the page state, so a restored report cannot retry.
         restored.report = state?.report ?? null;
