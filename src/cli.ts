@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { accessSync, constants, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import {
@@ -100,6 +101,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const existing = (values.existing ?? 'replace') as ExistingPolicy;
     if (!EXISTING_POLICIES.includes(existing)) throw new UsageError(`--existing must be one of ${EXISTING_POLICIES.join(', ')} (got "${values.existing}")`);
     parseEndpoints({ source, target, env: io.env }); // bad URLs are reported before anything else
+    const outputs: [string | undefined, string][] = [
+      [values.report, '--report'],
+      [values.markdown, '--markdown'],
+      [values.html, '--html'],
+    ];
+    // A report that cannot be written must be known before the target is touched, not after.
+    for (const [file, flag] of outputs) if (file) assertWritable(file, flag);
     const common = { source, target, env: io.env, selection: { schemas: values.schema, tables: values.table, exclude: values.exclude }, existing };
 
     if (command === 'plan') {
@@ -158,6 +166,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     io.err(`archon: unexpected error: ${redact(String((e as Error)?.stack ?? e), secrets)}\n`);
     return 2;
+  }
+}
+
+function assertWritable(file: string, flag: string): void {
+  try {
+    accessSync(dirname(resolve(file)), constants.W_OK);
+  } catch {
+    throw new UsageError(`${flag} ${file}: the folder does not exist or is not writable`);
   }
 }
 

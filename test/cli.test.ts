@@ -53,6 +53,22 @@ describe('archon CLI', () => {
     assert.match(r.stdout, /1 verified/);
   });
 
+  it('a named table that does not exist is reported, and the run is not verified', async () => {
+    const { src, tgt } = await kb();
+    const r = runCli(['migrate', '--source', src.url, '--target', tgt.url, '--table', 'projects', '--table', 'projcts', '--yes']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /NOT FOUND on the source: projcts/);
+    assert.match(r.stdout, /Outcome: not verified/);
+  });
+
+  it('a report path that cannot be written stops the run before the target is touched', async () => {
+    const { src, tgt } = await kb();
+    const r = runCli(['migrate', '--source', src.url, '--target', tgt.url, '--yes', '--report', '/nonexistent-dir/r.json']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--report \/nonexistent-dir\/r.json: the folder does not exist or is not writable/);
+    assert.equal(await tgt.count('projects'), 0);
+  });
+
   it('migrate refuses to write without --yes when there is no terminal', async () => {
     const { src, tgt } = await kb();
     const r = runCli(['migrate', '--source', src.url, '--target', tgt.url]);

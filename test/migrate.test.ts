@@ -88,6 +88,45 @@ for (const [from, to] of directions()) {
   });
 }
 
+describe('inheritance, partitions and trigger modes on the target', () => {
+  const [from, to] = directions()[0];
+
+  it('replace leaves unselected inheritance children alone; a plain source loads a partitioned target', async () => {
+    const src = await TestDb.create(from, 'src');
+    const tgt = await TestDb.create(to, 'tgt');
+    await src.sql(`CREATE TABLE m (id int PRIMARY KEY, v text); CREATE TABLE u (id int PRIMARY KEY); CREATE TABLE ev (id int, u_id int, at date NOT NULL);
+      INSERT INTO m SELECT g, 'src' FROM generate_series(1, 5) g; INSERT INTO u SELECT generate_series(1, 3);
+      INSERT INTO ev SELECT g, 1 + g % 3, '2025-01-01'::date + g FROM generate_series(1, 90) g;`);
+    await tgt.sql(`CREATE TABLE m (id int PRIMARY KEY, v text); CREATE TABLE m_child (extra text) INHERITS (m);
+      INSERT INTO m_child (id, v, extra) VALUES (100, 'child', 'keep me'), (101, 'child', 'keep me too');
+      CREATE TABLE u (id int PRIMARY KEY);
+      CREATE TABLE ev (id int, u_id int REFERENCES u(id), at date NOT NULL) PARTITION BY RANGE (at);
+      CREATE TABLE ev_2025 PARTITION OF ev FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');`);
+    const report = await migrate({ source: src.url, target: tgt.url, selection: { tables: ['m', 'u', 'ev'] } });
+    assert.equal(report.outcome, 'verified', JSON.stringify(report.tables));
+    assert.equal(byName(report, 'ev').targetRows, 90);
+    assert.deepEqual(await tgt.sql(`SELECT id, extra FROM m_child ORDER BY id`), [{ id: 100, extra: 'keep me' }, { id: 101, extra: 'keep me too' }]);
+    assert.equal((await tgt.sql(`SELECT count(*)::int AS n FROM ONLY m`))[0].n, 5);
+  });
+
+  it('an ALWAYS trigger does not rewrite copied rows and keeps its mode', async () => {
+    const ddl = `CREATE TABLE notes (id int PRIMARY KEY, body text);`;
+    const { src, tgt } = await pair(
+      from,
+      to,
+      ddl,
+      `INSERT INTO notes SELECT g, 'n' || g FROM generate_series(1, 20) g;`,
+      `CREATE FUNCTION scramble() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.body := 'rewritten'; RETURN NEW; END $$;
+       CREATE TRIGGER scramble BEFORE INSERT ON notes FOR EACH ROW EXECUTE FUNCTION scramble();
+       ALTER TABLE notes ENABLE ALWAYS TRIGGER scramble;`,
+    );
+    const report = await migrate({ source: src.url, target: tgt.url });
+    assert.equal(report.outcome, 'verified');
+    assert.deepEqual(await tgt.fingerprint('notes'), await src.fingerprint('notes'));
+    assert.deepEqual(await tgt.sql(`SELECT tgenabled FROM pg_trigger WHERE tgname = 'scramble'`), [{ tgenabled: 'A' }]);
+  });
+});
+
 describe('rows already in the target', () => {
   const [from, to] = directions()[0];
   const ddl = `CREATE TABLE notes (id int PRIMARY KEY, body text);`;
@@ -183,7 +222,7 @@ describe('nothing half-done on the target', () => {
   const [from, to] = directions()[0];
 
   it('a failure in the middle rolls every table back', async () => {
-    const ddl = `CREATE TABLE a_first (id int PRIMARY KEY, v text); CREATE TABLE b_second (id int PRIMARY KEY, v int);`;
+    const ddl = `CREATE TABLE a_first (id serial PRIMARY KEY, v text); CREATE TABLE b_second (id int PRIMARY KEY, v int);`;
     const { src, tgt } = await pair(
       from,
       to,
@@ -193,7 +232,7 @@ describe('nothing half-done on the target', () => {
       `ALTER TABLE b_second ADD CONSTRAINT small CHECK (v < 400);
        INSERT INTO a_first VALUES (1, 'old'), (2, 'old'); INSERT INTO b_second VALUES (7, 7);`,
     );
-    const before = { a: await tgt.fingerprint('a_first'), b: await tgt.fingerprint('b_second') };
+    const before = { a: await tgt.fingerprint('a_first'), b: await tgt.fingerprint('b_second'), seq: await tgt.sql(`SELECT last_value, is_called FROM a_first_id_seq`) };
     const report = await migrate({ source: src.url, target: tgt.url });
     assert.equal(report.outcome, 'failed');
     assert.equal(report.committed, false);
@@ -202,7 +241,8 @@ describe('nothing half-done on the target', () => {
     assert.equal(b.error?.code, '23514');
     assert.match(b.reason!, /violates check constraint "small"/);
     assert.match(byName(report, 'a_first').reason!, /rolled back because public.b_second failed/);
-    assert.deepEqual({ a: await tgt.fingerprint('a_first'), b: await tgt.fingerprint('b_second') }, before, 'the target is exactly as it was');
+    const after = { a: await tgt.fingerprint('a_first'), b: await tgt.fingerprint('b_second'), seq: await tgt.sql(`SELECT last_value, is_called FROM a_first_id_seq`) };
+    assert.deepEqual(after, before, 'the target is exactly as it was, sequences included');
   });
 
   it('cancelling mid-copy rolls back and closes every connection', async () => {

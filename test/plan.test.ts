@@ -30,8 +30,8 @@ const table = (schema: string, name: string, columns: Column[], extra: Partial<T
   primaryKey: null,
   foreignKeys: [],
   sequences: [],
-  userTriggers: 0,
-  privileges: { select: true, insert: true, truncate: true },
+  triggers: [],
+  privileges: { select: true, insert: true, update: true, delete: true, truncate: true },
   ...extra,
 });
 
@@ -80,6 +80,16 @@ describe('plan', () => {
     assert.ok(plan.tables[0].notes.some((n) => /extra gets its default/.test(n)));
   });
 
+  it('skips tables whose target privileges do not allow the load, the count or the lock', () => {
+    const src = catalog([table('public', 'a', [col('x')]), table('public', 'b', [col('x')])]);
+    const noSelect = { select: false, insert: true, update: true, delete: true, truncate: true };
+    const insertOnly = { select: true, insert: true, update: false, delete: false, truncate: false };
+    const tgt = catalog([table('public', 'a', [col('x')], { privileges: noSelect }), table('public', 'b', [col('x')], { privileges: insertOnly })]);
+    const plan = makePlan({ source: src, target: tgt, selection: {}, existing: 'append' });
+    assert.match(plan.tables[0].reason!, /may not read it \(no SELECT privilege/);
+    assert.match(plan.tables[1].reason!, /may not lock it against concurrent writes/);
+  });
+
   it('orders loads by foreign key and reports patterns that matched nothing', () => {
     const fk = (ref: string) => ({ name: `${ref}_fk`, columns: ['r'], refSchema: 'public', refTable: ref, refColumns: ['id'] });
     const tables = [table('public', 'a', [col('r')], { foreignKeys: [fk('b')] }), table('public', 'b', [col('r')], { foreignKeys: [fk('c')] }), table('public', 'c', [col('r')])];
@@ -93,6 +103,9 @@ describe('table patterns', () => {
   it('parses quoted names, schemas and wildcards', () => {
     const p = parseTablePattern('"My ""Schema"".x"."Odd Name"');
     assert.ok(p.schema!.test('My "Schema".x') && p.table.test('Odd Name') && !p.table.test('odd name'));
+    const u = parseTablePattern('users');
+    assert.ok(u.table.test('users') && !u.table.test('Users') && !u.table.test('USERS'), 'PostgreSQL folds to lower case only');
+    assert.ok(parseTablePattern('Users').table.test('Users') && parseTablePattern('Users').table.test('users'));
     const w = parseTablePattern('archon_*');
     assert.ok(w.schema === null && w.table.test('archon_pages') && !w.table.test('pages'));
     assert.throws(() => parseTablePattern('a.b.c'), /is not a table name/);
@@ -104,7 +117,12 @@ describe('secrets', () => {
     assert.equal(redact('failed for postgresql://u:hunter2@h/db and hunter2', ['hunter2']), 'failed for postgresql://u:********@h/db and ********');
     const ep = parseEndpoint('postgresql://u:p%40ss@db.example.com:6543/app?sslmode=require', 'source');
     assert.equal(ep.label, 'u@db.example.com:6543/app');
-    assert.ok(!ep.redactedUrl.includes('p%40ss') && !ep.label.includes('p@ss'));
+    assert.ok(!ep.label.includes('p@ss'));
+    for (const bad of ['jdbc:postgresql://h/db?user=u&password=leaky-pw', 'u:leaky-pw@h/db', 'postgresql+psycopg://u:leaky-pw@h/db']) {
+      assert.throws(() => parseEndpoint(bad, 'source'), (e: Error) => /must be a PostgreSQL URL/.test(e.message) && !e.message.includes('leaky-pw'));
+    }
+    const socket = parseEndpoint('postgresql://u:pw@%2Fvar%2Frun%2Fpostgresql/db', 'target');
+    assert.equal(socket.label, 'u@/var/run/postgresql:5432/db');
     assert.equal(ep.config.password, 'p@ss');
     assert.deepEqual(ep.config.ssl, { rejectUnauthorized: false });
   });

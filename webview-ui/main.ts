@@ -110,6 +110,7 @@ function header(r: Report): HTMLElement {
       el('span', {}, `of ${s.total} table${s.total === 1 ? '' : 's'}`),
     ),
     ...(r.error ? [el('div', { class: 'error-banner', role: 'alert' }, `Error: ${r.error.message}${r.error.code ? ` [${r.error.code}]` : ''}`)] : []),
+    ...(r.unmatched?.length ? [el('div', { class: 'error-banner', role: 'alert' }, `Not found on the source: ${r.unmatched.join(', ')}`)] : []),
     el('p', { class: 'meta' }, headline(r)),
   );
 }

@@ -46,8 +46,9 @@ export interface Table {
   primaryKey: string[] | null;
   foreignKeys: ForeignKey[];
   sequences: OwnedSequence[];
-  userTriggers: number;
-  privileges: { select: boolean; insert: boolean; truncate: boolean };
+  /** User triggers with their firing mode: O origin, A always, R replica, D disabled. */
+  triggers: { name: string; enabled: 'O' | 'A' | 'R' | 'D' }[];
+  privileges: { select: boolean; insert: boolean; update: boolean; delete: boolean; truncate: boolean };
 }
 
 export interface Catalog {
@@ -82,8 +83,11 @@ SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind AS 
             WHEN c.relkind IN ('r', 'm') THEN pg_total_relation_size(c.oid)::int8 ELSE 0 END AS bytes,
        has_table_privilege(c.oid, 'SELECT') AS can_select,
        has_table_privilege(c.oid, 'INSERT') AS can_insert,
+       has_table_privilege(c.oid, 'UPDATE') AS can_update,
+       has_table_privilege(c.oid, 'DELETE') AS can_delete,
        has_table_privilege(c.oid, 'TRUNCATE') AS can_truncate,
-       (SELECT count(*)::int FROM pg_trigger tg WHERE tg.tgrelid = c.oid AND NOT tg.tgisinternal) AS user_triggers
+       coalesce((SELECT json_agg(json_build_object('name', tg.tgname, 'enabled', tg.tgenabled) ORDER BY tg.tgname)
+                   FROM pg_trigger tg WHERE tg.tgrelid = c.oid AND NOT tg.tgisinternal), '[]') AS triggers
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND ${SYSTEM_SCHEMA_FILTER}
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
@@ -148,8 +152,8 @@ export async function readCatalog(client: pg.Client): Promise<Catalog> {
       primaryKey: null,
       foreignKeys: [],
       sequences: [],
-      userTriggers: r.user_triggers,
-      privileges: { select: r.can_select, insert: r.can_insert, truncate: r.can_truncate },
+      triggers: r.triggers,
+      privileges: { select: r.can_select, insert: r.can_insert, update: r.can_update, delete: r.can_delete, truncate: r.can_truncate },
     };
     byOid.set(r.oid, t);
     out.push(t);

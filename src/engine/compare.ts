@@ -22,7 +22,7 @@ export async function compare(opts: CompareOptions): Promise<Report> {
   const started = new Date();
   const s = await openSession(opts, { targetReadOnly: true });
   try {
-    const { selected } = selectTables(s.sourceCatalog.tables, opts.selection ?? {}, isCopyable);
+    const { selected, unmatched } = selectTables(s.sourceCatalog.tables, opts.selection ?? {}, isCopyable);
     const targets = new Map(s.targetCatalog.tables.map((t) => [tableKey(t.schema, t.name), t]));
     const tables: TableReport[] = [];
     for (const [index, src] of selected.entries()) {
@@ -90,10 +90,11 @@ export async function compare(opts: CompareOptions): Promise<Report> {
       existing: null,
       startedAt: started.toISOString(),
       durationMs: Date.now() - started.getTime(),
-      outcome: opts.signal?.aborted ? 'cancelled' : outcomeOf(tables),
+      outcome: opts.signal?.aborted ? 'cancelled' : outcomeOf(tables, unmatched),
       committed: false,
       summary: summarize(tables),
       tables,
+      unmatched,
       error: null,
     };
   } finally {

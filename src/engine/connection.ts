@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { parse } from 'pg-connection-string';
-import { ConnectionError, UsageError, errorInfo, redact } from './errors.js';
+import { ConnectionError, UsageError, errorInfo } from './errors.js';
 
 export type Role = 'source' | 'target';
 
@@ -10,8 +10,6 @@ export interface Endpoint {
   config: pg.ClientConfig;
   /** user@host:port/db — safe for logs and reports. */
   label: string;
-  /** The URL without its password — safe for logs and reports. */
-  redactedUrl: string;
   host: string;
   port: number;
   database: string;
@@ -29,7 +27,9 @@ const SSL_MODES = new Set(['disable', 'allow', 'prefer', 'require', 'verify-ca',
  */
 export function parseEndpoint(url: string, role: Role, env: NodeJS.ProcessEnv = process.env, password?: string): Endpoint {
   if (!/^postgres(ql)?:\/\//i.test(url)) {
-    throw new UsageError(`the ${role} must be a PostgreSQL URL like postgresql://user@host:5432/dbname (got "${redact(url, [])}")`);
+    // Never echo the input: whatever it is, it may hold a password.
+    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
+    throw new UsageError(`the ${role} must be a PostgreSQL URL like postgresql://user@host:5432/dbname${scheme ? ` (got a ${scheme}: URL)` : ''}`);
   }
   let parsed: ReturnType<typeof parse>;
   try {
@@ -43,7 +43,7 @@ export function parseEndpoint(url: string, role: Role, env: NodeJS.ProcessEnv = 
     throw new UsageError(`the ${role} URL has an unknown sslmode "${sslmode}" (use disable, require, verify-ca or verify-full)`);
   }
   const host = parsed.host ?? 'localhost';
-  const port = Number(parsed.port ?? 5432);
+  const port = Number(parsed.port) || 5432;
   const user = parsed.user ?? env.PGUSER ?? process.env.USER ?? 'postgres';
   const database = parsed.database ?? user;
   const secret = password || parsed.password || env[`ARCHON_${role.toUpperCase()}_PASSWORD`] || undefined;
@@ -59,10 +59,7 @@ export function parseEndpoint(url: string, role: Role, env: NodeJS.ProcessEnv = 
     keepAlive: true,
   };
   const label = `${user}@${host}:${port}/${database}`;
-  const u = new URL(url.replace(/^postgres(ql)?:/i, 'http:'));
-  u.password = '';
-  const redactedUrl = u.toString().replace(/^http:/, 'postgresql:');
-  return { role, config, label, redactedUrl, host, port, database, user, sslmode };
+  return { role, config, label, host, port, database, user, sslmode };
 }
 
 /** Settings for every session Archon opens: no server-side time limits, stable text formats. */

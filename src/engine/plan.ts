@@ -73,7 +73,13 @@ export function makePlan(input: PlanInput): Plan {
     if (!s.privileges.select) return skip(`the source user ${source.user} may not read it (no SELECT privilege)`);
     if (!t) return skip(`missing on the target: create ${displayName(s.schema, s.name)} there first (Archon copies rows, not schema)`);
     if (!isCopyable(t)) return skip(`is a ${t.kind} on the target, not a table`);
-    if (!t.privileges.insert) return skip(`the target user ${target.user} may not insert into it (no INSERT privilege)`);
+    if (!t.privileges.insert || !t.privileges.select) {
+      return skip(`the target user ${target.user} may not ${t.privileges.insert ? 'read' : 'insert into'} it (no ${t.privileges.insert ? 'SELECT' : 'INSERT'} privilege; Archon counts the rows it loads)`);
+    }
+    if (existing !== 'replace' && !(t.privileges.update || t.privileges.delete || t.privileges.truncate)) {
+      // LOCK ... IN SHARE ROW EXCLUSIVE MODE (which keeps others from writing while Archon counts) needs one of these.
+      return skip(`the target user ${target.user} may not lock it against concurrent writes (needs UPDATE, DELETE or TRUNCATE privilege)`);
+    }
     if (existing === 'replace' && !t.privileges.truncate) {
       return skip(`the target user ${target.user} may not empty it (no TRUNCATE privilege); use append, or grant TRUNCATE`);
     }

@@ -43,6 +43,8 @@ export interface Report {
   committed: boolean;
   summary: Record<TableStatus, number> & { total: number };
   tables: TableReport[];
+  /** Tables or schemas the user named that matched nothing on the source: never silently ignored. */
+  unmatched: string[];
   /** A failure of the whole run (not of one table), e.g. a lost connection. */
   error: ErrorInfo | null;
 }
@@ -53,10 +55,11 @@ export function summarize(tables: TableReport[]): Report['summary'] {
   return s;
 }
 
-export function outcomeOf(tables: TableReport[]): Outcome {
+export function outcomeOf(tables: TableReport[], unmatched: string[] = []): Outcome {
   if (tables.length === 0) return 'not verified';
-  if (tables.every((t) => t.status === 'verified')) return 'verified';
   if (tables.some((t) => t.status === 'failed')) return 'failed';
+  if (unmatched.length) return 'not verified';
+  if (tables.every((t) => t.status === 'verified')) return 'verified';
   return 'not verified';
 }
 
@@ -126,6 +129,7 @@ export function toMarkdown(r: Report): string {
     '',
   ];
   if (r.error) lines.push(`> **Error:** ${esc(r.error.message)}${r.error.code ? ` (${r.error.code})` : ''}`, '');
+  if (r.unmatched.length) lines.push(`> **Not found on the source:** ${esc(r.unmatched.join(', '))}`, '');
   lines.push(`| ${HEADERS.join(' | ')} |`, '| --- | ---: | ---: | ---: | --- | --- |');
   for (const row of rowsOf(r)) lines.push(`| ${row.map(esc).join(' | ')} |`);
   return lines.join('\n') + '\n';
@@ -164,5 +168,6 @@ export function toText(r: Report, width = 120): string {
   };
   const out = [...render(HEADERS), widths.map((w) => '-'.repeat(w)).join('  ')];
   for (const row of rows) out.push(...render(row));
+  if (r.unmatched.length) out.push('', `NOT FOUND on the source: ${r.unmatched.join(', ')}`);
   return out.join('\n') + '\n';
 }

@@ -6,6 +6,7 @@ import { displayName, ident, qualified, tableKey } from './ident.js';
 import { makePlan, type ExistingPolicy, type Plan, type TablePlan } from './plan.js';
 import { outcomeOf, summarize, type EndpointSummary, type Outcome, type Report, type TableReport } from './report.js';
 import type { Selection } from './selection.js';
+import type { Table } from './catalog.js';
 import { endQuietly, openSession, type EndpointsInput, type Session } from './session.js';
 import { VERSION } from './version.js';
 
@@ -52,14 +53,22 @@ async function planFor(session: Session, opts: PlanOptions): Promise<PlanResult>
   return { ...session.summaries, plan };
 }
 
+/**
+ * A plain table is read and counted without its inheritance children (ONLY), a partitioned one
+ * through its partitions. Each side by its own kind: a plain source may load a partitioned target.
+ */
+function relation(t: TablePlan, side: 'source' | 'target'): string {
+  const kind = side === 'source' ? t.source.kind : t.target?.kind;
+  return `${kind === 'table' ? 'ONLY ' : ''}${qualified(t.schema, t.table)}`;
+}
+
 async function hasRows(client: pg.Client, t: TablePlan): Promise<boolean> {
-  const r = await client.query(`SELECT EXISTS (SELECT 1 FROM ${qualified(t.schema, t.table)}) AS has`);
+  const r = await client.query(`SELECT EXISTS (SELECT 1 FROM ${relation(t, 'target')}) AS has`);
   return r.rows[0].has;
 }
 
-async function countRows(client: pg.Client, t: TablePlan): Promise<number> {
-  const only = t.source.kind === 'table' ? 'ONLY ' : '';
-  const r = await client.query(`SELECT count(*)::int8 AS n FROM ${only}${qualified(t.schema, t.table)}`);
+async function countRows(client: pg.Client, t: TablePlan, side: 'source' | 'target'): Promise<number> {
+  const r = await client.query(`SELECT count(*)::int8 AS n FROM ${relation(t, side)}`);
   return Number(r.rows[0].n);
 }
 
@@ -103,10 +112,11 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
       existing: opts.existing ?? 'replace',
       startedAt: started.toISOString(),
       durationMs: Date.now() - started.getTime(),
-      outcome: outcome ?? outcomeOf(tables),
+      outcome: outcome ?? outcomeOf(tables, planned?.plan.unmatched ?? []),
       committed,
       summary: summarize(tables),
       tables,
+      unmatched: planned?.plan.unmatched ?? [],
       error: runError,
     };
   };
@@ -147,13 +157,14 @@ async function load(
 ): Promise<LoadResult> {
   const tgt = s.target;
   let current: TablePlan | null = null;
+  let sequencesMoved = false;
   const checkCancel = () => {
     if (signal?.aborted) throw new CancelledError();
   };
   try {
     checkCancel();
     await tgt.query('BEGIN');
-    const { replica, reenable } = await silenceTriggers(tgt, tables, emit);
+    const { replica, restoreTriggers } = await silenceTriggers(tgt, tables, emit);
     let loading = tables;
     if (existing === 'replace') {
       emit({ type: 'phase', message: `emptying ${loading.length} target table(s)` });
@@ -170,7 +181,7 @@ async function load(
         loading = stillEmpty;
       }
     }
-    for (const t of loading) reports.get(t)!.targetRowsBefore = existing === 'append' ? await countRows(tgt, t) : 0;
+    for (const t of loading) reports.get(t)!.targetRowsBefore = existing === 'append' ? await countRows(tgt, t, 'target') : 0;
 
     const total = loading.length;
     for (const [i, t] of loading.entries()) {
@@ -179,7 +190,7 @@ async function load(
       const r = reports.get(t)!;
       const began = Date.now();
       emit({ type: 'table-start', schema: t.schema, table: t.table, index: i, total, estimatedRows: t.estimatedRows, estimatedBytes: t.bytes });
-      r.sourceRows = await countRows(s.source, t);
+      r.sourceRows = await countRows(s.source, t, 'source');
       let lastEmit = 0;
       const copied = await copyTable(
         s.source,
@@ -203,14 +214,12 @@ async function load(
     }
     current = null;
     checkCancel();
-    emit({ type: 'phase', message: 'moving sequences past the copied values' });
-    for (const t of loading) await moveSequences(s, t, reports.get(t)!);
-    await reenable();
+    await restoreTriggers();
     const orphans = new Map<TablePlan, string>();
     if (replica) {
       emit({ type: 'phase', message: 'checking foreign keys of the loaded tables' });
       for (const t of loading) {
-        const problem = await danglingReferences(tgt, t);
+        const problem = await danglingReferences(tgt, t, s.targetCatalog.tables);
         if (problem) orphans.set(t, problem);
       }
     }
@@ -218,7 +227,7 @@ async function load(
     emit({ type: 'phase', message: 'counting rows on the target' });
     for (const t of loading) {
       const r = reports.get(t)!;
-      r.targetRows = await countRows(tgt, t);
+      r.targetRows = await countRows(tgt, t, 'target');
       const arrived = r.targetRows - (r.targetRowsBefore ?? 0);
       if (orphans.has(t)) {
         r.status = 'failed';
@@ -244,6 +253,14 @@ async function load(
       return { committed: false, cancelled: false, error: null };
     }
     checkCancel();
+    // setval is not undone by ROLLBACK, so sequences move only once everything has verified.
+    emit({ type: 'phase', message: 'moving sequences past the copied values' });
+    for (const t of loading) {
+      current = t;
+      sequencesMoved = true;
+      await moveSequences(s, t);
+    }
+    current = null;
     emit({ type: 'phase', message: 'committing' });
     await tgt.query('COMMIT');
     return { committed: true, cancelled: false, error: null };
@@ -252,16 +269,17 @@ async function load(
     await rollbackQuietly(s);
     const info = errorInfo(e, s.secrets);
     const culprit = current ? displayName(current.schema, current.table) : null;
+    const unchanged = sequencesMoved ? 'the target is unchanged except that some sequences may have moved forward (setval is not transactional)' : 'the target is unchanged';
     for (const t of tables) {
       const r = reports.get(t)!;
       if (r.status === 'skipped') continue;
       r.status = 'failed';
       r.targetRows = null;
-      if (cancelled) r.reason = 'cancelled; rolled back, the target is unchanged';
+      if (cancelled) r.reason = `cancelled; rolled back, ${unchanged}`;
       else if (t === current) {
-        r.reason = `${info.message}${info.code ? ` [${info.code}]` : ''}; rolled back, the target is unchanged`;
+        r.reason = `${info.message}${info.code ? ` [${info.code}]` : ''}; rolled back, ${unchanged}`;
         r.error = info;
-      } else r.reason = `rolled back because ${culprit ?? 'the run'} failed; the target is unchanged`;
+      } else r.reason = `rolled back because ${culprit ?? 'the run'} failed; ${unchanged}`;
     }
     return { committed: false, cancelled, error: cancelled ? null : culprit ? null : info };
   }
@@ -280,41 +298,42 @@ async function rollbackQuietly(s: Session): Promise<void> {
 }
 
 async function truncate(tgt: pg.Client, tables: TablePlan[]): Promise<void> {
-  const plain = tables.filter((t) => t.target?.kind === 'table').map((t) => qualified(t.schema, t.table));
-  const partitioned = tables.filter((t) => t.target?.kind !== 'table').map((t) => qualified(t.schema, t.table));
-  // One statement per kind so foreign keys between the emptied tables do not stop it; ONLY keeps
-  // inheritance children of plain tables (which were not selected) out of it.
-  if (plain.length) await tgt.query(`TRUNCATE ONLY ${plain.join(', ')}`);
-  if (partitioned.length) await tgt.query(`TRUNCATE ${partitioned.join(', ')}`);
+  // One statement, so foreign keys between the emptied tables do not stop it; ONLY on each plain
+  // table keeps its inheritance children (not selected) out of it.
+  await tgt.query(`TRUNCATE ${tables.map((t) => relation(t, 'target')).join(', ')}`);
 }
 
 /**
  * Keeps the target's user triggers from rewriting copied rows: session_replication_role = replica
- * where the role may set it (superuser), else ALTER TABLE ... DISABLE TRIGGER USER inside the
- * transaction (table owner), re-enabled before commit.
+ * where the role may set it (superuser), else ALTER TABLE ... DISABLE TRIGGER inside the
+ * transaction (table owner). Triggers that would still fire in that mode (ALWAYS, and in origin
+ * mode ordinary ones) are disabled by name and restored to their own mode before commit.
  */
 async function silenceTriggers(
   tgt: pg.Client,
   tables: TablePlan[],
   emit: ProgressListener,
-): Promise<{ replica: boolean; reenable: () => Promise<void> }> {
+): Promise<{ replica: boolean; restoreTriggers: () => Promise<void> }> {
   await tgt.query('SAVEPOINT archon_replica');
+  let replica = true;
   try {
     await tgt.query('SET LOCAL session_replication_role = replica');
     await tgt.query('RELEASE SAVEPOINT archon_replica');
-    return { replica: true, reenable: async () => {} };
   } catch {
     await tgt.query('ROLLBACK TO SAVEPOINT archon_replica');
+    replica = false;
   }
-  const withTriggers = tables.filter((t) => (t.target?.userTriggers ?? 0) > 0);
-  for (const t of withTriggers) {
-    emit({ type: 'phase', message: `disabling user triggers on ${displayName(t.schema, t.table)} for the load` });
-    await tgt.query(`ALTER TABLE ${qualified(t.schema, t.table)} DISABLE TRIGGER USER`);
+  const fires = new Set(replica ? ['A', 'R'] : ['O', 'A']);
+  const silenced = tables.flatMap((t) => (t.target?.triggers ?? []).filter((tr) => fires.has(tr.enabled)).map((tr) => ({ t, tr })));
+  for (const { t, tr } of silenced) {
+    emit({ type: 'phase', message: `disabling trigger ${tr.name} on ${displayName(t.schema, t.table)} for the load` });
+    await tgt.query(`ALTER TABLE ${qualified(t.schema, t.table)} DISABLE TRIGGER ${ident(tr.name)}`);
   }
+  const mode = { O: '', A: 'ALWAYS ', R: 'REPLICA ', D: '' } as const;
   return {
-    replica: false,
-    reenable: async () => {
-      for (const t of withTriggers) await tgt.query(`ALTER TABLE ${qualified(t.schema, t.table)} ENABLE TRIGGER USER`);
+    replica,
+    restoreTriggers: async () => {
+      for (const { t, tr } of silenced) await tgt.query(`ALTER TABLE ${qualified(t.schema, t.table)} ENABLE ${mode[tr.enabled]}TRIGGER ${ident(tr.name)}`);
     },
   };
 }
@@ -324,13 +343,16 @@ async function silenceTriggers(
  * rows the target does not have (a referenced table that was skipped or not selected). Check each
  * foreign key of the loaded table the way the constraint would have.
  */
-async function danglingReferences(tgt: pg.Client, t: TablePlan): Promise<string | null> {
+async function danglingReferences(tgt: pg.Client, t: TablePlan, targetTables: Table[]): Promise<string | null> {
   const problems: string[] = [];
-  for (const fk of t.target?.foreignKeys ?? []) {
+  // A foreign key may also be declared on one partition only; those rows were loaded too.
+  const name = displayName(t.schema, t.table);
+  const holders = [t.target!, ...targetTables.filter((x) => x.partitionOf === name)];
+  for (const holder of holders) for (const fk of holder.foreignKeys) {
     const child = fk.columns.map((c) => `c.${ident(c)}`);
     const match = fk.columns.map((c, i) => `p.${ident(fk.refColumns[i])} = c.${ident(c)}`).join(' AND ');
     const res = await tgt.query(
-      `SELECT count(*)::int8 AS n FROM ${qualified(t.schema, t.table)} c
+      `SELECT count(*)::int8 AS n FROM ${qualified(holder.schema, holder.name)} c
        WHERE ${child.map((c) => `${c} IS NOT NULL`).join(' AND ')}
          AND NOT EXISTS (SELECT 1 FROM ${qualified(fk.refSchema, fk.refTable)} p WHERE ${match})`,
     );
@@ -340,8 +362,11 @@ async function danglingReferences(tgt: pg.Client, t: TablePlan): Promise<string 
   return problems.length ? problems.join('; ') : null;
 }
 
-/** Moves each owned sequence (serial or identity) of the target past both the copied values and the source's sequence. */
-async function moveSequences(s: Session, t: TablePlan, r: TableReport): Promise<void> {
+/**
+ * Moves each owned sequence (serial or identity) of the target past both the copied values and the
+ * source's sequence. A failure fails the run: new rows would collide with the copied ids.
+ */
+async function moveSequences(s: Session, t: TablePlan): Promise<void> {
   const sourceSeqs = new Map(t.source.sequences.map((q) => [q.column, q]));
   for (const seq of t.target?.sequences ?? []) {
     if (!t.columns.includes(seq.column)) continue;
@@ -353,7 +378,6 @@ async function moveSequences(s: Session, t: TablePlan, r: TableReport): Promise<
       const v = await s.source.query(`SELECT last_value::text AS v FROM pg_sequences WHERE schemaname = $1 AND sequencename = $2`, [src.schema, src.name]);
       sourceValue = v.rows[0]?.v ?? null;
     }
-    await s.target.query('SAVEPOINT archon_seq');
     try {
       await s.target.query(
         `SELECT setval($1::regclass, v, true) FROM (
@@ -362,10 +386,9 @@ async function moveSequences(s: Session, t: TablePlan, r: TableReport): Promise<
          WHERE v IS NOT NULL`,
         [qualified(seq.schema, seq.name), sourceValue, seq.schema, seq.name],
       );
-      await s.target.query('RELEASE SAVEPOINT archon_seq');
     } catch (e) {
-      await s.target.query('ROLLBACK TO SAVEPOINT archon_seq');
-      r.notes.push(`sequence ${displayName(seq.schema, seq.name)} was not moved: ${errorInfo(e, s.secrets).message}`);
+      const info = errorInfo(e, s.secrets);
+      throw Object.assign(new Error(`could not move sequence ${displayName(seq.schema, seq.name)} past the copied values: ${info.message}`), { code: info.code });
     }
   }
 }

@@ -10,16 +10,20 @@ export interface Selection {
   only?: [string, string][];
 }
 
+interface NamePattern {
+  test(name: string): boolean;
+}
+
 interface Pattern {
   text: string;
-  schema: RegExp | null;
-  table: RegExp;
+  schema: NamePattern | null;
+  table: NamePattern;
 }
 
 /**
  * Parses `table`, `schema.table`, `"Odd.Schema"."Odd ""name"""` and `*` wildcards. Unquoted parts
- * are matched as written first and case-folded as PostgreSQL would second, so `Users` finds both
- * a table created as "Users" and one created as users.
+ * match a name as written or as PostgreSQL folds it, so `Users` finds a table created as "Users"
+ * and one created as users, while `users` finds only users.
  */
 export function parseTablePattern(text: string): Pattern {
   const parts: { value: string; quoted: boolean }[] = [];
@@ -55,9 +59,12 @@ export function parseTablePattern(text: string): Pattern {
   if (parts.length > 2 || parts.some((p) => p.value === '')) {
     throw new UsageError(`"${text}" is not a table name; use table or schema.table (quote names with dots: "my.schema"."my table")`);
   }
-  const toRegex = (p: { value: string; quoted: boolean }) => {
-    const esc = p.value.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
-    return new RegExp(`^${esc}$`, p.quoted ? '' : 'i');
+  const regex = (v: string) => new RegExp(`^${v.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+  // Unquoted: the name as written or as PostgreSQL folds it (lower case) — never any other casing.
+  const toRegex = (p: { value: string; quoted: boolean }): NamePattern => {
+    const asWritten = regex(p.value);
+    const folded = regex(p.value.toLowerCase());
+    return { test: (name) => asWritten.test(name) || (!p.quoted && folded.test(name)) };
   };
   return parts.length === 2 ? { text, schema: toRegex(parts[0]), table: toRegex(parts[1]) } : { text, schema: null, table: toRegex(parts[0]) };
 }

@@ -92,7 +92,7 @@ export async function addConnection(store: ConnectionStore, log: vscode.LogOutpu
           parseEndpoint(v, 'source', {});
           return undefined;
         } catch (e) {
-          return (e as Error).message.replace(/"postgres(ql)?:\/\/[^"]*"/, 'this');
+          return (e as Error).message;
         }
       },
     });

@@ -51,7 +51,7 @@ export function tableView(t: Table, exactRows?: number): TableView {
     `${t.bytes.toLocaleString('en-US')} bytes on disk (${formatBytes(t.bytes)}), indexes and TOAST included`,
   ];
   if (t.foreignKeys.length) lines.push(`references ${[...new Set(t.foreignKeys.map((f) => `${f.refSchema}.${f.refTable}`))].join(', ')}`);
-  if (t.userTriggers) lines.push(`${t.userTriggers} user trigger${t.userTriggers === 1 ? '' : 's'}`);
+  if (t.triggers.length) lines.push(`${t.triggers.length} user trigger${t.triggers.length === 1 ? '' : 's'}`);
   if (!copyable) lines.push('not copied by Archon: only tables are');
   return { label: t.name, description, tooltip: lines.join('\n'), icon, copyable };
 }

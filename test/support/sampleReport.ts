@@ -44,6 +44,7 @@ export function sampleReport(): Report {
     committed: false,
     summary: { verified: 3, mismatch: 1, skipped: 2, failed: 1, total: 7 },
     tables,
+    unmatched: [],
     error: null,
   };
 }
