@@ -95,16 +95,16 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
     const source = values.source ?? io.env.ARCHON_SOURCE_URL;
     const target = values.target ?? io.env.ARCHON_TARGET_URL;
-    secrets = [source, target].flatMap((u) => passwordOf(u));
+    secrets = [...[source, target].flatMap((u) => passwordOf(u)), ...[io.env.ARCHON_SOURCE_PASSWORD, io.env.ARCHON_TARGET_PASSWORD, io.env.PGPASSWORD].filter((p): p is string => !!p)];
     if (!source) throw new UsageError('missing --source URL (the database to read from)');
     if (!target) throw new UsageError('missing --target URL (the database to write to)');
     const existing = (values.existing ?? 'replace') as ExistingPolicy;
     if (!EXISTING_POLICIES.includes(existing)) throw new UsageError(`--existing must be one of ${EXISTING_POLICIES.join(', ')} (got "${values.existing}")`);
     parseEndpoints({ source, target, env: io.env }); // bad URLs are reported before anything else
-    const outputs: [string | undefined, string][] = [
-      [values.report, '--report'],
-      [values.markdown, '--markdown'],
-      [values.html, '--html'],
+    const outputs: [file: string | undefined, flag: string, what: string, render: (r: Report) => string][] = [
+      [values.report, '--report', 'JSON report', toJson],
+      [values.markdown, '--markdown', 'Markdown report', toMarkdown],
+      [values.html, '--html', 'HTML report', standaloneReportHtml],
     ];
     // A report that cannot be written must be known before the target is touched, not after.
     for (const [file, flag] of outputs) if (file) assertWritable(file, flag);
@@ -146,17 +146,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     io.out('\n' + toText(report) + '\n' + headline(report) + '\n');
     if (report.error) io.out(`Error: ${report.error.message}\n`);
-    if (values.report) {
-      writeFileSync(values.report, toJson(report));
-      io.err(`JSON report: ${values.report}\n`);
-    }
-    if (values.markdown) {
-      writeFileSync(values.markdown, toMarkdown(report));
-      io.err(`Markdown report: ${values.markdown}\n`);
-    }
-    if (values.html) {
-      writeFileSync(values.html, standaloneReportHtml(report));
-      io.err(`HTML report: ${values.html}\n`);
+    for (const [file, , what, render] of outputs) {
+      if (!file) continue;
+      writeFileSync(file, render(report));
+      io.err(`${what}: ${file}\n`);
     }
     return report.outcome === 'verified' ? 0 : 1;
   } catch (e) {
