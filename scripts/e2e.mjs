@@ -3,7 +3,10 @@
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { ensureCodeServer } from './code-server.mjs';
+import { ensureChromium, ensureDebianPackages } from './system-deps.mjs';
 
+ensureChromium();
+ensureDebianPackages(['libkrb5-dev'], "code-server's native modules");
 ensureCodeServer();
 await build({
   entryPoints: ['test-e2e/e2e.test.ts'],

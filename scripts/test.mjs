@@ -3,7 +3,9 @@
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { startServer } from './pg-servers.mjs';
+import { ensureChromium } from './system-deps.mjs';
 
+ensureChromium();
 const files = readdirSync('out/test').filter((f) => f.endsWith('.test.js')).map((f) => `out/test/${f}`);
 const only = process.argv.slice(2);
 const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
