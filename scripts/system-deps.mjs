@@ -6,8 +6,8 @@ import { existsSync } from 'node:fs';
 
 function installed(pkg) {
   try {
-    execFileSync('dpkg', ['-s', pkg], { stdio: 'ignore' });
-    return true;
+    // A removed package keeps a dpkg entry (config-files); only "install ok installed" counts.
+    return execFileSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() === 'install ok installed';
   } catch {
     return false;
   }
