@@ -17,7 +17,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const tree = new ConnectionsTree(store, (p) => credentials.withPassword(p, p.role, (password) => inspect({ url: urlOf(p), password, role: p.role })));
   const versions = new Map<string, string>();
   const wizardDeps: WizardDeps = { store, credentials, versions };
-  const runner: RunnerDeps = { extensionUri: context.extensionUri, credentials, log, afterRun: () => tree.refresh() };
+  const runner: RunnerDeps = { extensionUri: context.extensionUri, credentials, log, profile: (id) => store.get(id), afterRun: () => tree.refresh() };
   const view = vscode.window.createTreeView('archon.connections', { treeDataProvider: tree, showCollapseAll: true });
 
   const connectionOf = (node?: Node): ConnectionProfile | undefined => (node && 'profile' in node ? store.get(node.profile.id) : undefined);

@@ -47,6 +47,10 @@ describe('connection store', () => {
     assert.ok(!JSON.stringify([...state.data]).includes('s3cr'), 'no password in the non-secret state');
     assert.equal(await store.password('id1'), 's3cr@t-pw');
     assert.equal(urlOf(profile), 'postgresql://app@db.example.com:6543/kb?sslmode=require');
+    await store.update('id1', { sslrootcert: '/tmp/ca.pem' });
+    await store.update('id1', { sslrootcert: undefined, sslmode: 'require' });
+    assert.ok(!('sslrootcert' in store.get('id1')!), 'a cleared CA file is removed, not kept');
+    assert.throws(() => urlOf({ ...profile, host: 'db.example.com:5432' }), /not a valid host name/);
     await store.update('id1', { role: 'target', name: 'renamed' });
     assert.deepEqual(store.list().map((p) => [p.name, p.role]), [['renamed', 'target']]);
     await store.remove('id1');

@@ -24,7 +24,9 @@ type Fields = Omit<ConnectionProfile, 'id' | 'name' | 'role'>;
 async function askFields(defaults?: Partial<Fields>): Promise<Fields | undefined> {
   const input = (title: string, value: string | undefined, validate?: (v: string) => string | undefined) =>
     vscode.window.showInputBox({ title: `New connection: ${title}`, value, ignoreFocusOut: true, validateInput: validate });
-  const host = await input('host', defaults?.host ?? 'localhost', (v) => (v.trim() ? undefined : 'A host name or address'));
+  const host = await input('host', defaults?.host ?? 'localhost', (v) =>
+    /^[A-Za-z0-9._-]+$|^\[?[0-9A-Fa-f:.]+\]?$/.test(v.trim()) ? undefined : 'A host name or IP address only (the port and database come next)',
+  );
   if (host === undefined) return undefined;
   const port = await input('port', String(defaults?.port ?? 5432), (v) => (/^\d+$/.test(v) && +v > 0 && +v < 65536 ? undefined : 'A port number, 1 to 65535'));
   if (port === undefined) return undefined;
@@ -34,13 +36,14 @@ async function askFields(defaults?: Partial<Fields>): Promise<Fields | undefined
   if (user === undefined) return undefined;
   const ssl = await vscode.window.showQuickPick(SSL_MODES, { title: 'New connection: sslmode', placeHolder: `now: ${defaults?.sslmode ?? 'prefer'}`, ignoreFocusOut: true });
   if (!ssl) return undefined;
-  let sslrootcert = defaults?.sslrootcert;
+  let sslrootcert: string | undefined;
   if (ssl.label === 'verify-full') {
+    sslrootcert = defaults?.sslrootcert;
     const ca = await input('CA certificate file (empty: the system CAs)', sslrootcert ?? '');
     if (ca === undefined) return undefined;
     sslrootcert = ca.trim() || undefined;
   }
-  return { host: host.trim(), port: Number(port), database: database.trim(), user: user.trim(), sslmode: ssl.label, ...(sslrootcert ? { sslrootcert } : {}) };
+  return { host: host.trim(), port: Number(port), database: database.trim(), user: user.trim(), sslmode: ssl.label, sslrootcert };
 }
 
 async function askPassword(profileLabel: string, keepHint: boolean): Promise<string | undefined> {

@@ -34,6 +34,7 @@ const secretKey = (id: string) => `archon.connection.${id}.password`;
 export function urlOf(p: ConnectionProfile): string {
   const u = new URL('postgresql://placeholder');
   u.hostname = p.host.includes(':') && !p.host.startsWith('[') ? `[${p.host}]` : p.host;
+  if (u.hostname === 'placeholder') throw new Error(`"${p.host}" is not a valid host name; edit the connection`);
   u.port = String(p.port);
   u.username = p.user;
   u.pathname = `/${encodeURIComponent(p.database)}`;
@@ -101,7 +102,9 @@ export class ConnectionStore {
   async update(id: string, change: Partial<Omit<ConnectionProfile, 'id'>>): Promise<ConnectionProfile> {
     const current = this.get(id);
     if (!current) throw new Error(`no saved connection with id ${id}`);
-    const next = { ...current, ...change };
+    const next: ConnectionProfile = { ...current, ...change };
+    // An explicitly cleared field (undefined) is removed, not kept from before.
+    for (const [k, v] of Object.entries(change)) if (v === undefined) delete (next as unknown as Record<string, unknown>)[k];
     await this.state.update(KEY, this.list().map((p) => (p.id === id ? next : p)));
     return next;
   }

@@ -3,6 +3,13 @@ import { ConnectionError } from '../engine/errors.js';
 import type { Role } from '../engine/connection.js';
 import { describe, type ConnectionProfile, type ConnectionStore } from './connectionStore.js';
 
+let promptsOpen = 0;
+
+/** True while Archon asks for a password: the quick pick it replaced must not count as cancelled. */
+export function askingForPassword(): boolean {
+  return promptsOpen > 0;
+}
+
 const isAuthFailure = (e: unknown, role: Role) =>
   e instanceof ConnectionError && e.message.startsWith(`could not connect to the ${role} `) && (e.code === '28P01' || /password/i.test(e.message));
 
@@ -23,12 +30,13 @@ export class Credentials {
     } catch (e) {
       if (!isAuthFailure(e, role)) throw e;
       this.log.warn(`${role} ${describe(profile)}: ${(e as Error).message}; asking for the password`);
-      const typed = await vscode.window.showInputBox({
+      promptsOpen++;
+      const typed = await Promise.resolve(vscode.window.showInputBox({
         title: `Password for ${profile.name} (${describe(profile)})`,
         prompt: (e as Error).message.replace(/^could not connect to the \w+ \S+: /, 'The server said: '),
         password: true,
         ignoreFocusOut: true,
-      });
+      })).finally(() => promptsOpen--);
       if (typed === undefined) throw e;
       const stored = await this.store.setPassword(profile.id, typed);
       if (!stored) {

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { askingForPassword } from './credentials.js';
 import type { Item } from './wizardModel.js';
 
 export const BACK = Symbol('back');
@@ -59,12 +60,21 @@ export function pick<T>(o: PickOptions<T>): Promise<T[] | typeof BACK | undefine
       if (o.accept && !o.accept(values)) return;
       resolve(values.filter((v): v is T => v !== undefined));
     });
-    qp.onDidHide(() => resolve(undefined));
+    let hiddenForPassword = false;
+    let loading = false;
+    qp.onDidHide(() => {
+      // A password prompt (one quick input at a time) hides this pick: show it again afterwards.
+      if (loading && askingForPassword()) hiddenForPassword = true;
+      else resolve(undefined);
+    });
     qp.show();
     if (o.load) {
+      loading = true;
       qp.busy = true;
       o.load(setItems).catch(() => {}).finally(() => {
         qp.busy = false;
+        loading = false;
+        if (hiddenForPassword) qp.show();
         if (o.placeholderAfterLoad) qp.placeholder = o.placeholderAfterLoad;
       });
     }

@@ -75,7 +75,12 @@ export class ReportPanel {
         this.retry?.();
         return;
       case 'export':
-        await this.export(m.format);
+        try {
+          await this.export(m.format);
+        } catch (e) {
+          this.log.error(`Export failed: ${(e as Error).message}`);
+          void vscode.window.showErrorMessage(`Archon: the report could not be saved: ${(e as Error).message}`);
+        }
         return;
     }
   }

@@ -9,6 +9,8 @@ export interface RunnerDeps {
   extensionUri: vscode.Uri;
   credentials: Credentials;
   log: vscode.LogOutputChannel;
+  /** The saved profile by id, as it is now (for retries). */
+  profile: (id: string) => ConnectionProfile | undefined;
   /** Called after a run that may have changed the target (to refresh the tree). */
   afterRun?: () => void;
 }
@@ -30,8 +32,23 @@ function logProgress(log: vscode.LogOutputChannel, e: ProgressEvent): string | n
   }
 }
 
-/** Runs a migration with cancellable progress, logs it, and opens the report. */
+let running = false;
+
+/** Runs a migration with cancellable progress, logs it, and opens the report. One at a time. */
 export async function runMigration(deps: RunnerDeps, req: MigrationRequest): Promise<Report | undefined> {
+  if (running) {
+    void vscode.window.showWarningMessage('Archon: a migration is already running; wait for its report.');
+    return undefined;
+  }
+  running = true;
+  try {
+    return await migrateOnce(deps, req);
+  } finally {
+    running = false;
+  }
+}
+
+async function migrateOnce(deps: RunnerDeps, req: MigrationRequest): Promise<Report | undefined> {
   const { source, target } = req;
   deps.log.info(`Migrating ${req.tables.length} table(s) FROM ${describe(source)} (read-only) TO ${describe(target)}, existing rows: ${req.existing}`);
   try {
@@ -63,7 +80,14 @@ export async function runMigration(deps: RunnerDeps, req: MigrationRequest): Pro
     deps.log.info(headline(report));
     for (const t of report.tables.filter((x) => x.status !== 'verified')) deps.log.warn(`${displayName(t.schema, t.table)}: ${t.status}: ${t.reason}`);
     const retryable = report.tables.filter((t) => t.status !== 'verified').map((t): [string, string] => [t.schema, t.table]);
-    ReportPanel.show(deps.extensionUri, deps.log, report, retryable.length ? () => void runMigration(deps, { ...req, tables: retryable }) : undefined);
+    const retry = () => {
+      // The connections as saved now: edited since, or removed, they must not be used as they were.
+      const s = deps.profile(source.id);
+      const t = deps.profile(target.id);
+      if (!s || !t) return void vscode.window.showWarningMessage('Archon: a connection of this run was removed; start a new migration.');
+      void runMigration(deps, { ...req, source: s, target: t, tables: retryable });
+    };
+    ReportPanel.show(deps.extensionUri, deps.log, report, retryable.length ? retry : undefined);
     deps.afterRun?.();
     return report;
   } catch (e) {

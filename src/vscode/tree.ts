@@ -26,8 +26,14 @@ export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
   ) {}
 
   refresh(node?: Node): void {
-    if (!node || node.kind === 'group') this.catalogs.clear();
-    else if ('profile' in node) this.catalogs.delete(node.profile.id);
+    if (!node || node.kind === 'group') {
+      this.catalogs.clear();
+      this.exactCounts.clear();
+    } else if ('profile' in node) {
+      this.catalogs.delete(node.profile.id);
+      const prefix = JSON.stringify([node.profile.id]).slice(0, -1);
+      for (const k of [...this.exactCounts.keys()]) if (k.startsWith(prefix)) this.exactCounts.delete(k);
+    }
     this.changed.fire(node?.kind === 'group' ? undefined : node);
   }
 
