@@ -43,6 +43,11 @@ export function urlOf(p: ConnectionProfile): string {
   return u.toString();
 }
 
+/** Two profiles that reach the same database can never be source and target of one run. */
+export function sameDatabase(a: ConnectionProfile, b: ConnectionProfile): boolean {
+  return a.host === b.host && a.port === b.port && a.database === b.database;
+}
+
 export function describe(p: ConnectionProfile): string {
   return `${p.user}@${p.host}:${p.port}/${p.database}`;
 }

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { Table } from '../engine/catalog.js';
 import { planMigration } from '../engine/index.js';
 import type { ExistingPolicy } from '../engine/plan.js';
-import { urlOf, type ConnectionProfile } from './connectionStore.js';
+import { sameDatabase, urlOf, type ConnectionProfile } from './connectionStore.js';
 import { BACK, pick } from './quickPick.js';
 import { runCompare, runMigration, type RunnerDeps } from './runner.js';
 import { pickConnection, type WizardDeps } from './wizard.js';
@@ -23,8 +23,7 @@ export async function compareFlow(deps: WizardDeps, runner: RunnerDeps): Promise
 /** Right-click a source table: the target (asked only when there are several), the plan line and the existing-rows choice. */
 export async function copyTableFlow(deps: WizardDeps, runner: RunnerDeps, source: ConnectionProfile, t: Table): Promise<void> {
   const table: [string, string] = [t.schema, t.name];
-  const sameDb = (c: ConnectionProfile) => c.host === source.host && c.port === source.port && c.database === source.database;
-  const candidates = deps.store.list().filter((c) => c.id !== source.id && !sameDb(c));
+  const candidates = deps.store.list().filter((c) => c.id !== source.id && !sameDatabase(c, source));
   if (!candidates.length) {
     const add = 'Add Connection';
     if ((await vscode.window.showWarningMessage('Archon: add a target connection first.', add)) === add) await vscode.commands.executeCommand('archon.addConnection', undefined, 'target');

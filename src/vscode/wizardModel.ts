@@ -5,7 +5,7 @@ import type { ExistingPolicy } from '../engine/plan.js';
 import type { PlanResult } from '../engine/run.js';
 import { displayName } from '../engine/names.js';
 import { formatBytes } from '../engine/report.js';
-import { describe, type ConnectionProfile } from './connectionStore.js';
+import { describe, sameDatabase, type ConnectionProfile } from './connectionStore.js';
 import { rowsText, schemaGroups } from './treeModel.js';
 
 export interface Item<T> {
@@ -19,8 +19,7 @@ export interface Item<T> {
 }
 
 export function connectionItems(connections: ConnectionProfile[], versions: ReadonlyMap<string, string>, exclude?: ConnectionProfile): Item<ConnectionProfile>[] {
-  const sameDb = (a: ConnectionProfile, b: ConnectionProfile) => a.host === b.host && a.port === b.port && a.database === b.database;
-  const usable = connections.filter((c) => !exclude || (c.id !== exclude.id && !sameDb(c, exclude)));
+  const usable = connections.filter((c) => !exclude || (c.id !== exclude.id && !sameDatabase(c, exclude)));
   const byRole = (role: 'source' | 'target') => usable.filter((c) => c.role === role).sort((a, b) => a.name.localeCompare(b.name));
   // The group that fits the step comes first: sources when picking a source, targets otherwise.
   const order: ('source' | 'target')[] = exclude ? ['target', 'source'] : ['source', 'target'];
