@@ -4,25 +4,23 @@ import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import {
   ConnectionError,
-  EXISTING_POLICIES,
+  type PlanResult,
+  type ProgressEvent,
   UsageError,
   VERSION,
   compare,
-  displayName,
-  formatBytes,
-  headline,
   migrate,
+  parseEndpoints,
+  parseUrl,
   planMigration,
   redact,
-  toJson,
-  toMarkdown,
-  toText,
-  type ExistingPolicy,
-  type PlanResult,
-  type ProgressEvent,
-  type Report,
 } from './engine/index.js';
-import { parseEndpoints } from './engine/session.js';
+import { estimatedRowsText, formatBytes, formatCount, seconds } from './shared/format.js';
+import { displayName } from './shared/names.js';
+import { EXISTING_POLICIES, type ExistingPolicy, type Report, headline } from './shared/report.js';
+import { toJson } from './shared/reportJson.js';
+import { toMarkdown } from './shared/reportMarkdown.js';
+import { toText } from './shared/reportText.js';
 import { standaloneReportHtml } from './reportPage.js';
 
 const USAGE = `archon ${VERSION}: copy PostgreSQL tables from a source to a target with COPY, and verify them.
@@ -153,7 +151,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     return report.outcome === 'verified' ? 0 : 1;
   } catch (e) {
-    if (e instanceof UsageError || e instanceof ConnectionError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (e instanceof ConnectionError) {
+      io.err(`archon: ${redact(`${e.message}${cliHint(e)}`, secrets)}\n`);
+      return 2;
+    }
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.err(`archon: ${redact((e as Error).message, secrets)}\n`);
       return 2;
     }
@@ -173,14 +175,20 @@ function assertWritable(file: string, flag: string): void {
 function passwordOf(url: string | undefined): string[] {
   if (!url) return [];
   try {
-    const p = decodeURIComponent(new URL(url.replace(/^postgres(ql)?:/i, 'http:')).password);
+    const p = parseUrl(url, 'source').password;
     return p ? [p] : [];
   } catch {
     return [];
   }
 }
 
-export function describePlan({ source, target, plan }: PlanResult): string {
+/** Where a terminal user can put things right; VS Code users get their own words for the same reasons. */
+function cliHint(e: ConnectionError): string {
+  const side = e.role.toUpperCase();
+  return e.reason === 'auth' ? ` (check the password in the URL, ARCHON_${side}_PASSWORD, PGPASSWORD or ~/.pgpass)` : '';
+}
+
+function describePlan({ source, target, plan }: PlanResult): string {
   const copies = plan.tables.filter((t) => t.action === 'copy');
   const skips = plan.tables.filter((t) => t.action === 'skip');
   const lines = [
@@ -193,7 +201,7 @@ export function describePlan({ source, target, plan }: PlanResult): string {
   ];
   const width = Math.max(10, ...plan.tables.map((t) => displayName(t.schema, t.table).length));
   for (const t of copies) {
-    const est = t.estimatedRows === null ? '? rows' : `~${t.estimatedRows.toLocaleString('en-US')} rows`;
+    const est = estimatedRowsText(t.estimatedRows);
     lines.push(`  COPY  ${displayName(t.schema, t.table).padEnd(width)}  ${est.padStart(14)}  ${formatBytes(t.bytes).padStart(8)}  ${t.format}${t.empties ? ', emptied first' : ''}`);
     for (const n of t.notes) lines.push(`          note: ${n}`);
   }
@@ -216,7 +224,7 @@ function progressPrinter(io: CliIo): (e: ProgressEvent) => void {
         if (io.isTTY) io.err(`\r${n}${displayName(e.schema, e.table)}: ${formatBytes(e.bytes)}\x1b[K`);
         break;
       case 'table-done':
-        io.err(`${io.isTTY ? '\r' : ''}${n}${displayName(e.schema, e.table)}: ${e.rows.toLocaleString('en-US')} rows, ${formatBytes(e.bytes)} in ${(e.durationMs / 1000).toFixed(1)} s${io.isTTY ? '\x1b[K' : ''}\n`);
+        io.err(`${io.isTTY ? '\r' : ''}${n}${displayName(e.schema, e.table)}: ${formatCount(e.rows)} rows, ${formatBytes(e.bytes)} in ${seconds(e.durationMs)}${io.isTTY ? '\x1b[K' : ''}\n`);
         break;
     }
   };

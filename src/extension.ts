@@ -60,7 +60,7 @@ export function activate(context: vscode.ExtensionContext): void {
     const p = store.get(node.profile.id)!;
     try {
       const n = await vscode.window.withProgress({ location: { viewId: 'archon.connections' }, title: 'Counting rows' }, () =>
-        credentials.withPassword(p, p.role, (password) => countTableRows({ url: urlOf(p), password, role: p.role }, node.table.schema, node.table.name)),
+        credentials.withPassword(p, p.role, (password) => countTableRows({ url: urlOf(p), password, role: p.role }, node.table)),
       );
       tree.setExactCount(p, node.table, n);
       log.info(`${p.name}: ${node.table.schema}.${node.table.name} has ${n} rows`);

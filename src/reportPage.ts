@@ -1,5 +1,5 @@
 // The report page as a single self-contained HTML file: the same page as the VS Code panel.
-import type { Report } from './engine/report.js';
+import type { Report } from './shared/report.js';
 import { makeNonce, renderReportPage } from './shared/reportHtml.js';
 
 declare const ARCHON_REPORT_PAGE_JS: string;

@@ -4,7 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConnectionError, connect, parseEndpoint } from '../src/engine/index.js';
+import { connect, parseEndpoint } from '../src/engine/connection.js';
+import { ConnectionError } from '../src/engine/errors.js';
 import { TestDb, runCli, testServers } from './support/pg.js';
 
 const s = testServers()[17];

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { migrate, type Report, type TableReport } from '../src/engine/index.js';
+import { migrate } from '../src/engine/index.js';
+import type { Report, TableReport } from '../src/shared/report.js';
 import { TestDb, directions, withClient } from './support/pg.js';
 
 const byName = (r: Report, table: string): TableReport => {

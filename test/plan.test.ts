@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { makePlan, type Catalog, type Column, type Table } from '../src/engine/index.js';
+import type { Catalog, Column, Table } from '../src/engine/catalog.js';
+import { makePlan } from '../src/engine/plan.js';
 import { parseTablePattern } from '../src/engine/selection.js';
 import { redact } from '../src/engine/errors.js';
 import { parseEndpoint } from '../src/engine/connection.js';

@@ -1,6 +1,8 @@
 // Where the page runs: inside a VS Code webview (acquireVsCodeApi) or as the standalone HTML file
 // that `archon migrate --html` writes. The page talks to either through this one interface.
-import { toJson, toMarkdown, type Report } from '../src/engine/report.js';
+import type { Report } from '../src/shared/report.js';
+import { toJson } from '../src/shared/reportJson.js';
+import { toMarkdown } from '../src/shared/reportMarkdown.js';
 import type { HostToPage, PageState, PageToHost } from '../src/shared/protocol.js';
 
 declare function acquireVsCodeApi(): { postMessage(m: unknown): void; getState(): unknown; setState(s: unknown): void };

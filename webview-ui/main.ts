@@ -2,8 +2,9 @@
 import css from './report.css';
 import { registerToolkit, tags } from './toolkit.js';
 import { createHost } from './host.js';
-import { difference, formatBytes, headline, type Report, type TableReport, type TableStatus } from '../src/engine/report.js';
-import { displayName } from '../src/engine/names.js';
+import { formatBytes, formatCount, formatDifference, seconds } from '../src/shared/format.js';
+import { STATUS_RANK, difference, headline, type Report, type TableReport } from '../src/shared/report.js';
+import { displayName } from '../src/shared/names.js';
 import type { PageState, SortColumn } from '../src/shared/protocol.js';
 
 registerToolkit();
@@ -21,7 +22,6 @@ function save(): void {
   host.setState(state);
 }
 
-const RANK: Record<TableStatus, number> = { failed: 0, mismatch: 1, skipped: 2, verified: 3 };
 const isProblem = (t: TableReport) => t.status !== 'verified';
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs?: Record<string, string>, ...children: (Node | string)[]): HTMLElementTagNameMap[K];
@@ -32,8 +32,6 @@ function el(tag: string, attrs: Record<string, string> = {}, ...children: (Node 
   e.append(...children);
   return e;
 }
-
-const rows = (n: number | null) => (n === null ? '—' : n.toLocaleString('en-US'));
 
 function sortValue(t: TableReport, c: SortColumn): string | number | null {
   switch (c) {
@@ -46,7 +44,7 @@ function sortValue(t: TableReport, c: SortColumn): string | number | null {
     case 'difference':
       return difference(t);
     case 'status':
-      return RANK[t.status];
+      return STATUS_RANK[t.status];
     case 'reason':
       return t.reason ?? '';
   }
@@ -99,7 +97,7 @@ function header(r: Report): HTMLElement {
     el(
       'p',
       { class: 'meta' },
-      `Started ${new Date(r.startedAt).toLocaleString()} · took ${(r.durationMs / 1000).toFixed(1)} s` +
+      `Started ${new Date(r.startedAt).toLocaleString()} · took ${seconds(r.durationMs)}` +
         (r.existing ? ` · rows already in the target: ${r.existing}` : '') +
         (r.kind === 'migrate' ? (r.committed ? ' · committed' : ' · nothing committed') : ' · nothing copied'),
     ),
@@ -164,15 +162,15 @@ function grid(tables: TableReport[], problemCount: number): HTMLElement {
       ...(t.error?.detail ? [`detail: ${t.error.detail}`] : []),
       ...(t.error?.hint ? [`hint: ${t.error.hint}`] : []),
       ...t.notes,
-      ...(t.bytes !== null && t.status === 'verified' ? [`${formatBytes(t.bytes)} in ${((t.durationMs ?? 0) / 1000).toFixed(1)} s${t.format ? `, ${t.format} COPY` : ''}`] : []),
+      ...(t.bytes !== null && t.status === 'verified' ? [`${formatBytes(t.bytes)} in ${seconds(t.durationMs ?? 0)}${t.format ? `, ${t.format} COPY` : ''}`] : []),
     ];
     const row = el(
       tags.row,
       { class: `status-${t.status}${isProblem(t) ? ' problem' : ''}`, 'data-table': `${t.schema}.${t.table}`, 'data-status': t.status },
       el(tags.cell, { 'grid-column': '1', class: 'name' }, displayName(t.schema, t.table)),
-      el(tags.cell, { 'grid-column': '2', class: 'num', 'data-col': 'sourceRows' }, rows(t.sourceRows)),
-      el(tags.cell, { 'grid-column': '3', class: 'num', 'data-col': 'targetRows' }, rows(t.targetRows)),
-      el(tags.cell, { 'grid-column': '4', class: 'num', 'data-col': 'difference' }, d === null ? '—' : d > 0 ? `+${d}` : String(d)),
+      el(tags.cell, { 'grid-column': '2', class: 'num', 'data-col': 'sourceRows' }, formatCount(t.sourceRows)),
+      el(tags.cell, { 'grid-column': '3', class: 'num', 'data-col': 'targetRows' }, formatCount(t.targetRows)),
+      el(tags.cell, { 'grid-column': '4', class: 'num', 'data-col': 'difference' }, formatDifference(d)),
       el(tags.cell, { 'grid-column': '5', 'data-col': 'status' }, el('span', { class: `badge ${t.status}` }, t.status)),
       el(tags.cell, { 'grid-column': '6', class: 'reason', 'data-col': 'reason' }, reason, ...details.map((n) => el('span', { class: 'note' }, n))),
     );

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { displayName } from './ident.js';
+import { displayName } from '../shared/names.js';
 
 export type TableKind = 'table' | 'partitioned table' | 'view' | 'materialized view' | 'foreign table';
 

@@ -1,17 +1,28 @@
-import { isCopyable } from './catalog.js';
+import type { TableReport } from '../shared/report.js';
+import type { Report } from '../shared/report.js';
+import { type Table, isCopyable } from './catalog.js';
 import { errorInfo } from './errors.js';
 import type { ProgressListener } from './events.js';
-import { qualified, tableKey } from './ident.js';
-import { outcomeOf, summarize, type Report, type TableReport } from './report.js';
-import type { Selection } from './selection.js';
-import { selectTables } from './selection.js';
-import { openSession, type EndpointsInput } from './session.js';
-import { VERSION } from './version.js';
+import { tableKey } from './ident.js';
+import { countRows } from './relation.js';
+import { type Selection, selectTables } from './selection.js';
+import { type EndpointsInput, type Session, openSession } from './session.js';
+import { report, tableReport } from './summary.js';
+import { countVerdict } from './verify.js';
 
 export interface CompareOptions extends EndpointsInput {
   selection?: Selection;
   onProgress?: ProgressListener;
   signal?: AbortSignal;
+}
+
+/** Why a pair of tables cannot be compared, or null when both sides can be counted. */
+function cannotCompare(src: Table, tgt: Table | undefined): string | null {
+  if (src.partitionOf) return `is a partition of ${src.partitionOf}; counted with that table`;
+  if (!isCopyable(src)) return `is a ${src.kind} on the source; only tables are compared`;
+  if (!tgt) return 'missing on the target';
+  if (!src.privileges.select || !tgt.privileges.select) return `no SELECT privilege on the ${src.privileges.select ? 'target' : 'source'}`;
+  return null;
 }
 
 /**
@@ -28,76 +39,37 @@ export async function compare(opts: CompareOptions): Promise<Report> {
     for (const [index, src] of selected.entries()) {
       if (opts.signal?.aborted) break;
       const tgt = targets.get(tableKey(src.schema, src.name));
-      const r: TableReport = {
-        schema: src.schema,
-        table: src.name,
-        status: 'skipped',
-        sourceRows: null,
-        targetRows: null,
-        targetRowsBefore: null,
-        bytes: null,
-        durationMs: null,
-        format: null,
-        reason: null,
-        notes: [],
-        error: null,
-      };
+      const why = cannotCompare(src, tgt);
+      const r = tableReport(src.schema, src.name, { status: 'skipped', reason: why });
       tables.push(r);
-      if (src.partitionOf) {
-        r.reason = `is a partition of ${src.partitionOf}; counted with that table`;
-        continue;
-      }
-      if (!isCopyable(src)) {
-        r.reason = `is a ${src.kind} on the source; only tables are compared`;
-        continue;
-      }
-      if (!tgt) {
-        r.reason = 'missing on the target';
-        continue;
-      }
-      if (!src.privileges.select || !tgt.privileges.select) {
-        r.reason = `no SELECT privilege on the ${src.privileges.select ? 'target' : 'source'}`;
-        continue;
-      }
-      const began = Date.now();
-      opts.onProgress?.({ type: 'table-start', schema: src.schema, table: src.name, index, total: selected.length, estimatedRows: src.estimatedRows, estimatedBytes: src.bytes });
-      try {
-        const sql = (kind: string) => `SELECT count(*)::int8 AS n FROM ${kind === 'table' ? 'ONLY ' : ''}${qualified(src.schema, src.name)}`;
-        const [a, b] = await Promise.all([s.source.query(sql(src.kind)), s.target.query(sql(tgt.kind))]);
-        r.sourceRows = Number(a.rows[0].n);
-        r.targetRows = Number(b.rows[0].n);
-        r.durationMs = Date.now() - began;
-        const targetNames = new Set(tgt.columns.map((c) => c.name));
-        const missing = src.columns.filter((c) => !targetNames.has(c.name)).map((c) => c.name);
-        if (missing.length) r.notes.push(`source columns missing on the target: ${missing.join(', ')}`);
-        if (r.sourceRows === r.targetRows) r.status = 'verified';
-        else {
-          r.status = 'mismatch';
-          r.reason = `the target has ${r.targetRows} row(s), the source ${r.sourceRows}`;
-        }
-      } catch (e) {
-        r.status = 'failed';
-        r.error = errorInfo(e, s.secrets);
-        r.reason = r.error.message;
-        break; // a failed statement ends the snapshot's transaction; the rest cannot be counted in it
-      }
-      opts.onProgress?.({ type: 'table-done', schema: src.schema, table: src.name, index, total: selected.length, rows: r.sourceRows, bytes: 0, durationMs: r.durationMs });
+      if (why) continue;
+      const where = { schema: src.schema, table: src.name, index, total: selected.length };
+      opts.onProgress?.({ type: 'table-start', ...where, estimatedRows: src.estimatedRows, estimatedBytes: src.bytes });
+      // A failed statement ends the snapshot's transaction; the rest cannot be counted in it.
+      if (!(await countBoth(s, src, tgt!, r))) break;
+      opts.onProgress?.({ type: 'table-done', ...where, rows: r.sourceRows!, bytes: 0, durationMs: r.durationMs! });
     }
-    return {
-      kind: 'compare',
-      tool: { name: 'archon', version: VERSION },
-      ...s.summaries,
-      existing: null,
-      startedAt: started.toISOString(),
-      durationMs: Date.now() - started.getTime(),
-      outcome: opts.signal?.aborted ? 'cancelled' : outcomeOf(tables, unmatched),
-      committed: false,
-      summary: summarize(tables),
-      tables,
-      unmatched,
-      error: null,
-    };
+    const outcome = opts.signal?.aborted ? 'cancelled' : null;
+    return report({ kind: 'compare', session: s, started, existing: null, tables, unmatched, committed: false, outcome });
   } finally {
     await s.close();
+  }
+}
+
+/** Counts one table on both sides at once and gives its verdict; false when a count failed. */
+async function countBoth(s: Session, src: Table, tgt: Table, r: TableReport): Promise<boolean> {
+  const began = Date.now();
+  try {
+    const [a, b] = await Promise.all([countRows(s.source, src), countRows(s.target, tgt)]);
+    Object.assign(r, { sourceRows: a, targetRows: b, durationMs: Date.now() - began }, countVerdict(a, b, null));
+    const targetNames = new Set(tgt.columns.map((c) => c.name));
+    const missing = src.columns.filter((c) => !targetNames.has(c.name)).map((c) => c.name);
+    if (missing.length) r.notes.push(`source columns missing on the target: ${missing.join(', ')}`);
+    return true;
+  } catch (e) {
+    r.status = 'failed';
+    r.error = errorInfo(e, s.secrets);
+    r.reason = r.error.message;
+    return false;
   }
 }

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { parse } from 'pg-connection-string';
-import { ConnectionError, UsageError, errorInfo } from './errors.js';
-
-export type Role = 'source' | 'target';
+import { SSL_MODES, endpointLabel } from '../shared/endpoint.js';
+import type { Role } from '../shared/report.js';
+import { type ConnectFailure, ConnectionError, UsageError, errorInfo } from './errors.js';
 
 /** A parsed PostgreSQL URL: the pg config (which may hold a password) and its redacted faces. */
 export interface Endpoint {
@@ -17,50 +17,83 @@ export interface Endpoint {
   sslmode: string;
 }
 
-const SSL_MODES = new Set(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify']);
+/** What a PostgreSQL URL says, field by field; absent fields stay undefined (no defaults yet). */
+export interface UrlParts {
+  host?: string;
+  port?: number;
+  database?: string;
+  user?: string;
+  password?: string;
+  sslmode?: string;
+  sslrootcert?: string;
+  /** The TLS options pg-connection-string derived (with the CA file read). */
+  ssl: unknown;
+}
+
+const KNOWN_SSL_MODES = new Set(SSL_MODES.map((m) => m.mode));
 
 /**
- * Parses a PostgreSQL URL with libpq's sslmode meanings (require = encrypted without certificate
- * checks; verify-full = encrypted and checked against `sslrootcert` or the system CAs).
+ * The one URL parser: the engine, the CLI and the extension's connection store all read URLs here.
+ * Never echoes the input: whatever it is, it may hold a password. `what` names it in messages.
+ */
+export function parseUrl(url: string, what: string): UrlParts {
+  if (!/^postgres(ql)?:\/\//i.test(url.trim())) {
+    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
+    throw new UsageError(
+      `the ${what} must be a PostgreSQL URL: one that starts with postgresql:// (like postgresql://user@host:5432/dbname)${scheme ? `; got a ${scheme}: URL` : ''}`,
+    );
+  }
+  let p: ReturnType<typeof parse>;
+  try {
+    p = parse(url.trim(), { useLibpqCompat: true });
+  } catch (e) {
+    throw new UsageError(`the ${what} URL is not valid: ${errorInfo(e).message}`);
+  }
+  const sslmode = typeof p.sslmode === 'string' ? p.sslmode : undefined;
+  if (sslmode !== undefined && !KNOWN_SSL_MODES.has(sslmode)) {
+    throw new UsageError(`the ${what} URL has an unknown sslmode "${sslmode}" (use disable, require, verify-ca or verify-full)`);
+  }
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  return {
+    host: text(p.host),
+    port: Number(p.port) || undefined,
+    database: text(p.database),
+    user: text(p.user),
+    password: text(p.password),
+    sslmode,
+    sslrootcert: text((p as { sslrootcert?: unknown }).sslrootcert),
+    ssl: p.ssl,
+  };
+}
+
+/**
+ * A URL for one side, with libpq's defaults and sslmode meanings (require = encrypted without
+ * certificate checks; verify-full = encrypted and checked against `sslrootcert` or the system CAs).
  * The password comes from the caller (the extension's secret storage), the URL,
  * ARCHON_<ROLE>_PASSWORD, PGPASSWORD or ~/.pgpass (pg reads the last two itself when none is given).
  */
 export function parseEndpoint(url: string, role: Role, env: NodeJS.ProcessEnv = process.env, password?: string): Endpoint {
-  if (!/^postgres(ql)?:\/\//i.test(url)) {
-    // Never echo the input: whatever it is, it may hold a password.
-    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
-    throw new UsageError(`the ${role} must be a PostgreSQL URL like postgresql://user@host:5432/dbname${scheme ? ` (got a ${scheme}: URL)` : ''}`);
-  }
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(url, { useLibpqCompat: true });
-  } catch (e) {
-    throw new UsageError(`the ${role} URL is not valid: ${errorInfo(e).message}`);
-  }
-  // Like libpq, no sslmode means prefer: encrypted when the server offers it, plain otherwise.
-  const sslmode = String(parsed.sslmode ?? 'prefer');
-  if (!SSL_MODES.has(sslmode)) {
-    throw new UsageError(`the ${role} URL has an unknown sslmode "${sslmode}" (use disable, require, verify-ca or verify-full)`);
-  }
-  const host = parsed.host ?? 'localhost';
-  const port = Number(parsed.port) || 5432;
-  const user = parsed.user ?? env.PGUSER ?? process.env.USER ?? 'postgres';
-  const database = parsed.database ?? user;
-  const secret = password || parsed.password || env[`ARCHON_${role.toUpperCase()}_PASSWORD`] || undefined;
+  const u = parseUrl(url, role);
+  const host = u.host ?? 'localhost';
+  const port = u.port ?? 5432;
+  const user = u.user ?? env.PGUSER ?? process.env.USER ?? 'postgres';
+  const database = u.database ?? user;
   const config: pg.ClientConfig = {
     host,
     port,
     user,
     database,
-    password: secret,
-    ssl: (parsed.sslmode ? parsed.ssl : { rejectUnauthorized: false }) as pg.ClientConfig['ssl'],
+    password: password || u.password || env[`ARCHON_${role.toUpperCase()}_PASSWORD`] || undefined,
+    // Like libpq, no sslmode means prefer: encrypted when the server offers it, plain otherwise.
+    ssl: (u.sslmode ? u.ssl : { rejectUnauthorized: false }) as pg.ClientConfig['ssl'],
     application_name: `archon (${role})`,
-    connectionTimeoutMillis: 15_000,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     keepAlive: true,
   };
-  const label = `${user}@${host}:${port}/${database}`;
-  return { role, config, label, host, port, database, user, sslmode };
+  return { role, config, label: endpointLabel({ user, host, port, database }), host, port, database, user, sslmode: u.sslmode ?? 'prefer' };
 }
+
+const CONNECT_TIMEOUT_MS = 15_000;
 
 /** Settings for every session Archon opens: no server-side time limits, stable text formats. */
 const SESSION_SETUP = [
@@ -85,7 +118,7 @@ export async function connect(ep: Endpoint): Promise<pg.Client> {
     return await open(ep.config, ep);
   } catch (e) {
     // sslmode=prefer (and allow): a server without SSL gets a plain connection, as libpq does.
-    if ((ep.sslmode === 'prefer' || ep.sslmode === 'allow') && e instanceof ConnectionError && /does not support SSL/i.test(e.message)) {
+    if ((ep.sslmode === 'prefer' || ep.sslmode === 'allow') && e instanceof ConnectionError && /does not support SSL/i.test(e.serverMessage)) {
       return open({ ...ep.config, ssl: false }, ep);
     }
     throw e;
@@ -103,18 +136,44 @@ async function open(config: pg.ClientConfig, ep: Endpoint): Promise<pg.Client> {
   } catch (e) {
     await client.end().catch(() => {});
     const info = errorInfo(e, secretsOf(ep));
-    throw new ConnectionError(`could not connect to the ${ep.role} ${ep.label}: ${describeConnectFailure(info, ep)}`, info.code);
+    const reason = classify(info.message, info.code);
+    const message = `could not connect to the ${ep.role} ${ep.label}: ${describeFailure(reason, info.message, info.code, ep)}`;
+    throw new ConnectionError(message, ep.role, reason, info.message, info.code);
   }
 }
 
-function describeConnectFailure(info: ReturnType<typeof errorInfo>, ep: Endpoint): string {
-  const m = info.message;
-  if (/ECONNREFUSED/.test(m)) return `connection refused (is PostgreSQL running on ${ep.host}:${ep.port}?)`;
-  if (/ENOTFOUND|EAI_AGAIN/.test(m)) return `host "${ep.host}" not found`;
-  if (/timeout/i.test(m)) return `no answer within 15 s from ${ep.host}:${ep.port}`;
-  if (info.code === '28P01') return `${m} (check the password in the URL, ARCHON_${ep.role.toUpperCase()}_PASSWORD, PGPASSWORD or ~/.pgpass)`;
-  if (info.code === '3D000') return m;
-  if (/does not support SSL/i.test(m)) return `${m} (sslmode=${ep.sslmode} needs SSL; use sslmode=prefer or disable for this server)`;
-  if (/no encryption|SSL/i.test(m) && ep.sslmode === 'disable') return `${m} (the server may require ?sslmode=require)`;
-  return info.code ? `${m} [${info.code}]` : m;
+/** The reason from the error's code where PostgreSQL gave one, else from the network error's name. */
+function classify(message: string, code: string | undefined): ConnectFailure {
+  if (code === '28P01') return 'auth';
+  // pg_hba.conf has no line for this client: over plain TCP often because the server wants SSL.
+  if (code === '28000') return /no encryption/i.test(message) ? 'tls' : 'privilege';
+  if (code === '3D000') return 'database-not-found';
+  if (code === '42501') return 'privilege';
+  if (/ECONNREFUSED/.test(message)) return 'unreachable';
+  if (/ENOTFOUND|EAI_AGAIN/.test(message)) return 'host-not-found';
+  if (/timeout/i.test(message)) return 'timeout';
+  if (/SSL|certificate|no encryption/i.test(message)) return 'tls';
+  // node-postgres' own words when the server asks for a password and none was given.
+  if (!code && /password/i.test(message)) return 'auth';
+  return 'other';
+}
+
+function describeFailure(reason: ConnectFailure, m: string, code: string | undefined, ep: Endpoint): string {
+  switch (reason) {
+    case 'unreachable':
+      return `connection refused (is PostgreSQL running on ${ep.host}:${ep.port}?)`;
+    case 'host-not-found':
+      return `host "${ep.host}" not found`;
+    case 'timeout':
+      return `no answer within ${CONNECT_TIMEOUT_MS / 1000} s from ${ep.host}:${ep.port}`;
+    case 'auth':
+    case 'database-not-found':
+      return m;
+    case 'tls':
+      if (/does not support SSL/i.test(m)) return `${m} (sslmode=${ep.sslmode} needs SSL; use sslmode=prefer or disable for this server)`;
+      if (ep.sslmode === 'disable') return `${m} (the server may require ?sslmode=require)`;
+      return m;
+    default:
+      return code ? `${m} [${code}]` : m;
+  }
 }

@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { ident, qualified } from './ident.js';
 import type { TablePlan } from './plan.js';
+import { relationSql } from './relation.js';
 
 export interface CopyResult {
   /** Rows the source sent, from its COPY command tag. */
@@ -27,10 +28,8 @@ export async function copyTable(
 ): Promise<CopyResult> {
   const cols = plan.columns.map(ident).join(', ');
   const options = plan.format === 'binary' ? ' (FORMAT binary)' : '';
-  // ONLY keeps inheritance children out of a plain table's copy; a partitioned table has no rows of
-  // its own, so its copy reads (and its load routes) through the partitions.
-  const only = plan.source.kind === 'table' ? 'ONLY ' : '';
-  const out = source.query(copyTo(`COPY (SELECT ${cols} FROM ${only}${qualified(plan.schema, plan.table)}) TO STDOUT${options}`));
+  // A partitioned target routes the rows into its partitions.
+  const out = source.query(copyTo(`COPY (SELECT ${cols} FROM ${relationSql(plan.source)}) TO STDOUT${options}`));
   const into = target.query(copyFrom(`COPY ${qualified(plan.schema, plan.table)} (${cols}) FROM STDIN${options}`));
   let bytes = 0;
   const counter = new Transform({

@@ -1,13 +1,5 @@
 import type { DatabaseError } from 'pg';
-
-/** What a report keeps of a PostgreSQL error: enough to act on, never a secret. */
-export interface ErrorInfo {
-  message: string;
-  code?: string;
-  detail?: string;
-  hint?: string;
-  where?: string;
-}
+import type { ErrorInfo, Role } from '../shared/report.js';
 
 export function errorInfo(err: unknown, secrets: readonly string[] = []): ErrorInfo {
   const e = err as Partial<DatabaseError> & { message?: string };
@@ -28,10 +20,30 @@ export function redact(text: string, secrets: readonly string[]): string {
   return out.replace(/(postgres(?:ql)?:\/\/[^:/@\s]+):[^@\s]+@/gi, '$1:********@');
 }
 
+/**
+ * Why a connection failed, for adapters to act on (ask for a password, suggest a flag) without
+ * reading the message: auth (wrong or missing password, refused by pg_hba), unreachable (nothing
+ * listens there), host-not-found, timeout, tls (SSL refused or a certificate not trusted),
+ * database-not-found, privilege (no CONNECT), other.
+ */
+export type ConnectFailure =
+  | 'auth'
+  | 'unreachable'
+  | 'host-not-found'
+  | 'timeout'
+  | 'tls'
+  | 'database-not-found'
+  | 'privilege'
+  | 'other';
+
 /** A failure to reach or log in to an endpoint: the CLI maps it to exit code 2. */
 export class ConnectionError extends Error {
   constructor(
     message: string,
+    readonly role: Role,
+    readonly reason: ConnectFailure,
+    /** The server's (or the network's) own words, redacted: for a prompt that quotes them. */
+    readonly serverMessage: string,
     readonly code?: string,
   ) {
     super(message);

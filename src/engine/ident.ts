@@ -9,8 +9,7 @@ export function qualified(schema: string, name: string): string {
   return `${ident(schema)}.${ident(name)}`;
 }
 
-export { displayName } from './names.js';
-
+/** A map key for a table: exact names, no quoting ambiguity. */
 export function tableKey(schema: string, name: string): string {
   return JSON.stringify([schema, name]);
 }

@@ -1,6 +1,8 @@
-import { readCatalog, type Catalog } from './catalog.js';
-import { connect, parseEndpoint, type Role } from './connection.js';
-import { qualified } from './ident.js';
+// One connection at a time, read-only: what the tree and the pickers show.
+import type { Role } from '../shared/report.js';
+import { type Catalog, readCatalog } from './catalog.js';
+import { connect, parseEndpoint } from './connection.js';
+import { type RelationRef, countRows } from './relation.js';
 import { endQuietly } from './session.js';
 
 export interface ConnectionTarget {
@@ -33,12 +35,12 @@ export async function testConnection(c: ConnectionTarget): Promise<string> {
   }
 }
 
-/** The exact row count of one table, read-only. */
-export async function countTableRows(c: ConnectionTarget, schema: string, table: string): Promise<number> {
+/** The exact row count of one table, read-only, counted as a migration counts it. */
+export async function countTableRows(c: ConnectionTarget, table: RelationRef): Promise<number> {
   const client = await open(c);
   try {
     await client.query('BEGIN READ ONLY');
-    return Number((await client.query(`SELECT count(*)::int8 AS n FROM ${qualified(schema, table)}`)).rows[0].n);
+    return await countRows(client, table);
   } finally {
     await endQuietly(client);
   }

@@ -1,10 +1,12 @@
 import type { Catalog, Column, Table } from './catalog.js';
 import { isCopyable } from './catalog.js';
-import { displayName, tableKey } from './ident.js';
+import { displayName } from '../shared/names.js';
+import type { ExistingPolicy } from '../shared/report.js';
+import { tableKey } from './ident.js';
 import { selectTables, type Selection } from './selection.js';
 
-export type ExistingPolicy = 'replace' | 'append' | 'skip-nonempty';
-export const EXISTING_POLICIES: readonly ExistingPolicy[] = ['replace', 'append', 'skip-nonempty'];
+/** The reason a table is left alone under skip-nonempty, at plan time and again inside the load. */
+export const ALREADY_HAS_ROWS = 'the target table already has rows (existing rows: skip tables that have rows)';
 
 export interface TablePlan {
   schema: string;
@@ -86,7 +88,7 @@ export function makePlan(input: PlanInput): Plan {
     const columnProblem = compareColumns(s, t, targetExtensions);
     if (columnProblem.reason) return { ...skip(columnProblem.reason), notes: columnProblem.notes };
     if (existing === 'skip-nonempty' && input.nonEmptyTargets?.has(tableKey(t.schema, t.name))) {
-      return skip('the target table already has rows (existing rows: skip tables that have rows)');
+      return skip(ALREADY_HAS_ROWS);
     }
     const pairs = columnProblem.pairs;
     const sameTypes = pairs.every(([a, b]) => a.type === b.type && a.typeSchema === b.typeSchema && a.binarySafe && b.binarySafe);

@@ -1,8 +1,9 @@
 import type pg from 'pg';
-import { readCatalog, type Catalog } from './catalog.js';
-import { connect, parseEndpoint, secretsOf, type Endpoint } from './connection.js';
+import { sameDatabase, sameDatabaseMessage } from '../shared/endpoint.js';
+import type { EndpointSummary } from '../shared/report.js';
+import { type Catalog, readCatalog } from './catalog.js';
+import { type Endpoint, connect, parseEndpoint, secretsOf } from './connection.js';
 import { UsageError } from './errors.js';
-import type { EndpointSummary } from './report.js';
 
 export interface EndpointsInput {
   /** PostgreSQL URL of the side read from (never written). */
@@ -16,8 +17,6 @@ export interface EndpointsInput {
 
 /** Both sides open: the source inside one REPEATABLE READ READ ONLY snapshot, both catalogs read. */
 export interface Session {
-  sourceEndpoint: Endpoint;
-  targetEndpoint: Endpoint;
   source: pg.Client;
   target: pg.Client;
   sourceCatalog: Catalog;
@@ -27,21 +26,22 @@ export interface Session {
   close(): Promise<void>;
 }
 
+/** Both URLs parsed, or a UsageError before anything connects (also the CLI's early check). */
 export function parseEndpoints(input: EndpointsInput): { source: Endpoint; target: Endpoint } {
   const source = parseEndpoint(input.source, 'source', input.env, input.passwords?.source);
   const target = parseEndpoint(input.target, 'target', input.env, input.passwords?.target);
-  if (source.host === target.host && source.port === target.port && source.database === target.database) {
-    throw new UsageError(`the source and the target are the same database (${source.label}); pick two different databases`);
-  }
+  if (sameDatabase(source, target)) throw new UsageError(sameDatabaseMessage(source.label));
   return { source, target };
 }
 
-export function summaryOf(ep: Endpoint, catalog: Catalog | null): EndpointSummary {
-  return { role: ep.role, label: ep.label, serverVersion: catalog?.serverVersion ?? null };
-}
+const summaryOf = (ep: Endpoint, catalog: Catalog): EndpointSummary => ({
+  role: ep.role,
+  label: ep.label,
+  serverVersion: catalog.serverVersion,
+});
 
 /**
- * Opens both sides. `targetSnapshot` also puts the target in a read-only snapshot (for compare,
+ * Opens both sides. `targetReadOnly` also puts the target in a read-only snapshot (for compare,
  * which must not write there either).
  */
 export async function openSession(input: EndpointsInput, opts: { targetReadOnly?: boolean } = {}): Promise<Session> {
@@ -58,8 +58,6 @@ export async function openSession(input: EndpointsInput, opts: { targetReadOnly?
     const targetCatalog = await readCatalog(target);
     const t = target;
     return {
-      sourceEndpoint,
-      targetEndpoint,
       source,
       target: t,
       sourceCatalog,
@@ -84,8 +82,24 @@ async function assertDifferentClusters(source: pg.Client, target: pg.Client, ep:
   const [a, b] = await Promise.all([source.query(sql), target.query(sql)]);
   const same = (x: Record<string, unknown>, y: Record<string, unknown>) =>
     x.db === y.db && x.started === y.started && x.port === y.port && (x.dir === null || x.dir === y.dir);
-  if (same(a.rows[0], b.rows[0])) {
-    throw new UsageError(`the source and the target are the same database (${ep.label}); pick two different databases`);
+  if (same(a.rows[0], b.rows[0])) throw new UsageError(sameDatabaseMessage(ep.label));
+}
+
+/**
+ * After a failure: the source connection may be mid-COPY, so it is dropped (it never wrote
+ * anything); the target rolls back within 10 s or is disconnected, and the server then discards
+ * the transaction.
+ */
+export async function abandon(s: Session): Promise<void> {
+  s.source.connection?.stream?.destroy();
+  try {
+    await Promise.race([
+      s.target.query('ROLLBACK'),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 10_000).unref()),
+    ]);
+  } catch {
+    s.target.connection?.stream?.destroy();
+    await endQuietly(s.target);
   }
 }
 

@@ -1,6 +1,6 @@
 // The one message protocol between the report page (webview-ui/) and its hosts (the VS Code panel,
 // or the standalone HTML file the CLI writes).
-import type { Report } from '../engine/report.js';
+import type { Report } from './report.js';
 
 export type SortColumn = 'table' | 'sourceRows' | 'targetRows' | 'difference' | 'status' | 'reason';
 

@@ -1,5 +1,5 @@
 // The report page's HTML, for both hosts: one renderer, two hosts.
-import type { Report } from '../engine/report.js';
+import type { Report } from './report.js';
 
 export interface PageOptions {
   nonce: string;

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { parseEndpoint, testConnection } from '../engine/index.js';
-import type { Role } from '../engine/connection.js';
+import type { Role } from '../shared/report.js';
 import { describe, profileFromUrl, urlOf, type ConnectionProfile, type ConnectionStore } from './connectionStore.js';
 
 const SSL_MODES = [

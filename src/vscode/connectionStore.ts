@@ -1,7 +1,7 @@
 // Saved connections: non-secret fields in VS Code's global state, passwords only in SecretStorage.
 // No `vscode` import: the two storage interfaces below are what vscode.Memento and
 // vscode.SecretStorage offer, so the store is unit-tested with plain objects.
-import type { Role } from '../engine/connection.js';
+import type { Role } from '../shared/report.js';
 
 export interface KeyValueStore {
   get<T>(key: string): T | undefined;

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import { ConnectionError } from '../engine/errors.js';
-import type { Role } from '../engine/connection.js';
+import { ConnectionError } from '../engine/index.js';
+import type { Role } from '../shared/report.js';
 import { describe, type ConnectionProfile, type ConnectionStore } from './connectionStore.js';
 
 let promptsOpen = 0;
@@ -10,8 +10,8 @@ export function askingForPassword(): boolean {
   return promptsOpen > 0;
 }
 
-const isAuthFailure = (e: unknown, role: Role) =>
-  e instanceof ConnectionError && e.message.startsWith(`could not connect to the ${role} `) && (e.code === '28P01' || /password/i.test(e.message));
+/** A refusal of this side's password (or of none): the one failure a typed password can mend. */
+const isAuthFailure = (e: unknown, role: Role): e is ConnectionError => e instanceof ConnectionError && e.role === role && e.reason === 'auth';
 
 /** Passwords from SecretStorage; asked for (and offered to SecretStorage) when the server refuses. */
 export class Credentials {
@@ -29,11 +29,11 @@ export class Credentials {
       return await fn(await this.password(profile));
     } catch (e) {
       if (!isAuthFailure(e, role)) throw e;
-      this.log.warn(`${role} ${describe(profile)}: ${(e as Error).message}; asking for the password`);
+      this.log.warn(`${role} ${describe(profile)}: ${e.message}; asking for the password`);
       promptsOpen++;
       const typed = await Promise.resolve(vscode.window.showInputBox({
         title: `Password for ${profile.name} (${describe(profile)})`,
-        prompt: (e as Error).message.replace(/^could not connect to the \w+ \S+: /, 'The server said: '),
+        prompt: `The server said: ${e.serverMessage}`,
         password: true,
         ignoreFocusOut: true,
       })).finally(() => promptsOpen--);

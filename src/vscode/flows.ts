@@ -1,8 +1,7 @@
 // The two short flows besides the wizard: compare two databases, copy one table from the tree.
 import * as vscode from 'vscode';
-import type { Table } from '../engine/catalog.js';
-import { planMigration } from '../engine/index.js';
-import type { ExistingPolicy } from '../engine/plan.js';
+import { type Table, planMigration } from '../engine/index.js';
+import type { ExistingPolicy } from '../shared/report.js';
 import { sameDatabase, urlOf, type ConnectionProfile } from './connectionStore.js';
 import { BACK, pick } from './quickPick.js';
 import { runCompare, runMigration, type RunnerDeps } from './runner.js';

@@ -1,6 +1,8 @@
 import { homedir } from 'node:os';
 import * as vscode from 'vscode';
-import { toJson, toMarkdown, type Report } from '../engine/report.js';
+import type { Report } from '../shared/report.js';
+import { toJson } from '../shared/reportJson.js';
+import { toMarkdown } from '../shared/reportMarkdown.js';
 import type { HostToPage, PageState, PageToHost } from '../shared/protocol.js';
 import { makeNonce, renderReportPage } from '../shared/reportHtml.js';
 

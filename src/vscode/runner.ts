@@ -1,5 +1,8 @@
 import * as vscode from 'vscode';
-import { compare, formatBytes, headline, migrate, displayName, type ProgressEvent, type Report } from '../engine/index.js';
+import { type ProgressEvent, compare, migrate } from '../engine/index.js';
+import { formatBytes, formatCount, seconds } from '../shared/format.js';
+import { displayName } from '../shared/names.js';
+import { type Report, headline } from '../shared/report.js';
 import { describe, urlOf, type ConnectionProfile } from './connectionStore.js';
 import type { Credentials } from './credentials.js';
 import { ReportPanel } from './reportPanel.js';
@@ -27,8 +30,8 @@ function logProgress(log: vscode.LogOutputChannel, e: ProgressEvent): string | n
       return `[${e.index + 1}/${e.total}] ${displayName(e.schema, e.table)}: ${formatBytes(e.bytes)}`;
     }
     case 'table-done':
-      log.info(`[${e.index + 1}/${e.total}] ${displayName(e.schema, e.table)}: ${e.rows} rows, ${formatBytes(e.bytes)} in ${(e.durationMs / 1000).toFixed(1)} s`);
-      return `[${e.index + 1}/${e.total}] ${displayName(e.schema, e.table)}: ${e.rows.toLocaleString('en-US')} rows`;
+      log.info(`[${e.index + 1}/${e.total}] ${displayName(e.schema, e.table)}: ${e.rows} rows, ${formatBytes(e.bytes)} in ${seconds(e.durationMs)}`);
+      return `[${e.index + 1}/${e.total}] ${displayName(e.schema, e.table)}: ${formatCount(e.rows)} rows`;
   }
 }
 

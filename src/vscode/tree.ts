@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import type { Catalog, Table } from '../engine/catalog.js';
-import type { Role } from '../engine/connection.js';
+import type { Catalog, Table } from '../engine/index.js';
+import type { Role } from '../shared/report.js';
 import { describe, type ConnectionProfile, type ConnectionStore } from './connectionStore.js';
 import { schemaGroups, tableView } from './treeModel.js';
 

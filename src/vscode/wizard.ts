@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { inspect, planMigration, testConnection } from '../engine/index.js';
-import type { ExistingPolicy } from '../engine/plan.js';
+import type { ExistingPolicy } from '../shared/report.js';
 import { urlOf, type ConnectionProfile, type ConnectionStore } from './connectionStore.js';
 import type { Credentials } from './credentials.js';
 import { BACK, pick } from './quickPick.js';

@@ -1,10 +1,9 @@
 // The migration wizard's content, computed without `vscode` so it can be unit-tested: the items of
 // each step and the review text.
-import type { Catalog } from '../engine/catalog.js';
-import type { ExistingPolicy } from '../engine/plan.js';
-import type { PlanResult } from '../engine/run.js';
-import { displayName } from '../engine/names.js';
-import { formatBytes } from '../engine/report.js';
+import { type Catalog, type PlanResult, isCopyable } from '../engine/index.js';
+import type { ExistingPolicy } from '../shared/report.js';
+import { displayName } from '../shared/names.js';
+import { estimatedRowsText, formatBytes } from '../shared/format.js';
 import { describe, sameDatabase, type ConnectionProfile } from './connectionStore.js';
 import { rowsText, schemaGroups } from './treeModel.js';
 
@@ -43,7 +42,7 @@ export type TableKey = [schema: string, table: string];
 export function tableItems(catalog: Catalog, previouslyPicked?: TableKey[]): Item<TableKey>[] {
   const picked = previouslyPicked ? new Set(previouslyPicked.map((k) => JSON.stringify(k))) : null;
   return schemaGroups(catalog).flatMap(({ schema, tables }) => {
-    const copyable = tables.filter((t) => t.kind === 'table' || t.kind === 'partitioned table');
+    const copyable = tables.filter(isCopyable);
     if (!copyable.length) return [];
     return [
       { label: `schema ${schema}`, separator: true },
@@ -101,7 +100,7 @@ export function planLine(p: PlanResult, sourceName: string, targetName: string):
   if (!t) return { ok: false, text: `${p.plan.unmatched[0] ?? 'the table'} is not on the source any more; refresh the tree` };
   const name = displayName(t.schema, t.table);
   if (t.action === 'skip') return { ok: false, text: `Cannot copy ${name}: ${t.reason}` };
-  const rows = t.estimatedRows === null ? '' : `~${t.estimatedRows.toLocaleString('en-US')} rows, `;
+  const rows = t.estimatedRows === null ? '' : `${estimatedRowsText(t.estimatedRows)}, `;
   return {
     ok: true,
     text: `Copy ${name} (${rows}${formatBytes(t.bytes)}) FROM ${sourceName} (PostgreSQL ${p.source.serverVersion}, read-only) TO ${targetName} (PostgreSQL ${p.target.serverVersion})`,

@@ -1,4 +1,4 @@
-import type { Report, TableReport } from '../../src/engine/index.js';
+import type { Report, TableReport } from '../../src/shared/report.js';
 
 const row = (schema: string, table: string, over: Partial<TableReport>): TableReport => ({
   schema,

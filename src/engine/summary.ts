@@ -1,0 +1,58 @@
+// The report's pieces as the engine fills them: a table's blank row and the envelope around all rows.
+import type { ErrorInfo, ExistingPolicy, Outcome, Report, TableReport } from '../shared/report.js';
+import { outcomeOf, summarize } from '../shared/report.js';
+import type { Session } from './session.js';
+import { VERSION } from './version.js';
+
+/** A table's row before anything is known: counts, sizes and error empty (keys in the JSON's order). */
+export function tableReport(
+  schema: string,
+  table: string,
+  init: Pick<TableReport, 'status' | 'reason'> & Partial<Pick<TableReport, 'format' | 'notes'>>,
+): TableReport {
+  return {
+    schema,
+    table,
+    status: init.status,
+    sourceRows: null,
+    targetRows: null,
+    targetRowsBefore: null,
+    bytes: null,
+    durationMs: null,
+    format: init.format ?? null,
+    reason: init.reason,
+    notes: init.notes ?? [],
+    error: null,
+  };
+}
+
+export interface Envelope {
+  kind: Report['kind'];
+  session: Pick<Session, 'summaries'>;
+  started: Date;
+  existing: ExistingPolicy | null;
+  tables: TableReport[];
+  unmatched: string[];
+  committed: boolean;
+  /** Set when the run's outcome is not read off the tables (cancelled). */
+  outcome?: Outcome | null;
+  error?: ErrorInfo | null;
+}
+
+/** The report around the tables' rows: who, when, how long, the summary and the outcome. */
+export function report(e: Envelope): Report {
+  return {
+    kind: e.kind,
+    tool: { name: 'archon', version: VERSION },
+    ...e.session.summaries,
+    existing: e.existing,
+    startedAt: e.started.toISOString(),
+    durationMs: Date.now() - e.started.getTime(),
+    outcome: e.outcome ?? outcomeOf(e.tables, e.unmatched),
+    committed: e.committed,
+    summary: summarize(e.tables),
+    tables: e.tables,
+    unmatched: e.unmatched,
+    error: e.error ?? null,
+  };
+}

@@ -1,0 +1,4 @@
+// The report as JSON: the model itself, indented, so what a script reads is what the page shows.
+import type { Report } from './report.js';
+
+export const toJson = (report: Report): string => `${JSON.stringify(report, null, 2)}\n`;

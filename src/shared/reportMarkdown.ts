@@ -1,0 +1,24 @@
+// The report as Markdown: a header with the direction in words, then the table.
+import { seconds } from './format.js';
+import { type Report, headline } from './report.js';
+import { NUMERIC_COLUMNS, TABLE_HEADERS, tableCells } from './reportTable.js';
+
+const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+export function toMarkdown(r: Report): string {
+  const lines = [
+    `# Archon ${r.kind === 'compare' ? 'comparison' : 'migration'} report`,
+    '',
+    `- **From** (source, read-only): \`${r.source.label}\` — PostgreSQL ${r.source.serverVersion ?? 'unknown'}`,
+    `- **To** (target): \`${r.target.label}\` — PostgreSQL ${r.target.serverVersion ?? 'unknown'}`,
+    `- **Started**: ${r.startedAt} · **Duration**: ${seconds(r.durationMs)}${r.existing ? ` · **Existing rows**: ${r.existing}` : ''}`,
+    `- **Outcome**: ${r.outcome} — ${headline(r)}`,
+    '',
+  ];
+  if (r.error) lines.push(`> **Error:** ${esc(r.error.message)}${r.error.code ? ` (${r.error.code})` : ''}`, '');
+  if (r.unmatched.length) lines.push(`> **Not found on the source:** ${esc(r.unmatched.join(', '))}`, '');
+  const align = TABLE_HEADERS.map((_, i) => (NUMERIC_COLUMNS.has(i) ? '---:' : '---'));
+  lines.push(`| ${TABLE_HEADERS.join(' | ')} |`, `| ${align.join(' | ')} |`);
+  for (const row of tableCells(r)) lines.push(`| ${row.map(esc).join(' | ')} |`);
+  return `${lines.join('\n')}\n`;
+}

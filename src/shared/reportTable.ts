@@ -1,0 +1,19 @@
+// The report's table as cells of text, problems first: what the Markdown and terminal renderings lay out.
+import { formatCount, formatDifference } from './format.js';
+import { displayName } from './names.js';
+import { difference, problemsFirst, type Report } from './report.js';
+
+export const TABLE_HEADERS = ['table', 'source rows', 'target rows', 'difference', 'status', 'reason'];
+/** Columns that hold numbers (aligned right). */
+export const NUMERIC_COLUMNS: ReadonlySet<number> = new Set([1, 2, 3]);
+
+export function tableCells(r: Report): string[][] {
+  return problemsFirst(r.tables).map((t) => [
+    displayName(t.schema, t.table),
+    formatCount(t.sourceRows),
+    formatCount(t.targetRows),
+    formatDifference(difference(t)),
+    t.status.toUpperCase(),
+    t.reason ?? '',
+  ]);
+}

@@ -1,0 +1,40 @@
+// The report as a plain-text table for the terminal, the reason column wrapped to fit.
+import { NUMERIC_COLUMNS, TABLE_HEADERS, tableCells } from './reportTable.js';
+import type { Report } from './report.js';
+
+function wrap(s: string, width: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of s.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  out.push(line);
+  return out;
+}
+
+export function toText(r: Report, width = 120): string {
+  const rows = tableCells(r);
+  const last = TABLE_HEADERS.length - 1;
+  const widths = TABLE_HEADERS.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const fixed = widths.slice(0, last).reduce((a, b) => a + b + 2, 0);
+  widths[last] = Math.max(20, Math.min(widths[last], width - fixed));
+  const render = (cells: string[]) =>
+    wrap(cells[last], widths[last]).map((reasonLine, li) =>
+      cells
+        .slice(0, last)
+        .map((c, i) => {
+          const text = li > 0 ? '' : c;
+          return NUMERIC_COLUMNS.has(i) ? text.padStart(widths[i]) : text.padEnd(widths[i]);
+        })
+        .concat(reasonLine)
+        .join('  ')
+        .trimEnd(),
+    );
+  const out = [...render(TABLE_HEADERS), widths.map((w) => '-'.repeat(w)).join('  ')];
+  for (const row of rows) out.push(...render(row));
+  if (r.unmatched.length) out.push('', `NOT FOUND on the source: ${r.unmatched.join(', ')}`);
+  return `${out.join('\n')}\n`;
+}
