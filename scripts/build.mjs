@@ -35,7 +35,7 @@ await Promise.all([
   }),
   build({
     ...node,
-    entryPoints: [...readdirSync('test').filter((f) => f.endsWith('.test.ts')).map((f) => `test/${f}`), 'test/engine-entry.ts'],
+    entryPoints: readdirSync('test').filter((f) => f.endsWith('.test.ts')).map((f) => `test/${f}`),
     outdir: 'out/test',
     packages: 'external',
     define: { ...define, ARCHON_REPORT_PAGE_JS: JSON.stringify(pageJs) },

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 function installed(pkg) {
   try {
     // A removed package keeps a dpkg entry (config-files); only "install ok installed" counts.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax, not JavaScript.
     return execFileSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() === 'install ok installed';
   } catch {
     return false;

@@ -6,6 +6,7 @@ import {
   ConnectionError,
   type PlanResult,
   type ProgressEvent,
+  type Selection,
   UsageError,
   VERSION,
   compare,
@@ -59,109 +60,136 @@ interface CliIo {
   ask: (question: string) => Promise<string>;
 }
 
+const OPTIONS = {
+  source: { type: 'string' },
+  target: { type: 'string' },
+  schema: { type: 'string', multiple: true },
+  table: { type: 'string', multiple: true },
+  exclude: { type: 'string', multiple: true },
+  existing: { type: 'string' },
+  report: { type: 'string' },
+  markdown: { type: 'string' },
+  html: { type: 'string' },
+  yes: { type: 'boolean', short: 'y' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+type Output = [file: string | undefined, flag: string, what: string, render: (r: Report) => string];
+
+/** A command line understood and checked: nothing has connected yet. */
+interface Invocation {
+  command: Command;
+  common: { source: string; target: string; env: NodeJS.ProcessEnv; selection: Selection; existing: ExistingPolicy };
+  yes: boolean;
+  outputs: Output[];
+}
+
 export async function main(argv: string[], io: CliIo): Promise<number> {
-  let secrets: string[] = [];
+  const secrets: string[] = [];
   try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        source: { type: 'string' },
-        target: { type: 'string' },
-        schema: { type: 'string', multiple: true },
-        table: { type: 'string', multiple: true },
-        exclude: { type: 'string', multiple: true },
-        existing: { type: 'string' },
-        report: { type: 'string' },
-        markdown: { type: 'string' },
-        html: { type: 'string' },
-        yes: { type: 'boolean', short: 'y' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean' },
-      },
-    });
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
     if (values.version) {
       io.out(`${VERSION}\n`);
       return 0;
     }
     const command = positionals[0] as Command | undefined;
     if (values.help || !command) {
-      io.out(USAGE + '\n');
+      io.out(`${USAGE}\n`);
       return values.help ? 0 : 2;
     }
-    if (!['migrate', 'plan', 'compare'].includes(command)) throw new UsageError(`unknown command "${command}"; use migrate, plan or compare`);
+    if (!['migrate', 'plan', 'compare'].includes(command)) {
+      throw new UsageError(`unknown command "${command}"; use migrate, plan or compare`);
+    }
     if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
-    const source = values.source ?? io.env.ARCHON_SOURCE_URL;
-    const target = values.target ?? io.env.ARCHON_TARGET_URL;
-    secrets = [...[source, target].flatMap((u) => passwordOf(u)), ...[io.env.ARCHON_SOURCE_PASSWORD, io.env.ARCHON_TARGET_PASSWORD, io.env.PGPASSWORD].filter((p): p is string => !!p)];
-    if (!source) throw new UsageError('missing --source URL (the database to read from)');
-    if (!target) throw new UsageError('missing --target URL (the database to write to)');
-    const existing = (values.existing ?? 'replace') as ExistingPolicy;
-    if (!EXISTING_POLICIES.includes(existing)) throw new UsageError(`--existing must be one of ${EXISTING_POLICIES.join(', ')} (got "${values.existing}")`);
-    parseEndpoints({ source, target, env: io.env }); // bad URLs are reported before anything else
-    const outputs: [file: string | undefined, flag: string, what: string, render: (r: Report) => string][] = [
-      [values.report, '--report', 'JSON report', toJson],
-      [values.markdown, '--markdown', 'Markdown report', toMarkdown],
-      [values.html, '--html', 'HTML report', standaloneReportHtml],
-    ];
-    // A report that cannot be written must be known before the target is touched, not after.
-    for (const [file, flag] of outputs) if (file) assertWritable(file, flag);
-    const common = { source, target, env: io.env, selection: { schemas: values.schema, tables: values.table, exclude: values.exclude }, existing };
-
-    if (command === 'plan') {
-      const planned = await planMigration(common);
-      io.out(describePlan(planned));
-      return planned.plan.tables.every((t) => t.action === 'copy') && planned.plan.unmatched.length === 0 ? 0 : 1;
-    }
-
-    let report: Report;
-    if (command === 'compare') {
-      report = await compare({ ...common, onProgress: progressPrinter(io) });
-    } else {
-      if (!values.yes && !io.isTTY) throw new UsageError('refusing to write to the target without confirmation: no terminal to ask on; pass --yes');
-      const controller = new AbortController();
-      const onSigint = () => {
-        io.err('\nCancelling: rolling back the target…\n');
-        controller.abort();
-      };
-      process.once('SIGINT', onSigint);
-      try {
-        report = await migrate({
-          ...common,
-          signal: controller.signal,
-          onProgress: progressPrinter(io),
-          confirm: async (planned) => {
-            io.out(describePlan(planned));
-            if (!planned.plan.tables.some((t) => t.action === 'copy')) return true;
-            if (values.yes) return true;
-            const answer = await io.ask('Proceed? [y/N] ');
-            return /^y(es)?$/i.test(answer.trim());
-          },
-        });
-      } finally {
-        process.removeListener('SIGINT', onSigint);
-      }
-    }
-    io.out('\n' + toText(report) + '\n' + headline(report) + '\n');
-    if (report.error) io.out(`Error: ${report.error.message}\n`);
-    for (const [file, , what, render] of outputs) {
-      if (!file) continue;
-      writeFileSync(file, render(report));
-      io.err(`${what}: ${file}\n`);
-    }
-    return report.outcome === 'verified' ? 0 : 1;
+    return await run(invocation(command, values, io, secrets), io);
   } catch (e) {
-    if (e instanceof ConnectionError) {
-      io.err(`archon: ${redact(`${e.message}${cliHint(e)}`, secrets)}\n`);
-      return 2;
-    }
-    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.err(`archon: ${redact((e as Error).message, secrets)}\n`);
-      return 2;
-    }
-    io.err(`archon: unexpected error: ${redact(String((e as Error)?.stack ?? e), secrets)}\n`);
-    return 2;
+    return failure(e, io, secrets);
   }
+}
+
+/** Checks everything that can be checked before connecting; `secrets` learns the passwords to hide. */
+function invocation(command: Command, values: Values, io: CliIo, secrets: string[]): Invocation {
+  const source = values.source ?? io.env.ARCHON_SOURCE_URL;
+  const target = values.target ?? io.env.ARCHON_TARGET_URL;
+  const fromEnv = [io.env.ARCHON_SOURCE_PASSWORD, io.env.ARCHON_TARGET_PASSWORD, io.env.PGPASSWORD];
+  secrets.push(...[source, target].flatMap((u) => passwordOf(u)), ...fromEnv.filter((p): p is string => !!p));
+  if (!source) throw new UsageError('missing --source URL (the database to read from)');
+  if (!target) throw new UsageError('missing --target URL (the database to write to)');
+  const existing = (values.existing ?? 'replace') as ExistingPolicy;
+  if (!EXISTING_POLICIES.includes(existing)) {
+    throw new UsageError(`--existing must be one of ${EXISTING_POLICIES.join(', ')} (got "${values.existing}")`);
+  }
+  parseEndpoints({ source, target, env: io.env }); // bad URLs are reported before anything else
+  const outputs: Output[] = [
+    [values.report, '--report', 'JSON report', toJson],
+    [values.markdown, '--markdown', 'Markdown report', toMarkdown],
+    [values.html, '--html', 'HTML report', standaloneReportHtml],
+  ];
+  // A report that cannot be written must be known before the target is touched, not after.
+  for (const [file, flag] of outputs) if (file) assertWritable(file, flag);
+  const selection = { schemas: values.schema, tables: values.table, exclude: values.exclude };
+  return { command, common: { source, target, env: io.env, selection, existing }, yes: !!values.yes, outputs };
+}
+
+async function run(inv: Invocation, io: CliIo): Promise<number> {
+  if (inv.command === 'plan') {
+    const planned = await planMigration(inv.common);
+    io.out(describePlan(planned));
+    return planned.plan.tables.every((t) => t.action === 'copy') && planned.plan.unmatched.length === 0 ? 0 : 1;
+  }
+  const report =
+    inv.command === 'compare' ? await compare({ ...inv.common, onProgress: progressPrinter(io) }) : await runMigrate(inv, io);
+  io.out(`\n${toText(report)}\n${headline(report)}\n`);
+  if (report.error) io.out(`Error: ${report.error.message}\n`);
+  for (const [file, , what, render] of inv.outputs) {
+    if (!file) continue;
+    writeFileSync(file, render(report));
+    io.err(`${what}: ${file}\n`);
+  }
+  return report.outcome === 'verified' ? 0 : 1;
+}
+
+/** The plan first, then a confirmation; Ctrl-C rolls the target back. */
+async function runMigrate(inv: Invocation, io: CliIo): Promise<Report> {
+  if (!inv.yes && !io.isTTY) {
+    throw new UsageError('refusing to write to the target without confirmation: no terminal to ask on; pass --yes');
+  }
+  const controller = new AbortController();
+  const onSigint = () => {
+    io.err('\nCancelling: rolling back the target…\n');
+    controller.abort();
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    return await migrate({
+      ...inv.common,
+      signal: controller.signal,
+      onProgress: progressPrinter(io),
+      confirm: async (planned) => {
+        io.out(describePlan(planned));
+        if (!planned.plan.tables.some((t) => t.action === 'copy')) return true;
+        if (inv.yes) return true;
+        const answer = await io.ask('Proceed? [y/N] ');
+        return /^y(es)?$/i.test(answer.trim());
+      },
+    });
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
+/** Exit code 2 with a message that names what went wrong and where, never a password. */
+function failure(e: unknown, io: CliIo, secrets: string[]): number {
+  if (e instanceof ConnectionError) {
+    io.err(`archon: ${redact(`${e.message}${cliHint(e)}`, secrets)}\n`);
+  } else if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    io.err(`archon: ${redact((e as Error).message, secrets)}\n`);
+  } else {
+    io.err(`archon: unexpected error: ${redact(String((e as Error)?.stack ?? e), secrets)}\n`);
+  }
+  return 2;
 }
 
 function assertWritable(file: string, flag: string): void {

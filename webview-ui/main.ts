@@ -2,7 +2,7 @@
 import css from './report.css';
 import { registerToolkit, tags } from './toolkit.js';
 import { createHost } from './host.js';
-import { formatBytes, formatCount, formatDifference, seconds } from '../src/shared/format.js';
+import { formatBytes, formatCount, formatDifference, plural, seconds } from '../src/shared/format.js';
 import { STATUS_RANK, difference, headline, type Report, type TableReport } from '../src/shared/report.js';
 import { displayName } from '../src/shared/names.js';
 import type { PageState, SortColumn } from '../src/shared/protocol.js';
@@ -105,7 +105,7 @@ function header(r: Report): HTMLElement {
       'div',
       { class: 'summary', 'aria-label': 'Summary' },
       ...(['verified', 'mismatch', 'skipped', 'failed'] as const).map((k) => el('span', {}, el('span', { class: `count badge ${s[k] ? k : 'zero'}` }, String(s[k])), ` ${k}`)),
-      el('span', {}, `of ${s.total} table${s.total === 1 ? '' : 's'}`),
+      el('span', {}, `of ${plural(s.total, 'table')}`),
     ),
     ...(r.error ? [el('div', { class: 'error-banner', role: 'alert' }, `Error: ${r.error.message}${r.error.code ? ` [${r.error.code}]` : ''}`)] : []),
     ...(r.unmatched?.length ? [el('div', { class: 'error-banner', role: 'alert' }, `Not found on the source: ${r.unmatched.join(', ')}`)] : []),

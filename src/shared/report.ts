@@ -1,5 +1,6 @@
 // The one report model: the CLI's JSON, Markdown and terminal table, the report page and the tests
 // all read this. Browser-safe: no Node or PostgreSQL import anywhere under src/shared/.
+import { plural } from './format.js';
 
 export type TableStatus = 'verified' | 'mismatch' | 'skipped' | 'failed';
 export type Outcome = 'verified' | 'not verified' | 'failed' | 'cancelled';
@@ -98,5 +99,5 @@ export function headline(r: Report): string {
   if (s.failed) parts.push(`${s.failed} failed`);
   const committed =
     r.kind === 'migrate' ? (r.committed ? ' Changes committed to the target.' : ' Nothing was committed to the target.') : '';
-  return `${what} ${s.total} table${s.total === 1 ? '' : 's'}: ${parts.join(', ')}. Outcome: ${r.outcome}.${committed}`;
+  return `${what} ${plural(s.total, 'table')}: ${parts.join(', ')}. Outcome: ${r.outcome}.${committed}`;
 }
