@@ -55,7 +55,10 @@ try {
   const t0 = performance.now();
   const c = new pg.Client(src.url());
   await c.connect();
-  await pipeline(c.query(copyStreams.to('COPY pages TO STDOUT (FORMAT binary)')), new Writable({ write: (_c, _e, cb) => cb() }));
+  await pipeline(
+    c.query(copyStreams.to('COPY pages TO STDOUT (FORMAT binary)')),
+    new Writable({ write: (_c, _e, cb) => cb() }),
+  );
   await c.end();
   const readMs = performance.now() - t0;
 
@@ -64,12 +67,15 @@ try {
   const run = await runCli(['migrate', '--source', src.url(), '--target', tgt.url(), '--yes', '--report', reportFile]);
   const migrateMs = performance.now() - t1;
   const report = JSON.parse(readFileSync(reportFile, 'utf8'));
-  if (run.code !== 0 || report.outcome !== 'verified') throw new Error(`migration not verified: ${JSON.stringify(report.tables)}`);
+  if (run.code !== 0 || report.outcome !== 'verified')
+    throw new Error(`migration not verified: ${JSON.stringify(report.tables)}`);
 
   const mb = (b) => (b / 1048576).toFixed(0);
   console.log(`table: ${rows} rows, ${mb(size)} MB on disk, ${mb(report.tables[0].bytes)} MB on the wire`);
   console.log(`baseline (COPY out of the source only): ${(readMs / 1000).toFixed(2)} s`);
-  console.log(`archon migrate, CLI process (read, write, count both sides, commit): ${(migrateMs / 1000).toFixed(2)} s = ${(migrateMs / readMs).toFixed(2)}x the baseline`);
+  console.log(
+    `archon migrate, CLI process (read, write, count both sides, commit): ${(migrateMs / 1000).toFixed(2)} s = ${(migrateMs / readMs).toFixed(2)}x the baseline`,
+  );
   console.log(`archon process peak RSS: ${mb(run.peakBytes)} MB for ${mb(report.tables[0].bytes)} MB copied`);
 } finally {
   await Promise.all([src.stop(), tgt.stop()]);

@@ -5,7 +5,15 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 const define = { ARCHON_VERSION: JSON.stringify(version) };
-const node = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning', define };
+const node = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  logLevel: 'warning',
+  define,
+};
 
 const page = await build({
   entryPoints: ['webview-ui/main.ts'],
@@ -24,7 +32,13 @@ if (page.errors.length) process.exit(1);
 const pageJs = readFileSync('webview-ui/dist/report.js', 'utf8');
 
 await Promise.all([
-  build({ ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'], minify: true }),
+  build({
+    ...node,
+    entryPoints: ['src/extension.ts'],
+    outfile: 'dist/extension.js',
+    external: ['vscode'],
+    minify: true,
+  }),
   build({
     ...node,
     entryPoints: ['src/cli.ts'],
@@ -35,7 +49,9 @@ await Promise.all([
   }),
   build({
     ...node,
-    entryPoints: readdirSync('test').filter((f) => f.endsWith('.test.ts')).map((f) => `test/${f}`),
+    entryPoints: readdirSync('test')
+      .filter((f) => f.endsWith('.test.ts'))
+      .map((f) => `test/${f}`),
     outdir: 'out/test',
     packages: 'external',
     define: { ...define, ARCHON_REPORT_PAGE_JS: JSON.stringify(pageJs) },

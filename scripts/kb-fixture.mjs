@@ -40,7 +40,9 @@ export async function createKnowledgeBaseSchema(url, side) {
         ${side === 'source' ? ', description text' : ''});
     `);
     if (side === 'source') {
-      await client.query(`CREATE TABLE archon_settings (key text PRIMARY KEY, value text, is_encrypted boolean NOT NULL DEFAULT false, category text)`);
+      await client.query(
+        `CREATE TABLE archon_settings (key text PRIMARY KEY, value text, is_encrypted boolean NOT NULL DEFAULT false, category text)`,
+      );
     }
     return embedding;
   } finally {
@@ -53,7 +55,11 @@ export async function fillKnowledgeBase(url, { pages = 3000 } = {}) {
   const client = new pg.Client(url);
   await client.connect();
   try {
-    const vec = (await client.query(`SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = 'archon_crawled_pages'::regclass AND attname = 'embedding'`)).rows[0].t;
+    const vec = (
+      await client.query(
+        `SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = 'archon_crawled_pages'::regclass AND attname = 'embedding'`,
+      )
+    ).rows[0].t;
     const embeddingExpr = vec.startsWith('vector')
       ? `(SELECT array_agg(sin(g * 0.7 + d))::real[] FROM generate_series(1, 1536) d)::vector`
       : `(SELECT array_agg(sin(g * 0.7 + d))::real[] FROM generate_series(1, 1536) d)`;

@@ -48,8 +48,27 @@ export async function startServer(major, { log = () => {}, ssl = false } = {}) {
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ['--locale=C.UTF-8', '--lc-messages=C', '--encoding=UTF8'],
     postgresFlags: [
-      ...(ssl ? ['-c', 'ssl=on', '-c', `ssl_cert_file=${databaseDir}/server.crt`, '-c', `ssl_key_file=${databaseDir}/server.key`] : []),
-      '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200'],
+      ...(ssl
+        ? [
+            '-c',
+            'ssl=on',
+            '-c',
+            `ssl_cert_file=${databaseDir}/server.crt`,
+            '-c',
+            `ssl_key_file=${databaseDir}/server.key`,
+          ]
+        : []),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'max_connections=200',
+    ],
     onLog: (m) => log(String(m)),
     onError: (m) => log(String(m)),
   });
@@ -77,11 +96,41 @@ export async function startServer(major, { log = () => {}, ssl = false } = {}) {
  */
 async function makeCertificates(base, databaseDir) {
   const run = (...args) => execFileSync('openssl', args, { cwd: base, stdio: 'ignore' });
-  run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=Archon test CA', '-keyout', 'ca.key', '-out', 'ca.crt');
+  run(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=Archon test CA',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+  );
   run('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr');
   const ext = join(base, 'san.ext');
   await writeFile(ext, 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', ext, '-out', join(databaseDir, 'server.crt'));
+  run(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    ext,
+    '-out',
+    join(databaseDir, 'server.crt'),
+  );
   const key = join(databaseDir, 'server.key');
   await rename(join(base, 'server.key'), key);
   // The server insists that its key belongs to it and nobody else can read it.

@@ -8,7 +8,13 @@ function installed(pkg) {
   try {
     // A removed package keeps a dpkg entry (config-files); only "install ok installed" counts.
     // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax, not JavaScript.
-    return execFileSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() === 'install ok installed';
+    const format = '-f=${Status}';
+    return (
+      execFileSync('dpkg-query', ['-W', format, pkg], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim() === 'install ok installed'
+    );
   } catch {
     return false;
   }
@@ -18,14 +24,23 @@ export function ensureDebianPackages(packages, why) {
   const missing = packages.filter((p) => !installed(p));
   if (!missing.length) return;
   const canInstall = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get');
-  if (!canInstall) throw new Error(`${why} needs the Debian packages ${missing.join(', ')}: sudo apt-get install ${missing.join(' ')}`);
+  if (!canInstall)
+    throw new Error(
+      `${why} needs the Debian packages ${missing.join(', ')}: sudo apt-get install ${missing.join(' ')}`,
+    );
   console.error(`${why}: installing ${missing.join(', ')} with apt-get…`);
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-  execFileSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  execFileSync('apt-get', ['install', '-y', '-qq', ...missing], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
 }
 
 export function ensureChromium() {
   if (process.env.CHROMIUM_PATH && existsSync(process.env.CHROMIUM_PATH)) return;
   if (existsSync('/usr/bin/chromium')) return;
-  ensureDebianPackages(['chromium', 'fonts-dejavu-core'], 'The browser tests (the report page, the VS Code end-to-end test)');
+  ensureDebianPackages(
+    ['chromium', 'fonts-dejavu-core'],
+    'The browser tests (the report page, the VS Code end-to-end test)',
+  );
 }

@@ -6,7 +6,9 @@ import { startServer } from './pg-servers.mjs';
 import { ensureChromium } from './system-deps.mjs';
 
 ensureChromium();
-const files = readdirSync('out/test').filter((f) => f.endsWith('.test.js')).map((f) => `out/test/${f}`);
+const files = readdirSync('out/test')
+  .filter((f) => f.endsWith('.test.js'))
+  .map((f) => `out/test/${f}`);
 const only = process.argv.slice(2);
 const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
 // 17 speaks SSL (for the sslmode tests), 15 does not (for sslmode=prefer falling back to plain).
@@ -15,7 +17,9 @@ const stop = () => Promise.all(servers.map((s) => s.stop()));
 process.on('SIGINT', () => stop().then(() => process.exit(130)));
 const env = {
   ...process.env,
-  ARCHON_TEST_SERVERS: JSON.stringify(servers.map(({ major, port, password, caFile }) => ({ major, port, password, caFile }))),
+  ARCHON_TEST_SERVERS: JSON.stringify(
+    servers.map(({ major, port, password, caFile }) => ({ major, port, password, caFile })),
+  ),
 };
 const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...selected], { stdio: 'inherit', env });
 const code = await new Promise((resolve) => child.on('exit', (c, sig) => resolve(c ?? (sig ? 1 : 0))));

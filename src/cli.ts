@@ -140,7 +140,9 @@ async function run(inv: Invocation, io: CliIo): Promise<number> {
     return planned.plan.tables.every((t) => t.action === 'copy') && planned.plan.unmatched.length === 0 ? 0 : 1;
   }
   const report =
-    inv.command === 'compare' ? await compare({ ...inv.common, onProgress: progressPrinter(io) }) : await runMigrate(inv, io);
+    inv.command === 'compare'
+      ? await compare({ ...inv.common, onProgress: progressPrinter(io) })
+      : await runMigrate(inv, io);
   io.out(`\n${toText(report)}\n${headline(report)}\n`);
   if (report.error) io.out(`Error: ${report.error.message}\n`);
   for (const [file, , what, render] of inv.outputs) {
@@ -213,8 +215,16 @@ function passwordOf(url: string | undefined): string[] {
 /** Where a terminal user can put things right; VS Code users get their own words for the same reasons. */
 function cliHint(e: ConnectionError): string {
   const side = e.role.toUpperCase();
-  return e.reason === 'auth' ? ` (check the password in the URL, ARCHON_${side}_PASSWORD, PGPASSWORD or ~/.pgpass)` : '';
+  return e.reason === 'auth'
+    ? ` (check the password in the URL, ARCHON_${side}_PASSWORD, PGPASSWORD or ~/.pgpass)`
+    : '';
 }
+
+const POLICY_WORDS: Record<ExistingPolicy, string> = {
+  replace: 'replace (the tables are emptied first)',
+  append: 'append (existing rows are kept)',
+  'skip-nonempty': 'skip tables that have rows',
+};
 
 function describePlan({ source, target, plan }: PlanResult): string {
   const copies = plan.tables.filter((t) => t.action === 'copy');
@@ -223,22 +233,26 @@ function describePlan({ source, target, plan }: PlanResult): string {
     `Archon will copy ${copies.length} table${copies.length === 1 ? '' : 's'}`,
     `  FROM  ${source.label}  (PostgreSQL ${source.serverVersion}; read-only: one snapshot, nothing is written there)`,
     `  TO    ${target.label}  (PostgreSQL ${target.serverVersion})`,
-    `  Rows already in the target: ${plan.existing === 'replace' ? 'replace (the tables are emptied first)' : plan.existing === 'append' ? 'append (existing rows are kept)' : 'skip tables that have rows'}`,
+    `  Rows already in the target: ${POLICY_WORDS[plan.existing]}`,
     `  All in one target transaction: committed only if every table's rows match; otherwise rolled back.`,
     '',
   ];
   const width = Math.max(10, ...plan.tables.map((t) => displayName(t.schema, t.table).length));
   for (const t of copies) {
     const est = estimatedRowsText(t.estimatedRows);
-    lines.push(`  COPY  ${displayName(t.schema, t.table).padEnd(width)}  ${est.padStart(14)}  ${formatBytes(t.bytes).padStart(8)}  ${t.format}${t.empties ? ', emptied first' : ''}`);
+    const how = `${t.format}${t.empties ? ', emptied first' : ''}`;
+    const name = displayName(t.schema, t.table).padEnd(width);
+    lines.push(`  COPY  ${name}  ${est.padStart(14)}  ${formatBytes(t.bytes).padStart(8)}  ${how}`);
     for (const n of t.notes) lines.push(`          note: ${n}`);
   }
   for (const t of skips) lines.push(`  SKIP  ${displayName(t.schema, t.table).padEnd(width)}  ${t.reason}`);
   for (const u of plan.unmatched) lines.push(`  NOT FOUND  ${u}: matched no table on the source`);
-  return lines.join('\n') + '\n\n';
+  return `${lines.join('\n')}\n\n`;
 }
 
 function progressPrinter(io: CliIo): (e: ProgressEvent) => void {
+  // On a terminal a table's progress rewrites one line; elsewhere (a log) each event is a line of its own.
+  const [start, clear] = io.isTTY ? ['\r', '\x1b[K'] : ['', ''];
   return (e) => {
     const n = 'index' in e ? `[${e.index + 1}/${e.total}] ` : '';
     switch (e.type) {
@@ -252,7 +266,8 @@ function progressPrinter(io: CliIo): (e: ProgressEvent) => void {
         if (io.isTTY) io.err(`\r${n}${displayName(e.schema, e.table)}: ${formatBytes(e.bytes)}\x1b[K`);
         break;
       case 'table-done':
-        io.err(`${io.isTTY ? '\r' : ''}${n}${displayName(e.schema, e.table)}: ${formatCount(e.rows)} rows, ${formatBytes(e.bytes)} in ${seconds(e.durationMs)}${io.isTTY ? '\x1b[K' : ''}\n`);
+        io.err(`${start}${n}${displayName(e.schema, e.table)}: ${formatCount(e.rows)} rows, `);
+        io.err(`${formatBytes(e.bytes)} in ${seconds(e.durationMs)}${clear}\n`);
         break;
     }
   };

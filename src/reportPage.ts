@@ -5,5 +5,11 @@ import { makeNonce, renderReportPage } from './shared/reportHtml.js';
 declare const ARCHON_REPORT_PAGE_JS: string;
 
 export function standaloneReportHtml(report: Report): string {
-  return renderReportPage({ nonce: makeNonce(), cspSource: null, script: { inline: ARCHON_REPORT_PAGE_JS }, report, title: `Archon ${report.kind} report` });
+  return renderReportPage({
+    nonce: makeNonce(),
+    cspSource: null,
+    script: { inline: ARCHON_REPORT_PAGE_JS },
+    report,
+    title: `Archon ${report.kind} report`,
+  });
 }

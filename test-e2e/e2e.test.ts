@@ -2,7 +2,16 @@
 // Chromium: two connections, the migration wizard, the report panel, Copy Table to Target, and
 // checks on the target database and on every place a password could leak.
 import { strict as assert } from 'node:assert';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -22,7 +31,12 @@ const PAGES = 40;
 const timings: [string, number][] = [];
 let page: Page;
 let browser: Browser;
-let servers: { password: string; url: (db?: string, user?: string, pw?: string) => string; stop: () => Promise<void>; major: number }[] = [];
+let servers: {
+  password: string;
+  url: (db?: string, user?: string, pw?: string) => string;
+  stop: () => Promise<void>;
+  major: number;
+}[] = [];
 let vscodeServer: { url: string; stop: () => Promise<void> } | null = null;
 const work = mkdtempSync(join(tmpdir(), 'archon-e2e-'));
 const userDataDir = join(work, 'user-data');
@@ -91,11 +105,19 @@ async function answer(text: string, expectRow?: string): Promise<void> {
 }
 
 async function waitForTitle(text: string | RegExp): Promise<void> {
-  await quickInput().locator('.quick-input-title, .quick-input-header').filter({ hasText: text }).first().waitFor({ timeout: 30_000 });
+  await quickInput()
+    .locator('.quick-input-title, .quick-input-header')
+    .filter({ hasText: text })
+    .first()
+    .waitFor({ timeout: 30_000 });
 }
 
 async function notification(text: string | RegExp): Promise<void> {
-  await page.locator('.notifications-toasts .notification-toast').filter({ hasText: text }).first().waitFor({ timeout: 30_000 });
+  await page
+    .locator('.notifications-toasts .notification-toast')
+    .filter({ hasText: text })
+    .first()
+    .waitFor({ timeout: 30_000 });
 }
 
 function reportFrame(): FrameLocator {
@@ -105,14 +127,24 @@ function reportFrame(): FrameLocator {
 function treeRow(label: string) {
   const escaped = label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   // textContent runs label and description together, so match the label element alone.
-  return page.locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${escaped}$`) }) });
+  return page
+    .locator('.monaco-list-row')
+    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${escaped}$`) }) });
 }
 
 describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () => {
   let source: (typeof servers)[number];
   let target: (typeof servers)[number];
-  const sourceUrl = () => source.url('knowledge_base').replace(`:${encodeURIComponent(source.password)}@`, '@').replace('?sslmode=disable', '');
-  const targetUrl = () => target.url('knowledge_base').replace(`:${encodeURIComponent(target.password)}@`, '@').replace('?sslmode=disable', '');
+  const sourceUrl = () =>
+    source
+      .url('knowledge_base')
+      .replace(`:${encodeURIComponent(source.password)}@`, '@')
+      .replace('?sslmode=disable', '');
+  const targetUrl = () =>
+    target
+      .url('knowledge_base')
+      .replace(`:${encodeURIComponent(target.password)}@`, '@')
+      .replace('?sslmode=disable', '');
 
   before(async () => {
     rmSync(SHOTS, { recursive: true, force: true });
@@ -125,7 +157,10 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
     await createKnowledgeBaseSchema(target.url('knowledge_base'), 'target');
     await fillKnowledgeBase(source.url('knowledge_base'), { pages: PAGES });
     // A row in the table that will be skipped: it must still be there, alone, afterwards.
-    await sql(target.url('knowledge_base'), `INSERT INTO archon_prompts (prompt_name, prompt) VALUES ('kept', 'untouched')`);
+    await sql(
+      target.url('knowledge_base'),
+      `INSERT INTO archon_prompts (prompt_name, prompt) VALUES ('kept', 'untouched')`,
+    );
     timings.push(['start PostgreSQL 17 and 15, seed the knowledge base', Date.now() - t0]);
 
     const t1 = Date.now();
@@ -133,9 +168,24 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
     mkdirSync(workspace, { recursive: true });
     writeFileSync(
       join(userDataDir, 'User', 'settings.json'),
-      JSON.stringify({ 'workbench.startupEditor': 'none', 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'chat.disableAIFeatures': true, 'workbench.tips.enabled': false }, null, 2),
+      JSON.stringify(
+        {
+          'workbench.startupEditor': 'none',
+          'workbench.secondarySideBar.defaultVisibility': 'hidden',
+          'chat.disableAIFeatures': true,
+          'workbench.tips.enabled': false,
+        },
+        null,
+        2,
+      ),
     );
-    vscodeServer = await startCodeServer({ vsix: resolve('archon.vsix'), userDataDir, extensionsDir: join(work, 'extensions'), workspace, port: await freePort() });
+    vscodeServer = await startCodeServer({
+      vsix: resolve('archon.vsix'),
+      userDataDir,
+      extensionsDir: join(work, 'extensions'),
+      workspace,
+      port: await freePort(),
+    });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.on('console', (m) => {
@@ -164,7 +214,7 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
     });
   });
 
-  it('adds the source and the target through the extension\'s own inputs', async () => {
+  it("adds the source and the target through the extension's own inputs", async () => {
     for (const [name, url, password, role, version] of [
       ['cloud-db', sourceUrl(), source.password, 'Source', 'PostgreSQL 17'],
       ['local-db', targetUrl(), target.password, 'Target', 'PostgreSQL 15'],
@@ -186,7 +236,7 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
     }
   });
 
-  it('shows both connections and, expanded, the source\'s tables', async () => {
+  it("shows both connections and, expanded, the source's tables", async () => {
     await step('tree', async () => {
       await treeRow('cloud-db').waitFor();
       await treeRow('local-db').waitFor();
@@ -207,7 +257,11 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
     });
     await step('wizard: tables', async () => {
       await rows().filter({ hasText: 'archon_crawled_pages' }).waitFor({ timeout: 30_000 });
-      assert.equal(await page.locator('.quick-input-widget .monaco-list-row[aria-checked="true"]').count(), 7, 'every table preselected');
+      assert.equal(
+        await page.locator('.quick-input-widget .monaco-list-row[aria-checked="true"]').count(),
+        7,
+        'every table preselected',
+      );
       await page.keyboard.press('Enter');
     });
     await step('wizard: existing rows', async () => {
@@ -216,7 +270,10 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
     await step('wizard: review', async () => {
       await rows().filter({ hasText: 'Start migration' }).waitFor({ timeout: 30_000 });
       const text = await quickInput().innerText();
-      assert.match(text, /Copy 5 tables FROM cloud-db \(PostgreSQL 17\.\d+, read-only\)\s+\S+\s+TO local-db \(PostgreSQL 15\.\d+\)/);
+      assert.match(
+        text,
+        /Copy 5 tables FROM cloud-db \(PostgreSQL 17\.\d+, read-only\)\s+\S+\s+TO local-db \(PostgreSQL 15\.\d+\)/,
+      );
       assert.match(text, /Skipped: public\.archon_prompts/);
       assert.match(text, /Skipped: public\.archon_settings/);
       await page.screenshot({ path: join(SHOTS, 'wizard-review.png') });
@@ -238,7 +295,10 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       assert.equal(await skipped.locator('[data-col="status"]').innerText(), 'SKIPPED');
       assert.match(await skipped.locator('[data-col="reason"]').innerText(), /missing on the target/);
       const prompts = frame.locator('vscode-data-grid-row[data-table="public.archon_prompts"]');
-      assert.match(await prompts.locator('[data-col="reason"]').innerText(), /source column description does not exist on the target/);
+      assert.match(
+        await prompts.locator('[data-col="reason"]').innerText(),
+        /source column description does not exist on the target/,
+      );
       await page.screenshot({ path: join(SHOTS, 'report-panel.png') });
     });
     await step('export the report as JSON', async () => {
@@ -252,7 +312,8 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
   it('copies one table from the tree with "Copy Table to Target…"', async () => {
     await step('copy one table', async () => {
       // The icon toggles the side bar: click it only when the view is not showing.
-      if (!(await treeRow('cloud-db').isVisible())) await page.locator('.activitybar a.action-label[aria-label="Archon"]').click();
+      if (!(await treeRow('cloud-db').isVisible()))
+        await page.locator('.activitybar a.action-label[aria-label="Archon"]').click();
       await treeRow('cloud-db').waitFor();
       if (!(await treeRow('public').first().isVisible())) await treeRow('cloud-db').click();
       if (!(await treeRow('archon_tasks').isVisible())) await treeRow('public').first().click();
@@ -262,14 +323,21 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       await item.hover();
       await page.keyboard.press('Enter');
       await rows().filter({ hasText: 'Replace' }).waitFor({ timeout: 30_000 });
-      assert.match(await quickInput().innerText(), /Copy public\.archon_tasks \(.*\) FROM cloud-db \(PostgreSQL 17\.\d+, read-only\) TO local-db/);
+      assert.match(
+        await quickInput().innerText(),
+        /Copy public\.archon_tasks \(.*\) FROM cloud-db \(PostgreSQL 17\.\d+, read-only\) TO local-db/,
+      );
       await answer('Replace', 'Replace');
       const frame = reportFrame();
       // The panel is reused: wait until it shows the new, one-table report.
       const deadline = Date.now() + 60_000;
-      while ((await frame.locator('vscode-data-grid-row[data-table]').count()) !== 1 && Date.now() < deadline) await page.waitForTimeout(200);
+      while ((await frame.locator('vscode-data-grid-row[data-table]').count()) !== 1 && Date.now() < deadline)
+        await page.waitForTimeout(200);
       assert.equal(await frame.locator('vscode-data-grid-row[data-table]').count(), 1, 'a report for that one table');
-      assert.equal(await frame.locator('vscode-data-grid-row[data-table="public.archon_tasks"] [data-col="status"]').innerText(), 'VERIFIED');
+      assert.equal(
+        await frame.locator('vscode-data-grid-row[data-table="public.archon_tasks"] [data-col="status"]').innerText(),
+        'VERIFIED',
+      );
     });
   });
 
@@ -287,11 +355,19 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
   it('the rows arrived in the target; the skipped table is untouched', async () => {
     const t = target.url('knowledge_base');
     const s = source.url('knowledge_base');
-    for (const table of ['archon_projects', 'archon_tasks', 'archon_sources', 'archon_crawled_pages', 'archon_code_examples']) {
+    for (const table of [
+      'archon_projects',
+      'archon_tasks',
+      'archon_sources',
+      'archon_crawled_pages',
+      'archon_code_examples',
+    ]) {
       const fp = `SELECT count(*)::int AS n, md5(string_agg(x::text, '|' ORDER BY x::text)) AS h FROM ${table} x`;
       assert.deepEqual(await sql(t, fp), await sql(s, fp), table);
     }
-    assert.deepEqual(await sql(t, 'SELECT prompt_name, prompt FROM archon_prompts'), [{ prompt_name: 'kept', prompt: 'untouched' }]);
+    assert.deepEqual(await sql(t, 'SELECT prompt_name, prompt FROM archon_prompts'), [
+      { prompt_name: 'kept', prompt: 'untouched' },
+    ]);
   });
 
   it('the password is nowhere: settings, logs of the Archon channel, the report', async () => {
@@ -307,12 +383,20 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
     walk(userDataDir);
     walk(workspace);
     const archonLogs = files.filter((f) => /Archon\.log$/.test(f));
-    assert.ok(archonLogs.length > 0, `the Archon output channel has a log file (${files.filter((f) => f.endsWith('.log')).join(', ')})`);
-    assert.match(archonLogs.map((f) => readFileSync(f, 'utf8')).join('\n'), /Migrating 7 table\(s\) FROM postgres@127\.0\.0\.1:\d+\/knowledge_base \(read-only\)/);
+    assert.ok(
+      archonLogs.length > 0,
+      `the Archon output channel has a log file (${files.filter((f) => f.endsWith('.log')).join(', ')})`,
+    );
+    assert.match(
+      archonLogs.map((f) => readFileSync(f, 'utf8')).join('\n'),
+      /Migrating 7 table\(s\) FROM postgres@127\.0\.0\.1:\d+\/knowledge_base \(read-only\)/,
+    );
     const reports = files.filter((f) => f.endsWith('.json') && f.startsWith(workspace));
     assert.equal(reports.length, 1, 'the exported report');
     assert.equal(JSON.parse(readFileSync(reports[0], 'utf8')).summary.verified, 5);
-    const settings = [join(userDataDir, 'User', 'settings.json'), join(workspace, '.vscode', 'settings.json')].filter(existsSync);
+    const settings = [join(userDataDir, 'User', 'settings.json'), join(workspace, '.vscode', 'settings.json')].filter(
+      existsSync,
+    );
     for (const f of [...files, ...settings]) {
       const text = readFileSync(f, 'latin1');
       for (const pw of [source.password, target.password]) assert.ok(!text.includes(pw), `a password leaked into ${f}`);

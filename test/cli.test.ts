@@ -11,8 +11,13 @@ async function kb() {
   const src = await TestDb.create(servers[17], 'src');
   const tgt = await TestDb.create(servers[15], 'tgt');
   const ddl = `CREATE TABLE projects (id int PRIMARY KEY, title text); CREATE TABLE pages (id int PRIMARY KEY, body text, extra text);`;
-  await src.sql(ddl + `CREATE TABLE settings (k text); INSERT INTO projects SELECT g, 'p' || g FROM generate_series(1, 7) g; INSERT INTO pages SELECT g, E'multi\\nline "' || g, 'x' FROM generate_series(1, 42) g;`);
-  await tgt.sql(`CREATE TABLE projects (id int PRIMARY KEY, title text); CREATE TABLE pages (id int PRIMARY KEY, body text);`);
+  await src.sql(
+    ddl +
+      `CREATE TABLE settings (k text); INSERT INTO projects SELECT g, 'p' || g FROM generate_series(1, 7) g; INSERT INTO pages SELECT g, E'multi\\nline "' || g, 'x' FROM generate_series(1, 42) g;`,
+  );
+  await tgt.sql(
+    `CREATE TABLE projects (id int PRIMARY KEY, title text); CREATE TABLE pages (id int PRIMARY KEY, body text);`,
+  );
   return { src, tgt };
 }
 
@@ -20,7 +25,20 @@ describe('archon CLI', () => {
   it('migrate: states the direction, flags skips, writes reports, exits 1 when a table is not verified', async () => {
     const { src, tgt } = await kb();
     const dir = mkdtempSync(join(tmpdir(), 'archon-cli-'));
-    const r = runCli(['migrate', '--source', src.url, '--target', tgt.url, '--yes', '--report', join(dir, 'r.json'), '--markdown', join(dir, 'r.md'), '--html', join(dir, 'r.html')]);
+    const r = runCli([
+      'migrate',
+      '--source',
+      src.url,
+      '--target',
+      tgt.url,
+      '--yes',
+      '--report',
+      join(dir, 'r.json'),
+      '--markdown',
+      join(dir, 'r.md'),
+      '--html',
+      join(dir, 'r.html'),
+    ]);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, new RegExp(`FROM  postgres@127.0.0.1:${servers[17].port}/${src.name}  \\(PostgreSQL 17`));
     assert.match(r.stdout, /TO {4}postgres@127.0.0.1:\d+\/archon_tgt_\S+ {2}\(PostgreSQL 15/);
@@ -35,8 +53,17 @@ describe('archon CLI', () => {
     const html = readFileSync(join(dir, 'r.html'), 'utf8');
     assert.match(html, /<script type="application\/json" id="archon-report">\{"kind":"migrate"/);
     assert.match(html, /Content-Security-Policy/);
-    for (const text of [r.stdout, r.stderr, html, readFileSync(join(dir, 'r.json'), 'utf8'), readFileSync(join(dir, 'r.md'), 'utf8')]) {
-      assert.ok(!text.includes(servers[17].password) && !text.includes(servers[15].password), 'no password in any output');
+    for (const text of [
+      r.stdout,
+      r.stderr,
+      html,
+      readFileSync(join(dir, 'r.json'), 'utf8'),
+      readFileSync(join(dir, 'r.md'), 'utf8'),
+    ]) {
+      assert.ok(
+        !text.includes(servers[17].password) && !text.includes(servers[15].password),
+        'no password in any output',
+      );
     }
   });
 
@@ -55,7 +82,18 @@ describe('archon CLI', () => {
 
   it('a named table that does not exist is reported, and the run is not verified', async () => {
     const { src, tgt } = await kb();
-    const r = runCli(['migrate', '--source', src.url, '--target', tgt.url, '--table', 'projects', '--table', 'projcts', '--yes']);
+    const r = runCli([
+      'migrate',
+      '--source',
+      src.url,
+      '--target',
+      tgt.url,
+      '--table',
+      'projects',
+      '--table',
+      'projcts',
+      '--yes',
+    ]);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, /NOT FOUND on the source: projcts/);
     assert.match(r.stdout, /Outcome: not verified/);
@@ -63,7 +101,16 @@ describe('archon CLI', () => {
 
   it('a report path that cannot be written stops the run before the target is touched', async () => {
     const { src, tgt } = await kb();
-    const r = runCli(['migrate', '--source', src.url, '--target', tgt.url, '--yes', '--report', '/nonexistent-dir/r.json']);
+    const r = runCli([
+      'migrate',
+      '--source',
+      src.url,
+      '--target',
+      tgt.url,
+      '--yes',
+      '--report',
+      '/nonexistent-dir/r.json',
+    ]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--report \/nonexistent-dir\/r.json: the folder does not exist or is not writable/);
     assert.equal(await tgt.count('projects'), 0);
@@ -97,12 +144,23 @@ describe('archon CLI', () => {
     const wrong = urlOf(servers[15], tgt.name, 'postgres', 'not-the-password-42');
     const r = runCli(['migrate', '--source', src.url, '--target', wrong, '--yes']);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, new RegExp(`could not connect to the target postgres@127.0.0.1:${servers[15].port}/${tgt.name}: password authentication failed`));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `could not connect to the target postgres@127.0.0.1:${servers[15].port}/${tgt.name}: password authentication failed`,
+      ),
+    );
     assert.ok(!r.stderr.includes('not-the-password-42') && !r.stdout.includes('not-the-password-42'));
   });
 
   it('an unreachable port: exit 2 with a clear message', () => {
-    const r = runCli(['compare', '--source', 'postgresql://me:secret-pw@127.0.0.1:1/db', '--target', 'postgresql://me@127.0.0.1:2/db']);
+    const r = runCli([
+      'compare',
+      '--source',
+      'postgresql://me:secret-pw@127.0.0.1:1/db',
+      '--target',
+      'postgresql://me@127.0.0.1:2/db',
+    ]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /could not connect to the source me@127.0.0.1:1\/db: connection refused/);
     assert.ok(!r.stderr.includes('secret-pw'));
@@ -110,9 +168,18 @@ describe('archon CLI', () => {
 
   it('bad arguments: exit 2', () => {
     assert.equal(runCli(['migrate', '--source', 'mysql://x', '--target', 'postgresql://y/db']).code, 2);
-    assert.match(runCli(['migrate', '--source', 'mysql://x', '--target', 'postgresql://y/db']).stderr, /the source must be a PostgreSQL URL/);
-    assert.match(runCli(['migrate', '--source', 'postgresql://a/db', '--target', 'postgresql://a/db', '--yes']).stderr, /the same database/);
-    assert.match(runCli(['plan', '--source', 'postgresql://a/db', '--target', 'postgresql://b/db', '--existing', 'merge']).stderr, /--existing must be one of/);
+    assert.match(
+      runCli(['migrate', '--source', 'mysql://x', '--target', 'postgresql://y/db']).stderr,
+      /the source must be a PostgreSQL URL/,
+    );
+    assert.match(
+      runCli(['migrate', '--source', 'postgresql://a/db', '--target', 'postgresql://a/db', '--yes']).stderr,
+      /the same database/,
+    );
+    assert.match(
+      runCli(['plan', '--source', 'postgresql://a/db', '--target', 'postgresql://b/db', '--existing', 'merge']).stderr,
+      /--existing must be one of/,
+    );
     assert.equal(runCli(['frobnicate']).code, 2);
     assert.ok(existsSync('dist/cli.js'));
   });

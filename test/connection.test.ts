@@ -9,7 +9,8 @@ import { ConnectionError } from '../src/engine/errors.js';
 import { TestDb, runCli, testServers } from './support/pg.js';
 
 const s = testServers()[17];
-const base = (host: string, query: string) => `postgresql://postgres:${encodeURIComponent(s.password)}@${host}:${s.port}/postgres?${query}`;
+const base = (host: string, query: string) =>
+  `postgresql://postgres:${encodeURIComponent(s.password)}@${host}:${s.port}/postgres?${query}`;
 
 async function sslInUse(url: string): Promise<boolean> {
   const client = await connect(parseEndpoint(url, 'source'));
@@ -27,15 +28,39 @@ describe('sslmode', () => {
   });
 
   it('verify-full checks the certificate against sslrootcert and the host name', async () => {
-    assert.equal(await sslInUse(base('localhost', `sslmode=verify-full&sslrootcert=${encodeURIComponent(s.caFile!)}`)), true);
+    assert.equal(
+      await sslInUse(base('localhost', `sslmode=verify-full&sslrootcert=${encodeURIComponent(s.caFile!)}`)),
+      true,
+    );
   });
 
   it('verify-full refuses a certificate from another CA, naming the endpoint', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'archon-otherca-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=Other CA', '-keyout', join(dir, 'k'), '-out', join(dir, 'ca.crt')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=Other CA',
+        '-keyout',
+        join(dir, 'k'),
+        '-out',
+        join(dir, 'ca.crt'),
+      ],
+      { stdio: 'ignore' },
+    );
     await assert.rejects(
       () => sslInUse(base('localhost', `sslmode=verify-full&sslrootcert=${encodeURIComponent(join(dir, 'ca.crt'))}`)),
-      (e: Error) => e instanceof ConnectionError && /could not connect to the source postgres@localhost:\d+\/postgres: .*certificate/i.test(e.message) && !e.message.includes(s.password),
+      (e: Error) =>
+        e instanceof ConnectionError &&
+        /could not connect to the source postgres@localhost:\d+\/postgres: .*certificate/i.test(e.message) &&
+        !e.message.includes(s.password),
     );
   });
 
@@ -60,7 +85,10 @@ describe('passwords from ~/.pgpass', () => {
     await src.sql(`CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 5);`);
     await tgt.sql(`CREATE TABLE t (id int);`);
     const home = mkdtempSync(join(tmpdir(), 'archon-home-'));
-    writeFileSync(join(home, '.pgpass'), `127.0.0.1:${servers[17].port}:*:postgres:${servers[17].password}\n127.0.0.1:${servers[15].port}:*:postgres:${servers[15].password}\n`);
+    writeFileSync(
+      join(home, '.pgpass'),
+      `127.0.0.1:${servers[17].port}:*:postgres:${servers[17].password}\n127.0.0.1:${servers[15].port}:*:postgres:${servers[15].password}\n`,
+    );
     chmodSync(join(home, '.pgpass'), 0o600);
     const bare = (u: string) => u.replace(/:[^:@/]+@/, '@');
     const r = runCli(['migrate', '--source', bare(src.url), '--target', bare(tgt.url), '--yes'], { HOME: home });

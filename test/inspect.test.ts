@@ -22,11 +22,24 @@ describe('Count Rows counts a table as a migration does', () => {
     const catalog = await inspect({ url: src.url });
     const table = (name: string) => catalog.tables.find((t) => t.name === name)!;
 
-    const report = await migrate({ source: src.url, target: tgt.url, selection: { only: [['public', 'parent'], ['public', 'ev']] } });
+    const report = await migrate({
+      source: src.url,
+      target: tgt.url,
+      selection: {
+        only: [
+          ['public', 'parent'],
+          ['public', 'ev'],
+        ],
+      },
+    });
     assert.equal(report.outcome, 'verified', JSON.stringify(report.tables));
     const migrated = (name: string) => report.tables.find((t) => t.table === name)!.sourceRows;
     assert.equal(migrated('parent'), 4);
-    assert.equal(await countTableRows({ url: src.url }, table('parent')), migrated('parent'), 'Count Rows agrees with the migration');
+    assert.equal(
+      await countTableRows({ url: src.url }, table('parent')),
+      migrated('parent'),
+      'Count Rows agrees with the migration',
+    );
     assert.equal(await countTableRows({ url: src.url }, table('ev')), migrated('ev'));
     assert.equal(await countTableRows({ url: src.url }, table('ev')), 30);
 

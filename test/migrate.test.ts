@@ -10,7 +10,13 @@ const byName = (r: Report, table: string): TableReport => {
   return t;
 };
 
-async function pair(from: Parameters<typeof TestDb.create>[0], to: Parameters<typeof TestDb.create>[0], schema: string, sourceOnly = '', targetOnly = '') {
+async function pair(
+  from: Parameters<typeof TestDb.create>[0],
+  to: Parameters<typeof TestDb.create>[0],
+  schema: string,
+  sourceOnly = '',
+  targetOnly = '',
+) {
   const src = await TestDb.create(from, 'src');
   const tgt = await TestDb.create(to, 'tgt');
   await src.sql(schema + sourceOnly);
@@ -60,7 +66,11 @@ for (const [from, to] of directions()) {
       );
       const report = await migrate({ source: src.url, target: tgt.url });
       assert.equal(report.outcome, 'verified', JSON.stringify(report.tables));
-      assert.deepEqual(report.tables.map((t) => t.table), ['projects', 'tasks'], 'referenced table loaded first');
+      assert.deepEqual(
+        report.tables.map((t) => t.table),
+        ['projects', 'tasks'],
+        'referenced table loaded first',
+      );
       assert.deepEqual(await tgt.fingerprint('tasks'), await src.fingerprint('tasks'));
       const [trigger] = await tgt.sql(`SELECT tgenabled FROM pg_trigger WHERE tgname = 'scramble'`);
       assert.equal(trigger.tgenabled, 'O', 'the trigger is enabled again after the run');
@@ -81,10 +91,20 @@ for (const [from, to] of directions()) {
       );
       const report = await migrate({ source: src.url, target: tgt.url });
       assert.equal(report.outcome, 'verified', JSON.stringify(report.tables));
-      assert.deepEqual(report.tables.map((t) => `${t.schema}.${t.table}`).sort(), ['My Schema.Odd "Table" é', 'public.events']);
-      assert.deepEqual(await tgt.fingerprint('"My Schema"."Odd ""Table"" é"'), await src.fingerprint('"My Schema"."Odd ""Table"" é"'));
+      assert.deepEqual(report.tables.map((t) => `${t.schema}.${t.table}`).sort(), [
+        'My Schema.Odd "Table" é',
+        'public.events',
+      ]);
+      assert.deepEqual(
+        await tgt.fingerprint('"My Schema"."Odd ""Table"" é"'),
+        await src.fingerprint('"My Schema"."Odd ""Table"" é"'),
+      );
       assert.deepEqual(await tgt.fingerprint('events'), await src.fingerprint('events'));
-      assert.equal(await tgt.count('events_2025'), await src.count('events_2025'), 'rows were routed to the same partitions');
+      assert.equal(
+        await tgt.count('events_2025'),
+        await src.count('events_2025'),
+        'rows were routed to the same partitions',
+      );
     });
   });
 }
@@ -106,7 +126,10 @@ describe('inheritance, partitions and trigger modes on the target', () => {
     const report = await migrate({ source: src.url, target: tgt.url, selection: { tables: ['m', 'u', 'ev'] } });
     assert.equal(report.outcome, 'verified', JSON.stringify(report.tables));
     assert.equal(byName(report, 'ev').targetRows, 90);
-    assert.deepEqual(await tgt.sql(`SELECT id, extra FROM m_child ORDER BY id`), [{ id: 100, extra: 'keep me' }, { id: 101, extra: 'keep me too' }]);
+    assert.deepEqual(await tgt.sql(`SELECT id, extra FROM m_child ORDER BY id`), [
+      { id: 100, extra: 'keep me' },
+      { id: 101, extra: 'keep me too' },
+    ]);
     assert.equal((await tgt.sql(`SELECT count(*)::int AS n FROM ONLY m`))[0].n, 5);
   });
 
@@ -133,14 +156,26 @@ describe('rows already in the target', () => {
   const ddl = `CREATE TABLE notes (id int PRIMARY KEY, body text);`;
 
   it('replace empties the table and loads the source rows', async () => {
-    const { src, tgt } = await pair(from, to, ddl, `INSERT INTO notes SELECT g, 's' || g FROM generate_series(1, 20) g;`, `INSERT INTO notes VALUES (999, 'old');`);
+    const { src, tgt } = await pair(
+      from,
+      to,
+      ddl,
+      `INSERT INTO notes SELECT g, 's' || g FROM generate_series(1, 20) g;`,
+      `INSERT INTO notes VALUES (999, 'old');`,
+    );
     const report = await migrate({ source: src.url, target: tgt.url, existing: 'replace' });
     assert.equal(report.outcome, 'verified');
     assert.deepEqual(await tgt.fingerprint('notes'), await src.fingerprint('notes'));
   });
 
   it('append keeps existing rows and verifies the rows added', async () => {
-    const { src, tgt } = await pair(from, to, ddl, `INSERT INTO notes SELECT g, 's' || g FROM generate_series(1, 20) g;`, `INSERT INTO notes VALUES (999, 'old');`);
+    const { src, tgt } = await pair(
+      from,
+      to,
+      ddl,
+      `INSERT INTO notes SELECT g, 's' || g FROM generate_series(1, 20) g;`,
+      `INSERT INTO notes VALUES (999, 'old');`,
+    );
     const report = await migrate({ source: src.url, target: tgt.url, existing: 'append' });
     assert.equal(report.outcome, 'verified');
     const t = byName(report, 'notes');
@@ -152,7 +187,7 @@ describe('rows already in the target', () => {
     const { src, tgt } = await pair(
       from,
       to,
-      ddl + `CREATE TABLE tags (name text PRIMARY KEY);`,
+      `${ddl}CREATE TABLE tags (name text PRIMARY KEY);`,
       `INSERT INTO notes SELECT g, 's' || g FROM generate_series(1, 20) g; INSERT INTO tags VALUES ('a'), ('b');`,
       `INSERT INTO notes VALUES (999, 'old');`,
     );
@@ -193,14 +228,21 @@ describe('skips, each with its reason, and nothing else lost', () => {
       CREATE TABLE child_not_selected (id int, parent_id int REFERENCES parent(id));
       CREATE VIEW ok_view AS SELECT * FROM ok;
       INSERT INTO parent VALUES (1); INSERT INTO child_not_selected VALUES (1, 1);`);
-    const report = await migrate({ source: src.url, target: tgt.url, selection: { tables: ['ok', 'only_on_source', 'lossy', 'needs_value', 'typed', 'parent', 'ok_view'] } });
+    const report = await migrate({
+      source: src.url,
+      target: tgt.url,
+      selection: { tables: ['ok', 'only_on_source', 'lossy', 'needs_value', 'typed', 'parent', 'ok_view'] },
+    });
     const reasons = Object.fromEntries(report.tables.map((t) => [t.table, `${t.status}: ${t.reason}`]));
     assert.equal(reasons.ok, 'verified: null');
     assert.match(reasons.only_on_source, /^skipped: missing on the target/);
     assert.match(reasons.lossy, /^skipped: source column extra_source_col does not exist on the target/);
     assert.match(reasons.needs_value, /^skipped: target column required_col is NOT NULL without a default/);
     assert.match(reasons.typed, /^skipped: column payload is text on the source but integer\[\] on the target/);
-    assert.match(reasons.parent, /^skipped: cannot empty it: public.child_not_selected \(child_not_selected_parent_id_fkey\)/);
+    assert.match(
+      reasons.parent,
+      /^skipped: cannot empty it: public.child_not_selected \(child_not_selected_parent_id_fkey\)/,
+    );
     assert.match(reasons.ok_view, /^skipped: is a view on the source/);
     assert.equal(report.outcome, 'not verified');
     assert.equal(await tgt.count('ok'), 10);
@@ -210,10 +252,18 @@ describe('skips, each with its reason, and nothing else lost', () => {
 
   it('refuses to commit rows that point at rows the target does not have', async () => {
     const ddl = `CREATE TABLE sources (id text PRIMARY KEY); CREATE TABLE pages (id int PRIMARY KEY, source_id text REFERENCES sources(id));`;
-    const { src, tgt } = await pair(from, to, ddl, `INSERT INTO sources VALUES ('a'); INSERT INTO pages VALUES (1, 'a');`);
+    const { src, tgt } = await pair(
+      from,
+      to,
+      ddl,
+      `INSERT INTO sources VALUES ('a'); INSERT INTO pages VALUES (1, 'a');`,
+    );
     const report = await migrate({ source: src.url, target: tgt.url, selection: { tables: ['pages'] } });
     assert.equal(byName(report, 'pages').status, 'failed');
-    assert.match(byName(report, 'pages').reason!, /1 row\(s\) reference public.sources rows that the target does not have/);
+    assert.match(
+      byName(report, 'pages').reason!,
+      /1 row\(s\) reference public.sources rows that the target does not have/,
+    );
     assert.equal(report.committed, false);
     assert.equal(await tgt.count('pages'), 0);
   });
@@ -233,7 +283,11 @@ describe('nothing half-done on the target', () => {
       `ALTER TABLE b_second ADD CONSTRAINT small CHECK (v < 400);
        INSERT INTO a_first VALUES (1, 'old'), (2, 'old'); INSERT INTO b_second VALUES (7, 7);`,
     );
-    const before = { a: await tgt.fingerprint('a_first'), b: await tgt.fingerprint('b_second'), seq: await tgt.sql(`SELECT last_value, is_called FROM a_first_id_seq`) };
+    const before = {
+      a: await tgt.fingerprint('a_first'),
+      b: await tgt.fingerprint('b_second'),
+      seq: await tgt.sql(`SELECT last_value, is_called FROM a_first_id_seq`),
+    };
     const report = await migrate({ source: src.url, target: tgt.url });
     assert.equal(report.outcome, 'failed');
     assert.equal(report.committed, false);
@@ -242,13 +296,23 @@ describe('nothing half-done on the target', () => {
     assert.equal(b.error?.code, '23514');
     assert.match(b.reason!, /violates check constraint "small"/);
     assert.match(byName(report, 'a_first').reason!, /rolled back because public.b_second failed/);
-    const after = { a: await tgt.fingerprint('a_first'), b: await tgt.fingerprint('b_second'), seq: await tgt.sql(`SELECT last_value, is_called FROM a_first_id_seq`) };
+    const after = {
+      a: await tgt.fingerprint('a_first'),
+      b: await tgt.fingerprint('b_second'),
+      seq: await tgt.sql(`SELECT last_value, is_called FROM a_first_id_seq`),
+    };
     assert.deepEqual(after, before, 'the target is exactly as it was, sequences included');
   });
 
   it('cancelling mid-copy rolls back and closes every connection', async () => {
     const ddl = `CREATE TABLE big (id int PRIMARY KEY, body text);`;
-    const { src, tgt } = await pair(from, to, ddl, `INSERT INTO big SELECT g, repeat('x', 2000) FROM generate_series(1, 60000) g;`, `INSERT INTO big VALUES (1, 'old');`);
+    const { src, tgt } = await pair(
+      from,
+      to,
+      ddl,
+      `INSERT INTO big SELECT g, repeat('x', 2000) FROM generate_series(1, 60000) g;`,
+      `INSERT INTO big VALUES (1, 'old');`,
+    );
     const controller = new AbortController();
     let sawProgress = false;
     const report = await migrate({
@@ -270,7 +334,9 @@ describe('nothing half-done on the target', () => {
     for (const db of [src, tgt]) {
       const open = await withClient(db.url, async (c) => {
         for (let i = 0; i < 50; i++) {
-          const r = await c.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'archon%'`);
+          const r = await c.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'archon%'`,
+          );
           if (r.rows[0].n === 0) return 0;
           await new Promise((res) => setTimeout(res, 100));
         }
@@ -296,7 +362,12 @@ describe('a target user that is not a superuser (triggers disabled per table, fo
   const [from, to] = directions()[0];
   it('loads, verifies and re-enables the triggers', async () => {
     const ddl = `CREATE TABLE projects (id int PRIMARY KEY); CREATE TABLE tasks (id int PRIMARY KEY, project_id int REFERENCES projects(id), title text);`;
-    const { src, tgt } = await pair(from, to, ddl, `INSERT INTO projects SELECT generate_series(1, 3); INSERT INTO tasks SELECT g, 1 + g % 3, 't' || g FROM generate_series(1, 30) g;`);
+    const { src, tgt } = await pair(
+      from,
+      to,
+      ddl,
+      `INSERT INTO projects SELECT generate_series(1, 3); INSERT INTO tasks SELECT g, 1 + g % 3, 't' || g FROM generate_series(1, 30) g;`,
+    );
     const role = `app_${tgt.name}`;
     await tgt.sql(`CREATE ROLE ${role} LOGIN PASSWORD 'app-secret-pw'; ALTER TABLE projects OWNER TO ${role}; ALTER TABLE tasks OWNER TO ${role};
       CREATE FUNCTION scramble() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.title := 'rewritten'; RETURN NEW; END $$;

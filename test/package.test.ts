@@ -12,9 +12,24 @@ describe('the .vsix', () => {
     const ls = vsce('ls', '--no-dependencies');
     assert.equal(ls.status, 0, ls.stderr);
     const files = ls.stdout.trim().split('\n').sort();
-    assert.deepEqual(files, ['CHANGELOG.md', 'LICENSE', 'README.md', 'dist/extension.js', 'media/archon.svg', 'package.json', 'webview-ui/dist/report.js']);
+    assert.deepEqual(files, [
+      'CHANGELOG.md',
+      'LICENSE',
+      'README.md',
+      'dist/extension.js',
+      'media/archon.svg',
+      'package.json',
+      'webview-ui/dist/report.js',
+    ]);
     const out = join(mkdtempSync(join(tmpdir(), 'archon-vsix-')), 'archon.vsix');
-    const pack = vsce('package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', out);
+    const pack = vsce(
+      'package',
+      '--no-dependencies',
+      '--allow-missing-repository',
+      '--no-rewrite-relative-links',
+      '--out',
+      out,
+    );
     assert.equal(pack.status, 0, pack.stderr + pack.stdout);
     assert.ok(statSync(out).size < 8 * 1024 * 1024, `${statSync(out).size} bytes`);
   });

@@ -55,7 +55,10 @@ describe('plan', () => {
       existing: 'replace',
     });
     assert.equal(plan.tables[0].action, 'skip');
-    assert.equal(plan.tables[0].reason, 'column embedding is vector(1536) on the source but real[] on the target (extension vector is not installed on the target)');
+    assert.equal(
+      plan.tables[0].reason,
+      'column embedding is vector(1536) on the source but real[] on the target (extension vector is not installed on the target)',
+    );
   });
 
   it('copies a compatible type difference as text, with a note', () => {
@@ -73,7 +76,13 @@ describe('plan', () => {
   it('leaves the target generated columns out and lists target-only columns as defaults', () => {
     const plan = makePlan({
       source: catalog([table('public', 't', [col('a'), col('g')])]),
-      target: catalog([table('public', 't', [col('g', 'text', { generated: true }), col('a'), col('extra', 'text', { hasDefault: true })])]),
+      target: catalog([
+        table('public', 't', [
+          col('g', 'text', { generated: true }),
+          col('a'),
+          col('extra', 'text', { hasDefault: true }),
+        ]),
+      ]),
       selection: {},
       existing: 'replace',
     });
@@ -85,17 +94,38 @@ describe('plan', () => {
     const src = catalog([table('public', 'a', [col('x')]), table('public', 'b', [col('x')])]);
     const noSelect = { select: false, insert: true, update: true, delete: true, truncate: true };
     const insertOnly = { select: true, insert: true, update: false, delete: false, truncate: false };
-    const tgt = catalog([table('public', 'a', [col('x')], { privileges: noSelect }), table('public', 'b', [col('x')], { privileges: insertOnly })]);
+    const tgt = catalog([
+      table('public', 'a', [col('x')], { privileges: noSelect }),
+      table('public', 'b', [col('x')], { privileges: insertOnly }),
+    ]);
     const plan = makePlan({ source: src, target: tgt, selection: {}, existing: 'append' });
     assert.match(plan.tables[0].reason!, /may not read it \(no SELECT privilege/);
     assert.match(plan.tables[1].reason!, /may not lock it against concurrent writes/);
   });
 
   it('orders loads by foreign key and reports patterns that matched nothing', () => {
-    const fk = (ref: string) => ({ name: `${ref}_fk`, columns: ['r'], refSchema: 'public', refTable: ref, refColumns: ['id'] });
-    const tables = [table('public', 'a', [col('r')], { foreignKeys: [fk('b')] }), table('public', 'b', [col('r')], { foreignKeys: [fk('c')] }), table('public', 'c', [col('r')])];
-    const plan = makePlan({ source: catalog(tables), target: catalog(tables), selection: { tables: ['a', 'B', 'c', 'nope'] }, existing: 'replace' });
-    assert.deepEqual(plan.tables.map((t) => t.table), ['c', 'b', 'a']);
+    const fk = (ref: string) => ({
+      name: `${ref}_fk`,
+      columns: ['r'],
+      refSchema: 'public',
+      refTable: ref,
+      refColumns: ['id'],
+    });
+    const tables = [
+      table('public', 'a', [col('r')], { foreignKeys: [fk('b')] }),
+      table('public', 'b', [col('r')], { foreignKeys: [fk('c')] }),
+      table('public', 'c', [col('r')]),
+    ];
+    const plan = makePlan({
+      source: catalog(tables),
+      target: catalog(tables),
+      selection: { tables: ['a', 'B', 'c', 'nope'] },
+      existing: 'replace',
+    });
+    assert.deepEqual(
+      plan.tables.map((t) => t.table),
+      ['c', 'b', 'a'],
+    );
     assert.deepEqual(plan.unmatched, ['nope']);
   });
 });
@@ -105,7 +135,10 @@ describe('table patterns', () => {
     const p = parseTablePattern('"My ""Schema"".x"."Odd Name"');
     assert.ok(p.schema!.test('My "Schema".x') && p.table.test('Odd Name') && !p.table.test('odd name'));
     const u = parseTablePattern('users');
-    assert.ok(u.table.test('users') && !u.table.test('Users') && !u.table.test('USERS'), 'PostgreSQL folds to lower case only');
+    assert.ok(
+      u.table.test('users') && !u.table.test('Users') && !u.table.test('USERS'),
+      'PostgreSQL folds to lower case only',
+    );
     assert.ok(parseTablePattern('Users').table.test('Users') && parseTablePattern('Users').table.test('users'));
     const w = parseTablePattern('archon_*');
     assert.ok(w.schema === null && w.table.test('archon_pages') && !w.table.test('pages'));
@@ -115,12 +148,22 @@ describe('table patterns', () => {
 
 describe('secrets', () => {
   it('redacts passwords from text and URLs', () => {
-    assert.equal(redact('failed for postgresql://u:hunter2@h/db and hunter2', ['hunter2']), 'failed for postgresql://u:********@h/db and ********');
+    assert.equal(
+      redact('failed for postgresql://u:hunter2@h/db and hunter2', ['hunter2']),
+      'failed for postgresql://u:********@h/db and ********',
+    );
     const ep = parseEndpoint('postgresql://u:p%40ss@db.example.com:6543/app?sslmode=require', 'source');
     assert.equal(ep.label, 'u@db.example.com:6543/app');
     assert.ok(!ep.label.includes('p@ss'));
-    for (const bad of ['jdbc:postgresql://h/db?user=u&password=leaky-pw', 'u:leaky-pw@h/db', 'postgresql+psycopg://u:leaky-pw@h/db']) {
-      assert.throws(() => parseEndpoint(bad, 'source'), (e: Error) => /must be a PostgreSQL URL/.test(e.message) && !e.message.includes('leaky-pw'));
+    for (const bad of [
+      'jdbc:postgresql://h/db?user=u&password=leaky-pw',
+      'u:leaky-pw@h/db',
+      'postgresql+psycopg://u:leaky-pw@h/db',
+    ]) {
+      assert.throws(
+        () => parseEndpoint(bad, 'source'),
+        (e: Error) => /must be a PostgreSQL URL/.test(e.message) && !e.message.includes('leaky-pw'),
+      );
     }
     const socket = parseEndpoint('postgresql://u:pw@%2Fvar%2Frun%2Fpostgresql/db', 'target');
     assert.equal(socket.label, 'u@/var/run/postgresql:5432/db');

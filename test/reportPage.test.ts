@@ -20,44 +20,70 @@ after(async () => {
 const dir = mkdtempSync(join(tmpdir(), 'archon-page-'));
 
 /** Opens the page as the VS Code webview would show it, with a stand-in for acquireVsCodeApi that records messages. */
-async function openWebviewPage(colorScheme: 'light' | 'dark' = 'light', savedState?: unknown): Promise<{ page: Page; cspErrors: string[] }> {
+async function openWebviewPage(
+  colorScheme: 'light' | 'dark' = 'light',
+  savedState?: unknown,
+): Promise<{ page: Page; cspErrors: string[] }> {
   const file = join(dir, `webview-${colorScheme}.html`);
-  writeFileSync(file, renderReportPage({ nonce: makeNonce(), cspSource: 'file:', script: { src: `file://${resolve('webview-ui/dist/report.js')}` } }));
+  writeFileSync(
+    file,
+    renderReportPage({
+      nonce: makeNonce(),
+      cspSource: 'file:',
+      script: { src: `file://${resolve('webview-ui/dist/report.js')}` },
+    }),
+  );
   const page = await browser.newPage({ colorScheme, viewport: { width: 1280, height: 720 } });
   const cspErrors: string[] = [];
   page.on('console', (m) => {
     if (/Content Security Policy|Refused to/i.test(m.text())) cspErrors.push(m.text());
   });
   page.on('pageerror', (e) => cspErrors.push(`page error: ${e.message}`));
-  await page.addInitScript((saved) => {
-    const w = window as unknown as { posted: unknown[]; state: unknown };
-    w.posted = [];
-    w.state = saved ?? undefined;
-    (window as unknown as { acquireVsCodeApi: () => unknown }).acquireVsCodeApi = () => ({
-      postMessage: (m: unknown) => w.posted.push(m),
-      getState: () => w.state,
-      setState: (s: unknown) => {
-        w.state = s;
-      },
-    });
-  }, savedState as Record<string, unknown> | undefined);
+  await page.addInitScript(
+    (saved) => {
+      const w = window as unknown as { posted: unknown[]; state: unknown };
+      w.posted = [];
+      w.state = saved ?? undefined;
+      (window as unknown as { acquireVsCodeApi: () => unknown }).acquireVsCodeApi = () => ({
+        postMessage: (m: unknown) => w.posted.push(m),
+        getState: () => w.state,
+        setState: (s: unknown) => {
+          w.state = s;
+        },
+      });
+    },
+    savedState as Record<string, unknown> | undefined,
+  );
   await page.goto(`file://${file}`);
-  await page.waitForFunction(() => (window as unknown as { posted: { type: string }[] }).posted.some((m) => m.type === 'ready'));
-  if (!savedState) await page.evaluate((report) => window.postMessage({ type: 'report', report, canRetry: true }, '*'), sampleReport() as unknown as Record<string, unknown>);
+  await page.waitForFunction(() =>
+    (window as unknown as { posted: { type: string }[] }).posted.some((m) => m.type === 'ready'),
+  );
+  if (!savedState)
+    await page.evaluate(
+      (report) => window.postMessage({ type: 'report', report, canRetry: true }, '*'),
+      sampleReport() as unknown as Record<string, unknown>,
+    );
   await page.waitForSelector('vscode-data-grid-row[data-table]');
   return { page, cspErrors };
 }
 
-const tableOrder = (page: Page) => page.$$eval('vscode-data-grid-row[data-table]', (rows) => rows.map((r) => r.getAttribute('data-table')));
+const tableOrder = (page: Page) =>
+  page.$$eval('vscode-data-grid-row[data-table]', (rows) => rows.map((r) => r.getAttribute('data-table')));
 const rowOf = (page: Page, table: string) => page.locator(`vscode-data-grid-row[data-table=${JSON.stringify(table)}]`);
-const cellText = (page: Page, table: string, col: string) => rowOf(page, table).locator(`[data-col="${col}"]`).innerText();
+const cellText = (page: Page, table: string, col: string) =>
+  rowOf(page, table).locator(`[data-col="${col}"]`).innerText();
 
 describe('report page (real Chromium)', () => {
   it('shows every table with its counts, badge and reason, problems first', async () => {
     const { page, cspErrors } = await openWebviewPage();
     const order = await tableOrder(page);
     assert.equal(order.length, 7);
-    assert.deepEqual(order.slice(0, 4), ['Odd Schema.Événements "2025"', 'public.archon_code_examples', 'public.archon_prompts', 'public.archon_settings']);
+    assert.deepEqual(order.slice(0, 4), [
+      'Odd Schema.Événements "2025"',
+      'public.archon_code_examples',
+      'public.archon_prompts',
+      'public.archon_settings',
+    ]);
     assert.equal(await cellText(page, 'public.archon_crawled_pages', 'sourceRows'), '218,714');
     assert.equal(await cellText(page, 'public.archon_crawled_pages', 'targetRows'), '218,714');
     assert.equal(await cellText(page, 'public.archon_crawled_pages', 'difference'), '0');
@@ -66,9 +92,15 @@ describe('report page (real Chromium)', () => {
     assert.equal(await cellText(page, 'public.archon_code_examples', 'status'), 'MISMATCH');
     assert.equal(await cellText(page, 'public.archon_settings', 'status'), 'SKIPPED');
     assert.match(await cellText(page, 'public.archon_settings', 'reason'), /missing on the target/);
-    assert.match(await cellText(page, 'Odd Schema.Événements "2025"', 'reason'), /violates check constraint[\s\S]*detail: Failing row contains/);
+    assert.match(
+      await cellText(page, 'Odd Schema.Événements "2025"', 'reason'),
+      /violates check constraint[\s\S]*detail: Failing row contains/,
+    );
     assert.match(await page.locator('h1').innerText(), /Migration report\s+FAILED/);
-    assert.match(await page.locator('.direction').innerText(), /From postgres@db.cloud.example.com:5432\/archon \(PostgreSQL 17.6, read-only\)\s*→\s*to postgres@localhost:5432\/archon \(PostgreSQL 15.8\)/);
+    assert.match(
+      await page.locator('.direction').innerText(),
+      /From postgres@db.cloud.example.com:5432\/archon \(PostgreSQL 17.6, read-only\)\s*→\s*to postgres@localhost:5432\/archon \(PostgreSQL 15.8\)/,
+    );
     // Problem rows are visibly different from verified ones.
     const bg = (t: string) => rowOf(page, t).evaluate((e) => getComputedStyle(e).boxShadow);
     assert.notEqual(await bg('public.archon_settings'), await bg('public.archon_tasks'));
@@ -80,14 +112,25 @@ describe('report page (real Chromium)', () => {
     const { page } = await openWebviewPage();
     await page.locator('#only-problems').click();
     assert.equal((await tableOrder(page)).length, 4);
-    assert.equal(await page.evaluate(() => (window as unknown as { state: { onlyProblems: boolean } }).state.onlyProblems), true, 'the filter is kept in the webview state');
+    assert.equal(
+      await page.evaluate(() => (window as unknown as { state: { onlyProblems: boolean } }).state.onlyProblems),
+      true,
+      'the filter is kept in the webview state',
+    );
     await page.locator('#only-problems').click();
     assert.equal((await tableOrder(page)).length, 7);
 
     await page.locator('button.sort[data-sort="sourceRows"]').click();
-    assert.deepEqual((await tableOrder(page)).slice(0, 3), ['public.archon_projects', 'public.archon_code_examples', 'public.archon_tasks']);
+    assert.deepEqual((await tableOrder(page)).slice(0, 3), [
+      'public.archon_projects',
+      'public.archon_code_examples',
+      'public.archon_tasks',
+    ]);
     await page.keyboard.press('Enter'); // focus stays on the header button: Enter sorts descending
-    assert.deepEqual((await tableOrder(page)).slice(0, 2), ['public.archon_crawled_pages', 'Odd Schema.Événements "2025"']);
+    assert.deepEqual((await tableOrder(page)).slice(0, 2), [
+      'public.archon_crawled_pages',
+      'Odd Schema.Événements "2025"',
+    ]);
     assert.equal(await page.locator('vscode-data-grid-cell[aria-sort]').getAttribute('aria-sort'), 'descending');
     // Tables without counts stay last whichever the direction.
     assert.deepEqual((await tableOrder(page)).slice(-2).sort(), ['public.archon_prompts', 'public.archon_settings']);
@@ -99,20 +142,38 @@ describe('report page (real Chromium)', () => {
     await page.locator('#export-markdown').click();
     await page.locator('#retry').click();
     const posted = await page.evaluate(() => (window as unknown as { posted: unknown[] }).posted);
-    assert.deepEqual(posted, [{ type: 'ready' }, { type: 'export', format: 'json' }, { type: 'export', format: 'markdown' }, { type: 'retry' }]);
+    assert.deepEqual(posted, [
+      { type: 'ready' },
+      { type: 'export', format: 'json' },
+      { type: 'export', format: 'markdown' },
+      { type: 'retry' },
+    ]);
   });
 
   it('renders from the saved state alone, as after a window reload', async () => {
-    const saved = { report: sampleReport(), canRetry: false, onlyProblems: true, sort: { column: 'table', descending: false } };
+    const saved = {
+      report: sampleReport(),
+      canRetry: false,
+      onlyProblems: true,
+      sort: { column: 'table', descending: false },
+    };
     const { page, cspErrors } = await openWebviewPage('light', saved);
-    assert.deepEqual(await tableOrder(page), ['Odd Schema.Événements "2025"', 'public.archon_code_examples', 'public.archon_prompts', 'public.archon_settings']);
+    assert.deepEqual(await tableOrder(page), [
+      'Odd Schema.Événements "2025"',
+      'public.archon_code_examples',
+      'public.archon_prompts',
+      'public.archon_settings',
+    ]);
     assert.equal(await page.locator('#only-problems').getAttribute('checked'), '');
     assert.deepEqual(cspErrors, []);
   });
 
   it('renders in a dark theme', async () => {
     const { page, cspErrors } = await openWebviewPage('dark');
-    const colors = await page.evaluate(() => ({ bg: getComputedStyle(document.body).backgroundColor, fg: getComputedStyle(document.body).color }));
+    const colors = await page.evaluate(() => ({
+      bg: getComputedStyle(document.body).backgroundColor,
+      fg: getComputedStyle(document.body).color,
+    }));
     assert.deepEqual(colors, { bg: 'rgb(31, 31, 31)', fg: 'rgb(204, 204, 204)' });
     await page.screenshot({ path: `${SCREENSHOTS}/report-dark.png`, fullPage: true });
     assert.deepEqual(cspErrors, []);
@@ -130,7 +191,11 @@ describe('report page (real Chromium)', () => {
     await page.goto(`file://${file}`);
     await page.waitForSelector('vscode-data-grid-row[data-table]');
     assert.equal((await tableOrder(page)).length, 7);
-    assert.match(await page.locator('.direction').innerText(), /<script>alert\(1\)<\/script>/, 'labels are shown as text, never run');
+    assert.match(
+      await page.locator('.direction').innerText(),
+      /<script>alert\(1\)<\/script>/,
+      'labels are shown as text, never run',
+    );
     assert.equal(await page.locator('#retry').count(), 0, 'no retry outside VS Code');
     const download = page.waitForEvent('download');
     await page.locator('#export-json').click();

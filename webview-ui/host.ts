@@ -47,7 +47,8 @@ export function createHost(): PageHost {
 }
 
 function download(report: Report, format: 'json' | 'markdown'): void {
-  const [text, type, ext] = format === 'json' ? [toJson(report), 'application/json', 'json'] : [toMarkdown(report), 'text/markdown', 'md'];
+  const [text, type, ext] =
+    format === 'json' ? [toJson(report), 'application/json', 'json'] : [toMarkdown(report), 'text/markdown', 'md'];
   const a = document.createElement('a');
   a.href = URL.createObjectURL(new Blob([text], { type }));
   a.download = `archon-report-${report.startedAt.replace(/[:.]/g, '-')}.${ext}`;

@@ -16,7 +16,12 @@ document.head.appendChild(style);
 
 const host = createHost();
 const app = document.getElementById('app')!;
-let state: PageState = host.getState() ?? { report: null, canRetry: false, onlyProblems: false, sort: { column: 'status', descending: false } };
+let state: PageState = host.getState() ?? {
+  report: null,
+  canRetry: false,
+  onlyProblems: false,
+  sort: { column: 'status', descending: false },
+};
 
 function save(): void {
   host.setState(state);
@@ -24,7 +29,11 @@ function save(): void {
 
 const isProblem = (t: TableReport) => t.status !== 'verified';
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs?: Record<string, string>, ...children: (Node | string)[]): HTMLElementTagNameMap[K];
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs?: Record<string, string>,
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K];
 function el(tag: string, attrs?: Record<string, string>, ...children: (Node | string)[]): HTMLElement;
 function el(tag: string, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElement {
   const e = document.createElement(tag);
@@ -64,8 +73,17 @@ function sorted(tables: TableReport[]): TableReport[] {
 }
 
 function outcomeBadge(r: Report): HTMLElement {
-  const label = { verified: 'all verified', 'not verified': 'some not verified', failed: 'failed', cancelled: 'cancelled' }[r.outcome];
-  return el('span', { class: `badge outcome ${r.outcome.replace(' ', '-')}`, role: 'status', 'aria-label': `Outcome: ${label}` }, label);
+  const label = {
+    verified: 'all verified',
+    'not verified': 'some not verified',
+    failed: 'failed',
+    cancelled: 'cancelled',
+  }[r.outcome];
+  return el(
+    'span',
+    { class: `badge outcome ${r.outcome.replace(' ', '-')}`, role: 'status', 'aria-label': `Outcome: ${label}` },
+    label,
+  );
 }
 
 const COLUMNS: { key: SortColumn; title: string; num?: boolean }[] = [
@@ -93,7 +111,15 @@ function header(r: Report): HTMLElement {
     'header',
     {},
     el('h1', {}, r.kind === 'compare' ? 'Comparison report' : 'Migration report', outcomeBadge(r)),
-    el('p', { class: 'direction' }, 'From ', endpoint(r.source, ', read-only'), el('span', { class: 'arrow', 'aria-hidden': 'true' }, '→'), 'to ', endpoint(r.target, '')),
+    el(
+      'p',
+      { class: 'direction' },
+      'From ',
+      endpoint(r.source, ', read-only'),
+      el('span', { class: 'arrow', 'aria-hidden': 'true' }, '→'),
+      'to ',
+      endpoint(r.target, ''),
+    ),
     el(
       'p',
       { class: 'meta' },
@@ -104,11 +130,23 @@ function header(r: Report): HTMLElement {
     el(
       'div',
       { class: 'summary', 'aria-label': 'Summary' },
-      ...(['verified', 'mismatch', 'skipped', 'failed'] as const).map((k) => el('span', {}, el('span', { class: `count badge ${s[k] ? k : 'zero'}` }, String(s[k])), ` ${k}`)),
+      ...(['verified', 'mismatch', 'skipped', 'failed'] as const).map((k) =>
+        el('span', {}, el('span', { class: `count badge ${s[k] ? k : 'zero'}` }, String(s[k])), ` ${k}`),
+      ),
       el('span', {}, `of ${plural(s.total, 'table')}`),
     ),
-    ...(r.error ? [el('div', { class: 'error-banner', role: 'alert' }, `Error: ${r.error.message}${r.error.code ? ` [${r.error.code}]` : ''}`)] : []),
-    ...(r.unmatched?.length ? [el('div', { class: 'error-banner', role: 'alert' }, `Not found on the source: ${r.unmatched.join(', ')}`)] : []),
+    ...(r.error
+      ? [
+          el(
+            'div',
+            { class: 'error-banner', role: 'alert' },
+            `Error: ${r.error.message}${r.error.code ? ` [${r.error.code}]` : ''}`,
+          ),
+        ]
+      : []),
+    ...(r.unmatched?.length
+      ? [el('div', { class: 'error-banner', role: 'alert' }, `Not found on the source: ${r.unmatched.join(', ')}`)]
+      : []),
     el('p', { class: 'meta' }, headline(r)),
   );
 }
@@ -128,29 +166,54 @@ function toolbar(r: Report, problemCount: number): HTMLElement {
     return b;
   };
   const actions: HTMLElement[] = [];
-  if (state.canRetry && r.kind === 'migrate' && problemCount > 0) actions.push(button('retry', 'Retry Failed Tables', 'primary', () => host.post({ type: 'retry' })));
+  if (state.canRetry && r.kind === 'migrate' && problemCount > 0)
+    actions.push(button('retry', 'Retry Failed Tables', 'primary', () => host.post({ type: 'retry' })));
   actions.push(button('export-json', 'Export JSON', 'secondary', () => host.post({ type: 'export', format: 'json' })));
-  actions.push(button('export-markdown', 'Export Markdown', 'secondary', () => host.post({ type: 'export', format: 'markdown' })));
-  return el('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Report actions' }, filter, el('span', { class: 'spacer' }), ...actions);
+  actions.push(
+    button('export-markdown', 'Export Markdown', 'secondary', () => host.post({ type: 'export', format: 'markdown' })),
+  );
+  return el(
+    'div',
+    { class: 'toolbar', role: 'toolbar', 'aria-label': 'Report actions' },
+    filter,
+    el('span', { class: 'spacer' }),
+    ...actions,
+  );
 }
 
 function grid(tables: TableReport[], problemCount: number): HTMLElement {
   if (tables.length === 0) {
-    return el('p', { class: 'empty' }, problemCount === 0 && state.onlyProblems ? 'No problems: every table verified.' : 'No tables in this report.');
+    return el(
+      'p',
+      { class: 'empty' },
+      problemCount === 0 && state.onlyProblems ? 'No problems: every table verified.' : 'No tables in this report.',
+    );
   }
-  const g = el(tags.grid, { 'aria-label': 'Tables', 'grid-template-columns': 'minmax(250px, 2fr) 110px 110px 100px 110px minmax(240px, 3fr)' });
+  const g = el(tags.grid, {
+    'aria-label': 'Tables',
+    'grid-template-columns': 'minmax(250px, 2fr) 110px 110px 100px 110px minmax(240px, 3fr)',
+  });
   const head = el(tags.row, { 'row-type': 'header' });
   COLUMNS.forEach((c, i) => {
     const active = state.sort.column === c.key;
     const arrow = active ? (state.sort.descending ? '▼' : '▲') : '';
-    const sortButton = el('button', { class: 'sort', type: 'button', 'data-sort': c.key, title: `Sort by ${c.title.toLowerCase()}` }, c.title, el('span', { 'aria-hidden': 'true' }, arrow));
+    const sortButton = el(
+      'button',
+      { class: 'sort', type: 'button', 'data-sort': c.key, title: `Sort by ${c.title.toLowerCase()}` },
+      c.title,
+      el('span', { 'aria-hidden': 'true' }, arrow),
+    );
     sortButton.addEventListener('click', () => {
       state = { ...state, sort: { column: c.key, descending: active ? !state.sort.descending : false } };
       save();
       render();
       document.querySelector<HTMLElement>(`button.sort[data-sort="${c.key}"]`)?.focus();
     });
-    const cell = el(tags.cell, { 'cell-type': 'columnheader', 'grid-column': String(i + 1), class: c.num ? 'num' : '' }, sortButton);
+    const cell = el(
+      tags.cell,
+      { 'cell-type': 'columnheader', 'grid-column': String(i + 1), class: c.num ? 'num' : '' },
+      sortButton,
+    );
     if (active) cell.setAttribute('aria-sort', state.sort.descending ? 'descending' : 'ascending');
     head.append(cell);
   });
@@ -162,17 +225,28 @@ function grid(tables: TableReport[], problemCount: number): HTMLElement {
       ...(t.error?.detail ? [`detail: ${t.error.detail}`] : []),
       ...(t.error?.hint ? [`hint: ${t.error.hint}`] : []),
       ...t.notes,
-      ...(t.bytes !== null && t.status === 'verified' ? [`${formatBytes(t.bytes)} in ${seconds(t.durationMs ?? 0)}${t.format ? `, ${t.format} COPY` : ''}`] : []),
+      ...(t.bytes !== null && t.status === 'verified'
+        ? [`${formatBytes(t.bytes)} in ${seconds(t.durationMs ?? 0)}${t.format ? `, ${t.format} COPY` : ''}`]
+        : []),
     ];
     const row = el(
       tags.row,
-      { class: `status-${t.status}${isProblem(t) ? ' problem' : ''}`, 'data-table': `${t.schema}.${t.table}`, 'data-status': t.status },
+      {
+        class: `status-${t.status}${isProblem(t) ? ' problem' : ''}`,
+        'data-table': `${t.schema}.${t.table}`,
+        'data-status': t.status,
+      },
       el(tags.cell, { 'grid-column': '1', class: 'name' }, displayName(t.schema, t.table)),
       el(tags.cell, { 'grid-column': '2', class: 'num', 'data-col': 'sourceRows' }, formatCount(t.sourceRows)),
       el(tags.cell, { 'grid-column': '3', class: 'num', 'data-col': 'targetRows' }, formatCount(t.targetRows)),
       el(tags.cell, { 'grid-column': '4', class: 'num', 'data-col': 'difference' }, formatDifference(d)),
       el(tags.cell, { 'grid-column': '5', 'data-col': 'status' }, el('span', { class: `badge ${t.status}` }, t.status)),
-      el(tags.cell, { 'grid-column': '6', class: 'reason', 'data-col': 'reason' }, reason, ...details.map((n) => el('span', { class: 'note' }, n))),
+      el(
+        tags.cell,
+        { 'grid-column': '6', class: 'reason', 'data-col': 'reason' },
+        reason,
+        ...details.map((n) => el('span', { class: 'note' }, n)),
+      ),
     );
     g.append(row);
   }

@@ -68,7 +68,8 @@ const KINDS: Record<string, TableKind> = {
   f: 'foreign table',
 };
 
-const SYSTEM_SCHEMA_FILTER = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp_)'`;
+const SYSTEM_SCHEMA_FILTER = `n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname !~ '^pg_(toast|temp_)'`;
 
 const TABLES_SQL = `
 SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind AS relkind,
@@ -76,7 +77,8 @@ SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind AS 
        (SELECT ARRAY[pn.nspname::text, pc.relname::text] FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent
           JOIN pg_namespace pn ON pn.oid = pc.relnamespace WHERE i.inhrelid = c.oid LIMIT 1) AS parent,
        CASE WHEN c.relkind = 'p'
-            THEN (SELECT sum(GREATEST(l.reltuples, 0))::int8 FROM pg_partition_tree(c.oid) t JOIN pg_class l ON l.oid = t.relid WHERE t.isleaf)
+            THEN (SELECT sum(GREATEST(l.reltuples, 0))::int8 FROM pg_partition_tree(c.oid) t
+                    JOIN pg_class l ON l.oid = t.relid WHERE t.isleaf)
             WHEN c.reltuples < 0 THEN NULL ELSE c.reltuples::int8 END AS estimated_rows,
        CASE WHEN c.relkind = 'p'
             THEN (SELECT coalesce(sum(pg_total_relation_size(t.relid)), 0)::int8 FROM pg_partition_tree(c.oid) t)
@@ -90,14 +92,16 @@ SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind AS 
                    FROM pg_trigger tg WHERE tg.tgrelid = c.oid AND NOT tg.tgisinternal), '[]') AS triggers
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND ${SYSTEM_SCHEMA_FILTER}
-  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                  WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
 ORDER BY n.nspname, c.relname`;
 
 const COLUMNS_SQL = `
 SELECT a.attrelid::int8 AS table_oid, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
        tn.nspname AS type_schema, t.typcategory AS category, a.attnotnull AS not_null, a.atthasdef AS has_default,
        a.attgenerated <> '' AS generated, a.attidentity <> '' AS identity,
-       (t.typsend <> 0 AND t.typreceive <> 0 AND (a.atttypid < 16384 OR (t.typtype IN ('b', 'e') AND t.typcategory <> 'A'))) AS binary_safe,
+       (t.typsend <> 0 AND t.typreceive <> 0
+        AND (a.atttypid < 16384 OR (t.typtype IN ('b', 'e') AND t.typcategory <> 'A'))) AS binary_safe,
        (SELECT e.extname FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
          WHERE d.classid = 'pg_type'::regclass AND d.deptype = 'e'
            AND d.objid = CASE WHEN t.typcategory = 'A' THEN t.typelem ELSE t.oid END LIMIT 1) AS type_extension
@@ -130,55 +134,22 @@ WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass A
 /** Reads everything the plan needs in a handful of queries (not one per table). */
 export async function readCatalog(client: pg.Client): Promise<Catalog> {
   const info = await client.query<{ v: string; n: string; db: string; usr: string }>(
-    `SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n, current_database() AS db, current_user AS usr`,
+    `SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n,
+            current_database() AS db, current_user AS usr`,
   );
-  const ext = await client.query<{ name: string; version: string }>(`SELECT extname AS name, extversion AS version FROM pg_extension ORDER BY 1`);
-  const tables = await client.query(TABLES_SQL);
-  const columns = await client.query(COLUMNS_SQL);
-  const constraints = await client.query(CONSTRAINTS_SQL);
-  const sequences = await client.query(SEQUENCES_SQL);
-
-  const byOid = new Map<string, Table>();
-  const out: Table[] = [];
-  for (const r of tables.rows) {
-    const t: Table = {
-      schema: r.schema,
-      name: r.name,
-      kind: KINDS[r.relkind],
-      partitionOf: r.is_partition && r.parent ? displayName(r.parent[0], r.parent[1]) : null,
-      estimatedRows: r.estimated_rows === null ? null : Number(r.estimated_rows),
-      bytes: Number(r.bytes),
-      columns: [],
-      primaryKey: null,
-      foreignKeys: [],
-      sequences: [],
-      triggers: r.triggers,
-      privileges: { select: r.can_select, insert: r.can_insert, update: r.can_update, delete: r.can_delete, truncate: r.can_truncate },
-    };
-    byOid.set(r.oid, t);
-    out.push(t);
-  }
-  for (const r of columns.rows) {
-    byOid.get(r.table_oid)?.columns.push({
-      name: r.name,
-      type: r.type,
-      typeSchema: r.type_schema,
-      category: r.category,
-      notNull: r.not_null,
-      hasDefault: r.has_default,
-      generated: r.generated,
-      identity: r.identity,
-      binarySafe: r.binary_safe,
-      typeExtension: r.type_extension,
-    });
-  }
-  for (const r of constraints.rows) {
+  const ext = await client.query<{ name: string; version: string }>(
+    `SELECT extname AS name, extversion AS version FROM pg_extension ORDER BY 1`,
+  );
+  const tables = (await client.query(TABLES_SQL)).rows.map((r) => [r.oid as string, tableOf(r)] as const);
+  const byOid = new Map(tables);
+  for (const r of (await client.query(COLUMNS_SQL)).rows) byOid.get(r.table_oid)?.columns.push(columnOf(r));
+  for (const r of (await client.query(CONSTRAINTS_SQL)).rows) {
     const t = byOid.get(r.table_oid);
     if (!t) continue;
     if (r.type === 'p') t.primaryKey = r.columns;
-    else t.foreignKeys.push({ name: r.name, columns: r.columns, refSchema: r.ref_schema, refTable: r.ref_table, refColumns: r.ref_columns });
+    else t.foreignKeys.push(foreignKeyOf(r));
   }
-  for (const r of sequences.rows) {
+  for (const r of (await client.query(SEQUENCES_SQL)).rows) {
     byOid.get(r.table_oid)?.sequences.push({ column: r.column, schema: r.schema, name: r.name });
   }
   return {
@@ -187,7 +158,58 @@ export async function readCatalog(client: pg.Client): Promise<Catalog> {
     database: info.rows[0].db,
     user: info.rows[0].usr,
     extensions: ext.rows,
-    tables: out,
+    tables: tables.map(([, t]) => t),
+  };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a row of TABLES_SQL, shaped by that query.
+function tableOf(r: any): Table {
+  return {
+    schema: r.schema,
+    name: r.name,
+    kind: KINDS[r.relkind],
+    partitionOf: r.is_partition && r.parent ? displayName(r.parent[0], r.parent[1]) : null,
+    estimatedRows: r.estimated_rows === null ? null : Number(r.estimated_rows),
+    bytes: Number(r.bytes),
+    columns: [],
+    primaryKey: null,
+    foreignKeys: [],
+    sequences: [],
+    triggers: r.triggers,
+    privileges: {
+      select: r.can_select,
+      insert: r.can_insert,
+      update: r.can_update,
+      delete: r.can_delete,
+      truncate: r.can_truncate,
+    },
+  };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a row of COLUMNS_SQL, shaped by that query.
+function columnOf(r: any): Column {
+  return {
+    name: r.name,
+    type: r.type,
+    typeSchema: r.type_schema,
+    category: r.category,
+    notNull: r.not_null,
+    hasDefault: r.has_default,
+    generated: r.generated,
+    identity: r.identity,
+    binarySafe: r.binary_safe,
+    typeExtension: r.type_extension,
+  };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a row of CONSTRAINTS_SQL, shaped by that query.
+function foreignKeyOf(r: any): ForeignKey {
+  return {
+    name: r.name,
+    columns: r.columns,
+    refSchema: r.ref_schema,
+    refTable: r.ref_table,
+    refColumns: r.ref_columns,
   };
 }
 

@@ -21,7 +21,8 @@ function cannotCompare(src: Table, tgt: Table | undefined): string | null {
   if (src.partitionOf) return `is a partition of ${src.partitionOf}; counted with that table`;
   if (!isCopyable(src)) return `is a ${src.kind} on the source; only tables are compared`;
   if (!tgt) return 'missing on the target';
-  if (!src.privileges.select || !tgt.privileges.select) return `no SELECT privilege on the ${src.privileges.select ? 'target' : 'source'}`;
+  if (!src.privileges.select || !tgt.privileges.select)
+    return `no SELECT privilege on the ${src.privileges.select ? 'target' : 'source'}`;
   return null;
 }
 
@@ -50,7 +51,16 @@ export async function compare(opts: CompareOptions): Promise<Report> {
       opts.onProgress?.({ type: 'table-done', ...where, rows: r.sourceRows!, bytes: 0, durationMs: r.durationMs! });
     }
     const outcome = opts.signal?.aborted ? 'cancelled' : null;
-    return report({ kind: 'compare', session: s, started, existing: null, tables, unmatched, committed: false, outcome });
+    return report({
+      kind: 'compare',
+      session: s,
+      started,
+      existing: null,
+      tables,
+      unmatched,
+      committed: false,
+      outcome,
+    });
   } finally {
     await s.close();
   }

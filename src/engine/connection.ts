@@ -40,7 +40,8 @@ export function parseUrl(url: string, what: string): UrlParts {
   if (!/^postgres(ql)?:\/\//i.test(url.trim())) {
     const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
     throw new UsageError(
-      `the ${what} must be a PostgreSQL URL: one that starts with postgresql:// (like postgresql://user@host:5432/dbname)${scheme ? `; got a ${scheme}: URL` : ''}`,
+      `the ${what} must be a PostgreSQL URL: one that starts with postgresql:// ` +
+        `(like postgresql://user@host:5432/dbname)${scheme ? `; got a ${scheme}: URL` : ''}`,
     );
   }
   let p: ReturnType<typeof parse>;
@@ -51,7 +52,9 @@ export function parseUrl(url: string, what: string): UrlParts {
   }
   const sslmode = typeof p.sslmode === 'string' ? p.sslmode : undefined;
   if (sslmode !== undefined && !KNOWN_SSL_MODES.has(sslmode)) {
-    throw new UsageError(`the ${what} URL has an unknown sslmode "${sslmode}" (use disable, require, verify-ca or verify-full)`);
+    throw new UsageError(
+      `the ${what} URL has an unknown sslmode "${sslmode}" (use disable, require, verify-ca or verify-full)`,
+    );
   }
   const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
   return {
@@ -72,7 +75,12 @@ export function parseUrl(url: string, what: string): UrlParts {
  * The password comes from the caller (the extension's secret storage), the URL,
  * ARCHON_<ROLE>_PASSWORD, PGPASSWORD or ~/.pgpass (pg reads the last two itself when none is given).
  */
-export function parseEndpoint(url: string, role: Role, env: NodeJS.ProcessEnv = process.env, password?: string): Endpoint {
+export function parseEndpoint(
+  url: string,
+  role: Role,
+  env: NodeJS.ProcessEnv = process.env,
+  password?: string,
+): Endpoint {
   const u = parseUrl(url, role);
   const host = u.host ?? 'localhost';
   const port = u.port ?? 5432;
@@ -90,7 +98,16 @@ export function parseEndpoint(url: string, role: Role, env: NodeJS.ProcessEnv = 
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     keepAlive: true,
   };
-  return { role, config, label: endpointLabel({ user, host, port, database }), host, port, database, user, sslmode: u.sslmode ?? 'prefer' };
+  return {
+    role,
+    config,
+    label: endpointLabel({ user, host, port, database }),
+    host,
+    port,
+    database,
+    user,
+    sslmode: u.sslmode ?? 'prefer',
+  };
 }
 
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -118,7 +135,11 @@ export async function connect(ep: Endpoint): Promise<pg.Client> {
     return await open(ep.config, ep);
   } catch (e) {
     // sslmode=prefer (and allow): a server without SSL gets a plain connection, as libpq does.
-    if ((ep.sslmode === 'prefer' || ep.sslmode === 'allow') && e instanceof ConnectionError && /does not support SSL/i.test(e.serverMessage)) {
+    if (
+      (ep.sslmode === 'prefer' || ep.sslmode === 'allow') &&
+      e instanceof ConnectionError &&
+      /does not support SSL/i.test(e.serverMessage)
+    ) {
       return open({ ...ep.config, ssl: false }, ep);
     }
     throw e;
@@ -137,7 +158,8 @@ async function open(config: pg.ClientConfig, ep: Endpoint): Promise<pg.Client> {
     await client.end().catch(() => {});
     const info = errorInfo(e, secretsOf(ep));
     const reason = classify(info.message, info.code);
-    const message = `could not connect to the ${ep.role} ${ep.label}: ${describeFailure(reason, info.message, info.code, ep)}`;
+    const why = describeFailure(reason, info.message, info.code, ep);
+    const message = `could not connect to the ${ep.role} ${ep.label}: ${why}`;
     throw new ConnectionError(message, ep.role, reason, info.message, info.code);
   }
 }
@@ -170,7 +192,8 @@ function describeFailure(reason: ConnectFailure, m: string, code: string | undef
     case 'database-not-found':
       return m;
     case 'tls':
-      if (/does not support SSL/i.test(m)) return `${m} (sslmode=${ep.sslmode} needs SSL; use sslmode=prefer or disable for this server)`;
+      if (/does not support SSL/i.test(m))
+        return `${m} (sslmode=${ep.sslmode} needs SSL; use sslmode=prefer or disable for this server)`;
       if (ep.sslmode === 'disable') return `${m} (the server may require ?sslmode=require)`;
       return m;
     default:

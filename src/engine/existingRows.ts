@@ -7,8 +7,6 @@ import { qualified } from './ident.js';
 import { ALREADY_HAS_ROWS, type TablePlan } from './plan.js';
 import { countRows, hasRows, relationSql } from './relation.js';
 
-
-
 /**
  * Empties or locks the target tables and records each one's rows before the load. Returns the
  * tables still to load: under skip-nonempty a table that gained rows since the plan is skipped.
@@ -28,16 +26,20 @@ export async function prepareExistingRows(
     await tgt.query(`TRUNCATE ${loading.map((t) => relationSql(t.target!)).join(', ')}`);
   } else {
     // Nobody else writes these tables while they are counted and loaded.
-    await tgt.query(`LOCK TABLE ${loading.map((t) => qualified(t.schema, t.table)).join(', ')} IN SHARE ROW EXCLUSIVE MODE`);
+    await tgt.query(
+      `LOCK TABLE ${loading.map((t) => qualified(t.schema, t.table)).join(', ')} IN SHARE ROW EXCLUSIVE MODE`,
+    );
     if (existing === 'skip-nonempty') {
       const stillEmpty: TablePlan[] = [];
       for (const t of loading) {
-        if (await hasRows(tgt, t.target!)) Object.assign(reports.get(t)!, { status: 'skipped', reason: ALREADY_HAS_ROWS });
+        if (await hasRows(tgt, t.target!))
+          Object.assign(reports.get(t)!, { status: 'skipped', reason: ALREADY_HAS_ROWS });
         else stillEmpty.push(t);
       }
       loading = stillEmpty;
     }
   }
-  for (const t of loading) reports.get(t)!.targetRowsBefore = existing === 'append' ? await countRows(tgt, t.target!) : 0;
+  for (const t of loading)
+    reports.get(t)!.targetRowsBefore = existing === 'append' ? await countRows(tgt, t.target!) : 0;
   return loading;
 }

@@ -73,17 +73,27 @@ export function makePlan(input: PlanInput): Plan {
     if (s.partitionOf) return skip(`is a partition of ${s.partitionOf}; its rows are copied with that table`);
     if (!isCopyable(s)) return skip(`is a ${s.kind} on the source; only tables are copied`);
     if (!s.privileges.select) return skip(`the source user ${source.user} may not read it (no SELECT privilege)`);
-    if (!t) return skip(`missing on the target: create ${displayName(s.schema, s.name)} there first (Archon copies rows, not schema)`);
+    if (!t)
+      return skip(
+        `missing on the target: create ${displayName(s.schema, s.name)} there first (Archon copies rows, not schema)`,
+      );
     if (!isCopyable(t)) return skip(`is a ${t.kind} on the target, not a table`);
     if (!t.privileges.insert || !t.privileges.select) {
-      return skip(`the target user ${target.user} may not ${t.privileges.insert ? 'read' : 'insert into'} it (no ${t.privileges.insert ? 'SELECT' : 'INSERT'} privilege; Archon counts the rows it loads)`);
+      const [verb, privilege] = t.privileges.insert ? ['read', 'SELECT'] : ['insert into', 'INSERT'];
+      return skip(
+        `the target user ${target.user} may not ${verb} it ` +
+          `(no ${privilege} privilege; Archon counts the rows it loads)`,
+      );
     }
     if (existing !== 'replace' && !(t.privileges.update || t.privileges.delete || t.privileges.truncate)) {
       // LOCK ... IN SHARE ROW EXCLUSIVE MODE (which keeps others from writing while Archon counts) needs one of these.
-      return skip(`the target user ${target.user} may not lock it against concurrent writes (needs UPDATE, DELETE or TRUNCATE privilege)`);
+      const needs = 'needs UPDATE, DELETE or TRUNCATE privilege';
+      return skip(`the target user ${target.user} may not lock it against concurrent writes (${needs})`);
     }
     if (existing === 'replace' && !t.privileges.truncate) {
-      return skip(`the target user ${target.user} may not empty it (no TRUNCATE privilege); use append, or grant TRUNCATE`);
+      return skip(
+        `the target user ${target.user} may not empty it (no TRUNCATE privilege); use append, or grant TRUNCATE`,
+      );
     }
     const columnProblem = compareColumns(s, t, targetExtensions);
     if (columnProblem.reason) return { ...skip(columnProblem.reason), notes: columnProblem.notes };
@@ -91,7 +101,9 @@ export function makePlan(input: PlanInput): Plan {
       return skip(ALREADY_HAS_ROWS);
     }
     const pairs = columnProblem.pairs;
-    const sameTypes = pairs.every(([a, b]) => a.type === b.type && a.typeSchema === b.typeSchema && a.binarySafe && b.binarySafe);
+    const sameTypes = pairs.every(
+      ([a, b]) => a.type === b.type && a.typeSchema === b.typeSchema && a.binarySafe && b.binarySafe,
+    );
     return {
       ...base,
       action: 'copy',
@@ -119,28 +131,46 @@ function compareColumns(s: Table, t: Table, targetExtensions: Set<string>): Colu
   const problems: string[] = [];
 
   const lost = s.columns.filter((c) => !targetCols.has(c.name)).map((c) => c.name);
-  if (lost.length) problems.push(`source column${lost.length > 1 ? 's' : ''} ${list(lost)} ${lost.length > 1 ? 'do' : 'does'} not exist on the target (copying would lose ${lost.length > 1 ? 'their' : 'its'} data)`);
+  if (lost.length) {
+    const [columns, verb, their] = lost.length > 1 ? ['columns', 'do', 'their'] : ['column', 'does', 'its'];
+    problems.push(`source ${columns} ${list(lost)} ${verb} not exist on the target (copying would lose ${their} data)`);
+  }
 
-  const required = t.columns.filter((c) => !sourceCols.has(c.name) && c.notNull && !c.hasDefault && !c.generated && !c.identity).map((c) => c.name);
-  if (required.length) problems.push(`target column${required.length > 1 ? 's' : ''} ${list(required)} ${required.length > 1 ? 'are' : 'is'} NOT NULL without a default and missing on the source`);
+  const required = t.columns
+    .filter((c) => !sourceCols.has(c.name) && c.notNull && !c.hasDefault && !c.generated && !c.identity)
+    .map((c) => c.name);
+  if (required.length) {
+    const [columns, verb] = required.length > 1 ? ['columns', 'are'] : ['column', 'is'];
+    problems.push(`target ${columns} ${list(required)} ${verb} NOT NULL without a default and missing on the source`);
+  }
 
   const extra = t.columns.filter((c) => !sourceCols.has(c.name) && !required.includes(c.name)).map((c) => c.name);
-  if (extra.length) notes.push(`target-only column${extra.length > 1 ? 's' : ''} ${list(extra)} get${extra.length > 1 ? '' : 's'} ${extra.length > 1 ? 'their defaults' : 'its default'}`);
+  if (extra.length) {
+    const [columns, gets] = extra.length > 1 ? ['columns', 'get their defaults'] : ['column', 'gets its default'];
+    notes.push(`target-only ${columns} ${list(extra)} ${gets}`);
+  }
 
   const pairs: [Column, Column][] = [];
   for (const sc of s.columns) {
     const tc = targetCols.get(sc.name);
     if (!tc) continue;
     if (tc.generated) {
-      if (!sc.generated) notes.push(`column ${sc.name} is generated on the target and computed there; the source's values are not copied`);
+      if (!sc.generated)
+        notes.push(
+          `column ${sc.name} is generated on the target and computed there; the source's values are not copied`,
+        );
       continue;
     }
     if (sc.type !== tc.type || sc.typeSchema !== tc.typeSchema) {
-      const missingExt = sc.typeExtension && !targetExtensions.has(sc.typeExtension) ? ` (extension ${sc.typeExtension} is not installed on the target)` : '';
+      const missingExt =
+        sc.typeExtension && !targetExtensions.has(sc.typeExtension)
+          ? ` (extension ${sc.typeExtension} is not installed on the target)`
+          : '';
       const describe = `column ${sc.name} is ${sc.type} on the source but ${tc.type} on the target${missingExt}`;
       // Same category (text to text, number to number, ...) converts through the text format;
       // across categories or for extension types the load would fail half-way, so skip up front.
-      if (sc.category === tc.category && sc.category !== 'U' && sc.category !== 'A' && !missingExt) notes.push(`${describe}; copied as text`);
+      if (sc.category === tc.category && sc.category !== 'U' && sc.category !== 'A' && !missingExt)
+        notes.push(`${describe}; copied as text`);
       else problems.push(describe);
     }
     pairs.push([sc, tc]);
@@ -157,7 +187,9 @@ function compareColumns(s: Table, t: Table, targetExtensions: Set<string>): Colu
 function blockEmptyingReferencedTables(plans: TablePlan[], target: Catalog): void {
   for (let changed = true; changed; ) {
     changed = false;
-    const emptied = new Set(plans.filter((p) => p.action === 'copy' && p.empties).map((p) => tableKey(p.schema, p.table)));
+    const emptied = new Set(
+      plans.filter((p) => p.action === 'copy' && p.empties).map((p) => tableKey(p.schema, p.table)),
+    );
     for (const p of plans) {
       if (p.action !== 'copy' || !p.empties) continue;
       const key = tableKey(p.schema, p.table);
@@ -169,7 +201,10 @@ function blockEmptyingReferencedTables(plans: TablePlan[], target: Catalog): voi
       if (blockers.length) {
         p.action = 'skip';
         p.empties = false;
-        p.reason = `cannot empty it: ${list(blockers)} on the target references it and is not being replaced; select ${blockers.length > 1 ? 'those tables' : 'that table'} too, or use append`;
+        const those = blockers.length > 1 ? 'those tables' : 'that table';
+        p.reason =
+          `cannot empty it: ${list(blockers)} on the target references it and is not being replaced; ` +
+          `select ${those} too, or use append`;
         changed = true;
       }
     }

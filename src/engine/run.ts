@@ -46,7 +46,12 @@ export async function planMigration(opts: PlanOptions): Promise<PlanResult> {
 }
 
 async function planFor(session: Session, opts: PlanOptions): Promise<PlanResult> {
-  const input = { source: session.sourceCatalog, target: session.targetCatalog, selection: opts.selection ?? {}, existing: opts.existing ?? 'replace' };
+  const input = {
+    source: session.sourceCatalog,
+    target: session.targetCatalog,
+    selection: opts.selection ?? {},
+    existing: opts.existing ?? 'replace',
+  };
   const firstPass = makePlan(input);
   if (input.existing !== 'skip-nonempty') return { ...session.summaries, plan: firstPass };
   // Whether a target table has rows is asked of the server, then planned like any other reason.
@@ -78,14 +83,25 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
   let unmatched: string[] = [];
   let result: LoadResult = { committed: false, cancelled: false, error: null };
   const finish = (outcome: Outcome | null = result.cancelled ? 'cancelled' : null): Report =>
-    report({ kind: 'migrate', session, started, existing, tables: [...reports.values()], unmatched, committed: result.committed, outcome, error: result.error });
+    report({
+      kind: 'migrate',
+      session,
+      started,
+      existing,
+      tables: [...reports.values()],
+      unmatched,
+      committed: result.committed,
+      outcome,
+      error: result.error,
+    });
   try {
     const planned = await planFor(session, opts);
     unmatched = planned.plan.unmatched;
     for (const t of planned.plan.tables) reports.set(t, plannedReport(t));
     if (opts.confirm && !(await opts.confirm(planned))) {
       for (const r of reports.values()) {
-        if (r.status !== 'skipped') Object.assign(r, { status: 'skipped', reason: 'not started: the run was declined at the review' });
+        if (r.status !== 'skipped')
+          Object.assign(r, { status: 'skipped', reason: 'not started: the run was declined at the review' });
       }
       return finish('cancelled');
     }
@@ -135,7 +151,11 @@ async function load(
     at.current = null;
     checkCancel();
     await triggers.restore();
-    await verifyLoaded(s.target, loading, reports, { replica: triggers.replica, targetTables: s.targetCatalog.tables, emit });
+    await verifyLoaded(s.target, loading, reports, {
+      replica: triggers.replica,
+      targetTables: s.targetCatalog.tables,
+      emit,
+    });
     checkCancel();
     const bad = loading.filter((t) => reports.get(t)!.status !== 'verified');
     if (bad.length) {
@@ -192,7 +212,11 @@ function markRolledBack(loaded: TablePlan[], reports: Map<TablePlan, TableReport
   for (const t of loaded) {
     const r = reports.get(t)!;
     if (r.status !== 'verified') r.reason += '; rolled back, the target is unchanged';
-    else Object.assign(r, { status: 'failed', reason: `rolled back because ${names} did not verify; the target is unchanged` });
+    else
+      Object.assign(r, {
+        status: 'failed',
+        reason: `rolled back because ${names} did not verify; the target is unchanged`,
+      });
   }
 }
 

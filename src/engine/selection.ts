@@ -57,7 +57,9 @@ export function parseTablePattern(text: string): Pattern {
     i++;
   }
   if (parts.length > 2 || parts.some((p) => p.value === '')) {
-    throw new UsageError(`"${text}" is not a table name; use table or schema.table (quote names with dots: "my.schema"."my table")`);
+    throw new UsageError(
+      `"${text}" is not a table name; use table or schema.table (quote names with dots: "my.schema"."my table")`,
+    );
   }
   const regex = (v: string) => new RegExp(`^${v.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
   // Unquoted: the name as written or as PostgreSQL folds it (lower case) — never any other casing.
@@ -66,7 +68,9 @@ export function parseTablePattern(text: string): Pattern {
     const folded = regex(p.value.toLowerCase());
     return { test: (name) => asWritten.test(name) || (!p.quoted && folded.test(name)) };
   };
-  return parts.length === 2 ? { text, schema: toRegex(parts[0]), table: toRegex(parts[1]) } : { text, schema: null, table: toRegex(parts[0]) };
+  return parts.length === 2
+    ? { text, schema: toRegex(parts[0]), table: toRegex(parts[1]) }
+    : { text, schema: null, table: toRegex(parts[0]) };
 }
 
 function matches(p: Pattern, t: Table): boolean {
@@ -95,7 +99,11 @@ export function selectTables(tables: Table[], sel: Selection, copyable: (t: Tabl
     if (!inSchemas(t)) return false;
     if (excludes.some((p) => matches(p, t))) return false;
     // Named explicitly: kept even when not copyable, so the plan can say why it is skipped.
-    if (includes.length) return includes.some((p) => matches(p, t)) && (copyable(t) || includes.some((p) => !p.text.includes('*') && matches(p, t)));
+    if (includes.length)
+      return (
+        includes.some((p) => matches(p, t)) &&
+        (copyable(t) || includes.some((p) => !p.text.includes('*') && matches(p, t)))
+      );
     return copyable(t);
   });
   return { selected, unmatched };

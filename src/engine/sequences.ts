@@ -25,9 +25,14 @@ export async function moveSequences(s: Session, t: TablePlan): Promise<void> {
       );
     } catch (e) {
       const info = errorInfo(e, s.secrets);
-      throw Object.assign(new Error(`could not move sequence ${displayName(seq.schema, seq.name)} past the copied values: ${info.message}`), {
-        code: info.code,
-      });
+      throw Object.assign(
+        new Error(
+          `could not move sequence ${displayName(seq.schema, seq.name)} past the copied values: ${info.message}`,
+        ),
+        {
+          code: info.code,
+        },
+      );
     }
   }
 }
@@ -35,6 +40,9 @@ export async function moveSequences(s: Session, t: TablePlan): Promise<void> {
 async function sourceSequenceValue(s: Session, schema: string, name: string): Promise<string | null> {
   // pg_sequences shows NULL instead of failing when the value is not visible, so the read-only
   // source transaction never breaks here.
-  const v = await s.source.query(`SELECT last_value::text AS v FROM pg_sequences WHERE schemaname = $1 AND sequencename = $2`, [schema, name]);
+  const v = await s.source.query(
+    `SELECT last_value::text AS v FROM pg_sequences WHERE schemaname = $1 AND sequencename = $2`,
+    [schema, name],
+  );
   return v.rows[0]?.v ?? null;
 }

@@ -19,10 +19,16 @@ const FIRING_CLAUSE = { O: '', A: 'ALWAYS ', R: 'REPLICA ', D: '' } as const;
  * transaction (table owner). Triggers that would still fire in that mode (ALWAYS, and in origin
  * mode ordinary ones) are disabled by name and restored to their own mode before commit.
  */
-export async function silenceTriggers(tgt: pg.Client, tables: TablePlan[], emit: ProgressListener): Promise<SilencedTriggers> {
+export async function silenceTriggers(
+  tgt: pg.Client,
+  tables: TablePlan[],
+  emit: ProgressListener,
+): Promise<SilencedTriggers> {
   const replica = await tryReplicaMode(tgt);
   const fires = new Set(replica ? ['A', 'R'] : ['O', 'A']);
-  const silenced = tables.flatMap((t) => (t.target?.triggers ?? []).filter((tr) => fires.has(tr.enabled)).map((tr) => ({ t, tr })));
+  const silenced = tables.flatMap((t) =>
+    (t.target?.triggers ?? []).filter((tr) => fires.has(tr.enabled)).map((tr) => ({ t, tr })),
+  );
   for (const { t, tr } of silenced) {
     emit({ type: 'phase', message: `disabling trigger ${tr.name} on ${displayName(t.schema, t.table)} for the load` });
     await tgt.query(`ALTER TABLE ${qualified(t.schema, t.table)} DISABLE TRIGGER ${ident(tr.name)}`);
@@ -31,7 +37,9 @@ export async function silenceTriggers(tgt: pg.Client, tables: TablePlan[], emit:
     replica,
     restore: async () => {
       for (const { t, tr } of silenced) {
-        await tgt.query(`ALTER TABLE ${qualified(t.schema, t.table)} ENABLE ${FIRING_CLAUSE[tr.enabled]}TRIGGER ${ident(tr.name)}`);
+        await tgt.query(
+          `ALTER TABLE ${qualified(t.schema, t.table)} ENABLE ${FIRING_CLAUSE[tr.enabled]}TRIGGER ${ident(tr.name)}`,
+        );
       }
     },
   };

@@ -53,7 +53,12 @@ export async function verifyLoaded(
     const r = reports.get(t)!;
     r.targetRows = await countRows(tgt, t.target!);
     const orphan = orphans.get(t);
-    Object.assign(r, orphan ? { status: 'failed', reason: orphan } : countVerdict(r.sourceRows!, r.targetRows, r.targetRowsBefore ?? 0));
+    Object.assign(
+      r,
+      orphan
+        ? { status: 'failed', reason: orphan }
+        : countVerdict(r.sourceRows!, r.targetRows, r.targetRowsBefore ?? 0),
+    );
   }
 }
 
@@ -78,7 +83,10 @@ async function danglingReferences(tgt: pg.Client, t: TablePlan, targetTables: Ta
       );
       const n = Number(res.rows[0].n);
       if (n > 0) {
-        problems.push(`${n} row(s) reference ${displayName(fk.refSchema, fk.refTable)} rows that the target does not have (foreign key ${fk.name})`);
+        problems.push(
+          `${n} row(s) reference ${displayName(fk.refSchema, fk.refTable)} rows that the target does not have ` +
+            `(foreign key ${fk.name})`,
+        );
       }
     }
   }

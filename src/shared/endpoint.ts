@@ -23,7 +23,10 @@ export const SSL_MODES: readonly { mode: string; detail: string }[] = [
   { mode: 'prefer', detail: 'Encrypted when the server offers it (the default, as in psql)' },
   { mode: 'require', detail: 'Always encrypted; the certificate is not checked (hosted platforms)' },
   { mode: 'verify-full', detail: 'Encrypted, certificate and host name checked (against a CA file or the system CAs)' },
-  { mode: 'verify-ca', detail: 'Encrypted, certificate checked but not the host name (against a CA file or the system CAs)' },
+  {
+    mode: 'verify-ca',
+    detail: 'Encrypted, certificate checked but not the host name (against a CA file or the system CAs)',
+  },
   { mode: 'disable', detail: 'Never encrypted (local servers)' },
   { mode: 'allow', detail: 'Plain first; encrypted only when the server insists' },
   { mode: 'no-verify', detail: 'As require (a node-postgres spelling)' },

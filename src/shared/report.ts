@@ -82,7 +82,10 @@ export const STATUS_RANK: Record<TableStatus, number> = { failed: 0, mismatch: 1
 /** Problems first, then verified; name order inside each group. */
 export function problemsFirst(tables: TableReport[]): TableReport[] {
   return [...tables].sort(
-    (a, b) => STATUS_RANK[a.status] - STATUS_RANK[b.status] || a.schema.localeCompare(b.schema) || a.table.localeCompare(b.table),
+    (a, b) =>
+      STATUS_RANK[a.status] - STATUS_RANK[b.status] ||
+      a.schema.localeCompare(b.schema) ||
+      a.table.localeCompare(b.table),
   );
 }
 
@@ -98,6 +101,10 @@ export function headline(r: Report): string {
   if (s.skipped) parts.push(`${s.skipped} skipped`);
   if (s.failed) parts.push(`${s.failed} failed`);
   const committed =
-    r.kind === 'migrate' ? (r.committed ? ' Changes committed to the target.' : ' Nothing was committed to the target.') : '';
+    r.kind === 'migrate'
+      ? r.committed
+        ? ' Changes committed to the target.'
+        : ' Nothing was committed to the target.'
+      : '';
   return `${what} ${plural(s.total, 'table')}: ${parts.join(', ')}. Outcome: ${r.outcome}.${committed}`;
 }

@@ -14,7 +14,11 @@ export interface PageOptions {
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** JSON inside <script> must not be able to close the tag. */
-const embedJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+const embedJson = (v: unknown) =>
+  JSON.stringify(v)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 
 export function renderReportPage(o: PageOptions): string {
   const csp = [
@@ -24,7 +28,10 @@ export function renderReportPage(o: PageOptions): string {
     `font-src ${o.cspSource ?? 'data:'}`,
     `script-src 'nonce-${o.nonce}'`,
   ].join('; ');
-  const script = 'src' in o.script ? `<script nonce="${o.nonce}" src="${escapeHtml(o.script.src)}"></script>` : `<script nonce="${o.nonce}">${o.script.inline.replace(/<\/script/gi, '<\\/script')}</script>`;
+  const script =
+    'src' in o.script
+      ? `<script nonce="${o.nonce}" src="${escapeHtml(o.script.src)}"></script>`
+      : `<script nonce="${o.nonce}">${o.script.inline.replace(/<\/script/gi, '<\\/script')}</script>`;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -6,12 +6,13 @@ import { NUMERIC_COLUMNS, TABLE_HEADERS, tableCells } from './reportTable.js';
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 export function toMarkdown(r: Report): string {
+  const existing = r.existing ? ` · **Existing rows**: ${r.existing}` : '';
   const lines = [
     `# Archon ${r.kind === 'compare' ? 'comparison' : 'migration'} report`,
     '',
     `- **From** (source, read-only): \`${r.source.label}\` — PostgreSQL ${r.source.serverVersion ?? 'unknown'}`,
     `- **To** (target): \`${r.target.label}\` — PostgreSQL ${r.target.serverVersion ?? 'unknown'}`,
-    `- **Started**: ${r.startedAt} · **Duration**: ${seconds(r.durationMs)}${r.existing ? ` · **Existing rows**: ${r.existing}` : ''}`,
+    `- **Started**: ${r.startedAt} · **Duration**: ${seconds(r.durationMs)}${existing}`,
     `- **Outcome**: ${r.outcome} — ${headline(r)}`,
     '',
   ];

@@ -53,14 +53,21 @@ export class TestDb {
    */
   async fingerprint(table: string, columns?: string[]): Promise<{ rows: number; md5: string }> {
     return withClient(this.url, async (c) => {
-      await c.query(`SET TimeZone = 'UTC'; SET extra_float_digits = 3; SET DateStyle = 'ISO, YMD'; SET bytea_output = 'hex'`);
+      await c.query(
+        `SET TimeZone = 'UTC'; SET extra_float_digits = 3; SET DateStyle = 'ISO, YMD'; SET bytea_output = 'hex'`,
+      );
       const cols =
         columns ??
-        (await c.query(`SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attname`, [table])).rows.map(
-          (r) => r.attname as string,
-        );
+        (
+          await c.query(
+            `SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attname`,
+            [table],
+          )
+        ).rows.map((r) => r.attname as string);
       const expr = `concat_ws(E'\\x1f', ${cols.map((n) => `coalesce(${pg.escapeIdentifier(n)}::text, E'\\x1e')`).join(', ')})`;
-      const r = await c.query(`SELECT count(*)::int AS rows, coalesce(md5(string_agg(x, E'\\x1d' ORDER BY x)), '') AS md5 FROM (SELECT ${expr} AS x FROM ${table}) s`);
+      const r = await c.query(
+        `SELECT count(*)::int AS rows, coalesce(md5(string_agg(x, E'\\x1d' ORDER BY x)), '') AS md5 FROM (SELECT ${expr} AS x FROM ${table}) s`,
+      );
       return r.rows[0];
     });
   }
@@ -77,8 +84,15 @@ export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T
 }
 
 /** Runs the built CLI as a user would. */
-export function runCli(args: string[], env: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['dist/cli.js', ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, input: '' });
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['dist/cli.js', ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    input: '',
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
