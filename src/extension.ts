@@ -1,76 +1,84 @@
-// Wires the VS Code adapter: every piece lives in src/vscode/, the engine in src/engine/.
+// Wires the VS Code adapter: builds the pieces of src/vscode/ once and registers every command from
+// one table (ids in src/vscode/commandIds.ts). Command bodies live in src/vscode/, the engine in src/engine/.
 import * as vscode from 'vscode';
-import { countTableRows, inspect } from './engine/index.js';
-import { addConnection, editConnection, moveConnection, removeConnection, renameConnection, testWithFeedback } from './vscode/connectionCommands.js';
+import { inspect } from './engine/index.js';
+import type { Role } from './shared/report.js';
+import { COMMAND_IDS, type CommandId } from './vscode/commandIds.js';
+import * as connections from './vscode/connectionCommands.js';
 import { ConnectionStore, urlOf, type ConnectionProfile } from './vscode/connectionStore.js';
 import { Credentials } from './vscode/credentials.js';
+import { compareFlow } from './vscode/flows.js';
 import { ReportPanel } from './vscode/reportPanel.js';
-import { compareFlow, copyTableFlow } from './vscode/flows.js';
-import { runMigration, type RunnerDeps } from './vscode/runner.js';
+import { Runner } from './vscode/runner.js';
 import { ConnectionsTree, type Node } from './vscode/tree.js';
+import { copyTableToTarget, countRows } from './vscode/treeCommands.js';
 import { migrationWizard, type WizardDeps } from './vscode/wizard.js';
+
+/** A command's handler; from the tree's menus it gets the node it was invoked on. */
+type Handler = (node?: Node) => unknown;
+
+interface Parts {
+  context: vscode.ExtensionContext;
+  log: vscode.LogOutputChannel;
+  store: ConnectionStore;
+  credentials: Credentials;
+  tree: ConnectionsTree;
+}
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('Archon', { log: true });
   const store = new ConnectionStore(context.globalState, context.secrets);
   const credentials = new Credentials(store, log);
-  const tree = new ConnectionsTree(store, (p) => credentials.withPassword(p, p.role, (password) => inspect({ url: urlOf(p), password, role: p.role })));
-  const versions = new Map<string, string>();
-  const wizardDeps: WizardDeps = { store, credentials, versions };
-  const runner: RunnerDeps = { extensionUri: context.extensionUri, credentials, log, profile: (id) => store.get(id), afterRun: () => tree.refresh() };
+  const tree = new ConnectionsTree(store, (p) =>
+    credentials.withPassword(p, p.role, (password) => inspect({ url: urlOf(p), password, role: p.role })),
+  );
   const view = vscode.window.createTreeView('archon.connections', { treeDataProvider: tree, showCollapseAll: true });
-
-  const connectionOf = (node?: Node): ConnectionProfile | undefined => (node && 'profile' in node ? store.get(node.profile.id) : undefined);
-  const changed = () => {
-    versions.clear();
-    tree.refresh();
-  };
-  const command = (id: string, fn: (...args: any[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, fn));
-
-  command('archon.migrateDatabase', async (node?: Node) => {
-    const source = connectionOf(node);
-    const req = await migrationWizard(wizardDeps, source ? { source } : undefined);
-    if (req) await runMigration(runner, req);
-  });
-  command('archon.compareDatabases', () => compareFlow(wizardDeps, runner));
-  command('archon.copyTableToTarget', async (node?: Node) => {
-    if (node?.kind !== 'table') return void vscode.window.showInformationMessage('Right-click a table of a source connection in the Archon view.');
-    const source = store.get(node.profile.id);
-    if (source) await copyTableFlow(wizardDeps, runner, source, node.table);
-  });
-  command('archon.addConnection', async (_node?: Node, role?: 'source' | 'target') => {
-    const groupRole = _node?.kind === 'group' ? _node.role : role;
-    if (await addConnection(store, log, groupRole)) changed();
-  });
-  // Commands on a connection node: they act on its current saved profile.
-  const onConnection = (fn: (p: ConnectionProfile) => Promise<unknown>) => async (node?: Node) => {
-    const p = connectionOf(node);
-    if (p) await fn(p);
-  };
-  command('archon.editConnection', onConnection((p) => editConnection(store, log, p).then(changed)));
-  command('archon.renameConnection', onConnection((p) => renameConnection(store, p).then(() => tree.refresh())));
-  command('archon.removeConnection', onConnection((p) => removeConnection(store, log, p).then(changed)));
-  command('archon.testConnection', onConnection(async (p) => testWithFeedback(p, await credentials.password(p), log)));
-  command('archon.moveToSource', onConnection((p) => moveConnection(store, p, 'source').then(() => tree.refresh())));
-  command('archon.moveToTarget', onConnection((p) => moveConnection(store, p, 'target').then(() => tree.refresh())));
-  command('archon.refresh', () => changed());
-  command('archon.refreshNode', (node?: Node) => tree.refresh(node));
-  command('archon.countRows', async (node?: Node) => {
-    if (node?.kind !== 'table') return;
-    const p = store.get(node.profile.id)!;
-    try {
-      const n = await vscode.window.withProgress({ location: { viewId: 'archon.connections' }, title: 'Counting rows' }, () =>
-        credentials.withPassword(p, p.role, (password) => countTableRows({ url: urlOf(p), password, role: p.role }, node.table)),
-      );
-      tree.setExactCount(p, node.table, n);
-      log.info(`${p.name}: ${node.table.schema}.${node.table.name} has ${n} rows`);
-    } catch (e) {
-      void vscode.window.showErrorMessage(`Archon: ${(e as Error).message}`);
-    }
-  });
-  command('archon.showLog', () => log.show());
-
+  const commands = commandTable({ context, log, store, credentials, tree });
+  for (const id of COMMAND_IDS) context.subscriptions.push(vscode.commands.registerCommand(id, commands[id]));
   context.subscriptions.push(log, view, ReportPanel.registerSerializer(context.extensionUri, log));
 }
 
 export function deactivate(): void {}
+
+/** Every command's handler, by id: each a call of a function in src/vscode/. */
+function commandTable({ context, log, store, credentials, tree }: Parts): Record<CommandId, Handler> {
+  const versions = new Map<string, string>();
+  const refresh = () => tree.refresh();
+  /** The connections changed: what the wizard learnt about them may be stale too. */
+  const changed = () => {
+    versions.clear();
+    tree.refresh();
+  };
+  const addConnection = async (role?: Role) => {
+    if (await connections.addConnection(store, log, role)) changed();
+  };
+  const wizard: WizardDeps = { store, credentials, versions, addConnection };
+  const profile = (id: string) => store.get(id);
+  const runner = new Runner({ extensionUri: context.extensionUri, credentials, log, profile, afterRun: refresh });
+  const connectionOf = (node?: Node) => (node && 'profile' in node ? store.get(node.profile.id) : undefined);
+  /** A command on a connection node acts on its current saved profile. */
+  const onConnection =
+    (fn: (p: ConnectionProfile) => Promise<unknown>): Handler =>
+    async (node) => {
+      const p = connectionOf(node);
+      if (p) await fn(p);
+    };
+  return {
+    'archon.migrateDatabase': (node) => migrationWizard(wizard, connectionOf(node)).then((r) => r && runner.migrate(r)),
+    'archon.compareDatabases': () => compareFlow(wizard, runner),
+    'archon.addConnection': (node) => addConnection(node?.kind === 'group' ? node.role : undefined),
+    'archon.editConnection': onConnection((p) => connections.editConnection(store, log, p).then(changed)),
+    'archon.renameConnection': onConnection((p) => connections.renameConnection(store, p).then(refresh)),
+    'archon.removeConnection': onConnection((p) => connections.removeConnection(store, log, p).then(changed)),
+    'archon.testConnection': onConnection(async (p) =>
+      connections.testWithFeedback(p, await store.password(p.id), log),
+    ),
+    'archon.moveToSource': onConnection((p) => connections.moveConnection(store, p, 'source').then(refresh)),
+    'archon.moveToTarget': onConnection((p) => connections.moveConnection(store, p, 'target').then(refresh)),
+    'archon.refresh': changed,
+    'archon.refreshNode': (node) => tree.refresh(node),
+    'archon.countRows': (node) => countRows({ store, credentials, tree, log }, node),
+    'archon.copyTableToTarget': (node) => copyTableToTarget(wizard, runner, node),
+    'archon.showLog': () => log.show(),
+  };
+}

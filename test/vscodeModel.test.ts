@@ -1,9 +1,18 @@
 // The VS Code adapter's logic that needs no running VS Code, against the real engine and servers.
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { inspect, planMigration } from '../src/engine/index.js';
-import { ConnectionStore, profileFromUrl, urlOf, type KeyValueStore, type SecretStore } from '../src/vscode/connectionStore.js';
+import { COMMAND_IDS } from '../src/vscode/commandIds.js';
+import {
+  ConnectionStore,
+  profileFromUrl,
+  urlOf,
+  type KeyValueStore,
+  type SecretStore,
+} from '../src/vscode/connectionStore.js';
 import { schemaGroups, tableView } from '../src/vscode/treeModel.js';
 import { connectionItems, planLine, reviewLines, tableItems } from '../src/vscode/wizardModel.js';
 import { TestDb, testServers } from './support/pg.js';
@@ -52,7 +61,10 @@ describe('connection store', () => {
     assert.ok(!('sslrootcert' in store.get('id1')!), 'a cleared CA file is removed, not kept');
     assert.throws(() => urlOf({ ...profile, host: 'db.example.com:5432' }), /not a valid host name/);
     await store.update('id1', { role: 'target', name: 'renamed' });
-    assert.deepEqual(store.list().map((p) => [p.name, p.role]), [['renamed', 'target']]);
+    assert.deepEqual(
+      store.list().map((p) => [p.name, p.role]),
+      [['renamed', 'target']],
+    );
     await store.remove('id1');
     assert.deepEqual(store.list(), []);
     assert.equal(secrets.data.size, 0);
@@ -61,16 +73,37 @@ describe('connection store', () => {
   it('without a keyring, keeps the password for the session only', async () => {
     const state = new MemoryState();
     const store = new ConnectionStore(state, new MemorySecrets(true), () => 'id2');
-    const { passwordStored } = await store.save({ ...profileFromUrl('postgresql://u@h/db').fields, name: 'n', role: 'target' }, 'pw-123456');
+    const { passwordStored } = await store.save(
+      { ...profileFromUrl('postgresql://u@h/db').fields, name: 'n', role: 'target' },
+      'pw-123456',
+    );
     assert.equal(passwordStored, false);
     assert.equal(await store.password('id2'), 'pw-123456');
     assert.ok(!JSON.stringify([...state.data]).includes('pw-123456'));
-    assert.equal(await new ConnectionStore(state, new MemorySecrets(true)).password('id2'), undefined, 'gone after a reload');
+    assert.equal(
+      await new ConnectionStore(state, new MemorySecrets(true)).password('id2'),
+      undefined,
+      'gone after a reload',
+    );
   });
 
   it('rejects what is not a PostgreSQL URL, saying why', () => {
     assert.throws(() => profileFromUrl('mysql://x@y/z'), /starts with postgresql:\/\//);
     assert.throws(() => profileFromUrl('postgresql://u@host'), /no database name/);
+  });
+
+  it("reads a pasted URL with the engine's parser: defaults, IPv6, the CA file, no host", () => {
+    assert.deepEqual(profileFromUrl('postgres://h/my%20db'), {
+      fields: { host: 'h', port: 5432, database: 'my db', user: 'postgres', sslmode: 'prefer' },
+      password: undefined,
+    });
+    assert.equal(profileFromUrl('postgresql://u@[::1]:5433/db').fields.host, '::1');
+    const ca = join(mkdtempSync(join(tmpdir(), 'archon-ca-')), 'ca.pem');
+    writeFileSync(ca, '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n');
+    const verified = profileFromUrl(`postgresql://u@h/db?sslmode=verify-ca&sslrootcert=${ca}`).fields;
+    assert.deepEqual([verified.sslmode, verified.sslrootcert], ['verify-ca', ca]);
+    assert.throws(() => profileFromUrl('postgresql:///db'), /no host/);
+    assert.throws(() => profileFromUrl('postgresql://%2Fvar%2Frun%2Fpostgresql/db'), /Unix socket/);
   });
 });
 
@@ -85,7 +118,9 @@ describe('tree and wizard content from real catalogs', () => {
       CREATE TABLE public.events (id int, at date) PARTITION BY RANGE (at);
       CREATE TABLE public.events_2025 PARTITION OF public.events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
       CREATE VIEW public.page_titles AS SELECT id FROM public.pages;`;
-    await src.sql(ddl + `INSERT INTO public.pages SELECT g, repeat('x', 100) FROM generate_series(1, 2000) g; ANALYZE;`);
+    await src.sql(
+      `${ddl}INSERT INTO public.pages SELECT g, repeat('x', 100) FROM generate_series(1, 2000) g; ANALYZE;`,
+    );
     await tgt.sql(`CREATE SCHEMA crm; CREATE TABLE crm.customers (id int PRIMARY KEY, name text); CREATE TABLE public.pages (id int PRIMARY KEY, body text);
       CREATE TABLE public.child (id int, page_id int REFERENCES public.pages(id));`);
     return { src, tgt };
@@ -95,10 +130,13 @@ describe('tree and wizard content from real catalogs', () => {
     const { src } = await setup();
     const catalog = await inspect({ url: src.url });
     const groups = schemaGroups(catalog);
-    assert.deepEqual(groups.map((g) => [g.schema, g.tables.map((t) => t.name)]), [
-      ['crm', ['customers']],
-      ['public', ['events', 'page_titles', 'pages']],
-    ]);
+    assert.deepEqual(
+      groups.map((g) => [g.schema, g.tables.map((t) => t.name)]),
+      [
+        ['crm', ['customers']],
+        ['public', ['events', 'page_titles', 'pages']],
+      ],
+    );
     const pages = tableView(groups[1].tables.find((t) => t.name === 'pages')!);
     assert.match(pages.description, /^~2\.0k rows · \d+ kB$/);
     assert.match(pages.tooltip, /2 columns, primary key \(id\)/);
@@ -112,48 +150,111 @@ describe('tree and wizard content from real catalogs', () => {
   it('lists tables preselected, and reviews the plan in words', async () => {
     const { src, tgt } = await setup();
     const items = tableItems(await inspect({ url: src.url }));
-    assert.deepEqual(items.filter((i) => !i.separator).map((i) => [i.value, i.picked]), [
-      [['crm', 'customers'], true],
-      [['public', 'events'], true],
-      [['public', 'pages'], true],
-    ]);
-    const planned = await planMigration({ source: src.url, target: tgt.url, selection: { only: [['crm', 'customers'], ['public', 'events'], ['public', 'pages']] }, existing: 'replace' });
+    assert.deepEqual(
+      items.filter((i) => !i.separator).map((i) => [i.value, i.picked]),
+      [
+        [['crm', 'customers'], true],
+        [['public', 'events'], true],
+        [['public', 'pages'], true],
+      ],
+    );
+    const planned = await planMigration({
+      source: src.url,
+      target: tgt.url,
+      selection: {
+        only: [
+          ['crm', 'customers'],
+          ['public', 'events'],
+          ['public', 'pages'],
+        ],
+      },
+      existing: 'replace',
+    });
     const lines = reviewLines(planned, 'cloud-db', 'local-db');
     assert.equal(lines[0].kind, 'start');
-    assert.match(`${lines[1].label} ${lines[2].label}`, /Copy 1 table FROM cloud-db \(PostgreSQL 17\.\d+, read-only\) \$\(arrow-down\) TO local-db \(PostgreSQL 15\.\d+\)/);
-    assert.deepEqual(lines.filter((l) => l.kind === 'empties').map((l) => l.detail), ['crm.customers']);
+    assert.match(
+      `${lines[1].label} ${lines[2].label}`,
+      /Copy 1 table FROM cloud-db \(PostgreSQL 17\.\d+, read-only\) \$\(arrow-down\) TO local-db \(PostgreSQL 15\.\d+\)/,
+    );
+    assert.deepEqual(
+      lines.filter((l) => l.kind === 'empties').map((l) => l.detail),
+      ['crm.customers'],
+    );
     const skips = lines.filter((l) => l.kind === 'skip').map((l) => `${l.label}: ${l.detail}`);
     assert.equal(skips.length, 2);
     assert.ok(skips.some((s) => /public.events: missing on the target/.test(s)));
     assert.ok(skips.some((s) => /public.pages: cannot empty it: public.child/.test(s)));
-    const one = await planMigration({ source: src.url, target: tgt.url, selection: { only: [['public', 'events']] }, existing: 'append' });
+    const one = await planMigration({
+      source: src.url,
+      target: tgt.url,
+      selection: { only: [['public', 'events']] },
+      existing: 'append',
+    });
     assert.match(planLine(one, 'a', 'b').text, /^Cannot copy public.events: missing on the target/);
   });
 
   it('offers only other databases as the target, targets first', () => {
-    const mk = (id: string, role: 'source' | 'target', database: string) => ({ id, name: id, role, host: 'h', port: 5432, database, user: 'u', sslmode: 'prefer' });
+    const mk = (id: string, role: 'source' | 'target', database: string) => ({
+      id,
+      name: id,
+      role,
+      host: 'h',
+      port: 5432,
+      database,
+      user: 'u',
+      sslmode: 'prefer',
+    });
     const a = mk('a', 'source', 'one');
-    const items = connectionItems([a, mk('b', 'target', 'two'), mk('c', 'source', 'three'), mk('d', 'target', 'one')], new Map([['b', 'PostgreSQL 15.8']]), a);
-    assert.deepEqual(items.map((i) => (i.separator ? `-- ${i.label}` : `${i.label} ${i.description}`)), ['-- Target connections', 'b PostgreSQL 15.8', '-- Source connections', 'c checking…']);
+    const items = connectionItems(
+      [a, mk('b', 'target', 'two'), mk('c', 'source', 'three'), mk('d', 'target', 'one')],
+      new Map([['b', 'PostgreSQL 15.8']]),
+      a,
+    );
+    assert.deepEqual(
+      items.map((i) => (i.separator ? `-- ${i.label}` : `${i.label} ${i.description}`)),
+      ['-- Target connections', 'b PostgreSQL 15.8', '-- Source connections', 'c checking…'],
+    );
   });
 });
 
 describe('extension manifest', () => {
   const manifest = JSON.parse(readFileSync('package.json', 'utf8'));
-  const source = readFileSync('src/extension.ts', 'utf8');
+  const sources = readdirSync('src', { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => ({ file: join('src', f), text: readFileSync(join('src', f), 'utf8') }));
 
   it('registers every declared command, and declares every registered one', () => {
     const declared = manifest.contributes.commands.map((c: { command: string }) => c.command).sort();
-    const registered = [...source.matchAll(/command\('(archon\.[A-Za-z]+)'/g)].map((m) => m[1]).sort();
+    // extension.ts registers exactly COMMAND_IDS: its handler table is typed Record<CommandId, Handler>.
+    const registered = [...COMMAND_IDS].sort();
+    assert.equal(new Set(registered).size, registered.length, 'no id twice in the table');
+    for (const id of declared)
+      assert.ok(registered.includes(id), `${id} is declared in package.json but not registered`);
+    for (const id of registered)
+      assert.ok(declared.includes(id), `${id} is registered but not declared in package.json`);
     assert.deepEqual(registered, declared);
     for (const c of manifest.contributes.commands) assert.equal(c.category, 'Archon');
   });
 
+  it('registers commands in one place, from the table, and never runs its own commands by id', () => {
+    const registrations = sources.flatMap(({ file, text }) => [...text.matchAll(/registerCommand\(/g)].map(() => file));
+    assert.deepEqual(registrations, [join('src', 'extension.ts')]);
+    assert.match(sources.find((s) => s.file === join('src', 'extension.ts'))!.text, /for \(const id of COMMAND_IDS\)/);
+    for (const { file, text } of sources) {
+      assert.doesNotMatch(text, /executeCommand\(\s*['"`]archon\./, `${file} calls our own code through a command`);
+    }
+  });
+
   it('menus name only declared commands, and stays within the declared VS Code API', () => {
     const declared = new Set(manifest.contributes.commands.map((c: { command: string }) => c.command));
-    for (const list of Object.values(manifest.contributes.menus) as { command: string }[][]) for (const m of list) assert.ok(declared.has(m.command), m.command);
+    for (const list of Object.values(manifest.contributes.menus) as { command: string }[][])
+      for (const m of list) assert.ok(declared.has(m.command), m.command);
     assert.equal(manifest.engines.vscode, '^1.100.0');
     assert.equal(manifest.devDependencies['@types/vscode'], '1.100.0');
-    assert.ok(!manifest.activationEvents.some((e: string) => e === '*' || e.startsWith('onCommand:') || e.startsWith('onView:')));
+    assert.ok(
+      !manifest.activationEvents.some(
+        (e: string) => e === '*' || e.startsWith('onCommand:') || e.startsWith('onView:'),
+      ),
+    );
   });
 });

@@ -83,11 +83,9 @@ SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind AS 
        CASE WHEN c.relkind = 'p'
             THEN (SELECT coalesce(sum(pg_total_relation_size(t.relid)), 0)::int8 FROM pg_partition_tree(c.oid) t)
             WHEN c.relkind IN ('r', 'm') THEN pg_total_relation_size(c.oid)::int8 ELSE 0 END AS bytes,
-       has_table_privilege(c.oid, 'SELECT') AS can_select,
-       has_table_privilege(c.oid, 'INSERT') AS can_insert,
-       has_table_privilege(c.oid, 'UPDATE') AS can_update,
-       has_table_privilege(c.oid, 'DELETE') AS can_delete,
-       has_table_privilege(c.oid, 'TRUNCATE') AS can_truncate,
+       json_build_object('select', has_table_privilege(c.oid, 'SELECT'), 'insert', has_table_privilege(c.oid, 'INSERT'),
+                         'update', has_table_privilege(c.oid, 'UPDATE'), 'delete', has_table_privilege(c.oid, 'DELETE'),
+                         'truncate', has_table_privilege(c.oid, 'TRUNCATE')) AS privileges,
        coalesce((SELECT json_agg(json_build_object('name', tg.tgname, 'enabled', tg.tgenabled) ORDER BY tg.tgname)
                    FROM pg_trigger tg WHERE tg.tgrelid = c.oid AND NOT tg.tgisinternal), '[]') AS triggers
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -98,13 +96,13 @@ ORDER BY n.nspname, c.relname`;
 
 const COLUMNS_SQL = `
 SELECT a.attrelid::int8 AS table_oid, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
-       tn.nspname AS type_schema, t.typcategory AS category, a.attnotnull AS not_null, a.atthasdef AS has_default,
+       tn.nspname AS "typeSchema", t.typcategory AS category, a.attnotnull AS "notNull", a.atthasdef AS "hasDefault",
        a.attgenerated <> '' AS generated, a.attidentity <> '' AS identity,
        (t.typsend <> 0 AND t.typreceive <> 0
-        AND (a.atttypid < 16384 OR (t.typtype IN ('b', 'e') AND t.typcategory <> 'A'))) AS binary_safe,
+        AND (a.atttypid < 16384 OR (t.typtype IN ('b', 'e') AND t.typcategory <> 'A'))) AS "binarySafe",
        (SELECT e.extname FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
          WHERE d.classid = 'pg_type'::regclass AND d.deptype = 'e'
-           AND d.objid = CASE WHEN t.typcategory = 'A' THEN t.typelem ELSE t.oid END LIMIT 1) AS type_extension
+           AND d.objid = CASE WHEN t.typcategory = 'A' THEN t.typelem ELSE t.oid END LIMIT 1) AS "typeExtension"
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_type t ON t.oid = a.atttypid JOIN pg_namespace tn ON tn.oid = t.typnamespace
@@ -113,11 +111,11 @@ ORDER BY a.attrelid, a.attnum`;
 
 const CONSTRAINTS_SQL = `
 SELECT con.conrelid::int8 AS table_oid, con.conname AS name, con.contype AS type,
-       rn.nspname AS ref_schema, rc.relname AS ref_table,
+       rn.nspname AS "refSchema", rc.relname AS "refTable",
        ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(num, ord)
              JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num ORDER BY k.ord) AS columns,
        ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(num, ord)
-             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num ORDER BY k.ord) AS ref_columns
+             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num ORDER BY k.ord) AS "refColumns"
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class rc ON rc.oid = con.confrelid LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
@@ -142,12 +140,15 @@ export async function readCatalog(client: pg.Client): Promise<Catalog> {
   );
   const tables = (await client.query(TABLES_SQL)).rows.map((r) => [r.oid as string, tableOf(r)] as const);
   const byOid = new Map(tables);
-  for (const r of (await client.query(COLUMNS_SQL)).rows) byOid.get(r.table_oid)?.columns.push(columnOf(r));
-  for (const r of (await client.query(CONSTRAINTS_SQL)).rows) {
-    const t = byOid.get(r.table_oid);
+  // The queries name their columns as the interfaces do: a row is the object, less its table's oid.
+  for (const { table_oid, ...column } of (await client.query(COLUMNS_SQL)).rows) {
+    byOid.get(table_oid)?.columns.push(column as Column);
+  }
+  for (const { table_oid, type, ...key } of (await client.query(CONSTRAINTS_SQL)).rows) {
+    const t = byOid.get(table_oid);
     if (!t) continue;
-    if (r.type === 'p') t.primaryKey = r.columns;
-    else t.foreignKeys.push(foreignKeyOf(r));
+    if (type === 'p') t.primaryKey = key.columns;
+    else t.foreignKeys.push(key as ForeignKey);
   }
   for (const r of (await client.query(SEQUENCES_SQL)).rows) {
     byOid.get(r.table_oid)?.sequences.push({ column: r.column, schema: r.schema, name: r.name });
@@ -176,40 +177,7 @@ function tableOf(r: any): Table {
     foreignKeys: [],
     sequences: [],
     triggers: r.triggers,
-    privileges: {
-      select: r.can_select,
-      insert: r.can_insert,
-      update: r.can_update,
-      delete: r.can_delete,
-      truncate: r.can_truncate,
-    },
-  };
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: a row of COLUMNS_SQL, shaped by that query.
-function columnOf(r: any): Column {
-  return {
-    name: r.name,
-    type: r.type,
-    typeSchema: r.type_schema,
-    category: r.category,
-    notNull: r.not_null,
-    hasDefault: r.has_default,
-    generated: r.generated,
-    identity: r.identity,
-    binarySafe: r.binary_safe,
-    typeExtension: r.type_extension,
-  };
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: a row of CONSTRAINTS_SQL, shaped by that query.
-function foreignKeyOf(r: any): ForeignKey {
-  return {
-    name: r.name,
-    columns: r.columns,
-    refSchema: r.ref_schema,
-    refTable: r.ref_table,
-    refColumns: r.ref_columns,
+    privileges: r.privileges,
   };
 }
 

@@ -1,6 +1,7 @@
 // Saved connections: non-secret fields in VS Code's global state, passwords only in SecretStorage.
 // No `vscode` import: the two storage interfaces below are what vscode.Memento and
 // vscode.SecretStorage offer, so the store is unit-tested with plain objects.
+import { parseUrl } from '../engine/index.js';
 import type { Role } from '../shared/report.js';
 
 export interface KeyValueStore {
@@ -43,33 +44,26 @@ export function urlOf(p: ConnectionProfile): string {
   return u.toString();
 }
 
-/** Two profiles that reach the same database can never be source and target of one run. */
-export function sameDatabase(a: ConnectionProfile, b: ConnectionProfile): boolean {
-  return a.host === b.host && a.port === b.port && a.database === b.database;
-}
-
-export function describe(p: ConnectionProfile): string {
-  return `${p.user}@${p.host}:${p.port}/${p.database}`;
-}
+/** The fields of a profile that say where the database is (all but id, name and role). */
+export type ConnectionFields = Omit<ConnectionProfile, 'id' | 'name' | 'role'>;
 
 /** Splits a pasted URL into the fields we keep and the password we must not keep with them. */
-export function profileFromUrl(url: string): { fields: Omit<ConnectionProfile, 'id' | 'name' | 'role'>; password: string | undefined } {
-  if (!/^postgres(ql)?:\/\//i.test(url.trim())) throw new Error('a PostgreSQL URL starts with postgresql:// (for example postgresql://user@host:5432/dbname)');
-  const u = new URL(url.trim().replace(/^postgres(ql)?:/i, 'http:'));
-  const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
-  const user = decodeURIComponent(u.username);
-  if (!u.hostname) throw new Error('the URL has no host');
-  if (!database) throw new Error('the URL has no database name (…/dbname at the end)');
+export function profileFromUrl(url: string): { fields: ConnectionFields; password: string | undefined } {
+  // Throws, saying why, for what is not a PostgreSQL URL ("… starts with postgresql:// …").
+  const u = parseUrl(url, 'connection');
+  if (!u.host) throw new Error('the URL has no host');
+  if (u.host.startsWith('/')) throw new Error('the URL names a Unix socket; a saved connection needs a host name');
+  if (!u.database) throw new Error('the URL has no database name (…/dbname at the end)');
   return {
     fields: {
-      host: u.hostname.replace(/^\[|\]$/g, ''),
-      port: u.port ? Number(u.port) : 5432,
-      database,
-      user: user || 'postgres',
-      sslmode: u.searchParams.get('sslmode') ?? 'prefer',
-      ...(u.searchParams.get('sslrootcert') ? { sslrootcert: u.searchParams.get('sslrootcert')! } : {}),
+      host: u.host,
+      port: u.port ?? 5432,
+      database: u.database,
+      user: u.user ?? 'postgres',
+      sslmode: u.sslmode ?? 'prefer',
+      ...(u.sslrootcert ? { sslrootcert: u.sslrootcert } : {}),
     },
-    password: u.password ? decodeURIComponent(u.password) : undefined,
+    password: u.password,
   };
 }
 
@@ -95,7 +89,10 @@ export class ConnectionStore {
    * Saves a profile (new when it has no id). Returns whether the password went to SecretStorage;
    * false means no keyring: the password lives in memory for this session and is asked again later.
    */
-  async save(profile: Omit<ConnectionProfile, 'id'> & { id?: string }, password?: string): Promise<{ profile: ConnectionProfile; passwordStored: boolean }> {
+  async save(
+    profile: Omit<ConnectionProfile, 'id'> & { id?: string },
+    password?: string,
+  ): Promise<{ profile: ConnectionProfile; passwordStored: boolean }> {
     const full: ConnectionProfile = { ...profile, id: profile.id ?? this.newId() } as ConnectionProfile;
     const others = this.list().filter((p) => p.id !== full.id);
     await this.state.update(KEY, [...others, full]);
@@ -109,13 +106,21 @@ export class ConnectionStore {
     if (!current) throw new Error(`no saved connection with id ${id}`);
     const next: ConnectionProfile = { ...current, ...change };
     // An explicitly cleared field (undefined) is removed, not kept from before.
-    for (const [k, v] of Object.entries(change)) if (v === undefined) delete (next as unknown as Record<string, unknown>)[k];
-    await this.state.update(KEY, this.list().map((p) => (p.id === id ? next : p)));
+    for (const [k, v] of Object.entries(change)) {
+      if (v === undefined) delete (next as unknown as Record<string, unknown>)[k];
+    }
+    await this.state.update(
+      KEY,
+      this.list().map((p) => (p.id === id ? next : p)),
+    );
     return next;
   }
 
   async remove(id: string): Promise<void> {
-    await this.state.update(KEY, this.list().filter((p) => p.id !== id));
+    await this.state.update(
+      KEY,
+      this.list().filter((p) => p.id !== id),
+    );
     this.sessionPasswords.delete(id);
     try {
       await this.secrets.delete(secretKey(id));

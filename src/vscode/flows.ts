@@ -1,61 +1,124 @@
-// The two short flows besides the wizard: compare two databases, copy one table from the tree.
+// The two short flows besides the wizard, as steps (multiStep.ts) like the wizard's:
+//   Compare Databases:    compareSourceStep → compareTargetStep
+//   Copy Table to Target: copyTargetStep (only when there is more than one target) → copyExistingRowsStep
 import * as vscode from 'vscode';
 import { type Table, planMigration } from '../engine/index.js';
+import { sameDatabase } from '../shared/endpoint.js';
 import type { ExistingPolicy } from '../shared/report.js';
-import { sameDatabase, urlOf, type ConnectionProfile } from './connectionStore.js';
-import { BACK, pick } from './quickPick.js';
-import { runCompare, runMigration, type RunnerDeps } from './runner.js';
+import { urlOf, type ConnectionProfile } from './connectionStore.js';
+import { MultiStepInput, type Step } from './multiStep.js';
+import type { Runner } from './runner.js';
 import { pickConnection, type WizardDeps } from './wizard.js';
-import { POLICY_ITEMS, planLine } from './wizardModel.js';
+import { POLICY_ITEMS, planLine, type Item, type TableKey } from './wizardModel.js';
 
-export async function compareFlow(deps: WizardDeps, runner: RunnerDeps): Promise<void> {
-  const title = 'Archon: Compare Databases';
-  for (let step = 1, source: ConnectionProfile | undefined; ; ) {
-    const v = await pickConnection(deps, step, 2, title, step === 2 ? source : undefined);
-    if (v === undefined) return;
-    if (v === BACK) step = 1;
-    else if (step === 1) [source, step] = [v[0], 2];
-    else return void (await runCompare(runner, source!, v[0]));
-  }
+interface CompareState {
+  readonly deps: WizardDeps;
+  source?: ConnectionProfile;
+  target?: ConnectionProfile;
 }
 
-/** Right-click a source table: the target (asked only when there are several), the plan line and the existing-rows choice. */
-export async function copyTableFlow(deps: WizardDeps, runner: RunnerDeps, source: ConnectionProfile, t: Table): Promise<void> {
-  const table: [string, string] = [t.schema, t.name];
+type CompareInput = MultiStepInput<CompareState>;
+
+const COMPARE_TITLE = 'Archon: Compare Databases';
+
+/** Source → target, then the comparison runs and its report opens. */
+export async function compareFlow(deps: WizardDeps, runner: Runner): Promise<void> {
+  const state: CompareState = { deps };
+  if (!(await MultiStepInput.run(compareSourceStep, state, deps.credentials))) return;
+  if (state.source && state.target) await runner.compare(state.source, state.target);
+}
+
+async function compareSourceStep(input: CompareInput, state: CompareState): Promise<Step<CompareState>> {
+  state.source = await pickConnection(input, state.deps, { title: COMPARE_TITLE, step: 1, totalSteps: 2 });
+  return compareTargetStep;
+}
+
+async function compareTargetStep(input: CompareInput, state: CompareState): Promise<undefined> {
+  const o = { title: COMPARE_TITLE, step: 2, totalSteps: 2, exclude: state.source };
+  state.target = await pickConnection(input, state.deps, o);
+  return undefined;
+}
+
+interface CopyState {
+  readonly deps: WizardDeps;
+  readonly source: ConnectionProfile;
+  readonly table: TableKey;
+  readonly title: string;
+  /** 2 when the target is asked for (two steps), undefined when there is one target (no counter). */
+  readonly totalSteps: 2 | undefined;
+  target?: ConnectionProfile;
+  existing?: ExistingPolicy;
+}
+
+type CopyInput = MultiStepInput<CopyState>;
+
+/** Right-click a source table: the target (asked only when there are several), the plan line, the existing rows. */
+export async function copyTableFlow(
+  deps: WizardDeps,
+  runner: Runner,
+  source: ConnectionProfile,
+  t: Table,
+): Promise<void> {
   const candidates = deps.store.list().filter((c) => c.id !== source.id && !sameDatabase(c, source));
   if (!candidates.length) {
     const add = 'Add Connection';
-    if ((await vscode.window.showWarningMessage('Archon: add a target connection first.', add)) === add) await vscode.commands.executeCommand('archon.addConnection', undefined, 'target');
+    if ((await vscode.window.showWarningMessage('Archon: add a target connection first.', add)) === add) {
+      await deps.addConnection('target');
+    }
     return;
   }
-  const title = `Copy ${t.schema}.${t.name} to Target`;
   const targets = candidates.filter((c) => c.role === 'target');
   const askTarget = targets.length !== 1;
-  let target = targets[0];
-  if (askTarget) {
-    const v = await pickConnection(deps, 1, 2, title, source);
-    if (v === undefined || v === BACK) return;
-    target = v[0];
-  }
-  const v = await pick<ExistingPolicy>({
-    title,
-    step: askTarget ? 2 : undefined,
+  const state: CopyState = {
+    deps,
+    source,
+    table: [t.schema, t.name],
+    title: `Copy ${t.schema}.${t.name} to Target`,
     totalSteps: askTarget ? 2 : undefined,
+    target: askTarget ? undefined : targets[0],
+  };
+  if (!(await MultiStepInput.run(askTarget ? copyTargetStep : copyExistingRowsStep, state, deps.credentials))) return;
+  const { target, existing } = state;
+  if (target && existing) await runner.migrate({ source, target, existing, tables: [state.table] });
+}
+
+async function copyTargetStep(input: CopyInput, state: CopyState): Promise<Step<CopyState>> {
+  const o = { title: state.title, step: 1, totalSteps: 2, exclude: state.source };
+  state.target = await pickConnection(input, state.deps, o);
+  return copyExistingRowsStep;
+}
+
+/** The table's plan in a line, above the existing-rows choice; a table that cannot be copied ends the flow. */
+async function copyExistingRowsStep(input: CopyInput, state: CopyState): Promise<undefined> {
+  const [existing] = await input.pick<ExistingPolicy>({
+    title: state.title,
+    step: state.totalSteps && 2,
+    totalSteps: state.totalSteps,
     placeholder: 'Reading both databases…',
     placeholderAfterLoad: 'Rows already in the target table: what should happen to them?',
     items: [],
-    load: async (setItems) => {
-      try {
-        const planned = await deps.credentials.both(source, target, (passwords) =>
-          planMigration({ source: urlOf(source), target: urlOf(target), passwords, selection: { only: [table] }, existing: 'append' }),
-        );
-        const line = planLine(planned, source.name, target.name);
-        setItems(line.ok ? [{ label: line.text, separator: true }, ...POLICY_ITEMS] : [{ label: `$(warning) ${line.text}`, detail: 'Nothing will be copied.' }]);
-      } catch (e) {
-        setItems([{ label: `$(error) ${(e as Error).message}` }]);
-      }
-    },
+    load: async (setItems) => setItems(await copyPlanItems(state)),
   });
-  if (!v || v === BACK || !v[0]) return;
-  await runMigration(runner, { source, target, existing: v[0], tables: [table] });
+  state.existing = existing;
+  return undefined;
+}
+
+async function copyPlanItems(state: CopyState): Promise<Item<ExistingPolicy>[]> {
+  const { source, target } = state as CopyState & { target: ConnectionProfile };
+  try {
+    const planned = await state.deps.credentials.both(source, target, (passwords) =>
+      planMigration({
+        source: urlOf(source),
+        target: urlOf(target),
+        passwords,
+        selection: { only: [state.table] },
+        existing: 'append',
+      }),
+    );
+    const line = planLine(planned, source.name, target.name);
+    if (!line.ok) return [{ label: `$(warning) ${line.text}`, detail: 'Nothing will be copied.' }];
+    return [{ label: line.text, separator: true }, ...POLICY_ITEMS];
+  } catch (e) {
+    return [{ label: `$(error) ${(e as Error).message}` }];
+  }
 }

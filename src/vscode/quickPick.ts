@@ -1,5 +1,5 @@
+// One quick pick: the building block of every multi-step flow (see multiStep.ts).
 import * as vscode from 'vscode';
-import { askingForPassword } from './credentials.js';
 import type { Item } from './wizardModel.js';
 
 export const BACK = Symbol('back');
@@ -21,9 +21,19 @@ export interface PickOptions<T> {
   load?: (setItems: (items: Item<T>[]) => void) => Promise<void>;
   /** Return false to keep the pick open (an informational row was chosen). */
   accept?: (values: (T | undefined)[]) => boolean;
+  /** Shows the Back button (there is a step to go back to). */
+  back?: boolean;
+  /** While `asking` is true (a password prompt), hiding this pick does not cancel it: it comes back. */
+  pausedBy?: { readonly asking: boolean };
 }
 
-/** One quick-pick step with Back (from step 2 on), a step counter and async loading. */
+function toQuickPickItem<T>(i: Item<T>): QItem<T> {
+  if (i.separator) return { label: i.label, kind: vscode.QuickPickItemKind.Separator };
+  const { label, description, detail, picked, value } = i;
+  return { label, description, detail, picked, value, alwaysShow: true };
+}
+
+/** One quick-pick step with an optional Back button, a step counter and async loading. */
 export function pick<T>(o: PickOptions<T>): Promise<T[] | typeof BACK | undefined> {
   const qp = vscode.window.createQuickPick<QItem<T>>();
   qp.title = o.title;
@@ -34,14 +44,9 @@ export function pick<T>(o: PickOptions<T>): Promise<T[] | typeof BACK | undefine
   qp.canSelectMany = o.canSelectMany ?? false;
   qp.matchOnDescription = true;
   qp.matchOnDetail = true;
-  qp.buttons = (o.step ?? 1) > 1 ? [vscode.QuickInputButtons.Back] : [];
+  qp.buttons = o.back ? [vscode.QuickInputButtons.Back] : [];
   const setItems = (items: Item<T>[]) => {
-    const qitems = items.map(
-      (i): QItem<T> =>
-        i.separator
-          ? { label: i.label, kind: vscode.QuickPickItemKind.Separator }
-          : { label: i.label, description: i.description, detail: i.detail, picked: i.picked, value: i.value, alwaysShow: true },
-    );
+    const qitems = items.map(toQuickPickItem);
     const active = qp.activeItems[0]?.label;
     qp.items = qitems;
     if (qp.canSelectMany) qp.selectedItems = qitems.filter((i) => i.picked);
@@ -64,19 +69,21 @@ export function pick<T>(o: PickOptions<T>): Promise<T[] | typeof BACK | undefine
     let loading = false;
     qp.onDidHide(() => {
       // A password prompt (one quick input at a time) hides this pick: show it again afterwards.
-      if (loading && askingForPassword()) hiddenForPassword = true;
+      if (loading && o.pausedBy?.asking) hiddenForPassword = true;
       else resolve(undefined);
     });
     qp.show();
     if (o.load) {
       loading = true;
       qp.busy = true;
-      o.load(setItems).catch(() => {}).finally(() => {
-        qp.busy = false;
-        loading = false;
-        if (hiddenForPassword) qp.show();
-        if (o.placeholderAfterLoad) qp.placeholder = o.placeholderAfterLoad;
-      });
+      o.load(setItems)
+        .catch(() => {})
+        .finally(() => {
+          qp.busy = false;
+          loading = false;
+          if (hiddenForPassword) qp.show();
+          if (o.placeholderAfterLoad) qp.placeholder = o.placeholderAfterLoad;
+        });
     }
   }).finally(() => qp.dispose());
 }

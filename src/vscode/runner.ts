@@ -1,14 +1,16 @@
+// Runs what the flows ask for (a migration, a comparison) with cancellable progress, and opens the report.
 import * as vscode from 'vscode';
-import { type ProgressEvent, compare, migrate } from '../engine/index.js';
+import { type ProgressEvent, type ProgressListener, compare, migrate } from '../engine/index.js';
+import { endpointLabel } from '../shared/endpoint.js';
 import { formatBytes, formatCount, seconds } from '../shared/format.js';
 import { displayName } from '../shared/names.js';
 import { type Report, headline } from '../shared/report.js';
-import { describe, urlOf, type ConnectionProfile } from './connectionStore.js';
+import { urlOf, type ConnectionProfile } from './connectionStore.js';
 import type { Credentials } from './credentials.js';
 import { ReportPanel } from './reportPanel.js';
 import type { MigrationRequest } from './wizard.js';
 
-export interface RunnerDeps {
+interface RunnerDeps {
   extensionUri: vscode.Uri;
   credentials: Credentials;
   log: vscode.LogOutputChannel;
@@ -19,115 +21,135 @@ export interface RunnerDeps {
 }
 
 function logProgress(log: vscode.LogOutputChannel, e: ProgressEvent): string | null {
+  const at = e.type === 'phase' ? '' : `[${e.index + 1}/${e.total}] ${displayName(e.schema, e.table)}`;
   switch (e.type) {
     case 'phase':
       log.info(e.message);
       return e.message;
     case 'table-start':
-      log.info(`[${e.index + 1}/${e.total}] ${displayName(e.schema, e.table)}: started`);
-      return `[${e.index + 1}/${e.total}] ${displayName(e.schema, e.table)}`;
-    case 'table-progress': {
-      return `[${e.index + 1}/${e.total}] ${displayName(e.schema, e.table)}: ${formatBytes(e.bytes)}`;
-    }
+      log.info(`${at}: started`);
+      return at;
+    case 'table-progress':
+      return `${at}: ${formatBytes(e.bytes)}`;
     case 'table-done':
-      log.info(`[${e.index + 1}/${e.total}] ${displayName(e.schema, e.table)}: ${e.rows} rows, ${formatBytes(e.bytes)} in ${seconds(e.durationMs)}`);
-      return `[${e.index + 1}/${e.total}] ${displayName(e.schema, e.table)}: ${formatCount(e.rows)} rows`;
+      log.info(`${at}: ${e.rows} rows, ${formatBytes(e.bytes)} in ${seconds(e.durationMs)}`);
+      return `${at}: ${formatCount(e.rows)} rows`;
   }
 }
 
-let running = false;
+/** Created once per activation: runs migrations (one at a time) and comparisons. */
+export class Runner {
+  private running = false;
 
-/** Runs a migration with cancellable progress, logs it, and opens the report. One at a time. */
-export async function runMigration(deps: RunnerDeps, req: MigrationRequest): Promise<Report | undefined> {
-  if (running) {
-    void vscode.window.showWarningMessage('Archon: a migration is already running; wait for its report.');
-    return undefined;
-  }
-  running = true;
-  try {
-    return await migrateOnce(deps, req);
-  } finally {
-    running = false;
-  }
-}
+  constructor(private readonly deps: RunnerDeps) {}
 
-async function migrateOnce(deps: RunnerDeps, req: MigrationRequest): Promise<Report | undefined> {
-  const { source, target } = req;
-  deps.log.info(`Migrating ${req.tables.length} table(s) FROM ${describe(source)} (read-only) TO ${describe(target)}, existing rows: ${req.existing}`);
-  try {
-    const report = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Archon: ${source.name} → ${target.name}`, cancellable: true },
-      async (progress, token) => {
-        const controller = new AbortController();
-        token.onCancellationRequested(() => {
-          deps.log.warn('Cancelled by the user: rolling back the target');
-          controller.abort();
-        });
-        return deps.credentials.both(source, target, (passwords) =>
+  /** Runs a migration with cancellable progress, logs it, and opens the report. One at a time. */
+  async migrate(req: MigrationRequest): Promise<Report | undefined> {
+    if (this.running) {
+      void vscode.window.showWarningMessage('Archon: a migration is already running; wait for its report.');
+      return undefined;
+    }
+    this.running = true;
+    try {
+      return await this.migrateOnce(req);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Compares the row counts of two databases and opens the report. */
+  async compare(source: ConnectionProfile, target: ConnectionProfile): Promise<Report | undefined> {
+    const { log, credentials } = this.deps;
+    log.info(`Comparing row counts: ${endpointLabel(source)} and ${endpointLabel(target)}`);
+    return this.reportingErrors(async () => {
+      const title = `Archon: comparing ${source.name} and ${target.name}`;
+      const report = await this.withProgress(
+        title,
+        () => {},
+        (signal, onProgress) =>
+          credentials.both(source, target, (passwords) =>
+            compare({ source: urlOf(source), target: urlOf(target), passwords, signal, onProgress }),
+          ),
+      );
+      log.info(headline(report));
+      ReportPanel.show(this.deps.extensionUri, log, report);
+      return report;
+    });
+  }
+
+  private async migrateOnce(req: MigrationRequest): Promise<Report | undefined> {
+    const { source, target, tables, existing } = req;
+    const { log, credentials } = this.deps;
+    const direction = `FROM ${endpointLabel(source)} (read-only) TO ${endpointLabel(target)}`;
+    log.info(`Migrating ${tables.length} table(s) ${direction}, existing rows: ${existing}`);
+    return this.reportingErrors(async () => {
+      const title = `Archon: ${source.name} → ${target.name}`;
+      const cancelled = () => log.warn('Cancelled by the user: rolling back the target');
+      const report = await this.withProgress(title, cancelled, (signal, onProgress) =>
+        credentials.both(source, target, (passwords) =>
           migrate({
             source: urlOf(source),
             target: urlOf(target),
             passwords,
-            selection: { only: req.tables },
-            existing: req.existing,
-            signal: controller.signal,
-            onProgress: (e) => {
-              const message = logProgress(deps.log, e);
-              const increment = e.type === 'table-done' ? 100 / e.total : undefined;
-              if (message) progress.report({ message, increment });
-            },
+            selection: { only: tables },
+            existing,
+            signal,
+            onProgress,
           }),
-        );
-      },
-    );
-    deps.log.info(headline(report));
-    for (const t of report.tables.filter((x) => x.status !== 'verified')) deps.log.warn(`${displayName(t.schema, t.table)}: ${t.status}: ${t.reason}`);
-    const retryable = report.tables.filter((t) => t.status !== 'verified').map((t): [string, string] => [t.schema, t.table]);
-    const retry = () => {
-      // The connections as saved now: edited since, or removed, they must not be used as they were.
-      const s = deps.profile(source.id);
-      const t = deps.profile(target.id);
-      if (!s || !t) return void vscode.window.showWarningMessage('Archon: a connection of this run was removed; start a new migration.');
-      void runMigration(deps, { ...req, source: s, target: t, tables: retryable });
-    };
-    ReportPanel.show(deps.extensionUri, deps.log, report, retryable.length ? retry : undefined);
-    deps.afterRun?.();
-    return report;
-  } catch (e) {
-    deps.log.error((e as Error).message);
-    void vscode.window.showErrorMessage(`Archon: ${(e as Error).message}`);
-    return undefined;
+        ),
+      );
+      log.info(headline(report));
+      const failed = report.tables.filter((t) => t.status !== 'verified');
+      for (const t of failed) log.warn(`${displayName(t.schema, t.table)}: ${t.status}: ${t.reason}`);
+      const retryable = failed.map((t): [string, string] => [t.schema, t.table]);
+      const retry = retryable.length ? () => this.retry(req, retryable) : undefined;
+      ReportPanel.show(this.deps.extensionUri, log, report, retry);
+      this.deps.afterRun?.();
+      return report;
+    });
   }
-}
 
-export async function runCompare(deps: RunnerDeps, source: ConnectionProfile, target: ConnectionProfile): Promise<Report | undefined> {
-  deps.log.info(`Comparing row counts: ${describe(source)} and ${describe(target)}`);
-  try {
-    const report = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Archon: comparing ${source.name} and ${target.name}`, cancellable: true },
-      async (progress, token) => {
-        const controller = new AbortController();
-        token.onCancellationRequested(() => controller.abort());
-        return deps.credentials.both(source, target, (passwords) =>
-          compare({
-            source: urlOf(source),
-            target: urlOf(target),
-            passwords,
-            signal: controller.signal,
-            onProgress: (e) => {
-              const message = logProgress(deps.log, e);
-              if (message) progress.report({ message, increment: e.type === 'table-done' ? 100 / e.total : undefined });
-            },
-          }),
-        );
-      },
-    );
-    deps.log.info(headline(report));
-    ReportPanel.show(deps.extensionUri, deps.log, report);
-    return report;
-  } catch (e) {
-    deps.log.error((e as Error).message);
-    void vscode.window.showErrorMessage(`Archon: ${(e as Error).message}`);
-    return undefined;
+  /** Runs the tables that did not verify again, with the connections as saved now. */
+  private retry(req: MigrationRequest, tables: [string, string][]): void {
+    // Edited since, or removed, the connections must not be used as they were.
+    const source = this.deps.profile(req.source.id);
+    const target = this.deps.profile(req.target.id);
+    if (!source || !target) {
+      void vscode.window.showWarningMessage('Archon: a connection of this run was removed; start a new migration.');
+      return;
+    }
+    void this.migrate({ ...req, source, target, tables });
+  }
+
+  /** A cancellable notification; the engine's events go to the log and to the notification. */
+  private withProgress<T>(
+    title: string,
+    onCancel: () => void,
+    run: (signal: AbortSignal, onProgress: ProgressListener) => Promise<T>,
+  ): Thenable<T> {
+    const location = vscode.ProgressLocation.Notification;
+    return vscode.window.withProgress({ location, title, cancellable: true }, (progress, token) => {
+      const controller = new AbortController();
+      token.onCancellationRequested(() => {
+        onCancel();
+        controller.abort();
+      });
+      return run(controller.signal, (e) => {
+        const message = logProgress(this.deps.log, e);
+        const increment = e.type === 'table-done' ? 100 / e.total : undefined;
+        if (message) progress.report({ message, increment });
+      });
+    });
+  }
+
+  /** A failed run: logged and shown, never thrown at VS Code. */
+  private async reportingErrors(run: () => Promise<Report>): Promise<Report | undefined> {
+    try {
+      return await run();
+    } catch (e) {
+      this.deps.log.error((e as Error).message);
+      void vscode.window.showErrorMessage(`Archon: ${(e as Error).message}`);
+      return undefined;
+    }
   }
 }

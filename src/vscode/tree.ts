@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import type { Catalog, Table } from '../engine/index.js';
+import { endpointLabel } from '../shared/endpoint.js';
 import type { Role } from '../shared/report.js';
-import { describe, type ConnectionProfile, type ConnectionStore } from './connectionStore.js';
+import type { ConnectionProfile, ConnectionStore } from './connectionStore.js';
 import { schemaGroups, tableView } from './treeModel.js';
 
 export type Node =
@@ -12,7 +13,7 @@ export type Node =
   | { kind: 'message'; profile: ConnectionProfile; text: string; error: boolean };
 
 /** Reads a connection's catalog; the extension supplies it with the password handling. */
-export type CatalogLoader = (profile: ConnectionProfile) => Promise<Catalog>;
+type CatalogLoader = (profile: ConnectionProfile) => Promise<Catalog>;
 
 export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
@@ -55,7 +56,10 @@ export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
   getTreeItem(node: Node): vscode.TreeItem {
     switch (node.kind) {
       case 'group': {
-        const item = new vscode.TreeItem(node.role === 'source' ? 'Source (read-only)' : 'Target', vscode.TreeItemCollapsibleState.Expanded);
+        const item = new vscode.TreeItem(
+          node.role === 'source' ? 'Source (read-only)' : 'Target',
+          vscode.TreeItemCollapsibleState.Expanded,
+        );
         item.id = `group:${node.role}`;
         item.contextValue = `group.${node.role}`;
         item.iconPath = new vscode.ThemeIcon(node.role === 'source' ? 'lock' : 'arrow-circle-down');
@@ -65,8 +69,9 @@ export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
       case 'connection': {
         const item = new vscode.TreeItem(node.profile.name, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `connection:${node.profile.id}`;
-        item.description = describe(node.profile);
-        item.tooltip = `${node.profile.name}\n${describe(node.profile)}\nsslmode=${node.profile.sslmode}\nRole: ${node.profile.role}`;
+        const { name, sslmode, role } = node.profile;
+        item.description = endpointLabel(node.profile);
+        item.tooltip = `${name}\n${item.description}\nsslmode=${sslmode}\nRole: ${role}`;
         item.iconPath = new vscode.ThemeIcon('database');
         item.contextValue = `connection.${node.profile.role}`;
         return item;
@@ -93,7 +98,10 @@ export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
       case 'message': {
         const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
         item.tooltip = node.text;
-        item.iconPath = new vscode.ThemeIcon(node.error ? 'error' : 'info', node.error ? new vscode.ThemeColor('errorForeground') : undefined);
+        item.iconPath = new vscode.ThemeIcon(
+          node.error ? 'error' : 'info',
+          node.error ? new vscode.ThemeColor('errorForeground') : undefined,
+        );
         item.contextValue = node.error ? 'error' : 'message';
         return item;
       }
@@ -102,7 +110,13 @@ export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
 
   async getChildren(node?: Node): Promise<Node[]> {
     // No connections: no nodes, so VS Code shows the view's welcome content (Add Connection).
-    if (!node) return this.store.list().length ? [{ kind: 'group', role: 'source' }, { kind: 'group', role: 'target' }] : [];
+    if (!node)
+      return this.store.list().length
+        ? [
+            { kind: 'group', role: 'source' },
+            { kind: 'group', role: 'target' },
+          ]
+        : [];
     switch (node.kind) {
       case 'group':
         return this.store
@@ -113,7 +127,8 @@ export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
       case 'connection':
         try {
           const groups = schemaGroups(await this.catalog(node.profile));
-          if (!groups.length) return [{ kind: 'message', profile: node.profile, text: 'No tables in this database', error: false }];
+          if (!groups.length)
+            return [{ kind: 'message', profile: node.profile, text: 'No tables in this database', error: false }];
           return groups.map((g) => ({ kind: 'schema', profile: node.profile, schema: g.schema, tables: g.tables }));
         } catch (e) {
           return [{ kind: 'message', profile: node.profile, text: (e as Error).message, error: true }];

@@ -1,8 +1,8 @@
 // What the Connections tree shows, computed from engine catalogs (no `vscode` import, unit-tested).
 import { type Catalog, type Table, isCopyable } from '../engine/index.js';
-import { compactCount, formatBytes, formatCount } from '../shared/format.js';
+import { compactCount, formatBytes, formatCount, plural } from '../shared/format.js';
 
-export interface SchemaGroup {
+interface SchemaGroup {
   schema: string;
   tables: Table[];
 }
@@ -25,7 +25,7 @@ export function rowsText(t: Table, exact?: number): string {
   return `~${compactCount(t.estimatedRows)} rows`;
 }
 
-export interface TableView {
+interface TableView {
   label: string;
   description: string;
   tooltip: string;
@@ -35,15 +35,28 @@ export interface TableView {
 
 export function tableView(t: Table, exactRows?: number): TableView {
   const copyable = isCopyable(t);
-  const icon = t.kind === 'table' ? 'table' : t.kind === 'partitioned table' ? 'layers' : t.kind === 'foreign table' ? 'plug' : t.kind === 'view' ? 'eye' : 'symbol-structure';
+  const icon =
+    t.kind === 'table'
+      ? 'table'
+      : t.kind === 'partitioned table'
+        ? 'layers'
+        : t.kind === 'foreign table'
+          ? 'plug'
+          : t.kind === 'view'
+            ? 'eye'
+            : 'symbol-structure';
   const description = copyable ? `${rowsText(t, exactRows)} · ${formatBytes(t.bytes)}` : t.kind;
+  const key = t.primaryKey ? `primary key (${t.primaryKey.join(', ')})` : 'no primary key';
   const lines = [
     `${t.schema}.${t.name} (${t.kind})`,
-    `${t.columns.length} column${t.columns.length === 1 ? '' : 's'}${t.primaryKey ? `, primary key (${t.primaryKey.join(', ')})` : ', no primary key'}`,
-    exactRows !== undefined ? `${formatCount(exactRows)} rows (exact count)` : `${rowsText(t)} (planner estimate; use Count Rows for the exact number)`,
+    `${plural(t.columns.length, 'column')}, ${key}`,
+    exactRows !== undefined
+      ? `${formatCount(exactRows)} rows (exact count)`
+      : `${rowsText(t)} (planner estimate; use Count Rows for the exact number)`,
     `${t.bytes.toLocaleString('en-US')} bytes on disk (${formatBytes(t.bytes)}), indexes and TOAST included`,
   ];
-  if (t.foreignKeys.length) lines.push(`references ${[...new Set(t.foreignKeys.map((f) => `${f.refSchema}.${f.refTable}`))].join(', ')}`);
+  if (t.foreignKeys.length)
+    lines.push(`references ${[...new Set(t.foreignKeys.map((f) => `${f.refSchema}.${f.refTable}`))].join(', ')}`);
   if (t.triggers.length) lines.push(`${t.triggers.length} user trigger${t.triggers.length === 1 ? '' : 's'}`);
   if (!copyable) lines.push('not copied by Archon: only tables are');
   return { label: t.name, description, tooltip: lines.join('\n'), icon, copyable };

@@ -4,7 +4,8 @@ import { type Catalog, type PlanResult, isCopyable } from '../engine/index.js';
 import type { ExistingPolicy } from '../shared/report.js';
 import { displayName } from '../shared/names.js';
 import { estimatedRowsText, formatBytes } from '../shared/format.js';
-import { describe, sameDatabase, type ConnectionProfile } from './connectionStore.js';
+import { endpointLabel, sameDatabase } from '../shared/endpoint.js';
+import type { ConnectionProfile } from './connectionStore.js';
 import { rowsText, schemaGroups } from './treeModel.js';
 
 export interface Item<T> {
@@ -17,9 +18,14 @@ export interface Item<T> {
   value?: T;
 }
 
-export function connectionItems(connections: ConnectionProfile[], versions: ReadonlyMap<string, string>, exclude?: ConnectionProfile): Item<ConnectionProfile>[] {
+export function connectionItems(
+  connections: ConnectionProfile[],
+  versions: ReadonlyMap<string, string>,
+  exclude?: ConnectionProfile,
+): Item<ConnectionProfile>[] {
   const usable = connections.filter((c) => !exclude || (c.id !== exclude.id && !sameDatabase(c, exclude)));
-  const byRole = (role: 'source' | 'target') => usable.filter((c) => c.role === role).sort((a, b) => a.name.localeCompare(b.name));
+  const byRole = (role: 'source' | 'target') =>
+    usable.filter((c) => c.role === role).sort((a, b) => a.name.localeCompare(b.name));
   // The group that fits the step comes first: sources when picking a source, targets otherwise.
   const order: ('source' | 'target')[] = exclude ? ['target', 'source'] : ['source', 'target'];
   return order.flatMap((role) => {
@@ -30,7 +36,7 @@ export function connectionItems(connections: ConnectionProfile[], versions: Read
       ...list.map((c) => ({
         label: c.name,
         description: versions.get(c.id) ?? 'checking…',
-        detail: `${describe(c)} · sslmode=${c.sslmode}`,
+        detail: `${endpointLabel(c)} · sslmode=${c.sslmode}`,
         value: c,
       })),
     ];
@@ -58,12 +64,21 @@ export function tableItems(catalog: Catalog, previouslyPicked?: TableKey[]): Ite
 }
 
 export const POLICY_ITEMS: Item<ExistingPolicy>[] = [
-  { label: 'Replace', description: 'default', detail: 'Empty each target table first, then copy. Everything is rolled back if any table fails.', value: 'replace' },
+  {
+    label: 'Replace',
+    description: 'default',
+    detail: 'Empty each target table first, then copy. Everything is rolled back if any table fails.',
+    value: 'replace',
+  },
   { label: 'Append', detail: 'Keep the rows already in the target and add the source rows.', value: 'append' },
-  { label: 'Skip tables that have rows', detail: 'Copy only into empty target tables; tables with rows are left alone and reported as skipped.', value: 'skip-nonempty' },
+  {
+    label: 'Skip tables that have rows',
+    detail: 'Copy only into empty target tables; tables with rows are left alone and reported as skipped.',
+    value: 'skip-nonempty',
+  },
 ];
 
-export interface ReviewLine {
+interface ReviewLine {
   label: string;
   detail?: string;
   kind: 'start' | 'from' | 'to' | 'empties' | 'skip' | 'note' | 'nothing';
@@ -75,11 +90,29 @@ export function reviewLines(p: PlanResult, sourceName: string, targetName: strin
   const skips = p.plan.tables.filter((t) => t.action === 'skip');
   const lines: ReviewLine[] = [];
   const n = `${copies.length} table${copies.length === 1 ? '' : 's'}`;
-  if (copies.length) lines.push({ label: `$(play) Start migration: copy ${n}`, detail: 'One transaction on the target: committed only if every table verifies, otherwise rolled back.', kind: 'start' });
-  else lines.push({ label: '$(circle-slash) Nothing to copy', detail: 'Every selected table is skipped; go back to change the selection.', kind: 'nothing' });
+  if (copies.length)
+    lines.push({
+      label: `$(play) Start migration: copy ${n}`,
+      detail: 'One transaction on the target: committed only if every table verifies, otherwise rolled back.',
+      kind: 'start',
+    });
+  else
+    lines.push({
+      label: '$(circle-slash) Nothing to copy',
+      detail: 'Every selected table is skipped; go back to change the selection.',
+      kind: 'nothing',
+    });
   // The direction in words, one side per row so neither is cut off.
-  lines.push({ label: `$(lock) Copy ${n} FROM ${sourceName} (PostgreSQL ${p.source.serverVersion}, read-only)`, detail: p.source.label, kind: 'from' });
-  lines.push({ label: `$(arrow-down) TO ${targetName} (PostgreSQL ${p.target.serverVersion})`, detail: p.target.label, kind: 'to' });
+  lines.push({
+    label: `$(lock) Copy ${n} FROM ${sourceName} (PostgreSQL ${p.source.serverVersion}, read-only)`,
+    detail: p.source.label,
+    kind: 'from',
+  });
+  lines.push({
+    label: `$(arrow-down) TO ${targetName} (PostgreSQL ${p.target.serverVersion})`,
+    detail: p.target.label,
+    kind: 'to',
+  });
   const emptied = copies.filter((t) => t.empties);
   if (emptied.length) {
     lines.push({
@@ -88,21 +121,32 @@ export function reviewLines(p: PlanResult, sourceName: string, targetName: strin
       kind: 'empties',
     });
   }
-  for (const t of skips) lines.push({ label: `$(warning) Skipped: ${displayName(t.schema, t.table)}`, detail: t.reason ?? '', kind: 'skip' });
+  for (const t of skips)
+    lines.push({
+      label: `$(warning) Skipped: ${displayName(t.schema, t.table)}`,
+      detail: t.reason ?? '',
+      kind: 'skip',
+    });
   for (const u of p.plan.unmatched) lines.push({ label: `$(warning) Not found on the source: ${u}`, kind: 'skip' });
-  for (const t of copies) for (const n of t.notes) lines.push({ label: `$(info) ${displayName(t.schema, t.table)}`, detail: n, kind: 'note' });
+  for (const t of copies)
+    for (const n of t.notes)
+      lines.push({ label: `$(info) ${displayName(t.schema, t.table)}`, detail: n, kind: 'note' });
   return lines;
 }
 
 /** One table's plan in a line, for "Copy Table to Target…". */
 export function planLine(p: PlanResult, sourceName: string, targetName: string): { ok: boolean; text: string } {
   const t = p.plan.tables[0];
-  if (!t) return { ok: false, text: `${p.plan.unmatched[0] ?? 'the table'} is not on the source any more; refresh the tree` };
+  if (!t)
+    return { ok: false, text: `${p.plan.unmatched[0] ?? 'the table'} is not on the source any more; refresh the tree` };
   const name = displayName(t.schema, t.table);
   if (t.action === 'skip') return { ok: false, text: `Cannot copy ${name}: ${t.reason}` };
   const rows = t.estimatedRows === null ? '' : `${estimatedRowsText(t.estimatedRows)}, `;
   return {
     ok: true,
-    text: `Copy ${name} (${rows}${formatBytes(t.bytes)}) FROM ${sourceName} (PostgreSQL ${p.source.serverVersion}, read-only) TO ${targetName} (PostgreSQL ${p.target.serverVersion})`,
+    text:
+      `Copy ${name} (${rows}${formatBytes(t.bytes)}) ` +
+      `FROM ${sourceName} (PostgreSQL ${p.source.serverVersion}, read-only) ` +
+      `TO ${targetName} (PostgreSQL ${p.target.serverVersion})`,
   };
 }

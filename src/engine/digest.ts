@@ -1,0 +1,213 @@
+// Content digests: an order-independent fingerprint of a table's rows as COPY renders them. Each row
+// is hashed (SHA-1, cut to 128 bits) and the hashes are added modulo 2^128: row order does not
+// matter (servers return rows in any order), and a duplicated row counts twice (XOR would cancel it).
+// Equal digests on both sides, over the same columns in the same format, mean the same rows.
+import { type Hash, createHash, hash } from 'node:crypto';
+
+const ROW_HASH = 'sha1';
+const WORD = 2 ** 32;
+
+export class ContentDigest {
+  /** The sum as four 32-bit words, least significant first. */
+  private readonly words = [0, 0, 0, 0];
+  rows = 0;
+
+  /** Adds one row's hash (its first 16 bytes, read as a little-endian number). */
+  addRowHash(h: Uint8Array): void {
+    const view = Buffer.from(h.buffer, h.byteOffset, 16);
+    this.addWords([view.readUInt32LE(0), view.readUInt32LE(4), view.readUInt32LE(8), view.readUInt32LE(12)]);
+    this.rows++;
+  }
+
+  /** This digest minus another: what a table gained (append keeps the rows it had before). */
+  minus(other: ContentDigest): ContentDigest {
+    const out = new ContentDigest();
+    out.addWords(this.words);
+    // Two's complement of the other: invert every word, then add one.
+    out.addWords(other.words.map((w) => WORD - 1 - w));
+    out.addWords([1, 0, 0, 0]);
+    out.rows = this.rows - other.rows;
+    return out;
+  }
+
+  equals(other: ContentDigest): boolean {
+    return this.rows === other.rows && this.words.every((w, i) => w === other.words[i]);
+  }
+
+  /** The 128-bit sum in hex, most significant first. */
+  hex(): string {
+    return [...this.words]
+      .reverse()
+      .map((w) => w.toString(16).padStart(8, '0'))
+      .join('');
+  }
+
+  private addWords(x: readonly number[]): void {
+    let carry = 0;
+    for (let i = 0; i < 4; i++) {
+      const s = this.words[i] + x[i] + carry;
+      carry = s >= WORD ? 1 : 0;
+      this.words[i] = s - carry * WORD;
+    }
+  }
+}
+
+export const rowHash = (row: Uint8Array): Buffer => hash(ROW_HASH, row, 'buffer');
+
+/** Splits a COPY stream into rows, whatever the chunk boundaries, and hands each row's hash on. */
+export interface RowHasher {
+  write(chunk: Buffer): void;
+}
+
+/** Text format: one row per line (newlines inside values are escaped as \n by COPY). */
+export function textRowHasher(onRow: (h: Buffer) => void): RowHasher {
+  let pending: Hash | null = null;
+  return {
+    write(chunk) {
+      let pos = 0;
+      for (;;) {
+        const nl = chunk.indexOf(0x0a, pos);
+        if (nl === -1) {
+          if (pos < chunk.length) {
+            pending ??= createHash(ROW_HASH);
+            pending.update(chunk.subarray(pos));
+          }
+          return;
+        }
+        const line = chunk.subarray(pos, nl + 1);
+        if (pending) {
+          onRow(pending.update(line).digest());
+          pending = null;
+        } else onRow(rowHash(line));
+        pos = nl + 1;
+      }
+    },
+  };
+}
+
+const SIGNATURE_AND_FLAGS = 11 + 4;
+
+/**
+ * Binary format: a header, then tuples (a field count, then each field's length and bytes), then a
+ * -1 trailer. A tuple inside one chunk is hashed in one call; one that spans chunks is hashed piece
+ * by piece, so memory stays flat whatever the row size.
+ */
+export function binaryRowHasher(onRow: (h: Buffer) => void): RowHasher {
+  const p = new BinaryTupleReader(onRow);
+  return { write: (chunk) => p.write(chunk) };
+}
+
+class BinaryTupleReader {
+  /** The header read so far, until it is whole; null once the tuples begin. */
+  private header: Buffer | null = Buffer.alloc(0);
+  private done = false;
+  /** A tuple that spans chunks: its hash so far and where the reader is inside it. */
+  private open: {
+    hash: Hash;
+    fieldsLeft: number;
+    stage: 'count' | 'length' | 'data';
+    need: number;
+    bytes: Buffer;
+  } | null = null;
+
+  constructor(private readonly onRow: (h: Buffer) => void) {}
+
+  write(chunk: Buffer): void {
+    let pos = 0;
+    if (this.header) {
+      pos = this.readHeader(chunk);
+      if (this.header) return;
+    }
+    if (this.open) pos = this.continueOpen(chunk, pos);
+    while (!this.open && !this.done && pos < chunk.length) {
+      const end = tupleEnd(chunk, pos);
+      if (end === TRAILER) {
+        this.done = true;
+        return;
+      }
+      if (end === INCOMPLETE) {
+        this.open = { hash: createHash(ROW_HASH), fieldsLeft: 0, stage: 'count', need: 2, bytes: Buffer.alloc(0) };
+        pos = this.continueOpen(chunk, pos);
+      } else {
+        this.onRow(rowHash(chunk.subarray(pos, end)));
+        pos = end;
+      }
+    }
+  }
+
+  /** Collects the header (signature, flags, extension) across chunks; returns where data starts. */
+  private readHeader(chunk: Buffer): number {
+    const have = Buffer.concat([this.header!, chunk]);
+    if (have.length < SIGNATURE_AND_FLAGS + 4) {
+      this.header = have;
+      return chunk.length;
+    }
+    const total = SIGNATURE_AND_FLAGS + 4 + have.readUInt32BE(SIGNATURE_AND_FLAGS);
+    if (have.length < total) {
+      this.header = have;
+      return chunk.length;
+    }
+    const consumedBefore = this.header!.length;
+    this.header = null;
+    return total - consumedBefore;
+  }
+
+  /** Feeds the spanning tuple; returns the position after it, or the chunk's end if it goes on. */
+  private continueOpen(chunk: Buffer, start: number): number {
+    const t = this.open!;
+    let pos = start;
+    while (pos < chunk.length) {
+      const take = Math.min(t.need, chunk.length - pos);
+      const piece = chunk.subarray(pos, pos + take);
+      t.hash.update(piece);
+      pos += take;
+      t.need -= take;
+      if (t.stage !== 'data') t.bytes = Buffer.concat([t.bytes, piece]);
+      if (t.need > 0) continue;
+      if (t.stage === 'count') {
+        t.fieldsLeft = t.bytes.readInt16BE(0);
+        if (t.fieldsLeft === -1) {
+          this.open = null;
+          this.done = true;
+          return chunk.length;
+        }
+      } else if (t.stage === 'length') {
+        const len = t.bytes.readInt32BE(0);
+        t.fieldsLeft--;
+        if (len > 0) {
+          Object.assign(t, { stage: 'data', need: len, bytes: Buffer.alloc(0) });
+          continue;
+        }
+      }
+      if (t.fieldsLeft === 0) {
+        this.onRow(t.hash.digest());
+        this.open = null;
+        return pos;
+      }
+      Object.assign(t, { stage: 'length', need: 4, bytes: Buffer.alloc(0) });
+    }
+    return pos;
+  }
+}
+
+const TRAILER = -2;
+const INCOMPLETE = -1;
+
+/** Where the tuple that starts at `pos` ends, if all of it is in this chunk. */
+function tupleEnd(chunk: Buffer, pos: number): number {
+  if (pos + 2 > chunk.length) return INCOMPLETE;
+  const fields = chunk.readInt16BE(pos);
+  if (fields === -1) return TRAILER;
+  let p = pos + 2;
+  for (let i = 0; i < fields; i++) {
+    if (p + 4 > chunk.length) return INCOMPLETE;
+    const len = chunk.readInt32BE(p);
+    p += 4 + Math.max(len, 0);
+    if (p > chunk.length) return INCOMPLETE;
+  }
+  return p;
+}
+
+export function rowHasher(format: 'binary' | 'text', onRow: (h: Buffer) => void): RowHasher {
+  return format === 'binary' ? binaryRowHasher(onRow) : textRowHasher(onRow);
+}
