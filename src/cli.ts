@@ -27,9 +27,11 @@ import { standaloneReportHtml } from './reportPage.js';
 const USAGE = `archon ${VERSION}: copy PostgreSQL tables from a source to a target with COPY, and verify them.
 
 Usage:
-  archon migrate --source URL --target URL [options]   copy, verify, commit only if every table verifies
+  archon migrate --source URL --target URL [options]   copy, verify counts and content, commit only if
+                                                       every table verifies
   archon plan    --source URL --target URL [options]   show what migrate would do; nothing is written
-  archon compare --source URL --target URL [options]   count rows on both sides; nothing is written
+  archon compare --source URL --target URL [options]   compare counts and content of both sides;
+                                                       nothing is written
 
 Options:
   --source URL          the database to read from (never written); or ARCHON_SOURCE_URL
@@ -41,6 +43,7 @@ Options:
   --report FILE.json    write the report as JSON
   --markdown FILE.md    write the report as Markdown
   --html FILE.html      write the report as a page (the same page as the VS Code report panel)
+  --counts-only         compare: row counts only, content not read (the quick check)
   --yes                 do not ask for confirmation (required without a terminal)
   -h, --help            this help
 
@@ -71,6 +74,7 @@ const OPTIONS = {
   markdown: { type: 'string' },
   html: { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
+  'counts-only': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -83,6 +87,7 @@ interface Invocation {
   command: Command;
   common: { source: string; target: string; env: NodeJS.ProcessEnv; selection: Selection; existing: ExistingPolicy };
   yes: boolean;
+  countsOnly: boolean;
   outputs: Output[];
 }
 
@@ -129,8 +134,10 @@ function invocation(command: Command, values: Values, io: CliIo, secrets: string
   ];
   // A report that cannot be written must be known before the target is touched, not after.
   for (const [file, flag] of outputs) if (file) assertWritable(file, flag);
+  if (values['counts-only'] && command !== 'compare') throw new UsageError('--counts-only goes with compare');
   const selection = { schemas: values.schema, tables: values.table, exclude: values.exclude };
-  return { command, common: { source, target, env: io.env, selection, existing }, yes: !!values.yes, outputs };
+  const common = { source, target, env: io.env, selection, existing };
+  return { command, common, yes: !!values.yes, countsOnly: !!values['counts-only'], outputs };
 }
 
 async function run(inv: Invocation, io: CliIo): Promise<number> {
@@ -141,7 +148,7 @@ async function run(inv: Invocation, io: CliIo): Promise<number> {
   }
   const report =
     inv.command === 'compare'
-      ? await compare({ ...inv.common, onProgress: progressPrinter(io) })
+      ? await compare({ ...inv.common, countsOnly: inv.countsOnly, onProgress: progressPrinter(io) })
       : await runMigrate(inv, io);
   io.out(`\n${toText(report)}\n${headline(report)}\n`);
   if (report.error) io.out(`Error: ${report.error.message}\n`);
@@ -234,7 +241,8 @@ function describePlan({ source, target, plan }: PlanResult): string {
     `  FROM  ${source.label}  (PostgreSQL ${source.serverVersion}; read-only: one snapshot, nothing is written there)`,
     `  TO    ${target.label}  (PostgreSQL ${target.serverVersion})`,
     `  Rows already in the target: ${POLICY_WORDS[plan.existing]}`,
-    `  All in one target transaction: committed only if every table's rows match; otherwise rolled back.`,
+    `  All in one target transaction: committed only if every table's row count and content match;`,
+    `  otherwise rolled back.`,
     '',
   ];
   const width = Math.max(10, ...plan.tables.map((t) => displayName(t.schema, t.table).length));

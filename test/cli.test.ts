@@ -124,19 +124,44 @@ describe('archon CLI', () => {
     assert.equal(await tgt.count('projects'), 0);
   });
 
-  it('plan writes nothing; compare counts both sides', async () => {
+  it('plan writes nothing; compare checks counts and content, --counts-only counts', async () => {
     const { src, tgt } = await kb();
     const plan = runCli(['plan', '--source', src.url, '--target', tgt.url]);
     assert.equal(plan.code, 1);
     assert.match(plan.stdout, /COPY {2}public.projects/);
     assert.match(plan.stdout, /SKIP {2}public.pages\s+source column extra/);
     assert.equal(await tgt.count('projects'), 0);
-    await tgt.sql(`INSERT INTO projects SELECT g, 'p' FROM generate_series(1, 7) g; INSERT INTO pages VALUES (1, 'x')`);
+    await tgt.sql(
+      `INSERT INTO projects SELECT g, 'p' || g FROM generate_series(1, 7) g; INSERT INTO pages VALUES (1, 'x')`,
+    );
     const cmp = runCli(['compare', '--source', src.url, '--target', tgt.url]);
     assert.equal(cmp.code, 1);
-    assert.match(cmp.stdout, /public.projects\s+7\s+7\s+0\s+VERIFIED/);
-    assert.match(cmp.stdout, /public.pages\s+42\s+1\s+-41\s+MISMATCH/);
+    assert.match(cmp.stdout, /public.projects\s+7\s+7\s+0\s+VERIFIED\s+same/);
+    assert.match(cmp.stdout, /public.pages\s+42\s+1\s+-41\s+MISMATCH\s+DIFFERS/);
     assert.match(cmp.stdout, /public.settings .*SKIPPED\s+missing on the target/);
+    assert.match(cmp.stdout, /1 verified by count and content/);
+    // Same counts, other titles: only the content shows it, and names the rows by key.
+    await tgt.sql(`UPDATE projects SET title = 'changed' WHERE id IN (2, 5)`);
+    const content = runCli(['compare', '--source', src.url, '--target', tgt.url, '--table', 'projects']);
+    assert.equal(content.code, 1);
+    assert.match(
+      content.stdout,
+      /public.projects\s+7\s+7\s+0\s+MISMATCH\s+DIFFERS \(2 rows\)\s+same row count, but 2 rows/,
+    );
+    assert.match(content.stdout, /public.projects: id=\d changed; id=\d changed/);
+    const counts = runCli([
+      'compare',
+      '--source',
+      src.url,
+      '--target',
+      tgt.url,
+      '--table',
+      'projects',
+      '--counts-only',
+    ]);
+    assert.equal(counts.code, 0, counts.stdout);
+    assert.match(counts.stdout, /public.projects\s+7\s+7\s+0\s+VERIFIED\s+not checked/);
+    assert.match(counts.stdout, /1 verified by row count only \(content not checked\)/);
   });
 
   it('a wrong password: exit 2, names the endpoint, never the password', async () => {

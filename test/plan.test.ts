@@ -17,6 +17,7 @@ const col = (name: string, type = 'text', extra: Partial<Column> = {}): Column =
   identity: false,
   binarySafe: true,
   typeExtension: null,
+  fields: null,
   ...extra,
 });
 
@@ -28,6 +29,7 @@ const table = (schema: string, name: string, columns: Column[], extra: Partial<T
   estimatedRows: 0,
   bytes: 0,
   columns,
+  uniqueKeys: [],
   primaryKey: null,
   foreignKeys: [],
   sequences: [],

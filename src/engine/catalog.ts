@@ -18,6 +18,11 @@ export interface Column {
   binarySafe: boolean;
   /** The extension that provides the column's type (or its element type), if any. */
   typeExtension: string | null;
+  /**
+   * For a composite type (or an array or domain of one): its fields in declared order, `a integer,
+   * b text`. COPY fills fields by position, so two sides must agree on it.
+   */
+  fields: string | null;
 }
 
 export interface ForeignKey {
@@ -44,6 +49,8 @@ export interface Table {
   bytes: number;
   columns: Column[];
   primaryKey: string[] | null;
+  /** Unique constraints, each as its columns (a key for naming rows when there is no primary key). */
+  uniqueKeys: string[][];
   foreignKeys: ForeignKey[];
   sequences: OwnedSequence[];
   /** User triggers with their firing mode: O origin, A always, R replica, D disabled. */
@@ -102,7 +109,13 @@ SELECT a.attrelid::int8 AS table_oid, a.attname AS name, format_type(a.atttypid,
         AND (a.atttypid < 16384 OR (t.typtype IN ('b', 'e') AND t.typcategory <> 'A'))) AS "binarySafe",
        (SELECT e.extname FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
          WHERE d.classid = 'pg_type'::regclass AND d.deptype = 'e'
-           AND d.objid = CASE WHEN t.typcategory = 'A' THEN t.typelem ELSE t.oid END LIMIT 1) AS "typeExtension"
+           AND d.objid = CASE WHEN t.typcategory = 'A' THEN t.typelem ELSE t.oid END LIMIT 1) AS "typeExtension",
+       (SELECT string_agg(fa.attname || ' ' || format_type(fa.atttypid, fa.atttypmod), ', ' ORDER BY fa.attnum)
+          FROM pg_type ct JOIN pg_attribute fa ON fa.attrelid = ct.typrelid AND fa.attnum > 0 AND NOT fa.attisdropped
+         WHERE ct.typtype = 'c'
+           AND ct.oid IN (t.oid, t.typelem, t.typbasetype,
+                          (SELECT b.typelem FROM pg_type b WHERE b.oid = t.typbasetype))
+       ) AS fields
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_type t ON t.oid = a.atttypid JOIN pg_namespace tn ON tn.oid = t.typnamespace
@@ -119,7 +132,7 @@ SELECT con.conrelid::int8 AS table_oid, con.conname AS name, con.contype AS type
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class rc ON rc.oid = con.confrelid LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-WHERE con.contype IN ('p', 'f') AND ${SYSTEM_SCHEMA_FILTER} AND con.conparentid = 0
+WHERE con.contype IN ('p', 'f', 'u') AND ${SYSTEM_SCHEMA_FILTER} AND con.conparentid = 0
 ORDER BY con.conrelid, con.conname`;
 
 const SEQUENCES_SQL = `
@@ -148,6 +161,7 @@ export async function readCatalog(client: pg.Client): Promise<Catalog> {
     const t = byOid.get(table_oid);
     if (!t) continue;
     if (type === 'p') t.primaryKey = key.columns;
+    else if (type === 'u') t.uniqueKeys.push(key.columns);
     else t.foreignKeys.push(key as ForeignKey);
   }
   for (const r of (await client.query(SEQUENCES_SQL)).rows) {
@@ -174,6 +188,7 @@ function tableOf(r: any): Table {
     bytes: Number(r.bytes),
     columns: [],
     primaryKey: null,
+    uniqueKeys: [],
     foreignKeys: [],
     sequences: [],
     triggers: r.triggers,

@@ -1,34 +1,42 @@
-import type { TableReport } from '../shared/report.js';
-import type { Report } from '../shared/report.js';
+import { displayName } from '../shared/names.js';
+import type { Report, TableReport } from '../shared/report.js';
+import { contentNotChecked } from '../shared/report.js';
 import { type Table, isCopyable } from './catalog.js';
+import { type ColumnMatch, copyFormat, matchColumns } from './columns.js';
+import { findDifferences } from './diff.js';
+import { readDigest } from './digest.js';
 import { errorInfo } from './errors.js';
 import type { ProgressListener } from './events.js';
-import { tableKey } from './ident.js';
-import { countRows } from './relation.js';
+import { ident, tableKey } from './ident.js';
+import { rowKey } from './plan.js';
+import { countRows, relationSql } from './relation.js';
 import { type Selection, selectTables } from './selection.js';
 import { type EndpointsInput, type Session, openSession } from './session.js';
 import { report, tableReport } from './summary.js';
-import { countVerdict } from './verify.js';
+import { contentCheck, verdict } from './verify.js';
 
 export interface CompareOptions extends EndpointsInput {
   selection?: Selection;
   onProgress?: ProgressListener;
   signal?: AbortSignal;
+  /** Counts only (the quick check): content is not read, and the report says so. */
+  countsOnly?: boolean;
 }
 
-/** Why a pair of tables cannot be compared, or null when both sides can be counted. */
+/** Why a pair of tables cannot be compared, or null when both sides can be read. */
 function cannotCompare(src: Table, tgt: Table | undefined): string | null {
   if (src.partitionOf) return `is a partition of ${src.partitionOf}; counted with that table`;
   if (!isCopyable(src)) return `is a ${src.kind} on the source; only tables are compared`;
   if (!tgt) return 'missing on the target';
-  if (!src.privileges.select || !tgt.privileges.select)
+  if (!src.privileges.select || !tgt.privileges.select) {
     return `no SELECT privilege on the ${src.privileges.select ? 'target' : 'source'}`;
+  }
   return null;
 }
 
 /**
- * Row counts on both sides, each in one read-only snapshot, with nothing copied: proof for a
- * migration done by other means. Neither side is written.
+ * Counts and content on both sides, each in one read-only snapshot, both read at once, with
+ * nothing copied: proof for a migration done by other means. Neither side is written.
  */
 export async function compare(opts: CompareOptions): Promise<Report> {
   const started = new Date();
@@ -46,13 +54,20 @@ export async function compare(opts: CompareOptions): Promise<Report> {
       if (why) continue;
       const where = { schema: src.schema, table: src.name, index, total: selected.length };
       opts.onProgress?.({ type: 'table-start', ...where, estimatedRows: src.estimatedRows, estimatedBytes: src.bytes });
-      // A failed statement ends the snapshot's transaction; the rest cannot be counted in it.
-      if (!(await countBoth(s, src, tgt!, r))) break;
+      // A failed statement ends the snapshot's transaction; the rest cannot be read in it.
+      if (!(await compareOne(s, src, tgt!, r, opts))) {
+        const why = `not compared: the snapshot ended when ${displayName(src.schema, src.name)} failed`;
+        for (const rest of selected.slice(index + 1))
+          tables.push(tableReport(rest.schema, rest.name, { status: 'failed', reason: why }));
+        break;
+      }
       opts.onProgress?.({ type: 'table-done', ...where, rows: r.sourceRows!, bytes: 0, durationMs: r.durationMs! });
     }
     const outcome = opts.signal?.aborted ? 'cancelled' : null;
+    const checks = opts.countsOnly ? 'counts only' : 'counts and content';
     return report({
       kind: 'compare',
+      checks,
       session: s,
       started,
       existing: null,
@@ -66,15 +81,23 @@ export async function compare(opts: CompareOptions): Promise<Report> {
   }
 }
 
-/** Counts one table on both sides at once and gives its verdict; false when a count failed. */
-async function countBoth(s: Session, src: Table, tgt: Table, r: TableReport): Promise<boolean> {
+/** One table on both sides at once, and its verdict; false when a read failed. */
+async function compareOne(s: Session, src: Table, tgt: Table, r: TableReport, opts: CompareOptions): Promise<boolean> {
   const began = Date.now();
+  const columns = matchColumns(src, tgt, new Set(s.targetCatalog.extensions.map((e) => e.name)));
+  const missing = src.columns.filter((c) => !tgt.columns.some((t) => t.name === c.name)).map((c) => c.name);
+  if (missing.length) r.notes.push(`source columns missing on the target: ${missing.join(', ')}`);
   try {
-    const [a, b] = await Promise.all([countRows(s.source, src), countRows(s.target, tgt)]);
-    Object.assign(r, { sourceRows: a, targetRows: b, durationMs: Date.now() - began }, countVerdict(a, b, null));
-    const targetNames = new Set(tgt.columns.map((c) => c.name));
-    const missing = src.columns.filter((c) => !targetNames.has(c.name)).map((c) => c.name);
-    if (missing.length) r.notes.push(`source columns missing on the target: ${missing.join(', ')}`);
+    if (opts.countsOnly || columns.typeProblems.length || !columns.pairs.length) {
+      const [a, b] = await Promise.all([countRows(s.source, src), countRows(s.target, tgt)]);
+      const why = opts.countsOnly
+        ? 'compare --counts-only'
+        : `content not compared: ${columns.typeProblems.join('; ')}`;
+      Object.assign(r, { sourceRows: a, targetRows: b, content: contentNotChecked(why) });
+      Object.assign(r, verdict(a, b, null, r.content));
+      if (!opts.countsOnly && r.status === 'verified') Object.assign(r, { status: 'skipped', reason: why });
+    } else await compareContent(s, src, tgt, columns, r, opts.signal);
+    r.durationMs = Date.now() - began;
     return true;
   } catch (e) {
     r.status = 'failed';
@@ -82,4 +105,39 @@ async function countBoth(s: Session, src: Table, tgt: Table, r: TableReport): Pr
     r.reason = r.error.message;
     return false;
   }
+}
+
+async function compareContent(
+  s: Session,
+  src: Table,
+  tgt: Table,
+  m: ColumnMatch,
+  r: TableReport,
+  signal?: AbortSignal,
+) {
+  const format = copyFormat(m.pairs);
+  const sourceRead = { from: relationSql(src), select: m.pairs.map((p) => p.sourceExpr), format } as const;
+  const targetRead = { from: relationSql(tgt), select: m.pairs.map((p) => ident(p.name)), format } as const;
+  const [a, b] = await Promise.all([
+    readDigest(s.source, sourceRead, signal),
+    readDigest(s.target, targetRead, signal),
+  ]);
+  let found: Awaited<ReturnType<typeof findDifferences>> | undefined;
+  const key = rowKey(src, tgt, m.pairs);
+  if (!a.equals(b) && key) {
+    const expr = new Map(m.pairs.map((p) => [p.name, p.sourceExpr]));
+    found = await findDifferences(
+      s.source,
+      s.target,
+      {
+        source: { ...sourceRead, key: key.map((k) => expr.get(k)!) },
+        target: { ...targetRead, key: key.map(ident) },
+      },
+      key,
+    );
+  }
+  r.sourceRows = a.rows;
+  r.targetRows = b.rows;
+  r.content = contentCheck(a, b, found);
+  Object.assign(r, verdict(a.rows, b.rows, null, r.content));
 }

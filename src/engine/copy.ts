@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { ContentDigest, copyOutSql, rowHasher } from './digest.js';
 import { ident, qualified } from './ident.js';
 import type { TablePlan } from './plan.js';
 import { relationSql } from './relation.js';
@@ -12,12 +13,14 @@ export interface CopyResult {
   /** Rows the target accepted, from its COPY command tag. */
   received: number;
   bytes: number;
+  /** The digest of the rows as they left the source: the content the target must now hold. */
+  digest: ContentDigest;
 }
 
 /**
  * Streams one table from source to target: COPY TO STDOUT piped into COPY FROM STDIN. Bytes go
- * socket to socket with stream back-pressure; the only JavaScript on the path counts bytes per
- * chunk (64 kB), so memory stays flat whatever the table's size.
+ * socket to socket with stream back-pressure; on the way each row is hashed into the table's
+ * content digest (no second read of the source), so memory stays flat whatever the table's size.
  */
 export async function copyTable(
   source: pg.Client,
@@ -26,19 +29,24 @@ export async function copyTable(
   onBytes: (bytes: number) => void,
   signal?: AbortSignal,
 ): Promise<CopyResult> {
-  const cols = plan.columns.map(ident).join(', ');
-  const options = plan.format === 'binary' ? ' (FORMAT binary)' : '';
+  const read = { from: relationSql(plan.source), select: plan.sourceSelect, format: plan.format };
   // A partitioned target routes the rows into its partitions.
-  const out = source.query(copyTo(`COPY (SELECT ${cols} FROM ${relationSql(plan.source)}) TO STDOUT${options}`));
-  const into = target.query(copyFrom(`COPY ${qualified(plan.schema, plan.table)} (${cols}) FROM STDIN${options}`));
+  const out = source.query(copyTo(copyOutSql(read)));
+  const options = plan.format === 'binary' ? ' (FORMAT binary)' : '';
+  const into = target.query(
+    copyFrom(`COPY ${qualified(plan.schema, plan.table)} (${plan.columns.map(ident).join(', ')}) FROM STDIN${options}`),
+  );
   let bytes = 0;
-  const counter = new Transform({
+  const digest = new ContentDigest();
+  const hasher = rowHasher(plan.format, (h) => digest.addRowHash(h));
+  const tap = new Transform({
     transform(chunk: Buffer, _enc, done) {
       bytes += chunk.length;
+      hasher.write(chunk);
       onBytes(bytes);
       done(null, chunk);
     },
   });
-  await pipeline(out, counter, into, signal ? { signal } : {});
-  return { sent: out.rowCount, received: into.rowCount, bytes };
+  await pipeline(out, tap, into, signal ? { signal } : {});
+  return { sent: out.rowCount, received: into.rowCount, bytes, digest };
 }

@@ -3,6 +3,10 @@
 // matter (servers return rows in any order), and a duplicated row counts twice (XOR would cancel it).
 // Equal digests on both sides, over the same columns in the same format, mean the same rows.
 import { type Hash, createHash, hash } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 
 const ROW_HASH = 'sha1';
 const WORD = 2 ** 32;
@@ -210,4 +214,33 @@ function tupleEnd(chunk: Buffer, pos: number): number {
 
 export function rowHasher(format: 'binary' | 'text', onRow: (h: Buffer) => void): RowHasher {
   return format === 'binary' ? binaryRowHasher(onRow) : textRowHasher(onRow);
+}
+
+/** What one side reads for a digest: the relation, the select list (in the shared column order), the format. */
+export interface DigestRead {
+  /** `ONLY "s"."t"` or `"s"."t"`, from relationSql. */
+  from: string;
+  select: string[];
+  format: 'binary' | 'text';
+}
+
+export const copyOutSql = (r: DigestRead): string =>
+  `COPY (SELECT ${r.select.join(', ')} FROM ${r.from}) TO STDOUT${r.format === 'binary' ? ' (FORMAT binary)' : ''}`;
+
+/** Reads one side with COPY and digests it as it streams: memory stays flat whatever the size. */
+export async function readDigest(client: pg.Client, r: DigestRead, signal?: AbortSignal): Promise<ContentDigest> {
+  const digest = new ContentDigest();
+  const hasher = rowHasher(r.format, (h) => digest.addRowHash(h));
+  const stream = client.query(copyTo(copyOutSql(r)));
+  await pipeline(
+    stream,
+    new Writable({
+      write(chunk: Buffer, _enc, done) {
+        hasher.write(chunk);
+        done();
+      },
+    }),
+    signal ? { signal } : {},
+  );
+  return digest;
 }

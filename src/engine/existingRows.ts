@@ -6,6 +6,8 @@ import type { ProgressListener } from './events.js';
 import { qualified } from './ident.js';
 import { ALREADY_HAS_ROWS, type TablePlan } from './plan.js';
 import { countRows, hasRows, relationSql } from './relation.js';
+import { type ContentDigest, readDigest } from './digest.js';
+import { targetRead } from './verify.js';
 
 /**
  * Empties or locks the target tables and records each one's rows before the load. Returns the
@@ -42,4 +44,17 @@ export async function prepareExistingRows(
   for (const t of loading)
     reports.get(t)!.targetRowsBefore = existing === 'append' ? await countRows(tgt, t.target!) : 0;
   return loading;
+}
+
+/** Under append, the digest of the rows each table already holds: the rest must be what was copied. */
+export async function digestsBefore(
+  tgt: pg.Client,
+  loading: TablePlan[],
+  reports: Map<TablePlan, TableReport>,
+): Promise<Map<TablePlan, ContentDigest>> {
+  const before = new Map<TablePlan, ContentDigest>();
+  for (const t of loading) {
+    if (reports.get(t)!.targetRowsBefore) before.set(t, await readDigest(tgt, targetRead(t)));
+  }
+  return before;
 }

@@ -1,7 +1,8 @@
-import type { Catalog, Column, Table } from './catalog.js';
+import type { Catalog, Table } from './catalog.js';
 import { isCopyable } from './catalog.js';
 import { displayName } from '../shared/names.js';
 import type { ExistingPolicy } from '../shared/report.js';
+import { type ColumnPair, copyFormat, matchColumns } from './columns.js';
 import { tableKey } from './ident.js';
 import { selectTables, type Selection } from './selection.js';
 
@@ -18,6 +19,10 @@ export interface TablePlan {
   notes: string[];
   /** Columns copied, matched by name; the target's generated columns are left out. */
   columns: string[];
+  /** What the source query selects for each of `columns`: the column, or a cast to the target's type. */
+  sourceSelect: string[];
+  /** Columns that name a row (primary key, or a unique key of NOT NULL columns); null when none. */
+  key: string[] | null;
   format: 'binary' | 'text';
   /** Whether the target table is emptied before the load (policy replace). */
   empties: boolean;
@@ -48,135 +53,86 @@ const list = (xs: string[]) => xs.join(', ');
 
 /** Decides, before anything is written, what happens to each selected table and why. */
 export function makePlan(input: PlanInput): Plan {
-  const { source, target, existing } = input;
-  const { selected, unmatched } = selectTables(source.tables, input.selection, isCopyable);
-  const targetByKey = new Map(target.tables.map((t) => [tableKey(t.schema, t.name), t]));
-  const targetExtensions = new Set(target.extensions.map((e) => e.name));
-
-  const plans = selected.map((s): TablePlan => {
-    const t = targetByKey.get(tableKey(s.schema, s.name)) ?? null;
-    const base: TablePlan = {
-      schema: s.schema,
-      table: s.name,
-      action: 'skip',
-      reason: null,
-      notes: [],
-      columns: [],
-      format: 'text',
-      empties: false,
-      estimatedRows: s.estimatedRows,
-      bytes: s.bytes,
-      source: s,
-      target: t,
-    };
-    const skip = (reason: string): TablePlan => ({ ...base, reason });
-    if (s.partitionOf) return skip(`is a partition of ${s.partitionOf}; its rows are copied with that table`);
-    if (!isCopyable(s)) return skip(`is a ${s.kind} on the source; only tables are copied`);
-    if (!s.privileges.select) return skip(`the source user ${source.user} may not read it (no SELECT privilege)`);
-    if (!t)
-      return skip(
-        `missing on the target: create ${displayName(s.schema, s.name)} there first (Archon copies rows, not schema)`,
-      );
-    if (!isCopyable(t)) return skip(`is a ${t.kind} on the target, not a table`);
-    if (!t.privileges.insert || !t.privileges.select) {
-      const [verb, privilege] = t.privileges.insert ? ['read', 'SELECT'] : ['insert into', 'INSERT'];
-      return skip(
-        `the target user ${target.user} may not ${verb} it ` +
-          `(no ${privilege} privilege; Archon counts the rows it loads)`,
-      );
-    }
-    if (existing !== 'replace' && !(t.privileges.update || t.privileges.delete || t.privileges.truncate)) {
-      // LOCK ... IN SHARE ROW EXCLUSIVE MODE (which keeps others from writing while Archon counts) needs one of these.
-      const needs = 'needs UPDATE, DELETE or TRUNCATE privilege';
-      return skip(`the target user ${target.user} may not lock it against concurrent writes (${needs})`);
-    }
-    if (existing === 'replace' && !t.privileges.truncate) {
-      return skip(
-        `the target user ${target.user} may not empty it (no TRUNCATE privilege); use append, or grant TRUNCATE`,
-      );
-    }
-    const columnProblem = compareColumns(s, t, targetExtensions);
-    if (columnProblem.reason) return { ...skip(columnProblem.reason), notes: columnProblem.notes };
-    if (existing === 'skip-nonempty' && input.nonEmptyTargets?.has(tableKey(t.schema, t.name))) {
-      return skip(ALREADY_HAS_ROWS);
-    }
-    const pairs = columnProblem.pairs;
-    const sameTypes = pairs.every(
-      ([a, b]) => a.type === b.type && a.typeSchema === b.typeSchema && a.binarySafe && b.binarySafe,
-    );
-    return {
-      ...base,
-      action: 'copy',
-      notes: columnProblem.notes,
-      columns: pairs.map(([a]) => a.name),
-      format: sameTypes ? 'binary' : 'text',
-      empties: existing === 'replace',
-    };
-  });
-
-  blockEmptyingReferencedTables(plans, target);
-  return { existing, tables: loadOrder(plans), unmatched };
+  const { selected, unmatched } = selectTables(input.source.tables, input.selection, isCopyable);
+  const targetByKey = new Map(input.target.tables.map((t) => [tableKey(t.schema, t.name), t]));
+  const targetExtensions = new Set(input.target.extensions.map((e) => e.name));
+  const plans = selected.map((s) =>
+    planTable(s, targetByKey.get(tableKey(s.schema, s.name)) ?? null, input, targetExtensions),
+  );
+  blockEmptyingReferencedTables(plans, input.target);
+  return { existing: input.existing, tables: loadOrder(plans), unmatched };
 }
 
-interface ColumnComparison {
-  reason: string | null;
-  notes: string[];
-  pairs: [Column, Column][];
+function planTable(s: Table, t: Table | null, input: PlanInput, targetExtensions: ReadonlySet<string>): TablePlan {
+  const base: TablePlan = {
+    schema: s.schema,
+    table: s.name,
+    action: 'skip',
+    reason: null,
+    notes: [],
+    columns: [],
+    sourceSelect: [],
+    key: null,
+    format: 'text',
+    empties: false,
+    estimatedRows: s.estimatedRows,
+    bytes: s.bytes,
+    source: s,
+    target: t,
+  };
+  const why = whySkip(s, t, input);
+  if (why || !t) return { ...base, reason: why };
+  const m = matchColumns(s, t, targetExtensions);
+  if (m.reason) return { ...base, reason: m.reason, notes: m.notes };
+  if (input.existing === 'skip-nonempty' && input.nonEmptyTargets?.has(tableKey(t.schema, t.name))) {
+    return { ...base, reason: ALREADY_HAS_ROWS };
+  }
+  return {
+    ...base,
+    action: 'copy',
+    notes: m.notes,
+    columns: m.pairs.map((p) => p.name),
+    sourceSelect: m.pairs.map((p) => p.sourceExpr),
+    key: rowKey(s, t, m.pairs),
+    format: copyFormat(m.pairs),
+    empties: input.existing === 'replace',
+  };
 }
 
-function compareColumns(s: Table, t: Table, targetExtensions: Set<string>): ColumnComparison {
-  const targetCols = new Map(t.columns.map((c) => [c.name, c]));
-  const sourceCols = new Set(s.columns.map((c) => c.name));
-  const notes: string[] = [];
-  const problems: string[] = [];
+const ROWS_NOT_SCHEMA = '(Archon copies rows, not schema)';
 
-  const lost = s.columns.filter((c) => !targetCols.has(c.name)).map((c) => c.name);
-  if (lost.length) {
-    const [columns, verb, their] = lost.length > 1 ? ['columns', 'do', 'their'] : ['column', 'does', 'its'];
-    problems.push(`source ${columns} ${list(lost)} ${verb} not exist on the target (copying would lose ${their} data)`);
+/** What stops a table before its columns are looked at: its kind, the target, the privileges. */
+function whySkip(s: Table, t: Table | null, { source, target, existing }: PlanInput): string | null {
+  if (s.partitionOf) return `is a partition of ${s.partitionOf}; its rows are copied with that table`;
+  if (!isCopyable(s)) return `is a ${s.kind} on the source; only tables are copied`;
+  if (!s.privileges.select) return `the source user ${source.user} may not read it (no SELECT privilege)`;
+  if (!t) return `missing on the target: create ${displayName(s.schema, s.name)} there first ${ROWS_NOT_SCHEMA}`;
+  if (!isCopyable(t)) return `is a ${t.kind} on the target, not a table`;
+  if (!t.privileges.insert || !t.privileges.select) {
+    const [verb, privilege] = t.privileges.insert ? ['read', 'SELECT'] : ['insert into', 'INSERT'];
+    const why = `no ${privilege} privilege; Archon counts the rows it loads`;
+    return `the target user ${target.user} may not ${verb} it (${why})`;
   }
+  if (existing !== 'replace' && !(t.privileges.update || t.privileges.delete || t.privileges.truncate)) {
+    // LOCK ... IN SHARE ROW EXCLUSIVE MODE (which keeps others from writing while Archon counts) needs one of these.
+    const needs = 'needs UPDATE, DELETE or TRUNCATE privilege';
+    return `the target user ${target.user} may not lock it against concurrent writes (${needs})`;
+  }
+  if (existing === 'replace' && !t.privileges.truncate) {
+    return `the target user ${target.user} may not empty it (no TRUNCATE privilege); use append, or grant TRUNCATE`;
+  }
+  return null;
+}
 
-  const required = t.columns
-    .filter((c) => !sourceCols.has(c.name) && c.notNull && !c.hasDefault && !c.generated && !c.identity)
-    .map((c) => c.name);
-  if (required.length) {
-    const [columns, verb] = required.length > 1 ? ['columns', 'are'] : ['column', 'is'];
-    problems.push(`target ${columns} ${list(required)} ${verb} NOT NULL without a default and missing on the source`);
-  }
-
-  const extra = t.columns.filter((c) => !sourceCols.has(c.name) && !required.includes(c.name)).map((c) => c.name);
-  if (extra.length) {
-    const [columns, gets] = extra.length > 1 ? ['columns', 'get their defaults'] : ['column', 'gets its default'];
-    notes.push(`target-only ${columns} ${list(extra)} ${gets}`);
-  }
-
-  const pairs: [Column, Column][] = [];
-  for (const sc of s.columns) {
-    const tc = targetCols.get(sc.name);
-    if (!tc) continue;
-    if (tc.generated) {
-      if (!sc.generated)
-        notes.push(
-          `column ${sc.name} is generated on the target and computed there; the source's values are not copied`,
-        );
-      continue;
-    }
-    if (sc.type !== tc.type || sc.typeSchema !== tc.typeSchema) {
-      const missingExt =
-        sc.typeExtension && !targetExtensions.has(sc.typeExtension)
-          ? ` (extension ${sc.typeExtension} is not installed on the target)`
-          : '';
-      const describe = `column ${sc.name} is ${sc.type} on the source but ${tc.type} on the target${missingExt}`;
-      // Same category (text to text, number to number, ...) converts through the text format;
-      // across categories or for extension types the load would fail half-way, so skip up front.
-      if (sc.category === tc.category && sc.category !== 'U' && sc.category !== 'A' && !missingExt)
-        notes.push(`${describe}; copied as text`);
-      else problems.push(describe);
-    }
-    pairs.push([sc, tc]);
-  }
-  if (pairs.length === 0 && !problems.length) problems.push('no column to copy');
-  return { reason: problems.length ? problems.join('; ') : null, notes, pairs };
+/**
+ * The columns that name a row on both sides, for reporting which rows differ: the source's primary
+ * key, else the target's, else a unique key whose columns are all NOT NULL; each fully copied.
+ */
+export function rowKey(s: Table, t: Table, pairs: ColumnPair[]): string[] | null {
+  const copied = new Map(pairs.map((p) => [p.name, p]));
+  const usable = (cols: string[]) => cols.every((c) => copied.get(c)?.source.notNull && copied.get(c)?.target.notNull);
+  const candidates = [s.primaryKey, t.primaryKey, ...s.uniqueKeys, ...t.uniqueKeys];
+  return candidates.find((k): k is string[] => k !== null && k.length > 0 && usable(k)) ?? null;
 }
 
 /**

@@ -6,7 +6,8 @@ import type { EndpointSummary, ErrorInfo, ExistingPolicy, Outcome, Report, Table
 import { copyTable } from './copy.js';
 import { CancelledError, errorInfo } from './errors.js';
 import type { ProgressListener } from './events.js';
-import { prepareExistingRows } from './existingRows.js';
+import type { ContentDigest } from './digest.js';
+import { digestsBefore, prepareExistingRows } from './existingRows.js';
 import { tableKey } from './ident.js';
 import { type Plan, type TablePlan, makePlan } from './plan.js';
 import { countRows, hasRows } from './relation.js';
@@ -15,7 +16,7 @@ import { moveSequences } from './sequences.js';
 import { type EndpointsInput, type Session, abandon, openSession } from './session.js';
 import { report, tableReport } from './summary.js';
 import { silenceTriggers } from './triggers.js';
-import { verifyLoaded } from './verify.js';
+import { type LoadDigests, verifyLoaded } from './verify.js';
 
 export interface PlanOptions extends EndpointsInput {
   selection?: Selection;
@@ -143,19 +144,18 @@ async function load(
     await s.target.query('BEGIN');
     const triggers = await silenceTriggers(s.target, tables, emit);
     const loading = await prepareExistingRows(s.target, tables, reports, existing, emit);
+    const before = await digestsBefore(s.target, loading, reports);
+    const digests = new Map<TablePlan, LoadDigests>();
     for (const [i, t] of loading.entries()) {
       checkCancel();
       at.current = t;
-      await copyOne(s, t, reports.get(t)!, { index: i, total: loading.length, emit, signal });
+      const source = await copyOne(s, t, reports.get(t)!, { index: i, total: loading.length, emit, signal });
+      digests.set(t, { source, before: before.get(t) ?? null });
     }
     at.current = null;
     checkCancel();
     await triggers.restore();
-    await verifyLoaded(s.target, loading, reports, {
-      replica: triggers.replica,
-      targetTables: s.targetCatalog.tables,
-      emit,
-    });
+    await verifyLoaded(s, loading, reports, { replica: triggers.replica, emit, digests, signal });
     checkCancel();
     const bad = loading.filter((t) => reports.get(t)!.status !== 'verified');
     if (bad.length) {
@@ -184,7 +184,7 @@ async function copyOne(
   t: TablePlan,
   r: TableReport,
   o: { index: number; total: number; emit: ProgressListener; signal?: AbortSignal },
-): Promise<void> {
+): Promise<ContentDigest> {
   const { index, total, emit } = o;
   const where = { schema: t.schema, table: t.table, index, total };
   const began = Date.now();
@@ -204,6 +204,7 @@ async function copyOne(
     r.notes.push(`COPY moved ${copied.sent} row(s) out of the source and ${copied.received} into the target`);
   }
   emit({ type: 'table-done', ...where, rows: copied.received, bytes: copied.bytes, durationMs: r.durationMs });
+  return copied.digest;
 }
 
 /** A table that did not verify takes the whole run back; the others say which one did. */

@@ -1,6 +1,6 @@
 // The report's pieces as the engine fills them: a table's blank row and the envelope around all rows.
-import type { ErrorInfo, ExistingPolicy, Outcome, Report, TableReport } from '../shared/report.js';
-import { outcomeOf, summarize } from '../shared/report.js';
+import type { Checks, ErrorInfo, ExistingPolicy, Outcome, Report, TableReport } from '../shared/report.js';
+import { contentNotChecked, outcomeOf, summarize } from '../shared/report.js';
 import type { Session } from './session.js';
 import { VERSION } from './version.js';
 
@@ -23,11 +23,13 @@ export function tableReport(
     reason: init.reason,
     notes: init.notes ?? [],
     error: null,
+    content: contentNotChecked(null),
   };
 }
 
 export interface Envelope {
   kind: Report['kind'];
+  checks?: Checks;
   session: Pick<Session, 'summaries'>;
   started: Date;
   existing: ExistingPolicy | null;
@@ -43,6 +45,7 @@ export interface Envelope {
 export function report(e: Envelope): Report {
   return {
     kind: e.kind,
+    checks: e.checks ?? 'counts and content',
     tool: { name: 'archon', version: VERSION },
     ...e.session.summaries,
     existing: e.existing,

@@ -1,14 +1,18 @@
 // Verification: what makes a table "verified". Counts on both sides (the source in its snapshot,
-// the target inside the load transaction or its own snapshot), and after a load in replica mode
-// the foreign keys PostgreSQL did not check. migrate and compare both decide here.
+// the target inside the load transaction or its own snapshot), the content digests of both sides
+// (the rows are the same, not only as many), and after a load in replica mode the foreign keys
+// PostgreSQL did not check. migrate and compare both decide here.
 import type pg from 'pg';
 import { displayName } from '../shared/names.js';
-import type { TableReport, TableStatus } from '../shared/report.js';
+import type { ContentCheck, TableReport, TableStatus } from '../shared/report.js';
 import type { Table } from './catalog.js';
+import { type Differences, type KeyedRead, findDifferences } from './diff.js';
+import { type ContentDigest, type DigestRead, readDigest } from './digest.js';
 import type { ProgressListener } from './events.js';
 import { ident, qualified } from './ident.js';
 import type { TablePlan } from './plan.js';
-import { countRows } from './relation.js';
+import { countRows, relationSql } from './relation.js';
+import type { Session } from './session.js';
 
 export interface Verdict {
   status: Extract<TableStatus, 'verified' | 'mismatch'>;
@@ -17,49 +21,119 @@ export interface Verdict {
 }
 
 /**
- * Counts compared. `targetRowsBefore` is what the target held before a load (null when nothing
- * was loaded, as in compare): then the rows it gained must equal the source's.
+ * Counts, then content. `targetRowsBefore` is what the target held before a load (null when
+ * nothing was loaded, as in compare): then the rows it gained must equal the source's. Content
+ * that was not checked (compare --counts-only) leaves the verdict to the counts.
  */
-export function countVerdict(sourceRows: number, targetRows: number, targetRowsBefore: number | null): Verdict {
+export function verdict(
+  sourceRows: number,
+  targetRows: number,
+  targetRowsBefore: number | null,
+  content: ContentCheck,
+): Verdict {
   const arrived = targetRows - (targetRowsBefore ?? 0);
-  if (arrived === sourceRows) return { status: 'verified', reason: null };
-  const reason =
-    targetRowsBefore === null
-      ? `the target has ${targetRows} row(s), the source ${sourceRows}`
-      : `the target gained ${arrived} row(s) but the source has ${sourceRows} in the snapshot`;
-  return { status: 'mismatch', reason };
+  if (arrived !== sourceRows) {
+    const reason =
+      targetRowsBefore === null
+        ? `the target has ${targetRows} row(s), the source ${sourceRows}`
+        : `the target gained ${arrived} row(s) but the source has ${sourceRows} in the snapshot`;
+    return { status: 'mismatch', reason };
+  }
+  if (content.status === 'differs') return { status: 'mismatch', reason: `same row count, but ${content.reason}` };
+  return { status: 'verified', reason: null };
+}
+
+/** Two digests compared; `found` names the differing rows when the table has a key. */
+export function contentCheck(source: ContentDigest, target: ContentDigest, found?: Differences | string): ContentCheck {
+  const same = source.equals(target);
+  const check: ContentCheck = {
+    status: same ? 'match' : 'differs',
+    reason: null,
+    sourceDigest: source.hex(),
+    targetDigest: target.hex(),
+    differences: [],
+    differingRows: same ? 0 : null,
+  };
+  if (same) return check;
+  if (typeof found === 'object') {
+    const kinds = (['changed', 'missing on the target', 'extra on the target'] as const)
+      .map((k) => [k, found.differences.filter((d) => d.kind === k).length] as const)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${n} ${k}`);
+    const listed =
+      found.differingRows > found.differences.length ? ` (the first ${found.differences.length} listed)` : '';
+    const rows = `${found.differingRows} row${found.differingRows === 1 ? '' : 's'}`;
+    return { ...check, ...found, reason: `${rows} differ in content${listed}: ${kinds.join(', ')}` };
+  }
+  return { ...check, reason: `the content differs (${found ?? 'the table has no key to name the rows that differ'})` };
+}
+
+/** Reads the loaded table back inside the transaction: the rows it holds now, in the copy's format. */
+export const targetRead = (t: TablePlan): DigestRead => ({
+  from: relationSql(t.target!),
+  select: t.columns.map(ident),
+  format: t.format,
+});
+
+export interface LoadDigests {
+  /** Hashed as the rows left the source. */
+  source: ContentDigest;
+  /** What the target table held before the load (append keeps it); null when it was empty. */
+  before: ContentDigest | null;
 }
 
 /**
- * After the load, inside the transaction: foreign keys first (in replica mode), then counts.
- * Sets each table's status; a table whose rows point at missing rows fails whatever its count.
+ * After the load, inside the transaction: foreign keys first (in replica mode), then counts and
+ * content. Sets each table's status; a table whose rows point at missing rows fails whatever its
+ * counts. The source's snapshot is still open, so differing rows can be named.
  */
 export async function verifyLoaded(
-  tgt: pg.Client,
+  s: Session,
   loaded: TablePlan[],
   reports: Map<TablePlan, TableReport>,
-  opts: { replica: boolean; targetTables: Table[]; emit: ProgressListener },
+  opts: { replica: boolean; emit: ProgressListener; digests: Map<TablePlan, LoadDigests>; signal?: AbortSignal },
 ): Promise<void> {
   const orphans = new Map<TablePlan, string>();
   if (opts.replica) {
     opts.emit({ type: 'phase', message: 'checking foreign keys of the loaded tables' });
     for (const t of loaded) {
-      const problem = await danglingReferences(tgt, t, opts.targetTables);
+      const problem = await danglingReferences(s.target, t, s.targetCatalog.tables);
       if (problem) orphans.set(t, problem);
     }
   }
-  opts.emit({ type: 'phase', message: 'counting rows on the target' });
+  opts.emit({ type: 'phase', message: 'counting rows and reading back the loaded tables to compare their content' });
   for (const t of loaded) {
     const r = reports.get(t)!;
-    r.targetRows = await countRows(tgt, t.target!);
+    const digests = opts.digests.get(t)!;
+    r.targetRows = await countRows(s.target, t.target!);
+    const after = await readDigest(s.target, targetRead(t), opts.signal);
+    const gained = digests.before ? after.minus(digests.before) : after;
+    r.content = contentCheck(digests.source, gained, await nameDifferences(s, t, digests, gained));
     const orphan = orphans.get(t);
     Object.assign(
       r,
       orphan
         ? { status: 'failed', reason: orphan }
-        : countVerdict(r.sourceRows!, r.targetRows, r.targetRowsBefore ?? 0),
+        : verdict(r.sourceRows!, r.targetRows, r.targetRowsBefore ?? 0, r.content),
     );
   }
+}
+
+async function nameDifferences(s: Session, t: TablePlan, d: LoadDigests, gained: ContentDigest) {
+  if (d.source.equals(gained)) return undefined;
+  if (d.before && d.before.rows > 0)
+    return "under append the target's earlier rows are mixed in, so rows are not named";
+  if (!t.key) return undefined;
+  return findDifferences(s.source, s.target, keyedReads(t), t.key);
+}
+
+/** Both sides of one table, keyed, for naming the rows that differ. */
+export function keyedReads(t: TablePlan): { source: KeyedRead; target: KeyedRead } {
+  const sourceExpr = new Map(t.columns.map((c, i) => [c, t.sourceSelect[i]]));
+  return {
+    source: { from: relationSql(t.source), key: t.key!.map((k) => sourceExpr.get(k)!), select: t.sourceSelect },
+    target: { from: relationSql(t.target!), key: t.key!.map(ident), select: t.columns.map(ident) },
+  };
 }
 
 /**

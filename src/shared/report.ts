@@ -26,6 +26,56 @@ export interface EndpointSummary {
   serverVersion: string | null;
 }
 
+/** Whether the rows are the same, not only as many: match, differs, or not checked (with why). */
+export type ContentStatus = 'match' | 'differs' | 'not checked';
+
+/** One row that differs, named by its key (primary key, or a unique key whose columns are NOT NULL). */
+export interface RowDifference {
+  /** The key as column=value pairs, e.g. `id=42`. */
+  key: string;
+  kind: 'missing on the target' | 'extra on the target' | 'changed';
+}
+
+export interface ContentCheck {
+  status: ContentStatus;
+  /** Why it was not checked, or how it differs; null when it matches. */
+  reason: string | null;
+  /**
+   * 128-bit digests in hex of the source's rows and of the rows the target holds (after an append:
+   * of the rows it gained): the sum of every row's hash, so row order does not matter.
+   */
+  sourceDigest: string | null;
+  targetDigest: string | null;
+  /** Up to 20 rows that differ, by key; empty when the table has no key or nothing differs. */
+  differences: RowDifference[];
+  /** How many rows differ in all, where it could be counted; null otherwise. */
+  differingRows: number | null;
+}
+
+export const contentNotChecked = (reason: string | null): ContentCheck => ({
+  status: 'not checked',
+  reason,
+  sourceDigest: null,
+  targetDigest: null,
+  differences: [],
+  differingRows: null,
+});
+
+/** The content cell of a report's table: short, the same in every rendering. */
+export function contentText(c: ContentCheck): string {
+  if (c.status === 'match') return 'same';
+  if (c.status === 'not checked') return 'not checked';
+  return c.differingRows === null ? 'DIFFERS' : `DIFFERS (${c.differingRows} row${c.differingRows === 1 ? '' : 's'})`;
+}
+
+/** The differing keys in a line, for renderings without room to expand them. */
+export const differencesText = (c: ContentCheck): string =>
+  c.differences.map((d) => `${d.key} ${d.kind}`).join('; ') +
+  (c.differingRows !== null && c.differingRows > c.differences.length && c.differences.length ? '; …' : '');
+
+/** The most differing keys a report lists per table. */
+export const MAX_LISTED_DIFFERENCES = 20;
+
 export interface TableReport {
   schema: string;
   table: string;
@@ -41,10 +91,16 @@ export interface TableReport {
   reason: string | null;
   notes: string[];
   error: ErrorInfo | null;
+  /** The content check; a table is verified only when its counts and its content match. */
+  content: ContentCheck;
 }
+
+/** What "verified" proves in a report: equal counts and equal content, or (compare --counts-only) counts. */
+export type Checks = 'counts and content' | 'counts only';
 
 export interface Report {
   kind: 'migrate' | 'compare';
+  checks: Checks;
   tool: { name: 'archon'; version: string };
   source: EndpointSummary;
   target: EndpointSummary;
@@ -96,7 +152,9 @@ export const difference = (t: TableReport): number | null =>
 export function headline(r: Report): string {
   const s = r.summary;
   const what = r.kind === 'compare' ? 'Compared' : 'Migrated';
-  const parts = [`${s.verified} verified`];
+  // Reports saved before content checks existed have no `checks`: they proved counts only.
+  const by = r.checks === 'counts and content' ? 'by count and content' : 'by row count only (content not checked)';
+  const parts = [`${s.verified} verified ${by}`];
   if (s.mismatch) parts.push(`${s.mismatch} mismatch`);
   if (s.skipped) parts.push(`${s.skipped} skipped`);
   if (s.failed) parts.push(`${s.failed} failed`);

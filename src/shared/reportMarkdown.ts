@@ -1,7 +1,7 @@
 // The report as Markdown: a header with the direction in words, then the table.
 import { seconds } from './format.js';
 import { type Report, headline } from './report.js';
-import { NUMERIC_COLUMNS, TABLE_HEADERS, tableCells } from './reportTable.js';
+import { NUMERIC_COLUMNS, TABLE_HEADERS, differenceLines, tableCells } from './reportTable.js';
 
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
@@ -21,5 +21,7 @@ export function toMarkdown(r: Report): string {
   const align = TABLE_HEADERS.map((_, i) => (NUMERIC_COLUMNS.has(i) ? '---:' : '---'));
   lines.push(`| ${TABLE_HEADERS.join(' | ')} |`, `| ${align.join(' | ')} |`);
   for (const row of tableCells(r)) lines.push(`| ${row.map(esc).join(' | ')} |`);
+  const differing = differenceLines(r);
+  if (differing.length) lines.push('', '**Rows that differ, by key:**', '', ...differing.map((l) => `- ${esc(l)}`));
   return `${lines.join('\n')}\n`;
 }

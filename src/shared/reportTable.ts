@@ -1,9 +1,9 @@
 // The report's table as cells of text, problems first: what the Markdown and terminal renderings lay out.
 import { formatCount, formatDifference } from './format.js';
 import { displayName } from './names.js';
-import { difference, problemsFirst, type Report } from './report.js';
+import { contentText, difference, differencesText, problemsFirst, type Report, type TableReport } from './report.js';
 
-export const TABLE_HEADERS = ['table', 'source rows', 'target rows', 'difference', 'status', 'reason'];
+export const TABLE_HEADERS = ['table', 'source rows', 'target rows', 'difference', 'status', 'content', 'reason'];
 /** Columns that hold numbers (aligned right). */
 export const NUMERIC_COLUMNS: ReadonlySet<number> = new Set([1, 2, 3]);
 
@@ -14,6 +14,21 @@ export function tableCells(r: Report): string[][] {
     formatCount(t.targetRows),
     formatDifference(difference(t)),
     t.status.toUpperCase(),
+    contentCell(t),
     t.reason ?? '',
   ]);
+}
+
+/** Blank where content says nothing: a skipped or failed table, or a report saved before content checks. */
+function contentCell(t: TableReport): string {
+  if (!t.content || t.status === 'skipped') return '';
+  if (t.content.status === 'not checked' && !t.content.reason) return '';
+  return contentText(t.content);
+}
+
+/** Every table whose rows differ by key, with the keys: the lines under a report's table. */
+export function differenceLines(r: Report): string[] {
+  return problemsFirst(r.tables)
+    .filter((t) => t.content?.differences.length)
+    .map((t) => `${displayName(t.schema, t.table)}: ${differencesText(t.content)}`);
 }

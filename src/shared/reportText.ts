@@ -1,5 +1,5 @@
 // The report as a plain-text table for the terminal, the reason column wrapped to fit.
-import { NUMERIC_COLUMNS, TABLE_HEADERS, tableCells } from './reportTable.js';
+import { NUMERIC_COLUMNS, TABLE_HEADERS, differenceLines, tableCells } from './reportTable.js';
 import type { Report } from './report.js';
 
 function wrap(s: string, width: number): string[] {
@@ -15,7 +15,7 @@ function wrap(s: string, width: number): string[] {
   return out;
 }
 
-export function toText(r: Report, width = 120): string {
+export function toText(r: Report, width = 132): string {
   const rows = tableCells(r);
   const last = TABLE_HEADERS.length - 1;
   const widths = TABLE_HEADERS.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
@@ -35,6 +35,8 @@ export function toText(r: Report, width = 120): string {
     );
   const out = [...render(TABLE_HEADERS), widths.map((w) => '-'.repeat(w)).join('  ')];
   for (const row of rows) out.push(...render(row));
+  const differing = differenceLines(r);
+  if (differing.length) out.push('', 'Rows that differ, by key:', ...differing.map((l) => `  ${l}`));
   if (r.unmatched.length) out.push('', `NOT FOUND on the source: ${r.unmatched.join(', ')}`);
   return `${out.join('\n')}\n`;
 }

@@ -1,4 +1,13 @@
-import type { Report, TableReport } from '../../src/shared/report.js';
+import { type ContentCheck, type Report, type TableReport, contentNotChecked } from '../../src/shared/report.js';
+
+const same = (digest: string): ContentCheck => ({
+  status: 'match',
+  reason: null,
+  sourceDigest: digest,
+  targetDigest: digest,
+  differences: [],
+  differingRows: 0,
+});
 
 const row = (schema: string, table: string, over: Partial<TableReport>): TableReport => ({
   schema,
@@ -13,6 +22,8 @@ const row = (schema: string, table: string, over: Partial<TableReport>): TableRe
   reason: null,
   notes: [],
   error: null,
+  content:
+    over.status && over.status !== 'verified' ? contentNotChecked(null) : same('5f0c6e2a9b1d4c3e8a7f6b5c4d3e2f1a'),
   ...over,
 });
 
@@ -59,6 +70,7 @@ export function sampleReport(): Report {
   ];
   return {
     kind: 'migrate',
+    checks: 'counts and content',
     tool: { name: 'archon', version: '0.1.0' },
     source: { role: 'source', label: 'postgres@db.cloud.example.com:5432/archon', serverVersion: '17.6' },
     target: { role: 'target', label: 'postgres@localhost:5432/archon', serverVersion: '15.8' },
@@ -72,4 +84,31 @@ export function sampleReport(): Report {
     unmatched: [],
     error: null,
   };
+}
+
+/** The sample with one more table: same row count, different content, three differing keys. */
+export function sampleReportWithContentDifference(): Report {
+  const r = sampleReport();
+  r.tables.push(
+    row('public', 'archon_sources', {
+      status: 'mismatch',
+      sourceRows: 8,
+      targetRows: 8,
+      reason: 'same row count, but 3 rows differ in content; rolled back, the target is unchanged',
+      content: {
+        status: 'differs',
+        reason: '3 rows differ: 1 changed, 1 missing on the target, 1 extra on the target',
+        sourceDigest: '0a1b2c3d4e5f60718293a4b5c6d7e8f9',
+        targetDigest: 'f9e8d7c6b5a4938271605f4e3d2c1b0a',
+        differences: [
+          { key: 'id=3', kind: 'changed' },
+          { key: 'id=5', kind: 'missing on the target' },
+          { key: 'id=9', kind: 'extra on the target' },
+        ],
+        differingRows: 3,
+      },
+    }),
+  );
+  r.summary = { ...r.summary, mismatch: r.summary.mismatch + 1, total: r.summary.total + 1 };
+  return r;
 }

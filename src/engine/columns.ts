@@ -1,0 +1,120 @@
+// Columns matched by name (never by position) between a source and a target table: what is copied,
+// how each value travels (as-is or cast to the target's type), and what stops a table up front.
+import type { Column, Table } from './catalog.js';
+import { conversion } from './conversions.js';
+import { ident } from './ident.js';
+
+export interface ColumnPair {
+  name: string;
+  source: Column;
+  target: Column;
+  /** What the source query selects: the column, or the column cast to the target's type. */
+  sourceExpr: string;
+}
+
+export interface ColumnMatch {
+  /** Why the table cannot be copied; null when it can. */
+  reason: string | null;
+  /** The part of the reason about columns both sides have but whose values would not carry over. */
+  typeProblems: string[];
+  notes: string[];
+  pairs: ColumnPair[];
+}
+
+const list = (xs: string[]) => xs.join(', ');
+
+export function matchColumns(s: Table, t: Table, targetExtensions: ReadonlySet<string>): ColumnMatch {
+  const problems = [...missingColumns(s, t)];
+  const typeProblems: string[] = [];
+  const notes = targetOnlyNote(s, t);
+  const targetCols = new Map(t.columns.map((c) => [c.name, c]));
+  const pairs: ColumnPair[] = [];
+  for (const sc of s.columns) {
+    const tc = targetCols.get(sc.name);
+    if (!tc) continue;
+    if (tc.generated) {
+      if (!sc.generated) {
+        notes.push(
+          `column ${sc.name} is generated on the target and computed there; the source's values are not copied`,
+        );
+      }
+      continue;
+    }
+    const pair = pairOf(sc, tc, targetExtensions);
+    if ('problem' in pair) typeProblems.push(pair.problem);
+    else {
+      if (pair.note) notes.push(pair.note);
+      pairs.push(pair.pair);
+    }
+  }
+  problems.push(...typeProblems);
+  if (pairs.length === 0 && !problems.length) problems.push('no column to copy');
+  return { reason: problems.length ? problems.join('; ') : null, typeProblems, notes, pairs };
+}
+
+function missingColumns(s: Table, t: Table): string[] {
+  const targetNames = new Set(t.columns.map((c) => c.name));
+  const sourceNames = new Set(s.columns.map((c) => c.name));
+  const problems: string[] = [];
+  const lost = s.columns.filter((c) => !targetNames.has(c.name)).map((c) => c.name);
+  if (lost.length) {
+    const [columns, verb, their] = lost.length > 1 ? ['columns', 'do', 'their'] : ['column', 'does', 'its'];
+    problems.push(`source ${columns} ${list(lost)} ${verb} not exist on the target (copying would lose ${their} data)`);
+  }
+  const required = requiredOnTarget(t).filter((c) => !sourceNames.has(c));
+  if (required.length) {
+    const [columns, verb] = required.length > 1 ? ['columns', 'are'] : ['column', 'is'];
+    problems.push(`target ${columns} ${list(required)} ${verb} NOT NULL without a default and missing on the source`);
+  }
+  return problems;
+}
+
+const requiredOnTarget = (t: Table) =>
+  t.columns.filter((c) => c.notNull && !c.hasDefault && !c.generated && !c.identity).map((c) => c.name);
+
+function targetOnlyNote(s: Table, t: Table): string[] {
+  const sourceNames = new Set(s.columns.map((c) => c.name));
+  const required = new Set(requiredOnTarget(t));
+  const extra = t.columns.filter((c) => !sourceNames.has(c.name) && !required.has(c.name)).map((c) => c.name);
+  if (!extra.length) return [];
+  const [columns, gets] = extra.length > 1 ? ['columns', 'get their defaults'] : ['column', 'gets its default'];
+  return [`target-only ${columns} ${list(extra)} ${gets}`];
+}
+
+type PairOutcome = { problem: string } | { pair: ColumnPair; note: string | null };
+
+function pairOf(sc: Column, tc: Column, targetExtensions: ReadonlySet<string>): PairOutcome {
+  const plain: ColumnPair = { name: sc.name, source: sc, target: tc, sourceExpr: ident(sc.name) };
+  if (sc.fields !== tc.fields && sc.fields !== null && tc.fields !== null) {
+    return {
+      problem:
+        `column ${sc.name} holds ${sc.type} on the source (${sc.fields}) and ${tc.type} on the target ` +
+        `(${tc.fields}); COPY fills fields by position, so values would land in the wrong fields`,
+    };
+  }
+  if (sc.type === tc.type && sc.typeSchema === tc.typeSchema) return { pair: plain, note: null };
+  const missingExt =
+    sc.typeExtension && !targetExtensions.has(sc.typeExtension)
+      ? ` (extension ${sc.typeExtension} is not installed on the target)`
+      : '';
+  const describe = `column ${sc.name} is ${sc.type} on the source but ${tc.type} on the target${missingExt}`;
+  // Across categories (text to number, ...) or for extension and array types the load would fail
+  // half-way, so the table is skipped up front.
+  if (sc.category !== tc.category || sc.category === 'U' || sc.category === 'A' || missingExt) {
+    return { problem: describe };
+  }
+  const c = conversion(sc.type, tc.type);
+  if (c.how === 'lossy') return { problem: `${describe}: ${c.loss}` };
+  if (c.how === 'cast') {
+    const pair = { ...plain, sourceExpr: `${ident(sc.name)}::${tc.type}` };
+    return { pair, note: `${describe}; copied as text, converted to ${tc.type} on the source` };
+  }
+  return { pair: plain, note: `${describe}; copied as text` };
+}
+
+/** Binary COPY when every column has the same type on both sides and its wire format is portable. */
+export function copyFormat(pairs: ColumnPair[]): 'binary' | 'text' {
+  const same = ({ source: a, target: b }: ColumnPair) =>
+    a.type === b.type && a.typeSchema === b.typeSchema && a.binarySafe && b.binarySafe;
+  return pairs.every(same) ? 'binary' : 'text';
+}

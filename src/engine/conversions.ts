@@ -1,0 +1,90 @@
+// When a column's type differs between the sides: can the target hold every source value, and does
+// it render it the same? Decided from the two types alone, before anything is copied.
+//   as-is  the target holds the value and renders it as the source does (int → bigint, varchar → text):
+//          copied as text, and the content digest compares like with like;
+//   cast   the target holds every value but renders it differently (real → double precision,
+//          numeric(8,2) → numeric(10,4), timestamp → timestamptz): the source query casts to the
+//          target's type, so what is hashed on both sides is what the target holds;
+//   lossy  values would be rounded, cut or lose their time of day: the table is skipped, naming the loss.
+// A pair not named here is copied as-is; the content digest then proves it or fails the run.
+
+export type Conversion = { how: 'as-is' } | { how: 'cast' } | { how: 'lossy'; loss: string };
+
+interface ParsedType {
+  base: string;
+  /** Type modifiers: (precision, scale), (length), timestamp precision. */
+  mods: number[];
+}
+
+/** format_type() output: `numeric(6,2)`, `character varying(20)`, `timestamp(3) with time zone`, … */
+function parse(type: string): ParsedType {
+  const m = /^([^(]+?)(?:\(([\d,\s]+)\))?(.*)$/.exec(type)!;
+  return { base: `${m[1]}${m[3]}`.trim(), mods: m[2] ? m[2].split(',').map(Number) : [] };
+}
+
+const INTEGER_BITS: Record<string, number> = { smallint: 16, integer: 32, bigint: 64 };
+/** Bits of mantissa: the integers a float type holds exactly. */
+const FLOAT_BITS: Record<string, number> = { real: 24, 'double precision': 53 };
+const TIMESTAMPS = new Set(['timestamp without time zone', 'timestamp with time zone']);
+const TIMES = new Set(['time without time zone', 'time with time zone', ...TIMESTAMPS]);
+const STRINGS = new Set(['text', 'character varying', 'character']);
+
+const ok: Conversion = { how: 'as-is' };
+const cast: Conversion = { how: 'cast' };
+const lossy = (loss: string): Conversion => ({ how: 'lossy', loss });
+
+export function conversion(sourceType: string, targetType: string): Conversion {
+  const s = parse(sourceType);
+  const t = parse(targetType);
+  return numeric(s, t) ?? strings(s, t) ?? datetimes(s, t) ?? ok;
+}
+
+function numeric(s: ParsedType, t: ParsedType): Conversion | null {
+  const sInt = INTEGER_BITS[s.base];
+  const tFloat = FLOAT_BITS[t.base];
+  if (sInt !== undefined) {
+    if (INTEGER_BITS[t.base] !== undefined) return ok; // narrower: a value that does not fit fails the load
+    if (t.base === 'numeric') return t.mods.length ? cast : ok;
+    if (tFloat !== undefined) return sInt <= tFloat ? cast : lossy(`integers beyond 2^${tFloat} would be rounded`);
+    return null;
+  }
+  const sFloat = FLOAT_BITS[s.base];
+  if (sFloat !== undefined || s.base === 'numeric') {
+    if (INTEGER_BITS[t.base] !== undefined) {
+      return s.base === 'numeric' && s.mods.length === 2 && s.mods[1] === 0 ? ok : lossy('fractions would be rounded');
+    }
+    if (tFloat !== undefined) {
+      if (sFloat !== undefined && sFloat <= tFloat) return cast;
+      return lossy(`values would be rounded to ${t.base === 'real' ? 6 : 15} significant digits`);
+    }
+    if (t.base === 'numeric') return numericScale(s, t);
+  }
+  return null;
+}
+
+/** numeric(p,s) → numeric(p2,s2): fewer decimals round; more decimals render with trailing zeros. */
+function numericScale(s: ParsedType, t: ParsedType): Conversion {
+  if (!t.mods.length) return ok;
+  const targetScale = t.mods[1] ?? 0;
+  const sourceScale = s.base === 'numeric' && s.mods.length ? (s.mods[1] ?? 0) : Number.POSITIVE_INFINITY;
+  if (targetScale < sourceScale) return lossy(`values would be rounded to ${targetScale} decimal places`);
+  return targetScale > sourceScale ? cast : ok;
+}
+
+function strings(s: ParsedType, t: ParsedType): Conversion | null {
+  if (!STRINGS.has(s.base) || !STRINGS.has(t.base)) return null;
+  if (t.base !== 'character') return ok; // longer values fail the load; nothing is cut silently
+  if (s.base !== 'character')
+    return lossy(`values would be padded to ${t.mods[0] ?? 1} characters, trailing spaces not kept`);
+  return (t.mods[0] ?? 1) > (s.mods[0] ?? 1) ? cast : ok;
+}
+
+function datetimes(s: ParsedType, t: ParsedType): Conversion | null {
+  if (TIMESTAMPS.has(s.base) && t.base === 'date') return lossy('the time of day would be dropped');
+  if (s.base === 'date' && TIMESTAMPS.has(t.base)) return cast;
+  if (!TIMES.has(s.base) || !TIMES.has(t.base)) return null;
+  const precision = (x: ParsedType) => x.mods[0] ?? 6;
+  if (precision(t) < precision(s)) return lossy(`fractional seconds would be rounded to ${precision(t)} digits`);
+  if (TIMESTAMPS.has(s.base) && TIMESTAMPS.has(t.base) && s.base !== t.base) return cast; // read in UTC
+  return s.base === t.base ? ok : null;
+}
