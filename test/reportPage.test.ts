@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { standaloneReportHtml } from '../src/reportPage.js';
 import { makeNonce, renderReportPage } from '../src/shared/reportHtml.js';
 import { SCREENSHOTS, launchChromium } from './support/browser.js';
-import { sampleReport } from './support/sampleReport.js';
+import { sampleReport, sampleReportWithContentDifference } from './support/sampleReport.js';
 
 let browser: Browser;
 before(async () => {
@@ -166,6 +166,44 @@ describe('report page (real Chromium)', () => {
     ]);
     assert.equal(await page.locator('#only-problems').getAttribute('checked'), '');
     assert.deepEqual(cspErrors, []);
+  });
+
+  it('shows the content check: same, differs with the keys folded under the reason, and old reports', async () => {
+    const saved = {
+      report: sampleReportWithContentDifference(),
+      canRetry: false,
+      onlyProblems: false,
+      sort: { column: 'status', descending: false },
+    };
+    const { page, cspErrors } = await openWebviewPage('light', saved);
+    assert.equal(await cellText(page, 'public.archon_crawled_pages', 'content'), 'same');
+    assert.equal(
+      await cellText(page, 'public.archon_settings', 'content'),
+      '',
+      'a skipped table says nothing of content',
+    );
+    assert.equal(await cellText(page, 'public.archon_sources', 'status'), 'MISMATCH');
+    assert.equal(await cellText(page, 'public.archon_sources', 'content'), 'DIFFERS (3 ROWS)'.replace('ROWS', 'rows'));
+    const keys = rowOf(page, 'public.archon_sources').locator('details.differences');
+    assert.match(await keys.locator('summary').innerText(), /Rows that differ, by key \(3\)/);
+    assert.equal(await keys.locator('li').first().isVisible(), false, 'folded until opened');
+    await keys.locator('summary').click();
+    assert.deepEqual(await keys.locator('li').allInnerTexts(), [
+      'id=3 changed',
+      'id=5 missing on the target',
+      'id=9 extra on the target',
+    ]);
+    assert.match(await page.locator('header').innerText(), /3 verified by count and content/);
+    await page.screenshot({ path: `${SCREENSHOTS}/report-content.png`, fullPage: true });
+    // A report saved before content checks (no `content`, no `checks`) still renders, and does not
+    // claim content was checked.
+    const old = sampleReport() as unknown as { checks?: string; tables: { content?: unknown }[] };
+    delete old.checks;
+    for (const t of old.tables) delete t.content;
+    const restored = await openWebviewPage('light', { ...saved, report: old });
+    assert.equal(await cellText(restored.page, 'public.archon_crawled_pages', 'content'), '');
+    assert.match(await restored.page.locator('header').innerText(), /verified by row count only/);
+    assert.deepEqual([...cspErrors, ...restored.cspErrors], []);
   });
 
   it('renders in a dark theme', async () => {

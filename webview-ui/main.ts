@@ -3,7 +3,7 @@ import css from './report.css';
 import { registerToolkit, tags } from './toolkit.js';
 import { createHost } from './host.js';
 import { formatBytes, formatCount, formatDifference, plural, seconds } from '../src/shared/format.js';
-import { STATUS_RANK, difference, headline, type Report, type TableReport } from '../src/shared/report.js';
+import { STATUS_RANK, contentCell, difference, headline, type Report, type TableReport } from '../src/shared/report.js';
 import { displayName } from '../src/shared/names.js';
 import type { PageState, SortColumn } from '../src/shared/protocol.js';
 
@@ -54,6 +54,8 @@ function sortValue(t: TableReport, c: SortColumn): string | number | null {
       return difference(t);
     case 'status':
       return STATUS_RANK[t.status];
+    case 'content':
+      return contentCell(t);
     case 'reason':
       return t.reason ?? '';
   }
@@ -92,6 +94,7 @@ const COLUMNS: { key: SortColumn; title: string; num?: boolean }[] = [
   { key: 'targetRows', title: 'Target rows', num: true },
   { key: 'difference', title: 'Difference', num: true },
   { key: 'status', title: 'Status' },
+  { key: 'content', title: 'Content' },
   { key: 'reason', title: 'Reason' },
 ];
 
@@ -191,8 +194,13 @@ function grid(tables: TableReport[], problemCount: number): HTMLElement {
   }
   const g = el(tags.grid, {
     'aria-label': 'Tables',
-    'grid-template-columns': 'minmax(250px, 2fr) 110px 110px 100px 110px minmax(240px, 3fr)',
+    'grid-template-columns': 'minmax(250px, 2fr) 110px 110px 100px 110px 130px minmax(240px, 3fr)',
   });
+  g.append(headerRow(), ...tables.map(tableRow));
+  return g;
+}
+
+function headerRow(): HTMLElement {
   const head = el(tags.row, { 'row-type': 'header' });
   COLUMNS.forEach((c, i) => {
     const active = state.sort.column === c.key;
@@ -217,40 +225,63 @@ function grid(tables: TableReport[], problemCount: number): HTMLElement {
     if (active) cell.setAttribute('aria-sort', state.sort.descending ? 'descending' : 'ascending');
     head.append(cell);
   });
-  g.append(head);
-  for (const t of tables) {
-    const d = difference(t);
-    const reason = el('span', {}, t.reason ?? '');
-    const details = [
-      ...(t.error?.detail ? [`detail: ${t.error.detail}`] : []),
-      ...(t.error?.hint ? [`hint: ${t.error.hint}`] : []),
-      ...t.notes,
-      ...(t.bytes !== null && t.status === 'verified'
-        ? [`${formatBytes(t.bytes)} in ${seconds(t.durationMs ?? 0)}${t.format ? `, ${t.format} COPY` : ''}`]
-        : []),
-    ];
-    const row = el(
-      tags.row,
-      {
-        class: `status-${t.status}${isProblem(t) ? ' problem' : ''}`,
-        'data-table': `${t.schema}.${t.table}`,
-        'data-status': t.status,
-      },
-      el(tags.cell, { 'grid-column': '1', class: 'name' }, displayName(t.schema, t.table)),
-      el(tags.cell, { 'grid-column': '2', class: 'num', 'data-col': 'sourceRows' }, formatCount(t.sourceRows)),
-      el(tags.cell, { 'grid-column': '3', class: 'num', 'data-col': 'targetRows' }, formatCount(t.targetRows)),
-      el(tags.cell, { 'grid-column': '4', class: 'num', 'data-col': 'difference' }, formatDifference(d)),
-      el(tags.cell, { 'grid-column': '5', 'data-col': 'status' }, el('span', { class: `badge ${t.status}` }, t.status)),
+  return head;
+}
+
+function tableRow(t: TableReport): HTMLElement {
+  const content = contentCell(t);
+  const kind = t.content?.status.replace(' ', '-') ?? '';
+  const cell = (col: number, key: string, cls: string, ...children: (Node | string)[]) =>
+    el(tags.cell, { 'grid-column': String(col), 'data-col': key, class: cls }, ...children);
+  return el(
+    tags.row,
+    {
+      class: `status-${t.status}${isProblem(t) ? ' problem' : ''}`,
+      'data-table': `${t.schema}.${t.table}`,
+      'data-status': t.status,
+    },
+    el(tags.cell, { 'grid-column': '1', class: 'name' }, displayName(t.schema, t.table)),
+    cell(2, 'sourceRows', 'num', formatCount(t.sourceRows)),
+    cell(3, 'targetRows', 'num', formatCount(t.targetRows)),
+    cell(4, 'difference', 'num', formatDifference(difference(t))),
+    cell(5, 'status', '', el('span', { class: `badge ${t.status}` }, t.status)),
+    cell(6, 'content', '', content ? el('span', { class: `badge content ${kind}` }, content) : ''),
+    cell(7, 'reason', 'reason', el('span', {}, t.reason ?? ''), ...details(t), ...differingKeys(t)),
+  );
+}
+
+/** What else is known about a table, one short line each, under its reason. */
+function details(t: TableReport): HTMLElement[] {
+  const lines = [
+    ...(t.error?.detail ? [`detail: ${t.error.detail}`] : []),
+    ...(t.error?.hint ? [`hint: ${t.error.hint}`] : []),
+    ...t.notes,
+    ...(t.bytes !== null && t.status === 'verified'
+      ? [`${formatBytes(t.bytes)} in ${seconds(t.durationMs ?? 0)}${t.format ? `, ${t.format} COPY` : ''}`]
+      : []),
+    ...(t.content?.status === 'match' ? [`content digest ${t.content.sourceDigest} on both sides`] : []),
+    ...(t.content?.status === 'not checked' && t.content.reason ? [`content not checked: ${t.content.reason}`] : []),
+  ];
+  return lines.map((n) => el('span', { class: 'note' }, n));
+}
+
+/** The rows that differ, by key, folded under the reason (open it to read them). */
+function differingKeys(t: TableReport): HTMLElement[] {
+  const c = t.content;
+  if (!c?.differences.length) return [];
+  const more = (c.differingRows ?? 0) - c.differences.length;
+  return [
+    el(
+      'details',
+      { class: 'differences' },
       el(
-        tags.cell,
-        { 'grid-column': '6', class: 'reason', 'data-col': 'reason' },
-        reason,
-        ...details.map((n) => el('span', { class: 'note' }, n)),
+        'summary',
+        {},
+        `Rows that differ, by key (${c.differences.length}${more > 0 ? ` of ${c.differingRows}` : ''})`,
       ),
-    );
-    g.append(row);
-  }
-  return g;
+      el('ul', {}, ...c.differences.map((d) => el('li', {}, el('code', {}, d.key), ` ${d.kind}`))),
+    ),
+  ];
 }
 
 // Start only now that everything above is defined: a restored panel renders from its saved state

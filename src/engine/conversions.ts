@@ -3,8 +3,9 @@
 //   as-is  the target holds the value and renders it as the source does (int → bigint, varchar → text):
 //          copied as text, and the content digest compares like with like;
 //   cast   the target holds every value but renders it differently (real → double precision,
-//          numeric(8,2) → numeric(10,4), timestamp → timestamptz): the source query casts to the
-//          target's type, so what is hashed on both sides is what the target holds;
+//          numeric(8,2) → numeric(10,4), timestamp → timestamptz): the source query reads each value
+//          as the target will, through its text (`col::text::type`, exactly what COPY's text format
+//          does; a direct cast can differ, e.g. real → double precision), so both sides hash the same;
 //   lossy  values would be rounded, cut or lose their time of day: the table is skipped, naming the loss.
 // A pair not named here is copied as-is; the content digest then proves it or fails the run.
 
@@ -57,7 +58,8 @@ function numeric(s: ParsedType, t: ParsedType): Conversion | null {
       if (sFloat !== undefined && sFloat <= tFloat) return cast;
       return lossy(`values would be rounded to ${t.base === 'real' ? 6 : 15} significant digits`);
     }
-    if (t.base === 'numeric') return numericScale(s, t);
+    // A float's text (1e-05) reads as a numeric that renders otherwise (0.00001).
+    if (t.base === 'numeric') return sFloat !== undefined && !t.mods.length ? cast : numericScale(s, t);
   }
   return null;
 }

@@ -2,7 +2,7 @@
 // or the standalone HTML file the CLI writes).
 import type { Report } from './report.js';
 
-export type SortColumn = 'table' | 'sourceRows' | 'targetRows' | 'difference' | 'status' | 'reason';
+export type SortColumn = 'table' | 'sourceRows' | 'targetRows' | 'difference' | 'status' | 'content' | 'reason';
 
 export type HostToPage = { type: 'report'; report: Report; canRetry: boolean };
 

@@ -68,6 +68,14 @@ export function contentText(c: ContentCheck): string {
   return c.differingRows === null ? 'DIFFERS' : `DIFFERS (${c.differingRows} row${c.differingRows === 1 ? '' : 's'})`;
 }
 
+/** The content cell of a table's row; blank where content says nothing: a skipped or failed table, or a
+ * report saved before content checks. */
+export function contentCell(t: TableReport): string {
+  if (!t.content || t.status === 'skipped') return '';
+  if (t.content.status === 'not checked' && !t.content.reason) return '';
+  return contentText(t.content);
+}
+
 /** The differing keys in a line, for renderings without room to expand them. */
 export const differencesText = (c: ContentCheck): string =>
   c.differences.map((d) => `${d.key} ${d.kind}`).join('; ') +

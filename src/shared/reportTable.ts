@@ -1,7 +1,7 @@
 // The report's table as cells of text, problems first: what the Markdown and terminal renderings lay out.
 import { formatCount, formatDifference } from './format.js';
 import { displayName } from './names.js';
-import { contentText, difference, differencesText, problemsFirst, type Report, type TableReport } from './report.js';
+import { contentCell, difference, differencesText, problemsFirst, type Report } from './report.js';
 
 export const TABLE_HEADERS = ['table', 'source rows', 'target rows', 'difference', 'status', 'content', 'reason'];
 /** Columns that hold numbers (aligned right). */
@@ -17,13 +17,6 @@ export function tableCells(r: Report): string[][] {
     contentCell(t),
     t.reason ?? '',
   ]);
-}
-
-/** Blank where content says nothing: a skipped or failed table, or a report saved before content checks. */
-function contentCell(t: TableReport): string {
-  if (!t.content || t.status === 'skipped') return '';
-  if (t.content.status === 'not checked' && !t.content.reason) return '';
-  return contentText(t.content);
 }
 
 /** Every table whose rows differ by key, with the keys: the lines under a report's table. */
