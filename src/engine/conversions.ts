@@ -19,7 +19,7 @@ interface ParsedType {
 
 /** format_type() output: `numeric(6,2)`, `character varying(20)`, `timestamp(3) with time zone`, … */
 function parse(type: string): ParsedType {
-  const m = /^([^(]+?)(?:\(([\d,\s]+)\))?(.*)$/.exec(type)!;
+  const m = /^([^(]+)(?:\(([\d,\s]+)\))?(.*)$/.exec(type)!;
   return { base: `${m[1]}${m[3]}`.trim(), mods: m[2] ? m[2].split(',').map(Number) : [] };
 }
 
