@@ -1,14 +1,15 @@
-// Throughput and memory of a migration through the shipped CLI (dist/cli.js), against a baseline
-// measured in the same run: the time to merely read the same table out of the source with COPY.
-// Run: npm run bench [-- rows]   (default 20,000 pages with 1,536-dim embeddings)
-import { spawn } from 'node:child_process';
-import { readFileSync, mkdtempSync } from 'node:fs';
+// Migration and comparison through the shipped CLI (dist/cli.js), against a baseline measured in the
+// same run on the same table: psql's binary COPY out of the source piped into psql's COPY into the
+// target (`psql -c "COPY … TO STDOUT (FORMAT binary)" | psql -c "COPY … FROM STDIN (FORMAT binary)"`),
+// which copies and proves nothing. Archon's migrate also hashes every row on the way, reads the
+// loaded table back inside the transaction and compares counts and content before it commits;
+// compare reads both sides at once and digests them.
+// Run: npm run bench [-- rows]   (default 20,000 pages with multi-line text and 1,536-dim embeddings)
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import copyStreams from 'pg-copy-streams';
 import { startServers } from '../scripts/pg-servers.mjs';
 
 const rows = Number(process.argv[2] ?? 20000);
@@ -23,60 +24,88 @@ async function sql(url, text) {
   }
 }
 
-/** Runs the CLI to the end; its peak resident memory comes from the kernel's own high-water mark. */
-async function runCli(args) {
-  const child = spawn(process.execPath, ['dist/cli.js', ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+/** Runs a command to the end; its peak resident memory comes from the kernel's own high-water mark. */
+async function timed(command, args, env = process.env) {
+  const started = performance.now();
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'], env });
   let peakKb = 0;
-  const sample = () => {
+  const timer = setInterval(() => {
     try {
       const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
       if (m) peakKb = Math.max(peakKb, Number(m[1]));
     } catch {
       // The process has just ended.
     }
-  };
-  const timer = setInterval(sample, 10);
+  }, 10);
   const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c)));
   clearInterval(timer);
-  return { code, peakBytes: peakKb * 1024 };
+  return { code, ms: performance.now() - started, peakMb: peakKb / 1024 };
+}
+
+try {
+  execFileSync('psql', ['--version'], { stdio: 'ignore' });
+} catch {
+  console.error('The baseline needs psql: apt-get install postgresql-client');
+  process.exit(2);
 }
 
 const [src, tgt] = await startServers([17, 15]);
 try {
-  const ddl = `CREATE TABLE pages (id int PRIMARY KEY, content text, embedding real[])`;
+  const ddl = `CREATE TABLE pages (id int PRIMARY KEY, url text, content text, embedding real[])`;
   await sql(src.url(), ddl);
   await sql(tgt.url(), ddl);
   await sql(
     src.url(),
-    `INSERT INTO pages SELECT g, repeat('Lorem ipsum ' || g, 40), (SELECT array_agg(sin(g + d))::real[] FROM generate_series(1, 1536) d) FROM generate_series(1, ${rows}) g`,
+    `INSERT INTO pages SELECT g, 'https://docs.example.com/page/' || g,
+       repeat(E'Lorem ipsum "dolor" sit amet,\\nconsectetur \\\\ adipiscing ' || g || E'\\n', 12),
+       (SELECT array_agg(sin(g + d))::real[] FROM generate_series(1, 1536) d)
+     FROM generate_series(1, ${rows}) g`,
   );
   const size = (await sql(src.url(), `SELECT pg_total_relation_size('pages') AS b`)).rows[0].b;
 
-  const t0 = performance.now();
-  const c = new pg.Client(src.url());
-  await c.connect();
-  await pipeline(
-    c.query(copyStreams.to('COPY pages TO STDOUT (FORMAT binary)')),
-    new Writable({ write: (_c, _e, cb) => cb() }),
+  const pipe = await timed(
+    'bash',
+    [
+      '-c',
+      `set -o pipefail; psql "$SRC" -qc "COPY pages TO STDOUT (FORMAT binary)" | psql "$TGT" -qc "COPY pages FROM STDIN (FORMAT binary)"`,
+    ],
+    { ...process.env, SRC: src.url(), TGT: tgt.url() },
   );
-  await c.end();
-  const readMs = performance.now() - t0;
+  if (pipe.code !== 0) throw new Error('the psql pipe failed');
+  await sql(tgt.url(), 'TRUNCATE pages');
 
   const reportFile = join(mkdtempSync(join(tmpdir(), 'archon-bench-')), 'report.json');
-  const t1 = performance.now();
-  const run = await runCli(['migrate', '--source', src.url(), '--target', tgt.url(), '--yes', '--report', reportFile]);
-  const migrateMs = performance.now() - t1;
-  const report = JSON.parse(readFileSync(reportFile, 'utf8'));
-  if (run.code !== 0 || report.outcome !== 'verified')
-    throw new Error(`migration not verified: ${JSON.stringify(report.tables)}`);
+  const cli = (...args) =>
+    timed(process.execPath, [
+      'dist/cli.js',
+      ...args,
+      '--source',
+      src.url(),
+      '--target',
+      tgt.url(),
+      '--report',
+      reportFile,
+    ]);
+  const migrate = await cli('migrate', '--yes');
+  const migrated = JSON.parse(readFileSync(reportFile, 'utf8'));
+  if (migrate.code !== 0 || migrated.outcome !== 'verified')
+    throw new Error(`not verified: ${JSON.stringify(migrated.tables)}`);
+  const compare = await cli('compare');
+  const compared = JSON.parse(readFileSync(reportFile, 'utf8'));
+  if (compare.code !== 0 || compared.tables[0].content.status !== 'match') throw new Error('compare did not match');
 
   const mb = (b) => (b / 1048576).toFixed(0);
-  console.log(`table: ${rows} rows, ${mb(size)} MB on disk, ${mb(report.tables[0].bytes)} MB on the wire`);
-  console.log(`baseline (COPY out of the source only): ${(readMs / 1000).toFixed(2)} s`);
+  const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
   console.log(
-    `archon migrate, CLI process (read, write, count both sides, commit): ${(migrateMs / 1000).toFixed(2)} s = ${(migrateMs / readMs).toFixed(2)}x the baseline`,
+    `table: ${rows} rows, ${mb(size)} MB on disk, ${mb(migrated.tables[0].bytes)} MB on the wire, PostgreSQL 17 → 15`,
   );
-  console.log(`archon process peak RSS: ${mb(run.peakBytes)} MB for ${mb(report.tables[0].bytes)} MB copied`);
+  console.log(`baseline, psql COPY binary | psql COPY binary:        ${s(pipe.ms)}`);
+  console.log(
+    `archon migrate (copy, hash, read back, verify, commit): ${s(migrate.ms)} = ${(migrate.ms / pipe.ms).toFixed(2)}x the baseline, peak RSS ${migrate.peakMb.toFixed(0)} MB`,
+  );
+  console.log(
+    `archon compare (both sides read and digested at once):  ${s(compare.ms)} = ${(compare.ms / pipe.ms).toFixed(2)}x the baseline, peak RSS ${compare.peakMb.toFixed(0)} MB`,
+  );
 } finally {
   await Promise.all([src.stop(), tgt.stop()]);
 }
