@@ -63,7 +63,8 @@ export function contentCheck(source: ContentDigest, target: ContentDigest, found
     const listed =
       found.differingRows > found.differences.length ? ` (the first ${found.differences.length} listed)` : '';
     const rows = `${found.differingRows} row${found.differingRows === 1 ? '' : 's'}`;
-    return { ...check, ...found, reason: `${rows} differ in content${listed}: ${kinds.join(', ')}` };
+    const differ = found.differingRows === 1 ? 'differs' : 'differ';
+    return { ...check, ...found, reason: `${rows} ${differ} in content${listed}: ${kinds.join(', ')}` };
   }
   return { ...check, reason: `the content differs (${found ?? 'the table has no key to name the rows that differ'})` };
 }

@@ -57,10 +57,10 @@ export class Runner {
     }
   }
 
-  /** Compares the row counts of two databases and opens the report. */
+  /** Compares two databases, counts and content, and opens the report. */
   async compare(source: ConnectionProfile, target: ConnectionProfile): Promise<Report | undefined> {
     const { log, credentials } = this.deps;
-    log.info(`Comparing row counts: ${endpointLabel(source)} and ${endpointLabel(target)}`);
+    log.info(`Comparing counts and content: ${endpointLabel(source)} and ${endpointLabel(target)}`);
     return this.reportingErrors(async () => {
       const title = `Archon: comparing ${source.name} and ${target.name}`;
       const report = await this.withProgress(
