@@ -112,12 +112,26 @@ async function waitForTitle(text: string | RegExp): Promise<void> {
     .waitFor({ timeout: 30_000 });
 }
 
+/**
+ * A notification the user can read: as a toast, or — when VS Code has already folded the toast away
+ * (it does so at times when toasts follow one another quickly) — in the notification center, where
+ * every notification stays until cleared.
+ */
 async function notification(text: string | RegExp): Promise<void> {
-  await page
-    .locator('.notifications-toasts .notification-toast')
-    .filter({ hasText: text })
-    .first()
-    .waitFor({ timeout: 30_000 });
+  const toast = page.locator('.notifications-toasts .notification-toast').filter({ hasText: text }).first();
+  try {
+    await toast.waitFor({ timeout: 10_000 });
+    return;
+  } catch {
+    // Not (or no longer) a toast: look where VS Code keeps it.
+  }
+  await runCommand('Notifications: Show Notifications');
+  const center = page.locator('.notifications-center .notification-list-item').filter({ hasText: text }).first();
+  try {
+    await center.waitFor({ timeout: 20_000 });
+  } finally {
+    await runCommand('Notifications: Hide Notifications');
+  }
 }
 
 function reportFrame(): FrameLocator {
