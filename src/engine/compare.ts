@@ -90,9 +90,8 @@ async function compareOne(s: Session, src: Table, tgt: Table, r: TableReport, op
   try {
     if (opts.countsOnly || columns.typeProblems.length || !columns.pairs.length) {
       const [a, b] = await Promise.all([countRows(s.source, src), countRows(s.target, tgt)]);
-      const why = opts.countsOnly
-        ? 'compare --counts-only'
-        : `content not compared: ${columns.typeProblems.join('; ')}`;
+      const problems = columns.typeProblems.length ? columns.typeProblems.join('; ') : 'no column in common';
+      const why = opts.countsOnly ? 'compare --counts-only' : `content not compared: ${problems}`;
       Object.assign(r, { sourceRows: a, targetRows: b, content: contentNotChecked(why) });
       Object.assign(r, verdict(a, b, null, r.content));
       if (!opts.countsOnly && r.status === 'verified') Object.assign(r, { status: 'skipped', reason: why });
