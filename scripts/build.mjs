@@ -41,7 +41,7 @@ await Promise.all([
   }),
   build({
     ...node,
-    entryPoints: ['src/cli.ts'],
+    entryPoints: ['src/cliMain.ts'],
     outfile: 'dist/cli.js',
     banner: { js: '#!/usr/bin/env node' },
     minify: true,

@@ -1,6 +1,5 @@
 import { accessSync, constants, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import {
   ConnectionError,
@@ -55,7 +54,7 @@ Exit codes: 0 every selected table verified; 1 a table was skipped, mismatched o
 
 type Command = 'migrate' | 'plan' | 'compare';
 
-interface CliIo {
+export interface CliIo {
   out: (s: string) => void;
   err: (s: string) => void;
   env: NodeJS.ProcessEnv;
@@ -170,7 +169,8 @@ async function runMigrate(inv: Invocation, io: CliIo): Promise<Report> {
     io.err('\nCancelling: rolling back the target…\n');
     controller.abort();
   };
-  process.once('SIGINT', onSigint);
+  // SIGTERM (a service manager, `kill`) is a cancel too: roll back and report, never vanish silently.
+  for (const signal of CANCEL_SIGNALS) process.once(signal, onSigint);
   try {
     return await migrate({
       ...inv.common,
@@ -180,12 +180,23 @@ async function runMigrate(inv: Invocation, io: CliIo): Promise<Report> {
         io.out(describePlan(planned));
         if (!planned.plan.tables.some((t) => t.action === 'copy')) return true;
         if (inv.yes) return true;
-        const answer = await io.ask('Proceed? [y/N] ');
-        return /^y(es)?$/i.test(answer.trim());
+        return confirmed(io);
       },
     });
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    for (const signal of CANCEL_SIGNALS) process.removeListener(signal, onSigint);
+  }
+}
+
+const CANCEL_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/** The answer at "Proceed?"; Ctrl-C or a closed terminal there declines, and nothing is written. */
+async function confirmed(io: CliIo): Promise<boolean> {
+  try {
+    return /^y(es)?$/i.test((await io.ask('Proceed? [y/N] ')).trim());
+  } catch {
+    io.err('\nInterrupted at the prompt: nothing was written.\n');
+    return false;
   }
 }
 
@@ -279,24 +290,4 @@ function progressPrinter(io: CliIo): (e: ProgressEvent) => void {
         break;
     }
   };
-}
-
-if (require.main === module) {
-  const rl = () => createInterface({ input: process.stdin, output: process.stderr });
-  main(process.argv.slice(2), {
-    out: (s) => process.stdout.write(s),
-    err: (s) => process.stderr.write(s),
-    env: process.env,
-    isTTY: Boolean(process.stdin.isTTY),
-    ask: async (q) => {
-      const r = rl();
-      try {
-        return await r.question(q);
-      } finally {
-        r.close();
-      }
-    },
-  }).then((code) => {
-    process.exitCode = code;
-  });
 }

@@ -2,7 +2,9 @@ import { strict as assert } from 'node:assert';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { main } from '../src/cli.js';
 import { TestDb, runCli, testServers, urlOf } from './support/pg.js';
 
 const servers = testServers();
@@ -207,5 +209,67 @@ describe('archon CLI', () => {
     );
     assert.equal(runCli(['frobnicate']).code, 2);
     assert.ok(existsSync('dist/cli.js'));
+  });
+
+  it('a port that is not one, and no password anywhere: exit 2, saying what and where', () => {
+    const r = runCli(['plan', '--source', 'postgresql://me:pw@db.example.com:0/app', '--target', 'postgresql://b/db']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /the source URL's port "0" is not a port: use a number from 1 to 65535/);
+    const home = mkdtempSync(join(tmpdir(), 'archon-home-'));
+    const bare = `postgresql://postgres@127.0.0.1:${servers[17].port}/postgres?sslmode=disable`;
+    const n = runCli(['plan', '--source', bare, '--target', 'postgresql://b/db'], { HOME: home });
+    assert.equal(n.code, 2);
+    assert.match(
+      n.stderr,
+      /could not connect to the source postgres@127.0.0.1:\d+\/postgres: the server asks for a password and none was given \(check the password in the URL, ARCHON_SOURCE_PASSWORD, PGPASSWORD or ~\/.pgpass\)/,
+    );
+    assert.doesNotMatch(n.stderr, /SASL|unexpected/);
+  });
+
+  it('Ctrl-C at "Proceed?" declines: nothing written, exit 1, no stack trace', async () => {
+    const { src, tgt } = await kb();
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(['migrate', '--source', src.url, '--target', tgt.url], {
+      out: (s) => out.push(s),
+      err: (s) => err.push(s),
+      env: {},
+      isTTY: true,
+      ask: () => Promise.reject(Object.assign(new Error('The operation was aborted'), { name: 'AbortError' })),
+    });
+    assert.equal(code, 1);
+    assert.match(err.join(''), /Interrupted at the prompt: nothing was written/);
+    assert.doesNotMatch(err.join('') + out.join(''), /unexpected|AbortError|\n\s+at /);
+    assert.match(out.join(''), /Outcome: cancelled/);
+    assert.equal(await tgt.count('projects'), 0);
+  });
+
+  it('SIGTERM mid-copy rolls back and reports, like Ctrl-C', async () => {
+    const src = await TestDb.create(servers[17], 'src');
+    const tgt = await TestDb.create(servers[15], 'tgt');
+    const ddl = 'CREATE TABLE big (id int PRIMARY KEY, body text);';
+    await src.sql(`${ddl} INSERT INTO big SELECT g, repeat('x', 2000) FROM generate_series(1, 300000) g;`);
+    await tgt.sql(`${ddl} INSERT INTO big VALUES (-1, 'keep');`);
+    const child = spawn(
+      process.execPath,
+      ['dist/cli.js', 'migrate', '--yes', '--source', src.url, '--target', tgt.url],
+      {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (/big: started/.test(stderr) && !child.killed) child.kill('SIGTERM');
+    });
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /Cancelling: rolling back the target/);
+    assert.match(stdout, /Outcome: cancelled/);
+    assert.deepEqual(await tgt.sql('SELECT id, body FROM big'), [{ id: -1, body: 'keep' }]);
   });
 });

@@ -44,6 +44,7 @@ export function parseUrl(url: string, what: string): UrlParts {
         `(like postgresql://user@host:5432/dbname)${scheme ? `; got a ${scheme}: URL` : ''}`,
     );
   }
+  checkPort(url.trim(), what);
   let p: ReturnType<typeof parse>;
   try {
     p = parse(url.trim(), { useLibpqCompat: true });
@@ -67,6 +68,17 @@ export function parseUrl(url: string, what: string): UrlParts {
     sslrootcert: text((p as { sslrootcert?: unknown }).sslrootcert),
     ssl: p.ssl,
   };
+}
+
+/** The port as written after the host (never the rest of the URL: it may hold a password). */
+function checkPort(url: string, what: string): void {
+  const authority = /^[a-z]+:\/\/([^/?#]*)/i.exec(url)?.[1] ?? '';
+  const hostPort = authority.slice(authority.lastIndexOf('@') + 1);
+  const port = /^(?:\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(hostPort)?.[1];
+  if (port === undefined || port === '') return;
+  if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
+    throw new UsageError(`the ${what} URL's port "${port}" is not a port: use a number from 1 to 65535`);
+  }
 }
 
 /**
@@ -158,9 +170,11 @@ async function open(config: pg.ClientConfig, ep: Endpoint): Promise<pg.Client> {
     await client.end().catch(() => {});
     const info = errorInfo(e, secretsOf(ep));
     const reason = classify(info.message, info.code);
-    const why = describeFailure(reason, info.message, info.code, ep);
+    // node-postgres' words when the server wants a password and none was found anywhere.
+    const said = reason === 'auth' && !info.code ? 'the server asks for a password and none was given' : info.message;
+    const why = describeFailure(reason, said, info.code, ep);
     const message = `could not connect to the ${ep.role} ${ep.label}: ${why}`;
-    throw new ConnectionError(message, ep.role, reason, info.message, info.code);
+    throw new ConnectionError(message, ep.role, reason, said, info.code);
   }
 }
 

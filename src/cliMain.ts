@@ -1,0 +1,20 @@
+// The `archon` command: the process's terminal, environment and exit code wired to the CLI adapter.
+import { createInterface } from 'node:readline/promises';
+import { main } from './cli.js';
+
+main(process.argv.slice(2), {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+  env: process.env,
+  isTTY: Boolean(process.stdin.isTTY),
+  ask: async (q) => {
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      return await rl.question(q);
+    } finally {
+      rl.close();
+    }
+  },
+}).then((code) => {
+  process.exitCode = code;
+});
