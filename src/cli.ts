@@ -1,4 +1,4 @@
-import { accessSync, constants, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -16,7 +16,7 @@ import {
   redact,
 } from './engine/index.js';
 import { estimatedRowsText, formatBytes, formatCount, seconds } from './shared/format.js';
-import { displayName } from './shared/names.js';
+import { displayName, visible } from './shared/names.js';
 import { EXISTING_POLICIES, type ExistingPolicy, type Report, headline } from './shared/report.js';
 import { toJson } from './shared/reportJson.js';
 import { toMarkdown } from './shared/reportMarkdown.js';
@@ -150,13 +150,21 @@ async function run(inv: Invocation, io: CliIo): Promise<number> {
       ? await compare({ ...inv.common, countsOnly: inv.countsOnly, onProgress: progressPrinter(io) })
       : await runMigrate(inv, io);
   io.out(`\n${toText(report)}\n${headline(report)}\n`);
-  if (report.error) io.out(`Error: ${report.error.message}\n`);
+  if (report.error) io.out(`Error: ${visible(report.error.message)}\n`);
+  let written = true;
   for (const [file, , what, render] of inv.outputs) {
     if (!file) continue;
-    writeFileSync(file, render(report));
-    io.err(`${what}: ${file}\n`);
+    try {
+      writeFileSync(file, render(report));
+      io.err(`${what}: ${file}\n`);
+    } catch (e) {
+      // The run is over (perhaps committed): say so, and never exit 2, which reads "nothing happened".
+      const done = report.committed ? 'the migration was committed; ' : '';
+      io.err(`archon: ${done}${what} not written to ${file}: ${(e as Error).message}\n`);
+      written = false;
+    }
   }
-  return report.outcome === 'verified' ? 0 : 1;
+  return report.outcome === 'verified' && written ? 0 : 1;
 }
 
 /** The plan first, then a confirmation; Ctrl-C rolls the target back. */
@@ -203,9 +211,9 @@ async function confirmed(io: CliIo): Promise<boolean> {
 /** Exit code 2 with a message that names what went wrong and where, never a password. */
 function failure(e: unknown, io: CliIo, secrets: string[]): number {
   if (e instanceof ConnectionError) {
-    io.err(`archon: ${redact(`${e.message}${cliHint(e)}`, secrets)}\n`);
+    io.err(`archon: ${visible(redact(`${e.message}${cliHint(e)}`, secrets))}\n`);
   } else if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-    io.err(`archon: ${redact((e as Error).message, secrets)}\n`);
+    io.err(`archon: ${visible(redact((e as Error).message, secrets))}\n`);
   } else {
     io.err(`archon: unexpected error: ${redact(String((e as Error)?.stack ?? e), secrets)}\n`);
   }
@@ -213,6 +221,14 @@ function failure(e: unknown, io: CliIo, secrets: string[]): number {
 }
 
 function assertWritable(file: string, flag: string): void {
+  if (existsSync(file)) {
+    if (statSync(file).isDirectory()) throw new UsageError(`${flag} ${file}: is a folder; name a file`);
+    try {
+      accessSync(file, constants.W_OK);
+    } catch {
+      throw new UsageError(`${flag} ${file}: the file exists and is not writable`);
+    }
+  }
   try {
     accessSync(dirname(resolve(file)), constants.W_OK);
   } catch {
@@ -262,10 +278,11 @@ function describePlan({ source, target, plan }: PlanResult): string {
     const how = `${t.format}${t.empties ? ', emptied first' : ''}`;
     const name = displayName(t.schema, t.table).padEnd(width);
     lines.push(`  COPY  ${name}  ${est.padStart(14)}  ${formatBytes(t.bytes).padStart(8)}  ${how}`);
-    for (const n of t.notes) lines.push(`          note: ${n}`);
+    for (const n of t.notes) lines.push(`          note: ${visible(n)}`);
   }
-  for (const t of skips) lines.push(`  SKIP  ${displayName(t.schema, t.table).padEnd(width)}  ${t.reason}`);
-  for (const u of plan.unmatched) lines.push(`  NOT FOUND  ${u}: matched no table on the source`);
+  for (const t of skips)
+    lines.push(`  SKIP  ${displayName(t.schema, t.table).padEnd(width)}  ${visible(t.reason ?? '')}`);
+  for (const u of plan.unmatched) lines.push(`  NOT FOUND  ${visible(u)}: matched no table on the source`);
   return `${lines.join('\n')}\n\n`;
 }
 
@@ -276,7 +293,7 @@ function progressPrinter(io: CliIo): (e: ProgressEvent) => void {
     const n = 'index' in e ? `[${e.index + 1}/${e.total}] ` : '';
     switch (e.type) {
       case 'phase':
-        io.err(`… ${e.message}\n`);
+        io.err(`… ${visible(e.message)}\n`);
         break;
       case 'table-start':
         if (!io.isTTY) io.err(`${n}${displayName(e.schema, e.table)}: started\n`);

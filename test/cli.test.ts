@@ -272,4 +272,24 @@ describe('archon CLI', () => {
     assert.match(stdout, /Outcome: cancelled/);
     assert.deepEqual(await tgt.sql('SELECT id, body FROM big'), [{ id: -1, body: 'keep' }]);
   });
+
+  it('a report path that is a folder is refused before anything is written', async () => {
+    const { src, tgt } = await kb();
+    const dir = mkdtempSync(join(tmpdir(), 'archon-dir-'));
+    const r = runCli(['migrate', '--yes', '--source', src.url, '--target', tgt.url, '--report', dir]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--report .*: is a folder; name a file/);
+    assert.equal(await tgt.count('projects'), 0);
+  });
+
+  it('control characters in names never reach the terminal raw', async () => {
+    const src = await TestDb.create(servers[17], 'src');
+    const tgt = await TestDb.create(servers[15], 'tgt');
+    await src.sql(`CREATE TABLE "evil[2J
+name" (id int)`);
+    const r = runCli(['plan', '--source', src.url, '--target', tgt.url]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /SKIP {2}public\."evil\\x1b\[2J\\nname" +missing on the target/);
+    assert.doesNotMatch(r.stdout, /\x1b/, 'no raw escape character');
+  });
 });

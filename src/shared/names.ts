@@ -4,6 +4,16 @@
  * ident.ts.
  */
 export function displayName(schema: string, name: string): string {
-  const show = (s: string) => (/^[a-z_][a-z0-9_$]*$/.test(s) ? s : `"${s.replace(/"/g, '""')}"`);
+  const show = (s: string) => (/^[a-z_][a-z0-9_$]*$/.test(s) ? s : `"${visible(s).replace(/"/g, '""')}"`);
   return `${show(schema)}.${show(name)}`;
 }
+
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * Control characters shown as escapes (`\n`, `\x1b`): text from a database (a table name, a
+ * server's message) can then never move a terminal's cursor, repaint a line or break a table.
+ */
+export const visible = (s: string): string =>
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+  s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => NAMED[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);

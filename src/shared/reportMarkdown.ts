@@ -1,9 +1,10 @@
 // The report as Markdown: a header with the direction in words, then the table.
 import { seconds } from './format.js';
+import { visible } from './names.js';
 import { type Report, headline } from './report.js';
 import { NUMERIC_COLUMNS, TABLE_HEADERS, differenceLines, tableCells } from './reportTable.js';
 
-const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const esc = (s: string) => visible(s.replace(/\n/g, ' ')).replace(/\|/g, '\\|');
 
 export function toMarkdown(r: Report): string {
   const existing = r.existing ? ` · **Existing rows**: ${r.existing}` : '';

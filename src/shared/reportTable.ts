@@ -1,6 +1,6 @@
 // The report's table as cells of text, problems first: what the Markdown and terminal renderings lay out.
 import { formatCount, formatDifference } from './format.js';
-import { displayName } from './names.js';
+import { displayName, visible } from './names.js';
 import { contentCell, difference, differencesText, problemsFirst, type Report } from './report.js';
 
 export const TABLE_HEADERS = ['table', 'source rows', 'target rows', 'difference', 'status', 'content', 'reason'];
@@ -8,20 +8,22 @@ export const TABLE_HEADERS = ['table', 'source rows', 'target rows', 'difference
 export const NUMERIC_COLUMNS: ReadonlySet<number> = new Set([1, 2, 3]);
 
 export function tableCells(r: Report): string[][] {
-  return problemsFirst(r.tables).map((t) => [
-    displayName(t.schema, t.table),
-    formatCount(t.sourceRows),
-    formatCount(t.targetRows),
-    formatDifference(difference(t)),
-    t.status.toUpperCase(),
-    contentCell(t),
-    t.reason ?? '',
-  ]);
+  return problemsFirst(r.tables).map((t) =>
+    [
+      displayName(t.schema, t.table),
+      formatCount(t.sourceRows),
+      formatCount(t.targetRows),
+      formatDifference(difference(t)),
+      t.status.toUpperCase(),
+      contentCell(t),
+      t.reason ?? '',
+    ].map(visible),
+  );
 }
 
 /** Every table whose rows differ by key, with the keys: the lines under a report's table. */
 export function differenceLines(r: Report): string[] {
   return problemsFirst(r.tables)
     .filter((t) => t.content?.differences.length)
-    .map((t) => `${displayName(t.schema, t.table)}: ${differencesText(t.content)}`);
+    .map((t) => `${displayName(t.schema, t.table)}: ${visible(differencesText(t.content))}`);
 }
