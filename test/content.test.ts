@@ -246,4 +246,66 @@ describe('migrate refuses what it cannot prove', () => {
     assert.deepEqual(await tgt.sql(`SELECT id, code FROM codes`), [{ id: 7, code: 'keep' }], 'the target is unchanged');
     assert.deepEqual(await tgt.sql(`SELECT id FROM ok`), [{ id: 42 }]);
   });
+
+  it('equal values in another binary form (an array that once held a NULL, another NaN) are the same content', async () => {
+    const src = await TestDb.create(from, 'src');
+    const tgt = await TestDb.create(to, 'tgt');
+    const ddl = `CREATE TABLE a (id int PRIMARY KEY, x int[], f float8, r real);`;
+    await src.sql(`${ddl} INSERT INTO a VALUES (1, '{1,NULL,3}', 'NaN', 'NaN'), (2, '{7}', 1, 1);
+      UPDATE a SET x[2] = 5 WHERE id = 1;`);
+    await tgt.sql(ddl);
+    const migrated = await migrate({ source: src.url, target: tgt.url });
+    assert.equal(migrated.outcome, 'verified', JSON.stringify(migrated.tables));
+    await tgt.sql(`UPDATE a SET f = 'Infinity'::float8 - 'Infinity'::float8, r = 'Infinity'::real * 0 WHERE id = 1`);
+    const compared = await compare({ source: src.url, target: tgt.url });
+    assert.equal(compared.outcome, 'verified', JSON.stringify(compared.tables));
+    assert.match(byName(compared, 'a').notes.join(' '), /content compared as text/);
+    await tgt.sql(`UPDATE a SET x = '{1,6,3}' WHERE id = 1`);
+    const changed = await compare({ source: src.url, target: tgt.url });
+    assert.deepEqual(byName(changed, 'a').content.differences, [{ key: 'id=1', kind: 'changed' }]);
+  });
+
+  it('columns the target generates are compared with the source, not taken on trust', async () => {
+    const src = await TestDb.create(from, 'src');
+    const tgt = await TestDb.create(to, 'tgt');
+    await src.sql(`CREATE TABLE g (id int PRIMARY KEY, a int, g int); INSERT INTO g VALUES (1, 10, 20), (2, 7, 999);
+      CREATE TABLE same (id int PRIMARY KEY, a int, g int); INSERT INTO same VALUES (1, 10, 20);
+      CREATE TABLE twice (id int PRIMARY KEY, a int, g int GENERATED ALWAYS AS (a * 2) STORED); INSERT INTO twice VALUES (1, 10);`);
+    await tgt.sql(`CREATE TABLE g (id int PRIMARY KEY, a int, g int GENERATED ALWAYS AS (a * 2) STORED);
+      CREATE TABLE same (id int PRIMARY KEY, a int, g int GENERATED ALWAYS AS (a * 2) STORED);
+      CREATE TABLE twice (id int PRIMARY KEY, a int, g int GENERATED ALWAYS AS (a * 3) STORED);`);
+    const lost = await migrate({ source: src.url, target: tgt.url, selection: { tables: ['g'] } });
+    assert.equal(byName(lost, 'g').status, 'mismatch');
+    assert.deepEqual(byName(lost, 'g').content.differences, [{ key: 'id=2', kind: 'changed' }]);
+    assert.equal(await tgt.count('g'), 0, 'rolled back');
+    const kept = await migrate({ source: src.url, target: tgt.url, selection: { tables: ['same'] } });
+    assert.equal(kept.outcome, 'verified', 'the target computes what the source holds');
+    const both = await migrate({ source: src.url, target: tgt.url, selection: { tables: ['twice'] } });
+    assert.equal(byName(both, 'twice').status, 'mismatch', 'generated differently on the two sides');
+    await tgt.sql(`INSERT INTO twice (id, a) VALUES (1, 10)`);
+    const compared = await compare({ source: src.url, target: tgt.url, selection: { tables: ['twice'] } });
+    assert.equal(byName(compared, 'twice').status, 'mismatch');
+  });
+
+  it('names differing rows past the first 20 with true totals, and shows odd keys unambiguously', async () => {
+    const src = await TestDb.create(from, 'src');
+    const tgt = await TestDb.create(to, 'tgt');
+    const ddl = `CREATE TABLE many (id int PRIMARY KEY, v text); CREATE TABLE k (k text PRIMARY KEY, v int);`;
+    await src.sql(`${ddl} INSERT INTO many SELECT g, 'v' FROM generate_series(1, 100) g;
+      INSERT INTO k VALUES ('', 1), (' ', 2), ('a' || chr(9) || 'b', 3), ('a\\tb', 4);`);
+    await tgt.sql(`${ddl} INSERT INTO many SELECT g, CASE WHEN g <= 30 THEN 'w' ELSE 'v' END FROM generate_series(6, 101) g;
+      INSERT INTO k VALUES ('', 9), (' ', 9), ('a' || chr(9) || 'b', 9), ('a\\tb', 4);`);
+    const report = await compare({ source: src.url, target: tgt.url });
+    const many = byName(report, 'many');
+    assert.equal(many.content.differingRows, 31);
+    assert.equal(many.content.differences.length, 20);
+    assert.match(
+      many.content.reason!,
+      /31 rows differ in content \(the first 20 listed\): 25 changed, 5 missing on the target, 1 extra on the target/,
+    );
+    const keys = byName(report, 'k')
+      .content.differences.map((d) => d.key)
+      .sort();
+    assert.deepEqual(keys, ['k=" "', 'k=""', 'k="a\\tb"']);
+  });
 });

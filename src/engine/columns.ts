@@ -19,6 +19,8 @@ export interface ColumnMatch {
   typeProblems: string[];
   notes: string[];
   pairs: ColumnPair[];
+  /** Columns the target generates: not copied, but compared (the target must compute what the source holds). */
+  generated: ColumnPair[];
 }
 
 const list = (xs: string[]) => xs.join(', ');
@@ -29,15 +31,14 @@ export function matchColumns(s: Table, t: Table, targetExtensions: ReadonlySet<s
   const notes = targetOnlyNote(s, t);
   const targetCols = new Map(t.columns.map((c) => [c.name, c]));
   const pairs: ColumnPair[] = [];
+  const generated: ColumnPair[] = [];
   for (const sc of s.columns) {
     const tc = targetCols.get(sc.name);
     if (!tc) continue;
     if (tc.generated) {
-      if (!sc.generated) {
-        notes.push(
-          `column ${sc.name} is generated on the target and computed there; the source's values are not copied`,
-        );
-      }
+      generated.push({ name: sc.name, source: sc, target: tc, sourceExpr: ident(sc.name) });
+      const what = sc.generated ? 'generated on both sides' : 'generated on the target';
+      notes.push(`column ${sc.name} is ${what} and computed there; its values are compared, not copied`);
       continue;
     }
     const pair = pairOf(sc, tc, targetExtensions);
@@ -49,7 +50,7 @@ export function matchColumns(s: Table, t: Table, targetExtensions: ReadonlySet<s
   }
   problems.push(...typeProblems);
   if (pairs.length === 0 && !problems.length) problems.push('no column to copy');
-  return { reason: problems.length ? problems.join('; ') : null, typeProblems, notes, pairs };
+  return { reason: problems.length ? problems.join('; ') : null, typeProblems, notes, pairs, generated };
 }
 
 function missingColumns(s: Table, t: Table): string[] {

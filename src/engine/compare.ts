@@ -13,7 +13,7 @@ import { countRows, relationSql } from './relation.js';
 import { type Selection, selectTables } from './selection.js';
 import { type EndpointsInput, type Session, openSession } from './session.js';
 import { report, tableReport } from './summary.js';
-import { contentCheck, verdict } from './verify.js';
+import { contentCheck, digestAsText, verdict } from './verify.js';
 
 export interface CompareOptions extends EndpointsInput {
   selection?: Selection;
@@ -114,13 +114,19 @@ async function compareContent(
   r: TableReport,
   signal?: AbortSignal,
 ) {
-  const format = copyFormat(m.pairs);
-  const sourceRead = { from: relationSql(src), select: m.pairs.map((p) => p.sourceExpr), format } as const;
-  const targetRead = { from: relationSql(tgt), select: m.pairs.map((p) => ident(p.name)), format } as const;
-  const [a, b] = await Promise.all([
-    readDigest(s.source, sourceRead, signal),
-    readDigest(s.target, targetRead, signal),
-  ]);
+  // Generated columns are values like any other here: both sides are read, nothing is copied.
+  const pairs = [...m.pairs, ...m.generated];
+  const format = copyFormat(pairs);
+  const sourceRead = { from: relationSql(src), select: pairs.map((p) => p.sourceExpr), format } as const;
+  const targetRead = { from: relationSql(tgt), select: pairs.map((p) => ident(p.name)), format } as const;
+  let [a, b] = await Promise.all([readDigest(s.source, sourceRead, signal), readDigest(s.target, targetRead, signal)]);
+  if (!a.equals(b) && format === 'binary') {
+    const text = {
+      source: { ...sourceRead, format: 'text' as const },
+      target: { ...targetRead, format: 'text' as const },
+    };
+    [a, b] = await digestAsText(s, text, r.notes, signal);
+  }
   let found: Awaited<ReturnType<typeof findDifferences>> | undefined;
   const key = rowKey(src, tgt, m.pairs);
   if (!a.equals(b) && key) {

@@ -21,6 +21,8 @@ export interface Differences {
   differences: RowDifference[];
   /** Every differing row, counted to the end. */
   differingRows: number;
+  /** Every differing row by kind, counted to the end (the list stops at 20). */
+  kinds: Record<RowDifference['kind'], number>;
 }
 
 interface KeyedRow {
@@ -38,9 +40,11 @@ export async function findDifferences(
 ): Promise<Differences> {
   const a = keyedRows(source, reads.source);
   const b = keyedRows(target, reads.target);
-  const out: Differences = { differences: [], differingRows: 0 };
+  const kinds = { changed: 0, 'missing on the target': 0, 'extra on the target': 0 };
+  const out: Differences = { differences: [], differingRows: 0, kinds };
   const note = (row: KeyedRow, kind: RowDifference['kind']) => {
     out.differingRows++;
+    kinds[kind]++;
     if (out.differences.length < MAX_LISTED_DIFFERENCES) out.differences.push({ key: label(keyNames, row.key), kind });
   };
   let x = await a.next();
@@ -60,8 +64,12 @@ export async function findDifferences(
   return out;
 }
 
-const label = (names: string[], values: string[]) =>
-  names.length === 1 ? `${names[0]}=${values[0]}` : `(${names.map((n, i) => `${n}=${values[i]}`).join(', ')})`;
+/** `id=42`, `(a=1, b="x y")`: a value that is not a plain word is quoted, with its escapes visible. */
+const label = (names: string[], values: string[]) => {
+  const show = (v: string) => (/^[\w.:@+-]+$/.test(v) ? v : JSON.stringify(v));
+  const pairs = names.map((n, i) => `${n}=${show(values[i])}`);
+  return pairs.length === 1 ? pairs[0] : `(${pairs.join(', ')})`;
+};
 
 async function* keyedRows(client: pg.Client, r: KeyedRead): AsyncGenerator<KeyedRow> {
   const keyText = r.key.map((k) => `(${k})::text`);

@@ -23,6 +23,8 @@ export interface TablePlan {
   sourceSelect: string[];
   /** Columns that name a row (primary key, or a unique key of NOT NULL columns); null when none. */
   key: string[] | null;
+  /** Columns the target generates: not copied, but compared with the source's values after the load. */
+  generated: string[];
   format: 'binary' | 'text';
   /** Whether the target table is emptied before the load (policy replace). */
   empties: boolean;
@@ -73,6 +75,7 @@ function planTable(s: Table, t: Table | null, input: PlanInput, targetExtensions
     columns: [],
     sourceSelect: [],
     key: null,
+    generated: [],
     format: 'text',
     empties: false,
     estimatedRows: s.estimatedRows,
@@ -94,6 +97,7 @@ function planTable(s: Table, t: Table | null, input: PlanInput, targetExtensions
     columns: m.pairs.map((p) => p.name),
     sourceSelect: m.pairs.map((p) => p.sourceExpr),
     key: rowKey(s, t, m.pairs),
+    generated: m.generated.map((p) => p.name),
     format: copyFormat(m.pairs),
     empties: input.existing === 'replace',
   };

@@ -57,23 +57,64 @@ export function contentCheck(source: ContentDigest, target: ContentDigest, found
   if (same) return check;
   if (typeof found === 'object') {
     const kinds = (['changed', 'missing on the target', 'extra on the target'] as const)
-      .map((k) => [k, found.differences.filter((d) => d.kind === k).length] as const)
-      .filter(([, n]) => n > 0)
-      .map(([k, n]) => `${n} ${k}`);
+      .filter((k) => found.kinds[k] > 0)
+      .map((k) => `${found.kinds[k]} ${k}`);
+    if (found.differingRows === 0) {
+      return { ...check, reason: 'the content differs, but no row differs by key (the same rows, rendered otherwise)' };
+    }
     const listed =
       found.differingRows > found.differences.length ? ` (the first ${found.differences.length} listed)` : '';
     const rows = `${found.differingRows} row${found.differingRows === 1 ? '' : 's'}`;
     const differ = found.differingRows === 1 ? 'differs' : 'differ';
-    return { ...check, ...found, reason: `${rows} ${differ} in content${listed}: ${kinds.join(', ')}` };
+    const { differences, differingRows } = found;
+    return {
+      ...check,
+      differences,
+      differingRows,
+      reason: `${rows} ${differ} in content${listed}: ${kinds.join(', ')}`,
+    };
   }
   return { ...check, reason: `the content differs (${found ?? 'the table has no key to name the rows that differ'})` };
+}
+
+/**
+ * What is compared on each side: the copied columns, and the columns the target generates (those
+ * are read on both sides as text, since the copy stream does not carry them).
+ */
+export const sourceRead = (t: TablePlan): DigestRead => ({
+  from: relationSql(t.source),
+  select: [...t.sourceSelect, ...t.generated.map(ident)],
+  format: t.generated.length ? 'text' : t.format,
+});
+
+/**
+ * Binary COPY is not canonical for every value: an array keeps its "has nulls" flag after its NULL
+ * was replaced, and NaN has more than one bit pattern. When binary digests differ, both sides are
+ * read again as text, which renders equal values equally: only a difference there is one.
+ */
+export async function digestAsText(
+  s: Pick<Session, 'source' | 'target'>,
+  reads: { source: DigestRead; target: DigestRead },
+  notes: string[],
+  signal?: AbortSignal,
+): Promise<[ContentDigest, ContentDigest]> {
+  const both = await Promise.all([
+    readDigest(s.source, reads.source, signal),
+    readDigest(s.target, reads.target, signal),
+  ]);
+  if (both[0].equals(both[1])) {
+    notes.push(
+      "content compared as text: some equal values differ in COPY's binary form (an array's null flag, a NaN)",
+    );
+  }
+  return both;
 }
 
 /** Reads the loaded table back inside the transaction: the rows it holds now, in the copy's format. */
 export const targetRead = (t: TablePlan): DigestRead => ({
   from: relationSql(t.target!),
-  select: t.columns.map(ident),
-  format: t.format,
+  select: [...t.columns, ...t.generated].map(ident),
+  format: t.generated.length ? 'text' : t.format,
 });
 
 export interface LoadDigests {
@@ -108,8 +149,17 @@ export async function verifyLoaded(
     const digests = opts.digests.get(t)!;
     r.targetRows = await countRows(s.target, t.target!);
     const after = await readDigest(s.target, targetRead(t), opts.signal);
-    const gained = digests.before ? after.minus(digests.before) : after;
-    r.content = contentCheck(digests.source, gained, await nameDifferences(s, t, digests, gained));
+    // The stream carried the copied columns only; generated ones need the source read once more.
+    let source = t.generated.length ? await readDigest(s.source, sourceRead(t), opts.signal) : digests.source;
+    let gained = digests.before ? after.minus(digests.before) : after;
+    if (!source.equals(gained) && targetRead(t).format === 'binary' && !digests.before) {
+      const reads = {
+        source: { ...sourceRead(t), format: 'text' as const },
+        target: { ...targetRead(t), format: 'text' as const },
+      };
+      [source, gained] = await digestAsText(s, reads, r.notes, opts.signal);
+    }
+    r.content = contentCheck(source, gained, await nameDifferences(s, t, { ...digests, source }, gained));
     const orphan = orphans.get(t);
     Object.assign(
       r,
@@ -132,8 +182,8 @@ async function nameDifferences(s: Session, t: TablePlan, d: LoadDigests, gained:
 export function keyedReads(t: TablePlan): { source: KeyedRead; target: KeyedRead } {
   const sourceExpr = new Map(t.columns.map((c, i) => [c, t.sourceSelect[i]]));
   return {
-    source: { from: relationSql(t.source), key: t.key!.map((k) => sourceExpr.get(k)!), select: t.sourceSelect },
-    target: { from: relationSql(t.target!), key: t.key!.map(ident), select: t.columns.map(ident) },
+    source: { ...sourceRead(t), key: t.key!.map((k) => sourceExpr.get(k)!) },
+    target: { ...targetRead(t), key: t.key!.map(ident) },
   };
 }
 
