@@ -30,6 +30,9 @@ const table = (schema: string, name: string, columns: Column[], extra: Partial<T
   bytes: 0,
   columns,
   uniqueKeys: [],
+  deferrableUniques: [],
+  owner: 'postgres',
+  rowSecurity: false,
   primaryKey: null,
   foreignKeys: [],
   sequences: [],
@@ -112,6 +115,7 @@ describe('plan', () => {
       refSchema: 'public',
       refTable: ref,
       refColumns: ['id'],
+      matchFull: false,
     });
     const tables = [
       table('public', 'a', [col('r')], { foreignKeys: [fk('b')] }),

@@ -31,6 +31,14 @@ export interface ForeignKey {
   refSchema: string;
   refTable: string;
   refColumns: string[];
+  /** MATCH FULL: a row may not mix NULL and non-NULL key values. */
+  matchFull: boolean;
+}
+
+/** A unique constraint (or primary key) checked only at commit: replica mode skips that check. */
+export interface DeferrableUnique {
+  name: string;
+  columns: string[];
 }
 
 export interface OwnedSequence {
@@ -51,11 +59,19 @@ export interface Table {
   primaryKey: string[] | null;
   /** Unique constraints, each as its columns (a key for naming rows when there is no primary key). */
   uniqueKeys: string[][];
+  deferrableUniques: DeferrableUnique[];
   foreignKeys: ForeignKey[];
   sequences: OwnedSequence[];
   /** User triggers with their firing mode: O origin, A always, R replica, D disabled. */
   triggers: { name: string; enabled: 'O' | 'A' | 'R' | 'D' }[];
   privileges: { select: boolean; insert: boolean; update: boolean; delete: boolean; truncate: boolean };
+  /** The table's owner (a role that sees every row, unless row security is forced). */
+  owner: string;
+  /**
+   * Row-level security applies to the connected user here: a read would see only the rows its
+   * policies allow (Archon's sessions set row_security = off, so such a read fails instead).
+   */
+  rowSecurity: boolean;
 }
 
 export interface Catalog {
@@ -93,6 +109,9 @@ SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind AS 
        json_build_object('select', has_table_privilege(c.oid, 'SELECT'), 'insert', has_table_privilege(c.oid, 'INSERT'),
                          'update', has_table_privilege(c.oid, 'UPDATE'), 'delete', has_table_privilege(c.oid, 'DELETE'),
                          'truncate', has_table_privilege(c.oid, 'TRUNCATE')) AS privileges,
+       pg_get_userbyid(c.relowner) AS owner,
+       (c.relrowsecurity AND NOT (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user)
+        AND (c.relforcerowsecurity OR NOT pg_has_role(c.relowner, 'USAGE'))) AS row_security,
        coalesce((SELECT json_agg(json_build_object('name', tg.tgname, 'enabled', tg.tgenabled) ORDER BY tg.tgname)
                    FROM pg_trigger tg WHERE tg.tgrelid = c.oid AND NOT tg.tgisinternal), '[]') AS triggers
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -123,7 +142,8 @@ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND ${SYSTEM_SCHEMA_FILTER} AND a.a
 ORDER BY a.attrelid, a.attnum`;
 
 const CONSTRAINTS_SQL = `
-SELECT con.conrelid::int8 AS table_oid, con.conname AS name, con.contype AS type,
+SELECT con.conrelid::int8 AS table_oid, con.conname AS name, con.contype AS type, con.condeferrable AS deferrable,
+       con.confmatchtype = 'f' AS "matchFull",
        rn.nspname AS "refSchema", rc.relname AS "refTable",
        ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(num, ord)
              JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num ORDER BY k.ord) AS columns,
@@ -157,9 +177,10 @@ export async function readCatalog(client: pg.Client): Promise<Catalog> {
   for (const { table_oid, ...column } of (await client.query(COLUMNS_SQL)).rows) {
     byOid.get(table_oid)?.columns.push(column as Column);
   }
-  for (const { table_oid, type, ...key } of (await client.query(CONSTRAINTS_SQL)).rows) {
+  for (const { table_oid, type, deferrable, ...key } of (await client.query(CONSTRAINTS_SQL)).rows) {
     const t = byOid.get(table_oid);
     if (!t) continue;
+    if (type !== 'f' && deferrable) t.deferrableUniques.push({ name: key.name, columns: key.columns });
     if (type === 'p') t.primaryKey = key.columns;
     else if (type === 'u') t.uniqueKeys.push(key.columns);
     else t.foreignKeys.push(key as ForeignKey);
@@ -189,10 +210,13 @@ function tableOf(r: any): Table {
     columns: [],
     primaryKey: null,
     uniqueKeys: [],
+    deferrableUniques: [],
     foreignKeys: [],
     sequences: [],
     triggers: r.triggers,
     privileges: r.privileges,
+    owner: r.owner,
+    rowSecurity: r.row_security,
   };
 }
 

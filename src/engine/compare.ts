@@ -8,7 +8,7 @@ import { readDigest } from './digest.js';
 import { errorInfo } from './errors.js';
 import type { ProgressListener } from './events.js';
 import { ident, tableKey } from './ident.js';
-import { rowKey } from './plan.js';
+import { rowKey, rowSecurityReason } from './plan.js';
 import { countRows, relationSql } from './relation.js';
 import { type Selection, selectTables } from './selection.js';
 import { type EndpointsInput, type Session, openSession } from './session.js';
@@ -24,12 +24,16 @@ export interface CompareOptions extends EndpointsInput {
 }
 
 /** Why a pair of tables cannot be compared, or null when both sides can be read. */
-function cannotCompare(src: Table, tgt: Table | undefined): string | null {
+function cannotCompare(src: Table, tgt: Table | undefined, users: { source: string; target: string }): string | null {
   if (src.partitionOf) return `is a partition of ${src.partitionOf}; counted with that table`;
   if (!isCopyable(src)) return `is a ${src.kind} on the source; only tables are compared`;
   if (!tgt) return 'missing on the target';
   if (!src.privileges.select || !tgt.privileges.select) {
     return `no SELECT privilege on the ${src.privileges.select ? 'target' : 'source'}`;
+  }
+  if (src.rowSecurity || tgt.rowSecurity) {
+    const [side, t] = src.rowSecurity ? (['source', src] as const) : (['target', tgt] as const);
+    return rowSecurityReason(side, side === 'source' ? users.source : users.target, t);
   }
   return null;
 }
@@ -48,7 +52,7 @@ export async function compare(opts: CompareOptions): Promise<Report> {
     for (const [index, src] of selected.entries()) {
       if (opts.signal?.aborted) break;
       const tgt = targets.get(tableKey(src.schema, src.name));
-      const why = cannotCompare(src, tgt);
+      const why = cannotCompare(src, tgt, { source: s.sourceCatalog.user, target: s.targetCatalog.user });
       const r = tableReport(src.schema, src.name, { status: 'skipped', reason: why });
       tables.push(r);
       if (why) continue;

@@ -105,13 +105,21 @@ function planTable(s: Table, t: Table | null, input: PlanInput, targetExtensions
 
 const ROWS_NOT_SCHEMA = '(Archon copies rows, not schema)';
 
+/** Row-level security would let the user see only some rows: never copy or compare a part as the whole. */
+export function rowSecurityReason(side: 'source' | 'target', user: string, t: Table): string {
+  const who = `its owner ${t.owner}${t.owner === user ? ' (row security is forced)' : ''}, a superuser, or a role with BYPASSRLS`;
+  return `row-level security on the ${side} hides rows of this table from ${user}; connect as ${who}`;
+}
+
 /** What stops a table before its columns are looked at: its kind, the target, the privileges. */
 function whySkip(s: Table, t: Table | null, { source, target, existing }: PlanInput): string | null {
   if (s.partitionOf) return `is a partition of ${s.partitionOf}; its rows are copied with that table`;
   if (!isCopyable(s)) return `is a ${s.kind} on the source; only tables are copied`;
   if (!s.privileges.select) return `the source user ${source.user} may not read it (no SELECT privilege)`;
+  if (s.rowSecurity) return rowSecurityReason('source', source.user, s);
   if (!t) return `missing on the target: create ${displayName(s.schema, s.name)} there first ${ROWS_NOT_SCHEMA}`;
   if (!isCopyable(t)) return `is a ${t.kind} on the target, not a table`;
+  if (t.rowSecurity) return rowSecurityReason('target', target.user, t);
   if (!t.privileges.insert || !t.privileges.select) {
     const [verb, privilege] = t.privileges.insert ? ['read', 'SELECT'] : ['insert into', 'INSERT'];
     const why = `no ${privilege} privilege; Archon counts the rows it loads`;

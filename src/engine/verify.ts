@@ -2,14 +2,12 @@
 // the target inside the load transaction or its own snapshot), the content digests of both sides
 // (the rows are the same, not only as many), and after a load in replica mode the foreign keys
 // PostgreSQL did not check. migrate and compare both decide here.
-import type pg from 'pg';
-import { displayName } from '../shared/names.js';
 import type { ContentCheck, TableReport, TableStatus } from '../shared/report.js';
-import type { Table } from './catalog.js';
+import { uncheckedConstraints } from './constraints.js';
 import { type Differences, type KeyedRead, findDifferences } from './diff.js';
 import { type ContentDigest, type DigestRead, readDigest } from './digest.js';
 import type { ProgressListener } from './events.js';
-import { ident, qualified } from './ident.js';
+import { ident } from './ident.js';
 import type { TablePlan } from './plan.js';
 import { countRows, relationSql } from './relation.js';
 import type { Session } from './session.js';
@@ -137,9 +135,12 @@ export async function verifyLoaded(
 ): Promise<void> {
   const orphans = new Map<TablePlan, string>();
   if (opts.replica) {
-    opts.emit({ type: 'phase', message: 'checking foreign keys of the loaded tables' });
+    opts.emit({
+      type: 'phase',
+      message: 'checking foreign keys and deferrable unique constraints of the loaded tables',
+    });
     for (const t of loaded) {
-      const problem = await danglingReferences(s.target, t, s.targetCatalog.tables);
+      const problem = await uncheckedConstraints(s.target, t, s.targetCatalog.tables);
       if (problem) orphans.set(t, problem);
     }
   }
@@ -185,35 +186,4 @@ export function keyedReads(t: TablePlan): { source: KeyedRead; target: KeyedRead
     source: { ...sourceRead(t), key: t.key!.map((k) => sourceExpr.get(k)!) },
     target: { ...targetRead(t), key: t.key!.map(ident) },
   };
-}
-
-/**
- * In replica mode PostgreSQL does not check foreign keys, so the load could leave rows pointing at
- * rows the target does not have (a referenced table that was skipped or not selected). Check each
- * foreign key of the loaded table the way the constraint would have.
- */
-async function danglingReferences(tgt: pg.Client, t: TablePlan, targetTables: Table[]): Promise<string | null> {
-  const problems: string[] = [];
-  // A foreign key may also be declared on one partition only; those rows were loaded too.
-  const name = displayName(t.schema, t.table);
-  const holders = [t.target!, ...targetTables.filter((x) => x.partitionOf === name)];
-  for (const holder of holders) {
-    for (const fk of holder.foreignKeys) {
-      const child = fk.columns.map((c) => `c.${ident(c)}`);
-      const match = fk.columns.map((c, i) => `p.${ident(fk.refColumns[i])} = c.${ident(c)}`).join(' AND ');
-      const res = await tgt.query(
-        `SELECT count(*)::int8 AS n FROM ${qualified(holder.schema, holder.name)} c
-         WHERE ${child.map((c) => `${c} IS NOT NULL`).join(' AND ')}
-           AND NOT EXISTS (SELECT 1 FROM ${qualified(fk.refSchema, fk.refTable)} p WHERE ${match})`,
-      );
-      const n = Number(res.rows[0].n);
-      if (n > 0) {
-        problems.push(
-          `${n} row(s) reference ${displayName(fk.refSchema, fk.refTable)} rows that the target does not have ` +
-            `(foreign key ${fk.name})`,
-        );
-      }
-    }
-  }
-  return problems.length ? problems.join('; ') : null;
 }

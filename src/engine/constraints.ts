@@ -1,0 +1,60 @@
+// What replica mode (session_replication_role = replica, which keeps user triggers from firing)
+// also switches off: the triggers PostgreSQL itself uses for foreign keys and for deferrable unique
+// constraints. After such a load, inside the transaction, Archon checks them the way they would have.
+import type pg from 'pg';
+import { displayName } from '../shared/names.js';
+import type { ForeignKey, Table } from './catalog.js';
+import { ident, qualified } from './ident.js';
+import type { TablePlan } from './plan.js';
+
+/** Every broken constraint of a loaded table, in words; null when all hold. */
+export async function uncheckedConstraints(
+  tgt: pg.Client,
+  t: TablePlan,
+  targetTables: Table[],
+): Promise<string | null> {
+  const problems: string[] = [];
+  // A foreign key may also be declared on one partition only; those rows were loaded too.
+  const name = displayName(t.schema, t.table);
+  const holders = [t.target!, ...targetTables.filter((x) => x.partitionOf === name)];
+  for (const holder of holders) {
+    for (const fk of holder.foreignKeys) problems.push(...(await foreignKeyProblems(tgt, holder, fk)));
+  }
+  for (const u of t.target!.deferrableUniques) {
+    const cols = u.columns.map(ident);
+    const dup = await tgt.query(
+      `SELECT ${cols.map((c) => `${c}::text`).join(', ')} FROM ${qualified(t.schema, t.table)}
+       WHERE ${cols.map((c) => `${c} IS NOT NULL`).join(' AND ')} GROUP BY ${cols.join(', ')} HAVING count(*) > 1 LIMIT 1`,
+      [],
+    );
+    if (dup.rows.length) {
+      const key = `(${u.columns.join(', ')})=(${Object.values(dup.rows[0]).join(', ')})`;
+      problems.push(`duplicate key ${key} breaks the deferrable unique constraint ${u.name}`);
+    }
+  }
+  return problems.length ? problems.join('; ') : null;
+}
+
+/** Rows pointing at rows the target does not have; under MATCH FULL also rows that mix NULLs in. */
+async function foreignKeyProblems(tgt: pg.Client, holder: Table, fk: ForeignKey): Promise<string[]> {
+  const child = fk.columns.map((c) => `c.${ident(c)}`);
+  const match = fk.columns.map((c, i) => `p.${ident(fk.refColumns[i])} = c.${ident(c)}`).join(' AND ');
+  const allSet = child.map((c) => `${c} IS NOT NULL`).join(' AND ');
+  const someSet = child.map((c) => `${c} IS NOT NULL`).join(' OR ');
+  const res = await tgt.query(
+    `SELECT count(*) FILTER (WHERE ${allSet} AND NOT EXISTS (SELECT 1 FROM ${qualified(fk.refSchema, fk.refTable)} p WHERE ${match}))::int8 AS dangling,
+            count(*) FILTER (WHERE (${someSet}) AND NOT (${allSet}))::int8 AS mixed
+     FROM ${qualified(holder.schema, holder.name)} c`,
+  );
+  const problems: string[] = [];
+  const dangling = Number(res.rows[0].dangling);
+  if (dangling > 0) {
+    const ref = displayName(fk.refSchema, fk.refTable);
+    problems.push(`${dangling} row(s) reference ${ref} rows that the target does not have (foreign key ${fk.name})`);
+  }
+  const mixed = Number(res.rows[0].mixed);
+  if (fk.matchFull && mixed > 0) {
+    problems.push(`${mixed} row(s) mix NULL and non-NULL values in foreign key ${fk.name} (MATCH FULL)`);
+  }
+  return problems;
+}

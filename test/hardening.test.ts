@@ -1,0 +1,73 @@
+// Never a false "verified": what a role cannot see, and what replica mode does not check.
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { compare, migrate, planMigration } from '../src/engine/index.js';
+import type { Report, TableReport } from '../src/shared/report.js';
+import { TestDb, directions } from './support/pg.js';
+
+const byName = (r: Report, name: string): TableReport => r.tables.find((t) => t.table === name)!;
+const [from, to] = directions()[0];
+
+describe('row-level security', () => {
+  it('a source role that sees only some rows is refused, naming who could see them all', async () => {
+    const src = await TestDb.create(from, 'src');
+    const tgt = await TestDb.create(to, 'tgt');
+    const role = `reader_${src.name}`;
+    await src.sql(`CREATE ROLE ${role} LOGIN PASSWORD 'reader-pw';
+      CREATE TABLE docs (id int PRIMARY KEY, owner text); CREATE TABLE open (id int PRIMARY KEY);
+      INSERT INTO docs SELECT g, CASE WHEN g % 2 = 0 THEN '${role}' ELSE 'other' END FROM generate_series(1, 10) g;
+      INSERT INTO open VALUES (1);
+      ALTER TABLE docs ENABLE ROW LEVEL SECURITY; CREATE POLICY mine ON docs FOR SELECT USING (owner = current_user);
+      GRANT SELECT ON docs, open TO ${role};`);
+    await tgt.sql(`CREATE TABLE docs (id int PRIMARY KEY, owner text); CREATE TABLE open (id int PRIMARY KEY);`);
+    const reader = src.url.replace(/\/\/[^@]+@/, `//${role}:reader-pw@`);
+    const planned = await planMigration({ source: reader, target: tgt.url });
+    const docs = planned.plan.tables.find((t) => t.table === 'docs')!;
+    assert.equal(docs.action, 'skip');
+    assert.equal(
+      docs.reason,
+      `row-level security on the source hides rows of this table from ${role}; connect as its owner postgres, a superuser, or a role with BYPASSRLS`,
+    );
+    const report = await migrate({ source: reader, target: tgt.url });
+    assert.equal(byName(report, 'docs').status, 'skipped');
+    assert.equal(byName(report, 'open').status, 'verified');
+    assert.equal(await tgt.count('docs'), 0);
+    const compared = await compare({ source: reader, target: tgt.url });
+    assert.match(byName(compared, 'docs').reason!, /row-level security on the source hides rows/);
+  });
+});
+
+describe('what replica mode does not check is checked after the load', () => {
+  it('duplicates that a deferrable unique constraint forbids fail the run, naming the constraint and key', async () => {
+    const src = await TestDb.create(from, 'src');
+    const tgt = await TestDb.create(to, 'tgt');
+    await src.sql(`CREATE TABLE du (id int, email text); INSERT INTO du VALUES (1, 'a@x'), (2, 'a@x'), (3, 'b@x');`);
+    await tgt.sql(`CREATE TABLE du (id int, email text, CONSTRAINT du_email_key UNIQUE (email) DEFERRABLE INITIALLY DEFERRED);
+      INSERT INTO du VALUES (9, 'keep@x');`);
+    const report = await migrate({ source: src.url, target: tgt.url });
+    assert.equal(report.committed, false);
+    assert.equal(byName(report, 'du').status, 'failed');
+    assert.match(
+      byName(report, 'du').reason!,
+      /duplicate key \(email\)=\(a@x\) breaks the deferrable unique constraint du_email_key/,
+    );
+    assert.deepEqual(await tgt.sql('SELECT id, email FROM du'), [{ id: 9, email: 'keep@x' }]);
+  });
+
+  it('a MATCH FULL foreign key with NULL mixed into its columns fails the run', async () => {
+    const src = await TestDb.create(from, 'src');
+    const tgt = await TestDb.create(to, 'tgt');
+    const ddl = `CREATE TABLE par (a int, b int, PRIMARY KEY (a, b)); CREATE TABLE chf (id int PRIMARY KEY, a int, b int);`;
+    await src.sql(`${ddl} INSERT INTO chf VALUES (1, 1, NULL), (2, 1, 1);`);
+    await tgt.sql(
+      `${ddl} ALTER TABLE chf ADD FOREIGN KEY (a, b) REFERENCES par MATCH FULL; INSERT INTO par VALUES (1, 1);`,
+    );
+    const report = await migrate({ source: src.url, target: tgt.url, selection: { tables: ['chf'] } });
+    assert.equal(byName(report, 'chf').status, 'failed');
+    assert.match(
+      byName(report, 'chf').reason!,
+      /1 row\(s\) mix NULL and non-NULL values in foreign key chf_a_b_fkey \(MATCH FULL\)/,
+    );
+    assert.equal(await tgt.count('chf'), 0);
+  });
+});
