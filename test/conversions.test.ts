@@ -42,6 +42,10 @@ describe('type conversions', () => {
       ['date', 'timestamp without time zone', 'cast'],
       ['time without time zone', 'time(0) without time zone', 'lossy: fractional seconds would be rounded to 0 digits'],
       ['boolean', 'boolean', 'as-is'],
+      ['interval', 'interval day', 'lossy: values would keep only day'],
+      ['interval', 'interval(0)', 'lossy: fractional seconds would be rounded to 0 digits'],
+      ['interval day to second', 'interval', 'as-is'],
+      ['text', 'name', 'lossy: values would be cut to 63 bytes'],
     ];
     for (const [from, to, expected] of cases) {
       const c = conversion(from, to);

@@ -37,7 +37,7 @@ const lossy = (loss: string): Conversion => ({ how: 'lossy', loss });
 export function conversion(sourceType: string, targetType: string): Conversion {
   const s = parse(sourceType);
   const t = parse(targetType);
-  return numeric(s, t) ?? strings(s, t) ?? datetimes(s, t) ?? ok;
+  return numeric(s, t) ?? strings(s, t) ?? datetimes(s, t) ?? intervals(s, t) ?? ok;
 }
 
 function numeric(s: ParsedType, t: ParsedType): Conversion | null {
@@ -74,11 +74,21 @@ function numericScale(s: ParsedType, t: ParsedType): Conversion {
 }
 
 function strings(s: ParsedType, t: ParsedType): Conversion | null {
+  if (t.base === 'name' && s.base !== 'name' && STRINGS.has(s.base)) return lossy('values would be cut to 63 bytes');
   if (!STRINGS.has(s.base) || !STRINGS.has(t.base)) return null;
   if (t.base !== 'character') return ok; // longer values fail the load; nothing is cut silently
   if (s.base !== 'character')
     return lossy(`values would be padded to ${t.mods[0] ?? 1} characters, trailing spaces not kept`);
   return (t.mods[0] ?? 1) > (s.mods[0] ?? 1) ? cast : ok;
+}
+
+/** `interval day`, `interval(0)`: a target that keeps fewer fields or digits cuts the rest silently. */
+function intervals(s: ParsedType, t: ParsedType): Conversion | null {
+  if (!s.base.startsWith('interval') || !t.base.startsWith('interval')) return null;
+  if (t.base !== 'interval' && t.base !== s.base)
+    return lossy(`values would keep only ${t.base.slice('interval '.length)}`);
+  if ((t.mods[0] ?? 6) < (s.mods[0] ?? 6)) return lossy(`fractional seconds would be rounded to ${t.mods[0]} digits`);
+  return ok;
 }
 
 function datetimes(s: ParsedType, t: ParsedType): Conversion | null {
