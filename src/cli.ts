@@ -2,7 +2,10 @@ import { accessSync, constants, existsSync, statSync, writeFileSync } from 'node
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
+  CancelledError,
   ConnectionError,
+  DEFAULT_LOCK_TIMEOUT_MS,
+  LockTimeoutError,
   type PlanResult,
   type ProgressEvent,
   type Selection,
@@ -43,6 +46,7 @@ Options:
   --markdown FILE.md    write the report as Markdown
   --html FILE.html      write the report as a page (the same page as the VS Code report panel)
   --counts-only         compare: row counts only, content not read (the quick check)
+  --lock-timeout SEC    give up when a table stays locked by another session this long (default 60)
   --yes                 do not ask for confirmation (required without a terminal)
   -h, --help            this help
 
@@ -74,6 +78,7 @@ const OPTIONS = {
   html: { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
   'counts-only': { type: 'boolean' },
+  'lock-timeout': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -84,7 +89,14 @@ type Output = [file: string | undefined, flag: string, what: string, render: (r:
 /** A command line understood and checked: nothing has connected yet. */
 interface Invocation {
   command: Command;
-  common: { source: string; target: string; env: NodeJS.ProcessEnv; selection: Selection; existing: ExistingPolicy };
+  common: {
+    source: string;
+    target: string;
+    env: NodeJS.ProcessEnv;
+    selection: Selection;
+    existing: ExistingPolicy;
+    lockTimeoutMs: number;
+  };
   yes: boolean;
   countsOnly: boolean;
   outputs: Output[];
@@ -135,7 +147,14 @@ function invocation(command: Command, values: Values, io: CliIo, secrets: string
   for (const [file, flag] of outputs) if (file) assertWritable(file, flag);
   if (values['counts-only'] && command !== 'compare') throw new UsageError('--counts-only goes with compare');
   const selection = { schemas: values.schema, tables: values.table, exclude: values.exclude };
-  const common = { source, target, env: io.env, selection, existing };
+  const common = {
+    source,
+    target,
+    env: io.env,
+    selection,
+    existing,
+    lockTimeoutMs: lockTimeout(values['lock-timeout']),
+  };
   return { command, common, yes: !!values.yes, countsOnly: !!values['counts-only'], outputs };
 }
 
@@ -210,9 +229,17 @@ async function confirmed(io: CliIo): Promise<boolean> {
 
 /** Exit code 2 with a message that names what went wrong and where, never a password. */
 function failure(e: unknown, io: CliIo, secrets: string[]): number {
+  if (e instanceof CancelledError) {
+    io.err('archon: cancelled before anything was written\n');
+    return 1;
+  }
   if (e instanceof ConnectionError) {
     io.err(`archon: ${visible(redact(`${e.message}${cliHint(e)}`, secrets))}\n`);
-  } else if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+  } else if (
+    e instanceof UsageError ||
+    e instanceof LockTimeoutError ||
+    (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+  ) {
     io.err(`archon: ${visible(redact((e as Error).message, secrets))}\n`);
   } else {
     io.err(`archon: unexpected error: ${redact(String((e as Error)?.stack ?? e), secrets)}\n`);
@@ -234,6 +261,14 @@ function assertWritable(file: string, flag: string): void {
   } catch {
     throw new UsageError(`${flag} ${file}: the folder does not exist or is not writable`);
   }
+}
+
+function lockTimeout(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_LOCK_TIMEOUT_MS;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new UsageError(`--lock-timeout takes seconds, more than 0 (got "${text}")`);
+  return seconds * 1000;
 }
 
 function passwordOf(url: string | undefined): string[] {

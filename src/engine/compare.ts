@@ -9,6 +9,7 @@ import { errorInfo } from './errors.js';
 import type { ProgressListener } from './events.js';
 import { ident, tableKey } from './ident.js';
 import { rowKey, rowSecurityReason } from './plan.js';
+import { lockTimeoutMessage } from './locks.js';
 import { countRows, relationSql } from './relation.js';
 import { type Selection, selectTables } from './selection.js';
 import { type EndpointsInput, type Session, openSession } from './session.js';
@@ -44,7 +45,7 @@ function cannotCompare(src: Table, tgt: Table | undefined, users: { source: stri
  */
 export async function compare(opts: CompareOptions): Promise<Report> {
   const started = new Date();
-  const s = await openSession(opts, { targetReadOnly: true });
+  const s = await openSession(opts, { targetReadOnly: true, onProgress: opts.onProgress, signal: opts.signal });
   try {
     const { selected, unmatched } = selectTables(s.sourceCatalog.tables, opts.selection ?? {}, isCopyable);
     const targets = new Map(s.targetCatalog.tables.map((t) => [tableKey(t.schema, t.name), t]));
@@ -105,6 +106,7 @@ async function compareOne(s: Session, src: Table, tgt: Table, r: TableReport, op
   } catch (e) {
     r.status = 'failed';
     r.error = errorInfo(e, s.secrets);
+    if (r.error.code === '55P03') r.error.message = lockTimeoutMessage(s.watch);
     r.reason = r.error.message;
     return false;
   }

@@ -216,3 +216,8 @@ function describeFailure(reason: ConnectFailure, m: string, code: string | undef
       return code ? `${m} [${code}]` : m;
   }
 }
+
+/** Ends a client within 5 s whatever its state; a client that cannot say goodbye is dropped. */
+export async function endQuietly(client: pg.Client): Promise<void> {
+  await Promise.race([client.end().catch(() => {}), new Promise((r) => setTimeout(r, 5000).unref())]);
+}

@@ -59,6 +59,14 @@ export class UsageError extends Error {
   }
 }
 
+/** A statement waited for a lock longer than the run allows; the message names who held it. */
+export class LockTimeoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LockTimeoutError';
+  }
+}
+
 export class CancelledError extends Error {
   constructor() {
     super('cancelled by the user');

@@ -9,6 +9,14 @@ export { isCopyable, type Catalog, type Table, type Column } from './catalog.js'
 export type { Plan, TablePlan } from './plan.js';
 export type { Selection } from './selection.js';
 export type { ProgressEvent, ProgressListener } from './events.js';
-export { ConnectionError, UsageError, CancelledError, redact, type ConnectFailure } from './errors.js';
+export {
+  ConnectionError,
+  UsageError,
+  CancelledError,
+  LockTimeoutError,
+  redact,
+  type ConnectFailure,
+} from './errors.js';
+export { DEFAULT_LOCK_TIMEOUT_MS } from './locks.js';
 export { inspect, testConnection, countTableRows, type ConnectionTarget } from './inspect.js';
 export { VERSION } from './version.js';

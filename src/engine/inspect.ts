@@ -1,9 +1,8 @@
 // One connection at a time, read-only: what the tree and the pickers show.
 import type { Role } from '../shared/report.js';
 import { type Catalog, readCatalog } from './catalog.js';
-import { connect, parseEndpoint } from './connection.js';
+import { connect, endQuietly, parseEndpoint } from './connection.js';
 import { type RelationRef, countRows } from './relation.js';
-import { endQuietly } from './session.js';
 
 export interface ConnectionTarget {
   url: string;

@@ -11,6 +11,7 @@ import { digestsBefore, prepareExistingRows } from './existingRows.js';
 import { tableKey } from './ident.js';
 import { type Plan, type TablePlan, makePlan } from './plan.js';
 import { countRows, hasRows } from './relation.js';
+import { lockTimeoutMessage } from './locks.js';
 import type { Selection } from './selection.js';
 import { moveSequences } from './sequences.js';
 import { type EndpointsInput, type Session, abandon, openSession } from './session.js';
@@ -78,7 +79,7 @@ const plannedReport = (t: TablePlan): TableReport =>
  */
 export async function migrate(opts: MigrateOptions): Promise<Report> {
   const started = new Date();
-  const session = await openSession(opts);
+  const session = await openSession(opts, { onProgress: opts.onProgress, signal: opts.signal });
   const existing = opts.existing ?? 'replace';
   const reports = new Map<TablePlan, TableReport>();
   let unmatched: string[] = [];
@@ -233,6 +234,7 @@ async function failLoad(
   const cancelled = e instanceof CancelledError || signal?.aborted === true;
   await abandon(s);
   const info = errorInfo(e, s.secrets);
+  if (info.code === '55P03') info.message = lockTimeoutMessage(s.watch);
   const culprit = at.current ? displayName(at.current.schema, at.current.table) : null;
   const unchanged = at.sequencesMoved
     ? 'the target is unchanged except that some sequences may have moved forward (setval is not transactional)'
@@ -246,7 +248,9 @@ async function failLoad(
     else if (t === at.current) {
       r.reason = `${info.message}${info.code ? ` [${info.code}]` : ''}; rolled back, ${unchanged}`;
       r.error = info;
-    } else r.reason = `rolled back because ${culprit ?? 'the run'} failed; ${unchanged}`;
+    } else if (culprit) r.reason = `rolled back because ${culprit} failed; ${unchanged}`;
+    // A failure before any table's copy (emptying, locking): every table learns what it was.
+    else r.reason = `${info.message}${info.code ? ` [${info.code}]` : ''}; rolled back, ${unchanged}`;
   }
   return { committed: false, cancelled, error: cancelled ? null : culprit ? null : info };
 }

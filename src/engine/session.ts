@@ -2,8 +2,10 @@ import type pg from 'pg';
 import { sameDatabase, sameDatabaseMessage } from '../shared/endpoint.js';
 import type { EndpointSummary } from '../shared/report.js';
 import { type Catalog, readCatalog } from './catalog.js';
-import { type Endpoint, connect, parseEndpoint, secretsOf } from './connection.js';
-import { UsageError } from './errors.js';
+import { type Endpoint, connect, endQuietly, parseEndpoint, secretsOf } from './connection.js';
+import { CancelledError, LockTimeoutError, UsageError } from './errors.js';
+import type { ProgressListener } from './events.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, LockWatch, lockTimeoutMessage } from './locks.js';
 
 export interface EndpointsInput {
   /** PostgreSQL URL of the side read from (never written). */
@@ -13,6 +15,8 @@ export interface EndpointsInput {
   env?: NodeJS.ProcessEnv;
   /** Passwords kept apart from the URLs (the extension's secret storage). */
   passwords?: { source?: string; target?: string };
+  /** How long a statement may wait for a lock before the run gives up (default 60 s). */
+  lockTimeoutMs?: number;
 }
 
 /** Both sides open: the source inside one REPEATABLE READ READ ONLY snapshot, both catalogs read. */
@@ -23,6 +27,8 @@ export interface Session {
   targetCatalog: Catalog;
   secrets: string[];
   summaries: { source: EndpointSummary; target: EndpointSummary };
+  /** Who blocks our sessions, and the way to cancel their statements on the server. */
+  watch: LockWatch;
   close(): Promise<void>;
 }
 
@@ -44,19 +50,42 @@ const summaryOf = (ep: Endpoint, catalog: Catalog): EndpointSummary => ({
  * Opens both sides. `targetReadOnly` also puts the target in a read-only snapshot (for compare,
  * which must not write there either).
  */
-export async function openSession(input: EndpointsInput, opts: { targetReadOnly?: boolean } = {}): Promise<Session> {
+export async function openSession(
+  input: EndpointsInput,
+  opts: { targetReadOnly?: boolean; onProgress?: ProgressListener; signal?: AbortSignal } = {},
+): Promise<Session> {
   const { source: sourceEndpoint, target: targetEndpoint } = parseEndpoints(input);
   const source = await connect(sourceEndpoint);
   let target: pg.Client | null = null;
+  let watch: LockWatch | null = null;
+  // A cancel reaches the server: the statement a session waits in ends there, not only here.
+  const cancel = () => void watch?.cancel();
+  opts.signal?.addEventListener('abort', cancel);
   try {
     target = await connect(targetEndpoint);
     await assertDifferentClusters(source, target, sourceEndpoint);
+    const timeout = input.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+    const pids = await Promise.all(
+      [source, target].map(async (c) => {
+        await c.query(`SET lock_timeout = ${Math.max(1, Math.round(timeout))}`);
+        return Number((await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+      }),
+    );
+    watch = new LockWatch(
+      { source: sourceEndpoint, target: targetEndpoint },
+      { source: pids[0], target: pids[1] },
+      timeout,
+    );
+    watch.onProgress = opts.onProgress ?? (() => {});
+    watch.start();
     // One consistent snapshot for every table, and a promise to the server that nothing is written.
     await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     if (opts.targetReadOnly) await target.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const sourceCatalog = await readCatalog(source);
-    const targetCatalog = await readCatalog(target);
+    const [sourceCatalog, targetCatalog] = await lockBounded(watch, () =>
+      Promise.all([readCatalog(source), readCatalog(target!)]),
+    );
     const t = target;
+    const w = watch;
     return {
       source,
       target: t,
@@ -64,12 +93,27 @@ export async function openSession(input: EndpointsInput, opts: { targetReadOnly?
       targetCatalog,
       secrets: [...secretsOf(sourceEndpoint), ...secretsOf(targetEndpoint)],
       summaries: { source: summaryOf(sourceEndpoint, sourceCatalog), target: summaryOf(targetEndpoint, targetCatalog) },
+      watch: w,
       close: async () => {
-        await Promise.all([endQuietly(source), endQuietly(t)]);
+        opts.signal?.removeEventListener('abort', cancel);
+        await Promise.all([endQuietly(source), endQuietly(t), w.stop()]);
       },
     };
   } catch (e) {
-    await Promise.all([endQuietly(source), target ? endQuietly(target) : undefined]);
+    opts.signal?.removeEventListener('abort', cancel);
+    await Promise.all([endQuietly(source), target ? endQuietly(target) : undefined, watch?.stop()]);
+    throw e;
+  }
+}
+
+/** Runs `fn`; a lock wait that gave up (55P03) becomes a LockTimeoutError naming who held the lock. */
+export async function lockBounded<T>(watch: LockWatch | null, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (watch && code === '55P03') throw new LockTimeoutError(lockTimeoutMessage(watch));
+    if (code === '57014') throw new CancelledError(); // our own cancel, sent from the side
     throw e;
   }
 }
@@ -101,8 +145,4 @@ export async function abandon(s: Session): Promise<void> {
     s.target.connection?.stream?.destroy();
     await endQuietly(s.target);
   }
-}
-
-export async function endQuietly(client: pg.Client): Promise<void> {
-  await Promise.race([client.end().catch(() => {}), new Promise((r) => setTimeout(r, 5000).unref())]);
 }

@@ -1,0 +1,115 @@
+// Waits on locks: bounded, visible, and cancellable on the server. Each side's session waits at
+// most `lock_timeout`; meanwhile a side connection asks the server who blocks it (pg_blocking_pids),
+// so the user sees which session to end; a cancel reaches the server (pg_cancel_backend) instead of
+// leaving a TRUNCATE queued behind someone else's transaction.
+import type pg from 'pg';
+import type { Role } from '../shared/report.js';
+import { type Endpoint, connect, endQuietly } from './connection.js';
+import type { ProgressListener } from './events.js';
+
+export const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
+const POLL_MS = 1_000;
+
+export interface Blocker {
+  pid: number;
+  application: string;
+  user: string;
+  state: string;
+  since: string | null;
+}
+
+export const describeBlockers = (blockers: Blocker[]): string =>
+  blockers
+    .map(
+      (b) =>
+        `pid ${b.pid} (${[b.application || 'no application name', `user ${b.user}`, b.state].join(', ')}${b.since ? ` since ${b.since}` : ''})`,
+    )
+    .join(', ');
+
+const BLOCKERS_SQL = `
+SELECT a.pid, coalesce(a.application_name, '') AS application, coalesce(a.usename::text, '?') AS user,
+       coalesce(a.state, '?') AS state, to_char(a.xact_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"') AS since
+FROM pg_stat_activity a WHERE a.pid = ANY(pg_blocking_pids($1))`;
+
+/** Watches a run's two sessions from side connections, opened only when first needed. */
+export class LockWatch {
+  /** The last sessions seen blocking one of ours, for the message when the wait gives up. */
+  last: { role: Role; blockers: Blocker[] } | null = null;
+  onProgress: ProgressListener = () => {};
+  private readonly side = new Map<Role, Promise<pg.Client>>();
+  private timer: NodeJS.Timeout | null = null;
+  private polling = false;
+  private said = '';
+
+  constructor(
+    private readonly endpoints: Record<Role, Endpoint>,
+    private readonly pids: Record<Role, number>,
+    readonly timeoutMs: number,
+  ) {}
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.poll(), POLL_MS);
+    this.timer.unref();
+  }
+
+  /** Cancels whatever statement each session is running, from the side: the wait ends on the server. */
+  async cancel(): Promise<void> {
+    await Promise.all(
+      (['source', 'target'] as const).map((role) =>
+        this.client(role)
+          .then((c) => c.query('SELECT pg_cancel_backend($1)', [this.pids[role]]))
+          .catch(() => {}),
+      ),
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const clients = [...this.side.values()];
+    this.side.clear();
+    await Promise.all(clients.map((c) => c.then(endQuietly, () => {})));
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      for (const role of ['source', 'target'] as const) {
+        const blockers = (await (await this.client(role)).query<Blocker>(BLOCKERS_SQL, [this.pids[role]])).rows;
+        if (!blockers.length) continue;
+        this.last = { role, blockers };
+        const message =
+          `waiting for a lock on the ${role}, held by ${describeBlockers(blockers)}; ` +
+          `giving up after ${this.timeoutMs / 1000} s`;
+        if (message !== this.said) this.onProgress({ type: 'phase', message });
+        this.said = message;
+      }
+    } catch {
+      // A watcher that cannot see is no reason to stop the run; lock_timeout still bounds the wait.
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private client(role: Role): Promise<pg.Client> {
+    let c = this.side.get(role);
+    if (!c) {
+      c = connect(this.endpoints[role]).then(async (client) => {
+        await client.query('SET statement_timeout = 5000');
+        return client;
+      });
+      this.side.set(role, c);
+    }
+    return c;
+  }
+}
+
+/** The words for a statement that gave up waiting (SQLSTATE 55P03), naming who held the lock. */
+export function lockTimeoutMessage(watch: LockWatch): string {
+  const held = watch.last ? ` on the ${watch.last.role}, held by ${describeBlockers(watch.last.blockers)}` : '';
+  return (
+    `gave up after waiting ${watch.timeoutMs / 1000} s for a lock${held}; ` +
+    'end that session or try again later (the wait is set by --lock-timeout)'
+  );
+}

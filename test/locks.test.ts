@@ -1,0 +1,110 @@
+// Every wait ends: a lock held by someone else is named while Archon waits, the wait gives up after
+// --lock-timeout, and a cancel ends the statement on the server, leaving no Archon session behind.
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import pg from 'pg';
+import { type ProgressEvent, migrate, planMigration } from '../src/engine/index.js';
+import { TestDb, directions } from './support/pg.js';
+
+const [from, to] = directions()[0];
+
+/** Another session holding a lock until released. */
+async function holdLock(url: string, sql: string): Promise<{ pid: number; release: () => Promise<void> }> {
+  const c = new pg.Client({ connectionString: url, application_name: 'the lock holder' });
+  await c.connect();
+  await c.query(`BEGIN; ${sql}`);
+  const pid = Number((await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+  return { pid, release: () => c.end() };
+}
+
+async function archonSessions(db: TestDb): Promise<number> {
+  const [r] = await db.sql(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'archon%'`);
+  return r.n;
+}
+
+describe('locks', () => {
+  it('a locked target table: the wait is shown with its holder, then gives up, and nothing is written', async () => {
+    const src = await TestDb.create(from, 'src');
+    const tgt = await TestDb.create(to, 'tgt');
+    await src.sql(`CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (2);`);
+    await tgt.sql(`CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (9);`);
+    const holder = await holdLock(tgt.url, 'SELECT * FROM t');
+    try {
+      const events: ProgressEvent[] = [];
+      const started = Date.now();
+      const report = await migrate({
+        source: src.url,
+        target: tgt.url,
+        lockTimeoutMs: 2500,
+        onProgress: (e) => events.push(e),
+      });
+      assert.ok(Date.now() - started < 10_000, 'bounded');
+      const waiting = events.find(
+        (e) => e.type === 'phase' && e.message.startsWith('waiting for a lock on the target'),
+      );
+      assert.ok(waiting, 'the wait is shown while it lasts');
+      assert.match(
+        JSON.stringify(waiting),
+        new RegExp(`held by pid ${holder.pid} \\(the lock holder, user postgres, idle in transaction since`),
+      );
+      const t = report.tables[0];
+      assert.equal(t.status, 'failed');
+      assert.match(
+        t.reason!,
+        new RegExp(
+          `gave up after waiting 2.5 s for a lock on the target, held by pid ${holder.pid} \\(the lock holder`,
+        ),
+      );
+      assert.match(t.reason!, /--lock-timeout/);
+    } finally {
+      await holder.release();
+    }
+    assert.deepEqual(await tgt.sql('SELECT id FROM t'), [{ id: 9 }]);
+    assert.equal(await archonSessions(tgt), 0, 'no Archon session left on the target');
+  });
+
+  it('cancelling while waiting for a lock ends the wait on the server at once', async () => {
+    const src = await TestDb.create(from, 'src');
+    const tgt = await TestDb.create(to, 'tgt');
+    await src.sql(`CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);`);
+    await tgt.sql(`CREATE TABLE t (id int PRIMARY KEY);`);
+    const holder = await holdLock(tgt.url, 'SELECT * FROM t');
+    try {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 1500);
+      const started = Date.now();
+      const report = await migrate({
+        source: src.url,
+        target: tgt.url,
+        lockTimeoutMs: 60_000,
+        signal: controller.signal,
+      });
+      assert.ok(Date.now() - started < 8000, `ended ${Date.now() - started} ms after it began, not after the lock`);
+      assert.equal(report.outcome, 'cancelled');
+      assert.match(report.tables[0].reason!, /cancelled; rolled back/);
+      assert.equal(await archonSessions(tgt), 0);
+    } finally {
+      await holder.release();
+    }
+  });
+
+  it('a locked table on the source that is not even selected: plan gives up naming the holder', async () => {
+    const src = await TestDb.create(from, 'src');
+    const tgt = await TestDb.create(to, 'tgt');
+    await src.sql(`CREATE TABLE wanted (id int); CREATE TABLE other (id int);`);
+    await tgt.sql(`CREATE TABLE wanted (id int);`);
+    const holder = await holdLock(src.url, 'LOCK TABLE other IN ACCESS EXCLUSIVE MODE');
+    try {
+      await assert.rejects(
+        () =>
+          planMigration({ source: src.url, target: tgt.url, selection: { tables: ['wanted'] }, lockTimeoutMs: 2000 }),
+        (e: Error) =>
+          e.name === 'LockTimeoutError' &&
+          new RegExp(`gave up after waiting 2 s for a lock on the source, held by pid ${holder.pid}`).test(e.message),
+      );
+    } finally {
+      await holder.release();
+    }
+    assert.equal(await archonSessions(src), 0);
+  });
+});
