@@ -71,3 +71,15 @@ describe('what replica mode does not check is checked after the load', () => {
     assert.equal(await tgt.count('chf'), 0);
   });
 });
+
+describe('the same database by another way in', () => {
+  it('over TCP and through a unix socket is refused before anything is read or written', async (t) => {
+    const db = await TestDb.create(from, 'same');
+    await db.sql('CREATE TABLE t (id int); INSERT INTO t VALUES (1);');
+    const [{ dir }] = await db.sql(`SELECT split_part(current_setting('unix_socket_directories'), ',', 1) AS dir`);
+    if (!dir) return t.skip('the server listens on no unix socket');
+    const socketUrl = `postgresql://postgres:${encodeURIComponent(db.server.password)}@/${db.name}?host=${encodeURIComponent(dir)}&port=${db.server.port}`;
+    await assert.rejects(() => migrate({ source: db.url, target: socketUrl }), /the same database/);
+    assert.equal(await db.count('t'), 1);
+  });
+});

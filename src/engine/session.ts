@@ -119,10 +119,11 @@ export async function lockBounded<T>(watch: LockWatch | null, fn: () => Promise<
 }
 
 async function assertDifferentClusters(source: pg.Client, target: pg.Client, ep: Endpoint): Promise<void> {
-  // Two URLs can name one database (localhost vs 127.0.0.1, a pooler vs a direct port).
+  // Two URLs can name one database (localhost vs 127.0.0.1, a pooler vs a direct port, TCP vs a
+  // unix socket): a server is its start time and its configured port, whatever the transport.
   const sql = `SELECT (SELECT oid FROM pg_database WHERE datname = current_database())::text AS db,
                       (SELECT setting FROM pg_settings WHERE name = 'data_directory') AS dir,
-                      inet_server_port() AS port, pg_postmaster_start_time()::text AS started`;
+                      current_setting('port') AS port, pg_postmaster_start_time()::text AS started`;
   const [a, b] = await Promise.all([source.query(sql), target.query(sql)]);
   const same = (x: Record<string, unknown>, y: Record<string, unknown>) =>
     x.db === y.db && x.started === y.started && x.port === y.port && (x.dir === null || x.dir === y.dir);
