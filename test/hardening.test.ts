@@ -83,3 +83,39 @@ describe('the same database by another way in', () => {
     assert.equal(await db.count('t'), 1);
   });
 });
+
+describe('triggers on the partitions of a target table', () => {
+  it('are kept from firing during the load and restored, for a superuser and for a table owner', async () => {
+    const src = await TestDb.create(from, 'src');
+    const tgt = await TestDb.create(to, 'tgt');
+    await src.sql(
+      `CREATE TABLE ev (id int, k int, v text); INSERT INTO ev SELECT g, g % 20, 'v' || g FROM generate_series(1, 40) g;`,
+    );
+    const role = `owner_${tgt.name}`;
+    await tgt.sql(`CREATE ROLE ${role} LOGIN PASSWORD 'owner-pw';
+      CREATE TABLE ev (id int, k int, v text) PARTITION BY RANGE (k);
+      CREATE TABLE ev_lo PARTITION OF ev FOR VALUES FROM (0) TO (10);
+      CREATE TABLE ev_hi PARTITION OF ev FOR VALUES FROM (10) TO (20);
+      CREATE TABLE audit (note text);
+      CREATE FUNCTION shout() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.v := upper(NEW.v); RETURN NEW; END $$;
+      CREATE FUNCTION note() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO audit VALUES ('fired'); RETURN NULL; END $$;
+      CREATE TRIGGER shout BEFORE INSERT ON ev_lo FOR EACH ROW EXECUTE FUNCTION shout();
+      ALTER TABLE ev_lo ENABLE ALWAYS TRIGGER shout;
+      CREATE TRIGGER note AFTER INSERT ON ev_hi FOR EACH ROW EXECUTE FUNCTION note();
+      ALTER TABLE ev OWNER TO ${role}; ALTER TABLE ev_lo OWNER TO ${role}; ALTER TABLE ev_hi OWNER TO ${role};
+      ALTER TABLE audit OWNER TO ${role};`);
+    for (const url of [tgt.url, tgt.url.replace(/\/\/[^@]+@/, `//${role}:owner-pw@`)]) {
+      const report = await migrate({ source: src.url, target: url });
+      assert.equal(report.outcome, 'verified', JSON.stringify(report.tables));
+      assert.deepEqual(await tgt.fingerprint('ev'), await src.fingerprint('ev'));
+      assert.equal(await tgt.count('audit'), 0, 'the AFTER trigger on a partition did not fire');
+    }
+    assert.deepEqual(
+      await tgt.sql(`SELECT tgname, tgenabled FROM pg_trigger WHERE tgname IN ('shout', 'note') ORDER BY 1`),
+      [
+        { tgname: 'note', tgenabled: 'O' },
+        { tgname: 'shout', tgenabled: 'A' },
+      ],
+    );
+  });
+});

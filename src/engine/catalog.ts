@@ -223,3 +223,10 @@ function tableOf(r: any): Table {
 export function isCopyable(t: Table): boolean {
   return (t.kind === 'table' || t.kind === 'partitioned table') && t.partitionOf === null;
 }
+
+/** A partitioned table's partitions, at every level (rows loaded through the parent land in them). */
+export function partitionsOf(t: Pick<Table, 'schema' | 'name'>, tables: Table[]): Table[] {
+  const name = displayName(t.schema, t.name);
+  const direct = tables.filter((x) => x.partitionOf === name);
+  return direct.flatMap((p) => [p, ...partitionsOf(p, tables)]);
+}

@@ -3,7 +3,7 @@
 // constraints. After such a load, inside the transaction, Archon checks them the way they would have.
 import type pg from 'pg';
 import { displayName } from '../shared/names.js';
-import type { ForeignKey, Table } from './catalog.js';
+import { type ForeignKey, type Table, partitionsOf } from './catalog.js';
 import { ident, qualified } from './ident.js';
 import type { TablePlan } from './plan.js';
 
@@ -15,8 +15,7 @@ export async function uncheckedConstraints(
 ): Promise<string | null> {
   const problems: string[] = [];
   // A foreign key may also be declared on one partition only; those rows were loaded too.
-  const name = displayName(t.schema, t.table);
-  const holders = [t.target!, ...targetTables.filter((x) => x.partitionOf === name)];
+  const holders = [t.target!, ...partitionsOf(t.target!, targetTables)];
   for (const holder of holders) {
     for (const fk of holder.foreignKeys) problems.push(...(await foreignKeyProblems(tgt, holder, fk)));
   }

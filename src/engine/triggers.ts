@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { displayName } from '../shared/names.js';
 import type { ProgressListener } from './events.js';
 import { ident, qualified } from './ident.js';
+import { type Table, partitionsOf } from './catalog.js';
 import type { TablePlan } from './plan.js';
 
 export interface SilencedTriggers {
@@ -22,23 +23,24 @@ const FIRING_CLAUSE = { O: '', A: 'ALWAYS ', R: 'REPLICA ', D: '' } as const;
 export async function silenceTriggers(
   tgt: pg.Client,
   tables: TablePlan[],
+  targetTables: Table[],
   emit: ProgressListener,
 ): Promise<SilencedTriggers> {
   const replica = await tryReplicaMode(tgt);
   const fires = new Set(replica ? ['A', 'R'] : ['O', 'A']);
-  const silenced = tables.flatMap((t) =>
-    (t.target?.triggers ?? []).filter((tr) => fires.has(tr.enabled)).map((tr) => ({ t, tr })),
-  );
+  // Rows loaded through a partitioned table land in its partitions, whose own triggers fire too.
+  const holders = tables.flatMap((t) => (t.target ? [t.target, ...partitionsOf(t.target, targetTables)] : []));
+  const silenced = holders.flatMap((t) => t.triggers.filter((tr) => fires.has(tr.enabled)).map((tr) => ({ t, tr })));
   for (const { t, tr } of silenced) {
-    emit({ type: 'phase', message: `disabling trigger ${tr.name} on ${displayName(t.schema, t.table)} for the load` });
-    await tgt.query(`ALTER TABLE ${qualified(t.schema, t.table)} DISABLE TRIGGER ${ident(tr.name)}`);
+    emit({ type: 'phase', message: `disabling trigger ${tr.name} on ${displayName(t.schema, t.name)} for the load` });
+    await tgt.query(`ALTER TABLE ${qualified(t.schema, t.name)} DISABLE TRIGGER ${ident(tr.name)}`);
   }
   return {
     replica,
     restore: async () => {
       for (const { t, tr } of silenced) {
         await tgt.query(
-          `ALTER TABLE ${qualified(t.schema, t.table)} ENABLE ${FIRING_CLAUSE[tr.enabled]}TRIGGER ${ident(tr.name)}`,
+          `ALTER TABLE ${qualified(t.schema, t.name)} ENABLE ${FIRING_CLAUSE[tr.enabled]}TRIGGER ${ident(tr.name)}`,
         );
       }
     },
