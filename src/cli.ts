@@ -1,5 +1,5 @@
-import { accessSync, constants, existsSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { accessSync, closeSync, constants, existsSync, openSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   CancelledError,
@@ -145,6 +145,8 @@ function invocation(command: Command, values: Values, io: CliIo, secrets: string
   ];
   // A report that cannot be written must be known before the target is touched, not after.
   for (const [file, flag] of outputs) if (file) assertWritable(file, flag);
+  const files = outputs.map(([file]) => file && resolve(file)).filter((f) => f);
+  if (new Set(files).size < files.length) throw new UsageError('--report, --markdown and --html need a file each');
   if (values['counts-only'] && command !== 'compare') throw new UsageError('--counts-only goes with compare');
   const selection = { schemas: values.schema, tables: values.table, exclude: values.exclude };
   const common = {
@@ -162,7 +164,8 @@ async function run(inv: Invocation, io: CliIo): Promise<number> {
   if (inv.command === 'plan') {
     const planned = await planMigration(inv.common);
     io.out(describePlan(planned));
-    return planned.plan.tables.every((t) => t.action === 'copy') && planned.plan.unmatched.length === 0 ? 0 : 1;
+    const tables = planned.plan.tables;
+    return tables.length > 0 && tables.every((t) => t.action === 'copy') && planned.plan.unmatched.length === 0 ? 0 : 1;
   }
   const report =
     inv.command === 'compare'
@@ -247,6 +250,7 @@ function failure(e: unknown, io: CliIo, secrets: string[]): number {
   return 2;
 }
 
+/** A report that cannot be written must be known before the target is touched: try it. */
 function assertWritable(file: string, flag: string): void {
   if (existsSync(file)) {
     if (statSync(file).isDirectory()) throw new UsageError(`${flag} ${file}: is a folder; name a file`);
@@ -255,11 +259,18 @@ function assertWritable(file: string, flag: string): void {
     } catch {
       throw new UsageError(`${flag} ${file}: the file exists and is not writable`);
     }
+    return;
   }
   try {
-    accessSync(dirname(resolve(file)), constants.W_OK);
-  } catch {
-    throw new UsageError(`${flag} ${file}: the folder does not exist or is not writable`);
+    // Created and removed at once: the only test that a folder (or /proc, or a full disk) takes it.
+    closeSync(openSync(file, 'wx'));
+    unlinkSync(file);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'EACCES') {
+      throw new UsageError(`${flag} ${file}: the folder does not exist or is not writable`);
+    }
+    throw new UsageError(`${flag} ${file}: cannot be written (${(e as Error).message})`);
   }
 }
 
@@ -337,8 +348,8 @@ function progressPrinter(io: CliIo): (e: ProgressEvent) => void {
         if (io.isTTY) io.err(`\r${n}${displayName(e.schema, e.table)}: ${formatBytes(e.bytes)}\x1b[K`);
         break;
       case 'table-done':
-        io.err(`${start}${n}${displayName(e.schema, e.table)}: ${formatCount(e.rows)} rows, `);
-        io.err(`${formatBytes(e.bytes)} in ${seconds(e.durationMs)}${clear}\n`);
+        io.err(`${start}${n}${displayName(e.schema, e.table)}: ${formatCount(e.rows)} rows`);
+        io.err(`${e.bytes ? `, ${formatBytes(e.bytes)}` : ''} in ${seconds(e.durationMs)}${clear}\n`);
         break;
     }
   };

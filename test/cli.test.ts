@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -279,6 +279,31 @@ describe('archon CLI', () => {
     const r = runCli(['migrate', '--yes', '--source', src.url, '--target', tgt.url, '--report', dir]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--report .*: is a folder; name a file/);
+    writeFileSync(join(dir, 'afile'), '');
+    const r2 = runCli([
+      'migrate',
+      '--yes',
+      '--source',
+      src.url,
+      '--target',
+      tgt.url,
+      '--report',
+      join(dir, 'afile', 'r.json'),
+    ]);
+    assert.equal(r2.code, 2);
+    assert.match(r2.stderr, /--report .*afile\/r.json: cannot be written \(ENOTDIR/);
+    const twice = runCli([
+      'plan',
+      '--source',
+      src.url,
+      '--target',
+      tgt.url,
+      '--report',
+      join(dir, 'a'),
+      '--markdown',
+      join(dir, 'a'),
+    ]);
+    assert.match(twice.stderr, /need a file each/);
     assert.equal(await tgt.count('projects'), 0);
   });
 

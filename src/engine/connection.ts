@@ -187,7 +187,7 @@ function classify(message: string, code: string | undefined): ConnectFailure {
   if (code === '28000') return /no encryption/i.test(message) ? 'tls' : 'privilege';
   if (code === '3D000') return 'database-not-found';
   if (code === '42501') return 'privilege';
-  if (/ECONNREFUSED/.test(message)) return 'unreachable';
+  if (/ECONNREFUSED|ENOENT/.test(message)) return 'unreachable';
   if (/ENOTFOUND|EAI_AGAIN/.test(message)) return 'host-not-found';
   if (/timeout/i.test(message)) return 'timeout';
   if (/SSL|certificate|no encryption/i.test(message)) return 'tls';
@@ -199,6 +199,9 @@ function classify(message: string, code: string | undefined): ConnectFailure {
 function describeFailure(reason: ConnectFailure, m: string, code: string | undefined, ep: Endpoint): string {
   switch (reason) {
     case 'unreachable':
+      if (ep.host.startsWith('/')) {
+        return `no PostgreSQL socket at ${ep.host}/.s.PGSQL.${ep.port} (is the server running, with its socket there?)`;
+      }
       return `connection refused (is PostgreSQL running on ${ep.host}:${ep.port}?)`;
     case 'host-not-found':
       return `host "${ep.host}" not found`;
