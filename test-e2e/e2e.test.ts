@@ -357,8 +357,10 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
 
   it('restores the report panel after a window reload', async () => {
     await step('report restored after reload', async () => {
-      await page.waitForTimeout(3000);
-      await page.reload();
+      // VS Code's own reload: it saves the workbench state (the open report) before it goes, where a
+      // browser reload may not have flushed it yet.
+      await page.waitForTimeout(1000);
+      await Promise.all([page.waitForEvent('load', { timeout: 60_000 }), runCommand('Developer: Reload Window')]);
       const row = reportFrame().locator('vscode-data-grid-row[data-table="public.archon_tasks"]');
       await row.waitFor({ timeout: 30_000 });
       assert.equal(await row.locator('[data-col="status"]').innerText(), 'VERIFIED');
