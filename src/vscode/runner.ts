@@ -1,6 +1,12 @@
 // Runs what the flows ask for (a migration, a comparison) with cancellable progress, and opens the report.
 import * as vscode from 'vscode';
-import { type ProgressEvent, type ProgressListener, compare, migrate } from '../engine/index.js';
+import {
+  DEFAULT_LOCK_TIMEOUT_MS,
+  type ProgressEvent,
+  type ProgressListener,
+  compare,
+  migrate,
+} from '../engine/index.js';
 import { endpointLabel } from '../shared/endpoint.js';
 import { formatBytes, formatCount, seconds } from '../shared/format.js';
 import { displayName } from '../shared/names.js';
@@ -68,7 +74,7 @@ export class Runner {
         () => {},
         (signal, onProgress) =>
           credentials.both(source, target, (passwords) =>
-            compare({ source: urlOf(source), target: urlOf(target), passwords, signal, onProgress }),
+            compare({ source: urlOf(source), target: urlOf(target), passwords, signal, onProgress, ...waits() }),
           ),
       );
       log.info(headline(report));
@@ -95,6 +101,7 @@ export class Runner {
             existing,
             signal,
             onProgress,
+            ...waits(),
           }),
         ),
       );
@@ -152,4 +159,10 @@ export class Runner {
       return undefined;
     }
   }
+}
+
+/** The user's bound on lock waits (setting archon.lockTimeoutSeconds), read at each run. */
+function waits(): { lockTimeoutMs: number } {
+  const seconds = vscode.workspace.getConfiguration('archon').get<number>('lockTimeoutSeconds');
+  return { lockTimeoutMs: seconds && seconds > 0 ? seconds * 1000 : DEFAULT_LOCK_TIMEOUT_MS };
 }
