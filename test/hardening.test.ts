@@ -119,3 +119,30 @@ describe('triggers on the partitions of a target table', () => {
     );
   });
 });
+
+describe('a lost connection is attributed', () => {
+  it('the target backend terminated mid-copy: the reason says the target connection was lost', async () => {
+    const src = await TestDb.create(from, 'src');
+    const tgt = await TestDb.create(to, 'tgt');
+    const ddl = 'CREATE TABLE big (id int PRIMARY KEY, body text);';
+    await src.sql(`${ddl} INSERT INTO big SELECT g, repeat('x', 2000) FROM generate_series(1, 200000) g;`);
+    await tgt.sql(ddl);
+    let killed = false;
+    const report = await migrate({
+      source: src.url,
+      target: tgt.url,
+      onProgress: (e) => {
+        if (e.type === 'table-progress' && !killed) {
+          killed = true;
+          void tgt.sql(
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'archon (target)'`,
+          );
+        }
+      },
+    });
+    assert.ok(killed);
+    assert.equal(report.committed, false);
+    assert.match(report.tables[0].reason!, /^the connection to the target was lost: /);
+    assert.equal(await tgt.count('big'), 0);
+  });
+});

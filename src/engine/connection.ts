@@ -163,7 +163,9 @@ export async function connect(ep: Endpoint): Promise<pg.Client> {
 async function open(config: pg.ClientConfig, ep: Endpoint): Promise<pg.Client> {
   const client = new pg.Client(config);
   // An idle client whose socket drops emits 'error'; without a listener that would crash the process.
-  client.on('error', () => {});
+  // Either event marks the connection lost, so a failure can say which side it was.
+  client.on('error', () => lost.add(client));
+  client.on('end', () => lost.add(client));
   try {
     await client.connect();
     await client.query(SESSION_SETUP);
@@ -224,3 +226,8 @@ function describeFailure(reason: ConnectFailure, m: string, code: string | undef
 export async function endQuietly(client: pg.Client): Promise<void> {
   await Promise.race([client.end().catch(() => {}), new Promise((r) => setTimeout(r, 5000).unref())]);
 }
+
+const lost = new WeakSet<pg.Client>();
+
+/** Whether the server ended this connection (terminated, restarted, the network gone) or it errored. */
+export const connectionLost = (client: pg.Client): boolean => lost.has(client);

@@ -36,6 +36,9 @@ export async function copyTable(
   const into = target.query(
     copyFrom(`COPY ${qualified(plan.schema, plan.table)} (${plan.columns.map(ident).join(', ')}) FROM STDIN${options}`),
   );
+  // Which side failed travels with the error: a lost connection can then be named.
+  out.on('error', (e) => Object.assign(e, { side: (e as { side?: string }).side ?? 'source' }));
+  into.on('error', (e) => Object.assign(e, { side: (e as { side?: string }).side ?? 'target' }));
   let bytes = 0;
   const digest = new ContentDigest();
   const hasher = rowHasher(plan.format, (h) => digest.addRowHash(h));

@@ -7,6 +7,7 @@ import { copyTable } from './copy.js';
 import { CancelledError, errorInfo } from './errors.js';
 import type { ProgressListener } from './events.js';
 import type { ContentDigest } from './digest.js';
+import { connectionLost } from './connection.js';
 import { digestsBefore, prepareExistingRows } from './existingRows.js';
 import { tableKey } from './ident.js';
 import { type Plan, type TablePlan, makePlan } from './plan.js';
@@ -232,9 +233,11 @@ async function failLoad(
   signal?: AbortSignal,
 ): Promise<LoadResult> {
   const cancelled = e instanceof CancelledError || signal?.aborted === true;
-  await abandon(s);
   const info = errorInfo(e, s.secrets);
   if (info.code === '55P03') info.message = lockTimeoutMessage(s.watch);
+  const gone = lostSide(e, s);
+  if (gone && !cancelled) info.message = `the connection to the ${gone} was lost: ${info.message}`;
+  await abandon(s);
   const culprit = at.current ? displayName(at.current.schema, at.current.table) : null;
   const unchanged = at.sequencesMoved
     ? 'the target is unchanged except that some sequences may have moved forward (setval is not transactional)'
@@ -253,4 +256,15 @@ async function failLoad(
     else r.reason = `${info.message}${info.code ? ` [${info.code}]` : ''}; rolled back, ${unchanged}`;
   }
   return { committed: false, cancelled, error: cancelled ? null : culprit ? null : info };
+}
+
+/** For an error that ended a connection (terminated, reset, gone): which side it was, if known. */
+function lostSide(e: unknown, s: Session): 'source' | 'target' | null {
+  const err = e as { code?: string; message?: string; side?: 'source' | 'target' };
+  const connectionError =
+    /^(57P0[123]|08)/.test(err.code ?? '') || /terminat|ECONNRESET|EPIPE|socket|Connection/i.test(err.message ?? '');
+  if (!connectionError) return null;
+  if (connectionLost(s.target)) return 'target';
+  if (connectionLost(s.source)) return 'source';
+  return err.side ?? null;
 }
