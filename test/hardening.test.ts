@@ -146,3 +146,27 @@ describe('a lost connection is attributed', () => {
     assert.equal(await tgt.count('big'), 0);
   });
 });
+
+describe('the plan predicts what migrate can do', () => {
+  it('a read-only target, and triggers the target user may not disable, are skipped up front', async () => {
+    const src = await TestDb.create(from, 'src');
+    const tgt = await TestDb.create(to, 'tgt');
+    const ddl = 'CREATE TABLE t (id int PRIMARY KEY, v text);';
+    await src.sql(`${ddl} INSERT INTO t VALUES (1, 'a');`);
+    const role = `writer_${tgt.name}`;
+    await tgt.sql(`${ddl} CREATE ROLE ${role} LOGIN PASSWORD 'writer-pw'; GRANT SELECT, INSERT, TRUNCATE ON t TO ${role};
+      CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.v := 'touched'; RETURN NEW; END $$;
+      CREATE TRIGGER touch BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION touch();`);
+    const writer = tgt.url.replace(/\/\/[^@]+@/, `//${role}:writer-pw@`);
+    const planned = await planMigration({ source: src.url, target: writer });
+    assert.equal(
+      planned.plan.tables[0].reason,
+      `its trigger touch would fire on the copied rows, and ${role} may not disable it (only the owner postgres or a superuser may)`,
+    );
+    await tgt.sql(`ALTER DATABASE ${tgt.name} SET default_transaction_read_only = on`);
+    const readOnly = await planMigration({ source: src.url, target: tgt.url });
+    assert.match(readOnly.plan.tables[0].reason!, /^the target is read-only/);
+    const report = await migrate({ source: src.url, target: tgt.url });
+    assert.equal(report.tables[0].status, 'skipped');
+  });
+});

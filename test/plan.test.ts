@@ -33,6 +33,7 @@ const table = (schema: string, name: string, columns: Column[], extra: Partial<T
   deferrableUniques: [],
   owner: 'postgres',
   rowSecurity: false,
+  isOwner: true,
   primaryKey: null,
   foreignKeys: [],
   sequences: [],
@@ -46,6 +47,8 @@ const catalog = (tables: Table[], extensions: string[] = []): Catalog => ({
   serverVersionNum: 170000,
   database: 'db',
   user: 'me',
+  readOnly: false,
+  mayUseReplicaMode: true,
   extensions: extensions.map((name) => ({ name, version: '1' })),
   tables,
 });

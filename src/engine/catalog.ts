@@ -72,6 +72,8 @@ export interface Table {
    * policies allow (Archon's sessions set row_security = off, so such a read fails instead).
    */
   rowSecurity: boolean;
+  /** The connected user has the owner's rights (may ALTER the table, e.g. to disable a trigger). */
+  isOwner: boolean;
 }
 
 export interface Catalog {
@@ -79,6 +81,10 @@ export interface Catalog {
   serverVersionNum: number;
   database: string;
   user: string;
+  /** Nothing can be written here: default_transaction_read_only is on, or the server is a standby. */
+  readOnly: boolean;
+  /** The user may SET session_replication_role (a superuser, or granted it on PostgreSQL 15+). */
+  mayUseReplicaMode: boolean;
   extensions: { name: string; version: string }[];
   tables: Table[];
 }
@@ -109,7 +115,7 @@ SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind AS 
        json_build_object('select', has_table_privilege(c.oid, 'SELECT'), 'insert', has_table_privilege(c.oid, 'INSERT'),
                          'update', has_table_privilege(c.oid, 'UPDATE'), 'delete', has_table_privilege(c.oid, 'DELETE'),
                          'truncate', has_table_privilege(c.oid, 'TRUNCATE')) AS privileges,
-       pg_get_userbyid(c.relowner) AS owner,
+       pg_get_userbyid(c.relowner) AS owner, pg_has_role(c.relowner, 'USAGE') AS is_owner,
        (c.relrowsecurity AND NOT (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user)
         AND (c.relforcerowsecurity OR NOT pg_has_role(c.relowner, 'USAGE'))) AS row_security,
        coalesce((SELECT json_agg(json_build_object('name', tg.tgname, 'enabled', tg.tgenabled) ORDER BY tg.tgname)
@@ -164,10 +170,17 @@ WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass A
 
 /** Reads everything the plan needs in a handful of queries (not one per table). */
 export async function readCatalog(client: pg.Client): Promise<Catalog> {
-  const info = await client.query<{ v: string; n: string; db: string; usr: string }>(
+  const info = await client.query<{ v: string; n: string; db: string; usr: string; ro: boolean; su: boolean }>(
     `SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n,
-            current_database() AS db, current_user AS usr`,
+            current_database() AS db, current_user AS usr,
+            current_setting('default_transaction_read_only') = 'on' OR pg_is_in_recovery() AS ro,
+            (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su`,
   );
+  const versionNum = Number(info.rows[0].n);
+  // PostgreSQL 15 lets a superuser grant SET on a parameter (hosted platforms grant this one).
+  const replicaGranted =
+    versionNum >= 150000 &&
+    (await client.query(`SELECT has_parameter_privilege('session_replication_role', 'SET') AS ok`)).rows[0].ok;
   const ext = await client.query<{ name: string; version: string }>(
     `SELECT extname AS name, extversion AS version FROM pg_extension ORDER BY 1`,
   );
@@ -190,9 +203,11 @@ export async function readCatalog(client: pg.Client): Promise<Catalog> {
   }
   return {
     serverVersion: info.rows[0].v.split(' ')[0],
-    serverVersionNum: Number(info.rows[0].n),
+    serverVersionNum: versionNum,
     database: info.rows[0].db,
     user: info.rows[0].usr,
+    readOnly: info.rows[0].ro,
+    mayUseReplicaMode: info.rows[0].su || replicaGranted,
     extensions: ext.rows,
     tables: tables.map(([, t]) => t),
   };
@@ -216,6 +231,7 @@ function tableOf(r: any): Table {
     triggers: r.triggers,
     privileges: r.privileges,
     owner: r.owner,
+    isOwner: r.is_owner,
     rowSecurity: r.row_security,
   };
 }

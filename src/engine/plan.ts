@@ -1,5 +1,5 @@
 import type { Catalog, Table } from './catalog.js';
-import { isCopyable } from './catalog.js';
+import { isCopyable, partitionsOf } from './catalog.js';
 import { displayName } from '../shared/names.js';
 import type { ExistingPolicy } from '../shared/report.js';
 import { type ColumnPair, copyFormat, matchColumns } from './columns.js';
@@ -105,6 +105,22 @@ function planTable(s: Table, t: Table | null, input: PlanInput, targetExtensions
 
 const ROWS_NOT_SCHEMA = '(Archon copies rows, not schema)';
 
+/**
+ * Triggers that would rewrite copied rows are disabled for the load (ALTER TABLE … DISABLE TRIGGER),
+ * which only the table's owner may do: in replica mode the ALWAYS and REPLICA ones, otherwise the
+ * ordinary and ALWAYS ones, on the table and on its partitions.
+ */
+function triggersInTheWay(t: Table, target: Catalog): string | null {
+  const fires = new Set(target.mayUseReplicaMode ? ['A', 'R'] : ['O', 'A']);
+  const holders = [t, ...partitionsOf(t, target.tables)].filter((h) => !h.isOwner);
+  const names = holders.flatMap((h) => h.triggers.filter((tr) => fires.has(tr.enabled)).map((tr) => tr.name));
+  if (!names.length) return null;
+  return (
+    `its trigger${names.length > 1 ? 's' : ''} ${names.join(', ')} would fire on the copied rows, and ` +
+    `${target.user} may not disable ${names.length > 1 ? 'them' : 'it'} (only the owner ${t.owner} or a superuser may)`
+  );
+}
+
 /** Row-level security would let the user see only some rows: never copy or compare a part as the whole. */
 export function rowSecurityReason(side: 'source' | 'target', user: string, t: Table): string {
   const who = `its owner ${t.owner}${t.owner === user ? ' (row security is forced)' : ''}, a superuser, or a role with BYPASSRLS`;
@@ -119,6 +135,7 @@ function whySkip(s: Table, t: Table | null, { source, target, existing }: PlanIn
   if (s.rowSecurity) return rowSecurityReason('source', source.user, s);
   if (!t) return `missing on the target: create ${displayName(s.schema, s.name)} there first ${ROWS_NOT_SCHEMA}`;
   if (!isCopyable(t)) return `is a ${t.kind} on the target, not a table`;
+  if (target.readOnly) return `the target is read-only (default_transaction_read_only is on, or it is a standby)`;
   if (t.rowSecurity) return rowSecurityReason('target', target.user, t);
   if (!t.privileges.insert || !t.privileges.select) {
     const [verb, privilege] = t.privileges.insert ? ['read', 'SELECT'] : ['insert into', 'INSERT'];
@@ -133,7 +150,7 @@ function whySkip(s: Table, t: Table | null, { source, target, existing }: PlanIn
   if (existing === 'replace' && !t.privileges.truncate) {
     return `the target user ${target.user} may not empty it (no TRUNCATE privilege); use append, or grant TRUNCATE`;
   }
-  return null;
+  return triggersInTheWay(t, target);
 }
 
 /**
