@@ -5,6 +5,7 @@ import {
   CancelledError,
   ConnectionError,
   DEFAULT_LOCK_TIMEOUT_MS,
+  DEFAULT_STALL_TIMEOUT_MS,
   LockTimeoutError,
   type PlanResult,
   type ProgressEvent,
@@ -47,6 +48,7 @@ Options:
   --html FILE.html      write the report as a page (the same page as the VS Code report panel)
   --counts-only         compare: row counts only, content not read (the quick check)
   --lock-timeout SEC    give up when a table stays locked by another session this long (default 60)
+  --stall-timeout SEC   give up when a copy moves no data this long (default 120)
   --yes                 do not ask for confirmation (required without a terminal)
   -h, --help            this help
 
@@ -79,6 +81,7 @@ const OPTIONS = {
   yes: { type: 'boolean', short: 'y' },
   'counts-only': { type: 'boolean' },
   'lock-timeout': { type: 'string' },
+  'stall-timeout': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -96,6 +99,7 @@ interface Invocation {
     selection: Selection;
     existing: ExistingPolicy;
     lockTimeoutMs: number;
+    stallTimeoutMs: number;
   };
   yes: boolean;
   countsOnly: boolean;
@@ -155,7 +159,8 @@ function invocation(command: Command, values: Values, io: CliIo, secrets: string
     env: io.env,
     selection,
     existing,
-    lockTimeoutMs: lockTimeout(values['lock-timeout']),
+    lockTimeoutMs: milliseconds('--lock-timeout', values['lock-timeout'], DEFAULT_LOCK_TIMEOUT_MS),
+    stallTimeoutMs: milliseconds('--stall-timeout', values['stall-timeout'], DEFAULT_STALL_TIMEOUT_MS),
   };
   return { command, common, yes: !!values.yes, countsOnly: !!values['counts-only'], outputs };
 }
@@ -274,11 +279,12 @@ function assertWritable(file: string, flag: string): void {
   }
 }
 
-function lockTimeout(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_LOCK_TIMEOUT_MS;
+/** A time option in seconds, as milliseconds; the default when it is not given. */
+function milliseconds(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
   const seconds = Number(text);
   if (!Number.isFinite(seconds) || seconds <= 0)
-    throw new UsageError(`--lock-timeout takes seconds, more than 0 (got "${text}")`);
+    throw new UsageError(`${flag} takes seconds, more than 0 (got "${text}")`);
   return seconds * 1000;
 }
 

@@ -108,7 +108,9 @@ export function parseEndpoint(
     ssl: (u.sslmode ? u.ssl : { rejectUnauthorized: false }) as pg.ClientConfig['ssl'],
     application_name: `archon (${role})`,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    // A dead peer is noticed in about a minute, not the operating system's default two hours.
     keepAlive: true,
+    keepAliveInitialDelayMillis: 30_000,
   };
   return {
     role,

@@ -3,6 +3,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { ContentDigest, copyOutSql, rowHasher } from './digest.js';
+import { StallError } from './errors.js';
 import { ident, qualified } from './ident.js';
 import type { TablePlan } from './plan.js';
 import { relationSql } from './relation.js';
@@ -27,7 +28,7 @@ export async function copyTable(
   target: pg.Client,
   plan: TablePlan,
   onBytes: (bytes: number) => void,
-  signal?: AbortSignal,
+  o: { signal?: AbortSignal; stallTimeoutMs: number },
 ): Promise<CopyResult> {
   const read = { from: relationSql(plan.source), select: plan.sourceSelect, format: plan.format };
   // A partitioned target routes the rows into its partitions.
@@ -42,14 +43,63 @@ export async function copyTable(
   let bytes = 0;
   const digest = new ContentDigest();
   const hasher = rowHasher(plan.format, (h) => digest.addRowHash(h));
+  const watchdog = new StallWatchdog(o.stallTimeoutMs, o.signal);
   const tap = new Transform({
     transform(chunk: Buffer, _enc, done) {
       bytes += chunk.length;
+      watchdog.moved();
       hasher.write(chunk);
       onBytes(bytes);
       done(null, chunk);
     },
   });
-  await pipeline(out, tap, into, signal ? { signal } : {});
+  try {
+    await pipeline(out, tap, into, { signal: watchdog.signal });
+  } catch (e) {
+    throw watchdog.stalled ? new StallError(o.stallTimeoutMs) : e;
+  } finally {
+    watchdog.stop();
+  }
   return { sent: out.rowCount, received: into.rowCount, bytes, digest };
+}
+
+/**
+ * Aborts a copy through which no byte has moved for `timeoutMs` (a network that stopped carrying
+ * data keeps a socket open for hours), and passes the caller's cancel on.
+ */
+class StallWatchdog {
+  private readonly controller = new AbortController();
+  private last = Date.now();
+  private readonly timer: NodeJS.Timeout;
+  stalled = false;
+
+  constructor(
+    timeoutMs: number,
+    private readonly outer?: AbortSignal,
+  ) {
+    this.timer = setInterval(
+      () => {
+        if (Date.now() - this.last < timeoutMs) return;
+        this.stalled = true;
+        this.controller.abort();
+      },
+      Math.min(1000, timeoutMs / 4),
+    );
+    outer?.addEventListener('abort', this.forward);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  moved(): void {
+    this.last = Date.now();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.outer?.removeEventListener('abort', this.forward);
+  }
+
+  private readonly forward = () => this.controller.abort(this.outer?.reason);
 }

@@ -67,6 +67,14 @@ export class LockTimeoutError extends Error {
   }
 }
 
+/** No byte moved between the source and the target for too long: a stalled network or server. */
+export class StallError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`no data moved between the source and the target for ${timeoutMs / 1000} s (a stalled network or server?)`);
+    this.name = 'StallError';
+  }
+}
+
 export class CancelledError extends Error {
   constructor() {
     super('cancelled by the user');

@@ -18,5 +18,6 @@ export {
   type ConnectFailure,
 } from './errors.js';
 export { DEFAULT_LOCK_TIMEOUT_MS } from './locks.js';
+export { DEFAULT_STALL_TIMEOUT_MS } from './session.js';
 export { inspect, testConnection, countTableRows, type ConnectionTarget } from './inspect.js';
 export { VERSION } from './version.js';

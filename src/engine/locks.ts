@@ -63,6 +63,17 @@ export class LockWatch {
     );
   }
 
+  pid(role: Role): number {
+    return this.pids[role];
+  }
+
+  /** Ends a session of ours on the server (its transaction is discarded), from a new connection. */
+  async terminate(role: Role): Promise<void> {
+    this.side.delete(role); // a side connection opened before may share the broken path
+    const ok = await (await this.client(role)).query('SELECT pg_terminate_backend($1) AS ok', [this.pids[role]]);
+    if (!ok.rows[0].ok) throw new Error(`pid ${this.pids[role]} was not ended`);
+  }
+
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;

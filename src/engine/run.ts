@@ -151,7 +151,8 @@ async function load(
     for (const [i, t] of loading.entries()) {
       checkCancel();
       at.current = t;
-      const source = await copyOne(s, t, reports.get(t)!, { index: i, total: loading.length, emit, signal });
+      const o = { index: i, total: loading.length, emit, signal, stallTimeoutMs: s.stallTimeoutMs };
+      const source = await copyOne(s, t, reports.get(t)!, o);
       digests.set(t, { source, before: before.get(t) ?? null });
     }
     at.current = null;
@@ -185,7 +186,7 @@ async function copyOne(
   s: Session,
   t: TablePlan,
   r: TableReport,
-  o: { index: number; total: number; emit: ProgressListener; signal?: AbortSignal },
+  o: { index: number; total: number; emit: ProgressListener; signal?: AbortSignal; stallTimeoutMs: number },
 ): Promise<ContentDigest> {
   const { index, total, emit } = o;
   const where = { schema: t.schema, table: t.table, index, total };
@@ -199,7 +200,10 @@ async function copyOne(
     lastEmit = now;
     emit({ type: 'table-progress', ...where, bytes });
   };
-  const copied = await copyTable(s.source, s.target, t, onBytes, o.signal);
+  const copied = await copyTable(s.source, s.target, t, onBytes, {
+    signal: o.signal,
+    stallTimeoutMs: o.stallTimeoutMs,
+  });
   r.bytes = copied.bytes;
   r.durationMs = Date.now() - began;
   if (copied.sent !== r.sourceRows || copied.received !== copied.sent) {
@@ -237,11 +241,14 @@ async function failLoad(
   if (info.code === '55P03') info.message = lockTimeoutMessage(s.watch);
   const gone = lostSide(e, s);
   if (gone && !cancelled) info.message = `the connection to the ${gone} was lost: ${info.message}`;
-  await abandon(s);
+  const leftover = await abandon(s);
   const culprit = at.current ? displayName(at.current.schema, at.current.table) : null;
-  const unchanged = at.sequencesMoved
-    ? 'the target is unchanged except that some sequences may have moved forward (setval is not transactional)'
-    : 'the target is unchanged';
+  const unchanged = [
+    at.sequencesMoved
+      ? 'the target is unchanged except that some sequences may have moved forward (setval is not transactional)'
+      : 'the target is unchanged',
+    ...(leftover ? [leftover] : []),
+  ].join('; ');
   for (const t of tables) {
     const r = reports.get(t)!;
     if (r.status === 'skipped') continue;

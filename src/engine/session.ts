@@ -17,6 +17,8 @@ export interface EndpointsInput {
   passwords?: { source?: string; target?: string };
   /** How long a statement may wait for a lock before the run gives up (default 60 s). */
   lockTimeoutMs?: number;
+  /** How long a copy may move no data before the run gives up (default 120 s). */
+  stallTimeoutMs?: number;
 }
 
 /** Both sides open: the source inside one REPEATABLE READ READ ONLY snapshot, both catalogs read. */
@@ -29,6 +31,7 @@ export interface Session {
   summaries: { source: EndpointSummary; target: EndpointSummary };
   /** Who blocks our sessions, and the way to cancel their statements on the server. */
   watch: LockWatch;
+  stallTimeoutMs: number;
   close(): Promise<void>;
 }
 
@@ -94,6 +97,7 @@ export async function openSession(
       secrets: [...secretsOf(sourceEndpoint), ...secretsOf(targetEndpoint)],
       summaries: { source: summaryOf(sourceEndpoint, sourceCatalog), target: summaryOf(targetEndpoint, targetCatalog) },
       watch: w,
+      stallTimeoutMs: input.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
       close: async () => {
         opts.signal?.removeEventListener('abort', cancel);
         await Promise.all([endQuietly(source), endQuietly(t), w.stop()]);
@@ -105,6 +109,8 @@ export async function openSession(
     throw e;
   }
 }
+
+export const DEFAULT_STALL_TIMEOUT_MS = 120_000;
 
 /** Runs `fn`; a lock wait that gave up (55P03) becomes a LockTimeoutError naming who held the lock. */
 export async function lockBounded<T>(watch: LockWatch | null, fn: () => Promise<T>): Promise<T> {
@@ -132,18 +138,35 @@ async function assertDifferentClusters(source: pg.Client, target: pg.Client, ep:
 
 /**
  * After a failure: the source connection may be mid-COPY, so it is dropped (it never wrote
- * anything); the target rolls back within 10 s or is disconnected, and the server then discards
- * the transaction.
+ * anything); the target rolls back within 10 s or is disconnected. A server that did not hear
+ * the rollback keeps the transaction (and its locks) until it notices the connection is gone, so
+ * its session is ended from a fresh connection; when even that fails, the words returned tell the
+ * user which session to end. Null when the target is known to be clean.
  */
-export async function abandon(s: Session): Promise<void> {
+export async function abandon(s: Session): Promise<string | null> {
   s.source.connection?.stream?.destroy();
   try {
-    await Promise.race([
-      s.target.query('ROLLBACK'),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 10_000).unref()),
-    ]);
+    await withinSeconds(10, s.target.query('ROLLBACK'));
+    return null;
   } catch {
     s.target.connection?.stream?.destroy();
     await endQuietly(s.target);
   }
+  const pid = s.watch.pid('target');
+  try {
+    await withinSeconds(15, s.watch.terminate('target'));
+    return `the target did not answer the rollback; its session (pid ${pid}) was ended from a new connection, which discards the transaction`;
+  } catch {
+    return (
+      `the target did not answer the rollback and could not be reached to end its session: the server discards the ` +
+      `transaction when it notices the lost connection, and until then it may hold its locks; to end it now, run ` +
+      `SELECT pg_terminate_backend(${pid}) on the target`
+    );
+  }
 }
+
+const withinSeconds = <T>(seconds: number, p: Promise<T>): Promise<T> =>
+  Promise.race([
+    p,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), seconds * 1000).unref()),
+  ]);
