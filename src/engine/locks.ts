@@ -37,6 +37,8 @@ export class LockWatch {
   last: { role: Role; blockers: Blocker[] } | null = null;
   onProgress: ProgressListener = () => {};
   private readonly side = new Map<Role, Promise<pg.Client>>();
+  /** Every side connection ever opened, to close them all at the end (one may have been replaced). */
+  private readonly opened: Promise<pg.Client>[] = [];
   private timer: NodeJS.Timeout | null = null;
   private polling = false;
   private said = '';
@@ -77,8 +79,8 @@ export class LockWatch {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    const clients = [...this.side.values()];
     this.side.clear();
+    const clients = this.opened.splice(0);
     await Promise.all(clients.map((c) => c.then(endQuietly, () => {})));
   }
 
@@ -111,6 +113,7 @@ export class LockWatch {
         return client;
       });
       this.side.set(role, c);
+      this.opened.push(c);
     }
     return c;
   }
