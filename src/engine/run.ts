@@ -241,7 +241,7 @@ async function failLoad(
   if (info.code === '55P03') info.message = lockTimeoutMessage(s.watch);
   const gone = lostSide(e, s);
   if (gone && !cancelled) info.message = `the connection to the ${gone} was lost: ${info.message}`;
-  const leftover = await abandon(s);
+  const leftover = await abandon(s, cancelled);
   const culprit = at.current ? displayName(at.current.schema, at.current.table) : null;
   const unchanged = [
     at.sequencesMoved

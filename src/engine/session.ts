@@ -143,10 +143,11 @@ async function assertDifferentClusters(source: pg.Client, target: pg.Client, ep:
  * its session is ended from a fresh connection; when even that fails, the words returned tell the
  * user which session to end. Null when the target is known to be clean.
  */
-export async function abandon(s: Session): Promise<string | null> {
+export async function abandon(s: Session, hurry = false): Promise<string | null> {
   s.source.connection?.stream?.destroy();
   try {
-    await withinSeconds(10, s.target.query('ROLLBACK'));
+    // A cancel must end within seconds: a session cut off mid-stream is ended from the side instead.
+    await withinSeconds(hurry ? 2 : 10, s.target.query('ROLLBACK'));
     return null;
   } catch {
     s.target.connection?.stream?.destroy();
