@@ -65,7 +65,8 @@ export interface CliIo {
   err: (s: string) => void;
   env: NodeJS.ProcessEnv;
   isTTY: boolean;
-  ask: (question: string) => Promise<string>;
+  /** Reads an answer; the signal abandons the question (and lets go of the terminal). */
+  ask: (question: string, signal?: AbortSignal) => Promise<string>;
 }
 
 const OPTIONS = {
@@ -165,16 +166,36 @@ function invocation(command: Command, values: Values, io: CliIo, secrets: string
   return { command, common, yes: !!values.yes, countsOnly: !!values['counts-only'], outputs };
 }
 
+/**
+ * Runs `fn` with a signal that Ctrl-C and SIGTERM abort: the engine then cancels what its sessions
+ * are doing on the server, so nothing keeps waiting there after Archon has gone.
+ */
+async function cancellable<T>(io: CliIo, what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSignal = () => {
+    io.err(`\nCancelling: ${what}…\n`);
+    controller.abort();
+  };
+  for (const signal of CANCEL_SIGNALS) process.once(signal, onSignal);
+  try {
+    return await fn(controller.signal);
+  } finally {
+    for (const signal of CANCEL_SIGNALS) process.removeListener(signal, onSignal);
+  }
+}
+
 async function run(inv: Invocation, io: CliIo): Promise<number> {
   if (inv.command === 'plan') {
-    const planned = await planMigration(inv.common);
+    const planned = await cancellable(io, 'nothing was written', (signal) => planMigration({ ...inv.common, signal }));
     io.out(describePlan(planned));
     const tables = planned.plan.tables;
     return tables.length > 0 && tables.every((t) => t.action === 'copy') && planned.plan.unmatched.length === 0 ? 0 : 1;
   }
   const report =
     inv.command === 'compare'
-      ? await compare({ ...inv.common, countsOnly: inv.countsOnly, onProgress: progressPrinter(io) })
+      ? await cancellable(io, 'nothing is written', (signal) =>
+          compare({ ...inv.common, countsOnly: inv.countsOnly, onProgress: progressPrinter(io), signal }),
+        )
       : await runMigrate(inv, io);
   io.out(`\n${toText(report)}\n${headline(report)}\n`);
   if (report.error) io.out(`Error: ${visible(report.error.message)}\n`);
@@ -199,36 +220,28 @@ async function runMigrate(inv: Invocation, io: CliIo): Promise<Report> {
   if (!inv.yes && !io.isTTY) {
     throw new UsageError('refusing to write to the target without confirmation: no terminal to ask on; pass --yes');
   }
-  const controller = new AbortController();
-  const onSigint = () => {
-    io.err('\nCancelling: rolling back the target…\n');
-    controller.abort();
-  };
-  // SIGTERM (a service manager, `kill`) is a cancel too: roll back and report, never vanish silently.
-  for (const signal of CANCEL_SIGNALS) process.once(signal, onSigint);
-  try {
-    return await migrate({
+  return cancellable(io, 'rolling back the target', (signal) =>
+    migrate({
       ...inv.common,
-      signal: controller.signal,
+      signal,
       onProgress: progressPrinter(io),
       confirm: async (planned) => {
         io.out(describePlan(planned));
         if (!planned.plan.tables.some((t) => t.action === 'copy')) return true;
         if (inv.yes) return true;
-        return confirmed(io);
+        return confirmed(io, signal);
       },
-    });
-  } finally {
-    for (const signal of CANCEL_SIGNALS) process.removeListener(signal, onSigint);
-  }
+    }),
+  );
 }
 
 const CANCEL_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 /** The answer at "Proceed?"; Ctrl-C or a closed terminal there declines, and nothing is written. */
-async function confirmed(io: CliIo): Promise<boolean> {
+async function confirmed(io: CliIo, signal: AbortSignal): Promise<boolean> {
+  // A signal (kill -INT, kill -TERM) while the prompt waits declines too, as the keystroke does.
   try {
-    return /^y(es)?$/i.test((await io.ask('Proceed? [y/N] ')).trim());
+    return /^y(es)?$/i.test((await io.ask('Proceed? [y/N] ', signal)).trim());
   } catch {
     io.err('\nInterrupted at the prompt: nothing was written.\n');
     return false;
@@ -283,8 +296,10 @@ function assertWritable(file: string, flag: string): void {
 function milliseconds(flag: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   const seconds = Number(text);
-  if (!Number.isFinite(seconds) || seconds <= 0)
-    throw new UsageError(`${flag} takes seconds, more than 0 (got "${text}")`);
+  // PostgreSQL's timeouts are 32-bit milliseconds: about 24 days at most.
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 2_000_000) {
+    throw new UsageError(`${flag} takes seconds, more than 0 and at most 2000000 (got "${text}")`);
+  }
   return seconds * 1000;
 }
 

@@ -7,10 +7,10 @@ main(process.argv.slice(2), {
   err: (s) => process.stderr.write(s),
   env: process.env,
   isTTY: Boolean(process.stdin.isTTY),
-  ask: async (q) => {
+  ask: async (q, signal) => {
     const rl = createInterface({ input: process.stdin, output: process.stderr });
     try {
-      return await rl.question(q);
+      return await rl.question(q, signal ? { signal } : {});
     } finally {
       rl.close();
     }

@@ -54,6 +54,25 @@ describe('what replica mode does not check is checked after the load', () => {
     assert.deepEqual(await tgt.sql('SELECT id, email FROM du'), [{ id: 9, email: 'keep@x' }]);
   });
 
+  it('deferrable NULLS NOT DISTINCT and exclusion constraints are checked too', async () => {
+    const src = await TestDb.create(from, 'src');
+    const tgt = await TestDb.create(to, 'tgt');
+    await src.sql(`CREATE TABLE dn (id int PRIMARY KEY, k int); INSERT INTO dn VALUES (1, NULL), (2, NULL);
+      CREATE TABLE ex (id int PRIMARY KEY, r int4range); INSERT INTO ex VALUES (1, '[1,10)'), (2, '[5,15)');
+      CREATE TABLE fine (id int PRIMARY KEY, r int4range); INSERT INTO fine VALUES (1, '[1,5)'), (2, '[5,15)');`);
+    await tgt.sql(`CREATE TABLE dn (id int PRIMARY KEY, k int, CONSTRAINT dn_k UNIQUE NULLS NOT DISTINCT (k) DEFERRABLE);
+      CREATE TABLE ex (id int PRIMARY KEY, r int4range, CONSTRAINT ex_r EXCLUDE USING gist (r WITH &&) DEFERRABLE INITIALLY DEFERRED);
+      CREATE TABLE fine (id int PRIMARY KEY, r int4range, CONSTRAINT fine_r EXCLUDE USING gist (r WITH &&) DEFERRABLE);`);
+    const dn = await migrate({ source: src.url, target: tgt.url, selection: { tables: ['dn'] } });
+    assert.match(byName(dn, 'dn').reason!, /duplicate key \(k\)=\(null\) breaks the deferrable unique constraint dn_k/);
+    const ex = await migrate({ source: src.url, target: tgt.url, selection: { tables: ['ex'] } });
+    assert.match(byName(ex, 'ex').reason!, /two rows conflict under the deferrable exclusion constraint ex_r/);
+    const fine = await migrate({ source: src.url, target: tgt.url, selection: { tables: ['fine'] } });
+    assert.equal(fine.outcome, 'verified', JSON.stringify(fine.tables));
+    assert.equal(await tgt.count('dn'), 0);
+    assert.equal(await tgt.count('ex'), 0);
+  });
+
   it('a MATCH FULL foreign key with NULL mixed into its columns fails the run', async () => {
     const src = await TestDb.create(from, 'src');
     const tgt = await TestDb.create(to, 'tgt');

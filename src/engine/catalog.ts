@@ -35,10 +35,17 @@ export interface ForeignKey {
   matchFull: boolean;
 }
 
-/** A unique constraint (or primary key) checked only at commit: replica mode skips that check. */
+/**
+ * A unique, primary-key or exclusion constraint checked only at commit: replica mode skips that
+ * check, so Archon makes it after the load.
+ */
 export interface DeferrableUnique {
   name: string;
   columns: string[];
+  /** UNIQUE NULLS NOT DISTINCT: two NULLs are duplicates too. */
+  nullsNotDistinct: boolean;
+  /** For an exclusion constraint, the operator per column (`OPERATOR(pg_catalog.&&)`); else null. */
+  operators: string[] | null;
 }
 
 export interface OwnedSequence {
@@ -149,6 +156,10 @@ ORDER BY a.attrelid, a.attnum`;
 
 const CONSTRAINTS_SQL = `
 SELECT con.conrelid::int8 AS table_oid, con.conname AS name, con.contype AS type, con.condeferrable AS deferrable,
+       pg_get_constraintdef(con.oid) ~ 'NULLS NOT DISTINCT' AS nulls_not_distinct,
+       CASE WHEN con.contype = 'x' THEN ARRAY(
+         SELECT format('OPERATOR(%I.%s)', opn.nspname, op.oprname) FROM unnest(con.conexclop) WITH ORDINALITY x(oid, ord)
+         JOIN pg_operator op ON op.oid = x.oid JOIN pg_namespace opn ON opn.oid = op.oprnamespace ORDER BY x.ord) END AS operators,
        con.confmatchtype = 'f' AS "matchFull",
        rn.nspname AS "refSchema", rc.relname AS "refTable",
        ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(num, ord)
@@ -158,7 +169,7 @@ SELECT con.conrelid::int8 AS table_oid, con.conname AS name, con.contype AS type
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class rc ON rc.oid = con.confrelid LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-WHERE con.contype IN ('p', 'f', 'u') AND ${SYSTEM_SCHEMA_FILTER} AND con.conparentid = 0
+WHERE con.contype IN ('p', 'f', 'u', 'x') AND ${SYSTEM_SCHEMA_FILTER} AND con.conparentid = 0
 ORDER BY con.conrelid, con.conname`;
 
 const SEQUENCES_SQL = `
@@ -190,13 +201,22 @@ export async function readCatalog(client: pg.Client): Promise<Catalog> {
   for (const { table_oid, ...column } of (await client.query(COLUMNS_SQL)).rows) {
     byOid.get(table_oid)?.columns.push(column as Column);
   }
-  for (const { table_oid, type, deferrable, ...key } of (await client.query(CONSTRAINTS_SQL)).rows) {
+  for (const { table_oid, type, deferrable, nulls_not_distinct, operators, ...key } of (
+    await client.query(CONSTRAINTS_SQL)
+  ).rows) {
     const t = byOid.get(table_oid);
     if (!t) continue;
-    if (type !== 'f' && deferrable) t.deferrableUniques.push({ name: key.name, columns: key.columns });
+    if (type !== 'f' && deferrable) {
+      t.deferrableUniques.push({
+        name: key.name,
+        columns: key.columns,
+        nullsNotDistinct: nulls_not_distinct,
+        operators,
+      });
+    }
     if (type === 'p') t.primaryKey = key.columns;
     else if (type === 'u') t.uniqueKeys.push(key.columns);
-    else t.foreignKeys.push(key as ForeignKey);
+    else if (type === 'f') t.foreignKeys.push(key as ForeignKey);
   }
   for (const r of (await client.query(SEQUENCES_SQL)).rows) {
     byOid.get(r.table_oid)?.sequences.push({ column: r.column, schema: r.schema, name: r.name });

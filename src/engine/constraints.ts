@@ -3,7 +3,7 @@
 // constraints. After such a load, inside the transaction, Archon checks them the way they would have.
 import type pg from 'pg';
 import { displayName } from '../shared/names.js';
-import { type ForeignKey, type Table, partitionsOf } from './catalog.js';
+import { type DeferrableUnique, type ForeignKey, type Table, partitionsOf } from './catalog.js';
 import { ident, qualified } from './ident.js';
 import type { TablePlan } from './plan.js';
 
@@ -20,16 +20,8 @@ export async function uncheckedConstraints(
     for (const fk of holder.foreignKeys) problems.push(...(await foreignKeyProblems(tgt, holder, fk)));
   }
   for (const u of t.target!.deferrableUniques) {
-    const cols = u.columns.map(ident);
-    const dup = await tgt.query(
-      `SELECT ${cols.map((c) => `${c}::text`).join(', ')} FROM ${qualified(t.schema, t.table)}
-       WHERE ${cols.map((c) => `${c} IS NOT NULL`).join(' AND ')} GROUP BY ${cols.join(', ')} HAVING count(*) > 1 LIMIT 1`,
-      [],
-    );
-    if (dup.rows.length) {
-      const key = `(${u.columns.join(', ')})=(${Object.values(dup.rows[0]).join(', ')})`;
-      problems.push(`duplicate key ${key} breaks the deferrable unique constraint ${u.name}`);
-    }
+    const problem = await (u.operators ? exclusionProblem(tgt, t, u) : duplicateProblem(tgt, t, u));
+    if (problem) problems.push(problem);
   }
   return problems.length ? problems.join('; ') : null;
 }
@@ -56,4 +48,27 @@ async function foreignKeyProblems(tgt: pg.Client, holder: Table, fk: ForeignKey)
     problems.push(`${mixed} row(s) mix NULL and non-NULL values in foreign key ${fk.name} (MATCH FULL)`);
   }
   return problems;
+}
+
+async function duplicateProblem(tgt: pg.Client, t: TablePlan, u: DeferrableUnique): Promise<string | null> {
+  const cols = u.columns.map(ident);
+  // NULLs are distinct (never duplicates) unless the constraint says NULLS NOT DISTINCT.
+  const where = u.nullsNotDistinct ? '' : `WHERE ${cols.map((c) => `${c} IS NOT NULL`).join(' AND ')}`;
+  const dup = await tgt.query(
+    `SELECT ${cols.map((c) => `coalesce(${c}::text, 'null')`).join(', ')} FROM ${qualified(t.schema, t.table)}
+     ${where} GROUP BY ${cols.join(', ')} HAVING count(*) > 1 LIMIT 1`,
+  );
+  if (!dup.rows.length) return null;
+  const key = `(${u.columns.join(', ')})=(${Object.values(dup.rows[0]).join(', ')})`;
+  return `duplicate key ${key} breaks the deferrable unique constraint ${u.name}`;
+}
+
+/** Two rows that conflict under every operator of a deferrable exclusion constraint. */
+async function exclusionProblem(tgt: pg.Client, t: TablePlan, u: DeferrableUnique): Promise<string | null> {
+  const conflict = u.columns.map((c, i) => `a.${ident(c)} ${u.operators![i]} b.${ident(c)}`).join(' AND ');
+  const res = await tgt.query(
+    `SELECT 1 FROM ${qualified(t.schema, t.table)} a JOIN ${qualified(t.schema, t.table)} b
+       ON (a.tableoid, a.ctid) < (b.tableoid, b.ctid) AND ${conflict} LIMIT 1`,
+  );
+  return res.rows.length ? `two rows conflict under the deferrable exclusion constraint ${u.name}` : null;
 }

@@ -13,8 +13,9 @@ export function errorInfo(err: unknown, secrets: readonly string[] = []): ErrorI
 
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
+  // A short secret is not masked: masking every "e" in a message would spell the password out.
   for (const s of secrets) {
-    if (s) out = out.split(s).join('********');
+    if (s.length >= 6) out = out.split(s).join('********');
   }
   // Belt and braces: a URL with credentials that slipped into a message loses its password.
   return out.replace(/(postgres(?:ql)?:\/\/[^:/@\s]+):[^@\s]+@/gi, '$1:********@');

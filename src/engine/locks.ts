@@ -72,7 +72,10 @@ export class LockWatch {
   /** Ends a session of ours on the server (its transaction is discarded), from a new connection. */
   async terminate(role: Role): Promise<void> {
     this.side.delete(role); // a side connection opened before may share the broken path
-    const ok = await (await this.client(role)).query('SELECT pg_terminate_backend($1) AS ok', [this.pids[role]]);
+    const ok = await (await this.client(role)).query(
+      'SELECT pg_terminate_backend($1) OR NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1) AS ok',
+      [this.pids[role]],
+    );
     if (!ok.rows[0].ok) throw new Error(`pid ${this.pids[role]} was not ended`);
   }
 

@@ -123,7 +123,10 @@ function triggersInTheWay(t: Table, target: Catalog): string | null {
 
 /** Row-level security would let the user see only some rows: never copy or compare a part as the whole. */
 export function rowSecurityReason(side: 'source' | 'target', user: string, t: Table): string {
-  const who = `its owner ${t.owner}${t.owner === user ? ' (row security is forced)' : ''}, a superuser, or a role with BYPASSRLS`;
+  const who =
+    t.owner === user
+      ? 'a superuser or a role with BYPASSRLS (row security is forced, even for its owner)'
+      : `its owner ${t.owner}, a superuser, or a role with BYPASSRLS`;
   return `row-level security on the ${side} hides rows of this table from ${user}; connect as ${who}`;
 }
 

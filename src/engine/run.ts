@@ -23,6 +23,8 @@ import { type LoadDigests, verifyLoaded } from './verify.js';
 export interface PlanOptions extends EndpointsInput {
   selection?: Selection;
   existing?: ExistingPolicy;
+  /** Cancels the reads on the server too (a plan may wait on a lock). */
+  signal?: AbortSignal;
 }
 
 export interface PlanResult {
@@ -40,7 +42,7 @@ export interface MigrateOptions extends PlanOptions {
 
 /** The plan alone: both sides are read, nothing is written. */
 export async function planMigration(opts: PlanOptions): Promise<PlanResult> {
-  const session = await openSession(opts);
+  const session = await openSession(opts, { signal: opts.signal });
   try {
     return await planFor(session, opts);
   } finally {
