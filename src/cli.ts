@@ -1,4 +1,14 @@
-import { accessSync, closeSync, constants, existsSync, openSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  openSync,
+  realpathSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -149,8 +159,14 @@ function invocation(command: Command, values: Values, io: CliIo, secrets: string
     [values.html, '--html', 'HTML report', standaloneReportHtml],
   ];
   // A report that cannot be written must be known before the target is touched, not after.
-  for (const [file, flag] of outputs) if (file) assertWritable(file, flag);
-  const files = outputs.map(([file]) => file && resolve(file)).filter((f) => f);
+  for (const [file, flag] of outputs) {
+    if (file === '') throw new UsageError(`${flag} needs a file name`);
+    if (file) assertWritable(file, flag);
+  }
+  // Links count as the file they point at: two reports must never overwrite each other.
+  const files = outputs
+    .map(([file]) => file && (existsSync(file) ? realpathSync(file) : resolve(file)))
+    .filter((f) => f);
   if (new Set(files).size < files.length) throw new UsageError('--report, --markdown and --html need a file each');
   if (values['counts-only'] && command !== 'compare') throw new UsageError('--counts-only goes with compare');
   const selection = { schemas: values.schema, tables: values.table, exclude: values.exclude };

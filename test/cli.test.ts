@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -304,6 +304,24 @@ describe('archon CLI', () => {
       join(dir, 'a'),
     ]);
     assert.match(twice.stderr, /need a file each/);
+    writeFileSync(join(dir, 'b.md'), '');
+    symlinkSync(join(dir, 'b.md'), join(dir, 'link.json'));
+    const linked = runCli([
+      'plan',
+      '--source',
+      src.url,
+      '--target',
+      tgt.url,
+      '--report',
+      join(dir, 'link.json'),
+      '--markdown',
+      join(dir, 'b.md'),
+    ]);
+    assert.match(linked.stderr, /need a file each/);
+    assert.match(
+      runCli(['plan', '--source', src.url, '--target', tgt.url, '--report', '']).stderr,
+      /--report needs a file name/,
+    );
     assert.equal(await tgt.count('projects'), 0);
   });
 
