@@ -3,7 +3,6 @@ import type { Report, TableReport } from '../shared/report.js';
 import { contentNotChecked } from '../shared/report.js';
 import { type Table, isCopyable } from './catalog.js';
 import { type ColumnMatch, copyFormat, matchColumns } from './columns.js';
-import { findDifferences } from './diff.js';
 import { readDigest } from './digest.js';
 import { errorInfo } from './errors.js';
 import type { ProgressListener } from './events.js';
@@ -14,7 +13,7 @@ import { countRows, relationSql } from './relation.js';
 import { type Selection, selectTables } from './selection.js';
 import { type EndpointsInput, type Session, openSession } from './session.js';
 import { report, tableReport } from './summary.js';
-import { contentCheck, digestAsText, verdict } from './verify.js';
+import { settleContent, verdict } from './verify.js';
 
 export interface CompareOptions extends EndpointsInput {
   selection?: Selection;
@@ -125,30 +124,20 @@ async function compareContent(
   const format = copyFormat(pairs);
   const sourceRead = { from: relationSql(src), select: pairs.map((p) => p.sourceExpr), format } as const;
   const targetRead = { from: relationSql(tgt), select: pairs.map((p) => ident(p.name)), format } as const;
-  let [a, b] = await Promise.all([readDigest(s.source, sourceRead, signal), readDigest(s.target, targetRead, signal)]);
-  if (!a.equals(b) && format === 'binary') {
-    const text = {
-      source: { ...sourceRead, format: 'text' as const },
-      target: { ...targetRead, format: 'text' as const },
-    };
-    [a, b] = await digestAsText(s, text, r.notes, signal);
-  }
-  let found: Awaited<ReturnType<typeof findDifferences>> | undefined;
+  const digests = await Promise.all([
+    readDigest(s.source, sourceRead, signal),
+    readDigest(s.target, targetRead, signal),
+  ]);
+  const expr = new Map(m.pairs.map((p) => [p.name, p.sourceExpr]));
   const key = rowKey(src, tgt, m.pairs);
-  if (!a.equals(b) && key) {
-    const expr = new Map(m.pairs.map((p) => [p.name, p.sourceExpr]));
-    found = await findDifferences(
-      s.source,
-      s.target,
-      {
-        source: { ...sourceRead, key: key.map((k) => expr.get(k)!) },
-        target: { ...targetRead, key: key.map(ident) },
-      },
-      key,
-    );
-  }
+  const reads = {
+    source: sourceRead,
+    target: targetRead,
+    key: key && { names: key, source: key.map((k) => expr.get(k)!) },
+  };
+  const [a, b] = digests;
   r.sourceRows = a.rows;
   r.targetRows = b.rows;
-  r.content = contentCheck(a, b, found);
+  r.content = await settleContent(s, reads, digests, r.notes, signal);
   Object.assign(r, verdict(a.rows, b.rows, null, r.content));
 }

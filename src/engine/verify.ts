@@ -4,12 +4,12 @@
 // PostgreSQL did not check. migrate and compare both decide here.
 import type { ContentCheck, TableReport, TableStatus } from '../shared/report.js';
 import { uncheckedConstraints } from './constraints.js';
-import { type Differences, type KeyedRead, findDifferences } from './diff.js';
+import { type Differences, findDifferences } from './diff.js';
 import { type ContentDigest, type DigestRead, readDigest } from './digest.js';
 import type { ProgressListener } from './events.js';
 import { ident } from './ident.js';
 import type { TablePlan } from './plan.js';
-import { countRows, relationSql } from './relation.js';
+import { relationSql } from './relation.js';
 import type { Session } from './session.js';
 
 export interface Verdict {
@@ -85,27 +85,44 @@ export const sourceRead = (t: TablePlan): DigestRead => ({
   format: t.generated.length ? 'text' : t.format,
 });
 
+/** Both sides of one table as a content check reads them, and the key that names rows (null: none). */
+export interface ContentReads {
+  source: DigestRead;
+  target: DigestRead;
+  key: { names: string[]; source: string[] } | null;
+}
+
 /**
- * Binary COPY is not canonical for every value: an array keeps its "has nulls" flag after its NULL
- * was replaced, and NaN has more than one bit pattern. When binary digests differ, both sides are
- * read again as text, which renders equal values equally: only a difference there is one.
+ * Two digests taken: equal is a match. Otherwise, binary COPY is not canonical for every value (an
+ * array keeps its "has nulls" flag after its NULL was replaced, NaN has more than one bit
+ * pattern), so both sides are read again as text, which renders equal values equally; only a
+ * difference there is one, and the differing rows are then named by key.
  */
-export async function digestAsText(
+export async function settleContent(
   s: Pick<Session, 'source' | 'target'>,
-  reads: { source: DigestRead; target: DigestRead },
+  reads: ContentReads,
+  digests: [ContentDigest, ContentDigest],
   notes: string[],
   signal?: AbortSignal,
-): Promise<[ContentDigest, ContentDigest]> {
-  const both = await Promise.all([
-    readDigest(s.source, reads.source, signal),
-    readDigest(s.target, reads.target, signal),
-  ]);
-  if (both[0].equals(both[1])) {
-    notes.push(
-      "content compared as text: some equal values differ in COPY's binary form (an array's null flag, a NaN)",
-    );
+): Promise<ContentCheck> {
+  let [a, b] = digests;
+  if (!a.equals(b) && reads.source.format === 'binary') {
+    [a, b] = await Promise.all([
+      readDigest(s.source, { ...reads.source, format: 'text' }, signal),
+      readDigest(s.target, { ...reads.target, format: 'text' }, signal),
+    ]);
+    if (a.equals(b)) {
+      notes.push(
+        "content compared as text: some equal values differ in COPY's binary form (an array's null flag, a NaN)",
+      );
+    }
   }
-  return both;
+  if (a.equals(b) || !reads.key) return contentCheck(a, b);
+  const keyed = {
+    source: { ...reads.source, key: reads.key.source },
+    target: { ...reads.target, key: reads.key.names.map(ident) },
+  };
+  return contentCheck(a, b, await findDifferences(s.source, s.target, keyed, reads.key.names));
 }
 
 /** Reads the loaded table back inside the transaction: the rows it holds now, in the copy's format. */
@@ -148,19 +165,13 @@ export async function verifyLoaded(
   for (const t of loaded) {
     const r = reports.get(t)!;
     const digests = opts.digests.get(t)!;
-    r.targetRows = await countRows(s.target, t.target!);
     const after = await readDigest(s.target, targetRead(t), opts.signal);
+    r.targetRows = after.rows; // the read-back counts the rows the target holds: no second scan
     // The stream carried the copied columns only; generated ones need the source read once more.
-    let source = t.generated.length ? await readDigest(s.source, sourceRead(t), opts.signal) : digests.source;
-    let gained = digests.before ? after.minus(digests.before) : after;
-    if (!source.equals(gained) && targetRead(t).format === 'binary' && !digests.before) {
-      const reads = {
-        source: { ...sourceRead(t), format: 'text' as const },
-        target: { ...targetRead(t), format: 'text' as const },
-      };
-      [source, gained] = await digestAsText(s, reads, r.notes, opts.signal);
-    }
-    r.content = contentCheck(source, gained, await nameDifferences(s, t, { ...digests, source }, gained));
+    const source = t.generated.length ? await readDigest(s.source, sourceRead(t), opts.signal) : digests.source;
+    r.content = digests.before
+      ? contentCheck(source, after.minus(digests.before), APPENDED)
+      : await settleContent(s, contentReads(t), [source, after], r.notes, opts.signal);
     const orphan = orphans.get(t);
     Object.assign(
       r,
@@ -171,19 +182,11 @@ export async function verifyLoaded(
   }
 }
 
-async function nameDifferences(s: Session, t: TablePlan, d: LoadDigests, gained: ContentDigest) {
-  if (d.source.equals(gained)) return undefined;
-  if (d.before && d.before.rows > 0)
-    return "under append the target's earlier rows are mixed in, so rows are not named";
-  if (!t.key) return undefined;
-  return findDifferences(s.source, s.target, keyedReads(t), t.key);
-}
+const APPENDED = "under append the target's earlier rows are mixed in, so rows are not named";
 
-/** Both sides of one table, keyed, for naming the rows that differ. */
-export function keyedReads(t: TablePlan): { source: KeyedRead; target: KeyedRead } {
+/** What a loaded table's content check reads on each side, keyed when the table has a key. */
+function contentReads(t: TablePlan): ContentReads {
   const sourceExpr = new Map(t.columns.map((c, i) => [c, t.sourceSelect[i]]));
-  return {
-    source: { ...sourceRead(t), key: t.key!.map((k) => sourceExpr.get(k)!) },
-    target: { ...targetRead(t), key: t.key!.map(ident) },
-  };
+  const key = t.key ? { names: t.key, source: t.key.map((k) => sourceExpr.get(k)!) } : null;
+  return { source: sourceRead(t), target: targetRead(t), key };
 }
