@@ -17,6 +17,8 @@ export interface ColumnMatch {
   reason: string | null;
   /** The part of the reason about columns both sides have but whose values would not carry over. */
   typeProblems: string[];
+  /** Source columns the target does not have. */
+  lost: string[];
   notes: string[];
   pairs: ColumnPair[];
   /** Columns the target generates: not copied, but compared (the target must compute what the source holds). */
@@ -26,7 +28,9 @@ export interface ColumnMatch {
 const list = (xs: string[]) => xs.join(', ');
 
 export function matchColumns(s: Table, t: Table, targetExtensions: ReadonlySet<string>): ColumnMatch {
-  const problems = [...missingColumns(s, t)];
+  const targetNames = new Set(t.columns.map((c) => c.name));
+  const lost = s.columns.filter((c) => !targetNames.has(c.name)).map((c) => c.name);
+  const problems = [...missingColumns(s, t, lost)];
   const typeProblems: string[] = [];
   const notes = targetOnlyNote(s, t);
   const targetCols = new Map(t.columns.map((c) => [c.name, c]));
@@ -50,14 +54,12 @@ export function matchColumns(s: Table, t: Table, targetExtensions: ReadonlySet<s
   }
   problems.push(...typeProblems);
   if (pairs.length === 0 && !problems.length) problems.push('no column to copy');
-  return { reason: problems.length ? problems.join('; ') : null, typeProblems, notes, pairs, generated };
+  return { reason: problems.length ? problems.join('; ') : null, typeProblems, lost, notes, pairs, generated };
 }
 
-function missingColumns(s: Table, t: Table): string[] {
-  const targetNames = new Set(t.columns.map((c) => c.name));
+function missingColumns(s: Table, t: Table, lost: string[]): string[] {
   const sourceNames = new Set(s.columns.map((c) => c.name));
   const problems: string[] = [];
-  const lost = s.columns.filter((c) => !targetNames.has(c.name)).map((c) => c.name);
   if (lost.length) {
     const [columns, verb, their] = lost.length > 1 ? ['columns', 'do', 'their'] : ['column', 'does', 'its'];
     problems.push(`source ${columns} ${list(lost)} ${verb} not exist on the target (copying would lose ${their} data)`);

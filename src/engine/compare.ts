@@ -89,8 +89,7 @@ export async function compare(opts: CompareOptions): Promise<Report> {
 async function compareOne(s: Session, src: Table, tgt: Table, r: TableReport, opts: CompareOptions): Promise<boolean> {
   const began = Date.now();
   const columns = matchColumns(src, tgt, new Set(s.targetCatalog.extensions.map((e) => e.name)));
-  const missing = src.columns.filter((c) => !tgt.columns.some((t) => t.name === c.name)).map((c) => c.name);
-  if (missing.length) r.notes.push(`source columns missing on the target: ${missing.join(', ')}`);
+  if (columns.lost.length) r.notes.push(`source columns missing on the target: ${columns.lost.join(', ')}`);
   try {
     if (opts.countsOnly || columns.typeProblems.length || !columns.pairs.length) {
       const [a, b] = await Promise.all([countRows(s.source, src), countRows(s.target, tgt)]);
