@@ -104,6 +104,15 @@ async function answer(text: string, expectRow?: string): Promise<void> {
   await page.keyboard.press('Enter');
 }
 
+/**
+ * Waits until the open pick shows the given step: its placeholder names what it asks. Without this,
+ * an answer typed right after Enter can land in the previous step's filter while it is still up
+ * (the source step lists the target too, so "local-db" would become the source).
+ */
+async function waitForPlaceholder(text: string): Promise<void> {
+  await page.locator(`.quick-input-widget .quick-input-box input[placeholder*="${text}"]`).waitFor({ timeout: 30_000 });
+}
+
 async function waitForTitle(text: string | RegExp): Promise<void> {
   await quickInput()
     .locator('.quick-input-title, .quick-input-header')
@@ -266,7 +275,9 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
     await step('wizard: source and target', async () => {
       await runCommand('Archon: Migrate Database');
       await waitForTitle('Migrate Database');
+      await waitForPlaceholder('Copy FROM which database');
       await answer('cloud-db', 'cloud-db');
+      await waitForPlaceholder('Copy TO which database');
       await answer('local-db', 'local-db');
     });
     await step('wizard: tables', async () => {
@@ -279,6 +290,7 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       await page.keyboard.press('Enter');
     });
     await step('wizard: existing rows', async () => {
+      await waitForPlaceholder('Rows already in');
       await answer('Replace', 'Replace');
     });
     await step('wizard: review', async () => {
