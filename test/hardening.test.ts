@@ -3,7 +3,8 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { compare, migrate, planMigration } from '../src/engine/index.js';
 import type { Report, TableReport } from '../src/shared/report.js';
-import { TestDb, directions } from './support/pg.js';
+import { startServer } from '../scripts/pg-servers.mjs';
+import { TestDb, directions, withClient } from './support/pg.js';
 
 const byName = (r: Report, name: string): TableReport => r.tables.find((t) => t.table === name)!;
 const [from, to] = directions()[0];
@@ -100,6 +101,51 @@ describe('the same database by another way in', () => {
     const socketUrl = `postgresql://postgres:${encodeURIComponent(db.server.password)}@/${db.name}?host=${encodeURIComponent(dir)}&port=${db.server.port}`;
     await assert.rejects(() => migrate({ source: db.url, target: socketUrl }), /the same database/);
     assert.equal(await db.count('t'), 1);
+  });
+
+  it('a hot standby of the target is refused as the source (and as a target), yet may be compared', async () => {
+    const primary = await startServer(to.major);
+    try {
+      const url = (port: number, db: string) =>
+        `postgresql://postgres:${encodeURIComponent(primary.password)}@127.0.0.1:${port}/${db}?sslmode=disable`;
+      const other = await TestDb.create(from, 'other');
+      await other.sql('CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2);');
+      await withClient(url(primary.port, 'postgres'), (c) => c.query('CREATE DATABASE kb').then(() => undefined));
+      await withClient(url(primary.port, 'kb'), (c) =>
+        c.query('CREATE TABLE t (id int); INSERT INTO t VALUES (7);').then(() => undefined),
+      );
+      const replica = await primary.standby();
+      try {
+        await assert.rejects(
+          () => migrate({ source: url(replica.port, 'kb'), target: url(primary.port, 'kb') }),
+          /the source postgres@127\.0\.0\.1:\d+\/kb is a hot standby \(physical replica\) of the target/,
+        );
+        await assert.rejects(
+          () => planMigration({ source: url(replica.port, 'kb'), target: url(primary.port, 'kb') }),
+          /hot standby/,
+        );
+        await assert.rejects(
+          () => migrate({ source: other.url, target: url(replica.port, 'kb') }),
+          /the target postgres@127\.0\.0\.1:\d+\/kb is a hot standby \(a read-only replica, in recovery\)/,
+        );
+        const [{ n }] = await withClient(
+          url(primary.port, 'kb'),
+          async (c) => (await c.query('SELECT count(*)::int AS n FROM t')).rows,
+        );
+        assert.equal(n, 1, 'the primary is untouched');
+        // Checking a replica against its primary is a fair use of compare, which writes nothing.
+        const compared = await compare({ source: url(replica.port, 'kb'), target: url(primary.port, 'kb') });
+        assert.equal(compared.tables.find((x) => x.table === 't')?.status, 'verified');
+        // A replica of some other server is a good source.
+        const fromReplica = await migrate({ source: url(replica.port, 'kb'), target: other.url });
+        assert.equal(fromReplica.outcome, 'verified', JSON.stringify(fromReplica.tables));
+        assert.equal(await other.count('t'), 1);
+      } finally {
+        await replica.stop();
+      }
+    } finally {
+      await primary.stop();
+    }
   });
 });
 

@@ -66,7 +66,12 @@ export async function openSession(
   opts.signal?.addEventListener('abort', cancel);
   try {
     target = await connect(targetEndpoint);
-    await assertDifferentClusters(source, target, sourceEndpoint);
+    await assertDifferentClusters(
+      source,
+      target,
+      { source: sourceEndpoint, target: targetEndpoint },
+      !opts.targetReadOnly,
+    );
     const timeout = input.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
     const pids = await Promise.all(
       [source, target].map(async (c) => {
@@ -124,16 +129,60 @@ export async function lockBounded<T>(watch: LockWatch | null, fn: () => Promise<
   }
 }
 
-async function assertDifferentClusters(source: pg.Client, target: pg.Client, ep: Endpoint): Promise<void> {
-  // Two URLs can name one database (localhost vs 127.0.0.1, a pooler vs a direct port, TCP vs a
-  // unix socket): a server is its start time and its configured port, whatever the transport.
-  const sql = `SELECT (SELECT oid FROM pg_database WHERE datname = current_database())::text AS db,
-                      (SELECT setting FROM pg_settings WHERE name = 'data_directory') AS dir,
-                      current_setting('port') AS port, pg_postmaster_start_time()::text AS started`;
-  const [a, b] = await Promise.all([source.query(sql), target.query(sql)]);
-  const same = (x: Record<string, unknown>, y: Record<string, unknown>) =>
-    x.db === y.db && x.started === y.started && x.port === y.port && (x.dir === null || x.dir === y.dir);
-  if (same(a.rows[0], b.rows[0])) throw new UsageError(sameDatabaseMessage(ep.label));
+interface ServerIdentity {
+  db: string;
+  dir: string | null;
+  port: string;
+  started: string;
+  /** pg_control_system()'s system identifier: shared by a cluster and its physical replicas. */
+  system: string | null;
+  inRecovery: boolean;
+}
+
+async function identify(c: pg.Client): Promise<ServerIdentity> {
+  const r = await c.query(`SELECT (SELECT oid FROM pg_database WHERE datname = current_database())::text AS db,
+      (SELECT setting FROM pg_settings WHERE name = 'data_directory') AS dir,
+      current_setting('port') AS port, pg_postmaster_start_time()::text AS started,
+      pg_is_in_recovery() AS "inRecovery"`);
+  // Hosted platforms may revoke pg_control_system(); the other signs still decide.
+  const system = await c
+    .query('SELECT system_identifier::text AS id FROM pg_control_system()')
+    .then((q) => q.rows[0].id as string)
+    .catch(() => null);
+  return { ...r.rows[0], system };
+}
+
+/**
+ * Refuses two URLs that name one database (localhost vs 127.0.0.1, a pooler vs a direct port, TCP
+ * vs a unix socket: a server is its start time and configured port, whatever the transport), and,
+ * for a run that writes, a source that is a hot standby of the target (same system identifier:
+ * the target's writes would stream back into the snapshot being copied, and a lagging replica
+ * would put older rows over newer ones) or a target that is itself a read-only standby.
+ */
+async function assertDifferentClusters(
+  source: pg.Client,
+  target: pg.Client,
+  eps: { source: Endpoint; target: Endpoint },
+  writes: boolean,
+): Promise<void> {
+  const [a, b] = await Promise.all([identify(source), identify(target)]);
+  const sameSystem = a.system !== null && a.system === b.system;
+  const sameServer =
+    a.started === b.started && a.port === b.port && (a.dir === null || a.dir === b.dir) && (sameSystem || !a.system);
+  if (a.db === b.db && sameServer) throw new UsageError(sameDatabaseMessage(eps.source.label));
+  if (!writes) return;
+  if (b.inRecovery)
+    throw new UsageError(
+      `the target ${eps.target.label} is a hot standby (a read-only replica, in recovery): it cannot be written; ` +
+        'point the target at its primary',
+    );
+  if (sameSystem && a.inRecovery && a.db === b.db)
+    throw new UsageError(
+      `the source ${eps.source.label} is a hot standby (physical replica) of the target ${eps.target.label} ` +
+        `(both report system identifier ${a.system}): the run would copy the replica's rows, which may lag, over ` +
+        "the primary's own, and stream its writes back into the copy being read; pick a source that is not a " +
+        'replica of the target',
+    );
 }
 
 /**
