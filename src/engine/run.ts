@@ -125,10 +125,10 @@ interface LoadResult {
   error: ErrorInfo | null;
 }
 
-/** Where a load is, for the message when it fails: the table at work, and whether setval ran. */
+/** Where a load is, for the message when it fails: the table at work, and the sequences setval moved. */
 interface LoadPosition {
   current: TablePlan | null;
-  sequencesMoved: boolean;
+  sequencesMoved: string[];
 }
 
 async function load(
@@ -139,7 +139,7 @@ async function load(
   emit: ProgressListener,
   signal?: AbortSignal,
 ): Promise<LoadResult> {
-  const at: LoadPosition = { current: null, sequencesMoved: false };
+  const at: LoadPosition = { current: null, sequencesMoved: [] };
   const checkCancel = () => {
     if (signal?.aborted) throw new CancelledError();
   };
@@ -170,11 +170,7 @@ async function load(
     }
     checkCancel();
     emit({ type: 'phase', message: 'moving sequences past the copied values' });
-    for (const t of loading) {
-      Object.assign(at, { current: t, sequencesMoved: true });
-      await moveSequences(s, t);
-    }
-    at.current = null;
+    await moveSequences(s, loading, (name) => at.sequencesMoved.push(name));
     emit({ type: 'phase', message: 'committing' });
     await s.target.query('COMMIT');
     return { committed: true, cancelled: false, error: null };
@@ -246,8 +242,9 @@ async function failLoad(
   const leftover = await abandon(s, cancelled);
   const culprit = at.current ? displayName(at.current.schema, at.current.table) : null;
   const unchanged = [
-    at.sequencesMoved
-      ? 'the target is unchanged except that some sequences may have moved forward (setval is not transactional)'
+    at.sequencesMoved.length
+      ? `the target is unchanged except that sequence(s) ${at.sequencesMoved.join(', ')} moved forward (setval, ` +
+        'which no rollback undoes; new ids skip ahead, nothing collides)'
       : 'the target is unchanged',
     ...(leftover ? [leftover] : []),
   ].join('; ');
