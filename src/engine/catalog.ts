@@ -107,7 +107,23 @@ const KINDS: Record<string, TableKind> = {
 const SYSTEM_SCHEMA_FILTER = `n.nspname NOT IN ('pg_catalog', 'information_schema')
   AND n.nspname !~ '^pg_(toast|temp_)'`;
 
+/**
+ * The on-disk size of relation `rel`, without waiting: pg_total_relation_size takes a share lock on
+ * the table and its indexes, so a relation someone holds (or waits for) exclusively, say under an
+ * ALTER or VACUUM FULL that has nothing to do with this run, is sized from its page counts instead.
+ */
+const sizeOf = (rel: string) => `CASE
+  WHEN ${rel} = ANY (busy.oids) OR EXISTS (SELECT 1 FROM pg_index bi WHERE bi.indrelid = ${rel} AND bi.indexrelid = ANY (busy.oids))
+  THEN (SELECT coalesce(sum(pc.relpages), 0)::int8 * current_setting('block_size')::int8 FROM pg_class pc
+         WHERE pc.oid = ${rel} OR pc.oid = (SELECT reltoastrelid FROM pg_class WHERE oid = ${rel})
+            OR pc.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = ${rel}))
+  ELSE pg_total_relation_size(${rel})::int8 END`;
+
 const TABLES_SQL = `
+WITH busy AS MATERIALIZED (
+  SELECT coalesce(array_agg(l.relation), '{}') AS oids FROM pg_locks l
+   WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock' AND l.pid <> pg_backend_pid()
+     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
 SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind AS relkind,
        c.relispartition AS is_partition,
        (SELECT ARRAY[pn.nspname::text, pc.relname::text] FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent
@@ -117,8 +133,8 @@ SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind AS 
                     JOIN pg_class l ON l.oid = t.relid WHERE t.isleaf)
             WHEN c.reltuples < 0 THEN NULL ELSE c.reltuples::int8 END AS estimated_rows,
        CASE WHEN c.relkind = 'p'
-            THEN (SELECT coalesce(sum(pg_total_relation_size(t.relid)), 0)::int8 FROM pg_partition_tree(c.oid) t)
-            WHEN c.relkind IN ('r', 'm') THEN pg_total_relation_size(c.oid)::int8 ELSE 0 END AS bytes,
+            THEN (SELECT coalesce(sum(${sizeOf('t.relid')}), 0)::int8 FROM pg_partition_tree(c.oid) t)
+            WHEN c.relkind IN ('r', 'm') THEN ${sizeOf('c.oid')} ELSE 0 END AS bytes,
        json_build_object('select', has_table_privilege(c.oid, 'SELECT'), 'insert', has_table_privilege(c.oid, 'INSERT'),
                          'update', has_table_privilege(c.oid, 'UPDATE'), 'delete', has_table_privilege(c.oid, 'DELETE'),
                          'truncate', has_table_privilege(c.oid, 'TRUNCATE')) AS privileges,
@@ -127,7 +143,7 @@ SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind AS 
         AND (c.relforcerowsecurity OR NOT pg_has_role(c.relowner, 'USAGE'))) AS row_security,
        coalesce((SELECT json_agg(json_build_object('name', tg.tgname, 'enabled', tg.tgenabled) ORDER BY tg.tgname)
                    FROM pg_trigger tg WHERE tg.tgrelid = c.oid AND NOT tg.tgisinternal), '[]') AS triggers
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace CROSS JOIN busy
 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND ${SYSTEM_SCHEMA_FILTER}
   AND NOT EXISTS (SELECT 1 FROM pg_depend d
                   WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
