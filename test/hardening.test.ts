@@ -235,3 +235,36 @@ describe('the plan predicts what migrate can do', () => {
     assert.equal(report.tables[0].status, 'skipped');
   });
 });
+
+describe('a trigger created on the target while the user reads the review', () => {
+  it('is silenced like the others: it neither rewrites the rows nor fires elsewhere, and is restored', async () => {
+    const src = await TestDb.create(from, 'src');
+    const tgt = await TestDb.create(to, 'tgt');
+    await src.sql(
+      `CREATE TABLE notes (id int PRIMARY KEY, v text); INSERT INTO notes SELECT g, 'n' || g FROM generate_series(1, 20) g;`,
+    );
+    await tgt.sql(`CREATE TABLE notes (id int PRIMARY KEY, v text); CREATE TABLE audit (note text);
+      CREATE FUNCTION shout() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.v := upper(NEW.v); RETURN NEW; END $$;
+      CREATE FUNCTION note() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO audit VALUES ('fired'); RETURN NULL; END $$;`);
+    const report = await migrate({
+      source: src.url,
+      target: tgt.url,
+      confirm: async () => {
+        await tgt.sql(`CREATE TRIGGER shout BEFORE INSERT ON notes FOR EACH ROW EXECUTE FUNCTION shout();
+          ALTER TABLE notes ENABLE ALWAYS TRIGGER shout;
+          CREATE TRIGGER note AFTER INSERT ON notes FOR EACH ROW EXECUTE FUNCTION note();`);
+        return true;
+      },
+    });
+    assert.equal(byName(report, 'notes').status, 'verified', JSON.stringify(report.tables));
+    assert.deepEqual(await tgt.fingerprint('notes'), await src.fingerprint('notes'));
+    assert.equal(await tgt.count('audit'), 0, 'the AFTER trigger did not fire');
+    assert.deepEqual(
+      await tgt.sql(`SELECT tgname, tgenabled FROM pg_trigger WHERE tgname IN ('shout', 'note') ORDER BY 1`),
+      [
+        { tgname: 'note', tgenabled: 'O' },
+        { tgname: 'shout', tgenabled: 'A' },
+      ],
+    );
+  });
+});

@@ -146,7 +146,7 @@ async function load(
   try {
     checkCancel();
     await s.target.query('BEGIN');
-    const triggers = await silenceTriggers(s.target, tables, s.targetCatalog.tables, emit);
+    const triggers = await silenceTriggers(s.target, tables, emit);
     const loading = await prepareExistingRows(s.target, tables, reports, existing, emit);
     const before = await digestsBefore(s.target, loading, reports);
     const digests = new Map<TablePlan, LoadDigests>();
