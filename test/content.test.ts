@@ -5,6 +5,8 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { compare, migrate, planMigration } from '../src/engine/index.js';
 import type { Report, TableReport } from '../src/shared/report.js';
+import { toMarkdown } from '../src/shared/reportMarkdown.js';
+import { toText } from '../src/shared/reportText.js';
 import { TestDb, directions } from './support/pg.js';
 
 const UNTOUCHED = `
@@ -163,6 +165,26 @@ for (const [from, to] of directions()) {
       assert.deepEqual(await tgt.sql(`SELECT r::text, i::text, n::text FROM widened ORDER BY id`), [
         { r: '0.1', i: '7.000', n: '1.2500' },
         { r: '1e-07', i: '-1.000', n: null },
+      ]);
+    });
+
+    it('double precision to numeric: a -0 arrives as 0, and the report says so', async () => {
+      const src = await TestDb.create(from, 'src');
+      const tgt = await TestDb.create(to, 'tgt');
+      await src.sql(
+        `CREATE TABLE z (id int PRIMARY KEY, f float8); INSERT INTO z VALUES (1, '-0'), (2, 1e-5), (3, -2.5);`,
+      );
+      await tgt.sql(`CREATE TABLE z (id int PRIMARY KEY, f numeric);`);
+      const report = await migrate({ source: src.url, target: tgt.url });
+      const [z] = report.tables;
+      assert.equal(z.status, 'verified', JSON.stringify(z));
+      assert.match(z.notes.join(' '), /numeric has no negative zero, so a -0 arrives as 0/);
+      assert.match(toMarkdown(report), /public\.z: column f is double precision .* numeric has no negative zero/);
+      assert.match(toText(report), /Notes:\n {2}public\.z: column f/);
+      assert.deepEqual(await tgt.sql('SELECT f::text FROM z ORDER BY id'), [
+        { f: '0' },
+        { f: '0.00001' },
+        { f: '-2.5' },
       ]);
     });
 

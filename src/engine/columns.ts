@@ -111,7 +111,7 @@ function pairOf(sc: Column, tc: Column, targetExtensions: ReadonlySet<string>): 
   if (c.how === 'cast') {
     // Read as the target reads COPY's text: the content digest then compares what the target holds.
     const pair = { ...plain, sourceExpr: `${ident(sc.name)}::text::${tc.type}` };
-    return { pair, note: `${describe}; copied as text` };
+    return { pair, note: `${describe}; copied as text${c.note ? `; ${c.note}` : ''}` };
   }
   return { pair: plain, note: `${describe}; copied as text` };
 }

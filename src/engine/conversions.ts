@@ -9,7 +9,8 @@
 //   lossy  values would be rounded, cut or lose their time of day: the table is skipped, naming the loss.
 // A pair not named here is copied as-is; the content digest then proves it or fails the run.
 
-export type Conversion = { how: 'as-is' } | { how: 'cast' } | { how: 'lossy'; loss: string };
+/** `note`: what a cast changes although no value is lost, said in the plan and the report. */
+export type Conversion = { how: 'as-is' } | { how: 'cast'; note?: string } | { how: 'lossy'; loss: string };
 
 interface ParsedType {
   base: string;
@@ -33,6 +34,10 @@ const STRINGS = new Set(['text', 'character varying', 'character']);
 const ok: Conversion = { how: 'as-is' };
 const cast: Conversion = { how: 'cast' };
 const lossy = (loss: string): Conversion => ({ how: 'lossy', loss });
+const NEGATIVE_ZERO: Conversion = {
+  how: 'cast',
+  note: 'numeric has no negative zero, so a -0 arrives as 0 (equal in value, not in sign)',
+};
 
 export function conversion(sourceType: string, targetType: string): Conversion {
   const s = parse(sourceType);
@@ -58,8 +63,8 @@ function numeric(s: ParsedType, t: ParsedType): Conversion | null {
       if (sFloat !== undefined && sFloat <= tFloat) return cast;
       return lossy(`values would be rounded to ${t.base === 'real' ? 6 : 15} significant digits`);
     }
-    // A float's text (1e-05) reads as a numeric that renders otherwise (0.00001).
-    if (t.base === 'numeric') return sFloat !== undefined && !t.mods.length ? cast : numericScale(s, t);
+    // A float's text (1e-05) reads as a numeric that renders otherwise (0.00001), and numeric has no -0.
+    if (t.base === 'numeric') return sFloat !== undefined && !t.mods.length ? NEGATIVE_ZERO : numericScale(s, t);
   }
   return null;
 }

@@ -2,7 +2,7 @@
 import { seconds } from './format.js';
 import { visible } from './names.js';
 import { type Report, headline } from './report.js';
-import { NUMERIC_COLUMNS, TABLE_HEADERS, differenceLines, tableCells } from './reportTable.js';
+import { NUMERIC_COLUMNS, TABLE_HEADERS, differenceLines, noteLines, tableCells } from './reportTable.js';
 
 const esc = (s: string) => visible(s.replace(/\n/g, ' ')).replace(/\|/g, '\\|');
 
@@ -24,5 +24,7 @@ export function toMarkdown(r: Report): string {
   for (const row of tableCells(r)) lines.push(`| ${row.map(esc).join(' | ')} |`);
   const differing = differenceLines(r);
   if (differing.length) lines.push('', '**Rows that differ, by key:**', '', ...differing.map((l) => `- ${esc(l)}`));
+  const notes = noteLines(r);
+  if (notes.length) lines.push('', '**Notes:**', '', ...notes.map((l) => `- ${esc(l)}`));
   return `${lines.join('\n')}\n`;
 }

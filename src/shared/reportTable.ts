@@ -27,3 +27,8 @@ export function differenceLines(r: Report): string[] {
     .filter((t) => t.content?.differences.length)
     .map((t) => `${displayName(t.schema, t.table)}: ${visible(differencesText(t.content))}`);
 }
+
+/** Every table's notes (type changes, computed columns, what a cast changes): the lines after the differences. */
+export function noteLines(r: Report): string[] {
+  return problemsFirst(r.tables).flatMap((t) => t.notes.map((n) => `${displayName(t.schema, t.table)}: ${visible(n)}`));
+}

@@ -1,5 +1,5 @@
 // The report as a plain-text table for the terminal, the reason column wrapped to fit.
-import { NUMERIC_COLUMNS, TABLE_HEADERS, differenceLines, tableCells } from './reportTable.js';
+import { NUMERIC_COLUMNS, TABLE_HEADERS, differenceLines, noteLines, tableCells } from './reportTable.js';
 import type { Report } from './report.js';
 
 function wrap(s: string, width: number): string[] {
@@ -37,6 +37,8 @@ export function toText(r: Report, width = 132): string {
   for (const row of rows) out.push(...render(row));
   const differing = differenceLines(r);
   if (differing.length) out.push('', 'Rows that differ, by key:', ...differing.map((l) => `  ${l}`));
+  const notes = noteLines(r);
+  if (notes.length) out.push('', 'Notes:', ...notes.map((l) => `  ${l}`));
   if (r.unmatched.length) out.push('', `NOT FOUND on the source: ${r.unmatched.join(', ')}`);
   return `${out.join('\n')}\n`;
 }
