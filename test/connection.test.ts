@@ -3,6 +3,8 @@ import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer as createHttpServer } from 'node:http';
+import { type AddressInfo, type Server, createServer as createNetServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { connect, parseEndpoint } from '../src/engine/connection.js';
 import { ConnectionError } from '../src/engine/errors.js';
@@ -94,5 +96,53 @@ describe('passwords from ~/.pgpass', () => {
     const r = runCli(['migrate', '--source', bare(src.url), '--target', bare(tgt.url), '--yes'], { HOME: home });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(await tgt.count('t'), 5);
+  });
+});
+
+describe('something other than PostgreSQL at the address', () => {
+  /** A local server on a free port. */
+  async function listen(server: Server): Promise<{ port: number; close: () => void }> {
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    // Not awaited: a server whose sockets hung up on their own may never call back.
+    return { port, close: () => server.close() };
+  }
+
+  const failure = async (port: number, sslmode: string): Promise<ConnectionError> => {
+    const url = `postgresql://u:pw-secret@127.0.0.1:${port}/db?sslmode=${sslmode}`;
+    try {
+      await connect(parseEndpoint(url, 'target'));
+    } catch (e) {
+      return e as ConnectionError;
+    }
+    throw new Error('connected to something that is not PostgreSQL');
+  };
+
+  it('an HTTP server is named as such, with or without SSL, not as an SSL error', async () => {
+    const http = await listen(createHttpServer((_, res) => res.end()));
+    try {
+      for (const mode of ['prefer', 'disable']) {
+        const e = await failure(http.port, mode);
+        assert.equal(e.reason, 'not-postgres', mode);
+        assert.match(
+          e.message,
+          new RegExp(`an HTTP server answered at 127\\.0\\.0\\.1:${http.port} \\("HTTP/1\\.1 400 Bad Request"\\)`),
+        );
+        assert.doesNotMatch(e.message, /SSL|pw-secret/);
+      }
+    } finally {
+      http.close();
+    }
+  });
+
+  it('a port that accepts and hangs up at once says so', async () => {
+    const mute = await listen(createNetServer((socket) => socket.end()));
+    try {
+      const e = await failure(mute.port, 'prefer');
+      assert.equal(e.reason, 'not-postgres');
+      assert.match(e.message, /accepted the connection and closed it without a word of PostgreSQL/);
+    } finally {
+      mute.close();
+    }
   });
 });

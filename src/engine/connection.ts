@@ -3,6 +3,7 @@ import { parse } from 'pg-connection-string';
 import { SSL_MODES, endpointLabel } from '../shared/endpoint.js';
 import type { Role } from '../shared/report.js';
 import { type ConnectFailure, ConnectionError, UsageError, errorInfo } from './errors.js';
+import { notPostgres } from './probe.js';
 
 /** A parsed PostgreSQL URL: the pg config (which may hold a password) and its redacted faces. */
 export interface Endpoint {
@@ -175,7 +176,12 @@ async function open(config: pg.ClientConfig, ep: Endpoint): Promise<pg.Client> {
   } catch (e) {
     await client.end().catch(() => {});
     const info = errorInfo(e, secretsOf(ep));
-    const reason = classify(info.message, info.code);
+    let reason = classify(info.message, info.code);
+    const stranger = mayNotBePostgres(info.message, ep) ? await notPostgres(ep.host, ep.port) : null;
+    if (stranger) {
+      reason = 'not-postgres';
+      info.message = stranger;
+    }
     // node-postgres' words when the server wants a password and none was found anywhere.
     const said = reason === 'auth' && !info.code ? 'the server asks for a password and none was given' : info.message;
     const why = describeFailure(reason, said, info.code, ep);
@@ -183,6 +189,10 @@ async function open(config: pg.ClientConfig, ep: Endpoint): Promise<pg.Client> {
     throw new ConnectionError(message, ep.role, reason, said, info.code);
   }
 }
+
+/** node-postgres' words when the bytes that came back were not PostgreSQL's (or none came). */
+const mayNotBePostgres = (message: string, ep: Endpoint): boolean =>
+  !ep.host.startsWith('/') && /error establishing an SSL connection|terminated unexpectedly/i.test(message);
 
 /** The reason from the error's code where PostgreSQL gave one, else from the network error's name. */
 function classify(message: string, code: string | undefined): ConnectFailure {

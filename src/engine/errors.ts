@@ -25,7 +25,7 @@ export function redact(text: string, secrets: readonly string[]): string {
  * Why a connection failed, for adapters to act on (ask for a password, suggest a flag) without
  * reading the message: auth (wrong or missing password, refused by pg_hba), unreachable (nothing
  * listens there), host-not-found, timeout, tls (SSL refused or a certificate not trusted),
- * database-not-found, privilege (no CONNECT), other.
+ * database-not-found, privilege (no CONNECT), not-postgres (something else answers there), other.
  */
 export type ConnectFailure =
   | 'auth'
@@ -35,6 +35,7 @@ export type ConnectFailure =
   | 'tls'
   | 'database-not-found'
   | 'privilege'
+  | 'not-postgres'
   | 'other';
 
 /** A failure to reach or log in to an endpoint: the CLI maps it to exit code 2. */
