@@ -107,6 +107,12 @@ const COLUMNS: { key: SortColumn; title: string; num?: boolean }[] = [
   { key: 'reason', title: 'Reason' },
 ];
 
+const WIDE_COLUMNS = 'minmax(250px, 2fr) 110px 110px 100px 110px 130px minmax(240px, 3fr)';
+/** Source rows, target rows and content get no width (report.css hides them at the same breakpoint). */
+const NARROW_COLUMNS = 'minmax(96px, 2fr) 0 0 86px minmax(92px, 1fr) 0 minmax(130px, 3fr)';
+const narrow = window.matchMedia('(max-width: 760px)');
+narrow.addEventListener('change', () => renderRows());
+
 /** The rows of the report on display, built once per report: sorting and filtering only reorder them. */
 let rows = new Map<TableReport, HTMLElement>();
 const rowsArea = el('div', { id: 'rows' });
@@ -253,7 +259,7 @@ function grid(tables: TableReport[], problemCount: number): HTMLElement {
   }
   const g = el(tags.grid, {
     'aria-label': 'Tables',
-    'grid-template-columns': 'minmax(250px, 2fr) 110px 110px 100px 110px 130px minmax(240px, 3fr)',
+    'grid-template-columns': narrow.matches ? NARROW_COLUMNS : WIDE_COLUMNS,
   });
   g.append(headerRow(), ...tables.map((t) => rows.get(t) ?? tableRow(t)));
   return g;

@@ -233,9 +233,12 @@ export function stopBanner(r: Report): string | null {
   }
   if (!r.cause) return null;
   const name = displayName(r.cause.schema, r.cause.table);
-  const others = countOf(r.summary, 'rolled back') + countOf(r.summary, 'not run');
-  const rest = others
-    ? ` The other ${plural(others, 'table')} ${others === 1 ? 'was' : 'were'} rolled back with it`
-    : '';
-  return `Rolled back by ${name} (${r.cause.status}): ${r.cause.message}.${rest ? `${rest}.` : ''} Nothing was committed.`;
+  const back = countOf(r.summary, 'rolled back');
+  const notRun = countOf(r.summary, 'not run');
+  const rest = [
+    ...(back ? [`${plural(back, 'other table')} rolled back with it`] : []),
+    ...(notRun ? [`${plural(notRun, 'table')} not run`] : []),
+  ];
+  const tail = rest.length ? ` ${rest.join('; ')}.` : '';
+  return `Rolled back by ${name} (${r.cause.status}): ${r.cause.message}.${tail} Nothing was committed.`;
 }
