@@ -24,6 +24,7 @@ interface Current {
   index: number;
   total: number;
   estimate: number;
+  estimatedRows: number | null;
   bytes: number;
   rows: number;
   began: number;
@@ -32,7 +33,7 @@ interface Current {
 /**
  * Follows a run's events. The catalog's sizes (pg_table_size) are not what COPY moves, so once a table
  * finishes, its real bytes replace its estimate and the tables still to come are scaled by the ratio seen
- * so far; the total is never less than what has already moved.
+ * so far; the table at work is extrapolated from its rows; the total is never less than what moved.
  */
 export class RunProgress {
   private readonly began: number;
@@ -56,8 +57,9 @@ export class RunProgress {
       case 'table-start': {
         const name = displayName(e.schema, e.table);
         this.tablesTotal = e.total;
-        const estimate = e.estimatedBytes;
-        this.current = { name, index: e.index, total: e.total, estimate, bytes: 0, rows: 0, began: this.now() };
+        const [estimate, estimatedRows] = [e.estimatedBytes, e.estimatedRows];
+        const began = this.now();
+        this.current = { name, index: e.index, total: e.total, estimate, estimatedRows, bytes: 0, rows: 0, began };
         return;
       }
       case 'table-progress':
@@ -112,8 +114,17 @@ export class RunProgress {
     const r = this.ratio();
     const c = this.current;
     const rest = Math.max(0, this.estimatedTotal - this.doneEstimate - (c?.estimate ?? 0)) * r;
-    const currentTotal = c ? Math.max(c.estimate * r, c.bytes) : 0;
-    return Math.max(doneBytes, this.doneActual + currentTotal + rest);
+    return Math.max(doneBytes, this.doneActual + (c ? this.currentTotal(c, r) : 0) + rest);
+  }
+
+  /**
+   * The table at work: once some of its rows have streamed, their average size times the catalog's row
+   * estimate (the size on disk says little about a compressed or TOASTed table); before that, its size
+   * scaled by the ratio seen so far.
+   */
+  private currentTotal(c: Current, ratio: number): number {
+    const byRows = c.estimatedRows && c.rows >= 100 ? (c.bytes / c.rows) * c.estimatedRows : null;
+    return Math.max(byRows ?? c.estimate * ratio, c.bytes);
   }
 }
 
