@@ -171,6 +171,18 @@ async function copyTableFromTree(table: string): Promise<void> {
   await answer('Replace', 'Replace');
 }
 
+/** Clicks a notification's button, as a toast or, once folded away, in the notification center. */
+async function notificationButton(text: string, button: string): Promise<void> {
+  const toast = page.locator('.notification-toast').filter({ hasText: text }).first();
+  if (await toast.isVisible()) {
+    await toast.getByRole('button', { name: button }).click();
+    return;
+  }
+  await runCommand('Notifications: Show Notifications');
+  const item = page.locator('.notifications-center .notification-list-item').filter({ hasText: text }).first();
+  await item.getByRole('button', { name: button }).click();
+}
+
 const reportTabs = () => page.locator('.tabs-container .tab').filter({ hasText: 'Archon Report' });
 
 describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () => {
@@ -532,11 +544,7 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
         assert.equal(await reportTabs().count(), reportsBefore + 1);
         // Away from the report and back through the notification's button.
         await reportTabs().first().click();
-        const toast = page
-          .locator('.notification-toast')
-          .filter({ hasText: 'Rolled back by public.archon_tasks' })
-          .first();
-        await toast.getByRole('button', { name: 'Open Report' }).click();
+        await notificationButton('Rolled back by public.archon_tasks', 'Open Report');
         await reportFrame().locator('.root-cause').waitFor({ timeout: 30_000 });
       });
     } finally {
