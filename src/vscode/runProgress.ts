@@ -64,9 +64,11 @@ export class RunView implements vscode.Disposable {
     this.onCancel();
     this.item.text = `$(loading~spin) Archon: ${CANCELLING}`;
     this.progress.report({ message: CANCELLING });
+    // Made before the notification asks for it: the run may end before VS Code calls back.
+    const ended = new Promise<void>((resolve) => (this.ended = resolve));
     void vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Archon: ${CANCELLING}` },
-      () => new Promise<void>((resolve) => (this.ended = resolve)),
+      () => ended,
     );
     this.controller.abort();
   }
