@@ -491,6 +491,7 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       const item = page.locator('.statusbar-item').filter({ hasText: /Archon \d+%/ });
       await item.waitFor({ timeout: 5000 });
       assert.match(await item.innerText(), /Archon \d+% · about \d+:\d\d left/);
+      await page.mouse.move(900, 500); // no tree tooltip over the shot
       await page.screenshot({ path: join(SHOTS, 'progress.png') });
     });
     await step('cancel: "Cancelling — rolling back…" within a second', async () => {
