@@ -494,10 +494,23 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       await page.mouse.move(900, 500); // no tree tooltip over the shot
       await page.screenshot({ path: join(SHOTS, 'progress.png') });
     });
+    await step('the status-bar item shows the progress with a Cancel button', async () => {
+      await page
+        .locator('.statusbar-item')
+        .filter({ hasText: /Archon \d+%/ })
+        .click();
+      const shown = page
+        .locator('.notification-toast')
+        .filter({ has: page.getByRole('button', { name: 'Cancel Run', exact: true }) })
+        .first();
+      await shown.waitFor({ timeout: 5000 });
+      assert.match(await shown.innerText(), /public\.archon_embeddings: [\d,]+ rows .* of ~[\d.]+ MB/);
+    });
     await step('cancel: "Cancelling — rolling back…" within a second', async () => {
-      const toast = page.locator('.notification-toast').filter({ hasText: 'archon_embeddings' }).first();
+      // The progress notification's own Cancel (the status bar's message has "Cancel Run").
+      const cancel = page.locator('.notification-toast').getByRole('button', { name: 'Cancel', exact: true });
       const clicked = Date.now();
-      await toast.getByRole('button', { name: 'Cancel' }).click();
+      await cancel.first().click();
       await page
         .locator('.notification-toast, .statusbar-item')
         .filter({ hasText: 'Cancelling — rolling back…' })
