@@ -492,7 +492,10 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       await item.waitFor({ timeout: 5000 });
       assert.match(await item.innerText(), /Archon \d+% · about \d+:\d\d left/);
       await page.mouse.move(900, 500); // no tree tooltip over the shot
-      await page.locator('.monaco-hover').waitFor({ state: 'hidden', timeout: 3000 }).catch(() => {});
+      await page
+        .locator('.monaco-hover')
+        .waitFor({ state: 'hidden', timeout: 3000 })
+        .catch(() => {});
       await page.screenshot({ path: join(SHOTS, 'progress.png') });
     });
     await step('the status-bar item shows the progress with a Cancel button', async () => {

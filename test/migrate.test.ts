@@ -414,6 +414,14 @@ describe('nothing half-done on the target', () => {
       /^Cancelled 2 tables: 0 verified .*2 not run\. Outcome: cancelled\. Nothing was committed/,
     );
     assert.equal(stopBanner(report), 'Cancelled; nothing was committed. The target is as it was.');
+    const declined = await migrate({ source: src.url, target: tgt.url, confirm: async () => false });
+    assert.deepEqual(
+      declined.tables.map((t) => [t.status, t.reason]),
+      [
+        ['not run', 'not run: the run was declined at the review'],
+        ['not run', 'not run: the run was declined at the review'],
+      ],
+    );
   });
 
   it('never writes to the source', async () => {

@@ -116,7 +116,7 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
     if (opts.confirm && !(await opts.confirm(planned))) {
       for (const r of reports.values()) {
         if (r.status !== 'skipped')
-          Object.assign(r, { status: 'skipped', reason: 'not started: the run was declined at the review' });
+          Object.assign(r, { status: 'not run', reason: 'not run: the run was declined at the review' });
       }
       return finish('cancelled');
     }
