@@ -27,7 +27,10 @@ import {
   parseEndpoints,
   parseUrl,
   planMigration,
+  RunProgress,
+  progressLine,
   redact,
+  tableLine,
 } from './engine/index.js';
 import { estimatedRowsText, formatBytes, formatCount, seconds } from './shared/format.js';
 import { displayName, visible } from './shared/names.js';
@@ -370,24 +373,35 @@ function describePlan({ source, target, plan }: PlanResult): string {
 }
 
 function progressPrinter(io: CliIo): (e: ProgressEvent) => void {
-  // On a terminal a table's progress rewrites one line; elsewhere (a log) each event is a line of its own.
-  const [start, clear] = io.isTTY ? ['\r', '\x1b[K'] : ['', ''];
+  // On a terminal the table at work and the totals rewrite one line; elsewhere (a log) each event is a
+  // line of its own, with the totals when a table finishes.
+  const progress = new RunProgress();
+  let lastLine = 0;
   return (e) => {
+    progress.update(e);
     const n = 'index' in e ? `[${e.index + 1}/${e.total}] ` : '';
     switch (e.type) {
       case 'phase':
-        io.err(`… ${visible(e.message)}\n`);
+        io.err(`${io.isTTY ? '\r\x1b[K' : ''}… ${visible(e.message)}\n`);
         break;
       case 'table-start':
         if (!io.isTTY) io.err(`${n}${displayName(e.schema, e.table)}: started\n`);
         break;
-      case 'table-progress':
-        if (io.isTTY) io.err(`\r${n}${displayName(e.schema, e.table)}: ${formatBytes(e.bytes)}\x1b[K`);
+      case 'table-progress': {
+        // A line at most twice a second: a terminal over ssh should not be flooded.
+        if (!io.isTTY || Date.now() - lastLine < 500) break;
+        lastLine = Date.now();
+        const p = progress.snapshot();
+        io.err(`\r${visible(tableLine(p) ?? '')} · ${progressLine(p)}\x1b[K`);
         break;
-      case 'table-done':
+      }
+      case 'table-done': {
+        const start = io.isTTY ? '\r' : '';
         io.err(`${start}${n}${displayName(e.schema, e.table)}: ${formatCount(e.rows)} rows`);
-        io.err(`${e.bytes ? `, ${formatBytes(e.bytes)}` : ''} in ${seconds(e.durationMs)}${clear}\n`);
+        io.err(`${e.bytes ? `, ${formatBytes(e.bytes)}` : ''} in ${seconds(e.durationMs)}`);
+        io.err(` · ${progressLine(progress.snapshot())}${io.isTTY ? '\x1b[K' : ''}\n`);
         break;
+      }
     }
   };
 }

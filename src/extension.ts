@@ -10,6 +10,7 @@ import { Credentials } from './vscode/credentials.js';
 import { compareFlow } from './vscode/flows.js';
 import { ReportPanel } from './vscode/reportPanel.js';
 import { Runner } from './vscode/runner.js';
+import { showRunProgress } from './vscode/runProgress.js';
 import { ConnectionsTree, type Node } from './vscode/tree.js';
 import { copyTableToTarget, countRows } from './vscode/treeCommands.js';
 import { migrationWizard, type WizardDeps } from './vscode/wizard.js';
@@ -80,5 +81,6 @@ function commandTable({ context, log, store, credentials, tree }: Parts): Record
     'archon.countRows': (node) => countRows({ store, credentials, tree, log }, node),
     'archon.copyTableToTarget': (node) => copyTableToTarget(wizard, runner, node),
     'archon.showLog': () => log.show(),
+    'archon.showRunProgress': showRunProgress,
   };
 }

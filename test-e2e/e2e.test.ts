@@ -154,6 +154,36 @@ function treeRow(label: string) {
     .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${escaped}$`) }) });
 }
 
+/** Right-click a table in the tree → "Copy Table to Target…" → Replace: the run starts. */
+async function copyTableFromTree(table: string): Promise<void> {
+  if (!(await treeRow('cloud-db').isVisible()))
+    await page.locator('.activitybar a.action-label[aria-label="Archon"]').click();
+  await treeRow('cloud-db').waitFor();
+  if (!(await treeRow('public').first().isVisible())) await treeRow('cloud-db').click();
+  if (!(await treeRow(table).isVisible())) await treeRow('public').first().click();
+  await treeRow(table).click({ button: 'right' });
+  const item = page.getByRole('menuitem', { name: 'Copy Table to Target…' });
+  await item.waitFor();
+  await item.hover();
+  await page.keyboard.press('Enter');
+  await rows().filter({ hasText: 'Replace' }).waitFor({ timeout: 30_000 });
+  await answer('Replace', 'Replace');
+}
+
+/** Clicks a notification's button, as a toast or, once folded away, in the notification center. */
+async function notificationButton(text: string, button: string): Promise<void> {
+  const toast = page.locator('.notification-toast').filter({ hasText: text }).first();
+  if (await toast.isVisible()) {
+    await toast.getByRole('button', { name: button }).click();
+    return;
+  }
+  await runCommand('Notifications: Show Notifications');
+  const item = page.locator('.notifications-center .notification-list-item').filter({ hasText: text }).first();
+  await item.getByRole('button', { name: button }).click();
+}
+
+const reportTabs = () => page.locator('.tabs-container .tab').filter({ hasText: 'Archon Report' });
+
 describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () => {
   let source: (typeof servers)[number];
   let target: (typeof servers)[number];
@@ -427,6 +457,115 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
     for (const f of [...files, ...settings]) {
       const text = readFileSync(f, 'latin1');
       for (const pw of [source.password, target.password]) assert.ok(!text.includes(pw), `a password leaked into ${f}`);
+    }
+  });
+
+  it('shows progress by bytes with a total and an ETA while a 20,000-row embedding table copies; cancel answers at once', async () => {
+    const [s, t] = [source.url('knowledge_base'), target.url('knowledge_base')];
+    const table = `CREATE TABLE archon_embeddings (id int PRIMARY KEY, embedding real[])`;
+    await sql(s, table);
+    await sql(
+      s,
+      `INSERT INTO archon_embeddings SELECT g, array_fill((g % 1000)::real / 7, ARRAY[1536]) FROM generate_series(1, 20000) g`,
+    );
+    await sql(s, 'ANALYZE archon_embeddings');
+    // A check that takes its time on each row keeps the copy going long enough to watch and cancel.
+    await sql(t, `CREATE FUNCTION slowly(int) RETURNS boolean LANGUAGE sql AS 'SELECT pg_sleep(0.0005) IS NOT NULL'`);
+    await sql(t, `${table}; ALTER TABLE archon_embeddings ADD CONSTRAINT slow CHECK (slowly(id))`);
+    const reportsBefore = await reportTabs().count();
+    await step('progress by bytes with a total and an ETA', async () => {
+      await runCommand('Archon: Refresh');
+      await copyTableFromTree('archon_embeddings');
+      const toast = page
+        .locator('.notification-toast')
+        .filter({ hasText: /about \d+:\d\d left/ })
+        .first();
+      await toast.waitFor({ timeout: 60_000 });
+      const text = await toast.innerText();
+      assert.match(text, /\[1\/1\] public\.archon_embeddings: [\d,]+ rows \([\d,]+ rows\/s\)/);
+      assert.match(
+        text,
+        /\d+% · [\d.]+ [kM]B of ~[\d.]+ MB · [\d.]+ [kM]B\/s · \d+:\d\d elapsed · about \d+:\d\d left/,
+      );
+      const item = page.locator('.statusbar-item').filter({ hasText: /Archon \d+%/ });
+      await item.waitFor({ timeout: 5000 });
+      assert.match(await item.innerText(), /Archon \d+% · about \d+:\d\d left/);
+      await page.mouse.move(900, 500); // no tree tooltip over the shot
+      await page
+        .locator('.monaco-hover')
+        .waitFor({ state: 'hidden', timeout: 3000 })
+        .catch(() => {});
+      await page.screenshot({ path: join(SHOTS, 'progress.png') });
+    });
+    await step('the status-bar item shows the progress with a Cancel button', async () => {
+      await page
+        .locator('.statusbar-item')
+        .filter({ hasText: /Archon \d+%/ })
+        .click();
+      const shown = page
+        .locator('.notification-toast')
+        .filter({ has: page.getByRole('button', { name: 'Cancel Run', exact: true }) })
+        .first();
+      await shown.waitFor({ timeout: 5000 });
+      assert.match(await shown.innerText(), /public\.archon_embeddings: [\d,]+ rows .* of ~[\d.]+ MB/);
+    });
+    await step('cancel: "Cancelling — rolling back…" within a second', async () => {
+      // The progress notification's own Cancel (the status bar's message has "Cancel Run").
+      const cancel = page.locator('.notification-toast').getByRole('button', { name: 'Cancel', exact: true });
+      const clicked = Date.now();
+      await cancel.first().click();
+      await page
+        .locator('.notification-toast, .statusbar-item')
+        .filter({ hasText: 'Cancelling — rolling back…' })
+        .first()
+        .waitFor({ timeout: 1000 });
+      assert.ok(Date.now() - clicked < 1000, `feedback after ${Date.now() - clicked} ms`);
+      await page.screenshot({ path: join(SHOTS, 'cancelling.png') });
+    });
+    await step('the cancelled run has its own report: nothing committed, the table rolled back', async () => {
+      await page
+        .locator('.notification-toast')
+        .filter({ hasText: 'Cancelled; nothing was committed' })
+        .first()
+        .waitFor({ timeout: 60_000 });
+      const banner = reportFrame().locator('.cancel-banner');
+      await banner.waitFor({ timeout: 30_000 });
+      assert.match(await banner.innerText(), /Cancelled; nothing was committed/);
+      const row = reportFrame().locator('vscode-data-grid-row[data-table="public.archon_embeddings"]');
+      assert.equal(await row.locator('[data-col="status"]').innerText(), 'ROLLED BACK');
+      assert.equal(await reportTabs().count(), reportsBefore + 1, 'a report of its own, the earlier ones kept');
+      assert.equal(
+        await page
+          .locator('.statusbar-item')
+          .filter({ hasText: /Archon \d+%|Cancelling/ })
+          .count(),
+        0,
+      );
+      assert.deepEqual(await sql(t, 'SELECT count(*)::int AS n FROM archon_embeddings'), [{ n: 0 }]);
+    });
+  });
+
+  it('a failure names its culprit in a banner, and "Open Report" brings its report back', async () => {
+    const t = target.url('knowledge_base');
+    await sql(t, 'ALTER TABLE archon_tasks ADD CONSTRAINT no_tasks CHECK (id < 0) NOT VALID');
+    try {
+      await step('failure banner', async () => {
+        const reportsBefore = await reportTabs().count();
+        await copyTableFromTree('archon_tasks');
+        const banner = reportFrame().locator('.root-cause');
+        await banner.waitFor({ timeout: 60_000 });
+        assert.match(
+          await banner.innerText(),
+          /^Rolled back by public\.archon_tasks \(failed\): new row for relation "archon_tasks" violates check constraint "no_tasks"/,
+        );
+        assert.equal(await reportTabs().count(), reportsBefore + 1);
+        // Away from the report and back through the notification's button.
+        await reportTabs().first().click();
+        await notificationButton('Rolled back by public.archon_tasks', 'Open Report');
+        await reportFrame().locator('.root-cause').waitFor({ timeout: 30_000 });
+      });
+    } finally {
+      await sql(t, 'ALTER TABLE archon_tasks DROP CONSTRAINT no_tasks');
     }
   });
 });

@@ -45,6 +45,11 @@ describe('archon CLI', () => {
     assert.match(r.stdout, new RegExp(`FROM  postgres@127.0.0.1:${servers[17].port}/${src.name}  \\(PostgreSQL 17`));
     assert.match(r.stdout, /TO {4}postgres@127.0.0.1:\d+\/archon_tgt_\S+ {2}\(PostgreSQL 15/);
     assert.match(r.stdout, /public.projects\s+7\s+7\s+0\s+VERIFIED/);
+    // Progress on stderr has the totals VS Code shows: bytes of an estimated total, elapsed time.
+    assert.match(
+      r.stderr,
+      /\[1\/1\] public\.projects: 7 rows, [\d.]+ k?B in [\d.]+ s · 100% · [\d.]+ k?B of ~[\d.]+ k?B · .*\d+:\d\d elapsed/,
+    );
     assert.match(r.stdout, /public.pages\s+—\s+—\s+—\s+SKIPPED\s+source column extra does not exist on the target/);
     assert.match(r.stdout, /public.settings\s+—\s+—\s+—\s+SKIPPED\s+missing on the target/);
     const report = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));

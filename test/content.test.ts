@@ -265,6 +265,9 @@ describe('migrate refuses what it cannot prove', () => {
     assert.deepEqual(codes.content.differences, [{ key: 'id=2', kind: 'changed' }]);
     assert.match(codes.reason!, /same row count, but 1 row differs in content: 1 changed/);
     assert.match(byName(report, 'ok').reason!, /rolled back because public.codes did not verify/);
+    assert.equal(byName(report, 'ok').status, 'rolled back', 'verified, then taken back: never "verified" or "failed"');
+    assert.equal(byName(report, 'ok').content.status, 'not checked');
+    assert.deepEqual([report.cause?.table, report.cause?.status], ['codes', 'mismatch']);
     assert.deepEqual(await tgt.sql(`SELECT id, code FROM codes`), [{ id: 7, code: 'keep' }], 'the target is unchanged');
     assert.deepEqual(await tgt.sql(`SELECT id FROM ok`), [{ id: 42 }]);
   });

@@ -1,7 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { migrate } from '../src/engine/index.js';
-import type { Report, TableReport } from '../src/shared/report.js';
+import { type Report, type TableReport, headline, problemsFirst, stopBanner } from '../src/shared/report.js';
+import { toMarkdown } from '../src/shared/reportMarkdown.js';
+import { toText } from '../src/shared/reportText.js';
 import { TestDb, directions, withClient } from './support/pg.js';
 
 const byName = (r: Report, table: string): TableReport => {
@@ -330,6 +332,7 @@ describe('nothing half-done on the target', () => {
     assert.equal(report.outcome, 'cancelled');
     assert.equal(report.committed, false);
     assert.match(byName(report, 'big').reason!, /cancelled; rolled back/);
+    assert.equal(byName(report, 'big').status, 'rolled back', 'begun, then taken back: not "failed"');
     assert.deepEqual(await tgt.sql(`SELECT id, body FROM big`), [{ id: 1, body: 'old' }]);
     for (const db of [src, tgt]) {
       const open = await withClient(db.url, async (c) => {
@@ -344,6 +347,81 @@ describe('nothing half-done on the target', () => {
       });
       assert.equal(open, 0, `no Archon session left open on ${db.name}`);
     }
+  });
+
+  it('the failing table is the cause: those before it are rolled back, those after it not run, none failed', async () => {
+    const ddl = `CREATE TABLE a_first (id int PRIMARY KEY); CREATE TABLE b_second (id int PRIMARY KEY, v int);
+      CREATE TABLE c_third (id int PRIMARY KEY);`;
+    const { src, tgt } = await pair(
+      from,
+      to,
+      ddl,
+      `INSERT INTO a_first SELECT generate_series(1, 50); INSERT INTO b_second SELECT g, g FROM generate_series(1, 50) g;
+       INSERT INTO c_third SELECT generate_series(1, 50);`,
+      `ALTER TABLE b_second ADD CONSTRAINT small CHECK (v < 40);`,
+    );
+    const report = await migrate({ source: src.url, target: tgt.url });
+    assert.deepEqual(
+      report.tables.map((t) => [t.table, t.status]),
+      [
+        ['a_first', 'rolled back'],
+        ['b_second', 'failed'],
+        ['c_third', 'not run'],
+      ],
+    );
+    assert.equal(report.outcome, 'failed');
+    assert.deepEqual(report.summary, {
+      verified: 0,
+      mismatch: 0,
+      skipped: 0,
+      failed: 1,
+      'rolled back': 1,
+      'not run': 1,
+      total: 3,
+    });
+    assert.deepEqual(report.cause && [report.cause.table, report.cause.status], ['b_second', 'failed']);
+    assert.match(report.cause!.message, /violates check constraint "small" \[23514\]$/);
+    assert.equal(byName(report, 'a_first').targetRows, null, 'rolled-back rows are not shown as arrived');
+    assert.match(byName(report, 'c_third').reason!, /^not run: the run stopped when public.b_second failed/);
+    assert.match(
+      stopBanner(report)!,
+      /^Rolled back by public\.b_second \(failed\): new row .* violates check constraint/,
+    );
+    assert.match(toText(report), /^Rolled back by public\.b_second/);
+    assert.match(toMarkdown(report), /> \*\*Rolled back by public\.b_second/);
+    assert.equal(problemsFirst(report.tables, report.cause)[0].table, 'b_second');
+  });
+
+  it('a cancel before the copies: every table "not run", the report says nothing was committed', async () => {
+    const { src, tgt } = await pair(from, to, `CREATE TABLE t1 (id int); CREATE TABLE t2 (id int);`, '', '');
+    const controller = new AbortController();
+    const report = await migrate({
+      source: src.url,
+      target: tgt.url,
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.type === 'phase' && e.message.startsWith('emptying')) controller.abort();
+      },
+    });
+    assert.equal(report.outcome, 'cancelled');
+    assert.deepEqual(
+      report.tables.map((t) => t.status),
+      ['not run', 'not run'],
+    );
+    assert.equal(report.summary.failed, 0);
+    assert.match(
+      headline(report),
+      /^Cancelled 2 tables: 0 verified .*2 not run\. Outcome: cancelled\. Nothing was committed/,
+    );
+    assert.equal(stopBanner(report), 'Cancelled; nothing was committed. The target is as it was.');
+    const declined = await migrate({ source: src.url, target: tgt.url, confirm: async () => false });
+    assert.deepEqual(
+      declined.tables.map((t) => [t.status, t.reason]),
+      [
+        ['not run', 'not run: the run was declined at the review'],
+        ['not run', 'not run: the run was declined at the review'],
+      ],
+    );
   });
 
   it('never writes to the source', async () => {

@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { standaloneReportHtml } from '../src/reportPage.js';
 import { makeNonce, renderReportPage } from '../src/shared/reportHtml.js';
 import { SCREENSHOTS, launchChromium } from './support/browser.js';
-import { sampleReport, sampleReportWithContentDifference } from './support/sampleReport.js';
+import { rolledBackReport, sampleReport, sampleReportWithContentDifference } from './support/sampleReport.js';
 
 let browser: Browser;
 before(async () => {
@@ -23,6 +23,7 @@ const dir = mkdtempSync(join(tmpdir(), 'archon-page-'));
 async function openWebviewPage(
   colorScheme: 'light' | 'dark' = 'light',
   savedState?: unknown,
+  opts: { report?: unknown; width?: number } = {},
 ): Promise<{ page: Page; cspErrors: string[] }> {
   const file = join(dir, `webview-${colorScheme}.html`);
   writeFileSync(
@@ -33,7 +34,7 @@ async function openWebviewPage(
       script: { src: `file://${resolve('webview-ui/dist/report.js')}` },
     }),
   );
-  const page = await browser.newPage({ colorScheme, viewport: { width: 1280, height: 720 } });
+  const page = await browser.newPage({ colorScheme, viewport: { width: opts.width ?? 1280, height: 720 } });
   const cspErrors: string[] = [];
   page.on('console', (m) => {
     if (/Content Security Policy|Refused to/i.test(m.text())) cspErrors.push(m.text());
@@ -61,7 +62,7 @@ async function openWebviewPage(
   if (!savedState)
     await page.evaluate(
       (report) => window.postMessage({ type: 'report', report, canRetry: true }, '*'),
-      sampleReport() as unknown as Record<string, unknown>,
+      (opts.report ?? sampleReport()) as unknown as Record<string, unknown>,
     );
   await page.waitForSelector('vscode-data-grid-row[data-table]');
   return { page, cspErrors };
@@ -241,5 +242,99 @@ describe('report page (real Chromium)', () => {
     const { readFileSync } = await import('node:fs');
     assert.equal(JSON.parse(readFileSync(saved!, 'utf8')).summary.total, 7);
     assert.deepEqual(errors, []);
+  });
+
+  it('names the table that rolled everything back in a banner and first; the others are rolled back or not run', async () => {
+    const { page, cspErrors } = await openWebviewPage('light', undefined, { report: rolledBackReport() });
+    const banner = page.locator('.root-cause');
+    assert.match(
+      await banner.innerText(),
+      /^Rolled back by public\.t010 \(failed\): new row for relation "t010" violates check constraint "small" \[23514\]\. 9 other tables rolled back with it; 247 tables not run\. Nothing was committed\.$/,
+    );
+    const order = await tableOrder(page);
+    assert.equal(order.length, 257);
+    assert.equal(order[0], 'public.t010', 'the culprit first');
+    assert.equal(await cellText(page, 'public.t001', 'status'), 'ROLLED BACK');
+    assert.equal(await cellText(page, 'public.t200', 'status'), 'NOT RUN');
+    assert.equal(await cellText(page, 'public.t001', 'content'), '', 'a rolled-back table claims nothing of content');
+    const summary = await page.locator('.summary').innerText();
+    assert.match(summary, /0\s+verified/);
+    assert.match(summary, /1\s+failed/);
+    assert.match(summary, /9\s+rolled back/);
+    assert.match(summary, /247\s+not run/);
+    // Calmer than the cause: the consequence's badge is not in the error colour.
+    const color = (t: string) =>
+      rowOf(page, t)
+        .locator('[data-col="status"] .badge')
+        .evaluate((e) => getComputedStyle(e).color);
+    assert.notEqual(await color('public.t001'), await color('public.t010'));
+    await page.screenshot({ path: `${SCREENSHOTS}/report-root-cause.png` });
+    assert.deepEqual(cspErrors, []);
+  });
+
+  it('at 600 px the status and the reason stay on screen; the header stays in view while rows scroll', async () => {
+    const { page, cspErrors } = await openWebviewPage('light', undefined, { report: rolledBackReport(), width: 600 });
+    for (const col of ['status', 'reason']) {
+      const box = await rowOf(page, 'public.t010').locator(`[data-col="${col}"]`).boundingBox();
+      assert.ok(
+        box && box.width > 40 && box.x >= 0 && box.x + box.width <= 600,
+        `${col} on screen: ${JSON.stringify(box)}`,
+      );
+    }
+    assert.match(await cellText(page, 'public.t010', 'reason'), /violates check constraint "small"/);
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= 600), true, 'no sideways scrolling');
+    await page.mouse.wheel(0, 4000);
+    await page.waitForTimeout(200);
+    const head = await page.locator('vscode-data-grid-row[row-type="header"]').boundingBox();
+    assert.ok(head && head.y >= -1 && head.y < 5, `the header is at the top of the view: ${JSON.stringify(head)}`);
+    await page.screenshot({ path: `${SCREENSHOTS}/report-600px.png` });
+    assert.deepEqual(cspErrors, []);
+  });
+
+  it('filters 257 tables by what is typed, sorts them fast, and Enter on a header cell sorts', async () => {
+    const { page } = await openWebviewPage('light', undefined, { report: rolledBackReport() });
+    await page.locator('#filter').fill('t02');
+    assert.deepEqual(
+      await tableOrder(page),
+      [...Array(10)].map((_, i) => `public.t02${i}`),
+    );
+    await page.locator('#filter').fill('check constraint');
+    assert.deepEqual(await tableOrder(page), ['public.t010']);
+    await page.locator('#filter').fill('');
+    assert.equal((await tableOrder(page)).length, 257);
+    const started = Date.now();
+    await page.locator('button.sort[data-sort="table"]').click();
+    await page.waitForFunction(
+      () => document.querySelector('vscode-data-grid-row[data-table]')?.getAttribute('data-table') === 'public.t001',
+    );
+    const ms = Date.now() - started;
+    assert.ok(ms < 600, `sorting 257 rows took ${ms} ms`);
+    // The grid's own keyboard focus lands on a header cell: Enter there sorts too.
+    const sourceHeader = page.locator('vscode-data-grid-cell[cell-type="columnheader"]').nth(1);
+    await sourceHeader.focus();
+    await page.keyboard.press('Enter');
+    assert.equal(await page.locator('vscode-data-grid-cell[aria-sort]').getAttribute('grid-column'), '2');
+  });
+
+  it("a new report starts problems first: the last report's sort does not carry over", async () => {
+    const { page } = await openWebviewPage();
+    await page.locator('button.sort[data-sort="table"]').click();
+    assert.equal((await tableOrder(page))[0], 'Odd Schema.Événements "2025"');
+    await page.locator('button.sort[data-sort="table"]').click();
+    assert.equal((await tableOrder(page))[0], 'public.archon_tasks', 'sorted by name, descending');
+    // The same report again (the host answers 'ready' after a reload): the view is kept.
+    await page.evaluate(
+      (r) => window.postMessage({ type: 'report', report: r, canRetry: true }, '*'),
+      sampleReport() as unknown as Record<string, unknown>,
+    );
+    await page.waitForTimeout(100);
+    assert.equal((await tableOrder(page))[0], 'public.archon_tasks');
+    await page.evaluate(
+      (r) => window.postMessage({ type: 'report', report: r, canRetry: true }, '*'),
+      rolledBackReport() as unknown as Record<string, unknown>,
+    );
+    await page.waitForFunction(() => document.querySelectorAll('vscode-data-grid-row[data-table]').length === 257);
+    assert.equal((await tableOrder(page))[0], 'public.t010', 'problems first, the cause at the top');
+    assert.equal(await page.locator('vscode-data-grid-cell[aria-sort]').getAttribute('aria-sort'), 'ascending');
   });
 });

@@ -3,7 +3,17 @@ import css from './report.css';
 import { registerToolkit, tags } from './toolkit.js';
 import { createHost } from './host.js';
 import { formatBytes, formatCount, formatDifference, plural, seconds } from '../src/shared/format.js';
-import { STATUS_RANK, contentCell, difference, headline, type Report, type TableReport } from '../src/shared/report.js';
+import {
+  STATUS_RANK,
+  TABLE_STATUSES,
+  contentCell,
+  countOf,
+  difference,
+  headline,
+  type Report,
+  stopBanner,
+  type TableReport,
+} from '../src/shared/report.js';
 import { displayName } from '../src/shared/names.js';
 import type { PageState, SortColumn } from '../src/shared/protocol.js';
 
@@ -16,18 +26,17 @@ document.head.appendChild(style);
 
 const host = createHost();
 const app = document.getElementById('app')!;
-let state: PageState = host.getState() ?? {
-  report: null,
-  canRetry: false,
-  onlyProblems: false,
-  sort: { column: 'status', descending: false },
-};
+/** What a report opens with: every table, problems first (the root cause at the top). */
+const FRESH = { onlyProblems: false, filter: '', sort: { column: 'status', descending: false } } as const;
+let state: PageState = { report: null, canRetry: false, ...FRESH, ...host.getState() };
 
 function save(): void {
   host.setState(state);
 }
 
 const isProblem = (t: TableReport) => t.status !== 'verified';
+const isCause = (t: TableReport) => t.schema === state.report?.cause?.schema && t.table === state.report?.cause?.table;
+const statusClass = (s: string) => s.replace(' ', '-');
 
 function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -53,7 +62,7 @@ function sortValue(t: TableReport, c: SortColumn): string | number | null {
     case 'difference':
       return difference(t);
     case 'status':
-      return STATUS_RANK[t.status];
+      return isCause(t) ? -1 : (STATUS_RANK[t.status] ?? 0);
     case 'content':
       return contentCell(t);
     case 'reason':
@@ -98,13 +107,39 @@ const COLUMNS: { key: SortColumn; title: string; num?: boolean }[] = [
   { key: 'reason', title: 'Reason' },
 ];
 
+const WIDE_COLUMNS = 'minmax(250px, 2fr) 110px 110px 100px 110px 130px minmax(240px, 3fr)';
+/** Source rows, target rows and content get no width (report.css hides them at the same breakpoint). */
+const NARROW_COLUMNS = 'minmax(96px, 2fr) 0 0 86px minmax(92px, 1fr) 0 minmax(130px, 3fr)';
+const narrow = window.matchMedia('(max-width: 760px)');
+narrow.addEventListener('change', () => renderRows());
+
+/** The rows of the report on display, built once per report: sorting and filtering only reorder them. */
+let rows = new Map<TableReport, HTMLElement>();
+const rowsArea = el('div', { id: 'rows' });
+
 function render(): void {
   const r = state.report;
   if (!r) return;
+  rows = new Map(r.tables.map((t) => [t, tableRow(t)]));
   const problems = r.tables.filter(isProblem);
-  const visible = sorted(state.onlyProblems ? problems : r.tables);
-  app.replaceChildren(header(r), toolbar(r, problems.length), grid(visible, problems.length));
+  app.replaceChildren(header(r), toolbar(r, problems.length), rowsArea);
+  renderRows();
 }
+
+/** The tables that pass the filters, in the chosen order, into the grid; their rows are reused. */
+function renderRows(): void {
+  const r = state.report;
+  if (!r) return;
+  const words = state.filter.trim().toLowerCase();
+  const shown = r.tables.filter(
+    (t) => (!state.onlyProblems || isProblem(t)) && (!words || searchText(t).includes(words)),
+  );
+  const problemCount = r.tables.filter(isProblem).length;
+  rowsArea.replaceChildren(grid(sorted(shown), problemCount));
+}
+
+/** What the filter box matches: the name, the status and the reason, as shown. */
+const searchText = (t: TableReport) => `${displayName(t.schema, t.table)} ${t.status} ${t.reason ?? ''}`.toLowerCase();
 
 function header(r: Report): HTMLElement {
   const s = r.summary;
@@ -133,11 +168,17 @@ function header(r: Report): HTMLElement {
     el(
       'div',
       { class: 'summary', 'aria-label': 'Summary' },
-      ...(['verified', 'mismatch', 'skipped', 'failed'] as const).map((k) =>
-        el('span', {}, el('span', { class: `count badge ${s[k] ? k : 'zero'}` }, String(s[k])), ` ${k}`),
+      ...TABLE_STATUSES.filter((k) => TABLE_STATUSES.indexOf(k) < 4 || countOf(s, k)).map((k) =>
+        el(
+          'span',
+          {},
+          el('span', { class: `count badge ${countOf(s, k) ? statusClass(k) : 'zero'}` }, String(countOf(s, k))),
+          ` ${k}`,
+        ),
       ),
       el('span', {}, `of ${plural(s.total, 'table')}`),
     ),
+    ...banner(r),
     ...(r.error
       ? [
           el(
@@ -154,14 +195,33 @@ function header(r: Report): HTMLElement {
   );
 }
 
+/** What stopped the run, above everything else: the table that rolled it all back, or the cancel. */
+function banner(r: Report): HTMLElement[] {
+  const text = stopBanner(r);
+  if (!text) return [];
+  const kind = r.outcome === 'cancelled' ? 'cancel-banner' : 'error-banner root-cause';
+  return [el('div', { class: kind, role: 'alert' }, text)];
+}
+
 function toolbar(r: Report, problemCount: number): HTMLElement {
   const filter = el(tags.checkbox, { id: 'only-problems' }, `Only problems (${problemCount})`);
   if (state.onlyProblems) filter.setAttribute('checked', '');
   filter.addEventListener('change', () => {
     state = { ...state, onlyProblems: (filter as unknown as { checked: boolean }).checked };
     save();
-    render();
-    document.getElementById('only-problems')?.focus();
+    renderRows();
+  });
+  const search = el('input', {
+    id: 'filter',
+    type: 'search',
+    placeholder: 'Filter tables',
+    'aria-label': 'Filter tables by name, status or reason',
+    value: state.filter,
+  });
+  search.addEventListener('input', () => {
+    state = { ...state, filter: search.value };
+    save();
+    renderRows();
   });
   const button = (id: string, label: string, appearance: string, onClick: () => void) => {
     const b = el(tags.button, { id, appearance }, label);
@@ -178,6 +238,7 @@ function toolbar(r: Report, problemCount: number): HTMLElement {
   return el(
     'div',
     { class: 'toolbar', role: 'toolbar', 'aria-label': 'Report actions' },
+    search,
     filter,
     el('span', { class: 'spacer' }),
     ...actions,
@@ -189,14 +250,18 @@ function grid(tables: TableReport[], problemCount: number): HTMLElement {
     return el(
       'p',
       { class: 'empty' },
-      problemCount === 0 && state.onlyProblems ? 'No problems: every table verified.' : 'No tables in this report.',
+      state.filter.trim()
+        ? `No table matches "${state.filter.trim()}".`
+        : problemCount === 0 && state.onlyProblems
+          ? 'No problems: every table verified.'
+          : 'No tables in this report.',
     );
   }
   const g = el(tags.grid, {
     'aria-label': 'Tables',
-    'grid-template-columns': 'minmax(250px, 2fr) 110px 110px 100px 110px 130px minmax(240px, 3fr)',
+    'grid-template-columns': narrow.matches ? NARROW_COLUMNS : WIDE_COLUMNS,
   });
-  g.append(headerRow(), ...tables.map(tableRow));
+  g.append(headerRow(), ...tables.map((t) => rows.get(t) ?? tableRow(t)));
   return g;
 }
 
@@ -211,17 +276,25 @@ function headerRow(): HTMLElement {
       c.title,
       el('span', { 'aria-hidden': 'true' }, arrow),
     );
-    sortButton.addEventListener('click', () => {
+    const sortBy = () => {
       state = { ...state, sort: { column: c.key, descending: active ? !state.sort.descending : false } };
       save();
-      render();
+      renderRows();
       document.querySelector<HTMLElement>(`button.sort[data-sort="${c.key}"]`)?.focus();
-    });
+    };
+    sortButton.addEventListener('click', sortBy);
     const cell = el(
       tags.cell,
       { 'cell-type': 'columnheader', 'grid-column': String(i + 1), class: c.num ? 'num' : '' },
       sortButton,
     );
+    // The grid's arrow keys focus the header cell itself: Enter (or Space) there sorts as well.
+    cell.addEventListener('keydown', (e) => {
+      if (e.target === cell && (e.key === 'Enter' || e.key === ' ')) {
+        e.preventDefault();
+        sortBy();
+      }
+    });
     if (active) cell.setAttribute('aria-sort', state.sort.descending ? 'descending' : 'ascending');
     head.append(cell);
   });
@@ -236,7 +309,7 @@ function tableRow(t: TableReport): HTMLElement {
   return el(
     tags.row,
     {
-      class: `status-${t.status}${isProblem(t) ? ' problem' : ''}`,
+      class: `status-${statusClass(t.status)}${isProblem(t) ? ' problem' : ''}${isCause(t) ? ' cause' : ''}`,
       'data-table': `${t.schema}.${t.table}`,
       'data-status': t.status,
     },
@@ -244,7 +317,7 @@ function tableRow(t: TableReport): HTMLElement {
     cell(2, 'sourceRows', 'num', formatCount(t.sourceRows)),
     cell(3, 'targetRows', 'num', formatCount(t.targetRows)),
     cell(4, 'difference', 'num', formatDifference(difference(t))),
-    cell(5, 'status', '', el('span', { class: `badge ${t.status}` }, t.status)),
+    cell(5, 'status', '', el('span', { class: `badge ${statusClass(t.status)}` }, t.status)),
     cell(6, 'content', '', content ? el('span', { class: `badge content ${kind}` }, content) : ''),
     cell(7, 'reason', 'reason', el('span', {}, t.reason ?? ''), ...details(t), ...differingKeys(t)),
   );
@@ -259,7 +332,9 @@ function details(t: TableReport): HTMLElement[] {
     ...(t.bytes !== null && t.status === 'verified'
       ? [`${formatBytes(t.bytes)} in ${seconds(t.durationMs ?? 0)}${t.format ? `, ${t.format} COPY` : ''}`]
       : []),
-    ...(t.content?.status === 'match' ? [`content digest ${t.content.sourceDigest} on both sides`] : []),
+    ...(t.content?.status === 'match' && t.status === 'verified'
+      ? [`content digest ${t.content.sourceDigest} on both sides`]
+      : []),
     ...(t.content?.status === 'not checked' && t.content.reason ? [`content not checked: ${t.content.reason}`] : []),
   ];
   return lines.map((n) => el('span', { class: 'note' }, n));
@@ -288,7 +363,9 @@ function differingKeys(t: TableReport): HTMLElement[] {
 // at once, before the host answers 'ready'.
 host.onMessage((m) => {
   if (m.type === 'report') {
-    state = { ...state, report: m.report, canRetry: m.canRetry };
+    // Another run's report starts as every report does; the same one (after a reload) keeps its view.
+    const same = state.report?.startedAt === m.report.startedAt && state.report?.kind === m.report.kind;
+    state = { ...state, ...(same ? {} : FRESH), report: m.report, canRetry: m.canRetry };
     save();
     render();
   }

@@ -27,7 +27,7 @@ export async function copyTable(
   source: pg.Client,
   target: pg.Client,
   plan: TablePlan,
-  onBytes: (bytes: number) => void,
+  onBytes: (bytes: number, rows: number) => void,
   o: { signal?: AbortSignal; stallTimeoutMs: number },
 ): Promise<CopyResult> {
   const read = { from: relationSql(plan.source), select: plan.sourceSelect, format: plan.format };
@@ -49,7 +49,7 @@ export async function copyTable(
       bytes += chunk.length;
       watchdog.moved();
       hasher.write(chunk);
-      onBytes(bytes);
+      onBytes(bytes, digest.rows);
       done(null, chunk);
     },
   });

@@ -9,6 +9,7 @@ export { isCopyable, type Catalog, type Table, type Column } from './catalog.js'
 export type { Plan, TablePlan } from './plan.js';
 export type { Selection } from './selection.js';
 export type { ProgressEvent, ProgressListener } from './events.js';
+export { RunProgress, progressLine, tableLine, type ProgressSnapshot } from './progress.js';
 export {
   ConnectionError,
   UsageError,

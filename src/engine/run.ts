@@ -2,7 +2,16 @@
 // phases, cancellation. Each phase lives in its own file (existingRows, triggers, copy, verify,
 // sequences); this file decides when they run and what a failure means for every table.
 import { displayName } from '../shared/names.js';
-import type { EndpointSummary, ErrorInfo, ExistingPolicy, Outcome, Report, TableReport } from '../shared/report.js';
+import {
+  type EndpointSummary,
+  type ErrorInfo,
+  type ExistingPolicy,
+  type Outcome,
+  type Report,
+  type RootCause,
+  type TableReport,
+  contentNotChecked,
+} from '../shared/report.js';
 import { copyTable } from './copy.js';
 import { CancelledError, errorInfo } from './errors.js';
 import type { ProgressListener } from './events.js';
@@ -69,7 +78,7 @@ async function planFor(session: Session, opts: PlanOptions): Promise<PlanResult>
 
 const plannedReport = (t: TablePlan): TableReport =>
   tableReport(t.schema, t.table, {
-    status: t.action === 'skip' ? 'skipped' : 'failed',
+    status: t.action === 'skip' ? 'skipped' : 'not run',
     reason: t.reason,
     format: t.action === 'copy' ? t.format : null,
     notes: [...t.notes],
@@ -86,7 +95,7 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
   const existing = opts.existing ?? 'replace';
   const reports = new Map<TablePlan, TableReport>();
   let unmatched: string[] = [];
-  let result: LoadResult = { committed: false, cancelled: false, error: null };
+  let result: LoadResult = { committed: false, cancelled: false, error: null, cause: null };
   const finish = (outcome: Outcome | null = result.cancelled ? 'cancelled' : null): Report =>
     report({
       kind: 'migrate',
@@ -98,6 +107,7 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
       committed: result.committed,
       outcome,
       error: result.error,
+      cause: result.cause,
     });
   try {
     const planned = await planFor(session, opts);
@@ -106,7 +116,7 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
     if (opts.confirm && !(await opts.confirm(planned))) {
       for (const r of reports.values()) {
         if (r.status !== 'skipped')
-          Object.assign(r, { status: 'skipped', reason: 'not started: the run was declined at the review' });
+          Object.assign(r, { status: 'not run', reason: 'not run: the run was declined at the review' });
       }
       return finish('cancelled');
     }
@@ -123,11 +133,14 @@ interface LoadResult {
   committed: boolean;
   cancelled: boolean;
   error: ErrorInfo | null;
+  /** The table whose failure took the others back with it. */
+  cause: RootCause | null;
 }
 
-/** Where a load is, for the message when it fails: the table at work, and the sequences setval moved. */
+/** Where a load is, for the message when it fails: the table at work, those begun, the sequences setval moved. */
 interface LoadPosition {
   current: TablePlan | null;
+  started: Set<TablePlan>;
   sequencesMoved: string[];
 }
 
@@ -139,7 +152,7 @@ async function load(
   emit: ProgressListener,
   signal?: AbortSignal,
 ): Promise<LoadResult> {
-  const at: LoadPosition = { current: null, sequencesMoved: [] };
+  const at: LoadPosition = { current: null, started: new Set(), sequencesMoved: [] };
   const checkCancel = () => {
     if (signal?.aborted) throw new CancelledError();
   };
@@ -150,9 +163,12 @@ async function load(
     const loading = await prepareExistingRows(s.target, tables, reports, existing, emit);
     const before = await digestsBefore(s.target, loading, reports);
     const digests = new Map<TablePlan, LoadDigests>();
+    const estimatedBytes = loading.reduce((sum, t) => sum + t.bytes, 0);
+    emit({ type: 'copy-start', total: loading.length, estimatedBytes });
     for (const [i, t] of loading.entries()) {
       checkCancel();
       at.current = t;
+      at.started.add(t);
       const o = { index: i, total: loading.length, emit, signal, stallTimeoutMs: s.stallTimeoutMs };
       const source = await copyOne(s, t, reports.get(t)!, o);
       digests.set(t, { source, before: before.get(t) ?? null });
@@ -165,15 +181,15 @@ async function load(
     const bad = loading.filter((t) => reports.get(t)!.status !== 'verified');
     if (bad.length) {
       await s.target.query('ROLLBACK');
-      markRolledBack(loading, reports, bad);
-      return { committed: false, cancelled: false, error: null };
+      const cause = markRolledBack(loading, reports, bad);
+      return { committed: false, cancelled: false, error: null, cause };
     }
     checkCancel();
     emit({ type: 'phase', message: 'moving sequences past the copied values' });
     await moveSequences(s, loading, (name) => at.sequencesMoved.push(name));
     emit({ type: 'phase', message: 'committing' });
     await s.target.query('COMMIT');
-    return { committed: true, cancelled: false, error: null };
+    return { committed: true, cancelled: false, error: null, cause: null };
   } catch (e) {
     return failLoad(s, e, tables, reports, at, signal);
   }
@@ -192,11 +208,11 @@ async function copyOne(
   emit({ type: 'table-start', ...where, estimatedRows: t.estimatedRows, estimatedBytes: t.bytes });
   r.sourceRows = await countRows(s.source, t.source);
   let lastEmit = 0;
-  const onBytes = (bytes: number) => {
+  const onBytes = (bytes: number, rows: number) => {
     const now = Date.now();
     if (now - lastEmit < 200) return;
     lastEmit = now;
-    emit({ type: 'table-progress', ...where, bytes });
+    emit({ type: 'table-progress', ...where, bytes, rows });
   };
   const copied = await copyTable(s.source, s.target, t, onBytes, {
     signal: o.signal,
@@ -211,18 +227,27 @@ async function copyOne(
   return copied.digest;
 }
 
-/** A table that did not verify takes the whole run back; the others say which one did. */
-function markRolledBack(loaded: TablePlan[], reports: Map<TablePlan, TableReport>, bad: TablePlan[]): void {
+/**
+ * A table that did not verify takes the whole run back: it keeps its status, the verified ones become
+ * 'rolled back' (their rows and content no longer read as arrived) and say which one did. The first is
+ * the cause.
+ */
+function markRolledBack(loaded: TablePlan[], reports: Map<TablePlan, TableReport>, bad: TablePlan[]): RootCause {
   const names = bad.map((t) => displayName(t.schema, t.table)).join(', ');
+  const first = reports.get(bad[0])!;
+  const cause = { schema: first.schema, table: first.table, status: first.status, message: first.reason ?? '' };
   for (const t of loaded) {
     const r = reports.get(t)!;
     if (r.status !== 'verified') r.reason += '; rolled back, the target is unchanged';
     else
       Object.assign(r, {
-        status: 'failed',
+        status: 'rolled back',
+        targetRows: null,
+        content: contentNotChecked(null),
         reason: `rolled back because ${names} did not verify; the target is unchanged`,
       });
   }
+  return cause;
 }
 
 /** An error or a cancel: roll back, and tell every table what happened and whose fault it was. */
@@ -248,20 +273,29 @@ async function failLoad(
       : 'the target is unchanged',
     ...(leftover ? [leftover] : []),
   ].join('; ');
+  const failure = `${info.message}${info.code ? ` [${info.code}]` : ''}`;
   for (const t of tables) {
     const r = reports.get(t)!;
     if (r.status === 'skipped') continue;
-    r.status = 'failed';
-    r.targetRows = null;
-    if (cancelled) r.reason = `cancelled; rolled back, ${unchanged}`;
-    else if (t === at.current) {
-      r.reason = `${info.message}${info.code ? ` [${info.code}]` : ''}; rolled back, ${unchanged}`;
-      r.error = info;
-    } else if (culprit) r.reason = `rolled back because ${culprit} failed; ${unchanged}`;
-    // A failure before any table's copy (emptying, locking): every table learns what it was.
-    else r.reason = `${info.message}${info.code ? ` [${info.code}]` : ''}; rolled back, ${unchanged}`;
+    Object.assign(r, { targetRows: null, content: contentNotChecked(null) });
+    // Tables the run never reached are 'not run'; those it had begun were taken back with the rest.
+    if (cancelled) {
+      r.status = at.started.has(t) ? 'rolled back' : 'not run';
+      r.reason = at.started.has(t) ? `cancelled; rolled back, ${unchanged}` : `cancelled before it ran; ${unchanged}`;
+    } else if (t === at.current || !culprit) {
+      // The culprit, or a failure before any table's copy (emptying, locking) that every table learns.
+      Object.assign(r, { status: 'failed', reason: `${failure}; rolled back, ${unchanged}` });
+      if (t === at.current) r.error = info;
+    } else if (at.started.has(t))
+      Object.assign(r, { status: 'rolled back', reason: `rolled back because ${culprit} failed; ${unchanged}` });
+    else
+      Object.assign(r, { status: 'not run', reason: `not run: the run stopped when ${culprit} failed; ${unchanged}` });
   }
-  return { committed: false, cancelled, error: cancelled ? null : culprit ? null : info };
+  const current = at.current && !cancelled ? reports.get(at.current)! : null;
+  const cause = current
+    ? { schema: current.schema, table: current.table, status: current.status, message: failure }
+    : null;
+  return { committed: false, cancelled, error: cancelled || culprit ? null : info, cause };
 }
 
 /** For an error that ended a connection (terminated, reset, gone): which side it was, if known. */

@@ -1,5 +1,5 @@
 // The report's pieces as the engine fills them: a table's blank row and the envelope around all rows.
-import type { Checks, ErrorInfo, ExistingPolicy, Outcome, Report, TableReport } from '../shared/report.js';
+import type { Checks, ErrorInfo, ExistingPolicy, Outcome, Report, RootCause, TableReport } from '../shared/report.js';
 import { contentNotChecked, outcomeOf, summarize } from '../shared/report.js';
 import type { Session } from './session.js';
 import { VERSION } from './version.js';
@@ -39,6 +39,7 @@ export interface Envelope {
   /** Set when the run's outcome is not read off the tables (cancelled). */
   outcome?: Outcome | null;
   error?: ErrorInfo | null;
+  cause?: RootCause | null;
 }
 
 /** The report around the tables' rows: who, when, how long, the summary and the outcome. */
@@ -57,5 +58,6 @@ export function report(e: Envelope): Report {
     tables: e.tables,
     unmatched: e.unmatched,
     error: e.error ?? null,
+    cause: e.cause ?? null,
   };
 }

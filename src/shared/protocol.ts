@@ -13,5 +13,7 @@ export interface PageState {
   report: Report | null;
   canRetry: boolean;
   onlyProblems: boolean;
+  /** The filter box's words (absent in states saved before it existed). */
+  filter: string;
   sort: { column: SortColumn; descending: boolean };
 }

@@ -1,8 +1,23 @@
 // The one report model: the CLI's JSON, Markdown and terminal table, the report page and the tests
 // all read this. Browser-safe: no Node or PostgreSQL import anywhere under src/shared/.
 import { plural } from './format.js';
+import { displayName } from './names.js';
 
-export type TableStatus = 'verified' | 'mismatch' | 'skipped' | 'failed';
+/**
+ * A table's status. 'rolled back' and 'not run' are the calm consequences of another table's failure (or
+ * of a cancel): nothing of theirs was committed, and neither ever reads as verified. Reports written before
+ * they existed have only the first four.
+ */
+export type TableStatus = 'verified' | 'mismatch' | 'skipped' | 'failed' | 'rolled back' | 'not run';
+/** Every status, in the order summaries list them. */
+export const TABLE_STATUSES: readonly TableStatus[] = [
+  'verified',
+  'mismatch',
+  'skipped',
+  'failed',
+  'rolled back',
+  'not run',
+];
 export type Outcome = 'verified' | 'not verified' | 'failed' | 'cancelled';
 export type Role = 'source' | 'target';
 
@@ -68,10 +83,10 @@ export function contentText(c: ContentCheck): string {
   return c.differingRows === null ? 'DIFFERS' : `DIFFERS (${c.differingRows} row${c.differingRows === 1 ? '' : 's'})`;
 }
 
-/** The content cell of a table's row; blank where content says nothing: a skipped or failed table, or a
- * report saved before content checks. */
+/** The content cell of a table's row; blank where content says nothing: a table skipped, rolled back or
+ * not run, or a report saved before content checks. */
 export function contentCell(t: TableReport): string {
-  if (!t.content || t.status === 'skipped') return '';
+  if (!t.content || t.status === 'skipped' || t.status === 'rolled back' || t.status === 'not run') return '';
   if (t.content.status === 'not checked' && !t.content.reason) return '';
   return contentText(t.content);
 }
@@ -124,10 +139,26 @@ export interface Report {
   unmatched: string[];
   /** A failure of the whole run (not of one table), e.g. a lost connection. */
   error: ErrorInfo | null;
+  /**
+   * The table whose failure rolled every other table back, and why; null when nothing did (absent in
+   * reports written before it existed).
+   */
+  cause?: RootCause | null;
 }
 
+/** The one table that took the run back, and its error in a line. */
+export interface RootCause {
+  schema: string;
+  table: string;
+  status: TableStatus;
+  message: string;
+}
+
+/** A summary's count of a status; reports written before a status existed count it as 0. */
+export const countOf = (s: Report['summary'], status: TableStatus): number => s[status] ?? 0;
+
 export function summarize(tables: TableReport[]): Report['summary'] {
-  const s = { verified: 0, mismatch: 0, skipped: 0, failed: 0, total: tables.length };
+  const s = { verified: 0, mismatch: 0, skipped: 0, failed: 0, 'rolled back': 0, 'not run': 0, total: tables.length };
   for (const t of tables) s[t.status]++;
   return s;
 }
@@ -140,14 +171,26 @@ export function outcomeOf(tables: TableReport[], unmatched: string[] = []): Outc
   return 'not verified';
 }
 
-/** How a status ranks when problems come first: failed, mismatch, skipped, then verified. */
-export const STATUS_RANK: Record<TableStatus, number> = { failed: 0, mismatch: 1, skipped: 2, verified: 3 };
+/**
+ * How a status ranks when problems come first: the failures that need a fix (failed, mismatch, skipped),
+ * then their consequences (rolled back, not run), then verified.
+ */
+export const STATUS_RANK: Record<TableStatus, number> = {
+  failed: 0,
+  mismatch: 1,
+  skipped: 2,
+  'rolled back': 3,
+  'not run': 4,
+  verified: 5,
+};
 
-/** Problems first, then verified; name order inside each group. */
-export function problemsFirst(tables: TableReport[]): TableReport[] {
+/** The root cause first, then problems, then verified; name order inside each group. */
+export function problemsFirst(tables: TableReport[], cause?: RootCause | null): TableReport[] {
+  const isCause = (t: TableReport) => (cause && t.schema === cause.schema && t.table === cause.table ? 0 : 1);
   return [...tables].sort(
     (a, b) =>
-      STATUS_RANK[a.status] - STATUS_RANK[b.status] ||
+      isCause(a) - isCause(b) ||
+      (STATUS_RANK[a.status] ?? 0) - (STATUS_RANK[b.status] ?? 0) ||
       a.schema.localeCompare(b.schema) ||
       a.table.localeCompare(b.table),
   );
@@ -166,11 +209,36 @@ export function headline(r: Report): string {
   if (s.mismatch) parts.push(`${s.mismatch} mismatch`);
   if (s.skipped) parts.push(`${s.skipped} skipped`);
   if (s.failed) parts.push(`${s.failed} failed`);
+  for (const k of ['rolled back', 'not run'] as const) if (countOf(s, k)) parts.push(`${countOf(s, k)} ${k}`);
   const committed =
     r.kind === 'migrate'
       ? r.committed
         ? ' Changes committed to the target.'
         : ' Nothing was committed to the target.'
       : '';
-  return `${what} ${plural(s.total, 'table')}: ${parts.join(', ')}. Outcome: ${r.outcome}.${committed}`;
+  // A cancelled migration copied nothing that stayed: "Migrated" would say the opposite.
+  const verb = r.outcome === 'cancelled' && r.kind === 'migrate' ? 'Cancelled' : what;
+  return `${verb} ${plural(s.total, 'table')}: ${parts.join(', ')}. Outcome: ${r.outcome}.${committed}`;
+}
+
+/**
+ * What stopped the run, in one line, for the banner above every rendering's table: the table whose failure
+ * rolled everything back and its error, or the cancel; null when nothing stopped it.
+ */
+export function stopBanner(r: Report): string | null {
+  if (r.kind !== 'migrate' || r.committed) return null;
+  if (r.outcome === 'cancelled') {
+    const ran = r.tables.some((t) => t.status === 'rolled back' || t.status === 'not run');
+    return ran ? 'Cancelled; nothing was committed. The target is as it was.' : null;
+  }
+  if (!r.cause) return null;
+  const name = displayName(r.cause.schema, r.cause.table);
+  const back = countOf(r.summary, 'rolled back');
+  const notRun = countOf(r.summary, 'not run');
+  const rest = [
+    ...(back ? [`${plural(back, 'other table')} rolled back with it`] : []),
+    ...(notRun ? [`${plural(notRun, 'table')} not run`] : []),
+  ];
+  const tail = rest.length ? ` ${rest.join('; ')}.` : '';
+  return `Rolled back by ${name} (${r.cause.status}): ${r.cause.message}.${tail} Nothing was committed.`;
 }

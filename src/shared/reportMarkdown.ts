@@ -1,7 +1,7 @@
 // The report as Markdown: a header with the direction in words, then the table.
 import { seconds } from './format.js';
 import { visible } from './names.js';
-import { type Report, headline } from './report.js';
+import { type Report, headline, stopBanner } from './report.js';
 import { NUMERIC_COLUMNS, TABLE_HEADERS, differenceLines, noteLines, tableCells } from './reportTable.js';
 
 const esc = (s: string) => visible(s.replace(/\n/g, ' ')).replace(/\|/g, '\\|');
@@ -17,6 +17,8 @@ export function toMarkdown(r: Report): string {
     `- **Outcome**: ${r.outcome} — ${headline(r)}`,
     '',
   ];
+  const banner = stopBanner(r);
+  if (banner) lines.push(`> **${esc(banner)}**`, '');
   if (r.error) lines.push(`> **Error:** ${esc(r.error.message)}${r.error.code ? ` (${r.error.code})` : ''}`, '');
   if (r.unmatched.length) lines.push(`> **Not found on the source:** ${esc(r.unmatched.join(', '))}`, '');
   const align = TABLE_HEADERS.map((_, i) => (NUMERIC_COLUMNS.has(i) ? '---:' : '---'));

@@ -8,7 +8,7 @@ export const TABLE_HEADERS = ['table', 'source rows', 'target rows', 'difference
 export const NUMERIC_COLUMNS: ReadonlySet<number> = new Set([1, 2, 3]);
 
 export function tableCells(r: Report): string[][] {
-  return problemsFirst(r.tables).map((t) =>
+  return problemsFirst(r.tables, r.cause).map((t) =>
     [
       displayName(t.schema, t.table),
       formatCount(t.sourceRows),

@@ -1,6 +1,6 @@
 // The report as a plain-text table for the terminal, the reason column wrapped to fit.
 import { NUMERIC_COLUMNS, TABLE_HEADERS, differenceLines, noteLines, tableCells } from './reportTable.js';
-import type { Report } from './report.js';
+import { type Report, stopBanner } from './report.js';
 
 function wrap(s: string, width: number): string[] {
   const out: string[] = [];
@@ -33,7 +33,12 @@ export function toText(r: Report, width = 132): string {
         .join('  ')
         .trimEnd(),
     );
-  const out = [...render(TABLE_HEADERS), widths.map((w) => '-'.repeat(w)).join('  ')];
+  const banner = stopBanner(r);
+  const out = [
+    ...(banner ? wrap(banner, width).concat('') : []),
+    ...render(TABLE_HEADERS),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+  ];
   for (const row of rows) out.push(...render(row));
   const differing = differenceLines(r);
   if (differing.length) out.push('', 'Rows that differ, by key:', ...differing.map((l) => `  ${l}`));

@@ -16,6 +16,7 @@ export const COMMAND_IDS = [
   'archon.countRows',
   'archon.copyTableToTarget',
   'archon.showLog',
+  'archon.showRunProgress',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

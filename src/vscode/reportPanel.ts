@@ -6,13 +6,13 @@ import { toMarkdown } from '../shared/reportMarkdown.js';
 import type { HostToPage, PageState, PageToHost } from '../shared/protocol.js';
 import { makeNonce, renderReportPage } from '../shared/reportHtml.js';
 
-/** The verification report: one panel, reused, restored after a window reload. */
+/** A verification report: one panel per run, restored after a window reload. */
 export class ReportPanel {
   static readonly viewType = 'archon.report';
-  private static current: ReportPanel | undefined;
 
   private report: Report | null = null;
   private retry: (() => void) | null = null;
+  private disposed = false;
 
   private constructor(
     private readonly panel: vscode.WebviewPanel,
@@ -29,25 +29,27 @@ export class ReportPanel {
     });
     panel.webview.onDidReceiveMessage((m: PageToHost) => this.onMessage(m));
     panel.onDidDispose(() => {
-      if (ReportPanel.current === this) ReportPanel.current = undefined;
+      this.disposed = true;
     });
   }
 
-  /** Shows a report; `retry` (when given) re-runs the tables that did not verify. */
-  static show(extensionUri: vscode.Uri, log: vscode.LogOutputChannel, report: Report, retry?: () => void): void {
-    if (!ReportPanel.current) {
-      const panel = vscode.window.createWebviewPanel(ReportPanel.viewType, 'Archon Report', vscode.ViewColumn.Active, {
-        enableScripts: true,
-        localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'webview-ui', 'dist')],
-      });
-      ReportPanel.current = new ReportPanel(panel, extensionUri, log);
-    }
-    const p = ReportPanel.current;
+  /**
+   * Opens a report in a panel of its own (each run keeps its report; a later run never overwrites an
+   * earlier one). `retry` (when given) re-runs the tables that did not verify. Returns what brings the
+   * panel back (or opens the report again, once closed).
+   */
+  static show(extensionUri: vscode.Uri, log: vscode.LogOutputChannel, report: Report, retry?: () => void): () => void {
+    const time = new Date(report.startedAt).toLocaleTimeString();
+    const title = `${report.kind === 'compare' ? 'Archon Comparison' : 'Archon Report'} ${time}`;
+    const panel = vscode.window.createWebviewPanel(ReportPanel.viewType, title, vscode.ViewColumn.Active, {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'webview-ui', 'dist')],
+    });
+    const p = new ReportPanel(panel, extensionUri, log);
     p.report = report;
     p.retry = retry ?? null;
-    p.panel.title = report.kind === 'compare' ? 'Archon Comparison' : 'Archon Report';
-    p.panel.reveal();
     p.post();
+    return () => (p.disposed ? ReportPanel.show(extensionUri, log, report, retry) : p.panel.reveal());
   }
 
   static registerSerializer(extensionUri: vscode.Uri, log: vscode.LogOutputChannel): vscode.Disposable {
@@ -57,7 +59,6 @@ export class ReportPanel {
         const restored = new ReportPanel(panel, extensionUri, log);
         // The endpoints' passwords are not in the page state, so a restored report cannot retry.
         restored.report = state?.report ?? null;
-        ReportPanel.current = restored;
       },
     });
   }

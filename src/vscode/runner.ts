@@ -1,19 +1,13 @@
 // Runs what the flows ask for (a migration, a comparison) with cancellable progress, and opens the report.
 import * as vscode from 'vscode';
-import {
-  DEFAULT_LOCK_TIMEOUT_MS,
-  type ProgressEvent,
-  type ProgressListener,
-  compare,
-  migrate,
-} from '../engine/index.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, type ProgressListener, compare, migrate } from '../engine/index.js';
 import { endpointLabel } from '../shared/endpoint.js';
-import { formatBytes, formatCount, seconds } from '../shared/format.js';
 import { displayName } from '../shared/names.js';
-import { type Report, headline } from '../shared/report.js';
+import { type Report, headline, stopBanner } from '../shared/report.js';
 import { urlOf, type ConnectionProfile } from './connectionStore.js';
 import type { Credentials } from './credentials.js';
 import { ReportPanel } from './reportPanel.js';
+import { RunView } from './runProgress.js';
 import type { MigrationRequest } from './wizard.js';
 
 interface RunnerDeps {
@@ -24,23 +18,6 @@ interface RunnerDeps {
   profile: (id: string) => ConnectionProfile | undefined;
   /** Called after a run that may have changed the target (to refresh the tree). */
   afterRun?: () => void;
-}
-
-function logProgress(log: vscode.LogOutputChannel, e: ProgressEvent): string | null {
-  const at = e.type === 'phase' ? '' : `[${e.index + 1}/${e.total}] ${displayName(e.schema, e.table)}`;
-  switch (e.type) {
-    case 'phase':
-      log.info(e.message);
-      return e.message;
-    case 'table-start':
-      log.info(`${at}: started`);
-      return at;
-    case 'table-progress':
-      return `${at}: ${formatBytes(e.bytes)}`;
-    case 'table-done':
-      log.info(`${at}: ${e.rows} rows, ${formatBytes(e.bytes)} in ${seconds(e.durationMs)}`);
-      return `${at}: ${formatCount(e.rows)} rows`;
-  }
 }
 
 /** Created once per activation: runs migrations (one at a time) and comparisons. */
@@ -78,7 +55,7 @@ export class Runner {
           ),
       );
       log.info(headline(report));
-      ReportPanel.show(this.deps.extensionUri, log, report);
+      this.announce(report, ReportPanel.show(this.deps.extensionUri, log, report));
       return report;
     });
   }
@@ -110,7 +87,7 @@ export class Runner {
       for (const t of failed) log.warn(`${displayName(t.schema, t.table)}: ${t.status}: ${t.reason}`);
       const retryable = failed.map((t): [string, string] => [t.schema, t.table]);
       const retry = retryable.length ? () => this.retry(req, retryable) : undefined;
-      ReportPanel.show(this.deps.extensionUri, log, report, retry);
+      this.announce(report, ReportPanel.show(this.deps.extensionUri, log, report, retry));
       this.deps.afterRun?.();
       return report;
     });
@@ -128,25 +105,33 @@ export class Runner {
     void this.migrate({ ...req, source, target, tables });
   }
 
-  /** A cancellable notification; the engine's events go to the log and to the notification. */
+  /** A cancellable notification and a status-bar item; the engine's events go to both and to the log. */
   private withProgress<T>(
     title: string,
     onCancel: () => void,
     run: (signal: AbortSignal, onProgress: ProgressListener) => Promise<T>,
   ): Thenable<T> {
     const location = vscode.ProgressLocation.Notification;
-    return vscode.window.withProgress({ location, title, cancellable: true }, (progress, token) => {
-      const controller = new AbortController();
-      token.onCancellationRequested(() => {
-        onCancel();
-        controller.abort();
-      });
-      return run(controller.signal, (e) => {
-        const message = logProgress(this.deps.log, e);
-        const increment = e.type === 'table-done' ? 100 / e.total : undefined;
-        if (message) progress.report({ message, increment });
-      });
+    return vscode.window.withProgress({ location, title, cancellable: true }, async (progress, token) => {
+      const view = new RunView(title, progress, this.deps.log, onCancel);
+      token.onCancellationRequested(() => view.cancel());
+      try {
+        return await run(view.signal, (e) => view.onEvent(e));
+      } finally {
+        view.dispose();
+      }
     });
+  }
+
+  /** The run has ended: a notification says how, with a button back to its report. */
+  private announce(report: Report, reveal: () => void): void {
+    const banner = stopBanner(report);
+    const text = `Archon: ${banner ?? headline(report)}`;
+    const warn = report.outcome === 'failed' || report.outcome === 'not verified';
+    const shown = warn
+      ? vscode.window.showWarningMessage(text, 'Open Report')
+      : vscode.window.showInformationMessage(text, 'Open Report');
+    void shown.then((choice) => choice && reveal());
   }
 
   /** A failed run: logged and shown, never thrown at VS Code. */

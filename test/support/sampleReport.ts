@@ -1,4 +1,10 @@
-import { type ContentCheck, type Report, type TableReport, contentNotChecked } from '../../src/shared/report.js';
+import {
+  type ContentCheck,
+  type Report,
+  type TableReport,
+  contentNotChecked,
+  summarize,
+} from '../../src/shared/report.js';
 
 const same = (digest: string): ContentCheck => ({
   status: 'match',
@@ -79,7 +85,7 @@ export function sampleReport(): Report {
     durationMs: 191_400,
     outcome: 'failed',
     committed: false,
-    summary: { verified: 3, mismatch: 1, skipped: 2, failed: 1, total: 7 },
+    summary: { verified: 3, mismatch: 1, skipped: 2, failed: 1, 'rolled back': 0, 'not run': 0, total: 7 },
     tables,
     unmatched: [],
     error: null,
@@ -111,4 +117,41 @@ export function sampleReportWithContentDifference(): Report {
   );
   r.summary = { ...r.summary, mismatch: r.summary.mismatch + 1, total: r.summary.total + 1 };
   return r;
+}
+
+/**
+ * A run of `n` tables that one CHECK violation took back: table 10 failed, the nine before it were
+ * rolled back, the rest never ran (the issue's 257-table case).
+ */
+export function rolledBackReport(n = 257): Report {
+  const culprit = 'new row for relation "t010" violates check constraint "small" [23514]';
+  const tables = Array.from({ length: n }, (_, i) => {
+    const name = `t${String(i + 1).padStart(3, '0')}`;
+    const common = { sourceRows: 1000 + i, content: contentNotChecked(null) };
+    if (i < 9)
+      return row('public', name, {
+        ...common,
+        status: 'rolled back',
+        reason: 'rolled back because public.t010 failed; the target is unchanged',
+      });
+    if (i === 9)
+      return row('public', name, {
+        ...common,
+        status: 'failed',
+        reason: `${culprit}; rolled back, the target is unchanged`,
+        error: { message: 'new row for relation "t010" violates check constraint "small"', code: '23514' },
+      });
+    return row('public', name, {
+      status: 'not run',
+      content: contentNotChecked(null),
+      reason: 'not run: the run stopped when public.t010 failed; the target is unchanged',
+    });
+  });
+  return {
+    ...sampleReport(),
+    startedAt: '2026-11-27T09:00:00.000Z',
+    tables,
+    summary: summarize(tables),
+    cause: { schema: 'public', table: 't010', status: 'failed', message: culprit },
+  };
 }

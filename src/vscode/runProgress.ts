@@ -1,0 +1,106 @@
+// A run's progress in VS Code: the notification (bar by bytes, the line of totals, Cancel), a
+// status-bar item while it goes (click: the progress and a Cancel button), the log, and the
+// immediate "Cancelling — rolling back…" once the user cancels. The numbers come from the engine.
+import * as vscode from 'vscode';
+import { type ProgressEvent, RunProgress, progressLine, tableLine } from '../engine/index.js';
+import { clock, formatBytes, formatCount, seconds } from '../shared/format.js';
+import { displayName } from '../shared/names.js';
+
+export const CANCELLING = 'Cancelling — rolling back…';
+
+type Reporter = vscode.Progress<{ message?: string; increment?: number }>;
+
+/** The run going now, if any: what the status-bar item's command shows and cancels. */
+let active: RunView | undefined;
+
+/** The status-bar item's command: the progress in a message, with Cancel. */
+export async function showRunProgress(): Promise<void> {
+  const run = active;
+  if (!run) {
+    void vscode.window.showInformationMessage('Archon: no run is going.');
+    return;
+  }
+  const choice = await vscode.window.showInformationMessage(`${run.title}: ${run.line()}`, 'Cancel Run');
+  if (choice === 'Cancel Run' && active === run) run.cancel();
+}
+
+export class RunView implements vscode.Disposable {
+  private readonly numbers = new RunProgress();
+  private readonly item = vscode.window.createStatusBarItem('archon.run', vscode.StatusBarAlignment.Left, 100);
+  private readonly controller = new AbortController();
+  private cancelling = false;
+  private shownPercent = 0;
+  private phase = '';
+  private ended: (() => void) | null = null;
+
+  constructor(
+    readonly title: string,
+    private readonly progress: Reporter,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly onCancel: () => void,
+  ) {
+    this.item.name = 'Archon run';
+    this.item.command = { command: 'archon.showRunProgress', title: 'Show the run’s progress' };
+    this.item.text = '$(sync~spin) Archon: starting';
+    this.item.tooltip = `${title} — click for the progress and Cancel`;
+    this.item.show();
+    active = this;
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  line(): string {
+    if (this.cancelling) return CANCELLING;
+    const p = this.numbers.snapshot();
+    return [tableLine(p) ?? this.phase, progressLine(p)].filter(Boolean).join(' · ');
+  }
+
+  /** Feedback at once (the notification's Cancel closes it), then the abort; the rollback follows. */
+  cancel(): void {
+    if (this.cancelling) return;
+    this.cancelling = true;
+    this.onCancel();
+    this.item.text = `$(loading~spin) Archon: ${CANCELLING}`;
+    this.progress.report({ message: CANCELLING });
+    // Made before the notification asks for it: the run may end before VS Code calls back.
+    const ended = new Promise<void>((resolve) => (this.ended = resolve));
+    void vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Archon: ${CANCELLING}` },
+      () => ended,
+    );
+    this.controller.abort();
+  }
+
+  onEvent(e: ProgressEvent): void {
+    this.numbers.update(e);
+    logEvent(this.log, e);
+    if (e.type === 'phase') this.phase = e.message;
+    if (e.type === 'table-start') this.phase = '';
+    if (this.cancelling) return;
+    const p = this.numbers.snapshot();
+    const percent = Math.floor((p.fraction ?? 0) * 100);
+    const increment = percent > this.shownPercent ? percent - this.shownPercent : undefined;
+    this.shownPercent = Math.max(this.shownPercent, percent);
+    const line = this.line();
+    this.progress.report({ message: line, increment });
+    const eta = p.etaMs !== null ? ` · about ${clock(p.etaMs)} left` : '';
+    this.item.text = `$(sync~spin) Archon ${p.fraction === null ? '' : `${percent}%`}${eta}`.trimEnd();
+    this.item.tooltip = `${this.title}\n${line}\nClick for the progress and Cancel`;
+  }
+
+  dispose(): void {
+    this.ended?.();
+    this.item.dispose();
+    if (active === this) active = undefined;
+  }
+}
+
+function logEvent(log: vscode.LogOutputChannel, e: ProgressEvent): void {
+  const at = 'index' in e ? `[${e.index + 1}/${e.total}] ${displayName(e.schema, e.table)}` : '';
+  if (e.type === 'phase') log.info(e.message);
+  else if (e.type === 'table-start') log.info(`${at}: started`);
+  else if (e.type === 'table-done')
+    log.info(`${at}: ${formatCount(e.rows)} rows, ${formatBytes(e.bytes)} in ${seconds(e.durationMs)}`);
+}
