@@ -10,7 +10,7 @@ import { Credentials } from './vscode/credentials.js';
 import { compareFlow } from './vscode/flows.js';
 import { ReportPanel } from './vscode/reportPanel.js';
 import { Runner } from './vscode/runner.js';
-import { showRunProgress } from './vscode/runProgress.js';
+import { cancelOnShutdown, showRunProgress } from './vscode/runProgress.js';
 import { ConnectionsTree, type Node } from './vscode/tree.js';
 import { copyTableToTarget, countRows } from './vscode/treeCommands.js';
 import { migrationWizard, type WizardDeps } from './vscode/wizard.js';
@@ -26,8 +26,10 @@ interface Parts {
   tree: ConnectionsTree;
 }
 
+let log: vscode.LogOutputChannel | undefined;
+
 export function activate(context: vscode.ExtensionContext): void {
-  const log = vscode.window.createOutputChannel('Archon', { log: true });
+  log = vscode.window.createOutputChannel('Archon', { log: true });
   const store = new ConnectionStore(context.globalState, context.secrets);
   const credentials = new Credentials(store, log);
   const tree = new ConnectionsTree(store, (p) =>
@@ -39,7 +41,10 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(log, view, ReportPanel.registerSerializer(context.extensionUri, log));
 }
 
-export function deactivate(): void {}
+/** A run still going when VS Code closes is cancelled on the servers, not merely cut off. */
+export function deactivate(): Promise<void> | undefined {
+  return log ? cancelOnShutdown(log) : undefined;
+}
 
 /** Every command's handler, by id: each a call of a function in src/vscode/. */
 function commandTable({ context, log, store, credentials, tree }: Parts): Record<CommandId, Handler> {

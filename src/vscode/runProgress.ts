@@ -24,6 +24,19 @@ export async function showRunProgress(): Promise<void> {
   if (choice === 'Cancel Run' && active === run) run.cancel();
 }
 
+/**
+ * VS Code is closing or reloading mid-run: cancel on the servers (the statement stops, the target
+ * rolls back) rather than leave it to the server to notice the dropped sockets, and give the
+ * rollback the few seconds VS Code waits for an extension to deactivate.
+ */
+export async function cancelOnShutdown(log: vscode.LogOutputChannel, waitMs = 4000): Promise<void> {
+  const run = active;
+  if (!run) return;
+  log.warn('VS Code is closing during a run: cancelling it, the target rolls back');
+  run.cancel();
+  await Promise.race([run.finished, new Promise((r) => setTimeout(r, waitMs))]);
+}
+
 export class RunView implements vscode.Disposable {
   private readonly numbers = new RunProgress();
   private readonly item = vscode.window.createStatusBarItem('archon.run', vscode.StatusBarAlignment.Left, 100);
@@ -32,6 +45,9 @@ export class RunView implements vscode.Disposable {
   private shownPercent = 0;
   private phase = '';
   private ended: (() => void) | null = null;
+  private markFinished: () => void = () => {};
+  /** Settles when the run is over (its report made), whatever the outcome. */
+  readonly finished = new Promise<void>((resolve) => (this.markFinished = resolve));
 
   constructor(
     readonly title: string,
@@ -92,6 +108,7 @@ export class RunView implements vscode.Disposable {
 
   dispose(): void {
     this.ended?.();
+    this.markFinished();
     this.item.dispose();
     if (active === this) active = undefined;
   }
