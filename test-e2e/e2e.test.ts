@@ -39,6 +39,8 @@ let servers: {
 let vscodeServer: { url: string; stop: () => Promise<void> } | null = null;
 const work = mkdtempSync(join(tmpdir(), 'archon-e2e-'));
 const userDataDir = join(work, 'user-data');
+/** What the PostgreSQL servers logged: a statement cancelled by Archon shows here. */
+const serverLog: string[] = [];
 const workspace = join(work, 'workspace');
 let shot = 0;
 
@@ -202,7 +204,7 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
     rmSync(SHOTS, { recursive: true, force: true });
     mkdirSync(SHOTS, { recursive: true });
     const t0 = Date.now();
-    servers = await startServers([17, 15]);
+    servers = await startServers([17, 15], { log: (line: string) => serverLog.push(line) });
     [source, target] = servers;
     for (const s of servers) await sql(s.url(), 'CREATE DATABASE knowledge_base');
     await createKnowledgeBaseSchema(source.url('knowledge_base'), 'source');
@@ -567,5 +569,35 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
     } finally {
       await sql(t, 'ALTER TABLE archon_tasks DROP CONSTRAINT no_tasks');
     }
+  });
+
+  it('closing (here: reloading) VS Code during a run cancels it on the servers', async () => {
+    const t = target.url('knowledge_base');
+    await step('reload mid-run', async () => {
+      await copyTableFromTree('archon_embeddings');
+      await page
+        .locator('.statusbar-item')
+        .filter({ hasText: /Archon \d+%/ })
+        .first()
+        .waitFor({ timeout: 30_000 });
+      const logged = serverLog.length;
+      await Promise.all([page.waitForEvent('load', { timeout: 60_000 }), runCommand('Developer: Reload Window')]);
+      // The extension's own log cannot be written while VS Code shuts it down; the target's log
+      // shows the cancel that reached it (a dropped socket would read "unexpected EOF" instead).
+      const cancelled = () =>
+        serverLog
+          .slice(logged)
+          .join('\n')
+          .match(/canceling statement due to user request\n.*CONTEXT: {2}COPY archon_embeddings/);
+      const deadline = Date.now() + 15_000;
+      while (!cancelled() && Date.now() < deadline) await page.waitForTimeout(250);
+      assert.ok(cancelled(), `the target's COPY was cancelled: ${serverLog.slice(logged).join('\n')}`);
+      assert.deepEqual(await sql(t, 'SELECT count(*)::int AS n FROM archon_embeddings'), [{ n: 0 }]);
+      const sessions = await sql(
+        t,
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'archon%'`,
+      );
+      assert.deepEqual(sessions, [{ n: 0 }], 'no Archon session left on the target');
+    });
   });
 });
