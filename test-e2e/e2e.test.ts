@@ -401,6 +401,7 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       assert.match(text, /local-db's public\.archon_tasks has 250 rows/);
       assert.match(text, /deletes the 250 rows there/);
       assert.match(await activeRow().innerText(), /Skip tables that have rows/, 'Enter alone changes nothing');
+      await page.screenshot({ path: join(SHOTS, 'copy-table-existing-rows.png') });
       await page.keyboard.press('Enter');
       const row = await oneTableReport('public.archon_tasks');
       assert.equal(await row.locator('[data-col="status"]').innerText(), 'SKIPPED');
@@ -474,7 +475,7 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
         await rows().filter({ hasText: 'archon_' }).first().waitFor({ state: 'detached' });
         await page.locator('.quick-input-widget .quick-input-header .monaco-checkbox').first().click();
         await waitForTitle('7 of 257 tables selected');
-        await quickInputBox().fill('');
+        await quickInputBox().fill('archon_tasks');
         const tasks = rows().filter({ hasText: 'archon_tasks' });
         await tasks.waitFor();
         assert.equal(await tasks.getAttribute('aria-checked'), 'true', 'the hidden selections were kept');
@@ -486,20 +487,23 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
         await quickInputBox().fill('');
         await page.keyboard.press('Enter');
       });
-      await step('review: 250 identical reasons in one row, totals and an estimate', async () => {
-        await waitForPlaceholder('Rows already in');
-        assert.match(await activeRow().innerText(), /Skip tables that have rows/, 'Enter alone empties nothing');
-        await answer('Append', 'Append');
-        const group = rows().filter({ hasText: '250 tables skipped: missing on the target' });
-        await group.waitFor({ timeout: 60_000 });
-        const text = await quickInput().innerText();
-        assert.match(text, /In all: 5 tables · ~[\d,.k]+ rows · [\d.]+ [kM]B · (under|about) /);
-        assert.ok(!/Skipped: bulk\.t1\b/.test(text), 'the 250 are one row');
-        await page.screenshot({ path: join(SHOTS, 'wizard-review-grouped.png') });
-        await group.click();
-        await rows().filter({ hasText: 'Skipped: bulk.t1' }).first().waitFor();
-        await page.keyboard.press('Escape');
-      });
+      await step(
+        'review: 251 identical reasons in one row (250 + archon_settings), totals and an estimate',
+        async () => {
+          await waitForPlaceholder('Rows already in');
+          assert.match(await activeRow().innerText(), /Skip tables that have rows/, 'Enter alone empties nothing');
+          await answer('Append', 'Append');
+          const group = rows().filter({ hasText: '251 tables skipped: missing on the target' });
+          await group.waitFor({ timeout: 60_000 });
+          const text = await quickInput().innerText();
+          assert.match(text, /In all: 5 tables · ~[\d,.k]+ rows · [\d.]+ [kM]B · (under|about) /);
+          assert.ok(!/Skipped: bulk\.t1\b/.test(text), 'the 251 are one row');
+          await page.screenshot({ path: join(SHOTS, 'wizard-review-grouped.png') });
+          await group.click();
+          await rows().filter({ hasText: 'Skipped: bulk.t1' }).first().waitFor();
+          await page.keyboard.press('Escape');
+        },
+      );
     } finally {
       await sql(s, 'DROP SCHEMA bulk CASCADE');
     }

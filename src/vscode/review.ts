@@ -129,8 +129,9 @@ function headLines(p: PlanResult, sourceName: string, targetName: string): Revie
 
 function namesDetail(g: Group, shown: ReadonlySet<string>): string {
   const open = shown.has(g.key);
+  if (open) return `choose this row to hide the ${g.names.length} tables`;
   const listed = g.names.slice(0, NAMED).join(', ') + (g.names.length > NAMED ? ', …' : '');
-  return `${open ? '' : `${listed} — `}choose this row to ${open ? 'hide' : 'list'} the ${g.names.length} tables`;
+  return `choose this row to list the ${g.names.length} tables: ${listed}`;
 }
 
 function skipRows(g: Group, shown: ReadonlySet<string>): ReviewLine[] {
@@ -146,7 +147,8 @@ function skipRows(g: Group, shown: ReadonlySet<string>): ReviewLine[] {
   const rows: ReviewLine[] = [
     {
       label: `${icon} ${g.names.length} tables skipped: ${gist}`,
-      detail: `${g.text.split(NAME).join('each table')} · ${namesDetail(g, shown)}`,
+      // The hint and names first: a long detail is cut at the right edge.
+      detail: `${namesDetail(g, shown)} · ${g.text.split(NAME).join('each table')}`,
       kind: 'group',
       group: g.key,
     },
