@@ -143,7 +143,9 @@ async function reviewStep(input: WizardInput, state: WizardState): Promise<undef
     step: state.reviewTitle ? undefined : 5,
     totalSteps: state.reviewTitle ? undefined : TOTAL_STEPS,
     placeholder: 'Reading both databases to make the plan…',
-    placeholderAfterLoad: 'Choose "Start migration" to run it, or go Back to change something',
+    placeholderAfterLoad: state.reviewTitle
+      ? 'Choose "Start migration" to run it, or press Escape to leave the target as it is'
+      : 'Choose "Start migration" to run it, or go Back to change something',
     items: [],
     accept: ([value]) => {
       if (value?.startsWith('group:')) {

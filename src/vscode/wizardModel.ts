@@ -71,9 +71,9 @@ export const POLICY_ITEMS: Item<ExistingPolicy>[] = [
   },
 ];
 
-/** The policy rows with `current` marked and active (Back returns to the choice made). */
+/** The policy rows with `current` active: what Enter chooses (after Back, the choice made before). */
 export const policyItems = (current: ExistingPolicy): Item<ExistingPolicy>[] =>
-  POLICY_ITEMS.map((i) => (i.value === current ? { ...i, description: 'current choice', active: true } : i));
+  POLICY_ITEMS.map((i) => (i.value === current ? { ...i, active: true } : i));
 
 export const DEFAULT_POLICY: ExistingPolicy = 'skip-nonempty';
 
