@@ -370,21 +370,21 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
     await step('the saved-report toast opens the file', async () => {
       const toast = page.locator('.notifications-toasts .notification-toast').filter({ hasText: 'report saved' });
       const open = toast.getByRole('button', { name: 'Open' });
-      if (!(await open.isVisible())) {
-        // Folded away already: the notification center keeps it, with its button.
-        await runCommand('Notifications: Show Notifications');
-      }
+      const folded = !(await open.isVisible());
+      // Folded away already: the notification center keeps it, with its button.
+      if (folded) await runCommand('Notifications: Show Notifications');
       await page
         .locator('.notification-toast, .notification-list-item')
         .filter({ hasText: 'report saved' })
         .getByRole('button', { name: 'Open' })
         .first()
         .click();
-      await page
-        .locator('.tabs-container .tab')
-        .filter({ hasText: /archon-migrate-.*\.json/ })
-        .waitFor();
-      await runCommand('View: Close Editor');
+      const tab = page.locator('.tabs-container .tab').filter({ hasText: /archon-migrate-.*\.json/ });
+      await tab.waitFor();
+      await tab.locator('.codicon-close, .tab-actions .action-label').first().click();
+      await tab.waitFor({ state: 'detached' });
+      await page.locator('.tabs-container .tab').filter({ hasText: 'Archon Report' }).waitFor();
+      if (folded) await runCommand('Notifications: Hide Notifications');
     });
   });
 
