@@ -13,7 +13,7 @@ import { Runner } from './vscode/runner.js';
 import { cancelOnShutdown, showRunProgress } from './vscode/runProgress.js';
 import { ConnectionsTree, type Node } from './vscode/tree.js';
 import { copyTableToTarget, countRows } from './vscode/treeCommands.js';
-import { migrationWizard, type WizardDeps } from './vscode/wizard.js';
+import { migrationWizard, reviewMigration, type WizardDeps } from './vscode/wizard.js';
 
 /** A command's handler; from the tree's menus it gets the node it was invoked on. */
 type Handler = (node?: Node) => unknown;
@@ -60,7 +60,15 @@ function commandTable({ context, log, store, credentials, tree }: Parts): Record
   };
   const wizard: WizardDeps = { store, credentials, versions, addConnection };
   const profile = (id: string) => store.get(id);
-  const runner = new Runner({ extensionUri: context.extensionUri, credentials, log, profile, afterRun: refresh });
+  const review = (req: Parameters<typeof reviewMigration>[1], title: string) => reviewMigration(wizard, req, title);
+  const runner = new Runner({
+    extensionUri: context.extensionUri,
+    credentials,
+    log,
+    profile,
+    afterRun: refresh,
+    review,
+  });
   const connectionOf = (node?: Node) => (node && 'profile' in node ? store.get(node.profile.id) : undefined);
   /** A command on a connection node acts on its current saved profile. */
   const onConnection =
@@ -70,7 +78,8 @@ function commandTable({ context, log, store, credentials, tree }: Parts): Record
       if (p) await fn(p);
     };
   return {
-    'archon.migrateDatabase': (node) => migrationWizard(wizard, connectionOf(node)).then((r) => r && runner.migrate(r)),
+    'archon.migrateDatabase': (node) =>
+      runner.refuseIfBusy() || migrationWizard(wizard, connectionOf(node)).then((r) => r && runner.migrate(r)),
     'archon.compareDatabases': () => compareFlow(wizard, runner),
     'archon.addConnection': (node) => addConnection(node?.kind === 'group' ? node.role : undefined),
     'archon.editConnection': onConnection((p) => connections.editConnection(store, log, p).then(changed)),

@@ -144,8 +144,47 @@ async function notification(text: string | RegExp): Promise<void> {
   }
 }
 
+/** The row a pick opens on: what Enter alone chooses. */
+const activeRow = () => page.locator('.quick-input-widget .quick-input-list .monaco-list-row.focused').first();
+
+/** Right-click a table of cloud-db's public schema in the tree → Copy Table to Target… */
+async function openCopyTable(table: string): Promise<void> {
+  // The icon toggles the side bar: click it only when the view is not showing.
+  if (!(await treeRow('cloud-db').isVisible()))
+    await page.locator('.activitybar a.action-label[aria-label="Archon"]').click();
+  // A refresh may still be redrawing the tree: expand (never toggle) until the table shows.
+  const deadline = Date.now() + 30_000;
+  while (!(await treeRow(table).isVisible()) && Date.now() < deadline) {
+    for (const label of ['cloud-db', 'public']) {
+      const row = treeRow(label).first();
+      if ((await row.isVisible()) && (await row.getAttribute('aria-expanded')) === 'false') await row.click();
+    }
+    await page.waitForTimeout(300);
+  }
+  await treeRow(table).click({ button: 'right' });
+  const item = page.getByRole('menuitem', { name: 'Copy Table to Target…' });
+  await item.waitFor();
+  await item.hover();
+  await page.keyboard.press('Enter');
+}
+
+/** Waits until the (reused) report panel shows a new report of that one table, and returns its row. */
+async function oneTableReport(table: string) {
+  const frame = reportFrame();
+  const rowsOf = frame.locator('vscode-data-grid-row[data-table]');
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if ((await rowsOf.count()) === 1 && (await frame.locator(`vscode-data-grid-row[data-table="${table}"]`).count()))
+      break;
+    await page.waitForTimeout(200);
+  }
+  assert.equal(await rowsOf.count(), 1, 'a report for that one table');
+  return frame.locator(`vscode-data-grid-row[data-table="${table}"]`);
+}
+
+/** The report panel in view: with one panel per run, hidden ones keep their frames in the page. */
 function reportFrame(): FrameLocator {
-  return page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+  return page.frameLocator('iframe.webview.ready:visible').frameLocator('iframe#active-frame');
 }
 
 function treeRow(label: string) {
@@ -156,13 +195,19 @@ function treeRow(label: string) {
     .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${escaped}$`) }) });
 }
 
-/** Right-click a table in the tree → "Copy Table to Target…" → Replace: the run starts. */
+/** Right-click a table in the tree → "Copy Table to Target…" → Replace (confirmed when the table has rows): the run starts. */
 async function copyTableFromTree(table: string): Promise<void> {
   if (!(await treeRow('cloud-db').isVisible()))
     await page.locator('.activitybar a.action-label[aria-label="Archon"]').click();
-  await treeRow('cloud-db').waitFor();
-  if (!(await treeRow('public').first().isVisible())) await treeRow('cloud-db').click();
-  if (!(await treeRow(table).isVisible())) await treeRow('public').first().click();
+  // A refresh may still be redrawing the tree: expand (never toggle) until the table shows.
+  const deadline = Date.now() + 30_000;
+  while (!(await treeRow(table).isVisible()) && Date.now() < deadline) {
+    for (const label of ['cloud-db', 'public']) {
+      const row = treeRow(label).first();
+      if ((await row.isVisible()) && (await row.getAttribute('aria-expanded')) === 'false') await row.click();
+    }
+    await page.waitForTimeout(300);
+  }
   await treeRow(table).click({ button: 'right' });
   const item = page.getByRole('menuitem', { name: 'Copy Table to Target…' });
   await item.waitFor();
@@ -170,6 +215,13 @@ async function copyTableFromTree(table: string): Promise<void> {
   await page.keyboard.press('Enter');
   await rows().filter({ hasText: 'Replace' }).waitFor({ timeout: 30_000 });
   await answer('Replace', 'Replace');
+  const confirm = page.locator('.monaco-dialog-box').filter({ hasText: 'Empty' });
+  const started = page
+    .locator('.statusbar-item')
+    .filter({ hasText: /Archon/ })
+    .first();
+  await Promise.race([confirm.waitFor({ timeout: 30_000 }), started.waitFor({ timeout: 30_000 })]);
+  if (await confirm.isVisible()) await confirm.getByRole('button', { name: 'Empty and Copy' }).click();
 }
 
 /** Clicks a notification's button, as a toast or, once folded away, in the notification center. */
@@ -315,9 +367,10 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       await rows().filter({ hasText: 'archon_crawled_pages' }).waitFor({ timeout: 30_000 });
       assert.equal(
         await page.locator('.quick-input-widget .monaco-list-row[aria-checked="true"]').count(),
-        7,
-        'every table preselected',
+        8,
+        "every table preselected, and so the schema's own row",
       );
+      await waitForTitle('7 of 7 tables selected');
       await page.keyboard.press('Enter');
     });
     await step('wizard: existing rows', async () => {
@@ -356,6 +409,7 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
         await prompts.locator('[data-col="reason"]').innerText(),
         /source column description does not exist on the target/,
       );
+      assert.equal(await frame.locator('#retry').count(), 0, 'no Retry when only plan skips remain');
       await page.screenshot({ path: join(SHOTS, 'report-panel.png') });
     });
     await step('export the report as JSON', async () => {
@@ -364,37 +418,59 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       await page.keyboard.press('Enter'); // the save dialog proposes a file in the workspace
       await notification('report saved');
     });
+    await step('the saved-report toast opens the file', async () => {
+      const toast = page.locator('.notifications-toasts .notification-toast').filter({ hasText: 'report saved' });
+      const open = toast.getByRole('button', { name: 'Open' });
+      const folded = !(await open.isVisible());
+      // Folded away already: the notification center keeps it, with its button.
+      if (folded) await runCommand('Notifications: Show Notifications');
+      await page
+        .locator('.notification-toast, .notification-list-item')
+        .filter({ hasText: 'report saved' })
+        .getByRole('button', { name: 'Open' })
+        .first()
+        .click();
+      const tab = page.locator('.tabs-container .tab').filter({ hasText: /archon-migrate-.*\.json/ });
+      await tab.waitFor();
+      await tab.locator('.codicon-close, .tab-actions .action-label').first().click();
+      await tab.waitFor({ state: 'detached' });
+      await page.locator('.tabs-container .tab').filter({ hasText: 'Archon Report' }).waitFor();
+      if (folded) await runCommand('Notifications: Hide Notifications');
+    });
   });
 
-  it('copies one table from the tree with "Copy Table to Target…"', async () => {
-    await step('copy one table', async () => {
-      // The icon toggles the side bar: click it only when the view is not showing.
-      if (!(await treeRow('cloud-db').isVisible()))
-        await page.locator('.activitybar a.action-label[aria-label="Archon"]').click();
-      await treeRow('cloud-db').waitFor();
-      if (!(await treeRow('public').first().isVisible())) await treeRow('cloud-db').click();
-      if (!(await treeRow('archon_tasks').isVisible())) await treeRow('public').first().click();
-      await treeRow('archon_tasks').click({ button: 'right' });
-      const item = page.getByRole('menuitem', { name: 'Copy Table to Target…' });
-      await item.waitFor();
-      await item.hover();
-      await page.keyboard.press('Enter');
+  it('copies one table from the tree with "Copy Table to Target…": Enter alone never empties it', async () => {
+    await step('copy one table: the existing-rows step, Enter keeps the target rows', async () => {
+      await openCopyTable('archon_tasks');
+      await waitForPlaceholder('Rows already in the target table');
       await rows().filter({ hasText: 'Replace' }).waitFor({ timeout: 30_000 });
+      const text = await quickInput().innerText();
       assert.match(
-        await quickInput().innerText(),
+        text,
         /Copy public\.archon_tasks \(.*\) FROM cloud-db \(PostgreSQL 17\.\d+, read-only\) TO local-db/,
       );
+      assert.match(text, /local-db's public\.archon_tasks has 250 rows/);
+      assert.match(text, /deletes the 250 rows there/);
+      assert.match(await activeRow().innerText(), /Skip tables that have rows/, 'Enter alone changes nothing');
+      await page.screenshot({ path: join(SHOTS, 'copy-table-existing-rows.png') });
+      await page.keyboard.press('Enter');
+      const row = await oneTableReport('public.archon_tasks');
+      assert.equal(await row.locator('[data-col="status"]').innerText(), 'SKIPPED');
+      assert.match(await row.locator('[data-col="reason"]').innerText(), /rows/);
+    });
+    await step('copy one table: Replace asks again, naming the table and its rows', async () => {
+      await openCopyTable('archon_tasks');
+      await waitForPlaceholder('Rows already in the target table');
       await answer('Replace', 'Replace');
-      const frame = reportFrame();
-      // The panel is reused: wait until it shows the new, one-table report.
+      const dialog = page.locator('.monaco-dialog-box');
+      await dialog.filter({ hasText: "Empty local-db's public.archon_tasks (250 rows) and copy?" }).waitFor();
+      await page.screenshot({ path: join(SHOTS, 'copy-table-confirm-replace.png') });
+      await dialog.getByRole('button', { name: 'Empty and Copy' }).click();
+      const row = await oneTableReport('public.archon_tasks');
       const deadline = Date.now() + 60_000;
-      while ((await frame.locator('vscode-data-grid-row[data-table]').count()) !== 1 && Date.now() < deadline)
+      while ((await row.locator('[data-col="status"]').innerText()) !== 'VERIFIED' && Date.now() < deadline)
         await page.waitForTimeout(200);
-      assert.equal(await frame.locator('vscode-data-grid-row[data-table]').count(), 1, 'a report for that one table');
-      assert.equal(
-        await frame.locator('vscode-data-grid-row[data-table="public.archon_tasks"] [data-col="status"]').innerText(),
-        'VERIFIED',
-      );
+      assert.equal(await row.locator('[data-col="status"]').innerText(), 'VERIFIED');
     });
   });
 
@@ -427,6 +503,96 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
     assert.deepEqual(await sql(t, 'SELECT prompt_name, prompt FROM archon_prompts'), [
       { prompt_name: 'kept', prompt: 'untouched' },
     ]);
+  });
+
+  it('the table picker scales to 257 tables: typing filters, a schema in one action, a grouped review', async () => {
+    const s = source.url('knowledge_base');
+    await sql(
+      s,
+      `CREATE SCHEMA bulk;
+       DO $$ BEGIN FOR i IN 1..250 LOOP EXECUTE format('CREATE TABLE bulk.t%s (id int)', i); END LOOP; END $$;`,
+    );
+    try {
+      await step('picker: typing filters; toggle-all clears only what is shown', async () => {
+        await runCommand('Archon: Migrate Database');
+        await waitForPlaceholder('Copy FROM which database');
+        await answer('cloud-db', 'cloud-db');
+        await waitForPlaceholder('Copy TO which database');
+        await answer('local-db', 'local-db');
+        await waitForPlaceholder('Tables of cloud-db');
+        await waitForTitle('257 of 257 tables selected');
+        await quickInputBox().fill('bulk');
+        await rows().filter({ hasText: 'schema bulk' }).waitFor();
+        await rows().filter({ hasText: 'archon_' }).first().waitFor({ state: 'detached' });
+        await page.locator('.quick-input-widget .quick-input-header .monaco-checkbox').first().click();
+        await waitForTitle('7 of 257 tables selected');
+        await quickInputBox().fill('archon_tasks');
+        const tasks = rows().filter({ hasText: 'archon_tasks' });
+        await tasks.waitFor();
+        assert.equal(await tasks.getAttribute('aria-checked'), 'true', 'the hidden selections were kept');
+      });
+      await step('picker: a whole schema checked in one action', async () => {
+        await quickInputBox().fill('schema bulk');
+        await rows().filter({ hasText: 'schema bulk' }).first().locator('.monaco-checkbox').first().click();
+        await waitForTitle('257 of 257 tables selected');
+        await quickInputBox().fill('');
+        await page.keyboard.press('Enter');
+      });
+      await step(
+        'review: 251 identical reasons in one row (250 + archon_settings), totals and an estimate',
+        async () => {
+          await waitForPlaceholder('Rows already in');
+          assert.match(await activeRow().innerText(), /Skip tables that have rows/, 'Enter alone empties nothing');
+          await answer('Append', 'Append');
+          const group = rows().filter({ hasText: '251 tables skipped: missing on the target' });
+          await group.waitFor({ timeout: 60_000 });
+          const text = await quickInput().innerText();
+          assert.match(text, /In all: 5 tables · ~[\d,.k]+ rows · [\d.]+ [kM]B · (under|about) /);
+          assert.ok(!/Skipped: bulk\.t1\b/.test(text), 'the 251 are one row');
+          await page.screenshot({ path: join(SHOTS, 'wizard-review-grouped.png') });
+          await group.click();
+          await rows().filter({ hasText: 'Skipped: bulk.t1' }).first().waitFor();
+          await page.keyboard.press('Escape');
+        },
+      );
+    } finally {
+      await sql(s, 'DROP SCHEMA bulk CASCADE');
+    }
+  });
+
+  it('Retry Failed Tables shows the review before it writes anything', async () => {
+    const t = target.url('knowledge_base');
+    await sql(t, 'ALTER TABLE archon_tasks ADD CONSTRAINT e2e_refuses_rows CHECK (false) NOT VALID');
+    await step('a failed copy offers Retry, secondary', async () => {
+      await openCopyTable('archon_tasks');
+      await waitForPlaceholder('Rows already in the target table');
+      await answer('Replace', 'Replace');
+      const dialog = page.locator('.monaco-dialog-box').filter({ hasText: 'Empty' });
+      await dialog.getByRole('button', { name: 'Empty and Copy' }).click();
+      const row = await oneTableReport('public.archon_tasks');
+      const deadline = Date.now() + 60_000;
+      while ((await row.locator('[data-col="status"]').innerText()) === 'VERIFIED' && Date.now() < deadline)
+        await page.waitForTimeout(200);
+      assert.equal(await row.locator('[data-col="status"]').innerText(), 'FAILED');
+      const retry = reportFrame().locator('#retry');
+      await retry.waitFor();
+      assert.equal(await retry.getAttribute('appearance'), 'secondary');
+    });
+    await sql(t, 'ALTER TABLE archon_tasks DROP CONSTRAINT e2e_refuses_rows');
+    await step('Retry opens the review; only "Start migration" runs it', async () => {
+      await reportFrame().locator('#retry').click();
+      await waitForTitle('Retry Failed Tables: review');
+      await rows().filter({ hasText: 'Start migration: copy 1 table' }).waitFor({ timeout: 30_000 });
+      const status = reportFrame().locator(
+        'vscode-data-grid-row[data-table="public.archon_tasks"] [data-col="status"]',
+      );
+      assert.equal(await status.innerText(), 'FAILED', 'nothing ran before the review was answered');
+      await page.screenshot({ path: join(SHOTS, 'retry-review.png') });
+      await answer('Start migration', 'Start migration');
+      const deadline = Date.now() + 60_000;
+      while ((await status.innerText()) !== 'VERIFIED' && Date.now() < deadline) await page.waitForTimeout(200);
+      assert.equal(await status.innerText(), 'VERIFIED');
+    });
   });
 
   it('the password is nowhere: settings, logs of the Archon channel, the report', async () => {

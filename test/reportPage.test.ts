@@ -151,6 +151,20 @@ describe('report page (real Chromium)', () => {
     ]);
   });
 
+  it('offers Retry only when the host says a retry can help: secondary, after the exports in Tab order', async () => {
+    const { page } = await openWebviewPage();
+    assert.equal(await page.locator('#retry').getAttribute('appearance'), 'secondary', 'never the primary button');
+    const order = await page.evaluate(() => [...document.querySelectorAll('.toolbar vscode-button')].map((b) => b.id));
+    assert.deepEqual(order, ['export-json', 'export-markdown', 'retry']);
+    // The same report (skips and failures) from a host that found nothing a retry could fix.
+    await page.evaluate(
+      (report) => window.postMessage({ type: 'report', report, canRetry: false }, '*'),
+      sampleReport() as unknown as Record<string, unknown>,
+    );
+    await page.locator('#retry').waitFor({ state: 'detached' });
+    assert.equal(await page.locator('#export-json').count(), 1);
+  });
+
   it('renders from the saved state alone, as after a window reload', async () => {
     const saved = {
       report: sampleReport(),

@@ -14,7 +14,17 @@ import {
   type SecretStore,
 } from '../src/vscode/connectionStore.js';
 import { schemaGroups, tableView } from '../src/vscode/treeModel.js';
-import { connectionItems, planLine, reviewLines, tableItems } from '../src/vscode/wizardModel.js';
+import { reviewLines } from '../src/vscode/review.js';
+import { reselectTables, selectedKeys, selectionSummary, tablePickItems } from '../src/vscode/tablePicker.js';
+import {
+  DEFAULT_POLICY,
+  POLICY_ITEMS,
+  connectionItems,
+  planLine,
+  policyItems,
+  retryableTables,
+} from '../src/vscode/wizardModel.js';
+import { sampleReport } from './support/sampleReport.js';
 import { TestDb, testServers } from './support/pg.js';
 
 class MemoryState implements KeyValueStore {
@@ -149,9 +159,9 @@ describe('tree and wizard content from real catalogs', () => {
 
   it('lists tables preselected, and reviews the plan in words', async () => {
     const { src, tgt } = await setup();
-    const items = tableItems(await inspect({ url: src.url }));
+    const items = tablePickItems(await inspect({ url: src.url }));
     assert.deepEqual(
-      items.filter((i) => !i.separator).map((i) => [i.value, i.picked]),
+      items.filter((i) => i.value?.kind === 'table').map((i) => [selectedKeys([i.value])[0], i.picked]),
       [
         [['crm', 'customers'], true],
         [['public', 'events'], true],
@@ -191,6 +201,114 @@ describe('tree and wizard content from real catalogs', () => {
       existing: 'append',
     });
     assert.match(planLine(one, 'a', 'b').text, /^Cannot copy public.events: missing on the target/);
+  });
+
+  it('picks among 257 tables: whole schemas in one action, a filtered toggle-all leaves hidden picks alone', async () => {
+    const src = await TestDb.create(servers[17], 'many');
+    await src.sql(`CREATE SCHEMA bulk; CREATE SCHEMA crm;
+      DO $$ BEGIN FOR i IN 1..250 LOOP EXECUTE format('CREATE TABLE bulk.t%s (id int)', i); END LOOP; END $$;
+      CREATE TABLE crm.customers (id int); CREATE TABLE crm.orders (id int);
+      DO $$ BEGIN FOR i IN 1..5 LOOP EXECUTE format('CREATE TABLE public.p%s (id int)', i); END LOOP; END $$;
+      INSERT INTO crm.orders SELECT generate_series(1, 20000); ANALYZE crm.orders;`);
+    const items = tablePickItems(await inspect({ url: src.url }));
+    const all = items.flatMap((i) => (i.value ? [i.value] : []));
+    const picked = items.flatMap((i) => (i.value && i.picked ? [i.value] : []));
+    assert.equal(selectedKeys(picked).length, 257, 'all preselected');
+    const schemaRow = (name: string) => all.find((c) => c.kind === 'schema' && c.schema === name)!;
+    assert.match(items.find((i) => i.value === schemaRow('bulk'))!.label, /schema bulk: all 250 tables/);
+    // Each table row names its schema, so typing "crm" filters to crm's rows.
+    const crmRows = items.filter((i) => i.value?.kind === 'table' && /crm/.test(`${i.label} ${i.description}`));
+    assert.equal(crmRows.length, 2);
+
+    // Clearing the bulk schema's row clears its 250 tables; the others stay.
+    let now = reselectTables(
+      all,
+      picked,
+      picked.filter((c) => c !== schemaRow('bulk')),
+    );
+    assert.equal(selectedKeys(now).length, 7);
+    assert.match(selectionSummary(all, now), /^7 of 257 tables selected · ~20k rows · /);
+    // Checking it again brings them back, and the row shows checked.
+    now = reselectTables(all, now, [...now, schemaRow('bulk')]);
+    assert.equal(selectedKeys(now).length, 257);
+    assert.ok(now.includes(schemaRow('bulk')));
+    // "Toggle all" with "crm" typed clears only what is shown: crm's row and tables.
+    const shown = new Set([schemaRow('crm'), ...crmRows.map((i) => i.value!)]);
+    now = reselectTables(
+      all,
+      now,
+      now.filter((c) => !shown.has(c)),
+    );
+    assert.deepEqual(
+      selectedKeys(now).filter((k) => k[0] === 'crm'),
+      [],
+    );
+    assert.equal(selectedKeys(now).length, 255, 'the hidden selections are kept');
+    // One table cleared: its schema's row is no longer checked, the other tables stay picked.
+    const p1 = all.find((c) => c.kind === 'table' && c.key[1] === 'p1')!;
+    now = reselectTables(
+      all,
+      now,
+      now.filter((c) => c !== p1),
+    );
+    assert.ok(!now.includes(schemaRow('public')));
+    assert.equal(selectedKeys(now).filter((k) => k[0] === 'public').length, 4);
+  });
+
+  it('groups identical skip reasons, data loss first, with totals and an estimated time', async () => {
+    const src = await TestDb.create(servers[17], 'grp');
+    const tgt = await TestDb.create(servers[15], 'grp');
+    await src.sql(`DO $$ BEGIN FOR i IN 1..250 LOOP EXECUTE format('CREATE TABLE public.t%s (id int)', i); END LOOP; END $$;
+      CREATE TABLE public.keep (id int, note text); CREATE TABLE public.money (id int, amount numeric(10,4));
+      INSERT INTO public.keep SELECT g, 'x' FROM generate_series(1, 3000) g; ANALYZE public.keep;`);
+    await tgt.sql(
+      'CREATE TABLE public.keep (id int, note text); CREATE TABLE public.money (id int, amount numeric(10,2));',
+    );
+    const planned = await planMigration({ source: src.url, target: tgt.url, existing: 'append' });
+    const lines = reviewLines(planned, 'cloud-db', 'local-db');
+    const labels = lines.map((l) => l.label);
+    assert.ok(labels.length < 12, `a short review, not one row per table: ${labels.join(' | ')}`);
+    const loss = labels.findIndex((l) => /Skipped: public\.money/.test(l));
+    const missing = labels.findIndex((l) => /250 tables skipped: missing on the target/.test(l));
+    assert.ok(loss >= 0 && missing > loss, 'the reason that would lose data comes first');
+    assert.match(labels[loss], /^\$\(error\)/);
+    const group = lines[missing];
+    assert.match(group.detail!, /create each table there first/);
+    assert.match(group.detail!, /public\.t1, public\.t10, .*, …/);
+    const totals = lines.find((l) => l.kind === 'totals')!;
+    assert.match(totals.label, /In all: 1 table · ~3,000 rows · \d+ kB · under 10 s/);
+    // Choosing the group row lists its tables; again, hides them.
+    const open = reviewLines(planned, 'cloud-db', 'local-db', new Set([group.group!]));
+    assert.equal(open.filter((l) => /^\$\(dash\) Skipped: public\.t\d+$/.test(l.label)).length, 250);
+    assert.match(open.find((l) => l.group === group.group)!.detail!, /choose this row to hide the 250 tables/);
+  });
+
+  it('opens the existing-rows choice on one that changes nothing; Replace is last and says it empties', () => {
+    assert.notEqual(DEFAULT_POLICY, 'replace');
+    assert.equal(POLICY_ITEMS[0].value, DEFAULT_POLICY);
+    assert.equal(POLICY_ITEMS.at(-1)!.value, 'replace');
+    assert.match(POLICY_ITEMS.at(-1)!.description!, /empties/);
+    assert.deepEqual(
+      policyItems('append')
+        .filter((i) => i.active)
+        .map((i) => i.value),
+      ['append'],
+      'Back returns to the choice made',
+    );
+  });
+
+  it('offers a retry only for tables that ran and did not verify, never for plan skips', () => {
+    const report = sampleReport();
+    assert.deepEqual(retryableTables(report), [
+      ['public', 'archon_code_examples'],
+      ['Odd Schema', 'Événements "2025"'],
+    ]);
+    const onlySkips = {
+      ...report,
+      tables: report.tables.filter((t) => t.status !== 'mismatch' && t.status !== 'failed'),
+    };
+    assert.deepEqual(retryableTables(onlySkips), []);
+    assert.deepEqual(retryableTables({ ...report, kind: 'compare' }), []);
   });
 
   it('offers only other databases as the target, targets first', () => {

@@ -229,12 +229,14 @@ function toolbar(r: Report, problemCount: number): HTMLElement {
     return b;
   };
   const actions: HTMLElement[] = [];
-  if (state.canRetry && r.kind === 'migrate' && problemCount > 0)
-    actions.push(button('retry', 'Retry Failed Tables', 'primary', () => host.post({ type: 'retry' })));
   actions.push(button('export-json', 'Export JSON', 'secondary', () => host.post({ type: 'export', format: 'json' })));
   actions.push(
     button('export-markdown', 'Export Markdown', 'secondary', () => host.post({ type: 'export', format: 'markdown' })),
   );
+  // The host offers a retry only when one can help (a table failed; not for plan skips). It writes
+  // nothing itself: the host shows the review first. So not primary, and last in Tab order.
+  if (state.canRetry && r.kind === 'migrate')
+    actions.push(button('retry', 'Retry Failed Tables…', 'secondary', () => host.post({ type: 'retry' })));
   return el(
     'div',
     { class: 'toolbar', role: 'toolbar', 'aria-label': 'Report actions' },

@@ -1,15 +1,18 @@
 // The two short flows besides the wizard, as steps (multiStep.ts) like the wizard's:
 //   Compare Databases:    compareSourceStep → compareTargetStep
 //   Copy Table to Target: copyTargetStep (only when there is more than one target) → copyExistingRowsStep
+//   (the existing rows: a labelled step that opens on the choice that changes nothing)
 import * as vscode from 'vscode';
-import { type Table, planMigration } from '../engine/index.js';
+import { type Table, countTableRows, planMigration } from '../engine/index.js';
 import { sameDatabase } from '../shared/endpoint.js';
+import { formatCount } from '../shared/format.js';
+import { displayName } from '../shared/names.js';
 import type { ExistingPolicy } from '../shared/report.js';
 import { urlOf, type ConnectionProfile } from './connectionStore.js';
 import { MultiStepInput, type Step } from './multiStep.js';
 import type { Runner } from './runner.js';
 import { pickConnection, type WizardDeps } from './wizard.js';
-import { POLICY_ITEMS, planLine, type Item, type TableKey } from './wizardModel.js';
+import { DEFAULT_POLICY, POLICY_ITEMS, planLine, type Item, type TableKey } from './wizardModel.js';
 
 interface CompareState {
   readonly deps: WizardDeps;
@@ -48,17 +51,20 @@ interface CopyState {
   readonly totalSteps: 2 | undefined;
   target?: ConnectionProfile;
   existing?: ExistingPolicy;
+  /** What the existing-rows step learnt (kept while the step is shown again after a declined Replace). */
+  known?: CopyFacts;
 }
 
 type CopyInput = MultiStepInput<CopyState>;
 
-/** Right-click a source table: the target (asked only when there are several), the plan line, the existing rows. */
+/** Right-click a source table: the target (asked only when there are several), then the existing rows. */
 export async function copyTableFlow(
   deps: WizardDeps,
   runner: Runner,
   source: ConnectionProfile,
   t: Table,
 ): Promise<void> {
+  if (runner.refuseIfBusy()) return; // before any question, not after all of them
   const candidates = deps.store.list().filter((c) => c.id !== source.id && !sameDatabase(c, source));
   if (!candidates.length) {
     const add = 'Add Connection';
@@ -85,40 +91,98 @@ export async function copyTableFlow(
 async function copyTargetStep(input: CopyInput, state: CopyState): Promise<Step<CopyState>> {
   const o = { title: state.title, step: 1, totalSteps: 2, exclude: state.source };
   state.target = await pickConnection(input, state.deps, o);
+  state.known = undefined;
   return copyExistingRowsStep;
 }
 
-/** The table's plan in a line, above the existing-rows choice; a table that cannot be copied ends the flow. */
+/**
+ * A step of its own, labelled with the target table and its row count: what happens to the rows
+ * already there. It opens on the choice that changes nothing; Replace of a table that has rows asks
+ * once more, naming the table and its count. A table that cannot be copied ends the flow.
+ */
 async function copyExistingRowsStep(input: CopyInput, state: CopyState): Promise<undefined> {
-  const [existing] = await input.pick<ExistingPolicy>({
-    title: state.title,
-    step: state.totalSteps && 2,
-    totalSteps: state.totalSteps,
-    placeholder: 'Reading both databases…',
-    placeholderAfterLoad: 'Rows already in the target table: what should happen to them?',
-    items: [],
-    load: async (setItems) => setItems(await copyPlanItems(state)),
-  });
-  state.existing = existing;
-  return undefined;
+  for (;;) {
+    const [existing] = await input.pick<ExistingPolicy>({
+      title: state.title,
+      step: state.totalSteps && 2,
+      totalSteps: state.totalSteps,
+      placeholder: 'Reading both databases…',
+      placeholderAfterLoad: 'Rows already in the target table: what should happen to them?',
+      items: [],
+      // The plan row only informs; a plan that copies nothing lets Enter end the flow.
+      accept: ([value]) => value !== undefined || !state.known?.line.ok,
+      load: async (setItems) => {
+        state.known ??= await copyFacts(state);
+        setItems(copyItems(state.known));
+      },
+    });
+    if (existing !== 'replace' || (await confirmReplace(state))) {
+      state.existing = existing;
+      return undefined;
+    }
+  }
 }
 
-async function copyPlanItems(state: CopyState): Promise<Item<ExistingPolicy>[]> {
+/** What the existing-rows step shows: the plan in a line and the target table's exact row count. */
+interface CopyFacts {
+  line: { ok: boolean; text: string };
+  /** Null when the target has no such table (the plan then says why nothing is copied). */
+  targetRows: number | null;
+  targetName: string;
+  error?: string;
+}
+
+async function copyFacts(state: CopyState): Promise<CopyFacts> {
   const { source, target } = state as CopyState & { target: ConnectionProfile };
+  const targetName = `${target.name}'s ${displayName(...state.table)}`;
   try {
-    const planned = await state.deps.credentials.both(source, target, (passwords) =>
-      planMigration({
+    return await state.deps.credentials.both(source, target, async (passwords) => {
+      const planned = await planMigration({
         source: urlOf(source),
         target: urlOf(target),
         passwords,
         selection: { only: [state.table] },
         existing: 'append',
-      }),
-    );
-    const line = planLine(planned, source.name, target.name);
-    if (!line.ok) return [{ label: `$(warning) ${line.text}`, detail: 'Nothing will be copied.' }];
-    return [{ label: line.text, separator: true }, ...POLICY_ITEMS];
+      });
+      const line = planLine(planned, source.name, target.name);
+      const there = planned.plan.tables[0]?.target;
+      const c = { url: urlOf(target), password: passwords.target, role: 'target' as const };
+      const targetRows = line.ok && there ? await countTableRows(c, there) : null;
+      return { line, targetRows, targetName };
+    });
   } catch (e) {
-    return [{ label: `$(error) ${(e as Error).message}` }];
+    return { line: { ok: false, text: '' }, targetRows: null, targetName, error: (e as Error).message };
   }
+}
+
+function copyItems(f: CopyFacts): Item<ExistingPolicy>[] {
+  if (f.error) return [{ label: `$(error) ${f.error}` }];
+  if (!f.line.ok) return [{ label: `$(warning) ${f.line.text}`, detail: 'Nothing will be copied.' }];
+  const rows = f.targetRows ?? 0;
+  const now = rows ? `${f.targetName} has ${formatCount(rows)} rows` : `${f.targetName} is empty`;
+  const plan: Item<ExistingPolicy> = { label: `$(arrow-right) ${f.line.text}`, detail: `Now: ${now}.` };
+  const policies = POLICY_ITEMS.map((i) => {
+    if (i.value === DEFAULT_POLICY) return { ...i, active: true };
+    if (i.value === 'replace' && rows) return { ...i, description: `deletes the ${formatCount(rows)} rows there` };
+    return i;
+  });
+  return [plan, { label: 'Rows already in the target table', separator: true }, ...policies];
+}
+
+/** Replace asks once more when the table has rows: a modal that names the table and its count. */
+async function confirmReplace(state: CopyState): Promise<boolean> {
+  const f = state.known;
+  if (!f?.targetRows) return true;
+  const empty = 'Empty and Copy';
+  const choice = await vscode.window.showWarningMessage(
+    `Empty ${f.targetName} (${formatCount(f.targetRows)} rows) and copy?`,
+    {
+      modal: true,
+      detail:
+        'Its rows are deleted before the source rows are copied (all rolled back if the copy fails). ' +
+        'Append or Skip keeps them.',
+    },
+    empty,
+  );
+  return choice === empty;
 }

@@ -25,12 +25,41 @@ export interface PickOptions<T> {
   back?: boolean;
   /** While `asking` is true (a password prompt), hiding this pick does not cancel it: it comes back. */
   pausedBy?: { readonly asking: boolean };
+  /** canSelectMany: the selection to show after the user changed it from `before` to `after`. */
+  reselect?: (before: T[], after: T[]) => T[];
+  /** canSelectMany: what the selection holds, shown after the title and updated as it changes. */
+  summary?: (selected: T[]) => string;
 }
 
 function toQuickPickItem<T>(i: Item<T>): QItem<T> {
   if (i.separator) return { label: i.label, kind: vscode.QuickPickItemKind.Separator };
+  // No alwaysShow: typing filters the rows (with 257 tables, that is how one finds them).
   const { label, description, detail, picked, value } = i;
-  return { label, description, detail, picked, value, alwaysShow: true };
+  return { label, description, detail, picked, value };
+}
+
+const valuesOf = <T>(items: readonly QItem<T>[]) => items.map((i) => i.value as T);
+
+/**
+ * Keeps a many-pick's selection as `o.reselect` wants it and its title summing it up. Setting the
+ * selection may come back as a change event: it then equals what was set and changes nothing.
+ */
+function trackSelection<T>(qp: vscode.QuickPick<QItem<T>>, o: PickOptions<T>) {
+  let current: readonly QItem<T>[] = [];
+  const show = (items: readonly QItem<T>[]) => {
+    current = items;
+    if (o.summary) qp.title = `${o.title}: ${o.summary(valuesOf(items))}`;
+  };
+  qp.onDidChangeSelection((selected) => {
+    if (!qp.canSelectMany) return;
+    if (!o.reselect) return show(selected);
+    const wanted = new Set(o.reselect(valuesOf(current), valuesOf(selected)));
+    const next = qp.items.filter((i) => i.value !== undefined && wanted.has(i.value));
+    const same = next.length === selected.length && next.every((i) => selected.includes(i));
+    if (!same) qp.selectedItems = next;
+    show(next);
+  });
+  return show;
 }
 
 /** One quick-pick step with an optional Back button, a step counter and async loading. */
@@ -45,12 +74,17 @@ export function pick<T>(o: PickOptions<T>): Promise<T[] | typeof BACK | undefine
   qp.matchOnDescription = true;
   qp.matchOnDetail = true;
   qp.buttons = o.back ? [vscode.QuickInputButtons.Back] : [];
+  const showSelection = trackSelection(qp, o);
   const setItems = (items: Item<T>[]) => {
     const qitems = items.map(toQuickPickItem);
     const active = qp.activeItems[0]?.label;
     qp.items = qitems;
-    if (qp.canSelectMany) qp.selectedItems = qitems.filter((i) => i.picked);
-    const keep = qitems.find((i) => i.label === active);
+    if (qp.canSelectMany) {
+      qp.selectedItems = qitems.filter((i) => i.picked);
+      showSelection(qp.selectedItems);
+    }
+    // The row the user was on stays active; else the row the step marks as the safe default.
+    const keep = qitems.find((i) => i.label === active) ?? qitems[items.findIndex((i) => i.active)];
     if (keep) qp.activeItems = [keep];
   };
   setItems(o.items);

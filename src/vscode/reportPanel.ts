@@ -102,6 +102,11 @@ export class ReportPanel {
     const text = format === 'json' ? toJson(this.report) : toMarkdown(this.report);
     await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
     this.log.info(`Report exported to ${uri.fsPath}`);
-    void vscode.window.showInformationMessage(`Archon: report saved to ${vscode.workspace.asRelativePath(uri)}`);
+    const open = 'Open';
+    const choice = await vscode.window.showInformationMessage(
+      `Archon: report saved to ${vscode.workspace.asRelativePath(uri)}`,
+      open,
+    );
+    if (choice === open) await vscode.window.showTextDocument(uri);
   }
 }

@@ -9,6 +9,7 @@ import type { Credentials } from './credentials.js';
 import { ReportPanel } from './reportPanel.js';
 import { RunView } from './runProgress.js';
 import type { MigrationRequest } from './wizard.js';
+import { retryableTables, type TableKey } from './wizardModel.js';
 
 interface RunnerDeps {
   extensionUri: vscode.Uri;
@@ -18,6 +19,8 @@ interface RunnerDeps {
   profile: (id: string) => ConnectionProfile | undefined;
   /** Called after a run that may have changed the target (to refresh the tree). */
   afterRun?: () => void;
+  /** Shows the plan of a request made outside the wizard (a retry); true when the user starts it. */
+  review: (req: MigrationRequest, title: string) => Promise<boolean>;
 }
 
 /** Created once per activation: runs migrations (one at a time) and comparisons. */
@@ -26,12 +29,16 @@ export class Runner {
 
   constructor(private readonly deps: RunnerDeps) {}
 
+  /** True (and says so) while a migration runs: flows ask this before their first question. */
+  refuseIfBusy(): boolean {
+    if (this.running)
+      void vscode.window.showWarningMessage('Archon: a migration is already running; wait for its report.');
+    return this.running;
+  }
+
   /** Runs a migration with cancellable progress, logs it, and opens the report. One at a time. */
   async migrate(req: MigrationRequest): Promise<Report | undefined> {
-    if (this.running) {
-      void vscode.window.showWarningMessage('Archon: a migration is already running; wait for its report.');
-      return undefined;
-    }
+    if (this.refuseIfBusy()) return undefined;
     this.running = true;
     try {
       return await this.migrateOnce(req);
@@ -85,16 +92,21 @@ export class Runner {
       log.info(headline(report));
       const failed = report.tables.filter((t) => t.status !== 'verified');
       for (const t of failed) log.warn(`${displayName(t.schema, t.table)}: ${t.status}: ${t.reason}`);
-      const retryable = failed.map((t): [string, string] => [t.schema, t.table]);
-      const retry = retryable.length ? () => this.retry(req, retryable) : undefined;
+      // Offered only when running again can help: not for tables skipped by the plan (schema, privileges).
+      const retryable = retryableTables(report);
+      const retry = retryable.length ? () => void this.retry(req, retryable) : undefined;
       this.announce(report, ReportPanel.show(this.deps.extensionUri, log, report, retry));
       this.deps.afterRun?.();
       return report;
     });
   }
 
-  /** Runs the tables that did not verify again, with the connections as saved now. */
-  private retry(req: MigrationRequest, tables: [string, string][]): void {
+  /**
+   * Runs the tables that did not verify again, with the connections as saved now, after the same
+   * review as the wizard's: nothing is written unless the user chooses "Start migration".
+   */
+  private async retry(req: MigrationRequest, tables: TableKey[]): Promise<void> {
+    if (this.refuseIfBusy()) return;
     // Edited since, or removed, the connections must not be used as they were.
     const source = this.deps.profile(req.source.id);
     const target = this.deps.profile(req.target.id);
@@ -102,7 +114,8 @@ export class Runner {
       void vscode.window.showWarningMessage('Archon: a connection of this run was removed; start a new migration.');
       return;
     }
-    void this.migrate({ ...req, source, target, tables });
+    const again = { ...req, source, target, tables };
+    if (await this.deps.review(again, 'Archon: Retry Failed Tables')) await this.migrate(again);
   }
 
   /** A cancellable notification and a status-bar item; the engine's events go to both and to the log. */

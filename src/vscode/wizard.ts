@@ -8,7 +8,9 @@ import type { ExistingPolicy, Role } from '../shared/report.js';
 import { urlOf, type ConnectionProfile, type ConnectionStore } from './connectionStore.js';
 import type { Credentials } from './credentials.js';
 import { MultiStepInput, type Step } from './multiStep.js';
-import { POLICY_ITEMS, connectionItems, reviewLines, tableItems, type Item, type TableKey } from './wizardModel.js';
+import { reviewLines } from './review.js';
+import { type TablePick, reselectTables, selectedKeys, selectionSummary, tablePickItems } from './tablePicker.js';
+import { DEFAULT_POLICY, connectionItems, policyItems, type Item, type TableKey } from './wizardModel.js';
 
 export interface MigrationRequest {
   source: ConnectionProfile;
@@ -30,6 +32,8 @@ export interface WizardDeps {
 interface WizardState extends Partial<MigrationRequest> {
   readonly deps: WizardDeps;
   existing: ExistingPolicy;
+  /** Set when the review is shown alone (Retry Failed Tables): its title, and no step counter. */
+  reviewTitle?: string;
 }
 
 type WizardStep = Step<WizardState>;
@@ -53,7 +57,7 @@ export async function migrationWizard(
     if (choice === add) await deps.addConnection();
     return undefined;
   }
-  const state: WizardState = { deps, source, existing: 'replace' };
+  const state: WizardState = { deps, source, existing: DEFAULT_POLICY };
   if (!(await MultiStepInput.run(source ? targetStep : sourceStep, state, deps.credentials))) return undefined;
   const { target, tables, existing } = state;
   return state.source && target && tables ? { source: state.source, target, tables, existing } : undefined;
@@ -74,19 +78,25 @@ async function targetStep(input: WizardInput, state: WizardState): Promise<Wizar
   return tablesStep;
 }
 
-/** Step 3: the source's tables, all preselected (or as picked before). */
+/**
+ * Step 3: the source's tables, all preselected (or as picked before). Typing filters them; a
+ * schema's row checks or clears all its tables; the title sums up what is selected.
+ */
 async function tablesStep(input: WizardInput, state: WizardState): Promise<WizardStep> {
   const source = state.source!;
   const { credentials } = state.deps;
-  state.tables = await input.pick<TableKey>({
+  let all: TablePick[] = [];
+  const picked = await input.pick<TablePick>({
     title: TITLE,
     step: 3,
     totalSteps: TOTAL_STEPS,
-    placeholder: `Tables of ${source.name} to copy (all preselected; Space toggles, Enter continues)`,
+    placeholder: `Tables of ${source.name} to copy (type to filter; Space toggles, Enter continues)`,
     items: [],
     canSelectMany: true,
+    reselect: (before, after) => reselectTables(all, before, after),
+    summary: (selected) => selectionSummary(all, selected),
     accept: (values) => {
-      if (values.some((v) => v !== undefined)) return true;
+      if (selectedKeys(values).length) return true;
       void vscode.window.showWarningMessage('Pick at least one table.');
       return false;
     },
@@ -95,13 +105,15 @@ async function tablesStep(input: WizardInput, state: WizardState): Promise<Wizar
         const catalog = await credentials.withPassword(source, 'source', (password) =>
           inspect({ url: urlOf(source), password, role: 'source' }),
         );
-        const items = tableItems(catalog, state.tables);
+        const items = tablePickItems(catalog, state.tables);
+        all = items.flatMap((i) => (i.value ? [i.value] : []));
         setItems(items.length ? items : [{ label: '$(info) No tables in this database' }]);
       } catch (e) {
         setItems(errorItem(e));
       }
     },
   });
+  state.tables = selectedKeys(picked);
   return existingRowsStep;
 }
 
@@ -112,45 +124,80 @@ async function existingRowsStep(input: WizardInput, state: WizardState): Promise
     step: 4,
     totalSteps: TOTAL_STEPS,
     placeholder: `Rows already in ${state.target!.name}: what should happen to them?`,
-    items: POLICY_ITEMS.map((i) => (i.value === state.existing ? { ...i, description: 'current choice' } : i)),
+    items: policyItems(state.existing),
   });
   state.existing = existing;
   return reviewStep;
 }
 
-/** Step 5: the plan in words; only the "Start migration" row goes on, and the wizard is done. */
+/**
+ * Step 5: the plan in words; only the "Start migration" row goes on, and the wizard is done. A
+ * group row (many tables skipped for one reason) lists or hides its tables instead.
+ */
 async function reviewStep(input: WizardInput, state: WizardState): Promise<undefined> {
   const r = state as MigrationRequest;
-  const { credentials, versions } = state.deps;
+  const shown = new Set<string>();
+  let show: (() => void) | undefined;
   await input.pick<string>({
-    title: `${TITLE}: review`,
-    step: 5,
-    totalSteps: TOTAL_STEPS,
+    title: `${state.reviewTitle ?? TITLE}: review`,
+    step: state.reviewTitle ? undefined : 5,
+    totalSteps: state.reviewTitle ? undefined : TOTAL_STEPS,
     placeholder: 'Reading both databases to make the plan…',
-    placeholderAfterLoad: 'Choose "Start migration" to run it, or go Back to change something',
+    placeholderAfterLoad: state.reviewTitle
+      ? 'Choose "Start migration" to run it, or press Escape to leave the target as it is'
+      : 'Choose "Start migration" to run it, or go Back to change something',
     items: [],
-    accept: (values) => values[0] === 'start',
+    accept: ([value]) => {
+      if (value?.startsWith('group:')) {
+        const key = value.slice('group:'.length);
+        if (!shown.delete(key)) shown.add(key);
+        show?.();
+      }
+      return value === 'start';
+    },
     load: async (setItems) => {
       try {
-        const planned = await credentials.both(r.source, r.target, (passwords) =>
-          planMigration({
-            source: urlOf(r.source),
-            target: urlOf(r.target),
-            passwords,
-            selection: { only: r.tables },
-            existing: r.existing,
-          }),
-        );
-        versions.set(r.source.id, `PostgreSQL ${planned.source.serverVersion}`);
-        versions.set(r.target.id, `PostgreSQL ${planned.target.serverVersion}`);
-        const lines = reviewLines(planned, r.source.name, r.target.name);
-        setItems(lines.map((l) => ({ label: l.label, detail: l.detail, value: l.kind })));
+        const planned = await planFor(state);
+        show = () => {
+          const lines = reviewLines(planned, r.source.name, r.target.name, shown);
+          setItems(
+            lines.map((l) => ({ label: l.label, detail: l.detail, value: l.group ? `group:${l.group}` : l.kind })),
+          );
+        };
+        show();
       } catch (e) {
         setItems(errorItem(e));
       }
     },
   });
   return undefined;
+}
+
+/** Plans the request (nothing is written), noting the servers' versions on the way. */
+async function planFor(state: WizardState) {
+  const r = state as MigrationRequest;
+  const { credentials, versions } = state.deps;
+  const planned = await credentials.both(r.source, r.target, (passwords) =>
+    planMigration({
+      source: urlOf(r.source),
+      target: urlOf(r.target),
+      passwords,
+      selection: { only: r.tables },
+      existing: r.existing,
+    }),
+  );
+  versions.set(r.source.id, `PostgreSQL ${planned.source.serverVersion}`);
+  versions.set(r.target.id, `PostgreSQL ${planned.target.serverVersion}`);
+  return planned;
+}
+
+/**
+ * The review step alone, for a request made elsewhere (Retry Failed Tables): true only when the
+ * user chose "Start migration" after reading the plan.
+ */
+export function reviewMigration(deps: WizardDeps, req: MigrationRequest, title: string): Promise<boolean> {
+  const state: WizardState = { deps, ...req, reviewTitle: title };
+  return MultiStepInput.run(reviewStep, state, deps.credentials);
 }
 
 const errorItem = <T>(e: unknown): Item<T>[] => [

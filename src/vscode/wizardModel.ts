@@ -1,18 +1,19 @@
 // The migration wizard's content, computed without `vscode` so it can be unit-tested: the items of
-// each step and the review text.
-import { type Catalog, type PlanResult, isCopyable } from '../engine/index.js';
-import type { ExistingPolicy } from '../shared/report.js';
+// each step (the tables: tablePicker.ts; the review: review.ts), the rule for retries.
+import type { PlanResult } from '../engine/index.js';
+import type { ExistingPolicy, Report } from '../shared/report.js';
 import { displayName } from '../shared/names.js';
 import { estimatedRowsText, formatBytes } from '../shared/format.js';
 import { endpointLabel, sameDatabase } from '../shared/endpoint.js';
 import type { ConnectionProfile } from './connectionStore.js';
-import { rowsText, schemaGroups } from './treeModel.js';
 
 export interface Item<T> {
   label: string;
   description?: string;
   detail?: string;
   picked?: boolean;
+  /** The row active when the pick opens (what Enter alone chooses); else the first. */
+  active?: boolean;
   /** A separator row in the list (kind Separator in VS Code). */
   separator?: boolean;
   value?: T;
@@ -45,93 +46,43 @@ export function connectionItems(
 
 export type TableKey = [schema: string, table: string];
 
-export function tableItems(catalog: Catalog, previouslyPicked?: TableKey[]): Item<TableKey>[] {
-  const picked = previouslyPicked ? new Set(previouslyPicked.map((k) => JSON.stringify(k))) : null;
-  return schemaGroups(catalog).flatMap(({ schema, tables }) => {
-    const copyable = tables.filter(isCopyable);
-    if (!copyable.length) return [];
-    return [
-      { label: `schema ${schema}`, separator: true },
-      ...copyable.map((t) => ({
-        label: t.name,
-        description: `${rowsText(t)} · ${formatBytes(t.bytes)}`,
-        detail: t.kind === 'partitioned table' ? 'partitioned: copied through the parent' : undefined,
-        picked: picked ? picked.has(JSON.stringify([t.schema, t.name])) : true,
-        value: [t.schema, t.name] as TableKey,
-      })),
-    ];
-  });
-}
-
+/**
+ * What to do with rows already in the target, the destructive choice last: the step opens on "Skip
+ * tables that have rows", so Enter alone never empties a table (and the review then says what will be).
+ */
 export const POLICY_ITEMS: Item<ExistingPolicy>[] = [
   {
-    label: 'Replace',
-    description: 'default',
-    detail: 'Empty each target table first, then copy. Everything is rolled back if any table fails.',
-    value: 'replace',
-  },
-  { label: 'Append', detail: 'Keep the rows already in the target and add the source rows.', value: 'append' },
-  {
     label: 'Skip tables that have rows',
+    description: 'nothing in the target is changed',
     detail: 'Copy only into empty target tables; tables with rows are left alone and reported as skipped.',
     value: 'skip-nonempty',
   },
+  {
+    label: 'Append',
+    description: 'keep the target rows',
+    detail: 'Keep the rows already in the target and add the source rows.',
+    value: 'append',
+  },
+  {
+    label: 'Replace',
+    description: 'empties each target table',
+    detail: 'Empty each target table first, then copy. Everything is rolled back if any table fails.',
+    value: 'replace',
+  },
 ];
 
-interface ReviewLine {
-  label: string;
-  detail?: string;
-  kind: 'start' | 'from' | 'to' | 'empties' | 'skip' | 'note' | 'nothing';
-}
+/** The policy rows with `current` active: what Enter chooses (after Back, the choice made before). */
+export const policyItems = (current: ExistingPolicy): Item<ExistingPolicy>[] =>
+  POLICY_ITEMS.map((i) => (i.value === current ? { ...i, active: true } : i));
 
-/** The review step: the direction in words, what gets emptied, every skip with its reason. */
-export function reviewLines(p: PlanResult, sourceName: string, targetName: string): ReviewLine[] {
-  const copies = p.plan.tables.filter((t) => t.action === 'copy');
-  const skips = p.plan.tables.filter((t) => t.action === 'skip');
-  const lines: ReviewLine[] = [];
-  const n = `${copies.length} table${copies.length === 1 ? '' : 's'}`;
-  if (copies.length)
-    lines.push({
-      label: `$(play) Start migration: copy ${n}`,
-      detail: 'One transaction on the target: committed only if every table verifies, otherwise rolled back.',
-      kind: 'start',
-    });
-  else
-    lines.push({
-      label: '$(circle-slash) Nothing to copy',
-      detail: 'Every selected table is skipped; go back to change the selection.',
-      kind: 'nothing',
-    });
-  // The direction in words, one side per row so neither is cut off.
-  lines.push({
-    label: `$(lock) Copy ${n} FROM ${sourceName} (PostgreSQL ${p.source.serverVersion}, read-only)`,
-    detail: p.source.label,
-    kind: 'from',
-  });
-  lines.push({
-    label: `$(arrow-down) TO ${targetName} (PostgreSQL ${p.target.serverVersion})`,
-    detail: p.target.label,
-    kind: 'to',
-  });
-  const emptied = copies.filter((t) => t.empties);
-  if (emptied.length) {
-    lines.push({
-      label: `$(trash) ${emptied.length} target table${emptied.length === 1 ? '' : 's'} will be emptied first`,
-      detail: emptied.map((t) => displayName(t.schema, t.table)).join(', '),
-      kind: 'empties',
-    });
-  }
-  for (const t of skips)
-    lines.push({
-      label: `$(warning) Skipped: ${displayName(t.schema, t.table)}`,
-      detail: t.reason ?? '',
-      kind: 'skip',
-    });
-  for (const u of p.plan.unmatched) lines.push({ label: `$(warning) Not found on the source: ${u}`, kind: 'skip' });
-  for (const t of copies)
-    for (const n of t.notes)
-      lines.push({ label: `$(info) ${displayName(t.schema, t.table)}`, detail: n, kind: 'note' });
-  return lines;
+export const DEFAULT_POLICY: ExistingPolicy = 'skip-nonempty';
+
+/** The tables a retry can help: those that ran or were to run and did not verify; never the skipped. */
+export function retryableTables(report: Report): TableKey[] {
+  if (report.kind !== 'migrate') return [];
+  return report.tables
+    .filter((t) => t.status !== 'verified' && t.status !== 'skipped')
+    .map((t): TableKey => [t.schema, t.table]);
 }
 
 /** One table's plan in a line, for "Copy Table to Target…". */

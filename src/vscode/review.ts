@@ -1,0 +1,171 @@
+// The review step's rows (Migrate Database and Retry Failed Tables), without `vscode` so it can be
+// unit-tested. It has to stay readable with hundreds of tables: identical reasons are grouped into
+// one row (its tables listed on demand), reasons that would lose data come first, and the totals
+// and an estimated time sit under the direction.
+import type { PlanResult } from '../engine/index.js';
+import { compactCount, formatBytes, formatCount, plural } from '../shared/format.js';
+import { displayName } from '../shared/names.js';
+
+export interface ReviewLine {
+  label: string;
+  detail?: string;
+  kind: 'start' | 'from' | 'to' | 'totals' | 'empties' | 'skip' | 'group' | 'note' | 'nothing';
+  /** A group row's key: choosing the row shows or hides its tables. */
+  group?: string;
+}
+
+/** Where a table's name stood in its reason, so that reasons differing only by the name group together. */
+const NAME = '\u0000';
+/** How many names a group row's detail lists before "…". */
+const NAMED = 5;
+/** Reasons that say the table's data would not arrive whole: shown first. */
+const LOSS = /would lose|would be (rounded|cut|dropped|padded)|would keep only|wrong fields/;
+
+/**
+ * A rough rate for the estimate: between two servers COPY usually moves tens of MB/s; sizes on disk
+ * include indexes. The estimate only sets expectations; the progress shows the real rate.
+ */
+const BYTES_PER_SECOND = 20 * 1024 * 1024;
+const SECONDS_PER_TABLE = 0.05;
+
+interface Group {
+  key: string;
+  /** The reason or note, with NAME where the table's name stood. */
+  text: string;
+  names: string[];
+}
+
+function groupsOf(kind: string, entries: { name: string; text: string }[]): Group[] {
+  const byText = new Map<string, Group>();
+  for (const { name, text } of entries) {
+    const t = text.split(name).join(NAME);
+    const g = byText.get(t) ?? { key: `${kind}:${t}`, text: t, names: [] };
+    g.names.push(name);
+    byText.set(t, g);
+  }
+  return [...byText.values()];
+}
+
+/** "about 3 min" for `bytes` in `tables` tables. */
+export function estimatedTime(bytes: number, tables: number): string {
+  const s = bytes / BYTES_PER_SECOND + tables * SECONDS_PER_TABLE;
+  if (s < 10) return 'under 10 s';
+  if (s < 90) return `about ${Math.round(s / 5) * 5} s`;
+  if (s < 90 * 60) return `about ${Math.round(s / 60)} min`;
+  return `about ${(s / 3600).toFixed(1)} h`;
+}
+
+/** The review step: the direction in words, the totals, what gets emptied, the skips and notes grouped. */
+export function reviewLines(
+  p: PlanResult,
+  sourceName: string,
+  targetName: string,
+  shown: ReadonlySet<string> = new Set(),
+): ReviewLine[] {
+  const copies = p.plan.tables.filter((t) => t.action === 'copy');
+  const skips = p.plan.tables.filter((t) => t.action === 'skip');
+  const lines = headLines(p, sourceName, targetName);
+  const emptied = copies.filter((t) => t.empties);
+  if (emptied.length) {
+    lines.push({
+      label: `$(trash) ${plural(emptied.length, 'target table')} will be emptied first`,
+      detail: emptied.map((t) => displayName(t.schema, t.table)).join(', '),
+      kind: 'empties',
+    });
+  }
+  const skipGroups = groupsOf(
+    'skip',
+    skips.map((t) => ({ name: displayName(t.schema, t.table), text: t.reason ?? '' })),
+  );
+  // Data loss first; otherwise the plan's order (a stable sort).
+  skipGroups.sort((a, b) => Number(LOSS.test(b.text)) - Number(LOSS.test(a.text)));
+  for (const g of skipGroups) lines.push(...skipRows(g, shown));
+  if (p.plan.unmatched.length)
+    lines.push({ label: `$(warning) Not found on the source: ${p.plan.unmatched.join(', ')}`, kind: 'skip' });
+  const notes = copies.flatMap((t) => t.notes.map((text) => ({ name: displayName(t.schema, t.table), text })));
+  for (const g of groupsOf('note', notes)) lines.push(...noteRows(g, shown));
+  return lines;
+}
+
+function headLines(p: PlanResult, sourceName: string, targetName: string): ReviewLine[] {
+  const copies = p.plan.tables.filter((t) => t.action === 'copy');
+  const n = plural(copies.length, 'table');
+  const lines: ReviewLine[] = [
+    copies.length
+      ? {
+          label: `$(play) Start migration: copy ${n}`,
+          detail: 'One transaction on the target: committed only if every table verifies, otherwise rolled back.',
+          kind: 'start',
+        }
+      : {
+          label: '$(circle-slash) Nothing to copy',
+          detail: 'Every selected table is skipped; go back to change the selection.',
+          kind: 'nothing',
+        },
+    // The direction in words, one side per row so neither is cut off.
+    {
+      label: `$(lock) Copy ${n} FROM ${sourceName} (PostgreSQL ${p.source.serverVersion}, read-only)`,
+      detail: p.source.label,
+      kind: 'from',
+    },
+    {
+      label: `$(arrow-down) TO ${targetName} (PostgreSQL ${p.target.serverVersion})`,
+      detail: p.target.label,
+      kind: 'to',
+    },
+  ];
+  if (!copies.length) return lines;
+  const rows = copies.reduce((sum, t) => sum + (t.estimatedRows ?? 0), 0);
+  const bytes = copies.reduce((sum, t) => sum + t.bytes, 0);
+  lines.push({
+    label:
+      `$(database) In all: ${n} · ~${rows < 10_000 ? formatCount(rows) : compactCount(rows)} rows · ` +
+      `${formatBytes(bytes)} · ${estimatedTime(bytes, copies.length)}`,
+    detail: "Estimated from the source's statistics and sizes on disk; the progress shows the real rate.",
+    kind: 'totals',
+  });
+  return lines;
+}
+
+function namesDetail(g: Group, shown: ReadonlySet<string>): string {
+  const open = shown.has(g.key);
+  if (open) return `choose this row to hide the ${g.names.length} tables`;
+  const listed = g.names.slice(0, NAMED).join(', ') + (g.names.length > NAMED ? ', …' : '');
+  return `choose this row to list the ${g.names.length} tables: ${listed}`;
+}
+
+function skipRows(g: Group, shown: ReadonlySet<string>): ReviewLine[] {
+  const icon = LOSS.test(g.text) ? '$(error)' : '$(warning)';
+  const [name] = g.names;
+  if (g.names.length === 1)
+    return [{ label: `${icon} Skipped: ${name}`, detail: g.text.split(NAME).join(name), kind: 'skip' }];
+  // "missing on the target: create NAME there first (…)": the part before the first clause is the gist.
+  const gist = g.text
+    .split(/: |; | \(/)[0]
+    .split(NAME)
+    .join('the table');
+  const rows: ReviewLine[] = [
+    {
+      label: `${icon} ${g.names.length} tables skipped: ${gist}`,
+      // The hint and names first: a long detail is cut at the right edge.
+      detail: `${namesDetail(g, shown)} · ${g.text.split(NAME).join('each table')}`,
+      kind: 'group',
+      group: g.key,
+    },
+  ];
+  if (shown.has(g.key))
+    rows.push(...g.names.map((n): ReviewLine => ({ label: `$(dash) Skipped: ${n}`, kind: 'skip' })));
+  return rows;
+}
+
+function noteRows(g: Group, shown: ReadonlySet<string>): ReviewLine[] {
+  const [name] = g.names;
+  if (g.names.length === 1) return [{ label: `$(info) ${name}`, detail: g.text.split(NAME).join(name), kind: 'note' }];
+  const text = g.text.split(NAME).join('each table');
+  const rows: ReviewLine[] = [
+    { label: `$(info) ${g.names.length} tables: ${text}`, detail: namesDetail(g, shown), kind: 'group', group: g.key },
+  ];
+  if (shown.has(g.key))
+    rows.push(...g.names.map((n): ReviewLine => ({ label: `$(dash) ${n}`, detail: text, kind: 'note' })));
+  return rows;
+}
