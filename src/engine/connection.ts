@@ -43,8 +43,8 @@ export function parseUrl(text: string, what: string): UrlParts {
   if (!/^postgres(ql)?:\/\//i.test(url.trim())) {
     const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
     throw new UsageError(
-      `the ${what} must be a PostgreSQL URL (like postgresql://user@host:5432/dbname) or a key-value string ` +
-        `(like host=localhost port=5432 dbname=app user=postgres)${scheme ? `; got a ${scheme}: URL` : ''}`,
+      `the ${what} must be a PostgreSQL URL, one that starts with postgresql:// (like postgresql://user@host:5432/dbname), ` +
+        `or a key-value string (like host=localhost port=5432 dbname=app)${scheme ? `; got a ${scheme}: URL` : ''}`,
     );
   }
   checkPort(url.trim(), what);

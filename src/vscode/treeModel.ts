@@ -21,7 +21,7 @@ export function schemaGroups(catalog: Catalog): SchemaGroup[] {
 
 /** Short enough for the default sidebar width: an exact count is compact and ticked, in full in the tooltip. */
 export function rowsText(t: Table, exact?: number): string {
-  if (exact !== undefined) return `${compactCount(exact)} rows ✓`;
+  if (exact !== undefined) return `${exact < 100_000 ? formatCount(exact) : compactCount(exact)} rows ✓`;
   if (t.estimatedRows === null) return 'rows not estimated';
   return `~${compactCount(t.estimatedRows)} rows`;
 }
