@@ -4,7 +4,7 @@
 // Save tests first; a connection that fails its test is saved only through "Save anyway", and then
 // marked broken in the tree.
 import * as vscode from 'vscode';
-import { testConnection, withoutPassword } from '../engine/index.js';
+import { ConnectionError, testConnection, withoutPassword } from '../engine/index.js';
 import { SSL_MODES, verifiesCertificate } from '../shared/endpoint.js';
 import type { Role } from '../shared/report.js';
 import {
@@ -78,6 +78,7 @@ function showForm(state: FormState, saved: SavedPassword): Promise<Action | unde
       qp.enabled = true;
       if (id === 'save' && state.result?.ok) return finish('saved');
       if (id === 'save') state.failedSave = true;
+      qp.value = ''; // the whole form again, the result on top
       qp.items = formItems(state);
       qp.activeItems = qp.items.filter((i) => i.id === 'result');
     });
@@ -91,8 +92,9 @@ async function runTest(state: FormState, saved: SavedPassword): Promise<void> {
     const version = await testConnection({ url: urlOf({ ...state, id: 'form' }), password, role: state.role });
     state.result = { ok: true, version };
   } catch (e) {
-    const reason = (e as { reason?: string }).reason ?? 'other';
-    state.result = { ok: false, reason, message: errorMessage(e) };
+    const reason = e instanceof ConnectionError ? e.reason : 'other';
+    const said = e instanceof ConnectionError ? e.serverMessage : undefined;
+    state.result = { ok: false, reason, message: errorMessage(e), said };
   }
 }
 

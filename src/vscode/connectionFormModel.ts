@@ -13,7 +13,8 @@ export interface FormState extends Omit<ConnectionProfile, 'id' | 'broken'> {
   password: string | undefined;
   /** The connection being edited has a password in SecretStorage. */
   passwordSaved: boolean;
-  result?: { ok: true; version: string } | { ok: false; reason: string; message: string };
+  /** The last test; `said` is the server's own words, short enough for the row (the message is in full). */
+  result?: { ok: true; version: string } | { ok: false; reason: string; message: string; said?: string };
   /** Save was chosen and the test failed: "Save anyway" is offered. */
   failedSave: boolean;
 }
