@@ -62,6 +62,9 @@ Options:
   --yes                 do not ask for confirmation (required without a terminal)
   -h, --help            this help
 
+A URL is postgresql://user@host:5432/dbname?sslmode=require, or a key-value string in quotes:
+"host=db.example.com port=5432 dbname=app user=reader sslmode=require".
+
 Passwords: in the URL, in ARCHON_SOURCE_PASSWORD / ARCHON_TARGET_PASSWORD, PGPASSWORD or ~/.pgpass.
 They never appear in output or reports.
 
