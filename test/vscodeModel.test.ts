@@ -372,10 +372,16 @@ describe('the connection form', () => {
     assert.match(text(formItems(s)), /Password: ••••••••/);
     assert.doesNotMatch(JSON.stringify(formItems(s)), /hunter22/);
     assert.ok(!formItems(s).some((i) => i.id === 'save-anyway'));
-    s.result = { ok: false, reason: 'auth', message: 'password authentication failed' };
+    s.result = {
+      ok: false,
+      reason: 'auth',
+      message: 'could not connect to the source postgres@localhost:5432/postgres: password authentication failed',
+      said: 'password authentication failed',
+    };
     s.failedSave = true;
     const items = formItems(s);
     assert.equal(items[0].label, '$(error) Does not connect: the password was refused (or none was given)');
+    assert.equal(items[0].detail, 'password authentication failed', "the server's words, short enough for the row");
     assert.ok(items.some((i) => i.id === 'save-anyway'));
   });
 

@@ -102,7 +102,7 @@ function resultItem(r: NonNullable<FormState['result']>): FormItem {
     : {
         id: 'result',
         label: `$(error) Does not connect: ${FAILURE_WORDS[r.reason] ?? 'see below'}`,
-        detail: r.message,
+        detail: r.said ?? r.message,
         alwaysShow: true,
       };
 }
