@@ -82,6 +82,21 @@ describe('connection store', () => {
     assert.equal(secrets.data.size, 0);
   });
 
+  it('remembers a broken connection until it works again, in place', async () => {
+    const store = new ConnectionStore(new MemoryState(), new MemorySecrets(), () => 'id3');
+    await store.save({ ...profileFromUrl('host=h dbname=d').fields, name: 'n', role: 'target' });
+    const broken = { reason: 'auth', message: 'password authentication failed' };
+    assert.equal(await store.setBroken('id3', broken), true, 'changed: the tree redraws');
+    assert.equal(await store.setBroken('id3', broken), false, 'the same failure again: nothing to redraw');
+    assert.deepEqual(store.get('id3')?.broken, broken);
+    assert.equal(await store.setBroken('id3', undefined), true);
+    assert.ok(!('broken' in store.get('id3')!), 'mended: the mark is gone');
+    assert.deepEqual(
+      store.list().map((p) => p.id),
+      ['id3'],
+    );
+  });
+
   it('without a keyring, keeps the password for the session only', async () => {
     const state = new MemoryState();
     const store = new ConnectionStore(state, new MemorySecrets(true), () => 'id2');
