@@ -5,6 +5,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 const define = { ARCHON_VERSION: JSON.stringify(version) };
+// pg's Cloudflare Workers check (pg/lib/stream.js) reads `navigator`; in VS Code's extension host that
+// read logs "PendingMigrationError: navigator is now a global in nodejs" at every activation. Archon
+// never runs in a worker, so the bundles see no navigator.
+const nodeDefine = { ...define, navigator: 'undefined' };
 const node = {
   bundle: true,
   platform: 'node',
@@ -12,7 +16,7 @@ const node = {
   format: 'cjs',
   sourcemap: true,
   logLevel: 'warning',
-  define,
+  define: nodeDefine,
 };
 
 const page = await build({
@@ -45,7 +49,7 @@ await Promise.all([
     outfile: 'dist/cli.js',
     banner: { js: '#!/usr/bin/env node' },
     minify: true,
-    define: { ...define, ARCHON_REPORT_PAGE_JS: JSON.stringify(pageJs) },
+    define: { ...nodeDefine, ARCHON_REPORT_PAGE_JS: JSON.stringify(pageJs) },
   }),
   build({
     ...node,
@@ -54,6 +58,6 @@ await Promise.all([
       .map((f) => `test/${f}`),
     outdir: 'out/test',
     packages: 'external',
-    define: { ...define, ARCHON_REPORT_PAGE_JS: JSON.stringify(pageJs) },
+    define: { ...nodeDefine, ARCHON_REPORT_PAGE_JS: JSON.stringify(pageJs) },
   }),
 ]);

@@ -65,6 +65,9 @@ Options:
   --yes                 do not ask for confirmation (required without a terminal)
   -h, --help            this help
 
+A URL is postgresql://user@host:5432/dbname?sslmode=require, or a key-value string in quotes:
+"host=db.example.com port=5432 dbname=app user=reader sslmode=require".
+
 Passwords: in the URL, in ARCHON_SOURCE_PASSWORD / ARCHON_TARGET_PASSWORD, PGPASSWORD or ~/.pgpass.
 They never appear in output or reports.
 
@@ -332,12 +335,17 @@ function passwordOf(url: string | undefined): string[] {
   }
 }
 
-/** Where a terminal user can put things right; VS Code users get their own words for the same reasons. */
-function cliHint(e: ConnectionError): string {
+/** Where a terminal user can put things right; VS Code users get their own words for the same remedy. */
+export function cliHint(e: ConnectionError): string {
   const side = e.role.toUpperCase();
-  return e.reason === 'auth'
-    ? ` (check the password in the URL, ARCHON_${side}_PASSWORD, PGPASSWORD or ~/.pgpass)`
-    : '';
+  switch (e.remedy?.kind) {
+    case 'password':
+      return ` (check the password in the URL, ARCHON_${side}_PASSWORD, PGPASSWORD or ~/.pgpass)`;
+    case 'sslmode':
+      return ` (use ${e.remedy.use.map((m) => `sslmode=${m}`).join(' or ')} in the URL for this server)`;
+    default:
+      return '';
+  }
 }
 
 const POLICY_WORDS: Record<ExistingPolicy, string> = {

@@ -32,9 +32,19 @@ export function activate(context: vscode.ExtensionContext): void {
   log = vscode.window.createOutputChannel('Archon', { log: true });
   const store = new ConnectionStore(context.globalState, context.secrets);
   const credentials = new Credentials(store, log);
-  const tree = new ConnectionsTree(store, (p) =>
-    credentials.withPassword(p, p.role, (password) => inspect({ url: urlOf(p), password, role: p.role })),
-  );
+  const tree = new ConnectionsTree(store, async (p) => {
+    try {
+      const catalog = await credentials.withPassword(p, p.role, (password) =>
+        inspect({ url: urlOf(p), password, role: p.role }),
+      );
+      await store.setBroken(p.id, undefined);
+      return catalog;
+    } catch (e) {
+      const broken = connections.brokenFrom(e);
+      if (broken) await store.setBroken(p.id, broken);
+      throw e;
+    }
+  });
   const view = vscode.window.createTreeView('archon.connections', { treeDataProvider: tree, showCollapseAll: true });
   const commands = commandTable({ context, log, store, credentials, tree });
   for (const id of COMMAND_IDS) context.subscriptions.push(vscode.commands.registerCommand(id, commands[id]));
@@ -83,11 +93,13 @@ function commandTable({ context, log, store, credentials, tree }: Parts): Record
     'archon.compareDatabases': () => compareFlow(wizard, runner),
     'archon.addConnection': (node) => addConnection(node?.kind === 'group' ? node.role : undefined),
     'archon.editConnection': onConnection((p) => connections.editConnection(store, log, p).then(changed)),
+    'archon.fixConnection': onConnection((p) => connections.fixConnection(store, log, p).then(changed)),
     'archon.renameConnection': onConnection((p) => connections.renameConnection(store, p).then(refresh)),
     'archon.removeConnection': onConnection((p) => connections.removeConnection(store, log, p).then(changed)),
-    'archon.testConnection': onConnection(async (p) =>
-      connections.testWithFeedback(p, await store.password(p.id), log),
-    ),
+    'archon.testConnection': onConnection(async (p) => {
+      await connections.testWithFeedback(store, p, await store.password(p.id), log);
+      refresh();
+    }),
     'archon.moveToSource': onConnection((p) => connections.moveConnection(store, p, 'source').then(refresh)),
     'archon.moveToTarget': onConnection((p) => connections.moveConnection(store, p, 'target').then(refresh)),
     'archon.refresh': changed,

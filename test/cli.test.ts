@@ -87,6 +87,28 @@ describe('archon CLI', () => {
     assert.match(r.stdout, /1 verified/);
   });
 
+  it('libpq key-value strings work wherever a URL does; a refused password is worded for the terminal', async () => {
+    const { src, tgt } = await kb();
+    const kv = (url: string, password: string) => {
+      const u = new URL(url);
+      return `host=${u.hostname} port=${u.port} dbname=${u.pathname.slice(1)} user=postgres password='${password}' sslmode=disable`;
+    };
+    const r = runCli(['migrate', '--table', 'projects', '--yes'], {
+      ARCHON_SOURCE_URL: kv(src.url, servers[17].password),
+      ARCHON_TARGET_URL: kv(tgt.url, servers[15].password),
+    });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /1 verified/);
+    assert.equal(await tgt.count('projects'), 7);
+    const wrong = runCli(['plan', '--source', kv(src.url, 'not-the-password'), '--target', tgt.url]);
+    assert.equal(wrong.code, 2);
+    assert.match(
+      wrong.stderr,
+      /password authentication failed.*\(check the password in the URL, ARCHON_SOURCE_PASSWORD/,
+    );
+    assert.ok(!wrong.stderr.includes('not-the-password'));
+  });
+
   it('a named table that does not exist is reported, and the run is not verified', async () => {
     const { src, tgt } = await kb();
     const r = runCli([

@@ -74,6 +74,21 @@ describe('sslmode', () => {
     await assert.rejects(() => sslInUse(`${url}?sslmode=require`), /does not support SSL/);
   });
 
+  it('a failure carries its remedy as data, and no adapter words in its message', async () => {
+    const plain = testServers()[15];
+    const url = `postgresql://postgres@127.0.0.1:${plain.port}/postgres`;
+    await assert.rejects(
+      () => sslInUse(`${url}?sslmode=require`),
+      (e: ConnectionError) =>
+        e.remedy?.kind === 'sslmode' && e.remedy.use.join() === 'prefer,disable' && !/\?sslmode|--/.test(e.message),
+    );
+    await assert.rejects(
+      () =>
+        sslInUse(`host=127.0.0.1 port=${plain.port} dbname=postgres user=postgres password=wrong-pw sslmode=disable`),
+      (e: ConnectionError) => e.reason === 'auth' && e.remedy?.kind === 'password' && !/ARCHON_|pgpass/.test(e.message),
+    );
+  });
+
   it('rejects an unknown sslmode', () => {
     assert.throws(() => parseEndpoint('postgresql://a@b/c?sslmode=sometimes', 'target'), /unknown sslmode "sometimes"/);
   });

@@ -18,6 +18,11 @@ describe('the .vsix', () => {
       'README.md',
       'dist/extension.js',
       'media/archon.svg',
+      'media/walkthrough/migrate.md',
+      'media/walkthrough/plan.md',
+      'media/walkthrough/report.md',
+      'media/walkthrough/source.md',
+      'media/walkthrough/target.md',
       'package.json',
       'webview-ui/dist/report.js',
     ]);

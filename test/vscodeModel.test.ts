@@ -4,7 +4,17 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { inspect, planMigration } from '../src/engine/index.js';
+import { cliHint } from '../src/cli.js';
+import {
+  type Column,
+  ConnectionError,
+  type Remedy,
+  type Table,
+  inspect,
+  parseEndpoint,
+  planMigration,
+  withoutPassword,
+} from '../src/engine/index.js';
 import { COMMAND_IDS } from '../src/vscode/commandIds.js';
 import {
   ConnectionStore,
@@ -13,7 +23,9 @@ import {
   type KeyValueStore,
   type SecretStore,
 } from '../src/vscode/connectionStore.js';
-import { schemaGroups, tableView } from '../src/vscode/treeModel.js';
+import { editFormState, formItems, newFormState } from '../src/vscode/connectionFormModel.js';
+import { errorMessage } from '../src/vscode/errorWords.js';
+import { columnView, rowsText, schemaGroups, tableView } from '../src/vscode/treeModel.js';
 import { reviewLines } from '../src/vscode/review.js';
 import { reselectTables, selectedKeys, selectionSummary, tablePickItems } from '../src/vscode/tablePicker.js';
 import {
@@ -78,6 +90,21 @@ describe('connection store', () => {
     await store.remove('id1');
     assert.deepEqual(store.list(), []);
     assert.equal(secrets.data.size, 0);
+  });
+
+  it('remembers a broken connection until it works again, in place', async () => {
+    const store = new ConnectionStore(new MemoryState(), new MemorySecrets(), () => 'id3');
+    await store.save({ ...profileFromUrl('host=h dbname=d').fields, name: 'n', role: 'target' });
+    const broken = { reason: 'auth', message: 'password authentication failed' };
+    assert.equal(await store.setBroken('id3', broken), true, 'changed: the tree redraws');
+    assert.equal(await store.setBroken('id3', broken), false, 'the same failure again: nothing to redraw');
+    assert.deepEqual(store.get('id3')?.broken, broken);
+    assert.equal(await store.setBroken('id3', undefined), true);
+    assert.ok(!('broken' in store.get('id3')!), 'mended: the mark is gone');
+    assert.deepEqual(
+      store.list().map((p) => p.id),
+      ['id3'],
+    );
   });
 
   it('without a keyring, keeps the password for the session only', async () => {
@@ -155,6 +182,11 @@ describe('tree and wizard content from real catalogs', () => {
     const view = tableView(groups[1].tables.find((t) => t.name === 'page_titles')!);
     assert.deepEqual([view.copyable, view.icon, view.description], [false, 'eye', 'view']);
     assert.match(tableView(groups[1].tables.find((t) => t.name === 'pages')!, 1999).description, /^1,999 rows/);
+    assert.equal(
+      rowsText(groups[1].tables[0], 218_714),
+      '219k rows ✓',
+      'a large exact count stays short for the sidebar',
+    );
   });
 
   it('lists tables preselected, and reviews the plan in words', async () => {
@@ -374,5 +406,152 @@ describe('extension manifest', () => {
         (e: string) => e === '*' || e.startsWith('onCommand:') || e.startsWith('onView:'),
       ),
     );
+  });
+});
+
+describe('connection strings pasted into the form', () => {
+  it('reads a libpq key-value string like a URL: quoted values, escapes, defaults', () => {
+    const { fields, password } = profileFromUrl(
+      "host=db.example.com port=6543 dbname='my kb' user=app password=kv-secret sslmode=require",
+    );
+    assert.deepEqual(fields, {
+      host: 'db.example.com',
+      port: 6543,
+      database: 'my kb',
+      user: 'app',
+      sslmode: 'require',
+    });
+    assert.equal(password, 'kv-secret');
+    const escaped = profileFromUrl(String.raw`host=h dbname=d password='a b\'c'`);
+    assert.equal(escaped.password, "a b'c");
+    assert.equal(profileFromUrl('host = ::1  dbname=x').fields.host, '::1');
+    assert.throws(() => profileFromUrl('host=h dbname=d sslmode=sometimes'), /unknown sslmode "sometimes"/);
+    assert.throws(() => profileFromUrl('host=h dbname=d hostaddr=1.2.3.4'), /unknown keyword "hostaddr"/);
+    assert.throws(() => profileFromUrl('host=h dbname=d port=fifty'), /port "fifty" is not a port/);
+    assert.throws(() => profileFromUrl('host=h'), /no database name/);
+    assert.throws(() => profileFromUrl('host=/tmp dbname=d'), /Unix socket/);
+  });
+
+  it('the engine reads a key-value string wherever it reads a URL (a socket directory too)', () => {
+    const ep = parseEndpoint('host=/var/run/postgresql port=5433 dbname=app user=me sslmode=disable', 'source');
+    assert.deepEqual(
+      [ep.host, ep.port, ep.database, ep.user, ep.sslmode],
+      ['/var/run/postgresql', 5433, 'app', 'me', 'disable'],
+    );
+    const pw = parseEndpoint('host=h dbname=d password=s3cret-pw', 'target');
+    assert.equal(pw.config.password, 's3cret-pw');
+    assert.equal(pw.label, `${pw.user}@h:5432/d`);
+  });
+
+  it('takes the password out of a pasted URL or key-value string, and leaves the rest as typed', () => {
+    assert.deepEqual(withoutPassword('postgresql://app:s3cr%40t-pw@db.example.com:6543/kb?sslmode=require'), {
+      text: 'postgresql://app@db.example.com:6543/kb?sslmode=require',
+      password: 's3cr@t-pw',
+    });
+    assert.deepEqual(withoutPassword("host=h password='two words' dbname=d"), {
+      text: 'host=h dbname=d',
+      password: 'two words',
+    });
+    assert.deepEqual(withoutPassword('host=h dbname=d password=tail-pw'), {
+      text: 'host=h dbname=d',
+      password: 'tail-pw',
+    });
+    assert.deepEqual(withoutPassword('postgresql://app@h/d'), { text: 'postgresql://app@h/d' });
+    assert.deepEqual(withoutPassword('host=h bogus'), { text: 'host=h bogus' });
+  });
+});
+
+describe('engine errors in VS Code words', () => {
+  const refused = (remedy?: Remedy) =>
+    new ConnectionError(
+      'could not connect to the source u@h:5432/d: password authentication failed',
+      'source',
+      'auth',
+      'x',
+      '28P01',
+      remedy,
+    );
+
+  it('words a remedy for VS Code, never with a CLI flag, environment variable or ~/.pgpass', () => {
+    const m = errorMessage(refused({ kind: 'password' }));
+    assert.match(m, /password authentication failed\. To fix: enter the password again \(Fix Connection/);
+    assert.match(
+      errorMessage(refused({ kind: 'sslmode', use: ['prefer', 'disable'] })),
+      /choose sslmode prefer or disable/,
+    );
+    assert.equal(errorMessage(new Error('plain')), 'plain');
+    for (const e of [refused({ kind: 'password' }), refused({ kind: 'sslmode', use: ['require'] })]) {
+      assert.doesNotMatch(errorMessage(e), /ARCHON_|PGPASSWORD|pgpass|--[a-z]|\?sslmode/);
+    }
+  });
+
+  it('the CLI words the same remedies its own way', () => {
+    assert.match(cliHint(refused({ kind: 'password' })), /ARCHON_SOURCE_PASSWORD, PGPASSWORD or ~\/\.pgpass/);
+    assert.equal(
+      cliHint(refused({ kind: 'sslmode', use: ['require'] })),
+      ' (use sslmode=require in the URL for this server)',
+    );
+    assert.equal(cliHint(refused()), '');
+  });
+});
+
+describe('the connection form', () => {
+  it('shows every field with its value, the password masked, Save anyway only after a failed Save', () => {
+    const s = newFormState('source');
+    s.password = 'hunter22-pw';
+    const text = (items: { label: string; description?: string }[]) =>
+      items.map((i) => `${i.label}: ${i.description ?? ''}`).join('\n');
+    assert.match(text(formItems(s)), /Name: postgres on localhost\nGroup: Source \(read-only\)\nHost: localhost/);
+    assert.match(text(formItems(s)), /Password: ••••••••/);
+    assert.doesNotMatch(JSON.stringify(formItems(s)), /hunter22/);
+    assert.ok(!formItems(s).some((i) => i.id === 'save-anyway'));
+    s.result = {
+      ok: false,
+      reason: 'auth',
+      message: 'could not connect to the source postgres@localhost:5432/postgres: password authentication failed',
+      said: 'password authentication failed',
+    };
+    s.failedSave = true;
+    const items = formItems(s);
+    assert.equal(items[0].label, '$(error) Does not connect: the password was refused (or none was given)');
+    assert.equal(items[0].detail, 'password authentication failed', "the server's words, short enough for the row");
+    assert.ok(items.some((i) => i.id === 'save-anyway'));
+  });
+
+  it('opens a saved connection as it is, its last failure on top, for an edit in place', () => {
+    const p = {
+      id: 'c1',
+      name: 'cloud',
+      role: 'target' as const,
+      host: 'h',
+      port: 5433,
+      database: 'd',
+      user: 'u',
+      sslmode: 'require',
+      broken: { reason: 'tls', message: 'no SSL' },
+    };
+    const s = editFormState(p, true);
+    assert.equal(s.title, 'Archon: Edit Connection: cloud');
+    assert.match(
+      formItems(s)
+        .map((i) => `${i.label} ${i.description ?? ''}`)
+        .join('\n'),
+      /sslmode require/,
+    );
+    assert.match(formItems(s)[0].label, /SSL problem/);
+    assert.ok(formItems(s).some((i) => i.description === 'saved in SecretStorage'));
+  });
+
+  it('shows a column with its type, nullability and keys', () => {
+    const table = {
+      schema: 'public',
+      name: 't',
+      primaryKey: ['id'],
+      foreignKeys: [{ name: 'fk', columns: ['p'], refSchema: 'public', refTable: 'projects', refColumns: ['id'] }],
+    } as unknown as Table;
+    const col = (name: string, type: string, notNull: boolean) => ({ name, type, notNull }) as unknown as Column;
+    assert.equal(columnView(table, col('id', 'bigint', true)).description, 'bigint · not null · primary key');
+    assert.equal(columnView(table, col('id', 'bigint', true)).icon, 'key');
+    assert.equal(columnView(table, col('p', 'uuid', false)).description, 'uuid · null · → public.projects');
   });
 });

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { parse } from 'pg-connection-string';
 import { SSL_MODES, endpointLabel } from '../shared/endpoint.js';
 import type { Role } from '../shared/report.js';
-import { type ConnectFailure, ConnectionError, UsageError, errorInfo } from './errors.js';
+import { type ConnectFailure, ConnectionError, type Remedy, UsageError, errorInfo } from './errors.js';
 import { notPostgres } from './probe.js';
 
 /** A parsed PostgreSQL URL: the pg config (which may hold a password) and its redacted faces. */
@@ -34,15 +34,18 @@ export interface UrlParts {
 const KNOWN_SSL_MODES = new Set(SSL_MODES.map((m) => m.mode));
 
 /**
- * The one URL parser: the engine, the CLI and the extension's connection store all read URLs here.
- * Never echoes the input: whatever it is, it may hold a password. `what` names it in messages.
+ * The one parser of connection strings: the engine, the CLI and the extension's connection store all
+ * read them here. A PostgreSQL URL or a libpq key-value string (`host=… port=… dbname=…`), which is
+ * read into the same URL first. Never echoes the input: whatever it is, it may hold a password.
+ * `what` names it in messages.
  */
-export function parseUrl(url: string, what: string): UrlParts {
+export function parseUrl(text: string, what: string): UrlParts {
+  const url = isKeyValue(text) ? urlFromKeyValue(text, what) : text;
   if (!/^postgres(ql)?:\/\//i.test(url.trim())) {
     const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
     throw new UsageError(
-      `the ${what} must be a PostgreSQL URL: one that starts with postgresql:// ` +
-        `(like postgresql://user@host:5432/dbname)${scheme ? `; got a ${scheme}: URL` : ''}`,
+      `the ${what} must be a PostgreSQL URL, one that starts with postgresql:// (like postgresql://user@host:5432/dbname), ` +
+        `or a key-value string (like host=localhost port=5432 dbname=app)${scheme ? `; got a ${scheme}: URL` : ''}`,
     );
   }
   checkPort(url.trim(), what);
@@ -55,20 +58,110 @@ export function parseUrl(url: string, what: string): UrlParts {
   const sslmode = typeof p.sslmode === 'string' ? p.sslmode : undefined;
   if (sslmode !== undefined && !KNOWN_SSL_MODES.has(sslmode)) {
     throw new UsageError(
-      `the ${what} URL has an unknown sslmode "${sslmode}" (use disable, require, verify-ca or verify-full)`,
+      `the ${what} has an unknown sslmode "${sslmode}" (use prefer, disable, require, verify-ca or verify-full)`,
     );
   }
-  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const nonEmpty = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
   return {
-    host: text(p.host),
+    host: nonEmpty(p.host),
     port: Number(p.port) || undefined,
-    database: text(p.database),
-    user: text(p.user),
-    password: text(p.password),
+    database: nonEmpty(p.database),
+    user: nonEmpty(p.user),
+    password: nonEmpty(p.password),
     sslmode,
-    sslrootcert: text((p as { sslrootcert?: unknown }).sslrootcert),
+    sslrootcert: nonEmpty((p as { sslrootcert?: unknown }).sslrootcert),
     ssl: p.ssl,
   };
+}
+
+/** libpq's keywords Archon reads from a key-value string; any other keyword is refused, as libpq does. */
+const KEYWORDS = new Set([
+  'host',
+  'port',
+  'dbname',
+  'user',
+  'password',
+  'sslmode',
+  'sslrootcert',
+  'sslcert',
+  'sslkey',
+  'connect_timeout',
+  'application_name',
+]);
+
+/** `keyword=` at the start (after blanks): what tells a key-value string from a URL. */
+const isKeyValue = (text: string): boolean => /^\s*[a-z_]+\s*=/i.test(text);
+
+/**
+ * libpq's key-value syntax: `keyword = value` pairs apart by blanks; a value in single quotes may
+ * hold blanks, and a backslash escapes the next character (in or out of quotes).
+ */
+export function splitKeyValue(text: string, what: string): Map<string, string> {
+  const pairs = new Map<string, string>();
+  const re = /\s*([a-z_]+)\s*=\s*('(?:[^'\\]|\\.)*'|(?:[^\s'\\]|\\.)*)/iy;
+  let at = 0;
+  while (at < text.length && text.slice(at).trim() !== '') {
+    re.lastIndex = at;
+    const m = re.exec(text);
+    if (!m) throw new UsageError(`the ${what} is not a valid key-value string (like host=db port=5432 dbname=app)`);
+    const key = m[1].toLowerCase();
+    if (!KEYWORDS.has(key)) throw new UsageError(`the ${what} has an unknown keyword "${key}"`);
+    const raw = m[2].startsWith("'") ? m[2].slice(1, -1) : m[2];
+    pairs.set(key, raw.replace(/\\(.)/g, '$1'));
+    at = re.lastIndex;
+  }
+  return pairs;
+}
+
+/** The URL that says what a key-value string says (a socket directory as the host parameter). */
+function urlFromKeyValue(text: string, what: string): string {
+  const kv = splitKeyValue(text, what);
+  const enc = encodeURIComponent;
+  const user = kv.get('user');
+  const password = kv.get('password');
+  const auth = user || password ? `${enc(user ?? '')}${password ? `:${enc(password)}` : ''}@` : '';
+  const host = kv.get('host') ?? '';
+  const port = kv.get('port');
+  if (port !== undefined && !/^\d+$/.test(port)) {
+    throw new UsageError(`the ${what}'s port "${port}" is not a port: use a number from 1 to 65535`);
+  }
+  const socket = host.startsWith('/');
+  const hostPart = socket ? '' : host.includes(':') ? `[${host}]` : enc(host);
+  const query = new URLSearchParams();
+  // A socket directory has no place in a URL's authority: pg-connection-string reads it as a parameter.
+  if (socket) query.set('host', host);
+  if (socket && port) query.set('port', port);
+  for (const [k, v] of kv) if (!['host', 'port', 'dbname', 'user', 'password'].includes(k)) query.set(k, v);
+  const q = query.toString();
+  return `postgresql://${auth}${hostPart}${port && !socket ? `:${port}` : ''}/${enc(kv.get('dbname') ?? '')}${q ? `?${q}` : ''}`;
+}
+
+/**
+ * The same connection string without its password, for showing back to the user, and the password
+ * apart. Unparseable text comes back as it is (validation says why), with no password taken.
+ */
+export function withoutPassword(text: string): { text: string; password?: string } {
+  if (isKeyValue(text)) {
+    let kv: Map<string, string>;
+    try {
+      kv = splitKeyValue(text, 'connection');
+    } catch {
+      return { text };
+    }
+    const password = kv.get('password');
+    if (!password) return { text };
+    const re = /(^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|(?:[^\s'\\]|\\.)*)\s*/i;
+    return { text: text.replace(re, '$1').trim(), password };
+  }
+  const m = /^(\s*postgres(?:ql)?:\/\/)([^@/?#]*):([^@]*)@/i.exec(text);
+  if (!m) return { text };
+  let password: string;
+  try {
+    password = decodeURIComponent(m[3]);
+  } catch {
+    password = m[3];
+  }
+  return { text: `${m[1]}${m[2]}@${text.slice(m[0].length)}`, password: password || undefined };
 }
 
 /** The port as written after the host (never the rest of the URL: it may hold a password). */
@@ -186,7 +279,7 @@ async function open(config: pg.ClientConfig, ep: Endpoint): Promise<pg.Client> {
     const said = reason === 'auth' && !info.code ? 'the server asks for a password and none was given' : info.message;
     const why = describeFailure(reason, said, info.code, ep);
     const message = `could not connect to the ${ep.role} ${ep.label}: ${why}`;
-    throw new ConnectionError(message, ep.role, reason, said, info.code);
+    throw new ConnectionError(message, ep.role, reason, said, info.code, remedyFor(reason, said, ep));
   }
 }
 
@@ -225,13 +318,20 @@ function describeFailure(reason: ConnectFailure, m: string, code: string | undef
     case 'database-not-found':
       return m;
     case 'tls':
-      if (/does not support SSL/i.test(m))
-        return `${m} (sslmode=${ep.sslmode} needs SSL; use sslmode=prefer or disable for this server)`;
-      if (ep.sslmode === 'disable') return `${m} (the server may require ?sslmode=require)`;
+      if (/does not support SSL/i.test(m)) return `${m} (sslmode=${ep.sslmode} needs SSL)`;
       return m;
     default:
       return code ? `${m} [${code}]` : m;
   }
+}
+
+/** What would mend it, for the adapters to word: never part of the message (it differs per adapter). */
+function remedyFor(reason: ConnectFailure, m: string, ep: Endpoint): Remedy | undefined {
+  if (reason === 'auth') return { kind: 'password' };
+  if (reason !== 'tls') return undefined;
+  if (/does not support SSL/i.test(m)) return { kind: 'sslmode', use: ['prefer', 'disable'] };
+  if (ep.sslmode === 'disable') return { kind: 'sslmode', use: ['require'] };
+  return undefined;
 }
 
 /** Ends a client within 5 s whatever its state; a client that cannot say goodbye is dropped. */

@@ -38,6 +38,16 @@ export type ConnectFailure =
   | 'not-postgres'
   | 'other';
 
+/**
+ * What would mend a failed connection, as data: each adapter says it in its own words (the CLI names
+ * environment variables and URL parameters, VS Code its connection form). The message never does.
+ */
+export type Remedy =
+  /** Another password: the one given was refused, or none was given and the server asks for one. */
+  | { kind: 'password' }
+  /** Another sslmode, one of `use` (the server has no SSL, or it insists on it). */
+  | { kind: 'sslmode'; use: readonly string[] };
+
 /** A failure to reach or log in to an endpoint: the CLI maps it to exit code 2. */
 export class ConnectionError extends Error {
   constructor(
@@ -47,6 +57,7 @@ export class ConnectionError extends Error {
     /** The server's (or the network's) own words, redacted: for a prompt that quotes them. */
     readonly serverMessage: string,
     readonly code?: string,
+    readonly remedy?: Remedy,
   ) {
     super(message);
     this.name = 'ConnectionError';

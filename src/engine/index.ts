@@ -3,7 +3,7 @@
 // The report model and its renderings are not the engine's: they live in src/shared/.
 export { migrate, planMigration, type MigrateOptions, type PlanOptions, type PlanResult } from './run.js';
 export { compare, type CompareOptions } from './compare.js';
-export { parseUrl, parseEndpoint, type UrlParts } from './connection.js';
+export { parseUrl, parseEndpoint, withoutPassword, type UrlParts } from './connection.js';
 export { parseEndpoints, type EndpointsInput } from './session.js';
 export { isCopyable, type Catalog, type Table, type Column } from './catalog.js';
 export type { Plan, TablePlan } from './plan.js';
@@ -17,6 +17,7 @@ export {
   LockTimeoutError,
   redact,
   type ConnectFailure,
+  type Remedy,
 } from './errors.js';
 export { DEFAULT_LOCK_TIMEOUT_MS } from './locks.js';
 export { DEFAULT_STALL_TIMEOUT_MS } from './session.js';

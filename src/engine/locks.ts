@@ -127,6 +127,6 @@ export function lockTimeoutMessage(watch: LockWatch): string {
   const held = watch.last ? ` on the ${watch.last.role}, held by ${describeBlockers(watch.last.blockers)}` : '';
   return (
     `gave up after waiting ${watch.timeoutMs / 1000} s for a lock${held}; ` +
-    'end that session or try again later (the wait is set by --lock-timeout)'
+    'end that session, or try again later with a longer lock timeout'
   );
 }

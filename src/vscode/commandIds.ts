@@ -6,6 +6,7 @@ export const COMMAND_IDS = [
   'archon.compareDatabases',
   'archon.addConnection',
   'archon.editConnection',
+  'archon.fixConnection',
   'archon.renameConnection',
   'archon.removeConnection',
   'archon.testConnection',

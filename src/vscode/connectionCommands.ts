@@ -1,105 +1,21 @@
-// The commands on saved connections: add, edit, rename, remove, move between groups, test.
+// The commands on saved connections: add, edit, fix, rename, remove, move between groups, test.
 import * as vscode from 'vscode';
-import { testConnection } from '../engine/index.js';
-import { SSL_MODES, endpointLabel, verifiesCertificate } from '../shared/endpoint.js';
+import { ConnectionError, testConnection } from '../engine/index.js';
+import { endpointLabel } from '../shared/endpoint.js';
 import type { Role } from '../shared/report.js';
-import {
-  profileFromUrl,
-  urlOf,
-  type ConnectionFields,
-  type ConnectionProfile,
-  type ConnectionStore,
-} from './connectionStore.js';
+import { connectionForm } from './connectionForm.js';
+import { editFormState, newFormState } from './connectionFormModel.js';
+import { type BrokenState, type ConnectionProfile, type ConnectionStore, urlOf } from './connectionStore.js';
+import { errorMessage } from './errorWords.js';
 
-const SSL_ITEMS: vscode.QuickPickItem[] = SSL_MODES.map((m) => ({ label: m.mode, detail: m.detail }));
-
-async function askRole(current?: Role): Promise<Role | undefined> {
-  const items: (vscode.QuickPickItem & { role: Role })[] = [
-    { label: '$(lock) Source (read-only)', detail: 'Archon reads from it and never writes to it', role: 'source' },
-    { label: '$(arrow-circle-down) Target', detail: 'Migrations write into it', role: 'target' },
-  ];
-  const chosen = await vscode.window.showQuickPick(items, {
-    title: 'Which group does this connection belong in?',
-    placeHolder: current ? `now: ${current}` : undefined,
-    ignoreFocusOut: true,
-  });
-  return chosen?.role;
+/** The broken state an error leaves on a saved connection: only failures to connect count. */
+export function brokenFrom(e: unknown): BrokenState | undefined {
+  return e instanceof ConnectionError ? { reason: e.reason, message: errorMessage(e) } : undefined;
 }
 
-const HOST = /^[A-Za-z0-9._-]+$|^\[?[0-9A-Fa-f:.]+\]?$/;
-
-async function askFields(defaults?: Partial<ConnectionFields>): Promise<ConnectionFields | undefined> {
-  const input = (title: string, value: string | undefined, validateInput?: (v: string) => string | undefined) =>
-    vscode.window.showInputBox({ title: `New connection: ${title}`, value, ignoreFocusOut: true, validateInput });
-  const host = await input('host', defaults?.host ?? 'localhost', (v) =>
-    HOST.test(v.trim()) ? undefined : 'A host name or IP address only (the port and database come next)',
-  );
-  if (host === undefined) return undefined;
-  const port = await input('port', String(defaults?.port ?? 5432), (v) =>
-    /^\d+$/.test(v) && +v > 0 && +v < 65536 ? undefined : 'A port number, 1 to 65535',
-  );
-  if (port === undefined) return undefined;
-  const database = await input('database', defaults?.database ?? 'postgres', (v) =>
-    v.trim() ? undefined : 'The database name',
-  );
-  if (database === undefined) return undefined;
-  const user = await input('user', defaults?.user ?? 'postgres', (v) => (v.trim() ? undefined : 'The user name'));
-  if (user === undefined) return undefined;
-  const ssl = await vscode.window.showQuickPick(SSL_ITEMS, {
-    title: 'New connection: sslmode',
-    placeHolder: `now: ${defaults?.sslmode ?? 'prefer'}`,
-    ignoreFocusOut: true,
-  });
-  if (!ssl) return undefined;
-  let sslrootcert: string | undefined;
-  if (verifiesCertificate(ssl.label)) {
-    const ca = await input('CA certificate file (empty: the system CAs)', defaults?.sslrootcert ?? '');
-    if (ca === undefined) return undefined;
-    sslrootcert = ca.trim() || undefined;
-  }
-  return {
-    host: host.trim(),
-    port: Number(port),
-    database: database.trim(),
-    user: user.trim(),
-    sslmode: ssl.label,
-    sslrootcert,
-  };
-}
-
-async function askPassword(profileLabel: string, keepHint: boolean): Promise<string | undefined> {
-  return vscode.window.showInputBox({
-    title: `Password for ${profileLabel}`,
-    prompt: keepHint
-      ? 'Leave empty to keep the saved password'
-      : 'Stored in VS Code SecretStorage, never in settings. Leave empty to use ~/.pgpass or no password.',
-    password: true,
-    ignoreFocusOut: true,
-  });
-}
-
-/** A pasted URL, checked as it is typed: the fields to save and the password apart. */
-async function askUrl(): Promise<ReturnType<typeof profileFromUrl> | undefined> {
-  const url = await vscode.window.showInputBox({
-    title: 'Archon: Add Connection: PostgreSQL URL',
-    placeHolder: 'postgresql://user:password@host:5432/dbname?sslmode=require',
-    prompt: 'The password, if the URL has one, goes to SecretStorage; the rest is saved without it.',
-    ignoreFocusOut: true,
-    password: false,
-    validateInput: (v) => {
-      try {
-        profileFromUrl(v);
-        return undefined;
-      } catch (e) {
-        return (e as Error).message;
-      }
-    },
-  });
-  return url === undefined ? undefined : profileFromUrl(url);
-}
-
-/** Tests with progress; reports the version or the error. Returns the version on success. */
+/** Tests with progress; reports the version or the error, and marks the connection working or broken. */
 export async function testWithFeedback(
+  store: ConnectionStore,
   profile: ConnectionProfile,
   password: string | undefined,
   log: vscode.LogOutputChannel,
@@ -110,14 +26,21 @@ export async function testWithFeedback(
       { location: vscode.ProgressLocation.Notification, title: `Archon: connecting to ${label}…` },
       () => testConnection({ url: urlOf(profile), password, role: profile.role }),
     );
+    await store.setBroken(profile.id, undefined);
     log.info(`Connection ${profile.name} (${label}): PostgreSQL ${version}`);
     void vscode.window.showInformationMessage(`Archon: ${profile.name} is reachable: PostgreSQL ${version}.`);
     return version;
   } catch (e) {
+    await store.setBroken(profile.id, brokenFrom(e));
     log.warn(`Connection ${profile.name}: ${(e as Error).message}`);
-    void vscode.window.showErrorMessage(`Archon: ${(e as Error).message}`);
+    void vscode.window.showErrorMessage(`Archon: ${errorMessage(e)}`);
     return undefined;
   }
+}
+
+/** The role a new connection gets unless the user came from a group: source first, then target. */
+function roleForNew(store: ConnectionStore, role?: Role): Role {
+  return role ?? (store.list().some((p) => p.role === 'source') ? 'target' : 'source');
 }
 
 export async function addConnection(
@@ -125,57 +48,70 @@ export async function addConnection(
   log: vscode.LogOutputChannel,
   role?: Role,
 ): Promise<ConnectionProfile | undefined> {
-  const how = await vscode.window.showQuickPick(
-    [
-      {
-        label: '$(link) Paste a PostgreSQL URL',
-        detail: 'postgresql://user:password@host:5432/dbname?sslmode=require (a pooler URL works)',
-        id: 'url',
-      },
-      { label: '$(list-unordered) Enter host, port, database, user…', detail: 'Field by field', id: 'fields' },
-    ],
-    { title: 'Archon: Add Connection', ignoreFocusOut: true },
-  );
-  if (!how) return undefined;
-  const parsed = how.id === 'url' ? await askUrl() : { fields: await askFields(), password: undefined };
-  const fields = parsed?.fields;
-  if (!fields) return undefined;
-  const password = parsed?.password ?? (await askPassword(endpointLabel(fields), false));
-  if (password === undefined) return undefined;
-  const name = await vscode.window.showInputBox({
-    title: 'Archon: Add Connection: name',
-    value: `${fields.database} on ${fields.host}`,
-    ignoreFocusOut: true,
-    validateInput: (v) => (v.trim() ? undefined : 'A name for the tree'),
-  });
-  if (name === undefined) return undefined;
-  const chosenRole = role ?? (await askRole());
-  if (!chosenRole) return undefined;
-  const { profile, passwordStored } = await store.save({ ...fields, name: name.trim(), role: chosenRole }, password);
-  if (!passwordStored) {
-    void vscode.window.showWarningMessage(
-      'Archon: SecretStorage is not available here (no OS keyring?). ' +
-        'The password is kept for this session only and will be asked for again.',
-    );
-  }
-  log.info(`Added connection ${profile.name} (${endpointLabel(profile)}) as ${profile.role}`);
-  await testWithFeedback(profile, password || undefined, log);
+  const result = await connectionForm(newFormState(roleForNew(store, role)), async () => undefined);
+  if (!result) return undefined;
+  const { profile, passwordStored } = await store.save({ ...result.profile, broken: result.broken }, result.password);
+  warnWithoutKeyring(passwordStored);
+  log.info(`Added connection ${profile.name} (${endpointLabel(profile)}) as ${profile.role}${brokenNote(profile)}`);
+  announce(profile, 'saved');
   return profile;
 }
 
+/** Edit changes the saved connection in place: same id, same place in the tree, its password kept unless retyped. */
 export async function editConnection(
   store: ConnectionStore,
   log: vscode.LogOutputChannel,
   profile: ConnectionProfile,
-): Promise<void> {
-  const fields = await askFields(profile);
-  if (!fields) return;
-  const password = await askPassword(endpointLabel(fields), true);
-  if (password === undefined) return;
-  const updated = await store.update(profile.id, fields);
-  if (password) await store.setPassword(profile.id, password);
-  log.info(`Edited connection ${updated.name} (${endpointLabel(updated)})`);
-  await testWithFeedback(updated, password || (await store.password(profile.id)), log);
+): Promise<ConnectionProfile | undefined> {
+  const hasPassword = (await store.password(profile.id)) !== undefined;
+  const result = await connectionForm(editFormState(profile, hasPassword), () => store.password(profile.id));
+  if (!result) return undefined;
+  const updated = await store.update(profile.id, { ...result.profile, broken: result.broken });
+  if (result.password !== undefined) warnWithoutKeyring(await store.setPassword(profile.id, result.password));
+  log.info(`Edited connection ${updated.name} (${endpointLabel(updated)})${brokenNote(updated)}`);
+  announce(updated, 'updated');
+  return updated;
+}
+
+/**
+ * Fix Connection on a broken node: a refused password needs only the password again (tested before
+ * it is kept); anything else opens the form with the failure on top.
+ */
+export async function fixConnection(
+  store: ConnectionStore,
+  log: vscode.LogOutputChannel,
+  profile: ConnectionProfile,
+): Promise<ConnectionProfile | undefined> {
+  if (profile.broken?.reason !== 'auth') return editConnection(store, log, profile);
+  const password = await vscode.window.showInputBox({
+    title: `Archon: Fix Connection: password for ${profile.name} (${endpointLabel(profile)})`,
+    prompt: profile.broken.message,
+    password: true,
+    ignoreFocusOut: true,
+  });
+  if (password === undefined) return undefined;
+  const version = await testWithFeedback(store, profile, password || undefined, log);
+  if (version === undefined) return editConnection(store, log, store.get(profile.id) ?? profile);
+  warnWithoutKeyring(await store.setPassword(profile.id, password));
+  return store.get(profile.id);
+}
+
+const brokenNote = (p: ConnectionProfile) => (p.broken ? ' (saved although it does not connect)' : '');
+
+function announce(p: ConnectionProfile, what: string): void {
+  if (p.broken)
+    void vscode.window.showWarningMessage(
+      `Archon: ${p.name} ${what}, marked broken: it does not connect. Use Fix Connection on it in the Archon view.`,
+    );
+  else void vscode.window.showInformationMessage(`Archon: ${p.name} ${what}: it connects (${endpointLabel(p)}).`);
+}
+
+function warnWithoutKeyring(passwordStored: boolean): void {
+  if (passwordStored) return;
+  void vscode.window.showWarningMessage(
+    'Archon: SecretStorage is not available here (no OS keyring?). ' +
+      'The password is kept for this session only and will be asked for again.',
+  );
 }
 
 export async function renameConnection(store: ConnectionStore, profile: ConnectionProfile): Promise<void> {

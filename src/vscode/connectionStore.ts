@@ -26,6 +26,17 @@ export interface ConnectionProfile {
   user: string;
   sslmode: string;
   sslrootcert?: string;
+  /**
+   * Set while the connection is known not to work (its last test or read failed, or it was saved
+   * despite a failed test): the tree marks it and offers Fix Connection. Redacted words only.
+   */
+  broken?: BrokenState;
+}
+
+export interface BrokenState {
+  /** The engine's ConnectFailure ('auth' is mended by a password alone). */
+  reason: string;
+  message: string;
 }
 
 const KEY = 'archon.connections';
@@ -44,16 +55,19 @@ export function urlOf(p: ConnectionProfile): string {
   return u.toString();
 }
 
-/** The fields of a profile that say where the database is (all but id, name and role). */
-export type ConnectionFields = Omit<ConnectionProfile, 'id' | 'name' | 'role'>;
+/** The fields of a profile that say where the database is (all but id, name, role and health). */
+export type ConnectionFields = Omit<ConnectionProfile, 'id' | 'name' | 'role' | 'broken'>;
 
-/** Splits a pasted URL into the fields we keep and the password we must not keep with them. */
+/**
+ * Splits a pasted URL or libpq key-value string into the fields we keep and the password we must
+ * not keep with them.
+ */
 export function profileFromUrl(url: string): { fields: ConnectionFields; password: string | undefined } {
   // Throws, saying why, for what is not a PostgreSQL URL ("… starts with postgresql:// …").
   const u = parseUrl(url, 'connection');
-  if (!u.host) throw new Error('the URL has no host');
-  if (u.host.startsWith('/')) throw new Error('the URL names a Unix socket; a saved connection needs a host name');
-  if (!u.database) throw new Error('the URL has no database name (…/dbname at the end)');
+  if (!u.host) throw new Error('no host given (…@host or host=…)');
+  if (u.host.startsWith('/')) throw new Error('it names a Unix socket; a saved connection needs a host name');
+  if (!u.database) throw new Error('no database name given (…/dbname at the end of a URL, or dbname=…)');
   return {
     fields: {
       host: u.host,
@@ -114,6 +128,14 @@ export class ConnectionStore {
       this.list().map((p) => (p.id === id ? next : p)),
     );
     return next;
+  }
+
+  /** Records whether the connection works (undefined: it does); true when that changed what the tree shows. */
+  async setBroken(id: string, broken: BrokenState | undefined): Promise<boolean> {
+    const current = this.get(id);
+    if (!current || JSON.stringify(current.broken) === JSON.stringify(broken)) return false;
+    await this.update(id, { broken });
+    return true;
   }
 
   async remove(id: string): Promise<void> {

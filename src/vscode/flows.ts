@@ -12,7 +12,9 @@ import { urlOf, type ConnectionProfile } from './connectionStore.js';
 import { MultiStepInput, type Step } from './multiStep.js';
 import type { Runner } from './runner.js';
 import { pickConnection, type WizardDeps } from './wizard.js';
-import { DEFAULT_POLICY, POLICY_ITEMS, planLine, type Item, type TableKey } from './wizardModel.js';
+import { confirmBeforeWriting, defaultExistingRows } from './settings.js';
+import { POLICY_ITEMS, planLine, type Item, type TableKey } from './wizardModel.js';
+import { errorMessage } from './errorWords.js';
 
 interface CompareState {
   readonly deps: WizardDeps;
@@ -151,7 +153,7 @@ async function copyFacts(state: CopyState): Promise<CopyFacts> {
       return { line, targetRows, targetName };
     });
   } catch (e) {
-    return { line: { ok: false, text: '' }, targetRows: null, targetName, error: (e as Error).message };
+    return { line: { ok: false, text: '' }, targetRows: null, targetName, error: errorMessage(e) };
   }
 }
 
@@ -162,7 +164,7 @@ function copyItems(f: CopyFacts): Item<ExistingPolicy>[] {
   const now = rows ? `${f.targetName} has ${formatCount(rows)} rows` : `${f.targetName} is empty`;
   const plan: Item<ExistingPolicy> = { label: `$(arrow-right) ${f.line.text}`, detail: `Now: ${now}.` };
   const policies = POLICY_ITEMS.map((i) => {
-    if (i.value === DEFAULT_POLICY) return { ...i, active: true };
+    if (i.value === defaultExistingRows()) return { ...i, active: true };
     if (i.value === 'replace' && rows) return { ...i, description: `deletes the ${formatCount(rows)} rows there` };
     return i;
   });
@@ -172,7 +174,7 @@ function copyItems(f: CopyFacts): Item<ExistingPolicy>[] {
 /** Replace asks once more when the table has rows: a modal that names the table and its count. */
 async function confirmReplace(state: CopyState): Promise<boolean> {
   const f = state.known;
-  if (!f?.targetRows) return true;
+  if (!f?.targetRows || !confirmBeforeWriting()) return true;
   const empty = 'Empty and Copy';
   const choice = await vscode.window.showWarningMessage(
     `Empty ${f.targetName} (${formatCount(f.targetRows)} rows) and copy?`,

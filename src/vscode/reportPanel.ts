@@ -1,10 +1,10 @@
-import { homedir } from 'node:os';
 import * as vscode from 'vscode';
 import type { Report } from '../shared/report.js';
 import { toJson } from '../shared/reportJson.js';
 import { toMarkdown } from '../shared/reportMarkdown.js';
 import type { HostToPage, PageState, PageToHost } from '../shared/protocol.js';
 import { makeNonce, renderReportPage } from '../shared/reportHtml.js';
+import { reportFolder } from './settings.js';
 
 /** A verification report: one panel per run, restored after a window reload. */
 export class ReportPanel {
@@ -92,7 +92,7 @@ export class ReportPanel {
     if (!this.report) return;
     const ext = format === 'json' ? 'json' : 'md';
     const name = `archon-${this.report.kind}-${this.report.startedAt.slice(0, 19).replace(/[:T]/g, '-')}.${ext}`;
-    const base = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(homedir());
+    const base = reportFolder();
     const uri = await vscode.window.showSaveDialog({
       defaultUri: vscode.Uri.joinPath(base, name),
       filters: format === 'json' ? { JSON: ['json'] } : { Markdown: ['md'] },

@@ -10,6 +10,7 @@ import { ReportPanel } from './reportPanel.js';
 import { RunView } from './runProgress.js';
 import type { MigrationRequest } from './wizard.js';
 import { retryableTables, type TableKey } from './wizardModel.js';
+import { errorMessage } from './errorWords.js';
 
 interface RunnerDeps {
   extensionUri: vscode.Uri;
@@ -153,7 +154,7 @@ export class Runner {
       return await run();
     } catch (e) {
       this.deps.log.error((e as Error).message);
-      void vscode.window.showErrorMessage(`Archon: ${(e as Error).message}`);
+      void vscode.window.showErrorMessage(`Archon: ${errorMessage(e)}`);
       return undefined;
     }
   }

@@ -1,15 +1,17 @@
 import * as vscode from 'vscode';
-import type { Catalog, Table } from '../engine/index.js';
+import type { Catalog, Column, Table } from '../engine/index.js';
 import { endpointLabel } from '../shared/endpoint.js';
 import type { Role } from '../shared/report.js';
 import type { ConnectionProfile, ConnectionStore } from './connectionStore.js';
-import { schemaGroups, tableView } from './treeModel.js';
+import { errorMessage } from './errorWords.js';
+import { columnView, schemaGroups, tableView } from './treeModel.js';
 
 export type Node =
   | { kind: 'group'; role: Role }
   | { kind: 'connection'; profile: ConnectionProfile }
   | { kind: 'schema'; profile: ConnectionProfile; schema: string; tables: Table[] }
   | { kind: 'table'; profile: ConnectionProfile; table: Table }
+  | { kind: 'column'; profile: ConnectionProfile; table: Table; column: Column }
   | { kind: 'message'; profile: ConnectionProfile; text: string; error: boolean };
 
 /** Reads a connection's catalog; the extension supplies it with the password handling. */
@@ -46,9 +48,15 @@ export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
   catalog(profile: ConnectionProfile): Promise<Catalog> {
     let c = this.catalogs.get(profile.id);
     if (!c) {
+      // A failure stays until a refresh or an edit: the node shows it, marked broken, and is not
+      // retried (with a password prompt) each time the tree redraws.
+      const before = JSON.stringify(this.store.get(profile.id)?.broken);
       c = this.load(profile);
       this.catalogs.set(profile.id, c);
-      c.catch(() => this.catalogs.delete(profile.id));
+      const redrawIfHealthChanged = () => {
+        if (JSON.stringify(this.store.get(profile.id)?.broken) !== before) this.changed.fire(undefined);
+      };
+      c.then(redrawIfHealthChanged, redrawIfHealthChanged);
     }
     return c;
   }
@@ -66,16 +74,8 @@ export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
         item.tooltip = node.role === 'source' ? 'Read from, never written to' : 'Written to by migrations';
         return item;
       }
-      case 'connection': {
-        const item = new vscode.TreeItem(node.profile.name, vscode.TreeItemCollapsibleState.Collapsed);
-        item.id = `connection:${node.profile.id}`;
-        const { name, sslmode, role } = node.profile;
-        item.description = endpointLabel(node.profile);
-        item.tooltip = `${name}\n${item.description}\nsslmode=${sslmode}\nRole: ${role}`;
-        item.iconPath = new vscode.ThemeIcon('database');
-        item.contextValue = `connection.${node.profile.role}`;
-        return item;
-      }
+      case 'connection':
+        return this.connectionItem(this.store.get(node.profile.id) ?? node.profile);
       case 'schema': {
         const item = new vscode.TreeItem(node.schema, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `schema:${node.profile.id}:${node.schema}`;
@@ -84,15 +84,16 @@ export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
         item.contextValue = 'schema';
         return item;
       }
-      case 'table': {
-        const exact = this.exactCounts.get(JSON.stringify([node.profile.id, node.table.schema, node.table.name]));
-        const view = tableView(node.table, exact);
+      case 'table':
+        return this.tableItem(node.profile, node.table);
+      case 'column': {
+        const view = columnView(node.table, node.column);
         const item = new vscode.TreeItem(view.label, vscode.TreeItemCollapsibleState.None);
-        item.id = `table:${node.profile.id}:${JSON.stringify([node.table.schema, node.table.name])}`;
+        item.id = `column:${node.profile.id}:${JSON.stringify([node.table.schema, node.table.name, node.column.name])}`;
         item.description = view.description;
         item.tooltip = view.tooltip;
         item.iconPath = new vscode.ThemeIcon(view.icon);
-        item.contextValue = view.copyable ? `table.${node.profile.role}` : 'relation';
+        item.contextValue = 'column';
         return item;
       }
       case 'message': {
@@ -108,15 +109,59 @@ export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
     }
   }
 
+  /** Context keys for the walkthrough's steps (add a source, add a target). */
+  private setContexts(): void {
+    for (const role of ['source', 'target'] as const) {
+      const key = `archon.has${role === 'source' ? 'Source' : 'Target'}`;
+      void vscode.commands.executeCommand(
+        'setContext',
+        key,
+        this.store.list().some((p) => p.role === role),
+      );
+    }
+  }
+
+  /** A connection that failed its last test or read is marked broken, with Fix Connection offered. */
+  private connectionItem(profile: ConnectionProfile): vscode.TreeItem {
+    const item = new vscode.TreeItem(profile.name, vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = `connection:${profile.id}`;
+    const { name, sslmode, role, broken } = profile;
+    item.description = `${broken ? 'broken · ' : ''}${endpointLabel(profile)}`;
+    const health = broken ? `\n\nBroken: ${broken.message}\nFix Connection (the wrench) mends it.` : '';
+    item.tooltip = `${name}\n${endpointLabel(profile)}\nsslmode=${sslmode}\nRole: ${role}${health}`;
+    item.iconPath = broken
+      ? new vscode.ThemeIcon('debug-disconnect', new vscode.ThemeColor('errorForeground'))
+      : new vscode.ThemeIcon('database');
+    item.contextValue = `connection.${role}${broken ? '.broken' : ''}`;
+    return item;
+  }
+
+  private tableItem(profile: ConnectionProfile, table: Table): vscode.TreeItem {
+    const exact = this.exactCounts.get(JSON.stringify([profile.id, table.schema, table.name]));
+    const view = tableView(table, exact);
+    const expand = table.columns.length
+      ? vscode.TreeItemCollapsibleState.Collapsed
+      : vscode.TreeItemCollapsibleState.None;
+    const item = new vscode.TreeItem(view.label, expand);
+    item.id = `table:${profile.id}:${JSON.stringify([table.schema, table.name])}`;
+    item.description = view.description;
+    item.tooltip = view.tooltip;
+    item.iconPath = new vscode.ThemeIcon(view.icon);
+    item.contextValue = view.copyable ? `table.${profile.role}` : 'relation';
+    return item;
+  }
+
   async getChildren(node?: Node): Promise<Node[]> {
     // No connections: no nodes, so VS Code shows the view's welcome content (Add Connection).
-    if (!node)
+    if (!node) {
+      this.setContexts();
       return this.store.list().length
         ? [
             { kind: 'group', role: 'source' },
             { kind: 'group', role: 'target' },
           ]
         : [];
+    }
     switch (node.kind) {
       case 'group':
         return this.store
@@ -131,10 +176,17 @@ export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
             return [{ kind: 'message', profile: node.profile, text: 'No tables in this database', error: false }];
           return groups.map((g) => ({ kind: 'schema', profile: node.profile, schema: g.schema, tables: g.tables }));
         } catch (e) {
-          return [{ kind: 'message', profile: node.profile, text: (e as Error).message, error: true }];
+          return [{ kind: 'message', profile: node.profile, text: errorMessage(e), error: true }];
         }
       case 'schema':
         return node.tables.map((table) => ({ kind: 'table', profile: node.profile, table }));
+      case 'table':
+        return node.table.columns.map((column) => ({
+          kind: 'column',
+          profile: node.profile,
+          table: node.table,
+          column,
+        }));
       default:
         return [];
     }

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { countTableRows } from '../engine/index.js';
 import { urlOf, type ConnectionStore } from './connectionStore.js';
 import type { Credentials } from './credentials.js';
+import { errorMessage } from './errorWords.js';
 import { copyTableFlow } from './flows.js';
 import type { Runner } from './runner.js';
 import type { ConnectionsTree, Node } from './tree.js';
@@ -32,7 +33,7 @@ export async function countRows(deps: TreeCommandDeps, node?: Node): Promise<voi
     deps.tree.setExactCount(p, table, n);
     deps.log.info(`${p.name}: ${table.schema}.${table.name} has ${n} rows`);
   } catch (e) {
-    void vscode.window.showErrorMessage(`Archon: ${(e as Error).message}`);
+    void vscode.window.showErrorMessage(`Archon: ${errorMessage(e)}`);
   }
 }
 

@@ -1,5 +1,5 @@
 // What the Connections tree shows, computed from engine catalogs (no `vscode` import, unit-tested).
-import { type Catalog, type Table, isCopyable } from '../engine/index.js';
+import { type Catalog, type Column, type Table, isCopyable } from '../engine/index.js';
 import { compactCount, formatBytes, formatCount, plural } from '../shared/format.js';
 
 interface SchemaGroup {
@@ -19,8 +19,9 @@ export function schemaGroups(catalog: Catalog): SchemaGroup[] {
   return [...bySchema.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([schema, tables]) => ({ schema, tables }));
 }
 
+/** Short enough for the default sidebar width: an exact count is compact and ticked, in full in the tooltip. */
 export function rowsText(t: Table, exact?: number): string {
-  if (exact !== undefined) return `${formatCount(exact)} rows`;
+  if (exact !== undefined) return `${exact < 100_000 ? formatCount(exact) : compactCount(exact)} rows ✓`;
   if (t.estimatedRows === null) return 'rows not estimated';
   return `~${compactCount(t.estimatedRows)} rows`;
 }
@@ -51,7 +52,7 @@ export function tableView(t: Table, exactRows?: number): TableView {
     `${t.schema}.${t.name} (${t.kind})`,
     `${plural(t.columns.length, 'column')}, ${key}`,
     exactRows !== undefined
-      ? `${formatCount(exactRows)} rows (exact count)`
+      ? `${formatCount(exactRows)} rows (exact count, ✓ in the tree)`
       : `${rowsText(t)} (planner estimate; use Count Rows for the exact number)`,
     `${t.bytes.toLocaleString('en-US')} bytes on disk (${formatBytes(t.bytes)}), indexes and TOAST included`,
   ];
@@ -60,4 +61,24 @@ export function tableView(t: Table, exactRows?: number): TableView {
   if (t.triggers.length) lines.push(`${t.triggers.length} user trigger${t.triggers.length === 1 ? '' : 's'}`);
   if (!copyable) lines.push('not copied by Archon: only tables are');
   return { label: t.name, description, tooltip: lines.join('\n'), icon, copyable };
+}
+
+interface ColumnView {
+  label: string;
+  description: string;
+  tooltip: string;
+  icon: 'key' | 'references' | 'symbol-field';
+}
+
+/** A column under its table: name, type, nullability and the keys it is part of. */
+export function columnView(t: Table, c: Column): ColumnView {
+  const primary = t.primaryKey?.includes(c.name) ?? false;
+  const refs = t.foreignKeys.filter((f) => f.columns.includes(c.name)).map((f) => `${f.refSchema}.${f.refTable}`);
+  const keys = [primary ? 'primary key' : '', refs.length ? `→ ${refs.join(', ')}` : ''].filter(Boolean);
+  const description = [c.type, c.notNull ? 'not null' : 'null', ...keys].join(' · ');
+  const extras = [c.identity ? 'identity' : '', c.generated ? 'generated' : '', c.hasDefault ? 'has a default' : ''];
+  const tooltip = [`${t.schema}.${t.name}.${c.name}`, description, extras.filter(Boolean).join(', ')]
+    .filter(Boolean)
+    .join('\n');
+  return { label: c.name, description, tooltip, icon: primary ? 'key' : refs.length ? 'references' : 'symbol-field' };
 }

@@ -10,7 +10,9 @@ import type { Credentials } from './credentials.js';
 import { MultiStepInput, type Step } from './multiStep.js';
 import { reviewLines } from './review.js';
 import { type TablePick, reselectTables, selectedKeys, selectionSummary, tablePickItems } from './tablePicker.js';
-import { DEFAULT_POLICY, connectionItems, policyItems, type Item, type TableKey } from './wizardModel.js';
+import { defaultExistingRows } from './settings.js';
+import { connectionItems, policyItems, type Item, type TableKey } from './wizardModel.js';
+import { errorMessage } from './errorWords.js';
 
 export interface MigrationRequest {
   source: ConnectionProfile;
@@ -57,7 +59,7 @@ export async function migrationWizard(
     if (choice === add) await deps.addConnection();
     return undefined;
   }
-  const state: WizardState = { deps, source, existing: DEFAULT_POLICY };
+  const state: WizardState = { deps, source, existing: defaultExistingRows() };
   if (!(await MultiStepInput.run(source ? targetStep : sourceStep, state, deps.credentials))) return undefined;
   const { target, tables, existing } = state;
   return state.source && target && tables ? { source: state.source, target, tables, existing } : undefined;
@@ -202,7 +204,7 @@ export function reviewMigration(deps: WizardDeps, req: MigrationRequest, title: 
 
 const errorItem = <T>(e: unknown): Item<T>[] => [
   {
-    label: `$(error) ${(e as Error).message}`,
+    label: `$(error) ${errorMessage(e)}`,
     detail: 'Go back to pick another connection, or fix the connection in the Archon view.',
   },
 ];
