@@ -1,0 +1,212 @@
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+// @ts-expect-error plain ESM helpers shared with the demo and the tests
+import { createKnowledgeBaseSchema, fillKnowledgeBase } from '../scripts/kb-fixture.mjs';
+import { migrate, planMigration } from '../src/engine/index.js';
+import type { Report } from '../src/shared/report.js';
+import { TestDb, directions, runCli, withClient } from './support/pg.js';
+
+// What the knowledge base lacks that a real schema has: an enum, a domain over it, a composite type
+// and arrays of them, a schema of its own, a partitioned table, a collation, a generated column,
+// identity options, a CHECK, a secondary GIN index, comments; and what Archon does not create.
+const EXTRAS = `
+  CREATE SCHEMA ops;
+  CREATE TYPE ops.task_state AS ENUM ('todo', 'doing', 'done');
+  CREATE DOMAIN ops.short_label AS text COLLATE "C" CHECK (length(VALUE) <= 40);
+  CREATE TYPE ops.point3 AS (x double precision, y double precision, label ops.short_label);
+  CREATE TABLE ops.jobs (
+    id int GENERATED ALWAYS AS IDENTITY (START WITH 100 INCREMENT BY 5) PRIMARY KEY,
+    state ops.task_state NOT NULL DEFAULT 'todo', history ops.task_state[] NOT NULL DEFAULT '{}',
+    at ops.point3, name text COLLATE "C" NOT NULL, tags jsonb NOT NULL DEFAULT '{}',
+    cost numeric(10, 2) CHECK (cost >= 0), cost_with_tax numeric GENERATED ALWAYS AS (cost * 1.2) STORED,
+    project_id uuid REFERENCES public.archon_projects (id) ON DELETE CASCADE, UNIQUE (name));
+  CREATE INDEX jobs_tags ON ops.jobs USING gin (tags jsonb_path_ops);
+  CREATE INDEX jobs_lower_name ON ops.jobs (lower(name)) WHERE state <> 'done';
+  COMMENT ON TABLE ops.jobs IS 'Background jobs; it''s quoted';
+  COMMENT ON COLUMN ops.jobs.name IS 'Unique name';
+  INSERT INTO ops.jobs (state, history, at, name, tags, cost, project_id)
+  SELECT (ARRAY['todo','doing','done']::ops.task_state[])[1 + g % 3], ARRAY['todo', 'doing']::ops.task_state[],
+         ROW(g, g / 2.0, 'p' || g)::ops.point3, 'job ' || g, jsonb_build_object('g', g), g * 1.5,
+         md5('project' || (1 + g % 12))::uuid
+  FROM generate_series(1, 30) g;
+  CREATE TABLE ops.measurements (id bigserial, taken date NOT NULL, value real, PRIMARY KEY (id, taken))
+    PARTITION BY RANGE (taken);
+  CREATE TABLE ops.measurements_2025 PARTITION OF ops.measurements FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+  CREATE TABLE ops.measurements_rest PARTITION OF ops.measurements DEFAULT;
+  CREATE INDEX measurements_taken ON ops.measurements (taken DESC);
+  INSERT INTO ops.measurements (taken, value) SELECT '2024-12-25'::date + g, g FROM generate_series(1, 20) g;
+  SELECT setval('ops.measurements_id_seq', 500);
+  CREATE FUNCTION ops.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+  CREATE TRIGGER jobs_touch BEFORE UPDATE ON ops.jobs FOR EACH ROW EXECUTE FUNCTION ops.touch();
+  CREATE VIEW ops.open_jobs AS SELECT id, name FROM ops.jobs WHERE state <> 'done';`;
+
+/** The catalog as a comparison sees it: every table's columns, constraints, indexes and sequences. */
+async function schemaOf(db: TestDb): Promise<unknown> {
+  return withClient(db.url, async (c) => {
+    await c.query('SET search_path = pg_catalog');
+    return (await c.query(SCHEMA_SQL)).rows[0].tables;
+  });
+}
+
+const SCHEMA_SQL = `SELECT json_agg(json_build_object(
+      'table', format('%I.%I', n.nspname, c.relname), 'kind', c.relkind,
+      'partkey', pg_get_partkeydef(c.oid), 'bound', pg_get_expr(c.relpartbound, c.oid),
+      'comment', obj_description(c.oid, 'pg_class'),
+      'columns', (SELECT json_agg(json_build_array(a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+                    a.attidentity, a.attgenerated, pg_get_expr(d.adbin, d.adrelid), a.attcollation::regcollation::text,
+                    col_description(c.oid, a.attnum)) ORDER BY a.attnum)
+                  FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+      'constraints', (SELECT json_agg(json_build_array(conname, pg_get_constraintdef(oid)) ORDER BY conname)
+                        FROM pg_constraint WHERE conrelid = c.oid),
+      'indexes', (SELECT json_agg(pg_get_indexdef(indexrelid) ORDER BY indexrelid::regclass::text)
+                    FROM pg_index WHERE indrelid = c.oid),
+      'sequences', (SELECT json_agg(json_build_array(s.schemaname, s.sequencename, s.data_type::text, s.start_value,
+                      s.min_value, s.max_value, s.increment_by, s.cycle, s.cache_size) ORDER BY s.sequencename)
+                      FROM pg_depend dp JOIN pg_class sc ON sc.oid = dp.objid AND sc.relkind = 'S'
+                      JOIN pg_sequences s ON s.schemaname = sc.relnamespace::regnamespace::text AND s.sequencename = sc.relname
+                     WHERE dp.refobjid = c.oid AND dp.deptype IN ('a', 'i'))
+    ) ORDER BY n.nspname, c.relname) AS tables
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p') AND n.nspname IN ('public', 'ops')`;
+
+/** The value every owned sequence hands out next (called on both sides: each advances by one). */
+async function nextValues(db: TestDb): Promise<Record<string, string>> {
+  const rows = await db.sql(`SELECT format('%I.%I', schemaname, sequencename) AS name FROM pg_sequences
+                              WHERE schemaname IN ('public', 'ops') ORDER BY 1`);
+  const out: Record<string, string> = {};
+  for (const { name } of rows) out[name] = (await db.sql(`SELECT nextval($1)::text AS v`, [name]))[0].v;
+  return out;
+}
+
+const TABLES = [
+  'archon_code_examples',
+  'archon_crawled_pages',
+  'archon_projects',
+  'archon_prompts',
+  'archon_settings',
+  'archon_sources',
+  'archon_tasks',
+  'jobs',
+  'measurements',
+];
+
+async function knowledgeBase(server: Parameters<typeof TestDb.create>[0]): Promise<TestDb> {
+  const src = await TestDb.create(server, 'src');
+  await createKnowledgeBaseSchema(src.url, 'source');
+  await fillKnowledgeBase(src.url, { pages: 120 });
+  await src.sql(EXTRAS);
+  return src;
+}
+
+const created = (r: Report) => r.tables.filter((t) => t.ddl?.length).map((t) => t.table);
+
+for (const [from, to] of directions()) {
+  describe(`create missing tables, PostgreSQL ${from.major} → ${to.major}`, () => {
+    it('creates every table of the knowledge base on an empty target: same catalog, same content; again: a no-op', async () => {
+      const src = await knowledgeBase(from);
+      const tgt = await TestDb.create(to, 'tgt');
+      const withoutOpt = await planMigration({ source: src.url, target: tgt.url });
+      assert.ok(
+        withoutOpt.plan.tables.every((t) => t.action === 'skip'),
+        'nothing is created without the opt-in',
+      );
+      const report = await migrate({ source: src.url, target: tgt.url, createMissing: true });
+      assert.equal(report.outcome, 'verified', JSON.stringify(report.tables, null, 1));
+      assert.deepEqual(report.tables.map((t) => t.table).sort(), TABLES);
+      assert.deepEqual(created(report).sort(), TABLES);
+      const jobs = report.tables.find((t) => t.table === 'jobs')!;
+      assert.ok(jobs.notes.some((n) => /not created.*trigger jobs_touch on ops\.jobs.*view ops\.open_jobs/.test(n)));
+      assert.deepEqual(await schemaOf(tgt), await schemaOf(src));
+      for (const t of ['archon_crawled_pages', 'archon_tasks', 'ops.jobs', 'ops.measurements', 'archon_settings'])
+        assert.deepEqual(await tgt.fingerprint(t), await src.fingerprint(t), t);
+      const again = await migrate({ source: src.url, target: tgt.url, createMissing: true });
+      assert.equal(again.outcome, 'verified');
+      assert.deepEqual(created(again), [], 'the second run creates nothing');
+      assert.deepEqual(await schemaOf(tgt), await schemaOf(src));
+      assert.deepEqual(await nextValues(tgt), await nextValues(src), "sequences continue where the source's do");
+    });
+
+    it('a failure after the DDL ran leaves no created object behind', async () => {
+      const src = await TestDb.create(from, 'src');
+      const tgt = await TestDb.create(to, 'tgt');
+      await src.sql(`CREATE TYPE mood AS ENUM ('ok', 'sad');
+        CREATE TABLE a (id int PRIMARY KEY, m mood); INSERT INTO a VALUES (1, 'ok');
+        CREATE TABLE z (id int PRIMARY KEY, status text); INSERT INTO z VALUES (1, 'done')`);
+      // z exists on the target and refuses the source's rows: the run fails after a was created.
+      await tgt.sql(`CREATE TABLE z (id int PRIMARY KEY, status text CHECK (status <> 'done'))`);
+      const report = await migrate({ source: src.url, target: tgt.url, createMissing: true });
+      assert.equal(report.outcome, 'failed');
+      assert.equal(report.tables.find((t) => t.table === 'z')!.status, 'failed');
+      const left = await tgt.sql(`SELECT (SELECT count(*)::int FROM pg_class WHERE relname IN ('a', 'a_pkey')) AS rels,
+        (SELECT count(*)::int FROM pg_type WHERE typname IN ('mood', '_mood')) AS types`);
+      assert.deepEqual(left, [{ rels: 0, types: 0 }]);
+    });
+
+    it('plan --ddl writes the DDL; migrate --create-missing reports each created table with its DDL', async () => {
+      const src = await TestDb.create(from, 'src');
+      const tgt = await TestDb.create(to, 'tgt');
+      await src.sql(`CREATE TABLE docs (id bigserial PRIMARY KEY, body text NOT NULL);
+        CREATE INDEX docs_body ON docs (body); INSERT INTO docs (body) VALUES ('a'), ('b')`);
+      const dir = mkdtempSync(join(tmpdir(), 'archon-ddl-'));
+      const plan = runCli(['plan', '--source', src.url, '--target', tgt.url, '--ddl', join(dir, 'create.sql')]);
+      assert.equal(plan.code, 0, plan.stderr);
+      assert.match(plan.stdout, /CREATE\+COPY\s+public\.docs/);
+      const sql = readFileSync(join(dir, 'create.sql'), 'utf8');
+      assert.match(sql, /CREATE SEQUENCE "public"\."docs_id_seq" AS bigint/);
+      assert.match(
+        sql,
+        /CREATE TABLE "public"\."docs" \(\n {2}"id" bigint DEFAULT nextval\('public\.docs_id_seq'::regclass\) NOT NULL/,
+      );
+      assert.match(sql, /CREATE INDEX docs_body ON public\.docs USING btree \(body\);/);
+      assert.equal((await tgt.sql(`SELECT to_regclass('docs') AS r`))[0].r, null, 'plan wrote nothing');
+      const json = join(dir, 'report.json');
+      const run = runCli([
+        'migrate',
+        '--source',
+        src.url,
+        '--target',
+        tgt.url,
+        '--create-missing',
+        '--yes',
+        '--report',
+        json,
+      ]);
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      const docs = JSON.parse(readFileSync(json, 'utf8')).tables[0];
+      assert.equal(docs.status, 'verified');
+      assert.ok(docs.ddl.some((s: string) => s.startsWith('CREATE TABLE "public"."docs"')));
+      assert.equal(await tgt.count('docs'), 2);
+    });
+  });
+}
+
+describe('create missing tables on an older target', () => {
+  const [from, to] = directions()[0];
+  it('says in the plan what PostgreSQL 15 cannot express, and creates the rest', async () => {
+    const src = await TestDb.create(from, 'src');
+    const tgt = await TestDb.create(to, 'tgt');
+    await src.sql(`
+      CREATE TABLE events (id bigint GENERATED ALWAYS AS IDENTITY, at date NOT NULL) PARTITION BY RANGE (at);
+      CREATE TABLE events_all PARTITION OF events DEFAULT;
+      CREATE TABLE payloads (id int PRIMARY KEY, doc text CHECK (doc IS JSON OBJECT));
+      CREATE TABLE plain (id int PRIMARY KEY); INSERT INTO plain VALUES (1), (2)`);
+    const { plan } = await planMigration({ source: src.url, target: tgt.url, createMissing: true });
+    const reason = (name: string) => plan.tables.find((t) => t.table === name)!.reason ?? '';
+    // Identity columns on partitioned tables arrived in 17; IS JSON in 16.
+    assert.match(reason('events'), /identity column id on partitioned table public\.events needs PostgreSQL 17/);
+    assert.match(
+      reason('payloads'),
+      /the target refuses `CREATE TABLE "public"\."payloads" \(`: syntax error at or near "JSON"/,
+    );
+    assert.equal(plan.tables.find((t) => t.table === 'plain')!.action, 'copy');
+    const report = await migrate({ source: src.url, target: tgt.url, createMissing: true });
+    assert.equal(report.tables.find((t) => t.table === 'plain')!.status, 'verified');
+    assert.equal(report.tables.find((t) => t.table === 'events')!.status, 'skipped');
+    assert.equal(await tgt.count('plain'), 2);
+    assert.equal((await tgt.sql(`SELECT to_regclass('events') AS r`))[0].r, null);
+  });
+});
