@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { createKnowledgeBaseSchema, fillKnowledgeBase } from '../scripts/kb-fixture.mjs';
 import { migrate, planMigration } from '../src/engine/index.js';
 import type { Report } from '../src/shared/report.js';
+import { reviewItems } from '../src/vscode/createModel.js';
 import { TestDb, directions, runCli, withClient } from './support/pg.js';
 
 // What the knowledge base lacks that a real schema has: an enum, a domain over it, a composite type
@@ -208,5 +209,27 @@ describe('create missing tables on an older target', () => {
     assert.equal(report.tables.find((t) => t.table === 'events')!.status, 'skipped');
     assert.equal(await tgt.count('plain'), 2);
     assert.equal((await tgt.sql(`SELECT to_regclass('events') AS r`))[0].r, null);
+  });
+});
+
+describe("the review's creation choice (VS Code)", () => {
+  it('offers "Create N tables on the target", off until chosen; on, the plan creates them and Show SQL appears', async () => {
+    const [from, to] = directions()[0];
+    const src = await TestDb.create(from, 'src');
+    const tgt = await TestDb.create(to, 'tgt');
+    await src.sql(`CREATE TABLE kept (id int PRIMARY KEY); CREATE TABLE fresh (id int PRIMARY KEY)`);
+    await tgt.sql(`CREATE TABLE kept (id int PRIMARY KEY)`);
+    const planned = await planMigration({ source: src.url, target: tgt.url, createMissing: true });
+    const off = reviewItems(planned, false, 'cloud-db', 'local-db');
+    assert.equal(off[0].label, '$(play) Start migration: copy 1 table');
+    assert.equal(off[1].label, '$(circle-large-outline) Create 1 table on the target');
+    assert.ok(!off.some((i) => i.value === 'show-sql'));
+    assert.ok(off.some((i) => i.label === '$(warning) Skipped: public.fresh' && /Create 1 table/.test(i.detail ?? '')));
+    const on = reviewItems(planned, true, 'cloud-db', 'local-db');
+    assert.equal(on[0].label, '$(play) Start migration: copy 2 tables');
+    assert.equal(on[1].label, '$(pass-filled) Create 1 table on the target');
+    assert.equal(on[2].value, 'show-sql');
+    assert.ok(!on.some((i) => i.value === 'skip'));
+    assert.equal(await tgt.sql(`SELECT to_regclass('fresh') AS r`).then((r) => r[0].r), null, 'planning wrote nothing');
   });
 });

@@ -76,6 +76,7 @@ export class Runner {
             passwords,
             selection: { only: tables },
             existing,
+            createMissing: req.createMissing,
             signal,
             onProgress,
             ...waits(),

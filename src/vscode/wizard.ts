@@ -3,18 +3,22 @@
 // Each step shows one pick (multiStep.ts), writes the answer into the wizard's state and returns
 // the next step. The items and the review text come from wizardModel.ts.
 import * as vscode from 'vscode';
-import { inspect, planMigration, testConnection } from '../engine/index.js';
+import { type PlanResult, inspect, planMigration, testConnection } from '../engine/index.js';
 import type { ExistingPolicy, Role } from '../shared/report.js';
 import { urlOf, type ConnectionProfile, type ConnectionStore } from './connectionStore.js';
 import type { Credentials } from './credentials.js';
+import { reviewItems } from './createModel.js';
+import { showCreateSql } from './createSql.js';
 import { MultiStepInput, type Step } from './multiStep.js';
-import { POLICY_ITEMS, connectionItems, reviewLines, tableItems, type Item, type TableKey } from './wizardModel.js';
+import { POLICY_ITEMS, connectionItems, tableItems, type Item, type TableKey } from './wizardModel.js';
 
 export interface MigrationRequest {
   source: ConnectionProfile;
   target: ConnectionProfile;
   existing: ExistingPolicy;
   tables: TableKey[];
+  /** "Create N tables on the target" was chosen in the review. */
+  createMissing?: boolean;
 }
 
 export interface WizardDeps {
@@ -55,8 +59,10 @@ export async function migrationWizard(
   }
   const state: WizardState = { deps, source, existing: 'replace' };
   if (!(await MultiStepInput.run(source ? targetStep : sourceStep, state, deps.credentials))) return undefined;
-  const { target, tables, existing } = state;
-  return state.source && target && tables ? { source: state.source, target, tables, existing } : undefined;
+  const { target, tables, existing, createMissing } = state;
+  return state.source && target && tables
+    ? { source: state.source, target, tables, existing, createMissing }
+    : undefined;
 }
 
 /** Step 1: the database copied FROM. A new source forgets the tables picked for the old one. */
@@ -122,6 +128,8 @@ async function existingRowsStep(input: WizardInput, state: WizardState): Promise
 async function reviewStep(input: WizardInput, state: WizardState): Promise<undefined> {
   const r = state as MigrationRequest;
   const { credentials, versions } = state.deps;
+  let planned: PlanResult | undefined;
+  let render = () => {};
   await input.pick<string>({
     title: `${TITLE}: review`,
     step: 5,
@@ -129,22 +137,31 @@ async function reviewStep(input: WizardInput, state: WizardState): Promise<undef
     placeholder: 'Reading both databases to make the plan…',
     placeholderAfterLoad: 'Choose "Start migration" to run it, or go Back to change something',
     items: [],
-    accept: (values) => values[0] === 'start',
+    accept: (values) => {
+      // The creation choice toggles in place; Show SQL opens the DDL beside the review.
+      if (values[0] === 'create-missing') {
+        state.createMissing = !state.createMissing;
+        render();
+      } else if (values[0] === 'show-sql' && planned) void showCreateSql(planned);
+      return values[0] === 'start';
+    },
     load: async (setItems) => {
       try {
-        const planned = await credentials.both(r.source, r.target, (passwords) =>
+        planned = await credentials.both(r.source, r.target, (passwords) =>
           planMigration({
             source: urlOf(r.source),
             target: urlOf(r.target),
             passwords,
             selection: { only: r.tables },
             existing: r.existing,
+            createMissing: true, // planned to offer the choice; created only when chosen
           }),
         );
         versions.set(r.source.id, `PostgreSQL ${planned.source.serverVersion}`);
         versions.set(r.target.id, `PostgreSQL ${planned.target.serverVersion}`);
-        const lines = reviewLines(planned, r.source.name, r.target.name);
-        setItems(lines.map((l) => ({ label: l.label, detail: l.detail, value: l.kind })));
+        const p = planned;
+        render = () => setItems(reviewItems(p, !!state.createMissing, r.source.name, r.target.name));
+        render();
       } catch (e) {
         setItems(errorItem(e));
       }
