@@ -63,6 +63,7 @@ Options:
   --counts-only         compare: row counts only, content not read (the quick check)
   --create-missing      migrate, plan: create the selected tables the target lacks (schema, types,
                         sequences, keys, indexes, foreign keys) in the run's transaction
+  --add-columns         migrate, plan: add to existing target tables the source columns they lack
   --ddl FILE.sql        plan: write the DDL that migrate --create-missing would run (implies it)
   --lock-timeout SEC    give up when a table stays locked by another session this long (default 60)
   --stall-timeout SEC   give up when a copy moves no data this long (default 120)
@@ -99,6 +100,7 @@ const OPTIONS = {
   yes: { type: 'boolean', short: 'y' },
   'counts-only': { type: 'boolean' },
   'create-missing': { type: 'boolean' },
+  'add-columns': { type: 'boolean' },
   ddl: { type: 'string' },
   'lock-timeout': { type: 'string' },
   'stall-timeout': { type: 'string' },
@@ -121,6 +123,7 @@ interface Invocation {
     lockTimeoutMs: number;
     stallTimeoutMs: number;
     createMissing: boolean;
+    addColumns: boolean;
   };
   /** plan --ddl: where the DDL script goes. */
   ddl: string | null;
@@ -181,8 +184,8 @@ function invocation(command: Command, values: Values, io: CliIo, secrets: string
     .filter((f) => f);
   if (new Set(files).size < files.length) throw new UsageError('--report, --markdown and --html need a file each');
   if (values['counts-only'] && command !== 'compare') throw new UsageError('--counts-only goes with compare');
-  if (values['create-missing'] && command === 'compare')
-    throw new UsageError('--create-missing goes with migrate or plan');
+  for (const flag of ['create-missing', 'add-columns'] as const)
+    if (values[flag] && command === 'compare') throw new UsageError(`--${flag} goes with migrate or plan`);
   if (values.ddl !== undefined && command !== 'plan') throw new UsageError('--ddl goes with plan');
   if (values.ddl === '') throw new UsageError('--ddl needs a file name');
   if (values.ddl) assertWritable(values.ddl, '--ddl');
@@ -196,6 +199,7 @@ function invocation(command: Command, values: Values, io: CliIo, secrets: string
     lockTimeoutMs: milliseconds('--lock-timeout', values['lock-timeout'], DEFAULT_LOCK_TIMEOUT_MS),
     stallTimeoutMs: milliseconds('--stall-timeout', values['stall-timeout'], DEFAULT_STALL_TIMEOUT_MS),
     createMissing: !!values['create-missing'] || !!values.ddl,
+    addColumns: !!values['add-columns'],
   };
   const ddl = values.ddl ?? null;
   return { command, common, ddl, yes: !!values.yes, countsOnly: !!values['counts-only'], outputs };
@@ -376,7 +380,7 @@ function writeDdl(file: string, { source, target, plan }: PlanResult, io: CliIo)
 function describePlan({ source, target, plan }: PlanResult): string {
   const copies = plan.tables.filter((t) => t.action === 'copy');
   const skips = plan.tables.filter((t) => t.action === 'skip');
-  const creates = copies.filter((t) => t.create).length;
+  const creates = copies.filter((t) => t.create?.kind === 'create').length;
   const creating = creates ? ` (creating ${creates} of them on the target first)` : '';
   const lines = [
     `Archon will copy ${copies.length} table${copies.length === 1 ? '' : 's'}${creating}`,
@@ -392,7 +396,7 @@ function describePlan({ source, target, plan }: PlanResult): string {
     const est = estimatedRowsText(t.estimatedRows);
     const how = `${t.format}${t.empties ? ', emptied first' : ''}`;
     const name = displayName(t.schema, t.table).padEnd(width);
-    const verb = t.create ? 'CREATE+COPY' : 'COPY';
+    const verb = t.create ? { create: 'CREATE+COPY', 'add-columns': 'ALTER+COPY' }[t.create.kind] : 'COPY';
     lines.push(`  ${verb}  ${name}  ${est.padStart(14)}  ${formatBytes(t.bytes).padStart(8)}  ${how}`);
     for (const n of t.notes) lines.push(`          note: ${visible(n)}`);
   }

@@ -185,6 +185,42 @@ for (const [from, to] of directions()) {
   });
 }
 
+for (const [from, to] of directions()) {
+  describe(`add missing columns, PostgreSQL ${from.major} → ${to.major}`, () => {
+    it('adds the source columns a target table lacks (NOT NULL only where a default fills it), then copies', async () => {
+      const src = await TestDb.create(from, 'src');
+      const tgt = await TestDb.create(to, 'tgt');
+      await src.sql(`CREATE TYPE lvl AS ENUM ('low', 'high');
+        CREATE TABLE t (id serial PRIMARY KEY, name text NOT NULL, level lvl NOT NULL DEFAULT 'low',
+          note text NOT NULL, code bigserial);
+        INSERT INTO t (name, level, note) SELECT 'n' || g, 'high', 'note ' || g FROM generate_series(1, 25) g;
+        CREATE TABLE u (id int PRIMARY KEY, extra text); INSERT INTO u VALUES (1, 'x')`);
+      // u's target requires a column the source does not have: still skipped, saying so.
+      await tgt.sql(`CREATE TABLE t (id serial PRIMARY KEY, name text NOT NULL);
+        CREATE TABLE u (id int PRIMARY KEY, required text NOT NULL)`);
+      const without = await planMigration({ source: src.url, target: tgt.url });
+      assert.match(without.plan.tables.find((x) => x.table === 't')!.reason ?? '', /level, note, code do not exist/);
+      const report = await migrate({ source: src.url, target: tgt.url, addColumns: true });
+      const t = report.tables.find((x) => x.table === 't')!;
+      assert.equal(t.status, 'verified', JSON.stringify(report.tables, null, 1));
+      assert.ok(t.notes.some((n) => /column\(s\) level, note, code added on the target/.test(n)));
+      assert.deepEqual(await tgt.fingerprint('t'), await src.fingerprint('t'));
+      const cols = await tgt.sql(`SELECT attname AS name, format_type(atttypid, atttypmod) AS type, attnotnull AS nn
+                                    FROM pg_attribute WHERE attrelid = 't'::regclass AND attnum > 2 ORDER BY attnum`);
+      assert.deepEqual(cols, [
+        { name: 'level', type: 'lvl', nn: true },
+        { name: 'note', type: 'text', nn: false },
+        { name: 'code', type: 'bigint', nn: true },
+      ]);
+      const u = report.tables.find((x) => x.table === 'u')!;
+      assert.equal(u.status, 'skipped');
+      assert.match(u.reason ?? '', /target column required is NOT NULL without a default and missing on the source/);
+      const [next] = await tgt.sql(`INSERT INTO t (name, note) VALUES ('new', 'n') RETURNING id, code`);
+      assert.deepEqual(next, { id: 26, code: '26' }, 'the added serial continues after the copied values');
+    });
+  });
+}
+
 describe('create missing tables on an older target', () => {
   const [from, to] = directions()[0];
   it('says in the plan what PostgreSQL 15 cannot express, and creates the rest', async () => {

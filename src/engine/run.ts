@@ -26,15 +26,13 @@ import type { Selection } from './selection.js';
 import { moveSequences } from './sequences.js';
 import { type EndpointsInput, type Session, abandon, openSession } from './session.js';
 import { report, tableReport } from './summary.js';
-import { createAfterData, createBeforeData, ddlOf, planCreation } from './schemaCreate.js';
+import { type SchemaChanges, createAfterData, createBeforeData, ddlOf, planSchemaChanges } from './schemaCreate.js';
 import { silenceTriggers } from './triggers.js';
 import { type LoadDigests, verifyLoaded } from './verify.js';
 
-export interface PlanOptions extends EndpointsInput {
+export interface PlanOptions extends EndpointsInput, SchemaChanges {
   selection?: Selection;
   existing?: ExistingPolicy;
-  /** Create the selected tables the target lacks (and what they need), inside the run's transaction. */
-  createMissing?: boolean;
   /** Cancels the reads on the server too (a plan may wait on a lock). */
   signal?: AbortSignal;
 }
@@ -71,7 +69,9 @@ async function planFor(session: Session, opts: PlanOptions): Promise<PlanResult>
   };
   const firstPass = makePlan(input);
   const create = (plan: Plan, nonEmptyTargets?: Set<string>) =>
-    opts.createMissing ? planCreation(session, { ...input, nonEmptyTargets }, plan) : plan;
+    opts.createMissing || opts.addColumns
+      ? planSchemaChanges(session, { ...input, nonEmptyTargets }, plan, opts)
+      : plan;
   if (input.existing !== 'skip-nonempty') return { ...session.summaries, plan: await create(firstPass) };
   // Whether a target table has rows is asked of the server, then planned like any other reason.
   const nonEmptyTargets = new Set<string>();

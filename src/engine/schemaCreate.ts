@@ -8,6 +8,7 @@ import type { Catalog, Table } from './catalog.js';
 import { errorInfo } from './errors.js';
 import type { ProgressListener } from './events.js';
 import { qualified, tableKey } from './ident.js';
+import { matchColumns } from './columns.js';
 import { type Plan, type PlanInput, type TablePlan, isMissingOnTarget, makePlan } from './plan.js';
 import { type TableDdl, type TargetFacts, writeDdl } from './schemaDdl.js';
 import { readDefinitions } from './schemaSource.js';
@@ -15,45 +16,101 @@ import type { Session } from './session.js';
 
 const keyOf = (t: { schema: string; table: string }) => tableKey(t.schema, t.table);
 
-/** The plan again, with each creatable missing table planned for copy and carrying its DDL. */
-export async function planCreation(session: Session, input: PlanInput, first: Plan): Promise<Plan> {
-  const missing = first.tables.filter(isMissingOnTarget);
-  if (!missing.length || input.target.readOnly) return first;
+export interface SchemaChanges {
+  /** Create the selected tables the target lacks. */
+  createMissing?: boolean;
+  /** Add to existing target tables the source columns they lack. */
+  addColumns?: boolean;
+}
+
+/** The plan again, with each table to create or widen planned for copy and carrying its DDL. */
+export async function planSchemaChanges(
+  session: Session,
+  input: PlanInput,
+  first: Plan,
+  opts: SchemaChanges,
+): Promise<Plan> {
+  const missing = opts.createMissing ? first.tables.filter(isMissingOnTarget) : [];
+  const widen = opts.addColumns ? lostColumns(first, input.target) : new Map<string, string[]>();
+  const changing = [...missing, ...first.tables.filter((t) => widen.has(keyOf(t)))];
+  if (!changing.length || input.target.readOnly) return first;
   const defs = await readDefinitions(
     session.source,
-    missing.map((t) => qualified(t.schema, t.table)),
+    changing.map((t) => qualified(t.schema, t.table)),
   );
   const facts = await targetFacts(session.target, input.target);
   const refused = new Map<string, string>();
-  let ddl = writeDdl(defs, facts);
+  let ddl = writeDdl(defs, facts, refused, widen);
   // A table the target refuses claims no shared object: written again without it, tried again.
   for (let round = 0; round < 3; round++) {
-    const fresh = await tryOnTarget(session, missing, ddl);
+    const fresh = await tryOnTarget(session, changing, ddl);
     if (!fresh.size) break;
     for (const [k, why] of fresh) refused.set(k, why);
-    ddl = writeDdl(defs, facts, refused);
+    ddl = writeDdl(defs, facts, refused, widen);
   }
-  const creatable = missing.filter((t) => !ddl.get(keyOf(t))?.problems.length);
-  const created = creatable.map((t) => plannedTable(t.source, input.target));
-  const extensions = [...ddl.values()].flatMap((d) => d.extensions.map((name) => ({ name, version: '' })));
-  const target: Catalog = {
-    ...input.target,
-    tables: [...input.target.tables, ...created],
-    extensions: [...input.target.extensions, ...extensions],
-  };
-  const plan = makePlan({ ...input, target });
+  const plan = makePlan({ ...input, target: plannedCatalog(input.target, changing, ddl) });
   for (const p of plan.tables) attach(p, ddl.get(keyOf(p)));
   return plan;
+}
+
+/** The target's catalog as the DDL leaves it: created tables, widened tables, created extensions. */
+function plannedCatalog(target: Catalog, changing: TablePlan[], ddl: Map<string, TableDdl>): Catalog {
+  const ok = (t: TablePlan) => {
+    const d = ddl.get(keyOf(t));
+    return d && !d.problems.length ? d : null;
+  };
+  const created = changing.filter((t) => ok(t)?.kind === 'create').map((t) => plannedTable(t.source, target));
+  const widened = new Map(
+    changing.flatMap((t) => {
+      const d = ok(t);
+      if (d?.kind !== 'add-columns' || !t.target) return [];
+      const added = t.source.columns.filter((c) => d.added?.includes(c.name)).map((c) => ({ ...c }));
+      // A serial column added brings its sequence, which then moves past the copied values.
+      const sequences = [...t.target.sequences, ...t.source.sequences.filter((q) => d.added?.includes(q.column))];
+      const table: Table = { ...t.target, columns: [...t.target.columns, ...added], sequences };
+      return [[keyOf(t), table] as [string, Table]];
+    }),
+  );
+  const extensions = [...ddl.values()].flatMap((d) => d.extensions.map((name) => ({ name, version: '' })));
+  return {
+    ...target,
+    tables: [...target.tables.map((t) => widened.get(tableKey(t.schema, t.name)) ?? t), ...created],
+    extensions: [...target.extensions, ...extensions],
+  };
+}
+
+/** Skipped tables whose only obstacle is source columns the target lacks: those columns, by table. */
+function lostColumns(first: Plan, target: Catalog): Map<string, string[]> {
+  const extensions = new Set(target.extensions.map((e) => e.name));
+  const out = new Map<string, string[]>();
+  for (const p of first.tables.filter((t) => t.action === 'skip' && t.target)) {
+    const m = matchColumns(p.source, p.target!, extensions);
+    if (!m.lost.length) continue;
+    const lost = p.source.columns.filter((c) => m.lost.includes(c.name));
+    const widened = { ...p.target!, columns: [...p.target!.columns, ...lost] };
+    if (matchColumns(p.source, widened, extensions).reason === null) out.set(keyOf(p), m.lost);
+  }
+  return out;
 }
 
 function attach(p: TablePlan, d: TableDdl | undefined): void {
   if (!d) return;
   if (d.problems.length) {
-    p.reason = `missing on the target, and Archon cannot create it there: ${d.problems.join('; ')}`;
+    p.reason =
+      d.kind === 'create'
+        ? `missing on the target, and Archon cannot create it there: ${d.problems.join('; ')}`
+        : `${p.reason}; Archon cannot add the columns: ${d.problems.join('; ')}`;
     return;
   }
   if (p.action !== 'copy') return;
   p.create = d;
+  if (d.kind === 'add-columns') {
+    p.notes.unshift(
+      `column(s) ${d.added?.join(', ')} added on the target from the source's definition, in the run's ` +
+        `transaction (${d.before.length + d.after.length} statement(s))`,
+    );
+    return;
+  }
   const count = d.before.length + d.after.length;
   p.notes.unshift(
     `created on the target from the source's definition, in the run's transaction (${count} statement(s): ` +
@@ -191,14 +248,14 @@ export function ddlScript(plan: Plan, header: string[]): string {
   const created = plan.tables.filter((t) => t.create);
   const lines = header.map((h) => `-- ${h}`);
   if (!created.length)
-    return `${[...lines, '-- Nothing to create: every selected table exists on the target.'].join('\n')}\n`;
+    return `${[...lines, '-- Nothing to create: the target has every selected table and column.'].join('\n')}\n`;
   const step = (what: string, pick: (d: TableDdl) => string[]) => {
     lines.push('', `-- ${what}`);
     for (const t of created) for (const sql of pick(t.create!)) lines.push(`${sql};`);
   };
   lines.push('-- Archon runs this inside the one transaction that loads the rows: all of it commits, or none.');
   lines.push('BEGIN;');
-  step('Before the rows: schemas, extensions, types, sequences, tables and their keys', (d) => d.before);
+  step('Before the rows: schemas, extensions, types, sequences, tables and their keys, added columns', (d) => d.before);
   lines.push('', '-- … the rows are copied here (COPY … FROM STDIN), counted and compared …');
   step('After the rows: foreign keys, secondary indexes, comments', (d) => d.after);
   lines.push('', 'COMMIT;');

@@ -35,6 +35,10 @@ export interface TableDdl {
   notCreated: string[];
   /** Extensions this DDL creates. */
   extensions: string[];
+  /** A table created, or columns added to a table the target has (--add-columns). */
+  kind: 'create' | 'add-columns';
+  /** For add-columns: the columns added. */
+  added?: string[];
 }
 
 /** One piece of a table: its relation (or a partition), with what was read about it. */
@@ -56,6 +60,7 @@ export function writeDdl(
   defs: SourceDefinitions,
   facts: TargetFacts,
   refused: ReadonlyMap<string, string> = new Map(),
+  widen: ReadonlyMap<string, string[]> = new Map(),
 ): Map<string, TableDdl> {
   const out = new Map<string, TableDdl>();
   const claimed = new Set<string>();
@@ -65,9 +70,21 @@ export function writeDdl(
     const parts = partsOf(top, defs);
     const types = defs.types.filter((t) => parts.some((p) => t.rels.includes(p.rel.oid)));
     const key = tableKey(top.schema, top.name);
+    const added = widen.get(key);
+    if (added) {
+      out.set(key, addColumns(partsOf(top, defs)[0], added, defs, facts, claimed, refused.get(key)));
+      continue;
+    }
     const problems = [...typeProblems(types, facts), ...versionProblems(parts, facts)];
     if (refused.has(key)) problems.push(refused.get(key)!);
-    const ddl: TableDdl = { before: [], after: [], problems, notCreated: notCreated(parts), extensions: [] };
+    const ddl: TableDdl = {
+      before: [],
+      after: [],
+      problems,
+      notCreated: notCreated(parts),
+      extensions: [],
+      kind: 'create',
+    };
     if (!problems.length) writeTable(ddl, parts, types, facts, claimed);
     out.set(key, ddl);
   }
@@ -159,7 +176,8 @@ function notCreated(parts: Part[]): string[] {
   return [...out];
 }
 
-function writeTable(ddl: TableDdl, parts: Part[], types: SourceType[], facts: TargetFacts, claimed: Set<string>) {
+/** Extensions and types the target lacks, each once across tables; returns what adds a missing schema. */
+function writeTypes(ddl: TableDdl, types: SourceType[], facts: TargetFacts, claimed: Set<string>) {
   const claim = (key: string) => {
     if (claimed.has(key)) return false;
     claimed.add(key);
@@ -181,6 +199,11 @@ function writeTable(ddl: TableDdl, parts: Part[], types: SourceType[], facts: Ta
     schema(t.schema);
     ddl.before.push(createType(t));
   }
+  return schema;
+}
+
+function writeTable(ddl: TableDdl, parts: Part[], types: SourceType[], facts: TargetFacts, claimed: Set<string>) {
+  const schema = writeTypes(ddl, types, facts, claimed);
   for (const p of parts) {
     schema(p.rel.schema);
     for (const s of p.sequences.filter((x) => x.deptype === 'a')) {
@@ -260,4 +283,40 @@ function comments(parts: Part[]): string[] {
       out.push(`COMMENT ON COLUMN ${name}.${ident(c.name)} IS ${literal(c.comment!)}`);
   }
   return out;
+}
+
+/**
+ * --add-columns: the source columns an existing target table lacks, added before the rows. NOT NULL
+ * only where a default fills the rows the table already has; the types they need are created.
+ */
+function addColumns(
+  p: Part,
+  names: string[],
+  defs: SourceDefinitions,
+  facts: TargetFacts,
+  claimed: Set<string>,
+  refused: string | undefined,
+): TableDdl {
+  const columns = p.columns.filter((c) => names.includes(c.name));
+  const types = defs.types.filter((t) => t.rels.includes(p.rel.oid) && !facts.types.has(tableKey(t.schema, t.name)));
+  const problems = [...typeProblems(types, facts), ...(refused ? [refused] : [])];
+  for (const c of columns.filter((x) => x.identity))
+    problems.push(`column ${c.name} is an identity column on the source; add it on the target yourself`);
+  const ddl: TableDdl = { before: [], after: [], problems, notCreated: [], extensions: [], kind: 'add-columns' };
+  ddl.added = columns.map((c) => c.name);
+  if (problems.length) return ddl;
+  const schema = writeTypes(ddl, types, facts, claimed);
+  const name = qualified(p.rel.schema, p.rel.name);
+  for (const c of columns) {
+    const seq = p.sequences.find((s) => s.deptype === 'a' && s.column === c.name);
+    if (seq) {
+      schema(seq.schema);
+      ddl.before.push(`CREATE SEQUENCE ${qualified(seq.schema, seq.name)} AS ${seq.type} ${sequenceOptions(seq)}`);
+    }
+    const fills = c.expr !== null || c.generated === 's';
+    ddl.before.push(`ALTER TABLE ${name} ADD COLUMN ${columnDefinition({ ...c, notNull: c.notNull && fills }, [])}`);
+    if (seq) ddl.before.push(`ALTER SEQUENCE ${qualified(seq.schema, seq.name)} OWNED BY ${name}.${ident(c.name)}`);
+    if (c.comment !== null) ddl.after.push(`COMMENT ON COLUMN ${name}.${ident(c.name)} IS ${literal(c.comment)}`);
+  }
+  return ddl;
 }

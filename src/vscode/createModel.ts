@@ -13,9 +13,9 @@ const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 /** The plan as it runs with the choice: without it, the tables it would create are skipped, saying so. */
 export function planWithChoice(planned: PlanResult, create: boolean): PlanResult {
   if (create) return planned;
-  const n = planned.plan.tables.filter((t) => t.create).length;
+  const n = planned.plan.tables.filter((t) => t.create?.kind === 'create').length;
   const tables = planned.plan.tables.map((t) =>
-    t.create
+    t.create?.kind === 'create'
       ? {
           ...t,
           action: 'skip' as const,
@@ -32,7 +32,7 @@ export function planWithChoice(planned: PlanResult, create: boolean): PlanResult
 
 /** The choice's rows in the review: the toggle and, when on, "Show SQL". None when nothing can be created. */
 export function createItems(planned: PlanResult, create: boolean): Item<CreateChoice>[] {
-  const created = planned.plan.tables.filter((t) => t.create);
+  const created = planned.plan.tables.filter((t) => t.create?.kind === 'create');
   if (!created.length) return [];
   const names = created.map((t) => displayName(t.schema, t.table)).join(', ');
   const label = `Create ${plural(created.length, 'table')} on the target`;
