@@ -568,4 +568,35 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       await sql(t, 'ALTER TABLE archon_tasks DROP CONSTRAINT no_tasks');
     }
   });
+
+  it('creates the missing table when the review\'s "Create 1 table on the target" is chosen; Show SQL opens its DDL', async () => {
+    const [s, t] = [source.url('knowledge_base'), target.url('knowledge_base')];
+    await step('review: Create 1 table on the target, Show SQL', async () => {
+      await runCommand('Archon: Migrate Database');
+      await waitForPlaceholder('Copy FROM which database');
+      await answer('cloud-db', 'cloud-db');
+      await waitForPlaceholder('Copy TO which database');
+      await answer('local-db', 'local-db');
+      await rows().filter({ hasText: 'archon_settings' }).waitFor({ timeout: 30_000 });
+      await page.keyboard.press('Enter');
+      await waitForPlaceholder('Rows already in');
+      await answer('Replace', 'Replace');
+      await rows().filter({ hasText: 'Create 1 table on the target' }).waitFor({ timeout: 30_000 });
+      assert.match(await quickInput().innerText(), /Skipped: public\.archon_settings/, 'off until chosen');
+      await answer('Create 1 table', 'Create 1 table on the target');
+      await answer('Show SQL', 'Show SQL');
+      const editor = page.locator('.editor-instance .view-lines').filter({ hasText: 'archon_settings' }).first();
+      await editor.waitFor({ timeout: 15_000 });
+      assert.match(await editor.innerText(), /CREATE\s+TABLE\s+"public"\."archon_settings"/);
+      await page.screenshot({ path: join(SHOTS, 'review-create-sql.png') });
+      await answer('Start migration', 'Start migration');
+    });
+    await step('the created table verified in the report and present on the target', async () => {
+      const row = reportFrame().locator('vscode-data-grid-row[data-table="public.archon_settings"]');
+      await row.waitFor({ timeout: 120_000 });
+      assert.equal(await row.locator('[data-col="status"]').innerText(), 'VERIFIED');
+      const fp = `SELECT count(*)::int AS n, md5(string_agg(x::text, '|' ORDER BY x::text)) AS h FROM archon_settings x`;
+      assert.deepEqual(await sql(t, fp), await sql(s, fp));
+    });
+  });
 });
