@@ -581,7 +581,7 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       await page.keyboard.press('Enter');
       await waitForPlaceholder('Rows already in');
       await answer('Replace', 'Replace');
-      await rows().filter({ hasText: 'Create 1 table on the target' }).waitFor({ timeout: 30_000 });
+      await rows().filter({ hasText: 'Create 1 table on the target' }).first().waitFor({ timeout: 30_000 });
       assert.match(await quickInput().innerText(), /Skipped: public\.archon_settings/, 'off until chosen');
       await answer('Create 1 table', 'Create 1 table on the target');
       await answer('Show SQL', 'Show SQL');

@@ -111,6 +111,7 @@ function attach(p: TablePlan, d: TableDdl | undefined): void {
     );
     return;
   }
+  p.empties = false; // new, so nothing of the user's is emptied
   const count = d.before.length + d.after.length;
   p.notes.unshift(
     `created on the target from the source's definition, in the run's transaction (${count} statement(s): ` +
