@@ -147,6 +147,26 @@ for (const [from, to] of directions()) {
       assert.deepEqual(left, [{ rels: 0, types: 0 }]);
     });
 
+    it('a foreign key the loaded rows break after the load fails that table and leaves it uncreated', async () => {
+      const src = await TestDb.create(from, 'src');
+      const tgt = await TestDb.create(to, 'tgt');
+      await src.sql(`CREATE TABLE parent (id int PRIMARY KEY); INSERT INTO parent VALUES (1), (2);
+        CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent (id)); INSERT INTO child VALUES (1, 2)`);
+      // The target's parent lacks row 2, and only child is selected: its foreign key fails after its rows arrived.
+      await tgt.sql(`CREATE TABLE parent (id int PRIMARY KEY); INSERT INTO parent VALUES (1)`);
+      const report = await migrate({
+        source: src.url,
+        target: tgt.url,
+        createMissing: true,
+        selection: { tables: ['child'] },
+      });
+      const child = report.tables.find((t) => t.table === 'child')!;
+      assert.equal(child.status, 'failed');
+      assert.match(child.reason ?? '', /violates foreign key constraint "child_parent_id_fkey".*rolled back/);
+      assert.equal(report.cause?.table, 'child');
+      assert.equal((await tgt.sql(`SELECT to_regclass('child') AS r`))[0].r, null);
+    });
+
     it('plan --ddl writes the DDL; migrate --create-missing reports each created table with its DDL', async () => {
       const src = await TestDb.create(from, 'src');
       const tgt = await TestDb.create(to, 'tgt');
