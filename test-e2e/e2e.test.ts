@@ -599,4 +599,26 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       assert.deepEqual(await sql(t, fp), await sql(s, fp));
     });
   });
+
+  it('"Copy Table to Target…" on a table the target lacks offers to create it, and does', async () => {
+    const [s, t] = [source.url('knowledge_base'), target.url('knowledge_base')];
+    await sql(
+      s,
+      `CREATE TABLE archon_notes (id int PRIMARY KEY, body text NOT NULL); INSERT INTO archon_notes VALUES (1, 'a')`,
+    );
+    await step('copy table: create it on the target and copy it', async () => {
+      await runCommand('Archon: Refresh');
+      await treeRow('archon_notes').waitFor({ timeout: 30_000 });
+      await treeRow('archon_notes').click({ button: 'right' });
+      const item = page.getByRole('menuitem', { name: 'Copy Table to Target…' });
+      await item.waitFor();
+      await item.hover();
+      await page.keyboard.press('Enter');
+      await answer('Create public.archon_notes', 'Create public.archon_notes on the target and copy it');
+      const row = reportFrame().locator('vscode-data-grid-row[data-table="public.archon_notes"]');
+      await row.waitFor({ timeout: 60_000 });
+      assert.equal(await row.locator('[data-col="status"]').innerText(), 'VERIFIED');
+      assert.deepEqual(await sql(t, 'SELECT id, body FROM archon_notes'), [{ id: 1, body: 'a' }]);
+    });
+  });
 });

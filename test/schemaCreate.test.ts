@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { createKnowledgeBaseSchema, fillKnowledgeBase } from '../scripts/kb-fixture.mjs';
 import { migrate, planMigration } from '../src/engine/index.js';
 import type { Report } from '../src/shared/report.js';
-import { reviewItems } from '../src/vscode/createModel.js';
+import { copyCreateItems, reviewItems } from '../src/vscode/createModel.js';
 import { TestDb, directions, runCli, withClient } from './support/pg.js';
 
 // What the knowledge base lacks that a real schema has: an enum, a domain over it, a composite type
@@ -287,5 +287,24 @@ describe("the review's creation choice (VS Code)", () => {
     assert.equal(on[2].value, 'show-sql');
     assert.ok(!on.some((i) => i.value === 'skip'));
     assert.equal(await tgt.sql(`SELECT to_regclass('fresh') AS r`).then((r) => r[0].r), null, 'planning wrote nothing');
+    const one = await planMigration({
+      source: src.url,
+      target: tgt.url,
+      createMissing: true,
+      selection: { only: [['public', 'fresh']] },
+    });
+    const copy = copyCreateItems(one, 'cloud-db', 'local-db');
+    assert.match(copy[0].label, /^public\.fresh is missing on local-db: create it there and copy it FROM cloud-db/);
+    assert.deepEqual(
+      copy.slice(1).map((i) => [i.label, i.value]),
+      [['$(add) Create public.fresh on the target and copy it', 'replace']],
+    );
+    const kept = await planMigration({
+      source: src.url,
+      target: tgt.url,
+      createMissing: true,
+      selection: { only: [['public', 'kept']] },
+    });
+    assert.deepEqual(copyCreateItems(kept, 'cloud-db', 'local-db'), [], 'an existing table: the usual choices');
   });
 });

@@ -65,3 +65,26 @@ export function reviewItems(
   );
   return [...lines.slice(0, 1), ...createItems(planned, create), ...lines.slice(1)];
 }
+
+/**
+ * "Copy Table to Target…" for a table the target lacks and Archon can create: the plan in a line and
+ * one choice that creates and copies it (there are no rows of the user's to keep or empty).
+ */
+export function copyCreateItems(planned: PlanResult, sourceName: string, targetName: string): Item<'replace'>[] {
+  const t = planned.plan.tables[0];
+  if (t?.create?.kind !== 'create') return [];
+  const name = displayName(t.schema, t.table);
+  return [
+    {
+      label:
+        `${name} is missing on ${targetName}: create it there and copy it FROM ${sourceName} ` +
+        `(PostgreSQL ${planned.source.serverVersion}, read-only) TO ${targetName} (PostgreSQL ${planned.target.serverVersion})`,
+      separator: true,
+    },
+    {
+      label: `$(add) Create ${name} on the target and copy it`,
+      detail: "From the source's definition, in one transaction with its rows: undone if the copy does not verify",
+      value: 'replace',
+    },
+  ];
+}

@@ -6,6 +6,7 @@ import { type Table, planMigration } from '../engine/index.js';
 import { sameDatabase } from '../shared/endpoint.js';
 import type { ExistingPolicy } from '../shared/report.js';
 import { urlOf, type ConnectionProfile } from './connectionStore.js';
+import { copyCreateItems } from './createModel.js';
 import { MultiStepInput, type Step } from './multiStep.js';
 import type { Runner } from './runner.js';
 import { pickConnection, type WizardDeps } from './wizard.js';
@@ -48,6 +49,8 @@ interface CopyState {
   readonly totalSteps: 2 | undefined;
   target?: ConnectionProfile;
   existing?: ExistingPolicy;
+  /** The table is missing on the target and the user chose to create it. */
+  createMissing?: boolean;
 }
 
 type CopyInput = MultiStepInput<CopyState>;
@@ -78,8 +81,8 @@ export async function copyTableFlow(
     target: askTarget ? undefined : targets[0],
   };
   if (!(await MultiStepInput.run(askTarget ? copyTargetStep : copyExistingRowsStep, state, deps.credentials))) return;
-  const { target, existing } = state;
-  if (target && existing) await runner.migrate({ source, target, existing, tables: [state.table] });
+  const { target, existing, createMissing } = state;
+  if (target && existing) await runner.migrate({ source, target, existing, tables: [state.table], createMissing });
 }
 
 async function copyTargetStep(input: CopyInput, state: CopyState): Promise<Step<CopyState>> {
@@ -113,8 +116,12 @@ async function copyPlanItems(state: CopyState): Promise<Item<ExistingPolicy>[]> 
         passwords,
         selection: { only: [state.table] },
         existing: 'append',
+        createMissing: true, // offered below; created only when chosen
       }),
     );
+    const create = copyCreateItems(planned, source.name, target.name);
+    state.createMissing = create.length > 0;
+    if (create.length) return create;
     const line = planLine(planned, source.name, target.name);
     if (!line.ok) return [{ label: `$(warning) ${line.text}`, detail: 'Nothing will be copied.' }];
     return [{ label: line.text, separator: true }, ...POLICY_ITEMS];
