@@ -131,6 +131,22 @@ for (const [from, to] of directions()) {
       assert.deepEqual(await nextValues(tgt), await nextValues(src), "sequences continue where the source's do");
     });
 
+    it('a type shared by two created tables comes first, whatever order the foreign keys load them in', async () => {
+      const src = await TestDb.create(from, 'src');
+      const tgt = await TestDb.create(to, 'tgt');
+      // a_child sorts first, so it writes CREATE TYPE; b_parent loads first, as a_child references it.
+      await src.sql(`CREATE TYPE mood AS ENUM ('ok', 'sad');
+        CREATE TABLE b_parent (id int PRIMARY KEY, m mood); INSERT INTO b_parent VALUES (1, 'ok');
+        CREATE TABLE a_child (id int PRIMARY KEY, parent int REFERENCES b_parent, m mood); INSERT INTO a_child VALUES (1, 1, 'sad')`);
+      const report = await migrate({ source: src.url, target: tgt.url, createMissing: true });
+      assert.equal(report.outcome, 'verified', JSON.stringify(report.tables, null, 1));
+      assert.deepEqual(
+        report.tables.map((t) => t.table),
+        ['b_parent', 'a_child'],
+      );
+      assert.deepEqual(await tgt.fingerprint('a_child'), await src.fingerprint('a_child'));
+    });
+
     it('a failure after the DDL ran leaves no created object behind', async () => {
       const src = await TestDb.create(from, 'src');
       const tgt = await TestDb.create(to, 'tgt');

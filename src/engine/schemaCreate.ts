@@ -197,9 +197,9 @@ export async function createBeforeData(
   at: (t: TablePlan | null) => void,
   checkCancel: () => void,
 ): Promise<void> {
-  const creating = tables.filter((t) => t.create);
+  const creating = inDdlOrder(tables);
   if (!creating.length) return;
-  emit({ type: 'phase', message: `creating ${creating.length} table(s) on the target` });
+  emit({ type: 'phase', message: `creating or altering ${creating.length} table(s) on the target` });
   for (const t of creating) {
     at(t);
     for (const sql of t.create!.before) {
@@ -241,12 +241,16 @@ export async function createAfterData(
   at(null);
 }
 
+/** The tables with DDL, in the order their parts before the rows were written (and tried) in. */
+const inDdlOrder = (tables: TablePlan[]) =>
+  tables.filter((t) => t.create).sort((a, b) => a.create!.order - b.create!.order);
+
 /** The DDL of a created table, in the order it runs (the rows arrive between the two parts). */
 export const ddlOf = (t: TablePlan): string[] => (t.create ? [...t.create.before, ...t.create.after] : []);
 
 /** Every statement a run would execute to create the missing tables, as one SQL script. */
 export function ddlScript(plan: Plan, header: string[]): string {
-  const created = plan.tables.filter((t) => t.create);
+  const created = inDdlOrder(plan.tables);
   const lines = header.map((h) => `-- ${h}`);
   if (!created.length)
     return `${[...lines, '-- Nothing to create: the target has every selected table and column.'].join('\n')}\n`;

@@ -39,6 +39,11 @@ export interface TableDdl {
   kind: 'create' | 'add-columns';
   /** For add-columns: the columns added. */
   added?: string[];
+  /**
+   * The order the parts before the rows must run in (the order shared objects were claimed in),
+   * which the plan's load order need not follow.
+   */
+  order: number;
 }
 
 /** One piece of a table: its relation (or a partition), with what was read about it. */
@@ -72,7 +77,7 @@ export function writeDdl(
     const key = tableKey(top.schema, top.name);
     const added = widen.get(key);
     if (added) {
-      out.set(key, addColumns(partsOf(top, defs)[0], added, defs, facts, claimed, refused.get(key)));
+      out.set(key, { ...addColumns(parts[0], added, defs, facts, claimed, refused.get(key)), order: out.size });
       continue;
     }
     const problems = [...typeProblems(types, facts), ...versionProblems(parts, facts)];
@@ -84,6 +89,7 @@ export function writeDdl(
       notCreated: notCreated(parts),
       extensions: [],
       kind: 'create',
+      order: out.size,
     };
     if (!problems.length) writeTable(ddl, parts, types, facts, claimed);
     out.set(key, ddl);
@@ -302,7 +308,15 @@ function addColumns(
   const problems = [...typeProblems(types, facts), ...(refused ? [refused] : [])];
   for (const c of columns.filter((x) => x.identity))
     problems.push(`column ${c.name} is an identity column on the source; add it on the target yourself`);
-  const ddl: TableDdl = { before: [], after: [], problems, notCreated: [], extensions: [], kind: 'add-columns' };
+  const ddl: TableDdl = {
+    before: [],
+    after: [],
+    problems,
+    notCreated: [],
+    extensions: [],
+    kind: 'add-columns',
+    order: 0,
+  };
   ddl.added = columns.map((c) => c.name);
   if (problems.length) return ddl;
   const schema = writeTypes(ddl, types, facts, claimed);
