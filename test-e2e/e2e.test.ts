@@ -595,7 +595,8 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       const row = reportFrame().locator('vscode-data-grid-row[data-table="public.archon_settings"]');
       await row.waitFor({ timeout: 120_000 });
       assert.equal(await row.locator('[data-col="status"]').innerText(), 'VERIFIED');
-      const fp = `SELECT count(*)::int AS n, md5(string_agg(x::text, '|' ORDER BY x::text)) AS h FROM archon_settings x`;
+      const fp = `SELECT count(*)::int AS n, md5(string_agg(x::text, '|' ORDER BY x::text)) AS h
+                    FROM archon_settings x`;
       assert.deepEqual(await sql(t, fp), await sql(s, fp));
     });
   });

@@ -68,7 +68,8 @@ const SCHEMA_SQL = `SELECT json_agg(json_build_object(
       'sequences', (SELECT json_agg(json_build_array(s.schemaname, s.sequencename, s.data_type::text, s.start_value,
                       s.min_value, s.max_value, s.increment_by, s.cycle, s.cache_size) ORDER BY s.sequencename)
                       FROM pg_depend dp JOIN pg_class sc ON sc.oid = dp.objid AND sc.relkind = 'S'
-                      JOIN pg_sequences s ON s.schemaname = sc.relnamespace::regnamespace::text AND s.sequencename = sc.relname
+                      JOIN pg_sequences s ON s.schemaname = sc.relnamespace::regnamespace::text
+                                          AND s.sequencename = sc.relname
                      WHERE dp.refobjid = c.oid AND dp.deptype IN ('a', 'i'))
     ) ORDER BY n.nspname, c.relname) AS tables
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -107,7 +108,7 @@ const created = (r: Report) => r.tables.filter((t) => t.ddl?.length).map((t) => 
 
 for (const [from, to] of directions()) {
   describe(`create missing tables, PostgreSQL ${from.major} → ${to.major}`, () => {
-    it('creates every table of the knowledge base on an empty target: same catalog, same content; again: a no-op', async () => {
+    it('creates every knowledge-base table on an empty target: same catalog and content; again: no-op', async () => {
       const src = await knowledgeBase(from);
       const tgt = await TestDb.create(to, 'tgt');
       const withoutOpt = await planMigration({ source: src.url, target: tgt.url });
@@ -137,7 +138,8 @@ for (const [from, to] of directions()) {
       // a_child sorts first, so it writes CREATE TYPE; b_parent loads first, as a_child references it.
       await src.sql(`CREATE TYPE mood AS ENUM ('ok', 'sad');
         CREATE TABLE b_parent (id int PRIMARY KEY, m mood); INSERT INTO b_parent VALUES (1, 'ok');
-        CREATE TABLE a_child (id int PRIMARY KEY, parent int REFERENCES b_parent, m mood); INSERT INTO a_child VALUES (1, 1, 'sad')`);
+        CREATE TABLE a_child (id int PRIMARY KEY, parent int REFERENCES b_parent, m mood);
+        INSERT INTO a_child VALUES (1, 1, 'sad')`);
       const report = await migrate({ source: src.url, target: tgt.url, createMissing: true });
       assert.equal(report.outcome, 'verified', JSON.stringify(report.tables, null, 1));
       assert.deepEqual(
@@ -167,7 +169,8 @@ for (const [from, to] of directions()) {
       const src = await TestDb.create(from, 'src');
       const tgt = await TestDb.create(to, 'tgt');
       await src.sql(`CREATE TABLE parent (id int PRIMARY KEY); INSERT INTO parent VALUES (1), (2);
-        CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent (id)); INSERT INTO child VALUES (1, 2)`);
+        CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent (id));
+        INSERT INTO child VALUES (1, 2)`);
       // The target's parent lacks row 2, and only child is selected: its foreign key fails after its rows arrived.
       await tgt.sql(`CREATE TABLE parent (id int PRIMARY KEY); INSERT INTO parent VALUES (1)`);
       const report = await migrate({
@@ -223,7 +226,7 @@ for (const [from, to] of directions()) {
 
 for (const [from, to] of directions()) {
   describe(`add missing columns, PostgreSQL ${from.major} → ${to.major}`, () => {
-    it('adds the source columns a target table lacks (NOT NULL only where a default fills it), then copies', async () => {
+    it('adds the source columns a target table lacks (NOT NULL where a default fills it), then copies', async () => {
       const src = await TestDb.create(from, 'src');
       const tgt = await TestDb.create(to, 'tgt');
       await src.sql(`CREATE TYPE lvl AS ENUM ('low', 'high');
@@ -285,7 +288,7 @@ describe('create missing tables on an older target', () => {
 });
 
 describe("the review's creation choice (VS Code)", () => {
-  it('offers "Create N tables on the target", off until chosen; on, the plan creates them and Show SQL appears', async () => {
+  it('offers "Create N tables on the target", off until chosen; on, it creates them, with Show SQL', async () => {
     const [from, to] = directions()[0];
     const src = await TestDb.create(from, 'src');
     const tgt = await TestDb.create(to, 'tgt');

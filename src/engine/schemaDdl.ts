@@ -220,7 +220,8 @@ function writeTable(ddl: TableDdl, parts: Part[], types: SourceType[], facts: Ta
     ddl.before.push(...p.constraints.filter((c) => p !== parts[0] && beforeData(c)).map((c) => addConstraint(p, c)));
     for (const s of p.sequences.filter((x) => x.deptype === 'a'))
       ddl.before.push(
-        `ALTER SEQUENCE ${qualified(s.schema, s.name)} OWNED BY ${qualified(p.rel.schema, p.rel.name)}.${ident(s.column)}`,
+        `ALTER SEQUENCE ${qualified(s.schema, s.name)} OWNED BY ` +
+          `${qualified(p.rel.schema, p.rel.name)}.${ident(s.column)}`,
       );
   }
   for (const p of parts) ddl.after.push(...p.constraints.filter((c) => !beforeData(c)).map((c) => addConstraint(p, c)));
@@ -257,7 +258,8 @@ function createRelation(p: Part, parts: Part[]): string {
   const unlogged = rel.unlogged ? 'UNLOGGED ' : '';
   if (p !== top && rel.bound) {
     const parent = parts.find((x) => x.rel.oid === rel.parent)?.rel ?? top.rel;
-    return `CREATE ${unlogged}TABLE ${name} PARTITION OF ${qualified(parent.schema, parent.name)} ${rel.bound}${partitionBy}`;
+    const of = qualified(parent.schema, parent.name);
+    return `CREATE ${unlogged}TABLE ${name} PARTITION OF ${of} ${rel.bound}${partitionBy}`;
   }
   const lines = [
     ...p.columns.map((c) => columnDefinition(c, p.sequences)),

@@ -114,7 +114,8 @@ SELECT c.oid::text AS oid, n.nspname AS schema, c.relname AS name, c.relkind AS 
        CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS bound,
        (SELECT i.inhparent::text FROM pg_inherits i WHERE i.inhrelid = c.oid AND c.relispartition) AS parent,
        obj_description(c.oid, 'pg_class') AS comment,
-       (SELECT array_agg(tgname::text ORDER BY tgname) FROM pg_trigger WHERE tgrelid = c.oid AND NOT tgisinternal) AS triggers,
+       (SELECT array_agg(tgname::text ORDER BY tgname) FROM pg_trigger
+         WHERE tgrelid = c.oid AND NOT tgisinternal) AS triggers,
        (SELECT array_agg(polname::text ORDER BY polname) FROM pg_policy WHERE polrelid = c.oid) AS policies,
        (SELECT array_agg(DISTINCT format('%I.%I', vn.nspname, v.relname)) FROM pg_depend d
           JOIN pg_rewrite rw ON rw.oid = d.objid JOIN pg_class v ON v.oid = rw.ev_class

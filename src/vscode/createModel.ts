@@ -78,7 +78,8 @@ export function copyCreateItems(planned: PlanResult, sourceName: string, targetN
     {
       label:
         `${name} is missing on ${targetName}: create it there and copy it FROM ${sourceName} ` +
-        `(PostgreSQL ${planned.source.serverVersion}, read-only) TO ${targetName} (PostgreSQL ${planned.target.serverVersion})`,
+        `(PostgreSQL ${planned.source.serverVersion}, read-only) ` +
+        `TO ${targetName} (PostgreSQL ${planned.target.serverVersion})`,
       separator: true,
     },
     {
