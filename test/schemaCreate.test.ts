@@ -1,13 +1,15 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 // @ts-expect-error plain ESM helpers shared with the demo and the tests
 import { createKnowledgeBaseSchema, fillKnowledgeBase } from '../scripts/kb-fixture.mjs';
 import { migrate, planMigration } from '../src/engine/index.js';
+import { standaloneReportHtml } from '../src/reportPage.js';
 import type { Report } from '../src/shared/report.js';
 import { copyCreateItems, reviewItems } from '../src/vscode/createModel.js';
+import { launchChromium } from './support/browser.js';
 import { TestDb, directions, runCli, withClient } from './support/pg.js';
 
 // What the knowledge base lacks that a real schema has: an enum, a domain over it, a composite type
@@ -184,6 +186,27 @@ for (const [from, to] of directions()) {
       assert.match(child.reason ?? '', /violates foreign key constraint "child_parent_id_fkey".*rolled back/);
       assert.equal(report.cause?.table, 'child');
       assert.equal((await tgt.sql(`SELECT to_regclass('child') AS r`))[0].r, null);
+    });
+
+    it("the report page folds each created table's DDL under its reason", async () => {
+      const src = await TestDb.create(from, 'src');
+      const tgt = await TestDb.create(to, 'tgt');
+      await src.sql(`CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes VALUES (1, 'a')`);
+      const report = await migrate({ source: src.url, target: tgt.url, createMissing: true });
+      const file = join(mkdtempSync(join(tmpdir(), 'archon-ddl-page-')), 'report.html');
+      writeFileSync(file, standaloneReportHtml(report));
+      const browser = await launchChromium();
+      try {
+        const page = await browser.newPage();
+        await page.goto(`file://${file}`);
+        const ddl = page.locator('vscode-data-grid-row[data-table="public.notes"] details.ddl');
+        await ddl.waitFor({ state: 'attached', timeout: 15_000 });
+        assert.equal(await ddl.locator('summary').innerText(), 'DDL run on the target (1 statement)');
+        await ddl.locator('summary').click();
+        assert.match(await ddl.locator('pre').innerText(), /^CREATE TABLE "public"\."notes" \(/);
+      } finally {
+        await browser.close();
+      }
     });
 
     it('plan --ddl writes the DDL; migrate --create-missing reports each created table with its DDL', async () => {
