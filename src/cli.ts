@@ -23,6 +23,7 @@ import {
   UsageError,
   VERSION,
   compare,
+  ddlScript,
   migrate,
   parseEndpoints,
   parseUrl,
@@ -60,6 +61,10 @@ Options:
   --markdown FILE.md    write the report as Markdown
   --html FILE.html      write the report as a page (the same page as the VS Code report panel)
   --counts-only         compare: row counts only, content not read (the quick check)
+  --create-missing      migrate, plan: create the selected tables the target lacks (schema, types,
+                        sequences, keys, indexes, foreign keys) in the run's transaction
+  --add-columns         migrate, plan: add to existing target tables the source columns they lack
+  --ddl FILE.sql        plan: write the DDL that migrate --create-missing would run (implies it)
   --lock-timeout SEC    give up when a table stays locked by another session this long (default 60)
   --stall-timeout SEC   give up when a copy moves no data this long (default 120)
   --yes                 do not ask for confirmation (required without a terminal)
@@ -97,6 +102,9 @@ const OPTIONS = {
   html: { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
   'counts-only': { type: 'boolean' },
+  'create-missing': { type: 'boolean' },
+  'add-columns': { type: 'boolean' },
+  ddl: { type: 'string' },
   'lock-timeout': { type: 'string' },
   'stall-timeout': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -117,7 +125,11 @@ interface Invocation {
     existing: ExistingPolicy;
     lockTimeoutMs: number;
     stallTimeoutMs: number;
+    createMissing: boolean;
+    addColumns: boolean;
   };
+  /** plan --ddl: where the DDL script goes. */
+  ddl: string | null;
   yes: boolean;
   countsOnly: boolean;
   outputs: Output[];
@@ -175,6 +187,11 @@ function invocation(command: Command, values: Values, io: CliIo, secrets: string
     .filter((f) => f);
   if (new Set(files).size < files.length) throw new UsageError('--report, --markdown and --html need a file each');
   if (values['counts-only'] && command !== 'compare') throw new UsageError('--counts-only goes with compare');
+  for (const flag of ['create-missing', 'add-columns'] as const)
+    if (values[flag] && command === 'compare') throw new UsageError(`--${flag} goes with migrate or plan`);
+  if (values.ddl !== undefined && command !== 'plan') throw new UsageError('--ddl goes with plan');
+  if (values.ddl === '') throw new UsageError('--ddl needs a file name');
+  if (values.ddl) assertWritable(values.ddl, '--ddl');
   const selection = { schemas: values.schema, tables: values.table, exclude: values.exclude };
   const common = {
     source,
@@ -184,8 +201,11 @@ function invocation(command: Command, values: Values, io: CliIo, secrets: string
     existing,
     lockTimeoutMs: milliseconds('--lock-timeout', values['lock-timeout'], DEFAULT_LOCK_TIMEOUT_MS),
     stallTimeoutMs: milliseconds('--stall-timeout', values['stall-timeout'], DEFAULT_STALL_TIMEOUT_MS),
+    createMissing: !!values['create-missing'] || !!values.ddl,
+    addColumns: !!values['add-columns'],
   };
-  return { command, common, yes: !!values.yes, countsOnly: !!values['counts-only'], outputs };
+  const ddl = values.ddl ?? null;
+  return { command, common, ddl, yes: !!values.yes, countsOnly: !!values['counts-only'], outputs };
 }
 
 /**
@@ -210,6 +230,7 @@ async function run(inv: Invocation, io: CliIo): Promise<number> {
   if (inv.command === 'plan') {
     const planned = await cancellable(io, 'nothing was written', (signal) => planMigration({ ...inv.common, signal }));
     io.out(describePlan(planned));
+    if (inv.ddl) writeDdl(inv.ddl, planned, io);
     const tables = planned.plan.tables;
     return tables.length > 0 && tables.every((t) => t.action === 'copy') && planned.plan.unmatched.length === 0 ? 0 : 1;
   }
@@ -354,11 +375,23 @@ const POLICY_WORDS: Record<ExistingPolicy, string> = {
   'skip-nonempty': 'skip tables that have rows',
 };
 
+/** plan --ddl: the statements a run with --create-missing would execute, as a script a person can read. */
+function writeDdl(file: string, { source, target, plan }: PlanResult, io: CliIo): void {
+  const header = [
+    `archon ${VERSION}: DDL for the selected tables missing on the target`,
+    `FROM ${source.label} (PostgreSQL ${source.serverVersion}) TO ${target.label} (PostgreSQL ${target.serverVersion})`,
+  ];
+  writeFileSync(file, ddlScript(plan, header));
+  io.err(`DDL: ${file}\n`);
+}
+
 function describePlan({ source, target, plan }: PlanResult): string {
   const copies = plan.tables.filter((t) => t.action === 'copy');
   const skips = plan.tables.filter((t) => t.action === 'skip');
+  const creates = copies.filter((t) => t.create?.kind === 'create').length;
+  const creating = creates ? ` (creating ${creates} of them on the target first)` : '';
   const lines = [
-    `Archon will copy ${copies.length} table${copies.length === 1 ? '' : 's'}`,
+    `Archon will copy ${copies.length} table${copies.length === 1 ? '' : 's'}${creating}`,
     `  FROM  ${source.label}  (PostgreSQL ${source.serverVersion}; read-only: one snapshot, nothing is written there)`,
     `  TO    ${target.label}  (PostgreSQL ${target.serverVersion})`,
     `  Rows already in the target: ${POLICY_WORDS[plan.existing]}`,
@@ -371,7 +404,8 @@ function describePlan({ source, target, plan }: PlanResult): string {
     const est = estimatedRowsText(t.estimatedRows);
     const how = `${t.format}${t.empties ? ', emptied first' : ''}`;
     const name = displayName(t.schema, t.table).padEnd(width);
-    lines.push(`  COPY  ${name}  ${est.padStart(14)}  ${formatBytes(t.bytes).padStart(8)}  ${how}`);
+    const verb = t.create ? { create: 'CREATE+COPY', 'add-columns': 'ALTER+COPY' }[t.create.kind] : 'COPY';
+    lines.push(`  ${verb}  ${name}  ${est.padStart(14)}  ${formatBytes(t.bytes).padStart(8)}  ${how}`);
     for (const n of t.notes) lines.push(`          note: ${visible(n)}`);
   }
   for (const t of skips)

@@ -925,9 +925,64 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
     }
   });
 
+  it('creates the missing table when the review\'s "Create 1 table on the target" is chosen; Show SQL opens its DDL', async () => {
+    const [s, t] = [source.url('knowledge_base'), target.url('knowledge_base')];
+    await step('review: Create 1 table on the target, Show SQL', async () => {
+      await runCommand('Archon: Migrate Database');
+      await waitForPlaceholder('Copy FROM which database');
+      await answer('cloud-db', 'cloud-db');
+      await waitForPlaceholder('Copy TO which database');
+      await answer('local-db', 'local-db');
+      await rows().filter({ hasText: 'archon_settings' }).last().waitFor({ timeout: 30_000 });
+      await page.keyboard.press('Enter');
+      await waitForPlaceholder('Rows already in');
+      await answer('Replace', 'Replace');
+      await rows().filter({ hasText: 'Create 1 table on the target' }).first().waitFor({ timeout: 30_000 });
+      assert.match(await quickInput().innerText(), /Skipped: public\.archon_settings/, 'off until chosen');
+      await answer('Create 1 table', 'Create 1 table on the target');
+      await answer('Show SQL', 'Show SQL');
+      const editor = page.locator('.editor-instance .view-lines').filter({ hasText: 'archon_settings' }).first();
+      await editor.waitFor({ timeout: 15_000 });
+      assert.match(await editor.innerText(), /CREATE\s+TABLE\s+"public"\."archon_settings"/);
+      await page.screenshot({ path: join(SHOTS, 'review-create-sql.png') });
+      await answer('Start migration', 'Start migration');
+    });
+    await step('the created table verified in the report and present on the target', async () => {
+      const row = reportFrame().locator('vscode-data-grid-row[data-table="public.archon_settings"]');
+      await row.waitFor({ timeout: 120_000 });
+      assert.equal(await row.locator('[data-col="status"]').innerText(), 'VERIFIED');
+      const fp = `SELECT count(*)::int AS n, md5(string_agg(x::text, '|' ORDER BY x::text)) AS h
+                    FROM archon_settings x`;
+      assert.deepEqual(await sql(t, fp), await sql(s, fp));
+    });
+  });
+
+  it('"Copy Table to Target…" on a table the target lacks offers to create it, and does', async () => {
+    const [s, t] = [source.url('knowledge_base'), target.url('knowledge_base')];
+    await sql(
+      s,
+      `CREATE TABLE archon_notes (id int PRIMARY KEY, body text NOT NULL); INSERT INTO archon_notes VALUES (1, 'a')`,
+    );
+    await step('copy table: create it on the target and copy it', async () => {
+      await runCommand('Archon: Refresh');
+      await treeRow('archon_notes').waitFor({ timeout: 30_000 });
+      await treeRow('archon_notes').click({ button: 'right' });
+      const item = page.getByRole('menuitem', { name: 'Copy Table to Target…' });
+      await item.waitFor();
+      await item.hover();
+      await page.keyboard.press('Enter');
+      await answer('Create public.archon_notes', 'Create public.archon_notes on the target and copy it');
+      const row = reportFrame().locator('vscode-data-grid-row[data-table="public.archon_notes"]');
+      await row.waitFor({ timeout: 60_000 });
+      assert.equal(await row.locator('[data-col="status"]').innerText(), 'VERIFIED');
+      assert.deepEqual(await sql(t, 'SELECT id, body FROM archon_notes'), [{ id: 1, body: 'a' }]);
+    });
+  });
+
   it('closing (here: reloading) VS Code during a run cancels it on the servers', async () => {
     const t = target.url('knowledge_base');
     await step('reload mid-run', async () => {
+      const before = await sql(t, 'SELECT count(*)::int AS n FROM archon_embeddings');
       await copyTableFromTree('archon_embeddings');
       await page
         .locator('.statusbar-item')
@@ -946,7 +1001,7 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       const deadline = Date.now() + 15_000;
       while (!cancelled() && Date.now() < deadline) await page.waitForTimeout(250);
       assert.ok(cancelled(), `the target's COPY was cancelled: ${serverLog.slice(logged).join('\n')}`);
-      assert.deepEqual(await sql(t, 'SELECT count(*)::int AS n FROM archon_embeddings'), [{ n: 0 }]);
+      assert.deepEqual(await sql(t, 'SELECT count(*)::int AS n FROM archon_embeddings'), before, 'rolled back');
       const sessions = await sql(
         t,
         `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'archon%'`,

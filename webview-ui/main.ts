@@ -321,7 +321,7 @@ function tableRow(t: TableReport): HTMLElement {
     cell(4, 'difference', 'num', formatDifference(difference(t))),
     cell(5, 'status', '', el('span', { class: `badge ${statusClass(t.status)}` }, t.status)),
     cell(6, 'content', '', content ? el('span', { class: `badge content ${kind}` }, content) : ''),
-    cell(7, 'reason', 'reason', el('span', {}, t.reason ?? ''), ...details(t), ...differingKeys(t)),
+    cell(7, 'reason', 'reason', el('span', {}, t.reason ?? ''), ...details(t), ...differingKeys(t), ...createdBy(t)),
   );
 }
 
@@ -357,6 +357,20 @@ function differingKeys(t: TableReport): HTMLElement[] {
         `Rows that differ, by key (${c.differences.length}${more > 0 ? ` of ${c.differingRows}` : ''})`,
       ),
       el('ul', {}, ...c.differences.map((d) => el('li', {}, el('code', {}, d.key), ` ${d.kind}`))),
+    ),
+  ];
+}
+
+/** The DDL a run executed to create (or widen) the table, folded under the reason. */
+function createdBy(t: TableReport): HTMLElement[] {
+  if (!t.ddl?.length) return [];
+  const n = t.ddl.length;
+  return [
+    el(
+      'details',
+      { class: 'ddl' },
+      el('summary', {}, `DDL run on the target (${n} statement${n === 1 ? '' : 's'})`),
+      el('pre', {}, t.ddl.map((sql) => `${sql};`).join('\n')),
     ),
   ];
 }

@@ -7,6 +7,7 @@ export { parseUrl, parseEndpoint, withoutPassword, type UrlParts } from './conne
 export { parseEndpoints, type EndpointsInput } from './session.js';
 export { isCopyable, type Catalog, type Table, type Column } from './catalog.js';
 export type { Plan, TablePlan } from './plan.js';
+export { ddlScript } from './schemaCreate.js';
 export type { Selection } from './selection.js';
 export type { ProgressEvent, ProgressListener } from './events.js';
 export { RunProgress, progressLine, tableLine, type ProgressSnapshot } from './progress.js';

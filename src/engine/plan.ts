@@ -5,6 +5,7 @@ import type { ExistingPolicy } from '../shared/report.js';
 import { type ColumnPair, copyFormat, matchColumns } from './columns.js';
 import { tableKey } from './ident.js';
 import { selectTables, type Selection } from './selection.js';
+import type { TableDdl } from './schemaDdl.js';
 
 /** The reason a table is left alone under skip-nonempty, at plan time and again inside the load. */
 export const ALREADY_HAS_ROWS = 'the target table already has rows (existing rows: skip tables that have rows)';
@@ -32,6 +33,8 @@ export interface TablePlan {
   bytes: number;
   source: Table;
   target: Table | null;
+  /** Set when the run creates the target table (opt-in): the DDL before and after the rows. */
+  create?: TableDdl;
 }
 
 export interface Plan {
@@ -103,7 +106,12 @@ function planTable(s: Table, t: Table | null, input: PlanInput, targetExtensions
   };
 }
 
-const ROWS_NOT_SCHEMA = '(Archon copies rows, not schema)';
+const MISSING = 'missing on the target: ';
+const ROWS_NOT_SCHEMA = '(or let Archon create it: --create-missing, "Create … on the target" in VS Code)';
+
+/** Skipped only because the target lacks it: what --create-missing may create. */
+export const isMissingOnTarget = (p: TablePlan): boolean =>
+  p.action === 'skip' && p.target === null && !!p.reason?.startsWith(MISSING);
 
 /**
  * Triggers that would rewrite copied rows are disabled for the load (ALTER TABLE … DISABLE TRIGGER),
@@ -136,7 +144,7 @@ function whySkip(s: Table, t: Table | null, { source, target, existing }: PlanIn
   if (!isCopyable(s)) return `is a ${s.kind} on the source; only tables are copied`;
   if (!s.privileges.select) return `the source user ${source.user} may not read it (no SELECT privilege)`;
   if (s.rowSecurity) return rowSecurityReason('source', source.user, s);
-  if (!t) return `missing on the target: create ${displayName(s.schema, s.name)} there first ${ROWS_NOT_SCHEMA}`;
+  if (!t) return `${MISSING}create ${displayName(s.schema, s.name)} there first ${ROWS_NOT_SCHEMA}`;
   if (!isCopyable(t)) return `is a ${t.kind} on the target, not a table`;
   if (target.readOnly) return `the target is read-only (default_transaction_read_only is on, or it is a standby)`;
   if (t.rowSecurity) return rowSecurityReason('target', target.user, t);

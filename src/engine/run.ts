@@ -26,10 +26,11 @@ import type { Selection } from './selection.js';
 import { moveSequences } from './sequences.js';
 import { type EndpointsInput, type Session, abandon, openSession } from './session.js';
 import { report, tableReport } from './summary.js';
+import { type SchemaChanges, createAfterData, createBeforeData, ddlOf, planSchemaChanges } from './schemaCreate.js';
 import { silenceTriggers } from './triggers.js';
 import { type LoadDigests, verifyLoaded } from './verify.js';
 
-export interface PlanOptions extends EndpointsInput {
+export interface PlanOptions extends EndpointsInput, SchemaChanges {
   selection?: Selection;
   existing?: ExistingPolicy;
   /** Cancels the reads on the server too (a plan may wait on a lock). */
@@ -67,22 +68,29 @@ async function planFor(session: Session, opts: PlanOptions): Promise<PlanResult>
     existing: opts.existing ?? 'replace',
   };
   const firstPass = makePlan(input);
-  if (input.existing !== 'skip-nonempty') return { ...session.summaries, plan: firstPass };
+  const create = (plan: Plan, nonEmptyTargets?: Set<string>) =>
+    opts.createMissing || opts.addColumns
+      ? planSchemaChanges(session, { ...input, nonEmptyTargets }, plan, opts)
+      : plan;
+  if (input.existing !== 'skip-nonempty') return { ...session.summaries, plan: await create(firstPass) };
   // Whether a target table has rows is asked of the server, then planned like any other reason.
   const nonEmptyTargets = new Set<string>();
   for (const t of firstPass.tables.filter((p) => p.action === 'copy')) {
     if (await hasRows(session.target, t.target!)) nonEmptyTargets.add(tableKey(t.schema, t.table));
   }
-  return { ...session.summaries, plan: nonEmptyTargets.size ? makePlan({ ...input, nonEmptyTargets }) : firstPass };
+  const plan = nonEmptyTargets.size ? makePlan({ ...input, nonEmptyTargets }) : firstPass;
+  return { ...session.summaries, plan: await create(plan, nonEmptyTargets) };
 }
 
-const plannedReport = (t: TablePlan): TableReport =>
-  tableReport(t.schema, t.table, {
+const plannedReport = (t: TablePlan): TableReport => ({
+  ...tableReport(t.schema, t.table, {
     status: t.action === 'skip' ? 'skipped' : 'not run',
     reason: t.reason,
     format: t.action === 'copy' ? t.format : null,
     notes: [...t.notes],
-  });
+  }),
+  ...(t.create ? { ddl: ddlOf(t) } : {}),
+});
 
 /**
  * Migrates the selected tables in one target transaction and commits only when every loaded table's
@@ -159,6 +167,10 @@ async function load(
   try {
     checkCancel();
     await s.target.query('BEGIN');
+    const atTable = (t: TablePlan | null) => {
+      at.current = t;
+    };
+    await createBeforeData(s.target, tables, emit, atTable, checkCancel);
     const triggers = await silenceTriggers(s.target, tables, emit);
     const loading = await prepareExistingRows(s.target, tables, reports, existing, emit);
     const before = await digestsBefore(s.target, loading, reports);
@@ -174,6 +186,7 @@ async function load(
       digests.set(t, { source, before: before.get(t) ?? null });
     }
     at.current = null;
+    await createAfterData(s.target, loading, reports, emit, atTable, checkCancel);
     checkCancel();
     await triggers.restore();
     await verifyLoaded(s, loading, reports, { replica: triggers.replica, emit, digests, signal });

@@ -116,6 +116,8 @@ export interface TableReport {
   error: ErrorInfo | null;
   /** The content check; a table is verified only when its counts and its content match. */
   content: ContentCheck;
+  /** Present when the run created the table on the target: the DDL it ran, in order (rows between). */
+  ddl?: string[];
 }
 
 /** What "verified" proves in a report: equal counts and equal content, or (compare --counts-only) counts. */

@@ -9,6 +9,7 @@ import { formatCount } from '../shared/format.js';
 import { displayName } from '../shared/names.js';
 import type { ExistingPolicy } from '../shared/report.js';
 import { urlOf, type ConnectionProfile } from './connectionStore.js';
+import { copyCreateItems } from './createModel.js';
 import { MultiStepInput, type Step } from './multiStep.js';
 import type { Runner } from './runner.js';
 import { pickConnection, type WizardDeps } from './wizard.js';
@@ -55,6 +56,8 @@ interface CopyState {
   existing?: ExistingPolicy;
   /** What the existing-rows step learnt (kept while the step is shown again after a declined Replace). */
   known?: CopyFacts;
+  /** The table is missing on the target and the user chose to create it. */
+  createMissing?: boolean;
 }
 
 type CopyInput = MultiStepInput<CopyState>;
@@ -86,8 +89,8 @@ export async function copyTableFlow(
     target: askTarget ? undefined : targets[0],
   };
   if (!(await MultiStepInput.run(askTarget ? copyTargetStep : copyExistingRowsStep, state, deps.credentials))) return;
-  const { target, existing } = state;
-  if (target && existing) await runner.migrate({ source, target, existing, tables: [state.table] });
+  const { target, existing, createMissing } = state;
+  if (target && existing) await runner.migrate({ source, target, existing, tables: [state.table], createMissing });
 }
 
 async function copyTargetStep(input: CopyInput, state: CopyState): Promise<Step<CopyState>> {
@@ -115,6 +118,7 @@ async function copyExistingRowsStep(input: CopyInput, state: CopyState): Promise
       accept: ([value]) => value !== undefined || !state.known?.line.ok,
       load: async (setItems) => {
         state.known ??= await copyFacts(state);
+        state.createMissing = !!state.known.create?.length;
         setItems(copyItems(state.known));
       },
     });
@@ -132,6 +136,8 @@ interface CopyFacts {
   targetRows: number | null;
   targetName: string;
   error?: string;
+  /** The table is missing on the target and can be created: the one choice offered instead. */
+  create?: Item<'replace'>[];
 }
 
 async function copyFacts(state: CopyState): Promise<CopyFacts> {
@@ -145,7 +151,10 @@ async function copyFacts(state: CopyState): Promise<CopyFacts> {
         passwords,
         selection: { only: [state.table] },
         existing: 'append',
+        createMissing: true, // offered in the step; created only when chosen
       });
+      const create = copyCreateItems(planned, source.name, target.name);
+      if (create.length) return { line: { ok: true, text: '' }, targetRows: null, targetName, create };
       const line = planLine(planned, source.name, target.name);
       const there = planned.plan.tables[0]?.target;
       const c = { url: urlOf(target), password: passwords.target, role: 'target' as const };
@@ -159,6 +168,7 @@ async function copyFacts(state: CopyState): Promise<CopyFacts> {
 
 function copyItems(f: CopyFacts): Item<ExistingPolicy>[] {
   if (f.error) return [{ label: `$(error) ${f.error}` }];
+  if (f.create?.length) return f.create;
   if (!f.line.ok) return [{ label: `$(warning) ${f.line.text}`, detail: 'Nothing will be copied.' }];
   const rows = f.targetRows ?? 0;
   const now = rows ? `${f.targetName} has ${formatCount(rows)} rows` : `${f.targetName} is empty`;

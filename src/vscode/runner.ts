@@ -84,6 +84,7 @@ export class Runner {
             passwords,
             selection: { only: tables },
             existing,
+            createMissing: req.createMissing,
             signal,
             onProgress,
             ...waits(),

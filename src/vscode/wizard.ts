@@ -3,12 +3,13 @@
 // Each step shows one pick (multiStep.ts), writes the answer into the wizard's state and returns
 // the next step. The items and the review text come from wizardModel.ts.
 import * as vscode from 'vscode';
-import { inspect, planMigration, testConnection } from '../engine/index.js';
+import { type PlanResult, inspect, planMigration, testConnection } from '../engine/index.js';
 import type { ExistingPolicy, Role } from '../shared/report.js';
 import { urlOf, type ConnectionProfile, type ConnectionStore } from './connectionStore.js';
 import type { Credentials } from './credentials.js';
+import { reviewItems } from './createModel.js';
+import { showCreateSql } from './createSql.js';
 import { MultiStepInput, type Step } from './multiStep.js';
-import { reviewLines } from './review.js';
 import { type TablePick, reselectTables, selectedKeys, selectionSummary, tablePickItems } from './tablePicker.js';
 import { defaultExistingRows } from './settings.js';
 import { connectionItems, policyItems, type Item, type TableKey } from './wizardModel.js';
@@ -19,6 +20,8 @@ export interface MigrationRequest {
   target: ConnectionProfile;
   existing: ExistingPolicy;
   tables: TableKey[];
+  /** "Create N tables on the target" was chosen in the review. */
+  createMissing?: boolean;
 }
 
 export interface WizardDeps {
@@ -61,8 +64,10 @@ export async function migrationWizard(
   }
   const state: WizardState = { deps, source, existing: defaultExistingRows() };
   if (!(await MultiStepInput.run(source ? targetStep : sourceStep, state, deps.credentials))) return undefined;
-  const { target, tables, existing } = state;
-  return state.source && target && tables ? { source: state.source, target, tables, existing } : undefined;
+  const { target, tables, existing, createMissing } = state;
+  return state.source && target && tables
+    ? { source: state.source, target, tables, existing, createMissing }
+    : undefined;
 }
 
 /** Step 1: the database copied FROM. A new source forgets the tables picked for the old one. */
@@ -139,7 +144,8 @@ async function existingRowsStep(input: WizardInput, state: WizardState): Promise
 async function reviewStep(input: WizardInput, state: WizardState): Promise<undefined> {
   const r = state as MigrationRequest;
   const shown = new Set<string>();
-  let show: (() => void) | undefined;
+  let planned: PlanResult | undefined;
+  let render = () => {};
   await input.pick<string>({
     title: `${state.reviewTitle ?? TITLE}: review`,
     step: state.reviewTitle ? undefined : 5,
@@ -150,23 +156,24 @@ async function reviewStep(input: WizardInput, state: WizardState): Promise<undef
       : 'Choose "Start migration" to run it, or go Back to change something',
     items: [],
     accept: ([value]) => {
+      // A group row lists or hides its tables, the creation choice toggles in place, Show SQL opens
+      // the DDL beside the review; only "Start migration" goes on.
       if (value?.startsWith('group:')) {
         const key = value.slice('group:'.length);
         if (!shown.delete(key)) shown.add(key);
-        show?.();
-      }
+        render();
+      } else if (value === 'create-missing') {
+        state.createMissing = !state.createMissing;
+        render();
+      } else if (value === 'show-sql' && planned) void showCreateSql(planned);
       return value === 'start';
     },
     load: async (setItems) => {
       try {
-        const planned = await planFor(state);
-        show = () => {
-          const lines = reviewLines(planned, r.source.name, r.target.name, shown);
-          setItems(
-            lines.map((l) => ({ label: l.label, detail: l.detail, value: l.group ? `group:${l.group}` : l.kind })),
-          );
-        };
-        show();
+        const p = await planFor(state);
+        planned = p;
+        render = () => setItems(reviewItems(p, !!state.createMissing, r.source.name, r.target.name, shown));
+        render();
       } catch (e) {
         setItems(errorItem(e));
       }
@@ -186,6 +193,7 @@ async function planFor(state: WizardState) {
       passwords,
       selection: { only: r.tables },
       existing: r.existing,
+      createMissing: true, // planned to offer the choice; created only when chosen
     }),
   );
   versions.set(r.source.id, `PostgreSQL ${planned.source.serverVersion}`);

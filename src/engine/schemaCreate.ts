@@ -1,0 +1,271 @@
+// Creating what the target lacks (opt-in, --create-missing): at plan time, the DDL of every selected
+// table missing on the target, tried on the target in a transaction that is rolled back (what the
+// target's version or privileges refuse becomes the table's reason, never a failure half-way); during
+// the run, that DDL inside the load's one transaction: before the rows, and after them (keys, indexes).
+import type pg from 'pg';
+import type { TableReport } from '../shared/report.js';
+import type { Catalog, Table } from './catalog.js';
+import { errorInfo } from './errors.js';
+import type { ProgressListener } from './events.js';
+import { qualified, tableKey } from './ident.js';
+import { matchColumns } from './columns.js';
+import { type Plan, type PlanInput, type TablePlan, isMissingOnTarget, makePlan } from './plan.js';
+import { type TableDdl, type TargetFacts, writeDdl } from './schemaDdl.js';
+import { readDefinitions } from './schemaSource.js';
+import type { Session } from './session.js';
+
+const keyOf = (t: { schema: string; table: string }) => tableKey(t.schema, t.table);
+
+export interface SchemaChanges {
+  /** Create the selected tables the target lacks. */
+  createMissing?: boolean;
+  /** Add to existing target tables the source columns they lack. */
+  addColumns?: boolean;
+}
+
+/** The plan again, with each table to create or widen planned for copy and carrying its DDL. */
+export async function planSchemaChanges(
+  session: Session,
+  input: PlanInput,
+  first: Plan,
+  opts: SchemaChanges,
+): Promise<Plan> {
+  const missing = opts.createMissing ? first.tables.filter(isMissingOnTarget) : [];
+  const widen = opts.addColumns ? lostColumns(first, input.target) : new Map<string, string[]>();
+  const changing = [...missing, ...first.tables.filter((t) => widen.has(keyOf(t)))];
+  if (!changing.length || input.target.readOnly) return first;
+  const defs = await readDefinitions(
+    session.source,
+    changing.map((t) => qualified(t.schema, t.table)),
+  );
+  const facts = await targetFacts(session.target, input.target);
+  const refused = new Map<string, string>();
+  let ddl = writeDdl(defs, facts, refused, widen);
+  // A table the target refuses claims no shared object: written again without it, tried again.
+  for (let round = 0; round < 3; round++) {
+    const fresh = await tryOnTarget(session, changing, ddl);
+    if (!fresh.size) break;
+    for (const [k, why] of fresh) refused.set(k, why);
+    ddl = writeDdl(defs, facts, refused, widen);
+  }
+  const plan = makePlan({ ...input, target: plannedCatalog(input.target, changing, ddl) });
+  for (const p of plan.tables) attach(p, ddl.get(keyOf(p)));
+  return plan;
+}
+
+/** The target's catalog as the DDL leaves it: created tables, widened tables, created extensions. */
+function plannedCatalog(target: Catalog, changing: TablePlan[], ddl: Map<string, TableDdl>): Catalog {
+  const ok = (t: TablePlan) => {
+    const d = ddl.get(keyOf(t));
+    return d && !d.problems.length ? d : null;
+  };
+  const created = changing.filter((t) => ok(t)?.kind === 'create').map((t) => plannedTable(t.source, target));
+  const widened = new Map(
+    changing.flatMap((t) => {
+      const d = ok(t);
+      if (d?.kind !== 'add-columns' || !t.target) return [];
+      const added = t.source.columns.filter((c) => d.added?.includes(c.name)).map((c) => ({ ...c }));
+      // A serial column added brings its sequence, which then moves past the copied values.
+      const sequences = [...t.target.sequences, ...t.source.sequences.filter((q) => d.added?.includes(q.column))];
+      const table: Table = { ...t.target, columns: [...t.target.columns, ...added], sequences };
+      return [[keyOf(t), table] as [string, Table]];
+    }),
+  );
+  const extensions = [...ddl.values()].flatMap((d) => d.extensions.map((name) => ({ name, version: '' })));
+  return {
+    ...target,
+    tables: [...target.tables.map((t) => widened.get(tableKey(t.schema, t.name)) ?? t), ...created],
+    extensions: [...target.extensions, ...extensions],
+  };
+}
+
+/** Skipped tables whose only obstacle is source columns the target lacks: those columns, by table. */
+function lostColumns(first: Plan, target: Catalog): Map<string, string[]> {
+  const extensions = new Set(target.extensions.map((e) => e.name));
+  const out = new Map<string, string[]>();
+  for (const p of first.tables.filter((t) => t.action === 'skip' && t.target)) {
+    const m = matchColumns(p.source, p.target!, extensions);
+    if (!m.lost.length) continue;
+    const lost = p.source.columns.filter((c) => m.lost.includes(c.name));
+    const widened = { ...p.target!, columns: [...p.target!.columns, ...lost] };
+    if (matchColumns(p.source, widened, extensions).reason === null) out.set(keyOf(p), m.lost);
+  }
+  return out;
+}
+
+function attach(p: TablePlan, d: TableDdl | undefined): void {
+  if (!d) return;
+  if (d.problems.length) {
+    p.reason =
+      d.kind === 'create'
+        ? `missing on the target, and Archon cannot create it there: ${d.problems.join('; ')}`
+        : `${p.reason}; Archon cannot add the columns: ${d.problems.join('; ')}`;
+    return;
+  }
+  if (p.action !== 'copy') return;
+  p.create = d;
+  if (d.kind === 'add-columns') {
+    p.notes.unshift(
+      `column(s) ${d.added?.join(', ')} added on the target from the source's definition, in the run's ` +
+        `transaction (${d.before.length + d.after.length} statement(s))`,
+    );
+    return;
+  }
+  p.empties = false; // new, so nothing of the user's is emptied
+  const count = d.before.length + d.after.length;
+  p.notes.unshift(
+    `created on the target from the source's definition, in the run's transaction (${count} statement(s): ` +
+      `${d.before.length} before the rows, ${d.after.length} after them)`,
+  );
+  if (d.notCreated.length) p.notes.push(`not created (Archon creates tables, not these): ${d.notCreated.join(', ')}`);
+}
+
+/** The table as it will be once created: the source's columns and keys, owned by the target's user, empty. */
+function plannedTable(s: Table, target: Catalog): Table {
+  return {
+    ...s,
+    partitionOf: null,
+    estimatedRows: 0,
+    bytes: 0,
+    columns: s.columns.map((c) => ({ ...c })),
+    triggers: [],
+    privileges: { select: true, insert: true, update: true, delete: true, truncate: true },
+    owner: target.user,
+    isOwner: true,
+    rowSecurity: false,
+  };
+}
+
+async function targetFacts(tgt: pg.Client, catalog: Catalog): Promise<TargetFacts> {
+  const r = await tgt.query(`SELECT
+      (SELECT array_agg(nspname::text) FROM pg_namespace) AS schemas,
+      (SELECT coalesce(json_agg(json_build_array(n.nspname, t.typname)), '[]') FROM pg_type t
+         JOIN pg_namespace n ON n.oid = t.typnamespace
+        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_') AS types,
+      (SELECT array_agg(name::text) FROM pg_available_extensions) AS available`);
+  const row = r.rows[0];
+  return {
+    versionNum: catalog.serverVersionNum,
+    version: catalog.serverVersion,
+    schemas: new Set(row.schemas ?? []),
+    types: new Set((row.types as [string, string][]).map(([s, n]) => tableKey(s, n))),
+    extensions: new Set(catalog.extensions.map((e) => e.name)),
+    available: new Set(row.available ?? []),
+  };
+}
+
+/**
+ * Runs the DDL on the target inside one transaction that is rolled back, in the run's order (every
+ * table's part before the rows, then every part after them), each part in its own savepoint.
+ * Returns the tables the target refused, with the server's words.
+ */
+async function tryOnTarget(s: Session, tables: TablePlan[], ddl: Map<string, TableDdl>): Promise<Map<string, string>> {
+  const refused = new Map<string, string>();
+  const tryPart = async (t: TablePlan, statements: string[]) => {
+    if (refused.has(keyOf(t))) return;
+    await s.target.query('SAVEPOINT archon_try');
+    let sql = '';
+    try {
+      for (sql of statements) await s.target.query(sql);
+      await s.target.query('RELEASE SAVEPOINT archon_try');
+    } catch (e) {
+      await s.target.query('ROLLBACK TO SAVEPOINT archon_try');
+      const info = errorInfo(e, s.secrets);
+      const first = sql.split('\n')[0];
+      refused.set(keyOf(t), `the target refuses \`${first}\`: ${info.message}${info.code ? ` [${info.code}]` : ''}`);
+    }
+  };
+  const trying = tables.flatMap((t) => {
+    const d = ddl.get(keyOf(t));
+    return d && !d.problems.length ? [[t, d] as const] : [];
+  });
+  await s.target.query('BEGIN');
+  try {
+    for (const [t, d] of trying) await tryPart(t, d.before);
+    for (const [t, d] of trying) await tryPart(t, d.after);
+  } finally {
+    await s.target.query('ROLLBACK');
+  }
+  return refused;
+}
+
+/** Before the rows: each created table's schema, types, sequences and CREATE TABLE, in plan order. */
+export async function createBeforeData(
+  tgt: pg.Client,
+  tables: TablePlan[],
+  emit: ProgressListener,
+  at: (t: TablePlan | null) => void,
+  checkCancel: () => void,
+): Promise<void> {
+  const creating = inDdlOrder(tables);
+  if (!creating.length) return;
+  emit({ type: 'phase', message: `creating or altering ${creating.length} table(s) on the target` });
+  for (const t of creating) {
+    at(t);
+    for (const sql of t.create!.before) {
+      checkCancel();
+      await tgt.query(sql);
+    }
+  }
+  at(null);
+}
+
+/**
+ * After the rows: foreign keys, secondary indexes and comments of the created tables, with
+ * maintenance_work_mem raised for the transaction (to 512 MB at most, never lowered, never above the
+ * server's own maximum). The time each table's took goes to its notes.
+ */
+export async function createAfterData(
+  tgt: pg.Client,
+  tables: TablePlan[],
+  reports: Map<TablePlan, TableReport>,
+  emit: ProgressListener,
+  at: (t: TablePlan | null) => void,
+  checkCancel: () => void,
+): Promise<void> {
+  const creating = tables.filter((t) => t.create?.after.length);
+  if (!creating.length) return;
+  emit({ type: 'phase', message: `building foreign keys and indexes of ${creating.length} created table(s)` });
+  await tgt.query(`SELECT set_config('maintenance_work_mem', LEAST(524288, max_val::int8)::text || 'kB', true)
+                     FROM pg_settings WHERE name = 'maintenance_work_mem' AND setting::int8 < 524288`);
+  for (const t of creating) {
+    at(t);
+    const began = Date.now();
+    for (const sql of t.create!.after) {
+      checkCancel();
+      await tgt.query(sql);
+    }
+    const seconds = ((Date.now() - began) / 1000).toFixed(1);
+    reports.get(t)?.notes.push(`its foreign keys, indexes and comments were built after the load in ${seconds} s`);
+  }
+  at(null);
+}
+
+/** The tables with DDL, in the order their parts before the rows were written (and tried) in. */
+const inDdlOrder = (tables: TablePlan[]) =>
+  tables.filter((t) => t.create).sort((a, b) => a.create!.order - b.create!.order);
+
+/** The DDL of a created table, in the order it runs (the rows arrive between the two parts). */
+export const ddlOf = (t: TablePlan): string[] => (t.create ? [...t.create.before, ...t.create.after] : []);
+
+/** Every statement a run would execute to create the missing tables, as one SQL script. */
+export function ddlScript(plan: Plan, header: string[]): string {
+  const created = inDdlOrder(plan.tables);
+  const lines = header.map((h) => `-- ${h}`);
+  if (!created.length)
+    return `${[...lines, '-- Nothing to create: the target has every selected table and column.'].join('\n')}\n`;
+  const step = (what: string, pick: (d: TableDdl) => string[]) => {
+    lines.push('', `-- ${what}`);
+    for (const t of created) for (const sql of pick(t.create!)) lines.push(`${sql};`);
+  };
+  lines.push('-- Archon runs this inside the one transaction that loads the rows: all of it commits, or none.');
+  lines.push('BEGIN;');
+  step('Before the rows: schemas, extensions, types, sequences, tables and their keys, added columns', (d) => d.before);
+  lines.push('', '-- … the rows are copied here (COPY … FROM STDIN), counted and compared …');
+  step('After the rows: foreign keys, secondary indexes, comments', (d) => d.after);
+  lines.push('', 'COMMIT;');
+  const missing = created.filter((t) => t.create!.notCreated.length);
+  if (missing.length) lines.push('', '-- Not created (Archon creates tables, not these):');
+  for (const t of missing) lines.push(...t.create!.notCreated.map((n) => `--   ${n}`));
+  return `${lines.join('\n')}\n`;
+}

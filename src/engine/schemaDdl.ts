@@ -1,0 +1,338 @@
+// DDL for a table the target lacks, written from the source's definitions for the target's version:
+// what runs before the data (schema, extensions, types, sequences, CREATE TABLE with its keys and
+// checks, partitions) and after it (foreign keys, secondary indexes, comments). What the target's
+// version cannot express is a problem of the table, said in the plan, never a failure half-way.
+import { displayName } from '../shared/names.js';
+import { ident, literal, qualified, tableKey } from './ident.js';
+import type {
+  SourceColumn,
+  SourceConstraint,
+  SourceDefinitions,
+  SourceRelation,
+  SourceSequence,
+  SourceType,
+} from './schemaSource.js';
+
+/** What the target already has, and what it could have. */
+export interface TargetFacts {
+  versionNum: number;
+  version: string;
+  schemas: ReadonlySet<string>;
+  /** Types by tableKey(schema, name). */
+  types: ReadonlySet<string>;
+  extensions: ReadonlySet<string>;
+  available: ReadonlySet<string>;
+}
+
+export interface TableDdl {
+  /** Run inside the load's transaction before the rows arrive. */
+  before: string[];
+  /** Run after the rows arrived: foreign keys, secondary indexes, comments. */
+  after: string[];
+  /** Why the target cannot have this table as the source defines it; the table is then not created. */
+  problems: string[];
+  /** Objects around the table that Archon does not create, named so nothing is silently missing. */
+  notCreated: string[];
+  /** Extensions this DDL creates. */
+  extensions: string[];
+  /** A table created, or columns added to a table the target has (--add-columns). */
+  kind: 'create' | 'add-columns';
+  /** For add-columns: the columns added. */
+  added?: string[];
+  /**
+   * The order the parts before the rows must run in (the order shared objects were claimed in),
+   * which the plan's load order need not follow.
+   */
+  order: number;
+}
+
+/** One piece of a table: its relation (or a partition), with what was read about it. */
+interface Part {
+  rel: SourceRelation;
+  columns: SourceColumn[];
+  constraints: SourceConstraint[];
+  sequences: SourceSequence[];
+  /** Secondary indexes, as pg_get_indexdef wrote them. */
+  indexes: string[];
+}
+
+/**
+ * DDL per top-level table (by tableKey), in the order given. Shared objects (a schema, a type, an
+ * extension) are written once, with the first table that needs them; a table with problems claims
+ * none, so the others never depend on a table that is not created.
+ */
+export function writeDdl(
+  defs: SourceDefinitions,
+  facts: TargetFacts,
+  refused: ReadonlyMap<string, string> = new Map(),
+  widen: ReadonlyMap<string, string[]> = new Map(),
+): Map<string, TableDdl> {
+  const out = new Map<string, TableDdl>();
+  const claimed = new Set<string>();
+  for (const top of defs.relations.filter(
+    (r) => r.parent === null || !defs.relations.some((p) => p.oid === r.parent),
+  )) {
+    const parts = partsOf(top, defs);
+    const types = defs.types.filter((t) => parts.some((p) => t.rels.includes(p.rel.oid)));
+    const key = tableKey(top.schema, top.name);
+    const added = widen.get(key);
+    if (added) {
+      out.set(key, { ...addColumns(parts[0], added, defs, facts, claimed, refused.get(key)), order: out.size });
+      continue;
+    }
+    const problems = [...typeProblems(types, facts), ...versionProblems(parts, facts)];
+    if (refused.has(key)) problems.push(refused.get(key)!);
+    const ddl: TableDdl = {
+      before: [],
+      after: [],
+      problems,
+      notCreated: notCreated(parts),
+      extensions: [],
+      kind: 'create',
+      order: out.size,
+    };
+    if (!problems.length) writeTable(ddl, parts, types, facts, claimed);
+    out.set(key, ddl);
+  }
+  return out;
+}
+
+function partsOf(top: SourceRelation, defs: SourceDefinitions): Part[] {
+  const rels: SourceRelation[] = [];
+  const walk = (r: SourceRelation) => {
+    rels.push(r);
+    for (const child of defs.relations.filter((c) => c.parent === r.oid)) walk(child);
+  };
+  walk(top);
+  return rels.map((rel) => ({
+    rel,
+    columns: defs.columns.filter((c) => c.rel === rel.oid),
+    constraints: defs.constraints.filter((c) => c.rel === rel.oid && !c.inherited),
+    sequences: defs.sequences.filter((s) => s.rel === rel.oid),
+    indexes: defs.indexes.filter((i) => i.rel === rel.oid).map((i) => (rel.relkind === 'p' ? cascading(i.def) : i.def)),
+  }));
+}
+
+/**
+ * pg_get_indexdef writes a partitioned table's index `ON ONLY` (pg_dump then attaches each partition's
+ * index); without ONLY, one statement builds it on every partition, under the names the source's have.
+ */
+const cascading = (def: string) => def.replace(/^(CREATE (?:UNIQUE )?INDEX (?:"(?:[^"]|"")+"|\S+) )ON ONLY /, '$1ON ');
+
+const typeName = (t: SourceType) => displayName(t.schema, t.name);
+
+function typeProblems(types: SourceType[], facts: TargetFacts): string[] {
+  const problems: string[] = [];
+  for (const t of types) {
+    if (t.extension) {
+      if (!facts.extensions.has(t.extension) && !facts.available.has(t.extension))
+        problems.push(
+          `its type ${typeName(t)} comes from extension ${t.extension}, which the target does not offer ` +
+            '(not in pg_available_extensions there): install it on the target server first',
+        );
+      continue;
+    }
+    // A type the target already has is used as it is there.
+    if (facts.types.has(tableKey(t.schema, t.name))) continue;
+    if (t.typtype === 'c' && !t.standalone) {
+      problems.push(`a column holds the row type of table ${typeName(t)}; create that table on the target first`);
+    } else if (!['e', 'd', 'c'].includes(t.typtype)) {
+      const kind = { r: 'range', m: 'multirange', b: 'base', p: 'pseudo' }[t.typtype] ?? t.typtype;
+      problems.push(`its ${kind} type ${typeName(t)} is not created by Archon; create it on the target first`);
+    }
+  }
+  return problems;
+}
+
+/** Source features the target's version lacks (each one checked against a real server of that version). */
+function versionProblems(parts: Part[], facts: TargetFacts): string[] {
+  const needs = (what: string, major: number) =>
+    `${what} needs PostgreSQL ${major} or later; the target runs ${facts.version}`;
+  const problems: string[] = [];
+  for (const { rel, columns, constraints } of parts) {
+    const name = displayName(rel.schema, rel.name);
+    if (facts.versionNum < 170000 && rel.relkind === 'p') {
+      for (const c of columns.filter((x) => x.identity && x.local))
+        problems.push(needs(`identity column ${c.name} on partitioned table ${name}`, 17));
+      for (const c of constraints.filter((x) => x.type === 'x'))
+        problems.push(needs(`exclusion constraint ${c.name} on partitioned table ${name}`, 17));
+    }
+    if (facts.versionNum < 170000)
+      for (const c of columns.filter((x) => x.collationProvider === 'b'))
+        problems.push(needs(`column ${c.name} of ${name} with the builtin collation ${c.collation}`, 17));
+  }
+  return problems;
+}
+
+function notCreated(parts: Part[]): string[] {
+  const out = new Set<string>();
+  const add = (kind: string, names: string[] | null) => {
+    for (const n of names ?? []) out.add(`${kind} ${n}`);
+  };
+  for (const { rel } of parts) {
+    const on = ` on ${displayName(rel.schema, rel.name)}`;
+    add('trigger', rel.triggers?.map((t) => t + on) ?? null);
+    add('row-level security policy', rel.policies?.map((t) => t + on) ?? null);
+    if (rel.rowSecurity) out.add(`row-level security (enabled${on})`);
+    add('rule', rel.rules?.map((t) => t + on) ?? null);
+    add('view', rel.views);
+    add('publication membership in', rel.publications);
+    if (rel.grants) out.add(`grants${on}`);
+  }
+  return [...out];
+}
+
+/** Extensions and types the target lacks, each once across tables; returns what adds a missing schema. */
+function writeTypes(ddl: TableDdl, types: SourceType[], facts: TargetFacts, claimed: Set<string>) {
+  const claim = (key: string) => {
+    if (claimed.has(key)) return false;
+    claimed.add(key);
+    return true;
+  };
+  const schema = (s: string) => {
+    if (!facts.schemas.has(s) && claim(`schema ${s}`)) ddl.before.push(`CREATE SCHEMA IF NOT EXISTS ${ident(s)}`);
+  };
+  for (const t of types.filter((x) => x.extension && !facts.extensions.has(x.extension))) {
+    const ext = t.extension!;
+    if (!claim(`extension ${ext}`)) continue;
+    if (t.extensionSchema) schema(t.extensionSchema);
+    const where = t.extensionSchema ? ` SCHEMA ${ident(t.extensionSchema)}` : '';
+    ddl.before.push(`CREATE EXTENSION IF NOT EXISTS ${ident(ext)}${where}`);
+    ddl.extensions.push(ext);
+  }
+  for (const t of types.filter((x) => !x.extension && !facts.types.has(tableKey(x.schema, x.name)))) {
+    if (!claim(`type ${t.schema}.${t.name}`)) continue;
+    schema(t.schema);
+    ddl.before.push(createType(t));
+  }
+  return schema;
+}
+
+function writeTable(ddl: TableDdl, parts: Part[], types: SourceType[], facts: TargetFacts, claimed: Set<string>) {
+  const schema = writeTypes(ddl, types, facts, claimed);
+  for (const p of parts) {
+    schema(p.rel.schema);
+    for (const s of p.sequences.filter((x) => x.deptype === 'a')) {
+      schema(s.schema);
+      ddl.before.push(`CREATE SEQUENCE ${qualified(s.schema, s.name)} AS ${s.type} ${sequenceOptions(s)}`);
+    }
+    ddl.before.push(createRelation(p, parts));
+    ddl.before.push(...p.constraints.filter((c) => p !== parts[0] && beforeData(c)).map((c) => addConstraint(p, c)));
+    for (const s of p.sequences.filter((x) => x.deptype === 'a'))
+      ddl.before.push(
+        `ALTER SEQUENCE ${qualified(s.schema, s.name)} OWNED BY ` +
+          `${qualified(p.rel.schema, p.rel.name)}.${ident(s.column)}`,
+      );
+  }
+  for (const p of parts) ddl.after.push(...p.constraints.filter((c) => !beforeData(c)).map((c) => addConstraint(p, c)));
+  ddl.after.push(...parts.flatMap((p) => p.indexes), ...comments(parts));
+}
+
+function createType(t: SourceType): string {
+  const name = qualified(t.schema, t.name);
+  if (t.typtype === 'e') return `CREATE TYPE ${name} AS ENUM (${(t.labels ?? []).map(literal).join(', ')})`;
+  if (t.typtype === 'c')
+    return `CREATE TYPE ${name} AS (${(t.fields ?? []).map((f) => `${ident(f.name)} ${f.type}`).join(', ')})`;
+  const parts = [`CREATE DOMAIN ${name} AS ${t.base}`];
+  if (t.domainDefault !== null) parts.push(`DEFAULT ${t.domainDefault}`);
+  if (t.domainNotNull) parts.push('NOT NULL');
+  parts.push(...(t.domainChecks ?? []));
+  return parts.join(' ');
+}
+
+const sequenceOptions = (s: SourceSequence) =>
+  `START WITH ${s.start} INCREMENT BY ${s.increment} MINVALUE ${s.min} MAXVALUE ${s.max} CACHE ${s.cache}` +
+  (s.cycle ? ' CYCLE' : ' NO CYCLE');
+
+/** Keys and checks go in CREATE TABLE; foreign keys and NOT VALID checks wait for the data. */
+const beforeData = (c: SourceConstraint) => c.type !== 'f' && !/\bNOT VALID$/.test(c.def);
+
+const addConstraint = (p: Part, c: SourceConstraint) =>
+  `ALTER TABLE ${qualified(p.rel.schema, p.rel.name)} ADD CONSTRAINT ${ident(c.name)} ${c.def}`;
+
+function createRelation(p: Part, parts: Part[]): string {
+  const top = parts[0];
+  const { rel } = p;
+  const name = qualified(rel.schema, rel.name);
+  const partitionBy = rel.partkey ? ` PARTITION BY ${rel.partkey}` : '';
+  const unlogged = rel.unlogged ? 'UNLOGGED ' : '';
+  if (p !== top && rel.bound) {
+    const parent = parts.find((x) => x.rel.oid === rel.parent)?.rel ?? top.rel;
+    const of = qualified(parent.schema, parent.name);
+    return `CREATE ${unlogged}TABLE ${name} PARTITION OF ${of} ${rel.bound}${partitionBy}`;
+  }
+  const lines = [
+    ...p.columns.map((c) => columnDefinition(c, p.sequences)),
+    ...p.constraints.filter(beforeData).map((c) => `CONSTRAINT ${ident(c.name)} ${c.def}`),
+  ];
+  return `CREATE ${unlogged}TABLE ${name} (\n  ${lines.join(',\n  ')}\n)${partitionBy}`;
+}
+
+function columnDefinition(c: SourceColumn, sequences: SourceSequence[]): string {
+  const parts = [ident(c.name), c.type];
+  if (c.collation) parts.push(`COLLATE ${c.collation}`);
+  if (c.generated === 's') parts.push(`GENERATED ALWAYS AS (${c.expr}) STORED`);
+  else if (c.identity) {
+    const seq = sequences.find((s) => s.deptype === 'i' && s.column === c.name);
+    const how = c.identity === 'a' ? 'ALWAYS' : 'BY DEFAULT';
+    const options = seq ? ` (SEQUENCE NAME ${qualified(seq.schema, seq.name)} ${sequenceOptions(seq)})` : '';
+    parts.push(`GENERATED ${how} AS IDENTITY${options}`);
+  } else if (c.expr !== null) parts.push(`DEFAULT ${c.expr}`);
+  if (c.notNull && !c.identity) parts.push('NOT NULL');
+  return parts.join(' ');
+}
+
+function comments(parts: Part[]): string[] {
+  const out: string[] = [];
+  for (const { rel, columns } of parts) {
+    const name = qualified(rel.schema, rel.name);
+    if (rel.comment !== null) out.push(`COMMENT ON TABLE ${name} IS ${literal(rel.comment)}`);
+    for (const c of columns.filter((x) => x.comment !== null))
+      out.push(`COMMENT ON COLUMN ${name}.${ident(c.name)} IS ${literal(c.comment!)}`);
+  }
+  return out;
+}
+
+/**
+ * --add-columns: the source columns an existing target table lacks, added before the rows. NOT NULL
+ * only where a default fills the rows the table already has; the types they need are created.
+ */
+function addColumns(
+  p: Part,
+  names: string[],
+  defs: SourceDefinitions,
+  facts: TargetFacts,
+  claimed: Set<string>,
+  refused: string | undefined,
+): TableDdl {
+  const columns = p.columns.filter((c) => names.includes(c.name));
+  const types = defs.types.filter((t) => t.rels.includes(p.rel.oid) && !facts.types.has(tableKey(t.schema, t.name)));
+  const problems = [...typeProblems(types, facts), ...(refused ? [refused] : [])];
+  for (const c of columns.filter((x) => x.identity))
+    problems.push(`column ${c.name} is an identity column on the source; add it on the target yourself`);
+  const ddl: TableDdl = {
+    before: [],
+    after: [],
+    problems,
+    notCreated: [],
+    extensions: [],
+    kind: 'add-columns',
+    order: 0,
+  };
+  ddl.added = columns.map((c) => c.name);
+  if (problems.length) return ddl;
+  const schema = writeTypes(ddl, types, facts, claimed);
+  const name = qualified(p.rel.schema, p.rel.name);
+  for (const c of columns) {
+    const seq = p.sequences.find((s) => s.deptype === 'a' && s.column === c.name);
+    if (seq) {
+      schema(seq.schema);
+      ddl.before.push(`CREATE SEQUENCE ${qualified(seq.schema, seq.name)} AS ${seq.type} ${sequenceOptions(seq)}`);
+    }
+    const fills = c.expr !== null || c.generated === 's';
+    ddl.before.push(`ALTER TABLE ${name} ADD COLUMN ${columnDefinition({ ...c, notNull: c.notNull && fills }, [])}`);
+    if (seq) ddl.before.push(`ALTER SEQUENCE ${qualified(seq.schema, seq.name)} OWNED BY ${name}.${ident(c.name)}`);
+    if (c.comment !== null) ddl.after.push(`COMMENT ON COLUMN ${name}.${ident(c.name)} IS ${literal(c.comment)}`);
+  }
+  return ddl;
+}

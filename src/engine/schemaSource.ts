@@ -1,0 +1,237 @@
+// What the source's catalog says about the tables Archon is asked to create on the target: their
+// columns, constraints, indexes, owned sequences, partitions, the types they use, and the objects
+// around them that Archon does not create. Read inside the source's snapshot, with the server's own
+// deparsers (format_type, pg_get_expr, pg_get_constraintdef, pg_get_indexdef, pg_get_partkeydef).
+import type pg from 'pg';
+
+export interface SourceRelation {
+  oid: string;
+  schema: string;
+  name: string;
+  /** r plain, p partitioned. */
+  relkind: string;
+  unlogged: boolean;
+  partkey: string | null;
+  /** The partition bound (`FOR VALUES …`) and its parent's oid, on a partition. */
+  bound: string | null;
+  parent: string | null;
+  comment: string | null;
+  /** What exists around the table that Archon does not create. */
+  triggers: string[] | null;
+  policies: string[] | null;
+  views: string[] | null;
+  publications: string[] | null;
+  rules: string[] | null;
+  grants: boolean;
+  rowSecurity: boolean;
+}
+
+export interface SourceColumn {
+  rel: string;
+  name: string;
+  type: string;
+  notNull: boolean;
+  /** a ALWAYS, d BY DEFAULT, '' none. */
+  identity: string;
+  /** s STORED, '' none. */
+  generated: string;
+  /** Declared on this relation (not inherited from a partitioned parent). */
+  local: boolean;
+  /** A collation other than the type's default, qualified, with its provider (b builtin is PostgreSQL 17+). */
+  collation: string | null;
+  collationProvider: string | null;
+  expr: string | null;
+  comment: string | null;
+}
+
+export interface SourceSequence {
+  rel: string;
+  column: string;
+  /** a serial (owned), i identity. */
+  deptype: string;
+  schema: string;
+  name: string;
+  type: string;
+  start: string;
+  increment: string;
+  min: string;
+  max: string;
+  cache: string;
+  cycle: boolean;
+}
+
+export interface SourceConstraint {
+  rel: string;
+  name: string;
+  /** c check, p primary key, u unique, x exclusion, f foreign key. */
+  type: string;
+  def: string;
+  /** Inherited from a parent (a partition's copy of its parent's constraint): created with the parent. */
+  inherited: boolean;
+}
+
+export interface SourceIndex {
+  rel: string;
+  name: string;
+  def: string;
+  method: string;
+}
+
+export interface SourceType {
+  oid: string;
+  /** The relations (oids) whose columns reach this type. */
+  rels: string[];
+  schema: string;
+  name: string;
+  /** e enum, d domain, c composite, r range, b base, m multirange. */
+  typtype: string;
+  /** For a composite: whether it stands alone (CREATE TYPE) or is some table's row type. */
+  standalone: boolean;
+  extension: string | null;
+  extensionSchema: string | null;
+  labels: string[] | null;
+  base: string | null;
+  domainNotNull: boolean;
+  domainDefault: string | null;
+  domainChecks: string[] | null;
+  fields: { name: string; type: string }[] | null;
+}
+
+export interface SourceDefinitions {
+  relations: SourceRelation[];
+  columns: SourceColumn[];
+  sequences: SourceSequence[];
+  constraints: SourceConstraint[];
+  indexes: SourceIndex[];
+  /** The user-defined types the columns use, dependencies first. */
+  types: SourceType[];
+}
+
+const RELATIONS_SQL = `
+SELECT c.oid::text AS oid, n.nspname AS schema, c.relname AS name, c.relkind AS relkind,
+       c.relpersistence = 'u' AS unlogged,
+       CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partkey,
+       CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS bound,
+       (SELECT i.inhparent::text FROM pg_inherits i WHERE i.inhrelid = c.oid AND c.relispartition) AS parent,
+       obj_description(c.oid, 'pg_class') AS comment,
+       (SELECT array_agg(tgname::text ORDER BY tgname) FROM pg_trigger
+         WHERE tgrelid = c.oid AND NOT tgisinternal) AS triggers,
+       (SELECT array_agg(polname::text ORDER BY polname) FROM pg_policy WHERE polrelid = c.oid) AS policies,
+       (SELECT array_agg(DISTINCT format('%I.%I', vn.nspname, v.relname)) FROM pg_depend d
+          JOIN pg_rewrite rw ON rw.oid = d.objid JOIN pg_class v ON v.oid = rw.ev_class
+          JOIN pg_namespace vn ON vn.oid = v.relnamespace
+         WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
+           AND d.refobjid = c.oid AND v.oid <> c.oid) AS views,
+       (SELECT array_agg(p.pubname::text ORDER BY p.pubname) FROM pg_publication_rel pr
+          JOIN pg_publication p ON p.oid = pr.prpubid WHERE pr.prrelid = c.oid) AS publications,
+       (SELECT array_agg(rulename::text ORDER BY rulename) FROM pg_rewrite
+         WHERE ev_class = c.oid AND rulename <> '_RETURN') AS rules,
+       c.relacl IS NOT NULL AS grants, c.relrowsecurity AS "rowSecurity"
+FROM (SELECT p.relid, min(p.level) AS level, min(r.ord) AS ord
+        FROM unnest($1::text[]) WITH ORDINALITY AS r(rel, ord),
+             LATERAL (SELECT relid, level FROM pg_partition_tree(r.rel::regclass)
+                      UNION SELECT r.rel::regclass, 0) p
+       GROUP BY p.relid) t
+JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace
+ORDER BY t.ord, t.level, n.nspname, c.relname`;
+
+const COLUMNS_SQL = `
+SELECT a.attrelid::text AS rel, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
+       a.attnotnull AS "notNull", a.attidentity::text AS identity, a.attgenerated::text AS generated,
+       a.attislocal AS local,
+       CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0
+            THEN format('%I.%I', cn.nspname, co.collname) END AS collation,
+       CASE WHEN a.attcollation <> t.typcollation THEN co.collprovider::text END AS "collationProvider",
+       pg_get_expr(ad.adbin, ad.adrelid) AS expr, col_description(a.attrelid, a.attnum) AS comment
+FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_collation co ON co.oid = a.attcollation LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
+LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attrelid, a.attnum`;
+
+const SEQUENCES_SQL = `
+SELECT d.refobjid::text AS rel, a.attname AS column, d.deptype::text AS deptype, sn.nspname AS schema,
+       s.relname AS name, format_type(q.seqtypid, NULL) AS type, q.seqstart::text AS start,
+       q.seqincrement::text AS increment, q.seqmin::text AS min, q.seqmax::text AS max, q.seqcache::text AS cache,
+       q.seqcycle AS cycle
+FROM pg_depend d
+JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S' JOIN pg_namespace sn ON sn.oid = s.relnamespace
+JOIN pg_sequence q ON q.seqrelid = s.oid
+JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+  AND d.refobjid = ANY($1::oid[])
+ORDER BY d.refobjid, a.attnum`;
+
+const CONSTRAINTS_SQL = `
+SELECT con.conrelid::text AS rel, con.conname AS name, con.contype::text AS type, pg_get_constraintdef(con.oid) AS def,
+       (con.conparentid <> 0 OR NOT con.conislocal) AS inherited
+FROM pg_constraint con
+WHERE con.conrelid = ANY($1::oid[]) AND con.contype IN ('c', 'p', 'u', 'x', 'f')
+ORDER BY con.conrelid, array_position(ARRAY['p', 'u', 'x', 'c', 'f']::"char"[], con.contype), con.conname`;
+
+// Indexes that back a constraint are created by it; a partition's index attached to its parent's is
+// created by the parent's.
+const INDEXES_SQL = `
+SELECT i.indrelid::text AS rel, ic.relname AS name, pg_get_indexdef(i.indexrelid) AS def, am.amname AS method
+FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam
+WHERE i.indrelid = ANY($1::oid[])
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid
+                    AND c.contype IN ('p', 'u', 'x'))
+  AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
+ORDER BY i.indrelid, ic.relname`;
+
+// Every user-defined type the columns reach (through arrays, domains and composite fields), the
+// deepest first so each is created after what it is made of.
+const TYPES_SQL = `
+WITH RECURSIVE used(rel, oid, depth) AS (
+  SELECT DISTINCT a.attrelid, a.atttypid, 0 FROM pg_attribute a
+   WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+  UNION
+  SELECT u.rel, d.dep, u.depth + 1 FROM used u JOIN pg_type t ON t.oid = u.oid
+  CROSS JOIN LATERAL (SELECT t.typelem AS dep UNION ALL SELECT t.typbasetype
+                      UNION ALL SELECT fa.atttypid FROM pg_attribute fa
+                       WHERE t.typtype = 'c' AND fa.attrelid = t.typrelid AND fa.attnum > 0 AND NOT fa.attisdropped) d
+  WHERE d.dep <> 0 AND u.depth < 20)
+SELECT t.oid::text AS oid, u.rels, n.nspname AS schema, t.typname AS name, t.typtype::text AS typtype,
+       coalesce((SELECT relkind = 'c' FROM pg_class WHERE oid = t.typrelid), false) AS standalone,
+       e.extname AS extension, en.nspname AS "extensionSchema",
+       (SELECT array_agg(enumlabel::text ORDER BY enumsortorder) FROM pg_enum WHERE enumtypid = t.oid) AS labels,
+       CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS base,
+       t.typnotnull AS "domainNotNull", pg_get_expr(t.typdefaultbin, 0) AS "domainDefault",
+       (SELECT array_agg(format('CONSTRAINT %I %s', conname, pg_get_constraintdef(oid)) ORDER BY conname)
+          FROM pg_constraint WHERE contypid = t.oid) AS "domainChecks",
+       (SELECT json_agg(json_build_object('name', fa.attname, 'type', format_type(fa.atttypid, fa.atttypmod))
+                        ORDER BY fa.attnum)
+          FROM pg_attribute fa WHERE t.typtype = 'c' AND fa.attrelid = t.typrelid AND fa.attnum > 0
+           AND NOT fa.attisdropped) AS fields
+FROM (SELECT oid, max(depth) AS depth, array_agg(DISTINCT rel::text) AS rels FROM used GROUP BY oid) u
+JOIN pg_type t ON t.oid = u.oid JOIN pg_namespace n ON n.oid = t.typnamespace
+LEFT JOIN pg_depend dep ON dep.classid = 'pg_type'::regclass AND dep.objid = t.oid AND dep.deptype = 'e'
+LEFT JOIN pg_extension e ON e.oid = dep.refobjid LEFT JOIN pg_namespace en ON en.oid = e.extnamespace
+WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND NOT (t.typcategory = 'A' AND t.typelem <> 0)
+ORDER BY u.depth DESC, n.nspname, t.typname`;
+
+/**
+ * Reads the definitions of `tables` (qualified, quoted names) and of their partitions. Every name
+ * the deparsers print is schema-qualified (search_path is pg_catalog only while reading, as pg_dump
+ * does), so the DDL means the same on a target whose search_path differs.
+ */
+export async function readDefinitions(source: pg.Client, tables: string[]): Promise<SourceDefinitions> {
+  const path = (await source.query(`SELECT current_setting('search_path') AS p`)).rows[0].p as string;
+  await source.query(`SELECT set_config('search_path', 'pg_catalog', true)`);
+  try {
+    const relations = (await source.query<SourceRelation>(RELATIONS_SQL, [tables])).rows;
+    const oids = [relations.map((r) => r.oid)];
+    const rows = async <T extends pg.QueryResultRow>(sql: string) => (await source.query<T>(sql, oids)).rows;
+    return {
+      relations,
+      columns: await rows<SourceColumn>(COLUMNS_SQL),
+      sequences: await rows<SourceSequence>(SEQUENCES_SQL),
+      constraints: await rows<SourceConstraint>(CONSTRAINTS_SQL),
+      indexes: await rows<SourceIndex>(INDEXES_SQL),
+      types: await rows<SourceType>(TYPES_SQL),
+    };
+  } finally {
+    await source.query(`SELECT set_config('search_path', $1, true)`, [path]);
+  }
+}
