@@ -34,7 +34,7 @@ import {
 } from './engine/index.js';
 import { estimatedRowsText, formatBytes, formatCount, seconds } from './shared/format.js';
 import { displayName, visible } from './shared/names.js';
-import { EXISTING_POLICIES, type ExistingPolicy, type Report, headline } from './shared/report.js';
+import { EXISTING_POLICIES, type ExistingPolicy, type Report, headline, serverText } from './shared/report.js';
 import { toJson } from './shared/reportJson.js';
 import { toMarkdown } from './shared/reportMarkdown.js';
 import { toText } from './shared/reportText.js';
@@ -55,6 +55,10 @@ Options:
   --schema S            only tables in schema S (repeatable; default: every non-system schema)
   --table T             only table T: name, schema.name, "Quoted"."Name", * wildcards (repeatable)
   --exclude T           leave table T out (repeatable)
+  --include-platform-schema
+                        also copy a hosted platform's internal schemas and tables (Supabase's
+                        supabase_migrations, vault, realtime, auth.schema_migrations, ...); never
+                        by default: a warning is shown for each
   --existing POLICY     rows already in the target: replace (default) | append | skip-nonempty
   --report FILE.json    write the report as JSON
   --markdown FILE.md    write the report as Markdown
@@ -88,6 +92,7 @@ const OPTIONS = {
   schema: { type: 'string', multiple: true },
   table: { type: 'string', multiple: true },
   exclude: { type: 'string', multiple: true },
+  'include-platform-schema': { type: 'boolean' },
   existing: { type: 'string' },
   report: { type: 'string' },
   markdown: { type: 'string' },
@@ -172,7 +177,12 @@ function invocation(command: Command, values: Values, io: CliIo, secrets: string
     .filter((f) => f);
   if (new Set(files).size < files.length) throw new UsageError('--report, --markdown and --html need a file each');
   if (values['counts-only'] && command !== 'compare') throw new UsageError('--counts-only goes with compare');
-  const selection = { schemas: values.schema, tables: values.table, exclude: values.exclude };
+  const selection = {
+    schemas: values.schema,
+    tables: values.table,
+    exclude: values.exclude,
+    includePlatform: !!values['include-platform-schema'],
+  };
   const common = {
     source,
     target,
@@ -351,8 +361,8 @@ function describePlan({ source, target, plan }: PlanResult): string {
   const skips = plan.tables.filter((t) => t.action === 'skip');
   const lines = [
     `Archon will copy ${copies.length} table${copies.length === 1 ? '' : 's'}`,
-    `  FROM  ${source.label}  (PostgreSQL ${source.serverVersion}; read-only: one snapshot, nothing is written there)`,
-    `  TO    ${target.label}  (PostgreSQL ${target.serverVersion})`,
+    `  FROM  ${source.label}  (${serverText(source)}; read-only: one snapshot, nothing is written there)`,
+    `  TO    ${target.label}  (${serverText(target)})`,
     `  Rows already in the target: ${POLICY_WORDS[plan.existing]}`,
     `  All in one target transaction: committed only if every table's row count and content match;`,
     `  otherwise rolled back.`,
@@ -369,6 +379,8 @@ function describePlan({ source, target, plan }: PlanResult): string {
   for (const t of skips)
     lines.push(`  SKIP  ${displayName(t.schema, t.table).padEnd(width)}  ${visible(t.reason ?? '')}`);
   for (const u of plan.unmatched) lines.push(`  NOT FOUND  ${visible(u)}: matched no table on the source`);
+  for (const t of plan.platformTables)
+    lines.push(`  LEAVE ${displayName(t.schema, t.table).padEnd(width)}  ${visible(t.reason)}`);
   return `${lines.join('\n')}\n\n`;
 }
 
