@@ -11,10 +11,10 @@ export interface PlatformProfile {
   name: string;
   /** Host names of the platform's servers and poolers. */
   hosts: RegExp[];
-  /** Schemas only this platform creates: `minSchemas` of them (and one marker role) name it. */
+  /** Schemas this platform creates: `minSchemas` of them owned by `markerRoles` name it. */
   markerSchemas: string[];
   minSchemas: number;
-  /** Roles the platform creates (cluster-wide, so never enough on their own). */
+  /** Roles the platform creates and gives its schemas to (cluster-wide, so never enough on their own). */
   markerRoles: string[];
   /** Platform data a user may want moved, by schema, with what copying it means. */
   dataSchemas: Record<string, string>;
@@ -41,7 +41,7 @@ const SUPABASE: PlatformProfile = {
     'graphql_public',
   ],
   minSchemas: 2,
-  markerRoles: ['supabase_admin', 'authenticator', 'service_role', 'supabase_auth_admin', 'supabase_storage_admin'],
+  markerRoles: ['supabase_admin', 'supabase_auth_admin', 'supabase_storage_admin', 'supabase_functions_admin'],
   dataSchemas: {
     auth:
       "Supabase Auth's users, identities and sessions; its tables differ between platform versions and are " +
@@ -87,35 +87,36 @@ export interface DetectedPlatform {
 export const profileOf = (id: string | null | undefined): PlatformProfile | null =>
   PROFILES.find((p) => p.id === id) ?? null;
 
-/** What a connection shows about its server; the schemas are the database's, the roles the cluster's. */
+/** What a connection shows about its server: its host, and the schemas it has with their owners. */
 export interface PlatformSignals {
   host: string;
-  schemas: string[];
-  roles: string[];
+  schemas: { name: string; owner: string }[];
 }
 
+/**
+ * The platform by its host, else by its schemas: `minSchemas` of the profile's schemas owned by its
+ * roles (roles are cluster-wide and a schema name is anyone's to take; both together are the platform's).
+ */
 export function detectPlatform(s: PlatformSignals): DetectedPlatform | null {
   for (const p of PROFILES) {
     if (p.hosts.some((h) => h.test(s.host))) return { id: p.id, name: p.name, evidence: `host ${s.host}` };
-    const schemas = p.markerSchemas.filter((m) => s.schemas.includes(m));
-    const roles = p.markerRoles.filter((m) => s.roles.includes(m));
-    if (schemas.length >= p.minSchemas && roles.length) {
-      return { id: p.id, name: p.name, evidence: `schemas ${schemas.join(', ')}; roles ${roles.join(', ')}` };
+    const owned = s.schemas.filter((n) => p.markerSchemas.includes(n.name) && p.markerRoles.includes(n.owner));
+    if (owned.length >= p.minSchemas) {
+      const evidence = `schemas ${owned.map((n) => `${n.name} (owner ${n.owner})`).join(', ')}`;
+      return { id: p.id, name: p.name, evidence };
     }
   }
   return null;
 }
 
-/** Reads the signals of one connection (two small catalog queries) and names its platform, if any. */
+/** Reads the signals of one connection (one small catalog query) and names its platform, if any. */
 export async function readPlatform(client: pg.Client, host: string): Promise<DetectedPlatform | null> {
-  const schemas = PROFILES.flatMap((p) => p.markerSchemas);
-  const roles = PROFILES.flatMap((p) => p.markerRoles);
-  const r = await client.query<{ schemas: string[]; roles: string[] }>(
-    `SELECT ARRAY(SELECT nspname::text FROM pg_namespace WHERE nspname = ANY ($1)) AS schemas,
-            ARRAY(SELECT rolname::text FROM pg_roles WHERE rolname = ANY ($2)) AS roles`,
-    [schemas, roles],
+  const r = await client.query<{ name: string; owner: string }>(
+    `SELECT nspname AS name, pg_get_userbyid(nspowner) AS owner FROM pg_namespace WHERE nspname = ANY ($1)
+      ORDER BY nspname`,
+    [PROFILES.flatMap((p) => p.markerSchemas)],
   );
-  return detectPlatform({ host, ...r.rows[0] });
+  return detectPlatform({ host, schemas: r.rows });
 }
 
 export interface PlatformKind {
