@@ -4,11 +4,12 @@ import { endpointLabel } from '../shared/endpoint.js';
 import type { Role } from '../shared/report.js';
 import type { ConnectionProfile, ConnectionStore } from './connectionStore.js';
 import { schemaGroups, tableView } from './treeModel.js';
+import { platformOf, schemaKindView } from './platformView.js';
 
 export type Node =
   | { kind: 'group'; role: Role }
   | { kind: 'connection'; profile: ConnectionProfile }
-  | { kind: 'schema'; profile: ConnectionProfile; schema: string; tables: Table[] }
+  | { kind: 'schema'; profile: ConnectionProfile; schema: string; tables: Table[]; platform?: string | null }
   | { kind: 'table'; profile: ConnectionProfile; table: Table }
   | { kind: 'message'; profile: ConnectionProfile; text: string; error: boolean };
 
@@ -19,6 +20,8 @@ export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly catalogs = new Map<string, Promise<Catalog>>();
+  /** The hosted platform each connection's catalog named (Supabase, …). */
+  private readonly platforms = new Map<string, string>();
   private readonly exactCounts = new Map<string, number>();
 
   constructor(
@@ -49,6 +52,15 @@ export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
       c = this.load(profile);
       this.catalogs.set(profile.id, c);
       c.catch(() => this.catalogs.delete(profile.id));
+      // The platform shows on the connection's node once its catalog has named it.
+      c.then(
+        (cat) => {
+          if (!cat.platform) return;
+          this.platforms.set(profile.id, cat.platform.name);
+          this.changed.fire(undefined);
+        },
+        () => {},
+      );
     }
     return c;
   }
@@ -72,6 +84,11 @@ export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
         const { name, sslmode, role } = node.profile;
         item.description = endpointLabel(node.profile);
         item.tooltip = `${name}\n${item.description}\nsslmode=${sslmode}\nRole: ${role}`;
+        const platform = this.platforms.get(node.profile.id) ?? platformOf(node.profile.host)?.name;
+        if (platform) {
+          item.description = `${platform} · ${item.description}`;
+          item.tooltip += `\nPlatform: ${platform} (its own schemas follow its rules: see the README)`;
+        }
         item.iconPath = new vscode.ThemeIcon('database');
         item.contextValue = `connection.${node.profile.role}`;
         return item;
@@ -82,6 +99,13 @@ export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
         item.description = `${node.tables.length} table${node.tables.length === 1 ? '' : 's'}`;
         item.iconPath = new vscode.ThemeIcon('symbol-namespace');
         item.contextValue = 'schema';
+        const kind = schemaKindView(node.platform, node.schema);
+        if (kind) {
+          item.description = `${item.description} · ${kind.description}`;
+          item.tooltip = kind.tooltip;
+          if (kind.greyed)
+            item.iconPath = new vscode.ThemeIcon('symbol-namespace', new vscode.ThemeColor('disabledForeground'));
+        }
         return item;
       }
       case 'table': {
@@ -126,10 +150,18 @@ export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
           .map((profile) => ({ kind: 'connection', profile }));
       case 'connection':
         try {
-          const groups = schemaGroups(await this.catalog(node.profile));
+          const catalog = await this.catalog(node.profile);
+          const groups = schemaGroups(catalog);
+          const platform = catalog.platform?.id ?? null;
           if (!groups.length)
             return [{ kind: 'message', profile: node.profile, text: 'No tables in this database', error: false }];
-          return groups.map((g) => ({ kind: 'schema', profile: node.profile, schema: g.schema, tables: g.tables }));
+          return groups.map((g) => ({
+            kind: 'schema',
+            profile: node.profile,
+            schema: g.schema,
+            tables: g.tables,
+            platform,
+          }));
         } catch (e) {
           return [{ kind: 'message', profile: node.profile, text: (e as Error).message, error: true }];
         }

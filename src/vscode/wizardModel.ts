@@ -1,7 +1,8 @@
 // The migration wizard's content, computed without `vscode` so it can be unit-tested: the items of
 // each step and the review text.
 import { type Catalog, type PlanResult, isCopyable } from '../engine/index.js';
-import type { ExistingPolicy } from '../shared/report.js';
+import { type ExistingPolicy, serverText } from '../shared/report.js';
+import { platformReviewLine, platformTableItem } from './platformView.js';
 import { displayName } from '../shared/names.js';
 import { estimatedRowsText, formatBytes } from '../shared/format.js';
 import { endpointLabel, sameDatabase } from '../shared/endpoint.js';
@@ -59,7 +60,7 @@ export function tableItems(catalog: Catalog, previouslyPicked?: TableKey[]): Ite
         picked: picked ? picked.has(JSON.stringify([t.schema, t.name])) : true,
         value: [t.schema, t.name] as TableKey,
       })),
-    ];
+    ].flatMap((item) => platformTableItem(catalog, schema, item, !!picked));
   });
 }
 
@@ -104,12 +105,12 @@ export function reviewLines(p: PlanResult, sourceName: string, targetName: strin
     });
   // The direction in words, one side per row so neither is cut off.
   lines.push({
-    label: `$(lock) Copy ${n} FROM ${sourceName} (PostgreSQL ${p.source.serverVersion}, read-only)`,
+    label: `$(lock) Copy ${n} FROM ${sourceName} (${serverText(p.source)}, read-only)`,
     detail: p.source.label,
     kind: 'from',
   });
   lines.push({
-    label: `$(arrow-down) TO ${targetName} (PostgreSQL ${p.target.serverVersion})`,
+    label: `$(arrow-down) TO ${targetName} (${serverText(p.target)})`,
     detail: p.target.label,
     kind: 'to',
   });
@@ -128,6 +129,7 @@ export function reviewLines(p: PlanResult, sourceName: string, targetName: strin
       kind: 'skip',
     });
   for (const u of p.plan.unmatched) lines.push({ label: `$(warning) Not found on the source: ${u}`, kind: 'skip' });
+  lines.push(...platformReviewLine(p.plan.platformTables));
   for (const t of copies)
     for (const n of t.notes)
       lines.push({ label: `$(info) ${displayName(t.schema, t.table)}`, detail: n, kind: 'note' });
