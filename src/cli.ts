@@ -38,6 +38,7 @@ import { EXISTING_POLICIES, type ExistingPolicy, type Report, headline, serverTe
 import { toJson } from './shared/reportJson.js';
 import { toMarkdown } from './shared/reportMarkdown.js';
 import { toText } from './shared/reportText.js';
+import { platformGroups } from './shared/reportPlatform.js';
 import { standaloneReportHtml } from './reportPage.js';
 
 const USAGE = `archon ${VERSION}: copy PostgreSQL tables from a source to a target with COPY, and verify them.
@@ -379,8 +380,8 @@ function describePlan({ source, target, plan }: PlanResult): string {
   for (const t of skips)
     lines.push(`  SKIP  ${displayName(t.schema, t.table).padEnd(width)}  ${visible(t.reason ?? '')}`);
   for (const u of plan.unmatched) lines.push(`  NOT FOUND  ${visible(u)}: matched no table on the source`);
-  for (const t of plan.platformTables)
-    lines.push(`  LEAVE ${displayName(t.schema, t.table).padEnd(width)}  ${visible(t.reason)}`);
+  for (const g of platformGroups(plan))
+    lines.push(`  LEAVE ${visible(g.names.join(', '))}`, `          ${visible(g.reason)}`);
   return `${lines.join('\n')}\n\n`;
 }
 

@@ -28,13 +28,20 @@ for (const [from, to] of directions()) {
       assert.match(plan.stdout, /COPY {2}public\.crawled_pages/);
       assert.match(plan.stdout, /COPY {2}public\.sources/);
       assert.doesNotMatch(plan.stdout, /COPY {2}(auth|storage|vault|realtime|supabase_\w+)\./);
-      assert.match(plan.stdout, /LEAVE auth\.users +Supabase platform data, not selected by default/);
-      assert.match(plan.stdout, /LEAVE storage\.objects .*point at files that are not in the database/);
       assert.match(
         plan.stdout,
-        /LEAVE supabase_migrations\.schema_migrations +Supabase platform internal, never copied/,
+        /LEAVE auth\.identities, auth\.users\n +Supabase platform data, not selected by default/,
       );
-      assert.match(plan.stdout, /LEAVE auth\.schema_migrations +Supabase platform internal/);
+      assert.match(
+        plan.stdout,
+        /LEAVE storage\.buckets, storage\.objects\n.*point at files that are not in the database/,
+      );
+      const internals = /LEAVE (.*)\n +Supabase platform internal, never copied by default/.exec(plan.stdout)?.[1];
+      assert.equal(
+        internals,
+        'auth.schema_migrations, realtime.schema_migrations, realtime.subscription, storage.migrations, ' +
+          'supabase_functions.migrations, supabase_migrations.schema_migrations, vault.secrets',
+      );
 
       const report = await migrate({ source: src.url, target: tgt.url });
       assert.equal(report.outcome, 'verified', JSON.stringify(report.tables));
@@ -51,7 +58,10 @@ for (const [from, to] of directions()) {
       assert.equal(await tgt.count('auth.users'), 0);
       assert.equal(await tgt.count('supabase_migrations.schema_migrations'), 0);
       assert.match(toText(report), /Platform tables not copied \(\d+; left out by the platform's rules/);
-      assert.match(toText(report), /auth\.users — skipped: Supabase platform data, not selected by default/);
+      assert.match(
+        toText(report),
+        /auth\.identities, auth\.users — skipped: Supabase platform data, not selected by default/,
+      );
       assert.match(toMarkdown(report), new RegExp(`— Supabase, PostgreSQL ${from.major}\\.`));
     });
 

@@ -10,6 +10,17 @@ export function platformHeading(r: Pick<Report, 'platformTables'>): string | nul
   return `Platform tables not copied (${n}; left out by the platform's rules, not counted as skipped):`;
 }
 
-/** One line per table: its name, its kind, the reason. */
+/** The tables grouped by their reason (a schema's data shares one, every internal another), in first-seen order. */
+export function platformGroups(r: Pick<Report, 'platformTables'>): { names: string[]; reason: string }[] {
+  const groups = new Map<string, string[]>();
+  for (const t of r.platformTables ?? []) {
+    const names = groups.get(t.reason) ?? [];
+    names.push(displayName(t.schema, t.table));
+    groups.set(t.reason, names);
+  }
+  return [...groups.entries()].map(([reason, names]) => ({ names, reason }));
+}
+
+/** One line per reason: the tables it covers, then the reason. */
 export const platformLines = (r: Pick<Report, 'platformTables'>): string[] =>
-  (r.platformTables ?? []).map((t) => `${displayName(t.schema, t.table)} — skipped: ${t.reason}`);
+  platformGroups(r).map((g) => `${g.names.join(', ')} — skipped: ${g.reason}`);
