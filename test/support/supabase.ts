@@ -2,7 +2,10 @@
 // created idempotently and never dropped, so test files on one server never clash), its schemas
 // owned by them, auth.users and identities, storage buckets and objects, the migration-history
 // tables, some internals, and a public knowledge base with real[] embeddings.
-import type { TestDb } from './pg.js';
+/** Where the fixture's SQL runs: a TestDb, or any database by URL (the end-to-end test). */
+interface Db {
+  sql(text: string): Promise<unknown>;
+}
 
 const ROLES = ['supabase_admin', 'supabase_auth_admin', 'supabase_storage_admin', 'authenticator', 'service_role'];
 
@@ -75,7 +78,7 @@ const PUBLIC_ROWS = `
       FROM generate_series(1, 120) g;`;
 
 /** The platform's roles on the server (idempotent: they are the cluster's, shared by every test file). */
-export async function ensureSupabaseRoles(db: TestDb): Promise<void> {
+export async function ensureSupabaseRoles(db: Db): Promise<void> {
   for (const r of ROLES) await db.sql(createRoleSql(r));
 }
 
@@ -83,7 +86,7 @@ export async function ensureSupabaseRoles(db: TestDb): Promise<void> {
  * A Supabase-like database: `rows` fills it as a project in use would be (a source); without, it is a
  * fresh project's tables (a target) that still holds its own migration history.
  */
-export async function makeSupabaseLike(db: TestDb, { rows }: { rows: boolean }): Promise<void> {
+export async function makeSupabaseLike(db: Db, { rows }: { rows: boolean }): Promise<void> {
   await ensureSupabaseRoles(db);
   await db.sql(PLATFORM_DDL + PUBLIC_DDL);
   if (rows) await db.sql(PLATFORM_ROWS + PUBLIC_ROWS);
@@ -91,7 +94,7 @@ export async function makeSupabaseLike(db: TestDb, { rows }: { rows: boolean }):
 }
 
 /** A plain PostgreSQL database with the same user tables, and auth/storage tables made by hand (owner: postgres). */
-export async function makeLocalPostgres(db: TestDb, { rows }: { rows: boolean }): Promise<void> {
+export async function makeLocalPostgres(db: Db, { rows }: { rows: boolean }): Promise<void> {
   await db.sql(PLATFORM_DDL.replace(/ AUTHORIZATION \w+/g, '') + PUBLIC_DDL);
   if (rows) await db.sql(PLATFORM_ROWS + PUBLIC_ROWS);
 }
