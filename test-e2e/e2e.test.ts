@@ -619,6 +619,7 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       const text = await quickInput().innerText();
       assert.doesNotMatch(text, /schema_migrations|secrets|subscription/);
       assert.match(text, /schema auth — Supabase data/);
+      await page.screenshot({ path: join(SHOTS, 'supabase-wizard-tables.png') });
       await page.keyboard.press('Escape');
     });
   });
