@@ -7,9 +7,18 @@ import { detectPlatform, inspect, migrate, tableKind } from '../src/engine/index
 import type { Report } from '../src/shared/report.js';
 import { toMarkdown } from '../src/shared/reportMarkdown.js';
 import { toText } from '../src/shared/reportText.js';
-import { TestDb, directions, runCli, testServers, urlOf } from './support/pg.js';
+import { TestDb, type TestServer, directions, runCli, testServers, urlOf } from './support/pg.js';
 import { type Bouncer, startPgBouncer } from './support/pgbouncer.js';
 import { createRoleSql, ensureSupabaseRoles, makeLocalPostgres, makeSupabaseLike } from './support/supabase.js';
+
+/** A Supabase-like project with rows, and a local database with the same tables, empty. */
+async function supabaseToLocal(from: TestServer, to: TestServer): Promise<{ src: TestDb; tgt: TestDb }> {
+  const src = await TestDb.create(from, 'sb');
+  const tgt = await TestDb.create(to, 'local');
+  await makeSupabaseLike(src, { rows: true });
+  await makeLocalPostgres(tgt, { rows: false });
+  return { src, tgt };
+}
 
 const names = (r: Report) => r.tables.map((t) => `${t.schema}.${t.table}`).sort();
 const left = (r: Report) => Object.fromEntries((r.platformTables ?? []).map((t) => [`${t.schema}.${t.table}`, t.kind]));
@@ -17,10 +26,7 @@ const left = (r: Report) => Object.fromEntries((r.platformTables ?? []).map((t) 
 for (const [from, to] of directions()) {
   describe(`Supabase, PostgreSQL ${from.major} → ${to.major}`, () => {
     it("from Supabase: the user's tables by default, platform data listed unselected, internals never; the plan says so", async () => {
-      const src = await TestDb.create(from, 'sb');
-      const tgt = await TestDb.create(to, 'local');
-      await makeSupabaseLike(src, { rows: true });
-      await makeLocalPostgres(tgt, { rows: false });
+      const { src, tgt } = await supabaseToLocal(from, to);
       const plan = runCli(['plan', '--source', src.url, '--target', tgt.url]);
       assert.equal(plan.code, 0, plan.stderr);
       assert.match(plan.stdout, new RegExp(`FROM .*\\(Supabase, PostgreSQL ${from.major}\\.\\d+; read-only`));
@@ -66,10 +72,7 @@ for (const [from, to] of directions()) {
     });
 
     it('opting in to auth copies its users and identities, never its migration history', async () => {
-      const src = await TestDb.create(from, 'sb');
-      const tgt = await TestDb.create(to, 'local');
-      await makeSupabaseLike(src, { rows: true });
-      await makeLocalPostgres(tgt, { rows: false });
+      const { src, tgt } = await supabaseToLocal(from, to);
       const file = join(mkdtempSync(join(tmpdir(), 'archon-sb-')), 'report.json');
       const args = ['--source', src.url, '--target', tgt.url, '--schema', 'public', '--schema', 'auth'];
       const r = runCli(['migrate', ...args, '--yes', '--report', file]);
@@ -85,10 +88,7 @@ for (const [from, to] of directions()) {
     });
 
     it('an internal table comes in only when named exactly or with --include-platform-schema, with a warning', async () => {
-      const src = await TestDb.create(from, 'sb');
-      const tgt = await TestDb.create(to, 'local');
-      await makeSupabaseLike(src, { rows: true });
-      await makeLocalPostgres(tgt, { rows: false });
+      const { src, tgt } = await supabaseToLocal(from, to);
       // A wildcard names a platform schema only when the schema part is written out.
       const selection = { tables: ['auth.*', '*.objects', 'supabase_*.*'] };
       const wildcard = await migrate({ source: src.url, target: tgt.url, selection });
@@ -166,10 +166,7 @@ describe('pooler and connection strings', () => {
   let src: TestDb;
   let tgt: TestDb;
   before(async () => {
-    src = await TestDb.create(s(), 'sb');
-    tgt = await TestDb.create(testServers()[15], 'local');
-    await makeSupabaseLike(src, { rows: true });
-    await makeLocalPostgres(tgt, { rows: false });
+    ({ src, tgt } = await supabaseToLocal(s(), testServers()[15]));
   });
   after(() => Promise.all(bouncers.map((b) => b.stop())));
   const through = (b: Bouncer, db: TestDb) =>

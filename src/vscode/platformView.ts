@@ -3,21 +3,13 @@
 import { type Catalog, type DetectedPlatform, detectPlatform, tableKind } from '../engine/index.js';
 import type { PlatformTable } from '../shared/report.js';
 import { displayName } from '../shared/names.js';
-
-interface PickItem<T> {
-  label: string;
-  description?: string;
-  detail?: string;
-  picked?: boolean;
-  separator?: boolean;
-  value?: T;
-}
+import type { Item } from './wizardModel.js';
 
 /**
  * One wizard item (or a schema's separator) under the platform's rules: internals are not offered,
  * platform data is offered unselected (unless picked before), with what copying it means.
  */
-export function platformTableItem<T>(catalog: Catalog, schema: string, item: PickItem<T>, remembered: boolean) {
+export function platformTableItem<T>(catalog: Catalog, schema: string, item: Item<T>, remembered: boolean) {
   const k = tableKind(catalog.platform?.id, schema, item.separator ? '' : item.label);
   if (item.separator) {
     const internal = tableKind(catalog.platform?.id, schema, '').kind === 'platform internal';
