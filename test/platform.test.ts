@@ -3,7 +3,8 @@ import { readFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { detectPlatform, inspect, migrate, tableKind } from '../src/engine/index.js';
+import { compare, detectPlatform, inspect, migrate, planMigration, tableKind } from '../src/engine/index.js';
+import { planLine } from '../src/vscode/wizardModel.js';
 import type { Report } from '../src/shared/report.js';
 import { toMarkdown } from '../src/shared/reportMarkdown.js';
 import { toText } from '../src/shared/reportText.js';
@@ -63,6 +64,10 @@ for (const [from, to] of directions()) {
       assert.deepEqual(await tgt.fingerprint('public.crawled_pages'), await src.fingerprint('public.crawled_pages'));
       assert.equal(await tgt.count('auth.users'), 0);
       assert.equal(await tgt.count('supabase_migrations.schema_migrations'), 0);
+      const compared = await compare({ source: src.url, target: tgt.url });
+      assert.equal(compared.outcome, 'verified');
+      assert.deepEqual(names(compared), ['public.crawled_pages', 'public.sources']);
+      assert.equal(left(compared)['auth.users'], 'platform data');
       assert.match(toText(report), /Platform tables not copied \(\d+; left out by the platform's rules/);
       assert.match(
         toText(report),
@@ -102,6 +107,18 @@ for (const [from, to] of directions()) {
       });
       assert.equal(named.outcome, 'verified');
       assert.match(named.tables[0].notes[0], /^warning: copied because it was named, although it is Supabase's own/);
+      // Copy Table to Target… on that table asks with the warning in the question.
+      const one = await planMigration({
+        source: src.url,
+        target: tgt.url,
+        selection: { only: [['vault', 'secrets']] },
+      });
+      const line = planLine(one, 'supabase', 'local');
+      assert.ok(line.ok);
+      assert.match(
+        line.text,
+        /FROM supabase \(Supabase, PostgreSQL \d+\.\d+, read-only\) TO local \(PostgreSQL \d+\.\d+\)\. Warning: copied because it was named/,
+      );
       const all = await migrate({ source: src.url, target: tgt.url, selection: { includePlatform: true } });
       assert.equal(all.outcome, 'verified', JSON.stringify(all.tables.filter((t) => t.status !== 'verified')));
       assert.equal(all.platformTables, undefined);

@@ -148,7 +148,12 @@ export function planLine(p: PlanResult, sourceName: string, targetName: string):
     ok: true,
     text:
       `Copy ${name} (${rows}${formatBytes(t.bytes)}) ` +
-      `FROM ${sourceName} (PostgreSQL ${p.source.serverVersion}, read-only) ` +
-      `TO ${targetName} (PostgreSQL ${p.target.serverVersion})`,
+      `FROM ${sourceName} (${serverText(p.source)}, read-only) ` +
+      `TO ${targetName} (${serverText(p.target)})` +
+      // A platform's internal table, named by this right-click: its warning belongs in the question.
+      t.notes
+        .filter((n) => n.startsWith('warning:'))
+        .map((n) => `. ${n[0].toUpperCase()}${n.slice(1)}`)
+        .join(''),
   };
 }
