@@ -82,7 +82,7 @@ async function tablesStep(input: WizardInput, state: WizardState): Promise<Wizar
     title: TITLE,
     step: 3,
     totalSteps: TOTAL_STEPS,
-    placeholder: `Tables of ${source.name} to copy (all preselected; Space toggles, Enter continues)`,
+    placeholder: `Tables of ${source.name} to copy (your own tables preselected; Space toggles, Enter continues)`,
     items: [],
     canSelectMany: true,
     accept: (values) => {
