@@ -119,6 +119,12 @@ for (const [from, to] of directions()) {
         line.text,
         /FROM supabase \(Supabase, PostgreSQL \d+\.\d+, read-only\) TO local \(PostgreSQL \d+\.\d+\)\. Warning: copied because it was named/,
       );
+      const plan = runCli(['plan', '--source', src.url, '--target', tgt.url, '--include-platform-schema']);
+      assert.match(
+        plan.stdout,
+        /COPY {2}vault\.secrets .*\n +note: warning: copied because platform schemas were included/,
+      );
+      assert.doesNotMatch(plan.stdout, /LEAVE/);
       const all = await migrate({ source: src.url, target: tgt.url, selection: { includePlatform: true } });
       assert.equal(all.outcome, 'verified', JSON.stringify(all.tables.filter((t) => t.status !== 'verified')));
       assert.equal(all.platformTables, undefined);

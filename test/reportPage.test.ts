@@ -139,6 +139,7 @@ describe('report page (real Chromium)', () => {
     await section.locator('summary').click();
     assert.match(await section.innerText(), /auth\.users — skipped: Supabase platform data, not selected by default/);
     assert.match(await section.innerText(), /vault\.secrets — skipped: Supabase platform internal, never copied/);
+    await page.screenshot({ path: `${SCREENSHOTS}/report-platform.png` });
     assert.equal((await tableOrder(page)).length, 7);
     assert.deepEqual(cspErrors, []);
   });
