@@ -5,7 +5,7 @@ import type { ExistingPolicy, PlatformTable } from '../shared/report.js';
 import { type ColumnPair, copyFormat, matchColumns } from './columns.js';
 import { tableKey } from './ident.js';
 import { selectTables, type Selection } from './selection.js';
-import { applyPlatformRules } from './platformRules.js';
+import { applyPlatformRules, referenceNotes } from './platformRules.js';
 
 /** The reason a table is left alone under skip-nonempty, at plan time and again inside the load. */
 export const ALREADY_HAS_ROWS = 'the target table already has rows (existing rows: skip tables that have rows)';
@@ -65,6 +65,7 @@ export function makePlan(input: PlanInput): Plan {
   const plans = platform.kept.map(({ table: s, note }) => {
     const p = planTable(s, targetByKey.get(tableKey(s.schema, s.name)) ?? null, input, targetExtensions);
     if (note) p.notes.unshift(note);
+    if (p.action === 'copy') p.notes.push(...referenceNotes(p.target ?? s, platform.leftOut));
     return p;
   });
   blockEmptyingReferencedTables(plans, input.target);

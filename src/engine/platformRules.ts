@@ -1,5 +1,6 @@
 // Which of a hosted platform's tables a run takes: the user's own always, the platform's data only
 // when asked for, its machinery only when named exactly or with --include-platform-schema.
+import { displayName } from '../shared/names.js';
 import type { PlatformTable } from '../shared/report.js';
 import type { Catalog, Table } from './catalog.js';
 import { type PlatformKind, stricterKind, tableKind } from './platform.js';
@@ -55,4 +56,23 @@ export function applyPlatformRules(
     }
   }
   return decision;
+}
+
+/**
+ * A note for each copied table whose foreign keys point into a platform table the rules left out
+ * (`public.profiles` → `auth.users` is the usual Supabase case): the target must already hold the
+ * rows pointed at, or the load fails its foreign-key check. Says so before anything is written.
+ */
+export function referenceNotes(t: Pick<Table, 'foreignKeys'>, leftOut: PlatformTable[]): string[] {
+  const out = new Map(leftOut.map((l) => [`${l.schema}.${l.table}`, l]));
+  const refs = [...new Set(t.foreignKeys.map((fk) => `${fk.refSchema}.${fk.refTable}`))];
+  return refs.flatMap((ref) => {
+    const l = out.get(ref);
+    if (!l) return [];
+    const how = l.kind === 'platform data' ? `select ${l.schema} too` : 'name it, or include platform schemas';
+    return [
+      `references ${displayName(l.schema, l.table)}, which is not copied (${l.kind}): the rows it points at must ` +
+        `already be on the target, or the load fails its foreign-key check (${how})`,
+    ];
+  });
 }
