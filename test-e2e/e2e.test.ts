@@ -604,10 +604,9 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
     await step('supabase: the wizard offers platform data unselected, internals not at all', async () => {
       await runCommand('Archon: Migrate Database');
       await waitForPlaceholder('Copy FROM which database');
-      // Not the first row: Enter only once the filter has put it on top.
+      // Not the first row, and the list is rebuilt when the versions arrive: click it once they have.
       await quickInputBox().fill('supabase-db');
-      await rows().first().filter({ hasText: 'supabase-db' }).waitFor();
-      await page.keyboard.press('Enter');
+      await rows().filter({ hasText: 'supabase-db' }).filter({ hasText: 'PostgreSQL 17' }).first().click();
       await waitForPlaceholder('Copy TO which database');
       await answer('local-db', 'local-db');
       await rows().filter({ hasText: 'crawled_pages' }).waitFor({ timeout: 30_000 });
