@@ -212,6 +212,12 @@ describe('pooler and connection strings', () => {
     assert.match(r.stderr, /is a transaction-mode pooler \(two connections were served by one server session\)/);
     assert.match(r.stderr, new RegExp(`connect to the server directly \\(port ${s().port} on its host\\)`));
     assert.equal(await tgt.count('public.sources'), 0);
+    // The same pooler as the target: refused before anything is written there.
+    const local = await TestDb.create(s(), 'local');
+    await makeLocalPostgres(local, { rows: false });
+    const reversed = runCli(['migrate', '--source', tgt.url, '--target', through(b, local), '--yes']);
+    assert.equal(reversed.code, 2, reversed.stdout + reversed.stderr);
+    assert.match(reversed.stderr, /the target postgres@127\.0\.0\.1:\d+\/\S+ is a transaction-mode pooler/);
   });
 
   it('runs through a session-mode PgBouncer, and with a postgres.<project-ref> user and sslmode=require', async () => {
