@@ -44,3 +44,12 @@ export function ensureChromium() {
     'The browser tests (the report page, the VS Code end-to-end test)',
   );
 }
+
+/** PgBouncer (Debian's package) plays a transaction-mode pooler in front of a test server. */
+export function ensurePgBouncer() {
+  if (process.env.PGBOUNCER_PATH && existsSync(process.env.PGBOUNCER_PATH)) return process.env.PGBOUNCER_PATH;
+  if (!existsSync('/usr/sbin/pgbouncer')) {
+    ensureDebianPackages(['pgbouncer'], 'The pooler tests (a transaction-mode PgBouncer)');
+  }
+  return '/usr/sbin/pgbouncer';
+}

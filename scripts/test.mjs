@@ -3,9 +3,10 @@
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { startServer } from './pg-servers.mjs';
-import { ensureChromium } from './system-deps.mjs';
+import { ensureChromium, ensurePgBouncer } from './system-deps.mjs';
 
 ensureChromium();
+const pgbouncer = ensurePgBouncer();
 const files = readdirSync('out/test')
   .filter((f) => f.endsWith('.test.js'))
   .map((f) => `out/test/${f}`);
@@ -17,6 +18,7 @@ const stop = () => Promise.all(servers.map((s) => s.stop()));
 process.on('SIGINT', () => stop().then(() => process.exit(130)));
 const env = {
   ...process.env,
+  ARCHON_PGBOUNCER: pgbouncer,
   ARCHON_TEST_SERVERS: JSON.stringify(
     servers.map(({ major, port, password, caFile }) => ({ major, port, password, caFile })),
   ),

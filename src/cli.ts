@@ -35,10 +35,11 @@ import {
 } from './engine/index.js';
 import { estimatedRowsText, formatBytes, formatCount, seconds } from './shared/format.js';
 import { displayName, visible } from './shared/names.js';
-import { EXISTING_POLICIES, type ExistingPolicy, type Report, headline } from './shared/report.js';
+import { EXISTING_POLICIES, type ExistingPolicy, type Report, headline, serverText } from './shared/report.js';
 import { toJson } from './shared/reportJson.js';
 import { toMarkdown } from './shared/reportMarkdown.js';
 import { toText } from './shared/reportText.js';
+import { platformGroups } from './shared/reportPlatform.js';
 import { standaloneReportHtml } from './reportPage.js';
 
 const USAGE = `archon ${VERSION}: copy PostgreSQL tables from a source to a target with COPY, and verify them.
@@ -56,6 +57,10 @@ Options:
   --schema S            only tables in schema S (repeatable; default: every non-system schema)
   --table T             only table T: name, schema.name, "Quoted"."Name", * wildcards (repeatable)
   --exclude T           leave table T out (repeatable)
+  --include-platform-schema
+                        also copy a hosted platform's internal schemas and tables (Supabase's
+                        supabase_migrations, vault, realtime, auth.schema_migrations, ...); never
+                        by default: a warning is shown for each
   --existing POLICY     rows already in the target: replace (default) | append | skip-nonempty
   --report FILE.json    write the report as JSON
   --markdown FILE.md    write the report as Markdown
@@ -96,6 +101,7 @@ const OPTIONS = {
   schema: { type: 'string', multiple: true },
   table: { type: 'string', multiple: true },
   exclude: { type: 'string', multiple: true },
+  'include-platform-schema': { type: 'boolean' },
   existing: { type: 'string' },
   report: { type: 'string' },
   markdown: { type: 'string' },
@@ -192,7 +198,12 @@ function invocation(command: Command, values: Values, io: CliIo, secrets: string
   if (values.ddl !== undefined && command !== 'plan') throw new UsageError('--ddl goes with plan');
   if (values.ddl === '') throw new UsageError('--ddl needs a file name');
   if (values.ddl) assertWritable(values.ddl, '--ddl');
-  const selection = { schemas: values.schema, tables: values.table, exclude: values.exclude };
+  const selection = {
+    schemas: values.schema,
+    tables: values.table,
+    exclude: values.exclude,
+    includePlatform: !!values['include-platform-schema'],
+  };
   const common = {
     source,
     target,
@@ -392,8 +403,8 @@ function describePlan({ source, target, plan }: PlanResult): string {
   const creating = creates ? ` (creating ${creates} of them on the target first)` : '';
   const lines = [
     `Archon will copy ${copies.length} table${copies.length === 1 ? '' : 's'}${creating}`,
-    `  FROM  ${source.label}  (PostgreSQL ${source.serverVersion}; read-only: one snapshot, nothing is written there)`,
-    `  TO    ${target.label}  (PostgreSQL ${target.serverVersion})`,
+    `  FROM  ${source.label}  (${serverText(source)}; read-only: one snapshot, nothing is written there)`,
+    `  TO    ${target.label}  (${serverText(target)})`,
     `  Rows already in the target: ${POLICY_WORDS[plan.existing]}`,
     `  All in one target transaction: committed only if every table's row count and content match;`,
     `  otherwise rolled back.`,
@@ -411,6 +422,8 @@ function describePlan({ source, target, plan }: PlanResult): string {
   for (const t of skips)
     lines.push(`  SKIP  ${displayName(t.schema, t.table).padEnd(width)}  ${visible(t.reason ?? '')}`);
   for (const u of plan.unmatched) lines.push(`  NOT FOUND  ${visible(u)}: matched no table on the source`);
+  for (const g of platformGroups(plan))
+    lines.push(`  LEAVE ${visible(g.names.join(', '))}`, `          ${visible(g.reason)}`);
   return `${lines.join('\n')}\n\n`;
 }
 

@@ -24,6 +24,7 @@ import { createKnowledgeBaseSchema, fillKnowledgeBase } from '../scripts/kb-fixt
 // @ts-expect-error plain ESM helpers
 import { startCodeServer } from '../scripts/code-server.mjs';
 import { launchChromium } from '../test/support/browser.js';
+import { makeSupabaseLike } from '../test/support/supabase.js';
 
 const SHOTS = resolve('test-artifacts/e2e');
 const PAGES = 40;
@@ -976,6 +977,59 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       await row.waitFor({ timeout: 60_000 });
       assert.equal(await row.locator('[data-col="status"]').innerText(), 'VERIFIED');
       assert.deepEqual(await sql(t, 'SELECT id, body FROM archon_notes'), [{ id: 1, body: 'a' }]);
+    });
+  });
+
+  it('a Supabase project: the platform by the connection, its schemas by kind in the tree and the wizard', async () => {
+    await step('supabase: add the connection', async () => {
+      await sql(source.url(), 'CREATE DATABASE supabase_project');
+      await makeSupabaseLike({ sql: (text) => sql(source.url('supabase_project'), text) }, { rows: true });
+      if (!(await treeRow('cloud-db').isVisible()))
+        await page.locator('.activitybar a.action-label[aria-label="Archon"]').click();
+      if (await treeRow('archon_tasks').isVisible()) await treeRow('cloud-db').click(); // room for the new one
+      await runCommand('Archon: Add Connection');
+      await answer('Paste', 'Paste a PostgreSQL URL');
+      await waitForTitle('PostgreSQL URL');
+      await answer(sourceUrl().replace('/knowledge_base', '/supabase_project'));
+      await waitForTitle('Password for');
+      await page.keyboard.type(source.password);
+      await page.keyboard.press('Enter');
+      await waitForTitle('name');
+      await answer('supabase-db');
+      await waitForTitle('Which group');
+      await answer('Source', 'Source');
+      await notification('supabase-db is reachable: PostgreSQL 17');
+    });
+    await step('supabase: the tree', async () => {
+      await treeRow('supabase-db').click();
+      await treeRow('vault').waitFor({ timeout: 30_000 });
+      await page
+        .locator('.monaco-list-row')
+        .filter({ hasText: /supabase-db\s*Supabase ·/ })
+        .waitFor();
+      assert.match(await treeRow('auth').innerText(), /Supabase data · not selected by default/);
+      assert.match(await treeRow('vault').innerText(), /Supabase internal · never copied/);
+      assert.match(await treeRow('supabase_migrations').innerText(), /Supabase internal · never copied/);
+    });
+    await step('supabase: the wizard offers platform data unselected, internals not at all', async () => {
+      await runCommand('Archon: Migrate Database');
+      await waitForPlaceholder('Copy FROM which database');
+      // Not the first row, and the list is rebuilt when the versions arrive: click it once they have.
+      await quickInputBox().fill('supabase-db');
+      await rows().filter({ hasText: 'supabase-db' }).filter({ hasText: 'PostgreSQL 17' }).first().click();
+      await waitForPlaceholder('Copy TO which database');
+      await answer('local-db', 'local-db');
+      await rows().filter({ hasText: 'crawled_pages' }).waitFor({ timeout: 30_000 });
+      const users = rows().filter({ hasText: 'Supabase data, not selected by default' }).first();
+      assert.equal(await users.getAttribute('aria-checked'), 'false');
+      const checked = page.locator('.quick-input-widget .monaco-list-row[aria-checked="true"]');
+      const picked = (await checked.allInnerTexts()).map((t) => /^(crawled_pages|sources)/.exec(t)?.[1]);
+      assert.deepEqual(picked.sort(), ['crawled_pages', 'sources']);
+      const text = await quickInput().innerText();
+      assert.doesNotMatch(text, /schema_migrations|secrets|subscription/);
+      assert.match(text, /schema auth — Supabase data/);
+      await page.screenshot({ path: join(SHOTS, 'supabase-wizard-tables.png') });
+      await page.keyboard.press('Escape');
     });
   });
 

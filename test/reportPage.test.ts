@@ -109,6 +109,41 @@ describe('report page (real Chromium)', () => {
     assert.deepEqual(cspErrors, []);
   });
 
+  it('names the platform by each side and folds the platform tables left out under the header, not as rows', async () => {
+    const base = sampleReport();
+    const report = {
+      ...base,
+      source: { ...base.source, platform: 'Supabase' },
+      platformTables: [
+        {
+          schema: 'auth',
+          table: 'users',
+          kind: 'platform data',
+          reason: 'Supabase platform data, not selected by default',
+        },
+        {
+          schema: 'vault',
+          table: 'secrets',
+          kind: 'platform internal',
+          reason: 'Supabase platform internal, never copied',
+        },
+      ],
+    };
+    const { page, cspErrors } = await openWebviewPage('light', undefined, { report });
+    assert.match(await page.locator('.direction').innerText(), /\(Supabase, PostgreSQL 17\.6, read-only\)/);
+    const section = page.locator('details.platform-tables');
+    assert.match(
+      await section.locator('summary').innerText(),
+      /^Platform tables not copied \(2; left out by the platform's rules/,
+    );
+    await section.locator('summary').click();
+    assert.match(await section.innerText(), /auth\.users — skipped: Supabase platform data, not selected by default/);
+    assert.match(await section.innerText(), /vault\.secrets — skipped: Supabase platform internal, never copied/);
+    await page.screenshot({ path: `${SCREENSHOTS}/report-platform.png` });
+    assert.equal((await tableOrder(page)).length, 7);
+    assert.deepEqual(cspErrors, []);
+  });
+
   it('filters to problems and sorts by any column, with the keyboard too', async () => {
     const { page } = await openWebviewPage();
     await page.locator('#only-problems').click();

@@ -11,10 +11,12 @@ import {
   difference,
   headline,
   type Report,
+  serverText,
   stopBanner,
   type TableReport,
 } from '../src/shared/report.js';
 import { displayName } from '../src/shared/names.js';
+import { platformHeading, platformLines } from '../src/shared/reportPlatform.js';
 import type { PageState, SortColumn } from '../src/shared/protocol.js';
 
 registerToolkit();
@@ -144,7 +146,7 @@ const searchText = (t: TableReport) => `${displayName(t.schema, t.table)} ${t.st
 function header(r: Report): HTMLElement {
   const s = r.summary;
   const endpoint = (e: Report['source'], note: string) =>
-    el('span', {}, el('span', { class: 'endpoint' }, e.label), ` (PostgreSQL ${e.serverVersion ?? '?'}${note})`);
+    el('span', {}, el('span', { class: 'endpoint' }, e.label), ` (${serverText(e)}${note})`);
   return el(
     'header',
     {},
@@ -192,7 +194,16 @@ function header(r: Report): HTMLElement {
       ? [el('div', { class: 'error-banner', role: 'alert' }, `Not found on the source: ${r.unmatched.join(', ')}`)]
       : []),
     el('p', { class: 'meta' }, headline(r)),
+    ...platformSection(r),
   );
+}
+
+/** A platform's tables its rules left out: folded, since nobody selected them. */
+function platformSection(r: Report): HTMLElement[] {
+  const heading = platformHeading(r);
+  if (!heading) return [];
+  const items = platformLines(r).map((l) => el('li', {}, l));
+  return [el('details', { class: 'platform-tables' }, el('summary', {}, heading), el('ul', {}, ...items))];
 }
 
 /** What stopped the run, above everything else: the table that rolled it all back, or the cancel. */

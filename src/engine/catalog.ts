@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { displayName } from '../shared/names.js';
+import { type DetectedPlatform, readPlatform } from './platform.js';
 
 export type TableKind = 'table' | 'partitioned table' | 'view' | 'materialized view' | 'foreign table';
 
@@ -94,6 +95,8 @@ export interface Catalog {
   mayUseReplicaMode: boolean;
   extensions: { name: string; version: string }[];
   tables: Table[];
+  /** The hosted platform the server belongs to (Supabase, …), from what it shows; null for a plain server. */
+  platform?: DetectedPlatform | null;
 }
 
 const KINDS: Record<string, TableKind> = {
@@ -196,7 +199,7 @@ JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
 WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')`;
 
 /** Reads everything the plan needs in a handful of queries (not one per table). */
-export async function readCatalog(client: pg.Client): Promise<Catalog> {
+export async function readCatalog(client: pg.Client, host = ''): Promise<Catalog> {
   const info = await client.query<{ v: string; n: string; db: string; usr: string; ro: boolean; su: boolean }>(
     `SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n,
             current_database() AS db, current_user AS usr,
@@ -246,6 +249,7 @@ export async function readCatalog(client: pg.Client): Promise<Catalog> {
     mayUseReplicaMode: info.rows[0].su || replicaGranted,
     extensions: ext.rows,
     tables: tables.map(([, t]) => t),
+    platform: await readPlatform(client, host),
   };
 }
 

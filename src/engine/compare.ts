@@ -11,6 +11,7 @@ import { rowKey, rowSecurityReason } from './plan.js';
 import { lockTimeoutMessage } from './locks.js';
 import { countRows, relationSql } from './relation.js';
 import { type Selection, selectTables } from './selection.js';
+import { applyPlatformRules } from './platformRules.js';
 import { type EndpointsInput, type Session, openSession } from './session.js';
 import { report, tableReport } from './summary.js';
 import { settleContent, verdict } from './verify.js';
@@ -46,7 +47,11 @@ export async function compare(opts: CompareOptions): Promise<Report> {
   const started = new Date();
   const s = await openSession(opts, { targetReadOnly: true, onProgress: opts.onProgress, signal: opts.signal });
   try {
-    const { selected, unmatched } = selectTables(s.sourceCatalog.tables, opts.selection ?? {}, isCopyable);
+    const sel = opts.selection ?? {};
+    const found = selectTables(s.sourceCatalog.tables, sel, isCopyable);
+    const { unmatched } = found;
+    const platform = applyPlatformRules(found.selected, sel, s.sourceCatalog, s.targetCatalog);
+    const selected = platform.kept.map((k) => k.table);
     const targets = new Map(s.targetCatalog.tables.map((t) => [tableKey(t.schema, t.name), t]));
     const tables: TableReport[] = [];
     for (const [index, src] of selected.entries()) {
@@ -77,6 +82,7 @@ export async function compare(opts: CompareOptions): Promise<Report> {
       existing: null,
       tables,
       unmatched,
+      platformTables: platform.leftOut,
       committed: false,
       outcome,
     });

@@ -24,3 +24,4 @@ export { DEFAULT_LOCK_TIMEOUT_MS } from './locks.js';
 export { DEFAULT_STALL_TIMEOUT_MS } from './session.js';
 export { inspect, testConnection, countTableRows, type ConnectionTarget } from './inspect.js';
 export { VERSION } from './version.js';
+export { detectPlatform, tableKind, type DetectedPlatform, type SchemaKind, type PlatformKind } from './platform.js';

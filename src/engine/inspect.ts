@@ -2,6 +2,7 @@
 import type { Role } from '../shared/report.js';
 import { type Catalog, readCatalog } from './catalog.js';
 import { connect, endQuietly, parseEndpoint } from './connection.js';
+import { assertNotTransactionPoolerAddress } from './pooler.js';
 import { type RelationRef, countRows } from './relation.js';
 
 export interface ConnectionTarget {
@@ -11,14 +12,19 @@ export interface ConnectionTarget {
   role?: Role;
 }
 
-const open = (c: ConnectionTarget) => connect(parseEndpoint(c.url, c.role ?? 'source', process.env, c.password));
+const endpointOf = (c: ConnectionTarget) => {
+  const ep = parseEndpoint(c.url, c.role ?? 'source', process.env, c.password);
+  assertNotTransactionPoolerAddress(ep);
+  return ep;
+};
+const open = (c: ConnectionTarget) => connect(endpointOf(c));
 
 /** Connects, reads the catalog in a read-only transaction, disconnects: for trees and pickers. */
 export async function inspect(c: ConnectionTarget): Promise<Catalog> {
   const client = await open(c);
   try {
     await client.query('BEGIN READ ONLY');
-    return await readCatalog(client);
+    return await readCatalog(client, endpointOf(c).host);
   } finally {
     await endQuietly(client);
   }

@@ -1,11 +1,12 @@
 import type { Catalog, Table } from './catalog.js';
 import { isCopyable, partitionsOf } from './catalog.js';
 import { displayName } from '../shared/names.js';
-import type { ExistingPolicy } from '../shared/report.js';
+import type { ExistingPolicy, PlatformTable } from '../shared/report.js';
 import { type ColumnPair, copyFormat, matchColumns } from './columns.js';
 import { tableKey } from './ident.js';
 import { selectTables, type Selection } from './selection.js';
 import type { TableDdl } from './schemaDdl.js';
+import { applyPlatformRules, referenceNotes } from './platformRules.js';
 
 /** The reason a table is left alone under skip-nonempty, at plan time and again inside the load. */
 export const ALREADY_HAS_ROWS = 'the target table already has rows (existing rows: skip tables that have rows)';
@@ -43,6 +44,8 @@ export interface Plan {
   tables: TablePlan[];
   /** Selection patterns that matched no source table. */
   unmatched: string[];
+  /** A hosted platform's tables its rules left out, with the reason (not part of the run). */
+  platformTables: PlatformTable[];
 }
 
 export interface PlanInput {
@@ -59,13 +62,17 @@ const list = (xs: string[]) => xs.join(', ');
 /** Decides, before anything is written, what happens to each selected table and why. */
 export function makePlan(input: PlanInput): Plan {
   const { selected, unmatched } = selectTables(input.source.tables, input.selection, isCopyable);
+  const platform = applyPlatformRules(selected, input.selection, input.source, input.target);
   const targetByKey = new Map(input.target.tables.map((t) => [tableKey(t.schema, t.name), t]));
   const targetExtensions = new Set(input.target.extensions.map((e) => e.name));
-  const plans = selected.map((s) =>
-    planTable(s, targetByKey.get(tableKey(s.schema, s.name)) ?? null, input, targetExtensions),
-  );
+  const plans = platform.kept.map(({ table: s, note }) => {
+    const p = planTable(s, targetByKey.get(tableKey(s.schema, s.name)) ?? null, input, targetExtensions);
+    if (note) p.notes.unshift(note);
+    if (p.action === 'copy') p.notes.push(...referenceNotes(p.target ?? s, platform.leftOut));
+    return p;
+  });
   blockEmptyingReferencedTables(plans, input.target);
-  return { existing: input.existing, tables: loadOrder(plans), unmatched };
+  return { existing: input.existing, tables: loadOrder(plans), unmatched, platformTables: platform.leftOut };
 }
 
 function planTable(s: Table, t: Table | null, input: PlanInput, targetExtensions: ReadonlySet<string>): TablePlan {

@@ -7,6 +7,7 @@ import {
   type ErrorInfo,
   type ExistingPolicy,
   type Outcome,
+  type PlatformTable,
   type Report,
   type RootCause,
   type TableReport,
@@ -103,6 +104,7 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
   const existing = opts.existing ?? 'replace';
   const reports = new Map<TablePlan, TableReport>();
   let unmatched: string[] = [];
+  let platformTables: PlatformTable[] = [];
   let result: LoadResult = { committed: false, cancelled: false, error: null, cause: null };
   const finish = (outcome: Outcome | null = result.cancelled ? 'cancelled' : null): Report =>
     report({
@@ -112,6 +114,7 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
       existing,
       tables: [...reports.values()],
       unmatched,
+      platformTables,
       committed: result.committed,
       outcome,
       error: result.error,
@@ -120,6 +123,7 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
   try {
     const planned = await planFor(session, opts);
     unmatched = planned.plan.unmatched;
+    platformTables = planned.plan.platformTables;
     for (const t of planned.plan.tables) reports.set(t, plannedReport(t));
     if (opts.confirm && !(await opts.confirm(planned))) {
       for (const r of reports.values()) {

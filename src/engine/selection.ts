@@ -8,6 +8,11 @@ export interface Selection {
   exclude?: string[];
   /** Exact [schema, table] pairs, as picked in a UI: no pattern parsing, no wildcards. */
   only?: [string, string][];
+  /**
+   * A hosted platform's internal schemas and tables are copied too (with a warning); without it only
+   * a table named exactly (`--table auth.schema_migrations`, a UI's pick) brings one in.
+   */
+  includePlatform?: boolean;
 }
 
 interface NamePattern {
@@ -18,6 +23,10 @@ interface Pattern {
   text: string;
   schema: NamePattern | null;
   table: NamePattern;
+  /** The schema is written out, without wildcards (`auth.*` names the schema auth). */
+  namesSchema: boolean;
+  /** Schema and table are written out, without wildcards: one table, named on purpose. */
+  namesTable: boolean;
 }
 
 /**
@@ -68,12 +77,19 @@ export function parseTablePattern(text: string): Pattern {
     const folded = regex(p.value.toLowerCase());
     return { test: (name) => asWritten.test(name) || (!p.quoted && folded.test(name)) };
   };
+  const exact = (p: { value: string }) => !p.value.includes('*');
   return parts.length === 2
-    ? { text, schema: toRegex(parts[0]), table: toRegex(parts[1]) }
-    : { text, schema: null, table: toRegex(parts[0]) };
+    ? {
+        text,
+        schema: toRegex(parts[0]),
+        table: toRegex(parts[1]),
+        namesSchema: exact(parts[0]),
+        namesTable: exact(parts[0]) && exact(parts[1]),
+      }
+    : { text, schema: null, table: toRegex(parts[0]), namesSchema: false, namesTable: false };
 }
 
-function matches(p: Pattern, t: Table): boolean {
+export function matches(p: Pattern, t: Pick<Table, 'schema' | 'name'>): boolean {
   return (p.schema === null || p.schema.test(t.schema)) && p.table.test(t.name);
 }
 

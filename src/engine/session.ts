@@ -6,6 +6,7 @@ import { type Endpoint, connect, endQuietly, parseEndpoint, secretsOf } from './
 import { CancelledError, LockTimeoutError, UsageError } from './errors.js';
 import type { ProgressListener } from './events.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, LockWatch, lockTimeoutMessage } from './locks.js';
+import { assertNotTransactionPoolerAddress, assertSessionPooling } from './pooler.js';
 
 export interface EndpointsInput {
   /** PostgreSQL URL of the side read from (never written). */
@@ -40,6 +41,8 @@ export function parseEndpoints(input: EndpointsInput): { source: Endpoint; targe
   const source = parseEndpoint(input.source, 'source', input.env, input.passwords?.source);
   const target = parseEndpoint(input.target, 'target', input.env, input.passwords?.target);
   if (sameDatabase(source, target)) throw new UsageError(sameDatabaseMessage(source.label));
+  assertNotTransactionPoolerAddress(source);
+  assertNotTransactionPoolerAddress(target);
   return { source, target };
 }
 
@@ -47,6 +50,7 @@ const summaryOf = (ep: Endpoint, catalog: Catalog): EndpointSummary => ({
   role: ep.role,
   label: ep.label,
   serverVersion: catalog.serverVersion,
+  platform: catalog.platform?.name ?? null,
 });
 
 /**
@@ -65,7 +69,9 @@ export async function openSession(
   const cancel = () => void watch?.cancel();
   opts.signal?.addEventListener('abort', cancel);
   try {
+    await assertSessionPooling(source, sourceEndpoint);
     target = await connect(targetEndpoint);
+    await assertSessionPooling(target, targetEndpoint);
     await assertDifferentClusters(
       source,
       target,
@@ -90,7 +96,7 @@ export async function openSession(
     await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     if (opts.targetReadOnly) await target.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const [sourceCatalog, targetCatalog] = await lockBounded(watch, () =>
-      Promise.all([readCatalog(source), readCatalog(target!)]),
+      Promise.all([readCatalog(source, sourceEndpoint.host), readCatalog(target!, targetEndpoint.host)]),
     );
     const t = target;
     const w = watch;

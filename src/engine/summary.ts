@@ -1,5 +1,14 @@
 // The report's pieces as the engine fills them: a table's blank row and the envelope around all rows.
-import type { Checks, ErrorInfo, ExistingPolicy, Outcome, Report, RootCause, TableReport } from '../shared/report.js';
+import type {
+  Checks,
+  ErrorInfo,
+  ExistingPolicy,
+  Outcome,
+  PlatformTable,
+  Report,
+  RootCause,
+  TableReport,
+} from '../shared/report.js';
 import { contentNotChecked, outcomeOf, summarize } from '../shared/report.js';
 import type { Session } from './session.js';
 import { VERSION } from './version.js';
@@ -35,6 +44,8 @@ export interface Envelope {
   existing: ExistingPolicy | null;
   tables: TableReport[];
   unmatched: string[];
+  /** A platform's tables its rules left out (listed, never counted). */
+  platformTables?: PlatformTable[];
   committed: boolean;
   /** Set when the run's outcome is not read off the tables (cancelled). */
   outcome?: Outcome | null;
@@ -57,6 +68,7 @@ export function report(e: Envelope): Report {
     summary: summarize(e.tables),
     tables: e.tables,
     unmatched: e.unmatched,
+    ...(e.platformTables?.length ? { platformTables: e.platformTables } : {}),
     error: e.error ?? null,
     cause: e.cause ?? null,
   };

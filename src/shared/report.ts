@@ -39,6 +39,23 @@ export interface EndpointSummary {
   /** user@host:port/db — never a password. */
   label: string;
   serverVersion: string | null;
+  /** The hosted platform recognised there (`Supabase`); null or absent for a plain server. */
+  platform?: string | null;
+}
+
+/** `PostgreSQL 17.6`, or `Supabase, PostgreSQL 17.6` where a platform was recognised. */
+export const serverText = (e: EndpointSummary): string =>
+  `${e.platform ? `${e.platform}, ` : ''}PostgreSQL ${e.serverVersion ?? 'unknown'}`;
+
+/**
+ * A table of a hosted platform's own schemas that the platform rules left out of the run: listed with
+ * the reason, never counted as a skipped table (nobody selected it).
+ */
+export interface PlatformTable {
+  schema: string;
+  table: string;
+  kind: 'platform data' | 'platform internal';
+  reason: string;
 }
 
 /** Whether the rows are the same, not only as many: match, differs, or not checked (with why). */
@@ -139,6 +156,8 @@ export interface Report {
   tables: TableReport[];
   /** Tables or schemas the user named that matched nothing on the source: never silently ignored. */
   unmatched: string[];
+  /** A platform's tables left out by its rules (absent in reports of plain servers and older reports). */
+  platformTables?: PlatformTable[];
   /** A failure of the whole run (not of one table), e.g. a lost connection. */
   error: ErrorInfo | null;
   /**

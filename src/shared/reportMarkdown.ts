@@ -1,7 +1,8 @@
 // The report as Markdown: a header with the direction in words, then the table.
 import { seconds } from './format.js';
 import { visible } from './names.js';
-import { type Report, headline, stopBanner } from './report.js';
+import { type Report, headline, serverText, stopBanner } from './report.js';
+import { platformHeading, platformLines } from './reportPlatform.js';
 import { NUMERIC_COLUMNS, TABLE_HEADERS, differenceLines, noteLines, tableCells } from './reportTable.js';
 
 const esc = (s: string) => visible(s.replace(/\n/g, ' ')).replace(/\|/g, '\\|');
@@ -11,8 +12,8 @@ export function toMarkdown(r: Report): string {
   const lines = [
     `# Archon ${r.kind === 'compare' ? 'comparison' : 'migration'} report`,
     '',
-    `- **From** (source, read-only): \`${r.source.label}\` — PostgreSQL ${r.source.serverVersion ?? 'unknown'}`,
-    `- **To** (target): \`${r.target.label}\` — PostgreSQL ${r.target.serverVersion ?? 'unknown'}`,
+    `- **From** (source, read-only): \`${r.source.label}\` — ${serverText(r.source)}`,
+    `- **To** (target): \`${r.target.label}\` — ${serverText(r.target)}`,
     `- **Started**: ${r.startedAt} · **Duration**: ${seconds(r.durationMs)}${existing}`,
     `- **Outcome**: ${r.outcome} — ${headline(r)}`,
     '',
@@ -28,5 +29,7 @@ export function toMarkdown(r: Report): string {
   if (differing.length) lines.push('', '**Rows that differ, by key:**', '', ...differing.map((l) => `- ${esc(l)}`));
   const notes = noteLines(r);
   if (notes.length) lines.push('', '**Notes:**', '', ...notes.map((l) => `- ${esc(l)}`));
+  const platform = platformHeading(r);
+  if (platform) lines.push('', `**${esc(platform)}**`, '', ...platformLines(r).map((l) => `- ${esc(l)}`));
   return `${lines.join('\n')}\n`;
 }

@@ -1,6 +1,7 @@
 // The report as a plain-text table for the terminal, the reason column wrapped to fit.
 import { NUMERIC_COLUMNS, TABLE_HEADERS, differenceLines, noteLines, tableCells } from './reportTable.js';
 import { type Report, stopBanner } from './report.js';
+import { platformHeading, platformLines } from './reportPlatform.js';
 
 function wrap(s: string, width: number): string[] {
   const out: string[] = [];
@@ -45,5 +46,7 @@ export function toText(r: Report, width = 132): string {
   const notes = noteLines(r);
   if (notes.length) out.push('', 'Notes:', ...notes.map((l) => `  ${l}`));
   if (r.unmatched.length) out.push('', `NOT FOUND on the source: ${r.unmatched.join(', ')}`);
+  const platform = platformHeading(r);
+  if (platform) out.push('', platform, ...platformLines(r).flatMap((l) => wrap(l, width - 4).map((w) => `  ${w}`)));
   return `${out.join('\n')}\n`;
 }

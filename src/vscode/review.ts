@@ -5,6 +5,8 @@
 import type { PlanResult } from '../engine/index.js';
 import { compactCount, formatBytes, formatCount, plural } from '../shared/format.js';
 import { displayName } from '../shared/names.js';
+import { serverText } from '../shared/report.js';
+import { platformReviewLine } from './platformView.js';
 
 export interface ReviewLine {
   label: string;
@@ -82,6 +84,7 @@ export function reviewLines(
   for (const g of skipGroups) lines.push(...skipRows(g, shown));
   if (p.plan.unmatched.length)
     lines.push({ label: `$(warning) Not found on the source: ${p.plan.unmatched.join(', ')}`, kind: 'skip' });
+  lines.push(...platformReviewLine(p.plan.platformTables));
   const notes = copies.flatMap((t) => t.notes.map((text) => ({ name: displayName(t.schema, t.table), text })));
   for (const g of groupsOf('note', notes)) lines.push(...noteRows(g, shown));
   return lines;
@@ -104,12 +107,12 @@ function headLines(p: PlanResult, sourceName: string, targetName: string): Revie
         },
     // The direction in words, one side per row so neither is cut off.
     {
-      label: `$(lock) Copy ${n} FROM ${sourceName} (PostgreSQL ${p.source.serverVersion}, read-only)`,
+      label: `$(lock) Copy ${n} FROM ${sourceName} (${serverText(p.source)}, read-only)`,
       detail: p.source.label,
       kind: 'from',
     },
     {
-      label: `$(arrow-down) TO ${targetName} (PostgreSQL ${p.target.serverVersion})`,
+      label: `$(arrow-down) TO ${targetName} (${serverText(p.target)})`,
       detail: p.target.label,
       kind: 'to',
     },

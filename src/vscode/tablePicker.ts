@@ -5,6 +5,7 @@
 import { type Catalog, isCopyable } from '../engine/index.js';
 import { compactCount, formatBytes, formatCount } from '../shared/format.js';
 import { rowsText, schemaGroups } from './treeModel.js';
+import { platformTableItem } from './platformView.js';
 import type { Item, TableKey } from './wizardModel.js';
 
 export interface TableChoice {
@@ -29,21 +30,29 @@ export function tablePickItems(catalog: Catalog, previouslyPicked?: TableKey[]):
   return schemaGroups(catalog).flatMap(({ schema, tables }) => {
     const copyable = tables.filter(isCopyable);
     if (!copyable.length) return [];
-    const rows: Item<TablePick>[] = copyable.map((t) => ({
-      label: t.name,
-      description: `${schema} · ${rowsText(t)} · ${formatBytes(t.bytes)}`,
-      detail: t.kind === 'partitioned table' ? 'partitioned: copied through the parent' : undefined,
-      picked: picked ? picked.has(idOf([t.schema, t.name])) : true,
-      value: { kind: 'table', key: [t.schema, t.name], rows: t.estimatedRows, bytes: t.bytes },
-    }));
+    // A hosted platform's rules: its internals are not offered, its data is offered unselected.
+    const rows: Item<TablePick>[] = copyable
+      .map(
+        (t): Item<TablePick> => ({
+          label: t.name,
+          description: `${schema} · ${rowsText(t)} · ${formatBytes(t.bytes)}`,
+          detail: t.kind === 'partitioned table' ? 'partitioned: copied through the parent' : undefined,
+          picked: picked ? picked.has(idOf([t.schema, t.name])) : true,
+          value: { kind: 'table', key: [t.schema, t.name], rows: t.estimatedRows, bytes: t.bytes },
+        }),
+      )
+      .flatMap((item) => platformTableItem(catalog, schema, item, !!picked));
+    const heading: Item<TablePick> = { label: `schema ${schema}`, separator: true };
+    const [separator] = platformTableItem(catalog, schema, heading, !!picked);
+    if (!rows.length || !separator) return [];
     const bytes = copyable.reduce((n, t) => n + t.bytes, 0);
     const whole: Item<TablePick> = {
-      label: `$(folder) schema ${schema}: all ${copyable.length} table${copyable.length === 1 ? '' : 's'}`,
+      label: `$(folder) schema ${schema}: all ${rows.length} table${rows.length === 1 ? '' : 's'}`,
       description: `${formatBytes(bytes)} · check or clear the whole schema`,
       picked: rows.every((r) => r.picked),
       value: { kind: 'schema', schema },
     };
-    return [{ label: `schema ${schema}`, separator: true }, whole, ...rows];
+    return [separator, whole, ...rows];
   });
 }
 

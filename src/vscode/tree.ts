@@ -5,11 +5,12 @@ import type { Role } from '../shared/report.js';
 import type { ConnectionProfile, ConnectionStore } from './connectionStore.js';
 import { errorMessage } from './errorWords.js';
 import { columnView, schemaGroups, tableView } from './treeModel.js';
+import { platformOf, schemaKindView } from './platformView.js';
 
 export type Node =
   | { kind: 'group'; role: Role }
   | { kind: 'connection'; profile: ConnectionProfile }
-  | { kind: 'schema'; profile: ConnectionProfile; schema: string; tables: Table[] }
+  | { kind: 'schema'; profile: ConnectionProfile; schema: string; tables: Table[]; platform?: string | null }
   | { kind: 'table'; profile: ConnectionProfile; table: Table }
   | { kind: 'column'; profile: ConnectionProfile; table: Table; column: Column }
   | { kind: 'message'; profile: ConnectionProfile; text: string; error: boolean };
@@ -21,6 +22,8 @@ export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly catalogs = new Map<string, Promise<Catalog>>();
+  /** The hosted platform each connection's catalog named (Supabase, …). */
+  private readonly platforms = new Map<string, string>();
   private readonly exactCounts = new Map<string, number>();
 
   constructor(
@@ -53,10 +56,15 @@ export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
       const before = JSON.stringify(this.store.get(profile.id)?.broken);
       c = this.load(profile);
       this.catalogs.set(profile.id, c);
-      const redrawIfHealthChanged = () => {
-        if (JSON.stringify(this.store.get(profile.id)?.broken) !== before) this.changed.fire(undefined);
+      // Redrawn when its health changed, or once its catalog has named the platform it runs on.
+      const redraw = (platform?: string) => {
+        if (platform) this.platforms.set(profile.id, platform);
+        if (platform || JSON.stringify(this.store.get(profile.id)?.broken) !== before) this.changed.fire(undefined);
       };
-      c.then(redrawIfHealthChanged, redrawIfHealthChanged);
+      c.then(
+        (cat) => redraw(cat.platform?.name),
+        () => redraw(),
+      );
     }
     return c;
   }
@@ -82,6 +90,13 @@ export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
         item.description = `${node.tables.length} table${node.tables.length === 1 ? '' : 's'}`;
         item.iconPath = new vscode.ThemeIcon('symbol-namespace');
         item.contextValue = 'schema';
+        const kind = schemaKindView(node.platform, node.schema);
+        if (kind) {
+          item.description = `${item.description} · ${kind.description}`;
+          item.tooltip = kind.tooltip;
+          if (kind.greyed)
+            item.iconPath = new vscode.ThemeIcon('symbol-namespace', new vscode.ThemeColor('disabledForeground'));
+        }
         return item;
       }
       case 'table':
@@ -129,6 +144,11 @@ export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
     item.description = `${broken ? 'broken · ' : ''}${endpointLabel(profile)}`;
     const health = broken ? `\n\nBroken: ${broken.message}\nFix Connection (the wrench) mends it.` : '';
     item.tooltip = `${name}\n${endpointLabel(profile)}\nsslmode=${sslmode}\nRole: ${role}${health}`;
+    const platform = this.platforms.get(profile.id) ?? platformOf(profile.host)?.name;
+    if (platform) {
+      item.description = `${platform} · ${item.description}`;
+      item.tooltip += `\nPlatform: ${platform} (its own schemas follow its rules: see the README)`;
+    }
     item.iconPath = broken
       ? new vscode.ThemeIcon('debug-disconnect', new vscode.ThemeColor('errorForeground'))
       : new vscode.ThemeIcon('database');
@@ -171,10 +191,18 @@ export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
           .map((profile) => ({ kind: 'connection', profile }));
       case 'connection':
         try {
-          const groups = schemaGroups(await this.catalog(node.profile));
+          const catalog = await this.catalog(node.profile);
+          const groups = schemaGroups(catalog);
+          const platform = catalog.platform?.id ?? null;
           if (!groups.length)
             return [{ kind: 'message', profile: node.profile, text: 'No tables in this database', error: false }];
-          return groups.map((g) => ({ kind: 'schema', profile: node.profile, schema: g.schema, tables: g.tables }));
+          return groups.map((g) => ({
+            kind: 'schema',
+            profile: node.profile,
+            schema: g.schema,
+            tables: g.tables,
+            platform,
+          }));
         } catch (e) {
           return [{ kind: 'message', profile: node.profile, text: errorMessage(e), error: true }];
         }

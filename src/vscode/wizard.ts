@@ -97,7 +97,7 @@ async function tablesStep(input: WizardInput, state: WizardState): Promise<Wizar
     title: TITLE,
     step: 3,
     totalSteps: TOTAL_STEPS,
-    placeholder: `Tables of ${source.name} to copy (type to filter; Space toggles, Enter continues)`,
+    placeholder: `Tables of ${source.name} to copy (your own tables preselected; type to filter, Space toggles, Enter continues)`,
     items: [],
     canSelectMany: true,
     reselect: (before, after) => reselectTables(all, before, after),

@@ -1,7 +1,7 @@
 // The migration wizard's content, computed without `vscode` so it can be unit-tested: the items of
 // each step (the tables: tablePicker.ts; the review: review.ts), the rule for retries.
 import type { PlanResult } from '../engine/index.js';
-import type { ExistingPolicy, Report } from '../shared/report.js';
+import { type ExistingPolicy, type Report, serverText } from '../shared/report.js';
 import { displayName } from '../shared/names.js';
 import { estimatedRowsText, formatBytes } from '../shared/format.js';
 import { endpointLabel, sameDatabase } from '../shared/endpoint.js';
@@ -97,7 +97,12 @@ export function planLine(p: PlanResult, sourceName: string, targetName: string):
     ok: true,
     text:
       `Copy ${name} (${rows}${formatBytes(t.bytes)}) ` +
-      `FROM ${sourceName} (PostgreSQL ${p.source.serverVersion}, read-only) ` +
-      `TO ${targetName} (PostgreSQL ${p.target.serverVersion})`,
+      `FROM ${sourceName} (${serverText(p.source)}, read-only) ` +
+      `TO ${targetName} (${serverText(p.target)})` +
+      // A platform's internal table, named by this right-click: its warning belongs in the question.
+      t.notes
+        .filter((n) => n.startsWith('warning:'))
+        .map((n) => `. ${n[0].toUpperCase()}${n.slice(1)}`)
+        .join(''),
   };
 }
