@@ -144,6 +144,16 @@ export interface Report {
    * reports written before it existed).
    */
   cause?: RootCause | null;
+  /** Whether this run can be taken back (`archon undo RUN`), and its id in the target's journal. */
+  undo?: UndoState | null;
+}
+
+/** A migration's entry in the target's journal: its id (null when none was written) and whether undo is possible. */
+export interface UndoState {
+  runId: string | null;
+  possible: boolean;
+  /** Why undo is not possible; null when it is. */
+  reason: string | null;
 }
 
 /** The one table that took the run back, and its error in a line. */
