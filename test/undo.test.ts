@@ -13,7 +13,7 @@ import {
   planMigration,
   undo,
 } from '../src/engine/index.js';
-import { TestDb, directions } from './support/pg.js';
+import { TestDb, directions, runCli } from './support/pg.js';
 
 const [from, to] = directions()[0];
 
@@ -202,5 +202,41 @@ describe('undo', () => {
       [],
     );
     await assert.rejects(undo({ target: tgt.url, run: report.undo!.runId! }), /its backups were dropped/);
+  });
+
+  it('CLI: migrate names the run, history lists it, undo takes it back; bad input exits 2 with nothing changed', async () => {
+    const { src, tgt } = await pair();
+    const before = await state(tgt);
+    const plan = runCli(['plan', '--source', src.url, '--target', tgt.url]);
+    assert.match(plan.stdout, /KEEP {2}the 333 row\(s\) now in public\.tasks; undo restores them/);
+    const migrated = runCli(['migrate', '--source', src.url, '--target', tgt.url, '--yes']);
+    assert.equal(migrated.code, 0, migrated.stderr);
+    const id = /Undo: archon undo (\S+) --target URL/.exec(migrated.stdout)![1];
+    const listed = runCli(['history', '--target', tgt.url]);
+    assert.match(
+      listed.stdout,
+      new RegExp(`${id} .* committed, verified {2}replace[\\s\\S]*undoable \\(archon undo ${id}`),
+    );
+    for (const bad of [
+      ['undo', 'nope'],
+      ['backups', 'drop'],
+      ['backups', 'drop', '--older-than', 'week'],
+    ]) {
+      const r = runCli([...bad, '--target', tgt.url, '--yes']);
+      assert.equal(r.code, 2, `${bad.join(' ')}: ${r.stderr}`);
+    }
+    const undone = runCli(['undo', '--target', tgt.url, '--yes']);
+    assert.equal(undone.code, 0, undone.stderr);
+    assert.match(
+      undone.stdout,
+      /public\.tasks: 50 row\(s\) now → 333 row\(s\) restored; sequence\(s\) public\.tasks_id_seq reset/,
+    );
+    assert.match(undone.stdout, new RegExp(`Undone: run ${id}`));
+    assert.deepEqual(await state(tgt), before);
+    const again = runCli(['undo', id, '--target', tgt.url, '--yes']);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /was already undone/);
+    for (const out of [plan, migrated, listed, undone, again])
+      assert.ok(!`${out.stdout}${out.stderr}`.includes(to.password));
   });
 });
