@@ -231,6 +231,8 @@ function toolbar(r: Report, problemCount: number): HTMLElement {
   const actions: HTMLElement[] = [];
   if (state.canRetry && r.kind === 'migrate' && problemCount > 0)
     actions.push(button('retry', 'Retry Failed Tables', 'primary', () => host.post({ type: 'retry' })));
+  if (state.canUndo && r.committed && r.undo?.possible)
+    actions.push(button('undo', 'Undo Migration', 'secondary', () => host.post({ type: 'undo' })));
   actions.push(button('export-json', 'Export JSON', 'secondary', () => host.post({ type: 'export', format: 'json' })));
   actions.push(
     button('export-markdown', 'Export Markdown', 'secondary', () => host.post({ type: 'export', format: 'markdown' })),
@@ -365,7 +367,7 @@ host.onMessage((m) => {
   if (m.type === 'report') {
     // Another run's report starts as every report does; the same one (after a reload) keeps its view.
     const same = state.report?.startedAt === m.report.startedAt && state.report?.kind === m.report.kind;
-    state = { ...state, ...(same ? {} : FRESH), report: m.report, canRetry: m.canRetry };
+    state = { ...state, ...(same ? {} : FRESH), report: m.report, canRetry: m.canRetry, canUndo: m.canUndo ?? false };
     save();
     render();
   }

@@ -8,6 +8,7 @@ import { urlOf, type ConnectionProfile } from './connectionStore.js';
 import type { Credentials } from './credentials.js';
 import { ReportPanel } from './reportPanel.js';
 import { RunView } from './runProgress.js';
+import { undoRun } from './undoFlow.js';
 import type { MigrationRequest } from './wizard.js';
 
 interface RunnerDeps {
@@ -87,7 +88,11 @@ export class Runner {
       for (const t of failed) log.warn(`${displayName(t.schema, t.table)}: ${t.status}: ${t.reason}`);
       const retryable = failed.map((t): [string, string] => [t.schema, t.table]);
       const retry = retryable.length ? () => this.retry(req, retryable) : undefined;
-      this.announce(report, ReportPanel.show(this.deps.extensionUri, log, report, retry));
+      const runId = report.undo?.possible ? report.undo.runId : null;
+      const undo = runId
+        ? () => undoRun({ credentials, log, afterUndo: this.deps.afterRun }, target, runId)
+        : undefined;
+      this.announce(report, ReportPanel.show(this.deps.extensionUri, log, report, retry, undo));
       this.deps.afterRun?.();
       return report;
     });
