@@ -568,4 +568,24 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       await sql(t, 'ALTER TABLE archon_tasks DROP CONSTRAINT no_tasks');
     }
   });
+
+  it('"Undo Migration" in the report takes a copy back: the target is as before, by SQL', async () => {
+    const t = target.url('knowledge_base');
+    const fp = `SELECT count(*)::int AS n, md5(string_agg(x::text, '|' ORDER BY x::text)) AS h FROM archon_tasks x`;
+    await sql(t, `UPDATE archon_tasks SET title = title || ' (kept in the target)' WHERE id <= 10`);
+    const before = await sql(t, fp);
+    await step('undo migration', async () => {
+      await copyTableFromTree('archon_tasks');
+      const undoButton = reportFrame().locator('#undo');
+      await undoButton.waitFor({ timeout: 60_000 });
+      assert.notDeepEqual(await sql(t, fp), before, 'the copy replaced the rows');
+      await undoButton.click();
+      const dialog = page.locator('.monaco-dialog-box');
+      await dialog.waitFor({ timeout: 30_000 });
+      assert.match(await dialog.innerText(), /public\.archon_tasks: 250 row\(s\) now → 250 row\(s\) restored/);
+      await dialog.getByRole('button', { name: 'Undo Migration' }).click();
+      await notification(/undone; every restored table verified against its backup/);
+    });
+    assert.deepEqual(await sql(t, fp), before);
+  });
 });
