@@ -13,6 +13,7 @@ import {
   planMigration,
   undo,
 } from '../src/engine/index.js';
+import { reviewLines } from '../src/vscode/wizardModel.js';
 import { TestDb, directions, runCli } from './support/pg.js';
 
 const [from, to] = directions()[0];
@@ -177,8 +178,13 @@ describe('undo', () => {
         ['tasks', 333],
       ],
     );
+    assert.match(
+      reviewLines(planned, 'cloud', 'local').find((l) => l.kind === 'undo')!.label,
+      /Undo possible: the 12 rows now in public\.projects, the 333 rows now in public\.tasks are kept \(about .*\)/,
+    );
     const off = await planMigration({ source: src.url, target: tgt.url, backup: false });
     assert.match(off.undo.reason!, /no backup/);
+    assert.match(reviewLines(off, 'cloud', 'local').find((l) => l.kind === 'undo')!.label, /cannot be undone/);
     const role = `plain_${tgt.name}`;
     await tgt.sql(`CREATE ROLE ${role} LOGIN PASSWORD 'plain-pw'; REVOKE CREATE ON DATABASE ${tgt.name} FROM PUBLIC;
       GRANT ALL ON ALL TABLES IN SCHEMA public TO ${role}; GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO ${role};`);

@@ -1,5 +1,6 @@
 // The migration wizard's content, computed without `vscode` so it can be unit-tested: the items of
 // each step and the review text.
+import { undoReviewLine } from './undoModel.js';
 import { type Catalog, type PlanResult, isCopyable } from '../engine/index.js';
 import type { ExistingPolicy } from '../shared/report.js';
 import { displayName } from '../shared/names.js';
@@ -81,7 +82,7 @@ export const POLICY_ITEMS: Item<ExistingPolicy>[] = [
 interface ReviewLine {
   label: string;
   detail?: string;
-  kind: 'start' | 'from' | 'to' | 'empties' | 'skip' | 'note' | 'nothing';
+  kind: 'start' | 'from' | 'to' | 'empties' | 'undo' | 'skip' | 'note' | 'nothing';
 }
 
 /** The review step: the direction in words, what gets emptied, every skip with its reason. */
@@ -121,6 +122,7 @@ export function reviewLines(p: PlanResult, sourceName: string, targetName: strin
       kind: 'empties',
     });
   }
+  if (copies.length) lines.push(undoReviewLine(p));
   for (const t of skips)
     lines.push({
       label: `$(warning) Skipped: ${displayName(t.schema, t.table)}`,
