@@ -20,7 +20,9 @@ const [from, to] = directions()[0];
 
 const DDL = `CREATE TABLE projects (id serial PRIMARY KEY, name text NOT NULL);
   CREATE TABLE tasks (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, project int REFERENCES projects,
-                      title text, done boolean, upper_title text GENERATED ALWAYS AS (upper(title)) STORED);`;
+                      title text, done boolean, upper_title text GENERATED ALWAYS AS (upper(title)) STORED);
+  CREATE FUNCTION shout() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.title := NEW.title || '!'; RETURN NEW; END $$;
+  CREATE TRIGGER shout BEFORE INSERT ON tasks FOR EACH ROW EXECUTE FUNCTION shout();`;
 
 async function pair(): Promise<{ src: TestDb; tgt: TestDb }> {
   const src = await TestDb.create(from, 'usrc');
@@ -160,6 +162,14 @@ describe('undo', () => {
     } finally {
       await holder.end();
     }
+    const role = `nobody_${tgt.name}`;
+    await tgt.sql(`CREATE ROLE ${role} LOGIN PASSWORD 'nobody-pw'`);
+    const nobody = tgt.url.replace(/\/\/[^@]+@/, `//${role}:nobody-pw@`);
+    await assert.rejects(
+      undo({ target: nobody }),
+      (e: Error) =>
+        e instanceof UsageError && new RegExp(`${role} may not do this .*; nothing changed`).test(e.message),
+    );
     await undo({ target: tgt.url, run: report.undo!.runId! });
     await assert.rejects(
       undo({ target: tgt.url, run: report.undo!.runId! }),
@@ -186,6 +196,8 @@ describe('undo', () => {
     assert.match(off.undo.reason!, /no backup/);
     assert.match(reviewLines(off, 'cloud', 'local').find((l) => l.kind === 'undo')!.label, /cannot be undone/);
     const role = `plain_${tgt.name}`;
+    // Neither superuser nor owner, this user could not silence the trigger: not what is tested here.
+    await tgt.sql('DROP TRIGGER shout ON tasks');
     await tgt.sql(`CREATE ROLE ${role} LOGIN PASSWORD 'plain-pw'; REVOKE CREATE ON DATABASE ${tgt.name} FROM PUBLIC;
       GRANT ALL ON ALL TABLES IN SCHEMA public TO ${role}; GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO ${role};`);
     const plain = tgt.url.replace(/\/\/[^@]+@/, `//${role}:plain-pw@`);

@@ -11,6 +11,7 @@ import { qualified } from './ident.js';
 import { DEFAULT_LOCK_TIMEOUT_MS } from './locks.js';
 import { JOURNAL_SCHEMA, selectList, tableDigest } from './journal.js';
 import { relationSql } from './relation.js';
+import { silenceTriggersOn } from './triggers.js';
 
 export interface TargetOptions {
   /** PostgreSQL URL of the target whose journal is read. */
@@ -289,9 +290,8 @@ function refusal(runId: string, changed: UndoTable[]): string {
 /** Empties the run's tables together (foreign keys between them), refills them, sets sequences, verifies. */
 async function restore(t: Target, rows: RunTableRow[], emit: ProgressListener, signal?: AbortSignal): Promise<void> {
   const c = t.client;
-  // Restored rows are the rows the table held: no user trigger should rewrite them, no key re-check them.
-  await c.query('SAVEPOINT replica');
-  await c.query('SET LOCAL session_replication_role = replica').catch(notAllowed(c, 'replica'));
+  // Restored rows are the rows the table held: no user trigger may rewrite them (as during the load).
+  const triggers = await silenceTriggersOn(c, rows.map(nameOf), emit);
   emit({ type: 'phase', message: `emptying ${rows.length} table(s)` });
   await c.query(`TRUNCATE ${rows.map(relationOf).join(', ')}`);
   for (const r of rows) {
@@ -300,6 +300,7 @@ async function restore(t: Target, rows: RunTableRow[], emit: ProgressListener, s
     const cols = selectList(r.columns.filter((x) => !x.generated));
     await c.query(`INSERT INTO ${nameOf(r)} (${cols}) OVERRIDING SYSTEM VALUE SELECT ${cols} FROM ${backupOf(r)}`);
   }
+  await triggers.restore();
   emit({ type: 'phase', message: 'verifying the restored tables against their backups' });
   for (const r of rows) await verifyRestored(t, r, signal);
   for (const r of rows) for (const s of r.sequences) await restoreSequence(c, s);
