@@ -13,6 +13,7 @@ import {
   planMigration,
   undo,
 } from '../src/engine/index.js';
+import { toMarkdown } from '../src/shared/reportMarkdown.js';
 import { reviewLines } from '../src/vscode/wizardModel.js';
 import { TestDb, directions, runCli } from './support/pg.js';
 
@@ -60,6 +61,7 @@ describe('undo', () => {
       assert.equal(report.undo?.possible, true);
       assert.match(report.undo!.runId!, /^\d{8}-\d{6}-[0-9a-f]{4}$/);
       assert.notDeepEqual(await state(tgt), before);
+      assert.match(toMarkdown(report), new RegExp(`- \\*\\*Undo\\*\\*: undoable: run ${report.undo!.runId}`));
       // A row added and removed again moves the sequence but leaves the rows as the run left them.
       await tgt.sql(
         `INSERT INTO projects (name) VALUES ('made after'); DELETE FROM projects WHERE name = 'made after'`,

@@ -13,6 +13,7 @@ import {
   type Report,
   stopBanner,
   type TableReport,
+  undoText,
 } from '../src/shared/report.js';
 import { displayName } from '../src/shared/names.js';
 import type { PageState, SortColumn } from '../src/shared/protocol.js';
@@ -163,7 +164,8 @@ function header(r: Report): HTMLElement {
       { class: 'meta' },
       `Started ${new Date(r.startedAt).toLocaleString()} · took ${seconds(r.durationMs)}` +
         (r.existing ? ` · rows already in the target: ${r.existing}` : '') +
-        (r.kind === 'migrate' ? (r.committed ? ' · committed' : ' · nothing committed') : ' · nothing copied'),
+        (r.kind === 'migrate' ? (r.committed ? ' · committed' : ' · nothing committed') : ' · nothing copied') +
+        (undoText(r) ? ` · ${undoText(r)}` : ''),
     ),
     el(
       'div',

@@ -148,6 +148,13 @@ export interface Report {
   undo?: UndoState | null;
 }
 
+/** The undo state in words, the same in every rendering; null when the report says nothing about undo. */
+export function undoText(r: Report): string | null {
+  if (!r.committed || !r.undo) return null;
+  if (r.undo.possible && r.undo.runId) return `undoable: run ${r.undo.runId} (archon undo ${r.undo.runId})`;
+  return `cannot be undone: ${r.undo.reason ?? 'no journal was written'}`;
+}
+
 /** A migration's entry in the target's journal: its id (null when none was written) and whether undo is possible. */
 export interface UndoState {
   runId: string | null;
