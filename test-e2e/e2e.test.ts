@@ -588,4 +588,18 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
     });
     assert.deepEqual(await sql(t, fp), before);
   });
+
+  it('"Archon: Migration History" lists the runs on the target, the undone one as such', async () => {
+    await step('migration history', async () => {
+      await runCommand('Archon: Migration History');
+      await waitForPlaceholder('The database whose migrations to list');
+      await answer('local-db', 'local-db');
+      await waitForTitle('Migrations on local-db, newest first');
+      const newest = rows().first();
+      await newest.waitFor({ timeout: 30_000 });
+      assert.match(await newest.innerText(), /\d{8}-\d{6}-[0-9a-f]{4}[\s\S]*replace[\s\S]*undone at /);
+      assert.ok((await rows().count()) >= 3, 'every committed run of this session is listed');
+      await page.keyboard.press('Escape');
+    });
+  });
 });
