@@ -580,11 +580,14 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       await undoButton.waitFor({ timeout: 60_000 });
       assert.notDeepEqual(await sql(t, fp), before, 'the copy replaced the rows');
       await undoButton.click();
+      const meta = reportFrame().locator('.meta');
       const dialog = page.locator('.monaco-dialog-box');
       await dialog.waitFor({ timeout: 30_000 });
       assert.match(await dialog.innerText(), /public\.archon_tasks: 250 row\(s\) now → 250 row\(s\) restored/);
       await dialog.getByRole('button', { name: 'Undo Migration' }).click();
       await notification(/undone; every restored table verified against its backup/);
+      await meta.filter({ hasText: /undone at / }).waitFor({ timeout: 10_000 });
+      assert.equal(await reportFrame().locator('#undo').count(), 0, 'no second undo');
     });
     assert.deepEqual(await sql(t, fp), before);
   });
@@ -599,7 +602,7 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       await newest.waitFor({ timeout: 30_000 });
       assert.match(await newest.innerText(), /\d{8}-\d{6}-[0-9a-f]{4}[\s\S]*replace[\s\S]*undone at /);
       assert.ok((await rows().count()) >= 3, 'every committed run of this session is listed');
-      await page.keyboard.press('Escape');
     });
+    await page.keyboard.press('Escape');
   });
 });

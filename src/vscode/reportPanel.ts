@@ -94,6 +94,10 @@ export class ReportPanel {
       case 'undo':
         if (await this.undo?.()) {
           this.undo = null;
+          // The page says the run was undone, not that it still can be.
+          const undoneAt = new Date().toISOString().replace('T', ' ').slice(0, 19);
+          if (this.report?.undo)
+            this.report = { ...this.report, undo: { ...this.report.undo, undoneAt: `${undoneAt} UTC` } };
           this.post();
         }
         return;
