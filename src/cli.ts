@@ -41,6 +41,7 @@ import { toMarkdown } from './shared/reportMarkdown.js';
 import { toText } from './shared/reportText.js';
 import { platformGroups } from './shared/reportPlatform.js';
 import { standaloneReportHtml } from './reportPage.js';
+import { JOURNAL_COMMANDS, JOURNAL_USAGE, type JournalCommand, describeUndo, runJournalCommand } from './cliUndo.js';
 
 const USAGE = `archon ${VERSION}: copy PostgreSQL tables from a source to a target with COPY, and verify them.
 
@@ -50,6 +51,7 @@ Usage:
   archon plan    --source URL --target URL [options]   show what migrate would do; nothing is written
   archon compare --source URL --target URL [options]   compare counts and content of both sides;
                                                        nothing is written
+${JOURNAL_USAGE}
 
 Options:
   --source URL          the database to read from (never written); or ARCHON_SOURCE_URL
@@ -72,6 +74,7 @@ Options:
   --ddl FILE.sql        plan: write the DDL that migrate --create-missing would run (implies it)
   --lock-timeout SEC    give up when a table stays locked by another session this long (default 60)
   --stall-timeout SEC   give up when a copy moves no data this long (default 120)
+  --no-backup           do not keep the rows replace/append remove (the run cannot be undone)
   --yes                 do not ask for confirmation (required without a terminal)
   -h, --help            this help
 
@@ -113,11 +116,14 @@ const OPTIONS = {
   ddl: { type: 'string' },
   'lock-timeout': { type: 'string' },
   'stall-timeout': { type: 'string' },
+  'no-backup': { type: 'boolean' },
+  force: { type: 'boolean' },
+  'older-than': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+export type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 type Output = [file: string | undefined, flag: string, what: string, render: (r: Report) => string];
 
 /** A command line understood and checked: nothing has connected yet. */
@@ -133,6 +139,7 @@ interface Invocation {
     stallTimeoutMs: number;
     createMissing: boolean;
     addColumns: boolean;
+    backup: boolean;
   };
   /** plan --ddl: where the DDL script goes. */
   ddl: string | null;
@@ -154,8 +161,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.out(`${USAGE}\n`);
       return values.help ? 0 : 2;
     }
+    if (JOURNAL_COMMANDS.includes(command as JournalCommand))
+      return await runJournalCommand(command as JournalCommand, values, positionals.slice(1), io, secrets);
     if (!['migrate', 'plan', 'compare'].includes(command)) {
-      throw new UsageError(`unknown command "${command}"; use migrate, plan or compare`);
+      throw new UsageError(`unknown command "${command}"; use migrate, plan, compare, undo, history or backups`);
     }
     if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
     return await run(invocation(command, values, io, secrets), io);
@@ -214,6 +223,7 @@ function invocation(command: Command, values: Values, io: CliIo, secrets: string
     stallTimeoutMs: milliseconds('--stall-timeout', values['stall-timeout'], DEFAULT_STALL_TIMEOUT_MS),
     createMissing: !!values['create-missing'] || !!values.ddl,
     addColumns: !!values['add-columns'],
+    backup: !values['no-backup'],
   };
   const ddl = values.ddl ?? null;
   return { command, common, ddl, yes: !!values.yes, countsOnly: !!values['counts-only'], outputs };
@@ -223,7 +233,7 @@ function invocation(command: Command, values: Values, io: CliIo, secrets: string
  * Runs `fn` with a signal that Ctrl-C and SIGTERM abort: the engine then cancels what its sessions
  * are doing on the server, so nothing keeps waiting there after Archon has gone.
  */
-async function cancellable<T>(io: CliIo, what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function cancellable<T>(io: CliIo, what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   const onSignal = () => {
     io.err(`\nCancelling: ${what}…\n`);
@@ -253,6 +263,7 @@ async function run(inv: Invocation, io: CliIo): Promise<number> {
       : await runMigrate(inv, io);
   io.out(`\n${toText(report)}\n${headline(report)}\n`);
   if (report.error) io.out(`Error: ${visible(report.error.message)}\n`);
+  if (report.undo && report.committed) io.out(describeUndo(report.undo));
   let written = true;
   for (const [file, , what, render] of inv.outputs) {
     if (!file) continue;
@@ -292,7 +303,7 @@ async function runMigrate(inv: Invocation, io: CliIo): Promise<Report> {
 const CANCEL_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 /** The answer at "Proceed?"; Ctrl-C or a closed terminal there declines, and nothing is written. */
-async function confirmed(io: CliIo, signal: AbortSignal): Promise<boolean> {
+export async function confirmed(io: CliIo, signal: AbortSignal): Promise<boolean> {
   // A signal (kill -INT, kill -TERM) while the prompt waits declines too, as the keystroke does.
   try {
     return /^y(es)?$/i.test((await io.ask('Proceed? [y/N] ', signal)).trim());
@@ -303,7 +314,7 @@ async function confirmed(io: CliIo, signal: AbortSignal): Promise<boolean> {
 }
 
 /** Exit code 2 with a message that names what went wrong and where, never a password. */
-function failure(e: unknown, io: CliIo, secrets: string[]): number {
+export function failure(e: unknown, io: CliIo, secrets: string[]): number {
   if (e instanceof CancelledError) {
     io.err('archon: cancelled before anything was written\n');
     return 1;
@@ -347,7 +358,7 @@ function assertWritable(file: string, flag: string): void {
 }
 
 /** A time option in seconds, as milliseconds; the default when it is not given. */
-function milliseconds(flag: string, text: string | undefined, fallback: number): number {
+export function milliseconds(flag: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   const seconds = Number(text);
   // PostgreSQL's timeouts are 32-bit milliseconds: about 24 days at most.
@@ -357,7 +368,7 @@ function milliseconds(flag: string, text: string | undefined, fallback: number):
   return seconds * 1000;
 }
 
-function passwordOf(url: string | undefined): string[] {
+export function passwordOf(url: string | undefined): string[] {
   if (!url) return [];
   try {
     const p = parseUrl(url, 'source').password;
@@ -396,7 +407,18 @@ function writeDdl(file: string, { source, target, plan }: PlanResult, io: CliIo)
   io.err(`DDL: ${file}\n`);
 }
 
-function describePlan({ source, target, plan }: PlanResult): string {
+/** What the run keeps for undo, in the plan's words. */
+function keptLines(undo: PlanResult['undo'], existing: ExistingPolicy): string[] {
+  if (!undo.possible) return [`  Undo: ${visible(undo.reason ?? '')}; this run cannot be taken back.`];
+  const kept = undo.kept.map(
+    (k) => `  KEEP  the ${formatCount(k.rows)} row(s) now in ${displayName(k.schema, k.table)}; undo restores them`,
+  );
+  const where = `in the schema "archon" on the target (about ${formatBytes(undo.bytes)}; --no-backup keeps nothing)`;
+  if (existing === 'skip-nonempty') return ['  Undo: possible (archon undo); it empties the tables this run loads.'];
+  return [`  Undo: possible (archon undo); the rows replaced or appended to are kept ${where}`, ...kept];
+}
+
+function describePlan({ source, target, plan, undo }: PlanResult): string {
   const copies = plan.tables.filter((t) => t.action === 'copy');
   const skips = plan.tables.filter((t) => t.action === 'skip');
   const creates = copies.filter((t) => t.create?.kind === 'create').length;
@@ -424,6 +446,7 @@ function describePlan({ source, target, plan }: PlanResult): string {
   for (const u of plan.unmatched) lines.push(`  NOT FOUND  ${visible(u)}: matched no table on the source`);
   for (const g of platformGroups(plan))
     lines.push(`  LEAVE ${visible(g.names.join(', '))}`, `          ${visible(g.reason)}`);
+  lines.push('', ...keptLines(undo, plan.existing));
   return `${lines.join('\n')}\n\n`;
 }
 

@@ -10,6 +10,7 @@ import { Credentials } from './vscode/credentials.js';
 import { compareFlow } from './vscode/flows.js';
 import { ReportPanel } from './vscode/reportPanel.js';
 import { Runner } from './vscode/runner.js';
+import { migrationHistory } from './vscode/undoFlow.js';
 import { cancelOnShutdown, showRunProgress } from './vscode/runProgress.js';
 import { ConnectionsTree, type Node } from './vscode/tree.js';
 import { copyTableToTarget, countRows } from './vscode/treeCommands.js';
@@ -108,5 +109,6 @@ function commandTable({ context, log, store, credentials, tree }: Parts): Record
     'archon.copyTableToTarget': (node) => copyTableToTarget(wizard, runner, node),
     'archon.showLog': () => log.show(),
     'archon.showRunProgress': showRunProgress,
+    'archon.migrationHistory': () => migrationHistory({ credentials, log, afterUndo: refresh }, store),
   };
 }

@@ -1033,6 +1033,43 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
     });
   });
 
+  it('"Undo Migration" in the report takes a copy back: the target is as before, by SQL', async () => {
+    const t = target.url('knowledge_base');
+    const fp = `SELECT count(*)::int AS n, md5(string_agg(x::text, '|' ORDER BY x::text)) AS h FROM archon_tasks x`;
+    await sql(t, `UPDATE archon_tasks SET title = title || ' (kept in the target)' WHERE id <= 10`);
+    const before = await sql(t, fp);
+    await step('undo migration', async () => {
+      await copyTableFromTree('archon_tasks');
+      const undoButton = reportFrame().locator('#undo');
+      await undoButton.waitFor({ timeout: 60_000 });
+      assert.notDeepEqual(await sql(t, fp), before, 'the copy replaced the rows');
+      await undoButton.click();
+      const meta = reportFrame().locator('.meta');
+      const dialog = page.locator('.monaco-dialog-box');
+      await dialog.waitFor({ timeout: 30_000 });
+      assert.match(await dialog.innerText(), /public\.archon_tasks: 250 row\(s\) now → 250 row\(s\) restored/);
+      await dialog.getByRole('button', { name: 'Undo Migration' }).click();
+      await notification(/undone; every restored table verified against its backup/);
+      await meta.filter({ hasText: /undone at / }).waitFor({ timeout: 10_000 });
+      assert.equal(await reportFrame().locator('#undo').count(), 0, 'no second undo');
+    });
+    assert.deepEqual(await sql(t, fp), before);
+  });
+
+  it('"Archon: Migration History" lists the runs on the target, the undone one as such', async () => {
+    await step('migration history', async () => {
+      await runCommand('Archon: Migration History');
+      await waitForPlaceholder('The database whose migrations to list');
+      await answer('local-db', 'local-db');
+      await waitForTitle('Migrations on local-db, newest first');
+      const newest = rows().first();
+      await newest.waitFor({ timeout: 30_000 });
+      assert.match(await newest.innerText(), /\d{8}-\d{6}-[0-9a-f]{4}[\s\S]*replace[\s\S]*undone at /);
+      assert.ok((await rows().count()) >= 3, 'every committed run of this session is listed');
+    });
+    await page.keyboard.press('Escape');
+  });
+
   it('closing (here: reloading) VS Code during a run cancels it on the servers', async () => {
     const t = target.url('knowledge_base');
     await step('reload mid-run', async () => {

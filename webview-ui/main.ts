@@ -14,6 +14,7 @@ import {
   serverText,
   stopBanner,
   type TableReport,
+  undoText,
 } from '../src/shared/report.js';
 import { displayName } from '../src/shared/names.js';
 import { platformHeading, platformLines } from '../src/shared/reportPlatform.js';
@@ -165,7 +166,8 @@ function header(r: Report): HTMLElement {
       { class: 'meta' },
       `Started ${new Date(r.startedAt).toLocaleString()} · took ${seconds(r.durationMs)}` +
         (r.existing ? ` · rows already in the target: ${r.existing}` : '') +
-        (r.kind === 'migrate' ? (r.committed ? ' · committed' : ' · nothing committed') : ' · nothing copied'),
+        (r.kind === 'migrate' ? (r.committed ? ' · committed' : ' · nothing committed') : ' · nothing copied') +
+        (undoText(r) ? ` · ${undoText(r)}` : ''),
     ),
     el(
       'div',
@@ -240,6 +242,8 @@ function toolbar(r: Report, problemCount: number): HTMLElement {
     return b;
   };
   const actions: HTMLElement[] = [];
+  if (state.canUndo && r.committed && r.undo?.possible)
+    actions.push(button('undo', 'Undo Migration', 'secondary', () => host.post({ type: 'undo' })));
   actions.push(button('export-json', 'Export JSON', 'secondary', () => host.post({ type: 'export', format: 'json' })));
   actions.push(
     button('export-markdown', 'Export Markdown', 'secondary', () => host.post({ type: 'export', format: 'markdown' })),
@@ -392,7 +396,7 @@ host.onMessage((m) => {
   if (m.type === 'report') {
     // Another run's report starts as every report does; the same one (after a reload) keeps its view.
     const same = state.report?.startedAt === m.report.startedAt && state.report?.kind === m.report.kind;
-    state = { ...state, ...(same ? {} : FRESH), report: m.report, canRetry: m.canRetry };
+    state = { ...state, ...(same ? {} : FRESH), report: m.report, canRetry: m.canRetry, canUndo: m.canUndo ?? false };
     save();
     render();
   }

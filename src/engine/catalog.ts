@@ -107,7 +107,8 @@ const KINDS: Record<string, TableKind> = {
   f: 'foreign table',
 };
 
-const SYSTEM_SCHEMA_FILTER = `n.nspname NOT IN ('pg_catalog', 'information_schema')
+// 'archon' holds the run journal and undo backups (journal.ts): never a user's table to migrate.
+const SYSTEM_SCHEMA_FILTER = `n.nspname NOT IN ('pg_catalog', 'information_schema', 'archon')
   AND n.nspname !~ '^pg_(toast|temp_)'`;
 
 /**

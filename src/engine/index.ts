@@ -25,3 +25,14 @@ export { DEFAULT_STALL_TIMEOUT_MS } from './session.js';
 export { inspect, testConnection, countTableRows, type ConnectionTarget } from './inspect.js';
 export { VERSION } from './version.js';
 export { detectPlatform, tableKind, type DetectedPlatform, type SchemaKind, type PlatformKind } from './platform.js';
+export {
+  undo,
+  UndoVerifyError,
+  type UndoOptions,
+  type UndoPreview,
+  type UndoResult,
+  type UndoTable,
+  type TargetOptions,
+} from './undo.js';
+export { history, dropBackups, type RunEntry, type DropOptions } from './history.js';
+export type { UndoPlan } from './journal.js';

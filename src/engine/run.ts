@@ -30,10 +30,13 @@ import { report, tableReport } from './summary.js';
 import { type SchemaChanges, createAfterData, createBeforeData, ddlOf, planSchemaChanges } from './schemaCreate.js';
 import { silenceTriggers } from './triggers.js';
 import { type LoadDigests, verifyLoaded } from './verify.js';
+import { type Journal, type UndoPlan, startJournal, undoPlan } from './journal.js';
 
 export interface PlanOptions extends EndpointsInput, SchemaChanges {
   selection?: Selection;
   existing?: ExistingPolicy;
+  /** Keep the rows a run replaces or appends to, so it can be undone (default true; --no-backup). */
+  backup?: boolean;
   /** Cancels the reads on the server too (a plan may wait on a lock). */
   signal?: AbortSignal;
 }
@@ -42,6 +45,8 @@ export interface PlanResult {
   source: EndpointSummary;
   target: EndpointSummary;
   plan: Plan;
+  /** What the run keeps for undo, and whether it can be undone. */
+  undo: UndoPlan;
 }
 
 export interface MigrateOptions extends PlanOptions {
@@ -68,19 +73,24 @@ async function planFor(session: Session, opts: PlanOptions): Promise<PlanResult>
     selection: opts.selection ?? {},
     existing: opts.existing ?? 'replace',
   };
+  const withUndo = async (plan: Plan): Promise<PlanResult> => ({
+    ...session.summaries,
+    plan,
+    undo: await undoPlan(session.target, plan.tables, input.existing, opts.backup ?? true),
+  });
   const firstPass = makePlan(input);
   const create = (plan: Plan, nonEmptyTargets?: Set<string>) =>
     opts.createMissing || opts.addColumns
       ? planSchemaChanges(session, { ...input, nonEmptyTargets }, plan, opts)
       : plan;
-  if (input.existing !== 'skip-nonempty') return { ...session.summaries, plan: await create(firstPass) };
+  if (input.existing !== 'skip-nonempty') return withUndo(await create(firstPass));
   // Whether a target table has rows is asked of the server, then planned like any other reason.
   const nonEmptyTargets = new Set<string>();
   for (const t of firstPass.tables.filter((p) => p.action === 'copy')) {
     if (await hasRows(session.target, t.target!)) nonEmptyTargets.add(tableKey(t.schema, t.table));
   }
   const plan = nonEmptyTargets.size ? makePlan({ ...input, nonEmptyTargets }) : firstPass;
-  return { ...session.summaries, plan: await create(plan, nonEmptyTargets) };
+  return withUndo(await create(plan, nonEmptyTargets));
 }
 
 const plannedReport = (t: TablePlan): TableReport => ({
@@ -106,8 +116,9 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
   let unmatched: string[] = [];
   let platformTables: PlatformTable[] = [];
   let result: LoadResult = { committed: false, cancelled: false, error: null, cause: null };
-  const finish = (outcome: Outcome | null = result.cancelled ? 'cancelled' : null): Report =>
-    report({
+  let undo: UndoPlan | null = null;
+  const finish = (outcome: Outcome | null = result.cancelled ? 'cancelled' : null): Report => ({
+    ...report({
       kind: 'migrate',
       session,
       started,
@@ -119,11 +130,14 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
       outcome,
       error: result.error,
       cause: result.cause,
-    });
+    }),
+    undo: undoState(result, undo),
+  });
   try {
     const planned = await planFor(session, opts);
     unmatched = planned.plan.unmatched;
     platformTables = planned.plan.platformTables;
+    undo = planned.undo;
     for (const t of planned.plan.tables) reports.set(t, plannedReport(t));
     if (opts.confirm && !(await opts.confirm(planned))) {
       for (const r of reports.values()) {
@@ -134,7 +148,8 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
     }
     const toCopy = planned.plan.tables.filter((t) => t.action === 'copy');
     if (toCopy.length === 0) return finish();
-    result = await load(session, toCopy, reports, existing, (e) => opts.onProgress?.(e), opts.signal);
+    const journal = { at: started, undo: planned.undo };
+    result = await load(session, toCopy, reports, { existing, journal }, (e) => opts.onProgress?.(e), opts.signal);
     return finish();
   } finally {
     await session.close();
@@ -147,6 +162,16 @@ interface LoadResult {
   error: ErrorInfo | null;
   /** The table whose failure took the others back with it. */
   cause: RootCause | null;
+  /** The journal entry a committed run wrote. */
+  journal?: Journal | null;
+}
+
+/** Only a committed run has a journal entry; one that was not committed has nothing to undo. */
+function undoState(result: LoadResult, plan: UndoPlan | null): Report['undo'] {
+  if (!plan) return null;
+  if (result.committed && result.journal) return result.journal.state;
+  if (result.committed) return { runId: null, possible: false, reason: plan.reason };
+  return null;
 }
 
 /** Where a load is, for the message when it fails: the table at work, those begun, the sequences setval moved. */
@@ -160,10 +185,11 @@ async function load(
   s: Session,
   tables: TablePlan[],
   reports: Map<TablePlan, TableReport>,
-  existing: ExistingPolicy,
+  how: { existing: ExistingPolicy; journal: { at: Date; undo: UndoPlan } },
   emit: ProgressListener,
   signal?: AbortSignal,
 ): Promise<LoadResult> {
+  const { existing } = how;
   const at: LoadPosition = { current: null, started: new Set(), sequencesMoved: [] };
   const checkCancel = () => {
     if (signal?.aborted) throw new CancelledError();
@@ -176,6 +202,8 @@ async function load(
     };
     await createBeforeData(s.target, tables, emit, atTable, checkCancel);
     const triggers = await silenceTriggers(s.target, tables, emit);
+    const meta = { at: how.journal.at, source: s.summaries.source.label, target: s.summaries.target.label, existing };
+    const journal = await startJournal(s.target, tables, meta, how.journal.undo, emit);
     const loading = await prepareExistingRows(s.target, tables, reports, existing, emit);
     const before = await digestsBefore(s.target, loading, reports);
     const digests = new Map<TablePlan, LoadDigests>();
@@ -204,9 +232,11 @@ async function load(
     checkCancel();
     emit({ type: 'phase', message: 'moving sequences past the copied values' });
     await moveSequences(s, loading, (name) => at.sequencesMoved.push(name));
+    await journal?.record(loading, reports);
+    checkCancel();
     emit({ type: 'phase', message: 'committing' });
     await s.target.query('COMMIT');
-    return { committed: true, cancelled: false, error: null, cause: null };
+    return { committed: true, cancelled: false, error: null, cause: null, journal };
   } catch (e) {
     return failLoad(s, e, tables, reports, at, signal);
   }

@@ -29,6 +29,15 @@ export async function silenceTriggers(
   emit: ProgressListener,
 ): Promise<SilencedTriggers> {
   const names = tables.flatMap((t) => (t.target ? [qualified(t.target.schema, t.target.name)] : []));
+  return silenceTriggersOn(tgt, names, emit);
+}
+
+/** The same for tables by their quoted names (undo restores tables it knows from the journal). */
+export async function silenceTriggersOn(
+  tgt: pg.Client,
+  names: string[],
+  emit: ProgressListener,
+): Promise<SilencedTriggers> {
   if (names.length) await tgt.query(`LOCK TABLE ${names.join(', ')} IN ROW EXCLUSIVE MODE`);
   const replica = await tryReplicaMode(tgt);
   const fires = new Set(replica ? ['A', 'R'] : ['O', 'A']);

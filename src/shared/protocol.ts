@@ -4,14 +4,20 @@ import type { Report } from './report.js';
 
 export type SortColumn = 'table' | 'sourceRows' | 'targetRows' | 'difference' | 'status' | 'content' | 'reason';
 
-export type HostToPage = { type: 'report'; report: Report; canRetry: boolean };
+export type HostToPage = { type: 'report'; report: Report; canRetry: boolean; canUndo?: boolean };
 
-export type PageToHost = { type: 'ready' } | { type: 'export'; format: 'json' | 'markdown' } | { type: 'retry' };
+export type PageToHost =
+  | { type: 'ready' }
+  | { type: 'export'; format: 'json' | 'markdown' }
+  | { type: 'retry' }
+  | { type: 'undo' };
 
 /** What the page keeps across hide/show and window reloads (via setState and the serializer). */
 export interface PageState {
   report: Report | null;
   canRetry: boolean;
+  /** The report's migration can be undone from this panel (absent in states saved before undo). */
+  canUndo?: boolean;
   onlyProblems: boolean;
   /** The filter box's words (absent in states saved before it existed). */
   filter: string;

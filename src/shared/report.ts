@@ -165,6 +165,26 @@ export interface Report {
    * reports written before it existed).
    */
   cause?: RootCause | null;
+  /** Whether this run can be taken back (`archon undo RUN`), and its id in the target's journal. */
+  undo?: UndoState | null;
+}
+
+/** The undo state in words, the same in every rendering; null when the report says nothing about undo. */
+export function undoText(r: Report): string | null {
+  if (!r.committed || !r.undo) return null;
+  if (r.undo.undoneAt) return `undone at ${r.undo.undoneAt}`;
+  if (r.undo.possible && r.undo.runId) return `undoable: run ${r.undo.runId} (archon undo ${r.undo.runId})`;
+  return `cannot be undone: ${r.undo.reason ?? 'no journal was written'}`;
+}
+
+/** A migration's entry in the target's journal: its id (null when none was written) and whether undo is possible. */
+export interface UndoState {
+  runId: string | null;
+  possible: boolean;
+  /** Why undo is not possible; null when it is. */
+  reason: string | null;
+  /** When the run was undone from the report's panel (absent otherwise). */
+  undoneAt?: string;
 }
 
 /** The one table that took the run back, and its error in a line. */

@@ -1,7 +1,7 @@
 // The report as Markdown: a header with the direction in words, then the table.
 import { seconds } from './format.js';
 import { visible } from './names.js';
-import { type Report, headline, serverText, stopBanner } from './report.js';
+import { type Report, headline, serverText, stopBanner, undoText } from './report.js';
 import { platformHeading, platformLines } from './reportPlatform.js';
 import { NUMERIC_COLUMNS, TABLE_HEADERS, differenceLines, noteLines, tableCells } from './reportTable.js';
 
@@ -16,8 +16,10 @@ export function toMarkdown(r: Report): string {
     `- **To** (target): \`${r.target.label}\` — ${serverText(r.target)}`,
     `- **Started**: ${r.startedAt} · **Duration**: ${seconds(r.durationMs)}${existing}`,
     `- **Outcome**: ${r.outcome} — ${headline(r)}`,
-    '',
   ];
+  const undo = undoText(r);
+  if (undo) lines.push(`- **Undo**: ${esc(undo)}`);
+  lines.push('');
   const banner = stopBanner(r);
   if (banner) lines.push(`> **${esc(banner)}**`, '');
   if (r.error) lines.push(`> **Error:** ${esc(r.error.message)}${r.error.code ? ` (${r.error.code})` : ''}`, '');

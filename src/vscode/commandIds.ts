@@ -18,6 +18,7 @@ export const COMMAND_IDS = [
   'archon.copyTableToTarget',
   'archon.showLog',
   'archon.showRunProgress',
+  'archon.migrationHistory',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

@@ -12,6 +12,8 @@ export class ReportPanel {
 
   private report: Report | null = null;
   private retry: (() => void) | null = null;
+  /** Takes the report's migration back (after asking); resolves true when it was undone. */
+  private undo: (() => Promise<boolean>) | null = null;
   private disposed = false;
 
   private constructor(
@@ -38,7 +40,13 @@ export class ReportPanel {
    * earlier one). `retry` (when given) re-runs the tables that did not verify. Returns what brings the
    * panel back (or opens the report again, once closed).
    */
-  static show(extensionUri: vscode.Uri, log: vscode.LogOutputChannel, report: Report, retry?: () => void): () => void {
+  static show(
+    extensionUri: vscode.Uri,
+    log: vscode.LogOutputChannel,
+    report: Report,
+    retry?: () => void,
+    undo?: () => Promise<boolean>,
+  ): () => void {
     const time = new Date(report.startedAt).toLocaleTimeString();
     const title = `${report.kind === 'compare' ? 'Archon Comparison' : 'Archon Report'} ${time}`;
     const panel = vscode.window.createWebviewPanel(ReportPanel.viewType, title, vscode.ViewColumn.Active, {
@@ -48,8 +56,9 @@ export class ReportPanel {
     const p = new ReportPanel(panel, extensionUri, log);
     p.report = report;
     p.retry = retry ?? null;
+    p.undo = undo ?? null;
     p.post();
-    return () => (p.disposed ? ReportPanel.show(extensionUri, log, report, retry) : p.panel.reveal());
+    return () => (p.disposed ? ReportPanel.show(extensionUri, log, report, retry, undo) : p.panel.reveal());
   }
 
   static registerSerializer(extensionUri: vscode.Uri, log: vscode.LogOutputChannel): vscode.Disposable {
@@ -65,7 +74,12 @@ export class ReportPanel {
 
   private post(): void {
     if (!this.report) return;
-    const message: HostToPage = { type: 'report', report: this.report, canRetry: this.retry !== null };
+    const message: HostToPage = {
+      type: 'report',
+      report: this.report,
+      canRetry: this.retry !== null,
+      canUndo: this.undo !== null,
+    };
     void this.panel.webview.postMessage(message);
   }
 
@@ -76,6 +90,16 @@ export class ReportPanel {
         return;
       case 'retry':
         this.retry?.();
+        return;
+      case 'undo':
+        if (await this.undo?.()) {
+          this.undo = null;
+          // The page says the run was undone, not that it still can be.
+          const undoneAt = new Date().toISOString().replace('T', ' ').slice(0, 19);
+          if (this.report?.undo)
+            this.report = { ...this.report, undo: { ...this.report.undo, undoneAt: `${undoneAt} UTC` } };
+          this.post();
+        }
         return;
       case 'export':
         try {

@@ -7,11 +7,12 @@ import { compactCount, formatBytes, formatCount, plural } from '../shared/format
 import { displayName } from '../shared/names.js';
 import { serverText } from '../shared/report.js';
 import { platformReviewLine } from './platformView.js';
+import { undoReviewLine } from './undoModel.js';
 
 export interface ReviewLine {
   label: string;
   detail?: string;
-  kind: 'start' | 'from' | 'to' | 'totals' | 'empties' | 'skip' | 'group' | 'note' | 'nothing';
+  kind: 'start' | 'from' | 'to' | 'totals' | 'empties' | 'undo' | 'skip' | 'group' | 'note' | 'nothing';
   /** A group row's key: choosing the row shows or hides its tables. */
   group?: string;
 }
@@ -75,6 +76,7 @@ export function reviewLines(
       kind: 'empties',
     });
   }
+  if (copies.length) lines.push(undoReviewLine(p));
   const skipGroups = groupsOf(
     'skip',
     skips.map((t) => ({ name: displayName(t.schema, t.table), text: t.reason ?? '' })),

@@ -8,6 +8,7 @@ import { urlOf, type ConnectionProfile } from './connectionStore.js';
 import type { Credentials } from './credentials.js';
 import { ReportPanel } from './reportPanel.js';
 import { RunView } from './runProgress.js';
+import { undoRun } from './undoFlow.js';
 import type { MigrationRequest } from './wizard.js';
 import { retryableTables, type TableKey } from './wizardModel.js';
 import { errorMessage } from './errorWords.js';
@@ -97,7 +98,11 @@ export class Runner {
       // Offered only when running again can help: not for tables skipped by the plan (schema, privileges).
       const retryable = retryableTables(report);
       const retry = retryable.length ? () => void this.retry(req, retryable) : undefined;
-      this.announce(report, ReportPanel.show(this.deps.extensionUri, log, report, retry));
+      const runId = report.undo?.possible ? report.undo.runId : null;
+      const undo = runId
+        ? () => undoRun({ credentials, log, afterUndo: this.deps.afterRun }, target, runId)
+        : undefined;
+      this.announce(report, ReportPanel.show(this.deps.extensionUri, log, report, retry, undo));
       this.deps.afterRun?.();
       return report;
     });

@@ -1,0 +1,115 @@
+// What the target's journal says: the runs, newest first, and whether each can still be undone;
+// and dropping the backups a user no longer wants (never done automatically).
+import { UsageError } from './errors.js';
+import { qualified } from './ident.js';
+import { JOURNAL_SCHEMA } from './journal.js';
+import { type TargetOptions, openTarget, undoError } from './undo.js';
+
+export interface RunEntry {
+  id: string;
+  at: string;
+  source: string;
+  target: string;
+  policy: string;
+  toolVersion: string;
+  tables: string[];
+  rowsLoaded: number;
+  /** Whether `archon undo ID` would take it back now; when not, `why` says why. */
+  undoable: boolean;
+  why: string | null;
+  undoneAt: string | null;
+  /** On-disk size of its backup tables. */
+  backupBytes: number;
+}
+
+const HISTORY_SQL = `
+SELECT r.id, to_char(r.at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"') AS at, r.source, r.target, r.policy,
+       r.tool_version AS "toolVersion", r.undoable, r.why_not,
+       to_char(r.undone_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"') AS "undoneAt",
+       to_char(r.backups_dropped_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"') AS dropped,
+       coalesce(array_agg(format('%s.%s', t.schema_name, t.table_name) ORDER BY t.ord)
+                FILTER (WHERE t.ord IS NOT NULL), '{}') AS tables,
+       coalesce(sum(t.rows_loaded), 0)::int8 AS "rowsLoaded",
+       coalesce(sum(pg_total_relation_size(to_regclass(format('%I.%I', 'archon', t.backup_table)))), 0)::int8 AS bytes
+  FROM archon.runs r LEFT JOIN archon.run_tables t ON t.run_id = r.id
+ GROUP BY r.id ORDER BY r.at DESC, r.id DESC`;
+
+/** The runs on a target, newest first; empty when it has no journal. */
+export async function history(opts: TargetOptions): Promise<RunEntry[]> {
+  const t = await openTarget(opts);
+  try {
+    const has = await t.client.query(`SELECT to_regclass('archon.runs') IS NOT NULL AS has`);
+    if (!has.rows[0].has) return [];
+    await t.client.query('BEGIN READ ONLY');
+    const rows = (await t.client.query(HISTORY_SQL)).rows;
+    return rows.map((r) => ({
+      id: r.id,
+      at: r.at,
+      source: r.source,
+      target: r.target,
+      policy: r.policy,
+      toolVersion: r.toolVersion,
+      tables: r.tables,
+      rowsLoaded: Number(r.rowsLoaded),
+      undoable: r.undoable && !r.undoneAt && !r.dropped,
+      why: r.undoneAt
+        ? `undone at ${r.undoneAt}`
+        : r.dropped
+          ? `its backups were dropped at ${r.dropped}`
+          : r.undoable
+            ? null
+            : r.why_not,
+      undoneAt: r.undoneAt,
+      backupBytes: Number(r.bytes),
+    }));
+  } catch (e) {
+    throw undoError(e, t, opts.lockTimeoutMs);
+  } finally {
+    await t.close();
+  }
+}
+
+export interface DropOptions extends TargetOptions {
+  run?: string;
+  /** Drop the backups of runs older than this. */
+  olderThanMs?: number;
+}
+
+/** Drops backup tables (one run's, or those of runs older than a time); their runs can no longer be undone. */
+export async function dropBackups(opts: DropOptions): Promise<{ runs: string[]; tables: number; bytes: number }> {
+  const t = await openTarget(opts);
+  try {
+    const has = await t.client.query(`SELECT to_regclass('archon.runs') IS NOT NULL AS has`);
+    if (!has.rows[0].has)
+      throw new UsageError(`no Archon journal on ${t.endpoint.label}: there are no backups to drop`);
+    await t.client.query('BEGIN');
+    const runs = opts.run
+      ? await t.client.query('SELECT id FROM archon.runs WHERE id = $1 FOR UPDATE', [opts.run])
+      : await t.client.query(
+          `SELECT id FROM archon.runs WHERE at < now() - make_interval(secs => $1) AND backups_dropped_at IS NULL FOR UPDATE`,
+          [(opts.olderThanMs ?? 0) / 1000],
+        );
+    if (opts.run && !runs.rows.length)
+      throw new UsageError(`no run "${opts.run}" in the journal on ${t.endpoint.label}; archon history lists the runs`);
+    const ids: string[] = runs.rows.map((r) => r.id);
+    const backups = await t.client.query(
+      `SELECT backup_table AS name, coalesce(pg_total_relation_size(to_regclass(format('%I.%I', 'archon', backup_table))), 0)::int8 AS bytes
+         FROM archon.run_tables WHERE run_id = ANY($1) AND backup_table IS NOT NULL`,
+      [ids],
+    );
+    for (const b of backups.rows) await t.client.query(`DROP TABLE IF EXISTS ${qualified(JOURNAL_SCHEMA, b.name)}`);
+    await t.client.query(
+      `UPDATE archon.runs SET backups_dropped_at = now() WHERE id = ANY($1) AND backups_dropped_at IS NULL
+         AND EXISTS (SELECT 1 FROM archon.run_tables t WHERE t.run_id = runs.id AND t.backup_table IS NOT NULL)`,
+      [ids],
+    );
+    await t.client.query('COMMIT');
+    const bytes = backups.rows.reduce((sum, b) => sum + Number(b.bytes), 0);
+    return { runs: ids, tables: backups.rows.length, bytes };
+  } catch (e) {
+    await t.rollback().catch(() => {});
+    throw undoError(e, t, opts.lockTimeoutMs);
+  } finally {
+    await t.close();
+  }
+}

@@ -1,0 +1,246 @@
+// The run journal and the backups that make a committed migration undoable. Both live on the
+// target, in the schema Archon owns, and are written inside the migration's own transaction: a run
+// that rolls back leaves neither an entry nor a backup table behind.
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import { displayName } from '../shared/names.js';
+import type { ExistingPolicy, TableReport, UndoState } from '../shared/report.js';
+import type { TableKind } from './catalog.js';
+import { type ContentDigest, readDigest } from './digest.js';
+import type { ProgressListener } from './events.js';
+import { ident, qualified } from './ident.js';
+import type { TablePlan } from './plan.js';
+import { countRows, relationSql } from './relation.js';
+import { VERSION } from './version.js';
+
+/** The schema Archon owns on a target; never migrated, never shown as a user's schema. */
+export const JOURNAL_SCHEMA = 'archon';
+
+/** What a run keeps so it can be taken back, as the plan states it. */
+export interface UndoPlan {
+  /** Whether the run will be undoable; when not, `reason` says why. */
+  possible: boolean;
+  reason: string | null;
+  /** The tables whose current rows are copied aside before the load. */
+  kept: { schema: string; table: string; rows: number; bytes: number }[];
+  /** About how much space the backups take (the tables' current on-disk size). */
+  bytes: number;
+  /** The journal can be written (false: the user may not create or use the schema). */
+  journal: boolean;
+}
+
+const JOURNAL_DDL = `
+CREATE SCHEMA IF NOT EXISTS ${ident(JOURNAL_SCHEMA)};
+CREATE TABLE IF NOT EXISTS archon.runs (
+  id text PRIMARY KEY, at timestamptz NOT NULL, source text NOT NULL, target text NOT NULL,
+  tool_version text NOT NULL, policy text NOT NULL, undoable boolean NOT NULL, why_not text,
+  undone_at timestamptz, undone_forced boolean, backups_dropped_at timestamptz);
+CREATE TABLE IF NOT EXISTS archon.run_tables (
+  run_id text NOT NULL REFERENCES archon.runs ON DELETE CASCADE, ord int NOT NULL,
+  schema_name text NOT NULL, table_name text NOT NULL, kind text NOT NULL, columns jsonb NOT NULL,
+  rows_before int8 NOT NULL, rows_loaded int8 NOT NULL, rows_after int8 NOT NULL, digest_after text NOT NULL,
+  backup_table text, sequences jsonb NOT NULL, PRIMARY KEY (run_id, ord))`;
+
+/** Whether the target user may keep a journal there: create the schema, or write in the one that exists. */
+async function journalAllowed(tgt: pg.Client): Promise<string | null> {
+  const r = await tgt.query(
+    `SELECT n.oid IS NOT NULL AS exists,
+            CASE WHEN n.oid IS NULL THEN has_database_privilege(current_database(), 'CREATE')
+                 ELSE has_schema_privilege(n.oid, 'CREATE') AND has_schema_privilege(n.oid, 'USAGE')
+                      AND (to_regclass('archon.runs') IS NULL OR has_table_privilege('archon.runs', 'INSERT, UPDATE'))
+            END AS allowed, current_user AS who
+       FROM (SELECT 1) one LEFT JOIN pg_namespace n ON n.nspname = $1`,
+    [JOURNAL_SCHEMA],
+  );
+  const { exists, allowed, who } = r.rows[0];
+  if (allowed) return null;
+  return exists
+    ? `${who} may not write in the schema "${JOURNAL_SCHEMA}" on the target (it needs CREATE and USAGE there)`
+    : `${who} may not create the schema "${JOURNAL_SCHEMA}" on the target (it needs CREATE on the database)`;
+}
+
+/** What the run will keep and whether it can be undone: read-only, asked while the plan is made. */
+export async function undoPlan(
+  tgt: pg.Client,
+  tables: TablePlan[],
+  existing: ExistingPolicy,
+  backup: boolean,
+): Promise<UndoPlan> {
+  const denied = await journalAllowed(tgt);
+  if (denied)
+    return { possible: false, reason: `undo is off for this run: ${denied}`, kept: [], bytes: 0, journal: false };
+  const kept: UndoPlan['kept'] = [];
+  if (existing !== 'skip-nonempty') {
+    // A table the run creates holds nothing yet: nothing to keep.
+    for (const t of tables.filter((p) => p.action === 'copy' && p.target && p.create?.kind !== 'create')) {
+      const rows = await countRows(tgt, t.target!);
+      if (rows > 0) kept.push({ schema: t.schema, table: t.table, rows, bytes: t.target!.bytes });
+    }
+  }
+  const bytes = kept.reduce((sum, k) => sum + k.bytes, 0);
+  if (!backup && existing !== 'skip-nonempty')
+    return {
+      possible: false,
+      reason: 'undo is off for this run: no backup (--no-backup)',
+      kept: [],
+      bytes: 0,
+      journal: true,
+    };
+  return { possible: true, reason: null, kept, bytes, journal: true };
+}
+
+/** A run id people can type and sort: when it started (UTC), and a few random characters. */
+export function newRunId(at: Date): string {
+  const stamp = at.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+interface Column {
+  name: string;
+  generated: boolean;
+}
+
+interface SequenceBefore {
+  schema: string;
+  name: string;
+  lastValue: string;
+  isCalled: boolean;
+}
+
+/** One table as the journal keeps it: enough to restore it and to tell whether it changed since. */
+interface JournalTable {
+  plan: TablePlan;
+  kind: TableKind;
+  columns: Column[];
+  backup: string | null;
+  rowsBefore: number;
+  sequences: SequenceBefore[];
+}
+
+export interface RunMeta {
+  at: Date;
+  source: string;
+  target: string;
+  existing: ExistingPolicy;
+}
+
+/** A journal being written inside the load's transaction; `record` runs just before COMMIT. */
+export interface Journal {
+  runId: string;
+  state: UndoState;
+  record(loaded: TablePlan[], reports: Map<TablePlan, TableReport>): Promise<void>;
+}
+
+/**
+ * Creates the journal (if needed) and, under replace and append, copies each table's current rows
+ * aside before anything is emptied or loaded. Null when no journal may be written.
+ */
+export async function startJournal(
+  tgt: pg.Client,
+  tables: TablePlan[],
+  meta: RunMeta,
+  plan: UndoPlan,
+  emit: ProgressListener,
+): Promise<Journal | null> {
+  if (!plan.journal) return null;
+  await tgt.query(JOURNAL_DDL);
+  const runId = newRunId(meta.at);
+  const keep = plan.possible && meta.existing !== 'skip-nonempty';
+  if (keep) {
+    const names = tables.map((t) => qualified(t.target!.schema, t.target!.name)).join(', ');
+    // Nobody writes these tables between the backup and the load.
+    await tgt.query(`LOCK TABLE ${names} IN SHARE ROW EXCLUSIVE MODE`);
+  }
+  const entries = new Map<TablePlan, JournalTable>();
+  for (const [i, t] of tables.entries()) {
+    const entry = await describeTable(tgt, t);
+    if (keep) {
+      entry.backup = backupName(runId, i);
+      emit({ type: 'phase', message: `keeping the rows of ${displayName(t.schema, t.table)} for undo` });
+      const r = await tgt.query(
+        `CREATE TABLE ${qualified(JOURNAL_SCHEMA, entry.backup)} AS SELECT ${selectList(entry.columns)} FROM ${relationSql(t.target!)}`,
+      );
+      entry.rowsBefore = r.rowCount ?? 0;
+    }
+    entries.set(t, entry);
+  }
+  const state: UndoState = { runId, possible: plan.possible, reason: plan.reason };
+  return { runId, state, record: (loaded, reports) => record(tgt, runId, meta, plan, entries, loaded, reports) };
+}
+
+/** Backup tables are named by run and position, so no table name can push them past 63 bytes. */
+const backupName = (runId: string, i: number): string => `backup_${runId}_${i + 1}`;
+
+export const selectList = (columns: Column[]): string => columns.map((c) => ident(c.name)).join(', ');
+
+async function describeTable(tgt: pg.Client, t: TablePlan): Promise<JournalTable> {
+  const target = t.target!;
+  const reg = qualified(target.schema, target.name);
+  const cols = await tgt.query(
+    `SELECT attname AS name, attgenerated <> '' AS generated FROM pg_attribute
+      WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+    [reg],
+  );
+  const sequences: SequenceBefore[] = [];
+  for (const s of target.sequences) {
+    const v = await tgt.query(
+      `SELECT last_value::text AS "lastValue", is_called AS "isCalled" FROM ${qualified(s.schema, s.name)}`,
+    );
+    sequences.push({ schema: s.schema, name: s.name, ...v.rows[0] });
+  }
+  return { plan: t, kind: target.kind, columns: cols.rows, backup: null, rowsBefore: 0, sequences };
+}
+
+/** The digest the journal keeps and undo compares: every column, as text, whatever the row order. */
+export function tableDigest(
+  client: pg.Client,
+  from: string,
+  columns: Column[],
+  signal?: AbortSignal,
+): Promise<ContentDigest> {
+  return readDigest(client, { from, select: columns.map((c) => ident(c.name)), format: 'text' }, signal);
+}
+
+async function record(
+  tgt: pg.Client,
+  runId: string,
+  meta: RunMeta,
+  plan: UndoPlan,
+  entries: Map<TablePlan, JournalTable>,
+  loaded: TablePlan[],
+  reports: Map<TablePlan, TableReport>,
+): Promise<void> {
+  await tgt.query(
+    `INSERT INTO archon.runs (id, at, source, target, tool_version, policy, undoable, why_not)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [runId, meta.at, meta.source, meta.target, VERSION, meta.existing, plan.possible, plan.reason],
+  );
+  for (const [ord, t] of loaded.entries()) {
+    const e = entries.get(t)!;
+    const after = await tableDigest(tgt, relationSql(t.target!), e.columns);
+    const r = reports.get(t)!;
+    await tgt.query(
+      `INSERT INTO archon.run_tables (run_id, ord, schema_name, table_name, kind, columns, rows_before, rows_loaded,
+         rows_after, digest_after, backup_table, sequences)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [
+        runId,
+        ord,
+        t.target!.schema,
+        t.target!.name,
+        e.kind,
+        JSON.stringify(e.columns),
+        e.backup ? e.rowsBefore : (r.targetRowsBefore ?? 0),
+        r.sourceRows ?? 0,
+        after.rows,
+        after.hex(),
+        e.backup,
+        JSON.stringify(e.sequences),
+      ],
+    );
+  }
+  // Backups of tables that were not loaded after all are not kept.
+  for (const [t, e] of entries) {
+    if (e.backup && !loaded.includes(t)) await tgt.query(`DROP TABLE ${qualified(JOURNAL_SCHEMA, e.backup)}`);
+  }
+}

@@ -1,0 +1,334 @@
+// Taking a committed migration back: in one target transaction, each table of the run gets its
+// backed-up rows again (and its sequences their values), the restored tables are verified against
+// the backups by count and content, and only then is it committed. A table changed since the run
+// stops it unless forced, since undo would throw that change away.
+import type pg from 'pg';
+import { displayName } from '../shared/names.js';
+import { type Endpoint, connect, endQuietly, parseEndpoint, secretsOf } from './connection.js';
+import { CancelledError, LockTimeoutError, UsageError, redact } from './errors.js';
+import type { ProgressListener } from './events.js';
+import { qualified } from './ident.js';
+import { DEFAULT_LOCK_TIMEOUT_MS } from './locks.js';
+import { JOURNAL_SCHEMA, selectList, tableDigest } from './journal.js';
+import { relationSql } from './relation.js';
+import { silenceTriggersOn } from './triggers.js';
+
+export interface TargetOptions {
+  /** PostgreSQL URL of the target whose journal is read. */
+  target: string;
+  env?: NodeJS.ProcessEnv;
+  password?: string;
+  lockTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface UndoOptions extends TargetOptions {
+  /** The run to take back; default: the latest undoable run on the target. */
+  run?: string;
+  /** Restore tables changed since the run anyway (their changes are lost). */
+  force?: boolean;
+  onProgress?: ProgressListener;
+  /** Sees what will be restored, inside the transaction; false stops with nothing changed. */
+  confirm?: (preview: UndoPreview) => Promise<boolean>;
+}
+
+export interface UndoTable {
+  schema: string;
+  table: string;
+  /** Rows the table holds now, and the rows it will hold again. */
+  rowsNow: number;
+  rowsRestored: number;
+  /** Changed since the run: its content is not what the run left. */
+  changed: boolean;
+  sequences: string[];
+}
+
+export interface UndoPreview {
+  runId: string;
+  at: string;
+  source: string;
+  target: string;
+  policy: string;
+  tables: UndoTable[];
+}
+
+export interface UndoResult extends UndoPreview {
+  /** False when the confirmation declined: nothing changed. */
+  undone: boolean;
+  forced: boolean;
+}
+
+/** Thrown when restored rows did not match their backup: rolled back, nothing changed. */
+export class UndoVerifyError extends Error {}
+
+interface RunTableRow {
+  schema_name: string;
+  table_name: string;
+  kind: 'table' | 'partitioned table';
+  columns: { name: string; generated: boolean }[];
+  rows_after: string;
+  digest_after: string;
+  backup_table: string | null;
+  sequences: { schema: string; name: string; lastValue: string; isCalled: boolean }[];
+}
+
+interface Target {
+  client: pg.Client;
+  endpoint: Endpoint;
+  secrets: string[];
+  /** Takes the transaction back: a ROLLBACK, or when the session does not answer (cut mid-COPY), its end. */
+  rollback(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One target connection whose statements a cancel ends on the server. */
+export async function openTarget(opts: TargetOptions): Promise<Target> {
+  const endpoint = parseEndpoint(opts.target, 'target', opts.env, opts.password);
+  const client = await connect(endpoint);
+  const timeout = Math.max(1, Math.round(opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS));
+  await client.query(`SET lock_timeout = ${timeout}`);
+  const pid = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+  const cancel = () => {
+    void connect(endpoint)
+      .then(async (side) => {
+        await side.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => {});
+        await endQuietly(side);
+      })
+      .catch(() => {});
+  };
+  opts.signal?.addEventListener('abort', cancel);
+  return {
+    client,
+    endpoint,
+    secrets: secretsOf(endpoint),
+    rollback: () => rollbackOrEnd(client, endpoint, pid),
+    close: async () => {
+      opts.signal?.removeEventListener('abort', cancel);
+      await endQuietly(client);
+    },
+  };
+}
+
+async function rollbackOrEnd(client: pg.Client, endpoint: Endpoint, pid: number): Promise<void> {
+  const answered = await Promise.race([
+    client.query('ROLLBACK').then(
+      () => true,
+      () => false,
+    ),
+    new Promise<boolean>((done) => setTimeout(() => done(false), 2000).unref()),
+  ]);
+  if (answered) return;
+  client.connection?.stream?.destroy();
+  // The transaction is gone only when its session is: end it from the side and wait until it has.
+  const side = await connect(endpoint);
+  try {
+    await side.query('SELECT pg_terminate_backend($1)', [pid]);
+    for (let i = 0; i < 100; i++) {
+      const r = await side.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid]);
+      if (!r.rowCount) return;
+      await new Promise((done) => setTimeout(done, 50));
+    }
+  } finally {
+    await endQuietly(side);
+  }
+}
+
+/** The journal must be there before anything else is asked of it. */
+export async function assertJournal(t: Target): Promise<void> {
+  const r = await t.client.query(`SELECT to_regclass('archon.runs') IS NOT NULL AS has`);
+  if (!r.rows[0].has)
+    throw new UsageError(`no Archon journal on ${t.endpoint.label}: no migration recorded there can be undone`);
+}
+
+/** Errors of the server in the words of this command: locks, privileges, cancels. */
+export function undoError(e: unknown, t: Target, lockTimeoutMs: number | undefined): unknown {
+  const err = e as { code?: string; message?: string };
+  if (err.code === '57014' || e instanceof CancelledError) return new CancelledError();
+  if (err.code === '55P03')
+    return new LockTimeoutError(
+      `gave up after waiting ${(lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS) / 1000} s for a lock on the target: another ` +
+        'session is using these tables; end it or try again later (the wait is set by --lock-timeout); nothing changed',
+    );
+  if (err.code === '42501')
+    return new UsageError(
+      `${t.endpoint.user} may not do this on ${t.endpoint.label}: ${redact(err.message ?? '', t.secrets)}; nothing changed`,
+    );
+  return e;
+}
+
+/** Takes a run back; see the file's comment. */
+export async function undo(opts: UndoOptions): Promise<UndoResult> {
+  const t = await openTarget(opts);
+  try {
+    await assertJournal(t);
+    await t.client.query('BEGIN');
+    const result = await undoInTransaction(t, opts);
+    await t.client.query(result.undone ? 'COMMIT' : 'ROLLBACK');
+    return result;
+  } catch (e) {
+    await t.rollback().catch(() => {});
+    throw opts.signal?.aborted ? new CancelledError() : undoError(e, t, opts.lockTimeoutMs);
+  } finally {
+    await t.close();
+  }
+}
+
+async function undoInTransaction(t: Target, opts: UndoOptions): Promise<UndoResult> {
+  const emit = opts.onProgress ?? (() => {});
+  const check = () => {
+    if (opts.signal?.aborted) throw new CancelledError();
+  };
+  const run = await pickRun(t, opts.run);
+  const rows = (
+    await t.client.query<RunTableRow>('SELECT * FROM archon.run_tables WHERE run_id = $1 ORDER BY ord', [run.id])
+  ).rows;
+  await assertTablesThere(t, rows);
+  emit({ type: 'phase', message: `locking ${rows.length} table(s)` });
+  await t.client.query(`LOCK TABLE ${rows.map(nameOf).join(', ')} IN ACCESS EXCLUSIVE MODE`);
+  const tables: UndoTable[] = [];
+  for (const r of rows) {
+    check();
+    tables.push(await previewTable(t, r, opts.signal));
+  }
+  const preview: UndoPreview = {
+    runId: run.id,
+    at: run.at,
+    source: run.source,
+    target: run.target,
+    policy: run.policy,
+    tables,
+  };
+  const changed = tables.filter((x) => x.changed);
+  if (changed.length && !opts.force) throw new UsageError(refusal(run.id, changed));
+  if (opts.confirm && !(await opts.confirm(preview))) return { ...preview, undone: false, forced: false };
+  check();
+  await restore(t, rows, emit, opts.signal);
+  check();
+  await t.client.query('UPDATE archon.runs SET undone_at = now(), undone_forced = $2 WHERE id = $1', [
+    run.id,
+    changed.length > 0,
+  ]);
+  check();
+  emit({ type: 'phase', message: 'committing' });
+  return { ...preview, undone: true, forced: changed.length > 0 };
+}
+
+const nameOf = (r: RunTableRow) => qualified(r.schema_name, r.table_name);
+const relationOf = (r: RunTableRow) => relationSql({ schema: r.schema_name, name: r.table_name, kind: r.kind });
+const backupOf = (r: RunTableRow) => qualified(JOURNAL_SCHEMA, r.backup_table!);
+
+interface RunRow {
+  id: string;
+  at: string;
+  source: string;
+  target: string;
+  policy: string;
+  undoable: boolean;
+  why_not: string | null;
+  undone_at: string | null;
+  backups_dropped_at: string | null;
+}
+
+const RUN_COLUMNS = `id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"') AS at, source, target, policy,
+  undoable, why_not, to_char(undone_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"') AS undone_at,
+  to_char(backups_dropped_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"') AS backups_dropped_at`;
+
+/** The run named, or the latest one that can still be undone; locked against a second undo. */
+async function pickRun(t: Target, id: string | undefined): Promise<RunRow> {
+  const r = id
+    ? await t.client.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM archon.runs WHERE id = $1 FOR UPDATE`, [id])
+    : await t.client.query<RunRow>(
+        `SELECT ${RUN_COLUMNS} FROM archon.runs
+          WHERE undoable AND undone_at IS NULL AND backups_dropped_at IS NULL ORDER BY runs.at DESC LIMIT 1 FOR UPDATE`,
+      );
+  const run = r.rows[0];
+  const where = t.endpoint.label;
+  if (!run && id) throw new UsageError(`no run "${id}" in the journal on ${where}; archon history lists the runs`);
+  if (!run) throw new UsageError(`no run on ${where} can be undone; archon history lists the runs`);
+  if (run.undone_at) throw new UsageError(`run ${run.id} was already undone at ${run.undone_at}; nothing changed`);
+  if (!run.undoable) throw new UsageError(`run ${run.id} cannot be undone: ${run.why_not ?? 'no backup was kept'}`);
+  if (run.backups_dropped_at)
+    throw new UsageError(`run ${run.id} cannot be undone: its backups were dropped at ${run.backups_dropped_at}`);
+  return run;
+}
+
+async function assertTablesThere(t: Target, rows: RunTableRow[]): Promise<void> {
+  for (const r of rows) {
+    const q = await t.client.query('SELECT to_regclass($1) IS NOT NULL AS a, to_regclass($2) IS NOT NULL AS b', [
+      nameOf(r),
+      r.backup_table ? backupOf(r) : nameOf(r),
+    ]);
+    if (!q.rows[0].a)
+      throw new UsageError(`${displayName(r.schema_name, r.table_name)} no longer exists; nothing changed`);
+    if (!q.rows[0].b) throw new UsageError(`the backup of ${displayName(r.schema_name, r.table_name)} is gone`);
+  }
+}
+
+async function previewTable(t: Target, r: RunTableRow, signal?: AbortSignal): Promise<UndoTable> {
+  const now = await tableDigest(t.client, relationOf(r), r.columns, signal);
+  const restored = r.backup_table
+    ? Number((await t.client.query(`SELECT count(*)::int8 AS n FROM ${backupOf(r)}`)).rows[0].n)
+    : 0;
+  return {
+    schema: r.schema_name,
+    table: r.table_name,
+    rowsNow: now.rows,
+    rowsRestored: restored,
+    changed: now.hex() !== r.digest_after || now.rows !== Number(r.rows_after),
+    sequences: r.sequences.map((s) => displayName(s.schema, s.name)),
+  };
+}
+
+function refusal(runId: string, changed: UndoTable[]): string {
+  const names = changed.map((c) => `${displayName(c.schema, c.table)} (${c.rowsNow} row(s) now)`).join(', ');
+  return (
+    `refusing to undo run ${runId}: ${names} changed since the run; undo would replace those changes with ` +
+    `the rows kept before the run. Nothing changed. Pass --force to restore anyway.`
+  );
+}
+
+/** Empties the run's tables together (foreign keys between them), refills them, sets sequences, verifies. */
+async function restore(t: Target, rows: RunTableRow[], emit: ProgressListener, signal?: AbortSignal): Promise<void> {
+  const c = t.client;
+  // Restored rows are the rows the table held: no user trigger may rewrite them (as during the load).
+  const triggers = await silenceTriggersOn(c, rows.map(nameOf), emit);
+  emit({ type: 'phase', message: `emptying ${rows.length} table(s)` });
+  await c.query(`TRUNCATE ${rows.map(relationOf).join(', ')}`);
+  for (const r of rows) {
+    if (!r.backup_table) continue;
+    emit({ type: 'phase', message: `restoring ${displayName(r.schema_name, r.table_name)}` });
+    const cols = selectList(r.columns.filter((x) => !x.generated));
+    await c.query(`INSERT INTO ${nameOf(r)} (${cols}) OVERRIDING SYSTEM VALUE SELECT ${cols} FROM ${backupOf(r)}`);
+  }
+  await triggers.restore();
+  emit({ type: 'phase', message: 'verifying the restored tables against their backups' });
+  for (const r of rows) await verifyRestored(t, r, signal);
+  for (const r of rows) for (const s of r.sequences) await restoreSequence(c, s);
+}
+
+/** A statement the user may not run is taken back to its savepoint; any other error (a cancel) stands. */
+const notAllowed = (c: pg.Client, savepoint: string) => async (e: { code?: string }) => {
+  if (e.code !== '42501') throw e;
+  await c.query(`ROLLBACK TO SAVEPOINT ${savepoint}`);
+};
+
+/** ALTER SEQUENCE … RESTART gives the sequence new storage in this transaction, so the setval after it
+ * is taken back with the rest if the undo rolls back. */
+async function restoreSequence(c: pg.Client, s: RunTableRow['sequences'][number]): Promise<void> {
+  const seq = qualified(s.schema, s.name);
+  // Only the owner may ALTER; a user who may merely UPDATE it gets setval alone (which no rollback undoes).
+  await c.query('SAVEPOINT sequence');
+  await c.query(`ALTER SEQUENCE ${seq} RESTART WITH ${BigInt(s.lastValue)}`).catch(notAllowed(c, 'sequence'));
+  await c.query('SELECT setval($1::regclass, $2::int8, $3)', [seq, s.lastValue, s.isCalled]);
+}
+
+async function verifyRestored(t: Target, r: RunTableRow, signal?: AbortSignal): Promise<void> {
+  const name = displayName(r.schema_name, r.table_name);
+  const now = await tableDigest(t.client, relationOf(r), r.columns, signal);
+  const kept = r.backup_table ? await tableDigest(t.client, backupOf(r), r.columns, signal) : null;
+  const ok = kept ? now.equals(kept) : now.rows === 0;
+  if (!ok)
+    throw new UndoVerifyError(
+      `${name} did not verify after the restore (${now.rows} row(s), the backup has ${kept?.rows ?? 0}); rolled back, nothing changed`,
+    );
+}

@@ -1,0 +1,119 @@
+// Taking a migration back from VS Code: the report's "Undo Migration" button and the command
+// "Archon: Migration History". The engine does the work (one verified transaction); this file asks,
+// shows progress and says what happened.
+import * as vscode from 'vscode';
+import { DEFAULT_LOCK_TIMEOUT_MS, type UndoPreview, history, undo } from '../engine/index.js';
+import { endpointLabel } from '../shared/endpoint.js';
+import { formatBytes, formatCount } from '../shared/format.js';
+import { displayName } from '../shared/names.js';
+import { type ConnectionProfile, type ConnectionStore, urlOf } from './connectionStore.js';
+import type { Credentials } from './credentials.js';
+
+export interface UndoDeps {
+  credentials: Credentials;
+  log: vscode.LogOutputChannel;
+  /** Called after an undo changed the target (to refresh the tree). */
+  afterUndo?: () => void;
+}
+
+const lockWait = (): number => {
+  const seconds = vscode.workspace.getConfiguration('archon').get<number>('lockTimeoutSeconds');
+  return seconds && seconds > 0 ? seconds * 1000 : DEFAULT_LOCK_TIMEOUT_MS;
+};
+
+/** What a confirmation names: each table, its rows now and the rows it gets back. */
+export function previewText(p: UndoPreview): string {
+  return p.tables
+    .map((t) => {
+      const back = t.rowsRestored ? `${formatCount(t.rowsRestored)} row(s) restored` : 'emptied';
+      return `${displayName(t.schema, t.table)}: ${formatCount(t.rowsNow)} row(s) now → ${back}`;
+    })
+    .join('\n');
+}
+
+/** Asks, then undoes run `runId` (default: the latest undoable) on `target`. True when it was undone. */
+export async function undoRun(deps: UndoDeps, target: ConnectionProfile, runId?: string): Promise<boolean> {
+  const { credentials, log } = deps;
+  const base = { target: urlOf(target), run: runId, lockTimeoutMs: lockWait() };
+  try {
+    let preview: UndoPreview | null = null;
+    // A first pass reads what would be restored and stops; nothing is held while the user reads it.
+    await credentials.withPassword(target, 'target', (password) =>
+      undo({
+        ...base,
+        password,
+        confirm: async (p) => {
+          preview = p;
+          return false;
+        },
+      }),
+    );
+    const p = preview as UndoPreview | null;
+    if (!p) return false;
+    const detail = `${previewText(p)}\n\nOn ${endpointLabel(target)}, in one transaction, verified against the backups.`;
+    const choice = await vscode.window.showWarningMessage(
+      `Undo migration ${p.runId} (${p.policy} from ${p.source})?`,
+      { modal: true, detail },
+      'Undo Migration',
+    );
+    if (choice !== 'Undo Migration') return false;
+    log.info(`Undoing run ${p.runId} on ${endpointLabel(target)}`);
+    const title = `Archon: undoing migration ${p.runId}`;
+    const options = { location: vscode.ProgressLocation.Notification, title, cancellable: true };
+    await vscode.window.withProgress(options, async (progress, token) => {
+      const controller = new AbortController();
+      token.onCancellationRequested(() => controller.abort());
+      const onProgress = (e: { type: string; message?: string }) => {
+        if (e.type === 'phase' && e.message) progress.report({ message: e.message });
+      };
+      await credentials.withPassword(target, 'target', (password) =>
+        undo({ ...base, run: p.runId, password, signal: controller.signal, onProgress }),
+      );
+    });
+    const text = `Archon: migration ${p.runId} undone; every restored table verified against its backup.`;
+    log.info(text);
+    void vscode.window.showInformationMessage(text);
+    deps.afterUndo?.();
+    return true;
+  } catch (e) {
+    log.error(`Undo: ${(e as Error).message}`);
+    void vscode.window.showErrorMessage(`Archon: undo not done: ${(e as Error).message}`);
+    return false;
+  }
+}
+
+/** "Archon: Migration History": a target, its runs newest first, and undo for one that can be. */
+export async function migrationHistory(deps: UndoDeps, store: ConnectionStore): Promise<void> {
+  const connections = store.list();
+  const picked = await vscode.window.showQuickPick(
+    connections.map((c) => ({ label: c.name, description: endpointLabel(c), profile: c })),
+    { title: 'Archon: Migration History', placeHolder: 'The database whose migrations to list' },
+  );
+  if (!picked) return;
+  try {
+    const runs = await deps.credentials.withPassword(picked.profile, 'target', (password) =>
+      history({ target: urlOf(picked.profile), password }),
+    );
+    if (!runs.length) {
+      void vscode.window.showInformationMessage(`Archon: no migration recorded on ${picked.profile.name}.`);
+      return;
+    }
+    const run = await vscode.window.showQuickPick(
+      runs.map((r) => ({
+        label: r.id,
+        description: `${r.at} · ${r.policy} from ${r.source}`,
+        detail: `${r.tables.join(', ')} · ${r.undoable ? `undoable (backups ${formatBytes(r.backupBytes)})` : r.why}`,
+        run: r,
+      })),
+      { title: `Migrations on ${picked.profile.name}, newest first`, placeHolder: 'Pick a run to undo it' },
+    );
+    if (!run) return;
+    if (!run.run.undoable) {
+      void vscode.window.showInformationMessage(`Archon: run ${run.run.id} cannot be undone: ${run.run.why}`);
+      return;
+    }
+    await undoRun(deps, picked.profile, run.run.id);
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Archon: ${(e as Error).message}`);
+  }
+}
