@@ -458,6 +458,19 @@ describe('connection strings pasted into the form', () => {
     });
     assert.deepEqual(withoutPassword('postgresql://app@h/d'), { text: 'postgresql://app@h/d' });
     assert.deepEqual(withoutPassword('host=h bogus'), { text: 'host=h bogus' });
+    // A password as a query parameter, first, in the middle or last, and behind jdbc:.
+    assert.deepEqual(withoutPassword('postgresql://u@h:5/kb?password=SeCrEt&sslmode=disable'), {
+      text: 'postgresql://u@h:5/kb?sslmode=disable',
+      password: 'SeCrEt',
+    });
+    assert.deepEqual(withoutPassword('postgresql://u@h/db?sslmode=disable&password=x%20y'), {
+      text: 'postgresql://u@h/db?sslmode=disable',
+      password: 'x y',
+    });
+    assert.deepEqual(withoutPassword('jdbc:postgresql://u:pw@h/db'), {
+      text: 'jdbc:postgresql://u@h/db',
+      password: 'pw',
+    });
   });
 });
 

@@ -153,16 +153,30 @@ export function withoutPassword(text: string): { text: string; password?: string
     const re = /(^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|(?:[^\s'\\]|\\.)*)\s*/i;
     return { text: text.replace(re, '$1').trim(), password };
   }
-  const m = /^(\s*postgres(?:ql)?:\/\/)([^@/?#]*):([^@]*)@/i.exec(text);
-  if (!m) return { text };
-  let password: string;
-  try {
-    password = decodeURIComponent(m[3]);
-  } catch {
-    password = m[3];
+  // user:password@ in a URL (also behind jdbc:), and a password=… query parameter.
+  const m = /^(\s*(?:jdbc:)?postgres(?:ql)?:\/\/)([^@/?#]*):([^@]*)@/i.exec(text);
+  let rest = text;
+  let password: string | undefined;
+  if (m) {
+    password = decoded(m[3]);
+    rest = `${m[1]}${m[2]}@${text.slice(m[0].length)}`;
   }
-  return { text: `${m[1]}${m[2]}@${text.slice(m[0].length)}`, password: password || undefined };
+  const q = /([?&])password=([^&#]*)(&?)/i.exec(rest);
+  if (q && /^\s*(?:jdbc:)?postgres(?:ql)?:/i.test(rest)) {
+    password = decoded(q[2]);
+    const joiner = q[1] === '?' && q[3] ? '?' : q[1] === '?' ? '' : q[3] ? '&' : '';
+    rest = `${rest.slice(0, q.index)}${joiner}${rest.slice(q.index + q[0].length)}`;
+  }
+  return password === undefined ? { text } : { text: rest, password: password || undefined };
 }
+
+const decoded = (s: string): string => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+};
 
 /** The port as written after the host (never the rest of the URL: it may hold a password). */
 function checkPort(url: string, what: string): void {

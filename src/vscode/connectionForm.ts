@@ -129,6 +129,19 @@ async function editField(state: FormState, id: FieldId): Promise<void> {
     validateInput: spec.validate,
   });
   if (value === undefined) return;
+  // A whole connection string pasted into a field fills the form as a paste does; its password is
+  // never kept in the field (a name or host is shown, logged and saved in the clear).
+  const stripped = withoutPassword(value);
+  if (stripped.password !== undefined || /^\s*(?:jdbc:)?postgres(?:ql)?:\/\//i.test(value)) {
+    try {
+      const parsed = profileFromUrl(stripped.text);
+      Object.assign(state, blankAddress(), parsed.fields);
+      state.password = stripped.password ?? parsed.password ?? state.password;
+    } catch (e) {
+      void vscode.window.showWarningMessage(`Archon: that looks like a connection string: ${(e as Error).message}`);
+    }
+    return changed(state);
+  }
   if (id === 'port') state.port = Number(value);
   else if (id === 'sslrootcert') state.sslrootcert = value.trim() || undefined;
   else state[id] = value.trim();
