@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createHttpServer } from 'node:http';
-import { type AddressInfo, type Server, createServer as createNetServer } from 'node:net';
+import { type AddressInfo, type Server, type Socket, createServer as createNetServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { connect, parseEndpoint } from '../src/engine/connection.js';
 import { ConnectionError } from '../src/engine/errors.js';
@@ -158,6 +158,43 @@ describe('something other than PostgreSQL at the address', () => {
       assert.match(e.message, /accepted the connection and closed it without a word of PostgreSQL/);
     } finally {
       mute.close();
+    }
+  });
+});
+
+describe('a peer that answers and then says nothing', () => {
+  it('ends within the connect timeout and says what answered (an SSH banner), in every sslmode', async () => {
+    const sockets = new Set<Socket>();
+    const server = createNetServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.write('SSH-2.0-OpenSSH_8.9\r\n');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const results = await Promise.all(
+        ['disable', 'prefer', 'require'].map(async (mode) => {
+          const started = Date.now();
+          const e = await connect(
+            parseEndpoint(`postgresql://u:pw@127.0.0.1:${port}/db?sslmode=${mode}`, 'source'),
+          ).then(
+            () => null,
+            (err: ConnectionError) => err,
+          );
+          return { mode, e, ms: Date.now() - started };
+        }),
+      );
+      for (const { mode, e, ms } of results) {
+        assert.ok(e, `${mode}: connected to an SSH server`);
+        assert.ok(ms < 20_000, `${mode}: took ${ms} ms`);
+        assert.equal(e.reason, 'not-postgres', `${mode}: ${e.message}`);
+        assert.match(e.message, /not PostgreSQL answered at 127\.0\.0\.1:\d+ \("SSH-2\.0-OpenSSH_8\.9"\)/);
+      }
+    } finally {
+      // It never hangs up by itself: its sockets would keep the test process alive.
+      for (const s of sockets) s.destroy();
+      server.close();
     }
   });
 });

@@ -276,12 +276,29 @@ async function open(config: pg.ClientConfig, ep: Endpoint): Promise<pg.Client> {
   // Either event marks the connection lost, so a failure can say which side it was.
   client.on('error', () => lost.add(client));
   client.on('end', () => lost.add(client));
+  // node-postgres' own timeout covers the TCP connect; a peer that answers and then says nothing
+  // (an SSH banner, a half-open proxy) would hold the handshake forever. The whole startup has a deadline.
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      client.connection?.stream?.destroy();
+      reject(new Error(`timeout: no PostgreSQL handshake within ${CONNECT_TIMEOUT_MS / 1000} s`));
+    }, CONNECT_TIMEOUT_MS);
+    timer.unref();
+  });
   try {
-    await client.connect();
-    await client.query(SESSION_SETUP);
+    await Promise.race([
+      (async () => {
+        await client.connect();
+        await client.query(SESSION_SETUP);
+      })(),
+      deadline,
+    ]);
+    clearTimeout(timer);
     return client;
   } catch (e) {
-    await client.end().catch(() => {});
+    clearTimeout(timer);
+    await Promise.race([client.end().catch(() => {}), new Promise((r) => setTimeout(r, 1000).unref())]);
     const info = errorInfo(e, secretsOf(ep));
     let reason = classify(info.message, info.code);
     const stranger = mayNotBePostgres(info.message, ep) ? await notPostgres(ep.host, ep.port) : null;
@@ -299,7 +316,8 @@ async function open(config: pg.ClientConfig, ep: Endpoint): Promise<pg.Client> {
 
 /** node-postgres' words when the bytes that came back were not PostgreSQL's (or none came). */
 const mayNotBePostgres = (message: string, ep: Endpoint): boolean =>
-  !ep.host.startsWith('/') && /error establishing an SSL connection|terminated unexpectedly/i.test(message);
+  !ep.host.startsWith('/') &&
+  /error establishing an SSL connection|terminated unexpectedly|no PostgreSQL handshake|ECONNRESET/i.test(message);
 
 /** The reason from the error's code where PostgreSQL gave one, else from the network error's name. */
 function classify(message: string, code: string | undefined): ConnectFailure {
