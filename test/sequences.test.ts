@@ -67,4 +67,23 @@ describe('sequences', () => {
       [{ a: 31, b: 71 }],
     );
   });
+
+  it('a descending sequence (serial or identity) moves below the smallest copied id', async () => {
+    const src = await TestDb.create(from, 'src');
+    const tgt = await TestDb.create(to, 'tgt');
+    const ddl = `CREATE SEQUENCE d_seq INCREMENT -1 START -1 MINVALUE -1000000 MAXVALUE -1;
+      CREATE TABLE d (id int PRIMARY KEY DEFAULT nextval('d_seq'), v text); ALTER SEQUENCE d_seq OWNED BY d.id;
+      CREATE TABLE di (id int GENERATED ALWAYS AS IDENTITY (INCREMENT -1 START -1 MINVALUE -1000 MAXVALUE -1) PRIMARY KEY, v text);`;
+    await src.sql(
+      `${ddl} INSERT INTO d (v) SELECT 'x' FROM generate_series(1, 10); INSERT INTO di (v) SELECT 'x' FROM generate_series(1, 5);`,
+    );
+    await tgt.sql(ddl);
+    const report = await migrate({ source: src.url, target: tgt.url });
+    assert.equal(report.outcome, 'verified', JSON.stringify(report.tables));
+    await tgt.sql(`INSERT INTO d (v) VALUES ('new'); INSERT INTO di (v) VALUES ('new')`);
+    assert.deepEqual(
+      await tgt.sql(`SELECT (SELECT id FROM d WHERE v = 'new') AS d, (SELECT id FROM di WHERE v = 'new') AS di`),
+      [{ d: -11, di: -6 }],
+    );
+  });
 });

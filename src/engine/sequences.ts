@@ -44,24 +44,30 @@ async function plannedMoves(s: Session, t: TablePlan): Promise<SequenceMove[]> {
       next: '',
       owned: false,
     };
+    const col = ident(seq.column);
+    const rel = qualified(t.schema, t.table);
     const r = await onSequence(s, m, () =>
       s.target.query(
-        `SELECT v::text, (v + q.increment_by)::text AS next, q.max_value::text AS max, q.increment_by > 0 AS ascending,
+        // Ascending: past the largest value in use; descending: below the smallest.
+        `SELECT v::text, (v + q.increment_by)::text AS next, q.max_value::text AS max, q.min_value::text AS min,
+                q.increment_by > 0 AS ascending,
                 pg_has_role(c.relowner, 'USAGE') AS owned, has_sequence_privilege(c.oid, 'UPDATE') AS updatable
            FROM pg_sequences q JOIN pg_class c ON c.oid = $1::regclass,
-                LATERAL (SELECT GREATEST((SELECT max(${ident(seq.column)}) FROM ${qualified(t.schema, t.table)})::numeric,
-                                         $2::numeric, q.last_value::numeric) AS v) x
+                LATERAL (SELECT CASE WHEN q.increment_by > 0
+                  THEN GREATEST((SELECT max(${col}) FROM ${rel})::numeric, $2::numeric, q.last_value::numeric)
+                  ELSE LEAST((SELECT min(${col}) FROM ${rel})::numeric, $2::numeric, q.last_value::numeric) END AS v) x
           WHERE q.schemaname = $3 AND q.sequencename = $4`,
         [m.regclass, sourceValue, seq.schema, seq.name],
       ),
     );
     const row = r.rows[0];
-    // Nothing copied and nothing used yet; a descending sequence counts away from the copied ids.
-    if (!row || row.v === null || !row.ascending) continue;
+    if (!row || row.v === null) continue; // nothing copied and nothing used yet
     if (!row.owned && !row.updatable)
       throw sequenceError(m, `${s.summaries.target.label} may not update it (it needs UPDATE on the sequence)`);
-    if (BigInt(row.next) > BigInt(row.max))
+    if (row.ascending && BigInt(row.next) > BigInt(row.max))
       throw sequenceError(m, `the largest value in use, ${row.v}, leaves no room below its maximum ${row.max}`);
+    if (!row.ascending && BigInt(row.next) < BigInt(row.min))
+      throw sequenceError(m, `the smallest value in use, ${row.v}, leaves no room above its minimum ${row.min}`);
     moves.push({ ...m, next: row.next, owned: row.owned });
   }
   return moves;
