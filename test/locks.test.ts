@@ -3,7 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import pg from 'pg';
-import { type ProgressEvent, inspect, migrate, planMigration } from '../src/engine/index.js';
+import { type ProgressEvent, countTableRows, inspect, migrate, planMigration } from '../src/engine/index.js';
 import { TestDb, directions } from './support/pg.js';
 
 const [from, to] = directions()[0];
@@ -116,5 +116,22 @@ describe('locks', () => {
     }
     assert.equal(await tgt.count('wanted'), 2);
     assert.equal(await archonSessions(src), 0);
+  });
+
+  it("the tree's exact count of a table someone holds locked gives up after 10 s, saying so", async () => {
+    const tgt = await TestDb.create(to, 'tgt');
+    await tgt.sql('CREATE TABLE held (id int); INSERT INTO held VALUES (1);');
+    const holder = await holdLock(tgt.url, 'LOCK TABLE held IN ACCESS EXCLUSIVE MODE');
+    try {
+      const started = Date.now();
+      await assert.rejects(
+        () => countTableRows({ url: tgt.url, role: 'target' }, { schema: 'public', name: 'held', kind: 'table' }),
+        /gave up after waiting 10 s for a lock on the target while reading public\.held/,
+      );
+      assert.ok(Date.now() - started < 15_000, 'bounded');
+    } finally {
+      await holder.release();
+    }
+    assert.equal(await archonSessions(tgt), 0);
   });
 });

@@ -1,7 +1,9 @@
 // One connection at a time, read-only: what the tree and the pickers show.
+import { displayName } from '../shared/names.js';
 import type { Role } from '../shared/report.js';
 import { type Catalog, readCatalog } from './catalog.js';
 import { connect, endQuietly, parseEndpoint } from './connection.js';
+import { LockTimeoutError } from './errors.js';
 import { assertNotTransactionPoolerAddress } from './pooler.js';
 import { type RelationRef, countRows } from './relation.js';
 
@@ -17,14 +19,34 @@ const endpointOf = (c: ConnectionTarget) => {
   assertNotTransactionPoolerAddress(ep);
   return ep;
 };
-const open = (c: ConnectionTarget) => connect(endpointOf(c));
+/** The tree and the pickers read while a person waits: a table locked by someone else is a message, not a hang. */
+const INSPECT_LOCK_TIMEOUT_MS = 10_000;
+
+async function open(c: ConnectionTarget) {
+  const client = await connect(endpointOf(c));
+  await client.query(`SET lock_timeout = ${INSPECT_LOCK_TIMEOUT_MS}`);
+  return client;
+}
+
+/** Runs a read; a lock wait that gave up says so, naming the side. */
+async function bounded<T>(c: ConnectionTarget, what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if ((e as { code?: string }).code !== '55P03') throw e;
+    throw new LockTimeoutError(
+      `gave up after waiting ${INSPECT_LOCK_TIMEOUT_MS / 1000} s for a lock on the ${c.role ?? 'source'} while ` +
+        `reading ${what}: another session holds it (see pg_locks); try again when it is done`,
+    );
+  }
+}
 
 /** Connects, reads the catalog in a read-only transaction, disconnects: for trees and pickers. */
 export async function inspect(c: ConnectionTarget): Promise<Catalog> {
   const client = await open(c);
   try {
     await client.query('BEGIN READ ONLY');
-    return await readCatalog(client, endpointOf(c).host);
+    return await bounded(c, 'the catalog', () => readCatalog(client, endpointOf(c).host));
   } finally {
     await endQuietly(client);
   }
@@ -45,7 +67,7 @@ export async function countTableRows(c: ConnectionTarget, table: RelationRef): P
   const client = await open(c);
   try {
     await client.query('BEGIN READ ONLY');
-    return await countRows(client, table);
+    return await bounded(c, displayName(table.schema, table.name), () => countRows(client, table));
   } finally {
     await endQuietly(client);
   }

@@ -173,8 +173,10 @@ function copyItems(f: CopyFacts): Item<ExistingPolicy>[] {
   const rows = f.targetRows ?? 0;
   const now = rows ? `${f.targetName} has ${formatCount(rows)} rows` : `${f.targetName} is empty`;
   const plan: Item<ExistingPolicy> = { label: `$(arrow-right) ${f.line.text}`, detail: `Now: ${now}.` };
+  // Copy Table has no review: whatever the setting, Enter alone never empties the table.
+  const preferred = defaultExistingRows() === 'replace' ? 'skip-nonempty' : defaultExistingRows();
   const policies = POLICY_ITEMS.map((i) => {
-    if (i.value === defaultExistingRows()) return { ...i, active: true };
+    if (i.value === preferred) return { ...i, active: true };
     if (i.value === 'replace' && rows) return { ...i, description: `deletes the ${formatCount(rows)} rows there` };
     return i;
   });
