@@ -82,18 +82,24 @@ export async function fixConnection(
   log: vscode.LogOutputChannel,
   profile: ConnectionProfile,
 ): Promise<ConnectionProfile | undefined> {
-  if (profile.broken?.reason !== 'auth') return editConnection(store, log, profile);
-  const password = await vscode.window.showInputBox({
-    title: `Archon: Fix Connection: password for ${profile.name} (${endpointLabel(profile)})`,
-    prompt: profile.broken.message,
-    password: true,
-    ignoreFocusOut: true,
-  });
-  if (password === undefined) return undefined;
-  const version = await testWithFeedback(store, profile, password || undefined, log);
-  if (version === undefined) return editConnection(store, log, store.get(profile.id) ?? profile);
-  warnWithoutKeyring(await store.setPassword(profile.id, password));
-  return store.get(profile.id);
+  // A refused password asks for the password again, masked, for as long as it is refused (Escape
+  // stops); only another kind of failure opens the whole form.
+  let current = profile;
+  while (current.broken?.reason === 'auth') {
+    const password = await vscode.window.showInputBox({
+      title: `Archon: Fix Connection: password for ${current.name} (${endpointLabel(current)})`,
+      prompt: current.broken.message,
+      password: true,
+      ignoreFocusOut: true,
+    });
+    if (password === undefined) return undefined;
+    if ((await testWithFeedback(store, current, password || undefined, log)) !== undefined) {
+      warnWithoutKeyring(await store.setPassword(current.id, password));
+      return store.get(current.id);
+    }
+    current = store.get(current.id) ?? current;
+  }
+  return editConnection(store, log, current);
 }
 
 const brokenNote = (p: ConnectionProfile) => (p.broken ? ' (saved although it does not connect)' : '');
