@@ -3,7 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import pg from 'pg';
-import { type ProgressEvent, countTableRows, inspect, migrate, planMigration } from '../src/engine/index.js';
+import { type ProgressEvent, compare, countTableRows, inspect, migrate, planMigration } from '../src/engine/index.js';
 import { TestDb, directions } from './support/pg.js';
 
 const [from, to] = directions()[0];
@@ -133,5 +133,21 @@ describe('locks', () => {
       await holder.release();
     }
     assert.equal(await archonSessions(tgt), 0);
+  });
+
+  it('compare: a table locked on the target fails, and the tables after it are "not run", not failed', async () => {
+    const src = await TestDb.create(from, 'src');
+    const tgt = await TestDb.create(to, 'tgt');
+    const ddl = 'CREATE TABLE a_locked (id int); CREATE TABLE b_free (id int);';
+    await src.sql(ddl);
+    await tgt.sql(ddl);
+    const holder = await holdLock(tgt.url, 'LOCK TABLE a_locked IN ACCESS EXCLUSIVE MODE');
+    try {
+      const report = await compare({ source: src.url, target: tgt.url, lockTimeoutMs: 1500 });
+      const status = Object.fromEntries(report.tables.map((t) => [t.table, t.status]));
+      assert.deepEqual(status, { a_locked: 'failed', b_free: 'not run' });
+    } finally {
+      await holder.release();
+    }
   });
 });

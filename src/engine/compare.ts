@@ -67,7 +67,7 @@ export async function compare(opts: CompareOptions): Promise<Report> {
       if (!(await compareOne(s, src, tgt!, r, opts))) {
         const why = `not compared: the snapshot ended when ${displayName(src.schema, src.name)} failed`;
         for (const rest of selected.slice(index + 1))
-          tables.push(tableReport(rest.schema, rest.name, { status: 'failed', reason: why }));
+          tables.push(tableReport(rest.schema, rest.name, { status: 'not run', reason: why }));
         break;
       }
       opts.onProgress?.({ type: 'table-done', ...where, rows: r.sourceRows!, bytes: 0, durationMs: r.durationMs! });
