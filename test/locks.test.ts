@@ -52,7 +52,7 @@ describe('locks', () => {
       assert.match(
         t.reason!,
         new RegExp(
-          `gave up after waiting 2.5 s for a lock on the target, held by pid ${holder.pid} \\(the lock holder`,
+          `gave up after waiting 2.5 s for a lock on the target \\(public\\.t\\), held by pid ${holder.pid} \\(the lock holder`,
         ),
       );
       assert.match(t.reason!, /a longer lock timeout/);

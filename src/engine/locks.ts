@@ -3,6 +3,7 @@
 // so the user sees which session to end; a cancel reaches the server (pg_cancel_backend) instead of
 // leaving a TRUNCATE queued behind someone else's transaction.
 import type pg from 'pg';
+import { displayName } from '../shared/names.js';
 import type { Role } from '../shared/report.js';
 import { type Endpoint, connect, endQuietly } from './connection.js';
 import type { ProgressListener } from './events.js';
@@ -16,6 +17,9 @@ export interface Blocker {
   user: string;
   state: string;
   since: string | null;
+  /** The relation our session waits for (the same on every row), when it is one. */
+  waitSchema: string | null;
+  waitTable: string | null;
 }
 
 export const describeBlockers = (blockers: Blocker[]): string =>
@@ -28,8 +32,17 @@ export const describeBlockers = (blockers: Blocker[]): string =>
 
 const BLOCKERS_SQL = `
 SELECT a.pid, coalesce(a.application_name, '') AS application, coalesce(a.usename::text, '?') AS user,
-       coalesce(a.state, '?') AS state, to_char(a.xact_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"') AS since
-FROM pg_stat_activity a WHERE a.pid = ANY(pg_blocking_pids($1))`;
+       coalesce(a.state, '?') AS state, to_char(a.xact_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"') AS since,
+       w.nspname AS "waitSchema", w.relname AS "waitTable"
+FROM pg_stat_activity a
+LEFT JOIN LATERAL (SELECT n.nspname, c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+                     JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE l.pid = $1 AND NOT l.granted LIMIT 1) w ON true
+WHERE a.pid = ANY(pg_blocking_pids($1))`;
+
+/** "the target (public.t)": the side, and the relation waited for when known. */
+const waitedOn = (role: Role, b: Blocker | undefined): string =>
+  `the ${role}${b?.waitSchema && b.waitTable ? ` (${displayName(b.waitSchema, b.waitTable)})` : ''}`;
 
 /** Watches a run's two sessions from side connections, opened only when first needed. */
 export class LockWatch {
@@ -96,7 +109,7 @@ export class LockWatch {
         if (!blockers.length) continue;
         this.last = { role, blockers };
         const message =
-          `waiting for a lock on the ${role}, held by ${describeBlockers(blockers)}; ` +
+          `waiting for a lock on ${waitedOn(role, blockers[0])}, held by ${describeBlockers(blockers)}; ` +
           `giving up after ${this.timeoutMs / 1000} s`;
         if (message !== this.said) this.onProgress({ type: 'phase', message });
         this.said = message;
@@ -124,7 +137,8 @@ export class LockWatch {
 
 /** The words for a statement that gave up waiting (SQLSTATE 55P03), naming who held the lock. */
 export function lockTimeoutMessage(watch: LockWatch): string {
-  const held = watch.last ? ` on the ${watch.last.role}, held by ${describeBlockers(watch.last.blockers)}` : '';
+  const last = watch.last;
+  const held = last ? ` on ${waitedOn(last.role, last.blockers[0])}, held by ${describeBlockers(last.blockers)}` : '';
   return (
     `gave up after waiting ${watch.timeoutMs / 1000} s for a lock${held}; ` +
     'end that session, or try again later with a longer lock timeout'
