@@ -217,22 +217,7 @@ async function closeQuickInput(): Promise<void> {
 /** Right-click a table in the tree → "Copy Table to Target…" → Replace (confirmed when the table has rows): the run starts. */
 async function copyTableFromTree(table: string): Promise<void> {
   await closeQuickInput();
-  if (!(await treeRow('cloud-db').isVisible()))
-    await page.locator('.activitybar a.action-label[aria-label="Archon"]').click();
-  // A refresh may still be redrawing the tree: expand (never toggle) until the table shows.
-  const deadline = Date.now() + 30_000;
-  while (!(await treeRow(table).isVisible()) && Date.now() < deadline) {
-    for (const label of ['cloud-db', 'public']) {
-      const row = treeRow(label).first();
-      if ((await row.isVisible()) && (await row.getAttribute('aria-expanded')) === 'false') await row.click();
-    }
-    await page.waitForTimeout(300);
-  }
-  await treeRow(table).click({ button: 'right' });
-  const item = page.getByRole('menuitem', { name: 'Copy Table to Target…' });
-  await item.waitFor();
-  await item.hover();
-  await page.keyboard.press('Enter');
+  await openCopyTable(table);
   // With more than one target connection the flow asks which first.
   const replace = rows().filter({ hasText: 'Replace', visible: true }).first();
   const which = page.locator('.quick-input-widget .quick-input-box input[placeholder*="Copy TO which database"]');
