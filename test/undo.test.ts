@@ -111,6 +111,19 @@ describe('undo', () => {
     assert.deepEqual(await state(tgt), before);
   });
 
+  it('a column added since the run holds changes too: refused; a column dropped since: a clear refusal', async () => {
+    const { src, tgt } = await pair();
+    await migrate({ source: src.url, target: tgt.url });
+    await tgt.sql(`ALTER TABLE tasks ADD COLUMN note text; UPDATE tasks SET note = 'precious' WHERE id < 10`);
+    await assert.rejects(undo({ target: tgt.url }), /public\.tasks \(50 row\(s\) now\) changed since the run/);
+    assert.equal((await tgt.sql(`SELECT count(note)::int AS n FROM tasks`))[0].n, 9, 'nothing changed');
+    await tgt.sql('ALTER TABLE tasks DROP COLUMN done');
+    await assert.rejects(
+      undo({ target: tgt.url, force: true }),
+      (e: Error) => e instanceof UsageError && /public\.tasks no longer has column\(s\) done/.test(e.message),
+    );
+  });
+
   it('a failed or a cancelled migration leaves no journal entry and no backup table', async () => {
     const { src, tgt } = await pair();
     await tgt.sql(`ALTER TABLE tasks ADD CONSTRAINT no_seven CHECK (title NOT LIKE '%"7"%')`);

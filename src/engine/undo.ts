@@ -265,6 +265,20 @@ async function assertTablesThere(t: Target, rows: RunTableRow[]): Promise<void> 
 }
 
 async function previewTable(t: Target, r: RunTableRow, signal?: AbortSignal): Promise<UndoTable> {
+  // The digest covers the columns the run saw: a column added since holds changes it cannot see,
+  // and a column dropped since leaves rows the backup cannot be put back into.
+  const current = await t.client.query<{ name: string }>(
+    `SELECT attname AS name FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`,
+    [nameOf(r)],
+  );
+  const names = new Set(current.rows.map((c) => c.name));
+  const gone = r.columns.filter((c) => !names.has(c.name)).map((c) => c.name);
+  if (gone.length)
+    throw new UsageError(
+      `${displayName(r.schema_name, r.table_name)} no longer has column(s) ${gone.join(', ')} that the run ` +
+        'wrote and its backup holds; undo cannot put those rows back. Nothing changed.',
+    );
+  const added = current.rows.length > r.columns.length;
   const now = await tableDigest(t.client, relationOf(r), r.columns, signal);
   const restored = r.backup_table
     ? Number((await t.client.query(`SELECT count(*)::int8 AS n FROM ${backupOf(r)}`)).rows[0].n)
@@ -274,7 +288,7 @@ async function previewTable(t: Target, r: RunTableRow, signal?: AbortSignal): Pr
     table: r.table_name,
     rowsNow: now.rows,
     rowsRestored: restored,
-    changed: now.hex() !== r.digest_after || now.rows !== Number(r.rows_after),
+    changed: added || now.hex() !== r.digest_after || now.rows !== Number(r.rows_after),
     sequences: r.sequences.map((s) => displayName(s.schema, s.name)),
   };
 }
