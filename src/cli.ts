@@ -237,6 +237,8 @@ export async function cancellable<T>(io: CliIo, what: string, fn: (signal: Abort
   const controller = new AbortController();
   const onSignal = () => {
     io.err(`\nCancelling: ${what}…\n`);
+    // Should the process end before the command returns its code, it still does not say success.
+    process.exitCode = 1;
     controller.abort();
   };
   for (const signal of CANCEL_SIGNALS) process.once(signal, onSignal);

@@ -121,7 +121,18 @@ async function drop(target: TargetOptions, values: Values, args: string[], io: C
   const run = args[1];
   const older = values['older-than'];
   if (!run === !older) throw new UsageError('backups drop needs a run id or --older-than (one of them)');
-  const dropped = await dropBackups({ ...target, run, olderThanMs: older ? duration(older) : undefined });
+  const olderThanMs = older ? duration(older) : undefined;
+  // Dropping backups cannot be taken back: asked like any other write, refused without a terminal.
+  if (!values.yes) {
+    if (!io.isTTY)
+      throw new UsageError('refusing to drop backups without confirmation: no terminal to ask on; pass --yes');
+    io.err(
+      `Drop the backups of ${run ? `run ${run}` : `every run older than ${older}`}? Those runs can no longer be undone.\n`,
+    );
+    const yes = await cancellable(io, 'nothing was dropped', (signal) => confirmed(io, signal));
+    if (!yes) return 1;
+  }
+  const dropped = await dropBackups({ ...target, run, olderThanMs });
   io.out(
     `Dropped ${dropped.tables} backup table(s) of ${dropped.runs.length} run(s), ${formatBytes(dropped.bytes)}` +
       `${dropped.runs.length ? `: ${dropped.runs.join(', ')} can no longer be undone` : ''}.\n`,
@@ -134,5 +145,8 @@ const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, 
 function duration(text: string): number {
   const m = /^(\d+)([mhdw])$/.exec(text);
   if (!m) throw new UsageError(`--older-than takes a number and m, h, d or w, e.g. 7d (got "${text}")`);
-  return Number(m[1]) * UNITS[m[2]];
+  const ms = Number(m[1]) * UNITS[m[2]];
+  // PostgreSQL's timestamps end in 294276 AD; a century is more than any backup will be kept.
+  if (ms > 100 * 365 * UNITS.d) throw new UsageError(`--older-than ${text} is more than a century`);
+  return ms;
 }

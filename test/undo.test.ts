@@ -258,6 +258,13 @@ describe('undo', () => {
       const r = runCli([...bad, '--target', tgt.url, '--yes']);
       assert.equal(r.code, 2, `${bad.join(' ')}: ${r.stderr}`);
     }
+    // Dropping backups cannot be taken back: without a terminal it needs --yes, like any write.
+    const unasked = runCli(['backups', 'drop', '--older-than', '0d', '--target', tgt.url]);
+    assert.equal(unasked.code, 2);
+    assert.match(unasked.stderr, /refusing to drop backups without confirmation/);
+    const tooOld = runCli(['backups', 'drop', '--older-than', '99999999999d', '--target', tgt.url, '--yes']);
+    assert.equal(tooOld.code, 2);
+    assert.match(tooOld.stderr, /more than a century/);
     const undone = runCli(['undo', '--target', tgt.url, '--yes']);
     assert.equal(undone.code, 0, undone.stderr);
     assert.match(
