@@ -150,4 +150,22 @@ describe('locks', () => {
       await holder.release();
     }
   });
+
+  it('plan: a selected target table locked by someone else gives up naming the table and the holder', async () => {
+    const src = await TestDb.create(from, 'src');
+    const tgt = await TestDb.create(to, 'tgt');
+    await src.sql('CREATE TABLE zlocked (id int); INSERT INTO zlocked VALUES (1);');
+    await tgt.sql('CREATE TABLE zlocked (id int); INSERT INTO zlocked VALUES (2);');
+    const holder = await holdLock(tgt.url, 'LOCK TABLE zlocked IN ACCESS EXCLUSIVE MODE');
+    try {
+      await assert.rejects(
+        () => planMigration({ source: src.url, target: tgt.url, lockTimeoutMs: 1500 }),
+        (e: Error) =>
+          e.name === 'LockTimeoutError' &&
+          new RegExp(`lock on the target \\(public\\.zlocked\\), held by pid ${holder.pid}`).test(e.message),
+      );
+    } finally {
+      await holder.release();
+    }
+  });
 });

@@ -25,7 +25,7 @@ import { countRows, hasRows } from './relation.js';
 import { lockTimeoutMessage } from './locks.js';
 import type { Selection } from './selection.js';
 import { moveSequences } from './sequences.js';
-import { type EndpointsInput, type Session, abandon, openSession } from './session.js';
+import { type EndpointsInput, type Session, abandon, lockBounded, openSession } from './session.js';
 import { report, tableReport } from './summary.js';
 import { type SchemaChanges, createAfterData, createBeforeData, ddlOf, planSchemaChanges } from './schemaCreate.js';
 import { silenceTriggers } from './triggers.js';
@@ -60,7 +60,8 @@ export interface MigrateOptions extends PlanOptions {
 export async function planMigration(opts: PlanOptions): Promise<PlanResult> {
   const session = await openSession(opts, { signal: opts.signal });
   try {
-    return await planFor(session, opts);
+    // Planning reads the target too (rows to keep for undo, a trial of the DDL): bounded like the rest.
+    return await lockBounded(session.watch, () => planFor(session, opts));
   } finally {
     await session.close();
   }
@@ -134,7 +135,7 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
     undo: undoState(result, undo),
   });
   try {
-    const planned = await planFor(session, opts);
+    const planned = await lockBounded(session.watch, () => planFor(session, opts));
     unmatched = planned.plan.unmatched;
     platformTables = planned.plan.platformTables;
     undo = planned.undo;
