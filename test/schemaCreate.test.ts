@@ -151,6 +151,17 @@ for (const [from, to] of directions()) {
       assert.deepEqual(await tgt.fingerprint('a_child'), await src.fingerprint('a_child'));
     });
 
+    it("a domain's own collation is created with it", async () => {
+      const src = await TestDb.create(from, 'src');
+      const tgt = await TestDb.create(to, 'tgt');
+      await src.sql(`CREATE DOMAIN dc AS text COLLATE "C"; CREATE TABLE tc (id int PRIMARY KEY, t dc);
+        INSERT INTO tc VALUES (1, 'b'), (2, 'B');`);
+      const report = await migrate({ source: src.url, target: tgt.url, createMissing: true });
+      assert.equal(report.outcome, 'verified', JSON.stringify(report.tables, null, 1));
+      const collation = `SELECT c.collname FROM pg_type t JOIN pg_collation c ON c.oid = t.typcollation WHERE t.typname = 'dc'`;
+      assert.deepEqual(await tgt.sql(collation), [{ collname: 'C' }]);
+    });
+
     it('a failure after the DDL ran leaves no created object behind', async () => {
       const src = await TestDb.create(from, 'src');
       const tgt = await TestDb.create(to, 'tgt');

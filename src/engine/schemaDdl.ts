@@ -234,6 +234,7 @@ function createType(t: SourceType): string {
   if (t.typtype === 'c')
     return `CREATE TYPE ${name} AS (${(t.fields ?? []).map((f) => `${ident(f.name)} ${f.type}`).join(', ')})`;
   const parts = [`CREATE DOMAIN ${name} AS ${t.base}`];
+  if (t.domainCollation) parts.push(`COLLATE ${t.domainCollation}`);
   if (t.domainDefault !== null) parts.push(`DEFAULT ${t.domainDefault}`);
   if (t.domainNotNull) parts.push('NOT NULL');
   parts.push(...(t.domainChecks ?? []));

@@ -93,6 +93,8 @@ export interface SourceType {
   base: string | null;
   domainNotNull: boolean;
   domainDefault: string | null;
+  /** A domain's own collation, when it differs from its base type's. */
+  domainCollation: string | null;
   domainChecks: string[] | null;
   fields: { name: string; type: string }[] | null;
 }
@@ -198,6 +200,9 @@ SELECT t.oid::text AS oid, u.rels, n.nspname AS schema, t.typname AS name, t.typ
        (SELECT array_agg(enumlabel::text ORDER BY enumsortorder) FROM pg_enum WHERE enumtypid = t.oid) AS labels,
        CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS base,
        t.typnotnull AS "domainNotNull", pg_get_expr(t.typdefaultbin, 0) AS "domainDefault",
+       (SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co
+          JOIN pg_namespace cn ON cn.oid = co.collnamespace JOIN pg_type bt ON bt.oid = t.typbasetype
+         WHERE t.typtype = 'd' AND co.oid = t.typcollation AND t.typcollation <> bt.typcollation) AS "domainCollation",
        (SELECT array_agg(format('CONSTRAINT %I %s', conname, pg_get_constraintdef(oid)) ORDER BY conname)
           FROM pg_constraint WHERE contypid = t.oid) AS "domainChecks",
        (SELECT json_agg(json_build_object('name', fa.attname, 'type', format_type(fa.atttypid, fa.atttypmod))
