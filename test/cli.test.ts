@@ -303,52 +303,23 @@ describe('archon CLI', () => {
   it('a report path that is a folder is refused before anything is written', async () => {
     const { src, tgt } = await kb();
     const dir = mkdtempSync(join(tmpdir(), 'archon-dir-'));
-    const r = runCli(['migrate', '--yes', '--source', src.url, '--target', tgt.url, '--report', dir]);
+    const between = ['--source', src.url, '--target', tgt.url];
+    const migrate = (...extra: string[]) => runCli(['migrate', '--yes', ...between, ...extra]);
+    const plan = (...extra: string[]) => runCli(['plan', ...between, ...extra]);
+    const r = migrate('--report', dir);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--report .*: is a folder; name a file/);
     writeFileSync(join(dir, 'afile'), '');
-    const r2 = runCli([
-      'migrate',
-      '--yes',
-      '--source',
-      src.url,
-      '--target',
-      tgt.url,
-      '--report',
-      join(dir, 'afile', 'r.json'),
-    ]);
+    const r2 = migrate('--report', join(dir, 'afile', 'r.json'));
     assert.equal(r2.code, 2);
     assert.match(r2.stderr, /--report .*afile\/r.json: cannot be written \(ENOTDIR/);
-    const twice = runCli([
-      'plan',
-      '--source',
-      src.url,
-      '--target',
-      tgt.url,
-      '--report',
-      join(dir, 'a'),
-      '--markdown',
-      join(dir, 'a'),
-    ]);
+    const twice = plan('--report', join(dir, 'a'), '--markdown', join(dir, 'a'));
     assert.match(twice.stderr, /need a file each/);
     writeFileSync(join(dir, 'b.md'), '');
     symlinkSync(join(dir, 'b.md'), join(dir, 'link.json'));
-    const linked = runCli([
-      'plan',
-      '--source',
-      src.url,
-      '--target',
-      tgt.url,
-      '--report',
-      join(dir, 'link.json'),
-      '--markdown',
-      join(dir, 'b.md'),
-    ]);
+    const linked = plan('--report', join(dir, 'link.json'), '--markdown', join(dir, 'b.md'));
     assert.match(linked.stderr, /need a file each/);
-    assert.match(
-      runCli(['plan', '--source', src.url, '--target', tgt.url, '--report', '']).stderr,
-      /--report needs a file name/,
-    );
+    assert.match(plan('--report', '').stderr, /--report needs a file name/);
     assert.equal(await tgt.count('projects'), 0);
   });
 

@@ -234,29 +234,37 @@ export function parseEndpoint(
 
 const CONNECT_TIMEOUT_MS = 15_000;
 
-/** Settings for every session Archon opens: no server-side time limits, stable text formats. */
-const SESSION_SETUP = [
-  'SET statement_timeout = 0',
-  'SET idle_in_transaction_session_timeout = 0',
-  'SET lock_timeout = 0',
-  "SET TimeZone = 'UTC'",
-  "SET DateStyle = 'ISO, YMD'",
-  "SET IntervalStyle = 'postgres'",
-  'SET extra_float_digits = 3',
-  "SET bytea_output = 'hex'",
-  "SET client_encoding = 'UTF8'",
-  // As pg_dump does: a read that row-level security would narrow fails instead of returning less.
-  'SET row_security = off',
-].join('; ');
+/**
+ * Settings for every session Archon opens, in one round trip: no server-side statement or idle limits,
+ * the lock wait the caller bounds (0: none), stable text formats.
+ */
+const sessionSetup = (lockTimeoutMs: number) =>
+  [
+    'SET statement_timeout = 0',
+    'SET idle_in_transaction_session_timeout = 0',
+    `SET lock_timeout = ${Math.max(0, Math.round(lockTimeoutMs))}`,
+    "SET TimeZone = 'UTC'",
+    "SET DateStyle = 'ISO, YMD'",
+    "SET IntervalStyle = 'postgres'",
+    'SET extra_float_digits = 3',
+    "SET bytea_output = 'hex'",
+    "SET client_encoding = 'UTF8'",
+    // As pg_dump does: a read that row-level security would narrow fails instead of returning less.
+    'SET row_security = off',
+  ].join('; ');
 
 export function secretsOf(ep: Endpoint): string[] {
   return typeof ep.config.password === 'string' && ep.config.password ? [ep.config.password] : [];
 }
 
-/** Opens a session; failures name the endpoint (never its password) and become ConnectionError. */
-export async function connect(ep: Endpoint): Promise<pg.Client> {
+/**
+ * Opens a session; failures name the endpoint (never its password) and become ConnectionError.
+ * `lockTimeoutMs` bounds every lock wait of the session (default: no bound).
+ */
+export async function connect(ep: Endpoint, opts: { lockTimeoutMs?: number } = {}): Promise<pg.Client> {
+  const setup = sessionSetup(opts.lockTimeoutMs ?? 0);
   try {
-    return await open(ep.config, ep);
+    return await open(ep.config, ep, setup);
   } catch (e) {
     // sslmode=prefer (and allow): a server without SSL gets a plain connection, as libpq does.
     if (
@@ -264,13 +272,13 @@ export async function connect(ep: Endpoint): Promise<pg.Client> {
       e instanceof ConnectionError &&
       /does not support SSL/i.test(e.serverMessage)
     ) {
-      return open({ ...ep.config, ssl: false }, ep);
+      return open({ ...ep.config, ssl: false }, ep, setup);
     }
     throw e;
   }
 }
 
-async function open(config: pg.ClientConfig, ep: Endpoint): Promise<pg.Client> {
+async function open(config: pg.ClientConfig, ep: Endpoint, setup: string): Promise<pg.Client> {
   const client = new pg.Client(config);
   // An idle client whose socket drops emits 'error'; without a listener that would crash the process.
   // Either event marks the connection lost, so a failure can say which side it was.
@@ -290,7 +298,7 @@ async function open(config: pg.ClientConfig, ep: Endpoint): Promise<pg.Client> {
     await Promise.race([
       (async () => {
         await client.connect();
-        await client.query(SESSION_SETUP);
+        await client.query(setup);
       })(),
       deadline,
     ]);

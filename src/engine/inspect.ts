@@ -22,11 +22,7 @@ const endpointOf = (c: ConnectionTarget) => {
 /** The tree and the pickers read while a person waits: a table locked by someone else is a message, not a hang. */
 const INSPECT_LOCK_TIMEOUT_MS = 10_000;
 
-async function open(c: ConnectionTarget) {
-  const client = await connect(endpointOf(c));
-  await client.query(`SET lock_timeout = ${INSPECT_LOCK_TIMEOUT_MS}`);
-  return client;
-}
+const open = (c: ConnectionTarget, ep = endpointOf(c)) => connect(ep, { lockTimeoutMs: INSPECT_LOCK_TIMEOUT_MS });
 
 /** Runs a read; a lock wait that gave up says so, naming the side. */
 async function bounded<T>(c: ConnectionTarget, what: string, fn: () => Promise<T>): Promise<T> {
@@ -43,10 +39,11 @@ async function bounded<T>(c: ConnectionTarget, what: string, fn: () => Promise<T
 
 /** Connects, reads the catalog in a read-only transaction, disconnects: for trees and pickers. */
 export async function inspect(c: ConnectionTarget): Promise<Catalog> {
-  const client = await open(c);
+  const ep = endpointOf(c);
+  const client = await open(c, ep);
   try {
     await client.query('BEGIN READ ONLY');
-    return await bounded(c, 'the catalog', () => readCatalog(client, endpointOf(c).host));
+    return await bounded(c, 'the catalog', () => readCatalog(client, ep.host));
   } finally {
     await endQuietly(client);
   }

@@ -62,7 +62,9 @@ export async function openSession(
   opts: { targetReadOnly?: boolean; onProgress?: ProgressListener; signal?: AbortSignal } = {},
 ): Promise<Session> {
   const { source: sourceEndpoint, target: targetEndpoint } = parseEndpoints(input);
-  const source = await connect(sourceEndpoint);
+  const timeout = input.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+  const bounded = { lockTimeoutMs: Math.max(1, Math.round(timeout)) };
+  const source = await connect(sourceEndpoint, bounded);
   let target: pg.Client | null = null;
   let watch: LockWatch | null = null;
   // A cancel reaches the server: the statement a session waits in ends there, not only here.
@@ -70,7 +72,7 @@ export async function openSession(
   opts.signal?.addEventListener('abort', cancel);
   try {
     await assertSessionPooling(source, sourceEndpoint);
-    target = await connect(targetEndpoint);
+    target = await connect(targetEndpoint, bounded);
     await assertSessionPooling(target, targetEndpoint);
     await assertDifferentClusters(
       source,
@@ -78,12 +80,8 @@ export async function openSession(
       { source: sourceEndpoint, target: targetEndpoint },
       !opts.targetReadOnly,
     );
-    const timeout = input.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
     const pids = await Promise.all(
-      [source, target].map(async (c) => {
-        await c.query(`SET lock_timeout = ${Math.max(1, Math.round(timeout))}`);
-        return Number((await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
-      }),
+      [source, target].map(async (c) => Number((await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid)),
     );
     watch = new LockWatch(
       { source: sourceEndpoint, target: targetEndpoint },

@@ -84,9 +84,8 @@ interface Target {
 /** One target connection whose statements a cancel ends on the server. */
 export async function openTarget(opts: TargetOptions): Promise<Target> {
   const endpoint = parseEndpoint(opts.target, 'target', opts.env, opts.password);
-  const client = await connect(endpoint);
   const timeout = Math.max(1, Math.round(opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS));
-  await client.query(`SET lock_timeout = ${timeout}`);
+  const client = await connect(endpoint, { lockTimeoutMs: timeout });
   const pid = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
   const cancel = () => {
     void connect(endpoint)
