@@ -3,7 +3,7 @@ import type { Report, TableReport } from '../shared/report.js';
 import { contentNotChecked } from '../shared/report.js';
 import { type Table, isCopyable } from './catalog.js';
 import { type ColumnMatch, copyFormat, matchColumns } from './columns.js';
-import { readDigest } from './digest.js';
+import { digestOf } from './serverDigest.js';
 import { errorInfo } from './errors.js';
 import type { ProgressListener } from './events.js';
 import { ident, tableKey } from './ident.js';
@@ -129,10 +129,7 @@ async function compareContent(
   const format = copyFormat(pairs);
   const sourceRead = { from: relationSql(src), select: pairs.map((p) => p.sourceExpr), format } as const;
   const targetRead = { from: relationSql(tgt), select: pairs.map((p) => ident(p.name)), format } as const;
-  const digests = await Promise.all([
-    readDigest(s.source, sourceRead, signal),
-    readDigest(s.target, targetRead, signal),
-  ]);
+  const digests = await Promise.all([digestOf(s.source, sourceRead, signal), digestOf(s.target, targetRead, signal)]);
   const expr = new Map(m.pairs.map((p) => [p.name, p.sourceExpr]));
   const key = rowKey(src, tgt, m.pairs);
   const reads = {

@@ -1,5 +1,5 @@
 // Content digests: an order-independent fingerprint of a table's rows as COPY renders them. Each row
-// is hashed (SHA-1, cut to 128 bits) and the hashes are added modulo 2^128: row order does not
+// is hashed (SHA-256, cut to 128 bits; the server computes the same, see serverDigest.ts) and the hashes are added modulo 2^128: row order does not
 // matter (servers return rows in any order), and a duplicated row counts twice (XOR would cancel it).
 // Equal digests on both sides, over the same columns in the same format, mean the same rows.
 import { type Hash, createHash, hash } from 'node:crypto';
@@ -8,7 +8,9 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 
-const ROW_HASH = 'sha1';
+/** SHA-256 since the server can compute it too; SHA-1 only for digests journals kept before that. */
+export type RowHashName = 'sha256' | 'sha1';
+const ROW_HASH: RowHashName = 'sha256';
 const WORD = 2 ** 32;
 
 export class ContentDigest {
@@ -34,6 +36,17 @@ export class ContentDigest {
     return out;
   }
 
+  /** A digest from sums of the four words over all rows (any size: they are taken modulo 2^128 here). */
+  static fromSums(rows: number, sums: bigint[]): ContentDigest {
+    let total = 0n;
+    for (let i = 3; i >= 0; i--) total = (total << 32n) + sums[i];
+    total = BigInt.asUintN(128, total);
+    const out = new ContentDigest();
+    for (let i = 0; i < 4; i++) out.words[i] = Number((total >> BigInt(32 * i)) & 0xffffffffn);
+    out.rows = rows;
+    return out;
+  }
+
   equals(other: ContentDigest): boolean {
     return this.rows === other.rows && this.words.every((w, i) => w === other.words[i]);
   }
@@ -56,7 +69,7 @@ export class ContentDigest {
   }
 }
 
-export const rowHash = (row: Uint8Array): Buffer => hash(ROW_HASH, row, 'buffer');
+export const rowHash = (row: Uint8Array, name: RowHashName = ROW_HASH): Buffer => hash(name, row, 'buffer');
 
 /** Splits a COPY stream into rows, whatever the chunk boundaries, and hands each row's hash on. */
 export interface RowHasher {
@@ -64,7 +77,7 @@ export interface RowHasher {
 }
 
 /** Text format: one row per line (newlines inside values are escaped as \n by COPY). */
-export function textRowHasher(onRow: (h: Buffer) => void): RowHasher {
+export function textRowHasher(onRow: (h: Buffer) => void, name: RowHashName = ROW_HASH): RowHasher {
   let pending: Hash | null = null;
   return {
     write(chunk) {
@@ -73,7 +86,7 @@ export function textRowHasher(onRow: (h: Buffer) => void): RowHasher {
         const nl = chunk.indexOf(0x0a, pos);
         if (nl === -1) {
           if (pos < chunk.length) {
-            pending ??= createHash(ROW_HASH);
+            pending ??= createHash(name);
             pending.update(chunk.subarray(pos));
           }
           return;
@@ -82,7 +95,7 @@ export function textRowHasher(onRow: (h: Buffer) => void): RowHasher {
         if (pending) {
           onRow(pending.update(line).digest());
           pending = null;
-        } else onRow(rowHash(line));
+        } else onRow(rowHash(line, name));
         pos = nl + 1;
       }
     },
@@ -96,8 +109,8 @@ const SIGNATURE_AND_FLAGS = 11 + 4;
  * -1 trailer. A tuple inside one chunk is hashed in one call; one that spans chunks is hashed piece
  * by piece, so memory stays flat whatever the row size.
  */
-export function binaryRowHasher(onRow: (h: Buffer) => void): RowHasher {
-  const p = new BinaryTupleReader(onRow);
+export function binaryRowHasher(onRow: (h: Buffer) => void, name: RowHashName = ROW_HASH): RowHasher {
+  const p = new BinaryTupleReader(onRow, name);
   return { write: (chunk) => p.write(chunk) };
 }
 
@@ -114,7 +127,10 @@ class BinaryTupleReader {
     bytes: Buffer;
   } | null = null;
 
-  constructor(private readonly onRow: (h: Buffer) => void) {}
+  constructor(
+    private readonly onRow: (h: Buffer) => void,
+    private readonly name: RowHashName,
+  ) {}
 
   write(chunk: Buffer): void {
     let pos = 0;
@@ -130,10 +146,10 @@ class BinaryTupleReader {
         return;
       }
       if (end === INCOMPLETE) {
-        this.open = { hash: createHash(ROW_HASH), fieldsLeft: 0, stage: 'count', need: 2, bytes: Buffer.alloc(0) };
+        this.open = { hash: createHash(this.name), fieldsLeft: 0, stage: 'count', need: 2, bytes: Buffer.alloc(0) };
         pos = this.continueOpen(chunk, pos);
       } else {
-        this.onRow(rowHash(chunk.subarray(pos, end)));
+        this.onRow(rowHash(chunk.subarray(pos, end), this.name));
         pos = end;
       }
     }
@@ -212,8 +228,12 @@ function tupleEnd(chunk: Buffer, pos: number): number {
   return p;
 }
 
-export function rowHasher(format: 'binary' | 'text', onRow: (h: Buffer) => void): RowHasher {
-  return format === 'binary' ? binaryRowHasher(onRow) : textRowHasher(onRow);
+export function rowHasher(
+  format: 'binary' | 'text',
+  onRow: (h: Buffer) => void,
+  name: RowHashName = ROW_HASH,
+): RowHasher {
+  return format === 'binary' ? binaryRowHasher(onRow, name) : textRowHasher(onRow, name);
 }
 
 /** What one side reads for a digest: the relation, the select list (in the shared column order), the format. */
@@ -222,6 +242,8 @@ export interface DigestRead {
   from: string;
   select: string[];
   format: 'binary' | 'text';
+  /** The row hash; SHA-256 unless a digest kept by an older journal is being recomputed. */
+  hash?: RowHashName;
 }
 
 export const copyOutSql = (r: DigestRead): string =>
@@ -230,7 +252,7 @@ export const copyOutSql = (r: DigestRead): string =>
 /** Reads one side with COPY and digests it as it streams: memory stays flat whatever the size. */
 export async function readDigest(client: pg.Client, r: DigestRead, signal?: AbortSignal): Promise<ContentDigest> {
   const digest = new ContentDigest();
-  const hasher = rowHasher(r.format, (h) => digest.addRowHash(h));
+  const hasher = rowHasher(r.format, (h) => digest.addRowHash(h), r.hash);
   const stream = client.query(copyTo(copyOutSql(r)));
   await pipeline(
     stream,

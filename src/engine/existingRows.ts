@@ -6,7 +6,8 @@ import type { ProgressListener } from './events.js';
 import { qualified } from './ident.js';
 import { ALREADY_HAS_ROWS, type TablePlan } from './plan.js';
 import { countRows, hasRows, relationSql } from './relation.js';
-import { type ContentDigest, readDigest } from './digest.js';
+import type { ContentDigest } from './digest.js';
+import { digestOf } from './serverDigest.js';
 import { targetRead } from './verify.js';
 
 /**
@@ -54,7 +55,7 @@ export async function digestsBefore(
 ): Promise<Map<TablePlan, ContentDigest>> {
   const before = new Map<TablePlan, ContentDigest>();
   for (const t of loading) {
-    if (reports.get(t)!.targetRowsBefore) before.set(t, await readDigest(tgt, targetRead(t)));
+    if (reports.get(t)!.targetRowsBefore) before.set(t, await digestOf(tgt, targetRead(t)));
   }
   return before;
 }

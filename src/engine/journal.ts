@@ -6,11 +6,12 @@ import type pg from 'pg';
 import { displayName } from '../shared/names.js';
 import type { ExistingPolicy, TableReport, UndoState } from '../shared/report.js';
 import type { TableKind } from './catalog.js';
-import { type ContentDigest, readDigest } from './digest.js';
+import { type ContentDigest, type DigestRead, readDigest } from './digest.js';
 import type { ProgressListener } from './events.js';
 import { ident, qualified } from './ident.js';
 import type { TablePlan } from './plan.js';
 import { countRows, relationSql } from './relation.js';
+import { digestOf, serverDigest } from './serverDigest.js';
 import { VERSION } from './version.js';
 
 /** The schema Archon owns on a target; never migrated, never shown as a user's schema. */
@@ -39,7 +40,8 @@ CREATE TABLE IF NOT EXISTS archon.run_tables (
   run_id text NOT NULL REFERENCES archon.runs ON DELETE CASCADE, ord int NOT NULL,
   schema_name text NOT NULL, table_name text NOT NULL, kind text NOT NULL, columns jsonb NOT NULL,
   rows_before int8 NOT NULL, rows_loaded int8 NOT NULL, rows_after int8 NOT NULL, digest_after text NOT NULL,
-  backup_table text, sequences jsonb NOT NULL, PRIMARY KEY (run_id, ord))`;
+  backup_table text, sequences jsonb NOT NULL, PRIMARY KEY (run_id, ord));
+ALTER TABLE archon.run_tables ADD COLUMN IF NOT EXISTS digest_read jsonb`;
 
 /** Whether the target user may keep a journal there: create the schema, or write in the one that exists. */
 async function journalAllowed(tgt: pg.Client): Promise<string | null> {
@@ -128,7 +130,7 @@ export interface RunMeta {
 export interface Journal {
   runId: string;
   state: UndoState;
-  record(loaded: TablePlan[], reports: Map<TablePlan, TableReport>): Promise<void>;
+  record(loaded: TablePlan[], reports: Map<TablePlan, TableReport>, readBacks: Map<TablePlan, ReadBack>): Promise<void>;
 }
 
 /**
@@ -165,7 +167,11 @@ export async function startJournal(
     entries.set(t, entry);
   }
   const state: UndoState = { runId, possible: plan.possible, reason: plan.reason };
-  return { runId, state, record: (loaded, reports) => record(tgt, runId, meta, plan, entries, loaded, reports) };
+  return {
+    runId,
+    state,
+    record: (loaded, reports, readBacks) => record(tgt, runId, meta, plan, entries, loaded, reports, readBacks),
+  };
 }
 
 /** Backup tables are named by run and position, so no table name can push them past 63 bytes. */
@@ -191,14 +197,71 @@ async function describeTable(tgt: pg.Client, t: TablePlan): Promise<JournalTable
   return { plan: t, kind: target.kind, columns: cols.rows, backup: null, rowsBefore: 0, sequences };
 }
 
-/** The digest the journal keeps and undo compares: every column, as text, whatever the row order. */
-export function tableDigest(
+/**
+ * How a kept digest was taken, so undo can take it again the same way: the columns in their order,
+ * the COPY format. Entries written before this was kept (null) were text over every column, SHA-1.
+ */
+export interface StoredRead {
+  columns: string[];
+  format: 'binary' | 'text';
+}
+
+/** A loaded table as verification read it back inside the transaction: the journal keeps that digest. */
+export interface ReadBack {
+  read: DigestRead;
+  columns: string[];
+  digest: ContentDigest;
+}
+
+/** The digest of a table taken as a stored read says (the journal's, or a legacy entry's when null). */
+export function keptDigest(
   client: pg.Client,
   from: string,
-  columns: Column[],
+  how: StoredRead | null,
+  legacyColumns: Column[],
   signal?: AbortSignal,
 ): Promise<ContentDigest> {
-  return readDigest(client, { from, select: columns.map((c) => ident(c.name)), format: 'text' }, signal);
+  if (!how) {
+    const select = legacyColumns.map((c) => ident(c.name));
+    return readDigest(client, { from, select, format: 'text', hash: 'sha1' }, signal);
+  }
+  const read = { from, select: how.columns.map(ident), format: how.format };
+  return how.format === 'binary' ? digestOf(client, read, signal) : readDigest(client, read, signal);
+}
+
+/**
+ * A table's digest over every column, binary where the server can compute it and as text otherwise,
+ * with how it was taken; `sameAs` is a digest already taken the same way (undo compares two tables).
+ */
+export async function wholeTableDigest(
+  client: pg.Client,
+  from: string,
+  columns: string[],
+  o: { sameAs?: StoredRead; signal?: AbortSignal } = {},
+): Promise<{ digest: ContentDigest; how: StoredRead }> {
+  const { sameAs, signal } = o;
+  const binary = { from, select: columns.map(ident), format: 'binary' } as const;
+  if (!sameAs || sameAs.format === 'binary') {
+    const digest = await serverDigest(client, binary);
+    if (digest) return { digest, how: { columns, format: 'binary' } };
+    if (sameAs) return { digest: await readDigest(client, binary, signal), how: sameAs };
+  }
+  const text = { ...binary, format: 'text' } as const;
+  return { digest: await readDigest(client, text, signal), how: { columns, format: 'text' } };
+}
+
+/** The digest kept for a loaded table: verification's own read-back when it covered every column. */
+async function digestAfter(
+  tgt: pg.Client,
+  t: TablePlan,
+  columns: Column[],
+  readBack: ReadBack | undefined,
+): Promise<{ digest: ContentDigest; how: StoredRead }> {
+  const names = columns.map((c) => c.name);
+  const covered = new Set(readBack?.columns ?? []);
+  if (readBack && names.length === covered.size && names.every((n) => covered.has(n)))
+    return { digest: readBack.digest, how: { columns: readBack.columns, format: readBack.read.format } };
+  return wholeTableDigest(tgt, relationSql(t.target!), names);
 }
 
 async function record(
@@ -209,6 +272,7 @@ async function record(
   entries: Map<TablePlan, JournalTable>,
   loaded: TablePlan[],
   reports: Map<TablePlan, TableReport>,
+  readBacks: Map<TablePlan, ReadBack>,
 ): Promise<void> {
   await tgt.query(
     `INSERT INTO archon.runs (id, at, source, target, tool_version, policy, undoable, why_not)
@@ -217,12 +281,12 @@ async function record(
   );
   for (const [ord, t] of loaded.entries()) {
     const e = entries.get(t)!;
-    const after = await tableDigest(tgt, relationSql(t.target!), e.columns);
+    const after = await digestAfter(tgt, t, e.columns, readBacks.get(t));
     const r = reports.get(t)!;
     await tgt.query(
       `INSERT INTO archon.run_tables (run_id, ord, schema_name, table_name, kind, columns, rows_before, rows_loaded,
-         rows_after, digest_after, backup_table, sequences)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+         rows_after, digest_after, backup_table, sequences, digest_read)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
       [
         runId,
         ord,
@@ -232,10 +296,11 @@ async function record(
         JSON.stringify(e.columns),
         e.backup ? e.rowsBefore : (r.targetRowsBefore ?? 0),
         r.sourceRows ?? 0,
-        after.rows,
-        after.hex(),
+        after.digest.rows,
+        after.digest.hex(),
         e.backup,
         JSON.stringify(e.sequences),
+        JSON.stringify(after.how),
       ],
     );
   }

@@ -222,7 +222,7 @@ async function load(
     await createAfterData(s.target, loading, reports, emit, atTable, checkCancel);
     checkCancel();
     await triggers.restore();
-    await verifyLoaded(s, loading, reports, { replica: triggers.replica, emit, digests, signal });
+    const readBacks = await verifyLoaded(s, loading, reports, { replica: triggers.replica, emit, digests, signal });
     checkCancel();
     const bad = loading.filter((t) => reports.get(t)!.status !== 'verified');
     if (bad.length) {
@@ -233,7 +233,7 @@ async function load(
     checkCancel();
     emit({ type: 'phase', message: 'moving sequences past the copied values' });
     await moveSequences(s, loading, (name) => at.sequencesMoved.push(name));
-    await journal?.record(loading, reports);
+    await journal?.record(loading, reports, readBacks);
     checkCancel();
     emit({ type: 'phase', message: 'committing' });
     await s.target.query('COMMIT');

@@ -9,7 +9,7 @@ import { CancelledError, LockTimeoutError, UsageError, redact } from './errors.j
 import type { ProgressListener } from './events.js';
 import { qualified } from './ident.js';
 import { DEFAULT_LOCK_TIMEOUT_MS } from './locks.js';
-import { JOURNAL_SCHEMA, selectList, tableDigest } from './journal.js';
+import { JOURNAL_SCHEMA, type StoredRead, keptDigest, selectList, wholeTableDigest } from './journal.js';
 import { relationSql } from './relation.js';
 import { silenceTriggersOn } from './triggers.js';
 
@@ -68,6 +68,7 @@ interface RunTableRow {
   columns: { name: string; generated: boolean }[];
   rows_after: string;
   digest_after: string;
+  digest_read: StoredRead | null;
   backup_table: string | null;
   sequences: { schema: string; name: string; lastValue: string; isCalled: boolean }[];
 }
@@ -278,7 +279,7 @@ async function previewTable(t: Target, r: RunTableRow, signal?: AbortSignal): Pr
         'wrote and its backup holds; undo cannot put those rows back. Nothing changed.',
     );
   const added = current.rows.length > r.columns.length;
-  const now = await tableDigest(t.client, relationOf(r), r.columns, signal);
+  const now = await keptDigest(t.client, relationOf(r), r.digest_read, r.columns, signal);
   const restored = r.backup_table
     ? Number((await t.client.query(`SELECT count(*)::int8 AS n FROM ${backupOf(r)}`)).rows[0].n)
     : 0;
@@ -337,11 +338,14 @@ async function restoreSequence(c: pg.Client, s: RunTableRow['sequences'][number]
 
 async function verifyRestored(t: Target, r: RunTableRow, signal?: AbortSignal): Promise<void> {
   const name = displayName(r.schema_name, r.table_name);
-  const now = await tableDigest(t.client, relationOf(r), r.columns, signal);
-  const kept = r.backup_table ? await tableDigest(t.client, backupOf(r), r.columns, signal) : null;
-  const ok = kept ? now.equals(kept) : now.rows === 0;
+  const columns = r.columns.map((c) => c.name);
+  const now = await wholeTableDigest(t.client, relationOf(r), columns, { signal });
+  const kept = r.backup_table
+    ? await wholeTableDigest(t.client, backupOf(r), columns, { sameAs: now.how, signal })
+    : null;
+  const ok = kept ? now.digest.equals(kept.digest) : now.digest.rows === 0;
   if (!ok)
     throw new UndoVerifyError(
-      `${name} did not verify after the restore (${now.rows} row(s), the backup has ${kept?.rows ?? 0}); rolled back, nothing changed`,
+      `${name} did not verify after the restore (${now.digest.rows} row(s), the backup has ${kept?.digest.rows ?? 0}); rolled back, nothing changed`,
     );
 }

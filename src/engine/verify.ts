@@ -8,8 +8,10 @@ import { type Differences, findDifferences } from './diff.js';
 import { type ContentDigest, type DigestRead, readDigest } from './digest.js';
 import type { ProgressListener } from './events.js';
 import { ident } from './ident.js';
+import type { ReadBack } from './journal.js';
 import type { TablePlan } from './plan.js';
 import { relationSql } from './relation.js';
+import { digestOf } from './serverDigest.js';
 import type { Session } from './session.js';
 
 export interface Verdict {
@@ -142,14 +144,15 @@ export interface LoadDigests {
 /**
  * After the load, inside the transaction: foreign keys first (in replica mode), then counts and
  * content. Sets each table's status; a table whose rows point at missing rows fails whatever its
- * counts. The source's snapshot is still open, so differing rows can be named.
+ * counts. The source's snapshot is still open, so differing rows can be named. Returns each table's
+ * read-back, which the journal keeps as the digest undo compares against.
  */
 export async function verifyLoaded(
   s: Session,
   loaded: TablePlan[],
   reports: Map<TablePlan, TableReport>,
   opts: { replica: boolean; emit: ProgressListener; digests: Map<TablePlan, LoadDigests>; signal?: AbortSignal },
-): Promise<void> {
+): Promise<Map<TablePlan, ReadBack>> {
   const orphans = new Map<TablePlan, string>();
   if (opts.replica) {
     opts.emit({
@@ -162,10 +165,13 @@ export async function verifyLoaded(
     }
   }
   opts.emit({ type: 'phase', message: 'counting rows and reading back the loaded tables to compare their content' });
+  const readBacks = new Map<TablePlan, ReadBack>();
   for (const t of loaded) {
     const r = reports.get(t)!;
     const digests = opts.digests.get(t)!;
-    const after = await readDigest(s.target, targetRead(t), opts.signal);
+    const read = targetRead(t);
+    const after = await digestOf(s.target, read, opts.signal);
+    readBacks.set(t, { read, columns: [...t.columns, ...t.generated], digest: after });
     r.targetRows = after.rows; // the read-back counts the rows the target holds: no second scan
     // The stream carried the copied columns only; generated ones need the source read once more.
     const source = t.generated.length ? await readDigest(s.source, sourceRead(t), opts.signal) : digests.source;
@@ -180,6 +186,7 @@ export async function verifyLoaded(
         : verdict(r.sourceRows!, r.targetRows, r.targetRowsBefore ?? 0, r.content),
     );
   }
+  return readBacks;
 }
 
 const APPENDED = "under append the target's earlier rows are mixed in, so rows are not named";
