@@ -26,6 +26,8 @@ async function sendFunctions(client: pg.Client, read: DigestRead): Promise<strin
   return sends.every((s) => s !== null) ? (sends as string[]) : null;
 }
 
+const FENCE = 'clock_timestamp() AS fence';
+
 /** The statement: one SHA-256 per row over its binary COPY tuple, the first 16 bytes summed as four LE words. */
 export function serverDigestSql(read: DigestRead, sends: string[]): string {
   const fields = read.select.map((expr, i) => `${sends[i]}(${expr}) AS f${i}`);
@@ -38,7 +40,10 @@ export function serverDigestSql(read: DigestRead, sends: string[]): string {
     ` + get_byte(h, ${4 * i + 3})::int8 * 16777216)::text AS w${i}`;
   return (
     `SELECT count(*)::text AS n, ${[0, 1, 2, 3].map(word).join(', ')}` +
-    ` FROM (SELECT sha256(${tuple}) AS h FROM (SELECT ${fields.join(', ')} FROM ${read.from}) f) r`
+    // Each subquery must stay whole (flattened, every send and hash would run once per use). A volatile
+    // output keeps the planner from pulling it up; clock_timestamp() is also parallel safe, so the
+    // scan may still be shared among workers (OFFSET 0 would forbid that, and take twice as long).
+    ` FROM (SELECT sha256(${tuple}) AS h, ${FENCE} FROM (SELECT ${fields.join(', ')}, ${FENCE} FROM ${read.from}) f) r`
   );
 }
 
