@@ -235,6 +235,64 @@ describe('migrate refuses what it cannot prove', () => {
     );
   });
 
+  it('composite field order is checked at every depth: nested, through domains, in arrays of domains', async () => {
+    const src = await TestDb.create(from, 'src');
+    const tgt = await TestDb.create(to, 'tgt');
+    const ddl = (inner: string) => `CREATE TYPE inner_t AS (${inner}); CREATE TYPE outer_t AS (x int, i inner_t);
+      CREATE DOMAIN dp AS inner_t; CREATE DOMAIN ddp AS dp;
+      CREATE TABLE nested (id int PRIMARY KEY, o outer_t); CREATE TABLE via_domains (id int PRIMARY KEY, d ddp);
+      CREATE TABLE domain_array (id int PRIMARY KEY, ds dp[]); CREATE TABLE plain (id int PRIMARY KEY, v text);`;
+    await src.sql(`${ddl('a int, b int')}
+      INSERT INTO nested VALUES (1, ROW(10, ROW(2, 3)::inner_t)); INSERT INTO via_domains VALUES (1, ROW(2, 3));
+      INSERT INTO domain_array VALUES (1, ARRAY[ROW(2, 3)::dp]); INSERT INTO plain VALUES (1, 'x');`);
+    await tgt.sql(ddl('b int, a int'));
+    const report = await migrate({ source: src.url, target: tgt.url });
+    assert.equal(byName(report, 'plain').status, 'verified');
+    for (const name of ['nested', 'via_domains', 'domain_array']) {
+      const t = byName(report, name);
+      assert.equal(t.status, 'skipped', `${name}: ${JSON.stringify(t)}`);
+      assert.match(
+        t.reason!,
+        /\(a integer, b integer\).*\(b integer, a integer\)|a integer, b integer.*b integer, a integer/,
+      );
+    }
+    assert.match(byName(report, 'nested').reason!, /x integer, i inner_t \(a integer, b integer\)/);
+    assert.equal(await tgt.count('nested'), 0, 'nothing of theirs was loaded');
+  });
+
+  it('regclass and its kin travel by name, not by OID, and compare by name', async () => {
+    const src = await TestDb.create(from, 'src');
+    const tgt = await TestDb.create(to, 'tgt');
+    await src.sql(`CREATE TABLE foo1 (x int); CREATE TABLE foo2 (x int);
+      CREATE TABLE regs (id int PRIMARY KEY, r regclass, rs regclass[], ro regrole, rn regnamespace, t regtype);
+      INSERT INTO regs VALUES (1, 'foo1', '{foo1,foo2}', 'postgres', 'public', 'int4'), (2, 'foo2', NULL, NULL, NULL, NULL);`);
+    // Created in another order on the target, so the same names have other OIDs there.
+    await tgt.sql(`CREATE TABLE pad (x int); CREATE TABLE foo2 (x int); CREATE TABLE foo1 (x int);
+      CREATE TABLE regs (id int PRIMARY KEY, r regclass, rs regclass[], ro regrole, rn regnamespace, t regtype);`);
+    const report = await migrate({ source: src.url, target: tgt.url, selection: { tables: ['regs'] } });
+    assert.equal(byName(report, 'regs').status, 'verified', JSON.stringify(report.tables));
+    assert.equal(byName(report, 'regs').format, 'text');
+    assert.deepEqual(await tgt.sql(`SELECT id, r::text, rs::text FROM regs ORDER BY id`), [
+      { id: 1, r: 'foo1', rs: '{foo1,foo2}' },
+      { id: 2, r: 'foo2', rs: null },
+    ]);
+  });
+
+  it('compare: a source column the target lacks is a mismatch, even when the rest matches', async () => {
+    const src = await TestDb.create(from, 'src');
+    const tgt = await TestDb.create(to, 'tgt');
+    await src.sql(`CREATE TABLE lost (id int PRIMARY KEY, name text, secret text); INSERT INTO lost VALUES (1, 'a', 'x');
+      CREATE TABLE wider (id int PRIMARY KEY); INSERT INTO wider VALUES (1);`);
+    await tgt.sql(`CREATE TABLE lost (id int PRIMARY KEY, name text); INSERT INTO lost VALUES (1, 'a');
+      CREATE TABLE wider (id int PRIMARY KEY, extra text DEFAULT 'd'); INSERT INTO wider VALUES (1);`);
+    const report = await compare({ source: src.url, target: tgt.url });
+    const lost = byName(report, 'lost');
+    assert.equal(lost.status, 'mismatch');
+    assert.equal(lost.reason, 'source column secret is missing on the target: its values are not there');
+    assert.equal(byName(report, 'wider').status, 'verified', 'a column only the target has loses nothing');
+    assert.equal(report.outcome, 'not verified');
+  });
+
   it('append proves the rows it added', async () => {
     const src = await TestDb.create(from, 'src');
     const tgt = await TestDb.create(to, 'tgt');

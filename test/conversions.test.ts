@@ -27,7 +27,15 @@ describe('type conversions', () => {
       ['numeric', 'double precision', 'lossy: values would be rounded to 15 significant digits'],
       ['character varying(20)', 'text', 'as-is'],
       ['text', 'character varying(5)', 'as-is'], // a longer value fails the load
-      ['character(5)', 'text', 'as-is'],
+      ['character(5)', 'text', 'cast'], // the padding is dropped, as PostgreSQL's cast does
+      ['character(5)', 'character varying(5)', 'cast'],
+      ['character(5)', 'character(3)', 'lossy: values would be cut to 3 characters'],
+      ['cidr', 'inet', 'cast'],
+      ['inet', 'cidr', 'lossy: an address with host bits set (10.1.2.3/24) is no cidr'],
+      ['time without time zone', 'time with time zone', 'cast'],
+      ['time with time zone', 'time without time zone', 'lossy: the UTC offset would be dropped'],
+      ['time without time zone', 'timestamp without time zone', 'lossy: a time of day has no date to make a timestamp'],
+      ['timestamp with time zone', 'time with time zone', 'lossy: the date would be dropped'],
       ['text', 'character(20)', 'lossy: values would be padded to 20 characters, trailing spaces not kept'],
       ['character(5)', 'character(8)', 'cast'],
       ['timestamp with time zone', 'date', 'lossy: the time of day would be dropped'],

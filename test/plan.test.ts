@@ -18,6 +18,7 @@ const col = (name: string, type = 'text', extra: Partial<Column> = {}): Column =
   binarySafe: true,
   typeExtension: null,
   fields: null,
+  moneyFormat: null,
   ...extra,
 });
 
@@ -79,6 +80,24 @@ describe('plan', () => {
     assert.equal(plan.tables[0].action, 'copy');
     assert.equal(plan.tables[0].format, 'text');
     assert.match(plan.tables[0].notes[0], /integer on the source but bigint on the target; copied as text/);
+  });
+
+  it('skips money when the servers format it otherwise (lc_monetary), and copies it when they agree', () => {
+    const money = (format: string) => col('price', 'money', { moneyFormat: format });
+    const planWith = (a: string, b: string) =>
+      makePlan({
+        source: catalog([table('public', 'p', [col('id', 'integer'), money(a)])]),
+        target: catalog([table('public', 'p', [col('id', 'integer'), money(b)])]),
+        selection: {},
+        existing: 'replace',
+      }).tables[0];
+    const yen = planWith('￥1,234,568', '$1,234,567.89');
+    assert.equal(yen.action, 'skip');
+    assert.match(
+      yen.reason!,
+      /column price is money, and lc_monetary differs .*￥1,234,568 on the source, \$1,234,567.89/,
+    );
+    assert.equal(planWith('$1,234,567.89', '$1,234,567.89').action, 'copy');
   });
 
   it('leaves the target generated columns out and lists target-only columns as defaults', () => {

@@ -20,10 +20,17 @@ export interface Column {
   /** The extension that provides the column's type (or its element type), if any. */
   typeExtension: string | null;
   /**
-   * For a composite type (or an array or domain of one): its fields in declared order, `a integer,
-   * b text`. COPY fills fields by position, so two sides must agree on it.
+   * For a composite type (or an array or domain of one, at any depth): its fields in declared order,
+   * nested types spelled out, `a integer, i inner_t (x integer, y text)`. COPY fills fields by
+   * position, so two sides must agree on all of it.
    */
   fields: string | null;
+  /**
+   * For money (or an array or domain of it): how this session renders 1234567.891 as money. lc_monetary
+   * decides the currency and its decimals, so what a stored amount means: sides that render it
+   * otherwise would change the value.
+   */
+  moneyFormat: string | null;
 }
 
 export interface ForeignKey {
@@ -153,21 +160,55 @@ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND ${SYSTEM_SCHEMA_FILTER}
                   WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
 ORDER BY n.nspname, c.relname`;
 
+const REG_TYPES = `'^_?reg(proc|procedure|oper|operator|class|type|role|namespace|config|dictionary|collation)$'`;
+
+/** Every type that may have structure: composites (and rows of tables), domains, arrays; by oid. */
+const SHAPES_SQL = `
+SELECT t.oid::int8 AS oid, t.typtype AS kind, t.typbasetype::int8 AS base, t.typelem::int8 AS elem,
+       t.typcategory = 'A' AS "isArray",
+       (SELECT json_agg(json_build_object('name', fa.attname, 'type', format_type(fa.atttypid, fa.atttypmod),
+                                          'oid', fa.atttypid::int8::text) ORDER BY fa.attnum)
+          FROM pg_attribute fa WHERE fa.attrelid = t.typrelid AND fa.attnum > 0 AND NOT fa.attisdropped) AS fields
+FROM pg_type t
+WHERE t.typtype IN ('c', 'd') OR (t.typcategory = 'A' AND t.typelem >= 16384)`;
+
+interface Shape {
+  kind: string;
+  base: string;
+  elem: string;
+  isArray: boolean;
+  fields: { name: string; type: string; oid: string }[] | null;
+}
+
+/** A type's fields at every depth, spelled out; null for a type without fields anywhere inside. */
+function fieldsOf(shapes: Map<string, Shape>, oid: string, depth = 0): string | null {
+  const s = shapes.get(oid);
+  if (!s || depth > 20) return null;
+  if (s.kind === 'd') return fieldsOf(shapes, s.base, depth + 1);
+  if (s.isArray) return fieldsOf(shapes, s.elem, depth + 1);
+  if (s.kind !== 'c' || !s.fields) return null;
+  return s.fields
+    .map((f) => {
+      const inner = fieldsOf(shapes, f.oid, depth + 1);
+      return `${f.name} ${f.type}${inner === null ? '' : ` (${inner})`}`;
+    })
+    .join(', ');
+}
+
 const COLUMNS_SQL = `
 SELECT a.attrelid::int8 AS table_oid, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
        tn.nspname AS "typeSchema", t.typcategory AS category, a.attnotnull AS "notNull", a.atthasdef AS "hasDefault",
        a.attgenerated <> '' AS generated, a.attidentity <> '' AS identity,
        (t.typsend <> 0 AND t.typreceive <> 0
-        AND (a.atttypid < 16384 OR (t.typtype IN ('b', 'e') AND t.typcategory <> 'A'))) AS "binarySafe",
+        AND (a.atttypid < 16384 OR (t.typtype IN ('b', 'e') AND t.typcategory <> 'A'))
+        -- regclass and its kin travel as OIDs in binary, which name other objects on another server
+        AND NOT (tn.nspname = 'pg_catalog' AND t.typname ~ ${REG_TYPES})) AS "binarySafe",
+       CASE WHEN 'money'::regtype IN (a.atttypid, t.typelem, t.typbasetype) THEN 1234567.891::numeric::money::text
+       END AS "moneyFormat",
        (SELECT e.extname FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
          WHERE d.classid = 'pg_type'::regclass AND d.deptype = 'e'
            AND d.objid = CASE WHEN t.typcategory = 'A' THEN t.typelem ELSE t.oid END LIMIT 1) AS "typeExtension",
-       (SELECT string_agg(fa.attname || ' ' || format_type(fa.atttypid, fa.atttypmod), ', ' ORDER BY fa.attnum)
-          FROM pg_type ct JOIN pg_attribute fa ON fa.attrelid = ct.typrelid AND fa.attnum > 0 AND NOT fa.attisdropped
-         WHERE ct.typtype = 'c'
-           AND ct.oid IN (t.oid, t.typelem, t.typbasetype,
-                          (SELECT b.typelem FROM pg_type b WHERE b.oid = t.typbasetype))
-       ) AS fields
+       a.atttypid::int8 AS "typeOid"
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_type t ON t.oid = a.atttypid JOIN pg_namespace tn ON tn.oid = t.typnamespace
@@ -218,8 +259,9 @@ export async function readCatalog(client: pg.Client, host = ''): Promise<Catalog
   const tables = (await client.query(TABLES_SQL)).rows.map((r) => [r.oid as string, tableOf(r)] as const);
   const byOid = new Map(tables);
   // The queries name their columns as the interfaces do: a row is the object, less its table's oid.
-  for (const { table_oid, ...column } of (await client.query(COLUMNS_SQL)).rows) {
-    byOid.get(table_oid)?.columns.push(column as Column);
+  const shapes = new Map((await client.query(SHAPES_SQL)).rows.map(({ oid, ...shape }) => [oid as string, shape]));
+  for (const { table_oid, typeOid, ...column } of (await client.query(COLUMNS_SQL)).rows) {
+    byOid.get(table_oid)?.columns.push({ ...column, fields: fieldsOf(shapes, typeOid) } as Column);
   }
   for (const { table_oid, type, deferrable, nulls_not_distinct, operators, ...key } of (
     await client.query(CONSTRAINTS_SQL)

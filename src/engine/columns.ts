@@ -95,6 +95,12 @@ function pairOf(sc: Column, tc: Column, targetExtensions: ReadonlySet<string>): 
         `(${tc.fields}); COPY fills fields by position, so values would land in the wrong fields`,
     };
   }
+  if (sc.moneyFormat && tc.moneyFormat && sc.moneyFormat !== tc.moneyFormat)
+    return {
+      problem:
+        `column ${sc.name} is money, and lc_monetary differs between the servers (1234567.891 reads ` +
+        `${sc.moneyFormat} on the source, ${tc.moneyFormat} on the target): a stored amount would change its value`,
+    };
   if (sc.type === tc.type && sc.typeSchema === tc.typeSchema) return { pair: plain, note: null };
   const missingExt =
     sc.typeExtension && !targetExtensions.has(sc.typeExtension)

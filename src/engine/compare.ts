@@ -105,6 +105,12 @@ async function compareOne(s: Session, src: Table, tgt: Table, r: TableReport, op
       Object.assign(r, verdict(a, b, null, r.content));
       if (!opts.countsOnly && r.status === 'verified') Object.assign(r, { status: 'skipped', reason: why });
     } else await compareContent(s, src, tgt, columns, r, opts.signal);
+    if (columns.lost.length && r.status === 'verified') {
+      // The rows match in what both sides have; what the target lacks entirely is not there.
+      const [cols, verb] = columns.lost.length > 1 ? ['columns', 'are'] : ['column', 'is'];
+      r.status = 'mismatch';
+      r.reason = `source ${cols} ${columns.lost.join(', ')} ${verb} missing on the target: ${columns.lost.length > 1 ? 'their' : 'its'} values are not there`;
+    }
     r.durationMs = Date.now() - began;
     return true;
   } catch (e) {

@@ -42,7 +42,7 @@ const NEGATIVE_ZERO: Conversion = {
 export function conversion(sourceType: string, targetType: string): Conversion {
   const s = parse(sourceType);
   const t = parse(targetType);
-  return numeric(s, t) ?? strings(s, t) ?? datetimes(s, t) ?? intervals(s, t) ?? ok;
+  return numeric(s, t) ?? strings(s, t) ?? datetimes(s, t) ?? intervals(s, t) ?? networks(s, t) ?? ok;
 }
 
 function numeric(s: ParsedType, t: ParsedType): Conversion | null {
@@ -81,10 +81,26 @@ function numericScale(s: ParsedType, t: ParsedType): Conversion {
 function strings(s: ParsedType, t: ParsedType): Conversion | null {
   if (t.base === 'name' && s.base !== 'name' && STRINGS.has(s.base)) return lossy('values would be cut to 63 bytes');
   if (!STRINGS.has(s.base) || !STRINGS.has(t.base)) return null;
+  if (s.base === 'character' && t.base !== 'character') return PADDING_DROPPED;
   if (t.base !== 'character') return ok; // longer values fail the load; nothing is cut silently
   if (s.base !== 'character')
     return lossy(`values would be padded to ${t.mods[0] ?? 1} characters, trailing spaces not kept`);
-  return (t.mods[0] ?? 1) > (s.mods[0] ?? 1) ? cast : ok;
+  const [from, to] = [s.mods[0] ?? 1, t.mods[0] ?? 1];
+  if (to < from) return lossy(`values would be cut to ${to} characters`);
+  return to > from ? cast : ok;
+}
+
+/** char(n) renders its padding; PostgreSQL's own cast to text drops it, as it is not part of the value. */
+const PADDING_DROPPED: Conversion = {
+  how: 'cast',
+  note: "the spaces that pad a character(n) value are not part of it: they are dropped, as PostgreSQL's cast does",
+};
+
+/** cidr → inet holds every value (10.1.2.3/32 then reads 10.1.2.3); inet → cidr refuses host bits. */
+function networks(s: ParsedType, t: ParsedType): Conversion | null {
+  if (s.base === 'cidr' && t.base === 'inet') return cast;
+  if (s.base === 'inet' && t.base === 'cidr') return lossy('an address with host bits set (10.1.2.3/24) is no cidr');
+  return null;
 }
 
 /** `interval day`, `interval(0)`: a target that keeps fewer fields or digits cuts the rest silently. */
@@ -100,8 +116,14 @@ function datetimes(s: ParsedType, t: ParsedType): Conversion | null {
   if (TIMESTAMPS.has(s.base) && t.base === 'date') return lossy('the time of day would be dropped');
   if (s.base === 'date' && TIMESTAMPS.has(t.base)) return cast;
   if (!TIMES.has(s.base) || !TIMES.has(t.base)) return null;
+  if (TIMESTAMPS.has(s.base) !== TIMESTAMPS.has(t.base))
+    return lossy(
+      TIMESTAMPS.has(s.base) ? 'the date would be dropped' : 'a time of day has no date to make a timestamp',
+    );
+  if (s.base === 'time with time zone' && t.base === 'time without time zone')
+    return lossy('the UTC offset would be dropped');
   const precision = (x: ParsedType) => x.mods[0] ?? 6;
   if (precision(t) < precision(s)) return lossy(`fractional seconds would be rounded to ${precision(t)} digits`);
-  if (TIMESTAMPS.has(s.base) && TIMESTAMPS.has(t.base) && s.base !== t.base) return cast; // read in UTC
-  return s.base === t.base ? ok : null;
+  if (s.base !== t.base) return cast; // timestamps read in UTC; a time of day gets the offset +00
+  return ok;
 }
