@@ -31,6 +31,7 @@ import {
   RunProgress,
   progressLine,
   redact,
+  remedyOf,
   tableLine,
 } from './engine/index.js';
 import { estimatedRowsText, formatBytes, formatCount, seconds } from './shared/format.js';
@@ -321,14 +322,13 @@ export function failure(e: unknown, io: CliIo, secrets: string[]): number {
     io.err('archon: cancelled before anything was written\n');
     return 1;
   }
-  if (e instanceof ConnectionError) {
-    io.err(`archon: ${visible(redact(`${e.message}${cliHint(e)}`, secrets))}\n`);
-  } else if (
+  if (
+    e instanceof ConnectionError ||
     e instanceof UsageError ||
     e instanceof LockTimeoutError ||
     (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
   ) {
-    io.err(`archon: ${visible(redact((e as Error).message, secrets))}\n`);
+    io.err(`archon: ${visible(redact(`${(e as Error).message}${cliHint(e)}`, secrets))}\n`);
   } else {
     io.err(`archon: unexpected error: ${redact(String((e as Error)?.stack ?? e), secrets)}\n`);
   }
@@ -381,13 +381,21 @@ export function passwordOf(url: string | undefined): string[] {
 }
 
 /** Where a terminal user can put things right; VS Code users get their own words for the same remedy. */
-export function cliHint(e: ConnectionError): string {
-  const side = e.role.toUpperCase();
-  switch (e.remedy?.kind) {
-    case 'password':
-      return ` (check the password in the URL, ARCHON_${side}_PASSWORD, PGPASSWORD or ~/.pgpass)`;
+export function cliHint(e: unknown): string {
+  const remedy = remedyOf(e);
+  switch (remedy?.kind) {
+    case 'password': {
+      const side = e instanceof ConnectionError ? `ARCHON_${e.role.toUpperCase()}_PASSWORD, ` : '';
+      return ` (check the password in the URL, ${side}PGPASSWORD or ~/.pgpass)`;
+    }
     case 'sslmode':
-      return ` (use ${e.remedy.use.map((m) => `sslmode=${m}`).join(' or ')} in the URL for this server)`;
+      return ` (use ${remedy.use.map((m) => `sslmode=${m}`).join(' or ')} in the URL for this server)`;
+    case 'force-undo':
+      return ' (pass --force to restore anyway)';
+    case 'list-runs':
+      return ' (archon history lists the runs)';
+    case 'lock-wait':
+      return ' (the wait is set by --lock-timeout)';
     default:
       return '';
   }

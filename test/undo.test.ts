@@ -102,8 +102,14 @@ describe('undo', () => {
     await assert.rejects(
       undo({ target: tgt.url }),
       (e: Error) =>
-        e instanceof UsageError && /public\.tasks \(50 row\(s\) now\) changed since the run/.test(e.message),
+        e instanceof UsageError &&
+        /public\.tasks \(50 row\(s\) now\) changed since the run/.test(e.message) &&
+        !/--force/.test(e.message) &&
+        e.remedy?.kind === 'force-undo',
     );
+    const cli = runCli(['undo', '--target', tgt.url, '--yes']);
+    assert.equal(cli.code, 2);
+    assert.match(cli.stderr, /changed since the run;.*Nothing changed\. \(pass --force to restore anyway\)/);
     assert.deepEqual(await state(tgt), changed, 'a refused undo changed nothing');
     const forced = await undo({ target: tgt.url, force: true });
     assert.equal(forced.runId, report.undo!.runId);
@@ -276,6 +282,8 @@ describe('undo', () => {
     const again = runCli(['undo', id, '--target', tgt.url, '--yes']);
     assert.equal(again.code, 2);
     assert.match(again.stderr, /was already undone/);
+    const unknown = runCli(['undo', '20990101-000000-zzzz', '--target', tgt.url, '--yes']);
+    assert.match(unknown.stderr, /no run "20990101-000000-zzzz" in the journal .* \(archon history lists the runs\)/);
     for (const out of [plan, migrated, listed, undone, again])
       assert.ok(!`${out.stdout}${out.stderr}`.includes(to.password));
   });

@@ -8,8 +8,10 @@ import { cliHint } from '../src/cli.js';
 import {
   type Column,
   ConnectionError,
+  LockTimeoutError,
   type Remedy,
   type Table,
+  UsageError,
   inspect,
   parseEndpoint,
   planMigration,
@@ -493,8 +495,21 @@ describe('engine errors in VS Code words', () => {
       /choose sslmode prefer or disable/,
     );
     assert.equal(errorMessage(new Error('plain')), 'plain');
-    for (const e of [refused({ kind: 'password' }), refused({ kind: 'sslmode', use: ['require'] })]) {
-      assert.doesNotMatch(errorMessage(e), /ARCHON_|PGPASSWORD|pgpass|--[a-z]|\?sslmode/);
+    const undoRefused = new UsageError('refusing to undo run r1: public.t changed since the run', {
+      kind: 'force-undo',
+    });
+    assert.match(errorMessage(undoRefused), /To fix: choose Undo Migration again to see what changed/);
+    const lock = new LockTimeoutError('gave up after waiting 10 s for a lock');
+    assert.match(errorMessage(lock), /raise the setting archon\.lockTimeoutSeconds/);
+    const noRun = new UsageError('no run "x" in the journal', { kind: 'list-runs' });
+    assert.match(errorMessage(noRun), /Archon: Migration History/);
+    for (const e of [
+      refused({ kind: 'password' }),
+      refused({ kind: 'sslmode', use: ['require'] }),
+      undoRefused,
+      lock,
+    ]) {
+      assert.doesNotMatch(errorMessage(e), /ARCHON_|PGPASSWORD|pgpass|--[a-z]|\?sslmode|archon (undo|history)/);
     }
   });
 

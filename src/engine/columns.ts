@@ -19,6 +19,8 @@ export interface ColumnMatch {
   typeProblems: string[];
   /** Source columns the target does not have. */
   lost: string[];
+  /** The reason is that data would be lost or changed (not only that the load would fail). */
+  losesData: boolean;
   notes: string[];
   pairs: ColumnPair[];
   /** Columns the target generates: not copied, but compared (the target must compute what the source holds). */
@@ -36,6 +38,7 @@ export function matchColumns(s: Table, t: Table, targetExtensions: ReadonlySet<s
   const targetCols = new Map(t.columns.map((c) => [c.name, c]));
   const pairs: ColumnPair[] = [];
   const generated: ColumnPair[] = [];
+  let losesData = lost.length > 0;
   for (const sc of s.columns) {
     const tc = targetCols.get(sc.name);
     if (!tc) continue;
@@ -46,15 +49,18 @@ export function matchColumns(s: Table, t: Table, targetExtensions: ReadonlySet<s
       continue;
     }
     const pair = pairOf(sc, tc, targetExtensions);
-    if ('problem' in pair) typeProblems.push(pair.problem);
-    else {
+    if ('problem' in pair) {
+      typeProblems.push(pair.problem);
+      losesData ||= pair.loss;
+    } else {
       if (pair.note) notes.push(pair.note);
       pairs.push(pair.pair);
     }
   }
   problems.push(...typeProblems);
   if (pairs.length === 0 && !problems.length) problems.push('no column to copy');
-  return { reason: problems.length ? problems.join('; ') : null, typeProblems, lost, notes, pairs, generated };
+  const reason = problems.length ? problems.join('; ') : null;
+  return { reason, typeProblems, lost, losesData, notes, pairs, generated };
 }
 
 function missingColumns(s: Table, t: Table, lost: string[]): string[] {
@@ -84,7 +90,8 @@ function targetOnlyNote(s: Table, t: Table): string[] {
   return [`target-only ${columns} ${list(extra)} ${gets}`];
 }
 
-type PairOutcome = { problem: string } | { pair: ColumnPair; note: string | null };
+/** A problem either loses or changes data (`loss`), or would only make the load fail. */
+type PairOutcome = { problem: string; loss: boolean } | { pair: ColumnPair; note: string | null };
 
 function pairOf(sc: Column, tc: Column, targetExtensions: ReadonlySet<string>): PairOutcome {
   const plain: ColumnPair = { name: sc.name, source: sc, target: tc, sourceExpr: ident(sc.name) };
@@ -93,6 +100,7 @@ function pairOf(sc: Column, tc: Column, targetExtensions: ReadonlySet<string>): 
       problem:
         `column ${sc.name} holds ${sc.type} on the source (${sc.fields}) and ${tc.type} on the target ` +
         `(${tc.fields}); COPY fills fields by position, so values would land in the wrong fields`,
+      loss: true,
     };
   }
   if (sc.moneyFormat && tc.moneyFormat && sc.moneyFormat !== tc.moneyFormat)
@@ -100,6 +108,7 @@ function pairOf(sc: Column, tc: Column, targetExtensions: ReadonlySet<string>): 
       problem:
         `column ${sc.name} is money, and lc_monetary differs between the servers (1234567.891 reads ` +
         `${sc.moneyFormat} on the source, ${tc.moneyFormat} on the target): a stored amount would change its value`,
+      loss: true,
     };
   if (sc.type === tc.type && sc.typeSchema === tc.typeSchema) return { pair: plain, note: null };
   const missingExt =
@@ -110,10 +119,10 @@ function pairOf(sc: Column, tc: Column, targetExtensions: ReadonlySet<string>): 
   // Across categories (text to number, ...) or for extension and array types the load would fail
   // half-way, so the table is skipped up front.
   if (sc.category !== tc.category || sc.category === 'U' || sc.category === 'A' || missingExt) {
-    return { problem: describe };
+    return { problem: describe, loss: false };
   }
   const c = conversion(sc.type, tc.type);
-  if (c.how === 'lossy') return { problem: `${describe}: ${c.loss}` };
+  if (c.how === 'lossy') return { problem: `${describe}: ${c.loss}`, loss: true };
   if (c.how === 'cast') {
     // Read as the target reads COPY's text: the content digest then compares what the target holds.
     const pair = { ...plain, sourceExpr: `${ident(sc.name)}::text::${tc.type}` };

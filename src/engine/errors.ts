@@ -39,14 +39,21 @@ export type ConnectFailure =
   | 'other';
 
 /**
- * What would mend a failed connection, as data: each adapter says it in its own words (the CLI names
- * environment variables and URL parameters, VS Code its connection form). The message never does.
+ * What would mend a failure, as data: each adapter says it in its own words (the CLI names flags,
+ * environment variables and URL parameters; VS Code its connection form, commands and settings).
+ * The message never does.
  */
 export type Remedy =
   /** Another password: the one given was refused, or none was given and the server asks for one. */
   | { kind: 'password' }
   /** Another sslmode, one of `use` (the server has no SSL, or it insists on it). */
-  | { kind: 'sslmode'; use: readonly string[] };
+  | { kind: 'sslmode'; use: readonly string[] }
+  /** Undo refused because tables changed since the run: it may be forced, losing those changes. */
+  | { kind: 'force-undo' }
+  /** A run that is not in the journal: the runs there can be listed. */
+  | { kind: 'list-runs' }
+  /** A lock waited for too long: the wait can be set longer. */
+  | { kind: 'lock-wait' };
 
 /** A failure to reach or log in to an endpoint: the CLI maps it to exit code 2. */
 export class ConnectionError extends Error {
@@ -66,7 +73,10 @@ export class ConnectionError extends Error {
 
 /** Bad options or input that make a run impossible (exit code 2 in the CLI). */
 export class UsageError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly remedy?: Remedy,
+  ) {
     super(message);
     this.name = 'UsageError';
   }
@@ -74,11 +84,16 @@ export class UsageError extends Error {
 
 /** A statement waited for a lock longer than the run allows; the message names who held it. */
 export class LockTimeoutError extends Error {
+  readonly remedy: Remedy = { kind: 'lock-wait' };
+
   constructor(message: string) {
     super(message);
     this.name = 'LockTimeoutError';
   }
 }
+
+/** The remedy an error carries, whatever its class. */
+export const remedyOf = (e: unknown): Remedy | undefined => (e as { remedy?: Remedy } | null)?.remedy;
 
 /** No byte moved between the source and the target for too long: a stalled network or server. */
 export class StallError extends Error {

@@ -90,7 +90,7 @@ export async function dropBackups(opts: DropOptions): Promise<{ runs: string[]; 
           [(opts.olderThanMs ?? 0) / 1000],
         );
     if (opts.run && !runs.rows.length)
-      throw new UsageError(`no run "${opts.run}" in the journal on ${t.endpoint.label}; archon history lists the runs`);
+      throw new UsageError(`no run "${opts.run}" in the journal on ${t.endpoint.label}`, { kind: 'list-runs' });
     const ids: string[] = runs.rows.map((r) => r.id);
     const backups = await t.client.query(
       `SELECT backup_table AS name, coalesce(pg_total_relation_size(to_regclass(format('%I.%I', 'archon', backup_table))), 0)::int8 AS bytes

@@ -6,7 +6,7 @@ export { compare, type CompareOptions } from './compare.js';
 export { parseUrl, parseEndpoint, withoutPassword, type UrlParts } from './connection.js';
 export { parseEndpoints, type EndpointsInput } from './session.js';
 export { isCopyable, type Catalog, type Table, type Column } from './catalog.js';
-export type { Plan, TablePlan } from './plan.js';
+export type { Plan, SkipKind, TablePlan } from './plan.js';
 export { ddlScript } from './schemaCreate.js';
 export type { Selection } from './selection.js';
 export type { ProgressEvent, ProgressListener } from './events.js';
@@ -17,6 +17,7 @@ export {
   CancelledError,
   LockTimeoutError,
   redact,
+  remedyOf,
   type ConnectFailure,
   type Remedy,
 } from './errors.js';

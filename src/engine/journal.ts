@@ -83,7 +83,7 @@ export async function undoPlan(
   if (!backup && existing !== 'skip-nonempty')
     return {
       possible: false,
-      reason: 'undo is off for this run: no backup (--no-backup)',
+      reason: 'undo is off for this run: it was asked to keep no backup',
       kept: [],
       bytes: 0,
       journal: true,

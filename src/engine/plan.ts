@@ -11,14 +11,24 @@ import { applyPlatformRules, referenceNotes } from './platformRules.js';
 /** The reason a table is left alone under skip-nonempty, at plan time and again inside the load. */
 export const ALREADY_HAS_ROWS = 'the target table already has rows (existing rows: skip tables that have rows)';
 
+/**
+ * What kind of reason skips a table, for adapters to act on without reading it: the target lacks
+ * the table (Archon may create it), copying would lose or change data, or anything else.
+ */
+export type SkipKind = 'missing-on-target' | 'data-loss' | 'other';
+
 export interface TablePlan {
   schema: string;
   table: string;
   action: 'copy' | 'skip';
   /** Why the table is skipped; null when it will be copied. */
   reason: string | null;
+  /** The kind of that reason; null when the table will be copied. */
+  skip: SkipKind | null;
   /** Things worth knowing that do not stop the copy (a type that differs but converts, ...). */
   notes: string[];
+  /** The notes that warn (a platform's internal table copied because it was named): worth a question. */
+  warnings: string[];
   /** Columns copied, matched by name; the target's generated columns are left out. */
   columns: string[];
   /** What the source query selects for each of `columns`: the column, or a cast to the target's type. */
@@ -67,7 +77,8 @@ export function makePlan(input: PlanInput): Plan {
   const targetExtensions = new Set(input.target.extensions.map((e) => e.name));
   const plans = platform.kept.map(({ table: s, note }) => {
     const p = planTable(s, targetByKey.get(tableKey(s.schema, s.name)) ?? null, input, targetExtensions);
-    if (note) p.notes.unshift(note);
+    if (note) p.notes.unshift(note.text);
+    if (note?.warning) p.warnings.push(note.text);
     if (p.action === 'copy') p.notes.push(...referenceNotes(p.target ?? s, platform.leftOut));
     return p;
   });
@@ -81,7 +92,9 @@ function planTable(s: Table, t: Table | null, input: PlanInput, targetExtensions
     table: s.name,
     action: 'skip',
     reason: null,
+    skip: null,
     notes: [],
+    warnings: [],
     columns: [],
     sourceSelect: [],
     key: null,
@@ -94,11 +107,11 @@ function planTable(s: Table, t: Table | null, input: PlanInput, targetExtensions
     target: t,
   };
   const why = whySkip(s, t, input);
-  if (why || !t) return { ...base, reason: why };
+  if (why || !t) return { ...base, reason: why, skip: t ? 'other' : 'missing-on-target' };
   const m = matchColumns(s, t, targetExtensions);
-  if (m.reason) return { ...base, reason: m.reason, notes: m.notes };
+  if (m.reason) return { ...base, reason: m.reason, skip: m.losesData ? 'data-loss' : 'other', notes: m.notes };
   if (input.existing === 'skip-nonempty' && input.nonEmptyTargets?.has(tableKey(t.schema, t.name))) {
-    return { ...base, reason: ALREADY_HAS_ROWS };
+    return { ...base, reason: ALREADY_HAS_ROWS, skip: 'other' };
   }
   return {
     ...base,
@@ -114,11 +127,11 @@ function planTable(s: Table, t: Table | null, input: PlanInput, targetExtensions
 }
 
 const MISSING = 'missing on the target: ';
-const ROWS_NOT_SCHEMA = '(or let Archon create it: --create-missing, "Create … on the target" in VS Code)';
+const ROWS_NOT_SCHEMA = '(or let Archon create it, when asked to create missing tables)';
 
 /** Skipped only because the target lacks it: what --create-missing may create. */
 export const isMissingOnTarget = (p: TablePlan): boolean =>
-  p.action === 'skip' && p.target === null && !!p.reason?.startsWith(MISSING);
+  p.action === 'skip' && p.target === null && p.skip === 'missing-on-target';
 
 /**
  * Triggers that would rewrite copied rows are disabled for the load (ALTER TABLE … DISABLE TRIGGER),
@@ -203,6 +216,7 @@ function blockEmptyingReferencedTables(plans: TablePlan[], target: Catalog): voi
       );
       if (blockers.length) {
         p.action = 'skip';
+        p.skip = 'other';
         p.empties = false;
         const those = blockers.length > 1 ? 'those tables' : 'that table';
         p.reason =

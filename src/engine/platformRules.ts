@@ -8,7 +8,7 @@ import { type Selection, matches, parseTablePattern } from './selection.js';
 
 export interface PlatformDecision {
   /** Tables the run takes, each with a note when it is a platform's (what copying it means). */
-  kept: { table: Table; note: string | null }[];
+  kept: { table: Table; note: { text: string; warning: boolean } | null }[];
   /** Tables left out by the rules, with the reason. */
   leftOut: PlatformTable[];
 }
@@ -38,7 +38,7 @@ export function applyPlatformRules(
     if (k.kind === 'user') decision.kept.push({ table: t, note: null });
     else if (k.kind === 'platform data') {
       if (namesSchema(t) || sel.includePlatform)
-        decision.kept.push({ table: t, note: `${k.platform} data: ${k.note}` });
+        decision.kept.push({ table: t, note: { text: `${k.platform} data: ${k.note}`, warning: false } });
       else
         leave(
           `${k.platform} platform data, not selected by default (select its schema or the table to copy it): ${k.note}`,
@@ -47,7 +47,10 @@ export function applyPlatformRules(
       const why = sel.includePlatform ? 'platform schemas were included' : 'it was named';
       decision.kept.push({
         table: t,
-        note: `warning: copied because ${why}, although it ${k.note}; overwriting it can break the ${k.platform} services of the target`,
+        note: {
+          text: `warning: copied because ${why}, although it ${k.note}; overwriting it can break the ${k.platform} services of the target`,
+          warning: true,
+        },
       });
     } else {
       leave(

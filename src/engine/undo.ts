@@ -147,7 +147,7 @@ export function undoError(e: unknown, t: Target, lockTimeoutMs: number | undefin
   if (err.code === '55P03')
     return new LockTimeoutError(
       `gave up after waiting ${(lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS) / 1000} s for a lock on the target: another ` +
-        'session is using these tables; end it or try again later (the wait is set by --lock-timeout); nothing changed',
+        'session is using these tables; end it or try again later; nothing changed',
     );
   if (err.code === '42501')
     return new UsageError(
@@ -199,7 +199,7 @@ async function undoInTransaction(t: Target, opts: UndoOptions): Promise<UndoResu
     tables,
   };
   const changed = tables.filter((x) => x.changed);
-  if (changed.length && !opts.force) throw new UsageError(refusal(run.id, changed));
+  if (changed.length && !opts.force) throw new UsageError(refusal(run.id, changed), { kind: 'force-undo' });
   if (opts.confirm && !(await opts.confirm(preview))) return { ...preview, undone: false, forced: false };
   check();
   await restore(t, rows, emit, opts.signal);
@@ -243,8 +243,8 @@ async function pickRun(t: Target, id: string | undefined): Promise<RunRow> {
       );
   const run = r.rows[0];
   const where = t.endpoint.label;
-  if (!run && id) throw new UsageError(`no run "${id}" in the journal on ${where}; archon history lists the runs`);
-  if (!run) throw new UsageError(`no run on ${where} can be undone; archon history lists the runs`);
+  if (!run && id) throw new UsageError(`no run "${id}" in the journal on ${where}`, { kind: 'list-runs' });
+  if (!run) throw new UsageError(`no run on ${where} can be undone`, { kind: 'list-runs' });
   if (run.undone_at) throw new UsageError(`run ${run.id} was already undone at ${run.undone_at}; nothing changed`);
   if (!run.undoable) throw new UsageError(`run ${run.id} cannot be undone: ${run.why_not ?? 'no backup was kept'}`);
   if (run.backups_dropped_at)
@@ -297,7 +297,7 @@ function refusal(runId: string, changed: UndoTable[]): string {
   const names = changed.map((c) => `${displayName(c.schema, c.table)} (${c.rowsNow} row(s) now)`).join(', ');
   return (
     `refusing to undo run ${runId}: ${names} changed since the run; undo would replace those changes with ` +
-    `the rows kept before the run. Nothing changed. Pass --force to restore anyway.`
+    `the rows kept before the run. Nothing changed.`
   );
 }
 

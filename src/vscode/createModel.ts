@@ -20,6 +20,7 @@ export function planWithChoice(planned: PlanResult, create: boolean): PlanResult
       ? {
           ...t,
           action: 'skip' as const,
+          skip: 'missing-on-target' as const,
           create: undefined,
           notes: [],
           reason:

@@ -1,7 +1,7 @@
 // Engine errors in the words of VS Code: the remedy an error carries as data (engine/errors.ts)
 // names what the user can do here (the connection form, Fix Connection), never a CLI flag,
 // environment variable or ~/.pgpass. No `vscode` import: unit-tested.
-import { ConnectionError, type Remedy } from '../engine/index.js';
+import { type Remedy, remedyOf } from '../engine/index.js';
 
 /** What to do about a remedy, in VS Code's words; empty when the error carries none. */
 export function remedyWords(remedy: Remedy | undefined): string {
@@ -10,6 +10,12 @@ export function remedyWords(remedy: Remedy | undefined): string {
       return 'enter the password again (Fix Connection on the connection in the Archon view)';
     case 'sslmode':
       return `edit the connection and choose sslmode ${remedy.use.join(' or ')}`;
+    case 'force-undo':
+      return 'choose Undo Migration again to see what changed and decide';
+    case 'list-runs':
+      return 'run "Archon: Migration History" to see the runs';
+    case 'lock-wait':
+      return 'try again when the other session is done, or raise the setting archon.lockTimeoutSeconds';
     default:
       return '';
   }
@@ -18,6 +24,6 @@ export function remedyWords(remedy: Remedy | undefined): string {
 /** An error's message for a VS Code notification, tree node or form: the remedy in these words. */
 export function errorMessage(e: unknown): string {
   const message = e instanceof Error ? e.message : String(e);
-  const words = e instanceof ConnectionError ? remedyWords(e.remedy) : '';
+  const words = remedyWords(remedyOf(e));
   return words ? `${message}. To fix: ${words}.` : message;
 }

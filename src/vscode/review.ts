@@ -2,7 +2,7 @@
 // unit-tested. It has to stay readable with hundreds of tables: identical reasons are grouped into
 // one row (its tables listed on demand), reasons that would lose data come first, and the totals
 // and an estimated time sit under the direction.
-import type { PlanResult } from '../engine/index.js';
+import type { PlanResult, SkipKind } from '../engine/index.js';
 import { compactCount, formatBytes, formatCount, plural } from '../shared/format.js';
 import { displayName } from '../shared/names.js';
 import { serverText } from '../shared/report.js';
@@ -21,8 +21,6 @@ export interface ReviewLine {
 const NAME = '\u0000';
 /** How many names a group row's detail lists before "…". */
 const NAMED = 5;
-/** Reasons that say the table's data would not arrive whole: shown first. */
-const LOSS = /would lose|would be (rounded|cut|dropped|padded)|would keep only|wrong fields/;
 
 /**
  * A rough rate for the estimate: between two servers COPY usually moves tens of MB/s; sizes on disk
@@ -36,13 +34,15 @@ interface Group {
   /** The reason or note, with NAME where the table's name stood. */
   text: string;
   names: string[];
+  /** The engine's kind of skip reason (the same for every table with the same reason). */
+  skip?: SkipKind | null;
 }
 
-function groupsOf(kind: string, entries: { name: string; text: string }[]): Group[] {
+function groupsOf(kind: string, entries: { name: string; text: string; skip?: SkipKind | null }[]): Group[] {
   const byText = new Map<string, Group>();
-  for (const { name, text } of entries) {
+  for (const { name, text, skip } of entries) {
     const t = text.split(name).join(NAME);
-    const g = byText.get(t) ?? { key: `${kind}:${t}`, text: t, names: [] };
+    const g = byText.get(t) ?? { key: `${kind}:${t}`, text: t, names: [], skip };
     g.names.push(name);
     byText.set(t, g);
   }
@@ -79,10 +79,11 @@ export function reviewLines(
   if (copies.length) lines.push(undoReviewLine(p));
   const skipGroups = groupsOf(
     'skip',
-    skips.map((t) => ({ name: displayName(t.schema, t.table), text: t.reason ?? '' })),
+    skips.map((t) => ({ name: displayName(t.schema, t.table), text: t.reason ?? '', skip: t.skip })),
   );
   // Data loss first; otherwise the plan's order (a stable sort).
-  skipGroups.sort((a, b) => Number(LOSS.test(b.text)) - Number(LOSS.test(a.text)));
+  const loss = (g: Group) => Number(g.skip === 'data-loss');
+  skipGroups.sort((a, b) => loss(b) - loss(a));
   for (const g of skipGroups) lines.push(...skipRows(g, shown));
   if (p.plan.unmatched.length)
     lines.push({ label: `$(warning) Not found on the source: ${p.plan.unmatched.join(', ')}`, kind: 'skip' });
@@ -140,15 +141,12 @@ function namesDetail(g: Group, shown: ReadonlySet<string>): string {
 }
 
 function skipRows(g: Group, shown: ReadonlySet<string>): ReviewLine[] {
-  const icon = LOSS.test(g.text) ? '$(error)' : '$(warning)';
+  const icon = g.skip === 'data-loss' ? '$(error)' : '$(warning)';
   const [name] = g.names;
   if (g.names.length === 1)
     return [{ label: `${icon} Skipped: ${name}`, detail: g.text.split(NAME).join(name), kind: 'skip' }];
-  // "missing on the target: create NAME there first (…)": the part before the first clause is the gist.
-  const gist = g.text
-    .split(/: |; | \(/)[0]
-    .split(NAME)
-    .join('the table');
+  // A missing table's reason goes on to say what to do; the headline needs only what happened.
+  const gist = g.skip === 'missing-on-target' ? 'missing on the target' : g.text.split(NAME).join('the table');
   const rows: ReviewLine[] = [
     {
       label: `${icon} ${g.names.length} tables skipped: ${gist}`,

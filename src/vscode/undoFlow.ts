@@ -8,6 +8,7 @@ import { formatBytes, formatCount } from '../shared/format.js';
 import { displayName } from '../shared/names.js';
 import { type ConnectionProfile, type ConnectionStore, urlOf } from './connectionStore.js';
 import type { Credentials } from './credentials.js';
+import { errorMessage } from './errorWords.js';
 
 export interface UndoDeps {
   credentials: Credentials;
@@ -26,7 +27,8 @@ export function previewText(p: UndoPreview): string {
   return p.tables
     .map((t) => {
       const back = t.rowsRestored ? `${formatCount(t.rowsRestored)} row(s) restored` : 'emptied';
-      return `${displayName(t.schema, t.table)}: ${formatCount(t.rowsNow)} row(s) now → ${back}`;
+      const changed = t.changed ? ' — CHANGED since the migration: those changes would be lost' : '';
+      return `${displayName(t.schema, t.table)}: ${formatCount(t.rowsNow)} row(s) now → ${back}${changed}`;
     })
     .join('\n');
 }
@@ -38,10 +40,12 @@ export async function undoRun(deps: UndoDeps, target: ConnectionProfile, runId?:
   try {
     let preview: UndoPreview | null = null;
     // A first pass reads what would be restored and stops; nothing is held while the user reads it.
+    // It looks past changes made since the run (force) so that the question can name them.
     await credentials.withPassword(target, 'target', (password) =>
       undo({
         ...base,
         password,
+        force: true,
         confirm: async (p) => {
           preview = p;
           return false;
@@ -51,12 +55,13 @@ export async function undoRun(deps: UndoDeps, target: ConnectionProfile, runId?:
     const p = preview as UndoPreview | null;
     if (!p) return false;
     const detail = `${previewText(p)}\n\nOn ${endpointLabel(target)}, in one transaction, verified against the backups.`;
-    const choice = await vscode.window.showWarningMessage(
-      `Undo migration ${p.runId} (${p.policy} from ${p.source})?`,
-      { modal: true, detail },
-      'Undo Migration',
-    );
-    if (choice !== 'Undo Migration') return false;
+    const changed = p.tables.filter((t) => t.changed).length;
+    const button = changed ? 'Undo Anyway' : 'Undo Migration';
+    const question = changed
+      ? `${changed} table(s) changed since migration ${p.runId}. Undo it anyway, losing those changes?`
+      : `Undo migration ${p.runId} (${p.policy} from ${p.source})?`;
+    const choice = await vscode.window.showWarningMessage(question, { modal: true, detail }, button);
+    if (choice !== button) return false;
     log.info(`Undoing run ${p.runId} on ${endpointLabel(target)}`);
     const title = `Archon: undoing migration ${p.runId}`;
     const options = { location: vscode.ProgressLocation.Notification, title, cancellable: true };
@@ -67,7 +72,9 @@ export async function undoRun(deps: UndoDeps, target: ConnectionProfile, runId?:
         if (e.type === 'phase' && e.message) progress.report({ message: e.message });
       };
       await credentials.withPassword(target, 'target', (password) =>
-        undo({ ...base, run: p.runId, password, signal: controller.signal, onProgress }),
+        // Forced when the user was shown changes and chose to lose them; with none shown, a change
+        // made in the meantime still refuses.
+        undo({ ...base, run: p.runId, password, force: changed > 0, signal: controller.signal, onProgress }),
       );
     });
     const text = `Archon: migration ${p.runId} undone; every restored table verified against its backup.`;
@@ -77,7 +84,7 @@ export async function undoRun(deps: UndoDeps, target: ConnectionProfile, runId?:
     return true;
   } catch (e) {
     log.error(`Undo: ${(e as Error).message}`);
-    void vscode.window.showErrorMessage(`Archon: undo not done: ${(e as Error).message}`);
+    void vscode.window.showErrorMessage(`Archon: undo not done: ${errorMessage(e)}`);
     return false;
   }
 }
@@ -114,6 +121,6 @@ export async function migrationHistory(deps: UndoDeps, store: ConnectionStore): 
     }
     await undoRun(deps, picked.profile, run.run.id);
   } catch (e) {
-    void vscode.window.showErrorMessage(`Archon: ${(e as Error).message}`);
+    void vscode.window.showErrorMessage(`Archon: ${errorMessage(e)}`);
   }
 }

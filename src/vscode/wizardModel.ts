@@ -100,9 +100,6 @@ export function planLine(p: PlanResult, sourceName: string, targetName: string):
       `FROM ${sourceName} (${serverText(p.source)}, read-only) ` +
       `TO ${targetName} (${serverText(p.target)})` +
       // A platform's internal table, named by this right-click: its warning belongs in the question.
-      t.notes
-        .filter((n) => n.startsWith('warning:'))
-        .map((n) => `. ${n[0].toUpperCase()}${n.slice(1)}`)
-        .join(''),
+      t.warnings.map((n) => `. ${n[0].toUpperCase()}${n.slice(1)}`).join(''),
   };
 }
