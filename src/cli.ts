@@ -317,7 +317,7 @@ export async function confirmed(io: CliIo, signal: AbortSignal): Promise<boolean
 }
 
 /** Exit code 2 with a message that names what went wrong and where, never a password. */
-export function failure(e: unknown, io: CliIo, secrets: string[]): number {
+function failure(e: unknown, io: CliIo, secrets: string[]): number {
   if (e instanceof CancelledError) {
     io.err('archon: cancelled before anything was written\n');
     return 1;

@@ -11,7 +11,6 @@ import { compareFlow } from './vscode/flows.js';
 import { ReportPanel } from './vscode/reportPanel.js';
 import { Runner } from './vscode/runner.js';
 import { migrationHistory } from './vscode/undoFlow.js';
-import { cancelOnShutdown, showRunProgress } from './vscode/runProgress.js';
 import { ConnectionsTree, type Node } from './vscode/tree.js';
 import { copyTableToTarget, countRows } from './vscode/treeCommands.js';
 import { migrationWizard, reviewMigration, type WizardDeps } from './vscode/wizard.js';
@@ -27,10 +26,11 @@ interface Parts {
   tree: ConnectionsTree;
 }
 
-let log: vscode.LogOutputChannel | undefined;
+/** What deactivate must do; VS Code calls it as a plain function, so it is the one thing kept here. */
+let shutdown: (() => Promise<void>) | undefined;
 
 export function activate(context: vscode.ExtensionContext): void {
-  log = vscode.window.createOutputChannel('Archon', { log: true });
+  const log = vscode.window.createOutputChannel('Archon', { log: true });
   const store = new ConnectionStore(context.globalState, context.secrets);
   const credentials = new Credentials(store, log);
   const tree = new ConnectionsTree(store, async (p) => {
@@ -47,18 +47,21 @@ export function activate(context: vscode.ExtensionContext): void {
     }
   });
   const view = vscode.window.createTreeView('archon.connections', { treeDataProvider: tree, showCollapseAll: true });
-  const commands = commandTable({ context, log, store, credentials, tree });
+  const parts = { context, log, store, credentials, tree };
+  const wired = wire(parts);
+  shutdown = () => wired.runner.active.cancelOnShutdown(log);
+  const commands = commandTable(parts, wired);
   for (const id of COMMAND_IDS) context.subscriptions.push(vscode.commands.registerCommand(id, commands[id]));
   context.subscriptions.push(log, view, ReportPanel.registerSerializer(context.extensionUri, log));
 }
 
 /** A run still going when VS Code closes is cancelled on the servers, not merely cut off. */
 export function deactivate(): Promise<void> | undefined {
-  return log ? cancelOnShutdown(log) : undefined;
+  return shutdown?.();
 }
 
-/** Every command's handler, by id: each a call of a function in src/vscode/. */
-function commandTable({ context, log, store, credentials, tree }: Parts): Record<CommandId, Handler> {
+/** What the commands share: the wizard's dependencies, the runner, and what a change refreshes. */
+function wire({ context, log, store, credentials, tree }: Parts) {
   const versions = new Map<string, string>();
   const refresh = () => tree.refresh();
   /** The connections changed: what the wizard learnt about them may be stale too. */
@@ -80,6 +83,14 @@ function commandTable({ context, log, store, credentials, tree }: Parts): Record
     afterRun: refresh,
     review,
   });
+  return { wizard, runner, refresh, changed, addConnection };
+}
+
+/** Every command's handler, by id: each a call of a function in src/vscode/. */
+function commandTable(
+  { log, store, credentials, tree }: Parts,
+  { wizard, runner, refresh, changed, addConnection }: ReturnType<typeof wire>,
+): Record<CommandId, Handler> {
   const connectionOf = (node?: Node) => (node && 'profile' in node ? store.get(node.profile.id) : undefined);
   /** A command on a connection node acts on its current saved profile. */
   const onConnection =
@@ -108,7 +119,7 @@ function commandTable({ context, log, store, credentials, tree }: Parts): Record
     'archon.countRows': (node) => countRows({ store, credentials, tree, log }, node),
     'archon.copyTableToTarget': (node) => copyTableToTarget(wizard, runner, node),
     'archon.showLog': () => log.show(),
-    'archon.showRunProgress': showRunProgress,
+    'archon.showRunProgress': () => runner.active.show(),
     'archon.migrationHistory': () => migrationHistory({ credentials, log, afterUndo: refresh }, store),
   };
 }

@@ -7,7 +7,7 @@ import type { HostToPage, PageState, PageToHost } from '../src/shared/protocol.j
 
 declare function acquireVsCodeApi(): { postMessage(m: unknown): void; getState(): unknown; setState(s: unknown): void };
 
-export interface PageHost {
+interface PageHost {
   post(message: PageToHost): void;
   getState(): PageState | undefined;
   setState(state: PageState): void;

@@ -56,7 +56,7 @@ export interface DeferrableUnique {
   operators: string[] | null;
 }
 
-export interface OwnedSequence {
+interface OwnedSequence {
   column: string;
   schema: string;
   name: string;

@@ -96,7 +96,7 @@ const isKeyValue = (text: string): boolean => /^\s*[a-z_]+\s*=/i.test(text);
  * libpq's key-value syntax: `keyword = value` pairs apart by blanks; a value in single quotes may
  * hold blanks, and a backslash escapes the next character (in or out of quotes).
  */
-export function splitKeyValue(text: string, what: string): Map<string, string> {
+function splitKeyValue(text: string, what: string): Map<string, string> {
   const pairs = new Map<string, string>();
   const re = /\s*([a-z_]+)\s*=\s*('(?:[^'\\]|\\.)*'|(?:[^\s'\\]|\\.)*)/iy;
   let at = 0;

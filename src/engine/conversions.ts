@@ -10,7 +10,7 @@
 // A pair not named here is copied as-is; the content digest then proves it or fails the run.
 
 /** `note`: what a cast changes although no value is lost, said in the plan and the report. */
-export type Conversion = { how: 'as-is' } | { how: 'cast'; note?: string } | { how: 'lossy'; loss: string };
+type Conversion = { how: 'as-is' } | { how: 'cast'; note?: string } | { how: 'lossy'; loss: string };
 
 interface ParsedType {
   base: string;

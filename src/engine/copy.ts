@@ -8,7 +8,7 @@ import { ident, qualified } from './ident.js';
 import type { TablePlan } from './plan.js';
 import { relationSql } from './relation.js';
 
-export interface CopyResult {
+interface CopyResult {
   /** Rows the source sent, from its COPY command tag. */
   sent: number;
   /** Rows the target accepted, from its COPY command tag. */

@@ -8,7 +8,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import { MAX_LISTED_DIFFERENCES, type RowDifference } from '../shared/report.js';
 import { rowHash } from './digest.js';
 
-export interface KeyedRead {
+interface KeyedRead {
   /** `ONLY "s"."t"` or `"s"."t"`. */
   from: string;
   /** The key's columns as this side selects them (the source casts where the target's type differs). */

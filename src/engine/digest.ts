@@ -72,12 +72,12 @@ export class ContentDigest {
 export const rowHash = (row: Uint8Array, name: RowHashName = ROW_HASH): Buffer => hash(name, row, 'buffer');
 
 /** Splits a COPY stream into rows, whatever the chunk boundaries, and hands each row's hash on. */
-export interface RowHasher {
+interface RowHasher {
   write(chunk: Buffer): void;
 }
 
 /** Text format: one row per line (newlines inside values are escaped as \n by COPY). */
-export function textRowHasher(onRow: (h: Buffer) => void, name: RowHashName = ROW_HASH): RowHasher {
+function textRowHasher(onRow: (h: Buffer) => void, name: RowHashName = ROW_HASH): RowHasher {
   let pending: Hash | null = null;
   return {
     write(chunk) {
@@ -109,7 +109,7 @@ const SIGNATURE_AND_FLAGS = 11 + 4;
  * -1 trailer. A tuple inside one chunk is hashed in one call; one that spans chunks is hashed piece
  * by piece, so memory stays flat whatever the row size.
  */
-export function binaryRowHasher(onRow: (h: Buffer) => void, name: RowHashName = ROW_HASH): RowHasher {
+function binaryRowHasher(onRow: (h: Buffer) => void, name: RowHashName = ROW_HASH): RowHasher {
   const p = new BinaryTupleReader(onRow, name);
   return { write: (chunk) => p.write(chunk) };
 }

@@ -1,6 +1,8 @@
 // The engine's only entrance for the adapters (the CLI, the VS Code extension, bench/): they import
 // from here, never from a file behind it (the linter holds this). Nothing here imports `vscode`.
 // The report model and its renderings are not the engine's: they live in src/shared/.
+// Option and result types are exported with their functions even where no adapter names them yet:
+// they are the engine's API as a caller reads it.
 export { migrate, planMigration, type MigrateOptions, type PlanOptions, type PlanResult } from './run.js';
 export { compare, type CompareOptions } from './compare.js';
 export { parseUrl, parseEndpoint, withoutPassword, type UrlParts } from './connection.js';

@@ -92,7 +92,7 @@ export async function undoPlan(
 }
 
 /** A run id people can type and sort: when it started (UTC), and a few random characters. */
-export function newRunId(at: Date): string {
+function newRunId(at: Date): string {
   const stamp = at.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `${stamp}-${randomBytes(2).toString('hex')}`;
 }
@@ -119,7 +119,7 @@ interface JournalTable {
   sequences: SequenceBefore[];
 }
 
-export interface RunMeta {
+interface RunMeta {
   at: Date;
   source: string;
   target: string;

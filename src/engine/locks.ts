@@ -11,7 +11,7 @@ import type { ProgressListener } from './events.js';
 export const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
 const POLL_MS = 1_000;
 
-export interface Blocker {
+interface Blocker {
   pid: number;
   application: string;
   user: string;
@@ -22,7 +22,7 @@ export interface Blocker {
   waitTable: string | null;
 }
 
-export const describeBlockers = (blockers: Blocker[]): string =>
+const describeBlockers = (blockers: Blocker[]): string =>
   blockers
     .map(
       (b) =>

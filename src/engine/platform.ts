@@ -6,7 +6,7 @@ import type pg from 'pg';
 /** The three kinds of schema (and of table) a platform has; a plain server has only the first. */
 export type SchemaKind = 'user' | 'platform data' | 'platform internal';
 
-export interface PlatformProfile {
+interface PlatformProfile {
   id: string;
   name: string;
   /** Host names of the platform's servers and poolers. */
@@ -84,11 +84,10 @@ export interface DetectedPlatform {
   evidence: string;
 }
 
-export const profileOf = (id: string | null | undefined): PlatformProfile | null =>
-  PROFILES.find((p) => p.id === id) ?? null;
+const profileOf = (id: string | null | undefined): PlatformProfile | null => PROFILES.find((p) => p.id === id) ?? null;
 
 /** What a connection shows about its server: its host, and the schemas it has with their owners. */
-export interface PlatformSignals {
+interface PlatformSignals {
   host: string;
   schemas: { name: string; owner: string }[];
 }

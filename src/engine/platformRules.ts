@@ -6,7 +6,7 @@ import type { Catalog, Table } from './catalog.js';
 import { type PlatformKind, stricterKind, tableKind } from './platform.js';
 import { type Selection, matches, parseTablePattern } from './selection.js';
 
-export interface PlatformDecision {
+interface PlatformDecision {
   /** Tables the run takes, each with a note when it is a platform's (what copying it means). */
   kept: { table: Table; note: { text: string; warning: boolean } | null }[];
   /** Tables left out by the rules, with the reason. */
@@ -14,7 +14,7 @@ export interface PlatformDecision {
 }
 
 /** A table's kind by both sides' platforms: the stricter wins, so a target's machinery is never overwritten. */
-export function kindOn(source: Catalog, target: Catalog, t: Pick<Table, 'schema' | 'name'>): PlatformKind {
+function kindOn(source: Catalog, target: Catalog, t: Pick<Table, 'schema' | 'name'>): PlatformKind {
   const onSource = tableKind(source.platform?.id, t.schema, t.name);
   return stricterKind(onSource, tableKind(target.platform?.id, t.schema, t.name));
 }

@@ -14,7 +14,7 @@ const WHY =
   "timeout, UTC, the source's one snapshot) would not hold";
 
 /** The refusal for a platform's transaction-mode pooler, known by its host and port; null otherwise. */
-export function transactionPoolerByAddress(ep: Endpoint): string | null {
+function transactionPoolerByAddress(ep: Endpoint): string | null {
   for (const p of PROFILES) {
     const pooler = p.transactionPooler;
     if (!pooler || ep.port !== pooler.port || !pooler.hosts.some((h) => h.test(ep.host))) continue;

@@ -70,7 +70,7 @@ export interface SourceConstraint {
   inherited: boolean;
 }
 
-export interface SourceIndex {
+interface SourceIndex {
   rel: string;
   name: string;
   def: string;

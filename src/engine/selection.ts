@@ -93,7 +93,7 @@ export function matches(p: Pattern, t: Pick<Table, 'schema' | 'name'>): boolean 
   return (p.schema === null || p.schema.test(t.schema)) && p.table.test(t.name);
 }
 
-export interface SelectionResult {
+interface SelectionResult {
   selected: Table[];
   /** Patterns that matched nothing on the source: the run must say so rather than ignore them. */
   unmatched: string[];

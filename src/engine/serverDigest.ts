@@ -29,7 +29,7 @@ async function sendFunctions(client: pg.Client, read: DigestRead): Promise<strin
 const FENCE = 'clock_timestamp() AS fence';
 
 /** The statement: one SHA-256 per row over its binary COPY tuple, the first 16 bytes summed as four LE words. */
-export function serverDigestSql(read: DigestRead, sends: string[]): string {
+function serverDigestSql(read: DigestRead, sends: string[]): string {
   const fields = read.select.map((expr, i) => `${sends[i]}(${expr}) AS f${i}`);
   const tuple = [
     `int2send(${read.select.length}::int2)`,

@@ -80,14 +80,7 @@ export async function openSession(
       { source: sourceEndpoint, target: targetEndpoint },
       !opts.targetReadOnly,
     );
-    const pids = await Promise.all(
-      [source, target].map(async (c) => Number((await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid)),
-    );
-    watch = new LockWatch(
-      { source: sourceEndpoint, target: targetEndpoint },
-      { source: pids[0], target: pids[1] },
-      timeout,
-    );
+    watch = await watchLocks(source, target, { source: sourceEndpoint, target: targetEndpoint }, timeout);
     watch.onProgress = opts.onProgress ?? (() => {});
     watch.start();
     // One consistent snapshot for every table, and a promise to the server that nothing is written.
@@ -117,6 +110,18 @@ export async function openSession(
     await Promise.all([endQuietly(source), target ? endQuietly(target) : undefined, watch?.stop()]);
     throw e;
   }
+}
+
+/** A watch over both sessions' lock waits, which knows their backends to name (and cancel) them. */
+async function watchLocks(
+  source: pg.Client,
+  target: pg.Client,
+  endpoints: { source: Endpoint; target: Endpoint },
+  timeoutMs: number,
+): Promise<LockWatch> {
+  const pidOf = async (c: pg.Client) => Number((await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+  const [s, t] = await Promise.all([pidOf(source), pidOf(target)]);
+  return new LockWatch(endpoints, { source: s, target: t }, timeoutMs);
 }
 
 export const DEFAULT_STALL_TIMEOUT_MS = 120_000;

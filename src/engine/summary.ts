@@ -36,7 +36,7 @@ export function tableReport(
   };
 }
 
-export interface Envelope {
+interface Envelope {
   kind: Report['kind'];
   checks?: Checks;
   session: Pick<Session, 'summaries'>;

@@ -4,7 +4,7 @@ import type { ProgressListener } from './events.js';
 import { ident, qualified } from './ident.js';
 import type { TablePlan } from './plan.js';
 
-export interface SilencedTriggers {
+interface SilencedTriggers {
   /** Whether session_replication_role = replica is in force (then foreign keys were not checked). */
   replica: boolean;
   /** Puts every trigger disabled by name back in its own mode (origin, ALWAYS or REPLICA). */

@@ -134,7 +134,7 @@ async function rollbackOrEnd(client: pg.Client, endpoint: Endpoint, pid: number)
 }
 
 /** The journal must be there before anything else is asked of it. */
-export async function assertJournal(t: Target): Promise<void> {
+async function assertJournal(t: Target): Promise<void> {
   const r = await t.client.query(`SELECT to_regclass('archon.runs') IS NOT NULL AS has`);
   if (!r.rows[0].has)
     throw new UsageError(`no Archon journal on ${t.endpoint.label}: no migration recorded there can be undone`);

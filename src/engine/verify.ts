@@ -14,7 +14,7 @@ import { relationSql } from './relation.js';
 import { digestOf } from './serverDigest.js';
 import type { Session } from './session.js';
 
-export interface Verdict {
+interface Verdict {
   status: Extract<TableStatus, 'verified' | 'mismatch'>;
   /** Null exactly when verified. */
   reason: string | null;
@@ -44,7 +44,7 @@ export function verdict(
 }
 
 /** Two digests compared; `found` names the differing rows when the table has a key. */
-export function contentCheck(source: ContentDigest, target: ContentDigest, found?: Differences | string): ContentCheck {
+function contentCheck(source: ContentDigest, target: ContentDigest, found?: Differences | string): ContentCheck {
   const same = source.equals(target);
   const check: ContentCheck = {
     status: same ? 'match' : 'differs',
@@ -81,14 +81,14 @@ export function contentCheck(source: ContentDigest, target: ContentDigest, found
  * What is compared on each side: the copied columns, and the columns the target generates (those
  * are read on both sides as text, since the copy stream does not carry them).
  */
-export const sourceRead = (t: TablePlan): DigestRead => ({
+const sourceRead = (t: TablePlan): DigestRead => ({
   from: relationSql(t.source),
   select: [...t.sourceSelect, ...t.generated.map(ident)],
   format: t.generated.length ? 'text' : t.format,
 });
 
 /** Both sides of one table as a content check reads them, and the key that names rows (null: none). */
-export interface ContentReads {
+interface ContentReads {
   source: DigestRead;
   target: DigestRead;
   key: { names: string[]; source: string[] } | null;

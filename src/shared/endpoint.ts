@@ -1,7 +1,7 @@
 // Where a database is, as every surface names it: the label, the "same database" rule and the
 // sslmode choices. Never a password.
 
-export interface DatabaseAddress {
+interface DatabaseAddress {
   host: string;
   port: number;
   database: string;

@@ -59,7 +59,7 @@ export interface PlatformTable {
 }
 
 /** Whether the rows are the same, not only as many: match, differs, or not checked (with why). */
-export type ContentStatus = 'match' | 'differs' | 'not checked';
+type ContentStatus = 'match' | 'differs' | 'not checked';
 
 /** One row that differs, named by its key (primary key, or a unique key whose columns are NOT NULL). */
 export interface RowDifference {
@@ -94,7 +94,7 @@ export const contentNotChecked = (reason: string | null): ContentCheck => ({
 });
 
 /** The content cell of a report's table: short, the same in every rendering. */
-export function contentText(c: ContentCheck): string {
+function contentText(c: ContentCheck): string {
   if (c.status === 'match') return 'same';
   if (c.status === 'not checked') return 'not checked';
   return c.differingRows === null ? 'DIFFERS' : `DIFFERS (${c.differingRows} row${c.differingRows === 1 ? '' : 's'})`;

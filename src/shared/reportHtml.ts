@@ -1,7 +1,7 @@
 // The report page's HTML, for both hosts: one renderer, two hosts.
 import type { Report } from './report.js';
 
-export interface PageOptions {
+interface PageOptions {
   nonce: string;
   /** The webview's cspSource; null for the standalone file (everything is inline). */
   cspSource: string | null;

@@ -17,10 +17,8 @@ import {
 import { errorMessage } from './errorWords.js';
 import { type FieldId, type FormItem, type FormState, defaultName, formItems } from './connectionFormModel.js';
 
-export type { FormState } from './connectionFormModel.js';
-
 /** What the form ends with: the profile to save, the password typed (if any) and whether it works. */
-export interface FormResult {
+interface FormResult {
   profile: Omit<ConnectionProfile, 'id'>;
   password: string | undefined;
   broken: BrokenState | undefined;

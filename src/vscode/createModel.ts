@@ -7,12 +7,12 @@ import { displayName } from '../shared/names.js';
 import { reviewLines } from './review.js';
 import type { Item } from './wizardModel.js';
 
-export type CreateChoice = 'create-missing' | 'show-sql';
+type CreateChoice = 'create-missing' | 'show-sql';
 
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 /** The plan as it runs with the choice: without it, the tables it would create are skipped, saying so. */
-export function planWithChoice(planned: PlanResult, create: boolean): PlanResult {
+function planWithChoice(planned: PlanResult, create: boolean): PlanResult {
   if (create) return planned;
   const n = planned.plan.tables.filter((t) => t.create?.kind === 'create').length;
   const tables = planned.plan.tables.map((t) =>
@@ -33,7 +33,7 @@ export function planWithChoice(planned: PlanResult, create: boolean): PlanResult
 }
 
 /** The choice's rows in the review: the toggle and, when on, "Show SQL". None when nothing can be created. */
-export function createItems(planned: PlanResult, create: boolean): Item<CreateChoice>[] {
+function createItems(planned: PlanResult, create: boolean): Item<CreateChoice>[] {
   const created = planned.plan.tables.filter((t) => t.create?.kind === 'create');
   if (!created.length) return [];
   const names = created.map((t) => displayName(t.schema, t.table)).join(', ');

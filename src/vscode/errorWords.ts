@@ -4,7 +4,7 @@
 import { type Remedy, remedyOf } from '../engine/index.js';
 
 /** What to do about a remedy, in VS Code's words; empty when the error carries none. */
-export function remedyWords(remedy: Remedy | undefined): string {
+function remedyWords(remedy: Remedy | undefined): string {
   switch (remedy?.kind) {
     case 'password':
       return 'enter the password again (Fix Connection on the connection in the Archon view)';

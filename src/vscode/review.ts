@@ -9,7 +9,7 @@ import { serverText } from '../shared/report.js';
 import { platformReviewLine } from './platformView.js';
 import { undoReviewLine } from './undoModel.js';
 
-export interface ReviewLine {
+interface ReviewLine {
   label: string;
   detail?: string;
   kind: 'start' | 'from' | 'to' | 'totals' | 'empties' | 'undo' | 'skip' | 'group' | 'note' | 'nothing';
@@ -50,7 +50,7 @@ function groupsOf(kind: string, entries: { name: string; text: string; skip?: Sk
 }
 
 /** "about 3 min" for `bytes` in `tables` tables. */
-export function estimatedTime(bytes: number, tables: number): string {
+function estimatedTime(bytes: number, tables: number): string {
   const s = bytes / BYTES_PER_SECOND + tables * SECONDS_PER_TABLE;
   if (s < 10) return 'under 10 s';
   if (s < 90) return `about ${Math.round(s / 5) * 5} s`;

@@ -6,38 +6,49 @@ import { type ProgressEvent, RunProgress, progressLine, tableLine } from '../eng
 import { clock, formatBytes, formatCount, seconds } from '../shared/format.js';
 import { displayName } from '../shared/names.js';
 
-export const CANCELLING = 'Cancelling — rolling back…';
+const CANCELLING = 'Cancelling — rolling back…';
 
 type Reporter = vscode.Progress<{ message?: string; increment?: number }>;
 
-/** The run going now, if any: what the status-bar item's command shows and cancels. */
-let active: RunView | undefined;
+/** The run going now, if any (one per activation, held by the Runner): what the status bar shows and cancels. */
+export class ActiveRun {
+  private view: RunView | undefined;
 
-/** The status-bar item's command: the progress in a message, with Cancel. */
-export async function showRunProgress(): Promise<void> {
-  const run = active;
-  if (!run) {
-    void vscode.window.showInformationMessage('Archon: no run is going.');
-    return;
+  /** Starts showing a run; the view's dispose ends it. */
+  begin(title: string, progress: Reporter, log: vscode.LogOutputChannel, onCancel: () => void): RunView {
+    const view = new RunView(title, progress, log, onCancel, () => {
+      if (this.view === view) this.view = undefined;
+    });
+    this.view = view;
+    return view;
   }
-  const choice = await vscode.window.showInformationMessage(`${run.title}: ${run.line()}`, 'Cancel Run');
-  if (choice === 'Cancel Run' && active === run) run.cancel();
+
+  /** The status-bar item's command: the progress in a message, with Cancel. */
+  async show(): Promise<void> {
+    const run = this.view;
+    if (!run) {
+      void vscode.window.showInformationMessage('Archon: no run is going.');
+      return;
+    }
+    const choice = await vscode.window.showInformationMessage(`${run.title}: ${run.line()}`, 'Cancel Run');
+    if (choice === 'Cancel Run' && this.view === run) run.cancel();
+  }
+
+  /**
+   * VS Code is closing or reloading mid-run: cancel on the servers (the statement stops, the target
+   * rolls back) rather than leave it to the server to notice the dropped sockets, and give the
+   * rollback the few seconds VS Code waits for an extension to deactivate.
+   */
+  async cancelOnShutdown(log: vscode.LogOutputChannel, waitMs = 4000): Promise<void> {
+    const run = this.view;
+    if (!run) return;
+    log.warn('VS Code is closing during a run: cancelling it, the target rolls back');
+    run.cancel();
+    await Promise.race([run.finished, new Promise((r) => setTimeout(r, waitMs))]);
+  }
 }
 
-/**
- * VS Code is closing or reloading mid-run: cancel on the servers (the statement stops, the target
- * rolls back) rather than leave it to the server to notice the dropped sockets, and give the
- * rollback the few seconds VS Code waits for an extension to deactivate.
- */
-export async function cancelOnShutdown(log: vscode.LogOutputChannel, waitMs = 4000): Promise<void> {
-  const run = active;
-  if (!run) return;
-  log.warn('VS Code is closing during a run: cancelling it, the target rolls back');
-  run.cancel();
-  await Promise.race([run.finished, new Promise((r) => setTimeout(r, waitMs))]);
-}
-
-export class RunView implements vscode.Disposable {
+class RunView implements vscode.Disposable {
   private readonly numbers = new RunProgress();
   private readonly item = vscode.window.createStatusBarItem('archon.run', vscode.StatusBarAlignment.Left, 100);
   private readonly controller = new AbortController();
@@ -54,13 +65,13 @@ export class RunView implements vscode.Disposable {
     private readonly progress: Reporter,
     private readonly log: vscode.LogOutputChannel,
     private readonly onCancel: () => void,
+    private readonly onEnd: () => void,
   ) {
     this.item.name = 'Archon run';
     this.item.command = { command: 'archon.showRunProgress', title: 'Show the run’s progress' };
     this.item.text = '$(sync~spin) Archon: starting';
     this.item.tooltip = `${title} — click for the progress and Cancel`;
     this.item.show();
-    active = this;
   }
 
   get signal(): AbortSignal {
@@ -110,7 +121,7 @@ export class RunView implements vscode.Disposable {
     this.ended?.();
     this.markFinished();
     this.item.dispose();
-    if (active === this) active = undefined;
+    this.onEnd();
   }
 }
 

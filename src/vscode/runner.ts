@@ -7,7 +7,7 @@ import { type Report, headline, stopBanner } from '../shared/report.js';
 import { urlOf, type ConnectionProfile } from './connectionStore.js';
 import type { Credentials } from './credentials.js';
 import { ReportPanel } from './reportPanel.js';
-import { RunView } from './runProgress.js';
+import { ActiveRun } from './runProgress.js';
 import { undoRun } from './undoFlow.js';
 import type { MigrationRequest } from './wizard.js';
 import { retryableTables, type TableKey } from './wizardModel.js';
@@ -28,6 +28,8 @@ interface RunnerDeps {
 /** Created once per activation: runs migrations (one at a time) and comparisons. */
 export class Runner {
   private running = false;
+  /** The run going now, for the status bar's command and for shutdown. */
+  readonly active = new ActiveRun();
 
   constructor(private readonly deps: RunnerDeps) {}
 
@@ -133,7 +135,7 @@ export class Runner {
   ): Thenable<T> {
     const location = vscode.ProgressLocation.Notification;
     return vscode.window.withProgress({ location, title, cancellable: true }, async (progress, token) => {
-      const view = new RunView(title, progress, this.deps.log, onCancel);
+      const view = this.active.begin(title, progress, this.deps.log, onCancel);
       token.onCancellationRequested(() => view.cancel());
       try {
         return await run(view.signal, (e) => view.onEvent(e));

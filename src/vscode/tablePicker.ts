@@ -8,14 +8,14 @@ import { rowsText, schemaGroups } from './treeModel.js';
 import { platformTableItem } from './platformView.js';
 import type { Item, TableKey } from './wizardModel.js';
 
-export interface TableChoice {
+interface TableChoice {
   kind: 'table';
   key: TableKey;
   rows: number | null;
   bytes: number;
 }
 
-export interface SchemaChoice {
+interface SchemaChoice {
   kind: 'schema';
   schema: string;
 }

@@ -10,7 +10,7 @@ import { type ConnectionProfile, type ConnectionStore, urlOf } from './connectio
 import type { Credentials } from './credentials.js';
 import { errorMessage } from './errorWords.js';
 
-export interface UndoDeps {
+interface UndoDeps {
   credentials: Credentials;
   log: vscode.LogOutputChannel;
   /** Called after an undo changed the target (to refresh the tree). */
@@ -23,7 +23,7 @@ const lockWait = (): number => {
 };
 
 /** What a confirmation names: each table, its rows now and the rows it gets back. */
-export function previewText(p: UndoPreview): string {
+function previewText(p: UndoPreview): string {
   return p.tables
     .map((t) => {
       const back = t.rowsRestored ? `${formatCount(t.rowsRestored)} row(s) restored` : 'emptied';
