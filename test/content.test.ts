@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { compare, migrate, planMigration } from '../src/engine/index.js';
-import type { Report, TableReport } from '../src/shared/report.js';
+import { type Report, type TableReport, headline } from '../src/shared/report.js';
 import { toMarkdown } from '../src/shared/reportMarkdown.js';
 import { toText } from '../src/shared/reportText.js';
 import { TestDb, directions } from './support/pg.js';
@@ -326,6 +326,7 @@ describe('migrate refuses what it cannot prove', () => {
     assert.equal(byName(report, 'ok').status, 'rolled back', 'verified, then taken back: never "verified" or "failed"');
     assert.equal(byName(report, 'ok').content.status, 'not checked');
     assert.deepEqual([report.cause?.table, report.cause?.status], ['codes', 'mismatch']);
+    assert.match(headline(report), /^Nothing migrated of 2 tables: 0 verified .* Nothing was committed to the target\.$/);
     assert.deepEqual(await tgt.sql(`SELECT id, code FROM codes`), [{ id: 7, code: 'keep' }], 'the target is unchanged');
     assert.deepEqual(await tgt.sql(`SELECT id FROM ok`), [{ id: 42 }]);
   });

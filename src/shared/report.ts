@@ -257,8 +257,9 @@ export function headline(r: Report): string {
         ? ' Changes committed to the target.'
         : ' Nothing was committed to the target.'
       : '';
-  // A cancelled migration copied nothing that stayed: "Migrated" would say the opposite.
-  const verb = r.outcome === 'cancelled' && r.kind === 'migrate' ? 'Cancelled' : what;
+  // A migration that committed nothing copied nothing that stayed: "Migrated" would say the opposite.
+  const verb =
+    r.kind !== 'migrate' || r.committed ? what : r.outcome === 'cancelled' ? 'Cancelled' : 'Nothing migrated of';
   return `${verb} ${plural(s.total, 'table')}: ${parts.join(', ')}. Outcome: ${r.outcome}.${committed}`;
 }
 
