@@ -2,6 +2,14 @@
 import { createInterface } from 'node:readline/promises';
 import { main } from './cli.js';
 
+// `archon history | head` closes the pipe early: the reader has what it wanted, which is no error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 main(process.argv.slice(2), {
   out: (s) => process.stdout.write(s),
   err: (s) => process.stderr.write(s),

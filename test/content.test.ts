@@ -326,7 +326,10 @@ describe('migrate refuses what it cannot prove', () => {
     assert.equal(byName(report, 'ok').status, 'rolled back', 'verified, then taken back: never "verified" or "failed"');
     assert.equal(byName(report, 'ok').content.status, 'not checked');
     assert.deepEqual([report.cause?.table, report.cause?.status], ['codes', 'mismatch']);
-    assert.match(headline(report), /^Nothing migrated of 2 tables: 0 verified .* Nothing was committed to the target\.$/);
+    assert.match(
+      headline(report),
+      /^Nothing migrated of 2 tables: 0 verified .* Nothing was committed to the target\.$/,
+    );
     assert.deepEqual(await tgt.sql(`SELECT id, code FROM codes`), [{ id: 7, code: 'keep' }], 'the target is unchanged');
     assert.deepEqual(await tgt.sql(`SELECT id FROM ok`), [{ id: 42 }]);
   });

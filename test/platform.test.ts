@@ -168,6 +168,11 @@ describe('platform detection', () => {
     const owned = (owner: string) => ['auth', 'storage'].map((name) => ({ name, owner }));
     assert.equal(detectPlatform({ host: 'localhost', schemas: owned('supabase_admin') })?.id, 'supabase');
     assert.equal(detectPlatform({ host: 'localhost', schemas: owned('postgres') }), null);
+    const authAndVault = [
+      { name: 'auth', owner: 'supabase_auth_admin' },
+      { name: 'vault', owner: 'supabase_admin' },
+    ];
+    assert.equal(detectPlatform({ host: 'localhost', schemas: authAndVault })?.id, 'supabase', 'vault is a marker too');
     assert.deepEqual(tableKind('supabase', 'auth', 'schema_migrations').kind, 'platform internal');
     assert.deepEqual(tableKind('supabase', 'auth', 'users').kind, 'platform data');
     assert.deepEqual(tableKind('supabase', 'public', 'users').kind, 'user');

@@ -39,6 +39,7 @@ const SUPABASE: PlatformProfile = {
     'realtime',
     '_realtime',
     'graphql_public',
+    'vault',
   ],
   minSchemas: 2,
   markerRoles: ['supabase_admin', 'supabase_auth_admin', 'supabase_storage_admin', 'supabase_functions_admin'],
