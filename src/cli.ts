@@ -57,7 +57,8 @@ ${JOURNAL_USAGE}
 Options:
   --source URL          the database to read from (never written); or ARCHON_SOURCE_URL
   --target URL          the database to write to; or ARCHON_TARGET_URL
-  --schema S            only tables in schema S (repeatable; default: every non-system schema)
+  --schema S            only tables in schema S (repeatable; default: every non-system schema;
+                        "S" in double quotes matches that exact case)
   --table T             only table T: name, schema.name, "Quoted"."Name", * wildcards (repeatable)
   --exclude T           leave table T out (repeatable)
   --include-platform-schema

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import type { Catalog, Column, Table } from '../src/engine/catalog.js';
 import { makePlan } from '../src/engine/plan.js';
-import { parseTablePattern } from '../src/engine/selection.js';
+import { parseTablePattern, selectTables } from '../src/engine/selection.js';
 import { redact } from '../src/engine/errors.js';
 import { parseEndpoint } from '../src/engine/connection.js';
 
@@ -171,6 +171,18 @@ describe('table patterns', () => {
     const w = parseTablePattern('archon_*');
     assert.ok(w.schema === null && w.table.test('archon_pages') && !w.table.test('pages'));
     assert.throws(() => parseTablePattern('a.b.c'), /is not a table name/);
+  });
+
+  it('--schema names a schema the way a table pattern does: "Quoted" exactly, otherwise as written or folded', () => {
+    const tables = ['Auth', 'auth', 'sales'].map((schema) => table(schema, 't', [col('id', 'integer')]));
+    const pick = (schemas: string[]) => {
+      const r = selectTables(tables, { schemas }, () => true);
+      return [r.selected.map((t) => t.schema), r.unmatched];
+    };
+    assert.deepEqual(pick(['"Auth"']), [['Auth'], []]);
+    assert.deepEqual(pick(['Auth']), [['Auth', 'auth'], []]);
+    assert.deepEqual(pick(['auth']), [['auth'], []]);
+    assert.deepEqual(pick(['"AUTH"']), [[], ['schema "AUTH"']]);
   });
 });
 

@@ -4,7 +4,7 @@ import { displayName } from '../shared/names.js';
 import type { PlatformTable } from '../shared/report.js';
 import type { Catalog, Table } from './catalog.js';
 import { type PlatformKind, stricterKind, tableKind } from './platform.js';
-import { type Selection, matches, parseTablePattern } from './selection.js';
+import { type Selection, matches, parseTablePattern, schemaSelected } from './selection.js';
 
 interface PlatformDecision {
   /** Tables the run takes, each with a note when it is a platform's (what copying it means). */
@@ -29,7 +29,7 @@ export function applyPlatformRules(
   const picked = (t: Table) => sel.only?.some(([s, n]) => s === t.schema && n === t.name) ?? false;
   const namesTable = (t: Table) => picked(t) || patterns.some((p) => p.namesTable && matches(p, t));
   const namesSchema = (t: Table) =>
-    namesTable(t) || !!sel.schemas?.includes(t.schema) || patterns.some((p) => p.namesSchema && matches(p, t));
+    namesTable(t) || schemaSelected(sel, t.schema) || patterns.some((p) => p.namesSchema && matches(p, t));
   const decision: PlatformDecision = { kept: [], leftOut: [] };
   for (const t of selected) {
     const k = kindOn(source, target, t);

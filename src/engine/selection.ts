@@ -89,6 +89,20 @@ export function parseTablePattern(text: string): Pattern {
     : { text, schema: null, table: toRegex(parts[0]), namesSchema: false, namesTable: false };
 }
 
+/** A schema as `--schema` names it: "Quoted" exactly, otherwise as written or as PostgreSQL folds it. */
+function schemaMatcher(text: string): (schema: string) => boolean {
+  const quoted = /^"((?:[^"]|"")*)"$/.exec(text.trim());
+  if (quoted) {
+    const name = quoted[1].replace(/""/g, '"');
+    return (schema) => schema === name;
+  }
+  return (schema) => schema === text || schema === text.toLowerCase();
+}
+
+/** Whether a schema is one the selection names (`--schema`). */
+export const schemaSelected = (sel: Selection, schema: string): boolean =>
+  (sel.schemas ?? []).some((s) => schemaMatcher(s)(schema));
+
 export function matches(p: Pattern, t: Pick<Table, 'schema' | 'name'>): boolean {
   return (p.schema === null || p.schema.test(t.schema)) && p.table.test(t.name);
 }
@@ -100,11 +114,14 @@ interface SelectionResult {
 }
 
 export function selectTables(tables: Table[], sel: Selection, copyable: (t: Table) => boolean): SelectionResult {
-  const inSchemas = (t: Table) => !sel.schemas?.length || sel.schemas.includes(t.schema);
+  const inSchemas = (t: Table) => !sel.schemas?.length || schemaSelected(sel, t.schema);
   const includes = (sel.tables ?? []).map(parseTablePattern);
   const excludes = (sel.exclude ?? []).map(parseTablePattern);
   const unmatched: string[] = [];
-  for (const s of sel.schemas ?? []) if (!tables.some((t) => t.schema === s)) unmatched.push(`schema ${s}`);
+  for (const s of sel.schemas ?? []) {
+    const named = schemaMatcher(s);
+    if (!tables.some((t) => named(t.schema))) unmatched.push(`schema ${s}`);
+  }
   for (const p of includes) if (!tables.some((t) => inSchemas(t) && matches(p, t))) unmatched.push(p.text);
   if (sel.only) {
     const wanted = new Set(sel.only.map(([s, t]) => JSON.stringify([s, t])));
