@@ -4,7 +4,7 @@
 // PostgreSQL did not check. migrate and compare both decide here.
 import type { ContentCheck, TableReport, TableStatus } from '../shared/report.js';
 import { uncheckedConstraints } from './constraints.js';
-import { type Differences, findDifferences } from './diff.js';
+import { type Differences, countUnmatchedRows, findDifferences } from './diff.js';
 import { type ContentDigest, type DigestRead, readDigest } from './digest.js';
 import type { ProgressListener } from './events.js';
 import { ident } from './ident.js';
@@ -43,8 +43,16 @@ export function verdict(
   return { status: 'verified', reason: null };
 }
 
-/** Two digests compared; `found` names the differing rows when the table has a key. */
-function contentCheck(source: ContentDigest, target: ContentDigest, found?: Differences | string): ContentCheck {
+/**
+ * Two digests compared. `found`: the differing rows, named by key (or only counted, `keyless`, when
+ * the table has none); a string says why rows were not looked for.
+ */
+function contentCheck(
+  source: ContentDigest,
+  target: ContentDigest,
+  found?: Differences | string,
+  keyless = false,
+): ContentCheck {
   const same = source.equals(target);
   const check: ContentCheck = {
     status: same ? 'match' : 'differs',
@@ -55,26 +63,22 @@ function contentCheck(source: ContentDigest, target: ContentDigest, found?: Diff
     differingRows: same ? 0 : null,
   };
   if (same) return check;
-  if (typeof found === 'object') {
-    const kinds = (['changed', 'missing on the target', 'extra on the target'] as const)
-      .filter((k) => found.kinds[k] > 0)
-      .map((k) => `${found.kinds[k]} ${k}`);
-    if (found.differingRows === 0) {
-      return { ...check, reason: 'the content differs, but no row differs by key (the same rows, rendered otherwise)' };
-    }
-    const listed =
-      found.differingRows > found.differences.length ? ` (the first ${found.differences.length} listed)` : '';
-    const rows = `${found.differingRows} row${found.differingRows === 1 ? '' : 's'}`;
-    const differ = found.differingRows === 1 ? 'differs' : 'differ';
-    const { differences, differingRows } = found;
-    return {
-      ...check,
-      differences,
-      differingRows,
-      reason: `${rows} ${differ} in content${listed}: ${kinds.join(', ')}`,
-    };
+  if (typeof found !== 'object') return { ...check, reason: `the content differs (${found})` };
+  if (found.differingRows === 0) {
+    const how = keyless ? 'no row is missing on either side' : 'no row differs by key';
+    return { ...check, reason: `the content differs, but ${how} (the same rows, rendered otherwise)` };
   }
-  return { ...check, reason: `the content differs (${found ?? 'the table has no key to name the rows that differ'})` };
+  const kinds = (['changed', 'missing on the target', 'extra on the target'] as const)
+    .filter((k) => found.kinds[k] > 0)
+    .map((k) => `${found.kinds[k]} ${k}`)
+    .join(', ');
+  const { differences, differingRows } = found;
+  const rows = `${differingRows} row${differingRows === 1 ? '' : 's'} ${differingRows === 1 ? 'differs' : 'differ'}`;
+  const listed = differingRows > differences.length ? ` (the first ${differences.length} listed)` : '';
+  const reason = keyless
+    ? `${rows} in content: ${kinds} (the table has no key to name them; a changed row counts once on each side)`
+    : `${rows} in content${listed}: ${kinds}`;
+  return { ...check, differences, differingRows, reason };
 }
 
 /**
@@ -119,7 +123,8 @@ export async function settleContent(
       );
     }
   }
-  if (a.equals(b) || !reads.key) return contentCheck(a, b);
+  if (a.equals(b)) return contentCheck(a, b);
+  if (!reads.key) return contentCheck(a, b, await countUnmatchedRows(s.source, s.target, reads), true);
   const keyed = {
     source: { ...reads.source, key: reads.key.source },
     target: { ...reads.target, key: reads.key.names.map(ident) },
