@@ -94,10 +94,17 @@ function describePreview(p: UndoPreview): string {
   ];
   for (const t of p.tables) {
     const now = `${formatCount(t.rowsNow)} row(s) now`;
-    const back = t.rowsRestored ? `${formatCount(t.rowsRestored)} row(s) restored` : 'emptied (it was empty)';
+    const back = t.drops
+      ? 'dropped (the run created it)'
+      : t.rowsRestored
+        ? `${formatCount(t.rowsRestored)} row(s) restored`
+        : 'emptied (it was empty)';
+    const columns = t.dropsColumns.length
+      ? `; column(s) ${t.dropsColumns.join(', ')} dropped (the run added them)`
+      : '';
     const seqs = t.sequences.length ? `; sequence(s) ${t.sequences.join(', ')} reset` : '';
     const changed = t.changed ? '  CHANGED since the run: those changes are lost (--force)' : '';
-    lines.push(`  ${displayName(t.schema, t.table)}: ${now} → ${back}${seqs}${changed}`);
+    lines.push(`  ${displayName(t.schema, t.table)}: ${now} → ${back}${columns}${seqs}${changed}`);
   }
   return `${lines.join('\n')}\n\n`;
 }

@@ -93,6 +93,34 @@ describe('undo', () => {
     assert.deepEqual(await tgt.fingerprint('projects'), projects, 'the skipped table was left alone');
   });
 
+  it('what the run created goes again: created tables, their schema and types, added columns', async () => {
+    const src = await TestDb.create(from, 'usrc');
+    const tgt = await TestDb.create(to, 'utgt');
+    await src.sql(`CREATE SCHEMA crm; CREATE TYPE crm.mood AS ENUM ('ok', 'sad');
+      CREATE TYPE crm.pair AS (a crm.mood, b int);
+      CREATE TABLE crm.people (id serial PRIMARY KEY, name text, m crm.mood, p crm.pair);
+      CREATE TABLE crm.notes (id int PRIMARY KEY, person int REFERENCES crm.people, body text);
+      CREATE TABLE wide (id int PRIMARY KEY, a text, added text DEFAULT 'x');
+      INSERT INTO crm.people (name, m, p) VALUES ('ann', 'ok', ROW('sad', 2)), ('bob', 'sad', NULL);
+      INSERT INTO crm.notes VALUES (1, 1, 'hi'); INSERT INTO wide VALUES (1, 'new', 'n');`);
+    await tgt.sql(`CREATE TABLE wide (id int PRIMARY KEY, a text); INSERT INTO wide VALUES (7, 'old');
+      CREATE TABLE other (id int); CREATE TYPE kept AS ENUM ('x');`);
+    const before = await tgt.fingerprint('wide');
+    const report = await migrate({ source: src.url, target: tgt.url, createMissing: true, addColumns: true });
+    assert.equal(report.outcome, 'verified', JSON.stringify(report.tables));
+    assert.equal(await tgt.count('crm.people'), 2);
+    const undone = runCli(['undo', '--target', tgt.url, '--yes']);
+    assert.equal(undone.code, 0, undone.stderr);
+    assert.match(undone.stdout, /crm\.people: 2 row\(s\) now → dropped \(the run created it\)/);
+    assert.match(undone.stdout, /public\.wide: 1 row\(s\) now → 1 row\(s\) restored; column\(s\) added dropped/);
+    const [left] = await tgt.sql(`SELECT to_regclass('crm.people') AS people, to_regclass('crm.notes') AS notes,
+      to_regtype('crm.mood') AS mood, to_regtype('crm.pair') AS pair,
+      (SELECT count(*)::int FROM pg_namespace WHERE nspname = 'crm') AS crm,
+      to_regclass('other') IS NOT NULL AS other, to_regtype('kept') IS NOT NULL AS kept`);
+    assert.deepEqual(left, { people: null, notes: null, mood: null, pair: null, crm: 0, other: true, kept: true });
+    assert.deepEqual(await tgt.fingerprint('wide'), before, 'the table it widened is as it was, columns and rows');
+  });
+
   it('a row changed after the run: undo refuses naming the table, --force restores', async () => {
     const { src, tgt } = await pair();
     const before = await state(tgt);

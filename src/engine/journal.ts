@@ -11,6 +11,7 @@ import type { ProgressListener } from './events.js';
 import { ident, qualified } from './ident.js';
 import type { TablePlan } from './plan.js';
 import { countRows, relationSql } from './relation.js';
+import type { CreatedObject, TableDdl } from './schemaDdl.js';
 import { digestOf, serverDigest } from './serverDigest.js';
 import { VERSION } from './version.js';
 
@@ -41,7 +42,8 @@ CREATE TABLE IF NOT EXISTS archon.run_tables (
   schema_name text NOT NULL, table_name text NOT NULL, kind text NOT NULL, columns jsonb NOT NULL,
   rows_before int8 NOT NULL, rows_loaded int8 NOT NULL, rows_after int8 NOT NULL, digest_after text NOT NULL,
   backup_table text, sequences jsonb NOT NULL, PRIMARY KEY (run_id, ord));
-ALTER TABLE archon.run_tables ADD COLUMN IF NOT EXISTS digest_read jsonb`;
+ALTER TABLE archon.run_tables ADD COLUMN IF NOT EXISTS digest_read jsonb;
+ALTER TABLE archon.run_tables ADD COLUMN IF NOT EXISTS created jsonb`;
 
 /** Whether the target user may keep a journal there: create the schema, or write in the one that exists. */
 async function journalAllowed(tgt: pg.Client): Promise<string | null> {
@@ -156,11 +158,14 @@ export async function startJournal(
   const entries = new Map<TablePlan, JournalTable>();
   for (const [i, t] of tables.entries()) {
     const entry = await describeTable(tgt, t);
-    if (keep) {
+    // A table the run creates held nothing; columns it adds held nothing either, and a backup that
+    // kept them would hold on to the types undo drops with them.
+    if (keep && t.create?.kind !== 'create') {
       entry.backup = backupName(runId, i);
       emit({ type: 'phase', message: `keeping the rows of ${displayName(t.schema, t.table)} for undo` });
+      const kept = selectList(backedUp(entry.columns, t.create?.added ?? []));
       const r = await tgt.query(
-        `CREATE TABLE ${qualified(JOURNAL_SCHEMA, entry.backup)} AS SELECT ${selectList(entry.columns)} FROM ${relationSql(t.target!)}`,
+        `CREATE TABLE ${qualified(JOURNAL_SCHEMA, entry.backup)} AS SELECT ${kept} FROM ${relationSql(t.target!)}`,
       );
       entry.rowsBefore = r.rowCount ?? 0;
     }
@@ -178,6 +183,10 @@ export async function startJournal(
 const backupName = (runId: string, i: number): string => `backup_${runId}_${i + 1}`;
 
 export const selectList = (columns: Column[]): string => columns.map((c) => ident(c.name)).join(', ');
+
+/** The columns a backup keeps: those the table had before the run (not the ones the run added). */
+export const backedUp = <C extends { name: string }>(columns: C[], added: string[]): C[] =>
+  columns.filter((c) => !added.includes(c.name));
 
 async function describeTable(tgt: pg.Client, t: TablePlan): Promise<JournalTable> {
   const target = t.target!;
@@ -250,6 +259,19 @@ export async function wholeTableDigest(
   return { digest: await readDigest(client, text, signal), how: { columns, format: 'text' } };
 }
 
+/** What the run created for a table, which undo drops again: the table, or the columns it added, and objects around it. */
+export interface CreatedByRun {
+  table: boolean;
+  columns: string[];
+  objects: CreatedObject[];
+}
+
+const createdBy = (d: TableDdl): CreatedByRun => ({
+  table: d.kind === 'create',
+  columns: d.kind === 'add-columns' ? (d.added ?? []) : [],
+  objects: d.created,
+});
+
 /** The digest kept for a loaded table: verification's own read-back when it covered every column. */
 async function digestAfter(
   tgt: pg.Client,
@@ -285,8 +307,8 @@ async function record(
     const r = reports.get(t)!;
     await tgt.query(
       `INSERT INTO archon.run_tables (run_id, ord, schema_name, table_name, kind, columns, rows_before, rows_loaded,
-         rows_after, digest_after, backup_table, sequences, digest_read)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+         rows_after, digest_after, backup_table, sequences, digest_read, created)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
       [
         runId,
         ord,
@@ -301,6 +323,7 @@ async function record(
         e.backup,
         JSON.stringify(e.sequences),
         JSON.stringify(after.how),
+        t.create ? JSON.stringify(createdBy(t.create)) : null,
       ],
     );
   }

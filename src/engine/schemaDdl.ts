@@ -35,6 +35,8 @@ export interface TableDdl {
   notCreated: string[];
   /** Extensions this DDL creates. */
   extensions: string[];
+  /** The schemas, types and extensions this DDL creates, in order (undo drops them again where it can). */
+  created: CreatedObject[];
   /** A table created, or columns added to a table the target has (--add-columns). */
   kind: 'create' | 'add-columns';
   /** For add-columns: the columns added. */
@@ -44,6 +46,12 @@ export interface TableDdl {
    * which the plan's load order need not follow.
    */
   order: number;
+}
+
+/** An object a run creates around its tables, named as SQL names it. */
+export interface CreatedObject {
+  kind: 'schema' | 'type' | 'domain' | 'extension';
+  name: string;
 }
 
 /** One piece of a table: its relation (or a partition), with what was read about it. */
@@ -88,6 +96,7 @@ export function writeDdl(
       problems,
       notCreated: notCreated(parts),
       extensions: [],
+      created: [],
       kind: 'create',
       order: out.size,
     };
@@ -190,7 +199,10 @@ function writeTypes(ddl: TableDdl, types: SourceType[], facts: TargetFacts, clai
     return true;
   };
   const schema = (s: string) => {
-    if (!facts.schemas.has(s) && claim(`schema ${s}`)) ddl.before.push(`CREATE SCHEMA IF NOT EXISTS ${ident(s)}`);
+    if (!facts.schemas.has(s) && claim(`schema ${s}`)) {
+      ddl.before.push(`CREATE SCHEMA IF NOT EXISTS ${ident(s)}`);
+      ddl.created.push({ kind: 'schema', name: ident(s) });
+    }
   };
   for (const t of types.filter((x) => x.extension && !facts.extensions.has(x.extension))) {
     const ext = t.extension!;
@@ -199,11 +211,13 @@ function writeTypes(ddl: TableDdl, types: SourceType[], facts: TargetFacts, clai
     const where = t.extensionSchema ? ` SCHEMA ${ident(t.extensionSchema)}` : '';
     ddl.before.push(`CREATE EXTENSION IF NOT EXISTS ${ident(ext)}${where}`);
     ddl.extensions.push(ext);
+    ddl.created.push({ kind: 'extension', name: ident(ext) });
   }
   for (const t of types.filter((x) => !x.extension && !facts.types.has(tableKey(x.schema, x.name)))) {
     if (!claim(`type ${t.schema}.${t.name}`)) continue;
     schema(t.schema);
     ddl.before.push(createType(t));
+    ddl.created.push({ kind: t.typtype === 'd' ? 'domain' : 'type', name: qualified(t.schema, t.name) });
   }
   return schema;
 }
@@ -317,6 +331,7 @@ function addColumns(
     problems,
     notCreated: [],
     extensions: [],
+    created: [],
     kind: 'add-columns',
     order: 0,
   };

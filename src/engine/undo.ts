@@ -1,16 +1,27 @@
 // Taking a committed migration back: in one target transaction, each table of the run gets its
 // backed-up rows again (and its sequences their values), the restored tables are verified against
 // the backups by count and content, and only then is it committed. A table changed since the run
-// stops it unless forced, since undo would throw that change away.
+// stops it unless forced, since undo would throw that change away. What the run created is
+// dropped again: the tables it created, the columns it added, and the schemas and types it created
+// for them unless something else has come to use them since.
 import type pg from 'pg';
 import { displayName } from '../shared/names.js';
 import { type Endpoint, connect, endQuietly, parseEndpoint, secretsOf } from './connection.js';
 import { CancelledError, LockTimeoutError, UsageError, redact } from './errors.js';
 import type { ProgressListener } from './events.js';
-import { qualified } from './ident.js';
+import { ident, qualified } from './ident.js';
 import { DEFAULT_LOCK_TIMEOUT_MS } from './locks.js';
-import { JOURNAL_SCHEMA, type StoredRead, keptDigest, selectList, wholeTableDigest } from './journal.js';
+import {
+  type CreatedByRun,
+  JOURNAL_SCHEMA,
+  type StoredRead,
+  backedUp,
+  keptDigest,
+  selectList,
+  wholeTableDigest,
+} from './journal.js';
 import { relationSql } from './relation.js';
+import type { CreatedObject } from './schemaDdl.js';
 import { silenceTriggersOn } from './triggers.js';
 
 export interface TargetOptions {
@@ -41,6 +52,10 @@ export interface UndoTable {
   /** Changed since the run: its content is not what the run left. */
   changed: boolean;
   sequences: string[];
+  /** The run created the table: undo drops it. */
+  drops: boolean;
+  /** Columns the run added to the table: undo drops them. */
+  dropsColumns: string[];
 }
 
 export interface UndoPreview {
@@ -69,6 +84,7 @@ interface RunTableRow {
   rows_after: string;
   digest_after: string;
   digest_read: StoredRead | null;
+  created: CreatedByRun | null;
   backup_table: string | null;
   sequences: { schema: string; name: string; lastValue: string; isCalled: boolean }[];
 }
@@ -278,7 +294,7 @@ async function previewTable(t: Target, r: RunTableRow, signal?: AbortSignal): Pr
       `${displayName(r.schema_name, r.table_name)} no longer has column(s) ${gone.join(', ')} that the run ` +
         'wrote and its backup holds; undo cannot put those rows back. Nothing changed.',
     );
-  const added = current.rows.length > r.columns.length;
+  const added = current.rows.length > r.columns.length; // columns the run added are among r.columns
   const now = await keptDigest(t.client, relationOf(r), r.digest_read, r.columns, signal);
   const restored = r.backup_table
     ? Number((await t.client.query(`SELECT count(*)::int8 AS n FROM ${backupOf(r)}`)).rows[0].n)
@@ -290,6 +306,8 @@ async function previewTable(t: Target, r: RunTableRow, signal?: AbortSignal): Pr
     rowsRestored: restored,
     changed: added || now.hex() !== r.digest_after || now.rows !== Number(r.rows_after),
     sequences: r.sequences.map((s) => displayName(s.schema, s.name)),
+    drops: r.created?.table ?? false,
+    dropsColumns: r.created?.columns ?? [],
   };
 }
 
@@ -311,13 +329,62 @@ async function restore(t: Target, rows: RunTableRow[], emit: ProgressListener, s
   for (const r of rows) {
     if (!r.backup_table) continue;
     emit({ type: 'phase', message: `restoring ${displayName(r.schema_name, r.table_name)}` });
-    const cols = selectList(r.columns.filter((x) => !x.generated));
+    const cols = selectList(backedUp(r.columns, r.created?.columns ?? []).filter((x) => !x.generated));
     await c.query(`INSERT INTO ${nameOf(r)} (${cols}) OVERRIDING SYSTEM VALUE SELECT ${cols} FROM ${backupOf(r)}`);
   }
   await triggers.restore();
   emit({ type: 'phase', message: 'verifying the restored tables against their backups' });
   for (const r of rows) await verifyRestored(t, r, signal);
   for (const r of rows) for (const s of r.sequences) await restoreSequence(c, s);
+  await dropCreated(c, rows, emit);
+}
+
+/**
+ * What the run created goes again, once the rows are back: added columns, created tables (their
+ * partitions and owned sequences with them), then the schemas, types and extensions created for
+ * them, newest first. Those shared objects are dropped only if nothing uses them now (RESTRICT,
+ * under a savepoint); one something else has come to use is kept, and said.
+ */
+async function dropCreated(c: pg.Client, rows: RunTableRow[], emit: ProgressListener): Promise<void> {
+  for (const r of rows.filter((x) => x.created?.columns.length)) {
+    emit({
+      type: 'phase',
+      message: `dropping the columns the run added to ${displayName(r.schema_name, r.table_name)}`,
+    });
+    const drops = r.created!.columns.map((col) => `DROP COLUMN ${ident(col)}`).join(', ');
+    await c.query(`ALTER TABLE ${nameOf(r)} ${drops}`);
+  }
+  const tables = rows.filter((x) => x.created?.table);
+  if (tables.length) {
+    emit({ type: 'phase', message: `dropping ${tables.length} table(s) the run created` });
+    await c.query(`DROP TABLE ${tables.map(nameOf).join(', ')}`);
+  }
+  // Newest first; one still in use by another created object goes on the next pass, after it.
+  let pending = rows.flatMap((r) => r.created?.objects ?? []).reverse();
+  for (let dropped = true; pending.length && dropped; ) {
+    dropped = false;
+    const kept: CreatedObject[] = [];
+    for (const o of pending) {
+      if (await dropIfUnused(c, o)) dropped = true;
+      else kept.push(o);
+    }
+    pending = kept;
+  }
+  for (const o of pending)
+    emit({ type: 'phase', message: `kept ${o.kind} ${o.name}, which the run created: other objects use it now` });
+}
+
+async function dropIfUnused(c: pg.Client, o: CreatedObject): Promise<boolean> {
+  await c.query('SAVEPOINT archon_drop');
+  try {
+    await c.query(`DROP ${o.kind.toUpperCase()} ${o.name}`);
+    await c.query('RELEASE SAVEPOINT archon_drop');
+    return true;
+  } catch (e) {
+    if ((e as { code?: string }).code !== '2BP01') throw e;
+    await c.query('ROLLBACK TO SAVEPOINT archon_drop');
+    return false;
+  }
 }
 
 /** A statement the user may not run is taken back to its savepoint; any other error (a cancel) stands. */
@@ -338,7 +405,7 @@ async function restoreSequence(c: pg.Client, s: RunTableRow['sequences'][number]
 
 async function verifyRestored(t: Target, r: RunTableRow, signal?: AbortSignal): Promise<void> {
   const name = displayName(r.schema_name, r.table_name);
-  const columns = r.columns.map((c) => c.name);
+  const columns = backedUp(r.columns, r.created?.columns ?? []).map((c) => c.name);
   const now = await wholeTableDigest(t.client, relationOf(r), columns, { signal });
   const kept = r.backup_table
     ? await wholeTableDigest(t.client, backupOf(r), columns, { sameAs: now.how, signal })

@@ -26,9 +26,14 @@ const lockWait = (): number => {
 function previewText(p: UndoPreview): string {
   return p.tables
     .map((t) => {
-      const back = t.rowsRestored ? `${formatCount(t.rowsRestored)} row(s) restored` : 'emptied';
+      const back = t.drops
+        ? 'dropped (the migration created it)'
+        : t.rowsRestored
+          ? `${formatCount(t.rowsRestored)} row(s) restored`
+          : 'emptied';
+      const columns = t.dropsColumns.length ? `, column(s) ${t.dropsColumns.join(', ')} dropped` : '';
       const changed = t.changed ? ' — CHANGED since the migration: those changes would be lost' : '';
-      return `${displayName(t.schema, t.table)}: ${formatCount(t.rowsNow)} row(s) now → ${back}${changed}`;
+      return `${displayName(t.schema, t.table)}: ${formatCount(t.rowsNow)} row(s) now → ${back}${columns}${changed}`;
     })
     .join('\n');
 }
