@@ -22,7 +22,7 @@ async function createValuesTable(db: TestDb, noteType: string, withEnumArray: bo
     CREATE TABLE tricky (
       id int PRIMARY KEY, note ${noteType}, doc jsonb, tags text[], blob bytea, feeling mood, feelings ${withEnumArray ? 'mood[]' : 'text'},
       uid uuid, embedding real[], amount numeric(30, 10), ratio double precision, at timestamptz, day date,
-      span interval, flag boolean, nested int[][]);`);
+      span ${withEnumArray ? 'interval' : 'text'}, flag boolean, nested int[][]);`);
 }
 
 async function fillValues(db: TestDb): Promise<void> {
@@ -51,7 +51,9 @@ async function fillValues(db: TestDb): Promise<void> {
 for (const [from, to] of directions()) {
   describe(`values arrive byte-identical, PostgreSQL ${from.major} → ${to.major}`, () => {
     // Arrays of a user-defined type carry the database's own type OID in binary COPY, so they (and
-    // differing types) go through the text format.
+    // differing types) go through the text format; so does interval where a side is older than 17
+    // (binary input there lets 17's infinite intervals through as finite ones), so the binary case
+    // keeps its span as text and the text case has the interval.
     for (const [label, sourceNote, targetNote, enumArray, format] of [
       ['same built-in and enum types (binary COPY)', 'text', 'text', false, 'binary'],
       ['a differing type and an enum array (text COPY)', 'varchar(200000)', 'text', true, 'text'],

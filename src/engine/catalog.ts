@@ -195,16 +195,35 @@ function fieldsOf(shapes: Map<string, Shape>, oid: string, depth = 0): string | 
     .join(', ');
 }
 
+const MONEY = '790';
+const MONEY_ARRAY = '791';
+
+/** Whether a type holds money anywhere inside: itself, an array of it, a domain or composite over it, at any depth. */
+function holdsMoney(shapes: Map<string, Shape>, oid: string, depth = 0): boolean {
+  if (oid === MONEY || oid === MONEY_ARRAY) return true;
+  const s = shapes.get(oid);
+  if (!s || depth > 20) return false;
+  if (s.kind === 'd') return holdsMoney(shapes, s.base, depth + 1);
+  if (s.isArray) return holdsMoney(shapes, s.elem, depth + 1);
+  return (s.fields ?? []).some((f) => holdsMoney(shapes, f.oid, depth + 1));
+}
+
 const COLUMNS_SQL = `
 SELECT a.attrelid::int8 AS table_oid, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
        tn.nspname AS "typeSchema", t.typcategory AS category, a.attnotnull AS "notNull", a.atthasdef AS "hasDefault",
        a.attgenerated <> '' AS generated, a.attidentity <> '' AS identity,
        (t.typsend <> 0 AND t.typreceive <> 0
         AND (a.atttypid < 16384 OR (t.typtype IN ('b', 'e') AND t.typcategory <> 'A'))
-        -- regclass and its kin travel as OIDs in binary, which name other objects on another server
-        AND NOT (tn.nspname = 'pg_catalog' AND t.typname ~ ${REG_TYPES})) AS "binarySafe",
-       CASE WHEN 'money'::regtype IN (a.atttypid, t.typelem, t.typbasetype) THEN 1234567.891::numeric::money::text
-       END AS "moneyFormat",
+        AND NOT EXISTS (SELECT 1 FROM pg_type x WHERE x.oid IN (t.oid, t.typelem, t.typbasetype) AND (
+          x.typsend = 0 OR x.typreceive = 0 OR (x.typnamespace = 'pg_catalog'::regnamespace AND (
+            -- regclass and its kin travel as OIDs in binary, which name other objects on another server
+            x.typname ~ ${REG_TYPES}
+            -- binary input refuses values text accepts (an empty tsquery, an empty int2vector)
+            OR x.typname IN ('tsquery', 'int2vector', 'oidvector')
+            -- intervals became able to hold ±infinity in 17, which older servers' binary input lets
+            -- through as a huge finite interval; text input refuses it, loudly
+            OR (x.typname = 'interval' AND current_setting('server_version_num')::int < 170000)))))
+       ) AS "binarySafe",
        (SELECT e.extname FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
          WHERE d.classid = 'pg_type'::regclass AND d.deptype = 'e'
            AND d.objid = CASE WHEN t.typcategory = 'A' THEN t.typelem ELSE t.oid END LIMIT 1) AS "typeExtension",
@@ -242,11 +261,20 @@ WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass A
 
 /** Reads everything the plan needs in a handful of queries (not one per table). */
 export async function readCatalog(client: pg.Client, host = ''): Promise<Catalog> {
-  const info = await client.query<{ v: string; n: string; db: string; usr: string; ro: boolean; su: boolean }>(
+  const info = await client.query<{
+    v: string;
+    n: string;
+    db: string;
+    usr: string;
+    ro: boolean;
+    su: boolean;
+    money: string;
+  }>(
     `SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n,
             current_database() AS db, current_user AS usr,
             current_setting('default_transaction_read_only') = 'on' OR pg_is_in_recovery() AS ro,
-            (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su`,
+            (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su,
+            1234567.891::numeric::money::text AS money`,
   );
   const versionNum = Number(info.rows[0].n);
   // PostgreSQL 15 lets a superuser grant SET on a parameter (hosted platforms grant this one).
@@ -261,7 +289,8 @@ export async function readCatalog(client: pg.Client, host = ''): Promise<Catalog
   // The queries name their columns as the interfaces do: a row is the object, less its table's oid.
   const shapes = new Map((await client.query(SHAPES_SQL)).rows.map(({ oid, ...shape }) => [oid as string, shape]));
   for (const { table_oid, typeOid, ...column } of (await client.query(COLUMNS_SQL)).rows) {
-    byOid.get(table_oid)?.columns.push({ ...column, fields: fieldsOf(shapes, typeOid) } as Column);
+    const moneyFormat = holdsMoney(shapes, typeOid) ? info.rows[0].money : null;
+    byOid.get(table_oid)?.columns.push({ ...column, fields: fieldsOf(shapes, typeOid), moneyFormat } as Column);
   }
   for (const { table_oid, type, deferrable, nulls_not_distinct, operators, ...key } of (
     await client.query(CONSTRAINTS_SQL)

@@ -118,7 +118,9 @@ function pairOf(sc: Column, tc: Column, targetExtensions: ReadonlySet<string>): 
   const describe = `column ${sc.name} is ${sc.type} on the source but ${tc.type} on the target${missingExt}`;
   // Across categories (text to number, ...) or for extension and array types the load would fail
   // half-way, so the table is skipped up front.
-  if (sc.category !== tc.category || sc.category === 'U' || sc.category === 'A' || missingExt) {
+  if (sc.category === 'A' && tc.category === 'A' && !missingExt)
+    return { problem: `${describe}: arrays are copied only between the same types`, loss: false };
+  if (sc.category !== tc.category || sc.category === 'U' || missingExt) {
     return { problem: describe, loss: false };
   }
   const c = conversion(sc.type, tc.type);

@@ -291,8 +291,8 @@ async function previewTable(t: Target, r: RunTableRow, signal?: AbortSignal): Pr
   const gone = r.columns.filter((c) => !names.has(c.name)).map((c) => c.name);
   if (gone.length)
     throw new UsageError(
-      `${displayName(r.schema_name, r.table_name)} no longer has column(s) ${gone.join(', ')} that the run ` +
-        'wrote and its backup holds; undo cannot put those rows back. Nothing changed.',
+      `${displayName(r.schema_name, r.table_name)} no longer has column(s) ${gone.join(', ')}, which it had ` +
+        'when the run committed; undo cannot put the rows back as they were. Nothing changed.',
     );
   const added = current.rows.length > r.columns.length; // columns the run added are among r.columns
   const now = await keptDigest(t.client, relationOf(r), r.digest_read, r.columns, signal);
