@@ -86,6 +86,9 @@ describe('undo', () => {
     assert.equal(report.committed, true, JSON.stringify(report.tables));
     assert.equal(await tgt.count('tasks'), 50);
     assert.equal(await tgt.count('notes'), 2);
+    // Nothing was backed up (the tables were empty): history still lists the run, with no backup size.
+    const [listed] = await history({ target: tgt.url });
+    assert.deepEqual([listed.id, listed.backupBytes], [report.undo!.runId, 0]);
     const result = await undo({ target: tgt.url, run: report.undo!.runId! });
     assert.deepEqual(result.tables.map((t) => t.table).sort(), ['notes', 'tasks']);
     assert.equal(await tgt.count('tasks'), 0);

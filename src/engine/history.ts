@@ -30,7 +30,8 @@ SELECT r.id, to_char(r.at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"') AS 
        coalesce(array_agg(format('%s.%s', t.schema_name, t.table_name) ORDER BY t.ord)
                 FILTER (WHERE t.ord IS NOT NULL), '{}') AS tables,
        coalesce(sum(t.rows_loaded), 0)::int8 AS "rowsLoaded",
-       coalesce(sum(pg_total_relation_size(to_regclass(format('%I.%I', 'archon', t.backup_table)))), 0)::int8 AS bytes
+       coalesce(sum(pg_total_relation_size(to_regclass(format('%I.%I', 'archon', t.backup_table))))
+                FILTER (WHERE t.backup_table IS NOT NULL), 0)::int8 AS bytes
   FROM archon.runs r LEFT JOIN archon.run_tables t ON t.run_id = r.id
  GROUP BY r.id ORDER BY r.at DESC, r.id DESC`;
 

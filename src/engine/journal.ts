@@ -71,8 +71,7 @@ export async function undoPlan(
   backup: boolean,
 ): Promise<UndoPlan> {
   const denied = await journalAllowed(tgt);
-  if (denied)
-    return { possible: false, reason: `undo is off for this run: ${denied}`, kept: [], bytes: 0, journal: false };
+  if (denied) return { possible: false, reason: denied, kept: [], bytes: 0, journal: false };
   const kept: UndoPlan['kept'] = [];
   if (existing !== 'skip-nonempty') {
     // A table the run creates holds nothing yet: nothing to keep.
@@ -85,7 +84,7 @@ export async function undoPlan(
   if (!backup && existing !== 'skip-nonempty')
     return {
       possible: false,
-      reason: 'undo is off for this run: it was asked to keep no backup',
+      reason: 'it keeps no backup of the rows it replaces, as asked',
       kept: [],
       bytes: 0,
       journal: true,
