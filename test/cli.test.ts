@@ -189,7 +189,7 @@ describe('archon CLI', () => {
       '--counts-only',
     ]);
     assert.equal(counts.code, 0, counts.stdout);
-    assert.match(counts.stdout, /public.projects\s+7\s+7\s+0\s+VERIFIED\s+not checked/);
+    assert.match(counts.stdout, /public.projects\s+7\s+7\s+0\s+VERIFIED BY COUNT ONLY\s+not checked/);
     assert.match(counts.stdout, /1 verified by row count only \(content not checked\)/);
   });
 

@@ -253,6 +253,19 @@ describe('report page (real Chromium)', () => {
     const restored = await openWebviewPage('light', { ...saved, report: old });
     assert.equal(await cellText(restored.page, 'public.archon_crawled_pages', 'content'), '');
     assert.match(await restored.page.locator('header').innerText(), /verified by row count only/);
+    // Counts alone never read as the whole proof: not in a status cell, not in the outcome badge.
+    assert.equal(
+      (await cellText(restored.page, 'public.archon_crawled_pages', 'status')).toLowerCase(),
+      'verified by count only',
+    );
+    const allCounted = sampleReport();
+    allCounted.checks = 'counts only';
+    allCounted.tables = allCounted.tables.filter((t) => t.status === 'verified');
+    for (const t of allCounted.tables)
+      t.content = { ...t.content, status: 'not checked', reason: 'counts only, as asked' };
+    Object.assign(allCounted, { outcome: 'verified' });
+    const counted = await openWebviewPage('light', { ...saved, report: allCounted });
+    assert.match(await counted.page.locator('.badge.outcome').innerText(), /all verified by count only/i);
     assert.deepEqual([...cspErrors, ...restored.cspErrors], []);
   });
 

@@ -15,6 +15,7 @@ import {
   stopBanner,
   type TableReport,
   undoText,
+  statusText,
 } from '../src/shared/report.js';
 import { displayName } from '../src/shared/names.js';
 import { platformHeading, platformLines } from '../src/shared/reportPlatform.js';
@@ -88,7 +89,7 @@ function sorted(tables: TableReport[]): TableReport[] {
 
 function outcomeBadge(r: Report): HTMLElement {
   const label = {
-    verified: 'all verified',
+    verified: r.checks === 'counts and content' ? 'all verified' : 'all verified by count only',
     'not verified': 'some not verified',
     failed: 'failed',
     cancelled: 'cancelled',
@@ -334,7 +335,7 @@ function tableRow(t: TableReport): HTMLElement {
     cell(2, 'sourceRows', 'num', formatCount(t.sourceRows)),
     cell(3, 'targetRows', 'num', formatCount(t.targetRows)),
     cell(4, 'difference', 'num', formatDifference(difference(t))),
-    cell(5, 'status', '', el('span', { class: `badge ${statusClass(t.status)}` }, t.status)),
+    cell(5, 'status', '', el('span', { class: `badge ${statusClass(t.status)}` }, statusText(t))),
     cell(6, 'content', '', content ? el('span', { class: `badge content ${kind}` }, content) : ''),
     cell(7, 'reason', 'reason', el('span', {}, t.reason ?? ''), ...details(t), ...differingKeys(t), ...createdBy(t)),
   );

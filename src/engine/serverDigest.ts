@@ -12,8 +12,9 @@ import { ContentDigest, type DigestRead, readDigest } from './digest.js';
 async function sendFunctions(client: pg.Client, read: DigestRead): Promise<string[] | null> {
   const probe = await client.query(`SELECT ${read.select.join(', ')} FROM ${read.from} LIMIT 0`);
   const oids = probe.fields.map((f) => f.dataTypeID);
-  const r = await client.query<{ oid: number; send: string | null; sha256: boolean }>(
-    `SELECT t.oid::int AS oid,
+  // OIDs as text: past 2^31 an int would wrap, and the lookup below would miss.
+  const r = await client.query<{ oid: string; send: string | null; sha256: boolean }>(
+    `SELECT t.oid::int8::text AS oid,
             CASE WHEN t.typsend <> 0 THEN format('%I.%I', n.nspname, p.proname) END AS send,
             to_regprocedure('pg_catalog.sha256(bytea)') IS NOT NULL AS sha256
        FROM pg_type t LEFT JOIN pg_proc p ON p.oid = t.typsend LEFT JOIN pg_namespace n ON n.oid = p.pronamespace
@@ -22,7 +23,7 @@ async function sendFunctions(client: pg.Client, read: DigestRead): Promise<strin
   );
   const byOid = new Map(r.rows.map((row) => [row.oid, row.send]));
   if (!r.rows.length || !r.rows[0].sha256) return null;
-  const sends = oids.map((oid) => byOid.get(oid) ?? null);
+  const sends = oids.map((oid) => byOid.get(String(oid)) ?? null);
   return sends.every((s) => s !== null) ? (sends as string[]) : null;
 }
 

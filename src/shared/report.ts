@@ -241,6 +241,14 @@ export function problemsFirst(tables: TableReport[], cause?: RootCause | null): 
 export const difference = (t: TableReport): number | null =>
   t.sourceRows === null || t.targetRows === null ? null : t.targetRows - (t.targetRowsBefore ?? 0) - t.sourceRows;
 
+/**
+ * A table's status as every rendering shows it: "verified" says when it rests on the counts alone
+ * (compare --counts-only, or a report saved before content checks), so no badge or cell claims more.
+ */
+export function statusText(t: TableReport): string {
+  return t.status === 'verified' && t.content?.status !== 'match' ? 'verified by count only' : t.status;
+}
+
 export function headline(r: Report): string {
   const s = r.summary;
   const what = r.kind === 'compare' ? 'Compared' : 'Migrated';

@@ -1,7 +1,7 @@
 // The report's table as cells of text, problems first: what the Markdown and terminal renderings lay out.
 import { formatCount, formatDifference } from './format.js';
 import { displayName, visible } from './names.js';
-import { contentCell, difference, differencesText, problemsFirst, type Report } from './report.js';
+import { contentCell, difference, differencesText, problemsFirst, type Report, statusText } from './report.js';
 
 export const TABLE_HEADERS = ['table', 'source rows', 'target rows', 'difference', 'status', 'content', 'reason'];
 /** Columns that hold numbers (aligned right). */
@@ -14,7 +14,7 @@ export function tableCells(r: Report): string[][] {
       formatCount(t.sourceRows),
       formatCount(t.targetRows),
       formatDifference(difference(t)),
-      t.status.toUpperCase(),
+      statusText(t).toUpperCase(),
       contentCell(t),
       t.reason ?? '',
     ].map(visible),
