@@ -457,8 +457,21 @@ function describePlan({ source, target, plan, undo }: PlanResult): string {
   for (const u of plan.unmatched) lines.push(`  NOT FOUND  ${visible(u)}: matched no table on the source`);
   for (const g of platformGroups(plan))
     lines.push(`  LEAVE ${visible(g.names.join(', '))}`, `          ${visible(g.reason)}`);
+  lines.push(...flagHints(skips));
   lines.push('', ...keptLines(undo, plan.existing));
   return `${lines.join('\n')}\n\n`;
+}
+
+/** Skips a flag would lift, said in the CLI's words (the engine's reasons name no flag). */
+function flagHints(skips: PlanResult['plan']['tables']): string[] {
+  const count = (kind: string) => skips.filter((t) => t.skip === kind).length;
+  const tables = (n: number) => `${n} table${n === 1 ? '' : 's'}`;
+  const hints: string[] = [];
+  const missing = count('missing-on-target');
+  if (missing) hints.push(`  hint: --create-missing creates the ${tables(missing)} missing on the target`);
+  const lacking = count('missing-columns');
+  if (lacking) hints.push(`  hint: --add-columns adds the missing source columns to ${tables(lacking)} on the target`);
+  return hints;
 }
 
 function progressPrinter(io: CliIo): (e: ProgressEvent) => void {

@@ -1,6 +1,7 @@
 // The CLI's commands on a target's journal: undo a run, list the runs, drop backups.
 import { type CliIo, type Values, cancellable, confirmed, milliseconds, passwordOf } from './cli.js';
 import {
+  CancelledError,
   DEFAULT_LOCK_TIMEOUT_MS,
   type RunEntry,
   type TargetOptions,
@@ -80,6 +81,11 @@ async function runUndo(target: TargetOptions, values: Values, run: string | unde
     io.out(`Undone: run ${result.runId}; every restored table verified against its backup (count and content).\n`);
     return 0;
   } catch (e) {
+    if (e instanceof CancelledError) {
+      // The undo may have emptied and refilled tables before the cancel: all of it was taken back.
+      io.err('archon: cancelled; the undo was rolled back, nothing changed\n');
+      return 1;
+    }
     if (!(e instanceof UndoVerifyError)) throw e;
     io.err(`archon: ${visible(e.message)}\n`);
     return 1;
@@ -94,11 +100,13 @@ function describePreview(p: UndoPreview): string {
   ];
   for (const t of p.tables) {
     const now = `${formatCount(t.rowsNow)} row(s) now`;
-    const back = t.drops
-      ? 'dropped (the run created it)'
-      : t.rowsRestored
-        ? `${formatCount(t.rowsRestored)} row(s) restored`
-        : 'emptied (it was empty)';
+    const back = t.goneSince
+      ? 'already dropped (the run created it)'
+      : t.drops
+        ? 'dropped (the run created it)'
+        : t.rowsRestored
+          ? `${formatCount(t.rowsRestored)} row(s) restored`
+          : 'emptied (it was empty)';
     const columns = t.dropsColumns.length
       ? `; column(s) ${t.dropsColumns.join(', ')} dropped (the run added them)`
       : '';

@@ -52,6 +52,9 @@ describe('archon CLI', () => {
     );
     assert.match(r.stdout, /public.pages\s+—\s+—\s+—\s+SKIPPED\s+source column extra does not exist on the target/);
     assert.match(r.stdout, /public.settings\s+—\s+—\s+—\s+SKIPPED\s+missing on the target/);
+    // The engine's reasons name no flag; the CLI says which flag lifts a skip.
+    assert.match(r.stdout, /hint: --create-missing creates the 1 table missing on the target/);
+    assert.doesNotMatch(r.stdout, /SKIP.*--create-missing/);
     const report = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));
     assert.equal(report.summary.verified, 1);
     assert.equal(report.summary.skipped, 2);
@@ -159,6 +162,7 @@ describe('archon CLI', () => {
     assert.equal(plan.code, 1);
     assert.match(plan.stdout, /COPY {2}public.projects/);
     assert.match(plan.stdout, /SKIP {2}public.pages\s+source column extra/);
+    assert.match(plan.stdout, /hint: --add-columns adds the missing source columns to 1 table on the target/);
     assert.equal(await tgt.count('projects'), 0);
     await tgt.sql(
       `INSERT INTO projects SELECT g, 'p' || g FROM generate_series(1, 7) g; INSERT INTO pages VALUES (1, 'x')`,

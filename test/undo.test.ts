@@ -112,9 +112,24 @@ describe('undo', () => {
     const report = await migrate({ source: src.url, target: tgt.url, createMissing: true, addColumns: true });
     assert.equal(report.outcome, 'verified', JSON.stringify(report.tables));
     assert.equal(await tgt.count('crm.people'), 2);
-    const undone = runCli(['undo', '--target', tgt.url, '--yes']);
+    // Something made since that depends on a created table: a clear refusal, nothing changed.
+    await tgt.sql('CREATE VIEW people_view AS SELECT * FROM crm.people');
+    const blocked = runCli(['undo', '--target', tgt.url, '--yes']);
+    assert.equal(blocked.code, 2);
+    assert.match(blocked.stderr, /other objects depend on its tables: .*view people_view depends on table crm\.people/);
+    assert.match(blocked.stderr, /Rolled back, nothing changed/);
+    assert.doesNotMatch(blocked.stderr, /unexpected error|\n\s+at /);
+    assert.equal(await tgt.count('crm.people'), 2);
+    await tgt.sql('DROP VIEW people_view');
+    // A created table someone dropped since: a change (refused), and --force takes the rest back.
+    await tgt.sql('DROP TABLE crm.notes');
+    const refused = runCli(['undo', '--target', tgt.url, '--yes']);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /crm\.notes \(dropped since, though the run created it\) changed since the run/);
+    const undone = runCli(['undo', '--target', tgt.url, '--yes', '--force']);
     assert.equal(undone.code, 0, undone.stderr);
     assert.match(undone.stdout, /crm\.people: 2 row\(s\) now → dropped \(the run created it\)/);
+    assert.match(undone.stdout, /crm\.notes: 0 row\(s\) now → already dropped \(the run created it\)/);
     assert.match(undone.stdout, /public\.wide: 1 row\(s\) now → 1 row\(s\) restored; column\(s\) added dropped/);
     const [left] = await tgt.sql(`SELECT to_regclass('crm.people') AS people, to_regclass('crm.notes') AS notes,
       to_regtype('crm.mood') AS mood, to_regtype('crm.pair') AS pair,

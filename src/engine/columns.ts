@@ -21,6 +21,8 @@ export interface ColumnMatch {
   lost: string[];
   /** The reason is that data would be lost or changed (not only that the load would fail). */
   losesData: boolean;
+  /** Source columns missing on the target are all that stops the table (adding them would do). */
+  onlyLostColumns: boolean;
   notes: string[];
   pairs: ColumnPair[];
   /** Columns the target generates: not copied, but compared (the target must compute what the source holds). */
@@ -60,7 +62,8 @@ export function matchColumns(s: Table, t: Table, targetExtensions: ReadonlySet<s
   problems.push(...typeProblems);
   if (pairs.length === 0 && !problems.length) problems.push('no column to copy');
   const reason = problems.length ? problems.join('; ') : null;
-  return { reason, typeProblems, lost, losesData, notes, pairs, generated };
+  const onlyLostColumns = lost.length > 0 && problems.length === 1;
+  return { reason, typeProblems, lost, losesData, onlyLostColumns, notes, pairs, generated };
 }
 
 function missingColumns(s: Table, t: Table, lost: string[]): string[] {

@@ -13,9 +13,10 @@ export const ALREADY_HAS_ROWS = 'the target table already has rows (existing row
 
 /**
  * What kind of reason skips a table, for adapters to act on without reading it: the target lacks
- * the table (Archon may create it), copying would lose or change data, or anything else.
+ * the table (Archon may create it), it lacks source columns and nothing else is in the way (Archon
+ * may add them), copying would lose or change data otherwise, or anything else.
  */
-export type SkipKind = 'missing-on-target' | 'data-loss' | 'other';
+export type SkipKind = 'missing-on-target' | 'missing-columns' | 'data-loss' | 'other';
 
 export interface TablePlan {
   schema: string;
@@ -109,7 +110,10 @@ function planTable(s: Table, t: Table | null, input: PlanInput, targetExtensions
   const why = whySkip(s, t, input);
   if (why || !t) return { ...base, reason: why, skip: t ? 'other' : 'missing-on-target' };
   const m = matchColumns(s, t, targetExtensions);
-  if (m.reason) return { ...base, reason: m.reason, skip: m.losesData ? 'data-loss' : 'other', notes: m.notes };
+  if (m.reason) {
+    const skip = m.onlyLostColumns ? 'missing-columns' : m.losesData ? 'data-loss' : 'other';
+    return { ...base, reason: m.reason, skip, notes: m.notes };
+  }
   if (input.existing === 'skip-nonempty' && input.nonEmptyTargets?.has(tableKey(t.schema, t.name))) {
     return { ...base, reason: ALREADY_HAS_ROWS, skip: 'other' };
   }

@@ -56,6 +56,8 @@ export interface UndoTable {
   drops: boolean;
   /** Columns the run added to the table: undo drops them. */
   dropsColumns: string[];
+  /** The run created the table and someone has dropped it since: a change, with nothing left to drop. */
+  goneSince: boolean;
 }
 
 export interface UndoPreview {
@@ -169,6 +171,15 @@ export function undoError(e: unknown, t: Target, lockTimeoutMs: number | undefin
     return new UsageError(
       `${t.endpoint.user} may not do this on ${t.endpoint.label}: ${redact(err.message ?? '', t.secrets)}; nothing changed`,
     );
+  // Something made since the run depends on what undo must empty or drop (a view, a foreign key).
+  if (err.code === '2BP01' || (err.code === '0A000' && /foreign key/.test(err.message ?? ''))) {
+    const detail = (e as { detail?: string }).detail;
+    const why = redact(`${err.message}${detail ? ` (${detail.replace(/\n/g, '; ')})` : ''}`, t.secrets);
+    return new UsageError(
+      `undo cannot take the run back while other objects depend on its tables: ${why}. Rolled back, nothing ` +
+        'changed; remove or change what depends on them, then undo again',
+    );
+  }
   return e;
 }
 
@@ -198,13 +209,14 @@ async function undoInTransaction(t: Target, opts: UndoOptions): Promise<UndoResu
   const rows = (
     await t.client.query<RunTableRow>('SELECT * FROM archon.run_tables WHERE run_id = $1 ORDER BY ord', [run.id])
   ).rows;
-  await assertTablesThere(t, rows);
-  emit({ type: 'phase', message: `locking ${rows.length} table(s)` });
-  await t.client.query(`LOCK TABLE ${rows.map(nameOf).join(', ')} IN ACCESS EXCLUSIVE MODE`);
+  const gone = await assertTablesThere(t, rows);
+  const present = rows.filter((r) => !gone.has(r));
+  emit({ type: 'phase', message: `locking ${present.length} table(s)` });
+  if (present.length) await t.client.query(`LOCK TABLE ${present.map(nameOf).join(', ')} IN ACCESS EXCLUSIVE MODE`);
   const tables: UndoTable[] = [];
   for (const r of rows) {
     check();
-    tables.push(await previewTable(t, r, opts.signal));
+    tables.push(gone.has(r) ? goneTable(r) : await previewTable(t, r, opts.signal));
   }
   const preview: UndoPreview = {
     runId: run.id,
@@ -218,7 +230,8 @@ async function undoInTransaction(t: Target, opts: UndoOptions): Promise<UndoResu
   if (changed.length && !opts.force) throw new UsageError(refusal(run.id, changed), { kind: 'force-undo' });
   if (opts.confirm && !(await opts.confirm(preview))) return { ...preview, undone: false, forced: false };
   check();
-  await restore(t, rows, emit, opts.signal);
+  await restore(t, present, emit, opts.signal);
+  await dropCreated(t.client, present, rows, emit);
   check();
   await t.client.query('UPDATE archon.runs SET undone_at = now(), undone_forced = $2 WHERE id = $1', [
     run.id,
@@ -268,17 +281,34 @@ async function pickRun(t: Target, id: string | undefined): Promise<RunRow> {
   return run;
 }
 
-async function assertTablesThere(t: Target, rows: RunTableRow[]): Promise<void> {
+/** Every table of the run must be there, and its backup; a table the run created may be gone (returned). */
+async function assertTablesThere(t: Target, rows: RunTableRow[]): Promise<Set<RunTableRow>> {
+  const gone = new Set<RunTableRow>();
   for (const r of rows) {
     const q = await t.client.query('SELECT to_regclass($1) IS NOT NULL AS a, to_regclass($2) IS NOT NULL AS b', [
       nameOf(r),
       r.backup_table ? backupOf(r) : nameOf(r),
     ]);
-    if (!q.rows[0].a)
+    if (!q.rows[0].a && r.created?.table) gone.add(r);
+    else if (!q.rows[0].a)
       throw new UsageError(`${displayName(r.schema_name, r.table_name)} no longer exists; nothing changed`);
-    if (!q.rows[0].b) throw new UsageError(`the backup of ${displayName(r.schema_name, r.table_name)} is gone`);
+    else if (!q.rows[0].b) throw new UsageError(`the backup of ${displayName(r.schema_name, r.table_name)} is gone`);
   }
+  return gone;
 }
+
+/** A table the run created that has been dropped since: what undo would have done, done by someone else. */
+const goneTable = (r: RunTableRow): UndoTable => ({
+  schema: r.schema_name,
+  table: r.table_name,
+  rowsNow: 0,
+  rowsRestored: 0,
+  changed: true,
+  sequences: [],
+  drops: false,
+  dropsColumns: [],
+  goneSince: true,
+});
 
 async function previewTable(t: Target, r: RunTableRow, signal?: AbortSignal): Promise<UndoTable> {
   // The digest covers the columns the run saw: a column added since holds changes it cannot see,
@@ -308,11 +338,13 @@ async function previewTable(t: Target, r: RunTableRow, signal?: AbortSignal): Pr
     sequences: r.sequences.map((s) => displayName(s.schema, s.name)),
     drops: r.created?.table ?? false,
     dropsColumns: r.created?.columns ?? [],
+    goneSince: false,
   };
 }
 
 function refusal(runId: string, changed: UndoTable[]): string {
-  const names = changed.map((c) => `${displayName(c.schema, c.table)} (${c.rowsNow} row(s) now)`).join(', ');
+  const now = (c: UndoTable) => (c.goneSince ? 'dropped since, though the run created it' : `${c.rowsNow} row(s) now`);
+  const names = changed.map((c) => `${displayName(c.schema, c.table)} (${now(c)})`).join(', ');
   return (
     `refusing to undo run ${runId}: ${names} changed since the run; undo would replace those changes with ` +
     `the rows kept before the run. Nothing changed.`
@@ -322,6 +354,7 @@ function refusal(runId: string, changed: UndoTable[]): string {
 /** Empties the run's tables together (foreign keys between them), refills them, sets sequences, verifies. */
 async function restore(t: Target, rows: RunTableRow[], emit: ProgressListener, signal?: AbortSignal): Promise<void> {
   const c = t.client;
+  if (!rows.length) return;
   // Restored rows are the rows the table held: no user trigger may rewrite them (as during the load).
   const triggers = await silenceTriggersOn(c, rows.map(nameOf), emit);
   emit({ type: 'phase', message: `emptying ${rows.length} table(s)` });
@@ -336,7 +369,6 @@ async function restore(t: Target, rows: RunTableRow[], emit: ProgressListener, s
   emit({ type: 'phase', message: 'verifying the restored tables against their backups' });
   for (const r of rows) await verifyRestored(t, r, signal);
   for (const r of rows) for (const s of r.sequences) await restoreSequence(c, s);
-  await dropCreated(c, rows, emit);
 }
 
 /**
@@ -345,7 +377,12 @@ async function restore(t: Target, rows: RunTableRow[], emit: ProgressListener, s
  * them, newest first. Those shared objects are dropped only if nothing uses them now (RESTRICT,
  * under a savepoint); one something else has come to use is kept, and said.
  */
-async function dropCreated(c: pg.Client, rows: RunTableRow[], emit: ProgressListener): Promise<void> {
+async function dropCreated(
+  c: pg.Client,
+  rows: RunTableRow[],
+  everyRow: RunTableRow[],
+  emit: ProgressListener,
+): Promise<void> {
   for (const r of rows.filter((x) => x.created?.columns.length)) {
     emit({
       type: 'phase',
@@ -360,7 +397,7 @@ async function dropCreated(c: pg.Client, rows: RunTableRow[], emit: ProgressList
     await c.query(`DROP TABLE ${tables.map(nameOf).join(', ')}`);
   }
   // Newest first; one still in use by another created object goes on the next pass, after it.
-  let pending = rows.flatMap((r) => r.created?.objects ?? []).reverse();
+  let pending = everyRow.flatMap((r) => r.created?.objects ?? []).reverse();
   for (let dropped = true; pending.length && dropped; ) {
     dropped = false;
     const kept: CreatedObject[] = [];

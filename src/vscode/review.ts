@@ -38,6 +38,9 @@ interface Group {
   skip?: SkipKind | null;
 }
 
+/** Copying the table as it stands would lose data (a source column the target lacks, a lossy type). */
+const isLoss = (g: Group) => g.skip === 'data-loss' || g.skip === 'missing-columns';
+
 function groupsOf(kind: string, entries: { name: string; text: string; skip?: SkipKind | null }[]): Group[] {
   const byText = new Map<string, Group>();
   for (const { name, text, skip } of entries) {
@@ -82,7 +85,7 @@ export function reviewLines(
     skips.map((t) => ({ name: displayName(t.schema, t.table), text: t.reason ?? '', skip: t.skip })),
   );
   // Data loss first; otherwise the plan's order (a stable sort).
-  const loss = (g: Group) => Number(g.skip === 'data-loss');
+  const loss = (g: Group) => Number(isLoss(g));
   skipGroups.sort((a, b) => loss(b) - loss(a));
   for (const g of skipGroups) lines.push(...skipRows(g, shown));
   if (p.plan.unmatched.length)
@@ -141,7 +144,7 @@ function namesDetail(g: Group, shown: ReadonlySet<string>): string {
 }
 
 function skipRows(g: Group, shown: ReadonlySet<string>): ReviewLine[] {
-  const icon = g.skip === 'data-loss' ? '$(error)' : '$(warning)';
+  const icon = isLoss(g) ? '$(error)' : '$(warning)';
   const [name] = g.names;
   if (g.names.length === 1)
     return [{ label: `${icon} Skipped: ${name}`, detail: g.text.split(NAME).join(name), kind: 'skip' }];

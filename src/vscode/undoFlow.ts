@@ -26,11 +26,13 @@ const lockWait = (): number => {
 function previewText(p: UndoPreview): string {
   return p.tables
     .map((t) => {
-      const back = t.drops
-        ? 'dropped (the migration created it)'
-        : t.rowsRestored
-          ? `${formatCount(t.rowsRestored)} row(s) restored`
-          : 'emptied';
+      const back = t.goneSince
+        ? 'already dropped since the migration (which created it)'
+        : t.drops
+          ? 'dropped (the migration created it)'
+          : t.rowsRestored
+            ? `${formatCount(t.rowsRestored)} row(s) restored`
+            : 'emptied';
       const columns = t.dropsColumns.length ? `, column(s) ${t.dropsColumns.join(', ')} dropped` : '';
       const changed = t.changed ? ' — CHANGED since the migration: those changes would be lost' : '';
       return `${displayName(t.schema, t.table)}: ${formatCount(t.rowsNow)} row(s) now → ${back}${columns}${changed}`;
