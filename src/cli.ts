@@ -458,7 +458,8 @@ function describePlan({ source, target, plan, undo }: PlanResult): string {
   for (const g of platformGroups(plan))
     lines.push(`  LEAVE ${visible(g.names.join(', '))}`, `          ${visible(g.reason)}`);
   lines.push(...flagHints(skips));
-  lines.push('', ...keptLines(undo, plan.existing));
+  // Nothing to copy, nothing to take back.
+  if (copies.length) lines.push('', ...keptLines(undo, plan.existing));
   return `${lines.join('\n')}\n\n`;
 }
 

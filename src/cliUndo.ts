@@ -79,6 +79,8 @@ async function runUndo(target: TargetOptions, values: Values, run: string | unde
     );
     if (!result.undone) return 1;
     io.out(`Undone: run ${result.runId}; every restored table verified against its backup (count and content).\n`);
+    if (result.kept.length)
+      io.out(`Kept, though the run created them, because other objects use them now: ${result.kept.join(', ')}\n`);
     return 0;
   } catch (e) {
     if (e instanceof CancelledError) {

@@ -139,6 +139,20 @@ describe('undo', () => {
     assert.deepEqual(await tgt.fingerprint('wide'), before, 'the table it widened is as it was, columns and rows');
   });
 
+  it('a type the run created that something else uses now is kept, and undo says so', async () => {
+    const src = await TestDb.create(from, 'usrc');
+    const tgt = await TestDb.create(to, 'utgt');
+    await src.sql(`CREATE TYPE mood AS ENUM ('ok'); CREATE TABLE feel (id int PRIMARY KEY, m mood);
+      INSERT INTO feel VALUES (1, 'ok');`);
+    const report = await migrate({ source: src.url, target: tgt.url, createMissing: true });
+    assert.equal(report.outcome, 'verified', JSON.stringify(report.tables));
+    await tgt.sql(`CREATE TABLE mine (m mood)`);
+    const result = await undo({ target: tgt.url });
+    assert.deepEqual(result.kept, ['type "public"."mood"']);
+    const [left] = await tgt.sql(`SELECT to_regclass('feel') AS feel, to_regtype('mood')::text AS mood`);
+    assert.deepEqual(left, { feel: null, mood: 'mood' });
+  });
+
   it('a row changed after the run: undo refuses naming the table, --force restores', async () => {
     const { src, tgt } = await pair();
     const before = await state(tgt);

@@ -73,6 +73,8 @@ export interface UndoResult extends UndoPreview {
   /** False when the confirmation declined: nothing changed. */
   undone: boolean;
   forced: boolean;
+  /** Objects the run created that undo kept because other objects use them now (`type "s"."t"`). */
+  kept: string[];
 }
 
 /** Thrown when restored rows did not match their backup: rolled back, nothing changed. */
@@ -228,10 +230,10 @@ async function undoInTransaction(t: Target, opts: UndoOptions): Promise<UndoResu
   };
   const changed = tables.filter((x) => x.changed);
   if (changed.length && !opts.force) throw new UsageError(refusal(run.id, changed), { kind: 'force-undo' });
-  if (opts.confirm && !(await opts.confirm(preview))) return { ...preview, undone: false, forced: false };
+  if (opts.confirm && !(await opts.confirm(preview))) return { ...preview, undone: false, forced: false, kept: [] };
   check();
   await restore(t, present, emit, opts.signal);
-  await dropCreated(t.client, present, rows, emit);
+  const kept = await dropCreated(t.client, present, rows, emit);
   check();
   await t.client.query('UPDATE archon.runs SET undone_at = now(), undone_forced = $2 WHERE id = $1', [
     run.id,
@@ -239,7 +241,7 @@ async function undoInTransaction(t: Target, opts: UndoOptions): Promise<UndoResu
   ]);
   check();
   emit({ type: 'phase', message: 'committing' });
-  return { ...preview, undone: true, forced: changed.length > 0 };
+  return { ...preview, undone: true, forced: changed.length > 0, kept };
 }
 
 const nameOf = (r: RunTableRow) => qualified(r.schema_name, r.table_name);
@@ -382,7 +384,7 @@ async function dropCreated(
   rows: RunTableRow[],
   everyRow: RunTableRow[],
   emit: ProgressListener,
-): Promise<void> {
+): Promise<string[]> {
   for (const r of rows.filter((x) => x.created?.columns.length)) {
     emit({
       type: 'phase',
@@ -409,6 +411,7 @@ async function dropCreated(
   }
   for (const o of pending)
     emit({ type: 'phase', message: `kept ${o.kind} ${o.name}, which the run created: other objects use it now` });
+  return pending.map((o) => `${o.kind} ${o.name}`);
 }
 
 async function dropIfUnused(c: pg.Client, o: CreatedObject): Promise<boolean> {

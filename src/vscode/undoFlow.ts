@@ -72,19 +72,22 @@ export async function undoRun(deps: UndoDeps, target: ConnectionProfile, runId?:
     log.info(`Undoing run ${p.runId} on ${endpointLabel(target)}`);
     const title = `Archon: undoing migration ${p.runId}`;
     const options = { location: vscode.ProgressLocation.Notification, title, cancellable: true };
-    await vscode.window.withProgress(options, async (progress, token) => {
+    const result = await vscode.window.withProgress(options, async (progress, token) => {
       const controller = new AbortController();
       token.onCancellationRequested(() => controller.abort());
       const onProgress = (e: { type: string; message?: string }) => {
         if (e.type === 'phase' && e.message) progress.report({ message: e.message });
       };
-      await credentials.withPassword(target, 'target', (password) =>
+      return credentials.withPassword(target, 'target', (password) =>
         // Forced when the user was shown changes and chose to lose them; with none shown, a change
         // made in the meantime still refuses.
         undo({ ...base, run: p.runId, password, force: changed > 0, signal: controller.signal, onProgress }),
       );
     });
-    const text = `Archon: migration ${p.runId} undone; every restored table verified against its backup.`;
+    const kept = result.kept.length
+      ? ` Kept, though the migration created them, because other objects use them now: ${result.kept.join(', ')}.`
+      : '';
+    const text = `Archon: migration ${p.runId} undone; every restored table verified against its backup.${kept}`;
     log.info(text);
     void vscode.window.showInformationMessage(text);
     deps.afterUndo?.();
