@@ -12,6 +12,7 @@ import {
   history,
   parseEndpoint,
   undo,
+  undoAction,
 } from './engine/index.js';
 import { formatBytes, formatCount } from './shared/format.js';
 import { displayName, visible } from './shared/names.js';
@@ -102,13 +103,12 @@ function describePreview(p: UndoPreview): string {
   ];
   for (const t of p.tables) {
     const now = `${formatCount(t.rowsNow)} row(s) now`;
-    const back = t.goneSince
-      ? 'already dropped (the run created it)'
-      : t.drops
-        ? 'dropped (the run created it)'
-        : t.rowsRestored
-          ? `${formatCount(t.rowsRestored)} row(s) restored`
-          : 'emptied (it was empty)';
+    const back = {
+      'already gone': 'already dropped (the run created it)',
+      drop: 'dropped (the run created it)',
+      restore: `${formatCount(t.rowsRestored)} row(s) restored`,
+      empty: 'emptied (it was empty)',
+    }[undoAction(t)];
     const columns = t.dropsColumns.length
       ? `; column(s) ${t.dropsColumns.join(', ')} dropped (the run added them)`
       : '';

@@ -30,6 +30,8 @@ export { VERSION } from './version.js';
 export { detectPlatform, tableKind, type DetectedPlatform, type SchemaKind, type PlatformKind } from './platform.js';
 export {
   undo,
+  undoAction,
+  type UndoAction,
   UndoVerifyError,
   type UndoOptions,
   type UndoPreview,

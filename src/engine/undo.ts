@@ -60,6 +60,12 @@ export interface UndoTable {
   goneSince: boolean;
 }
 
+/** What undo does to a table, for adapters to say in their words. */
+export type UndoAction = 'already gone' | 'drop' | 'restore' | 'empty';
+
+export const undoAction = (t: UndoTable): UndoAction =>
+  t.goneSince ? 'already gone' : t.drops ? 'drop' : t.rowsRestored ? 'restore' : 'empty';
+
 export interface UndoPreview {
   runId: string;
   at: string;

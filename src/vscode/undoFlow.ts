@@ -2,7 +2,7 @@
 // "Archon: Migration History". The engine does the work (one verified transaction); this file asks,
 // shows progress and says what happened.
 import * as vscode from 'vscode';
-import { DEFAULT_LOCK_TIMEOUT_MS, type UndoPreview, history, undo } from '../engine/index.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, type UndoPreview, history, undo, undoAction } from '../engine/index.js';
 import { endpointLabel } from '../shared/endpoint.js';
 import { formatBytes, formatCount } from '../shared/format.js';
 import { displayName } from '../shared/names.js';
@@ -26,13 +26,12 @@ const lockWait = (): number => {
 function previewText(p: UndoPreview): string {
   return p.tables
     .map((t) => {
-      const back = t.goneSince
-        ? 'already dropped since the migration (which created it)'
-        : t.drops
-          ? 'dropped (the migration created it)'
-          : t.rowsRestored
-            ? `${formatCount(t.rowsRestored)} row(s) restored`
-            : 'emptied';
+      const back = {
+        'already gone': 'already dropped since the migration (which created it)',
+        drop: 'dropped (the migration created it)',
+        restore: `${formatCount(t.rowsRestored)} row(s) restored`,
+        empty: 'emptied',
+      }[undoAction(t)];
       const columns = t.dropsColumns.length ? `, column(s) ${t.dropsColumns.join(', ')} dropped` : '';
       const changed = t.changed ? ' — CHANGED since the migration: those changes would be lost' : '';
       return `${displayName(t.schema, t.table)}: ${formatCount(t.rowsNow)} row(s) now → ${back}${columns}${changed}`;
