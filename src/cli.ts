@@ -254,7 +254,7 @@ export async function cancellable<T>(io: CliIo, what: string, fn: (signal: Abort
 async function run(inv: Invocation, io: CliIo): Promise<number> {
   if (inv.command === 'plan') {
     const planned = await cancellable(io, 'nothing was written', (signal) => planMigration({ ...inv.common, signal }));
-    io.out(describePlan(planned));
+    io.out(describePlan(planned, inv.common));
     if (inv.ddl) writeDdl(inv.ddl, planned, io);
     const tables = planned.plan.tables;
     return tables.length > 0 && tables.every((t) => t.action === 'copy') && planned.plan.unmatched.length === 0 ? 0 : 1;
@@ -295,7 +295,7 @@ async function runMigrate(inv: Invocation, io: CliIo): Promise<Report> {
       signal,
       onProgress: progressPrinter(io),
       confirm: async (planned) => {
-        io.out(describePlan(planned));
+        io.out(describePlan(planned, inv.common));
         if (!planned.plan.tables.some((t) => t.action === 'copy')) return true;
         if (inv.yes) return true;
         return confirmed(io, signal);
@@ -429,7 +429,7 @@ function keptLines(undo: PlanResult['undo'], existing: ExistingPolicy): string[]
   return [`  Undo: possible (archon undo); the rows replaced or appended to are kept ${where}`, ...kept];
 }
 
-function describePlan({ source, target, plan, undo }: PlanResult): string {
+function describePlan({ source, target, plan, undo }: PlanResult, given: FlagsGiven): string {
   const copies = plan.tables.filter((t) => t.action === 'copy');
   const skips = plan.tables.filter((t) => t.action === 'skip');
   const creates = copies.filter((t) => t.create?.kind === 'create').length;
@@ -457,21 +457,25 @@ function describePlan({ source, target, plan, undo }: PlanResult): string {
   for (const u of plan.unmatched) lines.push(`  NOT FOUND  ${visible(u)}: matched no table on the source`);
   for (const g of platformGroups(plan))
     lines.push(`  LEAVE ${visible(g.names.join(', '))}`, `          ${visible(g.reason)}`);
-  lines.push(...flagHints(skips));
+  lines.push(...flagHints(skips, given));
   // Nothing to copy, nothing to take back.
   if (copies.length) lines.push('', ...keptLines(undo, plan.existing));
   return `${lines.join('\n')}\n\n`;
 }
 
-/** Skips a flag would lift, said in the CLI's words (the engine's reasons name no flag). */
-function flagHints(skips: PlanResult['plan']['tables']): string[] {
+type FlagsGiven = { createMissing?: boolean; addColumns?: boolean };
+
+/** Skips a flag would lift, said in the CLI's words (the engine's reasons name no flag); not a flag already given. */
+function flagHints(skips: PlanResult['plan']['tables'], given: FlagsGiven): string[] {
   const count = (kind: string) => skips.filter((t) => t.skip === kind).length;
   const tables = (n: number) => `${n} table${n === 1 ? '' : 's'}`;
   const hints: string[] = [];
   const missing = count('missing-on-target');
-  if (missing) hints.push(`  hint: --create-missing creates the ${tables(missing)} missing on the target`);
+  if (missing && !given.createMissing)
+    hints.push(`  hint: --create-missing creates the ${tables(missing)} missing on the target`);
   const lacking = count('missing-columns');
-  if (lacking) hints.push(`  hint: --add-columns adds the missing source columns to ${tables(lacking)} on the target`);
+  if (lacking && !given.addColumns)
+    hints.push(`  hint: --add-columns adds the missing source columns to ${tables(lacking)} on the target`);
   return hints;
 }
 

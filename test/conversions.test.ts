@@ -29,6 +29,7 @@ describe('type conversions', () => {
       ['text', 'character varying(5)', 'as-is'], // a longer value fails the load
       ['character(5)', 'text', 'cast'], // the padding is dropped, as PostgreSQL's cast does
       ['character(5)', 'character varying(5)', 'cast'],
+      ['character(10)', 'character varying(5)', 'lossy: values would be cut to 5 characters'],
       ['character(5)', 'character(3)', 'lossy: values would be cut to 3 characters'],
       ['cidr', 'inet', 'cast'],
       ['inet', 'cidr', 'lossy: an address with host bits set (10.1.2.3/24) is no cidr'],

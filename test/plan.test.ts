@@ -100,6 +100,24 @@ describe('plan', () => {
     assert.equal(planWith('$1,234,567.89', '$1,234,567.89').action, 'copy');
   });
 
+  it('a skip says its kind: missing on the target only when the table is, not a view the target lacks', () => {
+    const plan = makePlan({
+      source: catalog([
+        table('public', 'gone', [col('id', 'integer')]),
+        table('public', 'v', [col('id', 'integer')], { kind: 'view' }),
+        table('public', 'narrow', [col('id', 'integer'), col('extra', 'text')]),
+      ]),
+      target: catalog([table('public', 'narrow', [col('id', 'integer')])]),
+      selection: { tables: ['gone', 'v', 'narrow'] },
+      existing: 'replace',
+    });
+    assert.deepEqual(plan.tables.map((t) => [t.table, t.skip]).sort(), [
+      ['gone', 'missing-on-target'],
+      ['narrow', 'missing-columns'],
+      ['v', 'other'],
+    ]);
+  });
+
   it('leaves the target generated columns out and lists target-only columns as defaults', () => {
     const plan = makePlan({
       source: catalog([table('public', 't', [col('a'), col('g')])]),

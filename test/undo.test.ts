@@ -139,6 +139,23 @@ describe('undo', () => {
     assert.deepEqual(await tgt.fingerprint('wide'), before, 'the table it widened is as it was, columns and rows');
   });
 
+  it('what the run created and someone dropped since is a change; --force takes the rest back', async () => {
+    const src = await TestDb.create(from, 'usrc');
+    const tgt = await TestDb.create(to, 'utgt');
+    await src.sql(`CREATE SCHEMA crm; CREATE TYPE crm.mood AS ENUM ('ok'); CREATE TABLE crm.people (id int PRIMARY KEY, m crm.mood);
+      CREATE TABLE wide (id int PRIMARY KEY, a text, added text); INSERT INTO crm.people VALUES (1, 'ok');
+      INSERT INTO wide VALUES (1, 'new', 'n');`);
+    await tgt.sql(`CREATE TABLE wide (id int PRIMARY KEY, a text); INSERT INTO wide VALUES (7, 'old');`);
+    const before = await tgt.fingerprint('wide');
+    const report = await migrate({ source: src.url, target: tgt.url, createMissing: true, addColumns: true });
+    assert.equal(report.outcome, 'verified', JSON.stringify(report.tables));
+    await tgt.sql('DROP SCHEMA crm CASCADE; ALTER TABLE wide DROP COLUMN added');
+    await assert.rejects(undo({ target: tgt.url }), /changed since the run/);
+    const forced = await undo({ target: tgt.url, force: true });
+    assert.equal(forced.undone, true);
+    assert.deepEqual(await tgt.fingerprint('wide'), before);
+  });
+
   it('a type the run created that something else uses now is kept, and undo says so', async () => {
     const src = await TestDb.create(from, 'usrc');
     const tgt = await TestDb.create(to, 'utgt');

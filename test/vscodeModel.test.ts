@@ -11,6 +11,8 @@ import {
   LockTimeoutError,
   type Remedy,
   type Table,
+  type UndoPreview,
+  type UndoTable,
   UsageError,
   inspect,
   parseEndpoint,
@@ -18,6 +20,7 @@ import {
   withoutPassword,
 } from '../src/engine/index.js';
 import { COMMAND_IDS } from '../src/vscode/commandIds.js';
+import { sameChanges } from '../src/vscode/undoModel.js';
 import {
   ConnectionStore,
   profileFromUrl,
@@ -581,5 +584,33 @@ describe('the connection form', () => {
     assert.equal(columnView(table, col('id', 'bigint', true)).description, 'bigint · not null · primary key');
     assert.equal(columnView(table, col('id', 'bigint', true)).icon, 'key');
     assert.equal(columnView(table, col('p', 'uuid', false)).description, 'uuid · null · → public.projects');
+  });
+});
+
+describe('undo in VS Code', () => {
+  it('forces only over the changes the user was shown', () => {
+    const table = (name: string, rowsNow: number, changed: boolean): UndoTable => ({
+      schema: 'public',
+      table: name,
+      rowsNow,
+      rowsRestored: 3,
+      changed,
+      sequences: [],
+      drops: false,
+      dropsColumns: [],
+      goneSince: false,
+    });
+    const preview = (tables: UndoTable[]): UndoPreview => ({
+      runId: 'r1',
+      at: 'then',
+      source: 's',
+      target: 't',
+      policy: 'replace',
+      tables,
+    });
+    const shown = preview([table('a', 5, true), table('b', 3, false)]);
+    assert.ok(sameChanges(shown, preview([table('b', 3, false), table('a', 5, true)])), 'order does not matter');
+    assert.ok(!sameChanges(shown, preview([table('a', 5, true), table('b', 4, true)])), 'b changed meanwhile');
+    assert.ok(!sameChanges(shown, preview([table('a', 6, true), table('b', 3, false)])), 'a changed again');
   });
 });

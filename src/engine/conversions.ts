@@ -81,7 +81,11 @@ function numericScale(s: ParsedType, t: ParsedType): Conversion {
 function strings(s: ParsedType, t: ParsedType): Conversion | null {
   if (t.base === 'name' && s.base !== 'name' && STRINGS.has(s.base)) return lossy('values would be cut to 63 bytes');
   if (!STRINGS.has(s.base) || !STRINGS.has(t.base)) return null;
-  if (s.base === 'character' && t.base !== 'character') return PADDING_DROPPED;
+  if (s.base === 'character' && t.base !== 'character') {
+    // The cast that drops the padding would also cut a value longer than the target allows, silently.
+    const [from, to] = [s.mods[0] ?? 1, t.mods[0]];
+    return to !== undefined && to < from ? lossy(`values would be cut to ${to} characters`) : PADDING_DROPPED;
+  }
   if (t.base !== 'character') return ok; // longer values fail the load; nothing is cut silently
   if (s.base !== 'character')
     return lossy(`values would be padded to ${t.mods[0] ?? 1} characters, trailing spaces not kept`);

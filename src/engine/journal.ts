@@ -250,7 +250,7 @@ export async function wholeTableDigest(
   const { sameAs, signal } = o;
   const binary = { from, select: columns.map(ident), format: 'binary' } as const;
   if (!sameAs || sameAs.format === 'binary') {
-    const digest = await serverDigest(client, binary);
+    const digest = await serverDigest(client, binary, signal);
     if (digest) return { digest, how: { columns, format: 'binary' } };
     if (sameAs) return { digest: await readDigest(client, binary, signal), how: sameAs };
   }

@@ -108,7 +108,7 @@ function planTable(s: Table, t: Table | null, input: PlanInput, targetExtensions
     target: t,
   };
   const why = whySkip(s, t, input);
-  if (why || !t) return { ...base, reason: why, skip: t ? 'other' : 'missing-on-target' };
+  if (why || !t) return { ...base, reason: why, skip: why === missingReason(s) ? 'missing-on-target' : 'other' };
   const m = matchColumns(s, t, targetExtensions);
   if (m.reason) {
     const skip = m.onlyLostColumns ? 'missing-columns' : m.losesData ? 'data-loss' : 'other';
@@ -132,6 +132,8 @@ function planTable(s: Table, t: Table | null, input: PlanInput, targetExtensions
 
 const MISSING = 'missing on the target: ';
 const ROWS_NOT_SCHEMA = '(or let Archon create it, when asked to create missing tables)';
+
+const missingReason = (s: Table) => `${MISSING}create ${displayName(s.schema, s.name)} there first ${ROWS_NOT_SCHEMA}`;
 
 /** Skipped only because the target lacks it: what --create-missing may create. */
 export const isMissingOnTarget = (p: TablePlan): boolean =>
@@ -168,7 +170,7 @@ function whySkip(s: Table, t: Table | null, { source, target, existing }: PlanIn
   if (!isCopyable(s)) return `is a ${s.kind} on the source; only tables are copied`;
   if (!s.privileges.select) return `the source user ${source.user} may not read it (no SELECT privilege)`;
   if (s.rowSecurity) return rowSecurityReason('source', source.user, s);
-  if (!t) return `${MISSING}create ${displayName(s.schema, s.name)} there first ${ROWS_NOT_SCHEMA}`;
+  if (!t) return missingReason(s);
   if (!isCopyable(t)) return `is a ${t.kind} on the target, not a table`;
   if (target.readOnly) return `the target is read-only (default_transaction_read_only is on, or it is a standby)`;
   if (t.rowSecurity) return rowSecurityReason('target', target.user, t);

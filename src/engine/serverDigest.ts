@@ -7,6 +7,7 @@
 // a row over 1 GB), the caller reads the table with COPY instead.
 import type pg from 'pg';
 import { ContentDigest, type DigestRead, readDigest } from './digest.js';
+import { CancelledError } from './errors.js';
 
 /** Each selected value's send function, qualified for SQL; null when one type has none or sha256 is missing. */
 async function sendFunctions(client: pg.Client, read: DigestRead): Promise<string[] | null> {
@@ -27,36 +28,50 @@ async function sendFunctions(client: pg.Client, read: DigestRead): Promise<strin
   return sends.every((s) => s !== null) ? (sends as string[]) : null;
 }
 
-const FENCE = 'clock_timestamp() AS fence';
+const FENCE = 'pg_catalog.clock_timestamp() AS fence';
 
 /** The statement: one SHA-256 per row over its binary COPY tuple, the first 16 bytes summed as four LE words. */
 function serverDigestSql(read: DigestRead, sends: string[]): string {
   const fields = read.select.map((expr, i) => `${sends[i]}(${expr}) AS f${i}`);
   const tuple = [
-    `int2send(${read.select.length}::int2)`,
-    ...read.select.map((_, i) => `coalesce(int4send(length(f${i})) || f${i}, decode('ffffffff', 'hex'))`),
+    `pg_catalog.int2send(${read.select.length}::int2)`,
+    ...read.select.map(
+      (_, i) =>
+        `coalesce(pg_catalog.int4send(pg_catalog.length(f${i})) || f${i}, pg_catalog.decode('ffffffff', 'hex'))`,
+    ),
   ].join(' || ');
+  const byte = (k: number) => `pg_catalog.get_byte(h, ${k})`;
   const word = (i: number) =>
-    `sum(get_byte(h, ${4 * i}) + get_byte(h, ${4 * i + 1}) * 256 + get_byte(h, ${4 * i + 2}) * 65536` +
-    ` + get_byte(h, ${4 * i + 3})::int8 * 16777216)::text AS w${i}`;
+    `pg_catalog.sum(${byte(4 * i)} + ${byte(4 * i + 1)} * 256 + ${byte(4 * i + 2)} * 65536` +
+    ` + ${byte(4 * i + 3)}::int8 * 16777216)::text AS w${i}`;
   return (
-    `SELECT count(*)::text AS n, ${[0, 1, 2, 3].map(word).join(', ')}` +
+    `SELECT pg_catalog.count(*)::text AS n, ${[0, 1, 2, 3].map(word).join(', ')}` +
     // Each subquery must stay whole (flattened, every send and hash would run once per use). A volatile
     // output keeps the planner from pulling it up; clock_timestamp() is also parallel safe, so the
     // scan may still be shared among workers (OFFSET 0 would forbid that, and take twice as long).
-    ` FROM (SELECT sha256(${tuple}) AS h, ${FENCE} FROM (SELECT ${fields.join(', ')}, ${FENCE} FROM ${read.from}) f) r`
+    ` FROM (SELECT pg_catalog.sha256(${tuple}) AS h, ${FENCE} FROM (SELECT ${fields.join(', ')}, ${FENCE} FROM ${read.from}) f) r`
   );
 }
 
 /**
  * The digest of a binary read, computed by the server; null when it cannot be (the caller then
- * reads with COPY). Runs inside the caller's transaction, under a savepoint so that a refusal
- * (a row too large to assemble) leaves the transaction usable; a cancel still ends it.
+ * reads with COPY, the ground truth). Runs inside the caller's transaction, under a savepoint, so
+ * that whatever the server refuses (a row too large to assemble, a type inside an array without a
+ * binary form) leaves the transaction usable; a cancel, a lock timeout or a lost connection still end it.
  */
-export async function serverDigest(client: pg.Client, read: DigestRead): Promise<ContentDigest | null> {
+export async function serverDigest(
+  client: pg.Client,
+  read: DigestRead,
+  signal?: AbortSignal,
+): Promise<ContentDigest | null> {
   if (read.format !== 'binary' || (read.hash ?? 'sha256') !== 'sha256') return null;
+  const checkCancel = () => {
+    if (signal?.aborted) throw new CancelledError();
+  };
+  checkCancel();
   const sends = await sendFunctions(client, read);
   if (!sends) return null;
+  checkCancel();
   await client.query('SAVEPOINT archon_digest');
   try {
     const r = await client.query(serverDigestSql(read, sends));
@@ -67,7 +82,7 @@ export async function serverDigest(client: pg.Client, read: DigestRead): Promise
       [w0, w1, w2, w3].map((w) => BigInt(w ?? 0)),
     );
   } catch (e) {
-    if (!outgrown(e)) throw e;
+    if (!refusal(e)) throw e;
     await client.query('ROLLBACK TO SAVEPOINT archon_digest');
     return null;
   }
@@ -75,11 +90,14 @@ export async function serverDigest(client: pg.Client, read: DigestRead): Promise
 
 /** A table's digest: computed by the server where it can be, read with COPY and hashed here otherwise. */
 export async function digestOf(client: pg.Client, read: DigestRead, signal?: AbortSignal): Promise<ContentDigest> {
-  return (await serverDigest(client, read)) ?? readDigest(client, read, signal);
+  return (await serverDigest(client, read, signal)) ?? readDigest(client, read, signal);
 }
 
-/** A row the server could not assemble in memory (over 1 GB): COPY sends it field by field instead. */
-const outgrown = (e: unknown): boolean => {
-  const err = e as { code?: string; message?: string };
-  return err.code === '54000' || (err.code === 'XX000' && /memory alloc|too large/i.test(err.message ?? ''));
+/**
+ * The server declined this statement (and COPY may still do it): any error of the statement itself,
+ * not a cancel (57014), a lock wait given up (55P03), a server going away (57P0x) or a lost connection.
+ */
+const refusal = (e: unknown): boolean => {
+  const code = (e as { code?: string }).code;
+  return !!code && !/^(57014|55P03|57P0|08)/.test(code);
 };

@@ -240,6 +240,8 @@ async function undoInTransaction(t: Target, opts: UndoOptions): Promise<UndoResu
   check();
   await restore(t, present, emit, opts.signal);
   const kept = await dropCreated(t.client, present, rows, emit);
+  // Last: a setval the user may not ALTER around is not rolled back, so nothing may refuse after it.
+  for (const r of present) for (const s of r.sequences) await restoreSequence(t.client, s);
   check();
   await t.client.query('UPDATE archon.runs SET undone_at = now(), undone_forced = $2 WHERE id = $1', [
     run.id,
@@ -305,6 +307,9 @@ async function assertTablesThere(t: Target, rows: RunTableRow[]): Promise<Set<Ru
   return gone;
 }
 
+const countOf = async (c: pg.Client, from: string): Promise<number> =>
+  Number((await c.query(`SELECT count(*)::int8 AS n FROM ${from}`)).rows[0].n);
+
 /** A table the run created that has been dropped since: what undo would have done, done by someone else. */
 const goneTable = (r: RunTableRow): UndoTable => ({
   schema: r.schema_name,
@@ -326,23 +331,27 @@ async function previewTable(t: Target, r: RunTableRow, signal?: AbortSignal): Pr
     [nameOf(r)],
   );
   const names = new Set(current.rows.map((c) => c.name));
-  const gone = r.columns.filter((c) => !names.has(c.name)).map((c) => c.name);
+  const addedByRun = new Set(r.created?.columns ?? []);
+  const missing = r.columns.filter((c) => !names.has(c.name)).map((c) => c.name);
+  // A column the run added and someone dropped since: a change, and one less for undo to drop.
+  const goneAdded = missing.filter((c) => addedByRun.has(c));
+  const gone = missing.filter((c) => !addedByRun.has(c));
   if (gone.length)
     throw new UsageError(
       `${displayName(r.schema_name, r.table_name)} no longer has column(s) ${gone.join(', ')}, which it had ` +
         'when the run committed; undo cannot put the rows back as they were. Nothing changed.',
     );
-  const added = current.rows.length > r.columns.length; // columns the run added are among r.columns
-  const now = await keptDigest(t.client, relationOf(r), r.digest_read, r.columns, signal);
-  const restored = r.backup_table
-    ? Number((await t.client.query(`SELECT count(*)::int8 AS n FROM ${backupOf(r)}`)).rows[0].n)
-    : 0;
+  const added = current.rows.length > r.columns.length - goneAdded.length; // the run's own are in r.columns
+  const now = goneAdded.length
+    ? { rows: await countOf(t.client, relationOf(r)), hex: () => '' }
+    : await keptDigest(t.client, relationOf(r), r.digest_read, r.columns, signal);
+  const restored = r.backup_table ? await countOf(t.client, backupOf(r)) : 0;
   return {
     schema: r.schema_name,
     table: r.table_name,
     rowsNow: now.rows,
     rowsRestored: restored,
-    changed: added || now.hex() !== r.digest_after || now.rows !== Number(r.rows_after),
+    changed: added || goneAdded.length > 0 || now.hex() !== r.digest_after || now.rows !== Number(r.rows_after),
     sequences: r.sequences.map((s) => displayName(s.schema, s.name)),
     drops: r.created?.table ?? false,
     dropsColumns: r.created?.columns ?? [],
@@ -359,7 +368,7 @@ function refusal(runId: string, changed: UndoTable[]): string {
   );
 }
 
-/** Empties the run's tables together (foreign keys between them), refills them, sets sequences, verifies. */
+/** Empties the run's tables together (foreign keys between them), refills them, verifies (sequences come after). */
 async function restore(t: Target, rows: RunTableRow[], emit: ProgressListener, signal?: AbortSignal): Promise<void> {
   const c = t.client;
   if (!rows.length) return;
@@ -376,7 +385,6 @@ async function restore(t: Target, rows: RunTableRow[], emit: ProgressListener, s
   await triggers.restore();
   emit({ type: 'phase', message: 'verifying the restored tables against their backups' });
   for (const r of rows) await verifyRestored(t, r, signal);
-  for (const r of rows) for (const s of r.sequences) await restoreSequence(c, s);
 }
 
 /**
@@ -396,7 +404,7 @@ async function dropCreated(
       type: 'phase',
       message: `dropping the columns the run added to ${displayName(r.schema_name, r.table_name)}`,
     });
-    const drops = r.created!.columns.map((col) => `DROP COLUMN ${ident(col)}`).join(', ');
+    const drops = r.created!.columns.map((col) => `DROP COLUMN IF EXISTS ${ident(col)}`).join(', ');
     await c.query(`ALTER TABLE ${nameOf(r)} ${drops}`);
   }
   const tables = rows.filter((x) => x.created?.table);
@@ -423,7 +431,8 @@ async function dropCreated(
 async function dropIfUnused(c: pg.Client, o: CreatedObject): Promise<boolean> {
   await c.query('SAVEPOINT archon_drop');
   try {
-    await c.query(`DROP ${o.kind.toUpperCase()} ${o.name}`);
+    // Gone already (dropped by someone since): what undo came to do is done.
+    await c.query(`DROP ${o.kind.toUpperCase()} IF EXISTS ${o.name}`);
     await c.query('RELEASE SAVEPOINT archon_drop');
     return true;
   } catch (e) {
@@ -443,6 +452,8 @@ const notAllowed = (c: pg.Client, savepoint: string) => async (e: { code?: strin
  * is taken back with the rest if the undo rolls back. */
 async function restoreSequence(c: pg.Client, s: RunTableRow['sequences'][number]): Promise<void> {
   const seq = qualified(s.schema, s.name);
+  // One the run created went with its table or column.
+  if (!(await c.query('SELECT to_regclass($1) IS NOT NULL AS there', [seq])).rows[0].there) return;
   // Only the owner may ALTER; a user who may merely UPDATE it gets setval alone (which no rollback undoes).
   await c.query('SAVEPOINT sequence');
   await c.query(`ALTER SEQUENCE ${seq} RESTART WITH ${BigInt(s.lastValue)}`).catch(notAllowed(c, 'sequence'));

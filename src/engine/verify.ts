@@ -11,6 +11,7 @@ import { ident } from './ident.js';
 import type { ReadBack } from './journal.js';
 import type { TablePlan } from './plan.js';
 import { relationSql } from './relation.js';
+import { CancelledError } from './errors.js';
 import { digestOf } from './serverDigest.js';
 import type { Session } from './session.js';
 
@@ -172,6 +173,7 @@ export async function verifyLoaded(
   opts.emit({ type: 'phase', message: 'counting rows and reading back the loaded tables to compare their content' });
   const readBacks = new Map<TablePlan, ReadBack>();
   for (const t of loaded) {
+    if (opts.signal?.aborted) throw new CancelledError();
     const r = reports.get(t)!;
     const digests = opts.digests.get(t)!;
     const read = targetRead(t);

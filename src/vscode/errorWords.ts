@@ -25,5 +25,5 @@ function remedyWords(remedy: Remedy | undefined): string {
 export function errorMessage(e: unknown): string {
   const message = e instanceof Error ? e.message : String(e);
   const words = remedyWords(remedyOf(e));
-  return words ? `${message}. To fix: ${words}.` : message;
+  return words ? `${message.replace(/\.$/, '')}. To fix: ${words}.` : message;
 }

@@ -10,17 +10,25 @@ const CANCELLING = 'Cancelling — rolling back…';
 
 type Reporter = vscode.Progress<{ message?: string; increment?: number }>;
 
-/** The run going now, if any (one per activation, held by the Runner): what the status bar shows and cancels. */
+/**
+ * The runs going now (a comparison may run beside a migration), held by the Runner: the newest is
+ * what the status bar's command shows and cancels; shutdown cancels them all.
+ */
 export class ActiveRun {
-  private view: RunView | undefined;
+  private readonly views: RunView[] = [];
 
   /** Starts showing a run; the view's dispose ends it. */
   begin(title: string, progress: Reporter, log: vscode.LogOutputChannel, onCancel: () => void): RunView {
     const view = new RunView(title, progress, log, onCancel, () => {
-      if (this.view === view) this.view = undefined;
+      const i = this.views.indexOf(view);
+      if (i >= 0) this.views.splice(i, 1);
     });
-    this.view = view;
+    this.views.push(view);
     return view;
+  }
+
+  private get view(): RunView | undefined {
+    return this.views.at(-1);
   }
 
   /** The status-bar item's command: the progress in a message, with Cancel. */
@@ -40,11 +48,11 @@ export class ActiveRun {
    * rollback the few seconds VS Code waits for an extension to deactivate.
    */
   async cancelOnShutdown(log: vscode.LogOutputChannel, waitMs = 4000): Promise<void> {
-    const run = this.view;
-    if (!run) return;
+    const runs = [...this.views];
+    if (!runs.length) return;
     log.warn('VS Code is closing during a run: cancelling it, the target rolls back');
-    run.cancel();
-    await Promise.race([run.finished, new Promise((r) => setTimeout(r, waitMs))]);
+    for (const run of runs) run.cancel();
+    await Promise.race([Promise.all(runs.map((r) => r.finished)), new Promise((r) => setTimeout(r, waitMs))]);
   }
 }
 

@@ -9,6 +9,7 @@ import { displayName } from '../shared/names.js';
 import { type ConnectionProfile, type ConnectionStore, urlOf } from './connectionStore.js';
 import type { Credentials } from './credentials.js';
 import { errorMessage } from './errorWords.js';
+import { sameChanges } from './undoModel.js';
 
 interface UndoDeps {
   credentials: Credentials;
@@ -39,6 +40,17 @@ function previewText(p: UndoPreview): string {
     .join('\n');
 }
 
+/** The question before an undo: what each table gets back, and the changes that would be lost. */
+async function confirmUndo(p: UndoPreview, target: ConnectionProfile): Promise<boolean> {
+  const detail = `${previewText(p)}\n\nOn ${endpointLabel(target)}, in one transaction, verified against the backups.`;
+  const changed = p.tables.filter((t) => t.changed).length;
+  const button = changed ? 'Undo Anyway' : 'Undo Migration';
+  const question = changed
+    ? `${changed} table(s) changed since migration ${p.runId}. Undo it anyway, losing those changes?`
+    : `Undo migration ${p.runId} (${p.policy} from ${p.source})?`;
+  return (await vscode.window.showWarningMessage(question, { modal: true, detail }, button)) === button;
+}
+
 /** Asks, then undoes run `runId` (default: the latest undoable) on `target`. True when it was undone. */
 export async function undoRun(deps: UndoDeps, target: ConnectionProfile, runId?: string): Promise<boolean> {
   const { credentials, log } = deps;
@@ -59,15 +71,8 @@ export async function undoRun(deps: UndoDeps, target: ConnectionProfile, runId?:
       }),
     );
     const p = preview as UndoPreview | null;
-    if (!p) return false;
-    const detail = `${previewText(p)}\n\nOn ${endpointLabel(target)}, in one transaction, verified against the backups.`;
+    if (!p || !(await confirmUndo(p, target))) return false;
     const changed = p.tables.filter((t) => t.changed).length;
-    const button = changed ? 'Undo Anyway' : 'Undo Migration';
-    const question = changed
-      ? `${changed} table(s) changed since migration ${p.runId}. Undo it anyway, losing those changes?`
-      : `Undo migration ${p.runId} (${p.policy} from ${p.source})?`;
-    const choice = await vscode.window.showWarningMessage(question, { modal: true, detail }, button);
-    if (choice !== button) return false;
     log.info(`Undoing run ${p.runId} on ${endpointLabel(target)}`);
     const title = `Archon: undoing migration ${p.runId}`;
     const options = { location: vscode.ProgressLocation.Notification, title, cancellable: true };
@@ -78,11 +83,25 @@ export async function undoRun(deps: UndoDeps, target: ConnectionProfile, runId?:
         if (e.type === 'phase' && e.message) progress.report({ message: e.message });
       };
       return credentials.withPassword(target, 'target', (password) =>
-        // Forced when the user was shown changes and chose to lose them; with none shown, a change
-        // made in the meantime still refuses.
-        undo({ ...base, run: p.runId, password, force: changed > 0, signal: controller.signal, onProgress }),
+        // Forced when the user was shown changes and chose to lose them: only those (any other
+        // change made in the meantime declines here, or refuses unforced).
+        undo({
+          ...base,
+          run: p.runId,
+          password,
+          force: changed > 0,
+          signal: controller.signal,
+          onProgress,
+          confirm: async (now) => sameChanges(p, now),
+        }),
       );
     });
+    if (!result.undone) {
+      void vscode.window.showWarningMessage(
+        'Archon: the tables changed again while you decided; nothing was undone. Choose Undo Migration again to see them.',
+      );
+      return false;
+    }
     const kept = result.kept.length
       ? ` Kept, though the migration created them, because other objects use them now: ${result.kept.join(', ')}.`
       : '';

@@ -1,6 +1,6 @@
 // The review's line about undo: what the run keeps and whether it can be taken back. No `vscode`
 // import, so it is unit-tested with the rest of the wizard's model.
-import type { PlanResult } from '../engine/index.js';
+import type { PlanResult, UndoPreview } from '../engine/index.js';
 import { formatBytes, formatCount } from '../shared/format.js';
 import { displayName } from '../shared/names.js';
 
@@ -19,4 +19,18 @@ export function undoReviewLine(p: PlanResult): { label: string; detail: string; 
     detail: 'Kept in the schema "archon" on the target until you drop them (archon backups drop).',
     kind: 'undo',
   };
+}
+
+/**
+ * Whether a forced undo would throw away only the changes the user was shown: the same tables
+ * changed, with the same row counts. Anything else changed in the meantime, and must be shown first.
+ */
+export function sameChanges(shown: UndoPreview, now: UndoPreview): boolean {
+  const changes = (p: UndoPreview) =>
+    p.tables
+      .filter((t) => t.changed)
+      .map((t) => `${displayName(t.schema, t.table)}:${t.rowsNow}`)
+      .sort()
+      .join('\n');
+  return changes(shown) === changes(now);
 }
