@@ -1,6 +1,7 @@
 // Every wait ends: a lock held by someone else is named while Archon waits, the wait gives up after
 // --lock-timeout, and a cancel ends the statement on the server, leaving no Archon session behind.
 import { strict as assert } from 'node:assert';
+import { stopBanner } from '../src/shared/report.js';
 import { describe, it } from 'node:test';
 import pg from 'pg';
 import { type ProgressEvent, compare, countTableRows, inspect, migrate, planMigration } from '../src/engine/index.js';
@@ -57,6 +58,11 @@ describe('locks', () => {
       );
       assert.match(t.reason!, /a longer lock timeout/);
       assert.doesNotMatch(t.reason!, /--/, 'no CLI flag in a reason VS Code shows too');
+      // Every rendering's banner says what stopped the run, even when no one table's copy did.
+      assert.match(
+        stopBanner(report) ?? '',
+        /^The run failed: gave up after waiting 2\.5 s .* Nothing was committed\.$/,
+      );
     } finally {
       await holder.release();
     }

@@ -281,7 +281,8 @@ export function stopBanner(r: Report): string | null {
     const ran = r.tables.some((t) => t.status === 'rolled back' || t.status === 'not run');
     return ran ? 'Cancelled; nothing was committed. The target is as it was.' : null;
   }
-  if (!r.cause) return null;
+  // A failure of the run as a whole (emptying the tables, moving sequences), not of one table's copy.
+  if (!r.cause) return r.error ? `The run failed: ${r.error.message}. Nothing was committed.` : null;
   const name = displayName(r.cause.schema, r.cause.table);
   const back = countOf(r.summary, 'rolled back');
   const notRun = countOf(r.summary, 'not run');
