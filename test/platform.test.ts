@@ -203,8 +203,11 @@ describe('pooler and connection strings', () => {
   it("refuses Supabase's transaction pooler (port 6543) by its address, naming the session pooler's URL", () => {
     // A password made up for this run: it must appear nowhere in the output.
     const secret = `pw-${Math.random().toString(36).slice(2)}`;
-    const url = `postgresql://postgres.abcdefghijklmnop:${secret}@aws-0-eu-central-1.pooler.supabase.com:6543/postgres`;
-    const r = runCli(['plan', '--source', url, '--target', tgt.url]);
+    const pooler = new URL(
+      'postgresql://postgres.abcdefghijklmnop@aws-0-eu-central-1.pooler.supabase.com:6543/postgres',
+    );
+    pooler.password = secret;
+    const r = runCli(['plan', '--source', pooler.href, '--target', tgt.url]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /is Supabase's transaction-mode pooler \(port 6543\)/);
     assert.match(r.stderr, /postgres\.abcdefghijklmnop@aws-0-eu-central-1\.pooler\.supabase\.com:5432\/postgres/);

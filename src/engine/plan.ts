@@ -107,8 +107,11 @@ function planTable(s: Table, t: Table | null, input: PlanInput, targetExtensions
     source: s,
     target: t,
   };
-  const why = whySkip(s, t, input);
-  if (why || !t) return { ...base, reason: why, skip: why === missingReason(s) ? 'missing-on-target' : 'other' };
+  const onSource = whySkipOnSource(s, input);
+  if (onSource) return { ...base, reason: onSource, skip: 'other' };
+  if (!t) return { ...base, reason: missingReason(s), skip: 'missing-on-target' };
+  const why = whySkipOnTarget(t, input);
+  if (why) return { ...base, reason: why, skip: 'other' };
   const m = matchColumns(s, t, targetExtensions);
   if (m.reason) {
     const skip = m.onlyLostColumns ? 'missing-columns' : m.losesData ? 'data-loss' : 'other';
@@ -164,13 +167,17 @@ export function rowSecurityReason(side: 'source' | 'target', user: string, t: Ta
   return `row-level security on the ${side} hides rows of this table from ${user}; connect as ${who}`;
 }
 
-/** What stops a table before its columns are looked at: its kind, the target, the privileges. */
-function whySkip(s: Table, t: Table | null, { source, target, existing }: PlanInput): string | null {
+/** What stops a table on the source side, before the target is looked at: its kind, the privileges. */
+function whySkipOnSource(s: Table, { source }: PlanInput): string | null {
   if (s.partitionOf) return `is a partition of ${s.partitionOf}; its rows are copied with that table`;
   if (!isCopyable(s)) return `is a ${s.kind} on the source; only tables are copied`;
   if (!s.privileges.select) return `the source user ${source.user} may not read it (no SELECT privilege)`;
   if (s.rowSecurity) return rowSecurityReason('source', source.user, s);
-  if (!t) return missingReason(s);
+  return null;
+}
+
+/** What stops a table on the target before its columns are looked at: its kind, the privileges, triggers. */
+function whySkipOnTarget(t: Table, { target, existing }: PlanInput): string | null {
   if (!isCopyable(t)) return `is a ${t.kind} on the target, not a table`;
   if (target.readOnly) return `the target is read-only (default_transaction_read_only is on, or it is a standby)`;
   if (t.rowSecurity) return rowSecurityReason('target', target.user, t);

@@ -342,16 +342,16 @@ async function previewTable(t: Target, r: RunTableRow, signal?: AbortSignal): Pr
         'when the run committed; undo cannot put the rows back as they were. Nothing changed.',
     );
   const added = current.rows.length > r.columns.length - goneAdded.length; // the run's own are in r.columns
-  const now = goneAdded.length
-    ? { rows: await countOf(t.client, relationOf(r)), hex: () => '' }
-    : await keptDigest(t.client, relationOf(r), r.digest_read, r.columns, signal);
+  // With a column it covered gone, the kept digest cannot be taken again: the table changed.
+  const now = goneAdded.length ? null : await keptDigest(t.client, relationOf(r), r.digest_read, r.columns, signal);
+  const rowsNow = now ? now.rows : await countOf(t.client, relationOf(r));
   const restored = r.backup_table ? await countOf(t.client, backupOf(r)) : 0;
   return {
     schema: r.schema_name,
     table: r.table_name,
-    rowsNow: now.rows,
+    rowsNow,
     rowsRestored: restored,
-    changed: added || goneAdded.length > 0 || now.hex() !== r.digest_after || now.rows !== Number(r.rows_after),
+    changed: added || now === null || now.hex() !== r.digest_after || rowsNow !== Number(r.rows_after),
     sequences: r.sequences.map((s) => displayName(s.schema, s.name)),
     drops: r.created?.table ?? false,
     dropsColumns: r.created?.columns ?? [],
