@@ -283,33 +283,53 @@ describe('migrate refuses what it cannot prove', () => {
     ]);
   });
 
-  it('values binary COPY would let through wrong (interval infinity before 17) or refuse travel as text', async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
-    const ddl = `CREATE TABLE iv (id int PRIMARY KEY, i interval, ia interval[]);
-      CREATE TABLE odd (id int PRIMARY KEY, q tsquery, v int2vector, o oidvector, acl aclitem[]);`;
-    await src.sql(`${ddl} INSERT INTO iv VALUES (1, '1 day', '{2 days}');
-      INSERT INTO odd VALUES (1, '', '', '', '{postgres=arwdDxt/postgres}'), (2, 'a & b', '1 2', '3 4', NULL);`);
-    await tgt.sql(ddl);
-    const report = await migrate({ source: src.url, target: tgt.url });
-    assert.equal(report.outcome, 'verified', JSON.stringify(report.tables));
-    assert.deepEqual(
-      report.tables.map((t) => [t.table, t.format]),
-      [
-        ['iv', from.major >= 17 && to.major >= 17 ? 'binary' : 'text'],
-        ['odd', 'text'],
-      ],
-    );
-    if (from.major < 17) return;
-    // An infinite interval has no place on a server before 17: the load says so, nothing commits.
-    await src.sql(`INSERT INTO iv VALUES (2, 'infinity', '{-infinity}')`);
-    await tgt.sql('TRUNCATE iv, odd');
-    const again = await migrate({ source: src.url, target: tgt.url, selection: { tables: ['iv'] } });
-    assert.equal(again.committed, false);
-    assert.equal(byName(again, 'iv').status, 'failed');
-    assert.match(byName(again, 'iv').reason!, /interval/);
-    assert.equal(await tgt.count('iv'), 0);
-  });
+  for (const created of [false, true]) {
+    const where = created ? 'on tables the run creates' : 'on existing tables';
+    it(`values binary COPY would let through wrong (interval infinity before 17) or refuse travel as text, ${where}`, async () => {
+      const src = await TestDb.create(from, 'src');
+      const tgt = await TestDb.create(to, 'tgt');
+      const ddl = `CREATE TABLE foo1 (x int); CREATE TABLE iv (id int PRIMARY KEY, i interval, ia interval[]);
+        CREATE TABLE odd (id int PRIMARY KEY, q tsquery, v int2vector, o oidvector, acl aclitem[], r regclass,
+                          rs regclass[], ro regrole, rt regtype, rp regproc);`;
+      await src.sql(`${ddl} INSERT INTO iv VALUES (1, '1 day', '{2 days}');
+        INSERT INTO odd VALUES (1, '', '', '', '{postgres=arwdDxt/postgres}', 'foo1', '{foo1}', 'postgres', 'int4', 'now'),
+                               (2, 'a & b', '1 2', '3 4', NULL, NULL, NULL, NULL, NULL, NULL);`);
+      // Created in another order on the target, so the same names have other OIDs there.
+      await tgt.sql(
+        created ? 'CREATE TABLE pad (x int); CREATE TABLE foo1 (x int);' : `CREATE TABLE pad (x int); ${ddl}`,
+      );
+      const selection = { tables: ['iv', 'odd'] };
+      const report = await migrate({ source: src.url, target: tgt.url, selection, createMissing: created });
+      assert.equal(report.outcome, 'verified', JSON.stringify(report.tables));
+      assert.deepEqual(
+        report.tables.map((t) => [t.table, t.format]),
+        [
+          ['iv', from.major >= 17 && to.major >= 17 ? 'binary' : 'text'],
+          ['odd', 'text'],
+        ],
+      );
+      for (const table of ['iv', 'odd']) assert.deepEqual(await tgt.fingerprint(table), await src.fingerprint(table));
+      if (from.major < 17) return;
+      // An infinite interval has no place on a server before 17: the load says so, nothing commits.
+      await src.sql(`INSERT INTO iv VALUES (2, 'infinity', '{-infinity}')`);
+      await tgt.sql(created ? 'DROP TABLE iv, odd' : 'TRUNCATE iv, odd');
+      const again = await migrate({
+        source: src.url,
+        target: tgt.url,
+        selection: { tables: ['iv'] },
+        createMissing: created,
+      });
+      if (to.major >= 17) {
+        assert.equal(again.outcome, 'verified', JSON.stringify(again.tables));
+        assert.deepEqual(await tgt.fingerprint('iv'), await src.fingerprint('iv'));
+        return;
+      }
+      assert.equal(again.committed, false);
+      assert.equal(byName(again, 'iv').status, 'failed');
+      assert.match(byName(again, 'iv').reason!, /interval/);
+      assert.equal((await tgt.sql(`SELECT to_regclass('iv') AS t`))[0].t, created ? null : 'iv');
+    });
+  }
 
   it('money is found at any depth (domains over domains, arrays of domains, composite fields), with how it renders', async () => {
     const src = await TestDb.create(from, 'src');

@@ -4,7 +4,7 @@
 // the run, that DDL inside the load's one transaction: before the rows, and after them (keys, indexes).
 import type pg from 'pg';
 import type { TableReport } from '../shared/report.js';
-import type { Catalog, Table } from './catalog.js';
+import { type Catalog, readCatalog } from './catalog.js';
 import { errorInfo } from './errors.js';
 import type { ProgressListener } from './events.js';
 import { qualified, tableKey } from './ident.js';
@@ -41,42 +41,19 @@ export async function planSchemaChanges(
   const facts = await targetFacts(session.target, input.target);
   const refused = new Map<string, string>();
   let ddl = writeDdl(defs, facts, refused, widen);
-  // A table the target refuses claims no shared object: written again without it, tried again.
-  for (let round = 0; round < 3; round++) {
-    const fresh = await tryOnTarget(session, changing, ddl);
-    if (!fresh.size) break;
-    for (const [k, why] of fresh) refused.set(k, why);
+  // A table the target refuses claims no shared object: written again without it, tried again, until
+  // a trial passes. Each round refuses at least one table more, so this ends.
+  let trial = await tryOnTarget(session, changing, ddl);
+  while (trial.refused.size) {
+    for (const [k, why] of trial.refused) refused.set(k, why);
     ddl = writeDdl(defs, facts, refused, widen);
+    trial = await tryOnTarget(session, changing, ddl);
   }
-  const plan = makePlan({ ...input, target: plannedCatalog(input.target, changing, ddl) });
+  // Planned against the target as the DDL leaves it, read from the target itself inside the trial:
+  // how each column travels (binary or text) is then decided by the target's own server and types.
+  const plan = makePlan({ ...input, target: { ...trial.catalog, platform: input.target.platform } });
   for (const p of plan.tables) attach(p, ddl.get(keyOf(p)));
   return plan;
-}
-
-/** The target's catalog as the DDL leaves it: created tables, widened tables, created extensions. */
-function plannedCatalog(target: Catalog, changing: TablePlan[], ddl: Map<string, TableDdl>): Catalog {
-  const ok = (t: TablePlan) => {
-    const d = ddl.get(keyOf(t));
-    return d && !d.problems.length ? d : null;
-  };
-  const created = changing.filter((t) => ok(t)?.kind === 'create').map((t) => plannedTable(t.source, target));
-  const widened = new Map(
-    changing.flatMap((t) => {
-      const d = ok(t);
-      if (d?.kind !== 'add-columns' || !t.target) return [];
-      const added = t.source.columns.filter((c) => d.added?.includes(c.name)).map((c) => ({ ...c }));
-      // A serial column added brings its sequence, which then moves past the copied values.
-      const sequences = [...t.target.sequences, ...t.source.sequences.filter((q) => d.added?.includes(q.column))];
-      const table: Table = { ...t.target, columns: [...t.target.columns, ...added], sequences };
-      return [[keyOf(t), table] as [string, Table]];
-    }),
-  );
-  const extensions = [...ddl.values()].flatMap((d) => d.extensions.map((name) => ({ name, version: '' })));
-  return {
-    ...target,
-    tables: [...target.tables.map((t) => widened.get(tableKey(t.schema, t.name)) ?? t), ...created],
-    extensions: [...target.extensions, ...extensions],
-  };
 }
 
 /** Skipped tables whose only obstacle is source columns the target lacks: those columns, by table. */
@@ -120,22 +97,6 @@ function attach(p: TablePlan, d: TableDdl | undefined): void {
   if (d.notCreated.length) p.notes.push(`not created (Archon creates tables, not these): ${d.notCreated.join(', ')}`);
 }
 
-/** The table as it will be once created: the source's columns and keys, owned by the target's user, empty. */
-function plannedTable(s: Table, target: Catalog): Table {
-  return {
-    ...s,
-    partitionOf: null,
-    estimatedRows: 0,
-    bytes: 0,
-    columns: s.columns.map((c) => ({ ...c })),
-    triggers: [],
-    privileges: { select: true, insert: true, update: true, delete: true, truncate: true },
-    owner: target.user,
-    isOwner: true,
-    rowSecurity: false,
-  };
-}
-
 async function targetFacts(tgt: pg.Client, catalog: Catalog): Promise<TargetFacts> {
   const r = await tgt.query(`SELECT
       (SELECT array_agg(nspname::text) FROM pg_namespace) AS schemas,
@@ -156,10 +117,14 @@ async function targetFacts(tgt: pg.Client, catalog: Catalog): Promise<TargetFact
 
 /**
  * Runs the DDL on the target inside one transaction that is rolled back, in the run's order (every
- * table's part before the rows, then every part after them), each part in its own savepoint.
- * Returns the tables the target refused, with the server's words.
+ * table's part before the rows, then every part after them), each part in its own savepoint. Returns
+ * the tables the target refused, with the server's words, and the target's catalog as the DDL left it.
  */
-async function tryOnTarget(s: Session, tables: TablePlan[], ddl: Map<string, TableDdl>): Promise<Map<string, string>> {
+async function tryOnTarget(
+  s: Session,
+  tables: TablePlan[],
+  ddl: Map<string, TableDdl>,
+): Promise<{ refused: Map<string, string>; catalog: Catalog }> {
   const refused = new Map<string, string>();
   const tryPart = async (t: TablePlan, statements: string[]) => {
     if (refused.has(keyOf(t))) return;
@@ -171,8 +136,7 @@ async function tryOnTarget(s: Session, tables: TablePlan[], ddl: Map<string, Tab
     } catch (e) {
       await s.target.query('ROLLBACK TO SAVEPOINT archon_try');
       const info = errorInfo(e, s.secrets);
-      const first = sql.split('\n')[0];
-      refused.set(keyOf(t), `the target refuses \`${first}\`: ${info.message}${info.code ? ` [${info.code}]` : ''}`);
+      refused.set(keyOf(t), `the target refuses \`${sql}\`: ${info.message}${info.code ? ` [${info.code}]` : ''}`);
     }
   };
   const trying = tables.flatMap((t) => {
@@ -183,10 +147,10 @@ async function tryOnTarget(s: Session, tables: TablePlan[], ddl: Map<string, Tab
   try {
     for (const [t, d] of trying) await tryPart(t, d.before);
     for (const [t, d] of trying) await tryPart(t, d.after);
+    return { refused, catalog: await readCatalog(s.target) };
   } finally {
     await s.target.query('ROLLBACK');
   }
-  return refused;
 }
 
 /** Before the rows: each created table's schema, types, sequences and CREATE TABLE, in plan order. */
