@@ -16,7 +16,7 @@ import {
 } from './engine/index.js';
 import { formatBytes, formatCount } from './shared/format.js';
 import { displayName, visible } from './shared/names.js';
-import type { UndoState } from './shared/report.js';
+import { type UndoState, journaledResult } from './shared/report.js';
 
 export const JOURNAL_COMMANDS = ['undo', 'history', 'backups'] as const;
 export type JournalCommand = (typeof JOURNAL_COMMANDS)[number];
@@ -126,7 +126,8 @@ function printHistory(runs: RunEntry[], io: CliIo): number {
   }
   for (const r of runs) {
     const undo = r.undoable ? `undoable (archon undo ${r.id}; backups ${formatBytes(r.backupBytes)})` : r.why;
-    io.out(`${r.id}  ${r.at}  committed, verified  ${r.policy}  from ${r.source}\n`);
+    io.out(`${r.id}  ${r.at}  ${r.policy}  from ${r.source}\n`);
+    io.out(`    ${journaledResult(r.outcome, r.summary)}\n`);
     io.out(`    ${r.tables.length} table(s), ${formatCount(r.rowsLoaded)} row(s) loaded: ${r.tables.join(', ')}\n`);
     io.out(`    undo: ${visible(undo ?? '')}\n`);
   }

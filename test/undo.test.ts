@@ -14,6 +14,7 @@ import {
   undo,
 } from '../src/engine/index.js';
 import { toMarkdown } from '../src/shared/reportMarkdown.js';
+import { journaledResult, statusCounts } from '../src/shared/report.js';
 import { reviewLines } from '../src/vscode/review.js';
 import { TestDb, directions, runCli } from './support/pg.js';
 
@@ -89,6 +90,13 @@ describe('undo', () => {
     // Nothing was backed up (the tables were empty): history still lists the run, with no backup size.
     const [listed] = await history({ target: tgt.url });
     assert.deepEqual([listed.id, listed.backupBytes], [report.undo!.runId, 0]);
+    // It committed, but left a table out: history says what its report said, not "verified".
+    assert.equal(report.outcome, 'not verified');
+    assert.equal(
+      journaledResult(listed.outcome, listed.summary),
+      `committed, outcome not verified: ${statusCounts(report.summary)}`,
+    );
+    assert.match(journaledResult(listed.outcome, listed.summary), /: 2 verified by count and content, 1 skipped$/);
     const result = await undo({ target: tgt.url, run: report.undo!.runId! });
     assert.deepEqual(result.tables.map((t) => t.table).sort(), ['notes', 'tasks']);
     assert.equal(await tgt.count('tasks'), 0);
@@ -331,7 +339,9 @@ describe('undo', () => {
     const listed = runCli(['history', '--target', tgt.url]);
     assert.match(
       listed.stdout,
-      new RegExp(`${id} .* committed, verified {2}replace[\\s\\S]*undoable \\(archon undo ${id}`),
+      new RegExp(
+        `${id} .* replace {2}from .*\\n {4}committed, outcome verified: 2 verified by count and content\\n[\\s\\S]*undoable \\(archon undo ${id}`,
+      ),
     );
     for (const bad of [
       ['undo', 'nope'],

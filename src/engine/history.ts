@@ -1,5 +1,6 @@
 // What the target's journal says: the runs, newest first, and whether each can still be undone;
 // and dropping the backups a user no longer wants (never done automatically).
+import type { Outcome, Report } from '../shared/report.js';
 import { UsageError } from './errors.js';
 import { qualified } from './ident.js';
 import { JOURNAL_SCHEMA } from './journal.js';
@@ -20,11 +21,16 @@ export interface RunEntry {
   undoneAt: string | null;
   /** On-disk size of its backup tables. */
   backupBytes: number;
+  /** The run's outcome and counts as its report gave them; null for runs journaled before they were kept. */
+  outcome: Outcome | null;
+  summary: Report['summary'] | null;
 }
 
 const HISTORY_SQL = `
 SELECT r.id, to_char(r.at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"') AS at, r.source, r.target, r.policy,
        r.tool_version AS "toolVersion", r.undoable, r.why_not,
+       -- by name through to_jsonb: a journal an older Archon wrote has neither column yet
+       to_jsonb(r) ->> 'outcome' AS outcome, to_jsonb(r) -> 'summary' AS summary,
        to_char(r.undone_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"') AS "undoneAt",
        to_char(r.backups_dropped_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"') AS dropped,
        coalesce(array_agg(format('%s.%s', t.schema_name, t.table_name) ORDER BY t.ord)
@@ -62,6 +68,8 @@ export async function history(opts: TargetOptions): Promise<RunEntry[]> {
             : r.why_not,
       undoneAt: r.undoneAt,
       backupBytes: Number(r.bytes),
+      outcome: r.outcome,
+      summary: r.summary,
     }));
   } catch (e) {
     throw undoError(e, t, opts.lockTimeoutMs);

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { displayName } from '../shared/names.js';
-import type { ExistingPolicy, TableReport, UndoState } from '../shared/report.js';
+import { type ExistingPolicy, type TableReport, type UndoState, outcomeOf, summarize } from '../shared/report.js';
 import type { TableKind } from './catalog.js';
 import { type ContentDigest, type DigestRead, readDigest } from './digest.js';
 import type { ProgressListener } from './events.js';
@@ -43,7 +43,9 @@ CREATE TABLE IF NOT EXISTS archon.run_tables (
   rows_before int8 NOT NULL, rows_loaded int8 NOT NULL, rows_after int8 NOT NULL, digest_after text NOT NULL,
   backup_table text, sequences jsonb NOT NULL, PRIMARY KEY (run_id, ord));
 ALTER TABLE archon.run_tables ADD COLUMN IF NOT EXISTS digest_read jsonb;
-ALTER TABLE archon.run_tables ADD COLUMN IF NOT EXISTS created jsonb`;
+ALTER TABLE archon.run_tables ADD COLUMN IF NOT EXISTS created jsonb;
+ALTER TABLE archon.runs ADD COLUMN IF NOT EXISTS outcome text;
+ALTER TABLE archon.runs ADD COLUMN IF NOT EXISTS summary jsonb`;
 
 /** Whether the target user may keep a journal there: create the schema, or write in the one that exists. */
 async function journalAllowed(tgt: pg.Client): Promise<string | null> {
@@ -125,6 +127,8 @@ interface RunMeta {
   source: string;
   target: string;
   existing: ExistingPolicy;
+  /** Names the user gave that matched nothing: part of the run's outcome, which the journal keeps. */
+  unmatched: string[];
 }
 
 /** A journal being written inside the load's transaction; `record` runs just before COMMIT. */
@@ -295,10 +299,23 @@ async function record(
   reports: Map<TablePlan, TableReport>,
   readBacks: Map<TablePlan, ReadBack>,
 ): Promise<void> {
+  // Recorded just before COMMIT, when every loaded table has verified: the outcome the report will give.
+  const all = [...reports.values()];
   await tgt.query(
-    `INSERT INTO archon.runs (id, at, source, target, tool_version, policy, undoable, why_not)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [runId, meta.at, meta.source, meta.target, VERSION, meta.existing, plan.possible, plan.reason],
+    `INSERT INTO archon.runs (id, at, source, target, tool_version, policy, undoable, why_not, outcome, summary)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [
+      runId,
+      meta.at,
+      meta.source,
+      meta.target,
+      VERSION,
+      meta.existing,
+      plan.possible,
+      plan.reason,
+      outcomeOf(all, meta.unmatched),
+      JSON.stringify(summarize(all)),
+    ],
   );
   for (const [ord, t] of loaded.entries()) {
     const e = entries.get(t)!;

@@ -149,7 +149,7 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
     }
     const toCopy = planned.plan.tables.filter((t) => t.action === 'copy');
     if (toCopy.length === 0) return finish();
-    const journal = { at: started, undo: planned.undo };
+    const journal = { at: started, undo: planned.undo, unmatched };
     result = await load(session, toCopy, reports, { existing, journal }, (e) => opts.onProgress?.(e), opts.signal);
     return finish();
   } finally {
@@ -186,7 +186,7 @@ async function load(
   s: Session,
   tables: TablePlan[],
   reports: Map<TablePlan, TableReport>,
-  how: { existing: ExistingPolicy; journal: { at: Date; undo: UndoPlan } },
+  how: { existing: ExistingPolicy; journal: { at: Date; undo: UndoPlan; unmatched: string[] } },
   emit: ProgressListener,
   signal?: AbortSignal,
 ): Promise<LoadResult> {
@@ -203,7 +203,8 @@ async function load(
     };
     await createBeforeData(s.target, tables, emit, atTable, checkCancel);
     const triggers = await silenceTriggers(s.target, tables, emit);
-    const meta = { at: how.journal.at, source: s.summaries.source.label, target: s.summaries.target.label, existing };
+    const { source, target } = s.summaries;
+    const meta = { ...how.journal, source: source.label, target: target.label, existing };
     const journal = await startJournal(s.target, tables, meta, how.journal.undo, emit);
     const loading = await prepareExistingRows(s.target, tables, reports, existing, emit);
     const before = await digestsBefore(s.target, loading, reports);

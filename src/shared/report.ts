@@ -249,16 +249,19 @@ export function statusText(t: TableReport): string {
   return t.status === 'verified' && t.content?.status !== 'match' ? 'verified by count only' : t.status;
 }
 
+/** Each status's count, as the headline and the history say it: `4 verified by count and content, 2 skipped`. */
+export function statusCounts(s: Report['summary'], checks: Checks | undefined = 'counts and content'): string {
+  // Reports saved before content checks existed have no `checks`: they proved counts only.
+  const by = checks === 'counts and content' ? 'by count and content' : 'by row count only (content not checked)';
+  const parts = [`${s.verified} verified ${by}`];
+  for (const k of ['mismatch', 'skipped', 'failed', 'rolled back', 'not run'] as const)
+    if (countOf(s, k)) parts.push(`${countOf(s, k)} ${k}`);
+  return parts.join(', ');
+}
+
 export function headline(r: Report): string {
   const s = r.summary;
   const what = r.kind === 'compare' ? 'Compared' : 'Migrated';
-  // Reports saved before content checks existed have no `checks`: they proved counts only.
-  const by = r.checks === 'counts and content' ? 'by count and content' : 'by row count only (content not checked)';
-  const parts = [`${s.verified} verified ${by}`];
-  if (s.mismatch) parts.push(`${s.mismatch} mismatch`);
-  if (s.skipped) parts.push(`${s.skipped} skipped`);
-  if (s.failed) parts.push(`${s.failed} failed`);
-  for (const k of ['rolled back', 'not run'] as const) if (countOf(s, k)) parts.push(`${countOf(s, k)} ${k}`);
   const committed =
     r.kind === 'migrate'
       ? r.committed
@@ -268,7 +271,16 @@ export function headline(r: Report): string {
   // A migration that committed nothing copied nothing that stayed: "Migrated" would say the opposite.
   const verb =
     r.kind !== 'migrate' || r.committed ? what : r.outcome === 'cancelled' ? 'Cancelled' : 'Nothing migrated of';
-  return `${verb} ${plural(s.total, 'table')}: ${parts.join(', ')}. Outcome: ${r.outcome}.${committed}`;
+  return `${verb} ${plural(s.total, 'table')}: ${statusCounts(s, r.checks)}. Outcome: ${r.outcome}.${committed}`;
+}
+
+/**
+ * A committed run as the target's journal remembers it, in the report's words: `committed, outcome not
+ * verified: 4 verified by count and content, 2 skipped`. Runs journaled before the outcome was kept say so.
+ */
+export function journaledResult(outcome: Outcome | null, summary: Report['summary'] | null): string {
+  if (!outcome || !summary) return 'committed (its outcome was not recorded: an older Archon ran it)';
+  return `committed, outcome ${outcome}: ${statusCounts(summary)}`;
 }
 
 /**

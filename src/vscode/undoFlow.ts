@@ -6,6 +6,7 @@ import { DEFAULT_LOCK_TIMEOUT_MS, type UndoPreview, history, undo, undoAction } 
 import { endpointLabel } from '../shared/endpoint.js';
 import { formatBytes, formatCount } from '../shared/format.js';
 import { displayName } from '../shared/names.js';
+import { journaledResult } from '../shared/report.js';
 import { type ConnectionProfile, type ConnectionStore, urlOf } from './connectionStore.js';
 import type { Credentials } from './credentials.js';
 import { errorMessage } from './errorWords.js';
@@ -137,7 +138,7 @@ export async function migrationHistory(deps: UndoDeps, store: ConnectionStore): 
       runs.map((r) => ({
         label: r.id,
         description: `${r.at} · ${r.policy} from ${r.source}`,
-        detail: `${r.tables.join(', ')} · ${r.undoable ? `undoable (backups ${formatBytes(r.backupBytes)})` : r.why}`,
+        detail: `${journaledResult(r.outcome, r.summary)} · ${r.tables.join(', ')} · ${r.undoable ? `undoable (backups ${formatBytes(r.backupBytes)})` : r.why}`,
         run: r,
       })),
       { title: `Migrations on ${picked.profile.name}, newest first`, placeHolder: 'Pick a run to undo it' },
