@@ -66,6 +66,8 @@ export interface PlanInput {
   existing: ExistingPolicy;
   /** Target tables (by tableKey) that already hold rows; needed for skip-nonempty. */
   nonEmptyTargets?: ReadonlySet<string>;
+  /** Tables (by tableKey) whose foreign key needs rows the run will not put on the target, with why. */
+  unmetReferences?: ReadonlyMap<string, string>;
 }
 
 const list = (xs: string[]) => xs.join(', ');
@@ -109,6 +111,8 @@ function planTable(s: Table, t: Table | null, input: PlanInput, targetExtensions
   };
   const onSource = whySkipOnSource(s, input);
   if (onSource) return { ...base, reason: onSource, skip: 'other' };
+  const unmet = input.unmetReferences?.get(tableKey(s.schema, s.name));
+  if (unmet) return { ...base, reason: unmet, skip: 'other' };
   if (!t) return { ...base, reason: missingReason(s), skip: 'missing-on-target' };
   const why = whySkipOnTarget(t, input);
   if (why) return { ...base, reason: why, skip: 'other' };

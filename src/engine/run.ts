@@ -20,7 +20,8 @@ import type { ContentDigest } from './digest.js';
 import { connectionLost } from './connection.js';
 import { digestsBefore, prepareExistingRows } from './existingRows.js';
 import { tableKey } from './ident.js';
-import { type Plan, type TablePlan, makePlan } from './plan.js';
+import { type Plan, type PlanInput, type TablePlan, makePlan } from './plan.js';
+import { newReferenceFacts, unmetReferences } from './references.js';
 import { countRows, hasRows } from './relation.js';
 import { lockTimeoutMessage } from './locks.js';
 import type { Selection } from './selection.js';
@@ -74,24 +75,37 @@ async function planFor(session: Session, opts: PlanOptions): Promise<PlanResult>
     selection: opts.selection ?? {},
     existing: opts.existing ?? 'replace',
   };
-  const withUndo = async (plan: Plan): Promise<PlanResult> => ({
-    ...session.summaries,
-    plan,
-    undo: await undoPlan(session.target, plan.tables, input.existing, opts.backup ?? true),
-  });
+  // A table skipped can leave another without the rows its foreign key needs: planned again without
+  // that one too, until nothing more falls (each round skips at least one table more, so this ends).
+  const facts = newReferenceFacts();
+  const unmet = new Map<string, string>();
+  for (;;) {
+    const plan = await planRound(session, opts, { ...input, unmetReferences: unmet });
+    const more = await unmetReferences(session, plan, input.target, facts);
+    if (![...more.keys()].some((k) => !unmet.has(k)))
+      return {
+        ...session.summaries,
+        plan,
+        undo: await undoPlan(session.target, plan.tables, input.existing, opts.backup ?? true),
+      };
+    for (const [k, why] of more) unmet.set(k, why);
+  }
+}
+
+async function planRound(session: Session, opts: PlanOptions, input: PlanInput): Promise<Plan> {
   const firstPass = makePlan(input);
   const create = (plan: Plan, nonEmptyTargets?: Set<string>) =>
     opts.createMissing || opts.addColumns
       ? planSchemaChanges(session, { ...input, nonEmptyTargets }, plan, opts)
       : plan;
-  if (input.existing !== 'skip-nonempty') return withUndo(await create(firstPass));
+  if (input.existing !== 'skip-nonempty') return create(firstPass);
   // Whether a target table has rows is asked of the server, then planned like any other reason.
   const nonEmptyTargets = new Set<string>();
   for (const t of firstPass.tables.filter((p) => p.action === 'copy')) {
     if (await hasRows(session.target, t.target!)) nonEmptyTargets.add(tableKey(t.schema, t.table));
   }
   const plan = nonEmptyTargets.size ? makePlan({ ...input, nonEmptyTargets }) : firstPass;
-  return withUndo(await create(plan, nonEmptyTargets));
+  return create(plan, nonEmptyTargets);
 }
 
 const plannedReport = (t: TablePlan): TableReport => ({
