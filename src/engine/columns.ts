@@ -113,7 +113,11 @@ function pairOf(sc: Column, tc: Column, targetExtensions: ReadonlySet<string>): 
         `${sc.moneyFormat} on the source, ${tc.moneyFormat} on the target): a stored amount would change its value`,
       loss: true,
     };
-  if (sc.type === tc.type && sc.typeSchema === tc.typeSchema) return { pair: plain, note: null };
+  if (sameType(sc, tc)) {
+    const moved = sc.typeSchema !== tc.typeSchema;
+    const note = `column ${sc.name}: type ${sc.type} of extension ${sc.typeExtension} is ${tc.type} on the target`;
+    return { pair: plain, note: moved ? note : null };
+  }
   const missingExt =
     sc.typeExtension && !targetExtensions.has(sc.typeExtension)
       ? ` (extension ${sc.typeExtension} is not installed on the target)`
@@ -136,9 +140,28 @@ function pairOf(sc: Column, tc: Column, targetExtensions: ReadonlySet<string>): 
   return { pair: plain, note: `${describe}; copied as text` };
 }
 
+/**
+ * The same type on both sides: same name in the same schema, or the same type of the same extension
+ * wherever each side installed it (Supabase puts extensions in `extensions`, a plain server in `public`).
+ */
+function sameType(a: Column, b: Column): boolean {
+  if (a.type === b.type && a.typeSchema === b.typeSchema) return true;
+  return (
+    a.typeExtension !== null &&
+    a.typeExtension === b.typeExtension &&
+    unqualified(a.type, a.typeSchema) === unqualified(b.type, b.typeSchema)
+  );
+}
+
+/** A type as format_type wrote it, less the schema it names when the type is not on the search_path. */
+function unqualified(type: string, schema: string): string {
+  for (const prefix of [`${schema}.`, `${ident(schema)}.`])
+    if (type.startsWith(prefix)) return type.slice(prefix.length);
+  return type;
+}
+
 /** Binary COPY when every column has the same type on both sides and its wire format is portable. */
 export function copyFormat(pairs: ColumnPair[]): 'binary' | 'text' {
-  const same = ({ source: a, target: b }: ColumnPair) =>
-    a.type === b.type && a.typeSchema === b.typeSchema && a.binarySafe && b.binarySafe;
+  const same = ({ source: a, target: b }: ColumnPair) => sameType(a, b) && a.binarySafe && b.binarySafe;
   return pairs.every(same) ? 'binary' : 'text';
 }
