@@ -294,6 +294,85 @@ for (const [from, to] of directions()) {
   });
 }
 
+for (const [from, to] of directions()) {
+  describe(`added columns get their indexes and constraints, PostgreSQL ${from.major} → ${to.major}`, () => {
+    const source = `CREATE TABLE projects (id int PRIMARY KEY);
+      CREATE TABLE pages (id int PRIMARY KEY, url text NOT NULL);
+      INSERT INTO projects VALUES (1), (2);`;
+    const added = `ALTER TABLE pages ADD COLUMN project_id int REFERENCES projects, ADD COLUMN title text,
+        ADD COLUMN tags jsonb, ADD CONSTRAINT pages_title_check CHECK (length(title) < 100),
+        ADD CONSTRAINT pages_url_title_key UNIQUE (url, title);
+      CREATE INDEX pages_project ON pages (project_id);
+      CREATE INDEX pages_lower_title ON pages (lower(title)) WHERE tags IS NOT NULL;
+      CREATE INDEX pages_tags ON pages USING gin (tags);
+      CREATE INDEX pages_taken ON pages (id) WHERE title IS NULL;
+      CREATE INDEX pages_url ON pages (url);
+      INSERT INTO pages SELECT g, 'u' || g, 1 + g % 2, 't' || g, jsonb_build_object('g', g) FROM generate_series(1, 20) g;`;
+
+    it('builds the source indexes and constraints that read an added column, and says exactly what it built', async () => {
+      const src = await TestDb.create(from, 'src');
+      const tgt = await TestDb.create(to, 'tgt');
+      await src.sql(source + added);
+      // The target's older schema: no added columns, and a relation already named like one of the indexes.
+      await tgt.sql(`${source} CREATE TABLE pages_taken (x int)`);
+      const report = await migrate({ source: src.url, target: tgt.url, addColumns: true, existing: 'replace' });
+      const pages = report.tables.find((t) => t.table === 'pages')!;
+      assert.equal(pages.status, 'verified', JSON.stringify(report.tables, null, 1));
+      const indexes = await tgt.sql(`SELECT indexrelid::regclass::text AS name FROM pg_index
+                                       WHERE indrelid = 'pages'::regclass ORDER BY 1`);
+      assert.deepEqual(
+        indexes.map((r) => r.name),
+        ['pages_lower_title', 'pages_pkey', 'pages_project', 'pages_tags', 'pages_url_title_key'],
+        'every index that reads an added column, none other (pages_url reads none; pages_taken is a name in use)',
+      );
+      const constraints = await tgt.sql(
+        `SELECT conname FROM pg_constraint WHERE conrelid = 'pages'::regclass ORDER BY 1`,
+      );
+      assert.deepEqual(
+        constraints.map((r) => r.conname),
+        ['pages_pkey', 'pages_project_id_fkey', 'pages_title_check', 'pages_url_title_key'],
+      );
+      const notes = pages.notes.join('\n');
+      assert.match(
+        notes,
+        /3 indexes \(pages_lower_title, pages_project, pages_tags\) and 3 constraints \(pages_url_title_key, pages_title_check, pages_project_id_fkey\) built after the load in [\d.]+ s \(found in the target's catalog\)/,
+      );
+      assert.match(
+        notes,
+        /not built: index pages_taken on public\.pages \(the target has a relation of that name in public already\)/,
+      );
+      assert.doesNotMatch(notes, /pages_url\b/);
+    });
+
+    it('a note never says built about an index the target does not have', async () => {
+      const src = await TestDb.create(from, 'src');
+      const tgt = await TestDb.create(to, 'tgt');
+      await src.sql(source + added);
+      // The statement succeeds, and something on the target takes its index away again.
+      await tgt.sql(`${source}
+        CREATE FUNCTION drop_new_index() RETURNS event_trigger LANGUAGE plpgsql AS $$
+        DECLARE o record; BEGIN
+          FOR o IN SELECT * FROM pg_event_trigger_ddl_commands() WHERE object_identity = 'public.pages_tags' LOOP
+            EXECUTE 'DROP INDEX ' || o.object_identity; END LOOP; END $$;
+        CREATE EVENT TRIGGER takes_indexes ON ddl_command_end WHEN TAG IN ('CREATE INDEX') EXECUTE FUNCTION drop_new_index();
+        ALTER EVENT TRIGGER takes_indexes ENABLE ALWAYS`);
+      const report = await migrate({ source: src.url, target: tgt.url, addColumns: true, existing: 'replace' });
+      const pages = report.tables.find((t) => t.table === 'pages')!;
+      assert.equal(report.committed, false);
+      assert.equal(pages.status, 'failed');
+      assert.match(
+        pages.reason!,
+        /the target's catalog lacks index pages_tags on public\.pages; nothing is claimed built/,
+      );
+      assert.ok(!pages.notes.some((n) => /built after the load/.test(n)), pages.notes.join('\n'));
+      const [cols] = await tgt.sql(
+        `SELECT count(*)::int AS n FROM pg_attribute WHERE attrelid = 'pages'::regclass AND attname = 'title'`,
+      );
+      assert.equal(cols.n, 0, 'rolled back: the columns were not added');
+    });
+  });
+}
+
 describe('create missing tables on an older target', () => {
   const [from, to] = directions()[0];
   it('says in the plan what PostgreSQL 15 cannot express, and creates the rest', async () => {

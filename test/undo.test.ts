@@ -94,7 +94,7 @@ describe('undo', () => {
     assert.equal(report.outcome, 'not verified');
     assert.equal(
       journaledResult(listed.outcome, listed.summary),
-      `committed, outcome not verified: ${statusCounts(report.summary)}`,
+      `committed, outcome not verified: ${statusCounts(report.summary, report.checks)}`,
     );
     assert.match(journaledResult(listed.outcome, listed.summary), /: 2 verified by count and content, 1 skipped$/);
     const result = await undo({ target: tgt.url, run: report.undo!.runId! });

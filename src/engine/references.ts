@@ -39,7 +39,7 @@ export async function unmetReferences(
       if (ref === own || copied.has(ref) || !refTable) continue;
       if (await cached(facts.targetHasRows, ref, () => hasRows(s.target, refTable))) continue;
       const needs = await cached(facts.sourceNeedsRows, `${own}/${fk.name}`, () => sourceNeedsRows(s.source, p, fk));
-      if (needs) out.set(own, reason(fk, byKey.get(ref)));
+      if (needs) out.set(own, reason(fk, byKey.get(ref), plan));
     }
   }
   return out;
@@ -67,11 +67,19 @@ async function sourceNeedsRows(source: pg.Client, p: TablePlan, fk: ForeignKey):
   return r.rows[0].needs;
 }
 
-function reason(fk: ForeignKey, ref: TablePlan | undefined): string {
+function reason(fk: ForeignKey, ref: TablePlan | undefined, plan: Plan): string {
   const name = displayName(fk.refSchema, fk.refTable);
-  const why = ref ? `skipped (${ref.reason})` : 'not selected';
+  const platform = plan.platformTables.find((l) => l.schema === fk.refSchema && l.table === fk.refTable);
+  const [why, fix] = ref
+    ? [`skipped (${ref.reason})`, 'copy it too']
+    : platform
+      ? [
+          `not copied (${platform.kind})`,
+          platform.kind === 'platform data' ? `select ${platform.schema} too` : 'name it, or include platform schemas',
+        ]
+      : ['not selected', 'copy it too'];
   return (
     `its foreign key ${fk.name} needs rows of ${name}, which is empty on the target and not copied by ` +
-    `this run: ${name} is ${why}; copy it too, or fill it first`
+    `this run: ${name} is ${why}; ${fix}, or fill it first`
   );
 }

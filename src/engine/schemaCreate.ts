@@ -3,6 +3,7 @@
 // target's version or privileges refuse becomes the table's reason, never a failure half-way); during
 // the run, that DDL inside the load's one transaction: before the rows, and after them (keys, indexes).
 import type pg from 'pg';
+import { displayName } from '../shared/names.js';
 import type { TableReport } from '../shared/report.js';
 import { type Catalog, readCatalog } from './catalog.js';
 import { errorInfo } from './errors.js';
@@ -10,7 +11,7 @@ import type { ProgressListener } from './events.js';
 import { qualified, tableKey } from './ident.js';
 import { matchColumns } from './columns.js';
 import { type Plan, type PlanInput, type TablePlan, isMissingOnTarget, makePlan } from './plan.js';
-import { type TableDdl, type TargetFacts, writeDdl } from './schemaDdl.js';
+import { type BuiltObject, type TableDdl, type TargetFacts, constraintKey, writeDdl } from './schemaDdl.js';
 import { readDefinitions } from './schemaSource.js';
 import type { Session } from './session.js';
 
@@ -82,19 +83,31 @@ function attach(p: TablePlan, d: TableDdl | undefined): void {
   if (p.action !== 'copy') return;
   p.create = d;
   if (d.kind === 'add-columns') {
+    const builds = d.builds.length ? `, then ${builtList(d.builds)} on them after the rows` : '';
     p.notes.unshift(
       `column(s) ${d.added?.join(', ')} added on the target from the source's definition, in the run's ` +
-        `transaction (${d.before.length + d.after.length} statement(s))`,
+        `transaction (${d.before.length + d.after.length} statement(s))${builds}`,
     );
-    return;
+  } else {
+    p.empties = false; // new, so nothing of the user's is emptied
+    const count = d.before.length + d.after.length;
+    p.notes.unshift(
+      `created on the target from the source's definition, in the run's transaction (${count} statement(s): ` +
+        `${d.before.length} before the rows, ${d.after.length} after them)`,
+    );
   }
-  p.empties = false; // new, so nothing of the user's is emptied
-  const count = d.before.length + d.after.length;
-  p.notes.unshift(
-    `created on the target from the source's definition, in the run's transaction (${count} statement(s): ` +
-      `${d.before.length} before the rows, ${d.after.length} after them)`,
-  );
-  if (d.notCreated.length) p.notes.push(`not created (Archon creates tables, not these): ${d.notCreated.join(', ')}`);
+  if (!d.notCreated.length) return;
+  const which = d.kind === 'add-columns' ? 'not built' : 'not created (Archon creates tables, not these)';
+  p.notes.push(`${which}: ${d.notCreated.join(', ')}`);
+}
+
+/** `2 indexes (a, b) and 1 constraint (c)`: what a part after the rows builds, by kind. */
+function builtList(objects: BuiltObject[]): string {
+  const of = (kind: BuiltObject['kind'], one: string, many: string) => {
+    const names = objects.filter((o) => o.kind === kind).map((o) => o.name);
+    return names.length ? [`${names.length} ${names.length > 1 ? many : one} (${names.join(', ')})`] : [];
+  };
+  return [...of('index', 'index', 'indexes'), ...of('constraint', 'constraint', 'constraints')].join(' and ');
 }
 
 async function targetFacts(tgt: pg.Client, catalog: Catalog): Promise<TargetFacts> {
@@ -103,7 +116,12 @@ async function targetFacts(tgt: pg.Client, catalog: Catalog): Promise<TargetFact
       (SELECT coalesce(json_agg(json_build_array(n.nspname, t.typname)), '[]') FROM pg_type t
          JOIN pg_namespace n ON n.oid = t.typnamespace
         WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_') AS types,
-      (SELECT array_agg(name::text) FROM pg_available_extensions) AS available`);
+      (SELECT array_agg(name::text) FROM pg_available_extensions) AS available,
+      (SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname)), '[]') FROM pg_class c
+         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema') AS relations,
+      (SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname, con.conname)), '[]') FROM pg_constraint con
+         JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema') AS constraints`);
   const row = r.rows[0];
   return {
     versionNum: catalog.serverVersionNum,
@@ -112,6 +130,8 @@ async function targetFacts(tgt: pg.Client, catalog: Catalog): Promise<TargetFact
     types: new Set((row.types as [string, string][]).map(([s, n]) => tableKey(s, n))),
     extensions: new Set(catalog.extensions.map((e) => e.name)),
     available: new Set(row.available ?? []),
+    relations: new Set((row.relations as [string, string][]).map(([sc, n]) => tableKey(sc, n))),
+    constraints: new Set((row.constraints as [string, string, string][]).map(([sc, t, n]) => constraintKey(sc, t, n))),
   };
 }
 
@@ -175,9 +195,10 @@ export async function createBeforeData(
 }
 
 /**
- * After the rows: foreign keys, secondary indexes and comments of the created tables, with
- * maintenance_work_mem raised for the transaction (to 512 MB at most, never lowered, never above the
- * server's own maximum). The time each table's took goes to its notes.
+ * After the rows: foreign keys, secondary indexes and comments of the created tables (and those of
+ * columns added), with maintenance_work_mem raised for the transaction (to 512 MB at most, never
+ * lowered, never above the server's own maximum). Each table's note says what was built and how
+ * long it took only once the target's catalog shows every index and constraint it claims.
  */
 export async function createAfterData(
   tgt: pg.Client,
@@ -189,7 +210,10 @@ export async function createAfterData(
 ): Promise<void> {
   const creating = tables.filter((t) => t.create?.after.length);
   if (!creating.length) return;
-  emit({ type: 'phase', message: `building foreign keys and indexes of ${creating.length} created table(s)` });
+  emit({
+    type: 'phase',
+    message: `building foreign keys and indexes of ${creating.length} created or altered table(s)`,
+  });
   await tgt.query(`SELECT set_config('maintenance_work_mem', LEAST(524288, max_val::int8)::text || 'kB', true)
                      FROM pg_settings WHERE name = 'maintenance_work_mem' AND setting::int8 < 524288`);
   for (const t of creating) {
@@ -200,9 +224,40 @@ export async function createAfterData(
       await tgt.query(sql);
     }
     const seconds = ((Date.now() - began) / 1000).toFixed(1);
-    reports.get(t)?.notes.push(`its foreign keys, indexes and comments were built after the load in ${seconds} s`);
+    const builds = t.create!.builds;
+    await checkBuilt(tgt, builds);
+    reports
+      .get(t)
+      ?.notes.push(
+        builds.length
+          ? `${builtList(builds)} built after the load in ${seconds} s (found in the target's catalog)`
+          : `its comments written after the load`,
+      );
   }
   at(null);
+}
+
+/** Every index and constraint a note will claim, looked up in the target's catalog: absent fails the run. */
+async function checkBuilt(tgt: pg.Client, builds: BuiltObject[]): Promise<void> {
+  if (!builds.length) return;
+  const r = await tgt.query<{ i: number }>(
+    `SELECT b.i FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY b(kind, sch, tab, nam, i)
+      WHERE NOT CASE b.kind
+        WHEN 'index' THEN EXISTS (SELECT 1 FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
+                                   JOIN pg_class tc ON tc.oid = x.indrelid JOIN pg_namespace n ON n.oid = tc.relnamespace
+                                  WHERE n.nspname = b.sch AND tc.relname = b.tab AND ic.relname = b.nam)
+        ELSE EXISTS (SELECT 1 FROM pg_constraint con JOIN pg_class tc ON tc.oid = con.conrelid
+                      JOIN pg_namespace n ON n.oid = tc.relnamespace
+                     WHERE n.nspname = b.sch AND tc.relname = b.tab AND con.conname = b.nam) END`,
+    [builds.map((b) => b.kind), builds.map((b) => b.schema), builds.map((b) => b.table), builds.map((b) => b.name)],
+  );
+  if (!r.rows.length) return;
+  const missing = r.rows
+    .map(({ i }) => builds[i - 1])
+    .map((b) => `${b.kind} ${b.name} on ${displayName(b.schema, b.table)}`);
+  throw new Error(
+    `after its statements ran, the target's catalog lacks ${missing.join(', ')}; nothing is claimed built`,
+  );
 }
 
 /** The tables with DDL, in the order their parts before the rows were written (and tried) in. */

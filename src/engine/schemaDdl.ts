@@ -8,6 +8,7 @@ import type {
   SourceColumn,
   SourceConstraint,
   SourceDefinitions,
+  SourceIndex,
   SourceRelation,
   SourceSequence,
   SourceType,
@@ -22,6 +23,21 @@ export interface TargetFacts {
   types: ReadonlySet<string>;
   extensions: ReadonlySet<string>;
   available: ReadonlySet<string>;
+  /** Relations (tables, indexes, sequences, …) by tableKey(schema, name): an index name must be free. */
+  relations: ReadonlySet<string>;
+  /** Constraints by constraintKey(schema, table, name). */
+  constraints: ReadonlySet<string>;
+}
+
+export const constraintKey = (schema: string, table: string, name: string): string =>
+  JSON.stringify([schema, table, name]);
+
+/** An index or constraint the part after the rows builds: checked in the target's catalog once built. */
+export interface BuiltObject {
+  kind: 'index' | 'constraint';
+  schema: string;
+  table: string;
+  name: string;
 }
 
 export interface TableDdl {
@@ -41,6 +57,8 @@ export interface TableDdl {
   kind: 'create' | 'add-columns';
   /** For add-columns: the columns added. */
   added?: string[];
+  /** The indexes and constraints `after` builds, to be found in the target's catalog before any note says so. */
+  builds: BuiltObject[];
   /**
    * The order the parts before the rows must run in (the order shared objects were claimed in),
    * which the plan's load order need not follow.
@@ -60,8 +78,8 @@ interface Part {
   columns: SourceColumn[];
   constraints: SourceConstraint[];
   sequences: SourceSequence[];
-  /** Secondary indexes, as pg_get_indexdef wrote them. */
-  indexes: string[];
+  /** Secondary indexes, each as it is created (pg_get_indexdef's, cascading on a partitioned table). */
+  indexes: SourceIndex[];
 }
 
 /**
@@ -99,6 +117,7 @@ export function writeDdl(
       created: [],
       kind: 'create',
       order: out.size,
+      builds: [],
     };
     if (!problems.length) writeTable(ddl, parts, types, facts, claimed);
     out.set(key, ddl);
@@ -118,7 +137,9 @@ function partsOf(top: SourceRelation, defs: SourceDefinitions): Part[] {
     columns: defs.columns.filter((c) => c.rel === rel.oid),
     constraints: defs.constraints.filter((c) => c.rel === rel.oid && !c.inherited),
     sequences: defs.sequences.filter((s) => s.rel === rel.oid),
-    indexes: defs.indexes.filter((i) => i.rel === rel.oid).map((i) => (rel.relkind === 'p' ? cascading(i.def) : i.def)),
+    indexes: defs.indexes
+      .filter((i) => i.rel === rel.oid)
+      .map((i) => (rel.relkind === 'p' ? { ...i, def: cascading(i.def) } : i)),
   }));
 }
 
@@ -238,8 +259,16 @@ function writeTable(ddl: TableDdl, parts: Part[], types: SourceType[], facts: Ta
           `${qualified(p.rel.schema, p.rel.name)}.${ident(s.column)}`,
       );
   }
-  for (const p of parts) ddl.after.push(...p.constraints.filter((c) => !beforeData(c)).map((c) => addConstraint(p, c)));
-  ddl.after.push(...parts.flatMap((p) => p.indexes), ...comments(parts));
+  for (const p of parts) {
+    const later = p.constraints.filter((c) => !beforeData(c));
+    ddl.after.push(...later.map((c) => addConstraint(p, c)));
+    ddl.builds.push(...later.map((c) => built('constraint', p, c.name)));
+  }
+  for (const p of parts) {
+    ddl.after.push(...p.indexes.map((i) => i.def));
+    ddl.builds.push(...p.indexes.map((i) => built('index', p, i.name)));
+  }
+  ddl.after.push(...comments(parts));
 }
 
 function createType(t: SourceType): string {
@@ -261,6 +290,13 @@ const sequenceOptions = (s: SourceSequence) =>
 
 /** Keys and checks go in CREATE TABLE; foreign keys and NOT VALID checks wait for the data. */
 const beforeData = (c: SourceConstraint) => c.type !== 'f' && !/\bNOT VALID$/.test(c.def);
+
+const built = (kind: BuiltObject['kind'], p: Part, name: string): BuiltObject => ({
+  kind,
+  schema: p.rel.schema,
+  table: p.rel.name,
+  name,
+});
 
 const addConstraint = (p: Part, c: SourceConstraint) =>
   `ALTER TABLE ${qualified(p.rel.schema, p.rel.name)} ADD CONSTRAINT ${ident(c.name)} ${c.def}`;
@@ -334,6 +370,7 @@ function addColumns(
     created: [],
     kind: 'add-columns',
     order: 0,
+    builds: [],
   };
   ddl.added = columns.map((c) => c.name);
   if (problems.length) return ddl;
@@ -350,5 +387,34 @@ function addColumns(
     if (seq) ddl.before.push(`ALTER SEQUENCE ${qualified(seq.schema, seq.name)} OWNED BY ${name}.${ident(c.name)}`);
     if (c.comment !== null) ddl.after.push(`COMMENT ON COLUMN ${name}.${ident(c.name)} IS ${literal(c.comment)}`);
   }
+  withAddedColumns(ddl, p, names, defs, facts);
   return ddl;
+}
+
+/**
+ * The source's indexes and constraints that read an added column are built after the rows, as a
+ * created table's are. What cannot be (a name the target uses already, a second primary key) is
+ * named in `notCreated`, never claimed.
+ */
+function withAddedColumns(ddl: TableDdl, p: Part, added: string[], defs: SourceDefinitions, facts: TargetFacts) {
+  const reads = (columns: string[]) => columns.some((c) => added.includes(c));
+  const { schema, name } = p.rel;
+  const table = displayName(schema, name);
+  for (const c of defs.constraints.filter((x) => x.rel === p.rel.oid && !x.inherited && reads(x.columns))) {
+    if (c.type === 'p') ddl.notCreated.push(`primary key ${c.name} on ${table} (the target table keeps its own key)`);
+    else if (facts.constraints.has(constraintKey(schema, name, c.name)))
+      ddl.notCreated.push(`constraint ${c.name} on ${table} (the target table has a constraint of that name already)`);
+    else {
+      ddl.after.push(addConstraint(p, c));
+      ddl.builds.push(built('constraint', p, c.name));
+    }
+  }
+  for (const i of defs.indexes.filter((x) => x.rel === p.rel.oid && reads(x.columns))) {
+    if (facts.relations.has(tableKey(schema, i.name)))
+      ddl.notCreated.push(`index ${i.name} on ${table} (the target has a relation of that name in ${schema} already)`);
+    else {
+      ddl.after.push(p.rel.relkind === 'p' ? cascading(i.def) : i.def);
+      ddl.builds.push(built('index', p, i.name));
+    }
+  }
 }

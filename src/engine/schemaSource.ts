@@ -68,13 +68,17 @@ export interface SourceConstraint {
   def: string;
   /** Inherited from a parent (a partition's copy of its parent's constraint): created with the parent. */
   inherited: boolean;
+  /** The table's columns it is declared on (a CHECK: those its expression reads). */
+  columns: string[];
 }
 
-interface SourceIndex {
+export interface SourceIndex {
   rel: string;
   name: string;
   def: string;
   method: string;
+  /** The table's columns it reads: its keys, and those its expressions and predicate use. */
+  columns: string[];
 }
 
 export interface SourceType {
@@ -166,7 +170,9 @@ ORDER BY d.refobjid, a.attnum`;
 
 const CONSTRAINTS_SQL = `
 SELECT con.conrelid::text AS rel, con.conname AS name, con.contype::text AS type, pg_get_constraintdef(con.oid) AS def,
-       (con.conparentid <> 0 OR NOT con.conislocal) AS inherited
+       (con.conparentid <> 0 OR NOT con.conislocal) AS inherited,
+       ARRAY(SELECT a.attname::text FROM pg_attribute a
+              WHERE a.attrelid = con.conrelid AND a.attnum = ANY (con.conkey) ORDER BY a.attnum) AS columns
 FROM pg_constraint con
 WHERE con.conrelid = ANY($1::oid[]) AND con.contype IN ('c', 'p', 'u', 'x', 'f')
 ORDER BY con.conrelid, array_position(ARRAY['p', 'u', 'x', 'c', 'f']::"char"[], con.contype), con.conname`;
@@ -174,7 +180,14 @@ ORDER BY con.conrelid, array_position(ARRAY['p', 'u', 'x', 'c', 'f']::"char"[], 
 // Indexes that back a constraint are created by it; a partition's index attached to its parent's is
 // created by the parent's.
 const INDEXES_SQL = `
-SELECT i.indrelid::text AS rel, ic.relname AS name, pg_get_indexdef(i.indexrelid) AS def, am.amname AS method
+SELECT i.indrelid::text AS rel, ic.relname AS name, pg_get_indexdef(i.indexrelid) AS def, am.amname AS method,
+       -- expressions and predicates record the columns they read in pg_depend
+       ARRAY(SELECT a.attname::text FROM pg_attribute a
+              WHERE a.attrelid = i.indrelid AND a.attnum > 0
+                AND (a.attnum = ANY (i.indkey::int2[])
+                     OR EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                                  AND d.objid = i.indexrelid AND d.refobjid = i.indrelid AND d.refobjsubid = a.attnum))
+              ORDER BY a.attnum) AS columns
 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam
 WHERE i.indrelid = ANY($1::oid[])
   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid

@@ -250,7 +250,7 @@ export function statusText(t: TableReport): string {
 }
 
 /** Each status's count, as the headline and the history say it: `4 verified by count and content, 2 skipped`. */
-export function statusCounts(s: Report['summary'], checks: Checks | undefined = 'counts and content'): string {
+export function statusCounts(s: Report['summary'], checks: Checks | undefined): string {
   // Reports saved before content checks existed have no `checks`: they proved counts only.
   const by = checks === 'counts and content' ? 'by count and content' : 'by row count only (content not checked)';
   const parts = [`${s.verified} verified ${by}`];
@@ -280,7 +280,8 @@ export function headline(r: Report): string {
  */
 export function journaledResult(outcome: Outcome | null, summary: Report['summary'] | null): string {
   if (!outcome || !summary) return 'committed (its outcome was not recorded: an older Archon ran it)';
-  return `committed, outcome ${outcome}: ${statusCounts(summary)}`;
+  // A run is journaled only once every table it loaded verified by count and content.
+  return `committed, outcome ${outcome}: ${statusCounts(summary, 'counts and content')}`;
 }
 
 /**
