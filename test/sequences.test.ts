@@ -3,7 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import pg from 'pg';
-import { migrate } from '../src/engine/index.js';
+import { migrate, planMigration } from '../src/engine/index.js';
 import { TestDb, directions } from './support/pg.js';
 
 const [from, to] = directions()[0];
@@ -87,3 +87,131 @@ describe('sequences', () => {
     );
   });
 });
+
+// Pagila's habit, shared by many hand-written and ORM schemas: sequences created on their own and
+// called by column defaults, owned by no column; one sequence behind two tables, one behind a
+// partitioned table's partitions, one behind a table the run does not select (note_archive).
+const PAGILA_LIKE = `
+  CREATE SEQUENCE actor_actor_id_seq AS integer START 100 INCREMENT 5 MINVALUE 100 MAXVALUE 1000000 CACHE 3;
+  CREATE TABLE actor (actor_id integer DEFAULT nextval('actor_actor_id_seq'::regclass) NOT NULL PRIMARY KEY,
+                      name text NOT NULL);
+  CREATE SEQUENCE payment_payment_id_seq;
+  CREATE TABLE payment_2022 (payment_id integer DEFAULT nextval('payment_payment_id_seq') PRIMARY KEY,
+                             actor_id integer NOT NULL REFERENCES actor, amount numeric(5, 2));
+  CREATE TABLE payment_2023 (payment_id integer DEFAULT nextval('payment_payment_id_seq') PRIMARY KEY,
+                             actor_id integer NOT NULL REFERENCES actor, amount numeric(5, 2));
+  CREATE SEQUENCE rental_rental_id_seq;
+  CREATE TABLE rental (rental_id integer DEFAULT nextval('rental_rental_id_seq') NOT NULL, rented date NOT NULL,
+                       PRIMARY KEY (rental_id, rented)) PARTITION BY RANGE (rented);
+  CREATE TABLE rental_2022 PARTITION OF rental FOR VALUES FROM ('2022-01-01') TO ('2023-01-01');
+  CREATE TABLE rental_2023 PARTITION OF rental FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
+  CREATE SEQUENCE note_id_seq;
+  CREATE TABLE note (id bigint DEFAULT nextval('note_id_seq') PRIMARY KEY, body text);
+  CREATE TABLE note_archive (id bigint DEFAULT nextval('note_id_seq') PRIMARY KEY, body text);
+  CREATE SEQUENCE category_category_id_seq;
+  CREATE TABLE category (category_id integer DEFAULT nextval('category_category_id_seq') PRIMARY KEY, name text);
+  ALTER SEQUENCE category_category_id_seq OWNED BY category.category_id;`;
+
+const PAGILA_ROWS = `
+  INSERT INTO actor (name) SELECT 'actor ' || g FROM generate_series(1, 20) g;
+  INSERT INTO actor VALUES (500, 'an id past the sequence');
+  INSERT INTO payment_2022 (actor_id, amount) SELECT 100, g FROM generate_series(1, 30) g;
+  INSERT INTO payment_2023 (actor_id, amount) SELECT 105, g FROM generate_series(1, 40) g;
+  INSERT INTO rental (rented) SELECT '2022-06-01'::date + g * 2 FROM generate_series(1, 200) g;
+  SELECT setval('rental_rental_id_seq', 1000);
+  INSERT INTO note (body) SELECT 'n' || g FROM generate_series(1, 10) g;
+  INSERT INTO note_archive (body) SELECT 'a' || g FROM generate_series(1, 5) g;
+  INSERT INTO category (name) SELECT 'c' || g FROM generate_series(1, 8) g;`;
+
+const PAGILA_SELECTION = { exclude: ['note_archive'] };
+
+/** The id an INSERT that relies on the default gets, table by table. */
+async function nextIds(db: TestDb): Promise<Record<string, number>> {
+  const [r] = await db.sql(`WITH
+    a AS (INSERT INTO actor (name) VALUES ('new') RETURNING actor_id AS id),
+    p1 AS (INSERT INTO payment_2022 (actor_id, amount) VALUES (100, 1) RETURNING payment_id AS id),
+    p2 AS (INSERT INTO payment_2023 (actor_id, amount) VALUES (100, 1) RETURNING payment_id AS id),
+    r AS (INSERT INTO rental (rented) VALUES ('2023-02-01') RETURNING rental_id AS id),
+    n AS (INSERT INTO note (body) VALUES ('new') RETURNING id),
+    c AS (INSERT INTO category (name) VALUES ('new') RETURNING category_id AS id)
+    SELECT (SELECT id FROM a) AS actor, (SELECT id FROM p1) AS p2022, (SELECT id FROM p2) AS p2023,
+           (SELECT id FROM r) AS rental, (SELECT id::int FROM n) AS note, (SELECT id FROM c) AS category`);
+  return r;
+}
+
+/** Each sequence's definition, and the column that owns it (null when none does). */
+const sequenceDefinitions = (db: TestDb) =>
+  db.sql(`SELECT s.sequencename AS name, s.data_type::text AS type, s.start_value::text AS start,
+            s.min_value::text AS min, s.max_value::text AS max, s.increment_by::text AS increment,
+            s.cycle, s.cache_size::text AS cache,
+            (SELECT format('%s.%s', d.refobjid::regclass, a.attname) FROM pg_depend d
+               JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+              WHERE d.classid = 'pg_class'::regclass AND d.objid = format('%I.%I', s.schemaname, s.sequencename)::regclass
+                AND d.deptype = 'a') AS owner
+       FROM pg_sequences s WHERE s.schemaname = 'public' ORDER BY 1`);
+
+const notesOf = (report: { tables: { table: string; notes: string[] }[] }, table: string) =>
+  report.tables.find((t) => t.table === table)!.notes.join('\n');
+
+for (const [fromServer, toServer] of directions()) {
+  describe(`sequences that a default calls but no column owns, PostgreSQL ${fromServer.major} → ${toServer.major}`, () => {
+    it('--create-missing creates them once each, as the source defines them, and moves them past the copied ids', async () => {
+      const src = await TestDb.create(fromServer, 'src');
+      const tgt = await TestDb.create(toServer, 'tgt');
+      await src.sql(`${PAGILA_LIKE} ${PAGILA_ROWS}`);
+      const report = await migrate({
+        source: src.url,
+        target: tgt.url,
+        selection: PAGILA_SELECTION,
+        createMissing: true,
+      });
+      assert.equal(report.outcome, 'verified', JSON.stringify(report.tables, null, 1));
+      const tables = report.tables.map((t) => t.table).sort();
+      assert.deepEqual(tables, ['actor', 'category', 'note', 'payment_2022', 'payment_2023', 'rental']);
+      const ddl = report.tables.flatMap((t) => t.ddl ?? []);
+      assert.equal(ddl.filter((s) => /^CREATE SEQUENCE "public"."payment_payment_id_seq"/.test(s)).length, 1);
+      const expected = (await sequenceDefinitions(src)).filter((s) => s.name !== 'note_archive');
+      assert.deepEqual(await sequenceDefinitions(tgt), expected, 'own parameters; OWNED BY only where owned');
+      assert.match(
+        notesOf(report, 'actor'),
+        /sequence public\.actor_actor_id_seq, which the default of actor_id calls, is created on the target \(no column owns it, as on the source\)/,
+      );
+      assert.match(notesOf(report, 'payment_2023'), /shared with public\.payment_2022/);
+      assert.deepEqual(await nextIds(tgt), { actor: 505, p2022: 71, p2023: 72, rental: 1001, note: 16, category: 9 });
+    });
+
+    it('into an existing schema (replace): past the copied ids, never backwards, past a table it does not copy', async () => {
+      const src = await TestDb.create(fromServer, 'src');
+      const tgt = await TestDb.create(toServer, 'tgt');
+      await src.sql(`${PAGILA_LIKE} ${PAGILA_ROWS}`);
+      await tgt.sql(`${PAGILA_LIKE}
+        INSERT INTO actor (name) VALUES ('old'); INSERT INTO note (body) VALUES ('old');
+        INSERT INTO note_archive VALUES (9000, 'kept, not copied');
+        SELECT setval('payment_payment_id_seq', 5000);
+        CREATE TABLE ticket (code text DEFAULT 'T-' || nextval('note_id_seq'), body text);
+        INSERT INTO ticket (body) VALUES ('kept');`);
+      const plan = await planMigration({ source: src.url, target: tgt.url, selection: PAGILA_SELECTION });
+      const note = plan.plan.tables.find((t) => t.table === 'note')!.notes.join('\n');
+      assert.match(
+        note,
+        /note_id_seq.*public\.note_archive\.id, which this run does not copy, takes its values from it too/,
+      );
+      assert.match(note, /public\.ticket\.code.*not an integer column/);
+      const report = await migrate({ source: src.url, target: tgt.url, selection: PAGILA_SELECTION });
+      assert.equal(report.outcome, 'verified', JSON.stringify(report.tables, null, 1));
+      assert.match(notesOf(report, 'note'), /public\.note_archive\.id/);
+      assert.match(notesOf(report, 'actor'), /sequence public\.actor_actor_id_seq, .*\(no column owns it\)/);
+      assert.deepEqual(await nextIds(tgt), {
+        actor: 505,
+        p2022: 5001,
+        p2023: 5002,
+        rental: 1001,
+        note: 9001,
+        category: 9,
+      });
+      assert.deepEqual(await tgt.sql(`SELECT id::int, body FROM note_archive`), [
+        { id: 9000, body: 'kept, not copied' },
+      ]);
+    });
+  });
+}

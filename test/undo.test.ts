@@ -178,6 +178,52 @@ describe('undo', () => {
     assert.deepEqual(left, { feel: null, mood: 'mood' });
   });
 
+  it('sequences the run created for defaults go again (kept when used since); moved ones go back unless shared', async () => {
+    const src = await TestDb.create(from, 'usrc');
+    const tgt = await TestDb.create(to, 'utgt');
+    // Pagila's habit: sequences of their own, called by defaults, owned by no column.
+    await src.sql(`CREATE SEQUENCE shared_seq; CREATE SEQUENCE lone_seq; CREATE SEQUENCE used_seq; CREATE SEQUENCE old_seq;
+      CREATE TABLE a (id int DEFAULT nextval('shared_seq') PRIMARY KEY); CREATE TABLE b (id int DEFAULT nextval('shared_seq') PRIMARY KEY);
+      CREATE TABLE c (id int DEFAULT nextval('lone_seq') PRIMARY KEY, u int DEFAULT nextval('used_seq'));
+      CREATE TABLE old (id int DEFAULT nextval('old_seq') PRIMARY KEY);
+      INSERT INTO a SELECT FROM generate_series(1, 3); INSERT INTO b SELECT FROM generate_series(1, 4);
+      INSERT INTO c SELECT FROM generate_series(1, 5); INSERT INTO old SELECT FROM generate_series(1, 6);`);
+    // On the target, old exists already and shares old_seq with a table the run does not touch.
+    await tgt.sql(`CREATE SEQUENCE old_seq; CREATE TABLE old (id int DEFAULT nextval('old_seq') PRIMARY KEY);
+      CREATE TABLE elsewhere (id int DEFAULT nextval('old_seq') PRIMARY KEY); INSERT INTO old SELECT FROM generate_series(1, 2);`);
+    const report = await migrate({ source: src.url, target: tgt.url, createMissing: true });
+    assert.equal(report.outcome, 'verified', JSON.stringify(report.tables));
+    const created = report.tables.flatMap((t) => t.ddl ?? []).filter((s) => s.startsWith('CREATE SEQUENCE'));
+    assert.equal(created.length, 3, created.join('\n'));
+    await tgt.sql(`CREATE TABLE mine (id int DEFAULT nextval('used_seq'))`);
+    const result = await undo({ target: tgt.url });
+    assert.deepEqual(result.kept, ['sequence "public"."used_seq"']);
+    const [left] = await tgt.sql(`SELECT to_regclass('shared_seq') AS shared, to_regclass('lone_seq') AS lone,
+      to_regclass('used_seq')::text AS used, to_regclass('a') AS a, (SELECT count(*)::int FROM old) AS old`);
+    assert.deepEqual(left, { shared: null, lone: null, used: 'used_seq', a: null, old: 2 });
+    // old_seq is shared with elsewhere: undo leaves it past the copied ids (set back, it could collide there).
+    assert.deepEqual(await tgt.sql(`SELECT last_value::int AS v FROM old_seq`), [{ v: 7 }]);
+    assert.deepEqual(result.tables.find((t) => t.table === 'old')!.sequences, []);
+  });
+
+  it("a sequence only the run's tables call goes back to where it was, owned or not", async () => {
+    const src = await TestDb.create(from, 'usrc');
+    const tgt = await TestDb.create(to, 'utgt');
+    const ddl = `CREATE SEQUENCE note_seq; CREATE TABLE note (id int DEFAULT nextval('note_seq') PRIMARY KEY);`;
+    await src.sql(`${ddl} INSERT INTO note SELECT FROM generate_series(1, 40);`);
+    await tgt.sql(`${ddl} INSERT INTO note SELECT FROM generate_series(1, 3);`);
+    const report = await migrate({ source: src.url, target: tgt.url });
+    assert.equal(report.outcome, 'verified', JSON.stringify(report.tables));
+    assert.deepEqual(await tgt.sql(`SELECT last_value::int AS v, is_called FROM note_seq`), [
+      { v: 41, is_called: false },
+    ]);
+    const result = await undo({ target: tgt.url });
+    assert.deepEqual(result.tables[0].sequences, ['public.note_seq']);
+    assert.deepEqual(await tgt.sql(`SELECT last_value::int AS v, is_called FROM note_seq`), [
+      { v: 3, is_called: true },
+    ]);
+  });
+
   it('a row changed after the run: undo refuses naming the table, --force restores', async () => {
     const { src, tgt } = await pair();
     const before = await state(tgt);

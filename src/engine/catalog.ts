@@ -56,10 +56,13 @@ export interface DeferrableUnique {
   operators: string[] | null;
 }
 
-interface OwnedSequence {
+/** A sequence a column takes its values from: one it owns (serial, identity), or one its default calls. */
+interface ColumnSequence {
   column: string;
   schema: string;
   name: string;
+  /** The column owns it; false when only its default calls it (a sequence created on its own, as Pagila's). */
+  owned: boolean;
 }
 
 export interface Table {
@@ -76,7 +79,7 @@ export interface Table {
   uniqueKeys: string[][];
   deferrableUniques: DeferrableUnique[];
   foreignKeys: ForeignKey[];
-  sequences: OwnedSequence[];
+  sequences: ColumnSequence[];
   /** User triggers with their firing mode: O origin, A always, R replica, D disabled. */
   triggers: { name: string; enabled: 'O' | 'A' | 'R' | 'D' }[];
   privileges: { select: boolean; insert: boolean; update: boolean; delete: boolean; truncate: boolean };
@@ -252,12 +255,19 @@ LEFT JOIN pg_class rc ON rc.oid = con.confrelid LEFT JOIN pg_namespace rn ON rn.
 WHERE con.contype IN ('p', 'f', 'u', 'x') AND ${SYSTEM_SCHEMA_FILTER} AND con.conparentid = 0
 ORDER BY con.conrelid, con.conname`;
 
+// Found through pg_depend, never by reading default expressions: a default that calls nextval('s')
+// depends on s (from its pg_attrdef row); an owned sequence depends on its column.
 const SEQUENCES_SQL = `
-SELECT d.refobjid::int8 AS table_oid, a.attname AS column, sn.nspname AS schema, s.relname AS name
-FROM pg_depend d
-JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S' JOIN pg_namespace sn ON sn.oid = s.relnamespace
-JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')`;
+SELECT u.rel::int8 AS table_oid, a.attname AS column, sn.nspname AS schema, s.relname AS name, bool_or(u.owned) AS owned
+FROM (SELECT d.refobjid AS rel, d.refobjsubid AS attnum, d.objid AS seq, true AS owned FROM pg_depend d
+       WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+      UNION ALL
+      SELECT ad.adrelid, ad.adnum, d.refobjid, false FROM pg_depend d JOIN pg_attrdef ad ON ad.oid = d.objid
+       WHERE d.classid = 'pg_attrdef'::regclass AND d.refclassid = 'pg_class'::regclass) u
+JOIN pg_class s ON s.oid = u.seq AND s.relkind = 'S' JOIN pg_namespace sn ON sn.oid = s.relnamespace
+JOIN pg_attribute a ON a.attrelid = u.rel AND a.attnum = u.attnum
+GROUP BY u.rel, a.attnum, a.attname, sn.nspname, s.relname
+ORDER BY u.rel, a.attnum, sn.nspname, s.relname`;
 
 /** Reads everything the plan needs in a handful of queries (not one per table). */
 export async function readCatalog(client: pg.Client, host = ''): Promise<Catalog> {
@@ -310,7 +320,7 @@ export async function readCatalog(client: pg.Client, host = ''): Promise<Catalog
     else if (type === 'f') t.foreignKeys.push(key as ForeignKey);
   }
   for (const r of (await client.query(SEQUENCES_SQL)).rows) {
-    byOid.get(r.table_oid)?.sequences.push({ column: r.column, schema: r.schema, name: r.name });
+    byOid.get(r.table_oid)?.sequences.push({ column: r.column, schema: r.schema, name: r.name, owned: r.owned });
   }
   return {
     serverVersion: info.rows[0].v.split(' ')[0],

@@ -8,10 +8,11 @@ import { type ExistingPolicy, type TableReport, type UndoState, outcomeOf, summa
 import type { TableKind } from './catalog.js';
 import { type ContentDigest, type DigestRead, readDigest } from './digest.js';
 import type { ProgressListener } from './events.js';
-import { ident, qualified } from './ident.js';
+import { ident, qualified, tableKey } from './ident.js';
 import type { TablePlan } from './plan.js';
 import { countRows, relationSql } from './relation.js';
 import type { CreatedObject, TableDdl } from './schemaDdl.js';
+import { sequenceUsers } from './sequences.js';
 import { digestOf, serverDigest } from './serverDigest.js';
 import { VERSION } from './version.js';
 
@@ -159,8 +160,9 @@ export async function startJournal(
     await tgt.query(`LOCK TABLE ${names} IN SHARE ROW EXCLUSIVE MODE`);
   }
   const entries = new Map<TablePlan, JournalTable>();
+  const inRun = new Set(tables.map((t) => tableKey(t.target!.schema, t.target!.name)));
   for (const [i, t] of tables.entries()) {
-    const entry = await describeTable(tgt, t);
+    const entry = await describeTable(tgt, t, inRun);
     // A table the run creates held nothing; columns it adds held nothing either, and a backup that
     // kept them would hold on to the types undo drops with them.
     if (keep && t.create?.kind !== 'create') {
@@ -191,7 +193,7 @@ export const selectList = (columns: Column[]): string => columns.map((c) => iden
 export const backedUp = <C extends { name: string }>(columns: C[], added: string[]): C[] =>
   columns.filter((c) => !added.includes(c.name));
 
-async function describeTable(tgt: pg.Client, t: TablePlan): Promise<JournalTable> {
+async function describeTable(tgt: pg.Client, t: TablePlan, inRun: ReadonlySet<string>): Promise<JournalTable> {
   const target = t.target!;
   const reg = qualified(target.schema, target.name);
   const cols = await tgt.query(
@@ -201,6 +203,11 @@ async function describeTable(tgt: pg.Client, t: TablePlan): Promise<JournalTable
   );
   const sequences: SequenceBefore[] = [];
   for (const s of target.sequences) {
+    if (sequences.some((x) => x.schema === s.schema && x.name === s.name)) continue;
+    // One a table outside the run takes values from too stays where the run moves it: set back by
+    // undo, it would hand out ids that table may hold by then.
+    const users = await sequenceUsers(tgt, qualified(s.schema, s.name));
+    if (users.some((u) => !inRun.has(tableKey(u.schema, u.table)))) continue;
     const v = await tgt.query(
       `SELECT last_value::text AS "lastValue", is_called AS "isCalled" FROM ${qualified(s.schema, s.name)}`,
     );

@@ -25,7 +25,7 @@ import { newReferenceFacts, unmetReferences } from './references.js';
 import { countRows, hasRows } from './relation.js';
 import { lockTimeoutMessage } from './locks.js';
 import type { Selection } from './selection.js';
-import { moveSequences } from './sequences.js';
+import { moveSequences, noteSequences } from './sequences.js';
 import { type EndpointsInput, type Session, abandon, lockBounded, openSession } from './session.js';
 import { report, tableReport } from './summary.js';
 import { type SchemaChanges, createAfterData, createBeforeData, ddlOf, planSchemaChanges } from './schemaCreate.js';
@@ -82,12 +82,14 @@ async function planFor(session: Session, opts: PlanOptions): Promise<PlanResult>
   for (;;) {
     const plan = await planRound(session, opts, { ...input, unmetReferences: unmet });
     const more = await unmetReferences(session, plan, input.target, facts);
-    if (![...more.keys()].some((k) => !unmet.has(k)))
+    if (![...more.keys()].some((k) => !unmet.has(k))) {
+      await noteSequences(session.target, plan.tables, input.source);
       return {
         ...session.summaries,
         plan,
         undo: await undoPlan(session.target, plan.tables, input.existing, opts.backup ?? true),
       };
+    }
     for (const [k, why] of more) unmet.set(k, why);
   }
 }
@@ -247,7 +249,7 @@ async function load(
     }
     checkCancel();
     emit({ type: 'phase', message: 'moving sequences past the copied values' });
-    await moveSequences(s, loading, (name) => at.sequencesMoved.push(name));
+    await moveSequences(s, loading, (name) => at.sequencesMoved.push(name), reports);
     await journal?.record(loading, reports, readBacks);
     checkCancel();
     emit({ type: 'phase', message: 'committing' });

@@ -116,6 +116,8 @@ async function targetFacts(tgt: pg.Client, catalog: Catalog): Promise<TargetFact
       (SELECT coalesce(json_agg(json_build_array(n.nspname, t.typname)), '[]') FROM pg_type t
          JOIN pg_namespace n ON n.oid = t.typnamespace
         WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_') AS types,
+      (SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname)), '[]') FROM pg_class c
+         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'S') AS sequences,
       (SELECT array_agg(name::text) FROM pg_available_extensions) AS available,
       (SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname)), '[]') FROM pg_class c
          JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema') AS relations,
@@ -128,6 +130,7 @@ async function targetFacts(tgt: pg.Client, catalog: Catalog): Promise<TargetFact
     version: catalog.serverVersion,
     schemas: new Set(row.schemas ?? []),
     types: new Set((row.types as [string, string][]).map(([s, n]) => tableKey(s, n))),
+    sequences: new Set((row.sequences as [string, string][]).map(([s, n]) => tableKey(s, n))),
     extensions: new Set(catalog.extensions.map((e) => e.name)),
     available: new Set(row.available ?? []),
     relations: new Set((row.relations as [string, string][]).map(([sc, n]) => tableKey(sc, n))),

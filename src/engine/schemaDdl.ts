@@ -21,6 +21,8 @@ export interface TargetFacts {
   schemas: ReadonlySet<string>;
   /** Types by tableKey(schema, name). */
   types: ReadonlySet<string>;
+  /** Sequences by tableKey(schema, name): one a created table's default calls is used as it is. */
+  sequences: ReadonlySet<string>;
   extensions: ReadonlySet<string>;
   available: ReadonlySet<string>;
   /** Relations (tables, indexes, sequences, …) by tableKey(schema, name): an index name must be free. */
@@ -51,7 +53,7 @@ export interface TableDdl {
   notCreated: string[];
   /** Extensions this DDL creates. */
   extensions: string[];
-  /** The schemas, types and extensions this DDL creates, in order (undo drops them again where it can). */
+  /** The schemas, types, extensions and sequences this DDL creates, in order (undo drops them again where it can). */
   created: CreatedObject[];
   /** A table created, or columns added to a table the target has (--add-columns). */
   kind: 'create' | 'add-columns';
@@ -68,7 +70,7 @@ export interface TableDdl {
 
 /** An object a run creates around its tables, named as SQL names it. */
 export interface CreatedObject {
-  kind: 'schema' | 'type' | 'domain' | 'extension';
+  kind: 'schema' | 'type' | 'domain' | 'extension' | 'sequence';
   name: string;
 }
 
@@ -95,6 +97,7 @@ export function writeDdl(
 ): Map<string, TableDdl> {
   const out = new Map<string, TableDdl>();
   const claimed = new Set<string>();
+  const owners = ownedHere(defs);
   for (const top of defs.relations.filter(
     (r) => r.parent === null || !defs.relations.some((p) => p.oid === r.parent),
   )) {
@@ -103,7 +106,8 @@ export function writeDdl(
     const key = tableKey(top.schema, top.name);
     const added = widen.get(key);
     if (added) {
-      out.set(key, { ...addColumns(parts[0], added, defs, facts, claimed, refused.get(key)), order: out.size });
+      const ddl = addColumns(parts[0], added, defs, { facts, claimed, owners }, refused.get(key));
+      out.set(key, { ...ddl, order: out.size });
       continue;
     }
     const problems = [...typeProblems(types, facts), ...versionProblems(parts, facts)];
@@ -119,7 +123,7 @@ export function writeDdl(
       order: out.size,
       builds: [],
     };
-    if (!problems.length) writeTable(ddl, parts, types, facts, claimed);
+    if (!problems.length) writeTable(ddl, parts, types, { facts, claimed, owners });
     out.set(key, ddl);
   }
   return out;
@@ -243,21 +247,25 @@ function writeTypes(ddl: TableDdl, types: SourceType[], facts: TargetFacts, clai
   return schema;
 }
 
-function writeTable(ddl: TableDdl, parts: Part[], types: SourceType[], facts: TargetFacts, claimed: Set<string>) {
-  const schema = writeTypes(ddl, types, facts, claimed);
+/** What writing one table's DDL needs to know of the others: what is claimed, which sequences are owned. */
+interface Claims {
+  facts: TargetFacts;
+  claimed: Set<string>;
+  /** Sequences (by tableKey) that a relation this run creates or widens owns on the source. */
+  owners: ReadonlySet<string>;
+}
+
+const ownedHere = (defs: SourceDefinitions) =>
+  new Set(defs.sequences.filter((s) => s.deptype === 'a').map((s) => tableKey(s.schema, s.name)));
+
+function writeTable(ddl: TableDdl, parts: Part[], types: SourceType[], claims: Claims) {
+  const schema = writeTypes(ddl, types, claims.facts, claims.claimed);
   for (const p of parts) {
     schema(p.rel.schema);
-    for (const s of p.sequences.filter((x) => x.deptype === 'a')) {
-      schema(s.schema);
-      ddl.before.push(`CREATE SEQUENCE ${qualified(s.schema, s.name)} AS ${s.type} ${sequenceOptions(s)}`);
-    }
+    writeSequences(ddl, p.sequences, claims, schema);
     ddl.before.push(createRelation(p, parts));
     ddl.before.push(...p.constraints.filter((c) => p !== parts[0] && beforeData(c)).map((c) => addConstraint(p, c)));
-    for (const s of p.sequences.filter((x) => x.deptype === 'a'))
-      ddl.before.push(
-        `ALTER SEQUENCE ${qualified(s.schema, s.name)} OWNED BY ` +
-          `${qualified(p.rel.schema, p.rel.name)}.${ident(s.column)}`,
-      );
+    ddl.before.push(...ownedBy(p, p.sequences, claims.facts));
   }
   for (const p of parts) {
     const later = p.constraints.filter((c) => !beforeData(c));
@@ -283,6 +291,38 @@ function createType(t: SourceType): string {
   parts.push(...(t.domainChecks ?? []));
   return parts.join(' ');
 }
+
+/**
+ * The sequences that columns own or whose defaults call (Pagila's stand alone), each created once across
+ * tables, before the first table that needs it; one the target has is used as it is. An identity
+ * sequence comes with its column.
+ */
+function writeSequences(ddl: TableDdl, sequences: SourceSequence[], claims: Claims, schema: (s: string) => void) {
+  for (const s of sequences.filter((x) => x.deptype !== 'i')) {
+    const key = tableKey(s.schema, s.name);
+    if (claims.facts.sequences.has(key) || claims.claimed.has(`sequence ${key}`)) continue;
+    claims.claimed.add(`sequence ${key}`);
+    schema(s.schema);
+    ddl.before.push(`CREATE SEQUENCE ${qualified(s.schema, s.name)} AS ${s.type} ${sequenceOptions(s)}`);
+    ddl.created.push({ kind: 'sequence', name: qualified(s.schema, s.name) });
+    if (s.ownedBy && !claims.owners.has(key)) {
+      const owner = `${displayName(s.ownedBy.schema, s.ownedBy.table)}.${s.ownedBy.column}`;
+      ddl.notCreated.push(
+        `ownership of sequence ${displayName(s.schema, s.name)} by ${owner}, a table not created here`,
+      );
+    }
+  }
+}
+
+/** As pg_dump: OWNED BY only where the source's column owns the sequence, and only one the run creates. */
+const ownedBy = (p: Part, sequences: SourceSequence[], facts: TargetFacts): string[] =>
+  sequences
+    .filter((s) => s.deptype === 'a' && !facts.sequences.has(tableKey(s.schema, s.name)))
+    .map(
+      (s) =>
+        `ALTER SEQUENCE ${qualified(s.schema, s.name)} OWNED BY ` +
+        `${qualified(p.rel.schema, p.rel.name)}.${ident(s.column)}`,
+    );
 
 const sequenceOptions = (s: SourceSequence) =>
   `START WITH ${s.start} INCREMENT BY ${s.increment} MINVALUE ${s.min} MAXVALUE ${s.max} CACHE ${s.cache}` +
@@ -352,10 +392,10 @@ function addColumns(
   p: Part,
   names: string[],
   defs: SourceDefinitions,
-  facts: TargetFacts,
-  claimed: Set<string>,
+  claims: Claims,
   refused: string | undefined,
 ): TableDdl {
+  const { facts, claimed } = claims;
   const columns = p.columns.filter((c) => names.includes(c.name));
   const types = defs.types.filter((t) => t.rels.includes(p.rel.oid) && !facts.types.has(tableKey(t.schema, t.name)));
   const problems = [...typeProblems(types, facts), ...(refused ? [refused] : [])];
@@ -377,14 +417,11 @@ function addColumns(
   const schema = writeTypes(ddl, types, facts, claimed);
   const name = qualified(p.rel.schema, p.rel.name);
   for (const c of columns) {
-    const seq = p.sequences.find((s) => s.deptype === 'a' && s.column === c.name);
-    if (seq) {
-      schema(seq.schema);
-      ddl.before.push(`CREATE SEQUENCE ${qualified(seq.schema, seq.name)} AS ${seq.type} ${sequenceOptions(seq)}`);
-    }
+    const sequences = p.sequences.filter((s) => s.column === c.name);
+    writeSequences(ddl, sequences, claims, schema);
     const fills = c.expr !== null || c.generated === 's';
     ddl.before.push(`ALTER TABLE ${name} ADD COLUMN ${columnDefinition({ ...c, notNull: c.notNull && fills }, [])}`);
-    if (seq) ddl.before.push(`ALTER SEQUENCE ${qualified(seq.schema, seq.name)} OWNED BY ${name}.${ident(c.name)}`);
+    ddl.before.push(...ownedBy(p, sequences, facts));
     if (c.comment !== null) ddl.after.push(`COMMENT ON COLUMN ${name}.${ident(c.name)} IS ${literal(c.comment)}`);
   }
   withAddedColumns(ddl, p, names, defs, facts);

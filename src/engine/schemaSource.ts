@@ -1,5 +1,5 @@
 // What the source's catalog says about the tables Archon is asked to create on the target: their
-// columns, constraints, indexes, owned sequences, partitions, the types they use, and the objects
+// columns, constraints, indexes, sequences (owned or called by defaults), partitions, the types they use, and the objects
 // around them that Archon does not create. Read inside the source's snapshot, with the server's own
 // deparsers (format_type, pg_get_expr, pg_get_constraintdef, pg_get_indexdef, pg_get_partkeydef).
 import type pg from 'pg';
@@ -47,7 +47,7 @@ export interface SourceColumn {
 export interface SourceSequence {
   rel: string;
   column: string;
-  /** a serial (owned), i identity. */
+  /** a serial (owned), i identity, n called by the column's default (owned by it or not: see ownedBy). */
   deptype: string;
   schema: string;
   name: string;
@@ -58,6 +58,8 @@ export interface SourceSequence {
   max: string;
   cache: string;
   cycle: boolean;
+  /** The column that owns the sequence on the source (OWNED BY), wherever it is; null when none does. */
+  ownedBy: { schema: string; table: string; column: string } | null;
 }
 
 export interface SourceConstraint {
@@ -155,18 +157,30 @@ LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attrelid, a.attnum`;
 
+// The sequences the relations own (serial, identity) and those their column defaults call, owned or
+// not (Pagila creates them on their own), both found through pg_depend: a default calling
+// nextval('s') depends on s from its pg_attrdef row.
 const SEQUENCES_SQL = `
-SELECT d.refobjid::text AS rel, a.attname AS column, d.deptype::text AS deptype, sn.nspname AS schema,
+SELECT u.rel::text AS rel, a.attname AS column, u.deptype, sn.nspname AS schema,
        s.relname AS name, format_type(q.seqtypid, NULL) AS type, q.seqstart::text AS start,
        q.seqincrement::text AS increment, q.seqmin::text AS min, q.seqmax::text AS max, q.seqcache::text AS cache,
-       q.seqcycle AS cycle
-FROM pg_depend d
-JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S' JOIN pg_namespace sn ON sn.oid = s.relnamespace
+       q.seqcycle AS cycle,
+       (SELECT json_build_object('schema', own.nspname, 'table', oc.relname, 'column', oa.attname) FROM pg_depend od
+          JOIN pg_class oc ON oc.oid = od.refobjid JOIN pg_namespace own ON own.oid = oc.relnamespace
+          JOIN pg_attribute oa ON oa.attrelid = od.refobjid AND oa.attnum = od.refobjsubid
+         WHERE od.classid = 'pg_class'::regclass AND od.objid = s.oid AND od.refclassid = 'pg_class'::regclass
+           AND od.deptype = 'a') AS "ownedBy"
+FROM (SELECT d.refobjid AS rel, d.refobjsubid AS attnum, d.objid AS seq, d.deptype::text AS deptype FROM pg_depend d
+       WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+         AND d.refobjid = ANY($1::oid[])
+      UNION
+      SELECT ad.adrelid, ad.adnum, d.refobjid, 'n' FROM pg_depend d JOIN pg_attrdef ad ON ad.oid = d.objid
+       WHERE d.classid = 'pg_attrdef'::regclass AND d.refclassid = 'pg_class'::regclass
+         AND ad.adrelid = ANY($1::oid[])) u
+JOIN pg_class s ON s.oid = u.seq AND s.relkind = 'S' JOIN pg_namespace sn ON sn.oid = s.relnamespace
 JOIN pg_sequence q ON q.seqrelid = s.oid
-JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
-  AND d.refobjid = ANY($1::oid[])
-ORDER BY d.refobjid, a.attnum`;
+JOIN pg_attribute a ON a.attrelid = u.rel AND a.attnum = u.attnum
+ORDER BY u.rel, a.attnum, u.deptype`;
 
 const CONSTRAINTS_SQL = `
 SELECT con.conrelid::text AS rel, con.conname AS name, con.contype::text AS type, pg_get_constraintdef(con.oid) AS def,

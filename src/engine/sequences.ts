@@ -1,10 +1,13 @@
+import type pg from 'pg';
+import type { TableReport } from '../shared/report.js';
 import { displayName } from '../shared/names.js';
+import type { Catalog } from './catalog.js';
 import { errorInfo } from './errors.js';
-import { ident, qualified } from './ident.js';
+import { ident, qualified, tableKey } from './ident.js';
 import type { TablePlan } from './plan.js';
 import type { Session } from './session.js';
 
-/** One owned sequence of the target and the value its next nextval() must return. */
+/** One sequence of the target and the value its next nextval() must return. */
 interface SequenceMove {
   name: string;
   regclass: string;
@@ -13,64 +16,148 @@ interface SequenceMove {
   owned: boolean;
 }
 
+/** A target sequence that copied columns take their values from (owning it, or calling it in their default). */
+interface CopiedSequence {
+  schema: string;
+  name: string;
+  copied: { t: TablePlan; column: string; owned: boolean }[];
+  /** The source's sequences behind the same columns: the target's continues past them too. */
+  sources: { schema: string; name: string }[];
+}
+
+/** A column of the target that takes its values from a sequence: it owns it, or its default calls it. */
+export interface SequenceUser {
+  schema: string;
+  table: string;
+  column: string;
+  /** Why its values cannot be looked at (not an integer column, not readable); null when they are. */
+  uncounted: string | null;
+}
+
+/** The copied columns' sequences, each once however many tables share it. */
+function copiedSequences(tables: TablePlan[]): CopiedSequence[] {
+  const byKey = new Map<string, CopiedSequence>();
+  for (const t of tables) {
+    for (const seq of t.target?.sequences ?? []) {
+      if (!t.columns.includes(seq.column)) continue;
+      const key = tableKey(seq.schema, seq.name);
+      const c = byKey.get(key) ?? { schema: seq.schema, name: seq.name, copied: [], sources: [] };
+      byKey.set(key, c);
+      c.copied.push({ t, column: seq.column, owned: seq.owned });
+      for (const src of t.source.sequences.filter((q) => q.column === seq.column))
+        if (!c.sources.some((q) => q.schema === src.schema && q.name === src.name)) c.sources.push(src);
+    }
+  }
+  return [...byKey.values()];
+}
+
+// Found through pg_depend (a default calling nextval('s') depends on s), never by reading the
+// default's text. A partition's or an inheritance child's rows are read through its parent when the
+// parent's column takes from the sequence too.
+const USERS_SQL = `
+WITH users AS (
+  SELECT ad.adrelid AS rel, ad.adnum AS attnum FROM pg_depend d JOIN pg_attrdef ad ON ad.oid = d.objid
+   WHERE d.classid = 'pg_attrdef'::regclass AND d.refclassid = 'pg_class'::regclass AND d.refobjid = to_regclass($1)
+  UNION
+  SELECT d.refobjid, d.refobjsubid FROM pg_depend d
+   WHERE d.classid = 'pg_class'::regclass AND d.objid = to_regclass($1) AND d.refclassid = 'pg_class'::regclass
+     AND d.deptype IN ('a', 'i'))
+SELECT n.nspname AS schema, c.relname AS table, a.attname AS column,
+       coalesce(nullif(t.typbasetype, 0), t.oid) IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype) AS integer,
+       has_table_privilege(c.oid, 'SELECT')
+         AND NOT (c.relrowsecurity AND NOT (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user)
+                  AND (c.relforcerowsecurity OR NOT pg_has_role(c.relowner, 'USAGE'))) AS readable,
+       current_user AS who
+  FROM users u JOIN pg_class c ON c.oid = u.rel JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_attribute a ON a.attrelid = u.rel AND a.attnum = u.attnum JOIN pg_type t ON t.oid = a.atttypid
+ WHERE c.relkind IN ('r', 'p')
+   AND NOT EXISTS (SELECT 1 FROM pg_inherits i JOIN users pu ON pu.rel = i.inhparent WHERE i.inhrelid = u.rel)
+ ORDER BY 1, 2, 3`;
+
+/** Every column of the target that takes its values from `regclass` (a quoted, qualified name). */
+export async function sequenceUsers(c: pg.Client, regclass: string): Promise<SequenceUser[]> {
+  const r = await c.query(USERS_SQL, [regclass]);
+  return r.rows.map((u) => ({
+    schema: u.schema,
+    table: u.table,
+    column: u.column,
+    uncounted: !u.integer ? 'it is not an integer column' : !u.readable ? `${u.who} may not read that table` : null,
+  }));
+}
+
+const userName = (u: SequenceUser) => `${displayName(u.schema, u.table)}.${u.column}`;
+
 /**
- * Moves each owned sequence (serial or identity) of the target past both the copied values and the
- * source's sequence, so new rows do not collide with the copied ids. Every value, bound and
- * privilege is checked first; then the sequences the user owns are restarted inside the load's
- * transaction (undone by a rollback), and only those it may merely update are moved with setval
- * (which no rollback undoes), last. `moved` hears each name that setval moved, for the report.
+ * Moves every sequence a copied column takes its values from (serial, identity, or a sequence its
+ * default calls, owned or not, shared or not) past the values every column taking from it holds on
+ * the target now, copied or not, and past the source's sequences. Every value, bound and privilege is
+ * checked first; then the sequences the user owns are restarted inside the load's transaction (undone
+ * by a rollback), and only those it may merely update are moved with setval (which no rollback
+ * undoes), last. `moved` hears each name that setval moved, for the report; a sequence worth naming
+ * (not owned by its column, or shared) gets its next value in the notes of the tables copied into it.
  */
-export async function moveSequences(s: Session, tables: TablePlan[], moved: (name: string) => void): Promise<void> {
-  const moves: SequenceMove[] = [];
-  for (const t of tables) moves.push(...(await plannedMoves(s, t)));
-  for (const m of moves.filter((x) => x.owned))
+export async function moveSequences(
+  s: Session,
+  tables: TablePlan[],
+  moved: (name: string) => void,
+  reports?: Map<TablePlan, TableReport>,
+): Promise<void> {
+  const moves: { m: SequenceMove; c: CopiedSequence; users: SequenceUser[] }[] = [];
+  for (const c of copiedSequences(tables)) {
+    const planned = await plannedMove(s, c);
+    if (planned) moves.push({ ...planned, c });
+  }
+  for (const { m } of moves.filter((x) => x.m.owned))
     await onSequence(s, m, () => s.target.query(`ALTER SEQUENCE ${m.regclass} RESTART WITH ${m.next}`));
-  for (const m of moves.filter((x) => !x.owned)) {
+  for (const { m } of moves.filter((x) => !x.m.owned)) {
     await onSequence(s, m, () => s.target.query('SELECT setval($1::regclass, $2::int8, false)', [m.regclass, m.next]));
     moved(m.name);
   }
+  for (const { m, c } of moves.filter((x) => worthNaming(x.c, x.users.length)))
+    for (const t of new Set(c.copied.map((x) => x.t)))
+      reports?.get(t)?.notes.push(`sequence ${m.name} now continues at ${m.next}`);
 }
 
-async function plannedMoves(s: Session, t: TablePlan): Promise<SequenceMove[]> {
-  const sourceSeqs = new Map(t.source.sequences.map((q) => [q.column, q]));
-  const moves: SequenceMove[] = [];
-  for (const seq of t.target?.sequences ?? []) {
-    if (!t.columns.includes(seq.column)) continue;
-    const src = sourceSeqs.get(seq.column);
-    const sourceValue = src ? await sourceSequenceValue(s, src.schema, src.name) : null;
-    const m = {
-      name: displayName(seq.schema, seq.name),
-      regclass: qualified(seq.schema, seq.name),
-      next: '',
-      owned: false,
-    };
-    const col = ident(seq.column);
-    const rel = qualified(t.schema, t.table);
-    const r = await onSequence(s, m, () =>
-      s.target.query(
-        // Ascending: past the largest value in use; descending: below the smallest.
-        `SELECT v::text, (v + q.increment_by)::text AS next, q.max_value::text AS max, q.min_value::text AS min,
-                q.increment_by > 0 AS ascending,
-                pg_has_role(c.relowner, 'USAGE') AS owned, has_sequence_privilege(c.oid, 'UPDATE') AS updatable
-           FROM pg_sequences q JOIN pg_class c ON c.oid = $1::regclass,
-                LATERAL (SELECT CASE WHEN q.increment_by > 0
-                  THEN GREATEST((SELECT max(${col}) FROM ${rel})::numeric, $2::numeric, q.last_value::numeric)
-                  ELSE LEAST((SELECT min(${col}) FROM ${rel})::numeric, $2::numeric, q.last_value::numeric) END AS v) x
-          WHERE q.schemaname = $3 AND q.sequencename = $4`,
-        [m.regclass, sourceValue, seq.schema, seq.name],
-      ),
-    );
-    const row = r.rows[0];
-    if (!row || row.v === null) continue; // nothing copied and nothing used yet
-    if (!row.owned && !row.updatable)
-      throw sequenceError(m, `${s.summaries.target.label} may not update it (it needs UPDATE on the sequence)`);
-    if (row.ascending && BigInt(row.next) > BigInt(row.max))
-      throw sequenceError(m, `the largest value in use, ${row.v}, leaves no room below its maximum ${row.max}`);
-    if (!row.ascending && BigInt(row.next) < BigInt(row.min))
-      throw sequenceError(m, `the smallest value in use, ${row.v}, leaves no room above its minimum ${row.min}`);
-    moves.push({ ...m, next: row.next, owned: row.owned });
+/** Not the plain case of a column and the sequence it owns alone: the notes name it. */
+const worthNaming = (c: CopiedSequence, users: number) => c.copied.some((x) => !x.owned) || users > 1;
+
+async function plannedMove(s: Session, c: CopiedSequence): Promise<{ m: SequenceMove; users: SequenceUser[] } | null> {
+  const m = { name: displayName(c.schema, c.name), regclass: qualified(c.schema, c.name), next: '', owned: false };
+  const sourceValues: string[] = [];
+  for (const src of c.sources) {
+    const v = await sourceSequenceValue(s, src.schema, src.name);
+    if (v !== null) sourceValues.push(v);
   }
-  return moves;
+  const users = await onSequence(s, m, () => sequenceUsers(s.target, m.regclass));
+  const extreme = (fn: 'max' | 'min') => [
+    ...users
+      .filter((u) => u.uncounted === null)
+      .map((u) => `(SELECT ${fn}(${ident(u.column)}) FROM ${qualified(u.schema, u.table)})::numeric`),
+    `(SELECT ${fn}(x) FROM unnest($2::numeric[]) x)`,
+    'q.last_value::numeric',
+  ];
+  const r = await onSequence(s, m, () =>
+    s.target.query(
+      // Ascending: past the largest value in use; descending: below the smallest.
+      `SELECT v::text, (v + q.increment_by)::text AS next, q.max_value::text AS max, q.min_value::text AS min,
+              q.increment_by > 0 AS ascending,
+              pg_has_role(c.relowner, 'USAGE') AS owned, has_sequence_privilege(c.oid, 'UPDATE') AS updatable
+         FROM pg_sequences q JOIN pg_class c ON c.oid = $1::regclass,
+              LATERAL (SELECT CASE WHEN q.increment_by > 0 THEN GREATEST(${extreme('max').join(', ')})
+                                   ELSE LEAST(${extreme('min').join(', ')}) END AS v) x
+        WHERE q.schemaname = $3 AND q.sequencename = $4`,
+      [m.regclass, sourceValues, c.schema, c.name],
+    ),
+  );
+  const row = r.rows[0];
+  if (!row || row.v === null) return null; // nothing copied and nothing used yet
+  if (!row.owned && !row.updatable)
+    throw sequenceError(m, `${s.summaries.target.label} may not update it (it needs UPDATE on the sequence)`);
+  if (row.ascending && BigInt(row.next) > BigInt(row.max))
+    throw sequenceError(m, `the largest value in use, ${row.v}, leaves no room below its maximum ${row.max}`);
+  if (!row.ascending && BigInt(row.next) < BigInt(row.min))
+    throw sequenceError(m, `the smallest value in use, ${row.v}, leaves no room above its minimum ${row.min}`);
+  return { m: { ...m, next: row.next, owned: row.owned }, users };
 }
 
 /** Runs one statement for a sequence; an error names the sequence. */
@@ -94,4 +181,58 @@ async function sourceSequenceValue(s: Session, schema: string, name: string): Pr
     [schema, name],
   );
   return v.rows[0]?.v ?? null;
+}
+
+/**
+ * The plan's words for each sequence the run will move that is not the plain case (a column and the
+ * sequence it owns alone): one a default calls that no column owns, one the run creates, one shared
+ * by several tables, copied or not, and columns whose values cannot be looked at.
+ */
+export async function noteSequences(tgt: pg.Client, tables: TablePlan[], source: Catalog): Promise<void> {
+  const copying = tables.filter((t) => t.action === 'copy');
+  const created = new Set(
+    copying.flatMap((t) => t.create?.created ?? []).flatMap((o) => (o.kind === 'sequence' ? [o.name] : [])),
+  );
+  const inRun = new Set(copying.map((t) => tableKey(t.target!.schema, t.target!.name)));
+  for (const c of copiedSequences(copying)) {
+    const isCreated = created.has(qualified(c.schema, c.name));
+    // One the run creates does not exist yet: the created tables copied into it are all that use it.
+    const users = isCreated ? [] : await sequenceUsers(tgt, qualified(c.schema, c.name));
+    const outside = users.filter((u) => !inRun.has(tableKey(u.schema, u.table)));
+    if (!worthNaming(c, Math.max(users.length, c.copied.length))) continue;
+    const ownedOnSource = source.tables.some((x) =>
+      x.sequences.some((q) => q.owned && q.schema === c.schema && q.name === c.name),
+    );
+    for (const e of c.copied) {
+      const others = [...new Set(c.copied.filter((x) => x.t !== e.t).map((x) => displayName(x.t.schema, x.t.table)))];
+      const parts = [sequenceLead(c, e, isCreated, ownedOnSource)];
+      if (others.length)
+        parts.push(`shared with ${others.join(', ')} (copied too): moved once, past the values of all`);
+      for (const u of outside.filter((x) => x.uncounted === null))
+        parts.push(
+          `${userName(u)}, which this run does not copy, takes its values from it too: moved past those as well ` +
+            '(and undo leaves the sequence where the run moved it)',
+        );
+      for (const u of users.filter((x) => x.uncounted !== null))
+        parts.push(`${userName(u)} takes its values from it too, but ${u.uncounted}: its values are not looked at`);
+      e.t.notes.push(parts.join('; '));
+    }
+  }
+}
+
+function sequenceLead(
+  c: CopiedSequence,
+  e: CopiedSequence['copied'][number],
+  isCreated: boolean,
+  ownedOnSource: boolean,
+): string {
+  const name = displayName(c.schema, c.name);
+  const after = "moved past the copied values (and the source's sequence) after verification";
+  if (e.owned) return `sequence ${name}, owned by ${e.column}, is ${after}`;
+  if (!isCreated) return `sequence ${name}, which the default of ${e.column} calls (no column owns it), is ${after}`;
+  const owner = ownedOnSource ? 'its owner on the source is not created here' : 'as on the source';
+  return (
+    `sequence ${name}, which the default of ${e.column} calls, is created on the target ` +
+    `(no column owns it, ${owner}) and ${after}`
+  );
 }
