@@ -180,6 +180,22 @@ for (const [fromServer, toServer] of directions()) {
       assert.deepEqual(await nextIds(tgt), { actor: 505, p2022: 71, p2023: 72, rental: 1001, note: 16, category: 9 });
     });
 
+    it("--add-columns creates the sequence an added column's default calls, and moves it", async () => {
+      const src = await TestDb.create(fromServer, 'src');
+      const tgt = await TestDb.create(toServer, 'tgt');
+      await src.sql(`CREATE SEQUENCE ticket_seq START 50;
+        CREATE TABLE wide (id int PRIMARY KEY, ticket int NOT NULL DEFAULT nextval('ticket_seq'));
+        INSERT INTO wide (id) SELECT g FROM generate_series(1, 10) g;`);
+      await tgt.sql(`CREATE TABLE wide (id int PRIMARY KEY); INSERT INTO wide VALUES (77);`);
+      const report = await migrate({ source: src.url, target: tgt.url, addColumns: true });
+      assert.equal(report.outcome, 'verified', JSON.stringify(report.tables, null, 1));
+      assert.match(
+        notesOf(report, 'wide'),
+        /sequence public\.ticket_seq, which the default of ticket calls, is created/,
+      );
+      assert.deepEqual(await tgt.sql(`INSERT INTO wide (id) VALUES (11) RETURNING ticket`), [{ ticket: 60 }]);
+    });
+
     it('into an existing schema (replace): past the copied ids, never backwards, past a table it does not copy', async () => {
       const src = await TestDb.create(fromServer, 'src');
       const tgt = await TestDb.create(toServer, 'tgt');
@@ -187,7 +203,7 @@ for (const [fromServer, toServer] of directions()) {
       await tgt.sql(`${PAGILA_LIKE}
         INSERT INTO actor (name) VALUES ('old'); INSERT INTO note (body) VALUES ('old');
         INSERT INTO note_archive VALUES (9000, 'kept, not copied');
-        SELECT setval('payment_payment_id_seq', 5000);
+        SELECT setval('payment_payment_id_seq', 5000); ALTER SEQUENCE category_category_id_seq RESTART 300;
         CREATE TABLE ticket (code text DEFAULT 'T-' || nextval('note_id_seq'), body text);
         INSERT INTO ticket (body) VALUES ('kept');`);
       const plan = await planMigration({ source: src.url, target: tgt.url, selection: PAGILA_SELECTION });
@@ -207,7 +223,7 @@ for (const [fromServer, toServer] of directions()) {
         p2023: 5002,
         rental: 1001,
         note: 9001,
-        category: 9,
+        category: 300,
       });
       assert.deepEqual(await tgt.sql(`SELECT id::int, body FROM note_archive`), [
         { id: 9000, body: 'kept, not copied' },

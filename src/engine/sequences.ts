@@ -129,12 +129,13 @@ async function plannedMove(s: Session, c: CopiedSequence): Promise<{ m: Sequence
     if (v !== null) sourceValues.push(v);
   }
   const users = await onSequence(s, m, () => sequenceUsers(s.target, m.regclass));
+  const stands = await onSequence(s, m, () => standing(s.target, m.regclass));
   const extreme = (fn: 'max' | 'min') => [
     ...users
       .filter((u) => u.uncounted === null)
       .map((u) => `(SELECT ${fn}(${ident(u.column)}) FROM ${qualified(u.schema, u.table)})::numeric`),
     `(SELECT ${fn}(x) FROM unnest($2::numeric[]) x)`,
-    'q.last_value::numeric',
+    'coalesce($5::numeric, q.last_value::numeric)',
   ];
   const r = await onSequence(s, m, () =>
     s.target.query(
@@ -146,7 +147,7 @@ async function plannedMove(s: Session, c: CopiedSequence): Promise<{ m: Sequence
               LATERAL (SELECT CASE WHEN q.increment_by > 0 THEN GREATEST(${extreme('max').join(', ')})
                                    ELSE LEAST(${extreme('min').join(', ')}) END AS v) x
         WHERE q.schemaname = $3 AND q.sequencename = $4`,
-      [m.regclass, sourceValues, c.schema, c.name],
+      [m.regclass, sourceValues, c.schema, c.name, stands],
     ),
   );
   const row = r.rows[0];
@@ -158,6 +159,22 @@ async function plannedMove(s: Session, c: CopiedSequence): Promise<{ m: Sequence
   if (!row.ascending && BigInt(row.next) < BigInt(row.min))
     throw sequenceError(m, `the smallest value in use, ${row.v}, leaves no room above its minimum ${row.min}`);
   return { m: { ...m, next: row.next, owned: row.owned }, users };
+}
+
+/**
+ * The value the sequence already stands at, as one handed out: after a (re)start that nothing has
+ * called yet, one step before the value it hands out next (pg_sequences shows no value then, and a
+ * START 1000 would otherwise move back). Null when the user may not read the sequence.
+ */
+async function standing(c: pg.Client, regclass: string): Promise<string | null> {
+  const may = await c.query(`SELECT has_sequence_privilege($1::regclass, 'SELECT') AS ok`, [regclass]);
+  if (!may.rows[0].ok) return null;
+  const r = await c.query(
+    `SELECT (CASE WHEN s.is_called THEN s.last_value::numeric ELSE s.last_value::numeric - q.seqincrement END)::text AS v
+       FROM ${regclass} s, pg_sequence q WHERE q.seqrelid = $1::regclass`,
+    [regclass],
+  );
+  return r.rows[0].v;
 }
 
 /** Runs one statement for a sequence; an error names the sequence. */
