@@ -110,7 +110,8 @@ const PAGILA_LIKE = `
   CREATE TABLE note_archive (id bigint DEFAULT nextval('note_id_seq') PRIMARY KEY, body text);
   CREATE SEQUENCE category_category_id_seq;
   CREATE TABLE category (category_id integer DEFAULT nextval('category_category_id_seq') PRIMARY KEY, name text);
-  ALTER SEQUENCE category_category_id_seq OWNED BY category.category_id;`;
+  ALTER SEQUENCE category_category_id_seq OWNED BY category.category_id;
+  CREATE TABLE subcategory (id integer DEFAULT nextval('category_category_id_seq') PRIMARY KEY, name text);`;
 
 const PAGILA_ROWS = `
   INSERT INTO actor (name) SELECT 'actor ' || g FROM generate_series(1, 20) g;
@@ -121,7 +122,8 @@ const PAGILA_ROWS = `
   SELECT setval('rental_rental_id_seq', 1000);
   INSERT INTO note (body) SELECT 'n' || g FROM generate_series(1, 10) g;
   INSERT INTO note_archive (body) SELECT 'a' || g FROM generate_series(1, 5) g;
-  INSERT INTO category (name) SELECT 'c' || g FROM generate_series(1, 8) g;`;
+  INSERT INTO category (name) SELECT 'c' || g FROM generate_series(1, 8) g;
+  INSERT INTO subcategory (name) SELECT 's' || g FROM generate_series(1, 4) g;`;
 
 const PAGILA_SELECTION = { exclude: ['note_archive'] };
 
@@ -167,7 +169,7 @@ for (const [fromServer, toServer] of directions()) {
       });
       assert.equal(report.outcome, 'verified', JSON.stringify(report.tables, null, 1));
       const tables = report.tables.map((t) => t.table).sort();
-      assert.deepEqual(tables, ['actor', 'category', 'note', 'payment_2022', 'payment_2023', 'rental']);
+      assert.deepEqual(tables, ['actor', 'category', 'note', 'payment_2022', 'payment_2023', 'rental', 'subcategory']);
       const ddl = report.tables.flatMap((t) => t.ddl ?? []);
       assert.equal(ddl.filter((s) => /^CREATE SEQUENCE "public"."payment_payment_id_seq"/.test(s)).length, 1);
       const expected = (await sequenceDefinitions(src)).filter((s) => s.name !== 'note_archive');
@@ -177,7 +179,12 @@ for (const [fromServer, toServer] of directions()) {
         /sequence public\.actor_actor_id_seq, which the default of actor_id calls, is created on the target \(no column owns it, as on the source\)/,
       );
       assert.match(notesOf(report, 'payment_2023'), /shared with public\.payment_2022/);
-      assert.deepEqual(await nextIds(tgt), { actor: 505, p2022: 71, p2023: 72, rental: 1001, note: 16, category: 9 });
+      assert.match(
+        notesOf(report, 'subcategory'),
+        /category_category_id_seq, which the default of id calls, is created on the target \(owned by public\.category\.category_id, as on the source\)/,
+      );
+      // category's next id is past subcategory's too: they share its sequence.
+      assert.deepEqual(await nextIds(tgt), { actor: 505, p2022: 71, p2023: 72, rental: 1001, note: 16, category: 13 });
     });
 
     it("--add-columns creates the sequence an added column's default calls, and moves it", async () => {
@@ -217,6 +224,8 @@ for (const [fromServer, toServer] of directions()) {
       assert.equal(report.outcome, 'verified', JSON.stringify(report.tables, null, 1));
       assert.match(notesOf(report, 'note'), /public\.note_archive\.id/);
       assert.match(notesOf(report, 'actor'), /sequence public\.actor_actor_id_seq, .*\(no column owns it\)/);
+      assert.match(notesOf(report, 'subcategory'), /\(owned by public\.category\.category_id\)/);
+      assert.match(notesOf(report, 'actor'), /sequence public\.actor_actor_id_seq now continues at 505/);
       assert.deepEqual(await nextIds(tgt), {
         actor: 505,
         p2022: 5001,

@@ -30,6 +30,8 @@ export interface SequenceUser {
   schema: string;
   table: string;
   column: string;
+  /** The column owns the sequence (serial, identity, OWNED BY); otherwise its default calls it. */
+  owns: boolean;
   /** Why its values cannot be looked at (not an integer column, not readable); null when they are. */
   uncounted: string | null;
 }
@@ -56,13 +58,13 @@ function copiedSequences(tables: TablePlan[]): CopiedSequence[] {
 // parent's column takes from the sequence too.
 const USERS_SQL = `
 WITH users AS (
-  SELECT ad.adrelid AS rel, ad.adnum AS attnum FROM pg_depend d JOIN pg_attrdef ad ON ad.oid = d.objid
+  SELECT ad.adrelid AS rel, ad.adnum AS attnum, false AS owns FROM pg_depend d JOIN pg_attrdef ad ON ad.oid = d.objid
    WHERE d.classid = 'pg_attrdef'::regclass AND d.refclassid = 'pg_class'::regclass AND d.refobjid = to_regclass($1)
   UNION
-  SELECT d.refobjid, d.refobjsubid FROM pg_depend d
+  SELECT d.refobjid, d.refobjsubid, true FROM pg_depend d
    WHERE d.classid = 'pg_class'::regclass AND d.objid = to_regclass($1) AND d.refclassid = 'pg_class'::regclass
      AND d.deptype IN ('a', 'i'))
-SELECT n.nspname AS schema, c.relname AS table, a.attname AS column,
+SELECT n.nspname AS schema, c.relname AS table, a.attname AS column, bool_or(u.owns) AS owns,
        coalesce(nullif(t.typbasetype, 0), t.oid) IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype) AS integer,
        has_table_privilege(c.oid, 'SELECT')
          AND NOT (c.relrowsecurity AND NOT (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user)
@@ -72,6 +74,7 @@ SELECT n.nspname AS schema, c.relname AS table, a.attname AS column,
   JOIN pg_attribute a ON a.attrelid = u.rel AND a.attnum = u.attnum JOIN pg_type t ON t.oid = a.atttypid
  WHERE c.relkind IN ('r', 'p')
    AND NOT EXISTS (SELECT 1 FROM pg_inherits i JOIN users pu ON pu.rel = i.inhparent WHERE i.inhrelid = u.rel)
+ GROUP BY n.nspname, c.relname, a.attname, t.typbasetype, t.oid, c.oid
  ORDER BY 1, 2, 3`;
 
 /** Every column of the target that takes its values from `regclass` (a quoted, qualified name). */
@@ -81,6 +84,7 @@ export async function sequenceUsers(c: pg.Client, regclass: string): Promise<Seq
     schema: u.schema,
     table: u.table,
     column: u.column,
+    owns: u.owns,
     uncounted: !u.integer ? 'it is not an integer column' : !u.readable ? `${u.who} may not read that table` : null,
   }));
 }
@@ -222,7 +226,7 @@ export async function noteSequences(tgt: pg.Client, tables: TablePlan[], source:
     );
     for (const e of c.copied) {
       const others = [...new Set(c.copied.filter((x) => x.t !== e.t).map((x) => displayName(x.t.schema, x.t.table)))];
-      const parts = [sequenceLead(c, e, isCreated, ownedOnSource)];
+      const parts = [sequenceLead(c, e, ownerOf(c, users), isCreated, ownedOnSource)];
       if (others.length)
         parts.push(`shared with ${others.join(', ')} (copied too): moved once, past the values of all`);
       for (const u of outside.filter((x) => x.uncounted === null))
@@ -237,19 +241,31 @@ export async function noteSequences(tgt: pg.Client, tables: TablePlan[], source:
   }
 }
 
+/** The column that owns the sequence on the target (or will, once the run created it), by name. */
+function ownerOf(c: CopiedSequence, users: SequenceUser[]): string | null {
+  const u = users.find((x) => x.owns);
+  if (u) return userName(u);
+  const e = c.copied.find((x) => x.owned);
+  return e ? `${displayName(e.t.schema, e.t.table)}.${e.column}` : null;
+}
+
+/** How a note names the sequence: whose it is, and whether the run creates it. */
 function sequenceLead(
   c: CopiedSequence,
   e: CopiedSequence['copied'][number],
+  owner: string | null,
   isCreated: boolean,
   ownedOnSource: boolean,
 ): string {
   const name = displayName(c.schema, c.name);
   const after = "moved past the copied values (and the source's sequence) after verification";
   if (e.owned) return `sequence ${name}, owned by ${e.column}, is ${after}`;
-  if (!isCreated) return `sequence ${name}, which the default of ${e.column} calls (no column owns it), is ${after}`;
-  const owner = ownedOnSource ? 'its owner on the source is not created here' : 'as on the source';
-  return (
-    `sequence ${name}, which the default of ${e.column} calls, is created on the target ` +
-    `(no column owns it, ${owner}) and ${after}`
-  );
+  const calls = `sequence ${name}, which the default of ${e.column} calls`;
+  if (!isCreated) return `${calls} (${owner ? `owned by ${owner}` : 'no column owns it'}), is ${after}`;
+  const whose = owner
+    ? `owned by ${owner}, as on the source`
+    : ownedOnSource
+      ? 'no column owns it: its owner on the source is not created here'
+      : 'no column owns it, as on the source';
+  return `${calls}, is created on the target (${whose}) and ${after}`;
 }
