@@ -159,7 +159,12 @@ async function tryOnTarget(
     } catch (e) {
       await s.target.query('ROLLBACK TO SAVEPOINT archon_try');
       const info = errorInfo(e, s.secrets);
-      refused.set(keyOf(t), `the target refuses \`${sql}\`: ${info.message}${info.code ? ` [${info.code}]` : ''}`);
+      // Whole, on one line: a reason is read in a terminal and a table cell.
+      const statement = sql.replace(/\s*\n\s*/g, ' ');
+      refused.set(
+        keyOf(t),
+        `the target refuses \`${statement}\`: ${info.message}${info.code ? ` [${info.code}]` : ''}`,
+      );
     }
   };
   const trying = tables.flatMap((t) => {
