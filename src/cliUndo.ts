@@ -10,6 +10,7 @@ import {
   UsageError,
   dropBackups,
   history,
+  keptReason,
   parseEndpoint,
   undo,
   undoAction,
@@ -80,8 +81,9 @@ async function runUndo(target: TargetOptions, values: Values, run: string | unde
     );
     if (!result.undone) return 1;
     io.out(`Undone: run ${result.runId}; every restored table verified against its backup (count and content).\n`);
-    if (result.kept.length)
-      io.out(`Kept, though the run created them, because other objects use them now: ${result.kept.join(', ')}\n`);
+    if (result.droppedForBackups.length)
+      io.out(`Dropped with its backups what undone runs kept only for them: ${result.droppedForBackups.join(', ')}\n`);
+    for (const k of result.kept) io.out(`Kept ${k.object}, though the run created it: ${visible(keptReason(k))}\n`);
     return 0;
   } catch (e) {
     if (e instanceof CancelledError) {
@@ -155,6 +157,8 @@ async function drop(target: TargetOptions, values: Values, args: string[], io: C
     `Dropped ${dropped.tables} backup table(s) of ${dropped.runs.length} run(s), ${formatBytes(dropped.bytes)}` +
       `${dropped.runs.length ? `: ${dropped.runs.join(', ')} can no longer be undone` : ''}.\n`,
   );
+  if (dropped.objects.length)
+    io.out(`Dropped with them what undone runs kept only for those backups: ${dropped.objects.join(', ')}.\n`);
   return 0;
 }
 

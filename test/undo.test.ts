@@ -16,7 +16,7 @@ import {
 import { toMarkdown } from '../src/shared/reportMarkdown.js';
 import { journaledResult, statusCounts } from '../src/shared/report.js';
 import { reviewLines } from '../src/vscode/review.js';
-import { TestDb, directions, runCli } from './support/pg.js';
+import { TestDb, type TestServer, directions, runCli } from './support/pg.js';
 
 const [from, to] = directions()[0];
 
@@ -173,7 +173,7 @@ describe('undo', () => {
     assert.equal(report.outcome, 'verified', JSON.stringify(report.tables));
     await tgt.sql(`CREATE TABLE mine (m mood)`);
     const result = await undo({ target: tgt.url });
-    assert.deepEqual(result.kept, ['type "public"."mood"']);
+    assert.deepEqual(result.kept, [{ object: 'type "public"."mood"', usedBy: ['table public.mine'], backupsOf: [] }]);
     const [left] = await tgt.sql(`SELECT to_regclass('feel') AS feel, to_regtype('mood')::text AS mood`);
     assert.deepEqual(left, { feel: null, mood: 'mood' });
   });
@@ -419,5 +419,152 @@ describe('undo', () => {
     assert.match(unknown.stderr, /no run "20990101-000000-zzzz" in the journal .* \(archon history lists the runs\)/);
     for (const out of [plan, migrated, listed, undone, again])
       assert.ok(!`${out.stdout}${out.stderr}`.includes(to.password));
+  });
+});
+
+/** Everything a database holds outside the system schemas and Archon's journal, for "as empty as it was". */
+const userCatalog = (db: TestDb) =>
+  db.sql(`WITH ns AS (SELECT oid, nspname FROM pg_namespace
+                       WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'archon') AND nspname NOT LIKE 'pg\\_%')
+    SELECT 'schema ' || nspname AS o FROM ns
+    UNION ALL SELECT 'relation ' || nspname || '.' || relname FROM pg_class JOIN ns ON ns.oid = relnamespace
+    UNION ALL SELECT 'type ' || nspname || '.' || typname FROM pg_type JOIN ns ON ns.oid = typnamespace
+    UNION ALL SELECT 'extension ' || extname FROM pg_extension
+    ORDER BY 1`);
+
+/** The journal schema holds the journal and nothing else (no backup, no type). */
+const journalOnly = async (db: TestDb) => {
+  const rows = await db.sql(`SELECT relname FROM pg_class WHERE relnamespace = 'archon'::regnamespace AND relkind = 'r'
+    ORDER BY 1`);
+  assert.deepEqual(
+    rows.map((r) => r.relname),
+    ['run_tables', 'runs'],
+  );
+};
+
+const CREATED = `CREATE EXTENSION citext; CREATE SCHEMA crm; CREATE TYPE crm.mood AS ENUM ('ok', 'sad');
+  CREATE DOMAIN crm.word AS text CHECK (VALUE <> '');
+  CREATE TABLE crm.people (id serial PRIMARY KEY, m crm.mood, w crm.word, e citext, ms crm.mood[],
+                           n int GENERATED ALWAYS AS IDENTITY);
+  INSERT INTO crm.people (m, w, e, ms) VALUES ('ok', 'ann', 'Ann', '{ok,sad}'), ('sad', 'bob', 'BOB', NULL);`;
+
+/** Run A creates everything on an empty target; run B replaces the same rows, so its backup holds A's types. */
+async function createdThenReplaced(from: TestServer, to: TestServer) {
+  const src = await TestDb.create(from, 'usrc');
+  const tgt = await TestDb.create(to, 'utgt');
+  await src.sql(CREATED);
+  const empty = await userCatalog(tgt);
+  const a = await migrate({ source: src.url, target: tgt.url, createMissing: true });
+  assert.equal(a.outcome, 'verified', JSON.stringify(a.tables));
+  const b = await migrate({ source: src.url, target: tgt.url });
+  assert.equal(b.outcome, 'verified', JSON.stringify(b.tables));
+  const backups = await journalTables(tgt);
+  assert.equal(backups.filter((r) => r.relname.startsWith(`backup_${b.undo!.runId}`)).length, 1);
+  return { src, tgt, empty, a: a.undo!.runId!, b: b.undo!.runId! };
+}
+
+const kept = (b: string, object: string) =>
+  `Kept ${object}, though the run created it: the backup of run ${b}, which can still be undone, holds it; dropping that run's backups drops it too`;
+
+describe("undo and Archon's own backups", () => {
+  for (const [from, to] of directions()) {
+    const dir = `${from.major}→${to.major}`;
+
+    it(`${dir}: undo B then undo A leaves the empty target as empty as it was (the journal aside)`, async () => {
+      const { tgt, empty, a, b } = await createdThenReplaced(from, to);
+      const undoneB = await undo({ target: tgt.url });
+      assert.equal(undoneB.runId, b);
+      // B restored from its backup and verified against it: it needs it no more.
+      assert.deepEqual(
+        (await journalTables(tgt)).filter((r) => r.relname.startsWith('backup_')),
+        [],
+      );
+      const listed = await history({ target: tgt.url });
+      assert.deepEqual(
+        listed.map((r) => [r.id, r.backupBytes]),
+        [
+          [b, 0],
+          [a, 0],
+        ],
+      );
+      const undoneA = await undo({ target: tgt.url });
+      assert.equal(undoneA.runId, a);
+      assert.deepEqual(undoneA.kept, []);
+      assert.deepEqual(await userCatalog(tgt), empty);
+      await journalOnly(tgt);
+    });
+
+    it(`${dir}: undo A while B can still be undone keeps what B's backup holds; backups drop B drops it`, async () => {
+      const { tgt, empty, a, b } = await createdThenReplaced(from, to);
+      const undone = runCli(['undo', a, '--target', tgt.url, '--yes']);
+      assert.equal(undone.code, 0, undone.stderr);
+      assert.match(undone.stdout, /crm\.people: 2 row\(s\) now → dropped \(the run created it\)/);
+      for (const o of ['type "crm"."mood"', 'domain "crm"."word"', 'extension "citext"', 'schema "crm"'])
+        assert.ok(undone.stdout.includes(kept(b, o)), `${o}:\n${undone.stdout}`);
+      assert.equal((await tgt.sql(`SELECT to_regtype('crm.mood')::text AS t`))[0].t, 'crm.mood');
+      // The journal remembers why, and history says it.
+      const [row] = await tgt.sql(`SELECT kept_for_backups AS k FROM archon.runs WHERE id = $1`, [a]);
+      assert.deepEqual(row.k.map((k: { object: string; backupsOf: string[] }) => [k.object, k.backupsOf]).sort(), [
+        ['domain "crm"."word"', [b]],
+        ['extension "citext"', [b]],
+        ['schema "crm"', [b]],
+        ['type "crm"."mood"', [b]],
+      ]);
+      const listed = await history({ target: tgt.url });
+      assert.match(
+        listed.find((r) => r.id === a)!.why!,
+        new RegExp(`^undone at .*; kept .*type "crm"."mood".* until the backups of run ${b} are dropped`),
+      );
+      const dropped = runCli(['backups', 'drop', b, '--target', tgt.url, '--yes']);
+      assert.equal(dropped.code, 0, dropped.stderr);
+      assert.match(dropped.stdout, /Dropped 1 backup table\(s\) of 1 run\(s\)/);
+      assert.match(
+        dropped.stdout,
+        /Dropped with them what undone runs kept only for those backups: .*type "crm"\."mood".*schema "crm"/,
+      );
+      assert.deepEqual(await userCatalog(tgt), empty);
+      await journalOnly(tgt);
+      const [after] = await tgt.sql(`SELECT kept_for_backups AS k FROM archon.runs WHERE id = $1`, [a]);
+      assert.deepEqual(after.k, []);
+    });
+  }
+
+  it('a kept object a user object uses stays kept, naming it; backups drop leaves it', async () => {
+    const [from, to] = directions()[0];
+    const { tgt, a, b } = await createdThenReplaced(from, to);
+    await tgt.sql('CREATE TABLE mine (m crm.mood)');
+    const undone = runCli(['undo', a, '--target', tgt.url, '--yes']);
+    assert.equal(undone.code, 0, undone.stderr);
+    assert.match(
+      undone.stdout,
+      /Kept type "crm"\."mood", though the run created it: other objects use it now \(table public\.mine\)\n/,
+    );
+    // Its schema holds it: kept for what is in it, not for any backup.
+    assert.match(
+      undone.stdout,
+      /Kept schema "crm", though the run created it: other objects use it now \(type crm\.mood\)/,
+    );
+    const dropped = await dropBackups({ target: tgt.url, run: b });
+    assert.ok(!dropped.objects.includes('type "crm"."mood"'), JSON.stringify(dropped));
+    assert.equal((await tgt.sql(`SELECT to_regtype('crm.mood')::text AS t`))[0].t, 'crm.mood');
+  });
+
+  it('backups an older Archon left behind: of an undone run, dropped by undo; kept unrecorded, dropped by backups drop', async () => {
+    const [from, to] = directions()[1];
+    // B undone by an Archon that kept its backups: they hold A's types, and count for nothing.
+    const first = await createdThenReplaced(from, to);
+    await first.tgt.sql('UPDATE archon.runs SET undone_at = now() WHERE id = $1', [first.b]);
+    const undone = await undo({ target: first.tgt.url, run: first.a });
+    assert.deepEqual(undone.kept, []);
+    assert.deepEqual(await userCatalog(first.tgt), first.empty);
+    await journalOnly(first.tgt);
+    // A undone by an Archon that recorded nothing (a journal without the column): backups drop still finds them.
+    const second = await createdThenReplaced(from, to);
+    await undo({ target: second.tgt.url, run: second.a });
+    await second.tgt.sql('ALTER TABLE archon.runs DROP COLUMN kept_for_backups');
+    const dropped = await dropBackups({ target: second.tgt.url, run: second.b });
+    assert.ok(dropped.objects.includes('type "crm"."mood"'), JSON.stringify(dropped));
+    assert.deepEqual(await userCatalog(second.tgt), second.empty);
+    await journalOnly(second.tgt);
   });
 });

@@ -1,9 +1,9 @@
 // What the target's journal says: the runs, newest first, and whether each can still be undone;
-// and dropping the backups a user no longer wants (never done automatically).
+// and dropping the backups a user no longer wants (never done automatically), with what undone
+// runs kept only for them.
 import type { Outcome, Report } from '../shared/report.js';
 import { UsageError } from './errors.js';
-import { qualified } from './ident.js';
-import { JOURNAL_SCHEMA } from './journal.js';
+import { dropBackupTables } from './keptObjects.js';
 import { type TargetOptions, openTarget, undoError } from './undo.js';
 
 export interface RunEntry {
@@ -31,6 +31,7 @@ SELECT r.id, to_char(r.at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"') AS 
        r.tool_version AS "toolVersion", r.undoable, r.why_not,
        -- by name through to_jsonb: a journal an older Archon wrote has neither column yet
        to_jsonb(r) ->> 'outcome' AS outcome, to_jsonb(r) -> 'summary' AS summary,
+       to_jsonb(r) -> 'kept_for_backups' AS kept,
        to_char(r.undone_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"') AS "undoneAt",
        to_char(r.backups_dropped_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"') AS dropped,
        coalesce(array_agg(format('%s.%s', t.schema_name, t.table_name) ORDER BY t.ord)
@@ -60,7 +61,7 @@ export async function history(opts: TargetOptions): Promise<RunEntry[]> {
       rowsLoaded: Number(r.rowsLoaded),
       undoable: r.undoable && !r.undoneAt && !r.dropped,
       why: r.undoneAt
-        ? `undone at ${r.undoneAt}`
+        ? `undone at ${r.undoneAt}${keptWords(r.kept)}`
         : r.dropped
           ? `its backups were dropped at ${r.dropped}`
           : r.undoable
@@ -78,14 +79,33 @@ export async function history(opts: TargetOptions): Promise<RunEntry[]> {
   }
 }
 
+/** What an undone run still keeps for other runs' backups, and until when. */
+function keptWords(kept: { object: string; backupsOf: string[] }[] | null): string {
+  if (!kept?.length) return '';
+  const runs = [...new Set(kept.flatMap((k) => k.backupsOf))].sort();
+  const whose = runs.length === 1 ? `run ${runs[0]}` : `runs ${runs.join(', ')}`;
+  return `; kept ${kept.map((k) => k.object).join(', ')}, which it created, until the backups of ${whose} are dropped`;
+}
+
 export interface DropOptions extends TargetOptions {
   run?: string;
   /** Drop the backups of runs older than this. */
   olderThanMs?: number;
 }
 
-/** Drops backup tables (one run's, or those of runs older than a time); their runs can no longer be undone. */
-export async function dropBackups(opts: DropOptions): Promise<{ runs: string[]; tables: number; bytes: number }> {
+export interface DropResult {
+  runs: string[];
+  tables: number;
+  bytes: number;
+  /** What undone runs kept only for these backups, dropped with them (`type "s"."t"`). */
+  objects: string[];
+}
+
+/**
+ * Drops backup tables (one run's, or those of runs older than a time); their runs can no longer be
+ * undone. What undone runs kept only for those backups goes too, when nothing else uses it now.
+ */
+export async function dropBackups(opts: DropOptions): Promise<DropResult> {
   const t = await openTarget(opts);
   try {
     const has = await t.client.query(`SELECT to_regclass('archon.runs') IS NOT NULL AS has`);
@@ -106,7 +126,11 @@ export async function dropBackups(opts: DropOptions): Promise<{ runs: string[]; 
          FROM archon.run_tables WHERE run_id = ANY($1) AND backup_table IS NOT NULL`,
       [ids],
     );
-    for (const b of backups.rows) await t.client.query(`DROP TABLE IF EXISTS ${qualified(JOURNAL_SCHEMA, b.name)}`);
+    const objects = await dropBackupTables(
+      t.client,
+      ids,
+      backups.rows.map((b) => b.name),
+    );
     await t.client.query(
       `UPDATE archon.runs SET backups_dropped_at = now() WHERE id = ANY($1) AND backups_dropped_at IS NULL
          AND EXISTS (SELECT 1 FROM archon.run_tables t WHERE t.run_id = runs.id AND t.backup_table IS NOT NULL)`,
@@ -114,7 +138,7 @@ export async function dropBackups(opts: DropOptions): Promise<{ runs: string[]; 
     );
     await t.client.query('COMMIT');
     const bytes = backups.rows.reduce((sum, b) => sum + Number(b.bytes), 0);
-    return { runs: ids, tables: backups.rows.length, bytes };
+    return { runs: ids, tables: backups.rows.length, bytes, objects };
   } catch (e) {
     await t.rollback().catch(() => {});
     throw undoError(e, t, opts.lockTimeoutMs);

@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS archon.run_tables (
 ALTER TABLE archon.run_tables ADD COLUMN IF NOT EXISTS digest_read jsonb;
 ALTER TABLE archon.run_tables ADD COLUMN IF NOT EXISTS created jsonb;
 ALTER TABLE archon.runs ADD COLUMN IF NOT EXISTS outcome text;
-ALTER TABLE archon.runs ADD COLUMN IF NOT EXISTS summary jsonb`;
+ALTER TABLE archon.runs ADD COLUMN IF NOT EXISTS summary jsonb;
+ALTER TABLE archon.runs ADD COLUMN IF NOT EXISTS kept_for_backups jsonb`;
 
 /** Whether the target user may keep a journal there: create the schema, or write in the one that exists. */
 async function journalAllowed(tgt: pg.Client): Promise<string | null> {

@@ -1,15 +1,17 @@
 // Taking a committed migration back: in one target transaction, each table of the run gets its
 // backed-up rows again (and its sequences their values), the restored tables are verified against
 // the backups by count and content, and only then is it committed. A table changed since the run
-// stops it unless forced, since undo would throw that change away. What the run created is
-// dropped again: the tables it created, the columns it added, and the schemas and types it created
-// for them unless something else has come to use them since.
+// stops it unless forced, since undo would throw that change away. Once the restore has verified,
+// the run's own backups are dropped (nothing needs them any more). What the run created is dropped
+// again: the tables it created, the columns it added, and the schemas and types it created for them
+// unless something else has come to use them since (see keptObjects.ts).
 import type pg from 'pg';
 import { displayName } from '../shared/names.js';
 import { type Endpoint, connect, endQuietly, parseEndpoint, secretsOf } from './connection.js';
 import { CancelledError, LockTimeoutError, UsageError, redact } from './errors.js';
 import type { ProgressListener } from './events.js';
 import { ident, qualified } from './ident.js';
+import { type KeptObject, dropBackupTables, dropCreatedObjects, keptReason, recordKept } from './keptObjects.js';
 import { DEFAULT_LOCK_TIMEOUT_MS } from './locks.js';
 import {
   type CreatedByRun,
@@ -79,8 +81,10 @@ export interface UndoResult extends UndoPreview {
   /** False when the confirmation declined: nothing changed. */
   undone: boolean;
   forced: boolean;
-  /** Objects the run created that undo kept because other objects use them now (`type "s"."t"`). */
-  kept: string[];
+  /** Objects the run created that undo kept, and what holds each (`keptReason` words it). */
+  kept: KeptObject[];
+  /** What runs undone before kept only for this run's backups, dropped with them (`type "s"."t"`). */
+  droppedForBackups: string[];
 }
 
 /** Thrown when restored rows did not match their backup: rolled back, nothing changed. */
@@ -236,20 +240,25 @@ async function undoInTransaction(t: Target, opts: UndoOptions): Promise<UndoResu
   };
   const changed = tables.filter((x) => x.changed);
   if (changed.length && !opts.force) throw new UsageError(refusal(run.id, changed), { kind: 'force-undo' });
-  if (opts.confirm && !(await opts.confirm(preview))) return { ...preview, undone: false, forced: false, kept: [] };
+  if (opts.confirm && !(await opts.confirm(preview)))
+    return { ...preview, undone: false, forced: false, kept: [], droppedForBackups: [] };
   check();
   await restore(t, present, emit, opts.signal);
+  const droppedForBackups = await dropOwnBackups(t.client, run.id, rows, emit);
   const kept = await dropCreated(t.client, present, rows, emit);
+  await recordKept(t.client, run.id, kept);
   // Last: a setval the user may not ALTER around is not rolled back, so nothing may refuse after it.
   for (const r of present) for (const s of r.sequences) await restoreSequence(t.client, s);
   check();
-  await t.client.query('UPDATE archon.runs SET undone_at = now(), undone_forced = $2 WHERE id = $1', [
-    run.id,
-    changed.length > 0,
-  ]);
+  // Its backups are gone with the undo: the journal says so, as `backups drop` would.
+  await t.client.query(
+    `UPDATE archon.runs SET undone_at = now(), undone_forced = $2,
+            backups_dropped_at = CASE WHEN $3 THEN now() ELSE backups_dropped_at END WHERE id = $1`,
+    [run.id, changed.length > 0, rows.some((r) => r.backup_table)],
+  );
   check();
   emit({ type: 'phase', message: 'committing' });
-  return { ...preview, undone: true, forced: changed.length > 0, kept };
+  return { ...preview, undone: true, forced: changed.length > 0, kept: [...kept.values()], droppedForBackups };
 }
 
 const nameOf = (r: RunTableRow) => qualified(r.schema_name, r.table_name);
@@ -388,6 +397,21 @@ async function restore(t: Target, rows: RunTableRow[], emit: ProgressListener, s
 }
 
 /**
+ * The restore verified against the backups: the run needs them no more. What runs undone before
+ * kept only for them goes too (returned).
+ */
+async function dropOwnBackups(
+  c: pg.Client,
+  runId: string,
+  rows: RunTableRow[],
+  emit: ProgressListener,
+): Promise<string[]> {
+  const tables = rows.flatMap((r) => (r.backup_table ? [r.backup_table] : []));
+  if (tables.length) emit({ type: 'phase', message: `dropping the ${tables.length} backup(s) of run ${runId}` });
+  return dropBackupTables(c, [runId], tables);
+}
+
+/**
  * What the run created goes again, once the rows are back: added columns, created tables (their
  * partitions and owned sequences with them), then the schemas, types and extensions created for
  * them, newest first. Those shared objects are dropped only if nothing uses them now (RESTRICT,
@@ -398,7 +422,7 @@ async function dropCreated(
   rows: RunTableRow[],
   everyRow: RunTableRow[],
   emit: ProgressListener,
-): Promise<string[]> {
+): Promise<Map<CreatedObject, KeptObject>> {
   for (const r of rows.filter((x) => x.created?.columns.length)) {
     emit({
       type: 'phase',
@@ -412,34 +436,10 @@ async function dropCreated(
     emit({ type: 'phase', message: `dropping ${tables.length} table(s) the run created` });
     await c.query(`DROP TABLE ${tables.map(nameOf).join(', ')}`);
   }
-  // Newest first; one still in use by another created object goes on the next pass, after it.
-  let pending = everyRow.flatMap((r) => r.created?.objects ?? []).reverse();
-  for (let dropped = true; pending.length && dropped; ) {
-    dropped = false;
-    const kept: CreatedObject[] = [];
-    for (const o of pending) {
-      if (await dropIfUnused(c, o)) dropped = true;
-      else kept.push(o);
-    }
-    pending = kept;
-  }
-  for (const o of pending)
-    emit({ type: 'phase', message: `kept ${o.kind} ${o.name}, which the run created: other objects use it now` });
-  return pending.map((o) => `${o.kind} ${o.name}`);
-}
-
-async function dropIfUnused(c: pg.Client, o: CreatedObject): Promise<boolean> {
-  await c.query('SAVEPOINT archon_drop');
-  try {
-    // Gone already (dropped by someone since): what undo came to do is done.
-    await c.query(`DROP ${o.kind.toUpperCase()} IF EXISTS ${o.name}`);
-    await c.query('RELEASE SAVEPOINT archon_drop');
-    return true;
-  } catch (e) {
-    if ((e as { code?: string }).code !== '2BP01') throw e;
-    await c.query('ROLLBACK TO SAVEPOINT archon_drop');
-    return false;
-  }
+  const note = (message: string) => emit({ type: 'phase', message });
+  const kept = await dropCreatedObjects(c, everyRow.flatMap((r) => r.created?.objects ?? []).reverse(), note);
+  for (const k of kept.values()) note(`kept ${k.object}, which the run created: ${keptReason(k)}`);
+  return kept;
 }
 
 /** A statement the user may not run is taken back to its savepoint; any other error (a cancel) stands. */

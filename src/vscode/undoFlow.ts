@@ -2,7 +2,15 @@
 // "Archon: Migration History". The engine does the work (one verified transaction); this file asks,
 // shows progress and says what happened.
 import * as vscode from 'vscode';
-import { DEFAULT_LOCK_TIMEOUT_MS, type UndoPreview, history, undo, undoAction } from '../engine/index.js';
+import {
+  DEFAULT_LOCK_TIMEOUT_MS,
+  type UndoPreview,
+  type UndoResult,
+  history,
+  keptReason,
+  undo,
+  undoAction,
+} from '../engine/index.js';
 import { endpointLabel } from '../shared/endpoint.js';
 import { formatBytes, formatCount } from '../shared/format.js';
 import { displayName } from '../shared/names.js';
@@ -103,10 +111,7 @@ export async function undoRun(deps: UndoDeps, target: ConnectionProfile, runId?:
       );
       return false;
     }
-    const kept = result.kept.length
-      ? ` Kept, though the migration created them, because other objects use them now: ${result.kept.join(', ')}.`
-      : '';
-    const text = `Archon: migration ${p.runId} undone; every restored table verified against its backup.${kept}`;
+    const text = `Archon: migration ${p.runId} undone; every restored table verified against its backup.${aftermath(result)}`;
     log.info(text);
     void vscode.window.showInformationMessage(text);
     deps.afterUndo?.();
@@ -116,6 +121,15 @@ export async function undoRun(deps: UndoDeps, target: ConnectionProfile, runId?:
     void vscode.window.showErrorMessage(`Archon: undo not done: ${errorMessage(e)}`);
     return false;
   }
+}
+
+/** What an undo did beyond the tables: what it kept and why, what it dropped with its backups. */
+function aftermath(result: UndoResult): string {
+  const dropped = result.droppedForBackups.length
+    ? ` Dropped with its backups what undone migrations kept only for them: ${result.droppedForBackups.join(', ')}.`
+    : '';
+  const kept = result.kept.map((k) => ` Kept ${k.object}, though the migration created it: ${keptReason(k)}.`);
+  return `${dropped}${kept.join('')}`;
 }
 
 /** "Archon: Migration History": a target, its runs newest first, and undo for one that can be. */
