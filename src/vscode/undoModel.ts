@@ -16,7 +16,9 @@ export function undoReviewLine(p: PlanResult): { label: string; detail: string; 
   const kept = u.kept.map((k) => `the ${formatCount(k.rows)} rows now in ${displayName(k.schema, k.table)}`);
   return {
     label: `$(history) Undo possible: ${kept.join(', ')} are kept (about ${formatBytes(u.bytes)}); undo restores them`,
-    detail: 'Kept in the schema "archon" on the target until you drop them (archon backups drop).',
+    detail:
+      'Kept in the schema "archon" on the target until you drop them (archon backups drop), or until the undo ' +
+      'that restores them has verified.',
     kind: 'undo',
   };
 }
