@@ -463,6 +463,31 @@ async function createdThenReplaced(from: TestServer, to: TestServer) {
   return { src, tgt, empty, a: a.undo!.runId!, b: b.undo!.runId! };
 }
 
+/**
+ * Run A creates crm.people with its types; the user makes crm.extra with them, and run B replaces
+ * its rows (B's backup holds A's types); then the user moves crm.extra off them. Only B's backup
+ * holds them now, and B can still be undone (forced: its table changed).
+ */
+async function heldByLaterBackup(from: TestServer, to: TestServer) {
+  const src = await TestDb.create(from, 'usrc');
+  const tgt = await TestDb.create(to, 'utgt');
+  const extra = 'CREATE TABLE crm.extra (id int PRIMARY KEY, m crm.mood, w crm.word, e citext)';
+  await src.sql(`${CREATED} ${extra}; INSERT INTO crm.extra VALUES (1, 'ok', 'new', 'New')`);
+  const empty = await userCatalog(tgt);
+  const a = await migrate({
+    source: src.url,
+    target: tgt.url,
+    createMissing: true,
+    selection: { tables: ['crm.people'] },
+  });
+  assert.equal(a.outcome, 'verified', JSON.stringify(a.tables));
+  await tgt.sql(`${extra}; INSERT INTO crm.extra VALUES (1, 'sad', 'mine', 'Mine')`);
+  const b = await migrate({ source: src.url, target: tgt.url, selection: { tables: ['crm.extra'] } });
+  assert.equal(b.outcome, 'verified', JSON.stringify(b.tables));
+  await tgt.sql('ALTER TABLE crm.extra ALTER m TYPE text, ALTER w TYPE text, ALTER e TYPE text');
+  return { tgt, empty, a: a.undo!.runId!, b: b.undo!.runId! };
+}
+
 const kept = (b: string, object: string) =>
   `Kept ${object}, though the run created it: the backup of run ${b}, which can still be undone, holds it; dropping that run's backups drops it too`;
 
@@ -494,44 +519,93 @@ describe("undo and Archon's own backups", () => {
       await journalOnly(tgt);
     });
 
-    it(`${dir}: undo A while B can still be undone keeps what B's backup holds; backups drop B drops it`, async () => {
+    it(`${dir}: undo A while B, which loaded A's table, can still be undone: refused; after backups drop B, all goes`, async () => {
       const { tgt, empty, a, b } = await createdThenReplaced(from, to);
+      const before = await userCatalog(tgt);
+      // Undoing A drops the table B loaded: B could never be undone after it, whatever A kept.
+      const refused = runCli(['undo', a, '--target', tgt.url, '--yes']);
+      assert.equal(refused.code, 2);
+      assert.ok(
+        refused.stderr.includes(
+          `refusing to undo run ${a}: run ${b}, which came after it and can still be undone, loaded crm.people, ` +
+            `which run ${a} created; undo would drop it, and run ${b} could not be undone any more. Undo run ${b} ` +
+            `first, or drop its backups (archon backups drop ${b}). Nothing changed.`,
+        ),
+        refused.stderr,
+      );
+      assert.deepEqual(await userCatalog(tgt), before);
+      assert.equal(await tgt.count('crm.people'), 2);
+      const dropped = runCli(['backups', 'drop', b, '--target', tgt.url, '--yes']);
+      assert.equal(dropped.code, 0, dropped.stderr);
+      const undone = await undo({ target: tgt.url, run: a });
+      assert.deepEqual(undone.kept, []);
+      assert.deepEqual(await userCatalog(tgt), empty);
+      await journalOnly(tgt);
+    });
+
+    it(`${dir}: what only the backup of a later run that can still be undone holds is kept and said; backups drop drops it`, async () => {
+      const { tgt, a, b, empty } = await heldByLaterBackup(from, to);
       const undone = runCli(['undo', a, '--target', tgt.url, '--yes']);
       assert.equal(undone.code, 0, undone.stderr);
       assert.match(undone.stdout, /crm\.people: 2 row\(s\) now → dropped \(the run created it\)/);
-      for (const o of ['type "crm"."mood"', 'domain "crm"."word"', 'extension "citext"', 'schema "crm"'])
-        assert.ok(undone.stdout.includes(kept(b, o)), `${o}:\n${undone.stdout}`);
-      assert.equal((await tgt.sql(`SELECT to_regtype('crm.mood')::text AS t`))[0].t, 'crm.mood');
-      // The journal remembers why, and history says it.
-      const [row] = await tgt.sql(`SELECT kept_for_backups AS k FROM archon.runs WHERE id = $1`, [a]);
+      for (const o of ['type "crm"."mood"', 'domain "crm"."word"', 'extension "citext"'])
+        assert.ok(undone.stdout.includes(`${kept(b, o)}\n`), `${o}:\n${undone.stdout}`);
+      // The schema holds the user's table: that keeps it, whatever the backups.
+      assert.match(
+        undone.stdout,
+        /Kept schema "crm", though the run created it: other objects use it now \(table crm\.extra\)\n/,
+      );
+      // The journal remembers what only the backups hold, and history says it.
+      const [row] = await tgt.sql('SELECT kept_for_backups AS k FROM archon.runs WHERE id = $1', [a]);
       assert.deepEqual(row.k.map((k: { object: string; backupsOf: string[] }) => [k.object, k.backupsOf]).sort(), [
         ['domain "crm"."word"', [b]],
         ['extension "citext"', [b]],
-        ['schema "crm"', [b]],
         ['type "crm"."mood"', [b]],
       ]);
       const listed = await history({ target: tgt.url });
       assert.match(
         listed.find((r) => r.id === a)!.why!,
-        new RegExp(`^undone at .*; kept .*type "crm"."mood".* until the backups of run ${b} are dropped`),
+        new RegExp(
+          `^undone at .*; kept .*type "crm"."mood".*, which it created, until the backups of run ${b} are dropped$`,
+        ),
       );
       const dropped = runCli(['backups', 'drop', b, '--target', tgt.url, '--yes']);
       assert.equal(dropped.code, 0, dropped.stderr);
       assert.match(dropped.stdout, /Dropped 1 backup table\(s\) of 1 run\(s\)/);
       assert.match(
         dropped.stdout,
-        /Dropped with them what undone runs kept only for those backups: .*type "crm"\."mood".*schema "crm"/,
+        /\nDropped with them what undone runs kept only for those backups: domain "crm"\."word", type "crm"\."mood", extension "citext"\.\n/,
       );
+      await tgt.sql('DROP TABLE crm.extra; DROP SCHEMA crm');
       assert.deepEqual(await userCatalog(tgt), empty);
       await journalOnly(tgt);
-      const [after] = await tgt.sql(`SELECT kept_for_backups AS k FROM archon.runs WHERE id = $1`, [a]);
+      const [after] = await tgt.sql('SELECT kept_for_backups AS k FROM archon.runs WHERE id = $1', [a]);
       assert.deepEqual(after.k, []);
     });
   }
 
+  it('undo of the later run drops, with its backups, what an undone run kept for them', async () => {
+    const [from, to] = directions()[1];
+    const { tgt, a, b } = await heldByLaterBackup(from, to);
+    await undo({ target: tgt.url, run: a });
+    // B can still be undone: its table changed (forced), and its backup goes back into it.
+    const undoneB = await undo({ target: tgt.url, run: b, force: true });
+    assert.deepEqual(undoneB.droppedForBackups.sort(), [
+      'domain "crm"."word"',
+      'extension "citext"',
+      'type "crm"."mood"',
+    ]);
+    assert.deepEqual(await tgt.sql('SELECT id, m, w, e FROM crm.extra ORDER BY id'), [
+      { id: 1, m: 'sad', w: 'mine', e: 'Mine' },
+    ]);
+    const [left] = await tgt.sql(`SELECT to_regtype('crm.mood') AS mood, to_regtype('crm.word') AS word,
+      (SELECT count(*)::int FROM pg_extension WHERE extname = 'citext') AS citext`);
+    assert.deepEqual(left, { mood: null, word: null, citext: 0 });
+  });
+
   it('a kept object a user object uses stays kept, naming it; backups drop leaves it', async () => {
     const [from, to] = directions()[0];
-    const { tgt, a, b } = await createdThenReplaced(from, to);
+    const { tgt, a, b } = await heldByLaterBackup(from, to);
     await tgt.sql('CREATE TABLE mine (m crm.mood)');
     const undone = runCli(['undo', a, '--target', tgt.url, '--yes']);
     assert.equal(undone.code, 0, undone.stderr);
@@ -539,13 +613,9 @@ describe("undo and Archon's own backups", () => {
       undone.stdout,
       /Kept type "crm"\."mood", though the run created it: other objects use it now \(table public\.mine\)\n/,
     );
-    // Its schema holds it: kept for what is in it, not for any backup.
-    assert.match(
-      undone.stdout,
-      /Kept schema "crm", though the run created it: other objects use it now \(type crm\.mood\)/,
-    );
+    assert.ok(undone.stdout.includes(kept(b, 'domain "crm"."word"')), undone.stdout);
     const dropped = await dropBackups({ target: tgt.url, run: b });
-    assert.ok(!dropped.objects.includes('type "crm"."mood"'), JSON.stringify(dropped));
+    assert.deepEqual(dropped.objects, ['domain "crm"."word"', 'extension "citext"']);
     assert.equal((await tgt.sql(`SELECT to_regtype('crm.mood')::text AS t`))[0].t, 'crm.mood');
   });
 
@@ -559,11 +629,12 @@ describe("undo and Archon's own backups", () => {
     assert.deepEqual(await userCatalog(first.tgt), first.empty);
     await journalOnly(first.tgt);
     // A undone by an Archon that recorded nothing (a journal without the column): backups drop still finds them.
-    const second = await createdThenReplaced(from, to);
+    const second = await heldByLaterBackup(from, to);
     await undo({ target: second.tgt.url, run: second.a });
     await second.tgt.sql('ALTER TABLE archon.runs DROP COLUMN kept_for_backups');
     const dropped = await dropBackups({ target: second.tgt.url, run: second.b });
-    assert.ok(dropped.objects.includes('type "crm"."mood"'), JSON.stringify(dropped));
+    assert.deepEqual(dropped.objects, ['domain "crm"."word"', 'type "crm"."mood"', 'extension "citext"']);
+    await second.tgt.sql('DROP TABLE crm.extra; DROP SCHEMA crm');
     assert.deepEqual(await userCatalog(second.tgt), second.empty);
     await journalOnly(second.tgt);
   });

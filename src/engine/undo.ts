@@ -223,6 +223,7 @@ async function undoInTransaction(t: Target, opts: UndoOptions): Promise<UndoResu
   ).rows;
   const gone = await assertTablesThere(t, rows);
   const present = rows.filter((r) => !gone.has(r));
+  await assertNoLaterRunNeeds(t, run.id, present);
   emit({ type: 'phase', message: `locking ${present.length} table(s)` });
   if (present.length) await t.client.query(`LOCK TABLE ${present.map(nameOf).join(', ')} IN ACCESS EXCLUSIVE MODE`);
   const tables: UndoTable[] = [];
@@ -314,6 +315,35 @@ async function assertTablesThere(t: Target, rows: RunTableRow[]): Promise<Set<Ru
     else if (!q.rows[0].b) throw new UsageError(`the backup of ${displayName(r.schema_name, r.table_name)} is gone`);
   }
   return gone;
+}
+
+/**
+ * A later run that can still be undone and loaded a table this run created (or added columns to)
+ * needs that table as it is to be undone: dropping it would leave that run impossible to undo.
+ */
+async function assertNoLaterRunNeeds(t: Target, runId: string, rows: RunTableRow[]): Promise<void> {
+  const made = rows.filter((r) => r.created?.table || r.created?.columns.length);
+  if (!made.length) return;
+  const later = await t.client.query<{ id: string; schema_name: string; table_name: string }>(
+    `SELECT l.run_id AS id, l.schema_name, l.table_name FROM archon.run_tables l JOIN archon.runs r ON r.id = l.run_id
+      WHERE r.undoable AND r.undone_at IS NULL AND r.backups_dropped_at IS NULL AND r.id <> $1
+        AND r.at >= (SELECT at FROM archon.runs WHERE id = $1)
+        AND (l.schema_name, l.table_name) IN (SELECT * FROM unnest($2::text[], $3::text[]))
+      ORDER BY r.at, r.id, l.ord LIMIT 1`,
+    [runId, made.map((r) => r.schema_name), made.map((r) => r.table_name)],
+  );
+  const hit = later.rows[0];
+  if (!hit) return;
+  const mine = made.find((r) => r.schema_name === hit.schema_name && r.table_name === hit.table_name)!;
+  const what = mine.created?.table
+    ? `${displayName(hit.schema_name, hit.table_name)}, which run ${runId} created; undo would drop it`
+    : `${displayName(hit.schema_name, hit.table_name)}, to which run ${runId} added column(s) ` +
+      `${mine.created!.columns.join(', ')}; undo would drop them`;
+  throw new UsageError(
+    `refusing to undo run ${runId}: run ${hit.id}, which came after it and can still be undone, loaded ${what}, ` +
+      `and run ${hit.id} could not be undone any more. Undo run ${hit.id} first, or drop its backups ` +
+      `(archon backups drop ${hit.id}). Nothing changed.`,
+  );
 }
 
 const countOf = async (c: pg.Client, from: string): Promise<number> =>
