@@ -517,6 +517,9 @@ describe("undo and Archon's own backups", () => {
       assert.deepEqual(undoneA.kept, []);
       assert.deepEqual(await userCatalog(tgt), empty);
       await journalOnly(tgt);
+      // Nothing left to drop: it says so, rather than counting backups the undo took.
+      const dropped = await dropBackups({ target: tgt.url, run: b });
+      assert.deepEqual([dropped.tables, dropped.bytes, dropped.objects], [0, 0, []]);
     });
 
     it(`${dir}: undo A while B, which loaded A's table, can still be undone: refused; after backups drop B, all goes`, async () => {

@@ -123,7 +123,9 @@ export async function dropBackups(opts: DropOptions): Promise<DropResult> {
     const ids: string[] = runs.rows.map((r) => r.id);
     const backups = await t.client.query(
       `SELECT backup_table AS name, coalesce(pg_total_relation_size(to_regclass(format('%I.%I', 'archon', backup_table))), 0)::int8 AS bytes
-         FROM archon.run_tables WHERE run_id = ANY($1) AND backup_table IS NOT NULL`,
+         FROM archon.run_tables WHERE run_id = ANY($1) AND backup_table IS NOT NULL
+          -- an undone run's went with its undo
+          AND to_regclass(format('%I.%I', 'archon', backup_table)) IS NOT NULL`,
       [ids],
     );
     const objects = await dropBackupTables(

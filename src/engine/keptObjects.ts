@@ -249,17 +249,16 @@ export async function recordKept(c: pg.Client, runId: string, why: Map<CreatedOb
   const entries: KeptEntry[] = [...why]
     .filter(([, k]) => !k.usedBy.length && k.backupsOf.length)
     .map(([o, k]) => ({ object: k.object, kind: o.kind, name: o.name, backupsOf: k.backupsOf }));
-  await ensureKeptColumn(c);
-  await c.query('UPDATE archon.runs SET kept_for_backups = $2 WHERE id = $1', [runId, JSON.stringify(entries)]);
-}
-
-/** Journals an older Archon wrote lack the column; it is added only when missing (that locks the table). */
-async function ensureKeptColumn(c: pg.Client): Promise<void> {
-  const r = await c.query(
+  const has = await c.query(
     `SELECT 1 FROM pg_attribute WHERE attrelid = 'archon.runs'::regclass AND attname = 'kept_for_backups'
         AND NOT attisdropped`,
   );
-  if (!r.rowCount) await c.query('ALTER TABLE archon.runs ADD COLUMN IF NOT EXISTS kept_for_backups jsonb');
+  // A journal an older Archon wrote lacks the column. Adding it locks the table and needs its owner,
+  // so only for something to remember; without it the run reads as an older Archon's undo, which
+  // `recordLegacyKept` works out again.
+  if (!has.rowCount && !entries.length) return;
+  if (!has.rowCount) await c.query('ALTER TABLE archon.runs ADD COLUMN IF NOT EXISTS kept_for_backups jsonb');
+  await c.query('UPDATE archon.runs SET kept_for_backups = $2 WHERE id = $1', [runId, JSON.stringify(entries)]);
 }
 
 /**
