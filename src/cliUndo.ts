@@ -82,8 +82,11 @@ async function runUndo(target: TargetOptions, values: Values, run: string | unde
     if (!result.undone) return 1;
     io.out(`Undone: run ${result.runId}; every restored table verified against its backup (count and content).\n`);
     if (result.droppedForBackups.length)
-      io.out(`Dropped with its backups what undone runs kept only for them: ${result.droppedForBackups.join(', ')}\n`);
-    for (const k of result.kept) io.out(`Kept ${k.object}, though the run created it: ${visible(keptReason(k))}\n`);
+      io.out(
+        `Dropped with its backups what undone runs kept only for them: ${visible(result.droppedForBackups.join(', '))}\n`,
+      );
+    for (const k of result.kept)
+      io.out(`${visible(`Kept ${k.object}, though the run created it: ${keptReason(k)}`)}\n`);
     return 0;
   } catch (e) {
     if (e instanceof CancelledError) {
@@ -158,7 +161,7 @@ async function drop(target: TargetOptions, values: Values, args: string[], io: C
       `${dropped.runs.length ? `: ${dropped.runs.join(', ')} can no longer be undone` : ''}.\n`,
   );
   if (dropped.objects.length)
-    io.out(`Dropped with them what undone runs kept only for those backups: ${dropped.objects.join(', ')}.\n`);
+    io.out(`Dropped with them what undone runs kept only for those backups: ${visible(dropped.objects.join(', '))}.\n`);
   return 0;
 }
 

@@ -1,6 +1,6 @@
 // What the target's journal says: the runs, newest first, and whether each can still be undone;
-// and dropping the backups a user no longer wants (never done automatically), with what undone
-// runs kept only for them.
+// and dropping the backups a user no longer wants (never done automatically; the undo that restored
+// from them drops its own), with what undone runs kept only for them.
 import type { Outcome, Report } from '../shared/report.js';
 import { UsageError } from './errors.js';
 import { dropBackupTables } from './keptObjects.js';
