@@ -197,7 +197,9 @@ describe('undo', () => {
     assert.equal(created.length, 3, created.join('\n'));
     await tgt.sql(`CREATE TABLE mine (id int DEFAULT nextval('used_seq'))`);
     const result = await undo({ target: tgt.url });
-    assert.deepEqual(result.kept, ['sequence "public"."used_seq"']);
+    assert.deepEqual(result.kept, [
+      { object: 'sequence "public"."used_seq"', usedBy: ['default value for public.mine.id'], backupsOf: [] },
+    ]);
     const [left] = await tgt.sql(`SELECT to_regclass('shared_seq') AS shared, to_regclass('lone_seq') AS lone,
       to_regclass('used_seq')::text AS used, to_regclass('a') AS a, (SELECT count(*)::int FROM old) AS old`);
     assert.deepEqual(left, { shared: null, lone: null, used: 'used_seq', a: null, old: 2 });
@@ -443,9 +445,9 @@ const journalOnly = async (db: TestDb) => {
 };
 
 const CREATED = `CREATE EXTENSION citext; CREATE SCHEMA crm; CREATE TYPE crm.mood AS ENUM ('ok', 'sad');
-  CREATE DOMAIN crm.word AS text CHECK (VALUE <> '');
+  CREATE DOMAIN crm.word AS text CHECK (VALUE <> ''); CREATE SEQUENCE crm.tickets;
   CREATE TABLE crm.people (id serial PRIMARY KEY, m crm.mood, w crm.word, e citext, ms crm.mood[],
-                           n int GENERATED ALWAYS AS IDENTITY);
+                           n int GENERATED ALWAYS AS IDENTITY, ticket bigint DEFAULT nextval('crm.tickets'));
   INSERT INTO crm.people (m, w, e, ms) VALUES ('ok', 'ann', 'Ann', '{ok,sad}'), ('sad', 'bob', 'BOB', NULL);`;
 
 /** Run A creates everything on an empty target; run B replaces the same rows, so its backup holds A's types. */
