@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { displayName } from '../shared/names.js';
+import { tableKey } from './ident.js';
 import { type DetectedPlatform, readPlatform } from './platform.js';
 
 export type TableKind = 'table' | 'partitioned table' | 'view' | 'materialized view' | 'foreign table';
@@ -367,4 +368,17 @@ export function partitionsOf(t: Pick<Table, 'schema' | 'name'>, tables: Table[])
   const name = displayName(t.schema, t.name);
   const direct = tables.filter((x) => x.partitionOf === name);
   return direct.flatMap((p) => [p, ...partitionsOf(p, tables)]);
+}
+
+/**
+ * Every relation's partition root by tableKey: itself, or the partitioned table at the top of its
+ * tree, whose copy carries the partition's rows (and so answers for the keys declared on it).
+ */
+export function partitionRoots(tables: Table[]): Map<string, Table> {
+  const byName = new Map(tables.map((t) => [displayName(t.schema, t.name), t]));
+  const rootOf = (t: Table): Table => {
+    const parent = t.partitionOf === null ? undefined : byName.get(t.partitionOf);
+    return parent ? rootOf(parent) : t;
+  };
+  return new Map(tables.map((t) => [tableKey(t.schema, t.name), rootOf(t)]));
 }

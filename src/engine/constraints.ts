@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { displayName } from '../shared/names.js';
 import { type DeferrableUnique, type ForeignKey, type Table, partitionsOf } from './catalog.js';
 import { ident, qualified } from './ident.js';
+import { relationSql } from './relation.js';
 import type { TablePlan } from './plan.js';
 
 /** Every broken constraint of a loaded table, in words; null when all hold. */
@@ -14,28 +15,39 @@ export async function uncheckedConstraints(
   targetTables: Table[],
 ): Promise<string | null> {
   const problems: string[] = [];
-  // A foreign key may also be declared on one partition only; those rows were loaded too.
+  // A constraint may also be declared on one partition only (Pagila's foreign keys are, on each); the
+  // rows loaded through the parent landed there too.
   const holders = [t.target!, ...partitionsOf(t.target!, targetTables)];
   for (const holder of holders) {
-    for (const fk of holder.foreignKeys) problems.push(...(await foreignKeyProblems(tgt, holder, fk)));
-  }
-  for (const u of t.target!.deferrableUniques) {
-    const problem = await (u.operators ? exclusionProblem(tgt, t, u) : duplicateProblem(tgt, t, u));
-    if (problem) problems.push(problem);
+    for (const fk of holder.foreignKeys) problems.push(...(await foreignKeyProblems(tgt, holder, fk, targetTables)));
+    for (const u of holder.deferrableUniques) {
+      const problem = await (u.operators ? exclusionProblem(tgt, holder, u) : duplicateProblem(tgt, holder, u));
+      if (problem) problems.push(problem);
+    }
   }
   return problems.length ? problems.join('; ') : null;
 }
 
-/** Rows pointing at rows the target does not have; under MATCH FULL also rows that mix NULLs in. */
-async function foreignKeyProblems(tgt: pg.Client, holder: Table, fk: ForeignKey): Promise<string[]> {
+/**
+ * Rows pointing at rows the target does not have; under MATCH FULL also rows that mix NULLs in. Both
+ * sides read as PostgreSQL's own check reads them: a plain table without its inheritance children.
+ */
+async function foreignKeyProblems(
+  tgt: pg.Client,
+  holder: Table,
+  fk: ForeignKey,
+  targetTables: Table[],
+): Promise<string[]> {
+  const referenced = targetTables.find((x) => x.schema === fk.refSchema && x.name === fk.refTable);
+  const parents = referenced ? relationSql(referenced) : qualified(fk.refSchema, fk.refTable);
   const child = fk.columns.map((c) => `c.${ident(c)}`);
   const match = fk.columns.map((c, i) => `p.${ident(fk.refColumns[i])} = c.${ident(c)}`).join(' AND ');
   const allSet = child.map((c) => `${c} IS NOT NULL`).join(' AND ');
   const someSet = child.map((c) => `${c} IS NOT NULL`).join(' OR ');
   const res = await tgt.query(
-    `SELECT count(*) FILTER (WHERE ${allSet} AND NOT EXISTS (SELECT 1 FROM ${qualified(fk.refSchema, fk.refTable)} p WHERE ${match}))::int8 AS dangling,
+    `SELECT count(*) FILTER (WHERE ${allSet} AND NOT EXISTS (SELECT 1 FROM ${parents} p WHERE ${match}))::int8 AS dangling,
             count(*) FILTER (WHERE (${someSet}) AND NOT (${allSet}))::int8 AS mixed
-     FROM ${qualified(holder.schema, holder.name)} c`,
+     FROM ${relationSql(holder)} c`,
   );
   const problems: string[] = [];
   const dangling = Number(res.rows[0].dangling);
@@ -50,12 +62,12 @@ async function foreignKeyProblems(tgt: pg.Client, holder: Table, fk: ForeignKey)
   return problems;
 }
 
-async function duplicateProblem(tgt: pg.Client, t: TablePlan, u: DeferrableUnique): Promise<string | null> {
+async function duplicateProblem(tgt: pg.Client, holder: Table, u: DeferrableUnique): Promise<string | null> {
   const cols = u.columns.map(ident);
   // NULLs are distinct (never duplicates) unless the constraint says NULLS NOT DISTINCT.
   const where = u.nullsNotDistinct ? '' : `WHERE ${cols.map((c) => `${c} IS NOT NULL`).join(' AND ')}`;
   const dup = await tgt.query(
-    `SELECT ${cols.map((c) => `coalesce(${c}::text, 'null')`).join(', ')} FROM ${qualified(t.schema, t.table)}
+    `SELECT ${cols.map((c, i) => `coalesce(${c}::text, 'null') AS v${i}`).join(', ')} FROM ${relationSql(holder)}
      ${where} GROUP BY ${cols.join(', ')} HAVING count(*) > 1 LIMIT 1`,
   );
   if (!dup.rows.length) return null;
@@ -64,10 +76,10 @@ async function duplicateProblem(tgt: pg.Client, t: TablePlan, u: DeferrableUniqu
 }
 
 /** Two rows that conflict under every operator of a deferrable exclusion constraint. */
-async function exclusionProblem(tgt: pg.Client, t: TablePlan, u: DeferrableUnique): Promise<string | null> {
+async function exclusionProblem(tgt: pg.Client, holder: Table, u: DeferrableUnique): Promise<string | null> {
   const conflict = u.columns.map((c, i) => `a.${ident(c)} ${u.operators![i]} b.${ident(c)}`).join(' AND ');
   const res = await tgt.query(
-    `SELECT 1 FROM ${qualified(t.schema, t.table)} a JOIN ${qualified(t.schema, t.table)} b
+    `SELECT 1 FROM ${relationSql(holder)} a JOIN ${relationSql(holder)} b
        ON (a.tableoid, a.ctid) < (b.tableoid, b.ctid) AND ${conflict} LIMIT 1`,
   );
   return res.rows.length ? `two rows conflict under the deferrable exclusion constraint ${u.name}` : null;

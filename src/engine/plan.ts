@@ -1,5 +1,5 @@
 import type { Catalog, Table } from './catalog.js';
-import { isCopyable, partitionsOf } from './catalog.js';
+import { isCopyable, partitionRoots, partitionsOf } from './catalog.js';
 import { displayName } from '../shared/names.js';
 import type { ExistingPolicy, PlatformTable } from '../shared/report.js';
 import { type ColumnPair, copyFormat, matchColumns } from './columns.js';
@@ -86,7 +86,8 @@ export function makePlan(input: PlanInput): Plan {
     return p;
   });
   blockEmptyingReferencedTables(plans, input.target);
-  return { existing: input.existing, tables: loadOrder(plans), unmatched, platformTables: platform.leftOut };
+  const tables = loadOrder(plans, input.target);
+  return { existing: input.existing, tables, unmatched, platformTables: platform.leftOut };
 }
 
 function planTable(s: Table, t: Table | null, input: PlanInput, targetExtensions: ReadonlySet<string>): TablePlan {
@@ -215,9 +216,12 @@ export function rowKey(s: Table, t: Table, pairs: ColumnPair[]): string[] | null
 /**
  * TRUNCATE refuses (rightly) to empty a table that another table references by foreign key. When
  * that other table is not emptied in the same run, the table is skipped and the reason says which
- * table and constraint, instead of cascading into data the user did not select.
+ * table and constraint, instead of cascading into data the user did not select. A key declared on a
+ * partition is its partitioned table's (emptied with it); one that references a partition references
+ * the partitioned table it belongs to.
  */
 function blockEmptyingReferencedTables(plans: TablePlan[], target: Catalog): void {
+  const roots = partitionRoots(target.tables);
   for (let changed = true; changed; ) {
     changed = false;
     const emptied = new Set(
@@ -228,8 +232,10 @@ function blockEmptyingReferencedTables(plans: TablePlan[], target: Catalog): voi
       const key = tableKey(p.schema, p.table);
       const blockers = target.tables.flatMap((t) =>
         t.foreignKeys
-          .filter((fk) => tableKey(fk.refSchema, fk.refTable) === key && !emptied.has(tableKey(t.schema, t.name)))
-          .map((fk) => `${displayName(t.schema, t.name)} (${fk.name})`),
+          .filter(
+            (fk) => rootKey(roots, fk.refSchema, fk.refTable) === key && !emptied.has(rootKey(roots, t.schema, t.name)),
+          )
+          .map((fk) => `${displayName(t.schema, t.name)} (${fk.name}${partitionNote(t, roots)})`),
       );
       if (blockers.length) {
         p.action = 'skip';
@@ -245,9 +251,25 @@ function blockEmptyingReferencedTables(plans: TablePlan[], target: Catalog): voi
   }
 }
 
-/** Referenced tables first (by the target's foreign keys); ties and cycles keep name order. */
-function loadOrder(plans: TablePlan[]): TablePlan[] {
+/** The tableKey of the table whose copy carries a target relation's rows (see partitionRoots). */
+function rootKey(roots: Map<string, Table>, schema: string, name: string): string {
+  const root = roots.get(tableKey(schema, name));
+  return root ? tableKey(root.schema, root.name) : tableKey(schema, name);
+}
+
+/** `, on a partition of X` for a partition, naming the table to select; '' for any other table. */
+function partitionNote(t: Table, roots: Map<string, Table>): string {
+  const root = roots.get(tableKey(t.schema, t.name));
+  return root && root !== t ? `, on a partition of ${displayName(root.schema, root.name)}` : '';
+}
+
+/**
+ * Referenced tables first (by the target's foreign keys, those declared on its partitions included);
+ * ties and cycles keep name order.
+ */
+function loadOrder(plans: TablePlan[], target: Catalog): TablePlan[] {
   const byKey = new Map(plans.map((p) => [tableKey(p.schema, p.table), p]));
+  const roots = partitionRoots(target.tables);
   const done = new Set<string>();
   const visiting = new Set<string>();
   const out: TablePlan[] = [];
@@ -255,8 +277,9 @@ function loadOrder(plans: TablePlan[]): TablePlan[] {
     const key = tableKey(p.schema, p.table);
     if (done.has(key) || visiting.has(key)) return;
     visiting.add(key);
-    for (const fk of p.target?.foreignKeys ?? []) {
-      const dep = byKey.get(tableKey(fk.refSchema, fk.refTable));
+    const holders = p.target ? [p.target, ...partitionsOf(p.target, target.tables)] : [];
+    for (const fk of holders.flatMap((h) => h.foreignKeys)) {
+      const dep = byKey.get(rootKey(roots, fk.refSchema, fk.refTable));
       if (dep && dep !== p) visit(dep);
     }
     visiting.delete(key);

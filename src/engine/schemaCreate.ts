@@ -96,6 +96,7 @@ function attach(p: TablePlan, d: TableDdl | undefined): void {
         `${d.before.length} before the rows, ${d.after.length} after them)`,
     );
   }
+  p.notes.splice(1, 0, ...d.notes);
   if (!d.notCreated.length) return;
   const which = d.kind === 'add-columns' ? 'not built' : 'not created (Archon creates tables, not these)';
   p.notes.push(`${which}: ${d.notCreated.join(', ')}`);
@@ -171,9 +172,12 @@ async function tryOnTarget(
     const d = ddl.get(keyOf(t));
     return d && !d.problems.length ? [[t, d] as const] : [];
   });
+  // As the run does: the parts before the rows in the order they were written (a parent before its
+  // inheritance children), the parts after them in the plan's order.
+  const written = [...trying].sort(([, a], [, b]) => a.order - b.order);
   await s.target.query('BEGIN');
   try {
-    for (const [t, d] of trying) await tryPart(t, d.before);
+    for (const [t, d] of written) await tryPart(t, d.before);
     for (const [t, d] of trying) await tryPart(t, d.after);
     return { refused, catalog: await readCatalog(s.target) };
   } finally {

@@ -1,10 +1,13 @@
 // DDL for a table the target lacks, written from the source's definitions for the target's version:
 // what runs before the data (schema, extensions, types, sequences, CREATE TABLE with its keys and
-// checks, partitions) and after it (foreign keys, secondary indexes, comments). What the target's
-// version cannot express is a problem of the table, said in the plan, never a failure half-way.
+// checks, partitions, inheritance) and after it (foreign keys, secondary indexes, comments). What the
+// target's version cannot express is a problem of the table, said in the plan, never a failure
+// half-way. Each relation is created as the source has it (its columns in its order, its constraints
+// and indexes by their names), which is why partitions are created and then attached, as pg_dump does.
 import { displayName } from '../shared/names.js';
 import { ident, literal, qualified, tableKey } from './ident.js';
 import type {
+  InheritanceParent,
   SourceColumn,
   SourceConstraint,
   SourceDefinitions,
@@ -51,6 +54,8 @@ export interface TableDdl {
   problems: string[];
   /** Objects around the table that Archon does not create, named so nothing is silently missing. */
   notCreated: string[];
+  /** How the table was created where that is worth knowing (as an inheritance child). */
+  notes: string[];
   /** Extensions this DDL creates. */
   extensions: string[];
   /** The schemas, types, extensions and sequences this DDL creates, in order (undo drops them again where it can). */
@@ -74,13 +79,23 @@ export interface CreatedObject {
   name: string;
 }
 
+/**
+ * How a relation is made: a plain table (or the top of a partition tree); a partition, created on its
+ * own and attached; an inheritance child created with INHERITS (its inherited columns come first, in
+ * the parents' order, as the source's do); or one whose columns are in another order (a column added
+ * to the parent after the child), created with all its columns and then attached with INHERIT.
+ */
+type Shape = 'plain' | 'partition' | 'inherits' | 'inherit-after';
+
 /** One piece of a table: its relation (or a partition), with what was read about it. */
 interface Part {
   rel: SourceRelation;
+  shape: Shape;
   columns: SourceColumn[];
+  /** Every constraint the source shows on it, inherited ones too. */
   constraints: SourceConstraint[];
   sequences: SourceSequence[];
-  /** Secondary indexes, each as it is created (pg_get_indexdef's, cascading on a partitioned table). */
+  /** Secondary indexes as pg_get_indexdef wrote them (`ON ONLY` a partitioned table). */
   indexes: SourceIndex[];
 }
 
@@ -98,9 +113,10 @@ export function writeDdl(
   const out = new Map<string, TableDdl>();
   const claimed = new Set<string>();
   const owners = ownedHere(defs);
-  for (const top of defs.relations.filter(
-    (r) => r.parent === null || !defs.relations.some((p) => p.oid === r.parent),
-  )) {
+  const tops = parentsFirst(
+    defs.relations.filter((r) => r.parent === null || !defs.relations.some((p) => p.oid === r.parent)),
+  );
+  for (const top of tops) {
     const parts = partsOf(top, defs);
     const types = defs.types.filter((t) => parts.some((p) => t.rels.includes(p.rel.oid)));
     const key = tableKey(top.schema, top.name);
@@ -110,13 +126,18 @@ export function writeDdl(
       out.set(key, { ...ddl, order: out.size });
       continue;
     }
-    const problems = [...typeProblems(types, facts), ...versionProblems(parts, facts)];
+    const problems = [
+      ...typeProblems(types, facts),
+      ...versionProblems(parts, facts),
+      ...parentProblems(top, facts, out),
+    ];
     if (refused.has(key)) problems.push(refused.get(key)!);
     const ddl: TableDdl = {
       before: [],
       after: [],
       problems,
       notCreated: notCreated(parts),
+      notes: inheritanceNotes(parts[0]),
       extensions: [],
       created: [],
       kind: 'create',
@@ -129,6 +150,38 @@ export function writeDdl(
   return out;
 }
 
+/** The tables in the order given, but each inheritance parent before its children. */
+function parentsFirst(tops: SourceRelation[]): SourceRelation[] {
+  const byKey = new Map(tops.map((t) => [tableKey(t.schema, t.name), t]));
+  const out = new Set<SourceRelation>();
+  const visit = (r: SourceRelation) => {
+    if (out.has(r)) return;
+    for (const i of r.inherits ?? []) {
+      const parent = byKey.get(tableKey(i.schema, i.name));
+      if (parent) visit(parent);
+    }
+    out.add(r);
+  };
+  tops.forEach(visit);
+  return [...out];
+}
+
+/** An inheritance child needs each parent on the target, or created (and written) before it. */
+function parentProblems(top: SourceRelation, facts: TargetFacts, written: Map<string, TableDdl>): string[] {
+  return (top.inherits ?? []).flatMap((i) => {
+    const key = tableKey(i.schema, i.name);
+    const name = displayName(i.schema, i.name);
+    if (facts.relations.has(key)) return [];
+    const parent = written.get(key);
+    if (!parent)
+      return [
+        `it inherits from ${name}, which is neither on the target nor created by this run: ` +
+          `select ${name} too, or create it on the target first`,
+      ];
+    return parent.problems.length ? [`it inherits from ${name}, which Archon cannot create on the target either`] : [];
+  });
+}
+
 function partsOf(top: SourceRelation, defs: SourceDefinitions): Part[] {
   const rels: SourceRelation[] = [];
   const walk = (r: SourceRelation) => {
@@ -136,22 +189,53 @@ function partsOf(top: SourceRelation, defs: SourceDefinitions): Part[] {
     for (const child of defs.relations.filter((c) => c.parent === r.oid)) walk(child);
   };
   walk(top);
-  return rels.map((rel) => ({
-    rel,
-    columns: defs.columns.filter((c) => c.rel === rel.oid),
-    constraints: defs.constraints.filter((c) => c.rel === rel.oid && !c.inherited),
-    sequences: defs.sequences.filter((s) => s.rel === rel.oid),
-    indexes: defs.indexes
-      .filter((i) => i.rel === rel.oid)
-      .map((i) => (rel.relkind === 'p' ? { ...i, def: cascading(i.def) } : i)),
-  }));
+  return rels.map((rel) => {
+    const columns = defs.columns.filter((c) => c.rel === rel.oid);
+    return {
+      rel,
+      shape: rel !== top ? 'partition' : rel.inherits ? inheritanceShape(rel.inherits, columns) : 'plain',
+      columns,
+      constraints: defs.constraints.filter((c) => c.rel === rel.oid),
+      sequences: defs.sequences.filter((s) => s.rel === rel.oid),
+      indexes: defs.indexes.filter((i) => i.rel === rel.oid),
+    };
+  });
 }
 
+/** An index, then its ATTACH to the partitioned index the source attached it to, under its own name. */
+const indexStatements = (i: SourceIndex): string[] => [
+  i.def,
+  ...(i.parentSchema && i.parentName
+    ? [`ALTER INDEX ${qualified(i.parentSchema, i.parentName)} ATTACH PARTITION ${qualified(i.schema, i.name)}`]
+    : []),
+];
+
 /**
- * pg_get_indexdef writes a partitioned table's index `ON ONLY` (pg_dump then attaches each partition's
- * index); without ONLY, one statement builds it on every partition, under the names the source's have.
+ * INHERITS puts the inherited columns first, in the parents' order, then the child's own: when the
+ * source's child has another order (a column added to a parent after the child), it is created with
+ * every column in its own order and attached afterwards.
  */
-const cascading = (def: string) => def.replace(/^(CREATE (?:UNIQUE )?INDEX (?:"(?:[^"]|"")+"|\S+) )ON ONLY /, '$1ON ');
+function inheritanceShape(parents: InheritanceParent[], columns: SourceColumn[]): Shape {
+  const inherited = [...new Set(parents.flatMap((p) => p.columns.map((c) => c.name)))];
+  const own = columns.map((c) => c.name).filter((n) => !inherited.includes(n));
+  const same = [...inherited, ...own].join('\u0000') === columns.map((c) => c.name).join('\u0000');
+  return same ? 'inherits' : 'inherit-after';
+}
+
+function inheritanceNotes({ rel, shape }: Part): string[] {
+  if (!rel.inherits) return [];
+  const parents = rel.inherits.map((i) => displayName(i.schema, i.name)).join(', ');
+  const name = displayName(rel.schema, rel.name);
+  if (shape === 'inherits')
+    return [
+      `created as an inheritance child of ${parents} (INHERITS), as on the source: a query on the parent reads its rows too`,
+    ];
+  return [
+    `created as an inheritance child of ${parents}: its columns are declared on ${name} too, in the source's column ` +
+      `order, then attached to ${parents} (ALTER TABLE … INHERIT), since INHERITS would put them in another order; ` +
+      `a column dropped from the parent later stays in ${name}`,
+  ];
+}
 
 const typeName = (t: SourceType) => displayName(t.schema, t.name);
 
@@ -188,7 +272,7 @@ function versionProblems(parts: Part[], facts: TargetFacts): string[] {
     if (facts.versionNum < 170000 && rel.relkind === 'p') {
       for (const c of columns.filter((x) => x.identity && x.local))
         problems.push(needs(`identity column ${c.name} on partitioned table ${name}`, 17));
-      for (const c of constraints.filter((x) => x.type === 'x'))
+      for (const c of constraints.filter((x) => x.type === 'x' && !x.inherited))
         problems.push(needs(`exclusion constraint ${c.name} on partitioned table ${name}`, 17));
     }
     if (facts.versionNum < 170000)
@@ -263,17 +347,18 @@ function writeTable(ddl: TableDdl, parts: Part[], types: SourceType[], claims: C
   for (const p of parts) {
     schema(p.rel.schema);
     writeSequences(ddl, p.sequences, claims, schema);
-    ddl.before.push(createRelation(p, parts));
-    ddl.before.push(...p.constraints.filter((c) => p !== parts[0] && beforeData(c)).map((c) => addConstraint(p, c)));
+    ddl.before.push(...createRelation(p, parts));
     ddl.before.push(...ownedBy(p, p.sequences, claims.facts));
   }
-  for (const p of parts) {
-    const later = p.constraints.filter((c) => !beforeData(c));
+  // A partition's copy of its parent's foreign key comes first, under the source's name: the parent's
+  // then adopts it rather than making one of its own.
+  for (const p of [...parts].reverse()) {
+    const later = declared(p).filter((c) => !beforeData(c));
     ddl.after.push(...later.map((c) => addConstraint(p, c)));
     ddl.builds.push(...later.map((c) => built('constraint', p, c.name)));
   }
   for (const p of parts) {
-    ddl.after.push(...p.indexes.map((i) => i.def));
+    ddl.after.push(...p.indexes.flatMap(indexStatements));
     ddl.builds.push(...p.indexes.map((i) => built('index', p, i.name)));
   }
   ddl.after.push(...comments(parts));
@@ -341,22 +426,95 @@ const built = (kind: BuiltObject['kind'], p: Part, name: string): BuiltObject =>
 const addConstraint = (p: Part, c: SourceConstraint) =>
   `ALTER TABLE ${qualified(p.rel.schema, p.rel.name)} ADD CONSTRAINT ${ident(c.name)} ${c.def}`;
 
-function createRelation(p: Part, parts: Part[]): string {
-  const top = parts[0];
-  const { rel } = p;
+/**
+ * The constraints a relation's own statements create. A partition, created on its own before it is
+ * attached, declares what it inherits too: ATTACH requires the checks, and adopts primary keys,
+ * unique constraints and foreign keys under the source's names instead of making its own (exclusion
+ * constraints it makes itself). So does a child attached with INHERIT, which requires the checks.
+ * What INHERITS brings, and a NOT VALID check its parent's statement adds after the rows, is left to
+ * the parent.
+ */
+function declared(p: Part): SourceConstraint[] {
+  const own = p.constraints.filter((c) => !c.inherited);
+  const inherited = p.constraints.filter((c) => c.inherited);
+  const adopted = (c: SourceConstraint) => ['p', 'u', 'f'].includes(c.type) || (c.type === 'c' && beforeData(c));
+  if (p.shape === 'partition') return [...own, ...inherited.filter(adopted)];
+  if (p.shape === 'inherit-after') return [...own, ...inherited.filter((c) => c.type === 'c' && beforeData(c))];
+  return own;
+}
+
+/** CREATE TABLE, then what attaches the relation to its parents and gives it what CREATE cannot. */
+function createRelation(p: Part, parts: Part[]): string[] {
+  const { rel, shape } = p;
   const name = qualified(rel.schema, rel.name);
   const partitionBy = rel.partkey ? ` PARTITION BY ${rel.partkey}` : '';
   const unlogged = rel.unlogged ? 'UNLOGGED ' : '';
-  if (p !== top && rel.bound) {
-    const parent = parts.find((x) => x.rel.oid === rel.parent)?.rel ?? top.rel;
-    const of = qualified(parent.schema, parent.name);
-    return `CREATE ${unlogged}TABLE ${name} PARTITION OF ${of} ${rel.bound}${partitionBy}`;
-  }
+  const [inline, later] = splitDuplicateKeys(declared(p).filter(beforeData));
+  const columns = shape === 'inherits' ? p.columns.filter((c) => c.local) : p.columns;
   const lines = [
-    ...p.columns.map((c) => columnDefinition(c, p.sequences)),
-    ...p.constraints.filter(beforeData).map((c) => `CONSTRAINT ${ident(c.name)} ${c.def}`),
+    // A partition's identity comes from its parent when it is attached (PostgreSQL 17).
+    ...columns.map((c) => columnDefinition(shape === 'partition' ? { ...c, identity: '' } : c, p.sequences)),
+    ...inline.map((c) => `CONSTRAINT ${ident(c.name)} ${c.def}`),
   ];
-  return `CREATE ${unlogged}TABLE ${name} (\n  ${lines.join(',\n  ')}\n)${partitionBy}`;
+  const parents = (rel.inherits ?? []).map((i) => qualified(i.schema, i.name));
+  const inherits = shape === 'inherits' ? ` INHERITS (${parents.join(', ')})` : '';
+  const out = [`CREATE ${unlogged}TABLE ${name} (\n  ${lines.join(',\n  ')}\n)${inherits}${partitionBy}`];
+  out.push(...later.map((c) => addConstraint(p, c)));
+  if (shape === 'partition') {
+    const parent = parts.find((x) => x.rel.oid === rel.parent)?.rel ?? parts[0].rel;
+    out.push(`ALTER TABLE ${qualified(parent.schema, parent.name)} ATTACH PARTITION ${name} ${rel.bound}`);
+  }
+  if (shape === 'inherit-after') out.push(...parents.map((parent) => `ALTER TABLE ${name} INHERIT ${parent}`));
+  if (shape === 'inherits') out.push(...inheritedColumnChanges(p));
+  return out;
+}
+
+/**
+ * CREATE TABLE keeps one of two keys alike but for their names (PRIMARY KEY (a) and UNIQUE (a), or
+ * two UNIQUE (b)): the first of each column list goes in CREATE TABLE, the others are added after it.
+ */
+function splitDuplicateKeys(constraints: SourceConstraint[]): [SourceConstraint[], SourceConstraint[]] {
+  const seen = new Set<string>();
+  const inline: SourceConstraint[] = [];
+  const later: SourceConstraint[] = [];
+  for (const c of constraints) {
+    const key = ['p', 'u', 'x'].includes(c.type) ? keyColumns(c.def) : null;
+    if (key !== null && seen.has(key)) later.push(c);
+    else inline.push(c);
+    if (key !== null) seen.add(key);
+  }
+  return [inline, later];
+}
+
+/** The first parenthesised list of a constraint's definition, `(a, b)` of `UNIQUE (a, b) INCLUDE (c)`. */
+function keyColumns(def: string): string {
+  const start = def.indexOf('(');
+  let depth = 0;
+  for (let i = start; i >= 0 && i < def.length; i++) {
+    if (def[i] === '(') depth++;
+    else if (def[i] === ')' && --depth === 0) return def.slice(start, i + 1);
+  }
+  return def;
+}
+
+/**
+ * INHERITS gives an inherited column its parent's NOT NULL and default; where the source's child has
+ * its own (a NOT NULL only the child declares, another default), it is set on the child alone.
+ */
+function inheritedColumnChanges({ rel, columns }: Part): string[] {
+  const name = qualified(rel.schema, rel.name);
+  return columns
+    .filter((c) => !c.local)
+    .flatMap((c) => {
+      const fromParents = (rel.inherits ?? []).flatMap((i) => i.columns.filter((x) => x.name === c.name));
+      const column = `ALTER TABLE ONLY ${name} ALTER COLUMN ${ident(c.name)}`;
+      const out: string[] = [];
+      if (c.notNull && !fromParents.some((x) => x.notNull)) out.push(`${column} SET NOT NULL`);
+      const inheritedDefault = fromParents.find((x) => x.default !== null)?.default ?? null;
+      if (!c.generated && !c.identity && c.expr !== inheritedDefault)
+        out.push(c.expr === null ? `${column} DROP DEFAULT` : `${column} SET DEFAULT ${c.expr}`);
+      return out;
+    });
 }
 
 function columnDefinition(c: SourceColumn, sequences: SourceSequence[]): string {
@@ -406,6 +564,7 @@ function addColumns(
     after: [],
     problems,
     notCreated: [],
+    notes: [],
     extensions: [],
     created: [],
     kind: 'add-columns',
@@ -427,6 +586,12 @@ function addColumns(
   withAddedColumns(ddl, p, names, defs, facts);
   return ddl;
 }
+
+/**
+ * pg_get_indexdef writes a partitioned table's index `ON ONLY`; on a table the target has already,
+ * one statement without ONLY builds it on each of the target's partitions.
+ */
+const cascading = (def: string) => def.replace(/^(CREATE (?:UNIQUE )?INDEX (?:"(?:[^"]|"")+"|\S+) )ON ONLY /, '$1ON ');
 
 /**
  * The source's indexes and constraints that read an added column are built after the rows, as a

@@ -1,7 +1,8 @@
 // What the source's catalog says about the tables Archon is asked to create on the target: their
-// columns, constraints, indexes, sequences (owned or called by defaults), partitions, the types they use, and the objects
-// around them that Archon does not create. Read inside the source's snapshot, with the server's own
-// deparsers (format_type, pg_get_expr, pg_get_constraintdef, pg_get_indexdef, pg_get_partkeydef).
+// columns, constraints, indexes, sequences (owned or called by defaults), partitions, inheritance
+// parents, the types they use, and the objects around them that Archon does not create. Read inside
+// the source's snapshot, with the server's own deparsers (format_type, pg_get_expr,
+// pg_get_constraintdef, pg_get_indexdef, pg_get_partkeydef).
 import type pg from 'pg';
 
 export interface SourceRelation {
@@ -15,6 +16,8 @@ export interface SourceRelation {
   /** The partition bound (`FOR VALUES …`) and its parent's oid, on a partition. */
   bound: string | null;
   parent: string | null;
+  /** The tables it inherits from (INHERITS, not partitioning), in their order; null when none. */
+  inherits: InheritanceParent[] | null;
   comment: string | null;
   /** What exists around the table that Archon does not create. */
   triggers: string[] | null;
@@ -26,6 +29,13 @@ export interface SourceRelation {
   rowSecurity: boolean;
 }
 
+/** An inheritance parent as its child's DDL needs it: its name, and what its columns give the child. */
+export interface InheritanceParent {
+  schema: string;
+  name: string;
+  columns: { name: string; notNull: boolean; default: string | null }[];
+}
+
 export interface SourceColumn {
   rel: string;
   name: string;
@@ -35,7 +45,7 @@ export interface SourceColumn {
   identity: string;
   /** s STORED, '' none. */
   generated: string;
-  /** Declared on this relation (not inherited from a partitioned parent). */
+  /** Declared on this relation (not only inherited from a parent, partitioned or not). */
   local: boolean;
   /** A collation other than the type's default, qualified, with its provider (b builtin is PostgreSQL 17+). */
   collation: string | null;
@@ -68,7 +78,7 @@ export interface SourceConstraint {
   /** c check, p primary key, u unique, x exclusion, f foreign key. */
   type: string;
   def: string;
-  /** Inherited from a parent (a partition's copy of its parent's constraint): created with the parent. */
+  /** Inherited from a parent (a partition's or an inheritance child's copy of its parent's constraint). */
   inherited: boolean;
   /** The table's columns it is declared on (a CHECK: those its expression reads). */
   columns: string[];
@@ -76,11 +86,15 @@ export interface SourceConstraint {
 
 export interface SourceIndex {
   rel: string;
+  schema: string;
   name: string;
   def: string;
   method: string;
   /** The table's columns it reads: its keys, and those its expressions and predicate use. */
   columns: string[];
+  /** The partitioned index this one is attached to (a partition's index), if any. */
+  parentSchema: string | null;
+  parentName: string | null;
 }
 
 export interface SourceType {
@@ -121,6 +135,13 @@ SELECT c.oid::text AS oid, n.nspname AS schema, c.relname AS name, c.relkind AS 
        CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partkey,
        CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS bound,
        (SELECT i.inhparent::text FROM pg_inherits i WHERE i.inhrelid = c.oid AND c.relispartition) AS parent,
+       (SELECT json_agg(json_build_object('schema', pn.nspname, 'name', pc.relname, 'columns',
+                 (SELECT json_agg(json_build_object('name', pa.attname, 'notNull', pa.attnotnull,
+                                                    'default', pg_get_expr(pd.adbin, pd.adrelid)) ORDER BY pa.attnum)
+                    FROM pg_attribute pa LEFT JOIN pg_attrdef pd ON pd.adrelid = pa.attrelid AND pd.adnum = pa.attnum
+                   WHERE pa.attrelid = pc.oid AND pa.attnum > 0 AND NOT pa.attisdropped)) ORDER BY i.inhseqno)
+          FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+         WHERE i.inhrelid = c.oid AND NOT c.relispartition) AS inherits,
        obj_description(c.oid, 'pg_class') AS comment,
        (SELECT array_agg(tgname::text ORDER BY tgname) FROM pg_trigger
          WHERE tgrelid = c.oid AND NOT tgisinternal) AS triggers,
@@ -182,6 +203,8 @@ JOIN pg_sequence q ON q.seqrelid = s.oid
 JOIN pg_attribute a ON a.attrelid = u.rel AND a.attnum = u.attnum
 ORDER BY u.rel, a.attnum, u.deptype`;
 
+// A foreign key that references a partitioned table has a copy per referenced partition, on the
+// same table, that PostgreSQL makes and names itself: never one to create.
 const CONSTRAINTS_SQL = `
 SELECT con.conrelid::text AS rel, con.conname AS name, con.contype::text AS type, pg_get_constraintdef(con.oid) AS def,
        (con.conparentid <> 0 OR NOT con.conislocal) AS inherited,
@@ -189,12 +212,14 @@ SELECT con.conrelid::text AS rel, con.conname AS name, con.contype::text AS type
               WHERE a.attrelid = con.conrelid AND a.attnum = ANY (con.conkey) ORDER BY a.attnum) AS columns
 FROM pg_constraint con
 WHERE con.conrelid = ANY($1::oid[]) AND con.contype IN ('c', 'p', 'u', 'x', 'f')
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint pc WHERE pc.oid = con.conparentid AND pc.conrelid = con.conrelid)
 ORDER BY con.conrelid, array_position(ARRAY['p', 'u', 'x', 'c', 'f']::"char"[], con.contype), con.conname`;
 
-// Indexes that back a constraint are created by it; a partition's index attached to its parent's is
-// created by the parent's.
+// Indexes that back a constraint are created by it. A partition's index attached to its parent's is
+// named with that parent index: it is created under its own name and attached, as pg_dump does.
 const INDEXES_SQL = `
-SELECT i.indrelid::text AS rel, ic.relname AS name, pg_get_indexdef(i.indexrelid) AS def, am.amname AS method,
+SELECT i.indrelid::text AS rel, n.nspname AS schema, ic.relname AS name, pg_get_indexdef(i.indexrelid) AS def,
+       am.amname AS method, pn.nspname AS "parentSchema", pc.relname AS "parentName",
        -- expressions and predicates record the columns they read in pg_depend
        ARRAY(SELECT a.attname::text FROM pg_attribute a
               WHERE a.attrelid = i.indrelid AND a.attnum > 0
@@ -202,11 +227,13 @@ SELECT i.indrelid::text AS rel, ic.relname AS name, pg_get_indexdef(i.indexrelid
                      OR EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
                                   AND d.objid = i.indexrelid AND d.refobjid = i.indrelid AND d.refobjsubid = a.attnum))
               ORDER BY a.attnum) AS columns
-FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam
+FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace
+JOIN pg_am am ON am.oid = ic.relam
+LEFT JOIN pg_inherits h ON h.inhrelid = i.indexrelid
+LEFT JOIN pg_class pc ON pc.oid = h.inhparent LEFT JOIN pg_namespace pn ON pn.oid = pc.relnamespace
 WHERE i.indrelid = ANY($1::oid[])
   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid
                     AND c.contype IN ('p', 'u', 'x'))
-  AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
 ORDER BY i.indrelid, ic.relname`;
 
 // Every user-defined type the columns reach (through arrays, domains and composite fields), the
