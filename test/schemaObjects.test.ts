@@ -120,6 +120,42 @@ for (const [from, to] of directions()) {
       assert.equal(created.plan.tables.find((t) => t.table === 'labels')!.action, 'copy');
     });
 
+    it('every other kind: rule, operator, collation, text search configuration, database-wide objects', async () => {
+      const src = await TestDb.create(from, 'src');
+      const tgt = await TestDb.create(to, 'tgt');
+      const both = `CREATE TABLE log (id int PRIMARY KEY, msg text);
+        CREATE COLLATION shared_c (provider = libc, locale = 'C'); CREATE PUBLICATION shared_pub FOR TABLE log;`;
+      await tgt.sql(both);
+      await src.sql(`${both} INSERT INTO log VALUES (1, 'a');
+        CREATE RULE log_keep AS ON DELETE TO log DO INSTEAD NOTHING;
+        CREATE FUNCTION same_len(text, text) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT length($1) = length($2)';
+        CREATE OPERATOR === (LEFTARG = text, RIGHTARG = text, FUNCTION = same_len);
+        CREATE COLLATION names_c (provider = libc, locale = 'C');
+        CREATE TEXT SEARCH CONFIGURATION plain_english (COPY = pg_catalog.english);
+        CREATE DOMAIN positive AS int CHECK (VALUE > 0);
+        CREATE MATERIALIZED VIEW log_count AS SELECT count(*) FROM log;
+        CREATE FUNCTION audit_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;
+        CREATE EVENT TRIGGER audit ON ddl_command_end EXECUTE FUNCTION audit_ddl();
+        CREATE PUBLICATION everything FOR ALL TABLES;
+        CREATE FOREIGN DATA WRAPPER nowhere; CREATE SERVER far FOREIGN DATA WRAPPER nowhere;
+        CREATE FOREIGN TABLE remote_log (id int) SERVER far`);
+      const { plan } = await planMigration({ source: src.url, target: tgt.url });
+      assert.deepEqual(named(plan.objects), [
+        'function public.audit_ddl()',
+        'function public.same_len(text, text)',
+        'materialized view public.log_count',
+        'foreign table public.remote_log',
+        'domain public.positive',
+        'rule log_keep on public.log',
+        'operator public.===(text, text)',
+        'collation public.names_c',
+        'text search configuration public.plain_english',
+        'event trigger audit',
+        'publication everything',
+        'foreign server far',
+      ]);
+    });
+
     it('compare names them as missing on the target, without changing what the tables prove', async () => {
       const { src, tgt } = await fixture(from, to);
       await migrate({ source: src.url, target: tgt.url });
