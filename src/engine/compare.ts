@@ -54,7 +54,7 @@ export async function compare(opts: CompareOptions): Promise<Report> {
     const platform = applyPlatformRules(found.selected, sel, s.sourceCatalog, s.targetCatalog);
     const selected = platform.kept.map((k) => k.table);
     // Read before the tables: a failed read ends the target's snapshot.
-    const scope = selected.map((t) => ({ schema: t.schema, table: t.name, created: false, extensions: [] }));
+    const scope = selected.map((t) => ({ schema: t.schema, table: t.name, created: false, creates: [] }));
     const objects = await missingObjects(s, { tables: scope, status: 'missing on the target' });
     const targets = new Map(s.targetCatalog.tables.map((t) => [tableKey(t.schema, t.name), t]));
     const tables: TableReport[] = [];

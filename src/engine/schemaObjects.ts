@@ -9,9 +9,10 @@ import type pg from 'pg';
 import { displayName, shownName } from '../shared/names.js';
 import { OBJECT_KINDS, type ObjectKind, type ObjectStatus, type SchemaObject } from '../shared/report.js';
 import { kindPlural } from '../shared/reportObjects.js';
-import { qualified, tableKey } from './ident.js';
+import { ident, qualified, tableKey } from './ident.js';
 import type { Plan } from './plan.js';
 import { tableKind } from './platform.js';
+import type { CreatedObject } from './schemaDdl.js';
 import type { Session } from './session.js';
 
 /** A table of the run, as far as the objects around it are concerned. */
@@ -20,8 +21,8 @@ export interface ScopeTable {
   table: string;
   /** The run creates it (so whatever hangs on it is created without it). */
   created: boolean;
-  /** Extensions the run creates for it. */
-  extensions: string[];
+  /** The schemas, types, extensions and sequences the run creates for it, as its DDL names them. */
+  creates: CreatedObject[];
 }
 
 /** One object as a side's catalog lists it. */
@@ -170,6 +171,9 @@ function nameOf(r: ObjectRow): string {
 }
 
 const keyOf = (r: ObjectRow) => `${r.kind} ${nameOf(r)}`;
+/** The object as the DDL names what it creates (CreatedObject). */
+const createdKey = (r: { kind: string; name: string }) => `${r.kind} ${r.name}`;
+const sqlName = (r: ObjectRow) => (r.schema === null ? ident(r.name) : qualified(r.schema, r.name));
 const idOf = (r: { classid: string; objid: string }) => `${r.classid}/${r.objid}`;
 
 /** Everything the reasons need to know about the run. */
@@ -203,19 +207,14 @@ function reasonOf(r: ObjectRow, c: Context): string {
   }
   if (RELATIONS.has(r.kind)) return migrating ? 'only tables are copied' : 'only tables are compared';
   if (r.kind === 'type' || r.kind === 'domain') return 'no selected table uses it';
-  if (r.kind === 'sequence') return "not owned by a table's column, so no table brings it";
+  if (r.kind === 'sequence' && migrating) return 'no column owns it, and no table the run creates calls it';
   return migrating
     ? `Archon creates tables, not ${kindPlural(r.kind)}`
     : `compare reads tables' rows, not ${kindPlural(r.kind)}`;
 }
 
 /** Whether the source still names it after everything that comes with the run's tables is set aside. */
-function stillMissing(
-  r: ObjectRow,
-  c: Context,
-  createdExtensions: ReadonlySet<string>,
-  platformSchema: (s: string) => boolean,
-) {
+function stillMissing(r: ObjectRow, c: Context, created: ReadonlySet<string>, platformSchema: (s: string) => boolean) {
   // Listed among the tables already (a view named in the selection is a skipped row).
   if (RELATIONS.has(r.kind) && c.tables.has(tableKey(r.schema!, r.name))) return false;
   // A type a run table uses goes with that table: created with it, or named in its reason.
@@ -225,7 +224,8 @@ function stillMissing(
     const k = tableKey(r.schema!, r.table!);
     if (!c.tables.has(k) && !c.onTarget.has(k)) return false;
   }
-  if (r.kind === 'extension' && createdExtensions.has(r.name)) return false;
+  // Created by the run for a table that needs it (an extension, a sequence a default calls).
+  if (created.has(createdKey({ kind: r.kind, name: sqlName(r) }))) return false;
   // A platform's own: its extensions (unless a run table needs one) and its event triggers.
   if (r.kind === 'extension' && !c.needs.has(r.name) && platformSchema(r.home!)) return false;
   if (r.kind === 'event trigger' && platformSchema(r.home!)) return false;
@@ -262,10 +262,10 @@ export async function missingObjects(
     ),
   };
   const have = new Set(target.map(keyOf));
-  const createdExtensions = new Set(scope.tables.flatMap((t) => t.extensions));
+  const created = new Set(scope.tables.flatMap((t) => t.creates.map(createdKey)));
   const rank = (k: ObjectKind) => OBJECT_KINDS.indexOf(k);
   return source
-    .filter((r) => !have.has(keyOf(r)) && stillMissing(r, c, createdExtensions, platformSchema))
+    .filter((r) => !have.has(keyOf(r)) && stillMissing(r, c, created, platformSchema))
     .map((r): SchemaObject => {
       const users = usersOf(r, c);
       const o = { kind: r.kind, name: nameOf(r), status: scope.status, reason: reasonOf(r, c) };
@@ -293,5 +293,5 @@ export const planScope = (plan: Plan): ScopeTable[] =>
     schema: t.schema,
     table: t.table,
     created: t.create?.kind === 'create',
-    extensions: t.create?.extensions ?? [],
+    creates: t.create?.created ?? [],
   }));
