@@ -161,6 +161,28 @@ for (const [from, to] of directions()) {
       ]);
     });
 
+    it("a partitioned table's triggers: its own once (not each partition's copy), and one on a partition", async () => {
+      const src = await TestDb.create(from, 'src');
+      const tgt = await TestDb.create(to, 'tgt');
+      await src.sql(`CREATE TABLE events (id int, at date NOT NULL) PARTITION BY RANGE (at);
+        CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+        CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+        INSERT INTO events VALUES (1, '2025-03-01'), (2, '2026-03-01');
+        CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+        CREATE TRIGGER on_all BEFORE UPDATE ON events FOR EACH ROW EXECUTE FUNCTION touch();
+        CREATE TRIGGER on_2025 BEFORE UPDATE ON events_2025 FOR EACH ROW EXECUTE FUNCTION touch()`);
+      const report = await migrate({ source: src.url, target: tgt.url, createMissing: true });
+      assert.equal(report.outcome, 'verified', JSON.stringify(report.tables, null, 1));
+      assert.deepEqual(
+        (report.objects ?? []).map((o) => `${o.kind} ${o.name}: ${o.reason}`),
+        [
+          'function public.touch(): Archon creates tables, not functions',
+          'trigger on_2025 on public.events_2025: its table is created without it',
+          'trigger on_all on public.events: its table is created without it',
+        ],
+      );
+    });
+
     it('compare names them as missing on the target, without changing what the tables prove', async () => {
       const { src, tgt } = await fixture(from, to);
       await migrate({ source: src.url, target: tgt.url });

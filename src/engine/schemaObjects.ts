@@ -9,6 +9,7 @@ import type pg from 'pg';
 import { displayName, shownName } from '../shared/names.js';
 import { OBJECT_KINDS, type ObjectKind, type ObjectStatus, type SchemaObject } from '../shared/report.js';
 import { kindPlural } from '../shared/reportObjects.js';
+import { type Table, partitionsOf } from './catalog.js';
 import { ident, qualified, tableKey } from './ident.js';
 import type { Plan } from './plan.js';
 import { tableKind } from './platform.js';
@@ -253,7 +254,7 @@ export async function missingObjects(
   const uses = (await s.source.query<UseRow>(USES_SQL, [scope.tables.map((t) => qualified(t.schema, t.table))])).rows;
   const c: Context = {
     status: scope.status,
-    tables: new Map(scope.tables.map((t) => [tableKey(t.schema, t.table), t])),
+    tables: withPartitions(scope.tables, s.sourceCatalog.tables),
     onTarget: new Set(s.targetCatalog.tables.map((t) => tableKey(t.schema, t.name))),
     usedBy: groupBy(uses, idOf),
     needs: groupBy(
@@ -272,6 +273,16 @@ export async function missingObjects(
       return users?.length ? { ...o, usedBy: users } : o;
     })
     .sort((a, b) => rank(a.kind) - rank(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** The run's tables by key, and their partitions at every level, which come (or are created) with them. */
+function withPartitions(tables: ScopeTable[], catalog: Table[]): Map<string, ScopeTable> {
+  const out = new Map(tables.map((t) => [tableKey(t.schema, t.table), t]));
+  for (const t of tables)
+    for (const p of partitionsOf({ schema: t.schema, name: t.table }, catalog))
+      if (!out.has(tableKey(p.schema, p.name)))
+        out.set(tableKey(p.schema, p.name), { ...t, schema: p.schema, table: p.name });
+  return out;
 }
 
 /** Each key's run tables, by name, each once, in name order. */
