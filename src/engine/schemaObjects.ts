@@ -180,6 +180,7 @@ const idOf = (r: { classid: string; objid: string }) => `${r.classid}/${r.objid}
 /** Everything the reasons need to know about the run. */
 interface Context {
   status: ObjectStatus;
+  /** The run's tables and their partitions, by tableKey. */
   tables: Map<string, ScopeTable>;
   onTarget: ReadonlySet<string>;
   /** Run tables that use an object, by object (classid/objid). */
@@ -188,7 +189,7 @@ interface Context {
   needs: Map<string, string[]>;
 }
 
-/** The run's tables that use the object; the same words for every object in the same case, so they group. */
+/** The run's tables that use the object (an extension: any of its members), for the report to name. */
 const usersOf = (r: ObjectRow, c: Context) => (r.kind === 'extension' ? c.needs.get(r.name) : c.usedBy.get(idOf(r)));
 
 /** Why the object is not on the target after the run, in words that objects in the same case share. */
