@@ -41,6 +41,7 @@ import { toJson } from './shared/reportJson.js';
 import { toMarkdown } from './shared/reportMarkdown.js';
 import { toText } from './shared/reportText.js';
 import { platformGroups } from './shared/reportPlatform.js';
+import { objectGroups, objectLines, objectsHeading } from './shared/reportObjects.js';
 import { standaloneReportHtml } from './reportPage.js';
 import { JOURNAL_COMMANDS, JOURNAL_USAGE, type JournalCommand, describeUndo, runJournalCommand } from './cliUndo.js';
 
@@ -457,10 +458,24 @@ function describePlan({ source, target, plan, undo }: PlanResult, given: FlagsGi
   for (const u of plan.unmatched) lines.push(`  NOT FOUND  ${visible(u)}: matched no table on the source`);
   for (const g of platformGroups(plan))
     lines.push(`  LEAVE ${visible(g.names.join(', '))}`, `          ${visible(g.reason)}`);
+  lines.push(...objectsPlanLines(plan));
   lines.push(...flagHints(skips, given));
   // Nothing to copy, nothing to take back.
   if (copies.length) lines.push('', ...keptLines(undo, plan.existing));
   return `${lines.join('\n')}\n\n`;
+}
+
+/** How many names of each kind the plan shows; the JSON report has them all. */
+const NAMES_SHOWN = 4;
+
+/** The objects the target lacks that the run does not create: the counts, then each kind with its first names. */
+function objectsPlanLines(plan: PlanResult['plan']): string[] {
+  const r = { kind: 'migrate' as const, objects: plan.objects };
+  const heading = objectsHeading(r);
+  if (!heading) return [];
+  const cut = objectGroups(r).some((g) => g.names.length > NAMES_SHOWN);
+  const more = cut ? ['    (the JSON report, --report FILE.json, lists every one)'] : [];
+  return ['', `  ${visible(heading)}`, ...objectLines(r, NAMES_SHOWN).map((l) => `    ${l}`), ...more];
 }
 
 type FlagsGiven = { createMissing?: boolean; addColumns?: boolean };

@@ -19,6 +19,7 @@ import {
 } from '../src/shared/report.js';
 import { displayName } from '../src/shared/names.js';
 import { platformHeading, platformLines } from '../src/shared/reportPlatform.js';
+import { objectLines, objectsHeading } from '../src/shared/reportObjects.js';
 import type { PageState, SortColumn } from '../src/shared/protocol.js';
 
 registerToolkit();
@@ -198,6 +199,7 @@ function header(r: Report): HTMLElement {
       : []),
     el('p', { class: 'meta' }, headline(r)),
     ...platformSection(r),
+    ...objectsSection(r),
   );
 }
 
@@ -207,6 +209,14 @@ function platformSection(r: Report): HTMLElement[] {
   if (!heading) return [];
   const items = platformLines(r).map((l) => el('li', {}, l));
   return [el('details', { class: 'platform-tables' }, el('summary', {}, heading), el('ul', {}, ...items))];
+}
+
+/** The source's objects the target lacks and the run did not create: folded, the counts in the heading. */
+function objectsSection(r: Report): HTMLElement[] {
+  const heading = objectsHeading(r);
+  if (!heading) return [];
+  const items = objectLines(r).map((l) => el('li', {}, l));
+  return [el('details', { class: 'schema-objects' }, el('summary', {}, heading), el('ul', {}, ...items))];
 }
 
 /** What stopped the run, above everything else: the table that rolled it all back, or the cancel. */

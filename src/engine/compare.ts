@@ -12,6 +12,7 @@ import { lockTimeoutMessage } from './locks.js';
 import { countRows, relationSql } from './relation.js';
 import { type Selection, selectTables } from './selection.js';
 import { applyPlatformRules } from './platformRules.js';
+import { missingObjects } from './schemaObjects.js';
 import { type EndpointsInput, type Session, openSession } from './session.js';
 import { report, tableReport } from './summary.js';
 import { settleContent, verdict } from './verify.js';
@@ -52,6 +53,9 @@ export async function compare(opts: CompareOptions): Promise<Report> {
     const { unmatched } = found;
     const platform = applyPlatformRules(found.selected, sel, s.sourceCatalog, s.targetCatalog);
     const selected = platform.kept.map((k) => k.table);
+    // Read before the tables: a failed read ends the target's snapshot.
+    const scope = selected.map((t) => ({ schema: t.schema, table: t.name, created: false, creates: [] }));
+    const objects = await missingObjects(s, { tables: scope, status: 'missing on the target' });
     const targets = new Map(s.targetCatalog.tables.map((t) => [tableKey(t.schema, t.name), t]));
     const tables: TableReport[] = [];
     for (const [index, src] of selected.entries()) {
@@ -83,6 +87,7 @@ export async function compare(opts: CompareOptions): Promise<Report> {
       tables,
       unmatched,
       platformTables: platform.leftOut,
+      objects,
       committed: false,
       outcome,
     });

@@ -1,7 +1,7 @@
 import type { Catalog, Table } from './catalog.js';
 import { isCopyable, partitionRoots, partitionsOf } from './catalog.js';
 import { displayName } from '../shared/names.js';
-import type { ExistingPolicy, PlatformTable } from '../shared/report.js';
+import type { ExistingPolicy, PlatformTable, SchemaObject } from '../shared/report.js';
 import { type ColumnPair, copyFormat, matchColumns } from './columns.js';
 import { tableKey } from './ident.js';
 import { selectTables, type Selection } from './selection.js';
@@ -57,6 +57,8 @@ export interface Plan {
   unmatched: string[];
   /** A hosted platform's tables its rules left out, with the reason (not part of the run). */
   platformTables: PlatformTable[];
+  /** Objects of the source that are not tables, which the target lacks and the run does not create. */
+  objects: SchemaObject[];
 }
 
 export interface PlanInput {
@@ -86,8 +88,14 @@ export function makePlan(input: PlanInput): Plan {
     return p;
   });
   blockEmptyingReferencedTables(plans, input.target);
-  const tables = loadOrder(plans, input.target);
-  return { existing: input.existing, tables, unmatched, platformTables: platform.leftOut };
+  // The objects around the tables are read from both servers once the plan is settled (schemaObjects.ts).
+  return {
+    existing: input.existing,
+    tables: loadOrder(plans, input.target),
+    unmatched,
+    platformTables: platform.leftOut,
+    objects: [],
+  };
 }
 
 function planTable(s: Table, t: Table | null, input: PlanInput, targetExtensions: ReadonlySet<string>): TablePlan {

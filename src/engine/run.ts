@@ -9,6 +9,7 @@ import {
   type Outcome,
   type PlatformTable,
   type Report,
+  type SchemaObject,
   type RootCause,
   type TableReport,
   contentNotChecked,
@@ -29,6 +30,7 @@ import { moveSequences, noteSequences } from './sequences.js';
 import { type EndpointsInput, type Session, abandon, lockBounded, openSession } from './session.js';
 import { report, tableReport } from './summary.js';
 import { type SchemaChanges, createAfterData, createBeforeData, ddlOf, planSchemaChanges } from './schemaCreate.js';
+import { missingObjects, planScope } from './schemaObjects.js';
 import { silenceTriggers } from './triggers.js';
 import { type LoadDigests, verifyLoaded } from './verify.js';
 import { type Journal, type UndoPlan, startJournal, undoPlan } from './journal.js';
@@ -86,7 +88,7 @@ async function planFor(session: Session, opts: PlanOptions): Promise<PlanResult>
       await noteSequences(session.target, plan.tables, input.source);
       return {
         ...session.summaries,
-        plan,
+        plan: { ...plan, objects: await missingObjects(session, { tables: planScope(plan), status: 'not created' }) },
         undo: await undoPlan(session.target, plan.tables, input.existing, opts.backup ?? true),
       };
     }
@@ -132,6 +134,7 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
   const reports = new Map<TablePlan, TableReport>();
   let unmatched: string[] = [];
   let platformTables: PlatformTable[] = [];
+  let objects: SchemaObject[] = [];
   let result: LoadResult = { committed: false, cancelled: false, error: null, cause: null };
   let undo: UndoPlan | null = null;
   const finish = (outcome: Outcome | null = result.cancelled ? 'cancelled' : null): Report => ({
@@ -143,6 +146,7 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
       tables: [...reports.values()],
       unmatched,
       platformTables,
+      objects,
       committed: result.committed,
       outcome,
       error: result.error,
@@ -154,6 +158,7 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
     const planned = await lockBounded(session.watch, () => planFor(session, opts));
     unmatched = planned.plan.unmatched;
     platformTables = planned.plan.platformTables;
+    objects = planned.plan.objects;
     undo = planned.undo;
     for (const t of planned.plan.tables) reports.set(t, plannedReport(t));
     if (opts.confirm && !(await opts.confirm(planned))) {

@@ -3,8 +3,9 @@
 // target's version or privileges refuse becomes the table's reason, never a failure half-way); during
 // the run, that DDL inside the load's one transaction: before the rows, and after them (keys, indexes).
 import type pg from 'pg';
-import { displayName } from '../shared/names.js';
+import { displayName, visible } from '../shared/names.js';
 import type { TableReport } from '../shared/report.js';
+import { objectText, objectsHeading } from '../shared/reportObjects.js';
 import { type Catalog, readCatalog } from './catalog.js';
 import { errorInfo } from './errors.js';
 import type { ProgressListener } from './events.js';
@@ -279,12 +280,25 @@ const inDdlOrder = (tables: TablePlan[]) =>
 /** The DDL of a created table, in the order it runs (the rows arrive between the two parts). */
 export const ddlOf = (t: TablePlan): string[] => (t.create ? [...t.create.before, ...t.create.after] : []);
 
+/** The objects of the source the target lacks and the run does not create, as a comment block. */
+function notCreatedComment(plan: Plan): string[] {
+  const heading = objectsHeading({ kind: 'migrate', objects: plan.objects });
+  if (!heading) return [];
+  return [
+    '',
+    `-- ${visible(heading)}:`,
+    ...plan.objects.map((o) => `--   ${visible(`${o.kind} ${objectText(o)}: ${o.reason}`)}`),
+  ];
+}
+
 /** Every statement a run would execute to create the missing tables, as one SQL script. */
 export function ddlScript(plan: Plan, header: string[]): string {
   const created = inDdlOrder(plan.tables);
   const lines = header.map((h) => `-- ${h}`);
-  if (!created.length)
-    return `${[...lines, '-- Nothing to create: the target has every selected table and column.'].join('\n')}\n`;
+  if (!created.length) {
+    lines.push('-- Nothing to create: the target has every selected table and column.', ...notCreatedComment(plan));
+    return `${lines.join('\n')}\n`;
+  }
   const step = (what: string, pick: (d: TableDdl) => string[]) => {
     lines.push('', `-- ${what}`);
     for (const t of created) for (const sql of pick(t.create!)) lines.push(`${sql};`);
@@ -295,8 +309,10 @@ export function ddlScript(plan: Plan, header: string[]): string {
   lines.push('', '-- … the rows are copied here (COPY … FROM STDIN), counted and compared …');
   step('After the rows: foreign keys, secondary indexes, comments', (d) => d.after);
   lines.push('', 'COMMIT;');
+  lines.push(...notCreatedComment(plan));
   const missing = created.filter((t) => t.create!.notCreated.length);
-  if (missing.length) lines.push('', '-- Not created (Archon creates tables, not these):');
-  for (const t of missing) lines.push(...t.create!.notCreated.map((n) => `--   ${n}`));
+  if (missing.length) lines.push('', '-- Not created with the tables above (Archon creates tables, not these):');
+  // A name may hold a line break: shown escaped, it can never end the comment and become a statement.
+  for (const t of missing) lines.push(...t.create!.notCreated.map((n) => `--   ${visible(n)}`));
   return `${lines.join('\n')}\n`;
 }

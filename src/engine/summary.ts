@@ -7,6 +7,7 @@ import type {
   PlatformTable,
   Report,
   RootCause,
+  SchemaObject,
   TableReport,
 } from '../shared/report.js';
 import { contentNotChecked, outcomeOf, summarize } from '../shared/report.js';
@@ -46,6 +47,8 @@ interface Envelope {
   unmatched: string[];
   /** A platform's tables its rules left out (listed, never counted). */
   platformTables?: PlatformTable[];
+  /** Objects of the source the target lacks, not created by the run (listed, never counted). */
+  objects?: SchemaObject[];
   committed: boolean;
   /** Set when the run's outcome is not read off the tables (cancelled). */
   outcome?: Outcome | null;
@@ -69,6 +72,7 @@ export function report(e: Envelope): Report {
     tables: e.tables,
     unmatched: e.unmatched,
     ...(e.platformTables?.length ? { platformTables: e.platformTables } : {}),
+    ...(e.objects?.length ? { objects: e.objects } : {}),
     error: e.error ?? null,
     cause: e.cause ?? null,
   };

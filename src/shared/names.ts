@@ -4,9 +4,12 @@
  * ident.ts.
  */
 export function displayName(schema: string, name: string): string {
-  const show = (s: string) => (/^[a-z_][a-z0-9_$]*$/.test(s) ? s : `"${visible(s).replace(/"/g, '""')}"`);
-  return `${show(schema)}.${show(name)}`;
+  return `${shownName(schema)}.${shownName(name)}`;
 }
+
+/** One name as people read it: quoted only where SQL would need it. */
+export const shownName = (s: string): string =>
+  /^[a-z_][a-z0-9_$]*$/.test(s) ? s : `"${visible(s).replace(/"/g, '""')}"`;
 
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 

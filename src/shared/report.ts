@@ -58,6 +58,52 @@ export interface PlatformTable {
   reason: string;
 }
 
+/** The kinds of object a run can name besides tables, in the order every rendering lists them. */
+export const OBJECT_KINDS = [
+  'function',
+  'procedure',
+  'aggregate',
+  'view',
+  'materialized view',
+  'foreign table',
+  'sequence',
+  'type',
+  'domain',
+  'trigger',
+  'policy',
+  'row-level security',
+  'rule',
+  'operator',
+  'collation',
+  'text search configuration',
+  'extension',
+  'event trigger',
+  'publication',
+  'foreign server',
+] as const;
+export type ObjectKind = (typeof OBJECT_KINDS)[number];
+
+/**
+ * What became of an object of the source that is not a table: 'not created' by a migration (or a
+ * plan), 'missing on the target' in a comparison. Room for 'created' when Archon creates more.
+ */
+export type ObjectStatus = 'not created' | 'missing on the target';
+
+/**
+ * An object of the source's schemas (or a database-wide one) that the target lacks and the run does
+ * not create: named so nothing is silently missing, never counted as a table.
+ */
+export interface SchemaObject {
+  kind: ObjectKind;
+  /** As a person reads it: `public.f(integer, text)`, `t_touch on public.t`, `pgcrypto`. */
+  name: string;
+  status: ObjectStatus;
+  /** Why it is not there after the run. */
+  reason: string;
+  /** The run's tables that use it (a column's type, a default, a check, an index); absent when none does. */
+  usedBy?: string[];
+}
+
 /** Whether the rows are the same, not only as many: match, differs, or not checked (with why). */
 type ContentStatus = 'match' | 'differs' | 'not checked';
 
@@ -158,6 +204,8 @@ export interface Report {
   unmatched: string[];
   /** A platform's tables left out by its rules (absent in reports of plain servers and older reports). */
   platformTables?: PlatformTable[];
+  /** Objects of the source the target lacks and the run did not create (absent when none, and in older reports). */
+  objects?: SchemaObject[];
   /** A failure of the whole run (not of one table), e.g. a lost connection. */
   error: ErrorInfo | null;
   /**

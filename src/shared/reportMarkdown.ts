@@ -3,6 +3,7 @@ import { seconds } from './format.js';
 import { visible } from './names.js';
 import { type Report, headline, serverText, stopBanner, undoText } from './report.js';
 import { platformHeading, platformLines } from './reportPlatform.js';
+import { objectLines, objectsHeading } from './reportObjects.js';
 import { NUMERIC_COLUMNS, TABLE_HEADERS, differenceLines, noteLines, tableCells } from './reportTable.js';
 
 const esc = (s: string) => visible(s.replace(/\n/g, ' ')).replace(/\|/g, '\\|');
@@ -33,5 +34,7 @@ export function toMarkdown(r: Report): string {
   if (notes.length) lines.push('', '**Notes:**', '', ...notes.map((l) => `- ${esc(l)}`));
   const platform = platformHeading(r);
   if (platform) lines.push('', `**${esc(platform)}**`, '', ...platformLines(r).map((l) => `- ${esc(l)}`));
+  const objects = objectsHeading(r);
+  if (objects) lines.push('', `**${esc(objects)}**`, '', ...objectLines(r).map((l) => `- ${esc(l)}`));
   return `${lines.join('\n')}\n`;
 }

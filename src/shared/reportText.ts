@@ -2,6 +2,7 @@
 import { NUMERIC_COLUMNS, TABLE_HEADERS, differenceLines, noteLines, tableCells } from './reportTable.js';
 import { type Report, stopBanner } from './report.js';
 import { platformHeading, platformLines } from './reportPlatform.js';
+import { objectLines, objectsHeading } from './reportObjects.js';
 
 function wrap(s: string, width: number): string[] {
   const out: string[] = [];
@@ -48,5 +49,8 @@ export function toText(r: Report, width = 132): string {
   if (r.unmatched.length) out.push('', `NOT FOUND on the source: ${r.unmatched.join(', ')}`);
   const platform = platformHeading(r);
   if (platform) out.push('', platform, ...platformLines(r).flatMap((l) => wrap(l, width - 4).map((w) => `  ${w}`)));
+  const objects = objectsHeading(r);
+  if (objects)
+    out.push('', ...wrap(objects, width), ...objectLines(r).flatMap((l) => wrap(l, width - 4).map((w) => `  ${w}`)));
   return `${out.join('\n')}\n`;
 }

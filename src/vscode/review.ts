@@ -5,7 +5,8 @@
 import type { PlanResult, SkipKind } from '../engine/index.js';
 import { compactCount, formatBytes, formatCount, plural } from '../shared/format.js';
 import { displayName } from '../shared/names.js';
-import { serverText } from '../shared/report.js';
+import { type SchemaObject, serverText } from '../shared/report.js';
+import { kindCount, namesText, objectGroups, objectsHeading } from '../shared/reportObjects.js';
 import { platformReviewLine } from './platformView.js';
 import { undoReviewLine } from './undoModel.js';
 
@@ -91,9 +92,30 @@ export function reviewLines(
   if (p.plan.unmatched.length)
     lines.push({ label: `$(warning) Not found on the source: ${p.plan.unmatched.join(', ')}`, kind: 'skip' });
   lines.push(...platformReviewLine(p.plan.platformTables));
+  lines.push(...objectRows(p.plan.objects));
   const notes = copies.flatMap((t) => t.notes.map((text) => ({ name: displayName(t.schema, t.table), text })));
   for (const g of groupsOf('note', notes)) lines.push(...noteRows(g, shown));
   return lines;
+}
+
+/** The source's objects the target lacks and the run does not create: the counts, then a row per kind. */
+function objectRows(objects: SchemaObject[]): ReviewLine[] {
+  const r = { kind: 'migrate' as const, objects };
+  const heading = objectsHeading(r);
+  if (!heading) return [];
+  const detail =
+    'Archon copies tables, and creates them when asked (with the types, owned sequences and extensions they ' +
+    'need); not these. The report lists each one';
+  return [
+    { label: `$(circle-slash) ${heading}`, detail, kind: 'note' },
+    ...objectGroups(r).map(
+      (g): ReviewLine => ({
+        label: `$(dash) ${kindCount(g.kind, g.names.length)}: ${namesText(g.names, NAMED)}`,
+        detail: g.reason,
+        kind: 'note',
+      }),
+    ),
+  ];
 }
 
 function headLines(p: PlanResult, sourceName: string, targetName: string): ReviewLine[] {
