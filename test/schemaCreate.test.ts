@@ -519,6 +519,36 @@ for (const [from, to] of directions()) {
   });
 }
 
+for (const [from, to] of directions()) {
+  describe(`creating beside existing tables, PostgreSQL ${from.major} → ${to.major}`, () => {
+    it('a created table that references an existing one does not keep it from being replaced', async () => {
+      const src = await TestDb.create(from, 'src');
+      const tgt = await TestDb.create(to, 'tgt');
+      await src.sql(`CREATE TABLE customer (id int PRIMARY KEY, name text);
+        CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES customer);
+        INSERT INTO customer VALUES (1, 'a'), (2, 'b'); INSERT INTO orders VALUES (1, 1), (2, 2), (3, 1);`);
+      await tgt.sql(`CREATE TABLE customer (id int PRIMARY KEY, name text); INSERT INTO customer VALUES (9, 'old')`);
+      const report = await migrate({ source: src.url, target: tgt.url, createMissing: true, existing: 'replace' });
+      assert.equal(report.outcome, 'verified', JSON.stringify(report.tables, null, 1));
+      for (const t of ['customer', 'orders']) assert.deepEqual(await tgt.fingerprint(t), await src.fingerprint(t));
+    });
+
+    it('a refused table gives up the extension it claimed; another table that needs it is still created', async () => {
+      const src = await TestDb.create(from, 'src');
+      const tgt = await TestDb.create(to, 'tgt');
+      await src.sql(`CREATE EXTENSION citext; CREATE FUNCTION next_code() RETURNS text LANGUAGE sql AS $$ SELECT 'c' $$;
+        CREATE TABLE a_orders (id int PRIMARY KEY, email citext, code text DEFAULT next_code());
+        CREATE TABLE tags (id int PRIMARY KEY, label citext); INSERT INTO tags VALUES (1, 'A'), (2, 'b');`);
+      const report = await migrate({ source: src.url, target: tgt.url, createMissing: true });
+      const byTable = Object.fromEntries(report.tables.map((t) => [t.table, t]));
+      assert.equal(byTable.a_orders.status, 'skipped');
+      assert.match(byTable.a_orders.reason!, /function public\.next_code\(\) does not exist/);
+      assert.equal(byTable.tags.status, 'verified', byTable.tags.reason ?? '');
+      assert.deepEqual(await tgt.fingerprint('tags'), await src.fingerprint('tags'));
+    });
+  });
+}
+
 describe('create missing tables on an older target', () => {
   const [from, to] = directions()[0];
   it('says in the plan what PostgreSQL 15 cannot express, and creates the rest', async () => {

@@ -68,6 +68,8 @@ export interface PlanInput {
   existing: ExistingPolicy;
   /** Target tables (by tableKey) that already hold rows; needed for skip-nonempty. */
   nonEmptyTargets?: ReadonlySet<string>;
+  /** Tables (by tableKey) this run creates: empty, so never emptied. */
+  creating?: ReadonlySet<string>;
   /** Tables (by tableKey) whose foreign key needs rows the run will not put on the target, with why. */
   unmetReferences?: ReadonlyMap<string, string>;
 }
@@ -87,7 +89,7 @@ export function makePlan(input: PlanInput): Plan {
     if (p.action === 'copy') p.notes.push(...referenceNotes(p.target ?? s, platform.leftOut));
     return p;
   });
-  blockEmptyingReferencedTables(plans, input.target);
+  blockEmptyingReferencedTables(plans, input.target, input.creating);
   // The objects around the tables are read from both servers once the plan is settled (schemaObjects.ts).
   return {
     existing: input.existing,
@@ -142,7 +144,7 @@ function planTable(s: Table, t: Table | null, input: PlanInput, targetExtensions
     key: rowKey(s, t, m.pairs),
     generated: m.generated.map((p) => p.name),
     format: copyFormat(m.pairs),
-    empties: input.existing === 'replace',
+    empties: input.existing === 'replace' && !input.creating?.has(tableKey(s.schema, s.name)),
   };
 }
 
@@ -228,13 +230,19 @@ export function rowKey(s: Table, t: Table, pairs: ColumnPair[]): string[] | null
  * partition is its partitioned table's (emptied with it); one that references a partition references
  * the partitioned table it belongs to.
  */
-function blockEmptyingReferencedTables(plans: TablePlan[], target: Catalog): void {
+function blockEmptyingReferencedTables(
+  plans: TablePlan[],
+  target: Catalog,
+  creating: ReadonlySet<string> = new Set(),
+): void {
   const roots = partitionRoots(target.tables);
   for (let changed = true; changed; ) {
     changed = false;
-    const emptied = new Set(
-      plans.filter((p) => p.action === 'copy' && p.empties).map((p) => tableKey(p.schema, p.table)),
-    );
+    // A table the run creates gets its foreign keys after the rows: it holds none while others are emptied.
+    const emptied = new Set([
+      ...creating,
+      ...plans.filter((p) => p.action === 'copy' && p.empties).map((p) => tableKey(p.schema, p.table)),
+    ]);
     for (const p of plans) {
       if (p.action !== 'copy' || !p.empties) continue;
       const key = tableKey(p.schema, p.table);

@@ -44,16 +44,22 @@ export async function planSchemaChanges(
   const refused = new Map<string, string>();
   let ddl = writeDdl(defs, facts, refused, widen);
   // A table the target refuses claims no shared object: written again without it, tried again, until
-  // a trial passes. Each round refuses at least one table more, so this ends.
+  // a trial passes. Only the first refusal of a round counts: a later one may only have lost an object
+  // (an extension, a type) that the refused table had claimed, which the rewrite gives to another.
+  // Each round refuses one table more, so this ends.
   let trial = await tryOnTarget(session, changing, ddl);
   while (trial.refused.size) {
-    for (const [k, why] of trial.refused) refused.set(k, why);
+    const [k, why] = [...trial.refused][0];
+    refused.set(k, why);
     ddl = writeDdl(defs, facts, refused, widen);
     trial = await tryOnTarget(session, changing, ddl);
   }
   // Planned against the target as the DDL leaves it, read from the target itself inside the trial:
   // how each column travels (binary or text) is then decided by the target's own server and types.
-  const plan = makePlan({ ...input, target: { ...trial.catalog, platform: input.target.platform } });
+  // A table the run creates holds nothing of the user's: nothing to empty, nothing that blocks emptying.
+  const creating = new Set(missing.map(keyOf).filter((k) => !refused.has(k)));
+  const target = { ...trial.catalog, platform: input.target.platform };
+  const plan = makePlan({ ...input, target, creating });
   for (const p of plan.tables) attach(p, ddl.get(keyOf(p)));
   return plan;
 }
