@@ -34,6 +34,7 @@ const table = (schema: string, name: string, columns: Column[], extra: Partial<T
   deferrableUniques: [],
   owner: 'postgres',
   rowSecurity: false,
+  rls: { enabled: false, forced: false },
   isOwner: true,
   primaryKey: null,
   foreignKeys: [],

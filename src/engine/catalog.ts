@@ -91,6 +91,8 @@ export interface Table {
    * policies allow (Archon's sessions set row_security = off, so such a read fails instead).
    */
   rowSecurity: boolean;
+  /** The table's own switches (relrowsecurity, relforcerowsecurity), whoever connects. */
+  rls: { enabled: boolean; forced: boolean };
   /** The connected user has the owner's rights (may ALTER the table, e.g. to disable a trigger). */
   isOwner: boolean;
 }
@@ -156,6 +158,7 @@ SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind AS 
        pg_get_userbyid(c.relowner) AS owner, pg_has_role(c.relowner, 'USAGE') AS is_owner,
        (c.relrowsecurity AND NOT (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user)
         AND (c.relforcerowsecurity OR NOT pg_has_role(c.relowner, 'USAGE'))) AS row_security,
+       json_build_object('enabled', c.relrowsecurity, 'forced', c.relforcerowsecurity) AS rls,
        coalesce((SELECT json_agg(json_build_object('name', tg.tgname, 'enabled', tg.tgenabled) ORDER BY tg.tgname)
                    FROM pg_trigger tg WHERE tg.tgrelid = c.oid AND NOT tg.tgisinternal), '[]') AS triggers
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace CROSS JOIN busy
@@ -356,6 +359,7 @@ function tableOf(r: any): Table {
     owner: r.owner,
     isOwner: r.is_owner,
     rowSecurity: r.row_security,
+    rls: r.rls,
   };
 }
 

@@ -7,6 +7,7 @@ import { tableKey } from './ident.js';
 import { selectTables, type Selection } from './selection.js';
 import type { TableDdl } from './schemaDdl.js';
 import { applyPlatformRules, referenceNotes } from './platformRules.js';
+import { weakerOnTarget } from './rowSecurity.js';
 
 /** The reason a table is left alone under skip-nonempty, at plan time and again inside the load. */
 export const ALREADY_HAS_ROWS = 'the target table already has rows (existing rows: skip tables that have rows)';
@@ -68,7 +69,7 @@ export interface PlanInput {
   existing: ExistingPolicy;
   /** Target tables (by tableKey) that already hold rows; needed for skip-nonempty. */
   nonEmptyTargets?: ReadonlySet<string>;
-  /** Tables (by tableKey) this run creates: empty, so never emptied. */
+  /** Tables (by tableKey) this run creates: empty, so never emptied; given the source's row-level security. */
   creating?: ReadonlySet<string>;
   /** Tables (by tableKey) whose foreign key needs rows the run will not put on the target, with why. */
   unmetReferences?: ReadonlyMap<string, string>;
@@ -87,6 +88,11 @@ export function makePlan(input: PlanInput): Plan {
     if (note) p.notes.unshift(note.text);
     if (note?.warning) p.warnings.push(note.text);
     if (p.action === 'copy') p.notes.push(...referenceNotes(p.target ?? s, platform.leftOut));
+    const weaker = p.action === 'copy' ? weakerRowSecurity(p, input) : null;
+    if (weaker) {
+      p.notes.push(weaker);
+      p.warnings.push(weaker);
+    }
     return p;
   });
   blockEmptyingReferencedTables(plans, input.target, input.creating);
@@ -99,6 +105,12 @@ export function makePlan(input: PlanInput): Plan {
     objects: [],
   };
 }
+
+/** An existing target table less closed than the source's: worth a question before its rows go there. */
+const weakerRowSecurity = (p: TablePlan, input: PlanInput): string | null =>
+  input.creating?.has(tableKey(p.schema, p.table))
+    ? null
+    : weakerOnTarget(p.source, p.target!, input.source, input.target);
 
 function planTable(s: Table, t: Table | null, input: PlanInput, targetExtensions: ReadonlySet<string>): TablePlan {
   const base: TablePlan = {

@@ -29,7 +29,14 @@ import type { Selection } from './selection.js';
 import { moveSequences, noteSequences } from './sequences.js';
 import { type EndpointsInput, type Session, abandon, lockBounded, openSession } from './session.js';
 import { report, tableReport } from './summary.js';
-import { type SchemaChanges, createAfterData, createBeforeData, ddlOf, planSchemaChanges } from './schemaCreate.js';
+import {
+  type SchemaChanges,
+  createAfterData,
+  createAfterVerify,
+  createBeforeData,
+  ddlOf,
+  planSchemaChanges,
+} from './schemaCreate.js';
 import { missingObjects, planScope } from './schemaObjects.js';
 import { silenceTriggers } from './triggers.js';
 import { type LoadDigests, verifyLoaded } from './verify.js';
@@ -256,6 +263,8 @@ async function load(
     emit({ type: 'phase', message: 'moving sequences past the copied values' });
     await moveSequences(s, loading, (name) => at.sequencesMoved.push(name), reports);
     await journal?.record(loading, reports, readBacks);
+    // Last of all: a forced table hides its rows from Archon's reads unless the user bypasses it.
+    await createAfterVerify(s.target, loading, emit, atTable, checkCancel);
     checkCancel();
     emit({ type: 'phase', message: 'committing' });
     await s.target.query('COMMIT');

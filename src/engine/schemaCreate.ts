@@ -1,7 +1,8 @@
 // Creating what the target lacks (opt-in, --create-missing): at plan time, the DDL of every selected
 // table missing on the target, tried on the target in a transaction that is rolled back (what the
 // target's version or privileges refuse becomes the table's reason, never a failure half-way); during
-// the run, that DDL inside the load's one transaction: before the rows, and after them (keys, indexes).
+// the run, that DDL inside the load's one transaction: before the rows, after them (keys, indexes),
+// and once they were verified (row-level security).
 import type pg from 'pg';
 import { displayName, visible } from '../shared/names.js';
 import type { TableReport } from '../shared/report.js';
@@ -97,10 +98,11 @@ function attach(p: TablePlan, d: TableDdl | undefined): void {
     );
   } else {
     p.empties = false; // new, so nothing of the user's is emptied
-    const count = d.before.length + d.after.length;
+    const count = d.before.length + d.after.length + d.afterVerify.length;
+    const verified = d.afterVerify.length ? `, ${d.afterVerify.length} once they are verified` : '';
     p.notes.unshift(
       `created on the target from the source's definition, in the run's transaction (${count} statement(s): ` +
-        `${d.before.length} before the rows, ${d.after.length} after them)`,
+        `${d.before.length} before the rows, ${d.after.length} after them${verified})`,
     );
   }
   p.notes.splice(1, 0, ...d.notes);
@@ -136,6 +138,7 @@ async function targetFacts(tgt: pg.Client, catalog: Catalog): Promise<TargetFact
   return {
     versionNum: catalog.serverVersionNum,
     version: catalog.serverVersion,
+    user: catalog.user,
     schemas: new Set(row.schemas ?? []),
     types: new Set((row.types as [string, string][]).map(([s, n]) => tableKey(s, n))),
     sequences: new Set((row.sequences as [string, string][]).map(([s, n]) => tableKey(s, n))),
@@ -148,8 +151,9 @@ async function targetFacts(tgt: pg.Client, catalog: Catalog): Promise<TargetFact
 
 /**
  * Runs the DDL on the target inside one transaction that is rolled back, in the run's order (every
- * table's part before the rows, then every part after them), each part in its own savepoint. Returns
- * the tables the target refused, with the server's words, and the target's catalog as the DDL left it.
+ * table's part before the rows, then every part after them, then the parts after verification), each
+ * part in its own savepoint. Returns the tables the target refused, with the server's words, and the
+ * target's catalog as the run's copy and reads find it (before row-level security is switched on).
  */
 async function tryOnTarget(
   s: Session,
@@ -186,7 +190,9 @@ async function tryOnTarget(
   try {
     for (const [t, d] of written) await tryPart(t, d.before);
     for (const [t, d] of trying) await tryPart(t, d.after);
-    return { refused, catalog: await readCatalog(s.target) };
+    const catalog = await readCatalog(s.target);
+    for (const [t, d] of trying) await tryPart(t, d.afterVerify);
+    return { refused, catalog };
   } finally {
     await s.target.query('ROLLBACK');
   }
@@ -279,12 +285,37 @@ async function checkBuilt(tgt: pg.Client, builds: BuiltObject[]): Promise<void> 
   );
 }
 
+/**
+ * Once every loaded table was read back and verified, just before the commit: the created tables'
+ * row-level security, after which the run reads them no more.
+ */
+export async function createAfterVerify(
+  tgt: pg.Client,
+  tables: TablePlan[],
+  emit: ProgressListener,
+  at: (t: TablePlan | null) => void,
+  checkCancel: () => void,
+): Promise<void> {
+  const securing = tables.filter((t) => t.create?.afterVerify.length);
+  if (!securing.length) return;
+  emit({ type: 'phase', message: `enabling row-level security on ${securing.length} created table(s)` });
+  for (const t of securing) {
+    at(t);
+    for (const sql of t.create!.afterVerify) {
+      checkCancel();
+      await tgt.query(sql);
+    }
+  }
+  at(null);
+}
+
 /** The tables with DDL, in the order their parts before the rows were written (and tried) in. */
 const inDdlOrder = (tables: TablePlan[]) =>
   tables.filter((t) => t.create).sort((a, b) => a.create!.order - b.create!.order);
 
 /** The DDL of a created table, in the order it runs (the rows arrive between the two parts). */
-export const ddlOf = (t: TablePlan): string[] => (t.create ? [...t.create.before, ...t.create.after] : []);
+export const ddlOf = (t: TablePlan): string[] =>
+  t.create ? [...t.create.before, ...t.create.after, ...t.create.afterVerify] : [];
 
 /** The objects of the source the target lacks and the run does not create, as a comment block. */
 function notCreatedComment(plan: Plan): string[] {
@@ -314,6 +345,8 @@ export function ddlScript(plan: Plan, header: string[]): string {
   step('Before the rows: schemas, extensions, types, sequences, tables and their keys, added columns', (d) => d.before);
   lines.push('', '-- … the rows are copied here (COPY … FROM STDIN), counted and compared …');
   step('After the rows: foreign keys, secondary indexes, comments', (d) => d.after);
+  if (created.some((t) => t.create!.afterVerify.length))
+    step('After the rows were counted and compared, just before the commit: row-level security', (d) => d.afterVerify);
   lines.push('', 'COMMIT;');
   lines.push(...notCreatedComment(plan));
   const missing = created.filter((t) => t.create!.notCreated.length);

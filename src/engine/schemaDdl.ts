@@ -1,11 +1,13 @@
 // DDL for a table the target lacks, written from the source's definitions for the target's version:
 // what runs before the data (schema, extensions, types, sequences, CREATE TABLE with its keys and
-// checks, partitions, inheritance) and after it (foreign keys, secondary indexes, comments). What the
-// target's version cannot express is a problem of the table, said in the plan, never a failure
-// half-way. Each relation is created as the source has it (its columns in its order, its constraints
-// and indexes by their names), which is why partitions are created and then attached, as pg_dump does.
+// checks, partitions, inheritance), after it (foreign keys, secondary indexes, comments) and once
+// the rows were verified (row-level security, rowSecurity.ts). What the target's version cannot
+// express is a problem of the table, said in the plan, never a failure half-way. Each relation is
+// created as the source has it (its columns in its order, its constraints and indexes by their
+// names), which is why partitions are created and then attached, as pg_dump does.
 import { displayName } from '../shared/names.js';
 import { ident, literal, qualified, tableKey } from './ident.js';
+import { createdRowSecurityNote, rowSecurityDdl } from './rowSecurity.js';
 import type {
   InheritanceParent,
   SourceColumn,
@@ -32,6 +34,8 @@ export interface TargetFacts {
   relations: ReadonlySet<string>;
   /** Constraints by constraintKey(schema, table, name). */
   constraints: ReadonlySet<string>;
+  /** The target user, who owns what the DDL creates. */
+  user: string;
 }
 
 export const constraintKey = (schema: string, table: string, name: string): string =>
@@ -50,11 +54,16 @@ export interface TableDdl {
   before: string[];
   /** Run after the rows arrived: foreign keys, secondary indexes, comments. */
   after: string[];
+  /**
+   * Run once the rows were read back and verified, just before the commit: row-level security, which
+   * would otherwise hide the rows from the run's own reads.
+   */
+  afterVerify: string[];
   /** Why the target cannot have this table as the source defines it; the table is then not created. */
   problems: string[];
   /** Objects around the table that Archon does not create, named so nothing is silently missing. */
   notCreated: string[];
-  /** How the table was created where that is worth knowing (as an inheritance child). */
+  /** How the table was created where that is worth knowing (as an inheritance child, its row-level security). */
   notes: string[];
   /** Extensions this DDL creates. */
   extensions: string[];
@@ -135,6 +144,7 @@ export function writeDdl(
     const ddl: TableDdl = {
       before: [],
       after: [],
+      afterVerify: [],
       problems,
       notCreated: notCreated(parts),
       notes: inheritanceNotes(parts[0]),
@@ -291,7 +301,6 @@ function notCreated(parts: Part[]): string[] {
     const on = ` on ${displayName(rel.schema, rel.name)}`;
     add('trigger', rel.triggers?.map((t) => t + on) ?? null);
     add('row-level security policy', rel.policies?.map((t) => t + on) ?? null);
-    if (rel.rowSecurity) out.add(`row-level security (enabled${on})`);
     add('rule', rel.rules?.map((t) => t + on) ?? null);
     add('view', rel.views);
     add('publication membership in', rel.publications);
@@ -362,6 +371,8 @@ function writeTable(ddl: TableDdl, parts: Part[], types: SourceType[], claims: C
     ddl.builds.push(...p.indexes.map((i) => built('index', p, i.name)));
   }
   ddl.after.push(...comments(parts));
+  ddl.afterVerify.push(...parts.flatMap((p) => rowSecurityDdl(p.rel)));
+  ddl.notes.push(...parts.flatMap((p) => createdRowSecurityNote(p.rel, claims.facts.user) ?? []));
 }
 
 function createType(t: SourceType): string {
@@ -562,6 +573,7 @@ function addColumns(
   const ddl: TableDdl = {
     before: [],
     after: [],
+    afterVerify: [],
     problems,
     notCreated: [],
     notes: [],

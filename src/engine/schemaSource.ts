@@ -1,8 +1,8 @@
 // What the source's catalog says about the tables Archon is asked to create on the target: their
 // columns, constraints, indexes, sequences (owned or called by defaults), partitions, inheritance
-// parents, the types they use, and the objects around them that Archon does not create. Read inside
-// the source's snapshot, with the server's own deparsers (format_type, pg_get_expr,
-// pg_get_constraintdef, pg_get_indexdef, pg_get_partkeydef).
+// parents, the types they use, their row-level security, and the objects around them that Archon
+// does not create. Read inside the source's snapshot, with the server's own deparsers (format_type,
+// pg_get_expr, pg_get_constraintdef, pg_get_indexdef, pg_get_partkeydef).
 import type pg from 'pg';
 
 export interface SourceRelation {
@@ -26,7 +26,9 @@ export interface SourceRelation {
   publications: string[] | null;
   rules: string[] | null;
   grants: boolean;
+  /** relrowsecurity and relforcerowsecurity: Archon gives a table it creates the same (schemaDdl). */
   rowSecurity: boolean;
+  forceRowSecurity: boolean;
 }
 
 /** An inheritance parent as its child's DDL needs it: its name, and what its columns give the child. */
@@ -155,7 +157,8 @@ SELECT c.oid::text AS oid, n.nspname AS schema, c.relname AS name, c.relkind AS 
           JOIN pg_publication p ON p.oid = pr.prpubid WHERE pr.prrelid = c.oid) AS publications,
        (SELECT array_agg(rulename::text ORDER BY rulename) FROM pg_rewrite
          WHERE ev_class = c.oid AND rulename <> '_RETURN') AS rules,
-       c.relacl IS NOT NULL AS grants, c.relrowsecurity AS "rowSecurity"
+       c.relacl IS NOT NULL AS grants, c.relrowsecurity AS "rowSecurity",
+       c.relforcerowsecurity AS "forceRowSecurity"
 FROM (SELECT p.relid, min(p.level) AS level, min(r.ord) AS ord
         FROM unnest($1::text[]) WITH ORDINALITY AS r(rel, ord),
              LATERAL (SELECT relid, level FROM pg_partition_tree(r.rel::regclass)

@@ -226,6 +226,7 @@ async function undoInTransaction(t: Target, opts: UndoOptions): Promise<UndoResu
   await assertNoLaterRunNeeds(t, run.id, present);
   emit({ type: 'phase', message: `locking ${present.length} table(s)` });
   if (present.length) await t.client.query(`LOCK TABLE ${present.map(nameOf).join(', ')} IN ACCESS EXCLUSIVE MODE`);
+  await unforceCreated(t.client, present);
   const tables: UndoTable[] = [];
   for (const r of rows) {
     check();
@@ -344,6 +345,22 @@ async function assertNoLaterRunNeeds(t: Target, runId: string, rows: RunTableRow
       `and run ${hit.id} could not be undone any more. Undo run ${hit.id} first, or drop its backups ` +
       `(archon backups drop ${hit.id}). Nothing changed.`,
   );
+}
+
+/**
+ * A table the run created with FORCE ROW LEVEL SECURITY (as the source had it) hides its rows from
+ * its owner, so this session (row_security = off) could not compare or empty it: the force is lifted
+ * inside this transaction, for a table undo is about to drop; a rollback puts it back.
+ */
+async function unforceCreated(c: pg.Client, rows: RunTableRow[]): Promise<void> {
+  for (const r of rows.filter((x) => x.created?.table)) {
+    const q = await c.query(
+      `SELECT relforcerowsecurity AND NOT (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user)
+         AS hides FROM pg_class WHERE oid = $1::regclass`,
+      [nameOf(r)],
+    );
+    if (q.rows[0].hides) await c.query(`ALTER TABLE ${nameOf(r)} NO FORCE ROW LEVEL SECURITY`);
+  }
 }
 
 const countOf = async (c: pg.Client, from: string): Promise<number> =>

@@ -1,0 +1,71 @@
+// Row-level security between the two sides: never more open on the target than on the source. A
+// table Archon creates gets the source's switches, relation by relation (a partition has its own),
+// once its rows were read back and verified: Archon's sessions set row_security = off (as pg_dump's
+// do), so a table forced any earlier would refuse the run's own reads when its owner is not a
+// superuser. Policies are not created yet, so the plan says who such a table is closed to until
+// they exist. An existing target table's security is its owner's and left as it is; where it has
+// less than the source's, the plan says so.
+import { displayName } from '../shared/names.js';
+import { type Catalog, type Table, partitionsOf } from './catalog.js';
+import { qualified, tableKey } from './ident.js';
+import type { SourceRelation } from './schemaSource.js';
+
+/** ENABLE and FORCE as the source's relation has them (pg_dump too sets them after the data). */
+export function rowSecurityDdl(rel: SourceRelation): string[] {
+  const name = qualified(rel.schema, rel.name);
+  return [
+    ...(rel.rowSecurity ? [`ALTER TABLE ${name} ENABLE ROW LEVEL SECURITY`] : []),
+    ...(rel.forceRowSecurity ? [`ALTER TABLE ${name} FORCE ROW LEVEL SECURITY`] : []),
+  ];
+}
+
+const BYPASS = 'superusers and roles with BYPASSRLS';
+
+/**
+ * What a created relation's row-level security means until its policies exist: enabled with no
+ * policy, no row is visible or changeable to anyone but the owner (unless forced) and those who
+ * bypass it. `owner` is the target user, who owns what it creates.
+ */
+export function createdRowSecurityNote(rel: SourceRelation, owner: string): string | null {
+  if (!rel.rowSecurity) return null;
+  const name = displayName(rel.schema, rel.name);
+  const how = rel.forceRowSecurity ? 'enabled and forced' : 'enabled';
+  const head = `row-level security ${how} on ${name}, as on the source (once its rows are verified, before the commit)`;
+  const closed = `${name} is closed to everyone but ${rel.forceRowSecurity ? BYPASS : `its owner ${owner}, ${BYPASS}`}`;
+  const policies = rel.policies ?? [];
+  if (!policies.length) return `${head}; it has no policies on the source either, so ${closed}, as there`;
+  const one = policies.length === 1;
+  return (
+    `${head}; ${one ? 'its policy' : 'its policies'} ${policies.join(', ')} ${one ? 'is' : 'are'} not created ` +
+    `(Archon does not create policies yet), so until ${one ? 'it exists' : 'they exist'} ${closed}`
+  );
+}
+
+/**
+ * An existing target table (or one of its partitions, matched by name) whose row-level security is
+ * off, or not forced, where the source's is: said, not changed. Turning it on would change what
+ * the target's own roles see, and a target meant to be open (a local copy) is a common, fair choice.
+ */
+export function weakerOnTarget(s: Table, t: Table, source: Catalog, target: Catalog): string | null {
+  const onTarget = new Map([t, ...partitionsOf(t, target.tables)].map((x) => [tableKey(x.schema, x.name), x]));
+  const weaker = [s, ...partitionsOf(s, source.tables)].flatMap((x) => {
+    const y = onTarget.get(tableKey(x.schema, x.name));
+    if (!y || !x.rls.enabled) return [];
+    const name = displayName(x.schema, x.name);
+    const state = x.rls.forced ? 'enabled and forced' : 'enabled';
+    if (!y.rls.enabled)
+      return [
+        `${name} is ${state} on the source, off on the target, where every role granted access to it reads and changes all its rows`,
+      ];
+    if (x.rls.forced && !y.rls.forced)
+      return [
+        `${name} is ${state} on the source, enabled but not forced on the target, where its owner ${y.owner} reads and changes all its rows`,
+      ];
+    return [];
+  });
+  if (!weaker.length) return null;
+  return (
+    `row-level security is weaker on the target than on the source, and Archon leaves an existing table's as it ` +
+    `is: ${weaker.join('; ')}; enable it on the target if these rows need it`
+  );
+}
