@@ -108,6 +108,33 @@ for (const [from, to] of directions()) {
       ]);
     });
 
+    it('a target that takes the force away again (an event trigger) fails the run, saying so', async () => {
+      const src = await TestDb.create(from, 'rsrc');
+      const tgt = await TestDb.create(to, 'rtgt');
+      await src.sql(SOURCE(`app_${src.name}`));
+      await tgt.sql(`CREATE FUNCTION unforce() RETURNS event_trigger LANGUAGE plpgsql AS $$
+        DECLARE o record; BEGIN
+          FOR o IN SELECT * FROM pg_event_trigger_ddl_commands() WHERE object_type = 'table' LOOP
+            IF (SELECT relforcerowsecurity FROM pg_class WHERE oid = o.objid) THEN
+              EXECUTE 'ALTER TABLE ' || o.object_identity || ' NO FORCE ROW LEVEL SECURITY'; END IF; END LOOP; END $$;
+        CREATE EVENT TRIGGER unforces ON ddl_command_end WHEN TAG IN ('ALTER TABLE') EXECUTE FUNCTION unforce();
+        ALTER EVENT TRIGGER unforces ENABLE ALWAYS`);
+      const report = await migrate({
+        source: src.url,
+        target: tgt.url,
+        createMissing: true,
+        selection: { tables: ['api_keys'] },
+      });
+      assert.equal(report.committed, false);
+      const keys = byName(report, 'api_keys');
+      assert.equal(keys.status, 'failed');
+      assert.match(
+        keys.reason!,
+        /the target's catalog says public\.api_keys has row-level security enabled but not forced where the source's is enabled and forced; nothing is committed/,
+      );
+      assert.equal((await tgt.sql(`SELECT to_regclass('api_keys') AS r`))[0].r, null);
+    });
+
     it('a non-superuser who owns the target database: the forced tables verify, then undo drops them', async () => {
       const src = await TestDb.create(from, 'rsrc');
       await src.sql(SOURCE(`app_${src.name}`));

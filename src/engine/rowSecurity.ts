@@ -5,10 +5,24 @@
 // superuser. Policies are not created yet, so the plan says who such a table is closed to until
 // they exist. An existing target table's security is its owner's and left as it is; where it has
 // less than the source's, the plan says so.
+import type pg from 'pg';
 import { displayName } from '../shared/names.js';
 import { type Catalog, type Table, partitionsOf } from './catalog.js';
 import { qualified, tableKey } from './ident.js';
 import type { SourceRelation } from './schemaSource.js';
+
+/** A created relation's switches as the source has them: checked in the target's catalog once set. */
+export interface RowSecurityOf {
+  schema: string;
+  name: string;
+  enabled: boolean;
+  forced: boolean;
+}
+
+export const rowSecurityOf = (rel: SourceRelation): RowSecurityOf[] =>
+  rel.rowSecurity || rel.forceRowSecurity
+    ? [{ schema: rel.schema, name: rel.name, enabled: rel.rowSecurity, forced: rel.forceRowSecurity }]
+    : [];
 
 /** ENABLE and FORCE as the source's relation has them (pg_dump too sets them after the data). */
 export function rowSecurityDdl(rel: SourceRelation): string[] {
@@ -17,6 +31,37 @@ export function rowSecurityDdl(rel: SourceRelation): string[] {
     ...(rel.rowSecurity ? [`ALTER TABLE ${name} ENABLE ROW LEVEL SECURITY`] : []),
     ...(rel.forceRowSecurity ? [`ALTER TABLE ${name} FORCE ROW LEVEL SECURITY`] : []),
   ];
+}
+
+const stateOf = (enabled: boolean, forced: boolean) =>
+  enabled ? (forced ? 'enabled and forced' : 'enabled but not forced') : forced ? 'forced but not enabled' : 'off';
+
+/**
+ * Every created relation's switches, read back from the target's catalog: something on the target
+ * that undid them (an event trigger) fails the run rather than leave the table more open than said.
+ */
+export async function checkRowSecurity(tgt: pg.Client, expected: RowSecurityOf[]): Promise<void> {
+  if (!expected.length) return;
+  const r = await tgt.query<{ i: number; enabled: boolean | null; forced: boolean | null }>(
+    `SELECT b.i::int AS i, c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced
+       FROM unnest($1::text[], $2::text[], $3::bool[], $4::bool[]) WITH ORDINALITY b(sch, nam, en, fo, i)
+       LEFT JOIN (pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace) ON n.nspname = b.sch AND c.relname = b.nam
+      WHERE c.relrowsecurity IS DISTINCT FROM b.en OR c.relforcerowsecurity IS DISTINCT FROM b.fo`,
+    [
+      expected.map((e) => e.schema),
+      expected.map((e) => e.name),
+      expected.map((e) => e.enabled),
+      expected.map((e) => e.forced),
+    ],
+  );
+  if (!r.rows.length) return;
+  const wrong = r.rows.map(({ i, enabled, forced }) => {
+    const e = expected[i - 1];
+    const name = displayName(e.schema, e.name);
+    if (enabled === null) return `${name} is gone`;
+    return `${name} has row-level security ${stateOf(enabled, !!forced)} where the source's is ${stateOf(e.enabled, e.forced)}`;
+  });
+  throw new Error(`after its statements ran, the target's catalog says ${wrong.join('; ')}; nothing is committed`);
 }
 
 const BYPASS = 'superusers and roles with BYPASSRLS';

@@ -14,6 +14,7 @@ import { qualified, tableKey } from './ident.js';
 import { matchColumns } from './columns.js';
 import { type Plan, type PlanInput, type TablePlan, isMissingOnTarget, makePlan } from './plan.js';
 import { type BuiltObject, type TableDdl, type TargetFacts, constraintKey, writeDdl } from './schemaDdl.js';
+import { checkRowSecurity } from './rowSecurity.js';
 import { readDefinitions } from './schemaSource.js';
 import type { Session } from './session.js';
 
@@ -287,7 +288,8 @@ async function checkBuilt(tgt: pg.Client, builds: BuiltObject[]): Promise<void> 
 
 /**
  * Once every loaded table was read back and verified, just before the commit: the created tables'
- * row-level security, after which the run reads them no more.
+ * row-level security, after which the run reads them no more, found in the target's catalog as the
+ * source has it.
  */
 export async function createAfterVerify(
   tgt: pg.Client,
@@ -305,6 +307,7 @@ export async function createAfterVerify(
       checkCancel();
       await tgt.query(sql);
     }
+    await checkRowSecurity(tgt, t.create!.rowSecurity);
   }
   at(null);
 }

@@ -7,7 +7,7 @@
 // names), which is why partitions are created and then attached, as pg_dump does.
 import { displayName } from '../shared/names.js';
 import { ident, literal, qualified, tableKey } from './ident.js';
-import { createdRowSecurityNote, rowSecurityDdl } from './rowSecurity.js';
+import { type RowSecurityOf, createdRowSecurityNote, rowSecurityDdl, rowSecurityOf } from './rowSecurity.js';
 import type {
   InheritanceParent,
   SourceColumn,
@@ -59,6 +59,8 @@ export interface TableDdl {
    * would otherwise hide the rows from the run's own reads.
    */
   afterVerify: string[];
+  /** The relations whose row-level security `afterVerify` sets, to be found so in the target's catalog. */
+  rowSecurity: RowSecurityOf[];
   /** Why the target cannot have this table as the source defines it; the table is then not created. */
   problems: string[];
   /** Objects around the table that Archon does not create, named so nothing is silently missing. */
@@ -145,6 +147,7 @@ export function writeDdl(
       before: [],
       after: [],
       afterVerify: [],
+      rowSecurity: [],
       problems,
       notCreated: notCreated(parts),
       notes: inheritanceNotes(parts[0]),
@@ -372,6 +375,7 @@ function writeTable(ddl: TableDdl, parts: Part[], types: SourceType[], claims: C
   }
   ddl.after.push(...comments(parts));
   ddl.afterVerify.push(...parts.flatMap((p) => rowSecurityDdl(p.rel)));
+  ddl.rowSecurity.push(...parts.flatMap((p) => rowSecurityOf(p.rel)));
   ddl.notes.push(...parts.flatMap((p) => createdRowSecurityNote(p.rel, claims.facts.user) ?? []));
 }
 
@@ -574,6 +578,7 @@ function addColumns(
     before: [],
     after: [],
     afterVerify: [],
+    rowSecurity: [],
     problems,
     notCreated: [],
     notes: [],
