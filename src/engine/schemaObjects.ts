@@ -201,10 +201,9 @@ function reasonOf(r: ObjectRow, c: Context): string {
       : 'not installed on the target; no selected table uses it';
   if (ATTACHED.has(r.kind)) {
     const t = c.tables.get(tableKey(r.schema!, r.table!));
-    const rls = r.kind === 'row-level security';
-    if (t?.created && migrating) return `its table is created without it${rls ? ' enabled' : ''}`;
+    if (t?.created && migrating) return 'its table is created without it';
     if (!c.onTarget.has(tableKey(r.schema!, r.table!))) return 'its table is not on the target either';
-    const lacks = `the target's table ${rls ? 'does not enable it' : 'lacks it'}`;
+    const lacks = `the target's table ${r.kind === 'row-level security' ? 'does not enable it' : 'lacks it'}`;
     return migrating ? `${lacks}; Archon copies rows, not ${kindPlural(r.kind)}` : lacks;
   }
   if (RELATIONS.has(r.kind)) return migrating ? 'only tables are copied' : 'only tables are compared';
@@ -226,6 +225,13 @@ function stillMissing(r: ObjectRow, c: Context, created: ReadonlySet<string>, pl
     const k = tableKey(r.schema!, r.table!);
     if (!c.tables.has(k) && !c.onTarget.has(k)) return false;
   }
+  // A table the run creates gets the source's row-level security with it (rowSecurity.ts).
+  if (
+    r.kind === 'row-level security' &&
+    c.status === 'not created' &&
+    c.tables.get(tableKey(r.schema!, r.table!))?.created
+  )
+    return false;
   // Created by the run for a table that needs it (an extension, a sequence a default calls).
   if (created.has(createdKey({ kind: r.kind, name: sqlName(r) }))) return false;
   // A platform's own: its extensions (unless a run table needs one) and its event triggers.
