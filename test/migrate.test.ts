@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { migrate } from '../src/engine/index.js';
+import { compare, migrate, undo } from '../src/engine/index.js';
 import { type Report, type TableReport, headline, problemsFirst, stopBanner } from '../src/shared/report.js';
 import { toMarkdown } from '../src/shared/reportMarkdown.js';
 import { toText } from '../src/shared/reportText.js';
@@ -107,6 +107,46 @@ for (const [from, to] of directions()) {
         await src.count('events_2025'),
         'rows were routed to the same partitions',
       );
+    });
+
+    it('a table whose columns were all dropped keeps its rows: copied, created, compared and undone by count', async () => {
+      const src = await TestDb.create(from, 'src');
+      const tgt = await TestDb.create(to, 'tgt');
+      await src.sql(`CREATE TABLE husk (a int, b text); INSERT INTO husk SELECT g, 'x' FROM generate_series(1, 7) g;
+        ALTER TABLE husk DROP COLUMN a, DROP COLUMN b;
+        CREATE TABLE kept_husk (a int); INSERT INTO kept_husk SELECT generate_series(1, 4); ALTER TABLE kept_husk DROP COLUMN a`);
+      await tgt.sql(`CREATE TABLE kept_husk (); INSERT INTO kept_husk SELECT FROM generate_series(1, 2)`);
+      const report = await migrate({ source: src.url, target: tgt.url, createMissing: true });
+      assert.equal(report.outcome, 'verified', JSON.stringify(report.tables, null, 1));
+      for (const [name, rows] of [
+        ['husk', 7],
+        ['kept_husk', 4],
+      ] as const) {
+        const t = byName(report, name);
+        assert.deepEqual([t.status, t.sourceRows, t.targetRows, t.content.status], ['verified', rows, rows, 'match']);
+        assert.ok(
+          t.notes.some((n) => /no columns: its rows are copied as empty rows/.test(n)),
+          t.notes.join('\n'),
+        );
+        assert.equal(await tgt.count(name), rows);
+      }
+      assert.deepEqual(byName(report, 'husk').ddl, ['CREATE TABLE "public"."husk" ()']);
+      const check = await compare({ source: src.url, target: tgt.url });
+      assert.deepEqual(
+        check.tables.map((t) => [t.table, t.status, t.content.status]),
+        [
+          ['husk', 'verified', 'match'],
+          ['kept_husk', 'verified', 'match'],
+        ],
+      );
+      // One row more on the target: its content (a count) no longer matches.
+      await tgt.sql('INSERT INTO husk DEFAULT VALUES');
+      assert.equal(byName(await compare({ source: src.url, target: tgt.url }), 'husk').status, 'mismatch');
+      await tgt.sql('DELETE FROM husk WHERE ctid = (SELECT max(ctid) FROM husk)');
+      const undone = await undo({ target: tgt.url });
+      assert.equal(undone.undone, true);
+      assert.equal(await tgt.count('kept_husk'), 2, 'undo put back the rows the table held');
+      assert.equal((await tgt.sql(`SELECT to_regclass('husk') AS r`))[0].r, null, 'undo dropped the created table');
     });
   });
 }

@@ -27,6 +27,11 @@ export interface ColumnMatch {
   pairs: ColumnPair[];
   /** Columns the target generates: not copied, but compared (the target must compute what the source holds). */
   generated: ColumnPair[];
+  /**
+   * No column carries a value, yet the rows still exist (a table whose columns were all dropped holds
+   * rows): COPY moves rows of no columns, and their digest is their count.
+   */
+  rowsOnly: boolean;
 }
 
 const list = (xs: string[]) => xs.join(', ');
@@ -60,10 +65,17 @@ export function matchColumns(s: Table, t: Table, targetExtensions: ReadonlySet<s
     }
   }
   problems.push(...typeProblems);
-  if (pairs.length === 0 && !problems.length) problems.push('no column to copy');
+  // COPY without a column list fills every column the target does not generate: rows of no columns
+  // fit only a target that has none of those.
+  const rowsOnly = pairs.length === 0 && !problems.length && t.columns.every((c) => c.generated);
+  if (pairs.length === 0 && !problems.length && !rowsOnly) problems.push('no column to copy');
+  if (rowsOnly && !generated.length)
+    notes.push(
+      'the source table has no columns: its rows are copied as empty rows, and their count is all the content compared',
+    );
   const reason = problems.length ? problems.join('; ') : null;
   const onlyLostColumns = lost.length > 0 && problems.length === 1;
-  return { reason, typeProblems, lost, losesData, onlyLostColumns, notes, pairs, generated };
+  return { reason, typeProblems, lost, losesData, onlyLostColumns, notes, pairs, generated, rowsOnly };
 }
 
 function missingColumns(s: Table, t: Table, lost: string[]): string[] {

@@ -102,7 +102,8 @@ async function compareOne(s: Session, src: Table, tgt: Table, r: TableReport, op
   const columns = matchColumns(src, tgt, new Set(s.targetCatalog.extensions.map((e) => e.name)));
   if (columns.lost.length) r.notes.push(`source columns missing on the target: ${columns.lost.join(', ')}`);
   try {
-    if (opts.countsOnly || columns.typeProblems.length || !columns.pairs.length) {
+    const nothingToRead = !columns.pairs.length && !columns.rowsOnly;
+    if (opts.countsOnly || columns.typeProblems.length || nothingToRead) {
       const [a, b] = await Promise.all([countRows(s.source, src), countRows(s.target, tgt)]);
       const problems = columns.typeProblems.length ? columns.typeProblems.join('; ') : 'no column in common';
       const why = opts.countsOnly ? 'counts only, as asked: content not read' : `content not compared: ${problems}`;

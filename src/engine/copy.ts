@@ -34,9 +34,9 @@ export async function copyTable(
   // A partitioned target routes the rows into its partitions.
   const out = source.query(copyTo(copyOutSql(read)));
   const options = plan.format === 'binary' ? ' (FORMAT binary)' : '';
-  const into = target.query(
-    copyFrom(`COPY ${qualified(plan.schema, plan.table)} (${plan.columns.map(ident).join(', ')}) FROM STDIN${options}`),
-  );
+  // Rows of no columns: COPY takes no empty column list, and without one it fills no column here.
+  const columns = plan.columns.length ? ` (${plan.columns.map(ident).join(', ')})` : '';
+  const into = target.query(copyFrom(`COPY ${qualified(plan.schema, plan.table)}${columns} FROM STDIN${options}`));
   // Which side failed travels with the error: a lost connection can then be named.
   out.on('error', (e) => Object.assign(e, { side: (e as { side?: string }).side ?? 'source' }));
   into.on('error', (e) => Object.assign(e, { side: (e as { side?: string }).side ?? 'target' }));

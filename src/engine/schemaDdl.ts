@@ -473,7 +473,8 @@ function createRelation(p: Part, parts: Part[]): string[] {
   ];
   const parents = (rel.inherits ?? []).map((i) => qualified(i.schema, i.name));
   const inherits = shape === 'inherits' ? ` INHERITS (${parents.join(', ')})` : '';
-  const out = [`CREATE ${unlogged}TABLE ${name} (\n  ${lines.join(',\n  ')}\n)${inherits}${partitionBy}`];
+  const body = lines.length ? `(\n  ${lines.join(',\n  ')}\n)` : '()';
+  const out = [`CREATE ${unlogged}TABLE ${name} ${body}${inherits}${partitionBy}`];
   out.push(...later.map((c) => addConstraint(p, c)));
   if (shape === 'partition') {
     const parent = parts.find((x) => x.rel.oid === rel.parent)?.rel ?? parts[0].rel;

@@ -436,7 +436,9 @@ async function restore(t: Target, rows: RunTableRow[], emit: ProgressListener, s
     if (!r.backup_table) continue;
     emit({ type: 'phase', message: `restoring ${displayName(r.schema_name, r.table_name)}` });
     const cols = selectList(backedUp(r.columns, r.created?.columns ?? []).filter((x) => !x.generated));
-    await c.query(`INSERT INTO ${nameOf(r)} (${cols}) OVERRIDING SYSTEM VALUE SELECT ${cols} FROM ${backupOf(r)}`);
+    // A table of no columns takes no column list, and its rows come back all the same.
+    const into = cols ? ` (${cols})` : '';
+    await c.query(`INSERT INTO ${nameOf(r)}${into} OVERRIDING SYSTEM VALUE SELECT ${cols} FROM ${backupOf(r)}`);
   }
   await triggers.restore();
   emit({ type: 'phase', message: 'verifying the restored tables against their backups' });
