@@ -15,6 +15,8 @@ export async function createKnowledgeBaseSchema(url, side) {
   try {
     const vector = await hasVector(client);
     if (vector) await client.query('CREATE EXTENSION IF NOT EXISTS vector');
+    // The app's fuzzy search: trigram indexes, whose operator class only exists where pg_trgm does.
+    await client.query('CREATE EXTENSION IF NOT EXISTS pg_trgm');
     const embedding = vector ? 'vector(1536)' : 'real[]';
     await client.query(`
       CREATE TABLE archon_projects (
@@ -35,6 +37,8 @@ export async function createKnowledgeBaseSchema(url, side) {
       CREATE TABLE archon_code_examples (
         id bigserial PRIMARY KEY, url text NOT NULL, content text NOT NULL, summary text NOT NULL,
         source_id text NOT NULL REFERENCES archon_sources(source_id));
+      CREATE INDEX idx_archon_crawled_pages_content_trgm ON archon_crawled_pages USING gin (content gin_trgm_ops);
+      CREATE INDEX idx_archon_code_examples_content_trgm ON archon_code_examples USING gin (content gin_trgm_ops);
       CREATE TABLE archon_prompts (
         id serial PRIMARY KEY, prompt_name text UNIQUE NOT NULL, prompt text NOT NULL
         ${side === 'source' ? ', description text' : ''});

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 // @ts-expect-error plain ESM helpers shared with the demo and the tests
 import { createKnowledgeBaseSchema, fillKnowledgeBase } from '../scripts/kb-fixture.mjs';
-import { migrate, planMigration } from '../src/engine/index.js';
+import { migrate, planMigration, undo } from '../src/engine/index.js';
 import { standaloneReportHtml } from '../src/reportPage.js';
 import type { Report } from '../src/shared/report.js';
 import { copyCreateItems, reviewItems } from '../src/vscode/createModel.js';
@@ -45,6 +45,30 @@ const EXTRAS = `
   CREATE FUNCTION ops.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
   CREATE TRIGGER jobs_touch BEFORE UPDATE ON ops.jobs FOR EACH ROW EXECUTE FUNCTION ops.touch();
   CREATE VIEW ops.open_jobs AS SELECT id, name FROM ops.jobs WHERE state <> 'done';`;
+
+// Extensions that the DDL needs beyond column types: operator classes of indexes and exclusion
+// constraints, functions in defaults, generated columns, CHECKs, domain checks and index expressions,
+// an extension that requires another (earthdistance needs cube), one in a schema of its own.
+const EXTENDED = `
+  CREATE EXTENSION pg_trgm; CREATE EXTENSION btree_gist; CREATE EXTENSION "uuid-ossp"; CREATE EXTENSION fuzzystrmatch;
+  CREATE EXTENSION earthdistance CASCADE; CREATE EXTENSION hstore; CREATE SCHEMA ext; CREATE EXTENSION citext SCHEMA ext;
+  CREATE DOMAIN public.short_code AS text CHECK (public.levenshtein(VALUE, '') <= 12);
+  CREATE TABLE bookings (
+    id uuid DEFAULT public.uuid_generate_v4() PRIMARY KEY, room int NOT NULL, during tstzrange NOT NULL,
+    guest ext.citext NOT NULL, sound text GENERATED ALWAYS AS (public.soundex(guest::text)) STORED,
+    code public.short_code, attrs public.hstore[], lat float8, lon float8,
+    EXCLUDE USING gist (room WITH =, during WITH &&), CHECK (public.similarity(guest::text, 'x') >= 0));
+  CREATE INDEX bookings_near ON bookings USING gist (public.ll_to_earth(lat, lon));
+  CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL);
+  CREATE INDEX notes_body_trgm ON notes USING gin (body gin_trgm_ops);
+  INSERT INTO bookings (room, during, guest, code, attrs, lat, lon)
+  SELECT g % 5, tstzrange('2025-01-01'::timestamptz + g * interval '1 day', '2025-01-02'::timestamptz + g * interval '1 day'),
+         'Guest ' || g, 'c' || g, ARRAY[public.hstore('k', g::text)], g, -g FROM generate_series(1, 40) g;
+  INSERT INTO notes SELECT g, 'note ' || g FROM generate_series(1, 25) g;`;
+
+const extensionsOf = (db: TestDb) =>
+  db.sql(`SELECT e.extname AS name, n.nspname AS schema FROM pg_extension e
+            JOIN pg_namespace n ON n.oid = e.extnamespace ORDER BY 1`);
 
 /** The catalog as a comparison sees it: every table's columns, constraints, indexes and sequences. */
 async function schemaOf(db: TestDb): Promise<unknown> {
@@ -132,6 +156,16 @@ for (const [from, to] of directions()) {
       assert.deepEqual(created(report).sort(), TABLES);
       const jobs = report.tables.find((t) => t.table === 'jobs')!;
       assert.ok(jobs.notes.some((n) => /not created.*trigger jobs_touch on ops\.jobs.*view ops\.open_jobs/.test(n)));
+      // The app's trigram indexes need pg_trgm, which the empty target offers but has not installed.
+      const pages = report.tables.find((t) => t.table === 'archon_crawled_pages')!;
+      assert.ok(
+        pages.notes.some((n) =>
+          /^extension pg_trgm is created on the target \(in schema public, as on the source\) before anything that needs it: index public\.idx_archon_crawled_pages_content_trgm uses operator class public\.gin_trgm_ops for access method gin$/.test(
+            n,
+          ),
+        ),
+        pages.notes.join('\n'),
+      );
       assert.deepEqual(await schemaOf(tgt), await schemaOf(src));
       for (const t of ['archon_crawled_pages', 'archon_tasks', 'ops.jobs', 'ops.measurements', 'archon_settings'])
         assert.deepEqual(await tgt.fingerprint(t), await src.fingerprint(t), t);
@@ -140,6 +174,69 @@ for (const [from, to] of directions()) {
       assert.deepEqual(created(again), [], 'the second run creates nothing');
       assert.deepEqual(await schemaOf(tgt), await schemaOf(src));
       assert.deepEqual(await nextValues(tgt), await nextValues(src), "sequences continue where the source's do");
+    });
+
+    it('creates the extensions anything created needs, once each, in the source schema, required ones first', async () => {
+      const src = await TestDb.create(from, 'src');
+      const tgt = await TestDb.create(to, 'tgt');
+      await src.sql(EXTENDED);
+      const report = await migrate({ source: src.url, target: tgt.url, createMissing: true });
+      assert.equal(report.outcome, 'verified', JSON.stringify(report.tables, null, 1));
+      assert.deepEqual(await extensionsOf(tgt), await extensionsOf(src));
+      assert.deepEqual(await schemaOf(tgt), await schemaOf(src));
+      for (const t of ['bookings', 'notes']) assert.deepEqual(await tgt.fingerprint(t), await src.fingerprint(t), t);
+      const ddl = report.tables.flatMap((t) => t.ddl ?? []);
+      const creates = ddl.filter((d) => d.startsWith('CREATE EXTENSION') || d.startsWith('CREATE SCHEMA'));
+      assert.deepEqual(creates, [
+        'CREATE EXTENSION IF NOT EXISTS "cube" SCHEMA "public"',
+        'CREATE EXTENSION IF NOT EXISTS "btree_gist" SCHEMA "public"',
+        'CREATE SCHEMA IF NOT EXISTS "ext"',
+        'CREATE EXTENSION IF NOT EXISTS "citext" SCHEMA "ext"',
+        'CREATE EXTENSION IF NOT EXISTS "earthdistance" SCHEMA "public"',
+        'CREATE EXTENSION IF NOT EXISTS "fuzzystrmatch" SCHEMA "public"',
+        'CREATE EXTENSION IF NOT EXISTS "hstore" SCHEMA "public"',
+        'CREATE EXTENSION IF NOT EXISTS "pg_trgm" SCHEMA "public"',
+        'CREATE EXTENSION IF NOT EXISTS "uuid-ossp" SCHEMA "public"',
+      ]);
+      const notes = (table: string) => report.tables.find((t) => t.table === table)!.notes.join('\n');
+      for (const why of [
+        /extension btree_gist .*: index public\.bookings_room_during_excl uses operator class public\.gist_int4_ops for access method gist/,
+        /extension citext is created on the target \(in schema ext, as on the source\).*: column guest of table public\.bookings uses type ext\.citext/,
+        /extension cube .*extension earthdistance requires it/,
+        /extension earthdistance .*: index public\.bookings_near uses function public\.ll_to_earth\(double precision,double precision\)/,
+        /extension fuzzystrmatch .*constraint short_code_check on domain public\.short_code uses function public\.levenshtein\(text,text\)/,
+        /extension fuzzystrmatch .*default value for column sound of table public\.bookings uses function public\.soundex\(text\)/,
+        /extension hstore .*: column attrs of table public\.bookings uses type public\.hstore\[\]/,
+        /extension pg_trgm .*: constraint bookings_guest_check on table public\.bookings uses function public\.similarity\(text,text\)/,
+        /extension uuid-ossp .*: default value for column id of table public\.bookings uses function public\.uuid_generate_v4\(\)/,
+      ])
+        assert.match(notes('bookings'), why);
+      assert.match(
+        notes('notes'),
+        /extension pg_trgm .*: index public\.notes_body_trgm uses operator class public\.gin_trgm_ops/,
+      );
+      const undone = await undo({ target: tgt.url });
+      assert.equal(undone.undone, true);
+      assert.deepEqual(await extensionsOf(tgt), [{ name: 'plpgsql', schema: 'pg_catalog' }], 'undo dropped them');
+      assert.equal((await tgt.sql(`SELECT to_regnamespace('ext') AS s`))[0].s, null);
+    });
+
+    it('an extension the target has in another schema than the source: the table is skipped, saying so', async () => {
+      const src = await TestDb.create(from, 'src');
+      const tgt = await TestDb.create(to, 'tgt');
+      await src.sql(`CREATE EXTENSION pg_trgm; CREATE TABLE docs (id int PRIMARY KEY, body text);
+        CREATE INDEX docs_trgm ON docs USING gin (body gin_trgm_ops); CREATE TABLE plain (id int PRIMARY KEY)`);
+      await tgt.sql('CREATE SCHEMA extensions; CREATE EXTENSION pg_trgm SCHEMA extensions');
+      const { plan } = await planMigration({ source: src.url, target: tgt.url, createMissing: true });
+      const docs = plan.tables.find((t) => t.table === 'docs')!;
+      assert.equal(docs.action, 'skip');
+      assert.equal(
+        docs.reason,
+        'missing on the target, and Archon cannot create it there: it needs extension pg_trgm (index public.docs_trgm ' +
+          'uses operator class public.gin_trgm_ops for access method gin) in schema public, where the source has it ' +
+          'and where the definitions name its objects; the target has it in schema extensions',
+      );
+      assert.equal(plan.tables.find((t) => t.table === 'plain')!.action, 'copy');
     });
 
     it('a type shared by two created tables comes first, whatever order the foreign keys load them in', async () => {
@@ -298,6 +395,42 @@ for (const [from, to] of directions()) {
       assert.match(u.reason ?? '', /target column required is NOT NULL without a default and missing on the source/);
       const [next] = await tgt.sql(`INSERT INTO t (name, note) VALUES ('new', 'n') RETURNING id, code`);
       assert.deepEqual(next, { id: 26, code: '26' }, 'the added serial continues after the copied values');
+    });
+
+    it('creates the extensions the added columns need (default, index), and only those', async () => {
+      const src = await TestDb.create(from, 'src');
+      const tgt = await TestDb.create(to, 'tgt');
+      await src.sql(`CREATE EXTENSION "uuid-ossp"; CREATE EXTENSION pg_trgm; CREATE EXTENSION btree_gist;
+        CREATE TABLE t (id int PRIMARY KEY, body text, token uuid NOT NULL DEFAULT public.uuid_generate_v4(), rank int);
+        CREATE INDEX t_body_trgm ON t USING gin (body gin_trgm_ops); CREATE INDEX t_rank_gist ON t USING gist (rank);
+        INSERT INTO t (id, body, rank) SELECT g, 'b' || g, g FROM generate_series(1, 5) g`);
+      // The trigram index reads a column the target has: it is not built, and pg_trgm is not needed.
+      await tgt.sql('CREATE TABLE t (id int PRIMARY KEY, body text)');
+      const report = await migrate({ source: src.url, target: tgt.url, addColumns: true });
+      const t = report.tables[0];
+      assert.equal(t.status, 'verified', JSON.stringify(report.tables, null, 1));
+      assert.ok(
+        t.notes.some((n) =>
+          /^extension uuid-ossp is created on the target \(in schema public, as on the source\) before anything that needs it: default value for column token of table public\.t uses function public\.uuid_generate_v4\(\)$/.test(
+            n,
+          ),
+        ),
+        t.notes.join('\n'),
+      );
+      assert.ok(
+        t.notes.some((n) =>
+          /^extension btree_gist .*: index public\.t_rank_gist uses operator class public\.gist_int4_ops for access method gist$/.test(
+            n,
+          ),
+        ),
+        t.notes.join('\n'),
+      );
+      assert.deepEqual(await extensionsOf(tgt), [
+        { name: 'btree_gist', schema: 'public' },
+        { name: 'plpgsql', schema: 'pg_catalog' },
+        { name: 'uuid-ossp', schema: 'public' },
+      ]);
+      assert.deepEqual(await tgt.fingerprint('t'), await src.fingerprint('t'));
     });
   });
 }
@@ -573,6 +706,26 @@ describe('create missing tables on an older target', () => {
     assert.equal(report.tables.find((t) => t.table === 'events')!.status, 'skipped');
     assert.equal(await tgt.count('plain'), 2);
     assert.equal((await tgt.sql(`SELECT to_regclass('events') AS r`))[0].r, null);
+  });
+});
+
+describe('an extension the target does not offer', () => {
+  // adminpack is the one contrib extension PostgreSQL 15 ships and 17 no longer does.
+  const [from, to] = directions()[1];
+  it(`skips the table that needs it, naming the extension and what needs it (${from.major} → ${to.major})`, async () => {
+    const src = await TestDb.create(from, 'src');
+    const tgt = await TestDb.create(to, 'tgt');
+    await src.sql(`CREATE EXTENSION adminpack;
+      CREATE TABLE audit (id int PRIMARY KEY, wrote bigint DEFAULT pg_catalog.pg_file_write('archon.log', 'x', true));
+      CREATE TABLE plain (id int PRIMARY KEY); INSERT INTO plain VALUES (1)`);
+    const { plan } = await planMigration({ source: src.url, target: tgt.url, createMissing: true });
+    assert.equal(
+      plan.tables.find((t) => t.table === 'audit')!.reason,
+      'missing on the target, and Archon cannot create it there: it needs extension adminpack (default value for ' +
+        'column wrote of table public.audit uses function pg_file_write(text,text,boolean)), which the target does ' +
+        'not offer (not in pg_available_extensions there): install it on the target server first',
+    );
+    assert.equal(plan.tables.find((t) => t.table === 'plain')!.action, 'copy');
   });
 });
 

@@ -13,7 +13,7 @@ import type { ProgressListener } from './events.js';
 import { qualified, tableKey } from './ident.js';
 import { matchColumns } from './columns.js';
 import { type Plan, type PlanInput, type TablePlan, isMissingOnTarget, makePlan } from './plan.js';
-import { type BuiltObject, type TableDdl, type TargetFacts, constraintKey, writeDdl } from './schemaDdl.js';
+import { type BuiltObject, type TableDdl, type TargetFacts, constraintKey, needWhy, writeDdl } from './schemaDdl.js';
 import { checkRowSecurity } from './rowSecurity.js';
 import { readDefinitions } from './schemaSource.js';
 import type { Session } from './session.js';
@@ -91,6 +91,11 @@ function attach(p: TablePlan, d: TableDdl | undefined): void {
   }
   if (p.action !== 'copy') return;
   p.create = d;
+  for (const n of d.needsExtensions)
+    p.notes.push(
+      `extension ${n.name} is created on the target (in schema ${n.schema}, as on the source) before anything ` +
+        `that needs it: ${needWhy(n)}`,
+    );
   if (d.kind === 'add-columns') {
     const builds = d.builds.length ? `, then ${builtList(d.builds)} on them after the rows` : '';
     p.notes.unshift(
@@ -134,7 +139,9 @@ async function targetFacts(tgt: pg.Client, catalog: Catalog): Promise<TargetFact
          JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema') AS relations,
       (SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname, con.conname)), '[]') FROM pg_constraint con
          JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema') AS constraints`);
+        WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema') AS constraints,
+      (SELECT coalesce(json_object_agg(e.extname, n.nspname), '{}') FROM pg_extension e
+         JOIN pg_namespace n ON n.oid = e.extnamespace) AS "extensionSchemas"`);
   const row = r.rows[0];
   return {
     versionNum: catalog.serverVersionNum,
@@ -144,6 +151,7 @@ async function targetFacts(tgt: pg.Client, catalog: Catalog): Promise<TargetFact
     types: new Set((row.types as [string, string][]).map(([s, n]) => tableKey(s, n))),
     sequences: new Set((row.sequences as [string, string][]).map(([s, n]) => tableKey(s, n))),
     extensions: new Set(catalog.extensions.map((e) => e.name)),
+    extensionSchemas: new Map(Object.entries(row.extensionSchemas as Record<string, string>)),
     available: new Set(row.available ?? []),
     relations: new Set((row.relations as [string, string][]).map(([sc, n]) => tableKey(sc, n))),
     constraints: new Set((row.constraints as [string, string, string][]).map(([sc, t, n]) => constraintKey(sc, t, n))),

@@ -14,6 +14,7 @@ import type {
   SourceConstraint,
   SourceDefinitions,
   SourceIndex,
+  SourceExtensionUse,
   SourceRelation,
   SourceSequence,
   SourceType,
@@ -29,6 +30,8 @@ export interface TargetFacts {
   /** Sequences by tableKey(schema, name): one a created table's default calls is used as it is. */
   sequences: ReadonlySet<string>;
   extensions: ReadonlySet<string>;
+  /** The schema each installed extension lives in. */
+  extensionSchemas: ReadonlyMap<string, string>;
   available: ReadonlySet<string>;
   /** Relations (tables, indexes, sequences, …) by tableKey(schema, name): an index name must be free. */
   relations: ReadonlySet<string>;
@@ -69,6 +72,8 @@ export interface TableDdl {
   notes: string[];
   /** Extensions this DDL creates. */
   extensions: string[];
+  /** Extensions the table needs that the target lacks: the run creates each (with the first table that needs it). */
+  needsExtensions: ExtensionNeed[];
   /** The schemas, types, extensions and sequences this DDL creates, in order (undo drops them again where it can). */
   created: CreatedObject[];
   /** A table created, or columns added to a table the target has (--add-columns). */
@@ -82,6 +87,16 @@ export interface TableDdl {
    * which the plan's load order need not follow.
    */
   order: number;
+}
+
+/** An extension a table needs, and why: which of its objects which part of the table uses. */
+export interface ExtensionNeed {
+  name: string;
+  /** The schema the source has it in, where the DDL names its objects: created there on the target. */
+  schema: string;
+  why: string[];
+  /** Needed only because another needed extension requires it: none of its objects is named. */
+  requiredOnly: boolean;
 }
 
 /** An object a run creates around its tables, named as SQL names it. */
@@ -137,7 +152,9 @@ export function writeDdl(
       out.set(key, { ...ddl, order: out.size });
       continue;
     }
+    const needs = extensionNeeds(types, usesOf(defs, parts, types), defs);
     const problems = [
+      ...extensionProblems(needs, facts),
       ...typeProblems(types, facts),
       ...versionProblems(parts, facts),
       ...parentProblems(top, facts, out),
@@ -152,6 +169,7 @@ export function writeDdl(
       notCreated: notCreated(parts),
       notes: inheritanceNotes(parts[0]),
       extensions: [],
+      needsExtensions: needs.filter((n) => !facts.extensions.has(n.name)),
       created: [],
       kind: 'create',
       order: out.size,
@@ -252,17 +270,62 @@ function inheritanceNotes({ rel, shape }: Part): string[] {
 
 const typeName = (t: SourceType) => displayName(t.schema, t.name);
 
+/** What of a table's (or its types') definitions depends on an extension's objects. */
+const usesOf = (defs: SourceDefinitions, parts: Part[], types: SourceType[]) =>
+  defs.extensionUses.filter((u) => parts.some((p) => p.rel.oid === u.rel) || types.some((t) => t.oid === u.type));
+
+/**
+ * The extensions a table's DDL needs, each with what needs it, and those they require; the required
+ * ones first (the order the source's extensions come in), since CREATE EXTENSION refuses without them.
+ */
+function extensionNeeds(types: SourceType[], uses: SourceExtensionUse[], defs: SourceDefinitions): ExtensionNeed[] {
+  const why = new Map<string, string[]>();
+  const add = (name: string, reason: string) => {
+    const list = why.get(name) ?? [];
+    if (!list.includes(reason)) list.push(reason);
+    why.set(name, list);
+  };
+  for (const u of uses) add(u.extension, `${u.user} uses ${u.used}`);
+  // A type reached inside another (a domain over it, a composite field) has no direct use to name.
+  for (const t of types.filter((x) => x.extension && !why.has(x.extension)))
+    add(t.extension!, `a column's type is made of type ${typeName(t)}`);
+  const direct = new Set(why.keys());
+  // Those that require others come later in the list: walked backwards, a requirement's own are found too.
+  for (const e of [...defs.extensions].reverse())
+    if (why.has(e.name)) for (const r of e.requires) add(r, `extension ${e.name} requires it`);
+  return defs.extensions
+    .filter((e) => why.has(e.name))
+    .map((e) => ({ name: e.name, schema: e.schema, why: why.get(e.name)!, requiredOnly: !direct.has(e.name) }));
+}
+
+/** At most three reasons, then how many more: a table with many trigram indexes needs one sentence. */
+export const needWhy = (n: ExtensionNeed): string =>
+  n.why.length > 3 ? `${n.why.slice(0, 3).join('; ')}; and ${n.why.length - 3} more` : n.why.join('; ');
+
+function extensionProblems(needs: ExtensionNeed[], facts: TargetFacts): string[] {
+  const problems: string[] = [];
+  for (const n of needs) {
+    const there = facts.extensionSchemas.get(n.name);
+    if (!facts.extensions.has(n.name) && !facts.available.has(n.name))
+      problems.push(
+        `it needs extension ${n.name} (${needWhy(n)}), which the target does not offer ` +
+          '(not in pg_available_extensions there): install it on the target server first',
+      );
+    // The definitions name the extension's objects in the source's schema (pg_catalog's go unnamed).
+    else if (there && there !== n.schema && !n.requiredOnly && n.schema !== 'pg_catalog')
+      problems.push(
+        `it needs extension ${n.name} (${needWhy(n)}) in schema ${n.schema}, where the source has it and where ` +
+          `the definitions name its objects; the target has it in schema ${there}`,
+      );
+  }
+  return problems;
+}
+
 function typeProblems(types: SourceType[], facts: TargetFacts): string[] {
   const problems: string[] = [];
   for (const t of types) {
-    if (t.extension) {
-      if (!facts.extensions.has(t.extension) && !facts.available.has(t.extension))
-        problems.push(
-          `its type ${typeName(t)} comes from extension ${t.extension}, which the target does not offer ` +
-            '(not in pg_available_extensions there): install it on the target server first',
-        );
-      continue;
-    }
+    // Said by extensionProblems.
+    if (t.extension) continue;
     // A type the target already has is used as it is there.
     if (facts.types.has(tableKey(t.schema, t.name))) continue;
     if (t.typtype === 'c' && !t.standalone) {
@@ -313,7 +376,13 @@ function notCreated(parts: Part[]): string[] {
 }
 
 /** Extensions and types the target lacks, each once across tables; returns what adds a missing schema. */
-function writeTypes(ddl: TableDdl, types: SourceType[], facts: TargetFacts, claimed: Set<string>) {
+function writeTypes(
+  ddl: TableDdl,
+  needs: ExtensionNeed[],
+  types: SourceType[],
+  facts: TargetFacts,
+  claimed: Set<string>,
+) {
   const claim = (key: string) => {
     if (claimed.has(key)) return false;
     claimed.add(key);
@@ -325,14 +394,13 @@ function writeTypes(ddl: TableDdl, types: SourceType[], facts: TargetFacts, clai
       ddl.created.push({ kind: 'schema', name: ident(s) });
     }
   };
-  for (const t of types.filter((x) => x.extension && !facts.extensions.has(x.extension))) {
-    const ext = t.extension!;
-    if (!claim(`extension ${ext}`)) continue;
-    if (t.extensionSchema) schema(t.extensionSchema);
-    const where = t.extensionSchema ? ` SCHEMA ${ident(t.extensionSchema)}` : '';
-    ddl.before.push(`CREATE EXTENSION IF NOT EXISTS ${ident(ext)}${where}`);
-    ddl.extensions.push(ext);
-    ddl.created.push({ kind: 'extension', name: ident(ext) });
+  // In the source's schema: the definitions name the extension's objects there.
+  for (const n of needs.filter((x) => !facts.extensions.has(x.name))) {
+    if (!claim(`extension ${n.name}`)) continue;
+    schema(n.schema);
+    ddl.before.push(`CREATE EXTENSION IF NOT EXISTS ${ident(n.name)} SCHEMA ${ident(n.schema)}`);
+    ddl.extensions.push(n.name);
+    ddl.created.push({ kind: 'extension', name: ident(n.name) });
   }
   for (const t of types.filter((x) => !x.extension && !facts.types.has(tableKey(x.schema, x.name)))) {
     if (!claim(`type ${t.schema}.${t.name}`)) continue;
@@ -355,7 +423,7 @@ const ownedHere = (defs: SourceDefinitions) =>
   new Set(defs.sequences.filter((s) => s.deptype === 'a').map((s) => tableKey(s.schema, s.name)));
 
 function writeTable(ddl: TableDdl, parts: Part[], types: SourceType[], claims: Claims) {
-  const schema = writeTypes(ddl, types, claims.facts, claims.claimed);
+  const schema = writeTypes(ddl, ddl.needsExtensions, types, claims.facts, claims.claimed);
   for (const p of parts) {
     schema(p.rel.schema);
     writeSequences(ddl, p.sequences, claims, schema);
@@ -572,7 +640,14 @@ function addColumns(
   const { facts, claimed } = claims;
   const columns = p.columns.filter((c) => names.includes(c.name));
   const types = defs.types.filter((t) => t.rels.includes(p.rel.oid) && !facts.types.has(tableKey(t.schema, t.name)));
-  const problems = [...typeProblems(types, facts), ...(refused ? [refused] : [])];
+  // What the added columns need (their types, defaults, generation, the indexes and constraints built
+  // for them), not what the table has already.
+  const builtWith = readingAdded(p, names, defs);
+  const uses = usesOf(defs, [p], types).filter(
+    (u) => u.type !== null || names.includes(u.column ?? '') || builtWith.has(u.object ?? ''),
+  );
+  const needs = extensionNeeds(types, uses, defs);
+  const problems = [...extensionProblems(needs, facts), ...typeProblems(types, facts), ...(refused ? [refused] : [])];
   for (const c of columns.filter((x) => x.identity))
     problems.push(`column ${c.name} is an identity column on the source; add it on the target yourself`);
   const ddl: TableDdl = {
@@ -584,6 +659,7 @@ function addColumns(
     notCreated: [],
     notes: [],
     extensions: [],
+    needsExtensions: needs.filter((n) => !facts.extensions.has(n.name)),
     created: [],
     kind: 'add-columns',
     order: 0,
@@ -591,7 +667,7 @@ function addColumns(
   };
   ddl.added = columns.map((c) => c.name);
   if (problems.length) return ddl;
-  const schema = writeTypes(ddl, types, facts, claimed);
+  const schema = writeTypes(ddl, ddl.needsExtensions, types, facts, claimed);
   const name = qualified(p.rel.schema, p.rel.name);
   for (const c of columns) {
     const sequences = p.sequences.filter((s) => s.column === c.name);
@@ -604,6 +680,13 @@ function addColumns(
   withAddedColumns(ddl, p, names, defs, facts);
   return ddl;
 }
+
+/** The names of the source's constraints and indexes on `p` that read an added column. */
+const readingAdded = (p: Part, added: string[], defs: SourceDefinitions): Set<string> => {
+  const reads = (x: { rel: string; columns: string[] }) =>
+    x.rel === p.rel.oid && x.columns.some((c) => added.includes(c));
+  return new Set([...defs.constraints.filter(reads), ...defs.indexes.filter(reads)].map((x) => x.name));
+};
 
 /**
  * pg_get_indexdef writes a partitioned table's index `ON ONLY`; on a table the target has already,

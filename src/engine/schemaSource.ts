@@ -121,6 +121,29 @@ export interface SourceType {
   fields: { name: string; type: string }[] | null;
 }
 
+/** An extension's object that something the DDL creates depends on (pg_depend), named by pg_describe_object. */
+export interface SourceExtensionUse {
+  /** The relation (oid) whose DDL needs it, or null when a type does (`type`). */
+  rel: string | null;
+  /** The type (oid) whose DDL needs it: a domain's default or check. */
+  type: string | null;
+  /** The column it is needed for (its type, default or generation), or null for a constraint or index. */
+  column: string | null;
+  /** The constraint or index that needs it, by name; null for a column or a type. */
+  object: string | null;
+  extension: string;
+  /** What needs it and what it needs: `index public.docs_trgm`, `operator class public.gin_trgm_ops for access method gin`. */
+  user: string;
+  used: string;
+}
+
+/** An extension the DDL needs, with the schema the source has it in and the extensions it requires. */
+export interface SourceExtension {
+  name: string;
+  schema: string;
+  requires: string[];
+}
+
 export interface SourceDefinitions {
   relations: SourceRelation[];
   columns: SourceColumn[];
@@ -129,6 +152,10 @@ export interface SourceDefinitions {
   indexes: SourceIndex[];
   /** The user-defined types the columns use, dependencies first. */
   types: SourceType[];
+  /** The extensions' objects the relations and types depend on. */
+  extensionUses: SourceExtensionUse[];
+  /** The extensions those and the types come from, with the ones they require, required ones first. */
+  extensions: SourceExtension[];
 }
 
 const RELATIONS_SQL = `
@@ -273,6 +300,59 @@ LEFT JOIN pg_extension e ON e.oid = dep.refobjid LEFT JOIN pg_namespace en ON en
 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND NOT (t.typcategory = 'A' AND t.typelem <> 0)
 ORDER BY u.depth DESC, n.nspname, t.typname`;
 
+// What the DDL creates depends on, through pg_depend: each relation (its columns' types and collations,
+// its partition key's operator classes), its defaults and generation expressions (pg_attrdef), its
+// constraints (CHECK functions, exclusion operators), its indexes (operator classes, functions and
+// operators in expressions and predicates), and the types Archon creates (a domain's default and
+// checks). Whatever of that an extension owns (deptype 'e') needs the extension on the target; an
+// array type counts as its element (before PostgreSQL 17 an extension does not own its types' arrays).
+const EXTENSION_USES_SQL = `
+WITH roots(classid, objid, rel, type, col, object, label) AS (
+  SELECT 'pg_class'::regclass, r.oid, r.oid, NULL::oid, NULL::int2, NULL::name, NULL FROM unnest($1::oid[]) r(oid)
+  UNION ALL SELECT 'pg_attrdef'::regclass, ad.oid, ad.adrelid, NULL, ad.adnum, NULL, NULL FROM pg_attrdef ad
+   WHERE ad.adrelid = ANY($1::oid[])
+  UNION ALL SELECT 'pg_constraint'::regclass, con.oid, con.conrelid, NULL, NULL, con.conname, NULL FROM pg_constraint con
+   WHERE con.conrelid = ANY($1::oid[])
+  UNION ALL SELECT 'pg_class'::regclass, i.indexrelid, i.indrelid, NULL, NULL, ic.relname, NULL FROM pg_index i
+    JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = ANY($1::oid[])
+  UNION ALL SELECT 'pg_type'::regclass, t.oid, NULL, t.oid, NULL, NULL, NULL FROM unnest($2::oid[]) t(oid)
+  -- pg_describe_object leaves out which domain a check belongs to.
+  UNION ALL SELECT 'pg_constraint'::regclass, con.oid, NULL, con.contypid, NULL, NULL,
+                   format('constraint %s on domain %s', con.conname, format_type(con.contypid, NULL))
+    FROM pg_constraint con WHERE con.contypid = ANY($2::oid[]))
+SELECT DISTINCT r.rel::text AS rel, r.type::text AS type,
+       (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = r.rel
+           AND a.attnum = coalesce(r.col, CASE WHEN r.objid = r.rel THEN nullif(d.objsubid, 0) END)) AS column,
+       r.object::text AS object, e.extname AS extension, coalesce(r.label, pg_describe_object(d.classid, d.objid, d.objsubid)) AS user,
+       pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid) AS used
+FROM roots r
+JOIN pg_depend d ON d.classid = r.classid AND d.objid = r.objid AND d.deptype IN ('n', 'a')
+LEFT JOIN pg_type arr ON d.refclassid = 'pg_type'::regclass AND arr.oid = d.refobjid AND arr.typcategory = 'A'
+  AND arr.typelem <> 0
+JOIN pg_depend x ON x.classid = d.refclassid AND x.objid = coalesce(arr.typelem, d.refobjid) AND x.deptype = 'e'
+  AND x.refclassid = 'pg_extension'::regclass
+JOIN pg_extension e ON e.oid = x.refobjid
+ORDER BY 1, 2, 5, 6, 7`;
+
+// The extensions named and those they require (CREATE EXTENSION refuses one whose required
+// extension is missing), the most deeply required first.
+const EXTENSIONS_SQL = `
+WITH RECURSIVE need(oid, depth) AS (
+  SELECT e.oid, 0 FROM pg_extension e WHERE e.extname = ANY($1::text[])
+  UNION
+  SELECT d.refobjid, n.depth + 1 FROM need n
+  JOIN pg_depend d ON d.classid = 'pg_extension'::regclass AND d.objid = n.oid
+   AND d.refclassid = 'pg_extension'::regclass
+  WHERE n.depth < 20)
+SELECT e.extname AS name, en.nspname AS schema,
+       coalesce((SELECT array_agg(r.extname::text ORDER BY r.extname) FROM pg_depend d
+                  JOIN pg_extension r ON r.oid = d.refobjid
+                 WHERE d.classid = 'pg_extension'::regclass AND d.objid = e.oid
+                   AND d.refclassid = 'pg_extension'::regclass), '{}') AS requires
+FROM (SELECT oid, max(depth) AS depth FROM need GROUP BY oid) n
+JOIN pg_extension e ON e.oid = n.oid JOIN pg_namespace en ON en.oid = e.extnamespace
+ORDER BY n.depth DESC, e.extname`;
+
 /**
  * Reads the definitions of `tables` (qualified, quoted names) and of their partitions. Every name
  * the deparsers print is schema-qualified (search_path is pg_catalog only while reading, as pg_dump
@@ -285,13 +365,19 @@ export async function readDefinitions(source: pg.Client, tables: string[]): Prom
     const relations = (await source.query<SourceRelation>(RELATIONS_SQL, [tables])).rows;
     const oids = [relations.map((r) => r.oid)];
     const rows = async <T extends pg.QueryResultRow>(sql: string) => (await source.query<T>(sql, oids)).rows;
+    const types = await rows<SourceType>(TYPES_SQL);
+    const created = types.filter((t) => !t.extension).map((t) => t.oid);
+    const uses = (await source.query<SourceExtensionUse>(EXTENSION_USES_SQL, [...oids, created])).rows;
+    const named = [...new Set([...uses.map((u) => u.extension), ...types.flatMap((t) => t.extension ?? [])])];
     return {
       relations,
       columns: await rows<SourceColumn>(COLUMNS_SQL),
       sequences: await rows<SourceSequence>(SEQUENCES_SQL),
       constraints: await rows<SourceConstraint>(CONSTRAINTS_SQL),
       indexes: await rows<SourceIndex>(INDEXES_SQL),
-      types: await rows<SourceType>(TYPES_SQL),
+      types,
+      extensionUses: uses,
+      extensions: (await source.query<SourceExtension>(EXTENSIONS_SQL, [named])).rows,
     };
   } finally {
     await source.query(`SELECT set_config('search_path', $1, true)`, [path]);
