@@ -239,6 +239,117 @@ for (const [from, to] of directions()) {
       assert.equal(plan.tables.find((t) => t.table === 'plain')!.action, 'copy');
     });
 
+    it('a table referencing one that is not created names it and why; plan --ddl says what it left, and why', async () => {
+      const src = await TestDb.create(from, 'src');
+      const tgt = await TestDb.create(to, 'tgt');
+      // The target has no is_positive(): it refuses actor's CHECK and director's index.
+      await src.sql(`CREATE FUNCTION is_positive(int) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT $1 > 0';
+        CREATE TABLE actor (id int PRIMARY KEY CHECK (public.is_positive(id)), name text);
+        CREATE TABLE film_actor (actor_id int REFERENCES actor, film int);
+        CREATE TABLE director (id int PRIMARY KEY); CREATE INDEX director_positive ON director (public.is_positive(id));
+        CREATE TABLE film (id int PRIMARY KEY, director_id int REFERENCES director);
+        CREATE TABLE category (id int PRIMARY KEY);
+        CREATE TABLE film_category (film_id int REFERENCES film, category_id int REFERENCES category);
+        CREATE TABLE plain (id int PRIMARY KEY); INSERT INTO plain VALUES (1);
+        CREATE TABLE casting (id int PRIMARY KEY, actor_id int REFERENCES actor)`);
+      await tgt.sql('CREATE TABLE casting (id int PRIMARY KEY)');
+      const tables = ['actor', 'film_actor', 'director', 'film', 'film_category', 'plain', 'casting'];
+      const { plan } = await planMigration({
+        source: src.url,
+        target: tgt.url,
+        createMissing: true,
+        addColumns: true,
+        selection: { tables },
+      });
+      const cannot = 'missing on the target, and Archon cannot create it there: ';
+      const why = (name: string) => {
+        const reason = plan.tables.find((t) => t.table === name)!.reason ?? '';
+        assert.ok(reason.startsWith(cannot), reason);
+        return reason.slice(cannot.length);
+      };
+      assert.match(
+        why('actor'),
+        /^the target refuses `CREATE TABLE "public"\."actor" \( [^`]*\)`: function public\.is_positive\(integer\) does not exist/,
+      );
+      assert.match(
+        why('director'),
+        /^the target refuses `CREATE INDEX director_positive ON public\.director USING btree \(public\.is_positive\(id\)\)`/,
+      );
+      const notCreated = (fk: string, table: string) =>
+        `its foreign key ${fk} references public.${table}, and public.${table} is not being created: ${why(table)}`;
+      assert.equal(why('film_actor'), notCreated('film_actor_actor_id_fkey', 'actor'));
+      assert.equal(why('film'), notCreated('film_director_id_fkey', 'director'));
+      assert.equal(
+        why('film_category'),
+        'its foreign key film_category_category_id_fkey references public.category, and public.category is not ' +
+          'being created: it is not selected, and the target does not have it',
+      );
+      assert.equal(plan.tables.find((t) => t.table === 'plain')!.action, 'copy');
+      // The added column's foreign key would be built with it: the columns are not added, saying why.
+      assert.equal(
+        plan.tables.find((t) => t.table === 'casting')!.reason,
+        'source column actor_id does not exist on the target (copying would lose its data); Archon cannot add the ' +
+          `columns: ${notCreated('casting_actor_id_fkey', 'actor')}`,
+      );
+
+      const dir = mkdtempSync(join(tmpdir(), 'archon-ddl-left-'));
+      const refusedOnly = runCli([
+        'plan',
+        '--source',
+        src.url,
+        '--target',
+        tgt.url,
+        '--table',
+        'actor',
+        '--table',
+        'film_actor',
+        '--ddl',
+        join(dir, 'none.sql'),
+      ]);
+      assert.equal(refusedOnly.code, 1, `a table is skipped: ${refusedOnly.stderr}`);
+      const none = readFileSync(join(dir, 'none.sql'), 'utf8');
+      assert.doesNotMatch(none, /the target has every selected table/);
+      assert.match(
+        none,
+        /^-- Nothing to create: no selected table the target lacks \(or lacks columns of\) can be created or changed\.$/m,
+      );
+      assert.match(
+        none,
+        /^-- {3}public\.film_actor: missing on the target, and Archon cannot create it there: its foreign key film_actor_actor_id_fkey references public\.actor, and public\.actor is not being created: the target refuses `CREATE TABLE "public"\."actor" \( .*\[42883\]$/m,
+      );
+      assert.deepEqual(
+        none.split('\n').filter((l) => l !== '' && !l.startsWith('--')),
+        [],
+        'every line of a refused statement is a comment: nothing in the script runs',
+      );
+      const some = runCli([
+        'plan',
+        '--source',
+        src.url,
+        '--target',
+        tgt.url,
+        '--table',
+        'category',
+        '--table',
+        'film_category',
+        '--table',
+        'actor',
+        '--ddl',
+        join(dir, 'some.sql'),
+      ]);
+      assert.equal(some.code, 1, some.stderr);
+      const script = readFileSync(join(dir, 'some.sql'), 'utf8');
+      assert.match(script, /^CREATE TABLE "public"\."category" \($/m);
+      assert.match(
+        script,
+        /\nCOMMIT;\n[\s\S]*\n-- Left as they are on the target, and why:\n-- {3}public\.actor: missing on the target, and Archon cannot create it there: the target refuses `CREATE TABLE/,
+      );
+      assert.match(
+        script,
+        /^-- {3}public\.film_category: .*its foreign key film_category_film_id_fkey references public\.film, and public\.film is not being created: it is not selected, and the target does not have it$/m,
+      );
+    });
+
     it('a type shared by two created tables comes first, whatever order the foreign keys load them in', async () => {
       const src = await TestDb.create(from, 'src');
       const tgt = await TestDb.create(to, 'tgt');

@@ -15,7 +15,7 @@ import { matchColumns } from './columns.js';
 import { type Plan, type PlanInput, type TablePlan, isMissingOnTarget, makePlan } from './plan.js';
 import { type BuiltObject, type TableDdl, type TargetFacts, constraintKey, needWhy, writeDdl } from './schemaDdl.js';
 import { checkRowSecurity } from './rowSecurity.js';
-import { readDefinitions } from './schemaSource.js';
+import { type SourceDefinitions, type SourceRelation, readDefinitions } from './schemaSource.js';
 import type { Session } from './session.js';
 
 const keyOf = (t: { schema: string; table: string }) => tableKey(t.schema, t.table);
@@ -44,7 +44,18 @@ export async function planSchemaChanges(
   );
   const facts = await targetFacts(session.target, input.target);
   const refused = new Map<string, string>();
-  let ddl = writeDdl(defs, facts, refused, widen);
+  // A table whose foreign key references a table that will not be there is refused with it, saying why.
+  const write = () => {
+    let d = writeDdl(defs, facts, refused, widen);
+    let more = danglingReferences(defs, d, first, input.target);
+    while (more.size) {
+      for (const [k, why] of more) refused.set(k, why);
+      d = writeDdl(defs, facts, refused, widen);
+      more = danglingReferences(defs, d, first, input.target);
+    }
+    return d;
+  };
+  let ddl = write();
   // A table the target refuses claims no shared object: written again without it, tried again, until
   // a trial passes. Only the first refusal of a round counts: a later one may only have lost an object
   // (an extension, a type) that the refused table had claimed, which the rewrite gives to another.
@@ -53,7 +64,7 @@ export async function planSchemaChanges(
   while (trial.refused.size) {
     const [k, why] = [...trial.refused][0];
     refused.set(k, why);
-    ddl = writeDdl(defs, facts, refused, widen);
+    ddl = write();
     trial = await tryOnTarget(session, changing, ddl);
   }
   // Planned against the target as the DDL leaves it, read from the target itself inside the trial:
@@ -64,6 +75,59 @@ export async function planSchemaChanges(
   const plan = makePlan({ ...input, target, creating });
   for (const p of plan.tables) attach(p, ddl.get(keyOf(p)));
   return plan;
+}
+
+/**
+ * Tables to create (or columns to add, whose foreign keys are built with them) whose foreign key
+ * references a table the target will not have (one the run does not create, and the target lacks),
+ * each with the reason naming that table and why it is not created.
+ */
+function danglingReferences(
+  defs: SourceDefinitions,
+  ddl: Map<string, TableDdl>,
+  first: Plan,
+  target: Catalog,
+): Map<string, string> {
+  const topOf = topTables(defs);
+  const onTarget = new Set(target.tables.map((t) => tableKey(t.schema, t.name)));
+  const out = new Map<string, string>();
+  for (const fk of defs.constraints.filter((c) => c.type === 'f' && !c.inherited && c.refRel)) {
+    const from = topOf.get(fk.rel)!;
+    const key = tableKey(from.schema, from.name);
+    const d = ddl.get(key);
+    const to = topOf.get(fk.refRel!) ?? { schema: fk.refSchema!, name: fk.refTable! };
+    const ref = tableKey(to.schema, to.name);
+    const built = d?.kind === 'create' || fk.columns.some((c) => d?.added?.includes(c));
+    if (out.has(key) || !d || !built || d.problems.length || ref === key) continue;
+    const why = notCreatedReason(ref, ddl, first, onTarget);
+    const name = displayName(to.schema, to.name);
+    if (why) out.set(key, `its foreign key ${fk.name} references ${name}, and ${name} is not being created: ${why}`);
+  }
+  return out;
+}
+
+/** The table each relation read belongs to: itself, or the top of its partition tree. */
+function topTables(defs: SourceDefinitions): Map<string, SourceRelation> {
+  const byOid = new Map(defs.relations.map((r) => [r.oid, r]));
+  const top = (r: SourceRelation): SourceRelation => {
+    const parent = r.parent === null ? undefined : byOid.get(r.parent);
+    return parent ? top(parent) : r;
+  };
+  return new Map(defs.relations.map((r) => [r.oid, top(r)]));
+}
+
+/** Why a referenced table will not be on the target after the DDL; null when it will be. */
+function notCreatedReason(
+  ref: string,
+  ddl: Map<string, TableDdl>,
+  first: Plan,
+  onTarget: ReadonlySet<string>,
+): string | null {
+  const d = ddl.get(ref);
+  if (d) return d.problems.length ? d.problems.join('; ') : null;
+  if (onTarget.has(ref)) return null;
+  const planned = first.tables.find((t) => keyOf(t) === ref);
+  return planned ? (planned.reason ?? null) : 'it is not selected, and the target does not have it';
 }
 
 /** Skipped tables whose only obstacle is source columns the target lacks: those columns, by table. */
@@ -339,12 +403,28 @@ function notCreatedComment(plan: Plan): string[] {
   ];
 }
 
+/**
+ * Selected tables the target lacks (or lacks columns of) that the DDL leaves so, each with its reason
+ * as a comment (escaped by visible(): no line break in a reason can end the comment).
+ */
+function leftAsTheyAre(plan: Plan): string[] {
+  const left = plan.tables.filter((t) => t.skip === 'missing-on-target' || t.skip === 'missing-columns');
+  if (!left.length) return [];
+  const lines = ['', '-- Left as they are on the target, and why:'];
+  for (const t of left) lines.push(`--   ${visible(`${displayName(t.schema, t.table)}: ${t.reason}`)}`);
+  return lines;
+}
+
 /** Every statement a run would execute to create the missing tables, as one SQL script. */
 export function ddlScript(plan: Plan, header: string[]): string {
   const created = inDdlOrder(plan.tables);
   const lines = header.map((h) => `-- ${h}`);
+  const left = leftAsTheyAre(plan);
   if (!created.length) {
-    lines.push('-- Nothing to create: the target has every selected table and column.', ...notCreatedComment(plan));
+    const none = left.length
+      ? '-- Nothing to create: no selected table the target lacks (or lacks columns of) can be created or changed.'
+      : '-- Nothing to create: the target has every selected table and column.';
+    lines.push(none, ...left, ...notCreatedComment(plan));
     return `${lines.join('\n')}\n`;
   }
   const step = (what: string, pick: (d: TableDdl) => string[]) => {
@@ -364,5 +444,6 @@ export function ddlScript(plan: Plan, header: string[]): string {
   if (missing.length) lines.push('', '-- Not created with the tables above (Archon creates tables, not these):');
   // A name may hold a line break: shown escaped, it can never end the comment and become a statement.
   for (const t of missing) lines.push(...t.create!.notCreated.map((n) => `--   ${visible(n)}`));
+  lines.push(...left);
   return `${lines.join('\n')}\n`;
 }

@@ -84,6 +84,10 @@ export interface SourceConstraint {
   inherited: boolean;
   /** The table's columns it is declared on (a CHECK: those its expression reads). */
   columns: string[];
+  /** For a foreign key: the table it references (its oid, schema and name). */
+  refRel: string | null;
+  refSchema: string | null;
+  refTable: string | null;
 }
 
 export interface SourceIndex {
@@ -239,8 +243,10 @@ const CONSTRAINTS_SQL = `
 SELECT con.conrelid::text AS rel, con.conname AS name, con.contype::text AS type, pg_get_constraintdef(con.oid) AS def,
        (con.conparentid <> 0 OR NOT con.conislocal) AS inherited,
        ARRAY(SELECT a.attname::text FROM pg_attribute a
-              WHERE a.attrelid = con.conrelid AND a.attnum = ANY (con.conkey) ORDER BY a.attnum) AS columns
+              WHERE a.attrelid = con.conrelid AND a.attnum = ANY (con.conkey) ORDER BY a.attnum) AS columns,
+       rc.oid::text AS "refRel", rn.nspname AS "refSchema", rc.relname AS "refTable"
 FROM pg_constraint con
+LEFT JOIN pg_class rc ON rc.oid = con.confrelid LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
 WHERE con.conrelid = ANY($1::oid[]) AND con.contype IN ('c', 'p', 'u', 'x', 'f')
   AND NOT EXISTS (SELECT 1 FROM pg_constraint pc WHERE pc.oid = con.conparentid AND pc.conrelid = con.conrelid)
 ORDER BY con.conrelid, array_position(ARRAY['p', 'u', 'x', 'c', 'f']::"char"[], con.contype), con.conname`;
