@@ -44,7 +44,9 @@ const EXTRAS = `
   SELECT setval('ops.measurements_id_seq', 500);
   CREATE FUNCTION ops.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
   CREATE TRIGGER jobs_touch BEFORE UPDATE ON ops.jobs FOR EACH ROW EXECUTE FUNCTION ops.touch();
-  CREATE VIEW ops.open_jobs AS SELECT id, name FROM ops.jobs WHERE state <> 'done';`;
+  CREATE VIEW ops.open_jobs AS SELECT id, name FROM ops.jobs WHERE state <> 'done';
+  ALTER TABLE ops.jobs REPLICA IDENTITY USING INDEX jobs_name_key;
+  ALTER TABLE ops.measurements_2025 REPLICA IDENTITY FULL;`;
 
 // Extensions that the DDL needs beyond column types: operator classes of indexes and exclusion
 // constraints, functions in defaults, generated columns, CHECKs, domain checks and index expressions,
@@ -82,7 +84,8 @@ async function schemaOf(db: TestDb): Promise<unknown> {
 // the parent's they belong to; indexes by name and definition, whether valid, and the parent index
 // each is attached to; inheritance parents in order.
 const SCHEMA_SQL = `SELECT json_agg(json_build_object(
-      'table', format('%I.%I', n.nspname, c.relname), 'kind', c.relkind,
+      'table', format('%I.%I', n.nspname, c.relname), 'kind', c.relkind, 'replident', c.relreplident,
+      'replindex', (SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = c.oid AND indisreplident),
       'partkey', pg_get_partkeydef(c.oid), 'bound', pg_get_expr(c.relpartbound, c.oid),
       'comment', obj_description(c.oid, 'pg_class'),
       'inherits', (SELECT json_agg(inhparent::regclass::text ORDER BY inhseqno) FROM pg_inherits WHERE inhrelid = c.oid),

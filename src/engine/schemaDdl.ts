@@ -441,10 +441,18 @@ function writeTable(ddl: TableDdl, parts: Part[], types: SourceType[], claims: C
     ddl.after.push(...p.indexes.flatMap(indexStatements));
     ddl.builds.push(...p.indexes.map((i) => built('index', p, i.name)));
   }
-  ddl.after.push(...comments(parts));
+  ddl.after.push(...comments(parts), ...parts.flatMap(replicaIdentity));
   ddl.afterVerify.push(...parts.flatMap((p) => rowSecurityDdl(p.rel)));
   ddl.rowSecurity.push(...parts.flatMap((p) => rowSecurityOf(p.rel)));
   ddl.notes.push(...parts.flatMap((p) => createdRowSecurityNote(p.rel, claims.facts.user) ?? []));
+}
+
+/** What logical decoding logs of a row's old version, as the source has it (after the index it may name). */
+function replicaIdentity({ rel }: Part): string[] {
+  const how = { n: 'NOTHING', f: 'FULL', i: rel.replicaIndex ? `USING INDEX ${ident(rel.replicaIndex)}` : null }[
+    rel.replicaIdentity
+  ];
+  return how ? [`ALTER TABLE ${qualified(rel.schema, rel.name)} REPLICA IDENTITY ${how}`] : [];
 }
 
 function createType(t: SourceType): string {

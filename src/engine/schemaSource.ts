@@ -29,6 +29,9 @@ export interface SourceRelation {
   /** relrowsecurity and relforcerowsecurity: Archon gives a table it creates the same (schemaDdl). */
   rowSecurity: boolean;
   forceRowSecurity: boolean;
+  /** pg_class.relreplident: d default, n nothing, f full, i an index (named in replicaIndex). */
+  replicaIdentity: string;
+  replicaIndex: string | null;
 }
 
 /** An inheritance parent as its child's DDL needs it: its name, and what its columns give the child. */
@@ -189,7 +192,9 @@ SELECT c.oid::text AS oid, n.nspname AS schema, c.relname AS name, c.relkind AS 
        (SELECT array_agg(rulename::text ORDER BY rulename) FROM pg_rewrite
          WHERE ev_class = c.oid AND rulename <> '_RETURN') AS rules,
        c.relacl IS NOT NULL AS grants, c.relrowsecurity AS "rowSecurity",
-       c.relforcerowsecurity AS "forceRowSecurity"
+       c.relforcerowsecurity AS "forceRowSecurity", c.relreplident::text AS "replicaIdentity",
+       (SELECT ic.relname FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
+         WHERE x.indrelid = c.oid AND x.indisreplident) AS "replicaIndex"
 FROM (SELECT p.relid, min(p.level) AS level, min(r.ord) AS ord
         FROM unnest($1::text[]) WITH ORDINALITY AS r(rel, ord),
              LATERAL (SELECT relid, level FROM pg_partition_tree(r.rel::regclass)
