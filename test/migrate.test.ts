@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { compare, migrate, undo } from '../src/engine/index.js';
-import { type Report, type TableReport, headline, problemsFirst, stopBanner } from '../src/shared/report.js';
+import { type Report, type TableReport, causesOf, headline, problemsFirst, stopBanner } from '../src/shared/report.js';
 import { toMarkdown } from '../src/shared/reportMarkdown.js';
 import { toText } from '../src/shared/reportText.js';
 import { TestDb, directions, withClient } from './support/pg.js';
@@ -453,7 +453,7 @@ describe('nothing half-done on the target', () => {
     }
   });
 
-  it('the failing table is the cause: those before it are rolled back, those after it not run, none failed', async () => {
+  it('the failing table is the cause: the others still load and verify, then are rolled back; none failed', async () => {
     const ddl = `CREATE TABLE a_first (id int PRIMARY KEY); CREATE TABLE b_second (id int PRIMARY KEY, v int);
       CREATE TABLE c_third (id int PRIMARY KEY);`;
     const { src, tgt } = await pair(
@@ -470,7 +470,7 @@ describe('nothing half-done on the target', () => {
       [
         ['a_first', 'rolled back'],
         ['b_second', 'failed'],
-        ['c_third', 'not run'],
+        ['c_third', 'rolled back'],
       ],
     );
     assert.equal(report.outcome, 'failed');
@@ -479,21 +479,26 @@ describe('nothing half-done on the target', () => {
       mismatch: 0,
       skipped: 0,
       failed: 1,
-      'rolled back': 1,
-      'not run': 1,
+      'rolled back': 2,
+      'not run': 0,
       total: 3,
     });
     assert.deepEqual(report.cause && [report.cause.table, report.cause.status], ['b_second', 'failed']);
+    assert.deepEqual(report.causes, [report.cause]);
     assert.match(report.cause!.message, /violates check constraint "small" \[23514\]$/);
     assert.equal(byName(report, 'a_first').targetRows, null, 'rolled-back rows are not shown as arrived');
-    assert.match(byName(report, 'c_third').reason!, /^not run: the run stopped when public.b_second failed/);
+    assert.equal(byName(report, 'c_third').sourceRows, 50, 'the table after the failure was still counted');
+    assert.match(
+      byName(report, 'c_third').reason!,
+      /^verified, then rolled back because public.b_second failed; the target is unchanged$/,
+    );
     assert.match(
       stopBanner(report)!,
-      /^Rolled back by public\.b_second \(failed\): new row .* violates check constraint/,
+      /^Rolled back by public\.b_second \(failed\): new row .* violates check constraint .*2 other tables rolled back with it\. Nothing was committed\.$/,
     );
     assert.match(toText(report), /^Rolled back by public\.b_second/);
     assert.match(toMarkdown(report), /> \*\*Rolled back by public\.b_second/);
-    assert.equal(problemsFirst(report.tables, report.cause)[0].table, 'b_second');
+    assert.equal(problemsFirst(report.tables, causesOf(report))[0].table, 'b_second');
   });
 
   it('a cancel before the copies: every table "not run", the report says nothing was committed', async () => {

@@ -6,6 +6,8 @@ import { formatBytes, formatCount, formatDifference, plural, seconds } from '../
 import {
   STATUS_RANK,
   TABLE_STATUSES,
+  causeLines,
+  causesOf,
   contentCell,
   countOf,
   difference,
@@ -40,7 +42,10 @@ function save(): void {
 }
 
 const isProblem = (t: TableReport) => t.status !== 'verified';
-const isCause = (t: TableReport) => t.schema === state.report?.cause?.schema && t.table === state.report?.cause?.table;
+/** Where a table stands among the tables that took the run back (in the order the run met them); -1 if not one. */
+const causeIndex = (t: TableReport) =>
+  state.report ? causesOf(state.report).findIndex((c) => c.schema === t.schema && c.table === t.table) : -1;
+const isCause = (t: TableReport) => causeIndex(t) >= 0;
 const statusClass = (s: string) => s.replace(' ', '-');
 
 function el<K extends keyof HTMLElementTagNameMap>(
@@ -67,7 +72,8 @@ function sortValue(t: TableReport, c: SortColumn): string | number | null {
     case 'difference':
       return difference(t);
     case 'status':
-      return isCause(t) ? -1 : (STATUS_RANK[t.status] ?? 0);
+      // The causes before every other status, in the order the run met them.
+      return isCause(t) ? causeIndex(t) - causesOf(state.report!).length : (STATUS_RANK[t.status] ?? 0);
     case 'content':
       return contentCell(t);
     case 'reason':
@@ -219,12 +225,13 @@ function objectsSection(r: Report): HTMLElement[] {
   return [el('details', { class: 'schema-objects' }, el('summary', {}, heading), el('ul', {}, ...items))];
 }
 
-/** What stopped the run, above everything else: the table that rolled it all back, or the cancel. */
+/** What stopped the run, above everything else: the tables that rolled it all back (each with its error), or the cancel. */
 function banner(r: Report): HTMLElement[] {
   const text = stopBanner(r);
   if (!text) return [];
   const kind = r.outcome === 'cancelled' ? 'cancel-banner' : 'error-banner root-cause';
-  return [el('div', { class: kind, role: 'alert' }, text)];
+  const causes = causeLines(r).map((l) => el('li', {}, l));
+  return [el('div', { class: kind, role: 'alert' }, text, ...(causes.length ? [el('ul', {}, ...causes)] : []))];
 }
 
 function toolbar(r: Report, problemCount: number): HTMLElement {

@@ -4,29 +4,43 @@
 import type pg from 'pg';
 import { displayName } from '../shared/names.js';
 import { type DeferrableUnique, type ForeignKey, type Table, partitionsOf } from './catalog.js';
-import { ident, qualified } from './ident.js';
+import { ident, qualified, tableKey } from './ident.js';
 import { relationSql } from './relation.js';
 import type { TablePlan } from './plan.js';
 
-/** Every broken constraint of a loaded table, in words; null when all hold. */
+/**
+ * Every broken constraint of a loaded table, in words (null when all hold), and the foreign keys left
+ * unchecked: those into a table whose rows did not load (`notLoaded`, by table key), which would only
+ * count rows missing for that table's failure.
+ */
 export async function uncheckedConstraints(
   tgt: pg.Client,
   t: TablePlan,
   targetTables: Table[],
-): Promise<string | null> {
+  notLoaded: ReadonlySet<string> = new Set(),
+): Promise<{ problem: string | null; notChecked: string[] }> {
   const problems: string[] = [];
+  const notChecked: string[] = [];
   // A constraint may also be declared on one partition only (Pagila's foreign keys are, on each); the
   // rows loaded through the parent landed there too.
   const holders = [t.target!, ...partitionsOf(t.target!, targetTables)];
   for (const holder of holders) {
-    for (const fk of holder.foreignKeys) problems.push(...(await foreignKeyProblems(tgt, holder, fk, targetTables)));
+    for (const fk of holder.foreignKeys) {
+      if (notLoaded.has(tableKey(fk.refSchema, fk.refTable))) notChecked.push(notCheckedNote(fk));
+      else problems.push(...(await foreignKeyProblems(tgt, holder, fk, targetTables)));
+    }
     for (const u of holder.deferrableUniques) {
       const problem = await (u.operators ? exclusionProblem(tgt, holder, u) : duplicateProblem(tgt, holder, u));
       if (problem) problems.push(problem);
     }
   }
-  return problems.length ? problems.join('; ') : null;
+  return { problem: problems.length ? problems.join('; ') : null, notChecked };
 }
+
+const notCheckedNote = (fk: ForeignKey) => {
+  const ref = displayName(fk.refSchema, fk.refTable);
+  return `foreign key ${fk.name} (into ${ref}) not checked: ${ref} failed to load, so the rows it points at are not there`;
+};
 
 /**
  * Rows pointing at rows the target does not have; under MATCH FULL also rows that mix NULLs in. Both

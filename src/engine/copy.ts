@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { ContentDigest, copyOutSql, rowHasher } from './digest.js';
 import { StallError } from './errors.js';
@@ -18,19 +18,26 @@ interface CopyResult {
   digest: ContentDigest;
 }
 
+/** Where the source's COPY runs: a refusal on the target rolls the source back to it, snapshot intact. */
+const SOURCE_SAVEPOINT = 'archon_copy';
+
 /**
  * Streams one table from source to target: COPY TO STDOUT piped into COPY FROM STDIN. Bytes go
  * socket to socket with stream back-pressure; on the way each row is hashed into the table's
  * content digest (no second read of the source), so memory stays flat whatever the table's size.
+ * When the target refuses the rows, the source's COPY is stopped (`stopSource` cancels it on the
+ * server) and rolled back to a savepoint, so the snapshot stays open for the other tables; the
+ * target's error is then thrown.
  */
 export async function copyTable(
   source: pg.Client,
   target: pg.Client,
   plan: TablePlan,
   onBytes: (bytes: number, rows: number) => void,
-  o: { signal?: AbortSignal; stallTimeoutMs: number },
+  o: { signal?: AbortSignal; stallTimeoutMs: number; stopSource: () => Promise<void> },
 ): Promise<CopyResult> {
   const read = { from: relationSql(plan.source), select: plan.sourceSelect, format: plan.format };
+  await source.query(`SAVEPOINT ${SOURCE_SAVEPOINT}`);
   // A partitioned target routes the rows into its partitions.
   const out = source.query(copyTo(copyOutSql(read)));
   const options = plan.format === 'binary' ? ' (FORMAT binary)' : '';
@@ -40,6 +47,8 @@ export async function copyTable(
   // Which side failed travels with the error: a lost connection can then be named.
   out.on('error', (e) => Object.assign(e, { side: (e as { side?: string }).side ?? 'source' }));
   into.on('error', (e) => Object.assign(e, { side: (e as { side?: string }).side ?? 'target' }));
+  const sourceDone = finished(out);
+  sourceDone.catch(() => {}); // awaited only when the target refuses; the error itself reaches the tap
   let bytes = 0;
   const digest = new ContentDigest();
   const hasher = rowHasher(plan.format, (h) => digest.addRowHash(h));
@@ -53,14 +62,63 @@ export async function copyTable(
       done(null, chunk);
     },
   });
+  // Not one pipeline from the source: it would destroy the source's stream when the target refuses,
+  // leaving that connection mid-COPY for good. The source's errors are passed on by hand instead.
+  out.on('error', (e) => tap.destroy(e));
+  out.pipe(tap);
   try {
-    await pipeline(out, tap, into, { signal: watchdog.signal });
+    await pipeline(tap, into, { signal: watchdog.signal });
   } catch (e) {
-    throw watchdog.stalled ? new StallError(o.stallTimeoutMs) : e;
+    if (watchdog.stalled) throw new StallError(o.stallTimeoutMs);
+    if ((e as { side?: string }).side === 'target' && !o.signal?.aborted)
+      await stopSourceCopy(source, out, sourceDone, o);
+    throw e;
   } finally {
     watchdog.stop();
   }
+  await source.query(`RELEASE SAVEPOINT ${SOURCE_SAVEPOINT}`);
   return { sent: out.rowCount, received: into.rowCount, bytes, digest };
+}
+
+/**
+ * The target refused the rows: the source's statement is cancelled on the server (reading the rest of a
+ * large table would only waste time), then what it still sends is dropped, and once it has ended its
+ * transaction is rolled back to the savepoint the COPY began at, the snapshot unchanged. The cancel goes
+ * first: a server blocked on a full socket acts on it as soon as it may send again, so little more is
+ * read. A source that does not end within the stall timeout ends the run (the error is the source's).
+ */
+async function stopSourceCopy(
+  source: pg.Client,
+  out: NodeJS.ReadableStream & { readableEnded: boolean },
+  done: Promise<void>,
+  o: { stallTimeoutMs: number; stopSource: () => Promise<void> },
+): Promise<void> {
+  if (!out.readableEnded) {
+    out.unpipe();
+    await o.stopSource();
+    out.resume();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), o.stallTimeoutMs);
+    });
+    const ended = await Promise.race([
+      done.then(
+        () => 'ended' as const,
+        () => 'ended' as const,
+      ),
+      late,
+    ]);
+    clearTimeout(timer);
+    if (ended === 'late')
+      throw Object.assign(
+        new Error(`the source did not stop its COPY within ${o.stallTimeoutMs / 1000} s of a cancel`),
+        {
+          side: 'source',
+        },
+      );
+  }
+  await source.query(`ROLLBACK TO SAVEPOINT ${SOURCE_SAVEPOINT}`);
+  await source.query(`RELEASE SAVEPOINT ${SOURCE_SAVEPOINT}`);
 }
 
 /**

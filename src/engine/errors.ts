@@ -109,3 +109,26 @@ export class CancelledError extends Error {
     this.name = 'CancelledError';
   }
 }
+
+/**
+ * SQLSTATE classes (their first two characters) and codes that are no one table's fault: a lost or
+ * failing server (08, 57, 58, XX), a transaction that cannot go on (25, 40: a deadlock is another
+ * session's doing), resources (53: out of disk or memory), a statement timeout or cancel (57014) and
+ * a lock waited for too long (55P03: a bounded wait stays bounded, never retried). Anything else the
+ * target says while a table is loaded, built or checked is that table's problem.
+ */
+const RUN_ENDING = { classes: ['08', '25', '40', '53', '57', '58', 'XX'], codes: ['55P03'] } as const;
+
+/**
+ * Whether an error ends the whole run rather than failing one table: the rule above, a cancel, a
+ * stalled network, an error from the source (its snapshot is the run's), and anything that is not
+ * the server's word at all (no SQLSTATE: a lost socket, a bug).
+ */
+export function endsTheRun(e: unknown): boolean {
+  if (e instanceof CancelledError || e instanceof StallError || e instanceof LockTimeoutError) return true;
+  // A server's error carries a severity; a socket's (ECONNRESET, EPIPE) has a code but none.
+  const err = e as { code?: unknown; severity?: unknown; side?: string } | null;
+  if (err?.side === 'source' || typeof err?.code !== 'string' || typeof err.severity !== 'string') return true;
+  const code = err.code;
+  return (RUN_ENDING.codes as readonly string[]).includes(code) || RUN_ENDING.classes.some((c) => code.startsWith(c));
+}

@@ -69,13 +69,14 @@ export class LockWatch {
 
   /** Cancels whatever statement each session is running, from the side: the wait ends on the server. */
   async cancel(): Promise<void> {
-    await Promise.all(
-      (['source', 'target'] as const).map((role) =>
-        this.client(role)
-          .then((c) => c.query('SELECT pg_cancel_backend($1)', [this.pids[role]]))
-          .catch(() => {}),
-      ),
-    );
+    await Promise.all((['source', 'target'] as const).map((role) => this.cancelStatement(role)));
+  }
+
+  /** Cancels the statement one session is running; a session that is idle by then ignores it. */
+  async cancelStatement(role: Role): Promise<void> {
+    await this.client(role)
+      .then((c) => c.query('SELECT pg_cancel_backend($1)', [this.pids[role]]))
+      .catch(() => {});
   }
 
   pid(role: Role): number {

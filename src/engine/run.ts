@@ -41,6 +41,7 @@ import { missingObjects, planScope } from './schemaObjects.js';
 import { silenceTriggers } from './triggers.js';
 import { type LoadDigests, verifyLoaded } from './verify.js';
 import { type Journal, type UndoPlan, startJournal, undoPlan } from './journal.js';
+import { type TableStep, contained, tableFailure } from './tableFailure.js';
 
 export interface PlanOptions extends EndpointsInput, SchemaChanges {
   selection?: Selection;
@@ -142,7 +143,7 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
   let unmatched: string[] = [];
   let platformTables: PlatformTable[] = [];
   let objects: SchemaObject[] = [];
-  let result: LoadResult = { committed: false, cancelled: false, error: null, cause: null };
+  let result: LoadResult = { committed: false, cancelled: false, error: null, causes: [] };
   let undo: UndoPlan | null = null;
   const finish = (outcome: Outcome | null = result.cancelled ? 'cancelled' : null): Report => ({
     ...report({
@@ -157,7 +158,7 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
       committed: result.committed,
       outcome,
       error: result.error,
-      cause: result.cause,
+      causes: result.causes,
     }),
     undo: undoState(result, undo),
   });
@@ -177,8 +178,11 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
     }
     const toCopy = planned.plan.tables.filter((t) => t.action === 'copy');
     if (toCopy.length === 0) return finish();
-    const journal = { at: started, undo: planned.undo, unmatched };
-    result = await load(session, toCopy, reports, { existing, journal }, (e) => opts.onProgress?.(e), opts.signal);
+    const how = {
+      existing,
+      journal: { at: started, undo: planned.undo, unmatched },
+    };
+    result = await load(session, toCopy, reports, how, (e) => opts.onProgress?.(e), opts.signal);
     return finish();
   } finally {
     await session.close();
@@ -189,8 +193,8 @@ interface LoadResult {
   committed: boolean;
   cancelled: boolean;
   error: ErrorInfo | null;
-  /** The table whose failure took the others back with it. */
-  cause: RootCause | null;
+  /** Every table whose failure or mismatch took the run back, in the order the run met them. */
+  causes: RootCause[];
   /** The journal entry a committed run wrote. */
   journal?: Journal | null;
 }
@@ -203,26 +207,45 @@ function undoState(result: LoadResult, plan: UndoPlan | null): Report['undo'] {
   return null;
 }
 
-/** Where a load is, for the message when it fails: the table at work, those begun, the sequences setval moved. */
+/**
+ * Where a load is, for the message when it fails: the table at work, those begun, those that failed on
+ * their own (with their error in a line) and of those the ones whose rows did not load, the sequences
+ * setval moved.
+ */
 interface LoadPosition {
   current: TablePlan | null;
   started: Set<TablePlan>;
+  failed: Map<TablePlan, string>;
+  notLoaded: Set<TablePlan>;
   sequencesMoved: string[];
+}
+
+/** What a load needs besides the tables: the policy, the journal's facts. */
+interface LoadHow {
+  existing: ExistingPolicy;
+  journal: { at: Date; undo: UndoPlan; unmatched: string[] };
 }
 
 async function load(
   s: Session,
   tables: TablePlan[],
   reports: Map<TablePlan, TableReport>,
-  how: { existing: ExistingPolicy; journal: { at: Date; undo: UndoPlan; unmatched: string[] } },
+  how: LoadHow,
   emit: ProgressListener,
   signal?: AbortSignal,
 ): Promise<LoadResult> {
   const { existing } = how;
-  const at: LoadPosition = { current: null, started: new Set(), sequencesMoved: [] };
+  const at: LoadPosition = {
+    current: null,
+    started: new Set(),
+    failed: new Map(),
+    notLoaded: new Set(),
+    sequencesMoved: [],
+  };
   const checkCancel = () => {
     if (signal?.aborted) throw new CancelledError();
   };
+  const step = tableStep(s, reports, at, emit);
   try {
     checkCancel();
     await s.target.query('BEGIN');
@@ -235,29 +258,20 @@ async function load(
     const meta = { ...how.journal, source: source.label, target: target.label, existing };
     const journal = await startJournal(s.target, tables, meta, how.journal.undo, emit);
     const loading = await prepareExistingRows(s.target, tables, reports, existing, emit);
-    const before = await digestsBefore(s.target, loading, reports);
-    const digests = new Map<TablePlan, LoadDigests>();
-    const estimatedBytes = loading.reduce((sum, t) => sum + t.bytes, 0);
-    emit({ type: 'copy-start', total: loading.length, estimatedBytes });
-    for (const [i, t] of loading.entries()) {
-      checkCancel();
-      at.current = t;
-      at.started.add(t);
-      const o = { index: i, total: loading.length, emit, signal, stallTimeoutMs: s.stallTimeoutMs };
-      const source = await copyOne(s, t, reports.get(t)!, o);
-      digests.set(t, { source, before: before.get(t) ?? null });
-    }
-    at.current = null;
-    await createAfterData(s.target, loading, reports, emit, atTable, checkCancel);
+    const digests = await copyAll(s, loading, reports, { at, step, emit, signal, checkCancel });
+    const live = () => loading.filter((t) => !at.failed.has(t));
+    await createAfterData(s.target, live(), reports, emit, step, checkCancel);
     checkCancel();
     await triggers.restore();
-    const readBacks = await verifyLoaded(s, loading, reports, { replica: triggers.replica, emit, digests, signal });
+    const notLoaded = new Set([...at.notLoaded].map((t) => tableKey(t.schema, t.table)));
+    const verifying = { replica: triggers.replica, emit, digests, signal, step, notLoaded };
+    const readBacks = await verifyLoaded(s, live(), reports, verifying);
     checkCancel();
     const bad = loading.filter((t) => reports.get(t)!.status !== 'verified');
     if (bad.length) {
       await s.target.query('ROLLBACK');
-      const cause = markRolledBack(loading, reports, bad);
-      return { committed: false, cancelled: false, error: null, cause };
+      const causes = markRolledBack(loading, reports, bad, at.failed);
+      return { committed: false, cancelled: false, error: null, causes };
     }
     checkCancel();
     emit({ type: 'phase', message: 'moving sequences past the copied values' });
@@ -268,13 +282,43 @@ async function load(
     checkCancel();
     emit({ type: 'phase', message: 'committing' });
     await s.target.query('COMMIT');
-    return { committed: true, cancelled: false, error: null, cause: null, journal };
+    return { committed: true, cancelled: false, error: null, causes: [], journal };
   } catch (e) {
     return failLoad(s, e, tables, reports, at, signal);
   }
 }
 
-/** One table: its count in the snapshot, then the stream, with throttled progress. */
+/**
+ * Every table's rows, one table at a time, each in its savepoint: a table the target refuses is
+ * recorded and the next one goes on. Returns each loaded table's digests (as the rows left the
+ * source, and under append of the rows the table held before).
+ */
+async function copyAll(
+  s: Session,
+  loading: TablePlan[],
+  reports: Map<TablePlan, TableReport>,
+  o: { at: LoadPosition; step: TableStep; emit: ProgressListener; signal?: AbortSignal; checkCancel: () => void },
+): Promise<Map<TablePlan, LoadDigests>> {
+  const before = await digestsBefore(s.target, loading, reports);
+  const digests = new Map<TablePlan, LoadDigests>();
+  const estimatedBytes = loading.reduce((sum, t) => sum + t.bytes, 0);
+  o.emit({ type: 'copy-start', total: loading.length, estimatedBytes });
+  for (const [index, t] of loading.entries()) {
+    o.checkCancel();
+    o.at.started.add(t);
+    const where = { index, total: loading.length, emit: o.emit, signal: o.signal, stallTimeoutMs: s.stallTimeoutMs };
+    const loaded = await o.step(t, async () => {
+      digests.set(t, { source: await copyOne(s, t, reports.get(t)!, where), before: before.get(t) ?? null });
+    });
+    if (!loaded) o.at.notLoaded.add(t);
+  }
+  return digests;
+}
+
+/**
+ * One table: its count in the snapshot, then the stream, with throttled progress. A copy the target
+ * refuses still ends its progress (the bytes that moved), so the progress goes on to the next table.
+ */
 async function copyOne(
   s: Session,
   t: TablePlan,
@@ -287,15 +331,22 @@ async function copyOne(
   emit({ type: 'table-start', ...where, estimatedRows: t.estimatedRows, estimatedBytes: t.bytes });
   r.sourceRows = await countRows(s.source, t.source);
   let lastEmit = 0;
+  let moved = 0;
   const onBytes = (bytes: number, rows: number) => {
+    moved = bytes;
     const now = Date.now();
     if (now - lastEmit < 200) return;
     lastEmit = now;
     emit({ type: 'table-progress', ...where, bytes, rows });
   };
+  const stopSource = () => s.watch.cancelStatement('source');
   const copied = await copyTable(s.source, s.target, t, onBytes, {
     signal: o.signal,
     stallTimeoutMs: o.stallTimeoutMs,
+    stopSource,
+  }).catch((e) => {
+    emit({ type: 'table-done', ...where, rows: 0, bytes: moved, durationMs: Date.now() - began });
+    throw e;
   });
   r.bytes = copied.bytes;
   r.durationMs = Date.now() - began;
@@ -307,14 +358,67 @@ async function copyOne(
 }
 
 /**
- * A table that did not verify takes the whole run back: it keeps its status, the verified ones become
- * 'rolled back' (their rows and content no longer read as arrived) and say which one did. The first is
- * the cause.
+ * The step every table's work goes through: contained in a savepoint; a failure that is the table's own
+ * marks it failed (its rows not shown as arrived) and says so, and the run goes on to find the others.
  */
-function markRolledBack(loaded: TablePlan[], reports: Map<TablePlan, TableReport>, bad: TablePlan[]): RootCause {
-  const names = bad.map((t) => displayName(t.schema, t.table)).join(', ');
-  const first = reports.get(bad[0])!;
-  const cause = { schema: first.schema, table: first.table, status: first.status, message: first.reason ?? '' };
+function tableStep(
+  s: Session,
+  reports: Map<TablePlan, TableReport>,
+  at: LoadPosition,
+  emit: ProgressListener,
+): TableStep {
+  return async (t, work) => {
+    at.current = t;
+    const e = await contained(s, work);
+    at.current = null;
+    if (e === null) return true;
+    const notLoaded = new Set([...at.notLoaded].map((n) => tableKey(n.schema, n.table)));
+    const failure = tableFailure(e, t, s, notLoaded);
+    at.failed.set(t, failure.message);
+    Object.assign(reports.get(t)!, {
+      status: 'failed',
+      reason: failure.message,
+      error: failure.info,
+      targetRows: null,
+      content: contentNotChecked(null),
+    });
+    const name = displayName(t.schema, t.table);
+    emit({
+      type: 'phase',
+      message: `${name} failed: ${failure.message}; going on with the other tables to find every problem (nothing will be committed)`,
+    });
+    return false;
+  };
+}
+
+/** Three names and how many more: a reason that stays readable when many tables failed. */
+function someNames(tables: TablePlan[]): string {
+  const names = tables.slice(0, 3).map((t) => displayName(t.schema, t.table));
+  const more = tables.length - names.length;
+  return more ? `${names.join(', ')} and ${more} other table(s)` : names.join(', ');
+}
+
+/**
+ * Tables that failed or did not verify take the whole run back: they keep their status, the verified ones
+ * become 'rolled back' (their rows and content no longer read as arrived) and say which tables did it.
+ * Every such table is a cause, in load order.
+ */
+function markRolledBack(
+  loaded: TablePlan[],
+  reports: Map<TablePlan, TableReport>,
+  bad: TablePlan[],
+  failed: ReadonlyMap<TablePlan, string>,
+): RootCause[] {
+  const failures = bad.filter((t) => reports.get(t)!.status === 'failed');
+  const mismatches = bad.filter((t) => reports.get(t)!.status !== 'failed');
+  const because = [
+    ...(failures.length ? [`${someNames(failures)} failed`] : []),
+    ...(mismatches.length ? [`${someNames(mismatches)} did not verify`] : []),
+  ].join(' and ');
+  const causes = bad.map((t) => {
+    const r = reports.get(t)!;
+    return { schema: r.schema, table: r.table, status: r.status, message: failed.get(t) ?? r.reason ?? '' };
+  });
   for (const t of loaded) {
     const r = reports.get(t)!;
     if (r.status !== 'verified') r.reason += '; rolled back, the target is unchanged';
@@ -323,10 +427,10 @@ function markRolledBack(loaded: TablePlan[], reports: Map<TablePlan, TableReport
         status: 'rolled back',
         targetRows: null,
         content: contentNotChecked(null),
-        reason: `rolled back because ${names} did not verify; the target is unchanged`,
+        reason: `verified, then rolled back because ${because}; the target is unchanged`,
       });
   }
-  return cause;
+  return causes;
 }
 
 /** An error or a cancel: roll back, and tell every table what happened and whose fault it was. */
@@ -344,7 +448,7 @@ async function failLoad(
   const gone = lostSide(e, s);
   if (gone && !cancelled) info.message = `the connection to the ${gone} was lost: ${info.message}`;
   const leftover = await abandon(s, cancelled);
-  const culprit = at.current ? displayName(at.current.schema, at.current.table) : null;
+  const culprit = at.current && !cancelled ? at.current : null;
   const unchanged = [
     at.sequencesMoved.length
       ? `the target is unchanged except that sequence(s) ${at.sequencesMoved.join(', ')} moved forward (setval, ` +
@@ -353,28 +457,47 @@ async function failLoad(
     ...(leftover ? [leftover] : []),
   ].join('; ');
   const failure = `${info.message}${info.code ? ` [${info.code}]` : ''}`;
+  const failedBefore = [...at.failed.keys()];
+  const blamed = culprit ? [...failedBefore, culprit] : failedBefore;
   for (const t of tables) {
     const r = reports.get(t)!;
     if (r.status === 'skipped') continue;
+    if (at.failed.has(t)) {
+      // Its own failure stays what it was; what ended the run is told by the others.
+      r.reason += `; rolled back, ${unchanged}`;
+      continue;
+    }
     Object.assign(r, { targetRows: null, content: contentNotChecked(null) });
     // Tables the run never reached are 'not run'; those it had begun were taken back with the rest.
     if (cancelled) {
       r.status = at.started.has(t) ? 'rolled back' : 'not run';
       r.reason = at.started.has(t) ? `cancelled; rolled back, ${unchanged}` : `cancelled before it ran; ${unchanged}`;
-    } else if (t === at.current || !culprit) {
-      // The culprit, or a failure before any table's copy (emptying, locking) that every table learns.
+    } else if (t === culprit || !culprit) {
+      // The culprit, or a failure outside any table's step (emptying, locking) that every table learns.
       Object.assign(r, { status: 'failed', reason: `${failure}; rolled back, ${unchanged}` });
-      if (t === at.current) r.error = info;
+      if (t === culprit) r.error = info;
     } else if (at.started.has(t))
-      Object.assign(r, { status: 'rolled back', reason: `rolled back because ${culprit} failed; ${unchanged}` });
+      Object.assign(r, {
+        status: 'rolled back',
+        reason: `rolled back because ${someNames(blamed)} failed; ${unchanged}`,
+      });
     else
-      Object.assign(r, { status: 'not run', reason: `not run: the run stopped when ${culprit} failed; ${unchanged}` });
+      Object.assign(r, {
+        status: 'not run',
+        reason: `not run: the run stopped when ${displayName(culprit.schema, culprit.table)} failed; ${unchanged}`,
+      });
   }
-  const current = at.current && !cancelled ? reports.get(at.current)! : null;
-  const cause = current
-    ? { schema: current.schema, table: current.table, status: current.status, message: failure }
-    : null;
-  return { committed: false, cancelled, error: cancelled || culprit ? null : info, cause };
+  const causeOf = (t: TablePlan, message: string): RootCause => ({
+    schema: t.schema,
+    table: t.table,
+    status: 'failed',
+    message,
+  });
+  const causes = [
+    ...failedBefore.map((t) => causeOf(t, at.failed.get(t)!)),
+    ...(culprit ? [causeOf(culprit, failure)] : []),
+  ];
+  return { committed: false, cancelled, error: cancelled || culprit ? null : info, causes };
 }
 
 /** For an error that ended a connection (terminated, reset, gone): which side it was, if known. */

@@ -17,6 +17,7 @@ import { type BuiltObject, type TableDdl, type TargetFacts, constraintKey, needW
 import { checkRowSecurity } from './rowSecurity.js';
 import { type SourceDefinitions, type SourceRelation, readDefinitions } from './schemaSource.js';
 import type { Session } from './session.js';
+import type { TableStep } from './tableFailure.js';
 
 const keyOf = (t: { schema: string; table: string }) => tableKey(t.schema, t.table);
 
@@ -294,8 +295,8 @@ export async function createBeforeData(
 
 /**
  * After the rows: foreign keys, secondary indexes and comments of the created tables (and those of
- * columns added), with maintenance_work_mem raised for the transaction (to 512 MB at most, never
- * lowered, never above the server's own maximum). Each table's note says what was built and how
+ * columns added), with maintenance_work_mem raised for the transaction. Each table's through `step`
+ * (its savepoint: a refusal fails that table only). Each table's note says what was built and how
  * long it took only once the target's catalog shows every index and constraint it claims.
  */
 export async function createAfterData(
@@ -303,7 +304,7 @@ export async function createAfterData(
   tables: TablePlan[],
   reports: Map<TablePlan, TableReport>,
   emit: ProgressListener,
-  at: (t: TablePlan | null) => void,
+  step: TableStep,
   checkCancel: () => void,
 ): Promise<void> {
   const creating = tables.filter((t) => t.create?.after.length);
@@ -312,27 +313,35 @@ export async function createAfterData(
     type: 'phase',
     message: `building foreign keys and indexes of ${creating.length} created or altered table(s)`,
   });
+  await raiseMaintenanceWorkMem(tgt);
+  for (const t of creating) {
+    const began = Date.now();
+    await step(t, async () => {
+      for (const sql of t.create!.after) {
+        checkCancel();
+        await tgt.query(sql);
+      }
+      const seconds = ((Date.now() - began) / 1000).toFixed(1);
+      const builds = t.create!.builds;
+      await checkBuilt(tgt, builds);
+      reports
+        .get(t)
+        ?.notes.push(
+          builds.length
+            ? `${builtList(builds)} built after the load in ${seconds} s (found in the target's catalog)`
+            : `its comments written after the load`,
+        );
+    });
+  }
+}
+
+/**
+ * Index builds get maintenance_work_mem raised for the transaction: to 512 MB at most, never lowered,
+ * never above the server's own maximum.
+ */
+export async function raiseMaintenanceWorkMem(tgt: pg.Client): Promise<void> {
   await tgt.query(`SELECT set_config('maintenance_work_mem', LEAST(524288, max_val::int8)::text || 'kB', true)
                      FROM pg_settings WHERE name = 'maintenance_work_mem' AND setting::int8 < 524288`);
-  for (const t of creating) {
-    at(t);
-    const began = Date.now();
-    for (const sql of t.create!.after) {
-      checkCancel();
-      await tgt.query(sql);
-    }
-    const seconds = ((Date.now() - began) / 1000).toFixed(1);
-    const builds = t.create!.builds;
-    await checkBuilt(tgt, builds);
-    reports
-      .get(t)
-      ?.notes.push(
-        builds.length
-          ? `${builtList(builds)} built after the load in ${seconds} s (found in the target's catalog)`
-          : `its comments written after the load`,
-      );
-  }
-  at(null);
 }
 
 /** Every index and constraint a note will claim, looked up in the target's catalog: absent fails the run. */

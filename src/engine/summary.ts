@@ -53,7 +53,8 @@ interface Envelope {
   /** Set when the run's outcome is not read off the tables (cancelled). */
   outcome?: Outcome | null;
   error?: ErrorInfo | null;
-  cause?: RootCause | null;
+  /** Every table that took the run back, in the order the run met them. */
+  causes?: RootCause[];
 }
 
 /** The report around the tables' rows: who, when, how long, the summary and the outcome. */
@@ -74,6 +75,7 @@ export function report(e: Envelope): Report {
     ...(e.platformTables?.length ? { platformTables: e.platformTables } : {}),
     ...(e.objects?.length ? { objects: e.objects } : {}),
     error: e.error ?? null,
-    cause: e.cause ?? null,
+    cause: e.causes?.[0] ?? null,
+    causes: e.causes ?? [],
   };
 }

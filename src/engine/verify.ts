@@ -14,6 +14,7 @@ import { relationSql } from './relation.js';
 import { CancelledError } from './errors.js';
 import { digestOf } from './serverDigest.js';
 import type { Session } from './session.js';
+import type { TableStep } from './tableFailure.js';
 
 interface Verdict {
   status: Extract<TableStatus, 'verified' | 'mismatch'>;
@@ -150,50 +151,77 @@ export interface LoadDigests {
 /**
  * After the load, inside the transaction: foreign keys first (in replica mode), then counts and
  * content. Sets each table's status; a table whose rows point at missing rows fails whatever its
- * counts. The source's snapshot is still open, so differing rows can be named. Returns each table's
- * read-back, which the journal keeps as the digest undo compares against.
+ * counts. A foreign key into a table whose rows did not load (`notLoaded`, by table key) is not
+ * checked (those rows are missing for that table's failure) and a note says so. Each table's checks go
+ * through `step` (its savepoint: an error there fails that table only). The source's snapshot is still
+ * open, so differing rows can be named. Returns each table's read-back, which the journal keeps as the
+ * digest undo compares against.
  */
 export async function verifyLoaded(
   s: Session,
   loaded: TablePlan[],
   reports: Map<TablePlan, TableReport>,
-  opts: { replica: boolean; emit: ProgressListener; digests: Map<TablePlan, LoadDigests>; signal?: AbortSignal },
+  opts: {
+    replica: boolean;
+    emit: ProgressListener;
+    digests: Map<TablePlan, LoadDigests>;
+    signal?: AbortSignal;
+    step: TableStep;
+    notLoaded: ReadonlySet<string>;
+  },
 ): Promise<Map<TablePlan, ReadBack>> {
   const orphans = new Map<TablePlan, string>();
+  let checking = loaded;
   if (opts.replica) {
     opts.emit({
       type: 'phase',
       message: 'checking foreign keys and deferrable unique constraints of the loaded tables',
     });
+    checking = [];
     for (const t of loaded) {
-      const problem = await uncheckedConstraints(s.target, t, s.targetCatalog.tables);
-      if (problem) orphans.set(t, problem);
+      const checked = await opts.step(t, async () => {
+        const found = await uncheckedConstraints(s.target, t, s.targetCatalog.tables, opts.notLoaded);
+        if (found.problem) orphans.set(t, found.problem);
+        reports.get(t)!.notes.push(...found.notChecked);
+      });
+      if (checked) checking.push(t);
     }
   }
   opts.emit({ type: 'phase', message: 'counting rows and reading back the loaded tables to compare their content' });
   const readBacks = new Map<TablePlan, ReadBack>();
-  for (const t of loaded) {
+  for (const t of checking) {
     if (opts.signal?.aborted) throw new CancelledError();
-    const r = reports.get(t)!;
-    const digests = opts.digests.get(t)!;
-    const read = targetRead(t);
-    const after = await digestOf(s.target, read, opts.signal);
-    readBacks.set(t, { read, columns: [...t.columns, ...t.generated], digest: after });
-    r.targetRows = after.rows; // the read-back counts the rows the target holds: no second scan
-    // The stream carried the copied columns only; generated ones need the source read once more.
-    const source = t.generated.length ? await readDigest(s.source, sourceRead(t), opts.signal) : digests.source;
-    r.content = digests.before
-      ? contentCheck(source, after.minus(digests.before), APPENDED)
-      : await settleContent(s, contentReads(t), [source, after], r.notes, opts.signal);
-    const orphan = orphans.get(t);
-    Object.assign(
-      r,
-      orphan
-        ? { status: 'failed', reason: orphan }
-        : verdict(r.sourceRows!, r.targetRows, r.targetRowsBefore ?? 0, r.content),
-    );
+    await opts.step(t, async () => {
+      readBacks.set(t, await readBack(s, t, reports.get(t)!, opts, orphans.get(t)));
+    });
   }
   return readBacks;
+}
+
+/** One loaded table counted and compared (its read-back), its verdict set; a broken constraint fails it. */
+async function readBack(
+  s: Session,
+  t: TablePlan,
+  r: TableReport,
+  opts: { digests: Map<TablePlan, LoadDigests>; signal?: AbortSignal },
+  orphan: string | undefined,
+): Promise<ReadBack> {
+  const digests = opts.digests.get(t)!;
+  const read = targetRead(t);
+  const after = await digestOf(s.target, read, opts.signal);
+  r.targetRows = after.rows; // the read-back counts the rows the target holds: no second scan
+  // The stream carried the copied columns only; generated ones need the source read once more.
+  const source = t.generated.length ? await readDigest(s.source, sourceRead(t), opts.signal) : digests.source;
+  r.content = digests.before
+    ? contentCheck(source, after.minus(digests.before), APPENDED)
+    : await settleContent(s, contentReads(t), [source, after], r.notes, opts.signal);
+  Object.assign(
+    r,
+    orphan
+      ? { status: 'failed', reason: orphan }
+      : verdict(r.sourceRows!, r.targetRows, r.targetRowsBefore ?? 0, r.content),
+  );
+  return { read, columns: [...t.columns, ...t.generated], digest: after };
 }
 
 const APPENDED = "under append the target's earlier rows are mixed in, so rows are not named";

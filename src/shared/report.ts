@@ -209,10 +209,15 @@ export interface Report {
   /** A failure of the whole run (not of one table), e.g. a lost connection. */
   error: ErrorInfo | null;
   /**
-   * The table whose failure rolled every other table back, and why; null when nothing did (absent in
-   * reports written before it existed).
+   * The first table whose failure or mismatch rolled the run back, and why; null when nothing did (absent
+   * in reports written before it existed). `causes` lists them all.
    */
   cause?: RootCause | null;
+  /**
+   * Every table that failed or did not verify and so took the run back, in the order the run met them:
+   * one run names every problem (absent in reports written before it existed: read `cause`).
+   */
+  causes?: RootCause[];
   /** Whether this run can be taken back (`archon undo RUN`), and its id in the target's journal. */
   undo?: UndoState | null;
 }
@@ -235,13 +240,16 @@ export interface UndoState {
   undoneAt?: string;
 }
 
-/** The one table that took the run back, and its error in a line. */
+/** A table that took the run back, and its error in a line. */
 export interface RootCause {
   schema: string;
   table: string;
   status: TableStatus;
   message: string;
 }
+
+/** Every table that took the run back; a report written before `causes` existed names one at most. */
+export const causesOf = (r: Pick<Report, 'cause' | 'causes'>): RootCause[] => r.causes ?? (r.cause ? [r.cause] : []);
 
 /** A summary's count of a status; reports written before a status existed count it as 0. */
 export const countOf = (s: Report['summary'], status: TableStatus): number => s[status] ?? 0;
@@ -273,12 +281,15 @@ export const STATUS_RANK: Record<TableStatus, number> = {
   verified: 5,
 };
 
-/** The root cause first, then problems, then verified; name order inside each group. */
-export function problemsFirst(tables: TableReport[], cause?: RootCause | null): TableReport[] {
-  const isCause = (t: TableReport) => (cause && t.schema === cause.schema && t.table === cause.table ? 0 : 1);
+/** The root causes first (in the order the run met them), then problems, then verified; name order inside each group. */
+export function problemsFirst(tables: TableReport[], causes: readonly RootCause[] = []): TableReport[] {
+  const rank = (t: TableReport) => {
+    const i = causes.findIndex((c) => t.schema === c.schema && t.table === c.table);
+    return i < 0 ? causes.length : i;
+  };
   return [...tables].sort(
     (a, b) =>
-      isCause(a) - isCause(b) ||
+      rank(a) - rank(b) ||
       (STATUS_RANK[a.status] ?? 0) - (STATUS_RANK[b.status] ?? 0) ||
       a.schema.localeCompare(b.schema) ||
       a.table.localeCompare(b.table),
@@ -334,7 +345,8 @@ export function journaledResult(outcome: Outcome | null, summary: Report['summar
 
 /**
  * What stopped the run, in one line, for the banner above every rendering's table: the table whose failure
- * rolled everything back and its error, or the cancel; null when nothing stopped it.
+ * rolled everything back and its error (or, when several did, their names: `causeLines` gives each one's
+ * error), or the cancel; null when nothing stopped it.
  */
 export function stopBanner(r: Report): string | null {
   if (r.kind !== 'migrate' || r.committed) return null;
@@ -342,15 +354,29 @@ export function stopBanner(r: Report): string | null {
     const ran = r.tables.some((t) => t.status === 'rolled back' || t.status === 'not run');
     return ran ? 'Cancelled; nothing was committed. The target is as it was.' : null;
   }
+  const causes = causesOf(r);
   // A failure of the run as a whole (emptying the tables, moving sequences), not of one table's copy.
-  if (!r.cause) return r.error ? `The run failed: ${r.error.message}. Nothing was committed.` : null;
-  const name = displayName(r.cause.schema, r.cause.table);
+  if (!causes.length) return r.error ? `The run failed: ${r.error.message}. Nothing was committed.` : null;
   const back = countOf(r.summary, 'rolled back');
   const notRun = countOf(r.summary, 'not run');
+  const them = causes.length === 1 ? 'it' : 'them';
   const rest = [
-    ...(back ? [`${plural(back, 'other table')} rolled back with it`] : []),
+    ...(back ? [`${plural(back, 'other table')} rolled back with ${them}`] : []),
     ...(notRun ? [`${plural(notRun, 'table')} not run`] : []),
   ];
   const tail = rest.length ? ` ${rest.join('; ')}.` : '';
-  return `Rolled back by ${name} (${r.cause.status}): ${r.cause.message}.${tail} Nothing was committed.`;
+  if (causes.length === 1) {
+    const [c] = causes;
+    return `Rolled back by ${causeName(c)}: ${c.message}.${tail} Nothing was committed.`;
+  }
+  return `Rolled back by ${plural(causes.length, 'table')}: ${causes.map(causeName).join(', ')}.${tail} Nothing was committed.`;
+}
+
+const causeName = (c: RootCause) => `${displayName(c.schema, c.table)} (${c.status})`;
+
+/** Each cause with its error, one line each, under the banner: only when several tables took the run back. */
+export function causeLines(r: Report): string[] {
+  const causes = causesOf(r);
+  if (r.kind !== 'migrate' || r.committed || r.outcome === 'cancelled' || causes.length < 2) return [];
+  return causes.map((c) => `${causeName(c)}: ${c.message}`);
 }

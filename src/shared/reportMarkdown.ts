@@ -1,7 +1,7 @@
 // The report as Markdown: a header with the direction in words, then the table.
 import { seconds } from './format.js';
 import { visible } from './names.js';
-import { type Report, headline, serverText, stopBanner, undoText } from './report.js';
+import { type Report, causeLines, headline, serverText, stopBanner, undoText } from './report.js';
 import { platformHeading, platformLines } from './reportPlatform.js';
 import { objectLines, objectsHeading } from './reportObjects.js';
 import { NUMERIC_COLUMNS, TABLE_HEADERS, differenceLines, noteLines, tableCells } from './reportTable.js';
@@ -22,7 +22,7 @@ export function toMarkdown(r: Report): string {
   if (undo) lines.push(`- **Undo**: ${esc(undo)}`);
   lines.push('');
   const banner = stopBanner(r);
-  if (banner) lines.push(`> **${esc(banner)}**`, '');
+  if (banner) lines.push(`> **${esc(banner)}**`, ...causeLines(r).map((l) => `> - ${esc(l)}`), '');
   if (r.error) lines.push(`> **Error:** ${esc(r.error.message)}${r.error.code ? ` (${r.error.code})` : ''}`, '');
   if (r.unmatched.length) lines.push(`> **Not found on the source:** ${esc(r.unmatched.join(', '))}`, '');
   const align = TABLE_HEADERS.map((_, i) => (NUMERIC_COLUMNS.has(i) ? '---:' : '---'));

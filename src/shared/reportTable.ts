@@ -1,14 +1,22 @@
 // The report's table as cells of text, problems first: what the Markdown and terminal renderings lay out.
 import { formatCount, formatDifference } from './format.js';
 import { displayName, visible } from './names.js';
-import { contentCell, difference, differencesText, problemsFirst, type Report, statusText } from './report.js';
+import {
+  causesOf,
+  contentCell,
+  difference,
+  differencesText,
+  problemsFirst,
+  type Report,
+  statusText,
+} from './report.js';
 
 export const TABLE_HEADERS = ['table', 'source rows', 'target rows', 'difference', 'status', 'content', 'reason'];
 /** Columns that hold numbers (aligned right). */
 export const NUMERIC_COLUMNS: ReadonlySet<number> = new Set([1, 2, 3]);
 
 export function tableCells(r: Report): string[][] {
-  return problemsFirst(r.tables, r.cause).map((t) =>
+  return problemsFirst(r.tables, causesOf(r)).map((t) =>
     [
       displayName(t.schema, t.table),
       formatCount(t.sourceRows),

@@ -1,6 +1,6 @@
 // The report as a plain-text table for the terminal, the reason column wrapped to fit.
 import { NUMERIC_COLUMNS, TABLE_HEADERS, differenceLines, noteLines, tableCells } from './reportTable.js';
-import { type Report, stopBanner } from './report.js';
+import { type Report, causeLines, stopBanner } from './report.js';
 import { platformHeading, platformLines } from './reportPlatform.js';
 import { objectLines, objectsHeading } from './reportObjects.js';
 
@@ -36,8 +36,9 @@ export function toText(r: Report, width = 132): string {
         .trimEnd(),
     );
   const banner = stopBanner(r);
+  const causes = causeLines(r).flatMap((l) => wrap(l, width - 4).map((w, i) => `${i ? '    ' : '  - '}${w}`));
   const out = [
-    ...(banner ? wrap(banner, width).concat('') : []),
+    ...(banner ? [...wrap(banner, width), ...causes, ''] : []),
     ...render(TABLE_HEADERS),
     widths.map((w) => '-'.repeat(w)).join('  '),
   ];

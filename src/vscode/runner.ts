@@ -3,14 +3,14 @@ import * as vscode from 'vscode';
 import { DEFAULT_LOCK_TIMEOUT_MS, type ProgressListener, compare, migrate } from '../engine/index.js';
 import { endpointLabel } from '../shared/endpoint.js';
 import { displayName } from '../shared/names.js';
-import { type Report, headline, stopBanner } from '../shared/report.js';
+import { type Report, headline } from '../shared/report.js';
 import { urlOf, type ConnectionProfile } from './connectionStore.js';
 import type { Credentials } from './credentials.js';
 import { ReportPanel } from './reportPanel.js';
 import { ActiveRun } from './runProgress.js';
 import { undoRun } from './undoFlow.js';
 import type { MigrationRequest } from './wizard.js';
-import { retryableTables, type TableKey } from './wizardModel.js';
+import { retryableTables, runEndNotice, type TableKey } from './wizardModel.js';
 import { errorMessage } from './errorWords.js';
 
 interface RunnerDeps {
@@ -147,9 +147,7 @@ export class Runner {
 
   /** The run has ended: a notification says how, with a button back to its report. */
   private announce(report: Report, reveal: () => void): void {
-    const banner = stopBanner(report);
-    const text = `Archon: ${banner ?? headline(report)}`;
-    const warn = report.outcome === 'failed' || report.outcome === 'not verified';
+    const { text, warn } = runEndNotice(report);
     const shown = warn
       ? vscode.window.showWarningMessage(text, 'Open Report')
       : vscode.window.showInformationMessage(text, 'Open Report');

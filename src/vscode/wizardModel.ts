@@ -1,7 +1,7 @@
 // The migration wizard's content, computed without `vscode` so it can be unit-tested: the items of
 // each step (the tables: tablePicker.ts; the review: review.ts), the rule for retries.
 import type { PlanResult } from '../engine/index.js';
-import { type ExistingPolicy, type Report, serverText } from '../shared/report.js';
+import { type ExistingPolicy, type Report, headline, serverText, stopBanner } from '../shared/report.js';
 import { displayName } from '../shared/names.js';
 import { estimatedRowsText, formatBytes } from '../shared/format.js';
 import { endpointLabel, sameDatabase } from '../shared/endpoint.js';
@@ -83,6 +83,15 @@ export function retryableTables(report: Report): TableKey[] {
   return report.tables
     .filter((t) => t.status !== 'verified' && t.status !== 'skipped')
     .map((t): TableKey => [t.schema, t.table]);
+}
+
+/**
+ * The notification at the end of a run: what stopped it (every table that took it back, by name; the
+ * report lists each one's error) or the headline, and whether it warns.
+ */
+export function runEndNotice(report: Report): { text: string; warn: boolean } {
+  const text = `Archon: ${stopBanner(report) ?? headline(report)}`;
+  return { text, warn: report.outcome === 'failed' || report.outcome === 'not verified' };
 }
 
 /** One table's plan in a line, for "Copy Table to Target…". */

@@ -1,0 +1,65 @@
+// One table's failure, contained. Each step of a table's load (its copy, the indexes built or rebuilt
+// after it, its checks) runs in a savepoint on the target: a failure that is the table's own (a
+// constraint, a bad value, refused DDL) is rolled back to it and recorded, and the run goes on with the
+// other tables, so one run names every problem. Nothing is committed after such a failure; the other
+// tables only show what would have happened. A failure that is no one table's (errors.ts, endsTheRun)
+// is thrown: it ends the run at once.
+import type pg from 'pg';
+import { displayName } from '../shared/names.js';
+import type { ErrorInfo } from '../shared/report.js';
+import { partitionsOf } from './catalog.js';
+import { connectionLost } from './connection.js';
+import { endsTheRun, errorInfo } from './errors.js';
+import { tableKey } from './ident.js';
+import type { TablePlan } from './plan.js';
+import type { Session } from './session.js';
+
+const SAVEPOINT = 'archon_table';
+
+/** One step of one table, contained: false when the table failed (recorded, the step rolled back). */
+export type TableStep = (t: TablePlan, work: () => Promise<void>) => Promise<boolean>;
+
+/** Runs one table's step in a savepoint. Returns the table's own error (rolled back), or null. */
+export async function contained(
+  s: { source: pg.Client; target: pg.Client },
+  step: () => Promise<void>,
+): Promise<unknown | null> {
+  await s.target.query(`SAVEPOINT ${SAVEPOINT}`);
+  try {
+    await step();
+  } catch (e) {
+    if (endsTheRun(e) || connectionLost(s.target) || connectionLost(s.source)) throw e;
+    // Whatever stops these (a connection gone, the source's own error) is no longer the table's alone.
+    await s.target.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`).catch(() => Promise.reject(e));
+    await s.target.query(`RELEASE SAVEPOINT ${SAVEPOINT}`).catch(() => Promise.reject(e));
+    await s.source.query('SELECT 1').catch(() => Promise.reject(Object.assign(e as object, { side: 'source' })));
+    return e;
+  }
+  await s.target.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
+  return null;
+}
+
+/**
+ * A table's own failure as its report says it: the server's words and code, and where a foreign key
+ * refused rows because the table it references failed to load (`notLoaded`, by table key), that
+ * too: those rows point at rows that are not there, which says nothing against this table's own.
+ */
+export function tableFailure(
+  e: unknown,
+  t: TablePlan,
+  s: Pick<Session, 'secrets' | 'targetCatalog'>,
+  notLoaded: ReadonlySet<string>,
+): { message: string; info: ErrorInfo } {
+  const info = errorInfo(e, s.secrets);
+  const message = `${info.message}${info.code ? ` [${info.code}]` : ''}`;
+  const constraint = (e as { constraint?: string }).constraint;
+  if (info.code !== '23503' || !constraint || !t.target) return { message, info };
+  const holders = [t.target, ...partitionsOf(t.target, s.targetCatalog.tables)];
+  const fk = holders.flatMap((h) => h.foreignKeys).find((f) => f.name === constraint);
+  if (!fk || !notLoaded.has(tableKey(fk.refSchema, fk.refTable))) return { message, info };
+  const ref = displayName(fk.refSchema, fk.refTable);
+  return {
+    message: `${message} (${ref} failed to load, so the rows this foreign key points at are not there; this table's own rows may be fine)`,
+    info,
+  };
+}
