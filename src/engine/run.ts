@@ -41,6 +41,7 @@ import { missingObjects, planScope } from './schemaObjects.js';
 import { silenceTriggers } from './triggers.js';
 import { type LoadDigests, verifyLoaded } from './verify.js';
 import { type Journal, type UndoPlan, startJournal, undoPlan } from './journal.js';
+import { REBUILT_AFTER_LOAD, type RebuildRule, planRebuilds, rebuildIndexes } from './indexes.js';
 import { type TableStep, contained, tableFailure } from './tableFailure.js';
 
 export interface PlanOptions extends EndpointsInput, SchemaChanges {
@@ -50,6 +51,11 @@ export interface PlanOptions extends EndpointsInput, SchemaChanges {
   backup?: boolean;
   /** Cancels the reads on the server too (a plan may wait on a lock). */
   signal?: AbortSignal;
+  /**
+   * Index access methods rebuilt after a load into an existing table, and why (default: ivfflat). Not a
+   * user's setting: the tests name a method their servers have, since none ships pgvector.
+   */
+  rebuildAfterLoad?: RebuildRule;
 }
 
 export interface PlanResult {
@@ -94,6 +100,7 @@ async function planFor(session: Session, opts: PlanOptions): Promise<PlanResult>
     const more = await unmetReferences(session, plan, input.target, facts);
     if (![...more.keys()].some((k) => !unmet.has(k))) {
       await noteSequences(session.target, plan.tables, input.source);
+      await planRebuilds(session.target, plan.tables, input.existing, opts.rebuildAfterLoad);
       return {
         ...session.summaries,
         plan: { ...plan, objects: await missingObjects(session, { tables: planScope(plan), status: 'not created' }) },
@@ -181,6 +188,7 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
     const how = {
       existing,
       journal: { at: started, undo: planned.undo, unmatched },
+      rebuild: opts.rebuildAfterLoad ?? REBUILT_AFTER_LOAD,
     };
     result = await load(session, toCopy, reports, how, (e) => opts.onProgress?.(e), opts.signal);
     return finish();
@@ -220,10 +228,11 @@ interface LoadPosition {
   sequencesMoved: string[];
 }
 
-/** What a load needs besides the tables: the policy, the journal's facts. */
+/** What a load needs besides the tables: the policy, the journal's facts, the indexes to rebuild. */
 interface LoadHow {
   existing: ExistingPolicy;
   journal: { at: Date; undo: UndoPlan; unmatched: string[] };
+  rebuild: RebuildRule;
 }
 
 async function load(
@@ -261,6 +270,7 @@ async function load(
     const digests = await copyAll(s, loading, reports, { at, step, emit, signal, checkCancel });
     const live = () => loading.filter((t) => !at.failed.has(t));
     await createAfterData(s.target, live(), reports, emit, step, checkCancel);
+    await rebuildIndexes(s.target, live(), reports, { rule: how.rebuild, emit, step, checkCancel });
     checkCancel();
     await triggers.restore();
     const notLoaded = new Set([...at.notLoaded].map((t) => tableKey(t.schema, t.table)));
