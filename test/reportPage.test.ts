@@ -7,7 +7,12 @@ import type { Browser, Page } from 'playwright-core';
 import { standaloneReportHtml } from '../src/reportPage.js';
 import { makeNonce, renderReportPage } from '../src/shared/reportHtml.js';
 import { SCREENSHOTS, launchChromium } from './support/browser.js';
-import { rolledBackReport, sampleReport, sampleReportWithContentDifference } from './support/sampleReport.js';
+import {
+  rolledBackReport,
+  sampleReport,
+  sampleReportWithContentDifference,
+  severalCausesReport,
+} from './support/sampleReport.js';
 
 let browser: Browser;
 before(async () => {
@@ -331,6 +336,29 @@ describe('report page (real Chromium)', () => {
         .evaluate((e) => getComputedStyle(e).color);
     assert.notEqual(await color('public.t001'), await color('public.t010'));
     await page.screenshot({ path: `${SCREENSHOTS}/report-root-cause.png` });
+    assert.deepEqual(cspErrors, []);
+  });
+
+  it('names every table that took the run back in the banner, each with its error, and puts them first in run order', async () => {
+    const { page, cspErrors } = await openWebviewPage('light', undefined, { report: severalCausesReport() });
+    const banner = page.locator('.root-cause');
+    const text = await banner.innerText();
+    assert.match(
+      text,
+      /^Rolled back by 3 tables: public\.t1 \(failed\), public\.t3 \(failed\), public\.t4 \(mismatch\)\. 2 other tables rolled back with them\. Nothing was committed\./,
+    );
+    assert.deepEqual(await banner.locator('li').allInnerTexts(), [
+      'public.t1 (failed): new row for relation "t1" violates check constraint "small" [23514]',
+      'public.t3 (failed): value too long for type character varying(3) [22001]',
+      'public.t4 (mismatch): the target gained 9 row(s) but the source has 10 in the snapshot',
+    ]);
+    assert.deepEqual(await tableOrder(page), ['public.t1', 'public.t3', 'public.t4', 'public.t2', 'public.t5']);
+    for (const t of ['public.t1', 'public.t3', 'public.t4'])
+      assert.match((await rowOf(page, t).getAttribute('class')) ?? '', /\bcause\b/, `${t} is marked as a cause`);
+    assert.doesNotMatch((await rowOf(page, 'public.t2').getAttribute('class')) ?? '', /\bcause\b/);
+    assert.match(await cellText(page, 'public.t2', 'reason'), /^verified, then rolled back because public\.t1/);
+    assert.equal(await cellText(page, 'public.t2', 'content'), '', 'rolled back: claims nothing of content');
+    await page.screenshot({ path: `${SCREENSHOTS}/report-several-causes.png` });
     assert.deepEqual(cspErrors, []);
   });
 

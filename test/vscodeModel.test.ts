@@ -40,8 +40,10 @@ import {
   planLine,
   policyItems,
   retryableTables,
+  runEndNotice,
 } from '../src/vscode/wizardModel.js';
-import { sampleReport } from './support/sampleReport.js';
+import { rolledBackReport, sampleReport, severalCausesReport } from './support/sampleReport.js';
+import { headline } from '../src/shared/report.js';
 import { TestDb, testServers } from './support/pg.js';
 
 class MemoryState implements KeyValueStore {
@@ -346,6 +348,23 @@ describe('tree and wizard content from real catalogs', () => {
     };
     assert.deepEqual(retryableTables(onlySkips), []);
     assert.deepEqual(retryableTables({ ...report, kind: 'compare' }), []);
+  });
+
+  it('ends a run with a notice naming every table that took it back; a retry offers them and those rolled back', () => {
+    const several = severalCausesReport();
+    assert.deepEqual(runEndNotice(several), {
+      text:
+        'Archon: Rolled back by 3 tables: public.t1 (failed), public.t3 (failed), public.t4 (mismatch). ' +
+        '2 other tables rolled back with them. Nothing was committed.',
+      warn: true,
+    });
+    assert.deepEqual(
+      retryableTables(several).map(([, t]) => t),
+      ['t1', 't2', 't3', 't4', 't5'],
+    );
+    assert.match(runEndNotice(rolledBackReport()).text, /^Archon: Rolled back by public\.t010 \(failed\): new row/);
+    const committed = { ...sampleReport(), committed: true, outcome: 'verified' as const };
+    assert.deepEqual(runEndNotice(committed), { text: `Archon: ${headline(committed)}`, warn: false });
   });
 
   it('offers only other databases as the target, targets first', () => {

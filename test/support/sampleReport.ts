@@ -155,3 +155,51 @@ export function rolledBackReport(n = 257): Report {
     cause: { schema: 'public', table: 't010', status: 'failed', message: culprit },
   };
 }
+
+/**
+ * A run in which three tables took the run back on their own (two failed, one did not verify) while
+ * the other two loaded, verified and were rolled back with them: one run, every problem named.
+ */
+export function severalCausesReport(): Report {
+  const back =
+    'verified, then rolled back because public.t1, public.t3 failed and public.t4 did not verify; the target is unchanged';
+  const check = 'new row for relation "t1" violates check constraint "small" [23514]';
+  const long = 'value too long for type character varying(3) [22001]';
+  const counts = 'the target gained 9 row(s) but the source has 10 in the snapshot';
+  const tables = [
+    row('public', 't1', {
+      status: 'failed',
+      sourceRows: 10,
+      reason: `${check}; rolled back, the target is unchanged`,
+      error: { message: 'new row for relation "t1" violates check constraint "small"', code: '23514' },
+    }),
+    row('public', 't2', { status: 'rolled back', sourceRows: 20, content: contentNotChecked(null), reason: back }),
+    row('public', 't3', {
+      status: 'failed',
+      sourceRows: 30,
+      reason: `${long}; rolled back, the target is unchanged`,
+      error: { message: 'value too long for type character varying(3)', code: '22001' },
+    }),
+    row('public', 't4', {
+      status: 'mismatch',
+      sourceRows: 10,
+      targetRows: 9,
+      reason: `${counts}; rolled back, the target is unchanged`,
+    }),
+    row('public', 't5', { status: 'rolled back', sourceRows: 50, content: contentNotChecked(null), reason: back }),
+  ];
+  const causes = [
+    { schema: 'public', table: 't1', status: 'failed' as const, message: check },
+    { schema: 'public', table: 't3', status: 'failed' as const, message: long },
+    { schema: 'public', table: 't4', status: 'mismatch' as const, message: counts },
+  ];
+  return {
+    ...sampleReport(),
+    outcome: 'failed',
+    committed: false,
+    tables,
+    summary: summarize(tables),
+    cause: causes[0],
+    causes,
+  };
+}
