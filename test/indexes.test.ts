@@ -141,6 +141,24 @@ for (const [from, to] of directions()) {
       }
     });
 
+    it('a rebuild the target refuses fails that table alone; the others still load and verify', async () => {
+      const src = await TestDb.create(from, 'src');
+      const tgt = await TestDb.create(to, 'tgt');
+      await src.sql(`CREATE TABLE codes (id int, v int); INSERT INTO codes VALUES (1, 7), (2, 7);
+        CREATE TABLE other (id int PRIMARY KEY); INSERT INTO other VALUES (1);`);
+      // A deferrable unique constraint lets the duplicates in during the load (its check waits for the
+      // commit); rebuilding its index cannot hold them.
+      await tgt.sql(`CREATE TABLE codes (id int, v int CONSTRAINT one_v UNIQUE DEFERRABLE INITIALLY DEFERRED);
+        CREATE TABLE other (id int PRIMARY KEY);`);
+      const report = await migrate({ source: src.url, target: tgt.url, rebuildAfterLoad: BTREE });
+      const codes = report.tables.find((t) => t.table === 'codes')!;
+      assert.equal(codes.status, 'failed');
+      assert.equal(codes.error?.code, '23505');
+      assert.match(codes.reason!, /^could not create unique index "one_v" \[23505\]; rolled back/);
+      assert.equal(report.tables.find((t) => t.table === 'other')?.status, 'rolled back');
+      assert.equal(await tgt.count('codes'), 0);
+    });
+
     it('a table the run creates builds its indexes after the rows already: nothing to rebuild', async () => {
       const src = await TestDb.create(from, 'src');
       const tgt = await TestDb.create(to, 'tgt');

@@ -3,7 +3,7 @@ import { Transform } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { ContentDigest, copyOutSql, rowHasher } from './digest.js';
-import { StallError } from './errors.js';
+import { StallError, endsTheRun } from './errors.js';
 import { ident, qualified } from './ident.js';
 import type { TablePlan } from './plan.js';
 import { relationSql } from './relation.js';
@@ -70,8 +70,9 @@ export async function copyTable(
     await pipeline(tap, into, { signal: watchdog.signal });
   } catch (e) {
     if (watchdog.stalled) throw new StallError(o.stallTimeoutMs);
-    if ((e as { side?: string }).side === 'target' && !o.signal?.aborted)
-      await stopSourceCopy(source, out, sourceDone, o);
+    // Only a refusal the run outlives needs the source back; anything else ends the run (and the source).
+    const refused = (e as { side?: string }).side === 'target' && !o.signal?.aborted && !endsTheRun(e);
+    if (refused) await stopSourceCopy(source, out, sourceDone, o);
     throw e;
   } finally {
     watchdog.stop();
@@ -97,28 +98,32 @@ async function stopSourceCopy(
     out.unpipe();
     await o.stopSource();
     out.resume();
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), o.stallTimeoutMs);
-    });
-    const ended = await Promise.race([
-      done.then(
-        () => 'ended' as const,
-        () => 'ended' as const,
-      ),
-      late,
-    ]);
-    clearTimeout(timer);
-    if (ended === 'late')
-      throw Object.assign(
-        new Error(`the source did not stop its COPY within ${o.stallTimeoutMs / 1000} s of a cancel`),
-        {
-          side: 'source',
-        },
-      );
+    if (!(await endsWithin(done, o.stallTimeoutMs))) {
+      const late = new Error(`the source did not stop its COPY within ${o.stallTimeoutMs / 1000} s of a cancel`);
+      throw Object.assign(late, { side: 'source' });
+    }
   }
   await source.query(`ROLLBACK TO SAVEPOINT ${SOURCE_SAVEPOINT}`);
   await source.query(`RELEASE SAVEPOINT ${SOURCE_SAVEPOINT}`);
+}
+
+/** Whether a stream ends (or fails) within `ms`. */
+async function endsWithin(done: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([
+      done.then(
+        () => true,
+        () => true,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

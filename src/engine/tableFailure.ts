@@ -29,7 +29,8 @@ export async function contained(
     await step();
   } catch (e) {
     if (endsTheRun(e) || connectionLost(s.target) || connectionLost(s.source)) throw e;
-    // Whatever stops these (a connection gone, the source's own error) is no longer the table's alone.
+    // A rollback that fails (the connection gone), or a source transaction that an error of its own
+    // aborted (the snapshot lost): no longer this table's failure alone, so the run ends.
     await s.target.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`).catch(() => Promise.reject(e));
     await s.target.query(`RELEASE SAVEPOINT ${SAVEPOINT}`).catch(() => Promise.reject(e));
     await s.source.query('SELECT 1').catch(() => Promise.reject(Object.assign(e as object, { side: 'source' })));
