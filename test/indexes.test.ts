@@ -159,6 +159,26 @@ for (const [from, to] of directions()) {
       assert.equal(await tgt.count('codes'), 0);
     });
 
+    it('with added columns, the indexes the table had are rebuilt; those the run builds on the new columns are not', async () => {
+      const src = await TestDb.create(from, 'src');
+      const tgt = await TestDb.create(to, 'tgt');
+      await src.sql(`CREATE TABLE docs (id int PRIMARY KEY, body text, score int); CREATE INDEX docs_score ON docs (score);
+        INSERT INTO docs SELECT g, 'd' || g, g % 7 FROM generate_series(1, 300) g; ANALYZE docs;`);
+      await tgt.sql(`CREATE TABLE docs (id int PRIMARY KEY, body text);`);
+      const report = await migrate({ source: src.url, target: tgt.url, addColumns: true, rebuildAfterLoad: BTREE });
+      assert.equal(report.outcome, 'verified', JSON.stringify(report.tables));
+      const notes = notesOf(report, 'docs');
+      assert.ok(
+        notes.some((n) => /^btree index public\.docs_pkey \([^)]+ now\) rebuilt after the load \(REINDEX/.test(n)),
+        notes.join('\n'),
+      );
+      assert.ok(
+        notes.some((n) => /^btree index public\.docs_pkey rebuilt after the load in \d+\.\d s \(REINDEX\)$/.test(n)),
+        notes.join('\n'),
+      );
+      assert.ok(!notes.some((n) => /docs_score.*REINDEX/.test(n)), 'built after the rows by the run: no rebuild');
+    });
+
     it('a table the run creates builds its indexes after the rows already: nothing to rebuild', async () => {
       const src = await TestDb.create(from, 'src');
       const tgt = await TestDb.create(to, 'tgt');

@@ -9,7 +9,7 @@ import { estimatedRowsText, formatBytes } from '../shared/format.js';
 import { displayName } from '../shared/names.js';
 import type { ExistingPolicy, TableReport } from '../shared/report.js';
 import type { ProgressListener } from './events.js';
-import { qualified } from './ident.js';
+import { qualified, tableKey } from './ident.js';
 import type { TablePlan } from './plan.js';
 import { raiseMaintenanceWorkMem } from './schemaCreate.js';
 import type { TableStep } from './tableFailure.js';
@@ -73,17 +73,14 @@ async function targetIndexes(tgt: pg.Client, tables: TablePlan[]): Promise<Map<T
   return out;
 }
 
-/** The indexes a load into each table leaves unfit, read from the target's catalog now. */
-async function unfitIndexes(
-  tgt: pg.Client,
-  tables: TablePlan[],
-  rule: RebuildRule,
-): Promise<Map<TablePlan, TargetIndex[]>> {
-  const found = await targetIndexes(tgt, tables.filter(loadsIntoExisting));
+/** The indexes each plan named for a rebuild that the target still has. */
+async function stillThere(tgt: pg.Client, tables: TablePlan[]): Promise<Map<TablePlan, TargetIndex[]>> {
   const unfit = new Map<TablePlan, TargetIndex[]>();
-  for (const [t, indexes] of found) {
-    const rebuild = rebuildsAfterLoad(t, indexes, rule);
-    if (rebuild.length) unfit.set(t, rebuild);
+  const named = (i: TargetIndex) => tableKey(i.schema, i.name);
+  for (const [t, now] of await targetIndexes(tgt, tables)) {
+    const present = new Set(now.map(named));
+    const indexes = t.rebuild!.filter((i) => present.has(named(i)));
+    if (indexes.length) unfit.set(t, indexes);
   }
   return unfit;
 }
@@ -98,8 +95,9 @@ const whyRebuilt = (indexes: TargetIndex[], rule: RebuildRule) =>
   [...new Set(indexes.map((i) => i.method))].map((m) => `${m}: ${rule[m]}`).join('; ');
 
 /**
- * At plan time: a note on each table whose indexes the run rebuilds after the load, with what the
- * rebuild reads (the rows the table will hold: the source's estimate, plus the target's own under append).
+ * At plan time, from the target's catalog: each table's indexes the load leaves unfit, kept on its plan,
+ * with a note saying what the rebuild reads (the rows the table will hold: the source's estimate, plus
+ * the target's own under append).
  */
 export async function planRebuilds(
   tgt: pg.Client,
@@ -107,7 +105,10 @@ export async function planRebuilds(
   existing: ExistingPolicy,
   rule: RebuildRule = REBUILT_AFTER_LOAD,
 ): Promise<void> {
-  for (const [t, indexes] of await unfitIndexes(tgt, tables, rule)) {
+  for (const [t, found] of await targetIndexes(tgt, tables.filter(loadsIntoExisting))) {
+    const indexes = rebuildsAfterLoad(t, found, rule);
+    if (!indexes.length) continue;
+    t.rebuild = indexes;
     const kept = existing === 'append' ? (t.target?.estimatedRows ?? 0) : 0;
     const rows = t.estimatedRows === null ? null : t.estimatedRows + kept;
     t.notes.push(
@@ -118,22 +119,21 @@ export async function planRebuilds(
 }
 
 /**
- * After the rows, in the run's transaction: REINDEX every unfit index of the loaded tables (read again
- * now: one made since the plan counts too), each table through `step` (its savepoint: a refused rebuild
- * fails that table only). The time each table's took goes to its notes.
+ * After the rows, in the run's transaction: REINDEX the indexes the plan named (those the run builds
+ * after the rows itself, for added columns, are new and left alone; one dropped since is skipped), each
+ * table through `step` (its savepoint: a refused rebuild fails that table only). The time each table's
+ * took goes to its notes.
  */
 export async function rebuildIndexes(
   tgt: pg.Client,
   tables: TablePlan[],
   reports: Map<TablePlan, TableReport>,
-  o: {
-    rule: RebuildRule;
-    emit: ProgressListener;
-    step: TableStep;
-    checkCancel: () => void;
-  },
+  o: { emit: ProgressListener; step: TableStep; checkCancel: () => void },
 ): Promise<void> {
-  const unfit = await unfitIndexes(tgt, tables, o.rule);
+  const unfit = await stillThere(
+    tgt,
+    tables.filter((t) => t.rebuild?.length),
+  );
   if (!unfit.size) return;
   const methods = [...new Set([...unfit.values()].flat().map((i) => i.method))].join(', ');
   o.emit({ type: 'phase', message: `rebuilding the ${methods} indexes of ${unfit.size} loaded table(s)` });

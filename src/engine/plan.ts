@@ -6,6 +6,7 @@ import { type ColumnPair, copyFormat, matchColumns } from './columns.js';
 import { tableKey } from './ident.js';
 import { selectTables, type Selection } from './selection.js';
 import type { TableDdl } from './schemaDdl.js';
+import type { TargetIndex } from './indexes.js';
 import { applyPlatformRules, referenceNotes } from './platformRules.js';
 import { weakerOnTarget } from './rowSecurity.js';
 
@@ -48,6 +49,8 @@ export interface TablePlan {
   target: Table | null;
   /** Set when the run creates the target table (opt-in): the DDL before and after the rows. */
   create?: TableDdl;
+  /** Set when the load leaves some of the target's indexes unfit (ivfflat): rebuilt after the rows. */
+  rebuild?: TargetIndex[];
 }
 
 export interface Plan {

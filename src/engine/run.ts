@@ -41,7 +41,7 @@ import { missingObjects, planScope } from './schemaObjects.js';
 import { silenceTriggers } from './triggers.js';
 import { type LoadDigests, verifyLoaded } from './verify.js';
 import { type Journal, type UndoPlan, startJournal, undoPlan } from './journal.js';
-import { REBUILT_AFTER_LOAD, type RebuildRule, planRebuilds, rebuildIndexes } from './indexes.js';
+import { type RebuildRule, planRebuilds, rebuildIndexes } from './indexes.js';
 import { type TableStep, contained, tableFailure } from './tableFailure.js';
 
 export interface PlanOptions extends EndpointsInput, SchemaChanges {
@@ -188,7 +188,6 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
     const how = {
       existing,
       journal: { at: started, undo: planned.undo, unmatched },
-      rebuild: opts.rebuildAfterLoad ?? REBUILT_AFTER_LOAD,
     };
     result = await load(session, toCopy, reports, how, (e) => opts.onProgress?.(e), opts.signal);
     return finish();
@@ -228,11 +227,10 @@ interface LoadPosition {
   sequencesMoved: string[];
 }
 
-/** What a load needs besides the tables: the policy, the journal's facts, the indexes to rebuild. */
+/** What a load needs besides the tables: the policy, the journal's facts. */
 interface LoadHow {
   existing: ExistingPolicy;
   journal: { at: Date; undo: UndoPlan; unmatched: string[] };
-  rebuild: RebuildRule;
 }
 
 async function load(
@@ -270,7 +268,7 @@ async function load(
     const digests = await copyAll(s, loading, reports, { at, step, emit, signal, checkCancel });
     const live = () => loading.filter((t) => !at.failed.has(t));
     await createAfterData(s.target, live(), reports, emit, step, checkCancel);
-    await rebuildIndexes(s.target, live(), reports, { rule: how.rebuild, emit, step, checkCancel });
+    await rebuildIndexes(s.target, live(), reports, { emit, step, checkCancel });
     checkCancel();
     await triggers.restore();
     const notLoaded = new Set([...at.notLoaded].map((t) => tableKey(t.schema, t.table)));
