@@ -67,7 +67,9 @@ export async function copyTable(
   out.on('error', (e) => tap.destroy(e));
   out.pipe(tap);
   try {
-    await pipeline(tap, into, { signal: watchdog.signal });
+    // A stall or a cancel ends the copy at once: the target's stream would wait for its server to
+    // acknowledge the abort, which a stalled network never does (the run then abandons the session).
+    await Promise.race([pipeline(tap, into, { signal: watchdog.signal }), watchdog.aborted]);
   } catch (e) {
     if (watchdog.stalled) throw new StallError(o.stallTimeoutMs);
     // Only a refusal the run outlives needs the source back; anything else ends the run (and the source).
@@ -154,6 +156,11 @@ class StallWatchdog {
   get signal(): AbortSignal {
     return this.controller.signal;
   }
+
+  /** Rejects when the copy is aborted (stalled or cancelled); never settles otherwise. */
+  readonly aborted = new Promise<never>((_, reject) => {
+    this.controller.signal.addEventListener('abort', () => reject(new Error('the copy was stopped')), { once: true });
+  });
 
   moved(): void {
     this.last = Date.now();
