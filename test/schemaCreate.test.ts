@@ -224,22 +224,49 @@ for (const [from, to] of directions()) {
       assert.equal((await tgt.sql(`SELECT to_regnamespace('ext') AS s`))[0].s, null);
     });
 
-    it('an extension the target has in another schema than the source: the table is skipped, saying so', async () => {
+    it('an extension the target has in another schema than the source: its objects are named there', async () => {
       const src = await TestDb.create(from, 'src');
       const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(`CREATE EXTENSION pg_trgm; CREATE TABLE docs (id int PRIMARY KEY, body text);
-        CREATE INDEX docs_trgm ON docs USING gin (body gin_trgm_ops); CREATE TABLE plain (id int PRIMARY KEY)`);
-      await tgt.sql('CREATE SCHEMA extensions; CREATE EXTENSION pg_trgm SCHEMA extensions');
-      const { plan } = await planMigration({ source: src.url, target: tgt.url, createMissing: true });
-      const docs = plan.tables.find((t) => t.table === 'docs')!;
-      assert.equal(docs.action, 'skip');
-      assert.equal(
-        docs.reason,
-        'missing on the target, and Archon cannot create it there: it needs extension pg_trgm (index public.docs_trgm ' +
-          'uses operator class public.gin_trgm_ops for access method gin) in schema public, where the source has it ' +
-          'and where the definitions name its objects; the target has it in schema extensions',
+      await src.sql(`CREATE EXTENSION pg_trgm; CREATE EXTENSION citext; CREATE DOMAIN email AS citext;
+        CREATE TABLE docs (id int PRIMARY KEY, body text, who citext CHECK (who <> 'nobody'), mail email,
+                           score real DEFAULT similarity('a', 'ab'), tags citext[]);
+        CREATE INDEX docs_trgm ON docs USING gin (body gin_trgm_ops);
+        CREATE INDEX docs_near ON docs USING gist (body gist_trgm_ops) WHERE id > 0;
+        INSERT INTO docs (id, body, who, mail, tags) VALUES (1, 'hello', 'Ann', 'A@x', '{B}'), (2, 'world', NULL, NULL, NULL)`);
+      // Supabase's dashboard puts extensions in their own schema.
+      await tgt.sql(`CREATE SCHEMA extensions; CREATE EXTENSION pg_trgm SCHEMA extensions;
+        CREATE EXTENSION citext SCHEMA extensions`);
+      const report = await migrate({ source: src.url, target: tgt.url, createMissing: true });
+      const docs = report.tables.find((t) => t.table === 'docs')!;
+      assert.equal(docs.status, 'verified', JSON.stringify(report.tables, null, 1));
+      assert.ok(
+        docs.notes.some((n) =>
+          /extension pg_trgm is in schema extensions on the target \(public on the source\)/.test(n),
+        ),
       );
-      assert.equal(plan.tables.find((t) => t.table === 'plain')!.action, 'copy');
+      assert.deepEqual(await tgt.fingerprint('docs'), await src.fingerprint('docs'));
+      const [made] = await tgt.sql(`SELECT
+          (SELECT string_agg(pg_get_indexdef(indexrelid), '; ' ORDER BY indexrelid::regclass::text) FROM pg_index
+            WHERE indrelid = 'docs'::regclass AND NOT indisprimary) AS indexes,
+          (SELECT string_agg(format_type(atttypid, atttypmod), ', ' ORDER BY attnum) FROM pg_attribute
+            WHERE attrelid = 'docs'::regclass AND attnum > 0) AS types,
+          (SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adrelid = 'docs'::regclass) AS score_default,
+          (SELECT format_type(typbasetype, NULL) FROM pg_type WHERE typname = 'email') AS email_base`);
+      assert.match(made.indexes, /USING gin \(body extensions\.gin_trgm_ops\)/);
+      assert.match(made.indexes, /USING gist \(body extensions\.gist_trgm_ops\) WHERE \(id > 0\)/);
+      const [check] = await tgt.sql(
+        `SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conname = 'docs_who_check'`,
+      );
+      assert.match(check.def, /OPERATOR\(extensions\.<>\) 'nobody'::extensions\.citext/);
+      assert.match(made.types, /, extensions\.citext, email, real, extensions\.citext\[\]$/);
+      assert.match(made.score_default, /extensions\.similarity\('a'::text, 'ab'::text\)/);
+      assert.equal(made.email_base, 'extensions.citext');
+      // Nothing made in the source's schema for them.
+      assert.deepEqual(
+        await tgt.sql(`SELECT extname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+                                       WHERE n.nspname = 'public'`),
+        [],
+      );
     });
 
     it('a table referencing one that is not created names it and why; plan --ddl says what it left, and why', async () => {

@@ -149,7 +149,8 @@ export function writeDdl(
     const added = widen.get(key);
     if (added) {
       const ddl = addColumns(parts[0], added, defs, { facts, claimed, owners }, refused.get(key));
-      out.set(key, { ...ddl, order: out.size });
+      const needs = extensionNeeds(types, usesOf(defs, parts, types), defs);
+      out.set(key, inTargetExtensionSchemas({ ...ddl, order: out.size }, needs, defs, facts));
       continue;
     }
     const needs = extensionNeeds(types, usesOf(defs, parts, types), defs);
@@ -176,7 +177,7 @@ export function writeDdl(
       builds: [],
     };
     if (!problems.length) writeTable(ddl, parts, types, { facts, claimed, owners });
-    out.set(key, ddl);
+    out.set(key, inTargetExtensionSchemas(ddl, needs, defs, facts));
   }
   return out;
 }
@@ -298,6 +299,49 @@ function extensionNeeds(types: SourceType[], uses: SourceExtensionUse[], defs: S
     .map((e) => ({ name: e.name, schema: e.schema, why: why.get(e.name)!, requiredOnly: !direct.has(e.name) }));
 }
 
+/**
+ * An extension the target has in another schema than the source (Supabase keeps them in `extensions`):
+ * every name of its objects the source's deparsers wrote (`public.citext`, `public.gin_trgm_ops`,
+ * `OPERATOR(public.<->)`) is written in the target's schema instead, and a note says so.
+ */
+function inTargetExtensionSchemas(
+  ddl: TableDdl,
+  needs: ExtensionNeed[],
+  defs: SourceDefinitions,
+  facts: TargetFacts,
+): TableDdl {
+  const moves = needs.flatMap((n) => {
+    const there = facts.extensionSchemas.get(n.name);
+    const ext = defs.extensions.find((e) => e.name === n.name);
+    return there && there !== n.schema && ext ? [{ ext, there }] : [];
+  });
+  if (!moves.length || ddl.problems.length) return ddl;
+  const rewrite = (sql: string) =>
+    moves.reduce(
+      (text, { ext, there }) =>
+        ext.members.reduce((t, name) => {
+          // Not inside a longer name, nor the start of a longer operator (`<` of `<->`).
+          const m = escapeRegExp(`${ext.quotedSchema}.${name}`);
+          const at = new RegExp(`(?<![\\w$".])${m}(?![\\w$"+\\-*/<>=~!@#%^&|\\x60?])`, 'g');
+          return t.replace(at, `${ident(there)}.${name}`);
+        }, text),
+      sql,
+    );
+  const notes = moves.map(
+    ({ ext, there }) =>
+      `extension ${ext.name} is in schema ${there} on the target (${ext.schema} on the source): its objects are named there`,
+  );
+  return {
+    ...ddl,
+    before: ddl.before.map(rewrite),
+    after: ddl.after.map(rewrite),
+    afterVerify: ddl.afterVerify.map(rewrite),
+    notes: [...ddl.notes, ...notes],
+  };
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /** At most three reasons, then how many more: a table with many trigram indexes needs one sentence. */
 export const needWhy = (n: ExtensionNeed): string =>
   n.why.length > 3 ? `${n.why.slice(0, 3).join('; ')}; and ${n.why.length - 3} more` : n.why.join('; ');
@@ -311,11 +355,11 @@ function extensionProblems(needs: ExtensionNeed[], facts: TargetFacts): string[]
         `it needs extension ${n.name} (${needWhy(n)}), which the target does not offer ` +
           '(not in pg_available_extensions there): install it on the target server first',
       );
-    // The definitions name the extension's objects in the source's schema (pg_catalog's go unnamed).
-    else if (there && there !== n.schema && !n.requiredOnly && n.schema !== 'pg_catalog')
+    // The definitions name the extension's objects in the source's schema: moved to the target's (movedExtensions).
+    else if (there && there !== n.schema && n.schema === 'pg_catalog')
       problems.push(
-        `it needs extension ${n.name} (${needWhy(n)}) in schema ${n.schema}, where the source has it and where ` +
-          `the definitions name its objects; the target has it in schema ${there}`,
+        `it needs extension ${n.name} (${needWhy(n)}) in schema pg_catalog, where the source has it; the target ` +
+          `has it in schema ${there}`,
       );
   }
   return problems;

@@ -149,6 +149,14 @@ export interface SourceExtension {
   name: string;
   schema: string;
   requires: string[];
+  /** The schema as the deparsers write it (quote_ident). */
+  quotedSchema: string;
+  /**
+   * Its objects in that schema as the deparsers name them after it, `citext`, `gin_trgm_ops`, `<->`:
+   * written in the target's schema for the extension when it has it elsewhere. One whose name a
+   * relation of that schema shares is left out (a reference to that relation must not move).
+   */
+  members: string[];
 }
 
 export interface SourceDefinitions {
@@ -359,7 +367,26 @@ SELECT e.extname AS name, en.nspname AS schema,
        coalesce((SELECT array_agg(r.extname::text ORDER BY r.extname) FROM pg_depend d
                   JOIN pg_extension r ON r.oid = d.refobjid
                  WHERE d.classid = 'pg_extension'::regclass AND d.objid = e.oid
-                   AND d.refclassid = 'pg_extension'::regclass), '{}') AS requires
+                   AND d.refclassid = 'pg_extension'::regclass), '{}') AS requires,
+       quote_ident(en.nspname) AS "quotedSchema",
+       coalesce((SELECT array_agg(DISTINCT m.q) FROM pg_depend d
+                  CROSS JOIN LATERAL (
+                    SELECT typnamespace, typname, quote_ident(typname) FROM pg_type
+                     WHERE d.classid = 'pg_type'::regclass AND oid = d.objid
+                    UNION ALL SELECT pronamespace, proname, quote_ident(proname) FROM pg_proc
+                     WHERE d.classid = 'pg_proc'::regclass AND oid = d.objid
+                    UNION ALL SELECT oprnamespace, oprname, oprname::text FROM pg_operator
+                     WHERE d.classid = 'pg_operator'::regclass AND oid = d.objid
+                    UNION ALL SELECT opcnamespace, opcname, quote_ident(opcname) FROM pg_opclass
+                     WHERE d.classid = 'pg_opclass'::regclass AND oid = d.objid
+                    UNION ALL SELECT opfnamespace, opfname, quote_ident(opfname) FROM pg_opfamily
+                     WHERE d.classid = 'pg_opfamily'::regclass AND oid = d.objid
+                    UNION ALL SELECT collnamespace, collname, quote_ident(collname) FROM pg_collation
+                     WHERE d.classid = 'pg_collation'::regclass AND oid = d.objid) m(nsp, name, q)
+                 WHERE d.refclassid = 'pg_extension'::regclass AND d.refobjid = e.oid AND d.deptype = 'e'
+                   AND m.nsp = e.extnamespace
+                   AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = m.nsp AND c.relname = m.name)),
+                '{}') AS members
 FROM (SELECT oid, max(depth) AS depth FROM need GROUP BY oid) n
 JOIN pg_extension e ON e.oid = n.oid JOIN pg_namespace en ON en.oid = e.extnamespace
 ORDER BY n.depth DESC, e.extname`;
