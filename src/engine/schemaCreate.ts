@@ -283,14 +283,23 @@ export async function createBeforeData(
   const creating = inDdlOrder(tables);
   if (!creating.length) return;
   emit({ type: 'phase', message: `creating or altering ${creating.length} table(s) on the target` });
-  for (const t of creating) {
-    at(t);
-    for (const sql of t.create!.before) {
-      checkCancel();
-      await tgt.query(sql);
-    }
-  }
+  for (const t of creating) await runPart(tgt, t, t.create!.before, at, checkCancel);
   at(null);
+}
+
+/** One table's part of its DDL, statement by statement, the table named as the one at work. */
+async function runPart(
+  tgt: pg.Client,
+  t: TablePlan,
+  statements: string[],
+  at: (t: TablePlan | null) => void,
+  checkCancel: () => void,
+): Promise<void> {
+  at(t);
+  for (const sql of statements) {
+    checkCancel();
+    await tgt.query(sql);
+  }
 }
 
 /**
@@ -383,11 +392,7 @@ export async function createAfterVerify(
   if (!securing.length) return;
   emit({ type: 'phase', message: `enabling row-level security on ${securing.length} created table(s)` });
   for (const t of securing) {
-    at(t);
-    for (const sql of t.create!.afterVerify) {
-      checkCancel();
-      await tgt.query(sql);
-    }
+    await runPart(tgt, t, t.create!.afterVerify, at, checkCancel);
     await checkRowSecurity(tgt, t.create!.rowSecurity);
   }
   at(null);
