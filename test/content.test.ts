@@ -7,7 +7,7 @@ import { compare, migrate, planMigration } from '../src/engine/index.js';
 import { type Report, type TableReport, headline } from '../src/shared/report.js';
 import { toMarkdown } from '../src/shared/reportMarkdown.js';
 import { toText } from '../src/shared/reportText.js';
-import { TestDb, directions } from './support/pg.js';
+import { TestDb, directions, withClient } from './support/pg.js';
 
 const UNTOUCHED = `
 CREATE TABLE floats (id int PRIMARY KEY, f float8, r real);
@@ -264,6 +264,45 @@ describe('migrate refuses what it cannot prove', () => {
     assert.match(byName(report, 'nested').reason!, /x integer, i inner_t \(a integer, b integer\)/);
     assert.equal(await tgt.count('nested'), 0, 'nothing of theirs was loaded');
   });
+
+  for (const [a, b] of directions())
+    for (const created of [false, true])
+      it(`regclass names the same object whatever either side's search_path finds first (${created ? 'created' : 'existing'} table, ${a.major} → ${b.major})`, async () => {
+        const src = await TestDb.create(a, 'src');
+        const tgt = await TestDb.create(b, 'tgt');
+        const things = 'CREATE SCHEMA app; CREATE TABLE app.thing (x int); CREATE TABLE public.thing (x int);';
+        const ddl = 'CREATE TABLE public.refs (id int PRIMARY KEY, c regclass, cs regclass[], t regtype);';
+        await src.sql(`${things} CREATE TYPE app.mood AS ENUM ('ok'); CREATE TYPE public.mood AS ENUM ('ok'); ${ddl}
+        INSERT INTO public.refs VALUES (1, 'app.thing', '{app.thing,public.thing}', 'app.mood'), (2, 'public.thing', NULL, 'public.mood');
+        ALTER DATABASE ${src.name} SET search_path = app, public`);
+        // On the target, a schema named after the user comes first ("$user", public) and holds another thing.
+        await tgt.sql(`${things} CREATE TYPE app.mood AS ENUM ('ok'); CREATE TYPE public.mood AS ENUM ('ok');
+        CREATE SCHEMA postgres; CREATE TABLE postgres.thing (x int); CREATE TYPE postgres.mood AS ENUM ('ok');
+        ${created ? '' : ddl}`);
+        const report = await migrate({
+          source: src.url,
+          target: tgt.url,
+          selection: { tables: ['public.refs'] },
+          createMissing: created,
+        });
+        assert.equal(report.outcome, 'verified', JSON.stringify(report.tables));
+        const arrived = await withClient(tgt.url, async (c) => {
+          await c.query('SET search_path = pg_catalog');
+          return (await c.query('SELECT id, c::text, cs::text, t::text FROM public.refs ORDER BY id')).rows;
+        });
+        assert.deepEqual(arrived, [
+          { id: 1, c: 'app.thing', cs: '{app.thing,public.thing}', t: 'app.mood' },
+          { id: 2, c: 'public.thing', cs: null, t: 'public.mood' },
+        ]);
+        assert.equal(
+          (await compare({ source: src.url, target: tgt.url, selection: { tables: ['public.refs'] } })).outcome,
+          'verified',
+        );
+        // Pointing at the user's own schema's thing reads "thing" on both sides unpinned: compare must still see it.
+        await tgt.sql(`UPDATE public.refs SET c = 'postgres.thing' WHERE id = 2`);
+        const after = await compare({ source: src.url, target: tgt.url, selection: { tables: ['public.refs'] } });
+        assert.equal(after.tables[0].status, 'mismatch');
+      });
 
   it('regclass and its kin travel by name, not by OID, and compare by name', async () => {
     const src = await TestDb.create(from, 'src');

@@ -251,6 +251,33 @@ export const copyOutSql = (r: DigestRead): string =>
 
 /** Reads one side with COPY and digests it as it streams: memory stays flat whatever the size. */
 export async function readDigest(client: pg.Client, r: DigestRead, signal?: AbortSignal): Promise<ContentDigest> {
+  // Text renders regclass and its kin by name, qualified only where the search_path does not find
+  // them: pinned, both sides write the same names for the same objects (and other objects differently).
+  return r.format === 'text'
+    ? namesPinned(client, () => streamDigest(client, r, signal))
+    : streamDigest(client, r, signal);
+}
+
+/** The search_path that makes every name a value renders schema-qualified (pg_catalog's aside). */
+export const PINNED_SEARCH_PATH = `SELECT pg_catalog.set_config('search_path', 'pg_catalog', true)`;
+
+/** Runs `fn` with the search_path pinned, then puts the session's back (a failed transaction drops both). */
+async function namesPinned<T>(client: pg.Client, fn: () => Promise<T>): Promise<T> {
+  const was = (await client.query(`SELECT pg_catalog.current_setting('search_path') AS p`)).rows[0].p as string;
+  await client.query(`SELECT pg_catalog.set_config('search_path', 'pg_catalog', false)`);
+  let ok = false;
+  try {
+    const out = await fn();
+    ok = true;
+    return out;
+  } finally {
+    await client.query(`SELECT pg_catalog.set_config('search_path', $1, false)`, [was]).catch((e) => {
+      if (ok) throw e;
+    });
+  }
+}
+
+async function streamDigest(client: pg.Client, r: DigestRead, signal?: AbortSignal): Promise<ContentDigest> {
   const digest = new ContentDigest();
   const hasher = rowHasher(r.format, (h) => digest.addRowHash(h), r.hash);
   const stream = client.query(copyTo(copyOutSql(r)));

@@ -17,7 +17,7 @@ import {
 import { copyTable } from './copy.js';
 import { CancelledError, errorInfo } from './errors.js';
 import type { ProgressListener } from './events.js';
-import type { ContentDigest } from './digest.js';
+import { type ContentDigest, PINNED_SEARCH_PATH } from './digest.js';
 import { connectionLost } from './connection.js';
 import { digestsBefore, prepareExistingRows } from './existingRows.js';
 import { tableKey } from './ident.js';
@@ -256,6 +256,9 @@ async function load(
   try {
     checkCancel();
     await s.target.query('BEGIN');
+    // For the rest of the snapshot the source writes every name a value holds (regclass and kin)
+    // schema-qualified: the target then reads it as the same object, whatever its own search_path.
+    await s.source.query(PINNED_SEARCH_PATH);
     const atTable = (t: TablePlan | null) => {
       at.current = t;
     };
