@@ -19,6 +19,7 @@ const col = (name: string, type = 'text', extra: Partial<Column> = {}): Column =
   typeExtension: null,
   fields: null,
   moneyFormat: null,
+  oidValued: false,
   ...extra,
 });
 
@@ -157,6 +158,7 @@ describe('plan', () => {
       refTable: ref,
       refColumns: ['id'],
       matchFull: false,
+      validated: true,
     });
     const tables = [
       table('public', 'a', [col('r')], { foreignKeys: [fk('b')] }),

@@ -32,6 +32,11 @@ export interface Column {
    * otherwise would change the value.
    */
   moneyFormat: string | null;
+  /**
+   * The values are OIDs (oid, a domain over it such as the lo extension's `lo`, or an array of
+   * either, at any depth): they may name large objects, which live outside the table.
+   */
+  oidValued: boolean;
 }
 
 export interface ForeignKey {
@@ -42,6 +47,8 @@ export interface ForeignKey {
   refColumns: string[];
   /** MATCH FULL: a row may not mix NULL and non-NULL key values. */
   matchFull: boolean;
+  /** False for NOT VALID: rows present when it was added were never checked, only rows written since. */
+  validated: boolean;
 }
 
 /**
@@ -215,6 +222,18 @@ function holdsMoney(shapes: Map<string, Shape>, oid: string, depth = 0): boolean
   return (s.fields ?? []).some((f) => holdsMoney(shapes, f.oid, depth + 1));
 }
 
+const OID = '26';
+const OID_ARRAY = '1028';
+
+/** Whether a type's values are OIDs: oid itself, or a domain or array over it, at any depth (not inside composites). */
+function holdsOids(shapes: Map<string, Shape>, oid: string, depth = 0): boolean {
+  if (oid === OID || oid === OID_ARRAY) return true;
+  const s = shapes.get(oid);
+  if (!s || depth > 20) return false;
+  if (s.kind === 'd') return holdsOids(shapes, s.base, depth + 1);
+  return s.isArray && holdsOids(shapes, s.elem, depth + 1);
+}
+
 const COLUMNS_SQL = `
 SELECT a.attrelid::int8 AS table_oid, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
        tn.nspname AS "typeSchema", t.typcategory AS category, a.attnotnull AS "notNull", a.atthasdef AS "hasDefault",
@@ -247,7 +266,7 @@ SELECT con.conrelid::int8 AS table_oid, con.conname AS name, con.contype AS type
        CASE WHEN con.contype = 'x' THEN ARRAY(
          SELECT format('OPERATOR(%I.%s)', opn.nspname, op.oprname) FROM unnest(con.conexclop) WITH ORDINALITY x(oid, ord)
          JOIN pg_operator op ON op.oid = x.oid JOIN pg_namespace opn ON opn.oid = op.oprnamespace ORDER BY x.ord) END AS operators,
-       con.confmatchtype = 'f' AS "matchFull",
+       con.confmatchtype = 'f' AS "matchFull", con.convalidated AS validated,
        rn.nspname AS "refSchema", rc.relname AS "refTable",
        ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(num, ord)
              JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num ORDER BY k.ord) AS columns,
@@ -304,7 +323,10 @@ export async function readCatalog(client: pg.Client, host = ''): Promise<Catalog
   const shapes = new Map((await client.query(SHAPES_SQL)).rows.map(({ oid, ...shape }) => [oid as string, shape]));
   for (const { table_oid, typeOid, ...column } of (await client.query(COLUMNS_SQL)).rows) {
     const moneyFormat = holdsMoney(shapes, typeOid) ? info.rows[0].money : null;
-    byOid.get(table_oid)?.columns.push({ ...column, fields: fieldsOf(shapes, typeOid), moneyFormat } as Column);
+    const oidValued = holdsOids(shapes, typeOid);
+    byOid
+      .get(table_oid)
+      ?.columns.push({ ...column, fields: fieldsOf(shapes, typeOid), moneyFormat, oidValued } as Column);
   }
   for (const { table_oid, type, deferrable, nulls_not_distinct, operators, ...key } of (
     await client.query(CONSTRAINTS_SQL)

@@ -8,6 +8,7 @@ import { errorInfo } from './errors.js';
 import type { ProgressListener } from './events.js';
 import { ident, tableKey } from './ident.js';
 import { rowKey, rowSecurityReason } from './plan.js';
+import { largeObjectReason } from './largeObjects.js';
 import { lockTimeoutMessage } from './locks.js';
 import { countRows, relationSql } from './relation.js';
 import { type Selection, selectTables } from './selection.js';
@@ -61,7 +62,9 @@ export async function compare(opts: CompareOptions): Promise<Report> {
     for (const [index, src] of selected.entries()) {
       if (opts.signal?.aborted) break;
       const tgt = targets.get(tableKey(src.schema, src.name));
-      const why = cannotCompare(src, tgt, { source: s.sourceCatalog.user, target: s.targetCatalog.user });
+      const why =
+        cannotCompare(src, tgt, { source: s.sourceCatalog.user, target: s.targetCatalog.user }) ??
+        (await largeObjectReason(s.source, src, new Map()));
       const r = tableReport(src.schema, src.name, { status: 'skipped', reason: why });
       tables.push(r);
       if (why) continue;

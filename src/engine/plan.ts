@@ -74,8 +74,11 @@ export interface PlanInput {
   nonEmptyTargets?: ReadonlySet<string>;
   /** Tables (by tableKey) this run creates: empty, so never emptied; given the source's row-level security. */
   creating?: ReadonlySet<string>;
-  /** Tables (by tableKey) whose foreign key needs rows the run will not put on the target, with why. */
-  unmetReferences?: ReadonlyMap<string, string>;
+  /**
+   * Tables (by tableKey) refused up front by what only the servers' rows tell, with why: a foreign key
+   * needing rows the run will not put on the target, OIDs naming large objects.
+   */
+  refusedUpFront?: ReadonlyMap<string, string>;
 }
 
 const list = (xs: string[]) => xs.join(', ');
@@ -137,8 +140,8 @@ function planTable(s: Table, t: Table | null, input: PlanInput, targetExtensions
   };
   const onSource = whySkipOnSource(s, input);
   if (onSource) return { ...base, reason: onSource, skip: 'other' };
-  const unmet = input.unmetReferences?.get(tableKey(s.schema, s.name));
-  if (unmet) return { ...base, reason: unmet, skip: 'other' };
+  const refused = input.refusedUpFront?.get(tableKey(s.schema, s.name));
+  if (refused) return { ...base, reason: refused, skip: 'other' };
   if (!t) return { ...base, reason: missingReason(s), skip: 'missing-on-target' };
   const why = whySkipOnTarget(t, input);
   if (why) return { ...base, reason: why, skip: 'other' };

@@ -4,6 +4,7 @@
 import type pg from 'pg';
 import { displayName } from '../shared/names.js';
 import { type Catalog, type ForeignKey, type Table, partitionsOf } from './catalog.js';
+import { checksLoadedRows } from './constraints.js';
 import { ident, tableKey } from './ident.js';
 import type { Plan, TablePlan } from './plan.js';
 import { hasRows, relationSql } from './relation.js';
@@ -45,11 +46,11 @@ export async function unmetReferences(
   return out;
 }
 
-/** The foreign keys a load into the table must satisfy: its own and its partitions'. */
-const foreignKeysOf = (t: Table, target: Catalog): ForeignKey[] => [
-  ...t.foreignKeys,
-  ...partitionsOf(t, target.tables).flatMap((p) => p.foreignKeys),
-];
+/** The foreign keys a load into the table must satisfy: its own and its partitions' (not one added NOT VALID after the rows). */
+const foreignKeysOf = (t: Table, target: Catalog): ForeignKey[] =>
+  [t, ...partitionsOf(t, target.tables)].flatMap((h) =>
+    h.foreignKeys.filter((fk) => checksLoadedRows(fk, h, target.tables)),
+  );
 
 async function cached<T>(m: Map<string, T>, key: string, ask: () => Promise<T>): Promise<T> {
   if (!m.has(key)) m.set(key, await ask());

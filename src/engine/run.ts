@@ -14,6 +14,7 @@ import {
   type TableReport,
   contentNotChecked,
 } from '../shared/report.js';
+import type { Catalog } from './catalog.js';
 import { copyTable } from './copy.js';
 import { CancelledError, errorInfo } from './errors.js';
 import type { ProgressListener } from './events.js';
@@ -22,7 +23,8 @@ import { connectionLost } from './connection.js';
 import { digestsBefore, prepareExistingRows } from './existingRows.js';
 import { tableKey } from './ident.js';
 import { type Plan, type PlanInput, type TablePlan, makePlan } from './plan.js';
-import { newReferenceFacts, unmetReferences } from './references.js';
+import { type ReferenceFacts, newReferenceFacts, unmetReferences } from './references.js';
+import { largeObjectReason } from './largeObjects.js';
 import { countRows, hasRows } from './relation.js';
 import { lockTimeoutMessage } from './locks.js';
 import type { Selection } from './selection.js';
@@ -94,11 +96,12 @@ async function planFor(session: Session, opts: PlanOptions): Promise<PlanResult>
   // A table skipped can leave another without the rows its foreign key needs: planned again without
   // that one too, until nothing more falls (each round skips at least one table more, so this ends).
   const facts = newReferenceFacts();
-  const unmet = new Map<string, string>();
+  const largeObjects = new Map<string, string | null>();
+  const refused = new Map<string, string>();
   for (;;) {
-    const plan = await planRound(session, opts, { ...input, unmetReferences: unmet });
-    const more = await unmetReferences(session, plan, input.target, facts);
-    if (![...more.keys()].some((k) => !unmet.has(k))) {
+    const plan = await planRound(session, opts, { ...input, refusedUpFront: refused });
+    const more = await refusedByRows(session, plan, input.target, { facts, largeObjects });
+    if (![...more.keys()].some((k) => !refused.has(k))) {
       await noteSequences(session.target, plan.tables, input.source);
       await planRebuilds(session.target, plan.tables, input.existing, opts.rebuildAfterLoad);
       return {
@@ -107,8 +110,24 @@ async function planFor(session: Session, opts: PlanOptions): Promise<PlanResult>
         undo: await undoPlan(session.target, plan.tables, input.existing, opts.backup ?? true),
       };
     }
-    for (const [k, why] of more) unmet.set(k, why);
+    for (const [k, why] of more) refused.set(k, why);
   }
+}
+
+/** Copied tables the source's rows rule out, with why: OIDs naming large objects, then foreign keys left unmet. */
+async function refusedByRows(
+  session: Session,
+  plan: Plan,
+  target: Catalog,
+  asked: { facts: ReferenceFacts; largeObjects: Map<string, string | null> },
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const p of plan.tables.filter((x) => x.action === 'copy')) {
+    const why = await largeObjectReason(session.source, p.source, asked.largeObjects);
+    if (why) out.set(tableKey(p.schema, p.table), why);
+  }
+  for (const [k, why] of await unmetReferences(session, plan, target, asked.facts)) if (!out.has(k)) out.set(k, why);
+  return out;
 }
 
 async function planRound(session: Session, opts: PlanOptions, input: PlanInput): Promise<Plan> {
