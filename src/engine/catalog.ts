@@ -18,6 +18,8 @@ export interface Column {
   identity: boolean;
   /** Binary COPY is safe across servers only when the wire format carries no database-local OIDs. */
   binarySafe: boolean;
+  /** regclass and its kin (or arrays, domains of them): values that are names, rendered by search_path. */
+  namesObjects?: boolean;
   /** The extension that provides the column's type (or its element type), if any. */
   typeExtension: string | null;
   /**
@@ -250,6 +252,8 @@ SELECT a.attrelid::int8 AS table_oid, a.attname AS name, format_type(a.atttypid,
             -- through as a huge finite interval; text input refuses it, loudly
             OR (x.typname = 'interval' AND current_setting('server_version_num')::int < 170000)))))
        ) AS "binarySafe",
+       EXISTS (SELECT 1 FROM pg_type x WHERE x.oid IN (t.oid, t.typelem, t.typbasetype)
+                AND x.typnamespace = 'pg_catalog'::regnamespace AND x.typname ~ ${REG_TYPES}) AS "namesObjects",
        (SELECT e.extname FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
          WHERE d.classid = 'pg_type'::regclass AND d.deptype = 'e'
            AND d.objid = CASE WHEN t.typcategory = 'A' THEN t.typelem ELSE t.oid END LIMIT 1) AS "typeExtension",

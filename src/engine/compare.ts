@@ -142,8 +142,9 @@ async function compareContent(
   // Generated columns are values like any other here: both sides are read, nothing is copied.
   const pairs = [...m.pairs, ...m.generated];
   const format = copyFormat(pairs);
-  const sourceRead = { from: relationSql(src), select: pairs.map((p) => p.sourceExpr), format } as const;
-  const targetRead = { from: relationSql(tgt), select: pairs.map((p) => ident(p.name)), format } as const;
+  const pinNames = pairs.some((p) => p.source.namesObjects || p.target.namesObjects);
+  const sourceRead = { from: relationSql(src), select: pairs.map((p) => p.sourceExpr), format, pinNames } as const;
+  const targetRead = { from: relationSql(tgt), select: pairs.map((p) => ident(p.name)), format, pinNames } as const;
   const digests = await Promise.all([digestOf(s.source, sourceRead, signal), digestOf(s.target, targetRead, signal)]);
   const expr = new Map(m.pairs.map((p) => [p.name, p.sourceExpr]));
   const key = rowKey(src, tgt, m.pairs);

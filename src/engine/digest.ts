@@ -244,6 +244,8 @@ export interface DigestRead {
   format: 'binary' | 'text';
   /** The row hash; SHA-256 unless a digest kept by an older journal is being recomputed. */
   hash?: RowHashName;
+  /** Columns hold names (regclass, …): read with the search_path pinned (withNamesPinned). */
+  pinNames?: boolean;
 }
 
 export const copyOutSql = (r: DigestRead): string =>
@@ -251,18 +253,18 @@ export const copyOutSql = (r: DigestRead): string =>
 
 /** Reads one side with COPY and digests it as it streams: memory stays flat whatever the size. */
 export async function readDigest(client: pg.Client, r: DigestRead, signal?: AbortSignal): Promise<ContentDigest> {
-  // Text renders regclass and its kin by name, qualified only where the search_path does not find
-  // them: pinned, both sides write the same names for the same objects (and other objects differently).
-  return r.format === 'text'
-    ? namesPinned(client, () => streamDigest(client, r, signal))
-    : streamDigest(client, r, signal);
+  return withNamesPinned(client, r.pinNames === true, () => streamDigest(client, r, signal));
 }
 
-/** The search_path that makes every name a value renders schema-qualified (pg_catalog's aside). */
-export const PINNED_SEARCH_PATH = `SELECT pg_catalog.set_config('search_path', 'pg_catalog', true)`;
-
-/** Runs `fn` with the search_path pinned, then puts the session's back (a failed transaction drops both). */
-async function namesPinned<T>(client: pg.Client, fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` with the search_path pinned to pg_catalog when `pin`, then puts the session's back (a failed
+ * transaction drops both). regclass and its kin render by name, qualified only where the search_path
+ * does not find the object: pinned, both sides write every name schema-qualified, the same names for
+ * the same objects. Only where such columns are read: a pinned path also changes what SQL functions
+ * that name objects unqualified find (an expression index's, inlined while the read is planned).
+ */
+export async function withNamesPinned<T>(client: pg.Client, pin: boolean, fn: () => Promise<T>): Promise<T> {
+  if (!pin) return fn();
   const was = (await client.query(`SELECT pg_catalog.current_setting('search_path') AS p`)).rows[0].p as string;
   await client.query(`SELECT pg_catalog.set_config('search_path', 'pg_catalog', false)`);
   let ok = false;

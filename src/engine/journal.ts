@@ -224,6 +224,8 @@ async function describeTable(tgt: pg.Client, t: TablePlan, inRun: ReadonlySet<st
 export interface StoredRead {
   columns: string[];
   format: 'binary' | 'text';
+  /** Read with the search_path pinned (columns that hold names); absent in older entries. */
+  pinNames?: boolean;
 }
 
 /** A loaded table as verification read it back inside the transaction: the journal keeps that digest. */
@@ -245,7 +247,7 @@ export function keptDigest(
     const select = legacyColumns.map((c) => ident(c.name));
     return readDigest(client, { from, select, format: 'text', hash: 'sha1' }, signal);
   }
-  const read = { from, select: how.columns.map(ident), format: how.format };
+  const read = { from, select: how.columns.map(ident), format: how.format, pinNames: how.pinNames };
   return how.format === 'binary' ? digestOf(client, read, signal) : readDigest(client, read, signal);
 }
 
@@ -293,7 +295,10 @@ async function digestAfter(
   const names = columns.map((c) => c.name);
   const covered = new Set(readBack?.columns ?? []);
   if (readBack && names.length === covered.size && names.every((n) => covered.has(n)))
-    return { digest: readBack.digest, how: { columns: readBack.columns, format: readBack.read.format } };
+    return {
+      digest: readBack.digest,
+      how: { columns: readBack.columns, format: readBack.read.format, pinNames: readBack.read.pinNames },
+    };
   return wholeTableDigest(tgt, relationSql(t.target!), names);
 }
 

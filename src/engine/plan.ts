@@ -41,6 +41,8 @@ export interface TablePlan {
   /** Columns the target generates: not copied, but compared with the source's values after the load. */
   generated: string[];
   format: 'binary' | 'text';
+  /** A copied or compared column holds names (regclass, …): read with the search_path pinned on both sides. */
+  namesObjects: boolean;
   /** Whether the target table is emptied before the load (policy replace). */
   empties: boolean;
   estimatedRows: number | null;
@@ -132,6 +134,7 @@ function planTable(s: Table, t: Table | null, input: PlanInput, targetExtensions
     key: null,
     generated: [],
     format: 'text',
+    namesObjects: false,
     empties: false,
     estimatedRows: s.estimatedRows,
     bytes: s.bytes,
@@ -161,6 +164,7 @@ function planTable(s: Table, t: Table | null, input: PlanInput, targetExtensions
     sourceSelect: m.pairs.map((p) => p.sourceExpr),
     key: rowKey(s, t, m.pairs),
     generated: m.generated.map((p) => p.name),
+    namesObjects: [...m.pairs, ...m.generated].some((p) => p.source.namesObjects || p.target.namesObjects),
     format: copyFormat(m.pairs),
     empties: input.existing === 'replace' && !input.creating?.has(tableKey(s.schema, s.name)),
   };

@@ -18,7 +18,7 @@ import type { Catalog } from './catalog.js';
 import { copyTable } from './copy.js';
 import { CancelledError, errorInfo } from './errors.js';
 import type { ProgressListener } from './events.js';
-import { type ContentDigest, PINNED_SEARCH_PATH } from './digest.js';
+import { type ContentDigest, withNamesPinned } from './digest.js';
 import { connectionLost } from './connection.js';
 import { digestsBefore, prepareExistingRows } from './existingRows.js';
 import { tableKey } from './ident.js';
@@ -275,9 +275,6 @@ async function load(
   try {
     checkCancel();
     await s.target.query('BEGIN');
-    // For the rest of the snapshot the source writes every name a value holds (regclass and kin)
-    // schema-qualified: the target then reads it as the same object, whatever its own search_path.
-    await s.source.query(PINNED_SEARCH_PATH);
     const atTable = (t: TablePlan | null) => {
       at.current = t;
     };
@@ -370,11 +367,10 @@ async function copyOne(
     emit({ type: 'table-progress', ...where, bytes, rows });
   };
   const stopSource = () => s.watch.cancelStatement('source');
-  const copied = await copyTable(s.source, s.target, t, onBytes, {
-    signal: o.signal,
-    stallTimeoutMs: o.stallTimeoutMs,
-    stopSource,
-  }).catch((e) => {
+  // Names (regclass, …) leave the source schema-qualified: the target reads them as the same objects.
+  const copied = await withNamesPinned(s.source, t.namesObjects, () =>
+    copyTable(s.source, s.target, t, onBytes, { signal: o.signal, stallTimeoutMs: o.stallTimeoutMs, stopSource }),
+  ).catch((e) => {
     emit({ type: 'table-done', ...where, rows: 0, bytes: moved, durationMs: Date.now() - began });
     throw e;
   });

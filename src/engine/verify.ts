@@ -91,6 +91,7 @@ const sourceRead = (t: TablePlan): DigestRead => ({
   from: relationSql(t.source),
   select: [...t.sourceSelect, ...t.generated.map(ident)],
   format: t.generated.length ? 'text' : t.format,
+  pinNames: t.namesObjects,
 });
 
 /** Both sides of one table as a content check reads them, and the key that names rows (null: none). */
@@ -139,6 +140,7 @@ export const targetRead = (t: TablePlan): DigestRead => ({
   from: relationSql(t.target!),
   select: [...t.columns, ...t.generated].map(ident),
   format: t.generated.length ? 'text' : t.format,
+  pinNames: t.namesObjects,
 });
 
 export interface LoadDigests {
