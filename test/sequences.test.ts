@@ -47,7 +47,7 @@ describe('sequences', () => {
     const report = await migrate({ source: src.url, target: tgt.url });
     assert.equal(report.committed, false);
     assert.match(
-      report.tables.find((t) => t.table === 'a')!.reason!,
+      report.tables.find((t) => t.table === 'b')!.reason!,
       /could not move sequence public\.b_id_seq past the copied values: the largest value in use, 70, leaves no room below its maximum 50/,
     );
     assert.deepEqual(await lastValues(tgt), before);
@@ -239,4 +239,93 @@ for (const [fromServer, toServer] of directions()) {
       ]);
     });
   });
+}
+
+// A hostile tester's cases: a cycling sequence that wrapped, an exhausted one, two sequences failing
+// for their own tables only, and a target user who may not move a sequence (foreseen by the plan).
+const WRAPPED = `CREATE SEQUENCE s_wrap AS int MAXVALUE 10 CYCLE START 9;
+  CREATE TABLE tw (id int PRIMARY KEY DEFAULT nextval('s_wrap'), v text);
+  CREATE SEQUENCE s_full AS int MAXVALUE 5;
+  CREATE TABLE tf (id int PRIMARY KEY DEFAULT nextval('s_full'), v text);`;
+const WRAPPED_ROWS = `INSERT INTO tw (v) SELECT 'w' FROM generate_series(1, 4);
+  INSERT INTO tf (v) SELECT 'f' FROM generate_series(1, 5);`;
+
+for (const [fromServer, toServer] of directions()) {
+  describe(`sequences at their bounds, PostgreSQL ${fromServer.major} → ${toServer.major}`, () => {
+    it('a cycling sequence that wrapped continues where the source’s does; an exhausted one stays exhausted, said in a note', async () => {
+      const src = await TestDb.create(fromServer, 'src');
+      const tgt = await TestDb.create(toServer, 'tgt');
+      await src.sql(`${WRAPPED} ${WRAPPED_ROWS}`);
+      const report = await migrate({
+        source: src.url,
+        target: tgt.url,
+        selection: { tables: ['tw', 'tf'] },
+        createMissing: true,
+      });
+      assert.equal(report.outcome, 'verified', JSON.stringify(report.tables, null, 1));
+      assert.deepEqual(await tgt.sql('SELECT id FROM tw ORDER BY id'), [{ id: 1 }, { id: 2 }, { id: 9 }, { id: 10 }]);
+      assert.match(
+        notesOf(report, 'tw'),
+        /sequence public\.s_wrap cycles and has wrapped on the source: it continues where the source's does, at 3/,
+      );
+      assert.match(notesOf(report, 'tf'), /sequence public\.s_full is exhausted, as on the source/);
+      await tgt.sql(`INSERT INTO tw (v) VALUES ('new')`);
+      assert.deepEqual(await tgt.sql(`SELECT id FROM tw WHERE v = 'new'`), [{ id: 3 }]);
+      await assert.rejects(tgt.sql(`INSERT INTO tf (v) VALUES ('new')`), /reached maximum value/);
+    });
+
+    it('each sequence problem fails the tables that use it, and every one is reported in one run', async () => {
+      const src = await TestDb.create(fromServer, 'src');
+      const tgt = await TestDb.create(toServer, 'tgt');
+      const ddl = `CREATE TABLE ta (id serial PRIMARY KEY, v text); CREATE TABLE tb (id serial PRIMARY KEY, v text);
+        CREATE TABLE tc (id serial PRIMARY KEY, v text);`;
+      await src.sql(`${ddl} INSERT INTO ta (v) SELECT 'a' FROM generate_series(1, 30);
+        INSERT INTO tb (v) SELECT 'b' FROM generate_series(1, 70); INSERT INTO tc (v) SELECT 'c' FROM generate_series(1, 3);`);
+      await tgt.sql(`${ddl} ALTER SEQUENCE ta_id_seq MAXVALUE 20; ALTER SEQUENCE tb_id_seq MAXVALUE 50;`);
+      const before = await lastValues(tgt);
+      const report = await migrate({ source: src.url, target: tgt.url });
+      assert.equal(report.committed, false);
+      const byTable = (name: string) => report.tables.find((t) => t.table === name)!;
+      assert.equal(byTable('ta').status, 'failed');
+      assert.match(
+        byTable('ta').reason!,
+        /public\.ta_id_seq .*the largest value in use, 30, leaves no room below its maximum 20/,
+      );
+      assert.doesNotMatch(byTable('ta').reason!, /tb_id_seq/);
+      assert.equal(byTable('tb').status, 'failed');
+      assert.match(byTable('tb').reason!, /public\.tb_id_seq .*70.*maximum 50/);
+      assert.equal(byTable('tc').status, 'rolled back');
+      assert.deepEqual(report.causes!.map((c) => c.table).sort(), ['ta', 'tb']);
+      assert.deepEqual(await lastValues(tgt), before);
+      assert.deepEqual(await tgt.sql('SELECT count(*)::int AS n FROM tc'), [{ n: 0 }]);
+    });
+
+    it('a target user who may not update a sequence: the plan skips its tables up front, naming the sequence', async () => {
+      const { src, tgt } = await twoTablesOn(fromServer, toServer);
+      const role = `noseq_${tgt.name}`;
+      await tgt.sql(`CREATE ROLE ${role} LOGIN PASSWORD 'noseq-pw';
+        GRANT SELECT, INSERT, DELETE, TRUNCATE ON a, b TO ${role}; GRANT SELECT, UPDATE ON a_id_seq TO ${role};
+        GRANT SELECT ON b_id_seq TO ${role};`);
+      const writer = tgt.url.replace(/\/\/[^@]+@/, `//${role}:noseq-pw@`);
+      const planned = await planMigration({ source: src.url, target: writer });
+      const b = planned.plan.tables.find((t) => t.table === 'b')!;
+      assert.equal(b.action, 'skip');
+      assert.match(b.reason!, /sequence public\.b_id_seq.*UPDATE/);
+      const report = await migrate({ source: src.url, target: writer });
+      assert.equal(report.tables.find((t) => t.table === 'b')!.status, 'skipped');
+      assert.equal(report.tables.find((t) => t.table === 'a')!.status, 'verified');
+      assert.equal(report.committed, true);
+    });
+  });
+}
+
+async function twoTablesOn(f: typeof from, t: typeof to): Promise<{ src: TestDb; tgt: TestDb }> {
+  const src = await TestDb.create(f, 'src');
+  const tgt = await TestDb.create(t, 'tgt');
+  const ddl = 'CREATE TABLE a (id serial PRIMARY KEY, v text); CREATE TABLE b (id serial PRIMARY KEY, v text);';
+  await src.sql(
+    `${ddl} INSERT INTO a (v) SELECT 'a' FROM generate_series(1, 30); INSERT INTO b (v) SELECT 'b' FROM generate_series(1, 70);`,
+  );
+  await tgt.sql(ddl);
+  return { src, tgt };
 }

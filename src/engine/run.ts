@@ -28,7 +28,7 @@ import { largeObjectReason } from './largeObjects.js';
 import { countRows, hasRows } from './relation.js';
 import { lockTimeoutMessage } from './locks.js';
 import type { Selection } from './selection.js';
-import { moveSequences, noteSequences } from './sequences.js';
+import { moveSequences, noteSequences, planSequenceMoves, unmovableSequences } from './sequences.js';
 import { type EndpointsInput, type Session, abandon, lockBounded, openSession } from './session.js';
 import { report, tableReport } from './summary.js';
 import {
@@ -101,6 +101,7 @@ async function planFor(session: Session, opts: PlanOptions): Promise<PlanResult>
   for (;;) {
     const plan = await planRound(session, opts, { ...input, refusedUpFront: refused });
     const more = await refusedByRows(session, plan, input.target, { facts, largeObjects });
+    for (const [k, why] of await unmovableSequences(session.target, plan.tables)) if (!more.has(k)) more.set(k, why);
     if (![...more.keys()].some((k) => !refused.has(k))) {
       await noteSequences(session.target, plan.tables, input.source);
       await planRebuilds(session.target, plan.tables, input.existing, opts.rebuildAfterLoad);
@@ -294,6 +295,9 @@ async function load(
     const verifying = { replica: triggers.replica, emit, digests, signal, step, notLoaded };
     const readBacks = await verifyLoaded(s, live(), reports, verifying);
     checkCancel();
+    emit({ type: 'phase', message: 'checking where the sequences must move' });
+    const moves = await planSequenceMoves(s, live(), failTable(s, reports, at, emit));
+    checkCancel();
     const bad = loading.filter((t) => reports.get(t)!.status !== 'verified');
     if (bad.length) {
       await s.target.query('ROLLBACK');
@@ -302,7 +306,7 @@ async function load(
     }
     checkCancel();
     emit({ type: 'phase', message: 'moving sequences past the copied values' });
-    await moveSequences(s, loading, (name) => at.sequencesMoved.push(name), reports);
+    await moveSequences(s, moves, (name) => at.sequencesMoved.push(name), reports);
     await journal?.record(loading, reports, readBacks);
     // Last of all: a forced table hides its rows from Archon's reads unless the user bypasses it.
     await createAfterVerify(s.target, loading, emit, atTable, checkCancel);
@@ -393,11 +397,25 @@ function tableStep(
   at: LoadPosition,
   emit: ProgressListener,
 ): TableStep {
+  const fail = failTable(s, reports, at, emit);
   return async (t, work) => {
     at.current = t;
     const e = await contained(s, work);
     at.current = null;
     if (e === null) return true;
+    fail(t, e);
+    return false;
+  };
+}
+
+/** Records a table's own failure (its rows not shown as arrived) and says so; the run goes on. */
+function failTable(
+  s: Session,
+  reports: Map<TablePlan, TableReport>,
+  at: LoadPosition,
+  emit: ProgressListener,
+): (t: TablePlan, e: unknown) => void {
+  return (t, e) => {
     const notLoaded = new Set([...at.notLoaded].map((n) => tableKey(n.schema, n.table)));
     const failure = tableFailure(e, t, s, notLoaded);
     at.failed.set(t, failure.message);
@@ -413,7 +431,6 @@ function tableStep(
       type: 'phase',
       message: `${name} failed: ${failure.message}; going on with the other tables to find every problem (nothing will be committed)`,
     });
-    return false;
   };
 }
 

@@ -5,6 +5,7 @@ import type { Catalog } from './catalog.js';
 import { errorInfo } from './errors.js';
 import { ident, qualified, tableKey } from './ident.js';
 import type { TablePlan } from './plan.js';
+import { contained } from './tableFailure.js';
 import type { Session } from './session.js';
 
 /** One sequence of the target and the value its next nextval() must return. */
@@ -14,6 +15,17 @@ interface SequenceMove {
   next: string;
   /** ALTER SEQUENCE … RESTART is transactional (PostgreSQL 10+), but only the owner may run it. */
   owned: boolean;
+  /** `next` is already handed out (an exhausted sequence left so): the next nextval fails, as on the source. */
+  called: boolean;
+  /** Why it does not simply continue past the values in use, for the notes of the tables copied into it. */
+  why: string | null;
+}
+
+/** A move checked and ready, with the sequence it is for. */
+export interface PlannedMove {
+  m: SequenceMove;
+  c: CopiedSequence;
+  users: SequenceUser[];
 }
 
 /** A target sequence that copied columns take their values from (owning it, or calling it in their default). */
@@ -92,41 +104,80 @@ export async function sequenceUsers(c: pg.Client, regclass: string): Promise<Seq
 const userName = (u: SequenceUser) => `${displayName(u.schema, u.table)}.${u.column}`;
 
 /**
- * Moves every sequence a copied column takes its values from (serial, identity, or a sequence its
- * default calls, owned or not, shared or not) past the values every column taking from it holds on
- * the target now, copied or not, and past the source's sequences. Every value, bound and privilege is
- * checked first; then the sequences the user owns are restarted inside the load's transaction (undone
- * by a rollback), and only those it may merely update are moved with setval (which no rollback
- * undoes), last. `moved` hears each name that setval moved, for the report; a sequence worth naming
- * (not owned by its column, or shared) gets its next value in the notes of the tables copied into it.
+ * Checks, for every sequence a copied column takes its values from (serial, identity, or a sequence its
+ * default calls, owned or not, shared or not), where it must stand: past the values every column
+ * taking from it holds on the target now, copied or not, and past the source's sequences. Reads only.
+ * A sequence that cannot be moved fails the tables copied into it, and only those (`failed`, each
+ * table once with every sequence's words), so one run names every such problem.
+ */
+export async function planSequenceMoves(
+  s: Session,
+  tables: TablePlan[],
+  failed: (t: TablePlan, e: unknown) => void,
+): Promise<PlannedMove[]> {
+  const moves: PlannedMove[] = [];
+  const problems = new Map<TablePlan, unknown[]>();
+  for (const c of copiedSequences(tables)) {
+    let planned: Omit<PlannedMove, 'c'> | null = null;
+    const e = await contained(s, async () => {
+      planned = await plannedMove(s, c);
+    });
+    if (e) for (const t of new Set(c.copied.map((x) => x.t))) problems.set(t, [...(problems.get(t) ?? []), e]);
+    else if (planned) moves.push({ ...(planned as Omit<PlannedMove, 'c'>), c });
+  }
+  for (const [t, errors] of problems) failed(t, errors.length === 1 ? errors[0] : joined(errors));
+  return moves;
+}
+
+/** Several sequences' errors as one, for a table that uses them all. */
+const joined = (errors: unknown[]): Error =>
+  Object.assign(new Error(errors.map((e) => (e as Error).message).join('; ')), {
+    code: (errors[0] as { code?: string }).code,
+    severity: 'ERROR',
+  });
+
+/**
+ * Moves the sequences planSequenceMoves checked: those the user owns are restarted inside the load's
+ * transaction (undone by a rollback), and only those it may merely update are moved with setval
+ * (which no rollback undoes), last. `moved` hears each name that setval moved, for the report; a
+ * sequence worth naming (not owned by its column, shared, or not simply continued) gets where it
+ * stands in the notes of the tables copied into it.
  */
 export async function moveSequences(
   s: Session,
-  tables: TablePlan[],
+  moves: PlannedMove[],
   moved: (name: string) => void,
   reports?: Map<TablePlan, TableReport>,
 ): Promise<void> {
-  const moves: { m: SequenceMove; c: CopiedSequence; users: SequenceUser[] }[] = [];
-  for (const c of copiedSequences(tables)) {
-    const planned = await plannedMove(s, c);
-    if (planned) moves.push({ ...planned, c });
-  }
   for (const { m } of moves.filter((x) => x.m.owned))
-    await onSequence(s, m, () => s.target.query(`ALTER SEQUENCE ${m.regclass} RESTART WITH ${m.next}`));
+    await onSequence(s, m, async () => {
+      await s.target.query(`ALTER SEQUENCE ${m.regclass} RESTART WITH ${m.next}`);
+      // After the RESTART the sequence is a new file of this transaction, so this setval is undone too.
+      if (m.called) await s.target.query('SELECT setval($1::regclass, $2::int8, true)', [m.regclass, m.next]);
+    });
   for (const { m } of moves.filter((x) => !x.m.owned)) {
-    await onSequence(s, m, () => s.target.query('SELECT setval($1::regclass, $2::int8, false)', [m.regclass, m.next]));
+    await onSequence(s, m, () =>
+      s.target.query('SELECT setval($1::regclass, $2::int8, $3)', [m.regclass, m.next, m.called]),
+    );
     moved(m.name);
   }
-  for (const { m, c } of moves.filter((x) => worthNaming(x.c, x.users.length)))
+  for (const { m, c } of moves.filter((x) => x.m.why || worthNaming(x.c, x.users.length)))
     for (const t of new Set(c.copied.map((x) => x.t)))
-      reports?.get(t)?.notes.push(`sequence ${m.name} now continues at ${m.next}`);
+      reports?.get(t)?.notes.push(m.why ?? `sequence ${m.name} now continues at ${m.next}`);
 }
 
 /** Not the plain case of a column and the sequence it owns alone: the notes name it. */
 const worthNaming = (c: CopiedSequence, users: number) => c.copied.some((x) => !x.owned) || users > 1;
 
-async function plannedMove(s: Session, c: CopiedSequence): Promise<{ m: SequenceMove; users: SequenceUser[] } | null> {
-  const m = { name: displayName(c.schema, c.name), regclass: qualified(c.schema, c.name), next: '', owned: false };
+async function plannedMove(s: Session, c: CopiedSequence): Promise<Omit<PlannedMove, 'c'> | null> {
+  const m: SequenceMove = {
+    name: displayName(c.schema, c.name),
+    regclass: qualified(c.schema, c.name),
+    next: '',
+    owned: false,
+    called: false,
+    why: null,
+  };
   const sourceValues: string[] = [];
   for (const src of c.sources) {
     const v = await sourceSequenceValue(s, src.schema, src.name);
@@ -145,7 +196,7 @@ async function plannedMove(s: Session, c: CopiedSequence): Promise<{ m: Sequence
     s.target.query(
       // Ascending: past the largest value in use; descending: below the smallest.
       `SELECT v::text, (v + q.increment_by)::text AS next, q.max_value::text AS max, q.min_value::text AS min,
-              q.increment_by > 0 AS ascending,
+              q.increment_by > 0 AS ascending, q.cycle, q.increment_by::text AS step,
               pg_has_role(c.relowner, 'USAGE') AS owned, has_sequence_privilege(c.oid, 'UPDATE') AS updatable
          FROM pg_sequences q JOIN pg_class c ON c.oid = $1::regclass,
               LATERAL (SELECT CASE WHEN q.increment_by > 0 THEN GREATEST(${extreme('max').join(', ')})
@@ -157,12 +208,56 @@ async function plannedMove(s: Session, c: CopiedSequence): Promise<{ m: Sequence
   const row = r.rows[0];
   if (!row || row.v === null) return null; // nothing copied and nothing used yet
   if (!row.owned && !row.updatable)
-    throw sequenceError(m, `${s.summaries.target.label} may not update it (it needs UPDATE on the sequence)`);
-  if (row.ascending && BigInt(row.next) > BigInt(row.max))
-    throw sequenceError(m, `the largest value in use, ${row.v}, leaves no room below its maximum ${row.max}`);
-  if (!row.ascending && BigInt(row.next) < BigInt(row.min))
-    throw sequenceError(m, `the smallest value in use, ${row.v}, leaves no room above its minimum ${row.min}`);
-  return { m: { ...m, next: row.next, owned: row.owned }, users };
+    throw sequenceError(m, `${s.summaries.target.label} may not update it (it needs UPDATE on the sequence)`, '42501');
+  const past = row.ascending ? BigInt(row.next) > BigInt(row.max) : BigInt(row.next) < BigInt(row.min);
+  const placed = past ? atBound(m, row, sourceValues) : { ...m, next: row.next };
+  return { m: { ...placed, owned: row.owned }, users };
+}
+
+interface BoundsRow {
+  v: string;
+  max: string;
+  min: string;
+  ascending: boolean;
+  cycle: boolean;
+  step: string;
+}
+
+/**
+ * A sequence with no room past the values in use. One that cycles and wrapped on the source goes on
+ * where the source's does (as the source would); one whose values reach its bound exactly is left
+ * exhausted, as the source is, so it never hands out a value in use; values beyond its bound (the
+ * target's bound is narrower) are an error.
+ */
+function atBound(m: SequenceMove, row: BoundsRow, sourceValues: string[]): SequenceMove {
+  const [edge, word] = row.ascending ? [row.max, 'maximum'] : [row.min, 'minimum'];
+  if (row.cycle && sourceValues.length === 1) {
+    const last = BigInt(sourceValues[0]);
+    const next = last + BigInt(row.step);
+    const wraps = row.ascending ? next > BigInt(row.max) : next < BigInt(row.min);
+    const at = (wraps ? (row.ascending ? row.min : row.max) : next.toString()).toString();
+    return {
+      ...m,
+      next: at,
+      why:
+        `sequence ${m.name} cycles and has wrapped on the source: it continues where the source's does, at ${at} ` +
+        '(values already in use come again when it reaches them, as on the source)',
+    };
+  }
+  if (BigInt(row.v) === BigInt(edge)) {
+    const asSource = sourceValues.includes(edge) ? ', as on the source' : '';
+    return {
+      ...m,
+      next: edge,
+      called: true,
+      why:
+        `sequence ${m.name} is exhausted${asSource}: the values in use reach its ${word} ${edge}, so it is left ` +
+        `there and its next nextval fails rather than hand out a value in use (change its ${word.toUpperCase().slice(0, 3)}VALUE to go on)`,
+    };
+  }
+  const which = row.ascending ? 'largest' : 'smallest';
+  const side = row.ascending ? 'below' : 'above';
+  throw sequenceError(m, `the ${which} value in use, ${row.v}, leaves no room ${side} its ${word} ${edge}`, '2200H');
 }
 
 /**
@@ -187,12 +282,19 @@ async function onSequence<T>(s: Session, m: SequenceMove, fn: () => Promise<T>):
     return await fn();
   } catch (e) {
     const info = errorInfo(e, s.secrets);
-    throw Object.assign(sequenceError(m, info.message), { code: info.code });
+    // Kept a server's error (its code and severity), so a table's own problem stays the table's.
+    throw Object.assign(sequenceError(m, info.message, info.code ?? undefined), {
+      severity: (e as { severity?: string }).severity,
+    });
   }
 }
 
-const sequenceError = (m: SequenceMove, why: string): Error =>
-  new Error(`could not move sequence ${m.name} past the copied values: ${why}`);
+/** Shaped like a server's error (SQLSTATE, severity): a problem of the tables that use the sequence, not the run's. */
+const sequenceError = (m: SequenceMove, why: string, code?: string): Error =>
+  Object.assign(new Error(`could not move sequence ${m.name} past the copied values: ${why}`), {
+    code,
+    severity: code ? 'ERROR' : undefined,
+  });
 
 async function sourceSequenceValue(s: Session, schema: string, name: string): Promise<string | null> {
   // pg_sequences shows NULL instead of failing when the value is not visible, so the read-only
@@ -268,4 +370,29 @@ function sequenceLead(
       ? 'no column owns it: its owner on the source is not created here'
       : 'no column owns it, as on the source';
   return `${calls}, is created on the target (${whose}) and ${after}`;
+}
+
+/**
+ * The copied tables whose sequence the target user may not move (neither its owner nor granted UPDATE),
+ * with the reason, by tableKey: the plan skips them up front rather than copy everything and fail at
+ * the end. A sequence the run creates is the user's own.
+ */
+export async function unmovableSequences(tgt: pg.Client, tables: TablePlan[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const c of copiedSequences(tables.filter((t) => t.action === 'copy'))) {
+    const r = await tgt.query(
+      `SELECT pg_has_role(c.relowner, 'USAGE') OR has_sequence_privilege(c.oid, 'UPDATE') AS movable, current_user AS who
+         FROM pg_class c WHERE c.oid = to_regclass($1)`,
+      [qualified(c.schema, c.name)],
+    );
+    if (!r.rows[0] || r.rows[0].movable) continue;
+    for (const e of c.copied)
+      out.set(
+        tableKey(e.t.schema, e.t.table),
+        `sequence ${displayName(c.schema, c.name)}, which ${e.column} takes its values from, must move past the ` +
+          `copied values, but ${r.rows[0].who} may not update it on the target: grant it UPDATE on the sequence ` +
+          '(or make it the owner)',
+      );
+  }
+  return out;
 }
