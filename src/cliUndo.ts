@@ -132,7 +132,7 @@ function printHistory(runs: RunEntry[], io: CliIo): number {
   for (const r of runs) {
     const undo = r.undoable ? `undoable (archon undo ${r.id}; backups ${formatBytes(r.backupBytes)})` : r.why;
     io.out(`${r.id}  ${r.at}  ${r.policy}  from ${r.source}\n`);
-    io.out(`    ${journaledResult(r.outcome, r.summary)}\n`);
+    io.out(`    ${journaledResult(r.outcome, r.summary, r.unmatched)}\n`);
     io.out(`    ${r.tables.length} table(s), ${formatCount(r.rowsLoaded)} row(s) loaded: ${r.tables.join(', ')}\n`);
     io.out(`    undo: ${visible(undo ?? '')}\n`);
   }

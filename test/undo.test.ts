@@ -104,6 +104,28 @@ describe('undo', () => {
     assert.deepEqual(await tgt.fingerprint('projects'), projects, 'the skipped table was left alone');
   });
 
+  for (const [fromServer, toServer] of directions())
+    it(`history says which names matched nothing and names tables as reports do, PostgreSQL ${fromServer.major} → ${toServer.major}`, async () => {
+      const src = await TestDb.create(fromServer, 'usrc');
+      const tgt = await TestDb.create(toServer, 'utgt');
+      const ddl = `CREATE TABLE selfr (id int PRIMARY KEY, up int REFERENCES selfr); CREATE TABLE "We ird.Tab le""x" (id int);`;
+      await src.sql(`${ddl} INSERT INTO selfr VALUES (1, NULL), (2, 1); INSERT INTO "We ird.Tab le""x" VALUES (7);`);
+      await tgt.sql(ddl);
+      const report = await migrate({
+        source: src.url,
+        target: tgt.url,
+        selection: { tables: ['selfr', 'public."We ird.Tab le""x"', 'nosuch'] },
+      });
+      assert.equal(report.committed, true, JSON.stringify(report.tables));
+      assert.deepEqual(report.unmatched, ['nosuch']);
+      const [listed] = await history({ target: tgt.url });
+      assert.match(
+        journaledResult(listed.outcome, listed.summary, listed.unmatched),
+        /^committed, outcome not verified: 2 verified by count and content; 1 name matched nothing: nosuch$/,
+      );
+      assert.deepEqual([...listed.tables].sort(), ['public."We ird.Tab le""x"', 'public.selfr']);
+    });
+
   it('what the run created goes again: created tables, their schema and types, added columns', async () => {
     const src = await TestDb.create(from, 'usrc');
     const tgt = await TestDb.create(to, 'utgt');

@@ -1,6 +1,7 @@
 // What the target's journal says: the runs, newest first, and whether each can still be undone;
 // and dropping the backups a user no longer wants (never done automatically; the undo that restored
 // from them drops its own), with what undone runs kept only for them.
+import { displayName } from '../shared/names.js';
 import type { Outcome, Report } from '../shared/report.js';
 import { UsageError } from './errors.js';
 import { dropBackupTables } from './keptObjects.js';
@@ -24,6 +25,8 @@ export interface RunEntry {
   /** The run's outcome and counts as its report gave them; null for runs journaled before they were kept. */
   outcome: Outcome | null;
   summary: Report['summary'] | null;
+  /** The selected names that matched no table; null for runs journaled before they were kept. */
+  unmatched: string[] | null;
 }
 
 const HISTORY_SQL = `
@@ -31,11 +34,11 @@ SELECT r.id, to_char(r.at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"') AS 
        r.tool_version AS "toolVersion", r.undoable, r.why_not,
        -- by name through to_jsonb: a journal an older Archon wrote has neither column yet
        to_jsonb(r) ->> 'outcome' AS outcome, to_jsonb(r) -> 'summary' AS summary,
-       to_jsonb(r) -> 'kept_for_backups' AS kept,
+       to_jsonb(r) -> 'kept_for_backups' AS kept, to_jsonb(r) -> 'unmatched' AS unmatched,
        to_char(r.undone_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"') AS "undoneAt",
        to_char(r.backups_dropped_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"') AS dropped,
-       coalesce(array_agg(format('%s.%s', t.schema_name, t.table_name) ORDER BY t.ord)
-                FILTER (WHERE t.ord IS NOT NULL), '{}') AS tables,
+       coalesce(jsonb_agg(jsonb_build_array(t.schema_name, t.table_name) ORDER BY t.ord)
+                FILTER (WHERE t.ord IS NOT NULL), '[]') AS tables,
        coalesce(sum(t.rows_loaded), 0)::int8 AS "rowsLoaded",
        coalesce(sum(pg_total_relation_size(to_regclass(format('%I.%I', 'archon', t.backup_table))))
                 FILTER (WHERE t.backup_table IS NOT NULL), 0)::int8 AS bytes
@@ -57,7 +60,7 @@ export async function history(opts: TargetOptions): Promise<RunEntry[]> {
       target: r.target,
       policy: r.policy,
       toolVersion: r.toolVersion,
-      tables: r.tables,
+      tables: r.tables.map(([schema, table]: [string, string]) => displayName(schema, table)),
       rowsLoaded: Number(r.rowsLoaded),
       undoable: r.undoable && !r.undoneAt && !r.dropped,
       why: r.undoneAt
@@ -71,6 +74,7 @@ export async function history(opts: TargetOptions): Promise<RunEntry[]> {
       backupBytes: Number(r.bytes),
       outcome: r.outcome,
       summary: r.summary,
+      unmatched: r.unmatched,
     }));
   } catch (e) {
     throw undoError(e, t, opts.lockTimeoutMs);

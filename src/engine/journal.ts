@@ -47,7 +47,8 @@ ALTER TABLE archon.run_tables ADD COLUMN IF NOT EXISTS digest_read jsonb;
 ALTER TABLE archon.run_tables ADD COLUMN IF NOT EXISTS created jsonb;
 ALTER TABLE archon.runs ADD COLUMN IF NOT EXISTS outcome text;
 ALTER TABLE archon.runs ADD COLUMN IF NOT EXISTS summary jsonb;
-ALTER TABLE archon.runs ADD COLUMN IF NOT EXISTS kept_for_backups jsonb`;
+ALTER TABLE archon.runs ADD COLUMN IF NOT EXISTS kept_for_backups jsonb;
+ALTER TABLE archon.runs ADD COLUMN IF NOT EXISTS unmatched jsonb`;
 
 /** Whether the target user may keep a journal there: create the schema, or write in the one that exists. */
 async function journalAllowed(tgt: pg.Client): Promise<string | null> {
@@ -315,8 +316,9 @@ async function record(
   // Recorded just before COMMIT, when every loaded table has verified: the outcome the report will give.
   const all = [...reports.values()];
   await tgt.query(
-    `INSERT INTO archon.runs (id, at, source, target, tool_version, policy, undoable, why_not, outcome, summary)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    `INSERT INTO archon.runs (id, at, source, target, tool_version, policy, undoable, why_not, outcome, summary,
+       unmatched)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
     [
       runId,
       meta.at,
@@ -328,6 +330,8 @@ async function record(
       plan.reason,
       outcomeOf(all, meta.unmatched),
       JSON.stringify(summarize(all)),
+      // The names that matched nothing are part of the outcome: history says them as the report did.
+      JSON.stringify(meta.unmatched),
     ],
   );
   for (const [ord, t] of loaded.entries()) {

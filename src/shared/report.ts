@@ -1,7 +1,7 @@
 // The one report model: the CLI's JSON, Markdown and terminal table, the report page and the tests
 // all read this. Browser-safe: no Node or PostgreSQL import anywhere under src/shared/.
 import { plural } from './format.js';
-import { displayName } from './names.js';
+import { displayName, visible } from './names.js';
 
 /**
  * A table's status. 'rolled back' and 'not run' are the calm consequences of another table's failure (or
@@ -337,10 +337,17 @@ export function headline(r: Report): string {
  * A committed run as the target's journal remembers it, in the report's words: `committed, outcome not
  * verified: 4 verified by count and content, 2 skipped`. Runs journaled before the outcome was kept say so.
  */
-export function journaledResult(outcome: Outcome | null, summary: Report['summary'] | null): string {
+export function journaledResult(
+  outcome: Outcome | null,
+  summary: Report['summary'] | null,
+  unmatched: string[] | null = null,
+): string {
   if (!outcome || !summary) return 'committed (its outcome was not recorded: an older Archon ran it)';
   // A run is journaled only once every table it loaded verified by count and content.
-  return `committed, outcome ${outcome}: ${statusCounts(summary, 'counts and content')}`;
+  const counts = `committed, outcome ${outcome}: ${statusCounts(summary, 'counts and content')}`;
+  if (!unmatched?.length) return counts;
+  const names = unmatched.length === 1 ? 'name' : 'names';
+  return `${counts}; ${unmatched.length} ${names} matched nothing: ${unmatched.map(visible).join(', ')}`;
 }
 
 /**

@@ -152,7 +152,7 @@ export async function migrationHistory(deps: UndoDeps, store: ConnectionStore): 
       runs.map((r) => ({
         label: r.id,
         description: `${r.at} · ${r.policy} from ${r.source}`,
-        detail: `${journaledResult(r.outcome, r.summary)} · ${r.tables.join(', ')} · ${r.undoable ? `undoable (backups ${formatBytes(r.backupBytes)})` : r.why}`,
+        detail: `${journaledResult(r.outcome, r.summary, r.unmatched)} · ${r.tables.join(', ')} · ${r.undoable ? `undoable (backups ${formatBytes(r.backupBytes)})` : r.why}`,
         run: r,
       })),
       { title: `Migrations on ${picked.profile.name}, newest first`, placeHolder: 'Pick a run to undo it' },
