@@ -182,6 +182,19 @@ function attach(p: TablePlan, d: TableDdl | undefined): void {
   p.notes.push(`${which}: ${d.notCreated.join(', ')}`);
 }
 
+/**
+ * What the statements after the rows did, each kind said only when it is there: the indexes and
+ * constraints (found in the catalog before this is said), comments, the replica identity.
+ */
+function afterLoadText(after: string[], builds: BuiltObject[]): string {
+  const comments = after.filter((sql) => sql.startsWith('COMMENT ON ')).length;
+  return [
+    ...(builds.length ? [`${builtList(builds)} built (found in the target's catalog)`] : []),
+    ...(comments ? [`${comments} comment${comments > 1 ? 's' : ''} written`] : []),
+    ...(after.some((sql) => / REPLICA IDENTITY /.test(sql)) ? ['replica identity set'] : []),
+  ].join('; ');
+}
+
 /** `2 indexes (a, b) and 1 constraint (c)`: what a part after the rows builds, by kind. */
 function builtList(objects: BuiltObject[]): string {
   const of = (kind: BuiltObject['kind'], one: string, many: string) => {
@@ -333,13 +346,7 @@ export async function createAfterData(
       const seconds = ((Date.now() - began) / 1000).toFixed(1);
       const builds = t.create!.builds;
       await checkBuilt(tgt, builds);
-      reports
-        .get(t)
-        ?.notes.push(
-          builds.length
-            ? `${builtList(builds)} built after the load in ${seconds} s (found in the target's catalog)`
-            : `its comments written after the load`,
-        );
+      reports.get(t)?.notes.push(`after the load, in ${seconds} s: ${afterLoadText(t.create!.after, builds)}`);
     });
   }
 }

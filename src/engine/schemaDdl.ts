@@ -412,7 +412,7 @@ function notCreated(parts: Part[]): string[] {
     add('trigger', rel.triggers?.map((t) => t + on) ?? null);
     add('row-level security policy', rel.policies?.map((t) => t + on) ?? null);
     add('rule', rel.rules?.map((t) => t + on) ?? null);
-    add('view', rel.views);
+    for (const v of rel.views ?? []) out.add(v);
     add('publication membership in', rel.publications);
     if (rel.grants) out.add(`grants${on}`);
   }

@@ -22,6 +22,7 @@ export interface SourceRelation {
   /** What exists around the table that Archon does not create. */
   triggers: string[] | null;
   policies: string[] | null;
+  /** The views and materialized views over it, each named with its kind: `materialized view public.mv`. */
   views: string[] | null;
   publications: string[] | null;
   rules: string[] | null;
@@ -190,7 +191,8 @@ SELECT c.oid::text AS oid, n.nspname AS schema, c.relname AS name, c.relkind AS 
        (SELECT array_agg(tgname::text ORDER BY tgname) FROM pg_trigger
          WHERE tgrelid = c.oid AND NOT tgisinternal) AS triggers,
        (SELECT array_agg(polname::text ORDER BY polname) FROM pg_policy WHERE polrelid = c.oid) AS policies,
-       (SELECT array_agg(DISTINCT format('%I.%I', vn.nspname, v.relname)) FROM pg_depend d
+       (SELECT array_agg(DISTINCT format('%s %I.%I', CASE v.relkind WHEN 'm' THEN 'materialized view' ELSE 'view' END,
+                                         vn.nspname, v.relname)) FROM pg_depend d
           JOIN pg_rewrite rw ON rw.oid = d.objid JOIN pg_class v ON v.oid = rw.ev_class
           JOIN pg_namespace vn ON vn.oid = v.relnamespace
          WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
