@@ -36,7 +36,14 @@ import {
 } from './engine/index.js';
 import { estimatedRowsText, formatBytes, formatCount, seconds } from './shared/format.js';
 import { displayName, visible } from './shared/names.js';
-import { EXISTING_POLICIES, type ExistingPolicy, type Report, headline, serverText } from './shared/report.js';
+import {
+  EXISTING_POLICIES,
+  type ExistingPolicy,
+  type Report,
+  headline,
+  serverText,
+  trafficLine,
+} from './shared/report.js';
 import { toJson } from './shared/reportJson.js';
 import { toMarkdown } from './shared/reportMarkdown.js';
 import { toText } from './shared/reportText.js';
@@ -267,6 +274,8 @@ async function run(inv: Invocation, io: CliIo): Promise<number> {
         )
       : await runMigrate(inv, io);
   io.out(`\n${toText(report)}\n${headline(report)}\n`);
+  const traffic = trafficLine(report);
+  if (traffic) io.out(`${traffic}\n`);
   if (report.error) io.out(`Error: ${visible(report.error.message)}\n`);
   if (report.undo && report.committed) io.out(describeUndo(report.undo));
   let written = true;

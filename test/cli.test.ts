@@ -50,7 +50,7 @@ describe('archon CLI', () => {
       r.stderr,
       /\[1\/1\] public\.projects: 7 rows, [\d.]+ k?B in [\d.]+ s · 100% · [\d.]+ k?B of ~[\d.]+ k?B · .*\d+:\d\d elapsed/,
     );
-    assert.match(r.stdout, /public.pages\s+—\s+—\s+—\s+SKIPPED\s+source column extra does not exist on the target/);
+    assert.match(r.stdout, /public.pages\s+—\s+—\s+—\s+SKIPPED\s+source column extra does not exist on the\s+target/);
     assert.match(r.stdout, /public.settings\s+—\s+—\s+—\s+SKIPPED\s+missing on the target/);
     // The engine's reasons name no flag; the CLI says which flag lifts a skip.
     assert.match(r.stdout, /hint: --create-missing creates the 1 table missing on the target/);

@@ -139,11 +139,11 @@ for (const [from, to] of directions()) {
         before,
       );
       assert.equal(await tgt.count('c_narrow'), 0);
-      // The source was read once: its count, then a COPY stopped on the server when the target refused
-      // the rows (not read to the end to get the connection back).
+      // The source was read once, and not to its end: a COPY stopped on the server when the target refused
+      // the rows (not read to the end to get the connection back; no count(*) before it).
       await archonGone(src);
       const read = (await seqTuplesRead(src, 'b_big')) - readBefore;
-      assert.ok(read >= big && read < big * 1.5, `b_big: ${read} tuples read on the source for ${big} rows`);
+      assert.ok(read > 0 && read < big, `b_big: ${read} tuples read on the source for ${big} rows`);
     });
 
     it('a table referencing one that failed: its foreign key is not checked against missing rows, and it says so', async () => {

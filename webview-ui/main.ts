@@ -13,11 +13,13 @@ import {
   difference,
   headline,
   type Report,
+  runTrafficText,
   serverText,
   stopBanner,
   type TableReport,
   undoText,
   statusText,
+  trafficText,
 } from '../src/shared/report.js';
 import { displayName } from '../src/shared/names.js';
 import { platformHeading, platformLines } from '../src/shared/reportPlatform.js';
@@ -175,7 +177,8 @@ function header(r: Report): HTMLElement {
       `Started ${new Date(r.startedAt).toLocaleString()} · took ${seconds(r.durationMs)}` +
         (r.existing ? ` · rows already in the target: ${r.existing}` : '') +
         (r.kind === 'migrate' ? (r.committed ? ' · committed' : ' · nothing committed') : ' · nothing copied') +
-        (undoText(r) ? ` · ${undoText(r)}` : ''),
+        (undoText(r) ? ` · ${undoText(r)}` : '') +
+        (r.traffic ? ` · ${runTrafficText(r.traffic)}` : ''),
     ),
     el(
       'div',
@@ -367,6 +370,7 @@ function details(t: TableReport): HTMLElement[] {
     ...(t.bytes !== null && t.status === 'verified'
       ? [`${formatBytes(t.bytes)} in ${seconds(t.durationMs ?? 0)}${t.format ? `, ${t.format} COPY` : ''}`]
       : []),
+    ...(t.traffic ? [`network: ${trafficText(t.traffic)}`] : []),
     ...(t.content?.status === 'match' && t.status === 'verified'
       ? [`content digest ${t.content.sourceDigest} on both sides`]
       : []),

@@ -52,7 +52,10 @@ export function matchColumns(s: Table, t: Table, targetExtensions: ReadonlySet<s
     if (tc.generated) {
       generated.push({ name: sc.name, source: sc, target: tc, sourceExpr: ident(sc.name) });
       const what = sc.generated ? 'generated on both sides' : 'generated on the target';
-      notes.push(`column ${sc.name} is ${what} and computed there; its values are compared, not copied`);
+      notes.push(
+        `column ${sc.name} is ${what} and computed there; its values are compared, not copied ` +
+          '(each server hashes them; the source sends its hashes with the rows, so the table is read once)',
+      );
       continue;
     }
     const pair = pairOf(sc, tc, targetExtensions);

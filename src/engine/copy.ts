@@ -4,6 +4,7 @@ import { finished, pipeline } from 'node:stream/promises';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { ContentDigest, copyOutSql, rowHasher } from './digest.js';
 import { StallError, endsTheRun } from './errors.js';
+import { dropLastField, generatedSelect } from './generated.js';
 import { ident, qualified } from './ident.js';
 import type { TablePlan } from './plan.js';
 import { relationSql } from './relation.js';
@@ -14,7 +15,10 @@ interface CopyResult {
   /** Rows the target accepted, from its COPY command tag. */
   received: number;
   bytes: number;
-  /** The digest of the rows as they left the source: the content the target must now hold. */
+  /**
+   * The digest of the rows as they left the source, with their generated values' hash when the target
+   * generates columns: the content the target must now hold.
+   */
   digest: ContentDigest;
 }
 
@@ -25,6 +29,8 @@ const SOURCE_SAVEPOINT = 'archon_copy';
  * Streams one table from source to target: COPY TO STDOUT piped into COPY FROM STDIN. Bytes go
  * socket to socket with stream back-pressure; on the way each row is hashed into the table's
  * content digest (no second read of the source), so memory stays flat whatever the table's size.
+ * Where the target generates columns, the source also sends each row's hash of their values, which
+ * the digest takes in and the target never sees (generated.ts).
  * When the target refuses the rows, the source's COPY is stopped (`stopSource` cancels it on the
  * server) and rolled back to a savepoint, so the snapshot stays open for the other tables; the
  * target's error is then thrown.
@@ -36,7 +42,8 @@ export async function copyTable(
   onBytes: (bytes: number, rows: number) => void,
   o: { signal?: AbortSignal; stallTimeoutMs: number; stopSource: () => Promise<void> },
 ): Promise<CopyResult> {
-  const read = { from: relationSql(plan.source), select: plan.sourceSelect, format: plan.format };
+  const select = [...plan.sourceSelect, ...generatedSelect(plan)];
+  const read = { from: relationSql(plan.source), select, format: plan.format };
   await source.query(`SAVEPOINT ${SOURCE_SAVEPOINT}`);
   // A partitioned target routes the rows into its partitions.
   const out = source.query(copyTo(copyOutSql(read)));
@@ -69,7 +76,10 @@ export async function copyTable(
   try {
     // A stall or a cancel ends the copy at once: the target's stream would wait for its server to
     // acknowledge the abort, which a stalled network never does (the run then abandons the session).
-    await Promise.race([pipeline(tap, into, { signal: watchdog.signal }), watchdog.aborted]);
+    const piped = plan.generated.length
+      ? pipeline(tap, dropLastField(plan.format, plan.columns.length), into, { signal: watchdog.signal })
+      : pipeline(tap, into, { signal: watchdog.signal });
+    await Promise.race([piped, watchdog.aborted]);
   } catch (e) {
     if (watchdog.stalled) throw new StallError(o.stallTimeoutMs);
     // Only a refusal the run outlives needs the source back; anything else ends the run (and the source).

@@ -25,7 +25,7 @@ import { tableKey } from './ident.js';
 import { type Plan, type PlanInput, type TablePlan, makePlan } from './plan.js';
 import { type ReferenceFacts, newReferenceFacts, unmetReferences } from './references.js';
 import { largeObjectReason } from './largeObjects.js';
-import { countRows, hasRows } from './relation.js';
+import { hasRows } from './relation.js';
 import { lockTimeoutMessage } from './locks.js';
 import type { Selection } from './selection.js';
 import { moveSequences, noteSequences, planSequenceMoves, unmovableSequences } from './sequences.js';
@@ -45,6 +45,7 @@ import { type LoadDigests, verifyLoaded } from './verify.js';
 import { type Journal, type UndoPlan, startJournal, undoPlan } from './journal.js';
 import { type RebuildRule, planRebuilds, rebuildIndexes } from './indexes.js';
 import { type TableStep, contained, tableFailure } from './tableFailure.js';
+import { addTraffic, trafficOf, trafficSince } from './traffic.js';
 
 export interface PlanOptions extends EndpointsInput, SchemaChanges {
   selection?: Selection;
@@ -188,6 +189,7 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
       causes: result.causes,
     }),
     undo: undoState(result, undo),
+    traffic: trafficOf(session.meters),
   });
   try {
     const planned = await lockBounded(session.watch, () => planFor(session, opts));
@@ -347,8 +349,9 @@ async function copyAll(
 }
 
 /**
- * One table: its count in the snapshot, then the stream, with throttled progress. A copy the target
- * refuses still ends its progress (the bytes that moved), so the progress goes on to the next table.
+ * One table: the stream, with throttled progress. The source's count in the snapshot is the one its COPY
+ * reports (a count(*) first would read the table twice). A copy the target refuses still ends its
+ * progress (the bytes that moved), so the progress goes on to the next table.
  */
 async function copyOne(
   s: Session,
@@ -360,7 +363,6 @@ async function copyOne(
   const where = { schema: t.schema, table: t.table, index, total };
   const began = Date.now();
   emit({ type: 'table-start', ...where, estimatedRows: t.estimatedRows, estimatedBytes: t.bytes });
-  r.sourceRows = await countRows(s.source, t.source);
   let lastEmit = 0;
   let moved = 0;
   const onBytes = (bytes: number, rows: number) => {
@@ -378,18 +380,23 @@ async function copyOne(
     emit({ type: 'table-done', ...where, rows: 0, bytes: moved, durationMs: Date.now() - began });
     throw e;
   });
+  r.sourceRows = copied.sent;
   r.bytes = copied.bytes;
   r.durationMs = Date.now() - began;
-  if (copied.sent !== r.sourceRows || copied.received !== copied.sent) {
-    r.notes.push(`COPY moved ${copied.sent} row(s) out of the source and ${copied.received} into the target`);
+  if (copied.digest.rows !== copied.sent || copied.received !== copied.sent) {
+    const streamed = copied.digest.rows === copied.sent ? '' : ` (the stream carried ${copied.digest.rows})`;
+    r.notes.push(
+      `COPY moved ${copied.sent} row(s) out of the source${streamed} and ${copied.received} into the target`,
+    );
   }
   emit({ type: 'table-done', ...where, rows: copied.received, bytes: copied.bytes, durationMs: r.durationMs });
   return copied.digest;
 }
 
 /**
- * The step every table's work goes through: contained in a savepoint; a failure that is the table's own
- * marks it failed (its rows not shown as arrived) and says so, and the run goes on to find the others.
+ * The step every table's work goes through: contained in a savepoint, its bytes over the network counted
+ * as the table's; a failure that is the table's own marks it failed (its rows not shown as arrived) and
+ * says so, and the run goes on to find the others.
  */
 function tableStep(
   s: Session,
@@ -400,7 +407,8 @@ function tableStep(
   const fail = failTable(s, reports, at, emit);
   return async (t, work) => {
     at.current = t;
-    const e = await contained(s, work);
+    const before = trafficOf(s.meters);
+    const e = await contained(s, work).finally(() => addTraffic(reports.get(t)!, trafficSince(s.meters, before)));
     at.current = null;
     if (e === null) return true;
     fail(t, e);

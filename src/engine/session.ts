@@ -7,6 +7,7 @@ import { CancelledError, LockTimeoutError, UsageError } from './errors.js';
 import type { ProgressListener } from './events.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, LockWatch, lockTimeoutMessage } from './locks.js';
 import { assertNotTransactionPoolerAddress, assertSessionPooling } from './pooler.js';
+import { type Meters, meterOf } from './traffic.js';
 
 export interface EndpointsInput {
   /** PostgreSQL URL of the side read from (never written). */
@@ -33,6 +34,8 @@ export interface Session {
   /** Who blocks our sessions, and the way to cancel their statements on the server. */
   watch: LockWatch;
   stallTimeoutMs: number;
+  /** Bytes over the network to each side, every connection of the session counted. */
+  meters: Meters;
   close(): Promise<void>;
 }
 
@@ -100,6 +103,7 @@ export async function openSession(
       summaries: { source: summaryOf(sourceEndpoint, sourceCatalog), target: summaryOf(targetEndpoint, targetCatalog) },
       watch: w,
       stallTimeoutMs: input.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
+      meters: { source: meterOf(sourceEndpoint), target: meterOf(targetEndpoint) },
       close: async () => {
         opts.signal?.removeEventListener('abort', cancel);
         await Promise.all([endQuietly(source), endQuietly(t), w.stop()]);

@@ -6,6 +6,7 @@ import type { ContentCheck, TableReport, TableStatus } from '../shared/report.js
 import { uncheckedConstraints } from './constraints.js';
 import { type Differences, countUnmatchedRows, findDifferences } from './diff.js';
 import { type ContentDigest, type DigestRead, readDigest } from './digest.js';
+import { generatedSelect } from './generated.js';
 import type { ProgressListener } from './events.js';
 import { ident } from './ident.js';
 import type { ReadBack } from './journal.js';
@@ -84,13 +85,13 @@ function contentCheck(
 }
 
 /**
- * What is compared on each side: the copied columns, and the columns the target generates (those
- * are read on both sides as text, since the copy stream does not carry them).
+ * What is compared on each side: the copied columns, and the hash of the values of the columns the
+ * target generates (each server computes it; the copy carried the source's, generated.ts).
  */
 const sourceRead = (t: TablePlan): DigestRead => ({
   from: relationSql(t.source),
-  select: [...t.sourceSelect, ...t.generated.map(ident)],
-  format: t.generated.length ? 'text' : t.format,
+  select: [...t.sourceSelect, ...generatedSelect(t)],
+  format: t.format,
   pinNames: t.namesObjects,
 });
 
@@ -138,8 +139,8 @@ export async function settleContent(
 /** Reads the loaded table back inside the transaction: the rows it holds now, in the copy's format. */
 export const targetRead = (t: TablePlan): DigestRead => ({
   from: relationSql(t.target!),
-  select: [...t.columns, ...t.generated].map(ident),
-  format: t.generated.length ? 'text' : t.format,
+  select: [...t.columns.map(ident), ...generatedSelect(t)],
+  format: t.format,
   pinNames: t.namesObjects,
 });
 
@@ -157,7 +158,7 @@ export interface LoadDigests {
  * checked (those rows are missing for that table's failure) and a note says so. Each table's checks go
  * through `step` (its savepoint: an error there fails that table only). The source's snapshot is still
  * open, so differing rows can be named. Returns each table's read-back, which the journal keeps as the
- * digest undo compares against.
+ * digest undo compares against (a table with generated columns has none: the journal takes its own).
  */
 export async function verifyLoaded(
   s: Session,
@@ -194,7 +195,8 @@ export async function verifyLoaded(
   for (const t of checking) {
     if (opts.signal?.aborted) throw new CancelledError();
     await opts.step(t, async () => {
-      readBacks.set(t, await readBack(s, t, reports.get(t)!, opts, orphans.get(t)));
+      const read = await readBack(s, t, reports.get(t)!, opts, orphans.get(t));
+      if (read) readBacks.set(t, read);
     });
   }
   return readBacks;
@@ -207,23 +209,22 @@ async function readBack(
   r: TableReport,
   opts: { digests: Map<TablePlan, LoadDigests>; signal?: AbortSignal },
   orphan: string | undefined,
-): Promise<ReadBack> {
+): Promise<ReadBack | null> {
   const digests = opts.digests.get(t)!;
   const read = targetRead(t);
   const after = await digestOf(s.target, read, opts.signal);
   r.targetRows = after.rows; // the read-back counts the rows the target holds: no second scan
-  // The stream carried the copied columns only; generated ones need the source read once more.
-  const source = t.generated.length ? await readDigest(s.source, sourceRead(t), opts.signal) : digests.source;
   r.content = digests.before
-    ? contentCheck(source, after.minus(digests.before), APPENDED)
-    : await settleContent(s, contentReads(t), [source, after], r.notes, opts.signal);
+    ? contentCheck(digests.source, after.minus(digests.before), APPENDED)
+    : await settleContent(s, contentReads(t), [digests.source, after], r.notes, opts.signal);
   Object.assign(
     r,
     orphan
       ? { status: 'failed', reason: orphan }
       : verdict(r.sourceRows!, r.targetRows, r.targetRowsBefore ?? 0, r.content),
   );
-  return { read, columns: [...t.columns, ...t.generated], digest: after };
+  // A read with the generated values' hash is not one the journal can take again later: it takes its own.
+  return t.generated.length ? null : { read, columns: t.columns, digest: after };
 }
 
 const APPENDED = "under append the target's earlier rows are mixed in, so rows are not named";

@@ -1,6 +1,6 @@
 // The one report model: the CLI's JSON, Markdown and terminal table, the report page and the tests
 // all read this. Browser-safe: no Node or PostgreSQL import anywhere under src/shared/.
-import { plural } from './format.js';
+import { formatBytes, plural } from './format.js';
 import { displayName, visible } from './names.js';
 
 /**
@@ -162,6 +162,31 @@ export const differencesText = (c: ContentCheck): string =>
 /** The most differing keys a report lists per table. */
 export const MAX_LISTED_DIFFERENCES = 20;
 
+/**
+ * Bytes over the network, counted on the sockets (protocol and TLS included): read from the source,
+ * written to the target, what a metered or slow link carries.
+ */
+export interface Traffic {
+  sourceRead: number;
+  targetWritten: number;
+}
+
+/** A table's bytes over the network in a cell: `12.3 MB → 11.9 MB` (read from the source → written to the target). */
+export const trafficCell = (t: TableReport): string =>
+  t.traffic ? `${formatBytes(t.traffic.sourceRead)} → ${formatBytes(t.traffic.targetWritten)}` : '';
+
+/** Bytes over the network in words: `read 12.3 MB from the source, wrote 11.9 MB to the target`. */
+export const trafficText = (t: Traffic): string =>
+  `read ${formatBytes(t.sourceRead)} from the source, wrote ${formatBytes(t.targetWritten)} to the target`;
+
+/** A whole run's bytes over the network in words, with what they cover. */
+export const runTrafficText = (t: Traffic): string =>
+  `${trafficText(t)} (every connection of the run, the catalogs and checks included)`;
+
+/** The run's bytes over the network, the closing line of the terminal's report; null when the report has none. */
+export const trafficLine = (r: Pick<Report, 'traffic'>): string | null =>
+  r.traffic ? `Network: ${runTrafficText(r.traffic)}.` : null;
+
 export interface TableReport {
   schema: string;
   table: string;
@@ -181,6 +206,8 @@ export interface TableReport {
   content: ContentCheck;
   /** Present when the run created the table on the target: the DDL it ran, in order (rows between). */
   ddl?: string[];
+  /** What this table's copy and checks moved over the network (migrate; absent in older reports and in compare). */
+  traffic?: Traffic | null;
 }
 
 /** What "verified" proves in a report: equal counts and equal content, or (compare --counts-only) counts. */
@@ -220,6 +247,11 @@ export interface Report {
   causes?: RootCause[];
   /** Whether this run can be taken back (`archon undo RUN`), and its id in the target's journal. */
   undo?: UndoState | null;
+  /**
+   * What the whole run moved over the network, catalogs and plan included, on every connection to each
+   * side (migrate; absent in older reports and in compare).
+   */
+  traffic?: Traffic | null;
 }
 
 /** The undo state in words, the same in every rendering; null when the report says nothing about undo. */

@@ -1,10 +1,10 @@
 // The report as Markdown: a header with the direction in words, then the table.
 import { seconds } from './format.js';
 import { visible } from './names.js';
-import { type Report, causeLines, headline, serverText, stopBanner, undoText } from './report.js';
+import { type Report, causeLines, headline, serverText, runTrafficText, stopBanner, undoText } from './report.js';
 import { platformHeading, platformLines } from './reportPlatform.js';
 import { objectLines, objectsHeading } from './reportObjects.js';
-import { NUMERIC_COLUMNS, TABLE_HEADERS, differenceLines, noteLines, tableCells } from './reportTable.js';
+import { differenceLines, noteLines, numericColumns, tableCells, tableHeaders } from './reportTable.js';
 
 const esc = (s: string) => visible(s.replace(/\n/g, ' ')).replace(/\|/g, '\\|');
 
@@ -20,13 +20,16 @@ export function toMarkdown(r: Report): string {
   ];
   const undo = undoText(r);
   if (undo) lines.push(`- **Undo**: ${esc(undo)}`);
+  if (r.traffic) lines.push(`- **Network**: ${runTrafficText(r.traffic)}`);
   lines.push('');
   const banner = stopBanner(r);
   if (banner) lines.push(`> **${esc(banner)}**`, ...causeLines(r).map((l) => `> - ${esc(l)}`), '');
   if (r.error) lines.push(`> **Error:** ${esc(r.error.message)}${r.error.code ? ` (${r.error.code})` : ''}`, '');
   if (r.unmatched.length) lines.push(`> **Not found on the source:** ${esc(r.unmatched.join(', '))}`, '');
-  const align = TABLE_HEADERS.map((_, i) => (NUMERIC_COLUMNS.has(i) ? '---:' : '---'));
-  lines.push(`| ${TABLE_HEADERS.join(' | ')} |`, `| ${align.join(' | ')} |`);
+  const headers = tableHeaders(r);
+  const numeric = numericColumns(r);
+  const align = headers.map((_, i) => (numeric.has(i) ? '---:' : '---'));
+  lines.push(`| ${headers.join(' | ')} |`, `| ${align.join(' | ')} |`);
   for (const row of tableCells(r)) lines.push(`| ${row.map(esc).join(' | ')} |`);
   const differing = differenceLines(r);
   if (differing.length) lines.push('', '**Rows that differ, by key:**', '', ...differing.map((l) => `- ${esc(l)}`));

@@ -9,13 +9,28 @@ import {
   problemsFirst,
   type Report,
   statusText,
+  trafficCell,
 } from './report.js';
 
-export const TABLE_HEADERS = ['table', 'source rows', 'target rows', 'difference', 'status', 'content', 'reason'];
+const HEADERS = ['table', 'source rows', 'target rows', 'difference', 'status', 'content'];
+const TRAFFIC_HEADER = 'read → written';
+
+/** Whether the table shows bytes over the network: a migration's does (reports of compare and older ones have none). */
+const showsTraffic = (r: Report): boolean => r.tables.some((t) => t.traffic);
+
+/** The table's columns; the reason is always last (the terminal wraps it). */
+export const tableHeaders = (r: Report): string[] => [
+  ...HEADERS,
+  ...(showsTraffic(r) ? [TRAFFIC_HEADER] : []),
+  'reason',
+];
+
 /** Columns that hold numbers (aligned right). */
-export const NUMERIC_COLUMNS: ReadonlySet<number> = new Set([1, 2, 3]);
+export const numericColumns = (r: Report): ReadonlySet<number> =>
+  new Set([1, 2, 3, ...(showsTraffic(r) ? [HEADERS.length] : [])]);
 
 export function tableCells(r: Report): string[][] {
+  const traffic = showsTraffic(r);
   return problemsFirst(r.tables, causesOf(r)).map((t) =>
     [
       displayName(t.schema, t.table),
@@ -24,6 +39,7 @@ export function tableCells(r: Report): string[][] {
       formatDifference(difference(t)),
       statusText(t).toUpperCase(),
       contentCell(t),
+      ...(traffic ? [trafficCell(t)] : []),
       t.reason ?? '',
     ].map(visible),
   );

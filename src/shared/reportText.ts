@@ -1,5 +1,5 @@
 // The report as a plain-text table for the terminal, the reason column wrapped to fit.
-import { NUMERIC_COLUMNS, TABLE_HEADERS, differenceLines, noteLines, tableCells } from './reportTable.js';
+import { differenceLines, noteLines, numericColumns, tableCells, tableHeaders } from './reportTable.js';
 import { type Report, causeLines, stopBanner } from './report.js';
 import { platformHeading, platformLines } from './reportPlatform.js';
 import { objectLines, objectsHeading } from './reportObjects.js';
@@ -19,8 +19,10 @@ function wrap(s: string, width: number): string[] {
 
 export function toText(r: Report, width = 132): string {
   const rows = tableCells(r);
-  const last = TABLE_HEADERS.length - 1;
-  const widths = TABLE_HEADERS.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const headers = tableHeaders(r);
+  const numeric = numericColumns(r);
+  const last = headers.length - 1;
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const fixed = widths.slice(0, last).reduce((a, b) => a + b + 2, 0);
   widths[last] = Math.max(20, Math.min(widths[last], width - fixed));
   const render = (cells: string[]) =>
@@ -29,7 +31,7 @@ export function toText(r: Report, width = 132): string {
         .slice(0, last)
         .map((c, i) => {
           const text = li > 0 ? '' : c;
-          return NUMERIC_COLUMNS.has(i) ? text.padStart(widths[i]) : text.padEnd(widths[i]);
+          return numeric.has(i) ? text.padStart(widths[i]) : text.padEnd(widths[i]);
         })
         .concat(reasonLine)
         .join('  ')
@@ -39,7 +41,7 @@ export function toText(r: Report, width = 132): string {
   const causes = causeLines(r).flatMap((l) => wrap(l, width - 4).map((w, i) => `${i ? '    ' : '  - '}${w}`));
   const out = [
     ...(banner ? [...wrap(banner, width), ...causes, ''] : []),
-    ...render(TABLE_HEADERS),
+    ...render(headers),
     widths.map((w) => '-'.repeat(w)).join('  '),
   ];
   for (const row of rows) out.push(...render(row));
