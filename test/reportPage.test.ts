@@ -149,6 +149,30 @@ describe('report page (real Chromium)', () => {
     assert.deepEqual(cspErrors, []);
   });
 
+  it("gives the bytes over the network: each table's under its reason, the run's in the header", async () => {
+    const base = sampleReport();
+    const report = {
+      ...base,
+      traffic: { sourceRead: 3_150_000_000, targetWritten: 3_050_000_000 },
+      tables: base.tables.map((t) =>
+        t.table === 'archon_crawled_pages'
+          ? { ...t, traffic: { sourceRead: 2_950_000_000, targetWritten: 2_910_000_000 } }
+          : t,
+      ),
+    };
+    const { page, cspErrors } = await openWebviewPage('light', undefined, { report });
+    assert.match(
+      await page.locator('header').innerText(),
+      /read 2\.9 GB from the source, wrote 2\.8 GB to the target \(every connection of the run, the catalogs and checks included\)/,
+    );
+    assert.match(
+      await cellText(page, 'public.archon_crawled_pages', 'reason'),
+      /network: read 2\.7 GB from the source, wrote 2\.7 GB to the target/,
+    );
+    assert.doesNotMatch(await cellText(page, 'public.archon_tasks', 'reason'), /network:/);
+    assert.deepEqual(cspErrors, []);
+  });
+
   it('filters to problems and sorts by any column, with the keyboard too', async () => {
     const { page } = await openWebviewPage();
     await page.locator('#only-problems').click();
