@@ -1,5 +1,6 @@
 // A generated knowledge base like the one in the product's story: projects, tasks with sub-tasks,
-// sources, crawled pages with multi-line text and 1,536-dimension embeddings. The target side has
+// sources, crawled pages with multi-line text, 1,536-dimension embeddings and the app's full-text
+// search column (a generated tsvector, which the target computes). The target side has
 // the same tables except one whose columns differ and one that is missing.
 import pg from 'pg';
 
@@ -33,7 +34,9 @@ export async function createKnowledgeBaseSchema(url, side) {
       CREATE TABLE archon_crawled_pages (
         id bigserial PRIMARY KEY, url text NOT NULL, chunk_number int NOT NULL, content text NOT NULL,
         metadata jsonb NOT NULL, source_id text NOT NULL REFERENCES archon_sources(source_id),
-        embedding ${embedding}, created_at timestamptz NOT NULL DEFAULT now(), UNIQUE (url, chunk_number));
+        embedding ${embedding}, created_at timestamptz NOT NULL DEFAULT now(),
+        content_search_vector tsvector GENERATED ALWAYS AS (to_tsvector('english', content)) STORED,
+        UNIQUE (url, chunk_number));
       CREATE TABLE archon_code_examples (
         id bigserial PRIMARY KEY, url text NOT NULL, content text NOT NULL, summary text NOT NULL,
         source_id text NOT NULL REFERENCES archon_sources(source_id));
