@@ -14,14 +14,14 @@ const VALUE_MARK = `pg_catalog.decode('01', 'hex')`;
 
 /**
  * The SHA-256 of a row's generated values, as text (what every Archon session renders alike: time zone,
- * float digits and styles are pinned; a type's binary form may differ between the sides' types), each
- * marked so that NULL, '' and the boundaries between values cannot be confused: text holds no zero
- * byte, so a value is 01, its UTF-8 bytes, 00, and NULL is a lone 00.
+ * float digits and styles are pinned; a type's binary form may differ between the sides' types) in the
+ * session's client encoding, as COPY would send it (textsend), each marked so that NULL, '' and the
+ * boundaries between values cannot be confused: text holds no zero byte, so a value is 01, its bytes,
+ * 00, and NULL is a lone 00.
  */
 export function generatedHashSql(columns: string[]): string {
   const parts = columns.map(
-    (c) =>
-      `coalesce(${VALUE_MARK} || pg_catalog.convert_to(${ident(c)}::pg_catalog.text, 'UTF8') || ${NULL_MARK}, ${NULL_MARK})`,
+    (c) => `coalesce(${VALUE_MARK} || pg_catalog.textsend(${ident(c)}::pg_catalog.text) || ${NULL_MARK}, ${NULL_MARK})`,
   );
   return `pg_catalog.sha256(${parts.join(' || ')})`;
 }
@@ -48,7 +48,10 @@ export function dropLastField(format: 'binary' | 'text', kept: number): Transfor
 const TAB = 0x09;
 const NEWLINE = 0x0a;
 
-/** Text format: a row is a line of fields split by tabs (a tab inside a value is escaped), so the `kept`-th tab starts the dropped field. */
+/**
+ * Text format: a row is a line of fields split by tabs (a tab inside a value is escaped, and UTF-8 puts
+ * no tab inside a character), so the `kept`-th tab starts the dropped field.
+ */
 class TextDropper {
   private tabs = 0;
 

@@ -171,7 +171,7 @@ export interface Traffic {
   targetWritten: number;
 }
 
-/** A table's bytes over the network in a cell: `12.3 MB → 11.9 MB` (read from the source → written to the target). */
+/** Table's bytes over the network as a cell: `12.3 MB → 11.9 MB`, read from the source → written to the target. */
 export const trafficCell = (t: TableReport): string =>
   t.traffic ? `${formatBytes(t.traffic.sourceRead)} → ${formatBytes(t.traffic.targetWritten)}` : '';
 
