@@ -29,10 +29,11 @@ import {
   parseUrl,
   planMigration,
   RunProgress,
+  phaseText,
   progressLine,
   redact,
   remedyOf,
-  tableLine,
+  runLine,
 } from './engine/index.js';
 import { estimatedRowsText, formatBytes, formatCount, seconds } from './shared/format.js';
 import { displayName, visible } from './shared/names.js';
@@ -513,7 +514,9 @@ function progressPrinter(io: CliIo): (e: ProgressEvent) => void {
     const n = 'index' in e ? `[${e.index + 1}/${e.total}] ` : '';
     switch (e.type) {
       case 'phase':
-        io.err(`${io.isTTY ? '\r\x1b[K' : ''}… ${visible(e.message)}\n`);
+        // A stage's next table rewrites the terminal's line, with the stage's own progress.
+        if (e.at && io.isTTY) io.err(`\r${visible(runLine(progress.snapshot()))}\x1b[K`);
+        else io.err(`${io.isTTY ? '\r\x1b[K' : ''}… ${visible(phaseText(e))}\n`);
         break;
       case 'table-start':
         if (!io.isTTY) io.err(`${n}${displayName(e.schema, e.table)}: started\n`);
@@ -523,7 +526,7 @@ function progressPrinter(io: CliIo): (e: ProgressEvent) => void {
         if (!io.isTTY || Date.now() - lastLine < 500) break;
         lastLine = Date.now();
         const p = progress.snapshot();
-        io.err(`\r${visible(tableLine(p) ?? '')} · ${progressLine(p)}\x1b[K`);
+        io.err(`\r${visible(runLine(p))}\x1b[K`);
         break;
       }
       case 'table-done': {

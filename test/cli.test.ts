@@ -50,6 +50,19 @@ describe('archon CLI', () => {
       r.stderr,
       /\[1\/1\] public\.projects: 7 rows, [\d.]+ k?B in [\d.]+ s · 100% · [\d.]+ k?B of ~[\d.]+ k?B · .*\d+:\d\d elapsed/,
     );
+    // Each stage after the copy says itself, so the copy's 100% does not read as the end of the run.
+    const stages = r.stderr.split('\n').filter((l) => l.startsWith('… '));
+    assert.deepEqual(
+      stages.filter((l) => /^… (empty|verify|sequences|commit)/.test(l)),
+      [
+        '… empty: emptying 1 target table(s)',
+        '… verify: checking foreign keys and deferrable unique constraints of the loaded tables',
+        '… verify: counting rows and reading back the loaded tables to compare their content',
+        '… verify [1/1] public.projects: reading it back and comparing its content',
+        '… sequences: moving sequences past the copied values',
+        '… commit: committing',
+      ],
+    );
     assert.match(r.stdout, /public.pages\s+—\s+—\s+—\s+SKIPPED\s+source column extra does not exist on the\s+target/);
     assert.match(r.stdout, /public.settings\s+—\s+—\s+—\s+SKIPPED\s+missing on the target/);
     // The engine's reasons name no flag; the CLI says which flag lifts a skip.

@@ -1,7 +1,16 @@
 // The progress arithmetic both adapters show: bytes of an estimated total, corrected as tables finish.
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { RunProgress, progressLine, tableLine } from '../src/engine/index.js';
+import {
+  type ProgressEvent,
+  RunProgress,
+  migrate,
+  progressLine,
+  runLine,
+  shortLine,
+  tableLine,
+} from '../src/engine/index.js';
+import { TestDb, directions } from './support/pg.js';
 
 describe('progress by bytes (engine arithmetic, shared by the CLI and VS Code)', () => {
   it('starts from the catalog, corrects the total as tables finish, and gives rate and ETA', () => {
@@ -45,4 +54,109 @@ describe('progress by bytes (engine arithmetic, shared by the CLI and VS Code)',
     assert.equal(s.totalBytes, null);
     assert.equal(s.etaMs, 3000);
   });
+});
+
+describe('the stages of a migration, each with its own progress', () => {
+  it('after the copy, the read-back shows as its own stage with its share and time left, and the bar is not full', () => {
+    let now = 0;
+    const p = new RunProgress(() => now);
+    const where = (index: number, table: string) => ({ schema: 'public', table, index, total: 2 });
+    p.update({ type: 'phase', phase: 'empty', message: 'emptying 2 target table(s)' });
+    assert.equal(runLine(p.snapshot()), 'Emptying 2 target table(s) · 0:00 elapsed');
+    assert.equal(shortLine(p.snapshot()), 'emptying');
+    p.update({ type: 'copy-start', total: 2, estimatedBytes: 4_000_000 });
+    p.update({ type: 'table-start', ...where(0, 'small'), estimatedRows: 10, estimatedBytes: 1_000_000 });
+    now = 1000;
+    p.update({ type: 'table-done', ...where(0, 'small'), rows: 10, bytes: 1_000_000, durationMs: 1000 });
+    p.update({ type: 'table-start', ...where(1, 'pages'), estimatedRows: 30, estimatedBytes: 3_000_000 });
+    now = 4000;
+    p.update({ type: 'table-done', ...where(1, 'pages'), rows: 30, bytes: 3_000_000, durationMs: 3000 });
+    let s = p.snapshot();
+    assert.equal(s.fraction, 1, 'the copy is done');
+    assert.ok(s.overall! < 1, `the run is not: ${s.overall}`);
+    assert.match(shortLine(s), /^copying 100%$/);
+    const message = 'reading it back and comparing its content';
+    p.update({ type: 'phase', phase: 'verify', message: 'counting rows and reading back the loaded tables' });
+    p.update({ type: 'phase', phase: 'verify', message, at: where(0, 'small') });
+    now = 5000;
+    p.update({ type: 'phase', phase: 'verify', message, at: where(1, 'pages') });
+    s = p.snapshot();
+    // One of the four copied MB was read back in one second: three more to go.
+    assert.equal(s.phase?.fraction, 0.25);
+    assert.equal(s.phase?.etaMs, 3000);
+    assert.equal(
+      runLine(s),
+      'Verifying [2/2] public.pages: reading it back and comparing its content · 25% · about 0:03 left · 0:05 elapsed',
+    );
+    assert.equal(shortLine(s), 'verifying 2/2 · 25% · about 0:03 left');
+    assert.ok(s.overall! > 0.75 && s.overall! < 1, `the bar moves on through the read-back: ${s.overall}`);
+    now = 8000;
+    p.update({ type: 'phase', phase: 'sequences', message: 'moving sequences past the copied values' });
+    assert.equal(runLine(p.snapshot()), 'Moving sequences past the copied values · 0:08 elapsed');
+    p.update({ type: 'phase', phase: 'commit', message: 'committing' });
+    s = p.snapshot();
+    assert.equal(runLine(s), 'Committing · 0:08 elapsed');
+    assert.equal(shortLine(s), 'committing');
+    assert.equal(s.overall, 1);
+  });
+
+  it('a detail said within a stage is shown as it is, under the stage it belongs to', () => {
+    const p = new RunProgress(() => 0);
+    p.update({ type: 'phase', message: 'keeping the rows of public.pages for undo' });
+    assert.equal(runLine(p.snapshot()), 'Keeping the rows of public.pages for undo · 0:00 elapsed');
+    p.update({ type: 'phase', phase: 'empty', message: 'emptying 1 target table(s)' });
+    p.update({ type: 'phase', message: 'waiting for a lock on the target table public.pages, held by pid 42' });
+    const s = p.snapshot();
+    assert.match(runLine(s), /^Waiting for a lock on the target table public\.pages, held by pid 42 · /);
+    assert.equal(shortLine(s), 'emptying');
+  });
+
+  for (const [from, to] of directions()) {
+    it(`a real run goes through create, empty, copy, verify, sequences and commit in order, the read-back table by table (${from.major}→${to.major})`, async () => {
+      const src = await TestDb.create(from, 'stages');
+      const tgt = await TestDb.create(to, 'stages');
+      const ddl = 'CREATE TABLE projects (id serial PRIMARY KEY, title text); CREATE TABLE tasks (id int, title text);';
+      await src.sql(`${ddl} CREATE TABLE notes (id int PRIMARY KEY, body text);
+        INSERT INTO projects (title) SELECT 'p' || g FROM generate_series(1, 50) g;
+        INSERT INTO tasks SELECT g, repeat('t', 200) FROM generate_series(1, 3000) g;
+        INSERT INTO notes SELECT g, 'n' FROM generate_series(1, 5) g; ANALYZE;`);
+      await tgt.sql(`${ddl} INSERT INTO tasks VALUES (0, 'old');`);
+      const progress = new RunProgress();
+      const seen: { event: ProgressEvent; line: string; short: string; overall: number | null }[] = [];
+      const report = await migrate({
+        source: src.url,
+        target: tgt.url,
+        existing: 'replace',
+        createMissing: true,
+        onProgress: (event) => {
+          progress.update(event);
+          const s = progress.snapshot();
+          seen.push({ event, line: runLine(s), short: shortLine(s), overall: s.overall });
+        },
+      });
+      assert.equal(report.outcome, 'verified');
+      assert.equal(await tgt.count('notes'), 5, 'created and copied');
+      // Each stage by its first event, and the copy by its start.
+      const firsts = seen.flatMap(({ event: e }) =>
+        e.type === 'copy-start' ? ['copy'] : e.type === 'phase' && e.phase ? [e.phase] : [],
+      );
+      assert.deepEqual(
+        firsts.filter((st, i) => firsts.indexOf(st) === i),
+        ['create', 'empty', 'copy', 'verify', 'sequences', 'commit'],
+      );
+      const reading = seen.filter((x) => x.event.type === 'phase' && x.event.at);
+      assert.deepEqual(
+        reading.map((x) => x.short.split(' · ')[0]),
+        ['verifying 1/3', 'verifying 2/3', 'verifying 3/3'],
+        'the read-back goes table by table',
+      );
+      for (const x of reading) {
+        assert.match(x.line, /^Verifying \[\d\/3\] public\.\w+: reading it back and comparing its content · \d+% · /);
+        assert.doesNotMatch(x.line, /about 0:00 left/);
+        assert.ok(x.overall! < 1, `the bar is not full while ${x.line}`);
+      }
+      assert.equal(seen.at(-1)!.short, 'committing');
+      assert.equal(seen.at(-1)!.overall, 1);
+    });
+  }
 });

@@ -1,6 +1,26 @@
 /** What the engine tells its adapters while it works; adapters decide how to show it. */
+
+/**
+ * The stages of a migration, in the order they begin, each shown with its own progress: a bar that
+ * reached the end of the copy must not read as a finished run while the tables are read back.
+ * `create` also covers the keys and indexes built after the rows and the row-level security set last.
+ */
+export type RunPhase = 'create' | 'empty' | 'copy' | 'verify' | 'sequences' | 'commit';
+
+/** The table a phase is at, when it goes table by table. */
+export interface PhaseTable {
+  schema: string;
+  table: string;
+  index: number;
+  total: number;
+}
+
 export type ProgressEvent =
-  | { type: 'phase'; message: string }
+  /**
+   * What the run is doing now. With `phase`, a stage begins (or, with `at`, goes on to its next table);
+   * without it, a detail within the stage going on (a lock waited on, a trigger disabled).
+   */
+  | { type: 'phase'; message: string; phase?: RunPhase; at?: PhaseTable }
   /** The copies begin: how many tables, and their size in the catalog (the estimate progress starts from). */
   | { type: 'copy-start'; total: number; estimatedBytes: number }
   | {

@@ -23,7 +23,7 @@ export async function prepareExistingRows(
 ): Promise<TablePlan[]> {
   let loading = tables;
   if (existing === 'replace') {
-    emit({ type: 'phase', message: `emptying ${loading.length} target table(s)` });
+    emit({ type: 'phase', phase: 'empty', message: `emptying ${loading.length} target table(s)` });
     // One statement, so foreign keys between the emptied tables do not stop it; ONLY on each plain
     // table keeps its inheritance children (not selected) out of it.
     await tgt.query(`TRUNCATE ${loading.map((t) => relationSql(t.target!)).join(', ')}`);

@@ -11,8 +11,18 @@ export { isCopyable, type Catalog, type Table, type Column } from './catalog.js'
 export type { Plan, SkipKind, TablePlan } from './plan.js';
 export { ddlScript } from './schemaCreate.js';
 export type { Selection } from './selection.js';
-export type { ProgressEvent, ProgressListener } from './events.js';
-export { RunProgress, progressLine, tableLine, type ProgressSnapshot } from './progress.js';
+export type { ProgressEvent, ProgressListener, RunPhase, PhaseTable } from './events.js';
+export {
+  RunProgress,
+  progressLine,
+  tableLine,
+  runLine,
+  shortLine,
+  phaseText,
+  PHASE_WORDS,
+  type ProgressSnapshot,
+  type PhaseSnapshot,
+} from './progress.js';
 export {
   ConnectionError,
   UsageError,

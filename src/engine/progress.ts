@@ -1,9 +1,23 @@
 // The progress of a run in numbers both adapters show (the CLI's stderr line, VS Code's notification
-// and status bar): bytes done of an estimated total, rate, elapsed time, ETA, the table at work.
-// The arithmetic lives here once; the adapters only lay the line out.
+// and status bar): the stage going on (create, empty, copy, verify, sequences, commit) with its own
+// progress; for the copy, bytes done of an estimated total, rate, elapsed time, ETA, the table at work.
+// The arithmetic and the lines live here once; the adapters only place them.
 import { clock, formatBytes, formatCount } from '../shared/format.js';
 import { displayName } from '../shared/names.js';
-import type { ProgressEvent } from './events.js';
+import type { PhaseTable, ProgressEvent, RunPhase } from './events.js';
+
+/** The stage going on, with its own progress where it has one. */
+export interface PhaseSnapshot {
+  /** Null for a detail said before any stage began (the rows kept for undo, a lock waited on). */
+  name: RunPhase | null;
+  message: string;
+  /** The message is a detail within the stage (a lock waited on, rows kept for undo), not the stage's own. */
+  detail: boolean;
+  /** 0..1 of the stage itself: the copy by bytes, the read-back by the copied bytes; null for one-statement stages. */
+  fraction: number | null;
+  etaMs: number | null;
+  table: { name: string; index: number; total: number } | null;
+}
 
 export interface ProgressSnapshot {
   /** 0..1; by bytes while tables copy (by tables when no size is known), null before anything started. */
@@ -17,6 +31,28 @@ export interface ProgressSnapshot {
   etaMs: number | null;
   /** The table at work, when one is. */
   table: { name: string; index: number; total: number; rows: number; rowsPerSecond: number | null } | null;
+  /** The stage going on (null in a comparison, which has none). */
+  phase: PhaseSnapshot | null;
+  /**
+   * 0..1 of the whole run, for a bar that only moves forward: in a migration the copy and the read-back
+   * that verifies it, each weighted by the bytes it goes through; otherwise the same as `fraction`.
+   */
+  overall: number | null;
+}
+
+/**
+ * What reading a byte back costs next to copying it, for the whole run's bar. Measured between two
+ * local servers (60,000 rows, 17→15 and 15→17): the read-back took 0.26–0.41 of the copy's time, and
+ * over a network the copy only gets slower.
+ */
+const READ_BACK_WEIGHT = 1 / 3;
+
+interface Stage {
+  name: RunPhase | null;
+  message: string;
+  detail: boolean;
+  began: number;
+  at: PhaseTable | null;
 }
 
 interface Current {
@@ -44,6 +80,12 @@ export class RunProgress {
   private tablesDone = 0;
   private tablesTotal = 0;
   private current: Current | null = null;
+  private stage: Stage | null = null;
+  /** Bytes each copied table moved, by name: how much of the read-back is done. */
+  private readonly copied = new Map<string, number>();
+  private readonly readBack = new Set<string>();
+  /** The run went past the read-back (sequences, commit): the bar is full. */
+  private pastReadBack = false;
 
   constructor(private readonly now: () => number = Date.now) {
     this.began = now();
@@ -51,8 +93,12 @@ export class RunProgress {
 
   update(e: ProgressEvent): void {
     switch (e.type) {
+      case 'phase':
+        this.enter(e.phase, e.message, e.at ?? null);
+        return;
       case 'copy-start':
         Object.assign(this, { estimatedTotal: e.estimatedBytes, tablesTotal: e.total, copyBegan: this.now() });
+        this.enter('copy', `copying ${e.total} table(s)`, null);
         return;
       case 'table-start': {
         const name = displayName(e.schema, e.table);
@@ -70,8 +116,23 @@ export class RunProgress {
         this.doneActual += e.bytes;
         this.tablesDone = e.index + 1;
         this.current = null;
+        this.copied.set(displayName(e.schema, e.table), e.bytes);
         return;
     }
+  }
+
+  /** A stage begins or goes on to its next table; an event without a stage is a detail of the one going on. */
+  private enter(name: RunPhase | undefined, message: string, at: PhaseTable | null): void {
+    const s = this.stage;
+    if (!name) {
+      this.stage = s
+        ? { ...s, message, detail: true }
+        : { name: null, message, detail: true, began: this.now(), at: null };
+      return;
+    }
+    if (s?.name === 'verify' && s.at) this.readBack.add(displayName(s.at.schema, s.at.table));
+    if (name === 'sequences' || name === 'commit') this.pastReadBack = true;
+    this.stage = { name, message, detail: false, at, began: s?.name === name ? s.began : this.now() };
   }
 
   /** Bytes moved per byte the catalog estimated, from the tables done (1 before any is). */
@@ -105,7 +166,39 @@ export class RunProgress {
       elapsedMs: now - this.began,
       etaMs,
       table: c ? { ...c, rowsPerSecond: tableSeconds >= 0.5 && c.rows ? c.rows / tableSeconds : null } : null,
+      phase: this.phaseSnapshot(fraction, etaMs),
+      overall: this.overall(fraction),
     };
+  }
+
+  private phaseSnapshot(copyFraction: number | null, copyEta: number | null): PhaseSnapshot | null {
+    const s = this.stage;
+    if (!s) return null;
+    const table = s.at ? { name: displayName(s.at.schema, s.at.table), index: s.at.index, total: s.at.total } : null;
+    const base = { name: s.name, message: s.message, detail: s.detail, table };
+    if (s.name === 'copy') return { ...base, fraction: copyFraction, etaMs: copyEta };
+    if (s.name !== 'verify' || !s.at) return { ...base, fraction: null, etaMs: null };
+    const fraction = this.readBackFraction(s.at);
+    const seconds = (this.now() - s.began) / 1000;
+    const etaMs = fraction > 0 && seconds >= 1 ? ((this.now() - s.began) * (1 - fraction)) / fraction : null;
+    return { ...base, fraction, etaMs };
+  }
+
+  /** The share of the copied bytes read back, the tables before the one at work (by tables when no bytes moved). */
+  private readBackFraction(at: PhaseTable): number {
+    const total = [...this.copied.values()].reduce((a, b) => a + b, 0);
+    if (total <= 0) return at.total ? at.index / at.total : 0;
+    const done = [...this.readBack].reduce((sum, name) => sum + (this.copied.get(name) ?? 0), 0);
+    return Math.min(1, done / total);
+  }
+
+  private overall(copyFraction: number | null): number | null {
+    if (this.copyBegan === null) return copyFraction;
+    if (this.pastReadBack) return 1;
+    const s = this.stage;
+    const readBack = s?.name === 'verify' && s.at ? this.readBackFraction(s.at) : 0;
+    const copy = s?.name === 'verify' ? 1 : (copyFraction ?? 0);
+    return (copy + readBack * READ_BACK_WEIGHT) / (1 + READ_BACK_WEIGHT);
   }
 
   /** The estimate of all bytes: what finished, the table at work, and the rest scaled by the ratio seen. */
@@ -145,4 +238,60 @@ export function tableLine(p: ProgressSnapshot): string | null {
   if (!t) return null;
   const rate = t.rowsPerSecond === null ? '' : ` (${formatCount(Math.round(t.rowsPerSecond))} rows/s)`;
   return `[${t.index + 1}/${t.total}] ${t.name}: ${formatCount(t.rows)} rows${rate}`;
+}
+
+/** Each stage in a word, as the progress names it. */
+export const PHASE_WORDS: Record<RunPhase, string> = {
+  create: 'Creating',
+  empty: 'Emptying',
+  copy: 'Copying',
+  verify: 'Verifying',
+  sequences: 'Moving sequences',
+  commit: 'Committing',
+};
+
+const percent = (f: number | null): string[] => (f === null ? [] : [`${Math.floor(f * 100)}%`]);
+// "about 0:00 left" says nothing a stage's 100% does not, and reads as if the run were over.
+const left = (ms: number | null): string[] => (ms === null || ms < 1000 ? [] : [`about ${clock(ms)} left`]);
+
+/**
+ * The run in a line, its stage first: "Copying [3/5] public.pages: 12,000 rows (…) · 41% · 72 MB of ~177 MB
+ * · … · about 0:48 left", then "Verifying [2/5] public.pages: reading it back … · 40% · about 0:05 left
+ * · 1:02 elapsed", "Committing · 1:06 elapsed". A comparison (no stages) reads as before.
+ */
+export function runLine(p: ProgressSnapshot): string {
+  const ph = p.phase;
+  if (!ph || (ph.name === 'copy' && p.table) || (!ph.name && p.table)) {
+    const head = [tableLine(p), progressLine(p)].filter(Boolean).join(' · ');
+    return ph?.name ? `${PHASE_WORDS[ph.name]} ${head}` : head;
+  }
+  const elapsed = `${clock(p.elapsedMs)} elapsed`;
+  if (ph.name === 'copy') return [PHASE_WORDS.copy, progressLine(p)].join(' · ');
+  return [stageText(ph), ...percent(ph.fraction), ...left(ph.etaMs), elapsed].join(' · ');
+}
+
+/** "Verifying [2/5] public.pages: reading it back …", "Emptying 3 target table(s)": the word said once. */
+function stageText(ph: PhaseSnapshot): string {
+  const where = ph.table ? ` [${ph.table.index + 1}/${ph.table.total}] ${ph.table.name}` : '';
+  if (!ph.name || ph.detail) return capitalized(ph.message);
+  const word = PHASE_WORDS[ph.name];
+  if (!where && ph.message.toLowerCase().startsWith(word.toLowerCase())) return capitalized(ph.message);
+  return `${word}${where}: ${ph.message}`;
+}
+
+const capitalized = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** The run in a few words, for a status bar: "copying 41% · about 0:48 left", "verifying 2/5 · 40%", "committing". */
+export function shortLine(p: ProgressSnapshot): string {
+  const ph = p.phase;
+  if (!ph?.name) return [...percent(p.fraction), ...left(p.etaMs)].join(' · ');
+  const word = PHASE_WORDS[ph.name].toLowerCase();
+  if (!ph.table) return [[word, ...percent(ph.fraction)].join(' '), ...left(ph.etaMs)].join(' · ');
+  return [`${word} ${ph.table.index + 1}/${ph.table.total}`, ...percent(ph.fraction), ...left(ph.etaMs)].join(' · ');
+}
+
+/** One stage event in a line of a log: "verify [2/5] public.pages: reading it back …", "empty: emptying 3 …". */
+export function phaseText(e: Extract<ProgressEvent, { type: 'phase' }>): string {
+  const at = e.at ? ` [${e.at.index + 1}/${e.at.total}] ${displayName(e.at.schema, e.at.table)}` : '';
+  return e.phase ? `${e.phase}${at}: ${e.message}` : e.message;
 }

@@ -307,13 +307,13 @@ async function load(
       return { committed: false, cancelled: false, error: null, causes };
     }
     checkCancel();
-    emit({ type: 'phase', message: 'moving sequences past the copied values' });
+    emit({ type: 'phase', phase: 'sequences', message: 'moving sequences past the copied values' });
     await moveSequences(s, moves, (name) => at.sequencesMoved.push(name), reports);
     await journal?.record(loading, reports, readBacks);
     // Last of all: a forced table hides its rows from Archon's reads unless the user bypasses it.
     await createAfterVerify(s.target, loading, emit, atTable, checkCancel);
     checkCancel();
-    emit({ type: 'phase', message: 'committing' });
+    emit({ type: 'phase', phase: 'commit', message: 'committing' });
     await s.target.query('COMMIT');
     return { committed: true, cancelled: false, error: null, causes: [], journal };
   } catch (e) {

@@ -295,7 +295,7 @@ export async function createBeforeData(
 ): Promise<void> {
   const creating = inDdlOrder(tables);
   if (!creating.length) return;
-  emit({ type: 'phase', message: `creating or altering ${creating.length} table(s) on the target` });
+  emit({ type: 'phase', phase: 'create', message: `creating or altering ${creating.length} table(s) on the target` });
   for (const t of creating) await runPart(tgt, t, t.create!.before, at, checkCancel);
   at(null);
 }
@@ -333,6 +333,7 @@ export async function createAfterData(
   if (!creating.length) return;
   emit({
     type: 'phase',
+    phase: 'create',
     message: `building foreign keys and indexes of ${creating.length} created or altered table(s)`,
   });
   await raiseMaintenanceWorkMem(tgt);
@@ -397,7 +398,11 @@ export async function createAfterVerify(
 ): Promise<void> {
   const securing = tables.filter((t) => t.create?.afterVerify.length);
   if (!securing.length) return;
-  emit({ type: 'phase', message: `enabling row-level security on ${securing.length} created table(s)` });
+  emit({
+    type: 'phase',
+    phase: 'create',
+    message: `enabling row-level security on ${securing.length} created table(s)`,
+  });
   for (const t of securing) {
     await runPart(tgt, t, t.create!.afterVerify, at, checkCancel);
     await checkRowSecurity(tgt, t.create!.rowSecurity);

@@ -178,6 +178,7 @@ export async function verifyLoaded(
   if (opts.replica) {
     opts.emit({
       type: 'phase',
+      phase: 'verify',
       message: 'checking foreign keys and deferrable unique constraints of the loaded tables',
     });
     checking = [];
@@ -190,10 +191,13 @@ export async function verifyLoaded(
       if (checked) checking.push(t);
     }
   }
-  opts.emit({ type: 'phase', message: 'counting rows and reading back the loaded tables to compare their content' });
+  const message = 'counting rows and reading back the loaded tables to compare their content';
+  opts.emit({ type: 'phase', phase: 'verify', message });
   const readBacks = new Map<TablePlan, ReadBack>();
-  for (const t of checking) {
+  for (const [index, t] of checking.entries()) {
     if (opts.signal?.aborted) throw new CancelledError();
+    const at = { schema: t.schema, table: t.table, index, total: checking.length };
+    opts.emit({ type: 'phase', phase: 'verify', at, message: 'reading it back and comparing its content' });
     await opts.step(t, async () => {
       const read = await readBack(s, t, reports.get(t)!, opts, orphans.get(t));
       if (read) readBacks.set(t, read);

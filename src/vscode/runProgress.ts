@@ -1,9 +1,10 @@
-// A run's progress in VS Code: the notification (bar by bytes, the line of totals, Cancel), a
-// status-bar item while it goes (click: the progress and a Cancel button), the log, and the
-// immediate "Cancelling — rolling back…" once the user cancels. The numbers come from the engine.
+// A run's progress in VS Code: the notification (a bar for the whole run, the stage going on with its
+// own progress, Cancel), a status-bar item while it goes (the stage in a few words; click: the
+// progress and a Cancel button), the log, and the immediate "Cancelling — rolling back…" once the
+// user cancels. The numbers and the lines come from the engine.
 import * as vscode from 'vscode';
-import { type ProgressEvent, RunProgress, progressLine, tableLine } from '../engine/index.js';
-import { clock, formatBytes, formatCount, seconds } from '../shared/format.js';
+import { type ProgressEvent, RunProgress, phaseText, runLine, shortLine } from '../engine/index.js';
+import { formatBytes, formatCount, seconds } from '../shared/format.js';
 import { displayName } from '../shared/names.js';
 
 const CANCELLING = 'Cancelling — rolling back…';
@@ -62,7 +63,6 @@ class RunView implements vscode.Disposable {
   private readonly controller = new AbortController();
   private cancelling = false;
   private shownPercent = 0;
-  private phase = '';
   private ended: (() => void) | null = null;
   private markFinished: () => void = () => {};
   /** Settles when the run is over (its report made), whatever the outcome. */
@@ -88,8 +88,7 @@ class RunView implements vscode.Disposable {
 
   line(): string {
     if (this.cancelling) return CANCELLING;
-    const p = this.numbers.snapshot();
-    return [tableLine(p) ?? this.phase, progressLine(p)].filter(Boolean).join(' · ');
+    return runLine(this.numbers.snapshot());
   }
 
   /** Feedback at once (the notification's Cancel closes it), then the abort; the rollback follows. */
@@ -111,17 +110,16 @@ class RunView implements vscode.Disposable {
   onEvent(e: ProgressEvent): void {
     this.numbers.update(e);
     logEvent(this.log, e);
-    if (e.type === 'phase') this.phase = e.message;
-    if (e.type === 'table-start') this.phase = '';
     if (this.cancelling) return;
     const p = this.numbers.snapshot();
-    const percent = Math.floor((p.fraction ?? 0) * 100);
+    // The bar is the whole run's: full only once the copied rows were read back and compared too.
+    const percent = Math.floor((p.overall ?? 0) * 100);
     const increment = percent > this.shownPercent ? percent - this.shownPercent : undefined;
     this.shownPercent = Math.max(this.shownPercent, percent);
     const line = this.line();
     this.progress.report({ message: line, increment });
-    const eta = p.etaMs !== null ? ` · about ${clock(p.etaMs)} left` : '';
-    this.item.text = `$(sync~spin) Archon ${p.fraction === null ? '' : `${percent}%`}${eta}`.trimEnd();
+    const short = shortLine(p);
+    this.item.text = `$(sync~spin) Archon${short ? `: ${short}` : ''}`;
     this.item.tooltip = `${this.title}\n${line}\nClick for the progress and Cancel`;
   }
 
@@ -135,7 +133,7 @@ class RunView implements vscode.Disposable {
 
 function logEvent(log: vscode.LogOutputChannel, e: ProgressEvent): void {
   const at = 'index' in e ? `[${e.index + 1}/${e.total}] ${displayName(e.schema, e.table)}` : '';
-  if (e.type === 'phase') log.info(e.message);
+  if (e.type === 'phase') log.info(phaseText(e));
   else if (e.type === 'table-start') log.info(`${at}: started`);
   else if (e.type === 'table-done')
     log.info(`${at}: ${formatCount(e.rows)} rows, ${formatBytes(e.bytes)} in ${seconds(e.durationMs)}`);
