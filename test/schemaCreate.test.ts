@@ -896,12 +896,12 @@ describe("the review's creation choice (VS Code)", () => {
     await src.sql(`CREATE TABLE kept (id int PRIMARY KEY); CREATE TABLE fresh (id int PRIMARY KEY)`);
     await tgt.sql(`CREATE TABLE kept (id int PRIMARY KEY)`);
     const planned = await planMigration({ source: src.url, target: tgt.url, createMissing: true });
-    const off = reviewItems(planned, false, 'cloud-db', 'local-db');
-    assert.equal(off[0].label, '$(play) Start migration: copy 1 table');
+    const off = reviewItems(planned, { createMissing: false, addColumns: false }, 'cloud-db', 'local-db');
+    assert.equal(off[0].label, '$(warning) Start migration: copy 1 of 2 selected tables (1 skipped)');
     assert.equal(off[1].label, '$(circle-large-outline) Create 1 table on the target');
     assert.ok(!off.some((i) => i.value === 'show-sql'));
     assert.ok(off.some((i) => i.label === '$(warning) Skipped: public.fresh' && /Create 1 table/.test(i.detail ?? '')));
-    const on = reviewItems(planned, true, 'cloud-db', 'local-db');
+    const on = reviewItems(planned, { createMissing: true, addColumns: false }, 'cloud-db', 'local-db');
     assert.equal(on[0].label, '$(play) Start migration: copy 2 tables');
     assert.equal(on[1].label, '$(pass-filled) Create 1 table on the target');
     assert.equal(on[2].value, 'show-sql');

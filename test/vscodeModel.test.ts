@@ -221,8 +221,9 @@ describe('tree and wizard content from real catalogs', () => {
     });
     const lines = reviewLines(planned, 'cloud-db', 'local-db');
     assert.equal(lines[0].kind, 'start');
+    const side = (kind: string) => lines.find((l) => l.kind === kind)!.label;
     assert.match(
-      `${lines[1].label} ${lines[2].label}`,
+      `${side('from')} ${side('to')}`,
       /Copy 1 table FROM cloud-db \(PostgreSQL 17\.\d+, read-only\) \$\(arrow-down\) TO local-db \(PostgreSQL 15\.\d+\)/,
     );
     assert.deepEqual(

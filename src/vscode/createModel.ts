@@ -1,52 +1,89 @@
-// The review's "Create N tables on the target" choice, without `vscode` so it can be unit-tested.
-// The review plans with creation on (the DDL is tried on the target and rolled back, nothing is
-// written), then shows the plan as it would run with the user's choice: nothing is created unless
-// the user turns the choice on.
-import type { PlanResult } from '../engine/index.js';
+// The review's schema-change choices, "Create N tables on the target" and "Add N columns to M tables
+// on the target", without `vscode` so they can be unit-tested. The review plans with both on (the DDL
+// is tried on the target and rolled back, nothing is written), then shows the plan as it would run
+// with the user's choices: nothing is created or added unless the user turns it on (in the table
+// picker or here).
+import type { PlanResult, TablePlan } from '../engine/index.js';
+import { plural } from '../shared/format.js';
 import { displayName } from '../shared/names.js';
 import { reviewLines } from './review.js';
+import type { SchemaOption } from './tablePicker.js';
 import type { Item } from './wizardModel.js';
 
-type CreateChoice = 'create-missing' | 'show-sql';
+/** What the run may change on the target's schema, as chosen. */
+export type SchemaChoices = Record<SchemaOption, boolean>;
 
-const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+type ChoiceValue = 'create-missing' | 'add-columns' | 'show-sql';
 
-/** The plan as it runs with the choice: without it, the tables it would create are skipped, saying so. */
-function planWithChoice(planned: PlanResult, create: boolean): PlanResult {
-  if (create) return planned;
-  const n = planned.plan.tables.filter((t) => t.create?.kind === 'create').length;
-  const tables = planned.plan.tables.map((t) =>
-    t.create?.kind === 'create'
-      ? {
-          ...t,
-          action: 'skip' as const,
-          skip: 'missing-on-target' as const,
-          create: undefined,
-          notes: [],
-          reason:
-            `missing on the target: create ${displayName(t.schema, t.table)} there first, or choose ` +
-            `"Create ${plural(n, 'table')} on the target" in this review`,
-        }
-      : t,
-  );
+const creates = (t: TablePlan) => t.create?.kind === 'create';
+const widens = (t: TablePlan) => t.create?.kind === 'add-columns';
+
+/** "Create 2 tables on the target", "Add 3 columns to 1 table on the target": a choice's words, in its reasons too. */
+function choiceLabels(planned: PlanResult): Record<SchemaOption, string> {
+  const created = planned.plan.tables.filter(creates).length;
+  const widened = planned.plan.tables.filter(widens);
+  const columns = widened.reduce((n, t) => n + (t.create?.added?.length ?? 0), 0);
+  return {
+    createMissing: `Create ${plural(created, 'table')} on the target`,
+    addColumns: `Add ${plural(columns, 'column')} to ${plural(widened.length, 'table')} on the target`,
+  };
+}
+
+/** The plan as it runs with the choices: the tables a choice left off are skipped, saying how to turn it on. */
+export function planWithChoices(planned: PlanResult, choices: SchemaChoices): PlanResult {
+  const labels = choiceLabels(planned);
+  const tables = planned.plan.tables.map((t): TablePlan => {
+    const name = displayName(t.schema, t.table);
+    if (creates(t) && !choices.createMissing)
+      return {
+        ...t,
+        action: 'skip',
+        skip: 'missing-on-target',
+        create: undefined,
+        notes: [],
+        reason: `missing on the target: create ${name} there first, or choose "${labels.createMissing}" in this review`,
+      };
+    if (widens(t) && !choices.addColumns) {
+      const added = t.create?.added ?? [];
+      const columns = `${added.length === 1 ? 'column' : 'columns'} ${added.join(', ')}`;
+      return {
+        ...t,
+        action: 'skip',
+        skip: 'missing-columns',
+        create: undefined,
+        notes: [],
+        reason:
+          `source ${columns} ${added.length === 1 ? 'does' : 'do'} not exist on the target (copying would lose ` +
+          `${added.length === 1 ? 'its' : 'their'} data): add ${added.length === 1 ? 'it' : 'them'} there first, ` +
+          `or choose "${labels.addColumns}" in this review`,
+      };
+    }
+    return t;
+  });
   return { ...planned, plan: { ...planned.plan, tables } };
 }
 
-/** The choice's rows in the review: the toggle and, when on, "Show SQL". None when nothing can be created. */
-function createItems(planned: PlanResult, create: boolean): Item<CreateChoice>[] {
-  const created = planned.plan.tables.filter((t) => t.create?.kind === 'create');
-  if (!created.length) return [];
-  const names = created.map((t) => displayName(t.schema, t.table)).join(', ');
-  const label = `Create ${plural(created.length, 'table')} on the target`;
-  const items: Item<CreateChoice>[] = [
-    {
-      label: `${create ? '$(pass-filled)' : '$(circle-large-outline)'} ${label}`,
-      description: create ? 'chosen: choose again to skip them' : 'not chosen: choose to create them',
-      detail: `${names}: from the source's definition, in the run's transaction (undone if the run rolls back)`,
-      value: 'create-missing',
-    },
-  ];
-  if (create)
+/** One choice's toggle row, naming the tables it concerns. */
+function toggle(label: string, on: boolean, tables: TablePlan[], value: ChoiceValue): Item<ChoiceValue> {
+  const names = tables.map((t) => displayName(t.schema, t.table)).join(', ');
+  const verb = value === 'create-missing' ? 'create them' : 'add them';
+  return {
+    label: `${on ? '$(pass-filled)' : '$(circle-large-outline)'} ${label}`,
+    description: on ? 'chosen: choose again to skip them' : `not chosen: choose to ${verb}`,
+    detail: `${names}: from the source's definition, in the run's transaction (undone if the run rolls back)`,
+    value,
+  };
+}
+
+/** The choices' rows in the review: a toggle for each possible change and, when one is on, "Show SQL". */
+function choiceItems(planned: PlanResult, choices: SchemaChoices): Item<ChoiceValue>[] {
+  const labels = choiceLabels(planned);
+  const created = planned.plan.tables.filter(creates);
+  const widened = planned.plan.tables.filter(widens);
+  const items: Item<ChoiceValue>[] = [];
+  if (created.length) items.push(toggle(labels.createMissing, choices.createMissing, created, 'create-missing'));
+  if (widened.length) items.push(toggle(labels.addColumns, choices.addColumns, widened, 'add-columns'));
+  if ((created.length && choices.createMissing) || (widened.length && choices.addColumns))
     items.push({
       label: '$(go-to-file) Show SQL',
       detail: 'The DDL the run executes, in an untitled SQL editor',
@@ -56,20 +93,28 @@ function createItems(planned: PlanResult, create: boolean): Item<CreateChoice>[]
 }
 
 /**
- * The review's rows with the choice: Start first, then the choice, then the plan in words (a group
- * row's value is `group:` and its key; `shown` holds the groups listed in full).
+ * The review's rows with the choices: Start first, then the choices, then the plan in words (a group
+ * row's value is `group:` and its key; `shown` holds the groups listed in full). With nothing to copy,
+ * the first row points at the choice that would copy something, not at Back.
  */
 export function reviewItems(
   planned: PlanResult,
-  create: boolean,
+  choices: SchemaChoices,
   sourceName: string,
   targetName: string,
   shown: ReadonlySet<string> = new Set(),
 ): Item<string>[] {
-  const lines = reviewLines(planWithChoice(planned, create), sourceName, targetName, shown).map(
+  const lines = reviewLines(planWithChoices(planned, choices), sourceName, targetName, shown).map(
     (l): Item<string> => ({ label: l.label, detail: l.detail, value: l.group ? `group:${l.group}` : l.kind }),
   );
-  return [...lines.slice(0, 1), ...createItems(planned, create), ...lines.slice(1)];
+  const offered = choiceItems(planned, choices);
+  const [first, ...rest] = lines;
+  const off = offered.filter((i) => i.label.startsWith('$(circle-large-outline)'));
+  if (first.value === 'nothing' && off.length) {
+    const which = off.map((i) => `"${i.label.replace(/^\$\([^)]*\) /, '')}"`).join(' or ');
+    first.detail = `Every selected table is skipped: choose ${which} below to copy them.`;
+  }
+  return [first, ...offered, ...rest];
 }
 
 /**

@@ -14,7 +14,7 @@ import { MultiStepInput, type Step } from './multiStep.js';
 import type { Runner } from './runner.js';
 import { pickConnection, type WizardDeps } from './wizard.js';
 import { confirmBeforeWriting, defaultExistingRows } from './settings.js';
-import { POLICY_ITEMS, planLine, type Item, type TableKey } from './wizardModel.js';
+import { NO_REPLACE, copyPolicyItems, planLine, replaceRefusal, type Item, type TableKey } from './wizardModel.js';
 import { errorMessage } from './errorWords.js';
 
 interface CompareState {
@@ -103,11 +103,12 @@ async function copyTargetStep(input: CopyInput, state: CopyState): Promise<Step<
 /**
  * A step of its own, labelled with the target table and its row count: what happens to the rows
  * already there. It opens on the choice that changes nothing; Replace of a table that has rows asks
- * once more, naming the table and its count. A table that cannot be copied ends the flow.
+ * once more, naming the table and its count; Replace that cannot be done (another table's foreign
+ * key) says why where it is offered, and suggests Append. A table that cannot be copied ends the flow.
  */
 async function copyExistingRowsStep(input: CopyInput, state: CopyState): Promise<undefined> {
   for (;;) {
-    const [existing] = await input.pick<ExistingPolicy>({
+    const [existing] = await input.pick<ExistingPolicy | typeof NO_REPLACE>({
       title: state.title,
       step: state.totalSteps && 2,
       totalSteps: state.totalSteps,
@@ -115,19 +116,26 @@ async function copyExistingRowsStep(input: CopyInput, state: CopyState): Promise
       placeholderAfterLoad: 'Rows already in the target table: what should happen to them?',
       items: [],
       // The plan row only informs; a plan that copies nothing lets Enter end the flow.
-      accept: ([value]) => value !== undefined || !state.known?.line.ok,
+      accept: ([value]) => {
+        if (value === NO_REPLACE) void vscode.window.showWarningMessage(`Archon: ${noReplaceMessage(state)}`);
+        return (value !== undefined && value !== NO_REPLACE) || !state.known?.line.ok;
+      },
       load: async (setItems) => {
         state.known ??= await copyFacts(state);
         state.createMissing = !!state.known.create?.length;
         setItems(copyItems(state.known));
       },
     });
+    if (existing === NO_REPLACE) continue; // not accepted: never reached
     if (existing !== 'replace' || (await confirmReplace(state))) {
       state.existing = existing;
       return undefined;
     }
   }
 }
+
+const noReplaceMessage = (state: CopyState) =>
+  `Replace cannot empty ${state.known?.targetName}: ${state.known?.noReplace}. Choose Append to keep its rows and add the source's.`;
 
 /** What the existing-rows step shows: the plan in a line and the target table's exact row count. */
 interface CopyFacts {
@@ -138,6 +146,8 @@ interface CopyFacts {
   error?: string;
   /** The table is missing on the target and can be created: the one choice offered instead. */
   create?: Item<'replace'>[];
+  /** Why Replace cannot be done (learnt from a plan made with it); null when it can. */
+  noReplace?: string | null;
 }
 
 async function copyFacts(state: CopyState): Promise<CopyFacts> {
@@ -145,28 +155,31 @@ async function copyFacts(state: CopyState): Promise<CopyFacts> {
   const targetName = `${target.name}'s ${displayName(...state.table)}`;
   try {
     return await state.deps.credentials.both(source, target, async (passwords) => {
-      const planned = await planMigration({
-        source: urlOf(source),
-        target: urlOf(target),
-        passwords,
-        selection: { only: [state.table] },
-        existing: 'append',
-        createMissing: true, // offered in the step; created only when chosen
-      });
+      // Planned with Append for the line, and with Replace to know before offering it whether it can be done.
+      const plan = (existing: ExistingPolicy) =>
+        planMigration({
+          source: urlOf(source),
+          target: urlOf(target),
+          passwords,
+          selection: { only: [state.table] },
+          existing,
+          createMissing: true, // offered in the step; created only when chosen
+        });
+      const [planned, replacing] = await Promise.all([plan('append'), plan('replace')]);
       const create = copyCreateItems(planned, source.name, target.name);
       if (create.length) return { line: { ok: true, text: '' }, targetRows: null, targetName, create };
       const line = planLine(planned, source.name, target.name);
       const there = planned.plan.tables[0]?.target;
       const c = { url: urlOf(target), password: passwords.target, role: 'target' as const };
       const targetRows = line.ok && there ? await countTableRows(c, there) : null;
-      return { line, targetRows, targetName };
+      return { line, targetRows, targetName, noReplace: line.ok ? replaceRefusal(replacing) : null };
     });
   } catch (e) {
     return { line: { ok: false, text: '' }, targetRows: null, targetName, error: errorMessage(e) };
   }
 }
 
-function copyItems(f: CopyFacts): Item<ExistingPolicy>[] {
+function copyItems(f: CopyFacts): Item<ExistingPolicy | typeof NO_REPLACE>[] {
   if (f.error) return [{ label: `$(error) ${f.error}` }];
   if (f.create?.length) return f.create;
   if (!f.line.ok) return [{ label: `$(warning) ${f.line.text}`, detail: 'Nothing will be copied.' }];
@@ -174,12 +187,7 @@ function copyItems(f: CopyFacts): Item<ExistingPolicy>[] {
   const now = rows ? `${f.targetName} has ${formatCount(rows)} rows` : `${f.targetName} is empty`;
   const plan: Item<ExistingPolicy> = { label: `$(arrow-right) ${f.line.text}`, detail: `Now: ${now}.` };
   // Copy Table has no review: whatever the setting, Enter alone never empties the table.
-  const preferred = defaultExistingRows() === 'replace' ? 'skip-nonempty' : defaultExistingRows();
-  const policies = POLICY_ITEMS.map((i) => {
-    if (i.value === preferred) return { ...i, active: true };
-    if (i.value === 'replace' && rows) return { ...i, description: `deletes the ${formatCount(rows)} rows there` };
-    return i;
-  });
+  const policies = copyPolicyItems(rows, defaultExistingRows(), f.noReplace ?? null);
   return [plan, { label: 'Rows already in the target table', separator: true }, ...policies];
 }
 

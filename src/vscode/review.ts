@@ -2,7 +2,7 @@
 // unit-tested. It has to stay readable with hundreds of tables: identical reasons are grouped into
 // one row (its tables listed on demand), reasons that would lose data come first, and the totals
 // and an estimated time sit under the direction.
-import type { PlanResult, SkipKind } from '../engine/index.js';
+import type { PlanResult, SkipKind, TablePlan } from '../engine/index.js';
 import { compactCount, formatBytes, formatCount, plural } from '../shared/format.js';
 import { displayName } from '../shared/names.js';
 import { type SchemaObject, serverText } from '../shared/report.js';
@@ -13,7 +13,7 @@ import { undoReviewLine } from './undoModel.js';
 interface ReviewLine {
   label: string;
   detail?: string;
-  kind: 'start' | 'from' | 'to' | 'totals' | 'empties' | 'undo' | 'skip' | 'group' | 'note' | 'nothing';
+  kind: 'start' | 'from' | 'to' | 'totals' | 'empties' | 'undo' | 'skip' | 'group' | 'note' | 'nothing' | 'skipped';
   /** A group row's key: choosing the row shows or hides its tables. */
   group?: string;
 }
@@ -22,6 +22,9 @@ interface ReviewLine {
 const NAME = '\u0000';
 /** How many names a group row's detail lists before "…". */
 const NAMED = 5;
+
+/** The key of the row that lists every skipped table with its reason, right under Start. */
+export const SKIPPED = 'skipped';
 
 /**
  * A rough rate for the estimate: between two servers COPY usually moves tens of MB/s; sizes on disk
@@ -71,7 +74,7 @@ export function reviewLines(
 ): ReviewLine[] {
   const copies = p.plan.tables.filter((t) => t.action === 'copy');
   const skips = p.plan.tables.filter((t) => t.action === 'skip');
-  const lines = headLines(p, sourceName, targetName);
+  const lines = headLines(p, sourceName, targetName, shown);
   const emptied = copies.filter((t) => t.empties);
   if (emptied.length) {
     lines.push({
@@ -88,7 +91,8 @@ export function reviewLines(
   // Data loss first; otherwise the plan's order (a stable sort).
   const loss = (g: Group) => Number(isLoss(g));
   skipGroups.sort((a, b) => loss(b) - loss(a));
-  for (const g of skipGroups) lines.push(...skipRows(g, shown));
+  // Listed in full under Start, the groups would only say it again.
+  if (!shown.has(SKIPPED)) for (const g of skipGroups) lines.push(...skipRows(g, shown));
   if (p.plan.unmatched.length)
     lines.push({ label: `$(warning) Not found on the source: ${p.plan.unmatched.join(', ')}`, kind: 'skip' });
   lines.push(...platformReviewLine(p.plan.platformTables));
@@ -118,21 +122,83 @@ function objectRows(objects: SchemaObject[]): ReviewLine[] {
   ];
 }
 
-function headLines(p: PlanResult, sourceName: string, targetName: string): ReviewLine[] {
+const ONE_TRANSACTION = 'One transaction on the target: committed only if every table verifies, otherwise rolled back.';
+
+/** The skipped tables, largest first: what a partial run leaves behind matters by its size. */
+const bySize = (tables: TablePlan[]) => [...tables].sort((a, b) => b.bytes - a.bytes);
+
+const sized = (t: TablePlan) => `${displayName(t.schema, t.table)} (${formatBytes(t.bytes)})`;
+
+/**
+ * The row Enter starts: "copy 4 tables", or, when selected tables are skipped, "copy 4 of 15 selected
+ * tables (11 skipped)" with a warning and the largest of them named, so a partial run is never taken
+ * for the whole.
+ */
+function startLine(copies: TablePlan[], skips: TablePlan[]): ReviewLine {
+  if (!copies.length)
+    return {
+      label: '$(circle-slash) Nothing to copy',
+      detail: 'Every selected table is skipped; go back to change the selection.',
+      kind: 'nothing',
+    };
+  if (!skips.length)
+    return {
+      label: `$(play) Start migration: copy ${plural(copies.length, 'table')}`,
+      detail: ONE_TRANSACTION,
+      kind: 'start',
+    };
+  const total = copies.length + skips.length;
+  const largest = bySize(skips).slice(0, 2).map(sized);
+  const more = skips.length > largest.length ? `, and ${skips.length - largest.length} more` : '';
+  return {
+    label: `$(warning) Start migration: copy ${copies.length} of ${total} selected tables (${skips.length} skipped)`,
+    detail: `Not copied: ${largest.join(', ')}${more}; "${whyLabel(skips.length)}" below says why. ${ONE_TRANSACTION}`,
+    kind: 'start',
+  };
+}
+
+const whyLabel = (n: number) => `Why ${plural(n, 'selected table')} ${n === 1 ? 'is' : 'are'} skipped`;
+
+/** One step from Start: a row that lists every skipped table with its size and reason, largest first. */
+function skippedLines(skips: TablePlan[], shown: ReadonlySet<string>): ReviewLine[] {
+  if (!skips.length) return [];
+  const open = shown.has(SKIPPED);
+  const n = skips.length;
+  const listed = bySize(skips);
+  const row: ReviewLine = {
+    label: `$(list-flat) ${whyLabel(n)}`,
+    detail: open
+      ? `choose this row to hide the list`
+      : `choose this row to list ${n === 1 ? 'it' : `each`} with its reason: ${listed.slice(0, NAMED).map(sized).join(', ')}${n > NAMED ? ', …' : ''}`,
+    kind: 'skipped',
+    group: SKIPPED,
+  };
+  if (!open) return [row];
+  const loss = (t: TablePlan) => t.skip === 'data-loss' || t.skip === 'missing-columns';
+  return [
+    row,
+    ...listed.map(
+      (t): ReviewLine => ({
+        label: `${loss(t) ? '$(error)' : '$(warning)'} Skipped: ${sized(t)}`,
+        detail: t.reason ?? '',
+        kind: 'skip',
+      }),
+    ),
+  ];
+}
+
+function headLines(
+  p: PlanResult,
+  sourceName: string,
+  targetName: string,
+  shown: ReadonlySet<string> = new Set(),
+): ReviewLine[] {
   const copies = p.plan.tables.filter((t) => t.action === 'copy');
+  const skips = p.plan.tables.filter((t) => t.action === 'skip');
   const n = plural(copies.length, 'table');
   const lines: ReviewLine[] = [
-    copies.length
-      ? {
-          label: `$(play) Start migration: copy ${n}`,
-          detail: 'One transaction on the target: committed only if every table verifies, otherwise rolled back.',
-          kind: 'start',
-        }
-      : {
-          label: '$(circle-slash) Nothing to copy',
-          detail: 'Every selected table is skipped; go back to change the selection.',
-          kind: 'nothing',
-        },
+    startLine(copies, skips),
+    ...(copies.length ? skippedLines(skips, shown) : []),
     // The direction in words, one side per row so neither is cut off.
     {
       label: `$(lock) Copy ${n} FROM ${sourceName} (${serverText(p.source)}, read-only)`,

@@ -88,6 +88,7 @@ export class Runner {
             selection: { only: tables },
             existing,
             createMissing: req.createMissing,
+            addColumns: req.addColumns,
             signal,
             onProgress,
             ...waits(),

@@ -1,18 +1,29 @@
 // The table picker of Migrate Database (step 3), without `vscode` so it can be unit-tested: one row
 // per schema that selects or clears all of that schema's tables in one action, one row per table
 // (its schema in the description, so typing a schema's name filters to it), and the selection's
-// totals for the title.
-import { type Catalog, isCopyable } from '../engine/index.js';
-import { compactCount, formatBytes, formatCount } from '../shared/format.js';
+// totals for the title. Where the target was read, each table says whether the target lacks it or
+// some of its columns, and the fix is offered right here (create them, add the columns) rather than
+// found out in the review, where going back cannot help.
+import { type Catalog, type Table, isCopyable } from '../engine/index.js';
+import { compactCount, formatBytes, formatCount, plural } from '../shared/format.js';
 import { rowsText, schemaGroups } from './treeModel.js';
 import { platformTableItem } from './platformView.js';
 import type { Item, TableKey } from './wizardModel.js';
+
+/** How a source table stands on the target: missing there, or there without some source columns. */
+interface TargetFit {
+  missing: boolean;
+  /** Source columns the target's table lacks (by name). */
+  lacking: string[];
+}
 
 interface TableChoice {
   kind: 'table';
   key: TableKey;
   rows: number | null;
   bytes: number;
+  /** Undefined when the target could not be read. */
+  fit?: TargetFit;
 }
 
 interface SchemaChoice {
@@ -20,27 +31,71 @@ interface SchemaChoice {
   schema: string;
 }
 
-export type TablePick = TableChoice | SchemaChoice;
+/** A check row for a schema change the run may make on the target (the engine's options of that name). */
+export type SchemaOption = 'createMissing' | 'addColumns';
+
+interface OptionChoice {
+  kind: 'option';
+  option: SchemaOption;
+}
+
+export type TablePick = TableChoice | SchemaChoice | OptionChoice;
+
+/** The target as the picker sees it: its name, its catalog, and the changes chosen before (Back). */
+export interface PickerTarget {
+  name: string;
+  catalog: Catalog;
+  chosen?: Partial<Record<SchemaOption, boolean>>;
+}
 
 const idOf = (k: TableKey) => JSON.stringify(k);
 
-/** The picker's rows: per schema a separator, the whole-schema row, then its tables; all preselected at first. */
-export function tablePickItems(catalog: Catalog, previouslyPicked?: TableKey[]): Item<TablePick>[] {
+function fitOf(t: Table, target: Catalog): TargetFit {
+  const there = target.tables.find((x) => x.schema === t.schema && x.name === t.name);
+  if (!there) return { missing: true, lacking: [] };
+  const names = new Set(there.columns.map((c) => c.name));
+  return { missing: false, lacking: t.columns.map((c) => c.name).filter((n) => !names.has(n)) };
+}
+
+/** "missing on local-db", "local-db lacks column body": what the row's description adds. */
+function fitText(fit: TargetFit | undefined, targetName: string): string {
+  if (!fit) return '';
+  if (fit.missing) return ` · missing on ${targetName}`;
+  if (!fit.lacking.length) return '';
+  const n = fit.lacking.length;
+  return ` · ${targetName} lacks ${n === 1 ? 'column' : 'columns'} ${fit.lacking.join(', ')}`;
+}
+
+/**
+ * The picker's rows: the schema changes the target needs, if any (see optionItems), then per schema a
+ * separator, the whole-schema row, then its tables; all preselected at first.
+ */
+export function tablePickItems(
+  catalog: Catalog,
+  previouslyPicked?: TableKey[],
+  target?: PickerTarget,
+): Item<TablePick>[] {
+  const tables = tableItems(catalog, previouslyPicked, target);
+  return [...optionItems(tables, target, !!previouslyPicked), ...tables];
+}
+
+function tableItems(catalog: Catalog, previouslyPicked?: TableKey[], target?: PickerTarget): Item<TablePick>[] {
   const picked = previouslyPicked ? new Set(previouslyPicked.map(idOf)) : null;
   return schemaGroups(catalog).flatMap(({ schema, tables }) => {
     const copyable = tables.filter(isCopyable);
     if (!copyable.length) return [];
     // A hosted platform's rules: its internals are not offered, its data is offered unselected.
     const rows: Item<TablePick>[] = copyable
-      .map(
-        (t): Item<TablePick> => ({
+      .map((t): Item<TablePick> => {
+        const fit = target ? fitOf(t, target.catalog) : undefined;
+        return {
           label: t.name,
-          description: `${schema} · ${rowsText(t)} · ${formatBytes(t.bytes)}`,
+          description: `${schema} · ${rowsText(t)} · ${formatBytes(t.bytes)}${fitText(fit, target?.name ?? '')}`,
           detail: t.kind === 'partitioned table' ? 'partitioned: copied through the parent' : undefined,
           picked: picked ? picked.has(idOf([t.schema, t.name])) : true,
-          value: { kind: 'table', key: [t.schema, t.name], rows: t.estimatedRows, bytes: t.bytes },
-        }),
-      )
+          value: { kind: 'table', key: [t.schema, t.name], rows: t.estimatedRows, bytes: t.bytes, fit },
+        };
+      })
       .flatMap((item) => platformTableItem(catalog, schema, item, !!picked));
     const heading: Item<TablePick> = { label: `schema ${schema}`, separator: true };
     const [separator] = platformTableItem(catalog, schema, heading, !!picked);
@@ -54,6 +109,45 @@ export function tablePickItems(catalog: Catalog, previouslyPicked?: TableKey[]):
     };
     return [separator, whole, ...rows];
   });
+}
+
+/**
+ * The check rows for what the target lacks, above the tables: "Create the tables local-db lacks" when
+ * a table is missing there, "Add the columns local-db lacks" when a table there lacks source columns.
+ * Creating is checked from the start when every preselected table is missing (an empty target: there
+ * is nothing else to copy into); otherwise each is off until checked, as chosen before after Back.
+ */
+function optionItems(tables: Item<TablePick>[], target: PickerTarget | undefined, remembered: boolean) {
+  if (!target) return [];
+  const fits = tables.flatMap((i) => (i.value?.kind === 'table' && i.value.fit ? [{ fit: i.value.fit, i }] : []));
+  const missing = fits.filter((f) => f.fit.missing);
+  const lacking = fits.filter((f) => f.fit.lacking.length);
+  const columns = lacking.reduce((n, f) => n + f.fit.lacking.length, 0);
+  const preselected = fits.filter((f) => f.i.picked);
+  const allMissing = preselected.length > 0 && preselected.every((f) => f.fit.missing);
+  const chosen = (o: SchemaOption, dflt: boolean) => target.chosen?.[o] ?? (remembered ? false : dflt);
+  const rows: Item<TablePick>[] = [];
+  if (missing.length)
+    rows.push({
+      label: `$(add) Create the tables ${target.name} lacks`,
+      description: `${plural(missing.length, 'table')} of the source ${missing.length === 1 ? 'is' : 'are'} missing there`,
+      detail:
+        "From the source's definition, in the run's transaction (undone if the run rolls back); unchecked, " +
+        'they are skipped. On whenever every selected table is missing there: nothing else could be copied',
+      picked: chosen('createMissing', allMissing),
+      value: { kind: 'option', option: 'createMissing' },
+    });
+  if (lacking.length)
+    rows.push({
+      label: `$(add) Add the columns ${target.name} lacks`,
+      description: `${plural(lacking.length, 'table')} there ${lacking.length === 1 ? 'lacks' : 'lack'} ${plural(columns, 'source column')}`,
+      detail:
+        "Added to those tables from the source's definition, in the run's transaction; unchecked, those tables are skipped",
+      picked: chosen('addColumns', false),
+      value: { kind: 'option', option: 'addColumns' },
+    });
+  if (!rows.length) return [];
+  return [{ label: `What ${target.name} lacks`, separator: true }, ...rows];
 }
 
 /**
@@ -76,19 +170,48 @@ export function reselectTables(all: TablePick[], before: TablePick[], after: Tab
     }
   }
   const whole = (schema: string) => tables.filter((t) => t.key[0] === schema).every((t) => chosen.has(t));
-  return all.filter((c) => (c.kind === 'schema' ? whole(c.schema) : chosen.has(c)));
+  // With every selected table missing on the target, creating them is the only way to copy anything.
+  const forced = allMissing([...chosen]);
+  const option = (c: OptionChoice) => now.has(c) || (forced && c.option === 'createMissing');
+  const keep = (c: TablePick) =>
+    c.kind === 'schema' ? whole(c.schema) : c.kind === 'option' ? option(c) : chosen.has(c);
+  return all.filter(keep);
 }
 
-/** "12 of 257 tables · ~1.2M rows · 177 MB": what the selection holds, for the picker's title. */
+/**
+ * "12 of 257 tables selected · ~1.2M rows · 177 MB · 3 missing on the target, created": what the
+ * selection holds and what becomes of the tables the target lacks, for the picker's title.
+ */
 export function selectionSummary(all: TablePick[], selected: TablePick[]): string {
   const total = all.filter((c) => c.kind === 'table').length;
   const tables = selected.filter((c): c is TableChoice => c.kind === 'table');
   const rows = tables.reduce((n, t) => n + (t.rows ?? 0), 0);
   const bytes = tables.reduce((n, t) => n + t.bytes, 0);
   const rowsPart = rows < 10_000 ? formatCount(rows) : compactCount(rows);
-  return `${tables.length} of ${total} tables selected · ~${rowsPart} rows · ${formatBytes(bytes)}`;
+  const head = `${tables.length} of ${total} tables selected · ~${rowsPart} rows · ${formatBytes(bytes)}`;
+  const { createMissing, addColumns } = schemaChoices(selected);
+  const missing = tables.filter((t) => t.fit?.missing).length;
+  const lacking = tables.filter((t) => t.fit?.lacking.length).length;
+  const fate = (chosen: boolean) => (chosen ? 'created' : 'skipped');
+  return [
+    head,
+    ...(missing ? [`${missing} missing on the target, ${fate(createMissing)}`] : []),
+    ...(lacking ? [`${lacking} lacking columns there, ${addColumns ? 'added' : 'skipped'}`] : []),
+  ].join(' · ');
 }
 
 /** The table keys of a selection (the schema rows only stand for their tables). */
 export const selectedKeys = (selected: (TablePick | undefined)[]): TableKey[] =>
   selected.filter((c): c is TableChoice => c?.kind === 'table').map((c) => c.key);
+
+/** The schema changes a selection asks for (its checked option rows). */
+export function schemaChoices(selected: (TablePick | undefined)[]): Record<SchemaOption, boolean> {
+  const has = (o: SchemaOption) => selected.some((c) => c?.kind === 'option' && c.option === o);
+  return { createMissing: has('createMissing'), addColumns: has('addColumns') };
+}
+
+/** Every selected table is missing on the target (so there are no rows there to ask about). */
+export function allMissing(selected: (TablePick | undefined)[]): boolean {
+  const tables = selected.filter((c): c is TableChoice => c?.kind === 'table');
+  return tables.length > 0 && tables.every((t) => t.fit?.missing);
+}

@@ -1,16 +1,25 @@
 // "Archon: Migrate Database": the wizard's steps, one function each, in the order shown:
 //   sourceStep → targetStep → tablesStep → existingRowsStep → reviewStep
-// Each step shows one pick (multiStep.ts), writes the answer into the wizard's state and returns
-// the next step. The items and the review text come from wizardModel.ts.
+// (existingRowsStep only when a selected table exists on the target: an empty target has no rows to
+// ask about). Each step shows one pick (multiStep.ts), writes the answer into the wizard's state and
+// returns the next step. The items and the review text come from wizardModel.ts.
 import * as vscode from 'vscode';
-import { type PlanResult, inspect, planMigration, testConnection } from '../engine/index.js';
+import { type Catalog, type PlanResult, inspect, planMigration, testConnection } from '../engine/index.js';
 import type { ExistingPolicy, Role } from '../shared/report.js';
 import { urlOf, type ConnectionProfile, type ConnectionStore } from './connectionStore.js';
 import type { Credentials } from './credentials.js';
-import { reviewItems } from './createModel.js';
+import { planWithChoices, reviewItems, type SchemaChoices } from './createModel.js';
 import { showCreateSql } from './createSql.js';
 import { MultiStepInput, type Step } from './multiStep.js';
-import { type TablePick, reselectTables, selectedKeys, selectionSummary, tablePickItems } from './tablePicker.js';
+import {
+  type TablePick,
+  allMissing,
+  reselectTables,
+  schemaChoices,
+  selectedKeys,
+  selectionSummary,
+  tablePickItems,
+} from './tablePicker.js';
 import { defaultExistingRows } from './settings.js';
 import { connectionItems, policyItems, type Item, type TableKey } from './wizardModel.js';
 import { errorMessage } from './errorWords.js';
@@ -20,8 +29,10 @@ export interface MigrationRequest {
   target: ConnectionProfile;
   existing: ExistingPolicy;
   tables: TableKey[];
-  /** "Create N tables on the target" was chosen in the review. */
+  /** Create the selected tables the target lacks (chosen in the table picker or the review). */
   createMissing?: boolean;
+  /** Add to the target's tables the source columns they lack (chosen in the table picker or the review). */
+  addColumns?: boolean;
 }
 
 export interface WizardDeps {
@@ -64,16 +75,17 @@ export async function migrationWizard(
   }
   const state: WizardState = { deps, source, existing: defaultExistingRows() };
   if (!(await MultiStepInput.run(source ? targetStep : sourceStep, state, deps.credentials))) return undefined;
-  const { target, tables, existing, createMissing } = state;
+  const { target, tables, existing, createMissing, addColumns } = state;
   return state.source && target && tables
-    ? { source: state.source, target, tables, existing, createMissing }
+    ? { source: state.source, target, tables, existing, createMissing, addColumns }
     : undefined;
 }
 
 /** Step 1: the database copied FROM. A new source forgets the tables picked for the old one. */
 async function sourceStep(input: WizardInput, state: WizardState): Promise<WizardStep> {
   const source = await pickConnection(input, state.deps, { title: TITLE, step: 1, totalSteps: TOTAL_STEPS });
-  if (state.source?.id !== source.id) state.tables = undefined;
+  if (state.source?.id !== source.id)
+    Object.assign(state, { tables: undefined, createMissing: undefined, addColumns: undefined });
   state.source = source;
   return targetStep;
 }
@@ -87,10 +99,13 @@ async function targetStep(input: WizardInput, state: WizardState): Promise<Wizar
 
 /**
  * Step 3: the source's tables, all preselected (or as picked before). Typing filters them; a
- * schema's row checks or clears all its tables; the title sums up what is selected.
+ * schema's row checks or clears all its tables; the title sums up what is selected. Each table says
+ * whether the target lacks it or some of its columns, and check rows above offer to create or add
+ * them. When no selected table exists on the target, the existing-rows step is not shown.
  */
 async function tablesStep(input: WizardInput, state: WizardState): Promise<WizardStep> {
   const source = state.source!;
+  const target = state.target!;
   const { credentials } = state.deps;
   let all: TablePick[] = [];
   const picked = await input.pick<TablePick>({
@@ -109,10 +124,15 @@ async function tablesStep(input: WizardInput, state: WizardState): Promise<Wizar
     },
     load: async (setItems) => {
       try {
-        const catalog = await credentials.withPassword(source, 'source', (password) =>
-          inspect({ url: urlOf(source), password, role: 'source' }),
-        );
-        const items = tablePickItems(catalog, state.tables);
+        const [catalog, onTarget] = await Promise.all([
+          credentials.withPassword(source, 'source', (password) =>
+            inspect({ url: urlOf(source), password, role: 'source' }),
+          ),
+          targetCatalog(state),
+        ]);
+        const chosen = { createMissing: state.createMissing, addColumns: state.addColumns };
+        const picked = onTarget ? { name: target.name, catalog: onTarget, chosen } : undefined;
+        const items = tablePickItems(catalog, state.tables, picked);
         all = items.flatMap((i) => (i.value ? [i.value] : []));
         setItems(items.length ? items : [{ label: '$(info) No tables in this database' }]);
       } catch (e) {
@@ -121,7 +141,22 @@ async function tablesStep(input: WizardInput, state: WizardState): Promise<Wizar
     },
   });
   state.tables = selectedKeys(picked);
-  return existingRowsStep;
+  Object.assign(state, schemaChoices(picked));
+  return allMissing(picked) ? reviewStep : existingRowsStep;
+}
+
+/**
+ * The target's catalog for the picker's hints, read without asking for a password: when it cannot be
+ * read now the picker shows the source alone, and the review (which plans) asks or says what is wrong.
+ */
+async function targetCatalog(state: WizardState): Promise<Catalog | undefined> {
+  const target = state.target!;
+  try {
+    const password = await state.deps.credentials.password(target);
+    return await inspect({ url: urlOf(target), password, role: 'target' });
+  } catch {
+    return undefined;
+  }
 }
 
 /** Step 4: what happens to the rows already in the target tables. */
@@ -165,14 +200,17 @@ async function reviewStep(input: WizardInput, state: WizardState): Promise<undef
       } else if (value === 'create-missing') {
         state.createMissing = !state.createMissing;
         render();
-      } else if (value === 'show-sql' && planned) void showCreateSql(planned);
+      } else if (value === 'add-columns') {
+        state.addColumns = !state.addColumns;
+        render();
+      } else if (value === 'show-sql' && planned) void showCreateSql(planWithChoices(planned, choicesOf(state)));
       return value === 'start';
     },
     load: async (setItems) => {
       try {
         const p = await planFor(state);
         planned = p;
-        render = () => setItems(reviewItems(p, !!state.createMissing, r.source.name, r.target.name, shown));
+        render = () => setItems(reviewItems(p, choicesOf(state), r.source.name, r.target.name, shown));
         render();
       } catch (e) {
         setItems(errorItem(e));
@@ -181,6 +219,11 @@ async function reviewStep(input: WizardInput, state: WizardState): Promise<undef
   });
   return undefined;
 }
+
+const choicesOf = (state: WizardState): SchemaChoices => ({
+  createMissing: !!state.createMissing,
+  addColumns: !!state.addColumns,
+});
 
 /** Plans the request (nothing is written), noting the servers' versions on the way. */
 async function planFor(state: WizardState) {
@@ -193,7 +236,9 @@ async function planFor(state: WizardState) {
       passwords,
       selection: { only: r.tables },
       existing: r.existing,
-      createMissing: true, // planned to offer the choice; created only when chosen
+      // Planned to offer the choices; created or added only when chosen.
+      createMissing: true,
+      addColumns: true,
     }),
   );
   versions.set(r.source.id, `PostgreSQL ${planned.source.serverVersion}`);

@@ -3,7 +3,7 @@
 import type { PlanResult } from '../engine/index.js';
 import { type ExistingPolicy, type Report, headline, serverText, stopBanner } from '../shared/report.js';
 import { displayName } from '../shared/names.js';
-import { estimatedRowsText, formatBytes } from '../shared/format.js';
+import { estimatedRowsText, formatBytes, formatCount } from '../shared/format.js';
 import { endpointLabel, sameDatabase } from '../shared/endpoint.js';
 import type { ConnectionProfile } from './connectionStore.js';
 
@@ -92,6 +92,45 @@ export function retryableTables(report: Report): TableKey[] {
 export function runEndNotice(report: Report): { text: string; warn: boolean } {
   const text = `Archon: ${stopBanner(report) ?? headline(report)}`;
   return { text, warn: report.outcome === 'failed' || report.outcome === 'not verified' };
+}
+
+/**
+ * Why Replace cannot be done for "Copy Table to Target…", from the plan made with Replace (a foreign key
+ * of another target table, no TRUNCATE privilege); null when it can, or when the table is not copied at all.
+ */
+export function replaceRefusal(withReplace: PlanResult): string | null {
+  const t = withReplace.plan.tables[0];
+  return t?.action === 'skip' ? t.reason : null;
+}
+
+/** The Replace row when it cannot be done: its value only explains, it never runs. */
+export const NO_REPLACE = 'no-replace';
+
+/**
+ * "Copy Table to Target…"'s existing-rows choices for a table with `rows` rows there: `preferred`
+ * active (never Replace: Copy Table has no review), Replace naming what it deletes, or, when it
+ * cannot be done, shown with the reason and Append suggested instead.
+ */
+export function copyPolicyItems(
+  rows: number,
+  preferred: ExistingPolicy,
+  noReplace: string | null,
+): Item<ExistingPolicy | typeof NO_REPLACE>[] {
+  const active = preferred === 'replace' ? 'skip-nonempty' : preferred;
+  return POLICY_ITEMS.map((i): Item<ExistingPolicy | typeof NO_REPLACE> => {
+    const item = i.value === active ? { ...i, active: true } : i;
+    if (i.value === 'append' && noReplace)
+      return { ...item, description: `suggested: keeps the ${formatCount(rows)} rows there and adds the source's` };
+    if (i.value !== 'replace') return item;
+    if (noReplace)
+      return {
+        label: '$(circle-slash) Replace',
+        description: 'not possible for this table',
+        detail: `${noReplace[0].toUpperCase()}${noReplace.slice(1)}. Append keeps the rows there and adds the source's.`,
+        value: NO_REPLACE,
+      };
+    return rows ? { ...item, description: `deletes the ${formatCount(rows)} rows there` } : item;
+  });
 }
 
 /** One table's plan in a line, for "Copy Table to Target…". */
