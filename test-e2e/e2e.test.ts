@@ -555,6 +555,12 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
         "every table preselected, and so the schema's own row",
       );
       await waitForTitle('7 of 7 tables selected');
+      // What local-db lacks is said where the tables are chosen, and offered, off.
+      await waitForTitle('1 missing on the target, skipped · 1 lacking columns there, skipped');
+      for (const offer of ['Create the tables local-db lacks', 'Add the columns local-db lacks'])
+        assert.equal(await rows().filter({ hasText: offer }).getAttribute('aria-checked'), 'false', offer);
+      assert.match(await rows().filter({ hasText: 'archon_settings' }).innerText(), /missing on local-db/);
+      assert.match(await rows().filter({ hasText: 'archon_prompts' }).innerText(), /local-db lacks column description/);
       await page.keyboard.press('Enter');
     });
     await step('wizard: existing rows', async () => {
@@ -563,6 +569,10 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
     });
     await step('wizard: review', async () => {
       await rows().filter({ hasText: 'Start migration' }).waitFor({ timeout: 30_000 });
+      // A partial run is never taken for the whole: Enter's row says how much of the selection it copies.
+      const start = activeRow();
+      assert.match(await start.innerText(), /Start migration: copy 5 of 7 selected tables \(2 skipped\)/);
+      assert.equal(await start.locator('.codicon-warning').count(), 1, 'with a warning');
       const text = await quickInput().innerText();
       assert.match(
         text,
@@ -571,6 +581,16 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       assert.match(text, /Skipped: public\.archon_prompts/);
       assert.match(text, /Skipped: public\.archon_settings/);
       await page.screenshot({ path: join(SHOTS, 'wizard-review.png') });
+    });
+    await step('wizard: review, the skipped tables with their reasons one row away', async () => {
+      await answer('Why 2 selected', 'Why 2 selected tables are skipped');
+      await quickInputBox().fill('');
+      const listed = rows().filter({ hasText: /Skipped: public\.archon_settings \([\d.]+ kB\)/ });
+      await listed.waitFor();
+      assert.match(await listed.innerText(), /missing on the target: create public\.archon_settings there first/);
+      const prompts = rows().filter({ hasText: /Skipped: public\.archon_prompts \(/ });
+      assert.match(await prompts.innerText(), /source column description does not exist on the target/);
+      await page.screenshot({ path: join(SHOTS, 'wizard-review-partial.png') });
       await answer('Start migration', 'Start migration');
     });
   });
@@ -655,6 +675,36 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       while ((await row.locator('[data-col="status"]').innerText()) !== 'VERIFIED' && Date.now() < deadline)
         await page.waitForTimeout(200);
       assert.equal(await row.locator('[data-col="status"]').innerText(), 'VERIFIED');
+    });
+  });
+
+  it('"Copy Table to Target…" does not offer a Replace that a foreign key forbids: it says why and suggests Append', async () => {
+    await step('copy table: Replace not possible, with the reason; Append suggested', async () => {
+      await closeQuickInput();
+      await openCopyTable('archon_projects');
+      await waitForPlaceholder('Rows already in the target table');
+      const replace = rows().filter({ hasText: 'Replace' });
+      await replace.waitFor({ timeout: 30_000 });
+      const text = await replace.innerText();
+      assert.match(text, /not possible for this table/);
+      assert.match(
+        text,
+        /Cannot empty it: public\.archon_tasks \(archon_tasks_project_id_fkey\) on the target references it/,
+      );
+      assert.match(await rows().filter({ hasText: 'Append' }).innerText(), /suggested: keeps the 12 rows there/);
+      await page.screenshot({ path: join(SHOTS, 'copy-table-no-replace.png') });
+      // Chosen anyway: nothing runs, the step stays, and a message says why.
+      const reportsBefore = await reportTabs().count();
+      await answer('Replace', 'Replace');
+      await page
+        .locator('.notifications-toasts .notification-toast')
+        .filter({ hasText: /Replace cannot empty local-db's public\.archon_projects: cannot empty it/ })
+        .first()
+        .waitFor({ timeout: 10_000 });
+      assert.ok(await quickInput().isVisible(), 'the step is still open');
+      assert.equal(await page.locator('.monaco-dialog-box').count(), 0, 'no "Empty and Copy" question');
+      await closeQuickInput();
+      assert.equal(await reportTabs().count(), reportsBefore, 'nothing ran');
     });
   });
 
@@ -862,9 +912,10 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
         text,
         /\d+% · [\d.]+ [kM]B of ~[\d.]+ MB · [\d.]+ [kM]B\/s · \d+:\d\d elapsed · about \d+:\d\d left/,
       );
-      const item = page.locator('.statusbar-item').filter({ hasText: /Archon \d+%/ });
+      assert.match(text, /Copying \[1\/1\] public\.archon_embeddings/, 'the stage, named');
+      const item = page.locator('.statusbar-item').filter({ hasText: /Archon: copying \d+%/ });
       await item.waitFor({ timeout: 5000 });
-      assert.match(await item.innerText(), /Archon \d+% · about \d+:\d\d left/);
+      assert.match(await item.innerText(), /Archon: copying \d+% · about \d+:\d\d left/);
       await page.mouse.move(900, 500); // no tree tooltip over the shot
       await page
         .locator('.monaco-hover')
@@ -875,7 +926,7 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
     await step('the status-bar item shows the progress with a Cancel button', async () => {
       await page
         .locator('.statusbar-item')
-        .filter({ hasText: /Archon \d+%/ })
+        .filter({ hasText: /Archon: copying \d+%/ })
         .click();
       const shown = page
         .locator('.notification-toast')
@@ -912,11 +963,49 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       assert.equal(
         await page
           .locator('.statusbar-item')
-          .filter({ hasText: /Archon \d+%|Cancelling/ })
+          .filter({ hasText: /Archon: |Cancelling/ })
           .count(),
         0,
       );
       assert.deepEqual(await sql(t, 'SELECT count(*)::int AS n FROM archon_embeddings'), [{ n: 0 }]);
+    });
+    await step('copied to the end: the read-back is its own stage, never "100% · about 0:00 left"', async () => {
+      await closeQuickInput();
+      const reportsBefore = await reportTabs().count();
+      await copyTableFromTree('archon_embeddings');
+      // Read while it runs: the status bar and the notification, until the report of this run opens.
+      const bar = page.locator('.statusbar-item').filter({ hasText: /Archon: / });
+      const toast = page.locator('.notification-toast').filter({ hasText: 'cloud-db → local-db' });
+      const shown = { bar: new Set<string>(), toast: new Set<string>() };
+      const deadline = Date.now() + 120_000;
+      while ((await reportTabs().count()) <= reportsBefore && Date.now() < deadline) {
+        for (const [into, where] of [
+          [shown.bar, bar],
+          [shown.toast, toast],
+        ] as const)
+          for (const text of await where.allInnerTexts()) into.add(text.replace(/\s+/g, ' ').trim());
+        await page.waitForTimeout(100);
+      }
+      const bars = [...shown.bar];
+      const toasts = [...shown.toast];
+      assert.ok(
+        bars.some((b) => /Archon: copying \d+%/.test(b)),
+        bars.join(' | '),
+      );
+      assert.ok(
+        bars.some((b) => /Archon: verifying 1\/1/.test(b)),
+        `the read-back in the status bar: ${bars.join(' | ')}`,
+      );
+      assert.ok(
+        toasts.some((t) =>
+          /Verifying \[1\/1\] public\.archon_embeddings: reading it back and comparing its content/.test(t),
+        ),
+        `the read-back in the notification: ${toasts.join(' | ')}`,
+      );
+      for (const text of [...bars, ...toasts]) assert.doesNotMatch(text, /about 0:00 left/);
+      const row = reportFrame().locator('vscode-data-grid-row[data-table="public.archon_embeddings"]');
+      await row.waitFor({ timeout: 60_000 });
+      assert.equal(await row.locator('[data-col="status"]').innerText(), 'VERIFIED');
     });
   });
 
@@ -1108,7 +1197,7 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       await copyTableFromTree('archon_embeddings');
       await page
         .locator('.statusbar-item')
-        .filter({ hasText: /Archon \d+%/ })
+        .filter({ hasText: /Archon: copying \d+%/ })
         .first()
         .waitFor({ timeout: 30_000 });
       const logged = serverLog.length;
@@ -1129,6 +1218,85 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
         `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'archon%'`,
       );
       assert.deepEqual(sessions, [{ n: 0 }], 'no Archon session left on the target');
+    });
+  });
+
+  it('an empty target: creation is on where the tables are chosen, no question about its rows, every table arrives', async () => {
+    const url = target.url('empty_target');
+    await sql(target.url(), 'CREATE DATABASE empty_target');
+    await step('add the empty target', async () => {
+      await closeQuickInput();
+      await runCommand('Archon: Add Connection');
+      await waitForForm('Archon: New Connection');
+      await choose('Paste a URL or key-value string');
+      await waitForTitle('paste a URL or key-value string');
+      await quickInputBox().fill(url.replace('?sslmode=disable', ''));
+      await quickInput()
+        .getByText(/was taken out/)
+        .waitFor();
+      await page.keyboard.press('Enter');
+      await waitForForm('Archon: New Connection');
+      await choose('Name');
+      await waitForTitle(': name');
+      await answer('empty-db');
+      await waitForForm('Archon: New Connection');
+      if (!/Group\s*Target/.test(await quickInput().innerText())) {
+        await choose('Group');
+        await answer('Target', 'Target');
+        await waitForForm('Archon: New Connection');
+      }
+      await choose('Save');
+      await notification(/empty-db saved: it connects/);
+    });
+    const [{ n: tables }] = await sql(
+      source.url('knowledge_base'),
+      `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'archon_embeddings'`,
+    );
+    await step('wizard: the tables step offers to create what empty-db lacks, already on', async () => {
+      await runCommand('Archon: Migrate Database');
+      await waitForPlaceholder('Copy FROM which database');
+      await answer('cloud-db', 'cloud-db');
+      await waitForPlaceholder('Copy TO which database');
+      await answer('empty-db', 'empty-db');
+      const create = rows().filter({ hasText: 'Create the tables empty-db lacks' });
+      await create.waitFor({ timeout: 30_000 });
+      assert.equal(await create.getAttribute('aria-checked'), 'true', 'on: nothing else could be copied');
+      assert.match(await rows().filter({ hasText: 'archon_tasks' }).innerText(), /missing on empty-db/);
+      // The 20,000 embeddings stay behind: this is about the flow, not the volume.
+      await quickInputBox().fill('archon_embeddings');
+      await rows().filter({ hasText: 'archon_embeddings' }).locator('.monaco-checkbox').first().click();
+      await quickInputBox().fill('');
+      await waitForTitle(`${tables} of ${tables + 1} tables selected`);
+      await waitForTitle(`${tables} missing on the target, created`);
+      await page.mouse.move(900, 700);
+      await page.screenshot({ path: join(SHOTS, 'wizard-empty-target-tables.png') });
+      await page.keyboard.press('Enter');
+    });
+    await step('wizard: straight to the review, creation chosen, every selected table copied', async () => {
+      // No "Rows already in empty-db" step: the review follows the tables.
+      await waitForTitle('Migrate Database: review');
+      const start = rows().filter({ hasText: 'Start migration' });
+      await start.waitFor({ timeout: 60_000 });
+      assert.match(await start.innerText(), new RegExp(`Start migration: copy ${tables} tables`));
+      const chosen = rows().filter({ hasText: `Create ${tables} tables on the target` });
+      assert.equal(await chosen.locator('.codicon-pass-filled').count(), 1, 'chosen');
+      assert.doesNotMatch(await quickInput().innerText(), /Nothing to copy|Skipped:/);
+      await page.screenshot({ path: join(SHOTS, 'wizard-empty-target-review.png') });
+      await answer('Start migration', 'Start migration');
+    });
+    await step('the tables were created on empty-db and every one verified', async () => {
+      const row = reportFrame().locator('vscode-data-grid-row[data-table="public.archon_crawled_pages"]');
+      await row.waitFor({ timeout: 120_000 });
+      assert.equal(await row.locator('[data-col="status"]').innerText(), 'VERIFIED');
+      const statuses = await reportFrame()
+        .locator('vscode-data-grid-row[data-table] [data-col="status"]')
+        .allInnerTexts();
+      assert.deepEqual(new Set(statuses), new Set(['VERIFIED']), statuses.join(', '));
+      assert.equal(statuses.length, tables);
+      for (const table of ['archon_projects', 'archon_tasks', 'archon_crawled_pages', 'archon_settings']) {
+        const fp = `SELECT count(*)::int AS n, md5(string_agg(x::text, '|' ORDER BY x::text)) AS h FROM ${table} x`;
+        assert.deepEqual(await sql(url, fp), await sql(source.url('knowledge_base'), fp), table);
+      }
     });
   });
 });

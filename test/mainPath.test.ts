@@ -193,7 +193,7 @@ for (const [from, to] of directions()) {
       assert.equal(review[0].label, '$(warning) Start migration: copy 1 of 3 selected tables (2 skipped)');
       assert.match(
         review[0].detail!,
-        /^Not copied: public\.pages \(\d+ kB\), public\.notes \(\d+ kB\); "Why 2 selected tables are skipped" below says why\. /,
+        /^Not copied: public\.pages \(\d+ kB\), public\.notes \(\d+ kB\); their reasons are listed below\. One transaction/,
         'the largest skipped first, with their sizes',
       );
       const why = review.findIndex((i) => i.label === '$(list-flat) Why 2 selected tables are skipped');

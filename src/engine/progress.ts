@@ -221,14 +221,17 @@ export class RunProgress {
   }
 }
 
+const percent = (f: number | null): string[] => (f === null ? [] : [`${Math.floor(f * 100)}%`]);
+// "about 0:00 left" says nothing a stage's 100% does not, and reads as if the run were over.
+const left = (ms: number | null): string[] => (ms === null || ms < 1000 ? [] : [`about ${clock(ms)} left`]);
+
 /** The totals in a line: "41% · 72 MB of 177 MB · 2.1 MB/s · 0:34 elapsed · about 0:48 left". */
 export function progressLine(p: ProgressSnapshot): string {
-  const parts: string[] = [];
-  if (p.fraction !== null) parts.push(`${Math.floor(p.fraction * 100)}%`);
+  const parts = percent(p.fraction);
   if (p.totalBytes !== null) parts.push(`${formatBytes(p.doneBytes)} of ~${formatBytes(p.totalBytes)}`);
   if (p.bytesPerSecond !== null) parts.push(`${formatBytes(Math.round(p.bytesPerSecond))}/s`);
   parts.push(`${clock(p.elapsedMs)} elapsed`);
-  if (p.etaMs !== null) parts.push(`about ${clock(p.etaMs)} left`);
+  parts.push(...left(p.etaMs));
   return parts.join(' · ');
 }
 
@@ -249,10 +252,6 @@ export const PHASE_WORDS: Record<RunPhase, string> = {
   sequences: 'Moving sequences',
   commit: 'Committing',
 };
-
-const percent = (f: number | null): string[] => (f === null ? [] : [`${Math.floor(f * 100)}%`]);
-// "about 0:00 left" says nothing a stage's 100% does not, and reads as if the run were over.
-const left = (ms: number | null): string[] => (ms === null || ms < 1000 ? [] : [`about ${clock(ms)} left`]);
 
 /**
  * The run in a line, its stage first: "Copying [3/5] public.pages: 12,000 rows (…) · 41% · 72 MB of ~177 MB

@@ -152,7 +152,7 @@ function startLine(copies: TablePlan[], skips: TablePlan[]): ReviewLine {
   const more = skips.length > largest.length ? `, and ${skips.length - largest.length} more` : '';
   return {
     label: `$(warning) Start migration: copy ${copies.length} of ${total} selected tables (${skips.length} skipped)`,
-    detail: `Not copied: ${largest.join(', ')}${more}; "${whyLabel(skips.length)}" below says why. ${ONE_TRANSACTION}`,
+    detail: `Not copied: ${largest.join(', ')}${more}; their reasons are listed below. ${ONE_TRANSACTION}`,
     kind: 'start',
   };
 }
