@@ -126,7 +126,7 @@ async function copyExistingRowsStep(input: CopyInput, state: CopyState): Promise
         setItems(copyItems(state.known));
       },
     });
-    if (existing === NO_REPLACE) continue; // not accepted: never reached
+    if (existing === NO_REPLACE) continue; // accept() keeps the step open on it
     if (existing !== 'replace' || (await confirmReplace(state))) {
       state.existing = existing;
       return undefined;

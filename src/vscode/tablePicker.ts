@@ -76,7 +76,7 @@ export function tablePickItems(
   target?: PickerTarget,
 ): Item<TablePick>[] {
   const tables = tableItems(catalog, previouslyPicked, target);
-  return [...optionItems(tables, target, !!previouslyPicked), ...tables];
+  return [...optionItems(tables, target), ...tables];
 }
 
 function tableItems(catalog: Catalog, previouslyPicked?: TableKey[], target?: PickerTarget): Item<TablePick>[] {
@@ -114,18 +114,17 @@ function tableItems(catalog: Catalog, previouslyPicked?: TableKey[], target?: Pi
 /**
  * The check rows for what the target lacks, above the tables: "Create the tables local-db lacks" when
  * a table is missing there, "Add the columns local-db lacks" when a table there lacks source columns.
- * Creating is checked from the start when every preselected table is missing (an empty target: there
- * is nothing else to copy into); otherwise each is off until checked, as chosen before after Back.
+ * Creating is checked whenever every preselected table is missing (an empty target: there is nothing
+ * else to copy into); otherwise each is off until checked, or as chosen before (Back).
  */
-function optionItems(tables: Item<TablePick>[], target: PickerTarget | undefined, remembered: boolean) {
+function optionItems(tables: Item<TablePick>[], target: PickerTarget | undefined) {
   if (!target) return [];
   const fits = tables.flatMap((i) => (i.value?.kind === 'table' && i.value.fit ? [{ fit: i.value.fit, i }] : []));
   const missing = fits.filter((f) => f.fit.missing);
   const lacking = fits.filter((f) => f.fit.lacking.length);
   const columns = lacking.reduce((n, f) => n + f.fit.lacking.length, 0);
-  const preselected = fits.filter((f) => f.i.picked);
-  const allMissing = preselected.length > 0 && preselected.every((f) => f.fit.missing);
-  const chosen = (o: SchemaOption, dflt: boolean) => target.chosen?.[o] ?? (remembered ? false : dflt);
+  const nothingThere = allMissing(fits.filter((f) => f.i.picked).map((f) => f.i.value));
+  const chosen = (o: SchemaOption) => target.chosen?.[o] ?? false;
   const rows: Item<TablePick>[] = [];
   if (missing.length)
     rows.push({
@@ -134,7 +133,7 @@ function optionItems(tables: Item<TablePick>[], target: PickerTarget | undefined
       detail:
         "From the source's definition, in the run's transaction (undone if the run rolls back); unchecked, " +
         'they are skipped. On whenever every selected table is missing there: nothing else could be copied',
-      picked: chosen('createMissing', allMissing),
+      picked: nothingThere || chosen('createMissing'),
       value: { kind: 'option', option: 'createMissing' },
     });
   if (lacking.length)
@@ -143,7 +142,7 @@ function optionItems(tables: Item<TablePick>[], target: PickerTarget | undefined
       description: `${plural(lacking.length, 'table')} there ${lacking.length === 1 ? 'lacks' : 'lack'} ${plural(columns, 'source column')}`,
       detail:
         "Added to those tables from the source's definition, in the run's transaction; unchecked, those tables are skipped",
-      picked: chosen('addColumns', false),
+      picked: chosen('addColumns'),
       value: { kind: 'option', option: 'addColumns' },
     });
   if (!rows.length) return [];

@@ -131,8 +131,8 @@ async function tablesStep(input: WizardInput, state: WizardState): Promise<Wizar
           targetCatalog(state),
         ]);
         const chosen = { createMissing: state.createMissing, addColumns: state.addColumns };
-        const picked = onTarget ? { name: target.name, catalog: onTarget, chosen } : undefined;
-        const items = tablePickItems(catalog, state.tables, picked);
+        const view = onTarget ? { name: target.name, catalog: onTarget, chosen } : undefined;
+        const items = tablePickItems(catalog, state.tables, view);
         all = items.flatMap((i) => (i.value ? [i.value] : []));
         setItems(items.length ? items : [{ label: '$(info) No tables in this database' }]);
       } catch (e) {
