@@ -56,7 +56,7 @@ for (const [from, to] of directions()) {
         ],
         'offered first, and on: nothing else could be copied',
       );
-      assert.equal(items[1].description, '3 tables of the source are missing there');
+      assert.equal(items[1].description, '3 tables missing there');
       assert.match(
         items.find((i) => i.label === 'pages')!.description!,
         /^public · ~300 rows · .* · missing on empty-db$/,
@@ -119,7 +119,7 @@ for (const [from, to] of directions()) {
         items.slice(0, 3).map((i) => [i.label, i.description, i.picked ?? false]),
         [
           ['What local-db lacks', undefined, false],
-          ['$(add) Create the tables local-db lacks', '1 table of the source is missing there', false],
+          ['$(add) Create the tables local-db lacks', '1 table missing there', false],
           ['$(add) Add the columns local-db lacks', '1 table there lacks 1 source column', false],
         ],
       );

@@ -129,7 +129,7 @@ function optionItems(tables: Item<TablePick>[], target: PickerTarget | undefined
   if (missing.length)
     rows.push({
       label: `$(add) Create the tables ${target.name} lacks`,
-      description: `${plural(missing.length, 'table')} of the source ${missing.length === 1 ? 'is' : 'are'} missing there`,
+      description: `${plural(missing.length, 'table')} missing there`,
       detail:
         "From the source's definition, in the run's transaction (undone if the run rolls back); unchecked, " +
         'they are skipped. On whenever every selected table is missing there: nothing else could be copied',
