@@ -981,7 +981,7 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       const bar = page.locator('.statusbar-item').filter({ hasText: /Archon: / });
       const toast = page.locator('.notification-toast').filter({ hasText: 'cloud-db → local-db' });
       const shown = { bar: new Set<string>(), toast: new Set<string>() };
-      let shot = false;
+      let shotTaken = false;
       const deadline = Date.now() + 120_000;
       while ((await reportTabs().count()) <= reportsBefore && Date.now() < deadline) {
         for (const [into, where] of [
@@ -989,8 +989,8 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
           [shown.toast, toast],
         ] as const)
           for (const text of await where.allInnerTexts()) into.add(text.replace(/\s+/g, ' ').trim());
-        if (!shot && [...shown.bar].some((b) => /verifying/.test(b))) {
-          shot = true;
+        if (!shotTaken && [...shown.bar].some((b) => /verifying/.test(b))) {
+          shotTaken = true;
           await page.screenshot({ path: join(SHOTS, 'progress-verifying.png') });
         }
         await page.waitForTimeout(100);
