@@ -989,8 +989,9 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
           [shown.toast, toast],
         ] as const)
           for (const text of await where.allInnerTexts()) into.add(text.replace(/\s+/g, ' ').trim());
-        if (!shotTaken && [...shown.bar].some((b) => /verifying/.test(b))) {
+        if (!shotTaken && [...shown.toast].some((t) => /Verifying \[1\/1\]/.test(t))) {
           shotTaken = true;
+          await page.mouse.move(900, 500); // no tree tooltip over the shot
           await page.screenshot({ path: join(SHOTS, 'progress-verifying.png') });
         }
         await page.waitForTimeout(100);

@@ -100,6 +100,20 @@ describe('the stages of a migration, each with its own progress', () => {
     assert.equal(s.overall, 1);
   });
 
+  it('one table read back has no share to show until it ends: no "0%" for its whole read-back', () => {
+    let now = 0;
+    const p = new RunProgress(() => now);
+    const at = { schema: 'public', table: 'pages', index: 0, total: 1 };
+    p.update({ type: 'copy-start', total: 1, estimatedBytes: 1000 });
+    p.update({ type: 'table-start', ...at, estimatedRows: 1, estimatedBytes: 1000 });
+    p.update({ type: 'table-done', ...at, rows: 1, bytes: 1000, durationMs: 1 });
+    p.update({ type: 'phase', phase: 'verify', at, message: 'reading it back and comparing its content' });
+    now = 30_000;
+    const s = p.snapshot();
+    assert.equal(shortLine(s), 'verifying 1/1');
+    assert.equal(runLine(s), 'Verifying [1/1] public.pages: reading it back and comparing its content · 0:30 elapsed');
+  });
+
   it('a detail said within a stage is shown as it is, under the stage it belongs to', () => {
     const p = new RunProgress(() => 0);
     p.update({ type: 'phase', message: 'keeping the rows of public.pages for undo' });

@@ -177,7 +177,8 @@ export class RunProgress {
     const table = s.at ? { name: displayName(s.at.schema, s.at.table), index: s.at.index, total: s.at.total } : null;
     const base = { name: s.name, message: s.message, detail: s.detail, table };
     if (s.name === 'copy') return { ...base, fraction: copyFraction, etaMs: copyEta };
-    if (s.name !== 'verify' || !s.at) return { ...base, fraction: null, etaMs: null };
+    // The read-back is measured table by table: with one table there is nothing to measure until it ends.
+    if (s.name !== 'verify' || !s.at || s.at.total < 2) return { ...base, fraction: null, etaMs: null };
     const fraction = this.readBackFraction(s.at);
     const seconds = (this.now() - s.began) / 1000;
     const etaMs = fraction > 0 && seconds >= 1 ? ((this.now() - s.began) * (1 - fraction)) / fraction : null;
