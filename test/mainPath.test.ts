@@ -243,13 +243,13 @@ for (const [from, to] of directions()) {
       );
       assert.equal(
         items.find((i) => i.value === 'append')!.description,
-        "suggested: keeps the 1 rows there and adds the source's",
+        "suggested: keeps the 1 row there and adds the source's",
       );
       assert.equal(items.find((i) => i.active)?.value, 'skip-nonempty', 'Enter alone still changes nothing');
       // A table nothing references: Replace as before, naming what it deletes.
       assert.equal(replaceRefusal(await plan(['crm', 'customers'], 'replace')), null);
       const free = copyPolicyItems(1, 'replace', null);
-      assert.equal(free.at(-1)!.description, 'deletes the 1 rows there');
+      assert.equal(free.at(-1)!.description, 'deletes the 1 row there');
       assert.equal(free.find((i) => i.active)?.value, 'skip-nonempty', 'never Replace by default');
       // Append, as suggested, keeps the target's row and adds the source's.
       const report = await migrate({

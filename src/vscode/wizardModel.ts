@@ -106,6 +106,8 @@ export function replaceRefusal(withReplace: PlanResult): string | null {
 /** The Replace row when it cannot be done: its value only explains, it never runs. */
 export const NO_REPLACE = 'no-replace';
 
+const rowsThere = (n: number) => (n === 1 ? '1 row' : `${formatCount(n)} rows`);
+
 /**
  * "Copy Table to Target…"'s existing-rows choices for a table with `rows` rows there: `preferred`
  * active (never Replace: Copy Table has no review), Replace naming what it deletes, or, when it
@@ -120,7 +122,7 @@ export function copyPolicyItems(
   return POLICY_ITEMS.map((i): Item<ExistingPolicy | typeof NO_REPLACE> => {
     const item = i.value === active ? { ...i, active: true } : i;
     if (i.value === 'append' && noReplace)
-      return { ...item, description: `suggested: keeps the ${formatCount(rows)} rows there and adds the source's` };
+      return { ...item, description: `suggested: keeps the ${rowsThere(rows)} there and adds the source's` };
     if (i.value !== 'replace') return item;
     if (noReplace)
       return {
@@ -129,7 +131,7 @@ export function copyPolicyItems(
         detail: `${noReplace[0].toUpperCase()}${noReplace.slice(1)}. Append keeps the rows there and adds the source's.`,
         value: NO_REPLACE,
       };
-    return rows ? { ...item, description: `deletes the ${formatCount(rows)} rows there` } : item;
+    return rows ? { ...item, description: `deletes the ${rowsThere(rows)} there` } : item;
   });
 }
 
