@@ -93,10 +93,23 @@ const quickInputBox = () => page.locator('.quick-input-widget .quick-input-box i
 const rows = () => page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
 
 async function runCommand(title: string): Promise<void> {
-  await page.keyboard.press('F1');
-  await quickInputBox().waitFor();
-  await quickInputBox().fill(`>${title}`);
-  await rows().filter({ hasText: title }).first().waitFor();
+  // The palette lists the commands known when it opens: right after a window reload the extension's
+  // may come a moment later, so it is opened again (a bounded number of times) until the row is there.
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('F1');
+    await quickInputBox().waitFor();
+    await quickInputBox().fill(`>${title}`);
+    const row = rows().filter({ hasText: title }).first();
+    const shown = await row.waitFor({ timeout: attempt < 4 ? 5_000 : undefined }).then(
+      () => true,
+      (e) => {
+        if (attempt >= 4) throw e;
+        return false;
+      },
+    );
+    if (shown) break;
+    await page.keyboard.press('Escape');
+  }
   await page.keyboard.press('Enter');
 }
 
