@@ -10,44 +10,12 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
 import { startServers } from '../scripts/pg-servers.mjs';
+import { copySize, sql } from './db.mjs';
 
 const rows = Number(process.argv[2] ?? 20000);
 /** How much more than the table's binary COPY migrate may read from the source (the catalogs, the checks). */
 const READ_LIMIT = 1.1;
-
-async function sql(url, text) {
-  const c = new pg.Client(url);
-  await c.connect();
-  try {
-    return await c.query(text);
-  } finally {
-    await c.end();
-  }
-}
-
-/** The bytes a COPY sends, counted as they arrive. */
-async function copySize(url, text) {
-  const c = new pg.Client(url);
-  await c.connect();
-  let bytes = 0;
-  try {
-    const sink = new Writable({
-      write(chunk, _e, done) {
-        bytes += chunk.length;
-        done();
-      },
-    });
-    await pipeline(c.query(copyTo(text)), sink);
-    return bytes;
-  } finally {
-    await c.end();
-  }
-}
 
 /** Runs a command to the end; its peak resident memory comes from the kernel's own high-water mark. */
 async function timed(command, args, env = process.env) {

@@ -12,12 +12,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
 import { createKnowledgeBaseSchema, fillKnowledgeBase } from '../scripts/kb-fixture.mjs';
 import { startServers } from '../scripts/pg-servers.mjs';
+import { copySize, sql } from './db.mjs';
 import { startProxy } from './proxy.mjs';
 
 const pages = Number(process.argv[2] ?? 5000);
@@ -34,34 +31,8 @@ try {
   process.exit(2);
 }
 
-async function sql(url, text) {
-  const c = new pg.Client(url);
-  await c.connect();
-  try {
-    return await c.query(text);
-  } finally {
-    await c.end();
-  }
-}
-
 /** The size of a table's binary COPY, read straight from the server (not through the proxy). */
-async function binaryCopySize(url, table) {
-  const c = new pg.Client(url);
-  await c.connect();
-  let bytes = 0;
-  try {
-    const sink = new Writable({
-      write(chunk, _e, done) {
-        bytes += chunk.length;
-        done();
-      },
-    });
-    await pipeline(c.query(copyTo(`COPY ${table} TO STDOUT (FORMAT binary)`)), sink);
-    return bytes;
-  } finally {
-    await c.end();
-  }
-}
+const binaryCopySize = (url, table) => copySize(url, `COPY ${table} TO STDOUT (FORMAT binary)`);
 
 async function timed(command, args, env = process.env) {
   const started = performance.now();
