@@ -45,7 +45,7 @@ await Promise.all([
   }),
   build({
     ...node,
-    entryPoints: ['src/cliMain.ts'],
+    entryPoints: ['src/cli/bin.ts'],
     outfile: 'dist/cli.js',
     banner: { js: '#!/usr/bin/env node' },
     minify: true,

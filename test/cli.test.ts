@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { main } from '../src/cli.js';
+import { main } from '../src/cli/index.js';
 import { TestDb, runCli, testServers, urlOf } from './support/pg.js';
 
 const servers = testServers();
@@ -322,7 +322,8 @@ describe('archon CLI', () => {
     const dir = mkdtempSync(join(tmpdir(), 'archon-dir-'));
     const between = ['--source', src.url, '--target', tgt.url];
     const migrate = (...extra: string[]) => runCli(['migrate', '--yes', ...between, ...extra]);
-    const plan = (...extra: string[]) => runCli(['plan', ...between, ...extra]);
+    // compare writes reports and nothing else (plan writes none, so it takes no report option).
+    const compare = (...extra: string[]) => runCli(['compare', ...between, ...extra]);
     const r = migrate('--report', dir);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--report .*: is a folder; name a file/);
@@ -330,13 +331,13 @@ describe('archon CLI', () => {
     const r2 = migrate('--report', join(dir, 'afile', 'r.json'));
     assert.equal(r2.code, 2);
     assert.match(r2.stderr, /--report .*afile\/r.json: cannot be written \(ENOTDIR/);
-    const twice = plan('--report', join(dir, 'a'), '--markdown', join(dir, 'a'));
+    const twice = compare('--report', join(dir, 'a'), '--markdown', join(dir, 'a'));
     assert.match(twice.stderr, /need a file each/);
     writeFileSync(join(dir, 'b.md'), '');
     symlinkSync(join(dir, 'b.md'), join(dir, 'link.json'));
-    const linked = plan('--report', join(dir, 'link.json'), '--markdown', join(dir, 'b.md'));
+    const linked = compare('--report', join(dir, 'link.json'), '--markdown', join(dir, 'b.md'));
     assert.match(linked.stderr, /need a file each/);
-    assert.match(plan('--report', '').stderr, /--report needs a file name/);
+    assert.match(compare('--report', '').stderr, /--report needs a file name/);
     assert.equal(await tgt.count('projects'), 0);
   });
 

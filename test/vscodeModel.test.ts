@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { cliHint } from '../src/cli.js';
+import { cliHint } from '../src/cli/index.js';
 import {
   type Column,
   ConnectionError,

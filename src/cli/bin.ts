@@ -1,6 +1,7 @@
-// The `archon` command: the process's terminal, environment and exit code wired to the CLI adapter.
+// The `archon` executable (dist/cli.js): the process's terminal, environment and exit code wired to
+// the CLI adapter's main().
 import { createInterface } from 'node:readline/promises';
-import { main } from './cli.js';
+import { main } from './index.js';
 
 // `archon history | head` closes the pipe early: the reader has what it wanted, which is no error.
 for (const stream of [process.stdout, process.stderr]) {

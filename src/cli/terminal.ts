@@ -1,0 +1,130 @@
+// What every command shares with the terminal: the io it is given, confirmation, Ctrl-C, the
+// passwords to hide, exit codes and the hints that name a flag or a variable.
+import {
+  CancelledError,
+  ConnectionError,
+  LockTimeoutError,
+  UsageError,
+  parseUrl,
+  redact,
+  remedyOf,
+} from '../engine/index.js';
+import { visible } from '../shared/names.js';
+
+export interface CliIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  env: NodeJS.ProcessEnv;
+  isTTY: boolean;
+  /** Reads an answer; the signal abandons the question (and lets go of the terminal). */
+  ask: (question: string, signal?: AbortSignal) => Promise<string>;
+}
+
+/** Exit codes: 0 everything verified, 1 something was not (or was declined), 2 nothing could start. */
+export const EXIT = { ok: 0, notVerified: 1, usage: 2 } as const;
+
+const CANCEL_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/**
+ * Runs `fn` with a signal that Ctrl-C and SIGTERM abort: the engine then cancels what its sessions
+ * are doing on the server, so nothing keeps waiting there after Archon has gone.
+ */
+export async function cancellable<T>(io: CliIo, what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSignal = () => {
+    io.err(`\nCancelling: ${what}…\n`);
+    // Should the process end before the command returns its code, it still does not say success.
+    process.exitCode = EXIT.notVerified;
+    controller.abort();
+  };
+  for (const signal of CANCEL_SIGNALS) process.once(signal, onSignal);
+  try {
+    return await fn(controller.signal);
+  } finally {
+    for (const signal of CANCEL_SIGNALS) process.removeListener(signal, onSignal);
+  }
+}
+
+/** The answer at "Proceed?"; Ctrl-C or a closed terminal there declines, and nothing is written. */
+export async function confirmed(io: CliIo, signal: AbortSignal): Promise<boolean> {
+  // A signal (kill -INT, kill -TERM) while the prompt waits declines too, as the keystroke does.
+  try {
+    return /^y(es)?$/i.test((await io.ask('Proceed? [y/N] ', signal)).trim());
+  } catch {
+    io.err('\nInterrupted at the prompt: nothing was written.\n');
+    return false;
+  }
+}
+
+/** A write needs a yes: from --yes, or from a person at a terminal. */
+export function assertCanAsk(yes: boolean | undefined, io: CliIo, what = 'write to the target'): void {
+  if (!yes && !io.isTTY)
+    throw new UsageError(`refusing to ${what} without confirmation: no terminal to ask on; pass --yes`);
+}
+
+/** Exit code 2 with a message that names what went wrong and where, never a password. */
+export function failure(e: unknown, io: CliIo, secrets: string[]): number {
+  if (e instanceof CancelledError) {
+    io.err('archon: cancelled before anything was written\n');
+    return EXIT.notVerified;
+  }
+  if (
+    e instanceof ConnectionError ||
+    e instanceof UsageError ||
+    e instanceof LockTimeoutError ||
+    (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+  ) {
+    io.err(`archon: ${visible(redact(`${(e as Error).message}${cliHint(e)}`, secrets))}\n`);
+  } else {
+    io.err(`archon: unexpected error: ${redact(String((e as Error)?.stack ?? e), secrets)}\n`);
+  }
+  return EXIT.usage;
+}
+
+/** The passwords a command line and its environment carry, for `redact` to hide. */
+export function secretsOf(urls: (string | undefined)[], env: NodeJS.ProcessEnv): string[] {
+  const fromEnv = [env.ARCHON_SOURCE_PASSWORD, env.ARCHON_TARGET_PASSWORD, env.PGPASSWORD];
+  return [...urls.flatMap((u) => passwordOf(u)), ...fromEnv.filter((p): p is string => !!p)];
+}
+
+function passwordOf(url: string | undefined): string[] {
+  if (!url) return [];
+  try {
+    const p = parseUrl(url, 'source').password;
+    return p ? [p] : [];
+  } catch {
+    return [];
+  }
+}
+
+/** A time option in seconds, as milliseconds; the default when it is not given. */
+export function milliseconds(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const seconds = Number(text);
+  // PostgreSQL's timeouts are 32-bit milliseconds: about 24 days at most.
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 2_000_000) {
+    throw new UsageError(`${flag} takes seconds, more than 0 and at most 2000000 (got "${text}")`);
+  }
+  return seconds * 1000;
+}
+
+/** Where a terminal user can put things right; VS Code users get their own words for the same remedy. */
+export function cliHint(e: unknown): string {
+  const remedy = remedyOf(e);
+  switch (remedy?.kind) {
+    case 'password': {
+      const side = e instanceof ConnectionError ? `ARCHON_${e.role.toUpperCase()}_PASSWORD, ` : '';
+      return ` (check the password in the URL, ${side}PGPASSWORD or ~/.pgpass)`;
+    }
+    case 'sslmode':
+      return ` (use ${remedy.use.map((m) => `sslmode=${m}`).join(' or ')} in the URL for this server)`;
+    case 'force-undo':
+      return ' (pass --force to restore anyway)';
+    case 'list-runs':
+      return ' (archon history lists the runs)';
+    case 'lock-wait':
+      return ' (the wait is set by --lock-timeout)';
+    default:
+      return '';
+  }
+}

@@ -1,0 +1,166 @@
+// archon undo: take a migration back, verified, all or nothing; and its report, written the way
+// migrate writes its own.
+import {
+  CancelledError,
+  type TargetOptions,
+  type UndoPreview,
+  type UndoResult,
+  type UndoTable,
+  UndoVerifyError,
+  VERSION,
+  keptReason,
+  undo,
+  undoAction,
+} from '../engine/index.js';
+import { formatCount } from '../shared/format.js';
+import { displayName, visible } from '../shared/names.js';
+import type { UndoState } from '../shared/report.js';
+import { toJson } from '../shared/reportJson.js';
+import {
+  type UndoOutcome,
+  type UndoReport,
+  type UndoTableReport,
+  undoHtml,
+  undoMarkdown,
+} from '../shared/reportUndo.js';
+import type { Values } from './options.js';
+import { reportOutputs, writeReports } from './reports.js';
+import { journalTarget } from './target.js';
+import { type CliIo, EXIT, assertCanAsk, cancellable, confirmed } from './terminal.js';
+
+const REPORTS = { json: toJson, markdown: undoMarkdown, html: undoHtml };
+
+/** After a committed migration: how to take it back, or why it cannot be. */
+export function describeUndo(u: UndoState): string {
+  if (u.possible && u.runId) return `Undo: archon undo ${u.runId} --target URL (run id ${u.runId})\n`;
+  return `Undo: not possible for this run: ${visible(u.reason ?? 'no journal was written')}\n`;
+}
+
+export async function runUndo(values: Values, args: string[], io: CliIo, secrets: string[]): Promise<number> {
+  const { label, ...target } = journalTarget(values, io, secrets);
+  const outputs = reportOutputs(values, REPORTS);
+  assertCanAsk(values.yes, io);
+  const started = { at: new Date().toISOString(), ms: Date.now(), label };
+  const ended = await undone(values, args[0], target, io);
+  const report = undoReport(ended, started);
+  const written = writeReports(outputs, report, io, report.committed ? 'the undo was committed; ' : '');
+  return report.committed && written ? EXIT.ok : EXIT.notVerified;
+}
+
+type Ended = { result: UndoResult } | { error: CancelledError | UndoVerifyError };
+
+/** The undo itself, said as it goes; a cancel or a failed verification ends it rolled back (not thrown). */
+async function undone(values: Values, run: string | undefined, target: TargetOptions, io: CliIo): Promise<Ended> {
+  try {
+    const result = await cancellable(io, 'rolling back the undo', (signal) =>
+      undo({
+        ...target,
+        run,
+        force: !!values.force,
+        signal,
+        onProgress: (e) => {
+          if (e.type === 'phase') io.err(`… ${visible(e.message)}\n`);
+        },
+        confirm: async (preview) => {
+          io.out(describePreview(preview));
+          return values.yes ? true : confirmed(io, signal);
+        },
+      }),
+    );
+    if (result.undone) describeDone(result, io);
+    return { result };
+  } catch (e) {
+    if (e instanceof CancelledError) {
+      // The undo may have emptied and refilled tables before the cancel: all of it was taken back.
+      io.err('archon: cancelled; the undo was rolled back, nothing changed\n');
+      return { error: e };
+    }
+    if (!(e instanceof UndoVerifyError)) throw e;
+    io.err(`archon: ${visible(e.message)}\n`);
+    return { error: e };
+  }
+}
+
+function describeDone(result: UndoResult, io: CliIo): void {
+  io.out(`Undone: run ${result.runId}; every restored table verified against its backup (count and content).\n`);
+  if (result.droppedForBackups.length)
+    io.out(
+      `Dropped with its backups what undone runs kept only for them: ${visible(result.droppedForBackups.join(', '))}\n`,
+    );
+  for (const k of result.kept) io.out(`${visible(`Kept ${k.object}, though the run created it: ${keptReason(k)}`)}\n`);
+}
+
+function describePreview(p: UndoPreview): string {
+  const lines = [
+    `Undo run ${p.runId} of ${p.at} (${p.policy}, from ${p.source})`,
+    `  ON  ${p.target}  (one transaction; committed only if every restored table verifies)`,
+    '',
+  ];
+  for (const t of p.tables) {
+    const now = `${formatCount(t.rowsNow)} row(s) now`;
+    const back = {
+      'already gone': 'already dropped (the run created it)',
+      drop: 'dropped (the run created it)',
+      restore: `${formatCount(t.rowsRestored)} row(s) restored`,
+      empty: 'emptied (it was empty)',
+    }[undoAction(t)];
+    const columns = t.dropsColumns.length
+      ? `; column(s) ${t.dropsColumns.join(', ')} dropped (the run added them)`
+      : '';
+    const seqs = t.sequences.length ? `; sequence(s) ${t.sequences.join(', ')} reset` : '';
+    const changed = t.changed ? '  CHANGED since the run: those changes are lost (--force)' : '';
+    lines.push(`  ${displayName(t.schema, t.table)}: ${now} → ${back}${columns}${seqs}${changed}`);
+  }
+  return `${lines.join('\n')}\n\n`;
+}
+
+function outcomeOf(ended: Ended): UndoOutcome {
+  if ('result' in ended) return ended.result.undone ? 'undone' : 'declined';
+  return ended.error instanceof CancelledError ? 'cancelled' : 'failed';
+}
+
+/** What the undo did, as its report says it: only a committed undo names what became of each table. */
+function undoReport(ended: Ended, started: { at: string; ms: number; label: string }): UndoReport {
+  const result = 'result' in ended ? ended.result : null;
+  const outcome = outcomeOf(ended);
+  const done = result?.undone ? result : null;
+  return {
+    kind: 'undo',
+    tool: { name: 'archon', version: VERSION },
+    target: started.label,
+    run: result ? { id: result.runId, at: result.at, policy: result.policy, source: result.source } : null,
+    startedAt: started.at,
+    durationMs: Date.now() - started.ms,
+    outcome,
+    committed: !!done,
+    forced: !!done?.forced,
+    tables: done ? done.tables.map(tableReport) : [],
+    kept: done ? done.kept.map((k) => ({ object: k.object, reason: keptReason(k) })) : [],
+    droppedForBackups: done ? done.droppedForBackups : [],
+    error: outcome === 'failed' && 'error' in ended ? { message: ended.error.message } : null,
+  };
+}
+
+const ACTIONS = {
+  'already gone': 'already gone',
+  drop: 'dropped',
+  restore: 'restored',
+  empty: 'emptied',
+} as const;
+
+function tableReport(t: UndoTable): UndoTableReport {
+  const action = ACTIONS[undoAction(t)];
+  // The engine verified every table still there against its backup (or as empty) before the commit.
+  const kept = action === 'restored' || action === 'emptied';
+  return {
+    schema: t.schema,
+    table: t.table,
+    action,
+    rowsBefore: t.rowsNow,
+    rowsAfter: kept ? t.rowsRestored : null,
+    verified: kept,
+    columnsDropped: t.dropsColumns,
+    sequencesReset: t.sequences,
+    changedSinceRun: t.changed,
+  };
+}
