@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { main } from '../src/cli/index.js';
-import { TestDb, runCli, testServers, urlOf } from './support/pg.js';
+import { TestDb, directions, runCli, testServers, urlOf } from './support/pg.js';
 
 const servers = testServers();
 
@@ -339,6 +339,153 @@ describe('archon CLI', () => {
     assert.match(linked.stderr, /need a file each/);
     assert.match(compare('--report', '').stderr, /--report needs a file name/);
     assert.equal(await tgt.count('projects'), 0);
+  });
+
+  for (const [from, to] of directions()) {
+    it(`undo --report/--markdown/--html write the undo's report: each table restored or dropped, its counts (PostgreSQL ${from.major} → ${to.major})`, async () => {
+      const src = await TestDb.create(from, 'src');
+      const tgt = await TestDb.create(to, 'tgt');
+      await src.sql(
+        `CREATE TABLE projects (id int PRIMARY KEY, title text); CREATE TABLE settings (k text);
+         INSERT INTO projects SELECT g, 'p' || g FROM generate_series(1, 7) g; INSERT INTO settings VALUES ('a');`,
+      );
+      await tgt.sql(
+        `CREATE TABLE projects (id int PRIMARY KEY, title text); INSERT INTO projects VALUES (1, 'old'), (2, 'old'), (3, 'old');`,
+      );
+      const between = ['--source', src.url, '--target', tgt.url];
+      const migrated = runCli(['migrate', ...between, '--create-missing', '--yes']);
+      assert.equal(migrated.code, 0, migrated.stdout + migrated.stderr);
+      const dir = mkdtempSync(join(tmpdir(), 'archon-undo-report-'));
+      const files = { json: join(dir, 'u.json'), md: join(dir, 'u.md'), html: join(dir, 'u.html') };
+      const r = runCli([
+        'undo',
+        '--target',
+        tgt.url,
+        '--yes',
+        '--report',
+        files.json,
+        '--markdown',
+        files.md,
+        '--html',
+        files.html,
+      ]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stderr, /JSON report: .*u\.json\nMarkdown report: .*u\.md\nHTML report: .*u\.html/);
+      // What the report says is what the target holds: the three old rows back, the created table gone.
+      assert.deepEqual(await tgt.sql('SELECT id, title FROM projects ORDER BY id'), [
+        { id: 1, title: 'old' },
+        { id: 2, title: 'old' },
+        { id: 3, title: 'old' },
+      ]);
+      assert.deepEqual(await tgt.sql(`SELECT to_regclass('public.settings') AS t`), [{ t: null }]);
+      const report = JSON.parse(readFileSync(files.json, 'utf8'));
+      assert.equal(report.kind, 'undo');
+      assert.equal(report.outcome, 'undone');
+      assert.equal(report.committed, true);
+      assert.equal(report.run.id, /Undo: archon undo (\S+) --target URL/.exec(migrated.stdout)![1]);
+      assert.equal(report.target, `postgres@127.0.0.1:${to.port}/${tgt.name}`);
+      const byName = Object.fromEntries(report.tables.map((t: any) => [t.table, t]));
+      assert.deepEqual(
+        { ...byName.projects, sequencesReset: undefined },
+        {
+          schema: 'public',
+          table: 'projects',
+          action: 'restored',
+          rowsBefore: 7,
+          rowsAfter: 3,
+          verified: true,
+          columnsDropped: [],
+          sequencesReset: undefined,
+          changedSinceRun: false,
+        },
+      );
+      // A dropped table has nothing left to prove: never "verified".
+      assert.equal(byName.settings.action, 'dropped');
+      assert.equal(byName.settings.rowsAfter, null);
+      assert.equal(byName.settings.verified, false);
+      const md = readFileSync(files.md, 'utf8');
+      assert.match(md, /\| public\.projects \| restored \| 7 \| 3 \| count and content \|/);
+      assert.match(md, /\| public\.settings \| dropped \(the run created it\) \| 1 \| — \| — \|/);
+      assert.match(md, /Undone: run \S+; 1 table verified against the backups by count and content, 1 dropped/);
+      const html = readFileSync(files.html, 'utf8');
+      assert.match(
+        html,
+        /<td>public\.projects<\/td><td>restored<\/td><td>7<\/td><td>3<\/td><td>count and content<\/td>/,
+      );
+      assert.match(html, /Content-Security-Policy/);
+      for (const text of [r.stdout, r.stderr, md, html, readFileSync(files.json, 'utf8')])
+        assert.ok(!text.includes(from.password) && !text.includes(to.password), 'no password in any output');
+    });
+  }
+
+  it('an option a command does not take, or no command takes, is refused naming it, with the usage line', async () => {
+    const { src, tgt } = await kb();
+    const foreign = runCli(['undo', '--target', tgt.url, '--yes', '--ddl', 'x.sql']);
+    assert.equal(foreign.code, 2);
+    assert.match(
+      foreign.stderr,
+      /^archon: undo does not take --ddl \(plan does\)\nUsage: archon undo \[RUN\] --target URL/,
+    );
+    const bogus = runCli(['migrate', '--source', src.url, '--target', tgt.url, '--yes', '--bogus']);
+    assert.equal(bogus.code, 2);
+    assert.match(
+      bogus.stderr,
+      /^archon: migrate: unknown option --bogus\nUsage: archon migrate --source URL --target URL/,
+    );
+    // plan writes no report: --report there was silently ignored; compare writes one.
+    const planReport = runCli(['plan', '--source', src.url, '--target', tgt.url, '--report', 'r.json']);
+    assert.equal(planReport.code, 2);
+    assert.match(planReport.stderr, /plan does not take --report \(migrate, compare, undo do\)/);
+    const history = runCli(['history', '--target', tgt.url, '--source', src.url]);
+    assert.equal(history.code, 2);
+    assert.match(history.stderr, /history does not take --source/);
+    assert.equal(await tgt.count('projects'), 0);
+  });
+
+  it("help undo and undo --help list undo's options and not migrate's; archon --help lists every command", () => {
+    for (const args of [
+      ['help', 'undo'],
+      ['undo', '--help'],
+      ['undo', '-h'],
+    ]) {
+      const r = runCli(args);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^Usage: archon undo \[RUN\] --target URL/);
+      for (const option of [
+        '--target URL',
+        '--force',
+        '--report FILE.json',
+        '--markdown FILE.md',
+        '--html FILE.html',
+        '-y, --yes',
+      ])
+        assert.ok(r.stdout.includes(`\n  ${option} `), `${args.join(' ')}: ${option}`);
+      for (const option of ['--source', '--existing', '--create-missing', '--ddl', '--counts-only', '--stall-timeout'])
+        assert.ok(!r.stdout.includes(option), `${args.join(' ')}: not ${option}`);
+    }
+    const all = runCli(['--help']);
+    assert.equal(all.code, 0);
+    for (const command of ['migrate', 'plan', 'compare', 'undo', 'history', 'backups'])
+      assert.match(all.stdout, new RegExp(`\\n  archon ${command} `));
+  });
+
+  it('docs/cli.md lists each command and exactly the options its --help lists', () => {
+    const doc = readFileSync('docs/cli.md', 'utf8');
+    const commands = [...runCli(['--help']).stdout.matchAll(/^ {2}archon ([a-z]+) /gm)]
+      .map((m) => m[1])
+      .filter((c) => c !== 'help');
+    assert.ok(commands.length >= 6, 'the help lists the commands');
+    const sections = doc.split(/^## /m).slice(1);
+    assert.deepEqual(sections.map((s) => /^`archon ([a-z]+)/.exec(s)?.[1]).filter(Boolean), commands);
+    for (const command of commands) {
+      const help = runCli([command, '--help']).stdout;
+      const fromHelp = [...help.matchAll(/^ {2}(?:-\w, )?(--[a-z-]+)/gm)].map((m) => m[1]);
+      const section = sections.find((s) => s.startsWith(`\`archon ${command}`))!;
+      const fromDoc = [...section.matchAll(/^\| `(?:-\w, )?(--[a-z-]+)/gm)].map((m) => m[1]);
+      assert.deepEqual(fromDoc, fromHelp, `docs/cli.md, archon ${command}`);
+      const usage = /^Usage: (archon .*)$/m.exec(help)![1];
+      assert.ok(section.includes(usage), `docs/cli.md, archon ${command}: the usage line "${usage}"`);
+    }
   });
 
   it('control characters in names never reach the terminal raw', async () => {
