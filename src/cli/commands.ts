@@ -23,25 +23,15 @@ export interface Command {
 
 const SELECT: OptionName[] = ['schema', 'table', 'exclude', 'include-platform-schema'];
 const REPORTS: OptionName[] = ['report', 'markdown', 'html'];
+/** What migrate and plan both take: the tables, the rows already there, the changes to the target's tables. */
+const PLANNED: OptionName[] = ['source', 'target', ...SELECT, 'existing', 'create-missing', 'add-columns'];
 
 export const COMMANDS: readonly Command[] = [
   {
     name: 'migrate',
     usage: 'migrate --source URL --target URL [options]',
     summary: 'copy, verify counts and content, commit only if every table verifies',
-    options: [
-      'source',
-      'target',
-      ...SELECT,
-      'existing',
-      'create-missing',
-      'add-columns',
-      'no-backup',
-      'lock-timeout',
-      'stall-timeout',
-      ...REPORTS,
-      'yes',
-    ],
+    options: [...PLANNED, 'no-backup', 'lock-timeout', 'stall-timeout', ...REPORTS, 'yes'],
     maxArgs: 0,
     run: runMigrate,
   },
@@ -49,17 +39,7 @@ export const COMMANDS: readonly Command[] = [
     name: 'plan',
     usage: 'plan --source URL --target URL [options]',
     summary: 'show what migrate would do; nothing is written',
-    options: [
-      'source',
-      'target',
-      ...SELECT,
-      'existing',
-      'create-missing',
-      'add-columns',
-      'ddl',
-      'no-backup',
-      'lock-timeout',
-    ],
+    options: [...PLANNED, 'ddl', 'no-backup', 'lock-timeout'],
     maxArgs: 0,
     run: runPlan,
   },

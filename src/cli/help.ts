@@ -2,6 +2,7 @@
 import { VERSION } from '../engine/index.js';
 import { type Command, COMMANDS } from './commands.js';
 import { OPTIONS, type OptionName, optionSynopsis } from './options.js';
+import { wrap } from '../shared/reportText.js';
 
 const WIDTH = 100;
 const OPTION_COLUMN = 24;
@@ -16,18 +17,7 @@ Exit codes: 0 every selected table verified; 1 a table was skipped, mismatched o
 2 the run could not start (bad arguments, connection failure).`;
 
 /** Words filled into lines of `width`, each after `indent` but the first. */
-function fill(text: string, width: number, indent: string): string {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  lines.push(line);
-  return lines.join(`\n${indent}`);
-}
+const fill = (text: string, width: number, indent: string): string => wrap(text, width).join(`\n${indent}`);
 
 /** Two columns: the left padded, the right filled to the width and indented under itself. */
 function columns(left: string, right: string, at: number): string {

@@ -4,7 +4,8 @@ import { type Report, causeLines, stopBanner } from './report.js';
 import { platformHeading, platformLines } from './reportPlatform.js';
 import { objectLines, objectsHeading } from './reportObjects.js';
 
-function wrap(s: string, width: number): string[] {
+/** Words filled into lines of at most `width` (a longer word has a line of its own). */
+export function wrap(s: string, width: number): string[] {
   const out: string[] = [];
   let line = '';
   for (const word of s.split(' ')) {
