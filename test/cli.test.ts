@@ -418,6 +418,43 @@ describe('archon CLI', () => {
     });
   }
 
+  it('backups drop --report writes which runs can no longer be undone, and the backups are gone', async () => {
+    const { src, tgt } = await kb();
+    await tgt.sql(`INSERT INTO projects VALUES (100, 'old')`);
+    const migrated = runCli(['migrate', '--source', src.url, '--target', tgt.url, '--table', 'projects', '--yes']);
+    assert.equal(migrated.code, 0, migrated.stdout + migrated.stderr);
+    const id = /Undo: archon undo (\S+) --target URL/.exec(migrated.stdout)![1];
+    const dir = mkdtempSync(join(tmpdir(), 'archon-backups-report-'));
+    const r = runCli([
+      'backups',
+      'drop',
+      id,
+      '--target',
+      tgt.url,
+      '--yes',
+      '--report',
+      join(dir, 'b.json'),
+      '--markdown',
+      join(dir, 'b.md'),
+    ]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const report = JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8'));
+    assert.equal(report.kind, 'backups drop');
+    assert.equal(report.outcome, 'dropped');
+    assert.deepEqual(report.runs, [id]);
+    assert.equal(report.tables, 1);
+    assert.match(
+      readFileSync(join(dir, 'b.md'), 'utf8'),
+      new RegExp(`Dropped 1 backup table\\(s\\) of 1 run, .*: ${id} can no longer be undone`),
+    );
+    assert.deepEqual(
+      await tgt.sql(
+        `SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE nspname = 'archon' AND relname LIKE 'backup%'`,
+      ),
+      [],
+    );
+  });
+
   it('an option a command does not take, or no command takes, is refused naming it, with the usage line', async () => {
     const { src, tgt } = await kb();
     const foreign = runCli(['undo', '--target', tgt.url, '--yes', '--ddl', 'x.sql']);
@@ -435,7 +472,7 @@ describe('archon CLI', () => {
     // plan writes no report: --report there was silently ignored; compare writes one.
     const planReport = runCli(['plan', '--source', src.url, '--target', tgt.url, '--report', 'r.json']);
     assert.equal(planReport.code, 2);
-    assert.match(planReport.stderr, /plan does not take --report \(migrate, compare, undo do\)/);
+    assert.match(planReport.stderr, /plan does not take --report \(migrate, compare, undo, backups do\)/);
     const history = runCli(['history', '--target', tgt.url, '--source', src.url]);
     assert.equal(history.code, 2);
     assert.match(history.stderr, /history does not take --source/);

@@ -71,7 +71,7 @@ export const COMMANDS: readonly Command[] = [
     name: 'backups',
     usage: 'backups drop RUN|--older-than AGE --target URL [options]',
     summary: 'drop undo backups (those runs can no longer be undone)',
-    options: ['target', 'older-than', 'lock-timeout', 'yes'],
+    options: ['target', 'older-than', 'lock-timeout', ...REPORTS, 'yes'],
     maxArgs: 2,
     run: runBackups,
   },

@@ -20,15 +20,20 @@ import {
   type UndoOutcome,
   type UndoReport,
   type UndoTableReport,
-  undoHtml,
-  undoMarkdown,
-} from '../shared/reportUndo.js';
+  pageHtml,
+  pageMarkdown,
+  undoPage,
+} from '../shared/reportJournal.js';
 import type { Values } from './options.js';
 import { reportOutputs, writeReports } from './reports.js';
 import { journalTarget } from './target.js';
 import { type CliIo, EXIT, assertCanAsk, cancellable, confirmed } from './terminal.js';
 
-const REPORTS = { json: toJson, markdown: undoMarkdown, html: undoHtml };
+const REPORTS = {
+  json: toJson,
+  markdown: (r: UndoReport) => pageMarkdown(undoPage(r)),
+  html: (r: UndoReport) => pageHtml(undoPage(r)),
+};
 
 /** After a committed migration: how to take it back, or why it cannot be. */
 export function describeUndo(u: UndoState): string {

@@ -1,5 +1,5 @@
 // The report as JSON: the model itself, indented, so what a script reads is what the page shows.
 import type { Report } from './report.js';
-import type { UndoReport } from './reportUndo.js';
+import type { BackupsReport, UndoReport } from './reportJournal.js';
 
-export const toJson = (report: Report | UndoReport): string => `${JSON.stringify(report, null, 2)}\n`;
+export const toJson = (report: Report | UndoReport | BackupsReport): string => `${JSON.stringify(report, null, 2)}\n`;

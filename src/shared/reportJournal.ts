@@ -1,7 +1,7 @@
-// An undo's report: what `archon undo --report/--markdown/--html` writes. The smallest model that
-// says what the undo did and what it proved; rendered here for Markdown and a static page (JSON is
-// the model itself). Browser-safe, as all of src/shared/.
-import { formatCount, plural, seconds } from './format.js';
+// The reports of the commands on a target's journal, `archon undo` and `archon backups drop`: the
+// smallest models that say what the command did and what it proved, rendered here for Markdown and
+// a static page (JSON is the model itself). Browser-safe, as all of src/shared/.
+import { formatBytes, formatCount, plural, seconds } from './format.js';
 import { displayName, visible } from './names.js';
 import type { ErrorInfo } from './report.js';
 import { makeNonce } from './reportHtml.js';
@@ -104,13 +104,67 @@ export function undoFacts(r: UndoReport): [string, string][] {
   return facts.map(([label, text]) => [label, visible(text)]);
 }
 
+/** What `backups drop` did: the runs whose backups are gone (those can no longer be undone). */
+export interface BackupsReport {
+  kind: 'backups drop';
+  tool: { name: 'archon'; version: string };
+  /** user@host:port/db — never a password. */
+  target: string;
+  startedAt: string;
+  durationMs: number;
+  outcome: 'dropped' | 'declined';
+  committed: boolean;
+  runs: string[];
+  tables: number;
+  bytes: number;
+  /** What undone runs kept only for these backups, dropped with them. */
+  objects: string[];
+}
+
+function backupsFacts(r: BackupsReport): [string, string][] {
+  const outcome =
+    r.outcome === 'declined'
+      ? 'Declined: nothing was dropped.'
+      : `Dropped ${r.tables} backup table(s) of ${plural(r.runs.length, 'run')}, ${formatBytes(r.bytes)}` +
+        `${r.runs.length ? `: ${r.runs.join(', ')} can no longer be undone` : ''}.`;
+  const facts: [string, string][] = [
+    ['Target', r.target],
+    ['Started', `${r.startedAt} · took ${seconds(r.durationMs)}`],
+    ['Outcome', outcome],
+  ];
+  if (r.objects.length) facts.push(['Dropped with them', r.objects.join(', ')]);
+  return facts.map(([label, text]) => [label, visible(text)]);
+}
+
+/** A journal command's report as a page: facts, then a table when there is one. */
+interface Page {
+  title: string;
+  facts: [string, string][];
+  headers: string[];
+  rows: string[][];
+}
+
+export const undoPage = (r: UndoReport): Page => ({
+  title: 'Archon undo report',
+  facts: undoFacts(r),
+  headers: UNDO_HEADERS,
+  rows: undoTableCells(r),
+});
+
+export const backupsPage = (r: BackupsReport): Page => ({
+  title: 'Archon backups report',
+  facts: backupsFacts(r),
+  headers: [],
+  rows: [],
+});
+
 const cellMd = (s: string) => s.replace(/\|/g, '\\|');
 
-export function undoMarkdown(r: UndoReport): string {
-  const lines = ['# Archon undo report', '', ...undoFacts(r).map(([l, t]) => `- **${l}**: ${cellMd(t)}`)];
-  if (r.tables.length) {
-    lines.push('', `| ${UNDO_HEADERS.join(' | ')} |`, `| ${UNDO_HEADERS.map(() => '---').join(' | ')} |`);
-    for (const row of undoTableCells(r)) lines.push(`| ${row.map(cellMd).join(' | ')} |`);
+export function pageMarkdown(p: Page): string {
+  const lines = [`# ${p.title}`, '', ...p.facts.map(([l, t]) => `- **${l}**: ${cellMd(t)}`)];
+  if (p.rows.length) {
+    lines.push('', `| ${p.headers.join(' | ')} |`, `| ${p.headers.map(() => '---').join(' | ')} |`);
+    for (const row of p.rows) lines.push(`| ${row.map(cellMd).join(' | ')} |`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -118,22 +172,22 @@ export function undoMarkdown(r: UndoReport): string {
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** A static page: no script, only its own style, so it opens anywhere as it is. */
-export function undoHtml(r: UndoReport): string {
+export function pageHtml(p: Page): string {
   const nonce = makeNonce();
-  const facts = undoFacts(r).map(([l, t]) => `<li><strong>${esc(l)}</strong>: ${esc(t)}</li>`);
-  const head = `<tr>${UNDO_HEADERS.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>`;
-  const rows = undoTableCells(r).map((row) => `<tr>${row.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`);
-  const table = r.tables.length ? `<table>\n${head}\n${rows.join('\n')}\n</table>` : '';
+  const facts = p.facts.map(([l, t]) => `<li><strong>${esc(l)}</strong>: ${esc(t)}</li>`);
+  const head = `<tr>${p.headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>`;
+  const rows = p.rows.map((row) => `<tr>${row.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`);
+  const table = p.rows.length ? `<table>\n${head}\n${rows.join('\n')}\n</table>` : '';
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'nonce-${nonce}'">
-<title>Archon undo report</title>
+<title>${esc(p.title)}</title>
 <style nonce="${nonce}">body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}th,td{border:1px solid #999;padding:.3em .6em;text-align:left}</style>
 </head>
 <body>
-<h1>Archon undo report</h1>
+<h1>${esc(p.title)}</h1>
 <ul>
 ${facts.join('\n')}
 </ul>
