@@ -5,6 +5,7 @@ import type { Role } from '../shared/report.js';
 import { type ConnectFailure, ConnectionError, type Remedy, UsageError, errorInfo } from './errors.js';
 import { notPostgres } from './probe.js';
 import { meterOf } from './traffic.js';
+import { countQueries } from './trips.js';
 
 /** A parsed PostgreSQL URL: the pg config (which may hold a password) and its redacted faces. */
 export interface Endpoint {
@@ -282,6 +283,7 @@ export async function connect(ep: Endpoint, opts: { lockTimeoutMs?: number } = {
 async function open(config: pg.ClientConfig, ep: Endpoint, setup: string): Promise<pg.Client> {
   const client = new pg.Client(config);
   meterOf(ep).watch(client);
+  countQueries(client);
   // An idle client whose socket drops emits 'error'; without a listener that would crash the process.
   // Either event marks the connection lost, so a failure can say which side it was.
   client.on('error', () => lost.add(client));

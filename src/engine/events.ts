@@ -7,6 +7,14 @@
  */
 export type RunPhase = 'create' | 'empty' | 'copy' | 'verify' | 'sequences' | 'commit';
 
+/**
+ * Every span of a run the report times (time and round trips per phase): the stages, and before them
+ * opening both sessions (`connect`), reading both catalogs (`catalog`), planning with its DDL trial
+ * (`plan`), the wait for the user's yes (`review`) and, inside the target's transaction before the
+ * first stage, silencing triggers and beginning the journal (`prepare`).
+ */
+export type TimedPhase = 'connect' | 'catalog' | 'plan' | 'review' | 'prepare' | RunPhase;
+
 /** The table a phase is at, when it goes table by table. */
 export interface PhaseTable {
   schema: string;

@@ -190,14 +190,17 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
     }),
     undo: undoState(result, undo),
     traffic: trafficOf(session.meters),
+    phases: session.clock.phases(),
   });
   try {
+    session.clock.enter('plan');
     const planned = await lockBounded(session.watch, () => planFor(session, opts));
     unmatched = planned.plan.unmatched;
     platformTables = planned.plan.platformTables;
     objects = planned.plan.objects;
     undo = planned.undo;
     for (const t of planned.plan.tables) reports.set(t, plannedReport(t));
+    if (opts.confirm) session.clock.enter('review');
     if (opts.confirm && !(await opts.confirm(planned))) {
       for (const r of reports.values()) {
         if (r.status !== 'skipped')
@@ -211,7 +214,12 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
       existing,
       journal: { at: started, undo: planned.undo, unmatched },
     };
-    result = await load(session, toCopy, reports, how, (e) => opts.onProgress?.(e), opts.signal);
+    session.clock.enter('prepare');
+    const emit: ProgressListener = (e) => {
+      session.clock.follow(e);
+      opts.onProgress?.(e);
+    };
+    result = await load(session, toCopy, reports, how, emit, opts.signal);
     return finish();
   } finally {
     await session.close();

@@ -273,6 +273,7 @@ async function tryOnTarget(
   // As the run does: the parts before the rows in the order they were written (a parent before its
   // inheritance children), the parts after them in the plan's order.
   const written = [...trying].sort(([, a], [, b]) => a.order - b.order);
+  s.clock.trial();
   await s.target.query('BEGIN');
   try {
     for (const [t, d] of written) await tryPart(t, d.before);

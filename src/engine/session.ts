@@ -8,6 +8,7 @@ import type { ProgressListener } from './events.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, LockWatch, lockTimeoutMessage } from './locks.js';
 import { assertNotTransactionPoolerAddress, assertSessionPooling } from './pooler.js';
 import { type Meters, meterOf } from './traffic.js';
+import { PhaseClock } from './trips.js';
 
 export interface EndpointsInput {
   /** PostgreSQL URL of the side read from (never written). */
@@ -36,6 +37,8 @@ export interface Session {
   stallTimeoutMs: number;
   /** Bytes over the network to each side, every connection of the session counted. */
   meters: Meters;
+  /** Time and round trips per phase, from the first connection on. */
+  clock: PhaseClock;
   close(): Promise<void>;
 }
 
@@ -67,7 +70,9 @@ export async function openSession(
   const { source: sourceEndpoint, target: targetEndpoint } = parseEndpoints(input);
   const timeout = input.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
   const bounded = { lockTimeoutMs: Math.max(1, Math.round(timeout)) };
+  const clock = new PhaseClock('connect');
   const source = await connect(sourceEndpoint, bounded);
+  clock.watch('source', source);
   let target: pg.Client | null = null;
   let watch: LockWatch | null = null;
   // A cancel reaches the server: the statement a session waits in ends there, not only here.
@@ -76,6 +81,7 @@ export async function openSession(
   try {
     await assertSessionPooling(source, sourceEndpoint);
     target = await connect(targetEndpoint, bounded);
+    clock.watch('target', target);
     await assertSessionPooling(target, targetEndpoint);
     await assertDifferentClusters(
       source,
@@ -89,6 +95,7 @@ export async function openSession(
     // One consistent snapshot for every table, and a promise to the server that nothing is written.
     await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     if (opts.targetReadOnly) await target.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    clock.enter('catalog');
     const [sourceCatalog, targetCatalog] = await lockBounded(watch, () =>
       Promise.all([readCatalog(source, sourceEndpoint.host), readCatalog(target!, targetEndpoint.host)]),
     );
@@ -104,6 +111,7 @@ export async function openSession(
       watch: w,
       stallTimeoutMs: input.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
       meters: { source: meterOf(sourceEndpoint), target: meterOf(targetEndpoint) },
+      clock,
       close: async () => {
         opts.signal?.removeEventListener('abort', cancel);
         await Promise.all([endQuietly(source), endQuietly(t), w.stop()]);

@@ -187,6 +187,20 @@ export const runTrafficText = (t: Traffic): string =>
 export const trafficLine = (r: Pick<Report, 'traffic'>): string | null =>
   r.traffic ? `Network: ${runTrafficText(r.traffic)}.` : null;
 
+/**
+ * One phase of a run: its time and the statements sent to each side (each one round trip, a COPY
+ * included), summed where the phase came back (`create` before and after the rows). `copies` counts
+ * the COPY statements among them, `trials` the rolled-back trials of the DDL a run would execute.
+ */
+export interface PhaseTime {
+  phase: string;
+  ms: number;
+  sourceQueries: number;
+  targetQueries: number;
+  copies: number;
+  trials: number;
+}
+
 export interface TableReport {
   schema: string;
   table: string;
@@ -252,6 +266,8 @@ export interface Report {
    * side (migrate; absent in older reports and in compare).
    */
   traffic?: Traffic | null;
+  /** Time and round trips per phase, in the order the phases began (migrate; absent in older reports and in compare). */
+  phases?: PhaseTime[];
 }
 
 /** The undo state in words, the same in every rendering; null when the report says nothing about undo. */
