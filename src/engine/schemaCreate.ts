@@ -274,15 +274,39 @@ async function tryOnTarget(
   // inheritance children), the parts after them in the plan's order.
   const written = [...trying].sort(([, a], [, b]) => a.order - b.order);
   s.clock.trial();
+  // Every table's part at once when the target takes them all, the usual case: one round trip, not
+  // one per statement. A refusal somewhere takes them back, and the parts go one by one to name it.
+  const tryAll = async (parts: (readonly [TablePlan, string[]])[]) => {
+    const live = parts.filter(([t, statements]) => statements.length && !refused.has(keyOf(t)));
+    if (live.length && (await allTaken(s.target, live.flatMap(([, statements]) => statements)))) return;
+    for (const [t, statements] of live) await tryPart(t, statements);
+  };
   await s.target.query('BEGIN');
   try {
-    for (const [t, d] of written) await tryPart(t, d.before);
-    for (const [t, d] of trying) await tryPart(t, d.after);
+    await tryAll(written.map(([t, d]) => [t, d.before] as const));
+    await tryAll(trying.map(([t, d]) => [t, d.after] as const));
     const catalog = await readCatalog(s.target);
-    for (const [t, d] of trying) await tryPart(t, d.afterVerify);
+    await tryAll(trying.map(([t, d]) => [t, d.afterVerify] as const));
     return { refused, catalog };
   } finally {
     await s.target.query('ROLLBACK');
+  }
+}
+
+/**
+ * Statements as one simple query (one round trip): they run in order in the open transaction and the
+ * first error stops the rest, as one by one would.
+ */
+export const inOneTrip = (statements: string[]): string => statements.join(';\n');
+
+/** Whether the target takes every statement; if not, the savepoint takes them all back. */
+async function allTaken(tgt: pg.Client, statements: string[]): Promise<boolean> {
+  try {
+    await tgt.query(inOneTrip(['SAVEPOINT archon_try_all', ...statements, 'RELEASE SAVEPOINT archon_try_all']));
+    return true;
+  } catch {
+    await tgt.query('ROLLBACK TO SAVEPOINT archon_try_all');
+    return false;
   }
 }
 
@@ -301,7 +325,7 @@ export async function createBeforeData(
   at(null);
 }
 
-/** One table's part of its DDL, statement by statement, the table named as the one at work. */
+/** One table's part of its DDL in one round trip, the table named as the one at work. */
 async function runPart(
   tgt: pg.Client,
   t: TablePlan,
@@ -310,10 +334,8 @@ async function runPart(
   checkCancel: () => void,
 ): Promise<void> {
   at(t);
-  for (const sql of statements) {
-    checkCancel();
-    await tgt.query(sql);
-  }
+  checkCancel();
+  if (statements.length) await tgt.query(inOneTrip(statements));
 }
 
 /**
@@ -341,10 +363,8 @@ export async function createAfterData(
   for (const t of creating) {
     const began = Date.now();
     await step(t, async () => {
-      for (const sql of t.create!.after) {
-        checkCancel();
-        await tgt.query(sql);
-      }
+      checkCancel();
+      await tgt.query(inOneTrip(t.create!.after));
       const seconds = ((Date.now() - began) / 1000).toFixed(1);
       const builds = t.create!.builds;
       await checkBuilt(tgt, builds);

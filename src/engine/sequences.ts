@@ -67,16 +67,17 @@ function copiedSequences(tables: TablePlan[]): CopiedSequence[] {
 
 // Found through pg_depend (a default calling nextval('s') depends on s), never by reading the
 // default's text. A partition's or an inheritance child's rows are read through its parent when the
-// parent's column takes from the sequence too.
+// parent's column takes from the sequence too. Every sequence asked about at once, each by its name.
 const USERS_SQL = `
-WITH users AS (
-  SELECT ad.adrelid AS rel, ad.adnum AS attnum, false AS owns FROM pg_depend d JOIN pg_attrdef ad ON ad.oid = d.objid
-   WHERE d.classid = 'pg_attrdef'::regclass AND d.refclassid = 'pg_class'::regclass AND d.refobjid = to_regclass($1)
+WITH seqs AS (SELECT s.name, to_regclass(s.name) AS oid FROM unnest($1::text[]) s(name)),
+users AS (
+  SELECT q.name AS seq, ad.adrelid AS rel, ad.adnum AS attnum, false AS owns
+    FROM seqs q JOIN pg_depend d ON d.refobjid = q.oid JOIN pg_attrdef ad ON ad.oid = d.objid
+   WHERE d.classid = 'pg_attrdef'::regclass AND d.refclassid = 'pg_class'::regclass
   UNION
-  SELECT d.refobjid, d.refobjsubid, true FROM pg_depend d
-   WHERE d.classid = 'pg_class'::regclass AND d.objid = to_regclass($1) AND d.refclassid = 'pg_class'::regclass
-     AND d.deptype IN ('a', 'i'))
-SELECT n.nspname AS schema, c.relname AS table, a.attname AS column, bool_or(u.owns) AS owns,
+  SELECT q.name, d.refobjid, d.refobjsubid, true FROM seqs q JOIN pg_depend d ON d.objid = q.oid
+   WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i'))
+SELECT u.seq, n.nspname AS schema, c.relname AS table, a.attname AS column, bool_or(u.owns) AS owns,
        coalesce(nullif(t.typbasetype, 0), t.oid) IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype) AS integer,
        has_table_privilege(c.oid, 'SELECT')
          AND NOT (c.relrowsecurity AND NOT (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user)
@@ -85,20 +86,30 @@ SELECT n.nspname AS schema, c.relname AS table, a.attname AS column, bool_or(u.o
   FROM users u JOIN pg_class c ON c.oid = u.rel JOIN pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_attribute a ON a.attrelid = u.rel AND a.attnum = u.attnum JOIN pg_type t ON t.oid = a.atttypid
  WHERE c.relkind IN ('r', 'p')
-   AND NOT EXISTS (SELECT 1 FROM pg_inherits i JOIN users pu ON pu.rel = i.inhparent WHERE i.inhrelid = u.rel)
- GROUP BY n.nspname, c.relname, a.attname, t.typbasetype, t.oid, c.oid
- ORDER BY 1, 2, 3`;
+   AND NOT EXISTS (SELECT 1 FROM pg_inherits i JOIN users pu ON pu.rel = i.inhparent AND pu.seq = u.seq
+                    WHERE i.inhrelid = u.rel)
+ GROUP BY u.seq, n.nspname, c.relname, a.attname, t.typbasetype, t.oid, c.oid
+ ORDER BY 2, 3, 4`;
 
 /** Every column of the target that takes its values from `regclass` (a quoted, qualified name). */
 export async function sequenceUsers(c: pg.Client, regclass: string): Promise<SequenceUser[]> {
-  const r = await c.query(USERS_SQL, [regclass]);
-  return r.rows.map((u) => ({
-    schema: u.schema,
-    table: u.table,
-    column: u.column,
-    owns: u.owns,
-    uncounted: !u.integer ? 'it is not an integer column' : !u.readable ? `${u.who} may not read that table` : null,
-  }));
+  return (await usersOfSequences(c, [regclass])).get(regclass) ?? [];
+}
+
+/** The columns of the target that take their values from each sequence named (quoted, qualified), in one query. */
+export async function usersOfSequences(c: pg.Client, regclasses: string[]): Promise<Map<string, SequenceUser[]>> {
+  const out = new Map<string, SequenceUser[]>(regclasses.map((r) => [r, []]));
+  if (!regclasses.length) return out;
+  const r = await c.query(USERS_SQL, [regclasses]);
+  for (const u of r.rows)
+    out.get(u.seq)?.push({
+      schema: u.schema,
+      table: u.table,
+      column: u.column,
+      owns: u.owns,
+      uncounted: !u.integer ? 'it is not an integer column' : !u.readable ? `${u.who} may not read that table` : null,
+    });
+  return out;
 }
 
 const userName = (u: SequenceUser) => `${displayName(u.schema, u.table)}.${u.column}`;
@@ -317,10 +328,13 @@ export async function noteSequences(tgt: pg.Client, tables: TablePlan[], source:
     copying.flatMap((t) => t.create?.created ?? []).flatMap((o) => (o.kind === 'sequence' ? [o.name] : [])),
   );
   const inRun = new Set(copying.map((t) => tableKey(t.target!.schema, t.target!.name)));
-  for (const c of copiedSequences(copying)) {
+  const sequences = copiedSequences(copying);
+  // One the run creates does not exist yet: the created tables copied into it are all that use it.
+  const existing = sequences.map((c) => qualified(c.schema, c.name)).filter((q) => !created.has(q));
+  const usersOf = await usersOfSequences(tgt, existing);
+  for (const c of sequences) {
     const isCreated = created.has(qualified(c.schema, c.name));
-    // One the run creates does not exist yet: the created tables copied into it are all that use it.
-    const users = isCreated ? [] : await sequenceUsers(tgt, qualified(c.schema, c.name));
+    const users = usersOf.get(qualified(c.schema, c.name)) ?? [];
     const outside = users.filter((u) => !inRun.has(tableKey(u.schema, u.table)));
     if (!worthNaming(c, Math.max(users.length, c.copied.length))) continue;
     const ownedOnSource = source.tables.some((x) =>
@@ -379,18 +393,23 @@ function sequenceLead(
  */
 export async function unmovableSequences(tgt: pg.Client, tables: TablePlan[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for (const c of copiedSequences(tables.filter((t) => t.action === 'copy'))) {
-    const r = await tgt.query(
-      `SELECT pg_has_role(c.relowner, 'USAGE') OR has_sequence_privilege(c.oid, 'UPDATE') AS movable, current_user AS who
-         FROM pg_class c WHERE c.oid = to_regclass($1)`,
-      [qualified(c.schema, c.name)],
-    );
-    if (!r.rows[0] || r.rows[0].movable) continue;
+  const sequences = copiedSequences(tables.filter((t) => t.action === 'copy'));
+  if (!sequences.length) return out;
+  // One question for every sequence: over a slow link a round trip each would grow with the tables.
+  const r = await tgt.query<{ i: number; movable: boolean; who: string }>(
+    `SELECT s.i::int AS i, pg_has_role(c.relowner, 'USAGE') OR has_sequence_privilege(c.oid, 'UPDATE') AS movable,
+            current_user AS who
+       FROM unnest($1::text[]) WITH ORDINALITY s(name, i) JOIN pg_class c ON c.oid = to_regclass(s.name)`,
+    [sequences.map((c) => qualified(c.schema, c.name))],
+  );
+  for (const row of r.rows) {
+    if (row.movable) continue;
+    const c = sequences[row.i - 1];
     for (const e of c.copied)
       out.set(
         tableKey(e.t.schema, e.t.table),
         `sequence ${displayName(c.schema, c.name)}, which ${e.column} takes its values from, must move past the ` +
-          `copied values, but ${r.rows[0].who} may not update it on the target: grant it UPDATE on the sequence ` +
+          `copied values, but ${row.who} may not update it on the target: grant it UPDATE on the sequence ` +
           '(or make it the owner)',
       );
   }
