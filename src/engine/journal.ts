@@ -10,7 +10,7 @@ import { type ContentDigest, type DigestRead, readDigest } from './digest.js';
 import type { ProgressListener } from './events.js';
 import { ident, qualified, tableKey } from './ident.js';
 import type { TablePlan } from './plan.js';
-import { countRows, relationSql } from './relation.js';
+import { countRowsOf, relationSql } from './relation.js';
 import type { CreatedObject, TableDdl } from './schemaDdl.js';
 import { sequenceUsers } from './sequences.js';
 import { digestOf, serverDigest } from './serverDigest.js';
@@ -80,8 +80,13 @@ export async function undoPlan(
   const kept: UndoPlan['kept'] = [];
   if (existing !== 'skip-nonempty') {
     // A table the run creates holds nothing yet: nothing to keep.
-    for (const t of tables.filter((p) => p.action === 'copy' && p.target && p.create?.kind !== 'create')) {
-      const rows = await countRows(tgt, t.target!);
+    const holding = tables.filter((p) => p.action === 'copy' && p.target && p.create?.kind !== 'create');
+    const counts = await countRowsOf(
+      tgt,
+      holding.map((t) => t.target!),
+    );
+    for (const [i, t] of holding.entries()) {
+      const rows = counts[i];
       if (rows > 0) kept.push({ schema: t.schema, table: t.table, rows, bytes: t.target!.bytes });
     }
   }

@@ -27,3 +27,26 @@ export async function hasRows(client: pg.Client, t: RelationRef): Promise<boolea
   const r = await client.query(`SELECT EXISTS (SELECT 1 FROM ${relationSql(t)}) AS has`);
   return r.rows[0].has;
 }
+
+/**
+ * Several tables' row counts in one statement (a round trip each would grow with the tables), in the
+ * order given; each table read by the same rule as countRows.
+ */
+export async function countRowsOf(client: pg.Client, ts: RelationRef[]): Promise<number[]> {
+  if (!ts.length) return [];
+  const parts = ts.map((t, i) => `SELECT ${i} AS i, count(*)::int8 AS n FROM ${relationSql(t)}`);
+  const r = await client.query<{ i: number; n: string }>(parts.join(' UNION ALL '));
+  const counts = new Array<number>(ts.length);
+  for (const row of r.rows) counts[row.i] = Number(row.n);
+  return counts;
+}
+
+/** Whether each table has rows, in one statement, in the order given. */
+export async function haveRows(client: pg.Client, ts: RelationRef[]): Promise<boolean[]> {
+  if (!ts.length) return [];
+  const parts = ts.map((t, i) => `SELECT ${i} AS i, EXISTS (SELECT 1 FROM ${relationSql(t)}) AS has`);
+  const r = await client.query<{ i: number; has: boolean }>(parts.join(' UNION ALL '));
+  const has = new Array<boolean>(ts.length);
+  for (const row of r.rows) has[row.i] = row.has;
+  return has;
+}

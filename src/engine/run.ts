@@ -25,7 +25,7 @@ import { tableKey } from './ident.js';
 import { type Plan, type PlanInput, type TablePlan, makePlan } from './plan.js';
 import { type ReferenceFacts, newReferenceFacts, unmetReferences } from './references.js';
 import { largeObjectReason } from './largeObjects.js';
-import { hasRows } from './relation.js';
+import { haveRows } from './relation.js';
 import { lockTimeoutMessage } from './locks.js';
 import type { Selection } from './selection.js';
 import { moveSequences, noteSequences, planSequenceMoves, unmovableSequences } from './sequences.js';
@@ -141,9 +141,12 @@ async function planRound(session: Session, opts: PlanOptions, input: PlanInput):
   if (input.existing !== 'skip-nonempty') return create(firstPass);
   // Whether a target table has rows is asked of the server, then planned like any other reason.
   const nonEmptyTargets = new Set<string>();
-  for (const t of firstPass.tables.filter((p) => p.action === 'copy')) {
-    if (await hasRows(session.target, t.target!)) nonEmptyTargets.add(tableKey(t.schema, t.table));
-  }
+  const copying = firstPass.tables.filter((p) => p.action === 'copy');
+  const has = await haveRows(
+    session.target,
+    copying.map((t) => t.target!),
+  );
+  for (const [i, t] of copying.entries()) if (has[i]) nonEmptyTargets.add(tableKey(t.schema, t.table));
   const plan = nonEmptyTargets.size ? makePlan({ ...input, nonEmptyTargets }) : firstPass;
   return create(plan, nonEmptyTargets);
 }

@@ -278,7 +278,14 @@ async function tryOnTarget(
   // one per statement. A refusal somewhere takes them back, and the parts go one by one to name it.
   const tryAll = async (parts: (readonly [TablePlan, string[]])[]) => {
     const live = parts.filter(([t, statements]) => statements.length && !refused.has(keyOf(t)));
-    if (live.length && (await allTaken(s.target, live.flatMap(([, statements]) => statements)))) return;
+    if (
+      live.length &&
+      (await allTaken(
+        s.target,
+        live.flatMap(([, statements]) => statements),
+      ))
+    )
+      return;
     for (const [t, statements] of live) await tryPart(t, statements);
   };
   await s.target.query('BEGIN');
