@@ -24,6 +24,7 @@ import {
 import { displayName } from '../src/shared/names.js';
 import { platformHeading, platformLines } from '../src/shared/reportPlatform.js';
 import { objectLines, objectsHeading } from '../src/shared/reportObjects.js';
+import { PHASE_HEADERS, phaseCells, phasesHeading } from '../src/shared/reportPhases.js';
 import type { PageState, SortColumn } from '../src/shared/protocol.js';
 
 registerToolkit();
@@ -209,6 +210,7 @@ function header(r: Report): HTMLElement {
     el('p', { class: 'meta' }, headline(r)),
     ...platformSection(r),
     ...objectsSection(r),
+    ...phasesSection(r),
   );
 }
 
@@ -226,6 +228,20 @@ function objectsSection(r: Report): HTMLElement[] {
   if (!heading) return [];
   const items = objectLines(r).map((l) => el('li', {}, l));
   return [el('details', { class: 'schema-objects' }, el('summary', {}, heading), el('ul', {}, ...items))];
+}
+
+/** Time and round trips per phase: folded, the run's round trips in the heading. */
+function phasesSection(r: Report): HTMLElement[] {
+  const heading = phasesHeading(r);
+  if (!heading) return [];
+  const row = (tag: 'th' | 'td', cells: string[]) => el('tr', {}, ...cells.map((c) => el(tag, {}, c)));
+  const table = el(
+    'table',
+    { class: 'phases' },
+    el('thead', {}, row('th', PHASE_HEADERS)),
+    el('tbody', {}, ...phaseCells(r).map((cells) => row('td', cells))),
+  );
+  return [el('details', { class: 'phases' }, el('summary', {}, heading), table)];
 }
 
 /** What stopped the run, above everything else: the tables that rolled it all back (each with its error), or the cancel. */

@@ -13,6 +13,8 @@ const ABOUT = `A URL is postgresql://user@host:5432/dbname?sslmode=require, or a
 Passwords: in the URL, in ARCHON_SOURCE_PASSWORD / ARCHON_TARGET_PASSWORD, PGPASSWORD or ~/.pgpass.
 They never appear in output or reports.
 
+ARCHON_DEBUG=trips prints, after a run, each phase's time and round trips to each server on stderr.
+
 Exit codes: 0 every selected table verified; 1 a table was skipped, mismatched or failed;
 2 the run could not start (bad arguments, connection failure).`;
 

@@ -15,6 +15,7 @@ import { EXISTING_POLICIES, type ExistingPolicy, type Report, headline, trafficL
 import { toJson } from '../shared/reportJson.js';
 import { toMarkdown } from '../shared/reportMarkdown.js';
 import { toText } from '../shared/reportText.js';
+import { phaseLines } from '../shared/reportPhases.js';
 import { standaloneReportHtml } from '../reportPage.js';
 import type { Values } from './options.js';
 import { progressPrinter } from './progress.js';
@@ -116,9 +117,15 @@ export async function runMigrate(values: Values, _args: string[], io: CliIo, sec
   return finish(report, outputs, io);
 }
 
+/** ARCHON_DEBUG names what to log on stderr, comma-separated (`trips`: time and round trips per phase). */
+const debugging = (env: NodeJS.ProcessEnv, what: string): boolean =>
+  (env.ARCHON_DEBUG ?? '').split(',').some((w) => w.trim() === what);
+
 /** The report in the terminal, then in the files asked for; exit 0 only when it is verified and written. */
 function finish(report: Report, outputs: Output<Report>[], io: CliIo): number {
   io.out(`\n${toText(report)}\n${headline(report)}\n`);
+  // A debug log, never part of the normal output: where the run's time and round trips went.
+  if (debugging(io.env, 'trips')) io.err(`${phaseLines(report).join('\n')}\n`);
   const traffic = trafficLine(report);
   if (traffic) io.out(`${traffic}\n`);
   if (report.error) io.out(`Error: ${visible(report.error.message)}\n`);

@@ -4,6 +4,7 @@ import { visible } from './names.js';
 import { type Report, causeLines, headline, serverText, runTrafficText, stopBanner, undoText } from './report.js';
 import { platformHeading, platformLines } from './reportPlatform.js';
 import { objectLines, objectsHeading } from './reportObjects.js';
+import { PHASE_HEADERS, phaseCells, phasesHeading } from './reportPhases.js';
 import { differenceLines, noteLines, numericColumns, tableCells, tableHeaders } from './reportTable.js';
 
 const esc = (s: string) => visible(s.replace(/\n/g, ' ')).replace(/\|/g, '\\|');
@@ -39,5 +40,11 @@ export function toMarkdown(r: Report): string {
   if (platform) lines.push('', `**${esc(platform)}**`, '', ...platformLines(r).map((l) => `- ${esc(l)}`));
   const objects = objectsHeading(r);
   if (objects) lines.push('', `**${esc(objects)}**`, '', ...objectLines(r).map((l) => `- ${esc(l)}`));
+  const phases = phasesHeading(r);
+  if (phases) {
+    const align = PHASE_HEADERS.map((_, i) => (i === 0 || i === PHASE_HEADERS.length - 1 ? '---' : '---:'));
+    lines.push('', `**${esc(phases)}**`, '', `| ${PHASE_HEADERS.join(' | ')} |`, `| ${align.join(' | ')} |`);
+    for (const row of phaseCells(r)) lines.push(`| ${row.map(esc).join(' | ')} |`);
+  }
   return `${lines.join('\n')}\n`;
 }
