@@ -278,17 +278,12 @@ async function tryOnTarget(
   // one per statement. A refusal somewhere takes them back, and the parts go one by one to name it.
   const tryAll = async (parts: (readonly [TablePlan, string[]])[]) => {
     const live = parts.filter(([t, statements]) => statements.length && !refused.has(keyOf(t)));
-    if (
-      live.length &&
-      (await allTaken(
-        s.target,
-        live.flatMap(([, statements]) => statements),
-      ))
-    )
-      return;
+    const all = live.flatMap(([, statements]) => statements);
+    if (!live.length || (await allTaken(s.target, all))) return;
     for (const [t, statements] of live) await tryPart(t, statements);
+    await s.target.query(inOneTrip(REARM));
   };
-  await s.target.query('BEGIN');
+  await s.target.query(inOneTrip(['BEGIN', 'SAVEPOINT archon_try_all']));
   try {
     await tryAll(written.map(([t, d]) => [t, d.before] as const));
     await tryAll(trying.map(([t, d]) => [t, d.after] as const));
@@ -302,14 +297,22 @@ async function tryOnTarget(
 
 /**
  * Statements as one simple query (one round trip): they run in order in the open transaction and the
- * first error stops the rest, as one by one would.
+ * first error stops the rest, as one by one would (one the server cannot parse stops them all before
+ * the first runs).
  */
 export const inOneTrip = (statements: string[]): string => statements.join(';\n');
 
-/** Whether the target takes every statement; if not, the savepoint takes them all back. */
+/**
+ * The savepoint a trial in one round trip returns to, set again after each: always in a round trip
+ * before the statements, since a statement the server cannot parse stops the whole string before its
+ * first statement runs.
+ */
+const REARM = ['RELEASE SAVEPOINT archon_try_all', 'SAVEPOINT archon_try_all'];
+
+/** Whether the target takes every statement; if not, the savepoint set before them takes them all back. */
 async function allTaken(tgt: pg.Client, statements: string[]): Promise<boolean> {
   try {
-    await tgt.query(inOneTrip(['SAVEPOINT archon_try_all', ...statements, 'RELEASE SAVEPOINT archon_try_all']));
+    await tgt.query(inOneTrip([...statements, ...REARM]));
     return true;
   } catch {
     await tgt.query('ROLLBACK TO SAVEPOINT archon_try_all');
