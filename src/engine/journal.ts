@@ -12,7 +12,7 @@ import { ident, qualified, tableKey } from './ident.js';
 import type { TablePlan } from './plan.js';
 import { countRowsOf, relationSql } from './relation.js';
 import type { CreatedObject, TableDdl } from './schemaDdl.js';
-import { sequenceUsers } from './sequences.js';
+import { usersOfSequences } from './sequences.js';
 import { digestOf, serverDigest } from './serverDigest.js';
 import { VERSION } from './version.js';
 
@@ -167,9 +167,9 @@ export async function startJournal(
     await tgt.query(`LOCK TABLE ${names} IN SHARE ROW EXCLUSIVE MODE`);
   }
   const entries = new Map<TablePlan, JournalTable>();
-  const inRun = new Set(tables.map((t) => tableKey(t.target!.schema, t.target!.name)));
+  const described = await describeTables(tgt, tables);
   for (const [i, t] of tables.entries()) {
-    const entry = await describeTable(tgt, t, inRun);
+    const entry = described[i];
     // A table the run creates held nothing; columns it adds held nothing either, and a backup that
     // kept them would hold on to the types undo drops with them.
     if (keep && t.create?.kind !== 'create') {
@@ -200,27 +200,52 @@ export const selectList = (columns: Column[]): string => columns.map((c) => iden
 export const backedUp = <C extends { name: string }>(columns: C[], added: string[]): C[] =>
   columns.filter((c) => !added.includes(c.name));
 
-async function describeTable(tgt: pg.Client, t: TablePlan, inRun: ReadonlySet<string>): Promise<JournalTable> {
-  const target = t.target!;
-  const reg = qualified(target.schema, target.name);
-  const cols = await tgt.query(
-    `SELECT attname AS name, attgenerated <> '' AS generated FROM pg_attribute
-      WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
-    [reg],
+/**
+ * Every table as the journal keeps it before the load: its columns and the sequences it takes values
+ * from, each asked of all tables at once (a round trip per table would grow with the run).
+ */
+async function describeTables(tgt: pg.Client, tables: TablePlan[]): Promise<JournalTable[]> {
+  const cols = await tgt.query<Column & { i: number }>(
+    `SELECT r.i::int AS i, a.attname AS name, a.attgenerated <> '' AS generated
+       FROM unnest($1::text[]) WITH ORDINALITY r(rel, i) JOIN pg_attribute a ON a.attrelid = r.rel::regclass
+      WHERE a.attnum > 0 AND NOT a.attisdropped ORDER BY r.i, a.attnum`,
+    [tables.map((t) => qualified(t.target!.schema, t.target!.name))],
   );
-  const sequences: SequenceBefore[] = [];
-  for (const s of target.sequences) {
-    if (sequences.some((x) => x.schema === s.schema && x.name === s.name)) continue;
-    // One a table outside the run takes values from too stays where the run moves it: set back by
-    // undo, it would hand out ids that table may hold by then.
-    const users = await sequenceUsers(tgt, qualified(s.schema, s.name));
-    if (users.some((u) => !inRun.has(tableKey(u.schema, u.table)))) continue;
-    const v = await tgt.query(
-      `SELECT last_value::text AS "lastValue", is_called AS "isCalled" FROM ${qualified(s.schema, s.name)}`,
-    );
-    sequences.push({ schema: s.schema, name: s.name, ...v.rows[0] });
+  const values = await sequencesBefore(tgt, tables);
+  return tables.map((t, i) => {
+    const names = [...new Set(t.target!.sequences.map((q) => qualified(q.schema, q.name)))];
+    return {
+      plan: t,
+      kind: t.target!.kind,
+      columns: cols.rows.filter((c) => c.i === i + 1).map(({ name, generated }) => ({ name, generated })),
+      backup: null,
+      rowsBefore: 0,
+      sequences: names.flatMap((q) => values.get(q) ?? []),
+    };
+  });
+}
+
+/**
+ * Where the run's tables' sequences stand, in one query, by qualified name. One a table outside the run
+ * takes values from too is left out: it stays where the run moves it, since set back by undo it would
+ * hand out ids that table may hold by then.
+ */
+async function sequencesBefore(tgt: pg.Client, tables: TablePlan[]): Promise<Map<string, SequenceBefore>> {
+  const inRun = new Set(tables.map((t) => tableKey(t.target!.schema, t.target!.name)));
+  const all = new Map(tables.flatMap((t) => t.target!.sequences.map((q) => [qualified(q.schema, q.name), q] as const)));
+  const users = await usersOfSequences(tgt, [...all.keys()]);
+  const kept = [...all].filter(([q]) => !users.get(q)?.some((u) => !inRun.has(tableKey(u.schema, u.table))));
+  const out = new Map<string, SequenceBefore>();
+  if (!kept.length) return out;
+  const reads = kept.map(
+    ([q], i) => `SELECT ${i} AS i, last_value::text AS "lastValue", is_called AS "isCalled" FROM ${q}`,
+  );
+  const r = await tgt.query<{ i: number; lastValue: string; isCalled: boolean }>(reads.join(' UNION ALL '));
+  for (const { i, lastValue, isCalled } of r.rows) {
+    const [q, seq] = kept[i];
+    out.set(q, { schema: seq.schema, name: seq.name, lastValue, isCalled });
   }
-  return { plan: t, kind: target.kind, columns: cols.rows, backup: null, rowsBefore: 0, sequences };
+  return out;
 }
 
 /**

@@ -293,6 +293,7 @@ async function load(
       at.current = t;
     };
     await createBeforeData(s.target, tables, emit, atTable, checkCancel);
+    s.clock.enter('prepare');
     const triggers = await silenceTriggers(s.target, tables, emit);
     const { source, target } = s.summaries;
     const meta = { ...how.journal, source: source.label, target: target.label, existing };
