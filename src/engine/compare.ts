@@ -54,11 +54,13 @@ export async function compare(opts: CompareOptions): Promise<Report> {
     const { unmatched } = found;
     const platform = applyPlatformRules(found.selected, sel, s.sourceCatalog, s.targetCatalog);
     const selected = platform.kept.map((k) => k.table);
+    s.clock.enter('plan');
     // Read before the tables: a failed read ends the target's snapshot.
     const scope = selected.map((t) => ({ schema: t.schema, table: t.name, created: false, creates: [] }));
     const objects = await missingObjects(s, { tables: scope, status: 'missing on the target' });
     const targets = new Map(s.targetCatalog.tables.map((t) => [tableKey(t.schema, t.name), t]));
     const tables: TableReport[] = [];
+    s.clock.enter('verify');
     for (const [index, src] of selected.entries()) {
       if (opts.signal?.aborted) break;
       const tgt = targets.get(tableKey(src.schema, src.name));
@@ -81,7 +83,7 @@ export async function compare(opts: CompareOptions): Promise<Report> {
     }
     const outcome = opts.signal?.aborted ? 'cancelled' : null;
     const checks = opts.countsOnly ? 'counts only' : 'counts and content';
-    return report({
+    const compared = report({
       kind: 'compare',
       checks,
       session: s,
@@ -94,6 +96,7 @@ export async function compare(opts: CompareOptions): Promise<Report> {
       committed: false,
       outcome,
     });
+    return { ...compared, phases: s.clock.phases() };
   } finally {
     await s.close();
   }

@@ -266,7 +266,7 @@ export interface Report {
    * side (migrate; absent in older reports and in compare).
    */
   traffic?: Traffic | null;
-  /** Time and round trips per phase, in the order the phases began (migrate; absent in older reports and in compare). */
+  /** Time and round trips per phase, in the order the phases began (absent in older reports). */
   phases?: PhaseTime[];
 }
 
