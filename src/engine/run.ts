@@ -218,16 +218,20 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
       journal: { at: started, undo: planned.undo, unmatched },
     };
     session.clock.enter('prepare');
-    const emit: ProgressListener = (e) => {
-      session.clock.follow(e);
-      opts.onProgress?.(e);
-    };
-    result = await load(session, toCopy, reports, how, emit, opts.signal);
+    result = await load(session, toCopy, reports, how, followed(session, opts.onProgress), opts.signal);
     return finish();
   } finally {
     await session.close();
   }
 }
+
+/** The run's events, each seen by the session's clock (a stage that begins) before the adapter. */
+const followed =
+  (s: Session, listener?: ProgressListener): ProgressListener =>
+  (e) => {
+    s.clock.follow(e);
+    listener?.(e);
+  };
 
 interface LoadResult {
   committed: boolean;
