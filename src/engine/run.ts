@@ -14,6 +14,7 @@ import {
   type TableReport,
   contentNotChecked,
 } from '../shared/report.js';
+import { analyzeLoaded } from './analyze.js';
 import type { Catalog } from './catalog.js';
 import { copyTable } from './copy.js';
 import { CancelledError, errorInfo } from './errors.js';
@@ -315,6 +316,7 @@ async function load(
     checkCancel();
     emit({ type: 'phase', phase: 'commit', message: 'committing' });
     await s.target.query('COMMIT');
+    await analyzeLoaded(s.target, loading, reports, emit, s.secrets);
     return { committed: true, cancelled: false, error: null, causes: [], journal };
   } catch (e) {
     return failLoad(s, e, tables, reports, at, signal);
@@ -425,7 +427,7 @@ function failTable(
 ): (t: TablePlan, e: unknown) => void {
   return (t, e) => {
     const notLoaded = new Set([...at.notLoaded].map((n) => tableKey(n.schema, n.table)));
-    const failure = tableFailure(e, t, s, notLoaded);
+    const failure = tableFailure(e, t, s, notLoaded, reports.get(t)!.targetRowsBefore);
     at.failed.set(t, failure.message);
     Object.assign(reports.get(t)!, {
       status: 'failed',
