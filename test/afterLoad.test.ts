@@ -83,7 +83,7 @@ for (const [from, to] of directions()) {
       assert.equal(t.error?.code, '23505');
       assert.match(
         t.reason!,
-        /\[23505\]; the target already holds rows with these keys: choose Replace \(--existing replace\) to empty it first, or Skip tables that have rows/,
+        /\[23505\]; the target already holds rows with these keys: choose Replace to empty it first, or Skip tables that have rows/,
       );
       assert.deepEqual(
         (await tgt.sql('SELECT id, title FROM tasks ORDER BY id')).map((r) => `${r.id}:${r.title}`),

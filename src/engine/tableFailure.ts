@@ -42,11 +42,11 @@ export async function contained(
 
 /**
  * A duplicate key where the run kept the rows the target held (Append): the clash is most likely with
- * those rows, and the way out is a choice of the user's, in the words both adapters use for it.
+ * those rows, and the way out is a choice of the user's, in the words of VS Code's choices
+ * (the CLI's `--existing replace` and `skip-nonempty` carry the same names).
  */
 const KEPT_ROWS_CLASH =
-  'the target already holds rows with these keys: choose Replace (--existing replace) to empty it first, ' +
-  'or Skip tables that have rows (--existing skip-nonempty)';
+  'the target already holds rows with these keys: choose Replace to empty it first, or Skip tables that have rows';
 
 /**
  * A table's own failure as its report says it: the server's words and code, and where a foreign key
