@@ -38,6 +38,8 @@ export interface EndpointSummary {
   role: Role;
   /** user@host:port/db — never a password. */
   label: string;
+  /** The saved connection's name, where the run came from one (VS Code); absent from the CLI. */
+  name?: string;
   serverVersion: string | null;
   /** The hosted platform recognised there (`Supabase`); null or absent for a plain server. */
   platform?: string | null;

@@ -12,6 +12,7 @@ import { undoRun } from './undoFlow.js';
 import type { MigrationRequest } from './wizard.js';
 import { retryableTables, runEndNotice, type TableKey } from './wizardModel.js';
 import { errorMessage } from './errorWords.js';
+import { WALKTHROUGH_KEYS } from './walkthroughKeys.js';
 
 interface RunnerDeps {
   extensionUri: vscode.Uri;
@@ -66,6 +67,7 @@ export class Runner {
           ),
       );
       log.info(headline(report));
+      named(report, source, target);
       this.announce(report, ReportPanel.show(this.deps.extensionUri, log, report));
       return report;
     });
@@ -96,6 +98,8 @@ export class Runner {
         ),
       );
       log.info(headline(report));
+      named(report, source, target);
+      void vscode.commands.executeCommand('setContext', WALKTHROUGH_KEYS.migrationFinished, true);
       const traffic = trafficLine(report);
       if (traffic) log.info(traffic);
       const failed = report.tables.filter((t) => t.status !== 'verified');
@@ -167,6 +171,12 @@ export class Runner {
       return undefined;
     }
   }
+}
+
+/** The report names each side by its saved connection's name, as the user knows them, besides the address. */
+function named(report: Report, source: ConnectionProfile, target: ConnectionProfile): void {
+  report.source.name = source.name;
+  report.target.name = target.name;
 }
 
 /** The user's bound on lock waits (setting archon.lockTimeoutSeconds), read at each run. */
