@@ -12,6 +12,7 @@ import {
   countOf,
   difference,
   headline,
+  policyText,
   type Report,
   runTrafficText,
   serverText,
@@ -189,7 +190,7 @@ function header(r: Report): HTMLElement {
       'p',
       { class: 'meta' },
       `Started ${new Date(r.startedAt).toLocaleString()} · took ${seconds(r.durationMs)}` +
-        (r.existing ? ` · rows already in the target: ${r.existing}` : '') +
+        (r.existing ? ` · rows already in the target: ${policyText(r.existing)}` : '') +
         (r.kind === 'migrate' ? (r.committed ? ' · committed' : ' · nothing committed') : ' · nothing copied') +
         (undoText(r) ? ` · ${undoText(r)}` : '') +
         (r.traffic ? ` · ${runTrafficText(r.traffic)}` : ''),

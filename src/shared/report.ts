@@ -25,6 +25,18 @@ export type Role = 'source' | 'target';
 export type ExistingPolicy = 'replace' | 'append' | 'skip-nonempty';
 export const EXISTING_POLICIES: readonly ExistingPolicy[] = ['replace', 'append', 'skip-nonempty'];
 
+const POLICY_TEXT: Record<ExistingPolicy, string> = {
+  replace: 'Replace (emptied first)',
+  append: 'Append (the rows there kept)',
+  'skip-nonempty': 'Skip tables that have rows',
+};
+
+/**
+ * A policy in the words of VS Code's existing-rows choices, for people reading a report or a dialog
+ * (`skip-nonempty` is the CLI's option value). A value a journal holds that is not one is shown as is.
+ */
+export const policyText = (policy: string): string => POLICY_TEXT[policy as ExistingPolicy] ?? policy;
+
 /** What a report keeps of a PostgreSQL error: enough to act on, never a secret. */
 export interface ErrorInfo {
   message: string;

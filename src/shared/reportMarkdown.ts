@@ -1,7 +1,16 @@
 // The report as Markdown: a header with the direction in words, then the table.
 import { seconds } from './format.js';
 import { visible } from './names.js';
-import { type Report, causeLines, headline, serverText, runTrafficText, stopBanner, undoText } from './report.js';
+import {
+  type Report,
+  causeLines,
+  headline,
+  policyText,
+  serverText,
+  runTrafficText,
+  stopBanner,
+  undoText,
+} from './report.js';
 import { platformHeading, platformLines } from './reportPlatform.js';
 import { objectLines, objectsHeading } from './reportObjects.js';
 import { differenceLines, noteLines, numericColumns, tableCells, tableHeaders } from './reportTable.js';
@@ -9,7 +18,7 @@ import { differenceLines, noteLines, numericColumns, tableCells, tableHeaders } 
 const esc = (s: string) => visible(s.replace(/\n/g, ' ')).replace(/\|/g, '\\|');
 
 export function toMarkdown(r: Report): string {
-  const existing = r.existing ? ` · **Existing rows**: ${r.existing}` : '';
+  const existing = r.existing ? ` · **Existing rows**: ${policyText(r.existing)}` : '';
   const lines = [
     `# Archon ${r.kind === 'compare' ? 'comparison' : 'migration'} report`,
     '',

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { DEFAULT_LOCK_TIMEOUT_MS, type ProgressListener, compare, migrate } from '../engine/index.js';
 import { endpointLabel } from '../shared/endpoint.js';
 import { displayName } from '../shared/names.js';
-import { type Report, headline, trafficLine } from '../shared/report.js';
+import { type Report, headline, policyText, trafficLine } from '../shared/report.js';
 import { urlOf, type ConnectionProfile } from './connectionStore.js';
 import type { Credentials } from './credentials.js';
 import { ReportPanel } from './reportPanel.js';
@@ -77,7 +77,7 @@ export class Runner {
     const { source, target, tables, existing } = req;
     const { log, credentials } = this.deps;
     const direction = `FROM ${endpointLabel(source)} (read-only) TO ${endpointLabel(target)}`;
-    log.info(`Migrating ${tables.length} table(s) ${direction}, existing rows: ${existing}`);
+    log.info(`Migrating ${tables.length} table(s) ${direction}, rows already in the target: ${policyText(existing)}`);
     return this.reportingErrors(async () => {
       const title = `Archon: ${source.name} → ${target.name}`;
       const cancelled = () => log.warn('Cancelled by the user: rolling back the target');
