@@ -64,7 +64,7 @@ for (const [from, to] of directions()) {
       const { all, picked } = opened(items);
       assert.match(
         selectionSummary(all, picked),
-        /^3 of 3 tables selected \(5 rows checked: 3 tables, 1 whole-schema row, 1 option\) · .* · 3 missing on the target, created$/,
+        /^3 of 3 tables selected \(6 rows checked: 3 tables, 2 whole-schema rows, 1 option\) · .* · 3 missing on the target, created$/,
       );
       // The wizard goes from the tables straight to the review: no existing-rows question.
       assert.ok(allMissing(picked));

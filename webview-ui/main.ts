@@ -5,6 +5,7 @@ import { createHost } from './host.js';
 import { formatBytes, formatCount, formatDifference, plural, seconds } from '../src/shared/format.js';
 import {
   STATUS_RANK,
+  analyzedText,
   TABLE_STATUSES,
   causeLines,
   causesOf,
@@ -222,6 +223,7 @@ function header(r: Report): HTMLElement {
       ? [el('div', { class: 'error-banner', role: 'alert' }, `Not found on the source: ${r.unmatched.join(', ')}`)]
       : []),
     el('p', { class: 'meta' }, headline(r)),
+    ...(analyzedText(r) ? [el('p', { class: 'meta analyzed' }, analyzedText(r)!)] : []),
     ...platformSection(r),
     ...objectsSection(r),
   );

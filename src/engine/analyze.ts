@@ -17,15 +17,14 @@ interface Notice {
   message?: string;
 }
 
-const DONE = "analyzed after the commit (ANALYZE), so the target's row estimates count the rows that arrived";
-
 /** Why ANALYZE did nothing, when the server says so only as a warning (a user who may not analyze it). */
 function skippedBy(notices: Notice[]): string | null {
   const skip = notices.find((n) => n.severity === 'WARNING' || /^skipping/i.test(n.message ?? ''));
   return skip?.message ?? null;
 }
 
-async function analyzeOne(target: pg.Client, t: TablePlan): Promise<string> {
+/** ANALYZEs one table: null when done, else why not (a note for the table). */
+async function analyzeOne(target: pg.Client, t: TablePlan): Promise<string | null> {
   const notices: Notice[] = [];
   const listen = (n: Notice) => {
     notices.push(n);
@@ -37,7 +36,7 @@ async function analyzeOne(target: pg.Client, t: TablePlan): Promise<string> {
     target.off('notice', listen);
   }
   const skipped = skippedBy(notices);
-  return skipped ? notAnalyzed(skipped) : DONE;
+  return skipped ? notAnalyzed(skipped) : null;
 }
 
 const notAnalyzed = (why: string) =>
@@ -45,8 +44,9 @@ const notAnalyzed = (why: string) =>
   'table stays as it was until autovacuum (or an ANALYZE) gathers statistics';
 
 /**
- * ANALYZE every table the committed run loaded, one at a time; each one's outcome goes to its notes.
- * Never throws: the run has committed, and statistics are no part of what it proves.
+ * ANALYZE every table the committed run loaded, one at a time. A table that could not be analyzed
+ * says why in its notes; the report says how many were (Report.analyzed). Never throws: the run has
+ * committed, and statistics are no part of what it proves.
  */
 export async function analyzeLoaded(
   target: pg.Client,
@@ -54,14 +54,18 @@ export async function analyzeLoaded(
   reports: Map<TablePlan, TableReport>,
   emit: ProgressListener,
   secrets: string[],
-): Promise<void> {
-  if (!tables.length) return;
+): Promise<{ tables: number; failed: number }> {
+  let failed = 0;
+  if (!tables.length) return { tables: 0, failed };
   emit({ type: 'phase', message: `gathering statistics on ${tables.length} loaded table(s) (ANALYZE)` });
   for (const t of tables) {
     const note = await analyzeOne(target, t).catch((e) => {
       const info = errorInfo(e, secrets);
       return notAnalyzed(`${info.message}${info.code ? ` [${info.code}]` : ''}`);
     });
+    if (note === null) continue;
+    failed++;
     reports.get(t)?.notes.push(note);
   }
+  return { tables: tables.length, failed };
 }

@@ -191,6 +191,7 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
     }),
     undo: undoState(result, undo),
     traffic: trafficOf(session.meters),
+    ...(result.analyzed ? { analyzed: result.analyzed } : {}),
   });
   try {
     const planned = await lockBounded(session.watch, () => planFor(session, opts));
@@ -227,6 +228,8 @@ interface LoadResult {
   causes: RootCause[];
   /** The journal entry a committed run wrote. */
   journal?: Journal | null;
+  /** After the commit: the loaded tables ANALYZEd, and those that could not be. */
+  analyzed?: Report['analyzed'];
 }
 
 /** Only a committed run has a journal entry; one that was not committed has nothing to undo. */
@@ -316,8 +319,8 @@ async function load(
     checkCancel();
     emit({ type: 'phase', phase: 'commit', message: 'committing' });
     await s.target.query('COMMIT');
-    await analyzeLoaded(s.target, loading, reports, emit, s.secrets);
-    return { committed: true, cancelled: false, error: null, causes: [], journal };
+    const analyzed = await analyzeLoaded(s.target, loading, reports, emit, s.secrets);
+    return { committed: true, cancelled: false, error: null, causes: [], journal, analyzed };
   } catch (e) {
     return failLoad(s, e, tables, reports, at, signal);
   }

@@ -250,6 +250,12 @@ export interface Report {
   /** A failure of the whole run (not of one table), e.g. a lost connection. */
   error: ErrorInfo | null;
   /**
+   * After a commit, the loaded tables ANALYZEd (statistics for the planner and the row estimates) and
+   * those that could not be (each says why in its notes). Absent when nothing was committed, and in
+   * older reports.
+   */
+  analyzed?: { tables: number; failed: number };
+  /**
    * The first table whose failure or mismatch rolled the run back, and why; null when nothing did (absent
    * in reports written before it existed). `causes` lists them all.
    */
@@ -269,6 +275,17 @@ export interface Report {
 }
 
 /** The undo state in words, the same in every rendering; null when the report says nothing about undo. */
+/** What the run did for the target's statistics after its commit, in a line; null when it did nothing. */
+export function analyzedText(r: Report): string | null {
+  const a = r.analyzed;
+  if (!a || a.tables === 0) return null;
+  const done = a.tables - a.failed;
+  const which = a.failed
+    ? `${done} of ${plural(a.tables, 'loaded table')} analyzed after the commit (ANALYZE; ${a.failed} could not be, as ${a.failed === 1 ? 'its' : 'their'} notes say)`
+    : `${done === 1 ? 'The loaded table' : `All ${done} loaded tables`} analyzed after the commit (ANALYZE)`;
+  return `${which}: the target's row estimates count the rows that arrived`;
+}
+
 export function undoText(r: Report): string | null {
   if (!r.committed || !r.undo) return null;
   if (r.undo.undoneAt) return `undone at ${r.undo.undoneAt}`;

@@ -3,6 +3,7 @@ import { seconds } from './format.js';
 import { visible } from './names.js';
 import {
   type Report,
+  analyzedText,
   causeLines,
   headline,
   policyText,
@@ -30,6 +31,8 @@ export function toMarkdown(r: Report): string {
   const undo = undoText(r);
   if (undo) lines.push(`- **Undo**: ${esc(undo)}`);
   if (r.traffic) lines.push(`- **Network**: ${runTrafficText(r.traffic)}`);
+  const analyzed = analyzedText(r);
+  if (analyzed) lines.push(`- **Statistics**: ${analyzed}`);
   lines.push('');
   const banner = stopBanner(r);
   if (banner) lines.push(`> **${esc(banner)}**`, ...causeLines(r).map((l) => `> - ${esc(l)}`), '');
