@@ -72,7 +72,7 @@ function wire({ context, log, store, credentials, tree }: Parts) {
   const addConnection = async (role?: Role) => {
     if (await connections.addConnection(store, log, role)) changed();
   };
-  const wizard: WizardDeps = { store, credentials, versions, addConnection };
+  const wizard: WizardDeps = { store, credentials, versions, addConnection, memory: context.workspaceState };
   const profile = (id: string) => store.get(id);
   const review = (req: Parameters<typeof reviewMigration>[1], title: string) => reviewMigration(wizard, req, title);
   const runner = new Runner({

@@ -1,15 +1,9 @@
 // The report page as a single self-contained HTML file: the same page as the VS Code panel.
 import type { Report } from './shared/report.js';
-import { makeNonce, renderReportPage } from './shared/reportHtml.js';
+import { reportFileHtml } from './shared/reportHtml.js';
 
 declare const ARCHON_REPORT_PAGE_JS: string;
 
 export function standaloneReportHtml(report: Report): string {
-  return renderReportPage({
-    nonce: makeNonce(),
-    cspSource: null,
-    script: { inline: ARCHON_REPORT_PAGE_JS },
-    report,
-    title: `Archon ${report.kind} report`,
-  });
+  return reportFileHtml(report, ARCHON_REPORT_PAGE_JS);
 }

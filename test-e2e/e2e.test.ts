@@ -259,7 +259,9 @@ async function notificationButton(text: string, button: string): Promise<void> {
   await item.getByRole('button', { name: button }).click();
 }
 
-const reportTabs = () => page.locator('.tabs-container .tab').filter({ hasText: 'Archon Report' });
+/** A report's tab: "Archon: cloud-db → local-db, 14:05" (a comparison's: "… vs …"). */
+const REPORT_TAB = /Archon: .+ (→|vs) .+, \d\d:\d\d/;
+const reportTabs = () => page.locator('.tabs-container .tab').filter({ hasText: REPORT_TAB });
 
 describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () => {
   let source: (typeof servers)[number];
@@ -551,6 +553,25 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
     });
   });
 
+  /** The walkthrough step's tick: 'checked' once its event happened, else 'unchecked'. */
+  const walkthroughTick = (id: string, state: 'checked' | 'unchecked') =>
+    page.locator(
+      `[data-done-step-id="archon.archon-pg-migrate#archon.start#${id}"].codicon-getting-started-step-${state}`,
+    );
+
+  it('the walkthrough does not tick the plan, the migration or the report when the wizard merely opens', async () => {
+    await step('walkthrough: the wizard opened and left', async () => {
+      await runCommand('Archon: Migrate Database');
+      await waitForPlaceholder('Copy FROM which database');
+      await page.keyboard.press('Escape');
+      await openWalkthrough();
+      for (const id of ['plan', 'migrate', 'report'])
+        await walkthroughTick(id, 'unchecked').waitFor({ timeout: 10_000 });
+      assert.equal(await walkthroughTick('plan', 'checked').count(), 0);
+      await closeWelcome();
+    });
+  });
+
   it('runs "Archon: Migrate Database" through every step, review included', async () => {
     await step('wizard: source and target', async () => {
       await runCommand('Archon: Migrate Database');
@@ -627,6 +648,13 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       assert.equal(await frame.locator('#retry').count(), 0, 'no Retry when only plan skips remain');
       await page.screenshot({ path: join(SHOTS, 'report-panel.png') });
     });
+    await step('the report is titled by the connections, and names them', async () => {
+      await page.locator('.tabs-container .tab').filter({ hasText: 'Archon: cloud-db → local-db, ' }).first().waitFor();
+      assert.match(
+        await reportFrame().locator('.direction').innerText(),
+        /From cloud-db \S+ \(PostgreSQL 17\.\d+, read-only\)\s*→\s*to local-db /,
+      );
+    });
     await step('export the report as JSON', async () => {
       await reportFrame().locator('#export-json').click();
       await quickInputBox().waitFor();
@@ -649,7 +677,7 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       await tab.waitFor();
       await tab.locator('.codicon-close, .tab-actions .action-label').first().click();
       await tab.waitFor({ state: 'detached' });
-      await page.locator('.tabs-container .tab').filter({ hasText: 'Archon Report' }).waitFor();
+      await page.locator('.tabs-container .tab').filter({ hasText: 'Archon: cloud-db → local-db, ' }).waitFor();
       if (folded) await runCommand('Notifications: Hide Notifications');
     });
   });
@@ -1061,9 +1089,13 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
     await step('review: Create 1 table on the target, Show SQL', async () => {
       await runCommand('Archon: Migrate Database');
       await waitForPlaceholder('Copy FROM which database');
-      await answer('cloud-db', 'cloud-db');
+      await activeRow().filter({ hasText: 'last used' }).waitFor({ timeout: 10_000 });
+      assert.match(await activeRow().innerText(), /cloud-db/, 'the last source preselected');
+      await page.keyboard.press('Enter');
       await waitForPlaceholder('Copy TO which database');
-      await answer('local-db', 'local-db');
+      await activeRow().filter({ hasText: 'last used' }).waitFor({ timeout: 10_000 });
+      assert.match(await activeRow().innerText(), /local-db/, 'the last target preselected');
+      await page.keyboard.press('Enter');
       await rows().filter({ hasText: 'archon_settings' }).last().waitFor({ timeout: 30_000 });
       await page.keyboard.press('Enter');
       await waitForPlaceholder('Rows already in');
@@ -1077,6 +1109,9 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       const editor = page.locator('.editor-instance .view-lines').filter({ hasText: 'archon_settings' }).first();
       await editor.waitFor({ timeout: 15_000 });
       assert.match(await editor.innerText(), /CREATE\s+TABLE\s+"public"\."archon_settings"/);
+      // Beside, not over: a second editor group, and the review still open in front of it.
+      assert.ok((await page.locator('.editor-group-container').count()) >= 2, 'the SQL opened beside');
+      assert.equal(await quickInputBox().isVisible(), true, 'the review is still open');
       await page.screenshot({ path: join(SHOTS, 'review-create-sql.png') });
       await answer('Start migration', 'Start migration');
     });
@@ -1209,7 +1244,10 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       await waitForTitle('Migrations on local-db, newest first');
       const newest = rows().first();
       await newest.waitFor({ timeout: 30_000 });
-      assert.match(await newest.innerText(), /\d{8}-\d{6}-[0-9a-f]{4}[\s\S]*replace[\s\S]*undone at /);
+      assert.match(
+        await newest.innerText(),
+        /\d{8}-\d{6}-[0-9a-f]{4}[\s\S]*Replace \(emptied first\)[\s\S]*undone at /,
+      );
       assert.ok((await rows().count()) >= 3, 'every committed run of this session is listed');
     });
     await closeQuickInput();
@@ -1322,6 +1360,16 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
         const fp = `SELECT count(*)::int AS n, md5(string_agg(x::text, '|' ORDER BY x::text)) AS h FROM ${table} x`;
         assert.deepEqual(await sql(url, fp), await sql(source.url('knowledge_base'), fp), table);
       }
+    });
+  });
+
+  it('the walkthrough has ticked the plan, the migration and the report, once each happened', async () => {
+    // Last: the Welcome page is closed after it, which must not take an editor a later test needs.
+    await step('walkthrough: every step done', async () => {
+      await openWalkthrough();
+      for (const id of ['addSource', 'addTarget', 'plan', 'migrate', 'report'])
+        await walkthroughTick(id, 'checked').waitFor({ timeout: 10_000 });
+      await closeWelcome();
     });
   });
 });

@@ -62,7 +62,10 @@ for (const [from, to] of directions()) {
         /^public · ~300 rows · .* · missing on empty-db$/,
       );
       const { all, picked } = opened(items);
-      assert.match(selectionSummary(all, picked), /^3 of 3 tables selected · .* · 3 missing on the target, created$/);
+      assert.match(
+        selectionSummary(all, picked),
+        /^3 of 3 tables selected \(6 rows checked: 3 tables, 2 whole-schema rows, 1 option\) · .* · 3 missing on the target, created$/,
+      );
       // The wizard goes from the tables straight to the review: no existing-rows question.
       assert.ok(allMissing(picked));
       // Unchecked while every selected table is missing, it comes back on.

@@ -165,6 +165,7 @@ describe('report page (real Chromium)', () => {
       await page.locator('header').innerText(),
       /read 2\.9 GB from the source, wrote 2\.8 GB to the target \(every connection of the run, the catalogs and checks included\)/,
     );
+    await rowOf(page, 'public.archon_crawled_pages').locator('details.notes summary').click();
     assert.match(
       await cellText(page, 'public.archon_crawled_pages', 'reason'),
       /network: read 2\.7 GB from the source, wrote 2\.7 GB to the target/,
@@ -207,19 +208,22 @@ describe('report page (real Chromium)', () => {
     await page.locator('#export-markdown').click();
     await page.locator('#retry').click();
     const posted = await page.evaluate(() => (window as unknown as { posted: unknown[] }).posted);
-    assert.deepEqual(posted, [
+    await page.locator('#export-html').click();
+    assert.deepEqual(posted.slice(0, 4), [
       { type: 'ready' },
       { type: 'export', format: 'json' },
       { type: 'export', format: 'markdown' },
       { type: 'retry' },
     ]);
+    const all = await page.evaluate(() => (window as unknown as { posted: unknown[] }).posted);
+    assert.deepEqual(all.at(-1), { type: 'export', format: 'html' }, 'Export HTML, as the walkthrough promises');
   });
 
   it('offers Retry only when the host says a retry can help: secondary, after the exports in Tab order', async () => {
     const { page } = await openWebviewPage();
     assert.equal(await page.locator('#retry').getAttribute('appearance'), 'secondary', 'never the primary button');
     const order = await page.evaluate(() => [...document.querySelectorAll('.toolbar vscode-button')].map((b) => b.id));
-    assert.deepEqual(order, ['export-json', 'export-markdown', 'retry']);
+    assert.deepEqual(order, ['export-json', 'export-markdown', 'export-html', 'retry']);
     // The same report (skips and failures) from a host that found nothing a retry could fix.
     await page.evaluate(
       (report) => window.postMessage({ type: 'report', report, canRetry: false }, '*'),
@@ -327,6 +331,7 @@ describe('report page (real Chromium)', () => {
       'labels are shown as text, never run',
     );
     assert.equal(await page.locator('#retry').count(), 0, 'no retry outside VS Code');
+    assert.equal(await page.locator('#export-html').count(), 0, 'the file is the HTML already');
     const download = page.waitForEvent('download');
     await page.locator('#export-json').click();
     const saved = await (await download).path();
@@ -449,4 +454,108 @@ describe('report page (real Chromium)', () => {
     assert.equal((await tableOrder(page))[0], 'public.t010', 'problems first, the cause at the top');
     assert.equal(await page.locator('vscode-data-grid-cell[aria-sort]').getAttribute('aria-sort'), 'ascending');
   });
+
+  it('at 600 px the row counts stay in view, names wrap between words, and no badge overlaps', async () => {
+    const { page, cspErrors } = await openWebviewPage('light', undefined, { report: rolledBackReport(), width: 600 });
+    const inView = (b: { x: number; y: number; width: number; height: number } | null) =>
+      !!b && b.width > 20 && b.height > 0 && b.x >= 0 && b.x + b.width <= 600;
+    for (const table of ['public.t010', 'public.t001'])
+      for (const col of ['sourceRows', 'targetRows', 'difference', 'status', 'reason']) {
+        const box = await rowOf(page, table).locator(`[data-col="${col}"]`).boundingBox();
+        assert.ok(inView(box), `${table} ${col} on screen: ${JSON.stringify(box)}`);
+      }
+    assert.equal(await cellText(page, 'public.t010', 'sourceRows'), '1,009');
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= 600), true, 'no sideways scrolling');
+    // The ROLLED BACK badge stays inside its own cell: it overlaps neither the details nor the counts.
+    const overlaps = (a: DOMRectLike, b: DOMRectLike) =>
+      a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+    const row = rowOf(page, 'public.t001');
+    const badge = (await row.locator('[data-col="status"] .badge').boundingBox())!;
+    const status = (await row.locator('[data-col="status"]').boundingBox())!;
+    assert.match(await row.locator('[data-col="status"] .badge').innerText(), /ROLLED BACK/);
+    assert.ok(badge.x >= status.x && badge.x + badge.width <= status.x + status.width + 0.5, 'inside its cell');
+    for (const col of ['reason', 'difference', 'targetRows']) {
+      const other = (await row.locator(`[data-col="${col}"]`).boundingBox())!;
+      assert.ok(!overlaps(badge, other), `the badge overlaps ${col}: ${JSON.stringify({ badge, other })}`);
+    }
+    // The outcome badge beside the title: not on top of its words.
+    const title = await page.evaluate(() => {
+      const h1 = document.querySelector('h1')!;
+      const range = document.createRange();
+      range.selectNodeContents(h1.firstChild!);
+      const r = range.getBoundingClientRect();
+      return { x: r.x, y: r.y, width: r.width, height: r.height };
+    });
+    const outcome = (await page.locator('h1 .badge.outcome').boundingBox())!;
+    assert.ok(!overlaps(title, outcome), `the outcome badge overlaps the title: ${JSON.stringify({ title, outcome })}`);
+    // A long name wraps at its dots and underscores, never inside a word.
+    const named = sampleReport();
+    const { page: names } = await openWebviewPage('light', undefined, { report: named, width: 600 });
+    const lines = await names.evaluate(() => {
+      const cell = [...document.querySelectorAll('vscode-data-grid-cell.name')].find(
+        (c) => c.textContent === 'public.archon_code_examples',
+      )!;
+      // The words of each line the browser laid out, read from the text nodes between the break chances.
+      const parts = [...cell.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE);
+      return parts.map((n) => {
+        const r = document.createRange();
+        r.selectNodeContents(n);
+        return { text: n.textContent, rects: r.getClientRects().length };
+      });
+    });
+    assert.deepEqual(
+      lines.map((l) => l.text),
+      ['public.', 'archon_', 'code_', 'examples'],
+    );
+    assert.ok(
+      lines.every((l) => l.rects === 1),
+      `no part broken inside: ${JSON.stringify(lines)}`,
+    );
+    await page.screenshot({ path: `${SCREENSHOTS}/report-600px.png` });
+    assert.deepEqual(cspErrors, []);
+  });
+
+  it('verified rows: the column says Details, and their digest and timings fold under one line', async () => {
+    const { page, cspErrors } = await openWebviewPage();
+    const headers = await page.locator('vscode-data-grid-row[row-type="header"] button.sort').allInnerTexts();
+    assert.equal(headers.at(-1)?.trim(), 'Details');
+    const row = rowOf(page, 'public.archon_crawled_pages');
+    const folded = row.locator('details.notes');
+    assert.match(await folded.locator('summary').innerText(), /^2 details: 2\.7 GB in 184\.0 s, binary COPY$/);
+    assert.equal(await folded.evaluate((d) => (d as HTMLDetailsElement).open), false, 'folded at first');
+    assert.doesNotMatch(await cellText(page, 'public.archon_crawled_pages', 'reason'), /content digest/);
+    await folded.locator('summary').click();
+    assert.match(
+      await cellText(page, 'public.archon_crawled_pages', 'reason'),
+      /content digest 5f0c6e2a\w+ on both sides/,
+    );
+    // A failure's detail stays in view: it is what to act on.
+    assert.match(
+      await cellText(page, 'Odd Schema.Événements "2025"', 'reason'),
+      /violates check constraint[\s\S]*detail: Failing row contains/,
+    );
+    assert.deepEqual(cspErrors, []);
+  });
+
+  it("names each side by its connection's name, the address beside it", async () => {
+    const report = sampleReport();
+    report.source.name = 'cloud-db';
+    report.target.name = 'local-db';
+    report.existing = 'skip-nonempty';
+    const { page, cspErrors } = await openWebviewPage('light', undefined, { report });
+    assert.match(
+      await page.locator('.direction').innerText(),
+      /From cloud-db postgres@db\.cloud\.example\.com:5432\/archon \(PostgreSQL 17\.6, read-only\)\s*→\s*to local-db postgres@localhost:5432\/archon/,
+    );
+    assert.match(await page.locator('header').innerText(), /rows already in the target: Skip tables that have rows/);
+    assert.doesNotMatch(await page.locator('header').innerText(), /skip-nonempty/);
+    assert.deepEqual(cspErrors, []);
+  });
 });
+
+interface DOMRectLike {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}

@@ -34,7 +34,8 @@ export function createHost(): PageHost {
     standalone: true,
     post: (m) => {
       if (m.type === 'ready' && report) queueMicrotask(() => handler?.({ type: 'report', report, canRetry: false }));
-      if (m.type === 'export' && report) download(report, m.format);
+      // The file open here is the HTML already: the page offers no HTML export in it.
+      if (m.type === 'export' && report && m.format !== 'html') download(report, m.format);
     },
     getState: () => state,
     setState: (s) => {

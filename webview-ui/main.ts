@@ -5,6 +5,7 @@ import { createHost } from './host.js';
 import { formatBytes, formatCount, formatDifference, plural, seconds } from '../src/shared/format.js';
 import {
   STATUS_RANK,
+  analyzedText,
   TABLE_STATUSES,
   causeLines,
   causesOf,
@@ -12,6 +13,7 @@ import {
   countOf,
   difference,
   headline,
+  policyText,
   type Report,
   runTrafficText,
   serverText,
@@ -118,12 +120,16 @@ const COLUMNS: { key: SortColumn; title: string; num?: boolean }[] = [
   { key: 'difference', title: 'Difference', num: true },
   { key: 'status', title: 'Status' },
   { key: 'content', title: 'Content' },
-  { key: 'reason', title: 'Reason' },
+  { key: 'reason', title: 'Details' },
 ];
 
 const WIDE_COLUMNS = 'minmax(250px, 2fr) 110px 110px 100px 110px 130px minmax(240px, 3fr)';
-/** Source rows, target rows and content get no width (report.css hides them at the same breakpoint). */
-const NARROW_COLUMNS = 'minmax(96px, 2fr) 0 0 86px minmax(92px, 1fr) 0 minmax(130px, 3fr)';
+/**
+ * A narrow editor: the name, both counts, the difference and the status on a row's first line; the
+ * content and the details on its second (report.css places those two cells there at the same
+ * breakpoint), so nothing folds away and nothing overlaps.
+ */
+const NARROW_COLUMNS = 'minmax(0, 1fr) 70px 70px 94px 118px';
 const narrow = window.matchMedia('(max-width: 760px)');
 narrow.addEventListener('change', () => renderRows());
 
@@ -157,8 +163,18 @@ const searchText = (t: TableReport) => `${displayName(t.schema, t.table)} ${t.st
 
 function header(r: Report): HTMLElement {
   const s = r.summary;
+  // The connection's name where the run came from a saved one, its address beside it (never a password).
   const endpoint = (e: Report['source'], note: string) =>
-    el('span', {}, el('span', { class: 'endpoint' }, e.label), ` (${serverText(e)}${note})`);
+    e.name
+      ? el(
+          'span',
+          {},
+          el('strong', { class: 'endpoint-name' }, e.name),
+          ' ',
+          el('span', { class: 'endpoint' }, e.label),
+          ` (${serverText(e)}${note})`,
+        )
+      : el('span', {}, el('span', { class: 'endpoint' }, e.label), ` (${serverText(e)}${note})`);
   return el(
     'header',
     {},
@@ -176,7 +192,7 @@ function header(r: Report): HTMLElement {
       'p',
       { class: 'meta' },
       `Started ${new Date(r.startedAt).toLocaleString()} · took ${seconds(r.durationMs)}` +
-        (r.existing ? ` · rows already in the target: ${r.existing}` : '') +
+        (r.existing ? ` · rows already in the target: ${policyText(r.existing)}` : '') +
         (r.kind === 'migrate' ? (r.committed ? ' · committed' : ' · nothing committed') : ' · nothing copied') +
         (undoText(r) ? ` · ${undoText(r)}` : '') +
         (r.traffic ? ` · ${runTrafficText(r.traffic)}` : ''),
@@ -208,6 +224,7 @@ function header(r: Report): HTMLElement {
       ? [el('div', { class: 'error-banner', role: 'alert' }, `Not found on the source: ${r.unmatched.join(', ')}`)]
       : []),
     el('p', { class: 'meta' }, headline(r)),
+    ...(analyzedText(r) ? [el('p', { class: 'meta analyzed' }, analyzedText(r)!)] : []),
     ...platformSection(r),
     ...objectsSection(r),
     ...phasesSection(r),
@@ -285,6 +302,11 @@ function toolbar(r: Report, problemCount: number): HTMLElement {
   actions.push(
     button('export-markdown', 'Export Markdown', 'secondary', () => host.post({ type: 'export', format: 'markdown' })),
   );
+  // The standalone file is the HTML already; in VS Code the panel writes it, as `archon … --html` does.
+  if (!host.standalone)
+    actions.push(
+      button('export-html', 'Export HTML', 'secondary', () => host.post({ type: 'export', format: 'html' })),
+    );
   // The host offers a retry only when one can help (a table failed; not for plan skips). It writes
   // nothing itself: the host shows the review first. So not primary, and last in Tab order.
   if (state.canRetry && r.kind === 'migrate')
@@ -367,21 +389,61 @@ function tableRow(t: TableReport): HTMLElement {
       'data-table': `${t.schema}.${t.table}`,
       'data-status': t.status,
     },
-    el(tags.cell, { 'grid-column': '1', class: 'name' }, displayName(t.schema, t.table)),
+    el(tags.cell, { 'grid-column': '1', class: 'name' }, ...breakable(displayName(t.schema, t.table))),
     cell(2, 'sourceRows', 'num', formatCount(t.sourceRows)),
     cell(3, 'targetRows', 'num', formatCount(t.targetRows)),
     cell(4, 'difference', 'num', formatDifference(difference(t))),
     cell(5, 'status', '', el('span', { class: `badge ${statusClass(t.status)}` }, statusText(t))),
     cell(6, 'content', '', content ? el('span', { class: `badge content ${kind}` }, content) : ''),
-    cell(7, 'reason', 'reason', el('span', {}, t.reason ?? ''), ...details(t), ...differingKeys(t), ...createdBy(t)),
+    cell(
+      7,
+      'reason',
+      'reason',
+      el('span', {}, t.reason ?? ''),
+      ...errorLines(t),
+      ...details(t),
+      ...differingKeys(t),
+      ...createdBy(t),
+    ),
   );
 }
 
-/** What else is known about a table, one short line each, under its reason. */
-function details(t: TableReport): HTMLElement[] {
+/** The server's detail and hint of a failure: what to act on, always in view under the reason. */
+function errorLines(t: TableReport): HTMLElement[] {
   const lines = [
     ...(t.error?.detail ? [`detail: ${t.error.detail}`] : []),
     ...(t.error?.hint ? [`hint: ${t.error.hint}`] : []),
+  ];
+  return lines.map((n) => el('span', { class: 'note' }, n));
+}
+
+/**
+ * A name with line-break chances after its dots and underscores (public.archon_<wbr>crawled_<wbr>pages),
+ * so a narrow column wraps it between words rather than in the middle of one.
+ */
+function breakable(name: string): (Node | string)[] {
+  return name.split(/(?<=[._])/).flatMap((part, i) => (i ? [el('wbr'), part] : [part]));
+}
+
+/** Up to this many characters of notes show as they are; more fold under a summary. */
+const SHORT_DETAILS = 90;
+
+/**
+ * What else is known about a table (its notes, bytes and time, network, the content digest): one
+ * short line as it is; more, folded in a <details> whose summary gives the first line and how many
+ * follow, so a verified row reads as one line until opened.
+ */
+function details(t: TableReport): HTMLElement[] {
+  const lines = noteLines(t);
+  if (!lines.length) return [];
+  const notes = lines.map((n) => el('span', { class: 'note' }, n));
+  if (lines.length === 1 && lines[0].length <= SHORT_DETAILS) return notes;
+  const summary = `${plural(lines.length, 'detail')}: ${lines[0].length > 60 ? `${lines[0].slice(0, 57)}…` : lines[0]}`;
+  return [el('details', { class: 'notes' }, el('summary', {}, summary), ...notes)];
+}
+
+function noteLines(t: TableReport): string[] {
+  return [
     ...t.notes,
     ...(t.bytes !== null && t.status === 'verified'
       ? [`${formatBytes(t.bytes)} in ${seconds(t.durationMs ?? 0)}${t.format ? `, ${t.format} COPY` : ''}`]
@@ -392,7 +454,6 @@ function details(t: TableReport): HTMLElement[] {
       : []),
     ...(t.content?.status === 'not checked' && t.content.reason ? [`content not checked: ${t.content.reason}`] : []),
   ];
-  return lines.map((n) => el('span', { class: 'note' }, n));
 }
 
 /** The rows that differ, by key, folded under the reason (open it to read them). */

@@ -14,6 +14,7 @@ import {
   type TableReport,
   contentNotChecked,
 } from '../shared/report.js';
+import { analyzeLoaded } from './analyze.js';
 import type { Catalog } from './catalog.js';
 import { copyTable } from './copy.js';
 import { CancelledError, errorInfo } from './errors.js';
@@ -194,6 +195,7 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
     undo: undoState(result, undo),
     traffic: trafficOf(session.meters),
     phases: session.clock.phases(),
+    ...(result.analyzed ? { analyzed: result.analyzed } : {}),
   });
   try {
     session.clock.enter('plan');
@@ -241,6 +243,8 @@ interface LoadResult {
   causes: RootCause[];
   /** The journal entry a committed run wrote. */
   journal?: Journal | null;
+  /** After the commit: the loaded tables ANALYZEd, and those that could not be. */
+  analyzed?: Report['analyzed'];
 }
 
 /** Only a committed run has a journal entry; one that was not committed has nothing to undo. */
@@ -331,7 +335,8 @@ async function load(
     checkCancel();
     emit({ type: 'phase', phase: 'commit', message: 'committing' });
     await s.target.query('COMMIT');
-    return { committed: true, cancelled: false, error: null, causes: [], journal };
+    const analyzed = await analyzeLoaded(s.target, loading, reports, emit, s.secrets);
+    return { committed: true, cancelled: false, error: null, causes: [], journal, analyzed };
   } catch (e) {
     return failLoad(s, e, tables, reports, at, signal);
   }
@@ -441,7 +446,7 @@ function failTable(
 ): (t: TablePlan, e: unknown) => void {
   return (t, e) => {
     const notLoaded = new Set([...at.notLoaded].map((n) => tableKey(n.schema, n.table)));
-    const failure = tableFailure(e, t, s, notLoaded);
+    const failure = tableFailure(e, t, s, notLoaded, reports.get(t)!.targetRowsBefore);
     at.failed.set(t, failure.message);
     Object.assign(reports.get(t)!, {
       status: 'failed',

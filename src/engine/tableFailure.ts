@@ -41,6 +41,14 @@ export async function contained(
 }
 
 /**
+ * A duplicate key where the run kept the rows the target held (Append): the clash is most likely with
+ * those rows, and the way out is a choice of the user's, in the words of VS Code's choices
+ * (the CLI's `--existing replace` and `skip-nonempty` carry the same names).
+ */
+const KEPT_ROWS_CLASH =
+  'the target already holds rows with these keys: choose Replace to empty it first, or Skip tables that have rows';
+
+/**
  * A table's own failure as its report says it: the server's words and code, and where a foreign key
  * refused rows because the table it references failed to load (`notLoaded`, by table key), that
  * too: those rows point at rows that are not there, which says nothing against this table's own.
@@ -50,9 +58,13 @@ export function tableFailure(
   t: TablePlan,
   s: Pick<Session, 'secrets' | 'targetCatalog'>,
   notLoaded: ReadonlySet<string>,
+  /** The rows the target table held before the run and kept (not emptied); null when unknown. */
+  rowsKept: number | null = null,
 ): { message: string; info: ErrorInfo } {
   const info = errorInfo(e, s.secrets);
   const message = `${info.message}${info.code ? ` [${info.code}]` : ''}`;
+  if (info.code === '23505' && !t.empties && (rowsKept ?? 0) > 0)
+    return { message: `${message}; ${KEPT_ROWS_CLASH}`, info };
   const constraint = (e as { constraint?: string }).constraint;
   if (info.code !== '23503' || !constraint || !t.target) return { message, info };
   const holders = [t.target, ...partitionsOf(t.target, s.targetCatalog.tables)];

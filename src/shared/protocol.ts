@@ -4,11 +4,14 @@ import type { Report } from './report.js';
 
 export type SortColumn = 'table' | 'sourceRows' | 'targetRows' | 'difference' | 'status' | 'content' | 'reason';
 
+/** What a report can be saved as: the CLI's --report, --markdown and --html. */
+export type ExportFormat = 'json' | 'markdown' | 'html';
+
 export type HostToPage = { type: 'report'; report: Report; canRetry: boolean; canUndo?: boolean };
 
 export type PageToHost =
   | { type: 'ready' }
-  | { type: 'export'; format: 'json' | 'markdown' }
+  | { type: 'export'; format: ExportFormat }
   | { type: 'retry' }
   | { type: 'undo' };
 

@@ -25,6 +25,18 @@ export type Role = 'source' | 'target';
 export type ExistingPolicy = 'replace' | 'append' | 'skip-nonempty';
 export const EXISTING_POLICIES: readonly ExistingPolicy[] = ['replace', 'append', 'skip-nonempty'];
 
+const POLICY_TEXT: Record<ExistingPolicy, string> = {
+  replace: 'Replace (emptied first)',
+  append: 'Append (the rows there kept)',
+  'skip-nonempty': 'Skip tables that have rows',
+};
+
+/**
+ * A policy in the words of VS Code's existing-rows choices, for people reading a report or a dialog
+ * (`skip-nonempty` is the CLI's option value). A value a journal holds that is not one is shown as is.
+ */
+export const policyText = (policy: string): string => POLICY_TEXT[policy as ExistingPolicy] ?? policy;
+
 /** What a report keeps of a PostgreSQL error: enough to act on, never a secret. */
 export interface ErrorInfo {
   message: string;
@@ -38,6 +50,8 @@ export interface EndpointSummary {
   role: Role;
   /** user@host:port/db — never a password. */
   label: string;
+  /** The saved connection's name, where the run came from one (VS Code); absent from the CLI. */
+  name?: string;
   serverVersion: string | null;
   /** The hosted platform recognised there (`Supabase`); null or absent for a plain server. */
   platform?: string | null;
@@ -250,6 +264,12 @@ export interface Report {
   /** A failure of the whole run (not of one table), e.g. a lost connection. */
   error: ErrorInfo | null;
   /**
+   * After a commit, the loaded tables ANALYZEd (statistics for the planner and the row estimates) and
+   * those that could not be (each says why in its notes). Absent when nothing was committed, and in
+   * older reports.
+   */
+  analyzed?: { tables: number; failed: number };
+  /**
    * The first table whose failure or mismatch rolled the run back, and why; null when nothing did (absent
    * in reports written before it existed). `causes` lists them all.
    */
@@ -271,6 +291,17 @@ export interface Report {
 }
 
 /** The undo state in words, the same in every rendering; null when the report says nothing about undo. */
+/** What the run did for the target's statistics after its commit, in a line; null when it did nothing. */
+export function analyzedText(r: Report): string | null {
+  const a = r.analyzed;
+  if (!a || a.tables === 0) return null;
+  const done = a.tables - a.failed;
+  const which = a.failed
+    ? `${done} of ${plural(a.tables, 'loaded table')} analyzed after the commit (ANALYZE; ${a.failed} could not be, as ${a.failed === 1 ? 'its' : 'their'} notes say)`
+    : `${done === 1 ? 'The loaded table' : `All ${done} loaded tables`} analyzed after the commit (ANALYZE)`;
+  return `${which}: the target's row estimates count the rows that arrived`;
+}
+
 export function undoText(r: Report): string | null {
   if (!r.committed || !r.undo) return null;
   if (r.undo.undoneAt) return `undone at ${r.undo.undoneAt}`;

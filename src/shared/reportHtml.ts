@@ -56,3 +56,17 @@ export function makeNonce(): string {
   for (const b of globalThis.crypto.getRandomValues(new Uint8Array(32))) out += chars[b % chars.length];
   return out;
 }
+
+/**
+ * The report as one self-contained HTML file: the report page's script inline, the report inside. The
+ * CLI's --html and the panel's Export HTML both write this, each with the page script it carries.
+ */
+export function reportFileHtml(report: Report, pageScript: string): string {
+  return renderReportPage({
+    nonce: makeNonce(),
+    cspSource: null,
+    script: { inline: pageScript },
+    report,
+    title: `Archon ${report.kind} report`,
+  });
+}

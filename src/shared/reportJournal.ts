@@ -3,7 +3,7 @@
 // a static page (JSON is the model itself). Browser-safe, as all of src/shared/.
 import { formatBytes, formatCount, plural, seconds } from './format.js';
 import { displayName, visible } from './names.js';
-import type { ErrorInfo } from './report.js';
+import { type ErrorInfo, policyText } from './report.js';
 import { makeNonce } from './reportHtml.js';
 
 export type UndoOutcome = 'undone' | 'declined' | 'failed' | 'cancelled';
@@ -97,7 +97,7 @@ export function undoTableCells(r: UndoReport): string[][] {
 /** The facts above the table, as label and text. */
 export function undoFacts(r: UndoReport): [string, string][] {
   const facts: [string, string][] = [['Target', r.target]];
-  if (r.run) facts.push(['Run', `${r.run.id} of ${r.run.at} (${r.run.policy}, from ${r.run.source})`]);
+  if (r.run) facts.push(['Run', `${r.run.id} of ${r.run.at} (${policyText(r.run.policy)}, from ${r.run.source})`]);
   facts.push(['Started', `${r.startedAt} · took ${seconds(r.durationMs)}`], ['Outcome', undoHeadline(r)]);
   for (const k of r.kept) facts.push(['Kept', `${k.object}, though the run created it: ${k.reason}`]);
   if (r.droppedForBackups.length) facts.push(['Dropped with the backups', r.droppedForBackups.join(', ')]);

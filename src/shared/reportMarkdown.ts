@@ -1,7 +1,17 @@
 // The report as Markdown: a header with the direction in words, then the table.
 import { seconds } from './format.js';
 import { visible } from './names.js';
-import { type Report, causeLines, headline, serverText, runTrafficText, stopBanner, undoText } from './report.js';
+import {
+  type Report,
+  analyzedText,
+  causeLines,
+  headline,
+  policyText,
+  serverText,
+  runTrafficText,
+  stopBanner,
+  undoText,
+} from './report.js';
 import { platformHeading, platformLines } from './reportPlatform.js';
 import { objectLines, objectsHeading } from './reportObjects.js';
 import { PHASE_HEADERS, phaseCells, phasesHeading } from './reportPhases.js';
@@ -10,7 +20,7 @@ import { differenceLines, noteLines, numericColumns, tableCells, tableHeaders } 
 const esc = (s: string) => visible(s.replace(/\n/g, ' ')).replace(/\|/g, '\\|');
 
 export function toMarkdown(r: Report): string {
-  const existing = r.existing ? ` · **Existing rows**: ${r.existing}` : '';
+  const existing = r.existing ? ` · **Existing rows**: ${policyText(r.existing)}` : '';
   const lines = [
     `# Archon ${r.kind === 'compare' ? 'comparison' : 'migration'} report`,
     '',
@@ -22,6 +32,8 @@ export function toMarkdown(r: Report): string {
   const undo = undoText(r);
   if (undo) lines.push(`- **Undo**: ${esc(undo)}`);
   if (r.traffic) lines.push(`- **Network**: ${runTrafficText(r.traffic)}`);
+  const analyzed = analyzedText(r);
+  if (analyzed) lines.push(`- **Statistics**: ${analyzed}`);
   lines.push('');
   const banner = stopBanner(r);
   if (banner) lines.push(`> **${esc(banner)}**`, ...causeLines(r).map((l) => `> - ${esc(l)}`), '');

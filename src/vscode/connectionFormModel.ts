@@ -29,7 +29,12 @@ export interface FormItem {
   alwaysShow?: boolean;
 }
 
-export const defaultName = (s: Pick<FormState, 'database' | 'host'>): string => `${s.database} on ${s.host}`;
+/**
+ * "app on db.example.com", with the port where it is not PostgreSQL's own ("app on localhost:5433"):
+ * two servers on one host differ by their port, and so must their names.
+ */
+export const defaultName = (s: Pick<FormState, 'database' | 'host' | 'port'>): string =>
+  `${s.database} on ${s.host}${s.port && s.port !== 5432 ? `:${s.port}` : ''}`;
 
 /** A new connection's form: the usual local defaults; the group the user came from, else the empty one. */
 export function newFormState(role: Role): FormState {

@@ -2,9 +2,17 @@ import * as vscode from 'vscode';
 import type { Report } from '../shared/report.js';
 import { toJson } from '../shared/reportJson.js';
 import { toMarkdown } from '../shared/reportMarkdown.js';
-import type { HostToPage, PageState, PageToHost } from '../shared/protocol.js';
-import { makeNonce, renderReportPage } from '../shared/reportHtml.js';
+import type { ExportFormat, HostToPage, PageState, PageToHost } from '../shared/protocol.js';
+import { makeNonce, renderReportPage, reportFileHtml } from '../shared/reportHtml.js';
 import { reportFolder } from './settings.js';
+import { reportTitle } from './reportTitle.js';
+import { WALKTHROUGH_KEYS } from './walkthroughKeys.js';
+
+const EXPORTS: Record<ExportFormat, { ext: string; label: string }> = {
+  json: { ext: 'json', label: 'JSON' },
+  markdown: { ext: 'md', label: 'Markdown' },
+  html: { ext: 'html', label: 'HTML' },
+};
 
 /** A verification report: one panel per run, restored after a window reload. */
 export class ReportPanel {
@@ -15,6 +23,8 @@ export class ReportPanel {
   /** Takes the report's migration back (after asking); resolves true when it was undone. */
   private undo: (() => Promise<boolean>) | null = null;
   private disposed = false;
+  /** Where the page's script is, for the HTML export too. */
+  private readonly pageRoot: vscode.Uri;
 
   private constructor(
     private readonly panel: vscode.WebviewPanel,
@@ -22,6 +32,7 @@ export class ReportPanel {
     private readonly log: vscode.LogOutputChannel,
   ) {
     const root = vscode.Uri.joinPath(extensionUri, 'webview-ui', 'dist');
+    this.pageRoot = root;
     panel.webview.options = { enableScripts: true, localResourceRoots: [root] };
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'archon.svg');
     panel.webview.html = renderReportPage({
@@ -47,13 +58,17 @@ export class ReportPanel {
     retry?: () => void,
     undo?: () => Promise<boolean>,
   ): () => void {
-    const time = new Date(report.startedAt).toLocaleTimeString();
-    const title = `${report.kind === 'compare' ? 'Archon Comparison' : 'Archon Report'} ${time}`;
-    const panel = vscode.window.createWebviewPanel(ReportPanel.viewType, title, vscode.ViewColumn.Active, {
-      enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'webview-ui', 'dist')],
-    });
+    const panel = vscode.window.createWebviewPanel(
+      ReportPanel.viewType,
+      reportTitle(report),
+      vscode.ViewColumn.Active,
+      {
+        enableScripts: true,
+        localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'webview-ui', 'dist')],
+      },
+    );
     const p = new ReportPanel(panel, extensionUri, log);
+    void vscode.commands.executeCommand('setContext', WALKTHROUGH_KEYS.reportOpened, true);
     p.report = report;
     p.retry = retry ?? null;
     p.undo = undo ?? null;
@@ -70,6 +85,14 @@ export class ReportPanel {
         restored.report = state?.report ?? null;
       },
     });
+  }
+
+  /** The report in a format, by the CLI's own renderers; HTML with the page script this panel runs. */
+  private async rendered(format: ExportFormat, report: Report): Promise<string> {
+    if (format === 'json') return toJson(report);
+    if (format === 'markdown') return toMarkdown(report);
+    const script = await vscode.workspace.fs.readFile(vscode.Uri.joinPath(this.pageRoot, 'report.js'));
+    return reportFileHtml(report, new TextDecoder().decode(script));
   }
 
   private post(): void {
@@ -112,18 +135,18 @@ export class ReportPanel {
     }
   }
 
-  private async export(format: 'json' | 'markdown'): Promise<void> {
+  private async export(format: ExportFormat): Promise<void> {
     if (!this.report) return;
-    const ext = format === 'json' ? 'json' : 'md';
+    const { ext, label } = EXPORTS[format];
     const name = `archon-${this.report.kind}-${this.report.startedAt.slice(0, 19).replace(/[:T]/g, '-')}.${ext}`;
     const base = reportFolder();
     const uri = await vscode.window.showSaveDialog({
       defaultUri: vscode.Uri.joinPath(base, name),
-      filters: format === 'json' ? { JSON: ['json'] } : { Markdown: ['md'] },
-      title: `Export the report as ${format === 'json' ? 'JSON' : 'Markdown'}`,
+      filters: { [label]: [ext] },
+      title: `Export the report as ${label}`,
     });
     if (!uri) return;
-    const text = format === 'json' ? toJson(this.report) : toMarkdown(this.report);
+    const text = await this.rendered(format, this.report);
     await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
     this.log.info(`Report exported to ${uri.fsPath}`);
     const open = 'Open';

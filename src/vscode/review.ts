@@ -18,6 +18,12 @@ interface ReviewLine {
   group?: string;
 }
 
+/** A table or partitioned table (or a partition of one) on the source, not a view, matview or foreign table. */
+const isTable = (t: TablePlan) => t.source.kind === 'table' || t.source.kind === 'partitioned table';
+
+/** What the skipped relation is, for counting it: "table", "view", "materialized view", "foreign table". */
+const relationWord = (t: TablePlan) => (isTable(t) ? 'table' : t.source.kind);
+
 /** Where a table's name stood in its reason, so that reasons differing only by the name group together. */
 const NAME = '\u0000';
 /** How many names a group row's detail lists before "…". */
@@ -35,25 +41,61 @@ const SECONDS_PER_TABLE = 0.05;
 
 interface Group {
   key: string;
-  /** The reason or note, with NAME where the table's name stood. */
+  /** The reason or note, with NAME where the table's name stood (and each count's range, for notes). */
   text: string;
   names: string[];
+  /** Each table's own text, with NAME where its name stood (in the order of `names`). */
+  texts: string[];
   /** The engine's kind of skip reason (the same for every table with the same reason). */
   skip?: SkipKind | null;
+  /** What the entries are ("table", "view"), for counting them; the same for every entry of a reason. */
+  word?: string;
 }
 
 /** Copying the table as it stands would lose data (a source column the target lacks, a lossy type). */
 const isLoss = (g: Group) => g.skip === 'data-loss' || g.skip === 'missing-columns';
 
-function groupsOf(kind: string, entries: { name: string; text: string; skip?: SkipKind | null }[]): Group[] {
+/**
+ * A count in a note ("(3 statement(s): 2 before the rows"): a number standing as a word. Numbers
+ * inside a type or a value (`numeric(6,2)`, `41.3 s`) are part of what the note says, so they stay.
+ */
+const COUNT = /(?<=^|[\s(])\d+(?=\s)/g;
+
+/**
+ * Groups entries by what they say. `byCounts` lets texts that differ only by their counts share a
+ * group, whose text then gives each count's range ("3–4 statement(s)"): a review of 15 created tables
+ * is one row about creating them, not one row per statement count.
+ */
+function groupsOf(
+  kind: string,
+  entries: { name: string; text: string; skip?: SkipKind | null; word?: string }[],
+  byCounts = false,
+): Group[] {
   const byText = new Map<string, Group>();
-  for (const { name, text, skip } of entries) {
+  for (const { name, text, skip, word } of entries) {
     const t = text.split(name).join(NAME);
-    const g = byText.get(t) ?? { key: `${kind}:${t}`, text: t, names: [], skip };
+    const key = byCounts ? t.replace(COUNT, '#') : t;
+    const g = byText.get(key) ?? { key: `${kind}:${key}`, text: t, names: [], texts: [], skip, word };
     g.names.push(name);
-    byText.set(t, g);
+    g.texts.push(t);
+    byText.set(key, g);
   }
-  return [...byText.values()];
+  return [...byText.values()].map((g) => ({ ...g, text: countRanges(g.texts) }));
+}
+
+/** The texts of a group as one: where their counts differ, the range ("3–4"). */
+function countRanges(texts: string[]): string {
+  const [first] = texts;
+  if (texts.every((t) => t === first)) return first;
+  const counts = texts.map((t) => (t.match(COUNT) ?? []).map(Number));
+  let at = 0;
+  return first.replace(COUNT, () => {
+    const values = counts.map((c) => c[at]);
+    at++;
+    const low = Math.min(...values);
+    const high = Math.max(...values);
+    return low === high ? String(low) : `${low}–${high}`;
+  });
 }
 
 /** "about 3 min" for `bytes` in `tables` tables. */
@@ -86,19 +128,26 @@ export function reviewLines(
   if (copies.length) lines.push(undoReviewLine(p));
   const skipGroups = groupsOf(
     'skip',
-    skips.map((t) => ({ name: displayName(t.schema, t.table), text: t.reason ?? '', skip: t.skip })),
+    skips.map((t) => ({
+      name: displayName(t.schema, t.table),
+      text: t.reason ?? '',
+      skip: t.skip,
+      word: relationWord(t),
+    })),
   );
   // Data loss first; otherwise the plan's order (a stable sort).
   const loss = (g: Group) => Number(isLoss(g));
   skipGroups.sort((a, b) => loss(b) - loss(a));
   // Listed in full under Start, the groups would only say it again.
-  if (!shown.has(SKIPPED)) for (const g of skipGroups) lines.push(...skipRows(g, shown));
+  // (Views and the like are not in that list: they are no selected table.)
+  const listed = (g: Group) => shown.has(SKIPPED) && g.word === 'table';
+  for (const g of skipGroups) if (!listed(g)) lines.push(...skipRows(g, shown));
   if (p.plan.unmatched.length)
     lines.push({ label: `$(warning) Not found on the source: ${p.plan.unmatched.join(', ')}`, kind: 'skip' });
   lines.push(...platformReviewLine(p.plan.platformTables));
   lines.push(...objectRows(p.plan.objects));
   const notes = copies.flatMap((t) => t.notes.map((text) => ({ name: displayName(t.schema, t.table), text })));
-  for (const g of groupsOf('note', notes)) lines.push(...noteRows(g, shown));
+  for (const g of groupsOf('note', notes, true)) lines.push(...noteRows(g, shown));
   return lines;
 }
 
@@ -194,7 +243,9 @@ function headLines(
   shown: ReadonlySet<string> = new Set(),
 ): ReviewLine[] {
   const copies = p.plan.tables.filter((t) => t.action === 'copy');
-  const skips = p.plan.tables.filter((t) => t.action === 'skip');
+  // A view (or another relation that is no table) named in the selection is said among the skips,
+  // never counted as a selected table.
+  const skips = p.plan.tables.filter((t) => t.action === 'skip' && isTable(t));
   const n = plural(copies.length, 'table');
   const lines: ReviewLine[] = [
     startLine(copies, skips),
@@ -240,7 +291,7 @@ function skipRows(g: Group, shown: ReadonlySet<string>): ReviewLine[] {
   const gist = g.skip === 'missing-on-target' ? 'missing on the target' : g.text.split(NAME).join('the table');
   const rows: ReviewLine[] = [
     {
-      label: `${icon} ${g.names.length} tables skipped: ${gist}`,
+      label: `${icon} ${plural(g.names.length, g.word ?? 'table')} skipped: ${gist}`,
       // The hint and names first: a long detail is cut at the right edge.
       detail: `${namesDetail(g, shown)} · ${g.text.split(NAME).join('each table')}`,
       kind: 'group',
@@ -259,7 +310,12 @@ function noteRows(g: Group, shown: ReadonlySet<string>): ReviewLine[] {
   const rows: ReviewLine[] = [
     { label: `$(info) ${g.names.length} tables: ${text}`, detail: namesDetail(g, shown), kind: 'group', group: g.key },
   ];
+  // Each table with its own words: its own counts, where the group's text gives their range.
   if (shown.has(g.key))
-    rows.push(...g.names.map((n): ReviewLine => ({ label: `$(dash) ${n}`, detail: text, kind: 'note' })));
+    rows.push(
+      ...g.names.map(
+        (n, i): ReviewLine => ({ label: `$(dash) ${n}`, detail: g.texts[i].split(NAME).join(n), kind: 'note' }),
+      ),
+    );
   return rows;
 }

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { DEFAULT_LOCK_TIMEOUT_MS, type ProgressListener, compare, migrate } from '../engine/index.js';
 import { endpointLabel } from '../shared/endpoint.js';
 import { displayName } from '../shared/names.js';
-import { type Report, headline, trafficLine } from '../shared/report.js';
+import { type Report, headline, policyText, trafficLine } from '../shared/report.js';
 import { urlOf, type ConnectionProfile } from './connectionStore.js';
 import type { Credentials } from './credentials.js';
 import { ReportPanel } from './reportPanel.js';
@@ -12,6 +12,7 @@ import { undoRun } from './undoFlow.js';
 import type { MigrationRequest } from './wizard.js';
 import { retryableTables, runEndNotice, type TableKey } from './wizardModel.js';
 import { errorMessage } from './errorWords.js';
+import { WALKTHROUGH_KEYS } from './walkthroughKeys.js';
 
 interface RunnerDeps {
   extensionUri: vscode.Uri;
@@ -66,6 +67,7 @@ export class Runner {
           ),
       );
       log.info(headline(report));
+      named(report, source, target);
       this.announce(report, ReportPanel.show(this.deps.extensionUri, log, report));
       return report;
     });
@@ -75,7 +77,7 @@ export class Runner {
     const { source, target, tables, existing } = req;
     const { log, credentials } = this.deps;
     const direction = `FROM ${endpointLabel(source)} (read-only) TO ${endpointLabel(target)}`;
-    log.info(`Migrating ${tables.length} table(s) ${direction}, existing rows: ${existing}`);
+    log.info(`Migrating ${tables.length} table(s) ${direction}, rows already in the target: ${policyText(existing)}`);
     return this.reportingErrors(async () => {
       const title = `Archon: ${source.name} → ${target.name}`;
       const cancelled = () => log.warn('Cancelled by the user: rolling back the target');
@@ -96,6 +98,8 @@ export class Runner {
         ),
       );
       log.info(headline(report));
+      named(report, source, target);
+      void vscode.commands.executeCommand('setContext', WALKTHROUGH_KEYS.migrationFinished, true);
       const traffic = trafficLine(report);
       if (traffic) log.info(traffic);
       const failed = report.tables.filter((t) => t.status !== 'verified');
@@ -167,6 +171,12 @@ export class Runner {
       return undefined;
     }
   }
+}
+
+/** The report names each side by its saved connection's name, as the user knows them, besides the address. */
+function named(report: Report, source: ConnectionProfile, target: ConnectionProfile): void {
+  report.source.name = source.name;
+  report.target.name = target.name;
 }
 
 /** The user's bound on lock waits (setting archon.lockTimeoutSeconds), read at each run. */

@@ -178,6 +178,22 @@ export function reselectTables(all: TablePick[], before: TablePick[], after: Tab
 }
 
 /**
+ * VS Code counts every checked row ("16 Selected"), a whole-schema row and an option row too; the title
+ * counts tables. Where the two differ, the title says what the other checked rows are, so the numbers
+ * side by side never read as two counts of one thing.
+ */
+function checkedRows(selected: TablePick[], tables: number): string {
+  const schemas = selected.filter((c) => c.kind === 'schema').length;
+  const options = selected.filter((c) => c.kind === 'option').length;
+  if (!schemas && !options) return ' selected';
+  const others = [
+    ...(schemas ? [plural(schemas, 'whole-schema row')] : []),
+    ...(options ? [plural(options, 'option')] : []),
+  ];
+  return ` selected (${tables + schemas + options} rows checked: ${plural(tables, 'table')}, ${others.join(', ')})`;
+}
+
+/**
  * "12 of 257 tables selected · ~1.2M rows · 177 MB · 3 missing on the target, created": what the
  * selection holds and what becomes of the tables the target lacks, for the picker's title.
  */
@@ -187,7 +203,7 @@ export function selectionSummary(all: TablePick[], selected: TablePick[]): strin
   const rows = tables.reduce((n, t) => n + (t.rows ?? 0), 0);
   const bytes = tables.reduce((n, t) => n + t.bytes, 0);
   const rowsPart = rows < 10_000 ? formatCount(rows) : compactCount(rows);
-  const head = `${tables.length} of ${total} tables selected · ~${rowsPart} rows · ${formatBytes(bytes)}`;
+  const head = `${tables.length} of ${total} tables${checkedRows(selected, tables.length)} · ~${rowsPart} rows · ${formatBytes(bytes)}`;
   const { createMissing, addColumns } = schemaChoices(selected);
   const missing = tables.filter((t) => t.fit?.missing).length;
   const lacking = tables.filter((t) => t.fit?.lacking.length).length;

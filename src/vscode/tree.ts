@@ -4,7 +4,7 @@ import { endpointLabel } from '../shared/endpoint.js';
 import type { Role } from '../shared/report.js';
 import type { ConnectionProfile, ConnectionStore } from './connectionStore.js';
 import { errorMessage } from './errorWords.js';
-import { columnView, schemaGroups, tableView } from './treeModel.js';
+import { columnView, schemaContentText, schemaGroups, tableView } from './treeModel.js';
 import { platformOf, schemaKindView } from './platformView.js';
 
 export type Node =
@@ -87,7 +87,7 @@ export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
       case 'schema': {
         const item = new vscode.TreeItem(node.schema, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `schema:${node.profile.id}:${node.schema}`;
-        item.description = `${node.tables.length} table${node.tables.length === 1 ? '' : 's'}`;
+        item.description = schemaContentText(node.tables);
         item.iconPath = new vscode.ThemeIcon('symbol-namespace');
         item.contextValue = 'schema';
         const kind = schemaKindView(node.platform, node.schema);

@@ -19,6 +19,24 @@ export function schemaGroups(catalog: Catalog): SchemaGroup[] {
   return [...bySchema.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([schema, tables]) => ({ schema, tables }));
 }
 
+/**
+ * What a schema holds, by kind: "3 tables, 1 view". A view, materialized view or foreign table is
+ * listed in the tree but is no table (Archon copies only tables), so it is never counted as one.
+ */
+export function schemaContentText(tables: Table[]): string {
+  const kinds: [string, (t: Table) => boolean][] = [
+    ['table', (t) => t.kind === 'table' || t.kind === 'partitioned table'],
+    ['view', (t) => t.kind === 'view'],
+    ['materialized view', (t) => t.kind === 'materialized view'],
+    ['foreign table', (t) => t.kind === 'foreign table'],
+  ];
+  const parts = kinds.map(([word, is]) => [word, tables.filter(is).length] as const);
+  return parts
+    .filter(([, n], i) => n > 0 || (i === 0 && parts.every(([, m]) => m === 0)))
+    .map(([word, n]) => plural(n, word))
+    .join(', ');
+}
+
 /** Short enough for the default sidebar width: an exact count is compact and ticked, in full in the tooltip. */
 export function rowsText(t: Table, exact?: number): string {
   if (exact !== undefined) return `${exact < 100_000 ? formatCount(exact) : compactCount(exact)} rows ✓`;

@@ -14,7 +14,7 @@ import {
 import { endpointLabel } from '../shared/endpoint.js';
 import { formatBytes, formatCount } from '../shared/format.js';
 import { displayName } from '../shared/names.js';
-import { journaledResult } from '../shared/report.js';
+import { journaledResult, policyText } from '../shared/report.js';
 import { type ConnectionProfile, type ConnectionStore, urlOf } from './connectionStore.js';
 import type { Credentials } from './credentials.js';
 import { errorMessage } from './errorWords.js';
@@ -56,7 +56,7 @@ async function confirmUndo(p: UndoPreview, target: ConnectionProfile): Promise<b
   const button = changed ? 'Undo Anyway' : 'Undo Migration';
   const question = changed
     ? `${changed} table(s) changed since migration ${p.runId}. Undo it anyway, losing those changes?`
-    : `Undo migration ${p.runId} (${p.policy} from ${p.source})?`;
+    : `Undo migration ${p.runId} (${policyText(p.policy)} from ${p.source})?`;
   return (await vscode.window.showWarningMessage(question, { modal: true, detail }, button)) === button;
 }
 
@@ -151,7 +151,7 @@ export async function migrationHistory(deps: UndoDeps, store: ConnectionStore): 
     const run = await vscode.window.showQuickPick(
       runs.map((r) => ({
         label: r.id,
-        description: `${r.at} · ${r.policy} from ${r.source}`,
+        description: `${r.at} · ${policyText(r.policy)} from ${r.source}`,
         detail: `${journaledResult(r.outcome, r.summary, r.unmatched)} · ${r.tables.join(', ')} · ${r.undoable ? `undoable (backups ${formatBytes(r.backupBytes)})` : r.why}`,
         run: r,
       })),

@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { type Catalog, type PlanResult, inspect, planMigration, testConnection } from '../engine/index.js';
 import type { ExistingPolicy, Role } from '../shared/report.js';
-import { urlOf, type ConnectionProfile, type ConnectionStore } from './connectionStore.js';
+import { urlOf, type ConnectionProfile, type ConnectionStore, type KeyValueStore } from './connectionStore.js';
 import type { Credentials } from './credentials.js';
 import { planWithChoices, reviewItems, type SchemaChoices } from './createModel.js';
 import { showCreateSql } from './createSql.js';
@@ -23,6 +23,7 @@ import {
 import { defaultExistingRows } from './settings.js';
 import { connectionItems, policyItems, type Item, type TableKey } from './wizardModel.js';
 import { errorMessage } from './errorWords.js';
+import { WALKTHROUGH_KEYS } from './walkthroughKeys.js';
 
 export interface MigrationRequest {
   source: ConnectionProfile;
@@ -42,7 +43,12 @@ export interface WizardDeps {
   versions: Map<string, string>;
   /** Runs "Add Connection" (in `role`'s group when given); offered when there is not enough to pick from. */
   addConnection: (role?: Role) => Promise<unknown>;
+  /** The workspace's memory (workspaceState): the source and target picked last, preselected next time. */
+  memory?: KeyValueStore;
 }
+
+/** Where the workspace keeps the connection picked last at each step (by id, never the connection itself). */
+const LAST_PICKED = { source: 'archon.lastSource', target: 'archon.lastTarget' } as const;
 
 /** What the wizard has been told so far; its steps fill it in. */
 interface WizardState extends Partial<MigrationRequest> {
@@ -212,6 +218,7 @@ async function reviewStep(input: WizardInput, state: WizardState): Promise<undef
         planned = p;
         render = () => setItems(reviewItems(p, choicesOf(state), r.source.name, r.target.name, shown));
         render();
+        void vscode.commands.executeCommand('setContext', WALKTHROUGH_KEYS.planReviewed, true);
       } catch (e) {
         setItems(errorItem(e));
       }
@@ -271,7 +278,9 @@ export async function pickConnection<S>(
   deps: WizardDeps,
   o: { title: string; step: number; totalSteps: number; exclude?: ConnectionProfile },
 ): Promise<ConnectionProfile> {
-  const render = () => connectionItems(deps.store.list(), deps.versions, o.exclude);
+  const key = LAST_PICKED[o.exclude ? 'target' : 'source'];
+  const last = deps.memory?.get<string>(key);
+  const render = () => connectionItems(deps.store.list(), deps.versions, o.exclude, last);
   const [chosen] = await input.pick<ConnectionProfile>({
     title: o.title,
     step: o.step,
@@ -282,6 +291,7 @@ export async function pickConnection<S>(
     items: render(),
     load: (setItems) => loadVersions(deps, () => setItems(render())),
   });
+  await deps.memory?.update(key, chosen.id);
   return chosen;
 }
 

@@ -19,10 +19,15 @@ export interface Item<T> {
   value?: T;
 }
 
+/**
+ * The connections to pick from, the step's group first. `lastId`, the one picked at this step last time
+ * in this workspace, is the active row (Enter alone takes it) and says so.
+ */
 export function connectionItems(
   connections: ConnectionProfile[],
   versions: ReadonlyMap<string, string>,
   exclude?: ConnectionProfile,
+  lastId?: string,
 ): Item<ConnectionProfile>[] {
   const usable = connections.filter((c) => !exclude || (c.id !== exclude.id && !sameDatabase(c, exclude)));
   const byRole = (role: 'source' | 'target') =>
@@ -36,9 +41,10 @@ export function connectionItems(
       { label: role === 'source' ? 'Source connections' : 'Target connections', separator: true },
       ...list.map((c) => ({
         label: c.name,
-        description: versions.get(c.id) ?? 'checking…',
+        description: `${versions.get(c.id) ?? 'checking…'}${c.id === lastId ? ' · last used' : ''}`,
         detail: `${endpointLabel(c)} · sslmode=${c.sslmode}`,
         value: c,
+        ...(c.id === lastId ? { active: true } : {}),
       })),
     ];
   });
