@@ -10,7 +10,7 @@ import { displayName } from '../shared/names.js';
 import { type Endpoint, connect, endQuietly, parseEndpoint, secretsOf } from './connection.js';
 import { CancelledError, LockTimeoutError, UsageError, redact } from './errors.js';
 import type { ProgressListener } from './events.js';
-import { ident, qualified } from './ident.js';
+import { ident, qualified, tableKey } from './ident.js';
 import { type KeptObject, dropBackupTables, dropCreatedObjects, keptReason, recordKept } from './keptObjects.js';
 import { DEFAULT_LOCK_TIMEOUT_MS } from './locks.js';
 import {
@@ -25,6 +25,13 @@ import {
 import { relationSql } from './relation.js';
 import type { CreatedObject } from './schemaDdl.js';
 import { silenceTriggersOn } from './triggers.js';
+import {
+  type InPlaceTable,
+  type OutsideReference,
+  refuseDanglingReferences,
+  restoreInPlace,
+  tablesToRestoreInPlace,
+} from './undoInPlace.js';
 
 export interface TargetOptions {
   /** PostgreSQL URL of the target whose journal is read. */
@@ -60,6 +67,11 @@ export interface UndoTable {
   dropsColumns: string[];
   /** The run created the table and someone has dropped it since: a change, with nothing left to drop. */
   goneSince: boolean;
+  /**
+   * Tables outside the run that reference it by foreign key (`public.t (t_fkey)`): it is restored in
+   * place rather than emptied, so the rows they point at stay. Absent or empty: emptied and refilled.
+   */
+  referencedBy?: string[];
 }
 
 /** What undo does to a table, for adapters to say in their words. */
@@ -227,10 +239,13 @@ async function undoInTransaction(t: Target, opts: UndoOptions): Promise<UndoResu
   emit({ type: 'phase', message: `locking ${present.length} table(s)` });
   if (present.length) await t.client.query(`LOCK TABLE ${present.map(nameOf).join(', ')} IN ACCESS EXCLUSIVE MODE`);
   await unforceCreated(t.client, present);
+  const refs = await tablesToRestoreInPlace(t.client, present.map(keyOf));
   const tables: UndoTable[] = [];
   for (const r of rows) {
     check();
-    tables.push(gone.has(r) ? goneTable(r) : await previewTable(t, r, opts.signal));
+    const table = gone.has(r) ? goneTable(r) : await previewTable(t, r, opts.signal);
+    if (refs.inPlace.has(tableKey(r.schema_name, r.table_name))) table.referencedBy = referencing(r, refs.outside);
+    tables.push(table);
   }
   const preview: UndoPreview = {
     runId: run.id,
@@ -242,10 +257,12 @@ async function undoInTransaction(t: Target, opts: UndoOptions): Promise<UndoResu
   };
   const changed = tables.filter((x) => x.changed);
   if (changed.length && !opts.force) throw new UsageError(refusal(run.id, changed), { kind: 'force-undo' });
+  const inPlace = present.filter((r) => refs.inPlace.has(tableKey(r.schema_name, r.table_name)));
+  await refuseDanglingReferences(t.client, run.id, inPlace.map(inPlaceOf), refs.outside);
   if (opts.confirm && !(await opts.confirm(preview)))
     return { ...preview, undone: false, forced: false, kept: [], droppedForBackups: [] };
   check();
-  await restore(t, present, emit, opts.signal);
+  await restore(t, present, new Set(inPlace), emit, opts.signal);
   const droppedForBackups = await dropOwnBackups(t.client, run.id, rows, emit);
   const kept = await dropCreated(t.client, present, rows, emit);
   await recordKept(t.client, run.id, kept);
@@ -266,6 +283,19 @@ async function undoInTransaction(t: Target, opts: UndoOptions): Promise<UndoResu
 const nameOf = (r: RunTableRow) => qualified(r.schema_name, r.table_name);
 const relationOf = (r: RunTableRow) => relationSql({ schema: r.schema_name, name: r.table_name, kind: r.kind });
 const backupOf = (r: RunTableRow) => qualified(JOURNAL_SCHEMA, r.backup_table!);
+const keyOf = (r: RunTableRow) => ({ schema: r.schema_name, table: r.table_name });
+const inPlaceOf = (r: RunTableRow): InPlaceTable => ({
+  ...keyOf(r),
+  kind: r.kind,
+  backup: r.backup_table ? backupOf(r) : null,
+  columns: backedUp(r.columns, r.created?.columns ?? []),
+});
+
+/** The tables outside the run whose foreign keys point into this one, as the preview names them. */
+const referencing = (r: RunTableRow, outside: OutsideReference[]): string[] =>
+  outside
+    .filter((o) => o.to === tableKey(r.schema_name, r.table_name))
+    .map((o) => `${displayName(o.from.schema, o.from.table)} (${o.constraint})`);
 
 interface RunRow {
   id: string;
@@ -424,15 +454,37 @@ function refusal(runId: string, changed: UndoTable[]): string {
   );
 }
 
-/** Empties the run's tables together (foreign keys between them), refills them, verifies (sequences come after). */
-async function restore(t: Target, rows: RunTableRow[], emit: ProgressListener, signal?: AbortSignal): Promise<void> {
+/**
+ * Empties the run's tables together (foreign keys between them) and refills them; those a table
+ * outside the run references are restored in place instead (see undoInPlace.ts). Then verifies every
+ * one against its backup (sequences come after).
+ */
+async function restore(
+  t: Target,
+  rows: RunTableRow[],
+  inPlace: ReadonlySet<RunTableRow>,
+  emit: ProgressListener,
+  signal?: AbortSignal,
+): Promise<void> {
   const c = t.client;
   if (!rows.length) return;
   // Restored rows are the rows the table held: no user trigger may rewrite them (as during the load).
   const triggers = await silenceTriggersOn(c, rows.map(nameOf), emit);
-  emit({ type: 'phase', message: `emptying ${rows.length} table(s)` });
-  await c.query(`TRUNCATE ${rows.map(relationOf).join(', ')}`);
-  for (const r of rows) {
+  const emptied = rows.filter((r) => !inPlace.has(r));
+  if (emptied.length) {
+    emit({ type: 'phase', message: `emptying ${emptied.length} table(s)` });
+    await c.query(`TRUNCATE ${emptied.map(relationOf).join(', ')}`);
+  }
+  for (const r of inPlace) {
+    const n = await restoreInPlace(c, inPlaceOf(r));
+    emit({
+      type: 'phase',
+      message:
+        `restored ${displayName(r.schema_name, r.table_name)} in place, since other tables reference it: ` +
+        `${n.removed} row(s) removed, ${n.changed} set back, ${n.added} put back`,
+    });
+  }
+  for (const r of emptied) {
     if (!r.backup_table) continue;
     emit({ type: 'phase', message: `restoring ${displayName(r.schema_name, r.table_name)}` });
     const cols = selectList(backedUp(r.columns, r.created?.columns ?? []).filter((x) => !x.generated));
