@@ -11,10 +11,11 @@ import {
   history,
   migrate,
   planMigration,
+  runReport,
   undo,
 } from '../src/engine/index.js';
 import { toMarkdown } from '../src/shared/reportMarkdown.js';
-import { journaledResult, statusCounts } from '../src/shared/report.js';
+import { headline, journaledResult, statusCounts, undoText } from '../src/shared/report.js';
 import { reviewLines } from '../src/vscode/review.js';
 import { TestDb, type TestServer, directions, runCli } from './support/pg.js';
 
@@ -778,4 +779,50 @@ describe('undo of a table that a table outside the run references', () => {
       assert.equal(await tgt.count('tag_uses'), 1);
     });
   }
+});
+
+describe('an undone run is marked UNDONE everywhere, at the one time the journal recorded', () => {
+  for (const [source, target] of directions()) {
+    const dir = `PostgreSQL ${source.major} → ${target.major}`;
+
+    it(`its kept report, history, the CLI's history and undo say UNDONE at the same time, ${dir}`, async () => {
+      const { src, tgt } = await referencedPair(source, target, 'generate_series(1001, 1003)');
+      const report = await migrate({ source: src.url, target: tgt.url, existing: 'append' });
+      assert.equal(report.outcome, 'verified', JSON.stringify(report.tables));
+      const id = report.undo!.runId!;
+      // The journal keeps the report as the run returned it.
+      assert.deepEqual(await runReport({ target: tgt.url, run: id }), JSON.parse(JSON.stringify(report)));
+      const cli = runCli(['undo', id, '--target', tgt.url, '--yes']);
+      assert.equal(cli.code, 0, cli.stderr);
+      const [listed] = await history({ target: tgt.url });
+      const at = listed.undoneAt!;
+      assert.match(at, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
+      assert.match(cli.stdout, new RegExp(`Undone: run ${id} at ${at};`));
+      const undone = (await runReport({ target: tgt.url, run: id }))!;
+      assert.deepEqual(undone.undone, { at });
+      assert.equal(undoText(undone), `UNDONE at ${at}`);
+      assert.match(headline(undone), new RegExp(`^UNDONE at ${at}: the target holds what it held before this run\\.`));
+      const md = toMarkdown(undone);
+      assert.match(md, /- \*\*Outcome\*\*: UNDONE \(the run's outcome: verified\) — UNDONE at /);
+      assert.match(md, new RegExp(`> \\*\\*UNDONE at ${at}: this migration was taken back`));
+      assert.doesNotMatch(md, /Changes committed to the target\./);
+      const listedCli = runCli(['history', '--target', tgt.url]);
+      assert.match(listedCli.stdout, new RegExp(`^${id} .* append {2}from .* {2}UNDONE at ${at}\\n`));
+      assert.match(listedCli.stdout, new RegExp(`\\n {4}undo: undone at ${at}\\n`));
+      assert.ok(!`${cli.stdout}${cli.stderr}${listedCli.stdout}`.includes(target.password));
+    });
+  }
+
+  it('a journal an older Archon wrote keeps no reports: history says so, and nothing fails', async () => {
+    const { src, tgt } = await referencedPair(from, to, 'generate_series(1001, 1003)');
+    const report = await migrate({ source: src.url, target: tgt.url, existing: 'append' });
+    await tgt.sql('ALTER TABLE archon.runs DROP COLUMN report');
+    const [listed] = await history({ target: tgt.url });
+    assert.equal(listed.hasReport, false);
+    assert.equal(await runReport({ target: tgt.url, run: report.undo!.runId! }), null);
+    // The next run adds the column again, and keeps its report.
+    const next = await migrate({ source: src.url, target: tgt.url, existing: 'replace' });
+    assert.equal((await history({ target: tgt.url }))[0].hasReport, true);
+    assert.equal((await runReport({ target: tgt.url, run: next.undo!.runId! }))?.existing, 'replace');
+  });
 });

@@ -4,6 +4,8 @@
 import { displayName } from '../shared/names.js';
 import type { Outcome, Report } from '../shared/report.js';
 import { UsageError } from './errors.js';
+import type pg from 'pg';
+import { utcText } from './journal.js';
 import { dropBackupTables } from './keptObjects.js';
 import { type TargetOptions, openTarget, undoError } from './undo.js';
 
@@ -27,16 +29,61 @@ export interface RunEntry {
   summary: Report['summary'] | null;
   /** The selected names that matched no table; null for runs journaled before they were kept. */
   unmatched: string[] | null;
+  /** Whether the journal keeps the run's report (`runReport`); false for runs an older Archon journaled. */
+  hasReport: boolean;
 }
 
-const HISTORY_SQL = `
-SELECT r.id, to_char(r.at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"') AS at, r.source, r.target, r.policy,
+/** A journal an older Archon wrote has no column for the reports. */
+async function hasReportColumn(c: pg.Client): Promise<boolean> {
+  const r = await c.query(
+    `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'archon.runs'::regclass AND attname = 'report'
+                      AND NOT attisdropped) AS has`,
+  );
+  return r.rows[0].has;
+}
+
+/**
+ * A run's report as the run returned it, with what the journal says of it since: undone (and when,
+ * the time history shows), or its backups dropped. Null when the journal does not keep it.
+ */
+export async function runReport(opts: TargetOptions & { run: string }): Promise<Report | null> {
+  const t = await openTarget(opts);
+  try {
+    const has = await t.client.query(`SELECT to_regclass('archon.runs') IS NOT NULL AS has`);
+    if (!has.rows[0].has) return null;
+    await t.client.query('BEGIN READ ONLY');
+    if (!(await hasReportColumn(t.client))) return null;
+    const r = await t.client.query<{ report: Report | null; undone: string | null; dropped: string | null }>(
+      `SELECT report, ${utcText('undone_at')} AS undone, ${utcText('backups_dropped_at')} AS dropped
+         FROM archon.runs WHERE id = $1`,
+      [opts.run],
+    );
+    const row = r.rows[0];
+    if (!row) throw new UsageError(`no run "${opts.run}" in the journal on ${t.endpoint.label}`, { kind: 'list-runs' });
+    if (!row.report) return null;
+    const report = row.report;
+    if (row.undone) return { ...report, undone: { at: row.undone } };
+    if (row.dropped && report.undo)
+      return {
+        ...report,
+        undo: { ...report.undo, possible: false, reason: `its backups were dropped at ${row.dropped}` },
+      };
+    return report;
+  } catch (e) {
+    throw undoError(e, t, opts.lockTimeoutMs);
+  } finally {
+    await t.close();
+  }
+}
+
+const historySql = (hasReports: boolean) => `
+SELECT r.id, ${utcText('r.at')} AS at, r.source, r.target, r.policy,
        r.tool_version AS "toolVersion", r.undoable, r.why_not,
        -- by name through to_jsonb: a journal an older Archon wrote has neither column yet
        to_jsonb(r) ->> 'outcome' AS outcome, to_jsonb(r) -> 'summary' AS summary,
        to_jsonb(r) -> 'kept_for_backups' AS kept, to_jsonb(r) -> 'unmatched' AS unmatched,
-       to_char(r.undone_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"') AS "undoneAt",
-       to_char(r.backups_dropped_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"') AS dropped,
+       ${utcText('r.undone_at')} AS "undoneAt", ${utcText('r.backups_dropped_at')} AS dropped,
+       ${hasReports ? 'r.report IS NOT NULL' : 'false'} AS "hasReport",
        coalesce(jsonb_agg(jsonb_build_array(t.schema_name, t.table_name) ORDER BY t.ord)
                 FILTER (WHERE t.ord IS NOT NULL), '[]') AS tables,
        coalesce(sum(t.rows_loaded), 0)::int8 AS "rowsLoaded",
@@ -52,7 +99,8 @@ export async function history(opts: TargetOptions): Promise<RunEntry[]> {
     const has = await t.client.query(`SELECT to_regclass('archon.runs') IS NOT NULL AS has`);
     if (!has.rows[0].has) return [];
     await t.client.query('BEGIN READ ONLY');
-    const rows = (await t.client.query(HISTORY_SQL)).rows;
+    // By name, not through to_jsonb(r): the reports are large, and history lists every run.
+    const rows = (await t.client.query(historySql(await hasReportColumn(t.client)))).rows;
     return rows.map((r) => ({
       id: r.id,
       at: r.at,
@@ -75,6 +123,7 @@ export async function history(opts: TargetOptions): Promise<RunEntry[]> {
       outcome: r.outcome,
       summary: r.summary,
       unmatched: r.unmatched,
+      hasReport: r.hasReport,
     }));
   } catch (e) {
     throw undoError(e, t, opts.lockTimeoutMs);

@@ -49,6 +49,6 @@ export {
   type UndoTable,
   type TargetOptions,
 } from './undo.js';
-export { history, dropBackups, type RunEntry, type DropOptions, type DropResult } from './history.js';
+export { history, dropBackups, runReport, type RunEntry, type DropOptions, type DropResult } from './history.js';
 export { keptReason, type KeptObject } from './keptObjects.js';
 export type { UndoPlan } from './journal.js';

@@ -4,7 +4,14 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { displayName } from '../shared/names.js';
-import { type ExistingPolicy, type TableReport, type UndoState, outcomeOf, summarize } from '../shared/report.js';
+import {
+  type ExistingPolicy,
+  type Report,
+  type TableReport,
+  type UndoState,
+  outcomeOf,
+  summarize,
+} from '../shared/report.js';
 import type { TableKind } from './catalog.js';
 import { type ContentDigest, type DigestRead, readDigest } from './digest.js';
 import type { ProgressListener } from './events.js';
@@ -48,7 +55,15 @@ ALTER TABLE archon.run_tables ADD COLUMN IF NOT EXISTS created jsonb;
 ALTER TABLE archon.runs ADD COLUMN IF NOT EXISTS outcome text;
 ALTER TABLE archon.runs ADD COLUMN IF NOT EXISTS summary jsonb;
 ALTER TABLE archon.runs ADD COLUMN IF NOT EXISTS kept_for_backups jsonb;
-ALTER TABLE archon.runs ADD COLUMN IF NOT EXISTS unmatched jsonb`;
+ALTER TABLE archon.runs ADD COLUMN IF NOT EXISTS unmatched jsonb;
+ALTER TABLE archon.runs ADD COLUMN IF NOT EXISTS report jsonb`;
+
+/**
+ * A journal time as every adapter shows it (history, undo, the report of an undone run): one format,
+ * computed by the server from its own clock, so the same moment reads the same everywhere.
+ */
+export const utcText = (column: string): string =>
+  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"')`;
 
 /** Whether the target user may keep a journal there: create the schema, or write in the one that exists. */
 async function journalAllowed(tgt: pg.Client): Promise<string | null> {
@@ -144,6 +159,8 @@ export interface Journal {
   runId: string;
   state: UndoState;
   record(loaded: TablePlan[], reports: Map<TablePlan, TableReport>, readBacks: Map<TablePlan, ReadBack>): Promise<void>;
+  /** After the commit: keeps the run's report, as its user got it, for History to open again. */
+  keepReport(report: Report): Promise<void>;
 }
 
 /**
@@ -188,6 +205,13 @@ export async function startJournal(
     runId,
     state,
     record: (loaded, reports, readBacks) => record(tgt, runId, meta, plan, entries, loaded, reports, readBacks),
+    keepReport: async (report) => {
+      // Outside the committed transaction: a report not kept costs History its "Open Report" for this
+      // run, never the migration.
+      await tgt
+        .query('UPDATE archon.runs SET report = $2 WHERE id = $1', [runId, JSON.stringify(report)])
+        .catch(() => {});
+    },
   };
 }
 

@@ -221,7 +221,9 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
     };
     session.clock.enter('prepare');
     result = await load(session, toCopy, reports, how, followed(session, opts.onProgress), opts.signal);
-    return finish();
+    const done = finish();
+    await result.journal?.keepReport(done);
+    return done;
   } finally {
     await session.close();
   }

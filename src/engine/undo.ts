@@ -20,6 +20,7 @@ import {
   backedUp,
   keptDigest,
   selectList,
+  utcText,
   wholeTableDigest,
 } from './journal.js';
 import { relationSql } from './relation.js';
@@ -92,6 +93,8 @@ export interface UndoPreview {
 export interface UndoResult extends UndoPreview {
   /** False when the confirmation declined: nothing changed. */
   undone: boolean;
+  /** When, as the journal records it and history shows it (`YYYY-MM-DD HH:MM:SS UTC`); null when not undone. */
+  undoneAt: string | null;
   forced: boolean;
   /** Objects the run created that undo kept, and what holds each (`keptReason` words it). */
   kept: KeptObject[];
@@ -260,7 +263,7 @@ async function undoInTransaction(t: Target, opts: UndoOptions): Promise<UndoResu
   const inPlace = present.filter((r) => refs.inPlace.has(tableKey(r.schema_name, r.table_name)));
   await refuseDanglingReferences(t.client, run.id, inPlace.map(inPlaceOf), refs.outside);
   if (opts.confirm && !(await opts.confirm(preview)))
-    return { ...preview, undone: false, forced: false, kept: [], droppedForBackups: [] };
+    return { ...preview, undone: false, undoneAt: null, forced: false, kept: [], droppedForBackups: [] };
   check();
   await restore(t, present, new Set(inPlace), emit, opts.signal);
   const droppedForBackups = await dropOwnBackups(t.client, run.id, rows, emit);
@@ -270,14 +273,23 @@ async function undoInTransaction(t: Target, opts: UndoOptions): Promise<UndoResu
   for (const r of present) for (const s of r.sequences) await restoreSequence(t.client, s);
   check();
   // Its backups are gone with the undo: the journal says so, as `backups drop` would.
-  await t.client.query(
+  const marked = await t.client.query<{ at: string }>(
     `UPDATE archon.runs SET undone_at = now(), undone_forced = $2,
-            backups_dropped_at = CASE WHEN $3 THEN now() ELSE backups_dropped_at END WHERE id = $1`,
+            backups_dropped_at = CASE WHEN $3 THEN now() ELSE backups_dropped_at END WHERE id = $1
+     RETURNING ${utcText('undone_at')} AS at`,
     [run.id, changed.length > 0, rows.some((r) => r.backup_table)],
   );
   check();
   emit({ type: 'phase', message: 'committing' });
-  return { ...preview, undone: true, forced: changed.length > 0, kept: [...kept.values()], droppedForBackups };
+  const undoneAt = marked.rows[0].at;
+  return {
+    ...preview,
+    undone: true,
+    undoneAt,
+    forced: changed.length > 0,
+    kept: [...kept.values()],
+    droppedForBackups,
+  };
 }
 
 const nameOf = (r: RunTableRow) => qualified(r.schema_name, r.table_name);
@@ -309,9 +321,8 @@ interface RunRow {
   backups_dropped_at: string | null;
 }
 
-const RUN_COLUMNS = `id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"') AS at, source, target, policy,
-  undoable, why_not, to_char(undone_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"') AS undone_at,
-  to_char(backups_dropped_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"') AS backups_dropped_at`;
+const RUN_COLUMNS = `id, ${utcText('at')} AS at, source, target, policy,
+  undoable, why_not, ${utcText('undone_at')} AS undone_at, ${utcText('backups_dropped_at')} AS backups_dropped_at`;
 
 /** The run named, or the latest one that can still be undone; locked against a second undo. */
 async function pickRun(t: Target, id: string | undefined): Promise<RunRow> {
