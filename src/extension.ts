@@ -2,7 +2,7 @@
 // one table (ids in src/vscode/commandIds.ts). Command bodies live in src/vscode/, the engine in src/engine/.
 import * as vscode from 'vscode';
 import { inspect } from './engine/index.js';
-import type { Role } from './shared/report.js';
+import type { Report, Role } from './shared/report.js';
 import { COMMAND_IDS, type CommandId } from './vscode/commandIds.js';
 import * as connections from './vscode/connectionCommands.js';
 import { ConnectionStore, urlOf, type ConnectionProfile } from './vscode/connectionStore.js';
@@ -88,7 +88,7 @@ function wire({ context, log, store, credentials, tree }: Parts) {
 
 /** Every command's handler, by id: each a call of a function in src/vscode/. */
 function commandTable(
-  { log, store, credentials, tree }: Parts,
+  { context, log, store, credentials, tree }: Parts,
   { wizard, runner, refresh, changed, addConnection }: ReturnType<typeof wire>,
 ): Record<CommandId, Handler> {
   const connectionOf = (node?: Node) => (node && 'profile' in node ? store.get(node.profile.id) : undefined);
@@ -120,6 +120,11 @@ function commandTable(
     'archon.copyTableToTarget': (node) => copyTableToTarget(wizard, runner, node),
     'archon.showLog': () => log.show(),
     'archon.showRunProgress': () => runner.active.show(),
-    'archon.migrationHistory': () => migrationHistory({ credentials, log, afterUndo: refresh }, store),
+    'archon.migrationHistory': () => {
+      const openReport = (report: Report, undo?: () => Promise<string | null>) => {
+        ReportPanel.show(context.extensionUri, log, report, undefined, undo);
+      };
+      return migrationHistory({ credentials, log, afterUndo: refresh, openReport }, store);
+    },
   };
 }

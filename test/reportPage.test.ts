@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { standaloneReportHtml } from '../src/reportPage.js';
+import { type Report, summarize } from '../src/shared/report.js';
 import { makeNonce, renderReportPage } from '../src/shared/reportHtml.js';
 import { SCREENSHOTS, launchChromium } from './support/browser.js';
 import {
@@ -549,6 +550,48 @@ describe('report page (real Chromium)', () => {
     );
     assert.match(await page.locator('header').innerText(), /rows already in the target: Skip tables that have rows/);
     assert.doesNotMatch(await page.locator('header').innerText(), /skip-nonempty/);
+    assert.deepEqual(cspErrors, []);
+  });
+
+  it("an undone run reads UNDONE, not ALL VERIFIED, with the journal's time in its banner and no Undo button", async () => {
+    const base = sampleReport();
+    const tables = base.tables.filter((t) => t.status === 'verified');
+    const standing = {
+      ...base,
+      tables,
+      summary: summarize(tables),
+      outcome: 'verified',
+      committed: true,
+      causes: [],
+      cause: null,
+      unmatched: [],
+      undo: { runId: '20261206-074102-ab12', possible: true, reason: null },
+    } as Report;
+    const { page, cspErrors } = await openWebviewPage('light', undefined, { report: standing });
+    const post = (report: Report) =>
+      page.evaluate(
+        (r) => window.postMessage({ type: 'report', report: r, canRetry: false, canUndo: true }, '*'),
+        report as unknown as Record<string, unknown>,
+      );
+    await post(standing);
+    assert.equal(await page.locator('.badge.outcome').innerText(), 'ALL VERIFIED');
+    assert.equal(await page.locator('#undo').count(), 1);
+    await post({ ...standing, undone: { at: '2026-12-06 08:00:00 UTC' } });
+    await page.locator('.undone-banner').waitFor();
+    assert.equal(await page.locator('.badge.outcome').innerText(), 'UNDONE');
+    const text = await page.locator('header').innerText();
+    assert.doesNotMatch(text, /ALL VERIFIED/);
+    assert.match(
+      await page.locator('.undone-banner').innerText(),
+      /^UNDONE at 2026-12-06 08:00:00 UTC: this migration was taken back/,
+    );
+    assert.match(text, /UNDONE at 2026-12-06 08:00:00 UTC: the target holds what it held before this run/);
+    assert.equal(await page.locator('#undo').count(), 0, 'an undone run cannot be undone again');
+    // A report an older panel marked (undo.undoneAt) reads the same.
+    await post({ ...standing, undo: { ...standing.undo!, undoneAt: '2026-12-06 08:00:00 UTC' } });
+    await page.locator('#undo').waitFor({ state: 'detached' });
+    assert.equal(await page.locator('.badge.outcome').innerText(), 'UNDONE');
+    await page.screenshot({ path: join(SCREENSHOTS, 'report-undone.png') });
     assert.deepEqual(cspErrors, []);
   });
 });

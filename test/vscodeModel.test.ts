@@ -7,6 +7,8 @@ import { describe, it } from 'node:test';
 import { cliHint } from '../src/cli/index.js';
 import {
   type Column,
+  type PlanResult,
+  type RunEntry,
   ConnectionError,
   LockTimeoutError,
   type Remedy,
@@ -20,7 +22,7 @@ import {
   withoutPassword,
 } from '../src/engine/index.js';
 import { COMMAND_IDS } from '../src/vscode/commandIds.js';
-import { sameChanges } from '../src/vscode/undoModel.js';
+import { historyActions, historyItem, sameChanges, undoReviewLine } from '../src/vscode/undoModel.js';
 import {
   ConnectionStore,
   profileFromUrl,
@@ -635,5 +637,94 @@ describe('undo in VS Code', () => {
     assert.ok(sameChanges(shown, preview([table('b', 3, false), table('a', 5, true)])), 'order does not matter');
     assert.ok(!sameChanges(shown, preview([table('a', 5, true), table('b', 4, true)])), 'b changed meanwhile');
     assert.ok(!sameChanges(shown, preview([table('a', 6, true), table('b', 3, false)])), 'a changed again');
+  });
+
+  const run = (over: Partial<RunEntry>): RunEntry => ({
+    id: '20261206-074102-ab12',
+    at: '2026-12-06 07:41:02 UTC',
+    source: 'reader@db:5432/app',
+    target: 'postgres@localhost:5432/app',
+    policy: 'append',
+    toolVersion: '0.1.0',
+    tables: ['public.archon_projects'],
+    rowsLoaded: 20,
+    undoable: true,
+    why: null,
+    undoneAt: null,
+    backupBytes: 8192,
+    outcome: 'verified',
+    summary: { verified: 1, mismatch: 0, skipped: 0, failed: 0, 'rolled back': 0, 'not run': 0, total: 1 },
+    unmatched: [],
+    hasReport: true,
+    ...over,
+  });
+
+  it('History marks an undone run UNDONE, offers its report and never Undo for it', () => {
+    const undone = run({
+      undoable: false,
+      undoneAt: '2026-12-06 08:00:00 UTC',
+      why: 'undone at 2026-12-06 08:00:00 UTC',
+    });
+    assert.match(
+      historyItem(undone).description,
+      /^UNDONE at 2026-12-06 08:00:00 UTC · 2026-12-06 07:41:02 UTC · Append \(the rows there kept\) from /,
+    );
+    assert.match(historyItem(undone).label, /^\$\(discard\) 20261206-074102-ab12$/);
+    assert.deepEqual(
+      historyActions(undone).map((a) => a.action),
+      ['report'],
+    );
+    assert.match(historyActions(undone)[0].detail, /marked UNDONE at 2026-12-06 08:00:00 UTC/);
+    // A run that stands: no mark, its report and Undo.
+    assert.doesNotMatch(historyItem(run({})).description, /UNDONE/);
+    assert.match(
+      historyItem(run({})).detail,
+      /^committed, outcome verified: 1 verified by count and content · public\.archon_projects · undoable \(backups 8\.0 kB\)$/,
+    );
+    assert.deepEqual(
+      historyActions(run({})).map((a) => a.action),
+      ['report', 'undo'],
+    );
+    // Backups dropped: the report only, and the item says why undo is not possible.
+    const dropped = run({ undoable: false, why: 'its backups were dropped at 2026-12-07 00:00:00 UTC' });
+    assert.deepEqual(
+      historyActions(dropped).map((a) => a.action),
+      ['report'],
+    );
+    assert.match(historyItem(dropped).detail, /cannot be undone: its backups were dropped at/);
+    // An older Archon kept no report: the action says so rather than failing.
+    assert.match(historyActions(run({ hasReport: false }))[0].detail, /^Not kept: an older Archon ran this migration/);
+  });
+
+  it("the review says per table what undo does, in the undo dialog's words: created tables dropped, existing restored", () => {
+    const table = (name: string, create?: 'create' | 'add-columns') => ({
+      schema: 'public',
+      table: name,
+      action: 'copy',
+      ...(create ? { create: { kind: create } } : {}),
+    });
+    const plan = (kept: string[], ...tables: ReturnType<typeof table>[]) =>
+      ({
+        plan: { tables },
+        undo: {
+          possible: true,
+          reason: null,
+          kept: kept.map((k) => ({ schema: 'public', table: k, rows: 12, bytes: 8192 })),
+          bytes: kept.length * 8192,
+          journal: true,
+        },
+      }) as unknown as PlanResult;
+    const empty = undoReviewLine(plan([], table('a', 'create'), table('b', 'create'), table('c')));
+    assert.equal(
+      empty.detail,
+      'Undo drops the 2 tables this run creates (public.a, public.b); empties public.c (no rows there now).',
+    );
+    assert.doesNotMatch(empty.detail, /empties the tables/);
+    const mixed = undoReviewLine(plan(['p'], table('p', 'add-columns'), table('n', 'create')));
+    assert.match(mixed.label, /Undo possible: the 12 rows now in public\.p are kept/);
+    assert.match(
+      mixed.detail,
+      /^Undo drops the 1 table this run creates \(public\.n\); restores the rows kept of public\.p; drops the columns this run adds to public\.p\. Kept in the schema "archon"/,
+    );
   });
 });

@@ -20,6 +20,8 @@ import {
   stopBanner,
   type TableReport,
   undoText,
+  undoneBanner,
+  undoneOf,
   statusText,
   trafficText,
 } from '../src/shared/report.js';
@@ -100,6 +102,13 @@ function sorted(tables: TableReport[]): TableReport[] {
 }
 
 function outcomeBadge(r: Report): HTMLElement {
+  // A run taken back since: its own outcome is history, what holds now is the target as it was.
+  if (undoneOf(r))
+    return el(
+      'span',
+      { class: 'badge outcome undone', role: 'status', 'aria-label': `Outcome: undone (the run's: ${r.outcome})` },
+      'undone',
+    );
   const label = {
     verified: r.checks === 'counts and content' ? 'all verified' : 'all verified by count only',
     'not verified': 'some not verified',
@@ -194,7 +203,8 @@ function header(r: Report): HTMLElement {
       `Started ${new Date(r.startedAt).toLocaleString()} · took ${seconds(r.durationMs)}` +
         (r.existing ? ` · rows already in the target: ${policyText(r.existing)}` : '') +
         (r.kind === 'migrate' ? (r.committed ? ' · committed' : ' · nothing committed') : ' · nothing copied') +
-        (undoText(r) ? ` · ${undoText(r)}` : '') +
+        // The undone mark has its banner; the meta line keeps only whether undo is possible.
+        (undoneOf(r) ? '' : undoText(r) ? ` · ${undoText(r)}` : '') +
         (r.traffic ? ` · ${runTrafficText(r.traffic)}` : ''),
     ),
     el(
@@ -210,6 +220,7 @@ function header(r: Report): HTMLElement {
       ),
       el('span', {}, `of ${plural(s.total, 'table')}`),
     ),
+    ...undoneSection(r),
     ...banner(r),
     ...(r.error
       ? [
@@ -261,6 +272,12 @@ function phasesSection(r: Report): HTMLElement[] {
   return [el('details', { class: 'phases' }, el('summary', {}, heading), table)];
 }
 
+/** A run taken back since: said above everything else, as loudly as a failure, in its own colour. */
+function undoneSection(r: Report): HTMLElement[] {
+  const text = undoneBanner(r);
+  return text ? [el('div', { class: 'undone-banner', role: 'status' }, text)] : [];
+}
+
 /** What stopped the run, above everything else: the tables that rolled it all back (each with its error), or the cancel. */
 function banner(r: Report): HTMLElement[] {
   const text = stopBanner(r);
@@ -296,7 +313,7 @@ function toolbar(r: Report, problemCount: number): HTMLElement {
     return b;
   };
   const actions: HTMLElement[] = [];
-  if (state.canUndo && r.committed && r.undo?.possible)
+  if (state.canUndo && r.committed && r.undo?.possible && !undoneOf(r))
     actions.push(button('undo', 'Undo Migration', 'secondary', () => host.post({ type: 'undo' })));
   actions.push(button('export-json', 'Export JSON', 'secondary', () => host.post({ type: 'export', format: 'json' })));
   actions.push(

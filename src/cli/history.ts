@@ -2,7 +2,7 @@
 import { type RunEntry, history } from '../engine/index.js';
 import { formatBytes, formatCount } from '../shared/format.js';
 import { visible } from '../shared/names.js';
-import { journaledResult } from '../shared/report.js';
+import { journaledResult, undoneText } from '../shared/report.js';
 import type { Values } from './options.js';
 import { journalTarget } from './target.js';
 import { type CliIo, EXIT } from './terminal.js';
@@ -16,12 +16,23 @@ function printHistory(runs: RunEntry[], io: CliIo): number {
     io.out('No migration recorded on this target (no Archon journal, or it is empty).\n');
     return EXIT.ok;
   }
-  for (const r of runs) {
-    const undo = r.undoable ? `undoable (archon undo ${r.id}; backups ${formatBytes(r.backupBytes)})` : r.why;
-    io.out(`${r.id}  ${r.at}  ${r.policy}  from ${r.source}\n`);
-    io.out(`    ${journaledResult(r.outcome, r.summary, r.unmatched)}\n`);
-    io.out(`    ${r.tables.length} table(s), ${formatCount(r.rowsLoaded)} row(s) loaded: ${r.tables.join(', ')}\n`);
-    io.out(`    undo: ${visible(undo ?? '')}\n`);
-  }
+  for (const r of runs)
+    io.out(
+      historyLines(r)
+        .map((l) => `${l}\n`)
+        .join(''),
+    );
   return EXIT.ok;
+}
+
+/** One run of `archon history`: an undone run says so on its first line, in the words its report uses. */
+export function historyLines(r: RunEntry): string[] {
+  const undo = r.undoable ? `undoable (archon undo ${r.id}; backups ${formatBytes(r.backupBytes)})` : r.why;
+  const undone = r.undoneAt ? `  ${undoneText({ at: r.undoneAt })}` : '';
+  return [
+    `${r.id}  ${r.at}  ${r.policy}  from ${r.source}${undone}`,
+    `    ${journaledResult(r.outcome, r.summary, r.unmatched)}`,
+    `    ${r.tables.length} table(s), ${formatCount(r.rowsLoaded)} row(s) loaded: ${r.tables.join(', ')}`,
+    `    undo: ${visible(undo ?? '')}`,
+  ];
 }

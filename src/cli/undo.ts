@@ -87,7 +87,9 @@ async function undone(values: Values, run: string | undefined, target: TargetOpt
 }
 
 function describeDone(result: UndoResult, io: CliIo): void {
-  io.out(`Undone: run ${result.runId}; every restored table verified against its backup (count and content).\n`);
+  io.out(
+    `Undone: run ${result.runId} at ${result.undoneAt}; every restored table verified against its backup (count and content).\n`,
+  );
   if (result.droppedForBackups.length)
     io.out(
       `Dropped with its backups what undone runs kept only for them: ${visible(result.droppedForBackups.join(', '))}\n`,
@@ -113,8 +115,9 @@ function describePreview(p: UndoPreview): string {
       ? `; column(s) ${t.dropsColumns.join(', ')} dropped (the run added them)`
       : '';
     const seqs = t.sequences.length ? `; sequence(s) ${t.sequences.join(', ')} reset` : '';
+    const inPlace = t.referencedBy?.length ? `; in place, since ${t.referencedBy.join(', ')} reference(s) it` : '';
     const changed = t.changed ? '  CHANGED since the run: those changes are lost (--force)' : '';
-    lines.push(`  ${displayName(t.schema, t.table)}: ${now} → ${back}${columns}${seqs}${changed}`);
+    lines.push(`  ${displayName(t.schema, t.table)}: ${now} → ${back}${inPlace}${columns}${seqs}${changed}`);
   }
   return `${lines.join('\n')}\n\n`;
 }

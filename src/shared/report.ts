@@ -282,12 +282,46 @@ export interface Report {
   /** Whether this run can be taken back (`archon undo RUN`), and its id in the target's journal. */
   undo?: UndoState | null;
   /**
+   * Present once the run has been taken back: when, as the target's journal records it (the time history
+   * shows too), and the target user who did it where known. Absent for a run that stands, and in older
+   * reports (which kept the time in `undo.undoneAt`: `undoneOf` reads both).
+   */
+  undone?: Undone | null;
+  /**
    * What the whole run moved over the network, catalogs and plan included, on every connection to each
    * side (migrate; absent in older reports and in compare).
    */
   traffic?: Traffic | null;
   /** Time and round trips per phase, in the order the phases began (absent in older reports). */
   phases?: PhaseTime[];
+}
+
+/** When a migration was taken back: `YYYY-MM-DD HH:MM:SS UTC`, the journal's own time; who, where known. */
+export interface Undone {
+  at: string;
+  by?: string;
+}
+
+/** Whether the run was taken back, from a report of any age; null when it stands. */
+export function undoneOf(r: Pick<Report, 'undone' | 'undo' | 'committed'>): Undone | null {
+  if (!r.committed) return null;
+  return r.undone ?? (r.undo?.undoneAt ? { at: r.undo.undoneAt } : null);
+}
+
+/** `UNDONE at 2026-12-06 07:41:02 UTC (by postgres)`: how every rendering marks a run taken back. */
+export const undoneText = (u: Undone): string => `UNDONE at ${u.at}${u.by ? ` (by ${u.by})` : ''}`;
+
+/**
+ * The line above an undone run's report, in every rendering: what holds now, so no badge or count below
+ * reads as the target's present state. Null when the run stands.
+ */
+export function undoneBanner(r: Report): string | null {
+  const u = undoneOf(r);
+  if (!u || r.kind !== 'migrate') return null;
+  return (
+    `${undoneText(u)}: this migration was taken back; the target holds what it held before it (restored and ` +
+    'verified against the backups). The tables below say what the run did before that.'
+  );
 }
 
 /** The undo state in words, the same in every rendering; null when the report says nothing about undo. */
@@ -303,8 +337,9 @@ export function analyzedText(r: Report): string | null {
 }
 
 export function undoText(r: Report): string | null {
+  const u = undoneOf(r);
+  if (u) return undoneText(u);
   if (!r.committed || !r.undo) return null;
-  if (r.undo.undoneAt) return `undone at ${r.undo.undoneAt}`;
   if (r.undo.possible && r.undo.runId) return `undoable: run ${r.undo.runId} (archon undo ${r.undo.runId})`;
   return `cannot be undone: ${r.undo.reason ?? 'no journal was written'}`;
 }
@@ -315,7 +350,7 @@ export interface UndoState {
   possible: boolean;
   /** Why undo is not possible; null when it is. */
   reason: string | null;
-  /** When the run was undone from the report's panel (absent otherwise). */
+  /** Reports written before `Report.undone`: when the run was undone from the report's panel. */
   undoneAt?: string;
 }
 
@@ -409,7 +444,12 @@ export function headline(r: Report): string {
   // A migration that committed nothing copied nothing that stayed: "Migrated" would say the opposite.
   const verb =
     r.kind !== 'migrate' || r.committed ? what : r.outcome === 'cancelled' ? 'Cancelled' : 'Nothing migrated of';
-  return `${verb} ${plural(s.total, 'table')}: ${statusCounts(s, r.checks)}. Outcome: ${r.outcome}.${committed}`;
+  const counts = `${plural(s.total, 'table')}: ${statusCounts(s, r.checks)}`;
+  // Taken back since: what holds now comes first, what the run did after it.
+  const undone = r.kind === 'migrate' ? undoneOf(r) : null;
+  if (undone)
+    return `${undoneText(undone)}: the target holds what it held before this run. The run had migrated ${counts}; outcome ${r.outcome}, committed.`;
+  return `${verb} ${counts}. Outcome: ${r.outcome}.${committed}`;
 }
 
 /**

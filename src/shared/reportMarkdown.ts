@@ -11,6 +11,8 @@ import {
   runTrafficText,
   stopBanner,
   undoText,
+  undoneBanner,
+  undoneOf,
 } from './report.js';
 import { platformHeading, platformLines } from './reportPlatform.js';
 import { objectLines, objectsHeading } from './reportObjects.js';
@@ -27,7 +29,7 @@ export function toMarkdown(r: Report): string {
     `- **From** (source, read-only): \`${r.source.label}\` — ${serverText(r.source)}`,
     `- **To** (target): \`${r.target.label}\` — ${serverText(r.target)}`,
     `- **Started**: ${r.startedAt} · **Duration**: ${seconds(r.durationMs)}${existing}`,
-    `- **Outcome**: ${r.outcome} — ${headline(r)}`,
+    `- **Outcome**: ${undoneOf(r) ? `UNDONE (the run's outcome: ${r.outcome})` : r.outcome} — ${headline(r)}`,
   ];
   const undo = undoText(r);
   if (undo) lines.push(`- **Undo**: ${esc(undo)}`);
@@ -35,6 +37,8 @@ export function toMarkdown(r: Report): string {
   const analyzed = analyzedText(r);
   if (analyzed) lines.push(`- **Statistics**: ${analyzed}`);
   lines.push('');
+  const undone = undoneBanner(r);
+  if (undone) lines.push(`> **${esc(undone)}**`, '');
   const banner = stopBanner(r);
   if (banner) lines.push(`> **${esc(banner)}**`, ...causeLines(r).map((l) => `> - ${esc(l)}`), '');
   if (r.error) lines.push(`> **Error:** ${esc(r.error.message)}${r.error.code ? ` (${r.error.code})` : ''}`, '');

@@ -20,8 +20,8 @@ export class ReportPanel {
 
   private report: Report | null = null;
   private retry: (() => void) | null = null;
-  /** Takes the report's migration back (after asking); resolves true when it was undone. */
-  private undo: (() => Promise<boolean>) | null = null;
+  /** Takes the report's migration back (after asking); resolves to when it was undone (null: it was not). */
+  private undo: (() => Promise<string | null>) | null = null;
   private disposed = false;
   /** Where the page's script is, for the HTML export too. */
   private readonly pageRoot: vscode.Uri;
@@ -56,7 +56,7 @@ export class ReportPanel {
     log: vscode.LogOutputChannel,
     report: Report,
     retry?: () => void,
-    undo?: () => Promise<boolean>,
+    undo?: () => Promise<string | null>,
   ): () => void {
     const panel = vscode.window.createWebviewPanel(
       ReportPanel.viewType,
@@ -114,16 +114,16 @@ export class ReportPanel {
       case 'retry':
         this.retry?.();
         return;
-      case 'undo':
-        if (await this.undo?.()) {
+      case 'undo': {
+        const at = await this.undo?.();
+        if (at) {
           this.undo = null;
-          // The page says the run was undone, not that it still can be.
-          const undoneAt = new Date().toISOString().replace('T', ' ').slice(0, 19);
-          if (this.report?.undo)
-            this.report = { ...this.report, undo: { ...this.report.undo, undoneAt: `${undoneAt} UTC` } };
+          // The page says the run was undone, at the journal's time (the one history shows), not that it still can be.
+          if (this.report) this.report = { ...this.report, undone: { at } };
           this.post();
         }
         return;
+      }
       case 'export':
         try {
           await this.export(m.format);

@@ -4,27 +4,31 @@
 import * as vscode from 'vscode';
 import {
   DEFAULT_LOCK_TIMEOUT_MS,
+  type RunEntry,
   type UndoPreview,
   type UndoResult,
   history,
   keptReason,
+  runReport,
   undo,
   undoAction,
 } from '../engine/index.js';
 import { endpointLabel } from '../shared/endpoint.js';
-import { formatBytes, formatCount } from '../shared/format.js';
+import { formatCount } from '../shared/format.js';
 import { displayName } from '../shared/names.js';
-import { journaledResult, policyText } from '../shared/report.js';
+import { type Report, policyText, undoneText } from '../shared/report.js';
 import { type ConnectionProfile, type ConnectionStore, urlOf } from './connectionStore.js';
 import type { Credentials } from './credentials.js';
 import { errorMessage } from './errorWords.js';
-import { sameChanges } from './undoModel.js';
+import { historyActions, historyItem, sameChanges } from './undoModel.js';
 
 interface UndoDeps {
   credentials: Credentials;
   log: vscode.LogOutputChannel;
   /** Called after an undo changed the target (to refresh the tree). */
   afterUndo?: () => void;
+  /** Shows a run's report in the report panel; `undo` (when given) takes that run back from it. */
+  openReport?: (report: Report, undo?: () => Promise<string | null>) => void;
 }
 
 const lockWait = (): number => {
@@ -43,8 +47,10 @@ function previewText(p: UndoPreview): string {
         empty: 'emptied',
       }[undoAction(t)];
       const columns = t.dropsColumns.length ? `, column(s) ${t.dropsColumns.join(', ')} dropped` : '';
+      // Said, since the rows that stay are not rewritten: what points at them stays valid.
+      const inPlace = t.referencedBy?.length ? ` in place (${t.referencedBy.join(', ')} references it)` : '';
       const changed = t.changed ? ' — CHANGED since the migration: those changes would be lost' : '';
-      return `${displayName(t.schema, t.table)}: ${formatCount(t.rowsNow)} row(s) now → ${back}${columns}${changed}`;
+      return `${displayName(t.schema, t.table)}: ${formatCount(t.rowsNow)} row(s) now → ${back}${inPlace}${columns}${changed}`;
     })
     .join('\n');
 }
@@ -60,8 +66,11 @@ async function confirmUndo(p: UndoPreview, target: ConnectionProfile): Promise<b
   return (await vscode.window.showWarningMessage(question, { modal: true, detail }, button)) === button;
 }
 
-/** Asks, then undoes run `runId` (default: the latest undoable) on `target`. True when it was undone. */
-export async function undoRun(deps: UndoDeps, target: ConnectionProfile, runId?: string): Promise<boolean> {
+/**
+ * Asks, then undoes run `runId` (default: the latest undoable) on `target`. Resolves to when it was
+ * undone, as the journal records it (history shows the same time); null when it was not.
+ */
+export async function undoRun(deps: UndoDeps, target: ConnectionProfile, runId?: string): Promise<string | null> {
   const { credentials, log } = deps;
   const base = { target: urlOf(target), run: runId, lockTimeoutMs: lockWait() };
   try {
@@ -80,7 +89,7 @@ export async function undoRun(deps: UndoDeps, target: ConnectionProfile, runId?:
       }),
     );
     const p = preview as UndoPreview | null;
-    if (!p || !(await confirmUndo(p, target))) return false;
+    if (!p || !(await confirmUndo(p, target))) return null;
     const changed = p.tables.filter((t) => t.changed).length;
     log.info(`Undoing run ${p.runId} on ${endpointLabel(target)}`);
     const title = `Archon: undoing migration ${p.runId}`;
@@ -109,17 +118,17 @@ export async function undoRun(deps: UndoDeps, target: ConnectionProfile, runId?:
       void vscode.window.showWarningMessage(
         'Archon: the tables changed again while you decided; nothing was undone. Choose Undo Migration again to see them.',
       );
-      return false;
+      return null;
     }
-    const text = `Archon: migration ${p.runId} undone; every restored table verified against its backup.${aftermath(result)}`;
+    const text = `Archon: migration ${p.runId} undone at ${result.undoneAt}; every restored table verified against its backup.${aftermath(result)}`;
     log.info(text);
     void vscode.window.showInformationMessage(text);
     deps.afterUndo?.();
-    return true;
+    return result.undoneAt;
   } catch (e) {
     log.error(`Undo: ${(e as Error).message}`);
     void vscode.window.showErrorMessage(`Archon: undo not done: ${errorMessage(e)}`);
-    return false;
+    return null;
   }
 }
 
@@ -149,21 +158,37 @@ export async function migrationHistory(deps: UndoDeps, store: ConnectionStore): 
       return;
     }
     const run = await vscode.window.showQuickPick(
-      runs.map((r) => ({
-        label: r.id,
-        description: `${r.at} · ${policyText(r.policy)} from ${r.source}`,
-        detail: `${journaledResult(r.outcome, r.summary, r.unmatched)} · ${r.tables.join(', ')} · ${r.undoable ? `undoable (backups ${formatBytes(r.backupBytes)})` : r.why}`,
-        run: r,
-      })),
-      { title: `Migrations on ${picked.profile.name}, newest first`, placeHolder: 'Pick a run to undo it' },
+      runs.map((r) => ({ ...historyItem(r), run: r })),
+      {
+        title: `Migrations on ${picked.profile.name}, newest first`,
+        placeHolder: 'Pick a run to open its report or undo it',
+      },
     );
     if (!run) return;
-    if (!run.run.undoable) {
-      void vscode.window.showInformationMessage(`Archon: run ${run.run.id} cannot be undone: ${run.run.why}`);
-      return;
-    }
-    await undoRun(deps, picked.profile, run.run.id);
+    const action = await vscode.window.showQuickPick(historyActions(run.run), {
+      title: `Run ${run.run.id} on ${picked.profile.name}`,
+      placeHolder: run.run.undoneAt ? undoneText({ at: run.run.undoneAt }) : 'What to do with this run',
+    });
+    if (action?.action === 'undo') await undoRun(deps, picked.profile, run.run.id);
+    if (action?.action === 'report') await openRunReport(deps, picked.profile, run.run);
   } catch (e) {
     void vscode.window.showErrorMessage(`Archon: ${errorMessage(e)}`);
   }
+}
+
+/** A run's report from the target's journal, in the report panel, marked as the journal has it now. */
+async function openRunReport(deps: UndoDeps, target: ConnectionProfile, run: RunEntry): Promise<void> {
+  const report = run.hasReport
+    ? await deps.credentials.withPassword(target, 'target', (password) =>
+        runReport({ target: urlOf(target), password, run: run.id }),
+      )
+    : null;
+  if (!report) {
+    void vscode.window.showInformationMessage(
+      `Archon: the journal on ${target.name} keeps no report for run ${run.id}: an older Archon ran it.`,
+    );
+    return;
+  }
+  const undo = run.undoable ? () => undoRun(deps, target, run.id) : undefined;
+  deps.openReport?.(report, undo);
 }
