@@ -758,6 +758,37 @@ describe('undo of a table that a table outside the run references', () => {
       assert.deepEqual(await tgt.fingerprint('archon_project_sources'), sources);
     });
 
+    it(`a partitioned table referenced from outside: its appended rows go from every partition, ${dir}`, async () => {
+      const src = await TestDb.create(source, 'usrc');
+      const tgt = await TestDb.create(target, 'utgt');
+      const ddl = `CREATE TABLE events (id int, region text, note text, PRIMARY KEY (id, region)) PARTITION BY LIST (region);
+        CREATE TABLE events_eu PARTITION OF events FOR VALUES IN ('eu');
+        CREATE TABLE events_us PARTITION OF events FOR VALUES IN ('us')`;
+      await src.sql(
+        `${ddl}; INSERT INTO events SELECT g, CASE WHEN g % 2 = 0 THEN 'eu' ELSE 'us' END, 'new' FROM generate_series(1, 10) g`,
+      );
+      await tgt.sql(`${ddl}; INSERT INTO events VALUES (101, 'eu', 'old'), (102, 'us', 'old');
+        CREATE TABLE event_refs (id int, region text, FOREIGN KEY (id, region) REFERENCES events);
+        INSERT INTO event_refs VALUES (101, 'eu'), (102, 'us')`);
+      const before = await tgt.fingerprint('events');
+      const report = await migrate({
+        source: src.url,
+        target: tgt.url,
+        existing: 'append',
+        selection: { tables: ['events'] },
+      });
+      assert.equal(report.outcome, 'verified', JSON.stringify(report.tables));
+      await tgt.sql(`INSERT INTO event_refs VALUES (4, 'eu')`);
+      await assert.rejects(
+        undo({ target: tgt.url }),
+        /public\.event_refs \(constraint event_refs_id_region_fkey\) references public\.events with row id=4, region=eu/,
+      );
+      await tgt.sql(`DELETE FROM event_refs WHERE id = 4`);
+      assert.equal((await undo({ target: tgt.url })).undone, true);
+      assert.deepEqual(await tgt.fingerprint('events'), before);
+      assert.equal(await tgt.count('event_refs'), 2);
+    });
+
     it(`a referenced table without a NOT NULL key: only the copies the run added go, ${dir}`, async () => {
       const src = await TestDb.create(source, 'usrc');
       const tgt = await TestDb.create(target, 'utgt');
