@@ -758,6 +758,50 @@ describe('undo of a table that a table outside the run references', () => {
       assert.deepEqual(await tgt.fingerprint('archon_project_sources'), sources);
     });
 
+    it(`two referenced tables, one pointing at the other, undone by their owner with every foreign key enforced, ${dir}`, async () => {
+      const { src, tgt } = await referencedPair(source, target, 'generate_series(1001, 1003)');
+      const tasks =
+        'CREATE TABLE archon_tasks (id int PRIMARY KEY, project int REFERENCES archon_projects, title text)';
+      await src.sql(`${tasks}; INSERT INTO archon_tasks SELECT g, 1 + g % 20, 'new' FROM generate_series(1, 40) g`);
+      const role = `own_${tgt.name}`;
+      // Not a superuser: undo cannot switch foreign keys off (replica mode), so its order must keep them.
+      await tgt.sql(`${tasks}; INSERT INTO archon_tasks SELECT g, 1001 + g % 3, 'old' FROM generate_series(5001, 5003) g;
+        ${SOURCES}; INSERT INTO archon_project_sources (project, url) VALUES (1001, 'a');
+        CREATE TABLE task_notes (task int REFERENCES archon_tasks); INSERT INTO task_notes VALUES (5002);
+        CREATE ROLE ${role} LOGIN PASSWORD 'owner-pw'; GRANT CREATE ON DATABASE ${tgt.name} TO ${role};
+        ALTER TABLE archon_projects OWNER TO ${role}; ALTER TABLE archon_tasks OWNER TO ${role}`);
+      const owner = tgt.url.replace(/\/\/[^@]+@/, `//${role}:owner-pw@`);
+      const before = { ...(await bothTables(tgt)), tasks: await tgt.fingerprint('archon_tasks') };
+      const report = await migrate({
+        source: src.url,
+        target: owner,
+        existing: 'append',
+        selection: { tables: ['archon_projects', 'archon_tasks'] },
+      });
+      assert.equal(report.outcome, 'verified', JSON.stringify(report.tables));
+      // Rows it may not read could point at rows undo removes: said, nothing changed.
+      await assert.rejects(
+        undo({ target: owner }),
+        (e: Error) =>
+          e instanceof UsageError &&
+          /^undo must read public\.archon_project_sources, whose foreign key archon_project_sources_project_fkey references public\.archon_projects, .* grant SELECT on it, or undo as its owner\. Nothing changed\.$/.test(
+            e.message,
+          ),
+      );
+      await tgt.sql(`GRANT SELECT ON archon_project_sources, task_notes TO ${role}`);
+      const result = await undo({ target: owner });
+      assert.equal(result.undone, true);
+      assert.deepEqual(
+        result.tables.map((t) => [t.table, t.referencedBy]),
+        [
+          ['archon_projects', ['public.archon_project_sources (archon_project_sources_project_fkey)']],
+          ['archon_tasks', ['public.task_notes (task_notes_task_fkey)']],
+        ],
+      );
+      assert.deepEqual({ ...(await bothTables(tgt)), tasks: await tgt.fingerprint('archon_tasks') }, before);
+      assert.equal(await tgt.count('task_notes'), 1);
+    });
+
     it(`a partitioned table referenced from outside: its appended rows go from every partition, ${dir}`, async () => {
       const src = await TestDb.create(source, 'usrc');
       const tgt = await TestDb.create(target, 'utgt');

@@ -27,10 +27,12 @@ import { relationSql } from './relation.js';
 import type { CreatedObject } from './schemaDdl.js';
 import { silenceTriggersOn } from './triggers.js';
 import {
+  type InPlaceRestore,
   type InPlaceTable,
   type OutsideReference,
+  putBackRows,
   refuseDanglingReferences,
-  restoreInPlace,
+  removeRows,
   tablesToRestoreInPlace,
 } from './undoInPlace.js';
 
@@ -486,8 +488,13 @@ async function restore(
     emit({ type: 'phase', message: `emptying ${emptied.length} table(s)` });
     await c.query(`TRUNCATE ${emptied.map(relationOf).join(', ')}`);
   }
-  for (const r of inPlace) {
-    const n = await restoreInPlace(c, inPlaceOf(r));
+  // In place: rows go from referencing tables first, and come back to referenced tables first, so
+  // that a foreign key between two such tables holds at each step where it is enforced.
+  const order = rows.filter((r) => inPlace.has(r));
+  const removed = new Map<RunTableRow, InPlaceRestore>();
+  for (const r of [...order].reverse()) removed.set(r, await removeRows(c, inPlaceOf(r)));
+  for (const r of order) {
+    const n = await putBackRows(c, removed.get(r)!);
     emit({
       type: 'phase',
       message:

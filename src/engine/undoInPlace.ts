@@ -153,10 +153,21 @@ async function danglingRows(c: pg.Client, t: InPlaceTable, ref: OutsideReference
         .join(' AND ')})`
     : '';
   const texts = (cols: string[]) => `jsonb_build_array(${cols.map((x) => `x.${ident(x)}::text`).join(', ')})`;
-  const r = await c.query<{ key: (string | null)[]; val: string[]; total: string }>(
-    `SELECT ${texts(pk ?? ref.columns)} AS key, ${texts(ref.columns)} AS val, count(*) OVER () AS total
-       FROM ${from} x WHERE ${set}${kept} LIMIT ${NAMED_ROWS}`,
-  );
+  const r = await c
+    .query<{ key: (string | null)[]; val: string[]; total: string }>(
+      `SELECT ${texts(pk ?? ref.columns)} AS key, ${texts(ref.columns)} AS val, count(*) OVER () AS total
+         FROM ${from} x WHERE ${set}${kept} LIMIT ${NAMED_ROWS}`,
+    )
+    .catch((e: { code?: string }) => {
+      // Unread, its rows could point at rows undo removes, and a cascading key would change them.
+      if (e.code !== '42501') throw e;
+      const [schema, table] = JSON.parse(ref.to) as [string, string];
+      throw new UsageError(
+        `undo must read ${displayName(ref.from.schema, ref.from.table)}, whose foreign key ${ref.constraint} ` +
+          `references ${displayName(schema, table)}, to know that none of its rows points at a row undo removes, ` +
+          'and this user may not read it: grant SELECT on it, or undo as its owner. Nothing changed.',
+      );
+    });
   if (!r.rows.length) return null;
   const pairs = (cols: string[], vals: (string | null)[]) => cols.map((x, i) => `${x}=${vals[i] ?? 'NULL'}`).join(', ');
   const named = r.rows.map((row) =>
@@ -208,25 +219,67 @@ export interface InPlaceCounts {
 }
 
 /**
- * Makes the table hold what its backup holds, touching only the rows that differ. By a key where the
- * table has one (a referenced row keeps its key, its other columns are set back); without one, as
- * many copies of each row as the backup has, removing only the extra copies.
+ * A table on its way back in place: how its rows are told apart — its key, or (null) their content,
+ * as many copies of each row as the backup has — and how many rows went.
  */
-export async function restoreInPlace(c: pg.Client, t: InPlaceTable): Promise<InPlaceCounts> {
-  const name = qualified(t.schema, t.table);
-  const rel = relationSql({ schema: t.schema, name: t.table, kind: t.kind });
-  if (!t.backup) {
-    const r = await c.query(`DELETE FROM ${rel}`);
-    return { removed: r.rowCount ?? 0, changed: 0, added: 0 };
-  }
-  const key = await rowKey(c, name, new Set(t.columns.map((x) => x.name)));
-  return key ? byKey(c, t, rel, name, key) : byCopies(c, t, rel, name);
+export interface InPlaceRestore {
+  table: InPlaceTable;
+  key: string[] | null;
+  removed: number;
 }
 
-async function byKey(c: pg.Client, t: InPlaceTable, rel: string, name: string, key: string[]): Promise<InPlaceCounts> {
-  const same = key.map((k) => `b.${ident(k)} = t.${ident(k)}`).join(' AND ');
-  const removed = await c.query(`DELETE FROM ${rel} AS t WHERE NOT EXISTS (SELECT 1 FROM ${t.backup} b WHERE ${same})`);
-  const all = t.columns.filter((x) => !x.generated).map((x) => ident(x.name));
+const names = (t: InPlaceTable) => ({
+  name: qualified(t.schema, t.table),
+  rel: relationSql({ schema: t.schema, name: t.table, kind: t.kind }),
+  all: t.columns.filter((x) => !x.generated).map((x) => ident(x.name)),
+});
+
+/** Each row's content as text: every type has an output function, not every type an equality operator. */
+const rowText = (alias: string, cols: string[]) => `ROW(${cols.map((x) => `${alias}.${x}`).join(', ')})::text`;
+
+/**
+ * First, referencing tables before those they reference: the rows the backup lacks go (by key), or
+ * the copies of a row beyond those the backup holds (by content). Rows both hold stay untouched.
+ */
+export async function removeRows(c: pg.Client, t: InPlaceTable): Promise<InPlaceRestore> {
+  const { name, rel, all } = names(t);
+  if (!t.backup) {
+    const r = await c.query(`DELETE FROM ${rel}`);
+    return { table: t, key: null, removed: r.rowCount ?? 0 };
+  }
+  const key = await rowKey(c, name, new Set(t.columns.map((x) => x.name)));
+  if (key) {
+    const r = await c.query(
+      `DELETE FROM ${rel} AS t WHERE NOT EXISTS (SELECT 1 FROM ${t.backup} b WHERE ${sameKey(key)})`,
+    );
+    return { table: t, key, removed: r.rowCount ?? 0 };
+  }
+  const r = await c.query(
+    `DELETE FROM ${rel} AS t WHERE (t.tableoid, t.ctid) IN (
+       SELECT n.o, n.c FROM (SELECT x.tableoid AS o, x.ctid AS c, ${rowText('x', all)} AS r,
+                                    row_number() OVER (PARTITION BY ${rowText('x', all)}) AS i FROM ${rel} x) n
+         LEFT JOIN (SELECT ${rowText('b', all)} AS r, count(*) AS k FROM ${t.backup} b GROUP BY 1) b ON b.r = n.r
+        WHERE n.i > coalesce(b.k, 0))`,
+  );
+  return { table: t, key: null, removed: r.rowCount ?? 0 };
+}
+
+const sameKey = (key: string[]) => key.map((k) => `b.${ident(k)} = t.${ident(k)}`).join(' AND ');
+
+/**
+ * Then, referenced tables before those that reference them: the rows the backup holds with other
+ * values are set back (a referenced row keeps its key), and the rows that are gone come back.
+ */
+export async function putBackRows(c: pg.Client, r: InPlaceRestore): Promise<InPlaceCounts> {
+  const t = r.table;
+  if (!t.backup) return { removed: r.removed, changed: 0, added: 0 };
+  return r.key ? byKey(c, r, r.key) : byCopies(c, r);
+}
+
+async function byKey(c: pg.Client, r: InPlaceRestore, key: string[]): Promise<InPlaceCounts> {
+  const t = r.table;
+  const { name, rel, all } = names(t);
+  const same = sameKey(key);
   // An identity column GENERATED ALWAYS takes no value in UPDATE; one that differs fails verification.
   const always = await identityAlways(c, name);
   const settable = t.columns
@@ -234,46 +287,36 @@ async function byKey(c: pg.Client, t: InPlaceTable, rel: string, name: string, k
     .map((x) => ident(x.name));
   let changed = 0;
   if (settable.length) {
-    // Compared as text: every type has an output function, not every type an equality operator.
-    const differs = `ROW(${all.map((x) => `t.${x}`).join(', ')})::text IS DISTINCT FROM ROW(${all.map((x) => `b.${x}`).join(', ')})::text`;
-    const r = await c.query(
+    const u = await c.query(
       `UPDATE ${rel} AS t SET (${settable.join(', ')}) = ROW(${settable.map((x) => `b.${x}`).join(', ')})
-         FROM ${t.backup} b WHERE ${same} AND ${differs}`,
+         FROM ${t.backup} b WHERE ${same} AND ${rowText('t', all)} IS DISTINCT FROM ${rowText('b', all)}`,
     );
-    changed = r.rowCount ?? 0;
+    changed = u.rowCount ?? 0;
   }
-  const cols = all.join(', ');
-  const into = cols ? ` (${cols})` : '';
+  const into = all.length ? ` (${all.join(', ')})` : '';
   const added = await c.query(
     `INSERT INTO ${name}${into} OVERRIDING SYSTEM VALUE SELECT ${all.map((x) => `b.${x}`).join(', ')}
        FROM ${t.backup} b WHERE NOT EXISTS (SELECT 1 FROM ${rel} AS t WHERE ${same})`,
   );
-  return { removed: removed.rowCount ?? 0, changed, added: added.rowCount ?? 0 };
+  return { removed: r.removed, changed, added: added.rowCount ?? 0 };
 }
 
-/** Without a key, rows are told apart by their content only: each distinct row, as often as the backup holds it. */
-async function byCopies(c: pg.Client, t: InPlaceTable, rel: string, name: string): Promise<InPlaceCounts> {
-  const all = t.columns.filter((x) => !x.generated).map((x) => ident(x.name));
-  const row = (alias: string) => `ROW(${all.map((x) => `${alias}.${x}`).join(', ')})::text`;
-  const removed = await c.query(
-    `DELETE FROM ${rel} AS t WHERE (t.tableoid, t.ctid) IN (
-       SELECT n.o, n.c FROM (SELECT x.tableoid AS o, x.ctid AS c, ${row('x')} AS r,
-                                    row_number() OVER (PARTITION BY ${row('x')}) AS i FROM ${rel} x) n
-         LEFT JOIN (SELECT ${row('b')} AS r, count(*) AS k FROM ${t.backup} b GROUP BY 1) b ON b.r = n.r
-        WHERE n.i > coalesce(b.k, 0))`,
-  );
-  const cols = all.join(', ');
-  const into = cols ? ` (${cols})` : '';
+/** Without a key: each distinct row as often as the backup holds it. */
+async function byCopies(c: pg.Client, r: InPlaceRestore): Promise<InPlaceCounts> {
+  const t = r.table;
+  const { name, rel, all } = names(t);
+  const into = all.length ? ` (${all.join(', ')})` : '';
   const named = [...all, ident('archon:row'), ident('archon:copy')].join(', ');
   const added = await c.query(
     `INSERT INTO ${name}${into} OVERRIDING SYSTEM VALUE
      SELECT ${all.map((x) => `n.${x}`).join(', ')}
-       FROM (SELECT ${all.map((x) => `b.${x}`).join(', ')}${all.length ? ', ' : ''}${row('b')},
-                    row_number() OVER (PARTITION BY ${row('b')}) FROM ${t.backup} b) AS n(${named})
-       LEFT JOIN (SELECT ${row('t')} AS r, count(*) AS k FROM ${rel} AS t GROUP BY 1) t ON t.r = n.${ident('archon:row')}
+       FROM (SELECT ${all.map((x) => `b.${x}`).join(', ')}${all.length ? ', ' : ''}${rowText('b', all)},
+                    row_number() OVER (PARTITION BY ${rowText('b', all)}) FROM ${t.backup} b) AS n(${named})
+       LEFT JOIN (SELECT ${rowText('t', all)} AS r, count(*) AS k FROM ${rel} AS t GROUP BY 1) t
+         ON t.r = n.${ident('archon:row')}
       WHERE n.${ident('archon:copy')} > coalesce(t.k, 0)`,
   );
-  return { removed: removed.rowCount ?? 0, changed: 0, added: added.rowCount ?? 0 };
+  return { removed: r.removed, changed: 0, added: added.rowCount ?? 0 };
 }
 
 async function identityAlways(c: pg.Client, table: string): Promise<Set<string>> {
