@@ -586,6 +586,7 @@ describe('report page (real Chromium)', () => {
       /^UNDONE at 2026-12-06 08:00:00 UTC: this migration was taken back/,
     );
     assert.match(text, /UNDONE at 2026-12-06 08:00:00 UTC: the target holds what it held before this run/);
+    assert.match(text, /committed, then undone at 2026-12-06 08:00:00 UTC/);
     assert.equal(await page.locator('#undo').count(), 0, 'an undone run cannot be undone again');
     // A report an older panel marked (undo.undoneAt) reads the same.
     await post({ ...standing, undo: { ...standing.undo!, undoneAt: '2026-12-06 08:00:00 UTC' } });

@@ -203,8 +203,8 @@ function header(r: Report): HTMLElement {
       `Started ${new Date(r.startedAt).toLocaleString()} · took ${seconds(r.durationMs)}` +
         (r.existing ? ` · rows already in the target: ${policyText(r.existing)}` : '') +
         (r.kind === 'migrate' ? (r.committed ? ' · committed' : ' · nothing committed') : ' · nothing copied') +
-        // The undone mark has its banner; the meta line keeps only whether undo is possible.
-        (undoneOf(r) ? '' : undoText(r) ? ` · ${undoText(r)}` : '') +
+        // The undone mark has its banner; here it is one fact of the run's life among the others.
+        (undoneOf(r) ? `, then undone at ${undoneOf(r)!.at}` : undoText(r) ? ` · ${undoText(r)}` : '') +
         (r.traffic ? ` · ${runTrafficText(r.traffic)}` : ''),
     ),
     el(

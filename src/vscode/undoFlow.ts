@@ -120,7 +120,7 @@ export async function undoRun(deps: UndoDeps, target: ConnectionProfile, runId?:
       );
       return null;
     }
-    const text = `Archon: migration ${p.runId} undone at ${result.undoneAt}; every restored table verified against its backup.${aftermath(result)}`;
+    const text = `Archon: migration ${p.runId} undone; every restored table verified against its backup. Undone at ${result.undoneAt}.${aftermath(result)}`;
     log.info(text);
     void vscode.window.showInformationMessage(text);
     deps.afterUndo?.();
