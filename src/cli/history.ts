@@ -16,12 +16,7 @@ function printHistory(runs: RunEntry[], io: CliIo): number {
     io.out('No migration recorded on this target (no Archon journal, or it is empty).\n');
     return EXIT.ok;
   }
-  for (const r of runs)
-    io.out(
-      historyLines(r)
-        .map((l) => `${l}\n`)
-        .join(''),
-    );
+  for (const line of runs.flatMap(historyLines)) io.out(`${line}\n`);
   return EXIT.ok;
 }
 
