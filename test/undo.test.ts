@@ -1,6 +1,9 @@
 // Undo: a committed migration taken back from the journal and backups it left on the target, verified;
 // a run that did not commit leaves neither; a cancelled or refused undo changes nothing.
 import { strict as assert } from 'node:assert';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import pg from 'pg';
 import {
@@ -862,17 +865,30 @@ describe('an undone run is marked UNDONE everywhere, at the one time the journal
 
     it(`its kept report, history, the CLI's history and undo say UNDONE at the same time, ${dir}`, async () => {
       const { src, tgt } = await referencedPair(source, target, 'generate_series(1001, 1003)');
+      await tgt.sql(SOURCES);
       const report = await migrate({ source: src.url, target: tgt.url, existing: 'append' });
       assert.equal(report.outcome, 'verified', JSON.stringify(report.tables));
       const id = report.undo!.runId!;
       // The journal keeps the report as the run returned it.
       assert.deepEqual(await runReport({ target: tgt.url, run: id }), JSON.parse(JSON.stringify(report)));
-      const cli = runCli(['undo', id, '--target', tgt.url, '--yes']);
+      const folder = mkdtempSync(join(tmpdir(), 'archon-undo-'));
+      const json = join(folder, 'undo.json');
+      const cli = runCli(['undo', id, '--target', tgt.url, '--yes', '--report', json]);
       assert.equal(cli.code, 0, cli.stderr);
+      assert.match(
+        cli.stdout,
+        /public\.archon_projects: 23 row\(s\) now → 3 row\(s\) restored; in place, since public\.archon_project_sources \(archon_project_sources_project_fkey\) reference\(s\) it/,
+      );
       const [listed] = await history({ target: tgt.url });
       const at = listed.undoneAt!;
       assert.match(at, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
       assert.match(cli.stdout, new RegExp(`Undone: run ${id} at ${at};`));
+      // The undo's own report gives the same time, and says the table was restored in place.
+      const written = JSON.parse(readFileSync(json, 'utf8'));
+      assert.equal(written.undoneAt, at);
+      assert.deepEqual(written.tables[0].referencedBy, [
+        'public.archon_project_sources (archon_project_sources_project_fkey)',
+      ]);
       const undone = (await runReport({ target: tgt.url, run: id }))!;
       assert.deepEqual(undone.undone, { at });
       assert.equal(undoText(undone), `UNDONE at ${at}`);

@@ -22,6 +22,11 @@ export interface UndoTableReport {
    * before the commit. A dropped table is not: nothing of it is left to prove.
    */
   verified: boolean;
+  /**
+   * Tables outside the run whose foreign keys point into it (`public.t (t_fkey)`): restored in place,
+   * not emptied, so the rows they point at stayed (absent or empty: emptied and refilled).
+   */
+  referencedBy?: string[];
   /** Columns the run had added, dropped again. */
   columnsDropped: string[];
   sequencesReset: string[];
@@ -38,6 +43,8 @@ export interface UndoReport {
   run: { id: string; at: string; policy: string; source: string } | null;
   startedAt: string;
   durationMs: number;
+  /** When the undo committed, as the target's journal records it (the time history shows); null when it did not. */
+  undoneAt?: string | null;
   outcome: UndoOutcome;
   /** Whether anything was committed: only an undo that restored and verified every table commits. */
   committed: boolean;
@@ -79,6 +86,7 @@ export const UNDO_HEADERS = ['Table', 'Undo', 'Rows before', 'Rows after', 'Veri
 export function undoTableCells(r: UndoReport): string[][] {
   return r.tables.map((t) => {
     const details = [
+      ...(t.referencedBy?.length ? [`in place, since ${t.referencedBy.join(', ')} reference(s) it`] : []),
       ...(t.columnsDropped.length ? [`column(s) ${t.columnsDropped.join(', ')} dropped (the run added them)`] : []),
       ...(t.sequencesReset.length ? [`sequence(s) ${t.sequencesReset.join(', ')} reset`] : []),
       ...(t.changedSinceRun ? ['changed since the run: those changes are lost (--force)'] : []),
@@ -99,6 +107,7 @@ export function undoFacts(r: UndoReport): [string, string][] {
   const facts: [string, string][] = [['Target', r.target]];
   if (r.run) facts.push(['Run', `${r.run.id} of ${r.run.at} (${policyText(r.run.policy)}, from ${r.run.source})`]);
   facts.push(['Started', `${r.startedAt} · took ${seconds(r.durationMs)}`], ['Outcome', undoHeadline(r)]);
+  if (r.undoneAt) facts.push(['Undone at', r.undoneAt]);
   for (const k of r.kept) facts.push(['Kept', `${k.object}, though the run created it: ${k.reason}`]);
   if (r.droppedForBackups.length) facts.push(['Dropped with the backups', r.droppedForBackups.join(', ')]);
   return facts.map(([label, text]) => [label, visible(text)]);
