@@ -71,8 +71,9 @@ export interface UndoTable {
   /** The run created the table and someone has dropped it since: a change, with nothing left to drop. */
   goneSince: boolean;
   /**
-   * Tables outside the run that reference it by foreign key (`public.t (t_fkey)`): it is restored in
-   * place rather than emptied, so the rows they point at stay. Absent or empty: emptied and refilled.
+   * Tables that reference it by foreign key and are not emptied with it (`public.t (t_fkey)`): those
+   * outside the run, or run tables restored in place themselves. It is restored in place rather than
+   * emptied, so the rows they point at stay. Absent: emptied and refilled.
    */
   referencedBy?: string[];
 }
@@ -249,7 +250,7 @@ async function undoInTransaction(t: Target, opts: UndoOptions): Promise<UndoResu
   for (const r of rows) {
     check();
     const table = gone.has(r) ? goneTable(r) : await previewTable(t, r, opts.signal);
-    if (refs.inPlace.has(tableKey(r.schema_name, r.table_name))) table.referencedBy = referencing(r, refs.outside);
+    if (refs.inPlace.has(tableKey(r.schema_name, r.table_name))) table.referencedBy = referencing(r, refs.keeping);
     tables.push(table);
   }
   const preview: UndoPreview = {
@@ -305,7 +306,7 @@ const inPlaceOf = (r: RunTableRow): InPlaceTable => ({
   columns: backedUp(r.columns, r.created?.columns ?? []),
 });
 
-/** The tables outside the run whose foreign keys point into this one, as the preview names them. */
+/** The tables whose foreign keys keep this one from being emptied, as the preview names them. */
 const referencing = (r: RunTableRow, outside: OutsideReference[]): string[] =>
   outside
     .filter((o) => o.to === tableKey(r.schema_name, r.table_name))

@@ -67,14 +67,15 @@ SELECT c.conname AS constraint, fn.nspname AS from_schema, fr.relname AS from_ta
 /**
  * Which of the run's tables TRUNCATE cannot empty: those a table outside the emptied set references
  * (tables outside the run, and run tables that are themselves restored in place). Returned with the
- * foreign keys into them from outside the run, which the restore must keep valid.
+ * foreign keys into them from outside the run, which the restore must keep valid, and every foreign
+ * key that keeps one from being emptied, for the preview to name.
  */
 export async function tablesToRestoreInPlace(
   c: pg.Client,
   tables: { schema: string; table: string }[],
-): Promise<{ inPlace: Set<string>; outside: OutsideReference[] }> {
+): Promise<{ inPlace: Set<string>; outside: OutsideReference[]; keeping: OutsideReference[] }> {
   const inRun = new Set(tables.map((t) => tableKey(t.schema, t.table)));
-  if (!tables.length) return { inPlace: new Set(), outside: [] };
+  if (!tables.length) return { inPlace: new Set(), outside: [], keeping: [] };
   const rows = (await c.query<ForeignKeyRow>(FOREIGN_KEYS_SQL, [tables.map((t) => qualified(t.schema, t.table))])).rows;
   const keys = rows.map((r) => ({
     row: r,
@@ -90,22 +91,24 @@ export async function tablesToRestoreInPlace(
       changed = true;
     }
   }
-  const outside = keys
-    .filter((k) => !k.from.some((f) => inRun.has(f)))
-    .map(
-      (k): OutsideReference => ({
-        constraint: k.row.constraint,
-        from: {
-          schema: k.row.from_schema,
-          table: k.row.from_table,
-          kind: k.row.from_kind === 'p' ? 'partitioned table' : 'table',
-        },
-        columns: k.row.columns,
-        to: k.to,
-        refColumns: k.row.ref_columns,
-      }),
-    );
-  return { inPlace: new Set([...inRun].filter((k) => !truncated.has(k))), outside };
+  const reference = (k: (typeof keys)[number]): OutsideReference => ({
+    constraint: k.row.constraint,
+    from: {
+      schema: k.row.from_schema,
+      table: k.row.from_table,
+      kind: k.row.from_kind === 'p' ? 'partitioned table' : 'table',
+    },
+    columns: k.row.columns,
+    to: k.to,
+    refColumns: k.row.ref_columns,
+  });
+  const inPlace = new Set([...inRun].filter((k) => !truncated.has(k)));
+  return {
+    inPlace,
+    outside: keys.filter((k) => !k.from.some((f) => inRun.has(f))).map(reference),
+    // Outside the run, or a run table restored in place itself: why each of these is not emptied.
+    keeping: keys.filter((k) => inPlace.has(k.to) && !k.from.some((f) => truncated.has(f))).map(reference),
+  };
 }
 
 /** How many referencing rows a refusal names by key, per foreign key. */
