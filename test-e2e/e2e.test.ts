@@ -1246,7 +1246,7 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       await newest.waitFor({ timeout: 30_000 });
       assert.match(
         await newest.innerText(),
-        /\d{8}-\d{6}-[0-9a-f]{4}[\s\S]*Replace \(emptied first\)[\s\S]*undone at /,
+        /\d{8}-\d{6}-[0-9a-f]{4}[\s\S]*UNDONE at [\s\S]*Replace \(emptied first\)/,
       );
       assert.ok((await rows().count()) >= 3, 'every committed run of this session is listed');
     });
