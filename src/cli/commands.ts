@@ -24,7 +24,15 @@ export interface Command {
 const SELECT: OptionName[] = ['schema', 'table', 'exclude', 'include-platform-schema'];
 const REPORTS: OptionName[] = ['report', 'markdown', 'html'];
 /** What migrate and plan both take: the tables, the rows already there, the changes to the target's tables. */
-const PLANNED: OptionName[] = ['source', 'target', ...SELECT, 'existing', 'create-missing', 'add-columns'];
+const PLANNED: OptionName[] = [
+  'source',
+  'target',
+  ...SELECT,
+  'existing',
+  'create-missing',
+  'add-columns',
+  'create-objects',
+];
 
 export const COMMANDS: readonly Command[] = [
   {

@@ -35,6 +35,7 @@ interface Between {
   stallTimeoutMs: number;
   createMissing: boolean;
   addColumns: boolean;
+  createObjects: boolean;
   backup: boolean;
 }
 
@@ -68,6 +69,7 @@ function between(values: Values, io: CliIo, secrets: string[]): Between {
     stallTimeoutMs: milliseconds('--stall-timeout', values['stall-timeout'], DEFAULT_STALL_TIMEOUT_MS),
     createMissing: !!values['create-missing'] || !!values.ddl,
     addColumns: !!values['add-columns'],
+    createObjects: !!values['create-objects'],
     backup: !values['no-backup'],
   };
 }

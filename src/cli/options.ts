@@ -40,6 +40,10 @@ export const OPTIONS = {
     help: "create the selected tables the target lacks (schema, types, sequences, keys, indexes, foreign keys) in the run's transaction",
   },
   'add-columns': { type: 'boolean', help: 'add to existing target tables the source columns they lack' },
+  'create-objects': {
+    type: 'boolean',
+    help: 'with --create-missing, create the functions, views, triggers, policies, grants and comments the target lacks (roles it lacks are named)',
+  },
   ddl: { type: 'string', arg: 'FILE.sql', help: 'write the DDL that migrate --create-missing would run (implies it)' },
   'counts-only': { type: 'boolean', help: 'row counts only, content not read (the quick check)' },
   'no-backup': { type: 'boolean', help: 'do not keep the rows replace/append remove (the run cannot be undone)' },

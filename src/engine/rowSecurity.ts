@@ -66,6 +66,10 @@ export async function checkRowSecurity(tgt: pg.Client, expected: RowSecurityOf[]
 
 const BYPASS = 'superusers and roles with BYPASSRLS';
 
+/** Who a created relation with row-level security and no policy lets in: `public.t is closed to …`. */
+export const closedTo = (rel: SourceRelation, owner: string): string =>
+  `${displayName(rel.schema, rel.name)} is closed to everyone but ${rel.forceRowSecurity ? BYPASS : `its owner ${owner}, ${BYPASS}`}`;
+
 /**
  * What a created relation's row-level security means until its policies exist: enabled with no
  * policy, no row is visible or changeable to anyone but the owner (unless forced) and those who
@@ -76,7 +80,7 @@ export function createdRowSecurityNote(rel: SourceRelation, owner: string): stri
   const name = displayName(rel.schema, rel.name);
   const how = rel.forceRowSecurity ? 'enabled and forced' : 'enabled';
   const head = `row-level security ${how} on ${name}, as on the source (once its rows are verified, before the commit)`;
-  const closed = `${name} is closed to everyone but ${rel.forceRowSecurity ? BYPASS : `its owner ${owner}, ${BYPASS}`}`;
+  const closed = closedTo(rel, owner);
   const policies = rel.policies ?? [];
   if (!policies.length) return `${head}; it has no policies on the source either, so ${closed}, as there`;
   const one = policies.length === 1;

@@ -41,6 +41,7 @@ import {
   planSchemaChanges,
 } from './schemaCreate.js';
 import { missingObjects, planScope } from './schemaObjects.js';
+import { withAccessObjects } from './access.js';
 import { silenceTriggers } from './triggers.js';
 import { type LoadDigests, verifyLoaded } from './verify.js';
 import { type Journal, type UndoPlan, startJournal, undoPlan } from './journal.js';
@@ -109,13 +110,20 @@ async function planFor(session: Session, opts: PlanOptions): Promise<PlanResult>
       await planRebuilds(session.target, plan.tables, input.existing, opts.rebuildAfterLoad);
       return {
         ...session.summaries,
-        plan: { ...plan, objects: await missingObjects(session, { tables: planScope(plan), status: 'not created' }) },
+        plan: { ...plan, objects: await objectsOf(session, plan) },
         undo: await undoPlan(session.target, plan.tables, input.existing, opts.backup ?? true),
       };
     }
     for (const [k, why] of more) refused.set(k, why);
   }
 }
+
+/** The objects around the plan's tables: what the run does not create, and the created tables' access. */
+const objectsOf = async (session: Session, plan: Plan) =>
+  withAccessObjects(
+    await missingObjects(session, { tables: planScope(plan), status: 'not created' }),
+    plan.tables.map((t) => t.create?.access),
+  );
 
 /** Copied tables the source's rows rule out, with why: OIDs naming large objects, then foreign keys left unmet. */
 async function refusedByRows(

@@ -15,6 +15,7 @@ import { matchColumns } from './columns.js';
 import { type Plan, type PlanInput, type TablePlan, isMissingOnTarget, makePlan } from './plan.js';
 import { type BuiltObject, type TableDdl, type TargetFacts, constraintKey, needWhy, writeDdl } from './schemaDdl.js';
 import { checkRowSecurity } from './rowSecurity.js';
+import { checkAccess, planAccess } from './access.js';
 import { type SourceDefinitions, type SourceRelation, readDefinitions } from './schemaSource.js';
 import type { Session } from './session.js';
 import type { TableStep } from './tableFailure.js';
@@ -26,6 +27,8 @@ export interface SchemaChanges {
   createMissing?: boolean;
   /** Add to existing target tables the source columns they lack. */
   addColumns?: boolean;
+  /** Create the functions, views, triggers, policies, grants and comments the target lacks. */
+  createObjects?: boolean;
 }
 
 /** The plan again, with each table to create or widen planned for copy and carrying its DDL. */
@@ -68,6 +71,7 @@ export async function planSchemaChanges(
     ddl = write();
     trial = await tryOnTarget(session, changing, ddl);
   }
+  if (opts.createObjects) await planAccess(session, { defs, ddl, replay: replayOf(changing, ddl), user: facts.user });
   // Planned against the target as the DDL leaves it, read from the target itself inside the trial:
   // how each column travels (binary or text) is then decided by the target's own server and types.
   // A table the run creates holds nothing of the user's: nothing to empty, nothing that blocks emptying.
@@ -129,6 +133,18 @@ function notCreatedReason(
   if (onTarget.has(ref)) return null;
   const planned = first.tables.find((t) => keyOf(t) === ref);
   return planned ? (planned.reason ?? null) : 'it is not selected, and the target does not have it';
+}
+
+/** The DDL parts a trial replays, in the run's order (as tryOnTarget runs them). */
+function replayOf(tables: TablePlan[], ddl: Map<string, TableDdl>): { before: string[][]; after: string[][] } {
+  const parts = tables.flatMap((t) => {
+    const d = ddl.get(keyOf(t));
+    return d && !d.problems.length ? [d] : [];
+  });
+  return {
+    before: [...parts].sort((a, b) => a.order - b.order).map((d) => d.before),
+    after: parts.map((d) => d.after),
+  };
 }
 
 /** Skipped tables whose only obstacle is source columns the target lacks: those columns, by table. */
@@ -437,6 +453,7 @@ export async function createAfterVerify(
   for (const t of securing) {
     await runPart(tgt, t, t.create!.afterVerify, at, checkCancel);
     await checkRowSecurity(tgt, t.create!.rowSecurity);
+    if (t.create!.access) await checkAccess(tgt, t.create!.access);
   }
   at(null);
 }
@@ -494,7 +511,12 @@ export function ddlScript(plan: Plan, header: string[]): string {
   lines.push('', '-- … the rows are copied here (COPY … FROM STDIN), counted and compared …');
   step('After the rows: foreign keys, secondary indexes, comments', (d) => d.after);
   if (created.some((t) => t.create!.afterVerify.length))
-    step('After the rows were counted and compared, just before the commit: row-level security', (d) => d.afterVerify);
+    step(
+      `After the rows were counted and compared, just before the commit: row-level security${
+        created.some((t) => t.create!.access) ? ', policies and grants' : ''
+      }`,
+      (d) => d.afterVerify,
+    );
   lines.push('', 'COMMIT;');
   lines.push(...notCreatedComment(plan));
   const missing = created.filter((t) => t.create!.notCreated.length);

@@ -6,6 +6,7 @@
 // created as the source has it (its columns in its order, its constraints and indexes by their
 // names), which is why partitions are created and then attached, as pg_dump does.
 import { displayName } from '../shared/names.js';
+import type { AccessPlan } from './access.js';
 import { ident, literal, qualified, tableKey } from './ident.js';
 import { type RowSecurityOf, createdRowSecurityNote, rowSecurityDdl, rowSecurityOf } from './rowSecurity.js';
 import type {
@@ -82,6 +83,8 @@ export interface TableDdl {
   added?: string[];
   /** The indexes and constraints `after` builds, to be found in the target's catalog before any note says so. */
   builds: BuiltObject[];
+  /** With --create-objects: the created table's policies and grants (access.ts). */
+  access?: AccessPlan;
   /**
    * The order the parts before the rows must run in (the order shared objects were claimed in),
    * which the plan's load order need not follow.

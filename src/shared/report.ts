@@ -86,6 +86,7 @@ export const OBJECT_KINDS = [
   'trigger',
   'policy',
   'row-level security',
+  'grant',
   'rule',
   'operator',
   'collation',
@@ -101,7 +102,7 @@ export type ObjectKind = (typeof OBJECT_KINDS)[number];
  * What became of an object of the source that is not a table: 'not created' by a migration (or a
  * plan), 'missing on the target' in a comparison. Room for 'created' when Archon creates more.
  */
-export type ObjectStatus = 'not created' | 'missing on the target';
+export type ObjectStatus = 'not created' | 'missing on the target' | 'created';
 
 /**
  * An object of the source's schemas (or a database-wide one) that the target lacks and the run does

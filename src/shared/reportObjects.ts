@@ -20,13 +20,18 @@ const rank = (k: ObjectKind) => OBJECT_KINDS.indexOf(k);
 export function objectsHeading(r: WithObjects): string | null {
   const objects = r.objects ?? [];
   if (!objects.length) return null;
-  const counts = OBJECT_KINDS.map((k) => [k, objects.filter((o) => o.kind === k).length] as const)
-    .filter(([, n]) => n)
-    .map(([k, n]) => kindCount(k, n))
-    .join(', ');
-  return r.kind === 'compare'
-    ? `On the source, missing on the target (compare reads tables' rows, not these): ${counts}`
-    : `Not created by Archon (the target lacks them): ${counts}`;
+  const countsOf = (xs: typeof objects) =>
+    OBJECT_KINDS.map((k) => [k, xs.filter((o) => o.kind === k).length] as const)
+      .filter(([, n]) => n)
+      .map(([k, n]) => kindCount(k, n))
+      .join(', ');
+  const created = objects.filter((o) => o.status === 'created');
+  const counts = countsOf(objects.filter((o) => o.status !== 'created'));
+  if (r.kind === 'compare')
+    return `On the source, missing on the target (compare reads tables' rows, not these): ${counts}`;
+  const made = created.length ? `Created by Archon and found equal on the target: ${countsOf(created)}` : '';
+  if (!counts) return made;
+  return `${made ? `${made}. ` : ''}Not created by Archon (the target lacks them): ${counts}`;
 }
 
 /** The object's name, and the run's tables that use it. */
