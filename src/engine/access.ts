@@ -51,6 +51,8 @@ export interface AccessPlan {
   grants: Grant[];
   /** Run after the row-level security switches, once the rows were verified. */
   statements: string[];
+  /** What the target's default privileges granted a created object, revoked first: `anon on public.t`. */
+  revoked: string[];
   /** Names of the policies and grants created, for the report. */
   created: { kind: 'policy' | 'grant'; name: string }[];
   leftOut: AccessLeftOut[];
@@ -107,9 +109,11 @@ function aclObjects(rels: SourceRelation[], d: TableDdl, defs: SourceDefinitions
 export async function planAccess(s: Session, input: AccessInput): Promise<void> {
   const { defs, ddl } = input;
   const top = topOf(defs);
+  const relsOf = (key: string) => defs.relations.filter((r) => tableKey(top(r).schema, top(r).name) === key);
+  for (const [key, d] of ddl)
+    if (d.kind === 'add-columns' && !d.problems.length) await addedColumnGrants(s, d, relsOf(key)[0]);
   const tables = [...ddl.entries()].filter(([, d]) => d.kind === 'create' && !d.problems.length);
   if (!tables.length) return;
-  const relsOf = (key: string) => defs.relations.filter((r) => tableKey(top(r).schema, top(r).name) === key);
   const roles = await targetRoles(s.target);
   const defaults = await targetDefaults(s.target);
   const plans = new Map<string, AccessPlan>();
@@ -123,6 +127,26 @@ export async function planAccess(s: Session, input: AccessInput): Promise<void> 
   }
   await tryAccess(s, input, plans);
   for (const [key, d] of tables) attachAccess(d, plans.get(key)!, relsOf(key), input.user);
+}
+
+/**
+ * Columns added to an existing table get no grant: the source's grants on them are named. The table
+ * is the target's, and who may read it is for its owner to say; a column added is covered by the
+ * table's own grants and policies only, as any column the owner adds.
+ */
+async function addedColumnGrants(s: Session, d: TableDdl, rel: SourceRelation): Promise<void> {
+  const table: AclObject = {
+    kind: 'TABLE',
+    schema: rel.schema,
+    name: qualified(rel.schema, rel.name),
+    shown: displayName(rel.schema, rel.name),
+  };
+  const grants = (await readGrants(s.source, [table])).filter((g) => g.column !== null && d.added?.includes(g.column));
+  if (!grants.length) return;
+  d.notes.push(
+    `the source grants ${list(groupGrants(grants).map(grantText))} on the added column(s) of ${table.shown}; ` +
+      "not granted on the target, where the table's own grants and policies decide who reads them",
+  );
 }
 
 interface TargetAccess {
@@ -140,7 +164,16 @@ function draft(
   grants: Grant[],
   target: TargetAccess,
 ): AccessPlan {
-  const plan: AccessPlan = { relations, policies: [], objects, grants: [], statements: [], created: [], leftOut: [] };
+  const plan: AccessPlan = {
+    relations,
+    policies: [],
+    objects,
+    grants: [],
+    statements: [],
+    revoked: [],
+    created: [],
+    leftOut: [],
+  };
   for (const p of policies) {
     const missing = p.roles.filter((r): r is string => r !== null && !target.roles.has(r));
     if (missing.length) plan.leftOut.push({ ...policyOut(p, lacks(missing.join(', '))), role: missing[0] });
@@ -167,12 +200,16 @@ interface Step {
   sql: string;
   policy?: Policy;
   grants?: Grant[];
+  /** A revoke of default privileges: whom, on what. */
+  revoke?: string;
 }
 
 function stepsOf(plan: AccessPlan, target: TargetAccess): Step[] {
-  const revokes = plan.objects.flatMap((o) =>
-    revokeDefaults(o, target.defaults(o.kind === 'SEQUENCE' ? 'S' : 'r', o.schema)).map((sql) => ({ sql })),
-  );
+  const revokes = plan.objects.flatMap((o) => {
+    const grantees = target.defaults(o.kind === 'SEQUENCE' ? 'S' : 'r', o.schema);
+    const whom = `${list(grantees.map((g) => g ?? 'PUBLIC'))} on ${o.shown}`;
+    return revokeDefaults(o, grantees).map((sql) => ({ sql, revoke: whom }));
+  });
   return [
     ...plan.policies.map((p) => ({ sql: createPolicy(p), policy: p })),
     ...revokes,
@@ -241,6 +278,7 @@ function settle(plan: AccessPlan, ok: Step[]): void {
   });
   plan.statements = kept.map((st) => st.sql);
   plan.grants = kept.flatMap((st) => st.grants ?? []);
+  plan.revoked = kept.flatMap((st) => st.revoke ?? []);
   plan.created = [
     ...kept.flatMap((st) => (st.policy ? [{ kind: 'policy' as const, name: policyName(st.policy) }] : [])),
     ...kept.flatMap((st) =>
@@ -285,18 +323,20 @@ function securityNote(rel: SourceRelation, plan: AccessPlan, user: string): stri
     : '';
   if (!left.length) return head + made;
   const permissive = plan.policies.some((p) => p.permissive && displayName(p.schema, p.table) === name);
-  const then = permissive ? 'so what only they would allow is allowed to no one' : `so ${closedTo(rel, user)}`;
+  const then = permissive
+    ? `so the rows only ${left.length === 1 ? 'it lets' : 'they let'} in stay closed`
+    : `so ${closedTo(rel, user)}`;
   return `${head}${made}; ${left.length === 1 ? 'its policy' : 'its policies'} ${list(left)} ${left.length === 1 ? 'is' : 'are'} not created (see why below), ${then}`;
 }
 
 function grantNotes(plan: AccessPlan): string[] {
   const grants = plan.created.filter((c) => c.kind === 'grant').map((c) => c.name);
-  const revoked = plan.statements.filter((sql) => sql.startsWith('REVOKE '));
+  const revoked = plan.revoked;
   return [
     ...(revoked.length
       ? [
-          `what the target's default privileges grant new objects is revoked from ${counted(revoked.length, 'object', 'objects')} ` +
-            `first (${list(revoked.map((sql) => sql.replace(/^REVOKE ALL ON \S+ (.*) FROM (.*)$/, '$2 on $1')))}): the target's grants are the source's, no more`,
+          `what the target's default privileges grant new objects is revoked first (${revoked.join('; ')}), ` +
+            "then the source's grants given: the target's grants are the source's, no more",
         ]
       : []),
     ...(grants.length
@@ -313,7 +353,7 @@ function leftOutNotes(plan: AccessPlan): string[] {
     const g = ls.filter((l) => l.kind === 'grant').length;
     const p = ls.filter((l) => l.kind === 'policy').length;
     const what = [...(g ? [counted(g, 'grant', 'grants')] : []), ...(p ? [counted(p, 'policy', 'policies')] : [])];
-    return `the target has no role ${role}: ${what.join(' and ')} not created (${list(ls.map((l) => l.name))})`;
+    return `the target has no role ${role}: ${what.join(' and ')} not created (${ls.map((l) => `${l.kind} ${l.name}`).join('; ')})`;
   });
   const others = plan.leftOut.filter((l) => !l.role).map((l) => `${l.kind} ${l.name} not created: ${l.reason}`);
   return [...roles, ...others];

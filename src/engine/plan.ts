@@ -8,7 +8,7 @@ import { selectTables, type Selection } from './selection.js';
 import type { TableDdl } from './schemaDdl.js';
 import type { TargetIndex } from './indexes.js';
 import { applyPlatformRules, referenceNotes } from './platformRules.js';
-import { weakerOnTarget } from './rowSecurity.js';
+import { liftableForce, liftedForceNote, weakerOnTarget } from './rowSecurity.js';
 
 /** The reason a table is left alone under skip-nonempty, at plan time and again inside the load. */
 export const ALREADY_HAS_ROWS = 'the target table already has rows (existing rows: skip tables that have rows)';
@@ -96,6 +96,8 @@ export function makePlan(input: PlanInput): Plan {
     if (note) p.notes.unshift(note.text);
     if (note?.warning) p.warnings.push(note.text);
     if (p.action === 'copy') p.notes.push(...referenceNotes(p.target ?? s, platform.leftOut));
+    if (p.action === 'copy' && p.target && liftableForce(p.target))
+      p.notes.push(liftedForceNote(p.target, input.target.user));
     const weaker = p.action === 'copy' ? weakerRowSecurity(p, input) : null;
     if (weaker) {
       p.notes.push(weaker);
@@ -217,7 +219,7 @@ function whySkipOnSource(s: Table, { source }: PlanInput): string | null {
 function whySkipOnTarget(t: Table, { target, existing }: PlanInput): string | null {
   if (!isCopyable(t)) return `is a ${t.kind} on the target, not a table`;
   if (target.readOnly) return `the target is read-only (default_transaction_read_only is on, or it is a standby)`;
-  if (t.rowSecurity) return rowSecurityReason('target', target.user, t);
+  if (t.rowSecurity && !liftableForce(t)) return rowSecurityReason('target', target.user, t);
   if (!t.privileges.insert || !t.privileges.select) {
     const [verb, privilege] = t.privileges.insert ? ['read', 'SELECT'] : ['insert into', 'INSERT'];
     const why = `no ${privilege} privilege; Archon counts the rows it loads`;

@@ -22,9 +22,9 @@ export interface Policy {
 // pg_get_expr qualifies every name it prints only while search_path is pg_catalog (as pg_dump reads
 // it), so the text means the same on a server whose search_path differs.
 const POLICIES_SQL = `
-SELECT n.nspname AS schema, c.relname AS "table", p.polname AS name, p.polpermissive AS permissive,
+SELECT n.nspname::text AS schema, c.relname::text AS "table", p.polname::text AS name, p.polpermissive AS permissive,
        p.polcmd::text AS cmd,
-       ARRAY(SELECT CASE WHEN r.oid = 0 THEN NULL ELSE pg_get_userbyid(r.oid) END
+       ARRAY(SELECT CASE WHEN r.oid = 0 THEN NULL ELSE pg_get_userbyid(r.oid)::text END
                FROM unnest(p.polroles) WITH ORDINALITY r(oid, i) ORDER BY r.i) AS roles,
        pg_get_expr(p.polqual, p.polrelid) AS using, pg_get_expr(p.polwithcheck, p.polrelid) AS check
   FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace

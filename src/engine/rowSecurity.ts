@@ -118,3 +118,35 @@ export function weakerOnTarget(s: Table, t: Table, source: Catalog, target: Cata
     `is: ${weaker.join('; ')}; enable it on the target if these rows need it`
   );
 }
+
+/**
+ * A target table whose row-level security is forced on its owner, and the target user owns it (a
+ * table an earlier run created as that user): Archon's sessions read with row_security = off, which
+ * such a table refuses. The run lifts the force inside its transaction and forces it again once the
+ * rows were verified, before the commit, so the table is never committed less closed than it was.
+ */
+export const liftableForce = (t: Table): boolean => t.rowSecurity && t.rls.enabled && t.rls.forced && t.isOwner;
+
+export const liftedForceNote = (t: Table, user: string): string =>
+  `row-level security on ${displayName(t.schema, t.name)} is forced on the target, even for its owner ${user}: the run ` +
+  'lifts the force inside its transaction to load and read the table, and forces it again once the rows are ' +
+  "verified, before the commit (checked in the target's catalog); a run that fails leaves it forced, as it was";
+
+const forcedOf = (tables: { target: Table | null }[]) =>
+  tables.flatMap((p) => (p.target && liftableForce(p.target) ? [p.target] : []));
+
+/** Before anything reads or empties the tables: the force lifted on those liftableForce names. */
+export async function liftForce(tgt: pg.Client, tables: { target: Table | null }[]): Promise<void> {
+  for (const t of forcedOf(tables))
+    await tgt.query(`ALTER TABLE ${qualified(t.schema, t.name)} NO FORCE ROW LEVEL SECURITY`);
+}
+
+/** Once the rows were verified: the force back, found so in the target's catalog. */
+export async function restoreForce(tgt: pg.Client, tables: { target: Table | null }[]): Promise<void> {
+  const forced = forcedOf(tables);
+  for (const t of forced) await tgt.query(`ALTER TABLE ${qualified(t.schema, t.name)} FORCE ROW LEVEL SECURITY`);
+  await checkRowSecurity(
+    tgt,
+    forced.map((t) => ({ schema: t.schema, name: t.name, enabled: true, forced: true })),
+  );
+}

@@ -42,6 +42,7 @@ import {
 } from './schemaCreate.js';
 import { missingObjects, planScope } from './schemaObjects.js';
 import { withAccessObjects } from './access.js';
+import { liftForce, restoreForce } from './rowSecurity.js';
 import { silenceTriggers } from './triggers.js';
 import { type LoadDigests, verifyLoaded } from './verify.js';
 import { type Journal, type UndoPlan, startJournal, undoPlan } from './journal.js';
@@ -312,6 +313,7 @@ async function load(
     };
     await createBeforeData(s.target, tables, emit, atTable, checkCancel);
     s.clock.enter('prepare');
+    await liftForce(s.target, tables);
     const triggers = await silenceTriggers(s.target, tables, emit);
     const { source, target } = s.summaries;
     const meta = { ...how.journal, source: source.label, target: target.label, existing };
@@ -342,6 +344,7 @@ async function load(
     await journal?.record(loading, reports, readBacks);
     // Last of all: a forced table hides its rows from Archon's reads unless the user bypasses it.
     await createAfterVerify(s.target, loading, emit, atTable, checkCancel);
+    await restoreForce(s.target, tables);
     checkCancel();
     emit({ type: 'phase', phase: 'commit', message: 'committing' });
     await s.target.query('COMMIT');
