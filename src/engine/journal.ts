@@ -18,6 +18,7 @@ import type { ProgressListener } from './events.js';
 import { ident, qualified, tableKey } from './ident.js';
 import type { TablePlan } from './plan.js';
 import { countRowsOf, relationSql } from './relation.js';
+import { countUnforced } from './rowSecurity.js';
 import type { CreatedObject, TableDdl } from './schemaDdl.js';
 import { usersOfSequences } from './sequences.js';
 import { digestOf, serverDigest } from './serverDigest.js';
@@ -96,10 +97,8 @@ export async function undoPlan(
   if (existing !== 'skip-nonempty') {
     // A table the run creates holds nothing yet: nothing to keep.
     const holding = tables.filter((p) => p.action === 'copy' && p.target && p.create?.kind !== 'create');
-    const counts = await countRowsOf(
-      tgt,
-      holding.map((t) => t.target!),
-    );
+    const targets = holding.map((t) => t.target!);
+    const counts = await countUnforced(tgt, targets, () => countRowsOf(tgt, targets));
     for (const [i, t] of holding.entries()) {
       const rows = counts[i];
       if (rows > 0) kept.push({ schema: t.schema, table: t.table, rows, bytes: t.target!.bytes });

@@ -150,3 +150,19 @@ export async function restoreForce(tgt: pg.Client, tables: { target: Table | nul
     forced.map((t) => ({ schema: t.schema, name: t.name, enabled: true, forced: true })),
   );
 }
+
+/**
+ * Rows of tables the plan counts (what undo must keep) outside the run's transaction: a liftable
+ * force is lifted in a transaction of its own that is rolled back, so nothing is changed by counting.
+ */
+export async function countUnforced<T>(tgt: pg.Client, tables: Table[], count: () => Promise<T>): Promise<T> {
+  const forced = tables.filter(liftableForce);
+  if (!forced.length) return count();
+  await tgt.query('BEGIN');
+  try {
+    for (const t of forced) await tgt.query(`ALTER TABLE ${qualified(t.schema, t.name)} NO FORCE ROW LEVEL SECURITY`);
+    return await count();
+  } finally {
+    await tgt.query('ROLLBACK');
+  }
+}

@@ -11,6 +11,7 @@ import { type Endpoint, connect, endQuietly, parseEndpoint, secretsOf } from './
 import { CancelledError, LockTimeoutError, UsageError, redact } from './errors.js';
 import type { ProgressListener } from './events.js';
 import { ident, qualified, tableKey } from './ident.js';
+import { checkRowSecurity } from './rowSecurity.js';
 import { type KeptObject, dropBackupTables, dropCreatedObjects, keptReason, recordKept } from './keptObjects.js';
 import { DEFAULT_LOCK_TIMEOUT_MS } from './locks.js';
 import {
@@ -244,7 +245,7 @@ async function undoInTransaction(t: Target, opts: UndoOptions): Promise<UndoResu
   await assertNoLaterRunNeeds(t, run.id, present);
   emit({ type: 'phase', message: `locking ${present.length} table(s)` });
   if (present.length) await t.client.query(`LOCK TABLE ${present.map(nameOf).join(', ')} IN ACCESS EXCLUSIVE MODE`);
-  await unforceCreated(t.client, present);
+  const unforced = await unforceCreated(t.client, present);
   const refs = await tablesToRestoreInPlace(t.client, present.map(keyOf));
   const tables: UndoTable[] = [];
   for (const r of rows) {
@@ -273,6 +274,7 @@ async function undoInTransaction(t: Target, opts: UndoOptions): Promise<UndoResu
   const kept = await dropCreated(t.client, present, rows, emit);
   await recordKept(t.client, run.id, kept);
   // Last: a setval the user may not ALTER around is not rolled back, so nothing may refuse after it.
+  await restoreForced(t.client, unforced);
   for (const r of present) for (const s of r.sequences) await restoreSequence(t.client, s);
   check();
   // Its backups are gone with the undo: the journal says so, as `backups drop` would.
@@ -392,19 +394,33 @@ async function assertNoLaterRunNeeds(t: Target, runId: string, rows: RunTableRow
 }
 
 /**
- * A table the run created with FORCE ROW LEVEL SECURITY (as the source had it) hides its rows from
- * its owner, so this session (row_security = off) could not compare or empty it: the force is lifted
- * inside this transaction, for a table undo is about to drop; a rollback puts it back.
+ * A table with FORCE ROW LEVEL SECURITY (one the run created as the source had it, or one it replaced
+ * the rows of as its owner) hides its rows from its owner, so this session (row_security = off) could
+ * not compare, empty or restore it: the force is lifted inside this transaction; a rollback puts it
+ * back. Returns the tables undo keeps, whose force restoreForced puts back before the commit.
  */
-async function unforceCreated(c: pg.Client, rows: RunTableRow[]): Promise<void> {
-  for (const r of rows.filter((x) => x.created?.table)) {
+async function unforceCreated(c: pg.Client, rows: RunTableRow[]): Promise<RunTableRow[]> {
+  const kept: RunTableRow[] = [];
+  for (const r of rows) {
     const q = await c.query(
       `SELECT relforcerowsecurity AND NOT (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user)
          AS hides FROM pg_class WHERE oid = $1::regclass`,
       [nameOf(r)],
     );
-    if (q.rows[0].hides) await c.query(`ALTER TABLE ${nameOf(r)} NO FORCE ROW LEVEL SECURITY`);
+    if (!q.rows[0].hides) continue;
+    await c.query(`ALTER TABLE ${nameOf(r)} NO FORCE ROW LEVEL SECURITY`);
+    if (!r.created?.table) kept.push(r);
   }
+  return kept;
+}
+
+/** The force lifted on a table undo keeps, put back and found so in the catalog before the commit. */
+async function restoreForced(c: pg.Client, rows: RunTableRow[]): Promise<void> {
+  for (const r of rows) await c.query(`ALTER TABLE ${nameOf(r)} FORCE ROW LEVEL SECURITY`);
+  await checkRowSecurity(
+    c,
+    rows.map((r) => ({ schema: r.schema_name, name: r.table_name, enabled: true, forced: true })),
+  );
 }
 
 const countOf = async (c: pg.Client, from: string): Promise<number> =>
