@@ -98,6 +98,11 @@ const POLICIES = `SELECT tablename || ' ' || policyname || ' ' || permissive || 
                          || ' ' || coalesce(qual, '') || ' ' || coalesce(with_check, '') AS p
                     FROM pg_policies WHERE schemaname = 'public' ORDER BY 1`;
 
+/** The default privileges of public, as `role type grantee privilege`. */
+const DEFAULT_ACL = `SELECT pg_get_userbyid(d.defaclrole) || ' ' || d.defaclobjtype::text || ' ' ||
+         CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(x.grantee) END || ' ' || x.privilege_type AS d
+    FROM pg_default_acl d, aclexplode(d.defaclacl) x WHERE d.defaclnamespace = 'public'::regnamespace ORDER BY 1`;
+
 /** What the target's roles depend on in this database (grants, default privileges, policies). */
 const ROLE_DEPENDENCIES = (roles: Roles) => `SELECT count(*)::int AS n FROM pg_shdepend
   WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
@@ -108,7 +113,11 @@ for (const [from, to] of directions()) {
     it('a created table is as open as the source and no more: each role sees on the target what it sees on the source', async () => {
       const { src, tgt, roles } = await setUp(from, to);
       const { present, absent, anon } = roles;
+      // Default privileges of the source's schema for future tables: one for a role the target has, one it lacks.
+      await src.sql(`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO ${present};
+        ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT INSERT ON TABLES TO ${absent}`);
       const dependenciesBefore = await tgt.sql(ROLE_DEPENDENCIES(roles));
+      const defaultsBefore = (await tgt.sql(DEFAULT_ACL)).map((r) => r.d);
       const report = await migrate({ source: src.url, target: tgt.url, createMissing: true, createObjects: true });
       assert.equal(report.outcome, 'verified', JSON.stringify(report.tables, null, 1));
 
@@ -179,11 +188,22 @@ for (const [from, to] of directions()) {
         /^not created: policy own_profile on public\.profiles: the target refuses `CREATE POLICY "own_profile" ON "public"\."profiles" .*auth.*\[(3F000|42883)\]$/,
       );
       assert.ok(!objects.some((o) => /^not created: policy (tenant_read|below_ten) /.test(o)), objects.join('\n'));
+      has(
+        `created: default privilege SELECT on tables in public to ${present}, for those postgres creates: given as on the source: found in the target's catalog`,
+      );
+      has(
+        `not created: default privilege INSERT on tables in public to ${absent}, for those postgres creates: the target has no role ${absent}`,
+      );
+      assert.deepEqual(
+        (await tgt.sql(DEFAULT_ACL)).map((r) => r.d),
+        [...defaultsBefore, `postgres r ${present} SELECT`].sort(),
+      );
 
       const docs = byName(report, 'docs').notes;
       assert.ok(
         docs.includes(
-          `the target has no role ${absent}: 1 grant and 1 policy not created (policy absent_all on public.docs; grant INSERT, SELECT to ${absent} on public.docs)`,
+          `the target has no role ${absent}: 1 grant, 1 policy and 1 default privilege not created (policy absent_all on public.docs; grant INSERT, SELECT ` +
+            `to ${absent} on public.docs; default privilege INSERT on tables in public to ${absent}, for those postgres creates)`,
         ),
         docs.join('\n'),
       );
@@ -205,6 +225,10 @@ for (const [from, to] of directions()) {
       const undone = await undo({ target: tgt.url });
       assert.equal(undone.undone, true);
       assert.deepEqual(await tgt.sql(ROLE_DEPENDENCIES(roles)), dependenciesBefore);
+      assert.deepEqual(
+        (await tgt.sql(DEFAULT_ACL)).map((r) => r.d),
+        defaultsBefore,
+      );
       assert.deepEqual(await tgt.sql(ACL), []);
     });
 

@@ -23,6 +23,15 @@ import {
   targetDefaults,
   targetRoles,
 } from './grants.js';
+import {
+  type DefaultGrant,
+  checkDefaults,
+  defaultText,
+  grantDefaults,
+  missingDefaults,
+  readDefaultGrants,
+  revokeDefaultsClause,
+} from './defaultPrivileges.js';
 import { qualified, tableKey } from './ident.js';
 import { type Policy, checkPolicies, createPolicy, policyName, readPolicies } from './policies.js';
 import { closedTo, createdRowSecurityNote } from './rowSecurity.js';
@@ -32,7 +41,7 @@ import type { Session } from './session.js';
 
 /** An access object (policy or grant) of a created table that the run leaves out, and why. */
 export interface AccessLeftOut {
-  kind: 'policy' | 'grant';
+  kind: AccessKind;
   name: string;
   reason: string;
   /** The role the target lacks, when that is the reason. */
@@ -54,9 +63,15 @@ export interface AccessPlan {
   /** What the target's default privileges granted a created object, revoked first: `anon on public.t`. */
   revoked: string[];
   /** Names of the policies and grants created, for the report. */
-  created: { kind: 'policy' | 'grant'; name: string }[];
+  created: { kind: AccessKind; name: string }[];
   leftOut: AccessLeftOut[];
+  /** Default privileges of the table's schema the target lacked (given with the schema's first created table). */
+  defaults: DefaultGrant[][];
+  /** Their REVOKE clauses, journaled so undo takes them back (they do not go with a dropped table). */
+  undoDefaults: string[];
 }
+
+type AccessKind = 'policy' | 'grant' | 'default privilege';
 
 /** What planning the access needs of the tables' planning. */
 export interface AccessInput {
@@ -125,6 +140,11 @@ export async function planAccess(s: Session, input: AccessInput): Promise<void> 
     const grants = (await readGrants(s.source, objects)).filter((g) => g.grantee !== input.user);
     plans.set(key, draft(relations, objects, policies, grants, { roles, defaults }));
   }
+  await planDefaults(
+    s,
+    tables.map(([key]) => [relsOf(key)[0].schema, plans.get(key)!] as const),
+    roles,
+  );
   await tryAccess(s, input, plans);
   for (const [key, d] of tables) attachAccess(d, plans.get(key)!, relsOf(key), input.user);
 }
@@ -147,6 +167,31 @@ async function addedColumnGrants(s: Session, d: TableDdl, rel: SourceRelation): 
     `the source grants ${list(groupGrants(grants).map(grantText))} on the added column(s) of ${table.shown}; ` +
       "not granted on the target, where the table's own grants and policies decide who reads them",
   );
+}
+
+/**
+ * The source's default privileges in the schemas the run creates tables in that the target lacks:
+ * each given with the first created table of its schema, or left out when a role is missing.
+ */
+async function planDefaults(
+  s: Session,
+  tables: (readonly [string, AccessPlan])[],
+  roles: ReadonlySet<string>,
+): Promise<void> {
+  const schemas = [...new Set(tables.map(([schema]) => schema))];
+  const [source, target] = [await readDefaultGrants(s.source, schemas), await readDefaultGrants(s.target, schemas)];
+  for (const group of missingDefaults(source, target)) {
+    const plan = tables.find(([schema]) => schema === group[0].schema)![1];
+    const missing = [group[0].role, group[0].grantee].filter((r): r is string => r !== null && !roles.has(r));
+    if (missing.length)
+      plan.leftOut.push({
+        kind: 'default privilege',
+        name: defaultText(group),
+        reason: lacks(missing[0]),
+        role: missing[0],
+      });
+    else plan.defaults.push(group);
+  }
 }
 
 interface TargetAccess {
@@ -173,6 +218,8 @@ function draft(
     revoked: [],
     created: [],
     leftOut: [],
+    defaults: [],
+    undoDefaults: [],
   };
   for (const p of policies) {
     const missing = p.roles.filter((r): r is string => r !== null && !target.roles.has(r));
@@ -202,6 +249,7 @@ interface Step {
   grants?: Grant[];
   /** A revoke of default privileges: whom, on what. */
   revoke?: string;
+  defaults?: DefaultGrant[];
 }
 
 function stepsOf(plan: AccessPlan, target: TargetAccess): Step[] {
@@ -214,6 +262,7 @@ function stepsOf(plan: AccessPlan, target: TargetAccess): Step[] {
     ...plan.policies.map((p) => ({ sql: createPolicy(p), policy: p })),
     ...revokes,
     ...groupGrants(plan.grants).map((g) => ({ sql: grantStatement(plan.objects[g[0].i], g), grants: g })),
+    ...plan.defaults.map((g) => ({ sql: grantDefaults(g), defaults: g })),
   ];
 }
 
@@ -238,7 +287,9 @@ async function tryAccess(s: Session, input: AccessInput, plans: Map<string, Acce
         else if (step.grants) {
           const name = `${grantText(step.grants)} on ${plan.objects[step.grants[0].i].shown}`;
           plan.leftOut.push({ kind: 'grant', name, reason: refused });
-        } else ok.push(step); // a refused revoke stays: the run's check then fails rather than leave it open
+        } else if (step.defaults)
+          plan.leftOut.push({ kind: 'default privilege', name: defaultText(step.defaults), reason: refused });
+        else ok.push(step); // a refused revoke stays: the run's check then fails rather than leave it open
       }
       settle(plan, ok);
       plan.policies = (await readPolicies(s.target, plan.relations)).filter((p) =>
@@ -279,6 +330,8 @@ function settle(plan: AccessPlan, ok: Step[]): void {
   plan.statements = kept.map((st) => st.sql);
   plan.grants = kept.flatMap((st) => st.grants ?? []);
   plan.revoked = kept.flatMap((st) => st.revoke ?? []);
+  plan.defaults = kept.flatMap((st) => (st.defaults ? [st.defaults] : []));
+  plan.undoDefaults = plan.defaults.map(revokeDefaultsClause);
   plan.created = [
     ...kept.flatMap((st) => (st.policy ? [{ kind: 'policy' as const, name: policyName(st.policy) }] : [])),
     ...kept.flatMap((st) =>
@@ -286,6 +339,7 @@ function settle(plan: AccessPlan, ok: Step[]): void {
         ? [{ kind: 'grant' as const, name: `${grantText(st.grants)} on ${plan.objects[st.grants[0].i].shown}` }]
         : [],
     ),
+    ...plan.defaults.map((g) => ({ kind: 'default privilege' as const, name: defaultText(g) })),
   ];
 }
 
@@ -296,6 +350,7 @@ const counted = (n: number, one: string, many: string) => `${n} ${n === 1 ? one 
 function attachAccess(d: TableDdl, plan: AccessPlan, rels: SourceRelation[], user: string): void {
   d.access = plan;
   d.afterVerify.push(...plan.statements);
+  d.created.push(...plan.undoDefaults.map((name) => ({ kind: 'default privileges' as const, name })));
   const handled = new Set([...plan.created, ...plan.leftOut].filter((x) => x.kind === 'policy').map((x) => x.name));
   d.notCreated = d.notCreated.filter(
     (n) => !handled.has(n.replace(/^row-level security policy /, '')) && !/^grants on /.test(n),
@@ -342,6 +397,11 @@ function grantNotes(plan: AccessPlan): string[] {
     ...(grants.length
       ? [`granted as on the source (found in the target's catalog before the commit): ${list(grants)}`]
       : []),
+    ...(plan.defaults.length
+      ? [
+          `default privileges the target lacked, given as on the source (undo takes them back): ${plan.defaults.map(defaultText).join('; ')}`,
+        ]
+      : []),
   ];
 }
 
@@ -352,8 +412,13 @@ function leftOutNotes(plan: AccessPlan): string[] {
   const roles = [...byRole].map(([role, ls]) => {
     const g = ls.filter((l) => l.kind === 'grant').length;
     const p = ls.filter((l) => l.kind === 'policy').length;
-    const what = [...(g ? [counted(g, 'grant', 'grants')] : []), ...(p ? [counted(p, 'policy', 'policies')] : [])];
-    return `the target has no role ${role}: ${what.join(' and ')} not created (${ls.map((l) => `${l.kind} ${l.name}`).join('; ')})`;
+    const dp = ls.filter((l) => l.kind === 'default privilege').length;
+    const what = [
+      ...(g ? [counted(g, 'grant', 'grants')] : []),
+      ...(p ? [counted(p, 'policy', 'policies')] : []),
+      ...(dp ? [counted(dp, 'default privilege', 'default privileges')] : []),
+    ];
+    return `the target has no role ${role}: ${what.length > 1 ? `${what.slice(0, -1).join(', ')} and ${what.at(-1)}` : what[0]} not created (${ls.map((l) => `${l.kind} ${l.name}`).join('; ')})`;
   });
   const others = plan.leftOut.filter((l) => !l.role).map((l) => `${l.kind} ${l.name} not created: ${l.reason}`);
   return [...roles, ...others];
@@ -363,6 +428,7 @@ function leftOutNotes(plan: AccessPlan): string[] {
 export async function checkAccess(tgt: pg.Client, plan: AccessPlan): Promise<void> {
   await checkPolicies(tgt, plan.relations, plan.policies);
   await checkGrants(tgt, plan.objects, plan.grants);
+  await checkDefaults(tgt, plan.defaults.flat());
 }
 
 /**
@@ -382,7 +448,9 @@ export function withAccessObjects(objects: SchemaObject[], plans: (AccessPlan | 
         reason:
           c.kind === 'policy'
             ? "created and equal: found in the target's catalog as the source defines it"
-            : "granted and equal: the target's grants are the source's",
+            : c.kind === 'grant'
+              ? "granted and equal: the target's grants are the source's"
+              : "given as on the source: found in the target's catalog",
       }),
     ),
   );

@@ -84,8 +84,10 @@ async function dropUnused(c: pg.Client, objects: CreatedObject[]): Promise<Creat
 async function dropIfUnused(c: pg.Client, o: CreatedObject): Promise<boolean> {
   await c.query('SAVEPOINT archon_drop');
   try {
-    // Gone already (dropped by someone since): what undo came to do is done.
-    await c.query(`DROP ${o.kind.toUpperCase()} IF EXISTS ${o.name}`);
+    // Gone already (dropped by someone since): what undo came to do is done. Default privileges are
+    // no object to drop: the run's grant is revoked (a revoke of what is not there does nothing).
+    if (o.kind === 'default privileges') await c.query(`ALTER DEFAULT PRIVILEGES ${o.name}`);
+    else await c.query(`DROP ${o.kind.toUpperCase()} IF EXISTS ${o.name}`);
     await c.query('RELEASE SAVEPOINT archon_drop');
     return true;
   } catch (e) {

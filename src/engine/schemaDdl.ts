@@ -104,7 +104,8 @@ export interface ExtensionNeed {
 
 /** An object a run creates around its tables, named as SQL names it. */
 export interface CreatedObject {
-  kind: 'schema' | 'type' | 'domain' | 'extension' | 'sequence';
+  kind: 'schema' | 'type' | 'domain' | 'extension' | 'sequence' | 'default privileges';
+  /** For default privileges: the clause after ALTER DEFAULT PRIVILEGES that takes them back. */
   name: string;
 }
 

@@ -87,6 +87,7 @@ export const OBJECT_KINDS = [
   'policy',
   'row-level security',
   'grant',
+  'default privilege',
   'rule',
   'operator',
   'collation',
