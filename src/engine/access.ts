@@ -92,10 +92,15 @@ function topOf(defs: SourceDefinitions): (r: SourceRelation) => SourceRelation {
   return top;
 }
 
-/** The tables and sequences a created table's DDL makes, as GRANT names them. */
+/** The tables and sequences a created table's DDL makes (identity ones included), as GRANT names them. */
 function aclObjects(rels: SourceRelation[], d: TableDdl, defs: SourceDefinitions): AclObject[] {
   const made = new Set(d.created.filter((c) => c.kind === 'sequence').map((c) => c.name));
-  const sequences = defs.sequences.filter((s) => made.has(qualified(s.schema, s.name)));
+  // An identity column's sequence is created with its table, and the target's default privileges
+  // for sequences apply to it too.
+  const oids = new Set(rels.map((r) => r.oid));
+  const sequences = defs.sequences.filter(
+    (s) => made.has(qualified(s.schema, s.name)) || (s.deptype === 'i' && oids.has(s.rel)),
+  );
   const seen = new Set<string>();
   return [
     ...rels.map(
