@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { ddlScript, migrate, planMigration, undo } from '../src/engine/index.js';
 import type { Report, TableReport } from '../src/shared/report.js';
-import { TestDb, type TestServer, directions, withClient } from './support/pg.js';
+import { TestDb, type TestServer, directions, runCli, withClient } from './support/pg.js';
 
 const byName = (r: Report, name: string): TableReport => r.tables.find((t) => t.table === name)!;
 
@@ -252,9 +252,55 @@ for (const [from, to] of directions()) {
       );
       assert.match(script, /\nREVOKE ALL ON TABLE "public"\."docs" FROM "anon_[a-z0-9_]+";\n/);
       assert.ok(script.indexOf('CREATE POLICY') > script.indexOf('-- … the rows are copied here'));
+      // The CLI's --create-objects: the plan says what is created and what is left out, and why.
+      const bare = (u: string) => u.replace(/:[^:@/]+@/, '@');
+      const cli = runCli(['plan', '--create-missing', '--create-objects', '--table', 'docs'], {
+        ARCHON_SOURCE_URL: bare(src.url),
+        ARCHON_TARGET_URL: bare(tgt.url),
+        ARCHON_SOURCE_PASSWORD: from.password,
+        ARCHON_TARGET_PASSWORD: to.password,
+      });
+      assert.equal(cli.code, 0, cli.stdout + cli.stderr);
+      const out = cli.stdout.replace(/\s+/g, ' ');
+      assert.match(
+        out,
+        /Created by Archon, each checked against the source's before the commit: 2 policies, 1 grant\. Not created by Archon/,
+        out,
+      );
+      assert.match(out, /the target has no role absent_\w+: 1 grant and 1 policy not created/, out);
+      assert.ok(!cli.stdout.includes(from.password) && !cli.stdout.includes(to.password), 'no password in the output');
       // Without --create-objects, nothing of this: the policies are named as before.
       const plain = await planMigration({ source: src.url, target: tgt.url, createMissing: true });
       assert.doesNotMatch(ddlScript(plain.plan, []), /CREATE POLICY|GRANT|REVOKE/);
+    });
+  });
+
+  describe(`a target that grants more than the run did, PostgreSQL ${from.major} → ${to.major}`, () => {
+    it('fails the run: nothing committed, nothing said to be created', async () => {
+      const { src, tgt, roles } = await setUp(from, to);
+      // After every GRANT, an event trigger gives anon DELETE on docs too, behind the run's back.
+      await tgt.sql(`CREATE FUNCTION widen() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN
+          IF to_regclass('public.docs') IS NOT NULL AND NOT has_table_privilege('${roles.anon}', 'public.docs', 'DELETE') THEN
+            EXECUTE 'GRANT DELETE ON public.docs TO ${roles.anon}'; END IF; END $$;
+        CREATE EVENT TRIGGER widens ON ddl_command_end WHEN TAG IN ('GRANT') EXECUTE FUNCTION widen();
+        ALTER EVENT TRIGGER widens ENABLE ALWAYS`);
+      const report = await migrate({
+        source: src.url,
+        target: tgt.url,
+        createMissing: true,
+        createObjects: true,
+        selection: { tables: ['docs'] },
+      });
+      assert.equal(report.committed, false);
+      assert.match(
+        byName(report, 'docs').reason!,
+        new RegExp(
+          `the target's catalog says DELETE to ${roles.anon} on public\\.docs is granted, where the source does not grant it; nothing is committed`,
+        ),
+      );
+      assert.equal((await tgt.sql(`SELECT to_regclass('public.docs') AS r`))[0].r, null);
+      const statuses = new Set((report.objects ?? []).map((o) => o.status));
+      assert.ok(!statuses.has('created'), JSON.stringify(report.objects, null, 1));
     });
   });
 

@@ -464,3 +464,11 @@ export function withAccessObjects(objects: SchemaObject[], plans: (AccessPlan | 
   );
   return [...objects.filter((o) => !handled.has(`${o.kind} ${o.name}`)), ...created, ...left];
 }
+
+/** A run that did not commit created nothing: what it would have created is said so, never 'created'. */
+export const notCommitted = (objects: SchemaObject[]): SchemaObject[] =>
+  objects.map((o) =>
+    o.status === 'created'
+      ? { ...o, status: 'not created', reason: 'the run did not commit, so nothing of it was created' }
+      : o,
+  );

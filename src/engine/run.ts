@@ -41,7 +41,7 @@ import {
   planSchemaChanges,
 } from './schemaCreate.js';
 import { missingObjects, planScope } from './schemaObjects.js';
-import { withAccessObjects } from './access.js';
+import { notCommitted, withAccessObjects } from './access.js';
 import { liftForce, restoreForce } from './rowSecurity.js';
 import { silenceTriggers } from './triggers.js';
 import { type LoadDigests, verifyLoaded } from './verify.js';
@@ -195,7 +195,7 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
       tables: [...reports.values()],
       unmatched,
       platformTables,
-      objects,
+      objects: result.committed ? objects : notCommitted(objects),
       committed: result.committed,
       outcome,
       error: result.error,

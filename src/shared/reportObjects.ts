@@ -29,7 +29,9 @@ export function objectsHeading(r: WithObjects): string | null {
   const counts = countsOf(objects.filter((o) => o.status !== 'created'));
   if (r.kind === 'compare')
     return `On the source, missing on the target (compare reads tables' rows, not these): ${counts}`;
-  const made = created.length ? `Created by Archon and found equal on the target: ${countsOf(created)}` : '';
+  const made = created.length
+    ? `Created by Archon, each checked against the source's before the commit: ${countsOf(created)}`
+    : '';
   if (!counts) return made;
   return `${made ? `${made}. ` : ''}Not created by Archon (the target lacks them): ${counts}`;
 }
