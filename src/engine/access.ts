@@ -134,8 +134,7 @@ export async function planAccess(s: Session, input: AccessInput): Promise<void> 
     if (d.kind === 'add-columns' && !d.problems.length) await addedColumnGrants(s, d, relsOf(key)[0]);
   const tables = [...ddl.entries()].filter(([, d]) => d.kind === 'create' && !d.problems.length);
   if (!tables.length) return;
-  const roles = await targetRoles(s.target);
-  const defaults = await targetDefaults(s.target);
+  const target: TargetAccess = { roles: await targetRoles(s.target), defaults: await targetDefaults(s.target) };
   const plans = new Map<string, AccessPlan>();
   for (const [key, d] of tables) {
     const rels = relsOf(key);
@@ -143,14 +142,14 @@ export async function planAccess(s: Session, input: AccessInput): Promise<void> 
     const objects = aclObjects(rels, d, defs);
     const policies = await readPolicies(s.source, relations);
     const grants = (await readGrants(s.source, objects)).filter((g) => g.grantee !== input.user);
-    plans.set(key, draft(relations, objects, policies, grants, { roles, defaults }));
+    plans.set(key, draft(relations, objects, policies, grants, target));
   }
   await planDefaults(
     s,
     tables.map(([key]) => [relsOf(key)[0].schema, plans.get(key)!] as const),
-    roles,
+    target.roles,
   );
-  await tryAccess(s, input, plans);
+  await tryAccess(s, input, plans, target);
   for (const [key, d] of tables) attachAccess(d, plans.get(key)!, relsOf(key), input.user);
 }
 
@@ -276,8 +275,12 @@ function stepsOf(plan: AccessPlan, target: TargetAccess): Step[] {
  * a statement the target refuses is left out with the server's words; the policies are read back
  * as the target writes them (the run's check compares with those).
  */
-async function tryAccess(s: Session, input: AccessInput, plans: Map<string, AccessPlan>): Promise<void> {
-  const target: TargetAccess = { roles: await targetRoles(s.target), defaults: await targetDefaults(s.target) };
+async function tryAccess(
+  s: Session,
+  input: AccessInput,
+  plans: Map<string, AccessPlan>,
+  target: TargetAccess,
+): Promise<void> {
   const steps = new Map([...plans].map(([k, p]) => [k, stepsOf(p, target)]));
   await s.target.query('BEGIN');
   try {
