@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { ddlScript, migrate, planMigration, undo } from '../src/engine/index.js';
 import type { Report, TableReport } from '../src/shared/report.js';
 import { TestDb, type TestServer, directions, runCli, withClient } from './support/pg.js';
+import { createRoleSql, makeSupabaseLike } from './support/supabase.js';
 
 const byName = (r: Report, name: string): TableReport => r.tables.find((t) => t.table === name)!;
 
@@ -272,6 +273,54 @@ for (const [from, to] of directions()) {
       // Without --create-objects, nothing of this: the policies are named as before.
       const plain = await planMigration({ source: src.url, target: tgt.url, createMissing: true });
       assert.doesNotMatch(ddlScript(plain.plan, []), /CREATE POLICY|GRANT|REVOKE/);
+    });
+  });
+
+  describe(`from Supabase to a local Supabase, PostgreSQL ${from.major} → ${to.major}`, () => {
+    it("the platform's API roles are granted to where the target has them: anon sees what it sees on the source", async () => {
+      const API = ['anon', 'authenticated', 'service_role'];
+      const src = await TestDb.create(from, 'asb');
+      const tgt = await TestDb.create(to, 'atsb');
+      // The API roles are the cluster's (as ensureSupabaseRoles' are): made idempotently, never dropped.
+      for (const db of [src, tgt]) {
+        await makeSupabaseLike(db, { rows: false });
+        for (const r of API) await db.sql(createRoleSql(r));
+        await db.sql(`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES TO ${API.join(', ')}`);
+      }
+      await src.sql(`CREATE TABLE public.app_settings (key text PRIMARY KEY, value text, public boolean NOT NULL);
+        INSERT INTO public.app_settings SELECT 'k' || g, 'secret' || g, g <= 2 FROM generate_series(1, 6) g;
+        ALTER TABLE public.app_settings ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY service_all ON public.app_settings TO service_role USING (true) WITH CHECK (true);
+        CREATE POLICY public_read ON public.app_settings FOR SELECT TO anon, authenticated USING (public);
+        REVOKE UPDATE, DELETE, TRUNCATE ON public.app_settings FROM anon`);
+      const report = await migrate({
+        source: src.url,
+        target: tgt.url,
+        createMissing: true,
+        createObjects: true,
+        selection: { tables: ['public.app_settings'] },
+      });
+      assert.equal(report.outcome, 'verified', JSON.stringify(report.tables, null, 1));
+      const keys = async (db: TestDb, role: string) =>
+        withClient(db.url, async (c) => {
+          await c.query(`BEGIN; SET LOCAL ROLE ${role}`);
+          try {
+            return (await c.query('SELECT key FROM public.app_settings ORDER BY key')).rows.map((r) => r.key);
+          } finally {
+            await c.query('ROLLBACK');
+          }
+        });
+      for (const role of API) assert.deepEqual(await keys(tgt, role), await keys(src, role), role);
+      assert.deepEqual(await keys(tgt, 'anon'), ['k1', 'k2']);
+      const rights = `SELECT has_table_privilege('anon', 'public.app_settings', 'UPDATE') AS u,
+                             has_table_privilege('anon', 'public.app_settings', 'SELECT') AS s`;
+      assert.deepEqual(await tgt.sql(rights), await src.sql(rights));
+      assert.deepEqual(await tgt.sql(rights), [{ u: false, s: true }]);
+      // PostgreSQL 17's MAINTAIN (in the source's ALL) is named where the target's server has no such privilege.
+      const objects = (report.objects ?? []).map((o) => `${o.status}: ${o.kind} ${o.name}: ${o.reason}`);
+      const maintain =
+        "not created: grant MAINTAIN to anon on public.app_settings: the target's server (before PostgreSQL 17) has no such privilege";
+      assert.equal(objects.includes(maintain), from.major >= 17 && to.major < 17, objects.join('\n'));
     });
   });
 

@@ -11,6 +11,7 @@ import type pg from 'pg';
 import { displayName } from '../shared/names.js';
 import type { SchemaObject } from '../shared/report.js';
 import { errorInfo } from './errors.js';
+import { apiRoleText } from './platform.js';
 import {
   type AclObject,
   type Grant,
@@ -134,7 +135,12 @@ export async function planAccess(s: Session, input: AccessInput): Promise<void> 
     if (d.kind === 'add-columns' && !d.problems.length) await addedColumnGrants(s, d, relsOf(key)[0]);
   const tables = [...ddl.entries()].filter(([, d]) => d.kind === 'create' && !d.problems.length);
   if (!tables.length) return;
-  const target: TargetAccess = { roles: await targetRoles(s.target), defaults: await targetDefaults(s.target) };
+  const target: TargetAccess = {
+    roles: await targetRoles(s.target),
+    platform: s.sourceCatalog.platform?.id ?? null,
+    versionNum: s.targetCatalog.serverVersionNum,
+    defaults: await targetDefaults(s.target),
+  };
   const plans = new Map<string, AccessPlan>();
   for (const [key, d] of tables) {
     const rels = relsOf(key);
@@ -147,7 +153,7 @@ export async function planAccess(s: Session, input: AccessInput): Promise<void> 
   await planDefaults(
     s,
     tables.map(([key]) => [relsOf(key)[0].schema, plans.get(key)!] as const),
-    target.roles,
+    target,
   );
   await tryAccess(s, input, plans, target);
   for (const [key, d] of tables) attachAccess(d, plans.get(key)!, relsOf(key), input.user);
@@ -180,10 +186,12 @@ async function addedColumnGrants(s: Session, d: TableDdl, rel: SourceRelation): 
 async function planDefaults(
   s: Session,
   tables: (readonly [string, AccessPlan])[],
-  roles: ReadonlySet<string>,
+  { roles, platform, versionNum }: TargetAccess,
 ): Promise<void> {
   const schemas = [...new Set(tables.map(([schema]) => schema))];
-  const [source, target] = [await readDefaultGrants(s.source, schemas), await readDefaultGrants(s.target, schemas)];
+  // A default privilege the target's server cannot hold (MAINTAIN before 17) is no gap to fill.
+  const [source] = byTargetVersion(await readDefaultGrants(s.source, schemas), versionNum);
+  const target = await readDefaultGrants(s.target, schemas);
   for (const group of missingDefaults(source, target)) {
     const plan = tables.find(([schema]) => schema === group[0].schema)![1];
     const missing = [group[0].role, group[0].grantee].filter((r): r is string => r !== null && !roles.has(r));
@@ -191,7 +199,7 @@ async function planDefaults(
       plan.leftOut.push({
         kind: 'default privilege',
         name: defaultText(group),
-        reason: lacks(missing[0]),
+        reason: lacks(missing[0], platform),
         role: missing[0],
       });
     else plan.defaults.push(group);
@@ -200,10 +208,18 @@ async function planDefaults(
 
 interface TargetAccess {
   roles: ReadonlySet<string>;
+  /** The source's platform, whose API roles a reason names as such. */
+  platform: string | null;
+  /** The target's server_version_num: a privilege newer than it is left out, named. */
+  versionNum: number;
   defaults: (type: string, schema: string) => (string | null)[];
 }
 
-const lacks = (role: string) => `the target has no role ${role}`;
+/** Why a grant or policy to `role` is left out; a platform's API role (Supabase's anon) said as such. */
+function lacks(role: string, platformId?: string | null): string {
+  const api = apiRoleText(platformId, role);
+  return `the target has no role ${role}${api ? ` (${api}; a plain PostgreSQL has none)` : ''}`;
+}
 
 /** The statements and expectations before the trial: what needs a role the target lacks is left out. */
 function draft(
@@ -227,16 +243,33 @@ function draft(
   };
   for (const p of policies) {
     const missing = p.roles.filter((r): r is string => r !== null && !target.roles.has(r));
-    if (missing.length) plan.leftOut.push({ ...policyOut(p, lacks(missing.join(', '))), role: missing[0] });
+    const why = missing.map((r) => lacks(r, target.platform)).join('; ');
+    if (missing.length) plan.leftOut.push({ ...policyOut(p, why), role: missing[0] });
     else plan.policies.push(p);
   }
-  for (const group of groupGrants(grants)) {
+  const [known, unknown] = byTargetVersion(grants, target.versionNum);
+  for (const group of groupGrants(unknown)) {
+    const name = `${grantText(group)} on ${objects[group[0].i].shown}`;
+    plan.leftOut.push({
+      kind: 'grant',
+      name,
+      reason: `the target's server (before PostgreSQL 17) has no such privilege`,
+    });
+  }
+  for (const group of groupGrants(known)) {
     const role = group[0].grantee;
     const name = `${grantText(group)} on ${objects[group[0].i].shown}`;
-    if (role !== null && !target.roles.has(role)) plan.leftOut.push({ kind: 'grant', name, reason: lacks(role), role });
+    if (role !== null && !target.roles.has(role))
+      plan.leftOut.push({ kind: 'grant', name, reason: lacks(role, target.platform), role });
     else plan.grants.push(...group);
   }
   return plan;
+}
+
+/** Grants the target's server knows the privilege of, and those it does not (MAINTAIN is PostgreSQL 17's). */
+function byTargetVersion<T extends { privilege: string }>(grants: T[], versionNum: number): [T[], T[]] {
+  const knows = (g: T) => g.privilege !== 'MAINTAIN' || versionNum >= 170000;
+  return [grants.filter(knows), grants.filter((g) => !knows(g))];
 }
 
 const policyOut = (p: Policy, reason: string): AccessLeftOut => ({

@@ -23,6 +23,8 @@ interface PlatformProfile {
   /** Tables inside data schemas that are machinery all the same (`schema.table`). */
   internalTables: string[];
   internalReason: string;
+  /** Roles the platform's API connects as, and what each is for: granted to only where the target has them. */
+  apiRoles?: Record<string, string>;
   /** A transaction-mode pooler reached by address: its hosts and port, and what to use instead. */
   transactionPooler?: { hosts: RegExp[]; port: number; advice: string };
 }
@@ -68,6 +70,11 @@ const SUPABASE: PlatformProfile = {
   internalReason:
     "is Supabase's own machinery (migration history, encryption keys or service state), which each project " +
     'keeps for itself',
+  apiRoles: {
+    anon: 'requests without a signed-in user',
+    authenticated: "signed-in users' requests",
+    service_role: 'requests with the service key',
+  },
   transactionPooler: {
     hosts: [/\.pooler\.supabase\.com$/i],
     port: 6543,
@@ -77,6 +84,13 @@ const SUPABASE: PlatformProfile = {
 };
 
 export const PROFILES: readonly PlatformProfile[] = [SUPABASE];
+
+/** `anon, Supabase's role for requests without a signed-in user`: a platform's API role said as such; null for others. */
+export function apiRoleText(platformId: string | null | undefined, role: string): string | null {
+  const p = PROFILES.find((x) => x.id === platformId);
+  const what = p?.apiRoles?.[role];
+  return what ? `${p!.name}'s role for ${what}` : null;
+}
 
 /** The platform a server belongs to, and what gave it away. */
 export interface DetectedPlatform {
