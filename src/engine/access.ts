@@ -34,7 +34,7 @@ import {
   revokeDefaultsClause,
 } from './defaultPrivileges.js';
 import { qualified, tableKey } from './ident.js';
-import { type Policy, checkPolicies, createPolicy, policyName, readPolicies } from './policies.js';
+import { type Policy, checkPolicies, createPolicy, policyName, readPolicies, samePolicy } from './policies.js';
 import { closedTo, createdRowSecurityNote } from './rowSecurity.js';
 import type { TableDdl } from './schemaDdl.js';
 import type { SourceDefinitions, SourceRelation } from './schemaSource.js';
@@ -64,7 +64,7 @@ export interface AccessPlan {
   /** What the target's default privileges granted a created object, revoked first: `anon on public.t`. */
   revoked: string[];
   /** Names of the policies and grants created, for the report. */
-  created: { kind: AccessKind; name: string }[];
+  created: { kind: AccessKind; name: string; detail?: string }[];
   leftOut: AccessLeftOut[];
   /** Default privileges of the table's schema the target lacked (given with the schema's first created table). */
   defaults: DefaultGrant[][];
@@ -332,13 +332,34 @@ async function tryAccess(
           plan.leftOut.push({ kind: 'default privilege', name: defaultText(step.defaults), reason: refused });
         else ok.push(step); // a refused revoke stays: the run's check then fails rather than leave it open
       }
+      const asOnSource = plan.policies;
       settle(plan, ok);
       plan.policies = (await readPolicies(s.target, plan.relations)).filter((p) =>
         plan.created.some((c) => c.kind === 'policy' && c.name === policyName(p)),
       );
+      compareWithSource(plan, asOnSource);
     }
   } finally {
     await s.target.query('ROLLBACK');
+  }
+}
+
+const expressions = (p: Policy) =>
+  [p.using === null ? '' : `USING (${p.using})`, p.check === null ? '' : `WITH CHECK (${p.check})`].join(' ').trim();
+
+/**
+ * The policies as the target wrote them, against the source's: the run checks the target against
+ * what it wrote (its server's deparser), so where that text differs from the source's (another
+ * version's way of printing the same expression), the report says so rather than "equal".
+ */
+function compareWithSource(plan: AccessPlan, source: Policy[]): void {
+  for (const c of plan.created.filter((x) => x.kind === 'policy')) {
+    const there = plan.policies.find((p) => policyName(p) === c.name);
+    const here = source.find((p) => policyName(p) === c.name);
+    if (!there || !here || samePolicy(there, here)) continue;
+    c.detail =
+      `created; the target's server writes it as ${expressions(there)} where the source's reads ` +
+      `${expressions(here)} (checked as the target writes it)`;
   }
 }
 
@@ -414,8 +435,10 @@ function securityNote(rel: SourceRelation, plan: AccessPlan, user: string): stri
   const left = plan.leftOut
     .filter((l) => l.kind === 'policy' && on(l))
     .map((l) => l.name.slice(0, -` on ${name}`.length));
+  const reworded = plan.created.some((c) => c.kind === 'policy' && on(c) && c.detail);
+  const as = reworded ? "the target's server writes" : 'the source defines';
   const made = created.length
-    ? `; its ${created.length === 1 ? 'policy' : 'policies'} ${list(created)} created and found in the target's catalog as the source defines ${created.length === 1 ? 'it' : 'them'}`
+    ? `; its ${created.length === 1 ? 'policy' : 'policies'} ${list(created)} created and found in the target's catalog as ${as} ${created.length === 1 ? 'it' : 'them'}`
     : '';
   if (!left.length) return head + made;
   const permissive = plan.policies.some((p) => p.permissive && displayName(p.schema, p.table) === name);
@@ -472,6 +495,13 @@ export async function checkAccess(tgt: pg.Client, plan: AccessPlan): Promise<voi
   await checkDefaults(tgt, plan.defaults.flat());
 }
 
+const createdReason = (kind: AccessKind): string =>
+  kind === 'policy'
+    ? "created and equal: found in the target's catalog as the source defines it"
+    : kind === 'grant'
+      ? "granted and equal: the target's grants are the source's"
+      : "given as on the source: found in the target's catalog";
+
 /**
  * The report's objects with the created tables' policies and grants: those created ('created'), those
  * left out with why, instead of the policies listed as not created with their table.
@@ -486,12 +516,7 @@ export function withAccessObjects(objects: SchemaObject[], plans: (AccessPlan | 
         kind: c.kind,
         name: c.name,
         status: 'created',
-        reason:
-          c.kind === 'policy'
-            ? "created and equal: found in the target's catalog as the source defines it"
-            : c.kind === 'grant'
-              ? "granted and equal: the target's grants are the source's"
-              : "given as on the source: found in the target's catalog",
+        reason: c.detail ?? createdReason(c.kind),
       }),
     ),
   );
