@@ -194,6 +194,17 @@ for (const [from, to] of directions()) {
       assert.deepEqual(await tgt.sql(FLAGS), await src.sql(FLAGS));
       assert.deepEqual(await tgt.fingerprint('api_keys'), await src.fingerprint('api_keys'));
       assert.deepEqual(await asRole(tgt, owner, 'api_keys'), { seen: 0, updated: 0 });
+      // skip-nonempty asks whether it holds rows with the force lifted (and rolled back): it does, so it is left alone.
+      const skipping = await planMigration({
+        source: src.url,
+        target,
+        existing: 'skip-nonempty',
+        selection: { tables: ['api_keys'] },
+      });
+      assert.equal(skipping.plan.tables[0].action, 'skip');
+      assert.match(skipping.plan.tables[0].reason ?? '', /rows/);
+      assert.doesNotMatch(skipping.plan.tables[0].reason ?? '', /row-level security/);
+      assert.deepEqual(await tgt.sql(FLAGS), await src.sql(FLAGS));
       // Undo the replace first (as that owner, on the forced table), then the run that created the tables.
       assert.equal((await undo({ target })).undone, true);
       assert.equal(await tgt.count('api_keys'), 12);

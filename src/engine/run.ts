@@ -42,7 +42,7 @@ import {
 } from './schemaCreate.js';
 import { missingObjects, planScope } from './schemaObjects.js';
 import { notCommitted, withAccessObjects } from './access.js';
-import { liftForce, restoreForce } from './rowSecurity.js';
+import { countUnforced, liftForce, restoreForce } from './rowSecurity.js';
 import { silenceTriggers } from './triggers.js';
 import { type LoadDigests, verifyLoaded } from './verify.js';
 import { type Journal, type UndoPlan, startJournal, undoPlan } from './journal.js';
@@ -152,10 +152,8 @@ async function planRound(session: Session, opts: PlanOptions, input: PlanInput):
   // Whether a target table has rows is asked of the server, then planned like any other reason.
   const nonEmptyTargets = new Set<string>();
   const copying = firstPass.tables.filter((p) => p.action === 'copy');
-  const has = await haveRows(
-    session.target,
-    copying.map((t) => t.target!),
-  );
+  const targets = copying.map((t) => t.target!);
+  const has = await countUnforced(session.target, targets, () => haveRows(session.target, targets));
   for (const [i, t] of copying.entries()) if (has[i]) nonEmptyTargets.add(tableKey(t.schema, t.table));
   const plan = nonEmptyTargets.size ? makePlan({ ...input, nonEmptyTargets }) : firstPass;
   return create(plan, nonEmptyTargets);
