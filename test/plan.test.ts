@@ -39,6 +39,7 @@ const table = (schema: string, name: string, columns: Column[], extra: Partial<T
   isOwner: true,
   primaryKey: null,
   foreignKeys: [],
+  checks: [],
   sequences: [],
   triggers: [],
   privileges: { select: true, insert: true, update: true, delete: true, truncate: true },

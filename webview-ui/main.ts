@@ -8,6 +8,7 @@ import {
   analyzedText,
   TABLE_STATUSES,
   causeLines,
+  refusalLines,
   causesOf,
   contentCell,
   countOf,
@@ -283,7 +284,7 @@ function banner(r: Report): HTMLElement[] {
   const text = stopBanner(r);
   if (!text) return [];
   const kind = r.outcome === 'cancelled' ? 'cancel-banner' : 'error-banner root-cause';
-  const causes = causeLines(r).map((l) => el('li', {}, l));
+  const causes = [...causeLines(r), ...refusalLines(r)].map((l) => el('li', {}, l));
   return [el('div', { class: kind, role: 'alert' }, text, ...(causes.length ? [el('ul', {}, ...causes)] : []))];
 }
 

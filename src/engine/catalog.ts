@@ -89,6 +89,8 @@ export interface Table {
   uniqueKeys: string[][];
   deferrableUniques: DeferrableUnique[];
   foreignKeys: ForeignKey[];
+  /** CHECK constraints declared on the table itself, with their definitions (`pg_get_constraintdef`). */
+  checks: { name: string; definition: string }[];
   sequences: ColumnSequence[];
   /** User triggers with their firing mode: O origin, A always, R replica, D disabled. */
   triggers: { name: string; enabled: 'O' | 'A' | 'R' | 'D' }[];
@@ -271,6 +273,7 @@ SELECT con.conrelid::int8 AS table_oid, con.conname AS name, con.contype AS type
          SELECT format('OPERATOR(%I.%s)', opn.nspname, op.oprname) FROM unnest(con.conexclop) WITH ORDINALITY x(oid, ord)
          JOIN pg_operator op ON op.oid = x.oid JOIN pg_namespace opn ON opn.oid = op.oprnamespace ORDER BY x.ord) END AS operators,
        con.confmatchtype = 'f' AS "matchFull", con.convalidated AS validated,
+       CASE WHEN con.contype = 'c' THEN pg_get_constraintdef(con.oid) END AS definition,
        rn.nspname AS "refSchema", rc.relname AS "refTable",
        ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(num, ord)
              JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num ORDER BY k.ord) AS columns,
@@ -279,7 +282,7 @@ SELECT con.conrelid::int8 AS table_oid, con.conname AS name, con.contype AS type
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class rc ON rc.oid = con.confrelid LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-WHERE con.contype IN ('p', 'f', 'u', 'x') AND ${SYSTEM_SCHEMA_FILTER} AND con.conparentid = 0
+WHERE con.contype IN ('p', 'f', 'u', 'x', 'c') AND ${SYSTEM_SCHEMA_FILTER} AND con.conparentid = 0
 ORDER BY con.conrelid, con.conname`;
 
 // Found through pg_depend, never by reading default expressions: a default that calls nextval('s')
@@ -332,7 +335,7 @@ export async function readCatalog(client: pg.Client, host = ''): Promise<Catalog
       .get(table_oid)
       ?.columns.push({ ...column, fields: fieldsOf(shapes, typeOid), moneyFormat, oidValued } as Column);
   }
-  for (const { table_oid, type, deferrable, nulls_not_distinct, operators, ...key } of (
+  for (const { table_oid, type, deferrable, nulls_not_distinct, operators, definition, ...key } of (
     await client.query(CONSTRAINTS_SQL)
   ).rows) {
     const t = byOid.get(table_oid);
@@ -348,6 +351,7 @@ export async function readCatalog(client: pg.Client, host = ''): Promise<Catalog
     if (type === 'p') t.primaryKey = key.columns;
     else if (type === 'u') t.uniqueKeys.push(key.columns);
     else if (type === 'f') t.foreignKeys.push(key as ForeignKey);
+    else if (type === 'c') t.checks.push({ name: key.name, definition });
   }
   for (const r of (await client.query(SEQUENCES_SQL)).rows) {
     byOid.get(r.table_oid)?.sequences.push({ column: r.column, schema: r.schema, name: r.name, owned: r.owned });
@@ -379,6 +383,7 @@ function tableOf(r: any): Table {
     uniqueKeys: [],
     deferrableUniques: [],
     foreignKeys: [],
+    checks: [],
     sequences: [],
     triggers: r.triggers,
     privileges: r.privileges,

@@ -9,6 +9,7 @@ import type { TableDdl } from './schemaDdl.js';
 import type { TargetIndex } from './indexes.js';
 import { applyPlatformRules, referenceNotes } from './platformRules.js';
 import { liftableForce, liftedForceNote, weakerOnTarget } from './rowSecurity.js';
+import { checksSourceLacks } from './targetChecks.js';
 
 /** The reason a table is left alone under skip-nonempty, at plan time and again inside the load. */
 export const ALREADY_HAS_ROWS = 'the target table already has rows (existing rows: skip tables that have rows)';
@@ -103,6 +104,9 @@ export function makePlan(input: PlanInput): Plan {
       p.notes.push(weaker);
       p.warnings.push(weaker);
     }
+    const unheld = p.action === 'copy' && p.target ? checksSourceLacks(s, p.target) : [];
+    p.notes.push(...unheld);
+    p.warnings.push(...unheld);
     return p;
   });
   blockEmptyingReferencedTables(plans, input.target, input.creating);

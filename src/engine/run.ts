@@ -13,6 +13,7 @@ import {
   type RootCause,
   type TableReport,
   contentNotChecked,
+  refusalOf,
 } from '../shared/report.js';
 import { analyzeLoaded } from './analyze.js';
 import type { Catalog } from './catalog.js';
@@ -47,7 +48,7 @@ import { silenceTriggers } from './triggers.js';
 import { type LoadDigests, verifyLoaded } from './verify.js';
 import { type Journal, type UndoPlan, startJournal, undoPlan } from './journal.js';
 import { type RebuildRule, planRebuilds, rebuildIndexes } from './indexes.js';
-import { type TableStep, contained, tableFailure } from './tableFailure.js';
+import { type TableStep, contained, refusingConstraint, tableFailure } from './tableFailure.js';
 import { addTraffic, trafficOf, trafficSince } from './traffic.js';
 
 export interface PlanOptions extends EndpointsInput, SchemaChanges {
@@ -443,7 +444,7 @@ function tableStep(
     const e = await contained(s, work).finally(() => addTraffic(reports.get(t)!, trafficSince(s.meters, before)));
     at.current = null;
     if (e === null) return true;
-    fail(t, e);
+    fail(t, e, await refusingConstraint(s.target, e));
     return false;
   };
 }
@@ -454,15 +455,15 @@ function failTable(
   reports: Map<TablePlan, TableReport>,
   at: LoadPosition,
   emit: ProgressListener,
-): (t: TablePlan, e: unknown) => void {
-  return (t, e) => {
+): (t: TablePlan, e: unknown, constraint?: ErrorInfo['constraint'] | null) => void {
+  return (t, e, constraint) => {
     const notLoaded = new Set([...at.notLoaded].map((n) => tableKey(n.schema, n.table)));
     const failure = tableFailure(e, t, s, notLoaded, reports.get(t)!.targetRowsBefore);
     at.failed.set(t, failure.message);
     Object.assign(reports.get(t)!, {
       status: 'failed',
       reason: failure.message,
-      error: failure.info,
+      error: constraint ? { ...failure.info, constraint } : failure.info,
       targetRows: null,
       content: contentNotChecked(null),
     });
@@ -500,7 +501,8 @@ function markRolledBack(
   ].join(' and ');
   const causes = bad.map((t) => {
     const r = reports.get(t)!;
-    return { schema: r.schema, table: r.table, status: r.status, message: failed.get(t) ?? r.reason ?? '' };
+    const message = failed.get(t) ?? r.reason ?? '';
+    return { schema: r.schema, table: r.table, status: r.status, message, ...refusalOf(r.error) };
   });
   for (const t of loaded) {
     const r = reports.get(t)!;
@@ -575,6 +577,7 @@ async function failLoad(
     table: t.table,
     status: 'failed',
     message,
+    ...refusalOf(reports.get(t)!.error),
   });
   const causes = [
     ...failedBefore.map((t) => causeOf(t, at.failed.get(t)!)),

@@ -76,3 +76,36 @@ export function tableFailure(
     info,
   };
 }
+
+// Read in a savepoint of its own: a catalog read that failed would otherwise abort the run's transaction.
+const CONSTRAINT_SQL = `
+SELECT coalesce(
+  (SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid
+     JOIN pg_namespace n ON n.oid = r.relnamespace WHERE c.conname = $1 AND r.relname = $2 AND n.nspname = $3 LIMIT 1),
+  (SELECT pg_get_indexdef(i.oid) FROM pg_class i JOIN pg_namespace n ON n.oid = i.relnamespace
+     WHERE i.relname = $1 AND i.relkind IN ('i', 'I') AND n.nspname = $3 LIMIT 1)) AS definition`;
+
+/**
+ * The target's constraint that refused a table's rows (the server names it in its error), with its
+ * definition as the target has it, so the report can show what the rows broke. Null when the error
+ * names no constraint. Asked after the table's savepoint was rolled back, inside the run's transaction.
+ */
+export async function refusingConstraint(
+  target: pg.Client,
+  e: unknown,
+): Promise<{ name: string; definition: string | null } | null> {
+  const err = e as { constraint?: unknown; table?: unknown; schema?: unknown };
+  if (typeof err?.constraint !== 'string' || !err.constraint) return null;
+  const name = err.constraint;
+  if (typeof err.table !== 'string' || typeof err.schema !== 'string') return { name, definition: null };
+  await target.query('SAVEPOINT archon_constraint');
+  try {
+    const r = await target.query(CONSTRAINT_SQL, [name, err.table, err.schema]);
+    await target.query('RELEASE SAVEPOINT archon_constraint');
+    return { name, definition: r.rows[0]?.definition ?? null };
+  } catch {
+    await target.query('ROLLBACK TO SAVEPOINT archon_constraint');
+    await target.query('RELEASE SAVEPOINT archon_constraint');
+    return { name, definition: null };
+  }
+}

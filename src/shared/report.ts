@@ -44,6 +44,11 @@ export interface ErrorInfo {
   detail?: string;
   hint?: string;
   where?: string;
+  /**
+   * The constraint that refused the rows, as the target defines it (`pg_get_constraintdef`; an index's
+   * definition for a unique index without a constraint); null when it could not be read.
+   */
+  constraint?: { name: string; definition: string | null };
 }
 
 export interface EndpointSummary {
@@ -362,6 +367,19 @@ export interface RootCause {
   table: string;
   status: TableStatus;
   message: string;
+  /** The target's constraint that refused its rows, with its definition (absent when none did, and in older reports). */
+  constraint?: { name: string; definition: string | null };
+  /**
+   * The refused values in the server's own words (its error's detail: `Key (project_id)=(42) is not present
+   * in table …`, `Failing row contains (…)`): the user's rows, shown in the report, never logged.
+   */
+  refused?: string;
+}
+
+/** What a constraint refused, for a cause: the constraint and the values, from a table's error. */
+export function refusalOf(error: ErrorInfo | null | undefined): Pick<RootCause, 'constraint' | 'refused'> {
+  if (!error?.constraint) return {};
+  return { constraint: error.constraint, ...(error.detail ? { refused: error.detail } : {}) };
 }
 
 /** Every table that took the run back; a report written before `causes` existed names one at most. */
@@ -507,4 +525,18 @@ export function causeLines(r: Report): string[] {
   const causes = causesOf(r);
   if (r.kind !== 'migrate' || r.committed || r.outcome === 'cancelled' || causes.length < 2) return [];
   return causes.map((c) => `${causeName(c)}: ${c.message}`);
+}
+
+/**
+ * Each cause a constraint refused, under the banner in every rendering: the constraint as the target
+ * defines it and the values it refused, as the server said them (nothing more).
+ */
+export function refusalLines(r: Report): string[] {
+  if (r.kind !== 'migrate' || r.committed) return [];
+  return causesOf(r).flatMap((c) => {
+    if (!c.constraint) return [];
+    const def = c.constraint.definition ? ` is ${c.constraint.definition} on the target` : '';
+    const refused = c.refused ? `; it refused: ${c.refused}` : '';
+    return [`${displayName(c.schema, c.table)}: constraint ${c.constraint.name}${def}${refused}`];
+  });
 }

@@ -7,6 +7,7 @@ import {
   causeLines,
   headline,
   policyText,
+  refusalLines,
   serverText,
   runTrafficText,
   stopBanner,
@@ -40,7 +41,8 @@ export function toMarkdown(r: Report): string {
   const undone = undoneBanner(r);
   if (undone) lines.push(`> **${esc(undone)}**`, '');
   const banner = stopBanner(r);
-  if (banner) lines.push(`> **${esc(banner)}**`, ...causeLines(r).map((l) => `> - ${esc(l)}`), '');
+  const under = [...causeLines(r), ...refusalLines(r)];
+  if (banner) lines.push(`> **${esc(banner)}**`, ...under.map((l) => `> - ${esc(l)}`), '');
   if (r.error) lines.push(`> **Error:** ${esc(r.error.message)}${r.error.code ? ` (${r.error.code})` : ''}`, '');
   if (r.unmatched.length) lines.push(`> **Not found on the source:** ${esc(r.unmatched.join(', '))}`, '');
   const headers = tableHeaders(r);

@@ -1,6 +1,6 @@
 // The report as a plain-text table for the terminal, the reason column wrapped to fit.
 import { differenceLines, noteLines, numericColumns, tableCells, tableHeaders } from './reportTable.js';
-import { type Report, analyzedText, causeLines, stopBanner, undoneBanner } from './report.js';
+import { type Report, analyzedText, causeLines, refusalLines, stopBanner, undoneBanner } from './report.js';
 import { platformHeading, platformLines } from './reportPlatform.js';
 import { objectLines, objectsHeading } from './reportObjects.js';
 
@@ -39,7 +39,9 @@ export function toText(r: Report, width = 132): string {
         .trimEnd(),
     );
   const banner = stopBanner(r);
-  const causes = causeLines(r).flatMap((l) => wrap(l, width - 4).map((w, i) => `${i ? '    ' : '  - '}${w}`));
+  const causes = [...causeLines(r), ...refusalLines(r)].flatMap((l) =>
+    wrap(l, width - 4).map((w, i) => `${i ? '    ' : '  - '}${w}`),
+  );
   const undone = undoneBanner(r);
   const out = [
     ...(undone ? [...wrap(undone, width), ''] : []),
