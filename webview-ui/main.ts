@@ -329,6 +329,9 @@ function toolbar(r: Report, problemCount: number): HTMLElement {
   // nothing itself: the host shows the review first. So not primary, and last in Tab order.
   if (state.canRetry && r.kind === 'migrate')
     actions.push(button('retry', 'Retry Failed Tables…', 'secondary', () => host.post({ type: 'retry' })));
+  // The next step after a failure: the rest of the selection, without the tables that took the run back.
+  if (state.retryWithout && r.kind === 'migrate')
+    actions.push(button('retry-without', state.retryWithout, 'secondary', () => host.post({ type: 'retry-without' })));
   return el(
     'div',
     { class: 'toolbar', role: 'toolbar', 'aria-label': 'Report actions' },
@@ -513,7 +516,14 @@ host.onMessage((m) => {
   if (m.type === 'report') {
     // Another run's report starts as every report does; the same one (after a reload) keeps its view.
     const same = state.report?.startedAt === m.report.startedAt && state.report?.kind === m.report.kind;
-    state = { ...state, ...(same ? {} : FRESH), report: m.report, canRetry: m.canRetry, canUndo: m.canUndo ?? false };
+    state = {
+      ...state,
+      ...(same ? {} : FRESH),
+      report: m.report,
+      canRetry: m.canRetry,
+      canUndo: m.canUndo ?? false,
+      retryWithout: m.retryWithout,
+    };
     save();
     render();
   }

@@ -7,12 +7,20 @@ export type SortColumn = 'table' | 'sourceRows' | 'targetRows' | 'difference' | 
 /** What a report can be saved as: the CLI's --report, --markdown and --html. */
 export type ExportFormat = 'json' | 'markdown' | 'html';
 
-export type HostToPage = { type: 'report'; report: Report; canRetry: boolean; canUndo?: boolean };
+export type HostToPage = {
+  type: 'report';
+  report: Report;
+  canRetry: boolean;
+  canUndo?: boolean;
+  /** The label of the run again without the tables that took it back ("Retry without public.t…"); absent when not offered. */
+  retryWithout?: string;
+};
 
 export type PageToHost =
   | { type: 'ready' }
   | { type: 'export'; format: ExportFormat }
   | { type: 'retry' }
+  | { type: 'retry-without' }
   | { type: 'undo' };
 
 /** What the page keeps across hide/show and window reloads (via setState and the serializer). */
@@ -21,6 +29,8 @@ export interface PageState {
   canRetry: boolean;
   /** The report's migration can be undone from this panel (absent in states saved before undo). */
   canUndo?: boolean;
+  /** "Retry without …" is offered, with this label (absent in states saved before it existed). */
+  retryWithout?: string;
   onlyProblems: boolean;
   /** The filter box's words (absent in states saved before it existed). */
   filter: string;

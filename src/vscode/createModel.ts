@@ -4,16 +4,22 @@
 // with the user's choices: nothing is created or added unless the user turns it on (in the table
 // picker or here).
 import type { PlanResult, TablePlan } from '../engine/index.js';
-import { plural } from '../shared/format.js';
+import { formatBytes, plural } from '../shared/format.js';
 import { displayName } from '../shared/names.js';
 import { reviewLines } from './review.js';
 import type { SchemaOption } from './tablePicker.js';
 import type { Item } from './wizardModel.js';
 
-/** What the run may change on the target's schema, as chosen. */
-export type SchemaChoices = Record<SchemaOption, boolean>;
+/**
+ * What the run may change on the target's schema, as chosen; and whether it keeps a backup of the rows it
+ * replaces or appends to, for undo (on unless turned off in the review).
+ */
+export type SchemaChoices = Record<SchemaOption, boolean> & { backup?: boolean };
 
-type ChoiceValue = 'create-missing' | 'add-columns' | 'show-sql';
+type ChoiceValue = 'create-missing' | 'add-columns' | 'show-sql' | 'backup';
+
+/** What a run that keeps no backup says about undo, in the review and in the plan it runs. */
+export const NO_BACKUP = 'Undo will not be possible for this run: it keeps no backup of the rows it changes, as chosen';
 
 const creates = (t: TablePlan) => t.create?.kind === 'create';
 const widens = (t: TablePlan) => t.create?.kind === 'add-columns';
@@ -60,7 +66,30 @@ export function planWithChoices(planned: PlanResult, choices: SchemaChoices): Pl
     }
     return t;
   });
-  return { ...planned, plan: { ...planned.plan, tables } };
+  const undo =
+    choices.backup === false && planned.undo.kept.length
+      ? { ...planned.undo, possible: false, reason: NO_BACKUP, kept: [], bytes: 0 }
+      : planned.undo;
+  return { ...planned, plan: { ...planned.plan, tables }, undo };
+}
+
+/**
+ * The backup's row: what is kept and where, for undo, and what turning it off costs. Offered only when
+ * there is something to keep (rows the run replaces or appends to) and the journal can be written.
+ */
+function backupItem(planned: PlanResult, choices: SchemaChoices): Item<ChoiceValue>[] {
+  const u = planned.undo;
+  if (!u.journal || !u.kept.length) return [];
+  const on = choices.backup !== false;
+  const what = `a backup of ${plural(u.kept.length, 'table')} (about ${formatBytes(u.bytes)}) in schema archon on the target, for undo`;
+  return [
+    {
+      label: on ? `$(pass-filled) Keeps ${what}` : `$(circle-large-outline) Keep ${what}`,
+      description: on ? 'chosen: choose again to keep no backup' : `not chosen: ${NO_BACKUP.split(':')[0]}`,
+      detail: `${u.kept.map((k) => displayName(k.schema, k.table)).join(', ')}: kept until you drop them (Archon: Drop Backups…, or the Archon journal in the Archon view)`,
+      value: 'backup',
+    },
+  ];
 }
 
 /** One choice's toggle row, naming the tables it concerns. */
@@ -83,6 +112,7 @@ function choiceItems(planned: PlanResult, choices: SchemaChoices): Item<ChoiceVa
   const items: Item<ChoiceValue>[] = [];
   if (created.length) items.push(toggle(labels.createMissing, choices.createMissing, created, 'create-missing'));
   if (widened.length) items.push(toggle(labels.addColumns, choices.addColumns, widened, 'add-columns'));
+  items.push(...backupItem(planned, choices));
   if ((created.length && choices.createMissing) || (widened.length && choices.addColumns))
     items.push({
       label: '$(go-to-file) Show SQL',

@@ -22,6 +22,8 @@ export class ReportPanel {
   private retry: (() => void) | null = null;
   /** Takes the report's migration back (after asking); resolves to when it was undone (null: it was not). */
   private undo: (() => Promise<string | null>) | null = null;
+  /** Runs the selection again without the tables that took the run back, under its label. */
+  private retryWithout: { label: string; run: () => void } | null = null;
   private disposed = false;
   /** Where the page's script is, for the HTML export too. */
   private readonly pageRoot: vscode.Uri;
@@ -57,6 +59,7 @@ export class ReportPanel {
     report: Report,
     retry?: () => void,
     undo?: () => Promise<string | null>,
+    retryWithout?: { label: string; run: () => void },
   ): () => void {
     const panel = vscode.window.createWebviewPanel(
       ReportPanel.viewType,
@@ -72,8 +75,10 @@ export class ReportPanel {
     p.report = report;
     p.retry = retry ?? null;
     p.undo = undo ?? null;
+    p.retryWithout = retryWithout ?? null;
     p.post();
-    return () => (p.disposed ? ReportPanel.show(extensionUri, log, report, retry, undo) : p.panel.reveal());
+    return () =>
+      p.disposed ? ReportPanel.show(extensionUri, log, report, retry, undo, retryWithout) : p.panel.reveal();
   }
 
   static registerSerializer(extensionUri: vscode.Uri, log: vscode.LogOutputChannel): vscode.Disposable {
@@ -102,6 +107,7 @@ export class ReportPanel {
       report: this.report,
       canRetry: this.retry !== null,
       canUndo: this.undo !== null,
+      ...(this.retryWithout ? { retryWithout: this.retryWithout.label } : {}),
     };
     void this.panel.webview.postMessage(message);
   }
@@ -113,6 +119,9 @@ export class ReportPanel {
         return;
       case 'retry':
         this.retry?.();
+        return;
+      case 'retry-without':
+        this.retryWithout?.run();
         return;
       case 'undo': {
         const at = await this.undo?.();

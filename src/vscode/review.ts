@@ -50,6 +50,8 @@ interface Group {
   skip?: SkipKind | null;
   /** What the entries are ("table", "view"), for counting them; the same for every entry of a reason. */
   word?: string;
+  /** A note that warns (rows may be refused, weaker row security): shown with a warning, not an info. */
+  warn?: boolean;
 }
 
 /** Copying the table as it stands would lose data (a source column the target lacks, a lossy type). */
@@ -68,14 +70,15 @@ const COUNT = /(?<=^|[\s(])\d+(?=\s)/g;
  */
 function groupsOf(
   kind: string,
-  entries: { name: string; text: string; skip?: SkipKind | null; word?: string }[],
+  entries: { name: string; text: string; skip?: SkipKind | null; word?: string; warn?: boolean }[],
   byCounts = false,
 ): Group[] {
   const byText = new Map<string, Group>();
-  for (const { name, text, skip, word } of entries) {
+  for (const { name, text, skip, word, warn } of entries) {
     const t = text.split(name).join(NAME);
-    const key = byCounts ? t.replace(COUNT, '#') : t;
-    const g = byText.get(key) ?? { key: `${kind}:${key}`, text: t, names: [], texts: [], skip, word };
+    // A warning quotes a definition, whose numbers are part of what it says: never a range.
+    const key = byCounts && !warn ? t.replace(COUNT, '#') : t;
+    const g = byText.get(key) ?? { key: `${kind}:${key}`, text: t, names: [], texts: [], skip, word, warn };
     g.names.push(name);
     g.texts.push(t);
     byText.set(key, g);
@@ -146,7 +149,9 @@ export function reviewLines(
     lines.push({ label: `$(warning) Not found on the source: ${p.plan.unmatched.join(', ')}`, kind: 'skip' });
   lines.push(...platformReviewLine(p.plan.platformTables));
   lines.push(...objectRows(p.plan.objects));
-  const notes = copies.flatMap((t) => t.notes.map((text) => ({ name: displayName(t.schema, t.table), text })));
+  const notes = copies.flatMap((t) =>
+    t.notes.map((text) => ({ name: displayName(t.schema, t.table), text, warn: t.warnings.includes(text) })),
+  );
   for (const g of groupsOf('note', notes, true)) lines.push(...noteRows(g, shown));
   return lines;
 }
@@ -305,10 +310,14 @@ function skipRows(g: Group, shown: ReadonlySet<string>): ReviewLine[] {
 
 function noteRows(g: Group, shown: ReadonlySet<string>): ReviewLine[] {
   const [name] = g.names;
-  if (g.names.length === 1) return [{ label: `$(info) ${name}`, detail: g.text.split(NAME).join(name), kind: 'note' }];
+  const icon = g.warn ? '$(warning)' : '$(info)';
+  // A warning says itself in the label: the detail may be cut at the right edge.
+  if (g.names.length === 1 && g.warn)
+    return [{ label: `${icon} ${g.text.split(NAME).join(name)}`, detail: name, kind: 'note' }];
+  if (g.names.length === 1) return [{ label: `${icon} ${name}`, detail: g.text.split(NAME).join(name), kind: 'note' }];
   const text = g.text.split(NAME).join('each table');
   const rows: ReviewLine[] = [
-    { label: `$(info) ${g.names.length} tables: ${text}`, detail: namesDetail(g, shown), kind: 'group', group: g.key },
+    { label: `${icon} ${g.names.length} tables: ${text}`, detail: namesDetail(g, shown), kind: 'group', group: g.key },
   ];
   // Each table with its own words: its own counts, where the group's text gives their range.
   if (shown.has(g.key))

@@ -10,7 +10,7 @@ import { ReportPanel } from './reportPanel.js';
 import { ActiveRun } from './runProgress.js';
 import { undoRun } from './undoFlow.js';
 import type { MigrationRequest } from './wizard.js';
-import { retryableTables, runEndNotice, type TableKey } from './wizardModel.js';
+import { retryWithout, retryableTables, runEndNotice, type TableKey } from './wizardModel.js';
 import { errorMessage } from './errorWords.js';
 import { WALKTHROUGH_KEYS } from './walkthroughKeys.js';
 
@@ -91,6 +91,7 @@ export class Runner {
             existing,
             createMissing: req.createMissing,
             addColumns: req.addColumns,
+            backup: req.backup !== false,
             signal,
             onProgress,
             ...waits(),
@@ -106,12 +107,19 @@ export class Runner {
       for (const t of failed) log.warn(`${displayName(t.schema, t.table)}: ${t.status}: ${t.reason}`);
       // Offered only when running again can help: not for tables skipped by the plan (schema, privileges).
       const retryable = retryableTables(report);
-      const retry = retryable.length ? () => void this.retry(req, retryable) : undefined;
+      const retry = retryable.length ? () => void this.retry(req, retryable, 'Archon: Retry Failed Tables') : undefined;
+      const rest = retryWithout(req.tables, report);
+      const restTitle = `Archon: ${rest?.label.replace(/…$/, '')}`;
+      const retryRest = rest && { label: rest.label, run: () => void this.retry(req, rest.tables, restTitle) };
       const runId = report.undo?.possible ? report.undo.runId : null;
       const undo = runId
         ? () => undoRun({ credentials, log, afterUndo: this.deps.afterRun }, target, runId)
         : undefined;
-      this.announce(report, ReportPanel.show(this.deps.extensionUri, log, report, retry, undo));
+      this.announce(
+        report,
+        ReportPanel.show(this.deps.extensionUri, log, report, retry, undo, retryRest ?? undefined),
+        retryRest ?? undefined,
+      );
       this.deps.afterRun?.();
       return report;
     });
@@ -121,7 +129,7 @@ export class Runner {
    * Runs the tables that did not verify again, with the connections as saved now, after the same
    * review as the wizard's: nothing is written unless the user chooses "Start migration".
    */
-  private async retry(req: MigrationRequest, tables: TableKey[]): Promise<void> {
+  private async retry(req: MigrationRequest, tables: TableKey[], title: string): Promise<void> {
     if (this.refuseIfBusy()) return;
     // Edited since, or removed, the connections must not be used as they were.
     const source = this.deps.profile(req.source.id);
@@ -131,7 +139,7 @@ export class Runner {
       return;
     }
     const again = { ...req, source, target, tables };
-    if (await this.deps.review(again, 'Archon: Retry Failed Tables')) await this.migrate(again);
+    if (await this.deps.review(again, title)) await this.migrate(again);
   }
 
   /** A cancellable notification and a status-bar item; the engine's events go to both and to the log. */
@@ -152,13 +160,14 @@ export class Runner {
     });
   }
 
-  /** The run has ended: a notification says how, with a button back to its report. */
-  private announce(report: Report, reveal: () => void): void {
+  /** The run has ended: a notification says how, with a button back to its report (and the next step, when there is one). */
+  private announce(report: Report, reveal: () => void, next?: { label: string; run: () => void }): void {
     const { text, warn } = runEndNotice(report);
+    const buttons = ['Open Report', ...(next ? [next.label] : [])];
     const shown = warn
-      ? vscode.window.showWarningMessage(text, 'Open Report')
-      : vscode.window.showInformationMessage(text, 'Open Report');
-    void shown.then((choice) => choice && reveal());
+      ? vscode.window.showWarningMessage(text, ...buttons)
+      : vscode.window.showInformationMessage(text, ...buttons);
+    void shown.then((choice) => (choice === next?.label ? next?.run() : choice && reveal()));
   }
 
   /** A failed run: logged and shown, never thrown at VS Code. */

@@ -34,6 +34,8 @@ export interface MigrationRequest {
   createMissing?: boolean;
   /** Add to the target's tables the source columns they lack (chosen in the table picker or the review). */
   addColumns?: boolean;
+  /** Keep a backup of the rows the run replaces or appends to, for undo (on unless turned off in the review). */
+  backup?: boolean;
 }
 
 export interface WizardDeps {
@@ -209,6 +211,9 @@ async function reviewStep(input: WizardInput, state: WizardState): Promise<undef
       } else if (value === 'add-columns') {
         state.addColumns = !state.addColumns;
         render();
+      } else if (value === 'backup') {
+        state.backup = state.backup === false;
+        render();
       } else if (value === 'show-sql' && planned) void showCreateSql(planWithChoices(planned, choicesOf(state)));
       return value === 'start';
     },
@@ -230,6 +235,7 @@ async function reviewStep(input: WizardInput, state: WizardState): Promise<undef
 const choicesOf = (state: WizardState): SchemaChoices => ({
   createMissing: !!state.createMissing,
   addColumns: !!state.addColumns,
+  backup: state.backup !== false,
 });
 
 /** Plans the request (nothing is written), noting the servers' versions on the way. */

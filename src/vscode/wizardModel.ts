@@ -1,9 +1,9 @@
 // The migration wizard's content, computed without `vscode` so it can be unit-tested: the items of
 // each step (the tables: tablePicker.ts; the review: review.ts), the rule for retries.
 import type { PlanResult } from '../engine/index.js';
-import { type ExistingPolicy, type Report, headline, serverText, stopBanner } from '../shared/report.js';
+import { type ExistingPolicy, type Report, causesOf, headline, serverText, stopBanner } from '../shared/report.js';
 import { displayName } from '../shared/names.js';
-import { estimatedRowsText, formatBytes, formatCount } from '../shared/format.js';
+import { estimatedRowsText, formatBytes, formatCount, plural } from '../shared/format.js';
 import { endpointLabel, sameDatabase } from '../shared/endpoint.js';
 import type { ConnectionProfile } from './connectionStore.js';
 
@@ -89,6 +89,26 @@ export function retryableTables(report: Report): TableKey[] {
   return report.tables
     .filter((t) => t.status !== 'verified' && t.status !== 'skipped')
     .map((t): TableKey => [t.schema, t.table]);
+}
+
+/**
+ * The next step after a run that tables took back: the same selection without them (the rest of the
+ * selection and the choices unchanged), as "Retry without public.t"; null when nothing would be left,
+ * or when nothing took the run back.
+ */
+export function retryWithout(
+  selected: readonly TableKey[],
+  report: Report,
+): { tables: TableKey[]; label: string; without: string[] } | null {
+  if (report.kind !== 'migrate' || report.committed || report.outcome === 'cancelled') return null;
+  const causes = causesOf(report);
+  if (!causes.length) return null;
+  const out = new Set(causes.map((c) => displayName(c.schema, c.table)));
+  const tables = selected.filter(([schema, table]) => !out.has(displayName(schema, table)));
+  if (!tables.length || tables.length === selected.length) return null;
+  const without = [...out];
+  const label = `Retry without ${without.length === 1 ? without[0] : plural(without.length, 'table')}…`;
+  return { tables, label, without };
 }
 
 /**
