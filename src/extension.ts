@@ -1,12 +1,13 @@
 // Wires the VS Code adapter: builds the pieces of src/vscode/ once and registers every command from
 // one table (ids in src/vscode/commandIds.ts). Command bodies live in src/vscode/, the engine in src/engine/.
 import * as vscode from 'vscode';
-import { inspect } from './engine/index.js';
+import { history, inspect } from './engine/index.js';
 import type { Report, Role } from './shared/report.js';
 import { COMMAND_IDS, type CommandId } from './vscode/commandIds.js';
 import * as connections from './vscode/connectionCommands.js';
 import { ConnectionStore, urlOf, type ConnectionProfile } from './vscode/connectionStore.js';
 import { Credentials } from './vscode/credentials.js';
+import { dropBackupsFlow } from './vscode/backupsFlow.js';
 import { compareFlow } from './vscode/flows.js';
 import { ReportPanel } from './vscode/reportPanel.js';
 import { Runner } from './vscode/runner.js';
@@ -33,19 +34,23 @@ export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('Archon', { log: true });
   const store = new ConnectionStore(context.globalState, context.secrets);
   const credentials = new Credentials(store, log);
-  const tree = new ConnectionsTree(store, async (p) => {
-    try {
-      const catalog = await credentials.withPassword(p, p.role, (password) =>
-        inspect({ url: urlOf(p), password, role: p.role }),
-      );
-      await store.setBroken(p.id, undefined);
-      return catalog;
-    } catch (e) {
-      const broken = connections.brokenFrom(e);
-      if (broken) await store.setBroken(p.id, broken);
-      throw e;
-    }
-  });
+  const tree = new ConnectionsTree(
+    store,
+    async (p) => {
+      try {
+        const catalog = await credentials.withPassword(p, p.role, (password) =>
+          inspect({ url: urlOf(p), password, role: p.role }),
+        );
+        await store.setBroken(p.id, undefined);
+        return catalog;
+      } catch (e) {
+        const broken = connections.brokenFrom(e);
+        if (broken) await store.setBroken(p.id, broken);
+        throw e;
+      }
+    },
+    (p) => credentials.withPassword(p, 'target', (password) => history({ target: urlOf(p), password })),
+  );
   const view = vscode.window.createTreeView('archon.connections', { treeDataProvider: tree, showCollapseAll: true });
   const parts = { context, log, store, credentials, tree };
   const wired = wire(parts);
@@ -126,5 +131,11 @@ function commandTable(
       };
       return migrationHistory({ credentials, log, afterUndo: refresh, openReport }, store);
     },
+    'archon.dropBackups': (node) =>
+      dropBackupsFlow(
+        { store, credentials, log, afterDrop: refresh },
+        connectionOf(node),
+        node?.kind === 'journalRun' ? node.run.id : undefined,
+      ),
   };
 }

@@ -9,6 +9,7 @@ import { type Report, summarize } from '../src/shared/report.js';
 import { makeNonce, renderReportPage } from '../src/shared/reportHtml.js';
 import { SCREENSHOTS, launchChromium } from './support/browser.js';
 import {
+  refusedReport,
   rolledBackReport,
   sampleReport,
   sampleReportWithContentDifference,
@@ -366,6 +367,34 @@ describe('report page (real Chromium)', () => {
         .evaluate((e) => getComputedStyle(e).color);
     assert.notEqual(await color('public.t001'), await color('public.t010'));
     await page.screenshot({ path: `${SCREENSHOTS}/report-root-cause.png` });
+    assert.deepEqual(cspErrors, []);
+  });
+
+  it("a refused load's banner names the constraint with its definition and the refused row; 'Retry without' when the host offers it", async () => {
+    const { page, cspErrors } = await openWebviewPage('light', undefined, { report: refusedReport() });
+    const banner = page.locator('.root-cause');
+    assert.match(
+      await banner.innerText(),
+      /\npublic\.t010: constraint small is CHECK \(\(v < 10\)\) on the target; it refused: Failing row contains \(12, twelve\)\.$/,
+    );
+    assert.equal(await page.locator('#retry-without').count(), 0, 'not offered unless the host says so');
+    await page.evaluate(
+      (report) =>
+        window.postMessage({ type: 'report', report, canRetry: true, retryWithout: 'Retry without public.t010…' }, '*'),
+      refusedReport() as unknown as Record<string, unknown>,
+    );
+    const button = page.locator('#retry-without');
+    await button.waitFor();
+    assert.equal(await button.innerText(), 'Retry without public.t010…');
+    assert.equal(
+      await button.getAttribute('appearance'),
+      'secondary',
+      'it writes nothing itself: the review comes first',
+    );
+    await button.click();
+    const posted = await page.evaluate(() => (window as unknown as { posted: { type: string }[] }).posted);
+    assert.deepEqual(posted.at(-1), { type: 'retry-without' });
+    await page.screenshot({ path: `${SCREENSHOTS}/report-refused.png` });
     assert.deepEqual(cspErrors, []);
   });
 

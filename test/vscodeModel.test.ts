@@ -41,10 +41,14 @@ import {
   connectionItems,
   planLine,
   policyItems,
+  retryWithout,
   retryableTables,
   runEndNotice,
 } from '../src/vscode/wizardModel.js';
-import { rolledBackReport, sampleReport, severalCausesReport } from './support/sampleReport.js';
+import { NO_BACKUP, reviewItems } from '../src/vscode/createModel.js';
+import { dropPickItems, dropQuestion, droppedText, journalRunView, journalView } from '../src/vscode/journalModel.js';
+import type { RunEntry } from '../src/engine/index.js';
+import { refusedReport, rolledBackReport, sampleReport, severalCausesReport } from './support/sampleReport.js';
 import { headline } from '../src/shared/report.js';
 import { TestDb, testServers } from './support/pg.js';
 
@@ -725,6 +729,114 @@ describe('undo in VS Code', () => {
     assert.match(
       mixed.detail,
       /^Undo drops the 1 table this run creates \(public\.n\); restores the rows kept of public\.p; drops the columns this run adds to public\.p\. Kept in the schema "archon"/,
+    );
+  });
+});
+
+describe('a failure, a backup and the journal: the next steps in VS Code', () => {
+  it("offers 'Retry without' the tables that took the run back: the rest of the selection, in its order", () => {
+    const several = severalCausesReport();
+    const selected: [string, string][] = ['t1', 't2', 't3', 't4', 't5'].map((t) => ['public', t]);
+    assert.deepEqual(retryWithout(selected, several), {
+      tables: [
+        ['public', 't2'],
+        ['public', 't5'],
+      ],
+      label: 'Retry without 3 tables…',
+      without: ['public.t1', 'public.t3', 'public.t4'],
+    });
+    const one = refusedReport();
+    const all = one.tables.map((t): [string, string] => [t.schema, t.table]);
+    assert.equal(retryWithout(all, one)?.label, 'Retry without public.t010…');
+    assert.equal(retryWithout(all, one)?.tables.length, 11);
+    assert.equal(retryWithout([['public', 't010']], one), null, 'nothing would be left');
+    assert.equal(retryWithout(all, { ...one, committed: true }), null);
+    assert.equal(retryWithout(all, { ...one, outcome: 'cancelled' }), null);
+  });
+
+  it('the review says what the backup keeps and where, and what turning it off costs; a CHECK the source lacks warns', async () => {
+    const servers = testServers();
+    const src = await TestDb.create(servers[17], 'bk');
+    const tgt = await TestDb.create(servers[15], 'bk');
+    await src.sql(`CREATE TABLE public.pages (id int PRIMARY KEY, n int); INSERT INTO public.pages VALUES (1, 1), (2, 9);
+      CREATE TABLE public.tags (id int PRIMARY KEY);`);
+    await tgt.sql(`CREATE TABLE public.pages (id int PRIMARY KEY, n int CONSTRAINT n_small CHECK (n < 5));
+      INSERT INTO public.pages VALUES (7, 1); CREATE TABLE public.tags (id int PRIMARY KEY);`);
+    const planned = await planMigration({ source: src.url, target: tgt.url, existing: 'replace' });
+    const items = (backup: boolean) =>
+      reviewItems(planned, { createMissing: false, addColumns: false, backup }, 'cloud-db', 'local-db');
+    const on = items(true);
+    const row = on.find((i) => i.value === 'backup')!;
+    assert.match(
+      row.label,
+      /^\$\(pass-filled\) Keeps a backup of 1 table \(about [\d.]+ kB\) in schema archon on the target, for undo$/,
+    );
+    assert.match(row.detail!, /^public\.pages: kept until you drop them \(Archon: Drop Backups…/);
+    assert.match(on.find((i) => i.value === 'undo')!.label, /Undo possible/);
+    const off = items(false);
+    assert.match(off.find((i) => i.value === 'backup')!.label, /^\$\(circle-large-outline\) Keep a backup of 1 table/);
+    assert.match(off.find((i) => i.value === 'backup')!.description!, /Undo will not be possible for this run/);
+    const undo = off.find((i) => i.value === 'undo')!;
+    assert.equal(undo.label, '$(warning) This run cannot be undone');
+    assert.equal(undo.detail, NO_BACKUP);
+    assert.ok(
+      on.some(
+        (i) =>
+          i.label ===
+          '$(warning) public.pages has CHECK constraint n_small (CHECK ((n < 5))) on the target that the source lacks: rows may be refused',
+      ),
+      on.map((i) => i.label).join('\n'),
+    );
+    // Nothing to keep (the target's tables are empty): no backup row to offer.
+    await tgt.sql('TRUNCATE public.pages');
+    const empty = await planMigration({ source: src.url, target: tgt.url, existing: 'replace' });
+    const none = reviewItems(empty, { createMissing: false, addColumns: false }, 'cloud-db', 'local-db');
+    assert.equal(none.filter((i) => i.value === 'backup').length, 0);
+  });
+
+  it('shows the journal with its runs and backup sizes, and says what Drop Backups will drop and did', () => {
+    const run = (id: string, backupBytes: number, extra: Partial<RunEntry> = {}): RunEntry => ({
+      id,
+      at: `2026-12-06 07:${id.slice(-2)}:00 UTC`,
+      source: 'postgres@cloud:5432/kb',
+      target: 'postgres@local:5432/kb',
+      policy: 'replace',
+      toolVersion: '0.1.0',
+      tables: ['public.pages'],
+      rowsLoaded: 10,
+      undoable: backupBytes > 0,
+      why: backupBytes > 0 ? null : 'its backups were dropped at 2026-12-06 08:00:00 UTC',
+      undoneAt: null,
+      backupBytes,
+      outcome: 'verified',
+      summary: { verified: 1, mismatch: 0, skipped: 0, failed: 0, 'rolled back': 0, 'not run': 0, total: 1 },
+      unmatched: [],
+      ...extra,
+    });
+    const runs = [run('r-03', 2048), run('r-02', 0), run('r-01', 10 * 1024 * 1024)];
+    const journal = journalView(runs);
+    assert.equal(journal.label, 'Archon journal');
+    assert.equal(journal.description, '3 runs · backups 10 MB');
+    assert.match(journal.tooltip, /Schema archon/);
+    assert.deepEqual(
+      runs.map((r) => journalRunView(r).description),
+      ['undoable · backups 2.0 kB', 'not undoable · no backups', 'undoable · backups 10 MB'],
+    );
+    const picks = dropPickItems(runs, 'r-01');
+    assert.deepEqual(
+      picks.map((p) => [p.value?.id, p.picked]),
+      [
+        ['r-03', false],
+        ['r-01', true],
+      ],
+      'only runs that still keep backups, the one chosen in the tree picked',
+    );
+    const q = dropQuestion([runs[0], runs[2]], 'local-db');
+    assert.equal(q.message, 'Drop the backups of 2 runs on local-db (10 MB)?');
+    assert.match(q.detail, /can then no longer be undone/);
+    assert.equal(
+      droppedText([{ runs: ['r-01'], tables: 2, bytes: 10 * 1024 * 1024, objects: [] }], 'local-db'),
+      'Archon: dropped the backups of run r-01 on local-db: 2 backup tables, 10 MB freed; it can no longer be undone.',
     );
   });
 });

@@ -19,6 +19,7 @@ export const COMMAND_IDS = [
   'archon.showLog',
   'archon.showRunProgress',
   'archon.migrationHistory',
+  'archon.dropBackups',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

@@ -1,9 +1,10 @@
 import * as vscode from 'vscode';
-import type { Catalog, Column, Table } from '../engine/index.js';
+import type { Catalog, Column, RunEntry, Table } from '../engine/index.js';
 import { endpointLabel } from '../shared/endpoint.js';
 import type { Role } from '../shared/report.js';
 import type { ConnectionProfile, ConnectionStore } from './connectionStore.js';
 import { errorMessage } from './errorWords.js';
+import { journalRunView, journalView } from './journalModel.js';
 import { columnView, schemaContentText, schemaGroups, tableView } from './treeModel.js';
 import { platformOf, schemaKindView } from './platformView.js';
 
@@ -13,10 +14,14 @@ export type Node =
   | { kind: 'schema'; profile: ConnectionProfile; schema: string; tables: Table[]; platform?: string | null }
   | { kind: 'table'; profile: ConnectionProfile; table: Table }
   | { kind: 'column'; profile: ConnectionProfile; table: Table; column: Column }
-  | { kind: 'message'; profile: ConnectionProfile; text: string; error: boolean };
+  | { kind: 'message'; profile: ConnectionProfile; text: string; error: boolean }
+  | { kind: 'journal'; profile: ConnectionProfile; runs: RunEntry[] }
+  | { kind: 'journalRun'; profile: ConnectionProfile; run: RunEntry };
 
 /** Reads a connection's catalog; the extension supplies it with the password handling. */
 type CatalogLoader = (profile: ConnectionProfile) => Promise<Catalog>;
+/** Reads a target's Archon journal (its runs, newest first; none when it has no journal). */
+type JournalLoader = (profile: ConnectionProfile) => Promise<RunEntry[]>;
 
 export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
@@ -29,6 +34,7 @@ export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
   constructor(
     private readonly store: ConnectionStore,
     private readonly load: CatalogLoader,
+    private readonly journal?: JournalLoader,
   ) {}
 
   refresh(node?: Node): void {
@@ -111,6 +117,9 @@ export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
         item.contextValue = 'column';
         return item;
       }
+      case 'journal':
+      case 'journalRun':
+        return this.journalItem(node);
       case 'message': {
         const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
         item.tooltip = node.text;
@@ -122,6 +131,20 @@ export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
         return item;
       }
     }
+  }
+
+  /** The journal (collapsed: it is Archon's, not the user's data) and its runs, each with its backups' size. */
+  private journalItem(node: Extract<Node, { kind: 'journal' | 'journalRun' }>): vscode.TreeItem {
+    const journal = node.kind === 'journal';
+    const view = journal ? journalView(node.runs) : journalRunView(node.run);
+    const state = journal ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None;
+    const item = new vscode.TreeItem(view.label, state);
+    item.id = journal ? `journal:${node.profile.id}` : `journalRun:${node.profile.id}:${node.run.id}`;
+    item.description = view.description;
+    item.tooltip = view.tooltip;
+    item.iconPath = new vscode.ThemeIcon(journal ? 'history' : 'archive');
+    item.contextValue = journal ? 'journal' : node.run.backupBytes > 0 ? 'journalRun.backups' : 'journalRun';
+    return item;
   }
 
   /** Context keys for the walkthrough's steps (add a source, add a target). */
@@ -194,20 +217,23 @@ export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
           const catalog = await this.catalog(node.profile);
           const groups = schemaGroups(catalog);
           const platform = catalog.platform?.id ?? null;
+          const journal = await this.journalNode(node.profile);
           if (!groups.length)
-            return [{ kind: 'message', profile: node.profile, text: 'No tables in this database', error: false }];
-          return groups.map((g) => ({
-            kind: 'schema',
-            profile: node.profile,
-            schema: g.schema,
-            tables: g.tables,
-            platform,
-          }));
+            return [
+              { kind: 'message', profile: node.profile, text: 'No tables in this database', error: false },
+              ...journal,
+            ];
+          const schemas = groups.map(
+            (g): Node => ({ kind: 'schema', profile: node.profile, schema: g.schema, tables: g.tables, platform }),
+          );
+          return [...schemas, ...journal];
         } catch (e) {
           return [{ kind: 'message', profile: node.profile, text: errorMessage(e), error: true }];
         }
       case 'schema':
         return node.tables.map((table) => ({ kind: 'table', profile: node.profile, table }));
+      case 'journal':
+        return node.runs.map((run) => ({ kind: 'journalRun', profile: node.profile, run }));
       case 'table':
         return node.table.columns.map((column) => ({
           kind: 'column',
@@ -218,5 +244,15 @@ export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
       default:
         return [];
     }
+  }
+
+  /**
+   * A target's journal, after its schemas: read each time the connection is opened or refreshed (a run
+   * or a drop changes it). A journal that cannot be read is left out: the tables are what the node is for.
+   */
+  private async journalNode(profile: ConnectionProfile): Promise<Node[]> {
+    if (profile.role !== 'target' || !this.journal) return [];
+    const runs = await this.journal(profile).catch(() => []);
+    return runs.length ? [{ kind: 'journal', profile, runs }] : [];
   }
 }

@@ -203,3 +203,14 @@ export function severalCausesReport(): Report {
     causes,
   };
 }
+
+/** rolledBackReport's culprit as the run now names it: the constraint's definition and the row it refused. */
+export function refusedReport(): Report {
+  const r = rolledBackReport(12);
+  const constraint = { name: 'small', definition: 'CHECK ((v < 10))' };
+  const refused = 'Failing row contains (12, twelve).';
+  const tables = r.tables.map((t) =>
+    t.table === 't010' ? { ...t, error: { ...t.error!, detail: refused, constraint } } : t,
+  );
+  return { ...r, tables, cause: { ...r.cause!, constraint, refused }, causes: [{ ...r.cause!, constraint, refused }] };
+}
