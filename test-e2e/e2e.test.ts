@@ -1253,6 +1253,142 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
     await closeQuickInput();
   });
 
+  it('a refused load: the review warns of the CHECK and shows the backup; the banner names the constraint and "Retry without" copies the rest', async () => {
+    const t = target.url('knowledge_base');
+    await sql(t, 'ALTER TABLE archon_tasks ADD CONSTRAINT task_order_small CHECK (task_order <= 1000) NOT VALID');
+    try {
+      await step('review: the backup kept for undo, and turning it off', async () => {
+        await closeQuickInput();
+        await runCommand('Archon: Migrate Database');
+        await waitForPlaceholder('Copy FROM which database');
+        await answer('cloud-db', 'cloud-db');
+        await waitForPlaceholder('Copy TO which database');
+        await answer('local-db', 'local-db');
+        await waitForPlaceholder('Tables of cloud-db');
+        await rows().filter({ hasText: 'archon_tasks' }).first().waitFor({ timeout: 30_000 });
+        await page.keyboard.press('Enter');
+        await waitForPlaceholder('Rows already in');
+        await answer('Replace', 'Replace');
+        await rows().filter({ hasText: 'Start migration' }).waitFor({ timeout: 60_000 });
+        const backup = rows().filter({
+          hasText: /Keeps a backup of \d+ tables? \(about [\d.]+ [kM]B\) in schema archon/,
+        });
+        await backup.waitFor();
+        await page.screenshot({ path: join(SHOTS, 'wizard-review-backup.png') });
+        await answer('Keeps a backup', 'Keeps a backup');
+        await quickInputBox().fill('');
+        const off = rows().filter({ hasText: /Keep a backup of \d+ tables?/ });
+        await off.waitFor();
+        assert.match(await off.innerText(), /Undo will not be possible for this run/);
+        await quickInputBox().fill('cannot be undone');
+        await rows().filter({ hasText: 'This run cannot be undone' }).waitFor();
+        await quickInputBox().fill('');
+        // On again: the run that completes the rest keeps its backups, for Drop Backups below.
+        await answer('Keep a backup', 'Keep a backup');
+        await quickInputBox().fill('');
+        await backup.waitFor();
+      });
+      await step('review: a CHECK the source lacks is a warning before the run', async () => {
+        await quickInputBox().fill('CHECK constraint');
+        const warning = rows().filter({ hasText: 'has CHECK constraint task_order_small' });
+        await warning.waitFor();
+        assert.match(
+          await warning.innerText(),
+          /public\.archon_tasks has CHECK constraint task_order_small \(CHECK \(\(task_order <= 1000\)\) NOT VALID\) on the target that the source lacks: rows may be refused/,
+        );
+        assert.equal(await warning.locator('.codicon-warning').count(), 1, 'with a warning');
+        await page.screenshot({ path: join(SHOTS, 'wizard-review-check-warning.png') });
+        await answer('Start migration', 'Start migration');
+      });
+      await step(
+        'the banner names the constraint, its definition and the refused row; Retry without offered',
+        async () => {
+          const banner = reportFrame().locator('.root-cause');
+          await banner.waitFor({ timeout: 90_000 });
+          const text = await banner.innerText();
+          assert.match(
+            text,
+            /^Rolled back by public\.archon_tasks \(failed\): new row for relation "archon_tasks" violates check constraint "task_order_small"/,
+          );
+          assert.match(
+            text,
+            /public\.archon_tasks: constraint task_order_small is CHECK \(\(task_order <= 1000\)\) NOT VALID on the target; it refused: Failing row contains \(\d+, [0-9a-f-]{36}, \d+, Sub-task of \d+, todo, \d{4},/,
+          );
+          const retry = reportFrame().locator('#retry-without');
+          await retry.waitFor();
+          assert.equal(await retry.innerText(), 'Retry without public.archon_tasks…');
+          await page.screenshot({ path: join(SHOTS, 'report-retry-without.png') });
+        },
+      );
+      await step(
+        'Retry without public.archon_tasks: the review first, then the rest is copied and committed',
+        async () => {
+          await reportFrame().locator('#retry-without').click();
+          await waitForTitle('Retry without public.archon_tasks: review');
+          await rows().filter({ hasText: 'Start migration' }).waitFor({ timeout: 60_000 });
+          assert.ok(!(await quickInput().innerText()).includes('CHECK constraint'), 'archon_tasks is not in this run');
+          await page.screenshot({ path: join(SHOTS, 'retry-without-review.png') });
+          await answer('Start migration', 'Start migration');
+          const meta = reportFrame().locator('.meta').filter({ hasText: 'Changes committed to the target' });
+          await meta.waitFor({ timeout: 90_000 });
+          assert.equal(
+            await reportFrame().locator('vscode-data-grid-row[data-table="public.archon_tasks"]').count(),
+            0,
+            'the refused table was left out',
+          );
+          const sources = reportFrame().locator('vscode-data-grid-row[data-table="public.archon_sources"]');
+          assert.equal(await sources.locator('[data-col="status"]').innerText(), 'VERIFIED');
+        },
+      );
+    } finally {
+      await sql(t, 'ALTER TABLE archon_tasks DROP CONSTRAINT task_order_small');
+    }
+  });
+
+  it('the tree shows the Archon journal under the target, and "Drop Backups…" drops the backups it lists', async () => {
+    const t = target.url('knowledge_base');
+    const backups = `SELECT count(*)::int AS n FROM archon.run_tables
+       WHERE backup_table IS NOT NULL AND to_regclass(format('%I.%I', 'archon', backup_table)) IS NOT NULL`;
+    assert.ok((await sql(t, backups))[0].n > 0, 'the runs above kept backups');
+    const journal = treeRow('Archon journal');
+    await step('tree: the journal under local-db, collapsed, with runs and backup sizes', async () => {
+      await closeQuickInput();
+      if (!(await treeRow('local-db').isVisible()))
+        await page.locator('.activitybar a.action-label[aria-label="Archon"]').click();
+      const local = treeRow('local-db').first();
+      await local.waitFor({ timeout: 30_000 });
+      if ((await local.getAttribute('aria-expanded')) === 'false') await local.click();
+      await journal.waitFor({ timeout: 30_000 });
+      assert.equal(await journal.getAttribute('aria-expanded'), 'false', 'collapsed');
+      assert.match(await journal.innerText(), /\d+ runs · backups [\d.]+ [kM]B/);
+      await journal.click();
+      const run = page.locator('.monaco-list-row').filter({ hasText: /UTC\s*undoable · backups [\d.]+ [kM]B/ });
+      await run.first().waitFor({ timeout: 30_000 });
+      await page.screenshot({ path: join(SHOTS, 'tree-journal.png') });
+    });
+    await step('Drop Backups… from the journal: pick runs, confirm with their size, dropped', async () => {
+      await journal.click({ button: 'right' });
+      const item = page.getByRole('menuitem', { name: 'Drop Backups…' });
+      await item.waitFor();
+      await item.hover();
+      await page.keyboard.press('Enter');
+      await waitForTitle('Archon: Drop Backups on local-db');
+      await rows().first().waitFor({ timeout: 30_000 });
+      await page.locator('.quick-input-widget .quick-input-header .monaco-checkbox').first().click();
+      await page.keyboard.press('Enter');
+      const dialog = page.locator('.monaco-dialog-box').filter({ hasText: 'Drop the backups of' });
+      await dialog.waitFor({ timeout: 30_000 });
+      assert.match(await dialog.innerText(), /Drop the backups of (\d+ runs|run \S+) on local-db \([\d.]+ [kM]B\)\?/);
+      assert.match(await dialog.innerText(), /can then no longer be undone/);
+      await page.screenshot({ path: join(SHOTS, 'drop-backups-confirm.png') });
+      await dialog.getByRole('button', { name: 'Drop Backups' }).click();
+      await notification(/dropped the backups of .* on local-db: \d+ backup tables?, [\d.]+ [kM]B freed/);
+      assert.equal((await sql(t, backups))[0].n, 0, 'no backup table left');
+      const emptied = treeRow('Archon journal').filter({ hasText: 'no backups' });
+      await emptied.waitFor({ timeout: 30_000 });
+    });
+  });
+
   it('closing (here: reloading) VS Code during a run cancels it on the servers', async () => {
     const t = target.url('knowledge_base');
     await step('reload mid-run', async () => {
