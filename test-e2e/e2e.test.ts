@@ -1484,6 +1484,8 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       await answer('Start migration', 'Start migration');
     });
     await step('the tables were created on empty-db and every one verified', async () => {
+      // This run's report, not an earlier one still in view while it runs (an earlier run copied these tables too).
+      await reportFrame().locator('.direction').filter({ hasText: '/empty_target' }).waitFor({ timeout: 120_000 });
       const row = reportFrame().locator('vscode-data-grid-row[data-table="public.archon_crawled_pages"]');
       await row.waitFor({ timeout: 120_000 });
       assert.equal(await row.locator('[data-col="status"]').innerText(), 'VERIFIED');
