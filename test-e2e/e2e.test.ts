@@ -1266,6 +1266,10 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
         await answer('local-db', 'local-db');
         await waitForPlaceholder('Tables of cloud-db');
         await rows().filter({ hasText: 'archon_tasks' }).first().waitFor({ timeout: 30_000 });
+        // The 20,000 embeddings stay behind: this is about the next step after a failure, not the volume.
+        await quickInputBox().fill('archon_embeddings');
+        await rows().filter({ hasText: 'archon_embeddings' }).locator('.monaco-checkbox').first().click();
+        await quickInputBox().fill('');
         await page.keyboard.press('Enter');
         await waitForPlaceholder('Rows already in');
         await answer('Replace', 'Replace');
