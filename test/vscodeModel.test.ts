@@ -759,10 +759,13 @@ describe('a failure, a backup and the journal: the next steps in VS Code', () =>
     const src = await TestDb.create(servers[17], 'bk');
     const tgt = await TestDb.create(servers[15], 'bk');
     await src.sql(`CREATE TABLE public.pages (id int PRIMARY KEY, n int); INSERT INTO public.pages VALUES (1, 1), (2, 9);
-      CREATE TABLE public.tags (id int PRIMARY KEY);`);
+      CREATE TABLE public.tags (id int PRIMARY KEY, label text); INSERT INTO public.tags VALUES (1, 'a');`);
     await tgt.sql(`CREATE TABLE public.pages (id int PRIMARY KEY, n int CONSTRAINT n_small CHECK (n < 5));
-      INSERT INTO public.pages VALUES (7, 1); CREATE TABLE public.tags (id int PRIMARY KEY);`);
-    const planned = await planMigration({ source: src.url, target: tgt.url, existing: 'replace' });
+      INSERT INTO public.pages VALUES (7, 1); CREATE TABLE public.tags (id int PRIMARY KEY); INSERT INTO public.tags VALUES (3);`);
+    // Planned as the review plans, every change on: a table a choice leaves off keeps nothing.
+    const planned = await planMigration({ source: src.url, target: tgt.url, existing: 'replace', addColumns: true });
+    const widened = reviewItems(planned, { createMissing: false, addColumns: true }, 'cloud-db', 'local-db');
+    assert.match(widened.find((i) => i.value === 'backup')!.label, /Keeps a backup of 2 tables/);
     const items = (backup: boolean) =>
       reviewItems(planned, { createMissing: false, addColumns: false, backup }, 'cloud-db', 'local-db');
     const on = items(true);

@@ -66,11 +66,19 @@ export function planWithChoices(planned: PlanResult, choices: SchemaChoices): Pl
     }
     return t;
   });
-  const undo =
-    choices.backup === false && planned.undo.kept.length
-      ? { ...planned.undo, possible: false, reason: NO_BACKUP, kept: [], bytes: 0 }
-      : planned.undo;
-  return { ...planned, plan: { ...planned.plan, tables }, undo };
+  return { ...planned, plan: { ...planned.plan, tables }, undo: undoWithChoices(planned, tables, choices) };
+}
+
+/**
+ * What the run keeps for undo as it runs with the choices: the plan was made with every change on, so a
+ * table a choice left off keeps nothing; with the backup off, nothing is kept and undo is not possible.
+ */
+function undoWithChoices(planned: PlanResult, tables: TablePlan[], choices: SchemaChoices): PlanResult['undo'] {
+  const copied = new Set(tables.filter((t) => t.action === 'copy').map((t) => displayName(t.schema, t.table)));
+  const kept = planned.undo.kept.filter((k) => copied.has(displayName(k.schema, k.table)));
+  if (choices.backup === false && kept.length)
+    return { ...planned.undo, possible: false, reason: NO_BACKUP, kept: [], bytes: 0 };
+  return { ...planned.undo, kept, bytes: kept.reduce((sum, k) => sum + k.bytes, 0) };
 }
 
 /**
@@ -78,7 +86,7 @@ export function planWithChoices(planned: PlanResult, choices: SchemaChoices): Pl
  * there is something to keep (rows the run replaces or appends to) and the journal can be written.
  */
 function backupItem(planned: PlanResult, choices: SchemaChoices): Item<ChoiceValue>[] {
-  const u = planned.undo;
+  const u = planWithChoices(planned, { ...choices, backup: true }).undo;
   if (!u.journal || !u.kept.length) return [];
   const on = choices.backup !== false;
   const what = `a backup of ${plural(u.kept.length, 'table')} (about ${formatBytes(u.bytes)}) in schema archon on the target, for undo`;
