@@ -1195,7 +1195,10 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       await rows().filter({ hasText: 'supabase-db' }).filter({ hasText: 'PostgreSQL 17' }).first().click();
       await waitForPlaceholder('Copy TO which database');
       await answer('local-db', 'local-db');
-      await rows().filter({ hasText: 'crawled_pages' }).waitFor({ timeout: 30_000 });
+      // By its label: a row VS Code reuses for another table may keep the old name in a hidden element.
+      await page
+        .locator('.quick-input-widget .monaco-list-row[aria-label^="crawled_pages,"]')
+        .waitFor({ timeout: 30_000 });
       const users = rows().filter({ hasText: 'Supabase data, not selected by default' }).first();
       assert.equal(await users.getAttribute('aria-checked'), 'false');
       const checked = page.locator('.quick-input-widget .monaco-list-row[aria-checked="true"]');
