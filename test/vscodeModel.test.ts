@@ -47,7 +47,6 @@ import {
 } from '../src/vscode/wizardModel.js';
 import { NO_BACKUP, reviewItems } from '../src/vscode/createModel.js';
 import { dropPickItems, dropQuestion, droppedText, journalRunView, journalView } from '../src/vscode/journalModel.js';
-import type { RunEntry } from '../src/engine/index.js';
 import { refusedReport, rolledBackReport, sampleReport, severalCausesReport } from './support/sampleReport.js';
 import { headline } from '../src/shared/report.js';
 import { TestDb, testServers } from './support/pg.js';
@@ -814,6 +813,7 @@ describe('a failure, a backup and the journal: the next steps in VS Code', () =>
       outcome: 'verified',
       summary: { verified: 1, mismatch: 0, skipped: 0, failed: 0, 'rolled back': 0, 'not run': 0, total: 1 },
       unmatched: [],
+      hasReport: true,
       ...extra,
     });
     const runs = [run('r-03', 2048), run('r-02', 0), run('r-01', 10 * 1024 * 1024)];

@@ -33,7 +33,7 @@ export function journalView(runs: readonly RunEntry[]): NodeView {
 
 /** One run under the journal: when, how it ended, whether it can be undone, what its backups take. */
 export function journalRunView(r: RunEntry): NodeView {
-  const state = r.undoneAt ? 'undone' : r.undoable ? 'undoable' : 'not undoable';
+  const state = r.undoneAt ? 'UNDONE' : r.undoable ? 'undoable' : 'not undoable';
   const backups = r.backupBytes > 0 ? `backups ${formatBytes(r.backupBytes)}` : 'no backups';
   return {
     label: r.at,
