@@ -16,6 +16,7 @@ import { type Plan, type PlanInput, type TablePlan, isMissingOnTarget, makePlan 
 import { type BuiltObject, type TableDdl, type TargetFacts, constraintKey, needWhy, writeDdl } from './schemaDdl.js';
 import { checkRowSecurity } from './rowSecurity.js';
 import { checkAccess, planAccess } from './access.js';
+import { objectStatements } from './objectsCreate.js';
 import { type SourceDefinitions, type SourceRelation, readDefinitions } from './schemaSource.js';
 import type { Session } from './session.js';
 import type { TableStep } from './tableFailure.js';
@@ -27,7 +28,11 @@ export interface SchemaChanges {
   createMissing?: boolean;
   /** Add to existing target tables the source columns they lack. */
   addColumns?: boolean;
-  /** Create the functions, views, triggers, policies, grants and comments the target lacks. */
+  /**
+   * Create the functions, procedures, views, materialized views and triggers (on created tables) the
+   * target lacks (objectsCreate.ts), and the created tables' policies, grants and default privileges
+   * (access.ts).
+   */
   createObjects?: boolean;
 }
 
@@ -37,6 +42,7 @@ export async function planSchemaChanges(
   input: PlanInput,
   first: Plan,
   opts: SchemaChanges,
+  prelude: string[] = [],
 ): Promise<Plan> {
   const missing = opts.createMissing ? first.tables.filter(isMissingOnTarget) : [];
   const widen = opts.addColumns ? lostColumns(first, input.target) : new Map<string, string[]>();
@@ -64,12 +70,12 @@ export async function planSchemaChanges(
   // a trial passes. Only the first refusal of a round counts: a later one may only have lost an object
   // (an extension, a type) that the refused table had claimed, which the rewrite gives to another.
   // Each round refuses one table more, so this ends.
-  let trial = await tryOnTarget(session, changing, ddl);
+  let trial = await tryOnTarget(session, changing, ddl, prelude);
   while (trial.refused.size) {
     const [k, why] = [...trial.refused][0];
     refused.set(k, why);
     ddl = write();
-    trial = await tryOnTarget(session, changing, ddl);
+    trial = await tryOnTarget(session, changing, ddl, prelude);
   }
   if (opts.createObjects) await planAccess(session, { defs, ddl, replay: replayOf(changing, ddl), user: facts.user });
   // Planned against the target as the DDL leaves it, read from the target itself inside the trial:
@@ -262,6 +268,7 @@ async function tryOnTarget(
   s: Session,
   tables: TablePlan[],
   ddl: Map<string, TableDdl>,
+  prelude: string[],
 ): Promise<{ refused: Map<string, string>; catalog: Catalog }> {
   const refused = new Map<string, string>();
   const tryPart = async (t: TablePlan, statements: string[]) => {
@@ -301,6 +308,10 @@ async function tryOnTarget(
   };
   await s.target.query(inOneTrip(['BEGIN', 'SAVEPOINT archon_try_all']));
   try {
+    // The functions a default may call, there before the tables' trial; the savepoint a refusal
+    // returns to is set again after them, so none of them is taken back with a table's statements.
+    await preludeOf(s.target, prelude);
+    if (prelude.length) await s.target.query(inOneTrip(REARM));
     await tryAll(written.map(([t, d]) => [t, d.before] as const));
     await tryAll(trying.map(([t, d]) => [t, d.after] as const));
     const catalog = await readCatalog(s.target);
@@ -333,6 +344,23 @@ async function allTaken(tgt: pg.Client, statements: string[]): Promise<boolean> 
   } catch {
     await tgt.query('ROLLBACK TO SAVEPOINT archon_try_all');
     return false;
+  }
+}
+
+/**
+ * With --create-objects, the functions the target lacks come before the tables (a default may call
+ * one), as the run creates them: each that the target takes is there for the tables' trial; whether
+ * one is created at all is for the objects' own trial (objectsCreate.ts) to say.
+ */
+async function preludeOf(tgt: pg.Client, prelude: string[]): Promise<void> {
+  if (!prelude.length) return;
+  await tgt.query('SET LOCAL check_function_bodies = off');
+  for (const sql of prelude) {
+    await tgt.query('SAVEPOINT archon_prelude');
+    await tgt.query(sql).then(
+      () => tgt.query('RELEASE SAVEPOINT archon_prelude'),
+      () => tgt.query('ROLLBACK TO SAVEPOINT archon_prelude'),
+    );
   }
 }
 
@@ -489,12 +517,13 @@ function leftAsTheyAre(plan: Plan): string[] {
   return lines;
 }
 
-/** Every statement a run would execute to create the missing tables, as one SQL script. */
+/** Every statement a run would execute to create the missing tables (and objects), as one SQL script. */
 export function ddlScript(plan: Plan, header: string[]): string {
   const created = inDdlOrder(plan.tables);
+  const objects = plan.createObjects ?? [];
   const lines = header.map((h) => `-- ${h}`);
   const left = leftAsTheyAre(plan);
-  if (!created.length) {
+  if (!created.length && !objects.length) {
     const none = left.length
       ? '-- Nothing to create: no selected table the target lacks (or lacks columns of) can be created or changed.'
       : '-- Nothing to create: the target has every selected table and column.';
@@ -502,14 +531,27 @@ export function ddlScript(plan: Plan, header: string[]): string {
     return `${lines.join('\n')}\n`;
   }
   const step = (what: string, pick: (d: TableDdl) => string[]) => {
+    if (!created.length) return;
     lines.push('', `-- ${what}`);
     for (const t of created) for (const sql of pick(t.create!)) lines.push(`${sql};`);
   };
+  const objectStep = (what: string, statements: string[]) => {
+    if (statements.length) lines.push('', `-- ${what}`, ...statements.map((sql) => `${sql};`));
+  };
   lines.push('-- Archon runs this inside the one transaction that loads the rows: all of it commits, or none.');
   lines.push('BEGIN;');
+  objectStep('Before the tables: functions and procedures, with their bodies unchecked as pg_dump restores them', [
+    ...(objects.length ? ['SET LOCAL check_function_bodies = off'] : []),
+    ...objectStatements(objects, 1),
+  ]);
   step('Before the rows: schemas, extensions, types, sequences, tables and their keys, added columns', (d) => d.before);
+  objectStep('After the tables: views, and functions that need a created relation', objectStatements(objects, 2));
   lines.push('', '-- … the rows are copied here (COPY … FROM STDIN), counted and compared …');
   step('After the rows: foreign keys, secondary indexes, comments', (d) => d.after);
+  objectStep('After the rows: triggers with their enabled state, then materialized views refreshed', [
+    ...objectStatements(objects, 3),
+    ...objectStatements(objects, 'refresh'),
+  ]);
   if (created.some((t) => t.create!.afterVerify.length))
     step(
       `After the rows were counted and compared, just before the commit: row-level security${
