@@ -379,7 +379,12 @@ async function record(
   meta: RunMeta,
   plan: UndoPlan,
   entries: Map<TablePlan, JournalTable>,
-  run: { loaded: TablePlan[]; reports: Map<TablePlan, TableReport>; readBacks: Map<TablePlan, ReadBack>; objects: CreatedObject[] },
+  run: {
+    loaded: TablePlan[];
+    reports: Map<TablePlan, TableReport>;
+    readBacks: Map<TablePlan, ReadBack>;
+    objects: CreatedObject[];
+  },
 ): Promise<void> {
   const { loaded, reports, readBacks } = run;
   // Recorded just before COMMIT, when every loaded table has verified: the outcome the report will give.

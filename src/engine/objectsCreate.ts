@@ -39,6 +39,8 @@ export interface ObjectDdl {
   lookup: Lookup;
   /** Its definition as the source prints it, normalized (normalizeDefinition). */
   definition: string;
+  /** A view's query as the source prints it, for the target to print it its own way (checkObjects). */
+  query?: string;
 }
 
 /** What names an object in the catalog: a function's signature, a relation, a trigger on its table. */
@@ -66,6 +68,7 @@ interface Candidate {
   created: CreatedObject | null;
   lookup: Lookup;
   definition: string;
+  query?: string;
   /** Other candidates it depends on, by address (classid/objid). */
   needs: string[];
   /** Relations it depends on that are tables, by tableKey. */
@@ -82,7 +85,7 @@ export const normalizeDefinition = (s: string): string => s.replace(/\s+/g, ' ')
 
 const FUNCTIONS_SQL = `
 SELECT p.oid::int8::text AS objid, n.nspname AS schema, p.proname AS name, p.prokind AS prokind,
-       pg_get_function_identity_arguments(p.oid) AS args, l.lanname AS language,
+       p.oid::regprocedure::text AS signature, l.lanname AS language,
        CASE WHEN p.prokind <> 'a' THEN pg_get_functiondef(p.oid) END AS def,
        obj_description(p.oid, 'pg_proc') AS comment
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
@@ -141,24 +144,31 @@ interface DependRow {
 async function qualifiedNames<T>(c: pg.Client, read: () => Promise<T>): Promise<T> {
   const path = (await c.query(`SELECT current_setting('search_path') AS p`)).rows[0].p as string;
   await c.query(`SELECT set_config('search_path', 'pg_catalog', true)`);
+  const restore = () => c.query(`SELECT set_config('search_path', $1, true)`, [path]);
+  let value: T;
   try {
-    return await read();
-  } finally {
-    await c.query(`SELECT set_config('search_path', $1, true)`, [path]);
+    value = await read();
+  } catch (e) {
+    // The transaction may be aborted: the error that did it is the one to tell.
+    await restore().catch(() => {});
+    throw e;
   }
+  await restore();
+  return value;
 }
 
 /** The definition of one object as `c` prints it (with its comment and state), or null when it is not there. */
 async function readDefinition(c: pg.Client, l: Lookup): Promise<string | null> {
-  const comment = (oid: string, catalog: string) => `coalesce(' COMMENT ' || obj_description(${oid}, '${catalog}'), '')`;
+  const comment = (oid: string, catalog: string) =>
+    `coalesce(' COMMENT ' || obj_description(${oid}, '${catalog}'), '')`;
   const sql =
     l.kind === 'function'
       ? `SELECT pg_get_functiondef(p) || ${comment('p', 'pg_proc')} AS d FROM to_regprocedure($1) p WHERE p IS NOT NULL`
       : l.kind === 'relation'
         ? `SELECT pg_get_viewdef(c.oid) || ' OPTIONS ' || coalesce(array_to_string(c.reloptions, ','), '') ||
-                  ' POPULATED ' || c.relispopulated || ${comment('c.oid', 'pg_class')} AS d
+                  ' POPULATED ' || c.relispopulated::text || ${comment('c.oid', 'pg_class')} AS d
              FROM pg_class c WHERE c.oid = to_regclass($1)`
-        : `SELECT pg_get_triggerdef(t.oid) || ' ENABLED ' || t.tgenabled || ${comment('t.oid', 'pg_trigger')} AS d
+        : `SELECT pg_get_triggerdef(t.oid) || ' ENABLED ' || t.tgenabled::text || ${comment('t.oid', 'pg_trigger')} AS d
              FROM pg_trigger t WHERE t.tgrelid = to_regclass($1) AND t.tgname = $2`;
   const params = l.kind === 'function' ? [l.signature] : l.kind === 'relation' ? [l.relation] : [l.relation, l.name];
   const r = await c.query<{ d: string }>(sql, params);
@@ -176,7 +186,8 @@ async function functionCandidates(s: Session, missing: MissingObject[], language
   const byOid = new Map(missing.map((m) => [m.objid, m]));
   const rows = (await s.source.query(FUNCTIONS_SQL, [[...byOid.keys()]])).rows;
   return rows.map((f): Candidate => {
-    const signature = `${qualified(f.schema, f.name)}(${f.args})`;
+    // As the server names it (read with search_path pg_catalog: qualified, argument types only).
+    const signature = f.signature as string;
     const what = f.prokind === 'p' ? 'PROCEDURE' : 'FUNCTION';
     const reason =
       f.prokind === 'a'
@@ -208,7 +219,7 @@ async function functionCandidates(s: Session, missing: MissingObject[], language
 /** security_invoker is PostgreSQL 15's: on an older target the view would run with its owner's rights. */
 function viewOptionReason(options: string[], targetVersionNum: number): string | null {
   if (targetVersionNum < 150000 && options.some((o) => /^security_invoker=(true|on|1|yes)$/i.test(o)))
-    return 'it is security_invoker, which needs PostgreSQL 15 on the target: without it the view would read with its owner\'s rights, more open than on the source';
+    return "it is security_invoker, which needs PostgreSQL 15 on the target: without it the view would read with its owner's rights, more open than on the source";
   return null;
 }
 
@@ -237,6 +248,7 @@ async function viewCandidates(s: Session, missing: MissingObject[]) {
       created: { kind: mat ? 'materialized view' : 'view', name },
       lookup: { kind: 'relation', relation: name },
       definition: '',
+      query: body,
       needs: [],
       tables: [],
     };
@@ -275,12 +287,18 @@ async function triggerCandidates(s: Session, missing: MissingObject[], creating:
 /** The source's definitions of the candidates, read the way readDefinition reads the target's. */
 async function sourceDefinitions(s: Session, candidates: Candidate[]): Promise<void> {
   await qualifiedNames(s.source, async () => {
-    for (const c of candidates.filter((x) => !x.reason)) c.definition = (await readDefinition(s.source, c.lookup)) ?? '';
+    for (const c of candidates.filter((x) => !x.reason))
+      c.definition = (await readDefinition(s.source, c.lookup)) ?? '';
   });
 }
 
 /** Each candidate's dependencies on other candidates and on tables, from the source's pg_depend. */
-async function dependencies(s: Session, candidates: Candidate[], onTarget: ReadonlySet<string>, creating: ReadonlySet<string>) {
+async function dependencies(
+  s: Session,
+  candidates: Candidate[],
+  onTarget: ReadonlySet<string>,
+  creating: ReadonlySet<string>,
+) {
   const byId = new Map(candidates.map((c) => [idOf(c.missing), c]));
   const rows = (
     await s.source.query<DependRow>(DEPENDS_SQL, [
@@ -320,7 +338,8 @@ function order(candidates: Candidate[]): Candidate[] {
     for (const id of c.needs) {
       const n = byId.get(id)!;
       visit(n);
-      if (n.reason && !c.reason) c.reason = `it depends on ${n.kind} ${n.missing.object.name}, which is not created: ${n.reason}`;
+      if (n.reason && !c.reason)
+        c.reason = `it depends on ${n.kind} ${n.missing.object.name}, which is not created: ${n.reason}`;
       phase = Math.max(phase, n.base) as Phase;
     }
     c.base = phase;
@@ -351,6 +370,7 @@ const toDdl = (c: Candidate): ObjectDdl => ({
   created: c.kind === 'trigger' ? null : c.created,
   lookup: c.lookup,
   definition: c.definition,
+  ...(c.query ? { query: c.query } : {}),
 });
 
 /** Tables the run creates (by tableKey). */
@@ -377,10 +397,7 @@ async function targetLanguages(s: Session): Promise<Set<string>> {
  * and the trial runs again without it and what depends on it). Returns the objects of the plan's list
  * with the status each gets, and the objects plan.
  */
-export async function planObjects(
-  s: Session,
-  plan: Plan,
-): Promise<{ objects: SchemaObject[]; create: ObjectsPlan }> {
+export async function planObjects(s: Session, plan: Plan): Promise<{ objects: SchemaObject[]; create: ObjectsPlan }> {
   const missing = await missingObjectRows(s, { tables: planScope(plan), status: 'not created' });
   const creating = creatingOf(plan);
   const onTarget = new Set(s.targetCatalog.tables.map((t) => tableKey(t.schema, t.name)));
@@ -396,7 +413,11 @@ export async function planObjects(
   const refusedTables = new Map<string, string>();
   let ordered = order(candidates);
   for (;;) {
-    const trial = await tryObjects(s, plan, ordered.filter((c) => !c.reason));
+    const trial = await tryObjects(
+      s,
+      plan,
+      ordered.filter((c) => !c.reason),
+    );
     for (const [k, why] of trial.tables) refusedTables.set(k, why);
     if (!trial.refused.size || trial.tables.size) {
       for (const [c, why] of trial.refused) c.reason = why;
@@ -419,7 +440,8 @@ export async function planObjects(
   return { objects, create: { create: made.map(toDdl), refusedTables } };
 }
 
-const baseOf = (c: Candidate): Phase => (c.kind === 'trigger' ? 3 : c.kind === 'function' || c.kind === 'procedure' ? 1 : 2);
+const baseOf = (c: Candidate): Phase =>
+  c.kind === 'trigger' ? 3 : c.kind === 'function' || c.kind === 'procedure' ? 1 : 2;
 
 export const TO_BE_CREATED = "created in the run's transaction, then compared with the source's by definition";
 export const CREATED = "created, and equal by definition to the source's (read back from the target's catalog)";
@@ -467,9 +489,14 @@ async function tryObjects(
       return `the target refuses \`${statement}${sql.length > 200 ? '…' : ''}\`: ${info.message}${info.code ? ` [${info.code}]` : ''}`;
     }
   };
+  const byId = new Map(objects.map((o) => [idOf(o.missing), o]));
   const phase = async (p: Phase, part: (o: Candidate) => string[]) => {
     for (const o of objects.filter((x) => x.base === p && !refused.has(x))) {
-      const why = await attempt(part(o));
+      // What needs a refused object is refused for it, not for the error its absence causes.
+      const lost = o.needs.map((id) => byId.get(id)).find((n) => n && refused.has(n));
+      const why = lost
+        ? `it depends on ${lost.kind} ${lost.missing.object.name}, which is not created: ${refused.get(lost)}`
+        : await attempt(part(o));
       if (why) refused.set(o, why);
     }
   };
@@ -531,7 +558,11 @@ export async function createObjectsBeforeTables(
   await tgt.query('SET LOCAL check_function_bodies = off');
   const first = objects.filter((o) => o.phase === 1);
   if (!first.length) return;
-  emit({ type: 'phase', phase: 'create', message: `creating ${first.length} function(s) and procedure(s) on the target` });
+  emit({
+    type: 'phase',
+    phase: 'create',
+    message: `creating ${first.length} function(s) and procedure(s) on the target`,
+  });
   await runPhase(tgt, first, (o) => o.statements, checkCancel);
 }
 
@@ -560,7 +591,8 @@ export async function createObjectsAfterData(
 ): Promise<void> {
   if (!objects.length) return;
   const third = objects.filter((o) => o.phase === 3);
-  if (third.length) emit({ type: 'phase', phase: 'create', message: `creating ${third.length} trigger(s) on the target` });
+  if (third.length)
+    emit({ type: 'phase', phase: 'create', message: `creating ${third.length} trigger(s) on the target` });
   await runPhase(tgt, third, (o) => o.statements, checkCancel);
   const refresh = objects.filter((o) => o.afterData.length);
   if (refresh.length)
@@ -569,19 +601,39 @@ export async function createObjectsAfterData(
   await checkObjects(tgt, objects);
 }
 
-/** Every created object as the target prints it, against the source's: a difference fails the run. */
+/**
+ * Every created object as the target prints it, against the source's: a difference fails the run.
+ * A view's query is printed by each server its own way (16 stopped qualifying columns by their
+ * relation when only one is in scope): where the two texts differ, the source's query is printed
+ * by the target too (a temporary view, gone with its savepoint) and that is what the created view
+ * must equal; the options, the comment and whether it is populated still compare as they are.
+ */
 export async function checkObjects(tgt: pg.Client, objects: ObjectDdl[]): Promise<void> {
   const wrong: string[] = [];
   await qualifiedNames(tgt, async () => {
     for (const o of objects) {
       const found = await readDefinition(tgt, o.lookup);
+      const expected = found === null || found === o.definition ? o.definition : await asTargetPrints(tgt, o);
       if (found === null) wrong.push(`${o.kind} ${o.name} is not in the target's catalog`);
-      else if (found !== o.definition)
+      else if (found !== expected)
         wrong.push(`${o.kind} ${o.name} differs from the source's by definition (target: ${found.slice(0, 300)})`);
     }
   });
-  if (wrong.length)
-    throw new Error(`after its statements ran, ${wrong.join('; ')}; nothing is claimed created`);
+  if (wrong.length) throw new Error(`after its statements ran, ${wrong.join('; ')}; nothing is claimed created`);
+}
+
+/** The source's definition of a view with its query as the target prints it; others as they are. */
+async function asTargetPrints(tgt: pg.Client, o: ObjectDdl): Promise<string> {
+  if (o.query === undefined) return o.definition;
+  await tgt.query('SAVEPOINT archon_check_view');
+  try {
+    await tgt.query(`CREATE TEMPORARY VIEW archon_check_view AS${o.query}`);
+    const r = await tgt.query(`SELECT pg_get_viewdef('pg_temp.archon_check_view'::regclass) AS d`);
+    const sourceQuery = normalizeDefinition(`${o.query};`);
+    return o.definition.replace(sourceQuery, normalizeDefinition(r.rows[0].d));
+  } finally {
+    await tgt.query('ROLLBACK TO SAVEPOINT archon_check_view');
+  }
 }
 
 /** The objects of a finished run: those to be created are created once it committed, else not. */
@@ -614,4 +666,3 @@ export function objectsNote(objects: ObjectDdl[]): string | null {
     .map((k) => `${count(k)} ${k}${count(k) > 1 ? 's' : ''}`);
   return `${kinds.join(', ')} created on the target in the run's transaction (functions before the tables, views after them, triggers and materialized views' refresh after the rows), then compared with the source's by definition`;
 }
-

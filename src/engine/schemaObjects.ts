@@ -305,8 +305,7 @@ export async function missingObjectRows(
       return { object: users?.length ? { ...o, usedBy: users } : o, classid: r.classid, objid: r.objid };
     })
     .sort(
-      ({ object: a }, { object: b }) =>
-        rank(a.kind) - rank(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+      ({ object: a }, { object: b }) => rank(a.kind) - rank(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
     );
 }
 

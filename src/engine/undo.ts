@@ -577,7 +577,14 @@ async function dropCreated(
     emit({ type: 'phase', message: `dropping ${tables.length} table(s) the run created` });
     await c.query(`DROP TABLE ${tables.map(nameOf).join(', ')}`);
   }
-  const kept = new Map([...keptViews, ...(await dropCreatedObjects(c, objects.filter((o) => !isView(o)), note))]);
+  const kept = new Map([
+    ...keptViews,
+    ...(await dropCreatedObjects(
+      c,
+      objects.filter((o) => !isView(o)),
+      note,
+    )),
+  ]);
   for (const k of kept.values()) note(`kept ${k.object}, which the run created: ${keptReason(k)}`);
   return kept;
 }
