@@ -192,8 +192,11 @@ interface Context {
 /** The run's tables that use the object (an extension: any of its members), for the report to name. */
 const usersOf = (r: ObjectRow, c: Context) => (r.kind === 'extension' ? c.needs.get(r.name) : c.usedBy.get(idOf(r)));
 
-/** How a user asks for what --create-objects creates, said where it is left out. */
-export const ASK_OBJECTS = '--create-objects, or "Also create …" in the VS Code review';
+/**
+ * What --create-objects would create, said where it is left out (the VS Code review says its own
+ * choice instead: createModel.ts). Short, so a plan's line stays one line.
+ */
+export const WHEN_ASKED = 'created only with --create-objects';
 
 /** Why the object is not on the target after the run, in words that objects in the same case share. */
 function reasonOf(r: ObjectRow, c: Context): string {
@@ -206,19 +209,18 @@ function reasonOf(r: ObjectRow, c: Context): string {
     const t = c.tables.get(tableKey(r.schema!, r.table!));
     if (t?.created && migrating)
       return r.kind === 'trigger'
-        ? `its table is created without it (created only when asked: ${ASK_OBJECTS})`
+        ? `its table is created without it (${WHEN_ASKED})`
         : 'its table is created without it';
     if (!c.onTarget.has(tableKey(r.schema!, r.table!))) return 'its table is not on the target either';
     const lacks = `the target's table ${r.kind === 'row-level security' ? 'does not enable it' : 'lacks it'}`;
     return migrating ? `${lacks}; Archon copies rows, not ${kindPlural(r.kind)}` : lacks;
   }
   if (RELATIONS.has(r.kind) && r.kind !== 'foreign table' && migrating)
-    return `only tables are copied; ${kindPlural(r.kind)} are created only when asked (${ASK_OBJECTS})`;
+    return `only tables are copied; ${kindPlural(r.kind)} are ${WHEN_ASKED}`;
   if (RELATIONS.has(r.kind)) return migrating ? 'only tables are copied' : 'only tables are compared';
   if (r.kind === 'type' || r.kind === 'domain') return 'no selected table uses it';
   if (r.kind === 'sequence' && migrating) return 'no column owns it, and no table the run creates calls it';
-  if (migrating && (r.kind === 'function' || r.kind === 'procedure'))
-    return `Archon creates ${kindPlural(r.kind)} only when asked (${ASK_OBJECTS})`;
+  if (migrating && (r.kind === 'function' || r.kind === 'procedure')) return WHEN_ASKED;
   return migrating
     ? `Archon creates tables, not ${kindPlural(r.kind)}`
     : `compare reads tables' rows, not ${kindPlural(r.kind)}`;

@@ -91,6 +91,7 @@ export class Runner {
             existing,
             createMissing: req.createMissing,
             addColumns: req.addColumns,
+            createObjects: req.createObjects,
             signal,
             onProgress,
             ...waits(),
