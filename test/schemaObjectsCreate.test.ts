@@ -8,7 +8,8 @@ import { describe, it } from 'node:test';
 import { ddlScript, migrate, planMigration, undo } from '../src/engine/index.js';
 import type { Report } from '../src/shared/report.js';
 import { objectsHeading } from '../src/shared/reportObjects.js';
-import { TestDb, type TestServer, directions, withClient } from './support/pg.js';
+import { planWithChoices, reviewItems } from '../src/vscode/createModel.js';
+import { TestDb, type TestServer, directions, runCli, withClient } from './support/pg.js';
 
 const SOURCE = `
   CREATE FUNCTION default_code() RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'new'::text $$;
@@ -236,3 +237,56 @@ for (const [from, to] of directions()) {
     });
   });
 }
+
+describe('--create-objects in the CLI and the VS Code review', () => {
+  const [from, to] = directions()[0];
+
+  it('the CLI hints at the flag, and with it the plan and the report say what was created', async () => {
+    const src = await sourceDb(from);
+    const tgt = await TestDb.create(to, 'otgt');
+    const plain = runCli(['plan', '--source', src.url, '--target', tgt.url, '--create-missing']);
+    assert.equal(plain.code, 1, plain.stdout + plain.stderr); // a table is skipped: its default's function is missing
+    assert.match(plain.stdout, /hint: --create-objects creates the functions, views and triggers/);
+    const run = runCli([
+      'migrate',
+      '--source',
+      src.url,
+      '--target',
+      tgt.url,
+      '--create-missing',
+      '--create-objects',
+      '--yes',
+    ]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.doesNotMatch(run.stdout, /hint: --create-objects/);
+    assert.match(run.stdout, /to be created in the run's transaction, then compared with the source's by definition/);
+    assert.match(
+      run.stdout,
+      /\d+ functions, 1 procedure, \d+ views, 1 materialized view, 3 triggers created and equal by definition/,
+    );
+    assert.equal(
+      (await tgt.sql(`SELECT count(*)::int AS n FROM pg_views WHERE schemaname = 'public'`))[0].n >= 2,
+      true,
+    );
+  });
+
+  it('the review offers "Also create …", on when the run creates tables, and says what is left out when off', async () => {
+    const src = await sourceDb(from);
+    const tgt = await TestDb.create(to, 'otgt');
+    const planned = await planMigration({ source: src.url, target: tgt.url, createMissing: true, createObjects: true });
+    const on = reviewItems(planned, { createMissing: true, addColumns: false, createObjects: true }, 'cloud', 'local');
+    const choice = on.find((i) => i.value === 'create-objects')!;
+    assert.match(
+      choice.label,
+      /^\$\(pass-filled\) Also create \d+ functions, 1 procedure, \d+ views, 1 materialized view, 3 triggers$/,
+    );
+    const off = planWithChoices(planned, { createMissing: true, addColumns: false, createObjects: false });
+    assert.equal(off.plan.createObjects, undefined);
+    const cheap = off.plan.objects.find((o) => o.name === 'public.cheap')!;
+    assert.equal(cheap.status, 'not created');
+    assert.match(cheap.reason, /created only when asked: choose "Also create \d+ functions/);
+    // Tables not chosen: their triggers are not created either.
+    const noTables = planWithChoices(planned, { createMissing: false, addColumns: false, createObjects: true });
+    assert.ok(noTables.plan.createObjects?.every((o) => o.kind !== 'trigger'));
+  });
+});
