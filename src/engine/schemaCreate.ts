@@ -77,7 +77,8 @@ export async function planSchemaChanges(
     ddl = write();
     trial = await tryOnTarget(session, changing, ddl, prelude);
   }
-  if (opts.createObjects) await planAccess(session, { defs, ddl, replay: replayOf(changing, ddl), user: facts.user });
+  if (opts.createObjects)
+    await planAccess(session, { defs, ddl, replay: replayOf(changing, ddl, trial.prelude), user: facts.user });
   // Planned against the target as the DDL leaves it, read from the target itself inside the trial:
   // how each column travels (binary or text) is then decided by the target's own server and types.
   // A table the run creates holds nothing of the user's: nothing to empty, nothing that blocks emptying.
@@ -142,13 +143,21 @@ function notCreatedReason(
 }
 
 /** The DDL parts a trial replays, in the run's order (as tryOnTarget runs them). */
-function replayOf(tables: TablePlan[], ddl: Map<string, TableDdl>): { before: string[][]; after: string[][] } {
+function replayOf(
+  tables: TablePlan[],
+  ddl: Map<string, TableDdl>,
+  prelude: string[],
+): { before: string[][]; after: string[][] } {
   const parts = tables.flatMap((t) => {
     const d = ddl.get(keyOf(t));
     return d && !d.problems.length ? [d] : [];
   });
   return {
-    before: [...parts].sort((a, b) => a.order - b.order).map((d) => d.before),
+    // The functions the tables' trial took first (--create-objects): a default may call one.
+    before: [
+      ...(prelude.length ? [prelude] : []),
+      ...[...parts].sort((a, b) => a.order - b.order).map((d) => d.before),
+    ],
     after: parts.map((d) => d.after),
   };
 }
@@ -269,7 +278,7 @@ async function tryOnTarget(
   tables: TablePlan[],
   ddl: Map<string, TableDdl>,
   prelude: string[],
-): Promise<{ refused: Map<string, string>; catalog: Catalog }> {
+): Promise<{ refused: Map<string, string>; catalog: Catalog; prelude: string[] }> {
   const refused = new Map<string, string>();
   const tryPart = async (t: TablePlan, statements: string[]) => {
     if (refused.has(keyOf(t))) return;
@@ -310,13 +319,13 @@ async function tryOnTarget(
   try {
     // The functions a default may call, there before the tables' trial; the savepoint a refusal
     // returns to is set again after them, so none of them is taken back with a table's statements.
-    await preludeOf(s.target, prelude);
+    const taken = await preludeOf(s.target, prelude);
     if (prelude.length) await s.target.query(inOneTrip(REARM));
     await tryAll(written.map(([t, d]) => [t, d.before] as const));
     await tryAll(trying.map(([t, d]) => [t, d.after] as const));
     const catalog = await readCatalog(s.target);
     await tryAll(trying.map(([t, d]) => [t, d.afterVerify] as const));
-    return { refused, catalog };
+    return { refused, catalog, prelude: taken };
   } finally {
     await s.target.query('ROLLBACK');
   }
@@ -352,16 +361,20 @@ async function allTaken(tgt: pg.Client, statements: string[]): Promise<boolean> 
  * one), as the run creates them: each that the target takes is there for the tables' trial; whether
  * one is created at all is for the objects' own trial (objectsCreate.ts) to say.
  */
-async function preludeOf(tgt: pg.Client, prelude: string[]): Promise<void> {
-  if (!prelude.length) return;
-  await tgt.query('SET LOCAL check_function_bodies = off');
+async function preludeOf(tgt: pg.Client, prelude: string[]): Promise<string[]> {
+  if (!prelude.length) return [];
+  const taken = ['SET LOCAL check_function_bodies = off'];
+  await tgt.query(taken[0]);
   for (const sql of prelude) {
     await tgt.query('SAVEPOINT archon_prelude');
-    await tgt.query(sql).then(
-      () => tgt.query('RELEASE SAVEPOINT archon_prelude'),
-      () => tgt.query('ROLLBACK TO SAVEPOINT archon_prelude'),
+    const ok = await tgt.query(sql).then(
+      () => true,
+      () => false,
     );
+    await tgt.query(`${ok ? 'RELEASE' : 'ROLLBACK TO'} SAVEPOINT archon_prelude`);
+    if (ok) taken.push(sql);
   }
+  return taken;
 }
 
 /** Before the rows: each created table's schema, types, sequences and CREATE TABLE, in plan order. */

@@ -37,9 +37,13 @@ export function objectsHeading(r: WithObjects): string | null {
   if (r.kind === 'compare')
     return `On the source, missing on the target (compare reads tables' rows, not these): ${counts}`;
   const made = [
-    ...(created.length ? [`Created by Archon, each checked against the source's before the commit: ${countsOf(created)}`] : []),
+    ...(created.length
+      ? [`Created by Archon, each checked against the source's before the commit: ${countsOf(created)}`]
+      : []),
     ...(planned.length
-      ? [`To be created by Archon in the run's transaction, each then checked against the source's: ${countsOf(planned)}`]
+      ? [
+          `To be created by Archon in the run's transaction, each then checked against the source's: ${countsOf(planned)}`,
+        ]
       : []),
   ].join('. ');
   if (!counts) return made;
