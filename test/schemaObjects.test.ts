@@ -57,6 +57,10 @@ const EXPECTED = [
 
 const named = (objects: SchemaObject[] | undefined) => (objects ?? []).map((o) => `${o.kind} ${o.name}`);
 
+/** How the reasons tell that --create-objects would create the object. */
+const FUNCTIONS_WHEN_ASKED = 'created only with --create-objects';
+const TRIGGER_WHEN_ASKED = 'its table is created without it (created only with --create-objects)';
+
 async function fixture(from: TestServer, to: TestServer): Promise<{ src: TestDb; tgt: TestDb }> {
   const src = await TestDb.create(from, 'src');
   const tgt = await TestDb.create(to, 'tgt');
@@ -72,8 +76,11 @@ for (const [from, to] of directions()) {
       const { plan } = await planMigration({ source: src.url, target: tgt.url });
       assert.deepEqual(named(plan.objects), EXPECTED);
       const reason = (name: string) => plan.objects.find((o) => `${o.kind} ${o.name}` === name)!.reason;
-      assert.equal(reason('function public.touch()'), 'Archon creates tables, not functions');
-      assert.equal(reason('view public.cheap_items'), 'only tables are copied');
+      assert.equal(reason('function public.touch()'), FUNCTIONS_WHEN_ASKED);
+      assert.equal(
+        reason('view public.cheap_items'),
+        'only tables are copied; views are created only with --create-objects',
+      );
       assert.equal(
         reason('sequence public.ticket_numbers'),
         'no column owns it, and no table the run creates calls it',
@@ -176,9 +183,9 @@ for (const [from, to] of directions()) {
       assert.deepEqual(
         (report.objects ?? []).map((o) => `${o.kind} ${o.name}: ${o.reason}`),
         [
-          'function public.touch(): Archon creates tables, not functions',
-          'trigger on_2025 on public.events_2025: its table is created without it',
-          'trigger on_all on public.events: its table is created without it',
+          `function public.touch(): ${FUNCTIONS_WHEN_ASKED}`,
+          `trigger on_2025 on public.events_2025: ${TRIGGER_WHEN_ASKED}`,
+          `trigger on_all on public.events: ${TRIGGER_WHEN_ASKED}`,
         ],
       );
     });
@@ -224,8 +231,7 @@ describe('objects Archon does not create, in every rendering', () => {
     const heading =
       'Not created by Archon (the target lacks them): 3 functions, 1 procedure, 1 aggregate, 1 view, 1 sequence, ' +
       '1 type, 1 trigger, 1 policy, row-level security on 1 table, 1 extension';
-    const functions =
-      '3 functions: public.price_of(integer), public.price_of(text), public.touch() — Archon creates tables, not functions';
+    const functions = `3 functions: public.price_of(integer), public.price_of(text), public.touch() — ${FUNCTIONS_WHEN_ASKED}`;
     const plan = runCli(['plan', '--source', src.url, '--target', tgt.url, '--ddl', join(dir, 'create.sql')]);
     assert.equal(plan.code, 0, plan.stderr);
     assert.ok(plan.stdout.includes(`\n  ${heading}\n    ${functions}\n`), plan.stdout);
@@ -233,9 +239,7 @@ describe('objects Archon does not create, in every rendering', () => {
       plan.stdout.includes('    1 extension: pgcrypto — not installed on the target; no selected table uses it'),
     );
     const sql = readFileSync(join(dir, 'create.sql'), 'utf8');
-    assert.ok(
-      sql.includes(`-- ${heading}:\n--   function public.price_of(integer): Archon creates tables, not functions\n`),
-    );
+    assert.ok(sql.includes(`-- ${heading}:\n--   function public.price_of(integer): ${FUNCTIONS_WHEN_ASKED}\n`));
     assert.ok(
       sql.includes(
         "--   trigger items_touch on public.items: the target's table lacks it; Archon copies rows, not triggers",
@@ -266,7 +270,7 @@ describe('objects Archon does not create, in every rendering', () => {
     assert.equal(run.code, 0, run.stdout + run.stderr);
     assert.match(
       run.stdout,
-      /12 functions: public\.f10\(\), public\.f11\(\), public\.f12\(\), public\.f13\(\), … \(8 more\) — Archon creates tables, not functions\n {4}\(the JSON report, --report FILE\.json, lists every one\)/,
+      /12 functions: public\.f10\(\), public\.f11\(\), public\.f12\(\), public\.f13\(\), … \(8 more\) — created only with --create-objects\n {4}\(the JSON report, --report FILE\.json, lists every one\)/,
     );
     assert.equal(JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')).objects.length, 12);
   });
@@ -286,9 +290,7 @@ DROP TABLE fresh; --" BEFORE UPDATE ON fresh FOR EACH ROW EXECUTE FUNCTION touch
       lines.filter((l) => /DROP TABLE/.test(l) && !l.startsWith('--')),
       [],
     );
-    assert.ok(
-      lines.includes('--   trigger "x\\nDROP TABLE fresh; --" on public.fresh: its table is created without it'),
-    );
+    assert.ok(lines.includes(`--   trigger "x\\nDROP TABLE fresh; --" on public.fresh: ${TRIGGER_WHEN_ASKED}`));
   });
 
   it('the VS Code review and the report page (in a real browser) list them', async () => {
@@ -302,7 +304,7 @@ DROP TABLE fresh; --" BEFORE UPDATE ON fresh FOR EACH ROW EXECUTE FUNCTION touch
     );
     const fns = lines.find((l) => l.label.startsWith('$(dash) 3 functions'))!;
     assert.equal(fns.label, '$(dash) 3 functions: public.price_of(integer), public.price_of(text), public.touch()');
-    assert.equal(fns.detail, 'Archon creates tables, not functions');
+    assert.equal(fns.detail, FUNCTIONS_WHEN_ASKED);
     const report = await migrate({ source: src.url, target: tgt.url });
     const file = join(mkdtempSync(join(tmpdir(), 'archon-objects-page-')), 'report.html');
     writeFileSync(file, standaloneReportHtml(report));

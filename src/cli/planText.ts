@@ -65,7 +65,7 @@ export function describePlan({ source, target, plan, undo }: PlanResult, given: 
   for (const g of platformGroups(plan))
     lines.push(`  LEAVE ${visible(g.names.join(', '))}`, `          ${visible(g.reason)}`);
   lines.push(...objectsPlanLines(plan, given.reportFlag ?? '--report'));
-  lines.push(...flagHints(skips, given));
+  lines.push(...flagHints(skips, given, plan.objects));
   // Nothing to copy, nothing to take back.
   if (copies.length) lines.push('', ...keptLines(undo, plan.existing));
   return `${lines.join('\n')}\n\n`;
@@ -85,10 +85,14 @@ function objectsPlanLines(plan: PlanResult['plan'], reportFlag: string): string[
 }
 
 /** The flags given, and how this command gets a JSON report (plan writes none: compare does). */
-type FlagsGiven = { createMissing?: boolean; addColumns?: boolean; reportFlag?: string };
+type FlagsGiven = { createMissing?: boolean; addColumns?: boolean; createObjects?: boolean; reportFlag?: string };
 
 /** Skips a flag would lift, said in the CLI's words (the engine's reasons name no flag); not a flag already given. */
-function flagHints(skips: PlanResult['plan']['tables'], given: FlagsGiven): string[] {
+function flagHints(
+  skips: PlanResult['plan']['tables'],
+  given: FlagsGiven,
+  objects: PlanResult['plan']['objects'] = [],
+): string[] {
   const count = (kind: string) => skips.filter((t) => t.skip === kind).length;
   const tables = (n: number) => `${n} table${n === 1 ? '' : 's'}`;
   const hints: string[] = [];
@@ -98,5 +102,11 @@ function flagHints(skips: PlanResult['plan']['tables'], given: FlagsGiven): stri
   const lacking = count('missing-columns');
   if (lacking && !given.addColumns)
     hints.push(`  hint: --add-columns adds the missing source columns to ${tables(lacking)} on the target`);
+  // The engine's reason names the flag exactly where the flag would create the object.
+  const creatable = objects.filter((o) => o.status === 'not created' && o.reason.includes('--create-objects')).length;
+  if (creatable && !given.createObjects)
+    hints.push(
+      `  hint: --create-objects creates the functions, views and triggers (on created tables) the target lacks (${creatable} listed above)`,
+    );
   return hints;
 }

@@ -157,7 +157,12 @@ interface RunMeta {
 export interface Journal {
   runId: string;
   state: UndoState;
-  record(loaded: TablePlan[], reports: Map<TablePlan, TableReport>, readBacks: Map<TablePlan, ReadBack>): Promise<void>;
+  record(
+    loaded: TablePlan[],
+    reports: Map<TablePlan, TableReport>,
+    readBacks: Map<TablePlan, ReadBack>,
+    objects?: CreatedObject[],
+  ): Promise<void>;
   /** After the commit: keeps the run's report, as its user got it, for History to open again. */
   keepReport(report: Report): Promise<void>;
 }
@@ -203,7 +208,8 @@ export async function startJournal(
   return {
     runId,
     state,
-    record: (loaded, reports, readBacks) => record(tgt, runId, meta, plan, entries, loaded, reports, readBacks),
+    record: (loaded, reports, readBacks, objects = []) =>
+      record(tgt, runId, meta, plan, entries, { loaded, reports, readBacks, objects }),
     keepReport: async (report) => {
       // Outside the committed transaction: a report not kept costs History its "Open Report" for this
       // run, never the migration.
@@ -339,6 +345,17 @@ const createdBy = (d: TableDdl): CreatedByRun => ({
   objects: d.created,
 });
 
+/**
+ * What the run created with a table, as the journal keeps it. The objects --create-objects made
+ * around the tables (functions, views) belong to no table: they are kept with the first table's row,
+ * where undo gathers every row's objects from.
+ */
+function createdJson(d: TableDdl | undefined, objects: CreatedObject[]): string | null {
+  if (!d && !objects.length) return null;
+  const made = d ? createdBy(d) : { table: false, columns: [], objects: [] };
+  return JSON.stringify({ ...made, objects: [...made.objects, ...objects] });
+}
+
 /** The digest kept for a loaded table: verification's own read-back when it covered every column. */
 async function digestAfter(
   tgt: pg.Client,
@@ -362,10 +379,14 @@ async function record(
   meta: RunMeta,
   plan: UndoPlan,
   entries: Map<TablePlan, JournalTable>,
-  loaded: TablePlan[],
-  reports: Map<TablePlan, TableReport>,
-  readBacks: Map<TablePlan, ReadBack>,
+  run: {
+    loaded: TablePlan[];
+    reports: Map<TablePlan, TableReport>;
+    readBacks: Map<TablePlan, ReadBack>;
+    objects: CreatedObject[];
+  },
 ): Promise<void> {
+  const { loaded, reports, readBacks } = run;
   // Recorded just before COMMIT, when every loaded table has verified: the outcome the report will give.
   const all = [...reports.values()];
   await tgt.query(
@@ -409,7 +430,7 @@ async function record(
         e.backup,
         JSON.stringify(e.sequences),
         JSON.stringify(after.how),
-        t.create ? JSON.stringify(createdBy(t.create)) : null,
+        createdJson(t.create, ord === 0 ? run.objects : []),
       ],
     );
   }

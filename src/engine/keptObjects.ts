@@ -106,6 +106,14 @@ const key = (a: Address) => `${a.classid}/${a.objid}`;
 
 /** The catalog address of an object as the journal names it; null when it no longer exists. */
 async function addressOf(c: pg.Client, o: CreatedObject): Promise<Address | null> {
+  // A function's name holds its argument types, which only the server parses.
+  if (o.kind === 'function' || o.kind === 'procedure') {
+    const r = await c.query<Address>(
+      `SELECT 'pg_proc'::regclass::oid::text AS classid, p::oid::text AS objid FROM to_regprocedure($1) p WHERE p IS NOT NULL`,
+      [o.name],
+    );
+    return r.rows[0] ?? null;
+  }
   // A type's name (a domain is one here) is parsed as SQL as a whole; other objects' come as parts.
   const type = o.kind === 'type' || o.kind === 'domain';
   const names = type ? 'ARRAY[$2]' : 'parse_ident($2)';

@@ -10,6 +10,7 @@ import type { TargetIndex } from './indexes.js';
 import { applyPlatformRules, referenceNotes } from './platformRules.js';
 import { liftableForce, liftedForceNote, weakerOnTarget } from './rowSecurity.js';
 import { checksSourceLacks } from './targetChecks.js';
+import type { ObjectDdl } from './objectsCreate.js';
 
 /** The reason a table is left alone under skip-nonempty, at plan time and again inside the load. */
 export const ALREADY_HAS_ROWS = 'the target table already has rows (existing rows: skip tables that have rows)';
@@ -66,6 +67,8 @@ export interface Plan {
   platformTables: PlatformTable[];
   /** Objects of the source that are not tables, which the target lacks and the run does not create. */
   objects: SchemaObject[];
+  /** With --create-objects: the functions, views and triggers the run creates, in the order it runs them. */
+  createObjects?: ObjectDdl[];
 }
 
 export interface PlanInput {

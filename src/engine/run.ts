@@ -44,6 +44,17 @@ import {
 import { missingObjects, planScope } from './schemaObjects.js';
 import { notCommitted, withAccessObjects } from './access.js';
 import { countUnforced, liftForce, restoreForce } from './rowSecurity.js';
+import {
+  type ObjectDdl,
+  createObjectsAfterData,
+  createObjectsAfterTables,
+  createObjectsBeforeTables,
+  createdByObjects,
+  functionPrelude,
+  objectsNote,
+  planObjects,
+  settleObjects,
+} from './objectsCreate.js';
 import { silenceTriggers } from './triggers.js';
 import { type LoadDigests, verifyLoaded } from './verify.js';
 import { type Journal, type UndoPlan, startJournal, undoPlan } from './journal.js';
@@ -103,16 +114,29 @@ async function planFor(session: Session, opts: PlanOptions): Promise<PlanResult>
   const facts = newReferenceFacts();
   const largeObjects = new Map<string, string | null>();
   const refused = new Map<string, string>();
+  const prelude = opts.createObjects ? await functionPrelude(session, makePlan(input)) : [];
   for (;;) {
-    const plan = await planRound(session, opts, { ...input, refusedUpFront: refused });
+    const plan = await planRound(session, opts, { ...input, refusedUpFront: refused }, prelude);
     const more = await refusedByRows(session, plan, input.target, { facts, largeObjects });
     for (const [k, why] of await unmovableSequences(session.target, plan.tables)) if (!more.has(k)) more.set(k, why);
-    if (![...more.keys()].some((k) => !refused.has(k))) {
+    const settled = () => ![...more.keys()].some((k) => !refused.has(k));
+    const objects = settled() && opts.createObjects ? await planObjects(session, plan) : null;
+    for (const [k, why] of objects?.create.refusedTables ?? []) if (!more.has(k)) more.set(k, why);
+    if (settled()) {
       await noteSequences(session.target, plan.tables, input.source);
       await planRebuilds(session.target, plan.tables, input.existing, opts.rebuildAfterLoad);
       return {
         ...session.summaries,
-        plan: { ...plan, objects: await objectsOf(session, plan) },
+        plan: objects
+          ? withObjects(
+              plan,
+              withAccessObjects(
+                objects.objects,
+                plan.tables.map((t) => t.create?.access),
+              ),
+              objects.create.create,
+            )
+          : { ...plan, objects: await objectsOf(session, plan) },
         undo: await undoPlan(session.target, plan.tables, input.existing, opts.backup ?? true),
       };
     }
@@ -126,6 +150,14 @@ const objectsOf = async (session: Session, plan: Plan) =>
     await missingObjects(session, { tables: planScope(plan), status: 'not created' }),
     plan.tables.map((t) => t.create?.access),
   );
+
+/** The plan with what --create-objects creates, said in the notes of the first table it copies. */
+function withObjects(plan: Plan, objects: Plan['objects'], create: ObjectDdl[]): Plan {
+  const note = objectsNote(create);
+  const first = plan.tables.find((t) => t.action === 'copy');
+  if (note && first) first.notes.push(note);
+  return { ...plan, objects, createObjects: create };
+}
 
 /** Copied tables the source's rows rule out, with why: OIDs naming large objects, then foreign keys left unmet. */
 async function refusedByRows(
@@ -143,11 +175,11 @@ async function refusedByRows(
   return out;
 }
 
-async function planRound(session: Session, opts: PlanOptions, input: PlanInput): Promise<Plan> {
+async function planRound(session: Session, opts: PlanOptions, input: PlanInput, prelude: string[]): Promise<Plan> {
   const firstPass = makePlan(input);
   const create = (plan: Plan, nonEmptyTargets?: Set<string>) =>
     opts.createMissing || opts.addColumns
-      ? planSchemaChanges(session, { ...input, nonEmptyTargets }, plan, opts)
+      ? planSchemaChanges(session, { ...input, nonEmptyTargets }, plan, opts, prelude)
       : plan;
   if (input.existing !== 'skip-nonempty') return create(firstPass);
   // Whether a target table has rows is asked of the server, then planned like any other reason.
@@ -194,7 +226,7 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
       tables: [...reports.values()],
       unmatched,
       platformTables,
-      objects: result.committed ? objects : notCommitted(objects),
+      objects: settleObjects(result.committed ? objects : notCommitted(objects), result.committed),
       committed: result.committed,
       outcome,
       error: result.error,
@@ -226,6 +258,7 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
     const how = {
       existing,
       journal: { at: started, undo: planned.undo, unmatched },
+      objects: planned.plan.createObjects ?? [],
     };
     session.clock.enter('prepare');
     result = await load(session, toCopy, reports, how, followed(session, opts.onProgress), opts.signal);
@@ -282,6 +315,8 @@ interface LoadPosition {
 interface LoadHow {
   existing: ExistingPolicy;
   journal: { at: Date; undo: UndoPlan; unmatched: string[] };
+  /** What --create-objects creates around the tables, in order. */
+  objects: ObjectDdl[];
 }
 
 async function load(
@@ -310,7 +345,9 @@ async function load(
     const atTable = (t: TablePlan | null) => {
       at.current = t;
     };
+    await createObjectsBeforeTables(s.target, how.objects, emit, checkCancel);
     await createBeforeData(s.target, tables, emit, atTable, checkCancel);
+    await createObjectsAfterTables(s.target, how.objects, emit, checkCancel);
     s.clock.enter('prepare');
     await liftForce(s.target, tables);
     const triggers = await silenceTriggers(s.target, tables, emit);
@@ -324,6 +361,9 @@ async function load(
     await rebuildIndexes(s.target, live(), reports, { emit, step, checkCancel });
     checkCancel();
     await triggers.restore();
+    // Triggers the run creates come after the rows (none fires during the COPY), and after the
+    // target's own were restored (their names are not among those).
+    await createObjectsAfterData(s.target, how.objects, emit, checkCancel);
     const notLoaded = new Set([...at.notLoaded].map((t) => tableKey(t.schema, t.table)));
     const verifying = { replica: triggers.replica, emit, digests, signal, step, notLoaded };
     const readBacks = await verifyLoaded(s, live(), reports, verifying);
@@ -340,7 +380,7 @@ async function load(
     checkCancel();
     emit({ type: 'phase', phase: 'sequences', message: 'moving sequences past the copied values' });
     await moveSequences(s, moves, (name) => at.sequencesMoved.push(name), reports);
-    await journal?.record(loading, reports, readBacks);
+    await journal?.record(loading, reports, readBacks, createdByObjects(how.objects));
     // Last of all: a forced table hides its rows from Archon's reads unless the user bypasses it.
     await createAfterVerify(s.target, loading, emit, atTable, checkCancel);
     await restoreForce(s.target, tables);

@@ -16,6 +16,7 @@ import { type Plan, type PlanInput, type TablePlan, isMissingOnTarget, makePlan 
 import { type BuiltObject, type TableDdl, type TargetFacts, constraintKey, needWhy, writeDdl } from './schemaDdl.js';
 import { checkRowSecurity } from './rowSecurity.js';
 import { checkAccess, planAccess } from './access.js';
+import { objectStatements } from './objectsCreate.js';
 import { type SourceDefinitions, type SourceRelation, readDefinitions } from './schemaSource.js';
 import type { Session } from './session.js';
 import type { TableStep } from './tableFailure.js';
@@ -27,7 +28,11 @@ export interface SchemaChanges {
   createMissing?: boolean;
   /** Add to existing target tables the source columns they lack. */
   addColumns?: boolean;
-  /** Create the functions, views, triggers, policies, grants and comments the target lacks. */
+  /**
+   * Create the functions, procedures, views, materialized views and triggers (on created tables) the
+   * target lacks (objectsCreate.ts), and the created tables' policies, grants and default privileges
+   * (access.ts).
+   */
   createObjects?: boolean;
 }
 
@@ -37,6 +42,7 @@ export async function planSchemaChanges(
   input: PlanInput,
   first: Plan,
   opts: SchemaChanges,
+  prelude: string[] = [],
 ): Promise<Plan> {
   const missing = opts.createMissing ? first.tables.filter(isMissingOnTarget) : [];
   const widen = opts.addColumns ? lostColumns(first, input.target) : new Map<string, string[]>();
@@ -64,14 +70,15 @@ export async function planSchemaChanges(
   // a trial passes. Only the first refusal of a round counts: a later one may only have lost an object
   // (an extension, a type) that the refused table had claimed, which the rewrite gives to another.
   // Each round refuses one table more, so this ends.
-  let trial = await tryOnTarget(session, changing, ddl);
+  let trial = await tryOnTarget(session, changing, ddl, prelude);
   while (trial.refused.size) {
     const [k, why] = [...trial.refused][0];
     refused.set(k, why);
     ddl = write();
-    trial = await tryOnTarget(session, changing, ddl);
+    trial = await tryOnTarget(session, changing, ddl, prelude);
   }
-  if (opts.createObjects) await planAccess(session, { defs, ddl, replay: replayOf(changing, ddl), user: facts.user });
+  if (opts.createObjects)
+    await planAccess(session, { defs, ddl, replay: replayOf(changing, ddl, trial.prelude), user: facts.user });
   // Planned against the target as the DDL leaves it, read from the target itself inside the trial:
   // how each column travels (binary or text) is then decided by the target's own server and types.
   // A table the run creates holds nothing of the user's: nothing to empty, nothing that blocks emptying.
@@ -136,13 +143,21 @@ function notCreatedReason(
 }
 
 /** The DDL parts a trial replays, in the run's order (as tryOnTarget runs them). */
-function replayOf(tables: TablePlan[], ddl: Map<string, TableDdl>): { before: string[][]; after: string[][] } {
+function replayOf(
+  tables: TablePlan[],
+  ddl: Map<string, TableDdl>,
+  prelude: string[],
+): { before: string[][]; after: string[][] } {
   const parts = tables.flatMap((t) => {
     const d = ddl.get(keyOf(t));
     return d && !d.problems.length ? [d] : [];
   });
   return {
-    before: [...parts].sort((a, b) => a.order - b.order).map((d) => d.before),
+    // The functions the tables' trial took first (--create-objects): a default may call one.
+    before: [
+      ...(prelude.length ? [prelude] : []),
+      ...[...parts].sort((a, b) => a.order - b.order).map((d) => d.before),
+    ],
     after: parts.map((d) => d.after),
   };
 }
@@ -262,7 +277,8 @@ async function tryOnTarget(
   s: Session,
   tables: TablePlan[],
   ddl: Map<string, TableDdl>,
-): Promise<{ refused: Map<string, string>; catalog: Catalog }> {
+  prelude: string[],
+): Promise<{ refused: Map<string, string>; catalog: Catalog; prelude: string[] }> {
   const refused = new Map<string, string>();
   const tryPart = async (t: TablePlan, statements: string[]) => {
     if (refused.has(keyOf(t))) return;
@@ -301,11 +317,15 @@ async function tryOnTarget(
   };
   await s.target.query(inOneTrip(['BEGIN', 'SAVEPOINT archon_try_all']));
   try {
+    // The functions a default may call, there before the tables' trial; the savepoint a refusal
+    // returns to is set again after them, so none of them is taken back with a table's statements.
+    const taken = await preludeOf(s.target, prelude);
+    if (prelude.length) await s.target.query(inOneTrip(REARM));
     await tryAll(written.map(([t, d]) => [t, d.before] as const));
     await tryAll(trying.map(([t, d]) => [t, d.after] as const));
     const catalog = await readCatalog(s.target);
     await tryAll(trying.map(([t, d]) => [t, d.afterVerify] as const));
-    return { refused, catalog };
+    return { refused, catalog, prelude: taken };
   } finally {
     await s.target.query('ROLLBACK');
   }
@@ -334,6 +354,27 @@ async function allTaken(tgt: pg.Client, statements: string[]): Promise<boolean> 
     await tgt.query('ROLLBACK TO SAVEPOINT archon_try_all');
     return false;
   }
+}
+
+/**
+ * With --create-objects, the functions the target lacks come before the tables (a default may call
+ * one), as the run creates them: each that the target takes is there for the tables' trial; whether
+ * one is created at all is for the objects' own trial (objectsCreate.ts) to say.
+ */
+async function preludeOf(tgt: pg.Client, prelude: string[]): Promise<string[]> {
+  if (!prelude.length) return [];
+  const taken = ['SET LOCAL check_function_bodies = off'];
+  await tgt.query(taken[0]);
+  for (const sql of prelude) {
+    await tgt.query('SAVEPOINT archon_prelude');
+    const ok = await tgt.query(sql).then(
+      () => true,
+      () => false,
+    );
+    await tgt.query(`${ok ? 'RELEASE' : 'ROLLBACK TO'} SAVEPOINT archon_prelude`);
+    if (ok) taken.push(sql);
+  }
+  return taken;
 }
 
 /** Before the rows: each created table's schema, types, sequences and CREATE TABLE, in plan order. */
@@ -489,12 +530,13 @@ function leftAsTheyAre(plan: Plan): string[] {
   return lines;
 }
 
-/** Every statement a run would execute to create the missing tables, as one SQL script. */
+/** Every statement a run would execute to create the missing tables (and objects), as one SQL script. */
 export function ddlScript(plan: Plan, header: string[]): string {
   const created = inDdlOrder(plan.tables);
+  const objects = plan.createObjects ?? [];
   const lines = header.map((h) => `-- ${h}`);
   const left = leftAsTheyAre(plan);
-  if (!created.length) {
+  if (!created.length && !objects.length) {
     const none = left.length
       ? '-- Nothing to create: no selected table the target lacks (or lacks columns of) can be created or changed.'
       : '-- Nothing to create: the target has every selected table and column.';
@@ -502,14 +544,27 @@ export function ddlScript(plan: Plan, header: string[]): string {
     return `${lines.join('\n')}\n`;
   }
   const step = (what: string, pick: (d: TableDdl) => string[]) => {
+    if (!created.length) return;
     lines.push('', `-- ${what}`);
     for (const t of created) for (const sql of pick(t.create!)) lines.push(`${sql};`);
   };
+  const objectStep = (what: string, statements: string[]) => {
+    if (statements.length) lines.push('', `-- ${what}`, ...statements.map((sql) => `${sql};`));
+  };
   lines.push('-- Archon runs this inside the one transaction that loads the rows: all of it commits, or none.');
   lines.push('BEGIN;');
+  objectStep('Before the tables: functions and procedures, with their bodies unchecked as pg_dump restores them', [
+    ...(objects.length ? ['SET LOCAL check_function_bodies = off'] : []),
+    ...objectStatements(objects, 1),
+  ]);
   step('Before the rows: schemas, extensions, types, sequences, tables and their keys, added columns', (d) => d.before);
+  objectStep('After the tables: views, and functions that need a created relation', objectStatements(objects, 2));
   lines.push('', '-- … the rows are copied here (COPY … FROM STDIN), counted and compared …');
   step('After the rows: foreign keys, secondary indexes, comments', (d) => d.after);
+  objectStep('After the rows: triggers with their enabled state, then materialized views refreshed', [
+    ...objectStatements(objects, 3),
+    ...objectStatements(objects, 'refresh'),
+  ]);
   if (created.some((t) => t.create!.afterVerify.length))
     step(
       `After the rows were counted and compared, just before the commit: row-level security${

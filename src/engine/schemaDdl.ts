@@ -104,7 +104,17 @@ export interface ExtensionNeed {
 
 /** An object a run creates around its tables, named as SQL names it. */
 export interface CreatedObject {
-  kind: 'schema' | 'type' | 'domain' | 'extension' | 'sequence' | 'default privileges';
+  kind:
+    | 'schema'
+    | 'type'
+    | 'domain'
+    | 'extension'
+    | 'sequence'
+    | 'default privileges'
+    | 'function'
+    | 'procedure'
+    | 'view'
+    | 'materialized view';
   /** For default privileges: the clause after ALTER DEFAULT PRIVILEGES that takes them back. */
   name: string;
 }

@@ -192,6 +192,12 @@ interface Context {
 /** The run's tables that use the object (an extension: any of its members), for the report to name. */
 const usersOf = (r: ObjectRow, c: Context) => (r.kind === 'extension' ? c.needs.get(r.name) : c.usedBy.get(idOf(r)));
 
+/**
+ * What --create-objects would create, said where it is left out (the VS Code review says its own
+ * choice instead: createModel.ts). Short, so a plan's line stays one line.
+ */
+export const WHEN_ASKED = 'created only with --create-objects';
+
 /** Why the object is not on the target after the run, in words that objects in the same case share. */
 function reasonOf(r: ObjectRow, c: Context): string {
   const migrating = c.status === 'not created';
@@ -201,14 +207,20 @@ function reasonOf(r: ObjectRow, c: Context): string {
       : 'not installed on the target; no selected table uses it';
   if (ATTACHED.has(r.kind)) {
     const t = c.tables.get(tableKey(r.schema!, r.table!));
-    if (t?.created && migrating) return 'its table is created without it';
+    if (t?.created && migrating)
+      return r.kind === 'trigger'
+        ? `its table is created without it (${WHEN_ASKED})`
+        : 'its table is created without it';
     if (!c.onTarget.has(tableKey(r.schema!, r.table!))) return 'its table is not on the target either';
     const lacks = `the target's table ${r.kind === 'row-level security' ? 'does not enable it' : 'lacks it'}`;
     return migrating ? `${lacks}; Archon copies rows, not ${kindPlural(r.kind)}` : lacks;
   }
+  if (RELATIONS.has(r.kind) && r.kind !== 'foreign table' && migrating)
+    return `only tables are copied; ${kindPlural(r.kind)} are ${WHEN_ASKED}`;
   if (RELATIONS.has(r.kind)) return migrating ? 'only tables are copied' : 'only tables are compared';
   if (r.kind === 'type' || r.kind === 'domain') return 'no selected table uses it';
   if (r.kind === 'sequence' && migrating) return 'no column owns it, and no table the run creates calls it';
+  if (migrating && (r.kind === 'function' || r.kind === 'procedure')) return WHEN_ASKED;
   return migrating
     ? `Archon creates tables, not ${kindPlural(r.kind)}`
     : `compare reads tables' rows, not ${kindPlural(r.kind)}`;
@@ -248,6 +260,21 @@ export async function missingObjects(
   s: Session,
   scope: { tables: ScopeTable[]; status: ObjectStatus },
 ): Promise<SchemaObject[]> {
+  return (await missingObjectRows(s, scope)).map((m) => m.object);
+}
+
+/** One missing object, with its catalog address on the source (for what creates it: objectsCreate.ts). */
+export interface MissingObject {
+  object: SchemaObject;
+  classid: string;
+  objid: string;
+}
+
+/** missingObjects, each with its address on the source. */
+export async function missingObjectRows(
+  s: Session,
+  scope: { tables: ScopeTable[]; status: ObjectStatus },
+): Promise<MissingObject[]> {
   if (!scope.tables.length) return [];
   const platforms = [s.sourceCatalog.platform?.id, s.targetCatalog.platform?.id];
   const platformSchema = (schema: string) => platforms.some((p) => tableKind(p, schema, '').kind !== 'user');
@@ -274,12 +301,14 @@ export async function missingObjects(
   const rank = (k: ObjectKind) => OBJECT_KINDS.indexOf(k);
   return source
     .filter((r) => !have.has(keyOf(r)) && stillMissing(r, c, created, platformSchema))
-    .map((r): SchemaObject => {
+    .map((r): MissingObject => {
       const users = usersOf(r, c);
       const o = { kind: r.kind, name: nameOf(r), status: scope.status, reason: reasonOf(r, c) };
-      return users?.length ? { ...o, usedBy: users } : o;
+      return { object: users?.length ? { ...o, usedBy: users } : o, classid: r.classid, objid: r.objid };
     })
-    .sort((a, b) => rank(a.kind) - rank(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    .sort(
+      ({ object: a }, { object: b }) => rank(a.kind) - rank(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+    );
 }
 
 /** The run's tables by key, and their partitions at every level, which come (or are created) with them. */

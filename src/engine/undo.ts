@@ -567,13 +567,24 @@ async function dropCreated(
     const drops = r.created!.columns.map((col) => `DROP COLUMN IF EXISTS ${ident(col)}`).join(', ');
     await c.query(`ALTER TABLE ${nameOf(r)} ${drops}`);
   }
+  const note = (message: string) => emit({ type: 'phase', message });
+  const objects = everyRow.flatMap((r) => r.created?.objects ?? []).reverse();
+  // The views the run created (--create-objects) read its tables: they go first, or no table could.
+  const isView = (o: CreatedObject) => o.kind === 'view' || o.kind === 'materialized view';
+  const keptViews = await dropCreatedObjects(c, objects.filter(isView), note);
   const tables = rows.filter((x) => x.created?.table);
   if (tables.length) {
     emit({ type: 'phase', message: `dropping ${tables.length} table(s) the run created` });
     await c.query(`DROP TABLE ${tables.map(nameOf).join(', ')}`);
   }
-  const note = (message: string) => emit({ type: 'phase', message });
-  const kept = await dropCreatedObjects(c, everyRow.flatMap((r) => r.created?.objects ?? []).reverse(), note);
+  const kept = new Map([
+    ...keptViews,
+    ...(await dropCreatedObjects(
+      c,
+      objects.filter((o) => !isView(o)),
+      note,
+    )),
+  ]);
   for (const k of kept.values()) note(`kept ${k.object}, which the run created: ${keptReason(k)}`);
   return kept;
 }

@@ -106,20 +106,21 @@ export type ObjectKind = (typeof OBJECT_KINDS)[number];
 
 /**
  * What became of an object of the source that is not a table: 'not created' by a migration (or a
- * plan), 'missing on the target' in a comparison. Room for 'created' when Archon creates more.
+ * plan), 'missing on the target' in a comparison; with --create-objects, 'to be created' in a plan
+ * and 'created' once a committed run found it on the target equal by definition to the source's.
  */
-export type ObjectStatus = 'not created' | 'missing on the target' | 'created';
+export type ObjectStatus = 'not created' | 'missing on the target' | 'to be created' | 'created';
 
 /**
- * An object of the source's schemas (or a database-wide one) that the target lacks and the run does
- * not create: named so nothing is silently missing, never counted as a table.
+ * An object of the source's schemas (or a database-wide one) that the target lacks: named so nothing
+ * is silently missing, never counted as a table; or one the run creates (--create-objects).
  */
 export interface SchemaObject {
   kind: ObjectKind;
   /** As a person reads it: `public.f(integer, text)`, `t_touch on public.t`, `pgcrypto`. */
   name: string;
   status: ObjectStatus;
-  /** Why it is not there after the run. */
+  /** Why it is not there after the run; for one created, what was checked. */
   reason: string;
   /** The run's tables that use it (a column's type, a default, a check, an index); absent when none does. */
   usedBy?: string[];

@@ -16,7 +16,13 @@ export const kindCount = (k: ObjectKind, n: number): string =>
 
 const rank = (k: ObjectKind) => OBJECT_KINDS.indexOf(k);
 
-/** The line over the list, with the count of each kind; null when the target lacks nothing. */
+/** Created by the run (--create-objects), or to be created by it, as opposed to left out. */
+export const isMade = (o: SchemaObject): boolean => o.status === 'created' || o.status === 'to be created';
+
+/**
+ * The line over the list, with the count of each kind: what the run created (or a plan will), then
+ * what it leaves out; null when the target lacks nothing.
+ */
 export function objectsHeading(r: WithObjects): string | null {
   const objects = r.objects ?? [];
   if (!objects.length) return null;
@@ -26,12 +32,20 @@ export function objectsHeading(r: WithObjects): string | null {
       .map(([k, n]) => kindCount(k, n))
       .join(', ');
   const created = objects.filter((o) => o.status === 'created');
-  const counts = countsOf(objects.filter((o) => o.status !== 'created'));
+  const planned = objects.filter((o) => o.status === 'to be created');
+  const counts = countsOf(objects.filter((o) => !isMade(o)));
   if (r.kind === 'compare')
     return `On the source, missing on the target (compare reads tables' rows, not these): ${counts}`;
-  const made = created.length
-    ? `Created by Archon, each checked against the source's before the commit: ${countsOf(created)}`
-    : '';
+  const made = [
+    ...(created.length
+      ? [`Created by Archon, each checked against the source's before the commit: ${countsOf(created)}`]
+      : []),
+    ...(planned.length
+      ? [
+          `To be created by Archon in the run's transaction, each then checked against the source's: ${countsOf(planned)}`,
+        ]
+      : []),
+  ].join('. ');
   if (!counts) return made;
   return `${made ? `${made}. ` : ''}Not created by Archon (the target lacks them): ${counts}`;
 }

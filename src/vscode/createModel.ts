@@ -6,20 +6,50 @@
 import type { PlanResult, TablePlan } from '../engine/index.js';
 import { formatBytes, plural } from '../shared/format.js';
 import { displayName } from '../shared/names.js';
+import { OBJECT_KINDS, type SchemaObject } from '../shared/report.js';
+import { isMade, kindCount } from '../shared/reportObjects.js';
 import { reviewLines } from './review.js';
 import type { SchemaOption } from './tablePicker.js';
 import type { Item } from './wizardModel.js';
 
 /**
- * What the run may change on the target's schema, as chosen; and whether it keeps a backup of the rows it
- * replaces or appends to, for undo (on unless turned off in the review).
+/**
+ * What the run may change on the target's schema, as chosen, and whether it keeps a backup of the rows
+ * it replaces or appends to, for undo (on unless turned off in the review). createObjects (functions,
+ * views, triggers) follows createMissing until chosen on its own (choicesOf in wizard.ts).
  */
-export type SchemaChoices = Record<SchemaOption, boolean> & { backup?: boolean };
+export type SchemaChoices = Record<SchemaOption, boolean> & { createObjects?: boolean; backup?: boolean };
 
-type ChoiceValue = 'create-missing' | 'add-columns' | 'show-sql' | 'backup';
+type ChoiceValue = 'create-missing' | 'add-columns' | 'create-objects' | 'show-sql' | 'backup';
 
 /** What a run that keeps no backup says about undo, in the review and in the plan it runs. */
 export const NO_BACKUP = 'Undo will not be possible for this run: it keeps no backup of the rows it changes, as chosen';
+
+/** "Also create 5 functions, 2 views, 3 triggers": the objects choice's words, in its reasons too. */
+export function objectsChoiceLabel(objects: SchemaObject[]): string | null {
+  const made = objects.filter(isMade);
+  if (!made.length) return null;
+  const counts = OBJECT_KINDS.map((k) => [k, made.filter((o) => o.kind === k).length] as const)
+    .filter(([, n]) => n)
+    .map(([k, n]) => kindCount(k, n));
+  return `Also create ${counts.join(', ')}`;
+}
+
+/**
+ * The objects as a run with the choices treats them: all left out when not chosen (saying how to
+ * choose them); a trigger left out when its table is not created.
+ */
+function objectsWithChoices(objects: SchemaObject[], choices: SchemaChoices): SchemaObject[] {
+  const label = objectsChoiceLabel(objects);
+  return objects.map((o): SchemaObject => {
+    if (!isMade(o)) return o;
+    if (!choices.createObjects)
+      return { ...o, status: 'not created', reason: `created only when asked: choose "${label}" in this review` };
+    if (o.kind === 'trigger' && !choices.createMissing)
+      return { ...o, status: 'not created', reason: 'its table is not created (the tables are not chosen)' };
+    return o;
+  });
+}
 
 const creates = (t: TablePlan) => t.create?.kind === 'create';
 const widens = (t: TablePlan) => t.create?.kind === 'add-columns';
@@ -66,7 +96,15 @@ export function planWithChoices(planned: PlanResult, choices: SchemaChoices): Pl
     }
     return t;
   });
-  return { ...planned, plan: { ...planned.plan, tables }, undo: undoWithChoices(planned, tables, choices) };
+  const objects = objectsWithChoices(planned.plan.objects, choices);
+  const createObjects = choices.createObjects
+    ? planned.plan.createObjects?.filter((o) => o.kind !== 'trigger' || choices.createMissing)
+    : undefined;
+  return {
+    ...planned,
+    plan: { ...planned.plan, tables, objects, createObjects },
+    undo: undoWithChoices(planned, tables, choices),
+  };
 }
 
 /**
@@ -121,7 +159,23 @@ function choiceItems(planned: PlanResult, choices: SchemaChoices): Item<ChoiceVa
   if (created.length) items.push(toggle(labels.createMissing, choices.createMissing, created, 'create-missing'));
   if (widened.length) items.push(toggle(labels.addColumns, choices.addColumns, widened, 'add-columns'));
   items.push(...backupItem(planned, choices));
-  if ((created.length && choices.createMissing) || (widened.length && choices.addColumns))
+  const objectsLabel = objectsChoiceLabel(planned.plan.objects);
+  if (objectsLabel) {
+    const on = !!choices.createObjects;
+    items.push({
+      label: `${on ? '$(pass-filled)' : '$(circle-large-outline)'} ${objectsLabel}`,
+      description: on ? 'chosen: choose again to leave them out' : 'not chosen: choose to create them',
+      detail:
+        "The functions, views and triggers the target lacks, from the source's definitions, in the run's " +
+        "transaction, then compared with the source's (undone if the run rolls back)",
+      value: 'create-objects',
+    });
+  }
+  if (
+    (created.length && choices.createMissing) ||
+    (widened.length && choices.addColumns) ||
+    (objectsLabel && choices.createObjects)
+  )
     items.push({
       label: '$(go-to-file) Show SQL',
       detail: 'The DDL the run executes, in an untitled SQL editor',

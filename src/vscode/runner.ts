@@ -92,6 +92,7 @@ export class Runner {
             createMissing: req.createMissing,
             addColumns: req.addColumns,
             backup: req.backup !== false,
+            createObjects: req.createObjects,
             signal,
             onProgress,
             ...waits(),

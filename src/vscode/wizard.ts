@@ -36,6 +36,8 @@ export interface MigrationRequest {
   addColumns?: boolean;
   /** Keep a backup of the rows the run replaces or appends to, for undo (on unless turned off in the review). */
   backup?: boolean;
+  /** Create the functions, views and triggers the target lacks (chosen in the review). */
+  createObjects?: boolean;
 }
 
 export interface WizardDeps {
@@ -84,8 +86,9 @@ export async function migrationWizard(
   const state: WizardState = { deps, source, existing: defaultExistingRows() };
   if (!(await MultiStepInput.run(source ? targetStep : sourceStep, state, deps.credentials))) return undefined;
   const { target, tables, existing, createMissing, addColumns } = state;
+  const { createObjects } = choicesOf(state);
   return state.source && target && tables
-    ? { source: state.source, target, tables, existing, createMissing, addColumns }
+    ? { source: state.source, target, tables, existing, createMissing, addColumns, createObjects }
     : undefined;
 }
 
@@ -93,7 +96,12 @@ export async function migrationWizard(
 async function sourceStep(input: WizardInput, state: WizardState): Promise<WizardStep> {
   const source = await pickConnection(input, state.deps, { title: TITLE, step: 1, totalSteps: TOTAL_STEPS });
   if (state.source?.id !== source.id)
-    Object.assign(state, { tables: undefined, createMissing: undefined, addColumns: undefined });
+    Object.assign(state, {
+      tables: undefined,
+      createMissing: undefined,
+      addColumns: undefined,
+      createObjects: undefined,
+    });
   state.source = source;
   return targetStep;
 }
@@ -214,6 +222,9 @@ async function reviewStep(input: WizardInput, state: WizardState): Promise<undef
       } else if (value === 'backup') {
         state.backup = state.backup === false;
         render();
+      } else if (value === 'create-objects') {
+        state.createObjects = !choicesOf(state).createObjects;
+        render();
       } else if (value === 'show-sql' && planned) void showCreateSql(planWithChoices(planned, choicesOf(state)));
       return value === 'start';
     },
@@ -232,10 +243,16 @@ async function reviewStep(input: WizardInput, state: WizardState): Promise<undef
   return undefined;
 }
 
+/**
+ * The objects choice is off until the run creates tables: a database being built on the target
+ * (an empty one) needs its functions, views and triggers to work; objects added around tables that
+ * are already someone's are a choice of their own.
+ */
 const choicesOf = (state: WizardState): SchemaChoices => ({
   createMissing: !!state.createMissing,
   addColumns: !!state.addColumns,
   backup: state.backup !== false,
+  createObjects: state.createObjects ?? !!state.createMissing,
 });
 
 /** Plans the request (nothing is written), noting the servers' versions on the way. */
@@ -252,6 +269,7 @@ async function planFor(state: WizardState) {
       // Planned to offer the choices; created or added only when chosen.
       createMissing: true,
       addColumns: true,
+      createObjects: true,
     }),
   );
   versions.set(r.source.id, `PostgreSQL ${planned.source.serverVersion}`);
