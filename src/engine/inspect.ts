@@ -6,6 +6,7 @@ import { connect, endQuietly, parseEndpoint } from './connection.js';
 import { LockTimeoutError } from './errors.js';
 import { assertNotTransactionPoolerAddress } from './pooler.js';
 import { type RelationRef, countRows } from './relation.js';
+import { SQLSTATE, sqlStateOf } from './sqlState.js';
 
 export interface ConnectionTarget {
   url: string;
@@ -29,7 +30,7 @@ async function bounded<T>(c: ConnectionTarget, what: string, fn: () => Promise<T
   try {
     return await fn();
   } catch (e) {
-    if ((e as { code?: string }).code !== '55P03') throw e;
+    if (sqlStateOf(e) !== SQLSTATE.lockNotAvailable) throw e;
     throw new LockTimeoutError(
       `gave up after waiting ${INSPECT_LOCK_TIMEOUT_MS / 1000} s for a lock on the ${c.role ?? 'source'} while ` +
         `reading ${what}: another session holds it (see pg_locks); try again when it is done`,

@@ -17,7 +17,7 @@ import {
 import { analyzeLoaded } from './analyze.js';
 import type { Catalog } from './catalog.js';
 import { copyTable } from './copy.js';
-import { CancelledError, errorInfo } from './errors.js';
+import { CancelledError, CopyStreamError, errorInfo } from './errors.js';
 import type { ProgressListener } from './events.js';
 import { type ContentDigest, withNamesPinned } from './digest.js';
 import { connectionLost } from './connection.js';
@@ -60,6 +60,7 @@ import { type Journal, type UndoPlan, startJournal, undoPlan } from './journal.j
 import { type RebuildRule, planRebuilds, rebuildIndexes } from './indexes.js';
 import { type TableStep, contained, tableFailure } from './tableFailure.js';
 import { addTraffic, trafficOf, trafficSince } from './traffic.js';
+import { SQLSTATE, connectionFailed, sqlStateOf } from './sqlState.js';
 
 export interface PlanOptions extends EndpointsInput, SchemaChanges {
   selection?: Selection;
@@ -567,7 +568,7 @@ async function failLoad(
 ): Promise<LoadResult> {
   const cancelled = e instanceof CancelledError || signal?.aborted === true;
   const info = errorInfo(e, s.secrets);
-  if (info.code === '55P03') info.message = lockTimeoutMessage(s.watch);
+  if (sqlStateOf(e) === SQLSTATE.lockNotAvailable) info.message = lockTimeoutMessage(s.watch);
   const gone = lostSide(e, s);
   if (gone && !cancelled) info.message = `the connection to the ${gone} was lost: ${info.message}`;
   const leftover = await abandon(s, cancelled);
@@ -625,11 +626,8 @@ async function failLoad(
 
 /** For an error that ended a connection (terminated, reset, gone): which side it was, if known. */
 function lostSide(e: unknown, s: Session): 'source' | 'target' | null {
-  const err = e as { code?: string; message?: string; side?: 'source' | 'target' };
-  const connectionError =
-    /^(57P0[123]|08)/.test(err.code ?? '') || /terminat|ECONNRESET|EPIPE|socket|Connection/i.test(err.message ?? '');
-  if (!connectionError) return null;
+  if (!connectionFailed(e)) return null;
   if (connectionLost(s.target)) return 'target';
   if (connectionLost(s.source)) return 'source';
-  return err.side ?? null;
+  return e instanceof CopyStreamError ? e.side : null;
 }

@@ -9,6 +9,7 @@ import type pg from 'pg';
 import { displayName } from '../shared/names.js';
 import { type Endpoint, connect, endQuietly, parseEndpoint, secretsOf } from './connection.js';
 import { CancelledError, LockTimeoutError, UsageError, redact } from './errors.js';
+import { SQLSTATE, sqlStateOf } from './sqlState.js';
 import type { ProgressListener } from './events.js';
 import { ident, qualified, tableKey } from './ident.js';
 import { checkRowSecurity } from './rowSecurity.js';
@@ -191,19 +192,22 @@ async function assertJournal(t: Target): Promise<void> {
 
 /** Errors of the server in the words of this command: locks, privileges, cancels. */
 export function undoError(e: unknown, t: Target, lockTimeoutMs: number | undefined): unknown {
-  const err = e as { code?: string; message?: string };
-  if (err.code === '57014' || e instanceof CancelledError) return new CancelledError();
-  if (err.code === '55P03')
+  const err = e as { message?: string };
+  const code = sqlStateOf(e);
+  if (code === SQLSTATE.queryCanceled || e instanceof CancelledError) return new CancelledError();
+  if (code === SQLSTATE.lockNotAvailable)
     return new LockTimeoutError(
       `gave up after waiting ${(lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS) / 1000} s for a lock on the target: another ` +
         'session is using these tables; end it or try again later; nothing changed',
     );
-  if (err.code === '42501')
+  if (code === SQLSTATE.insufficientPrivilege)
     return new UsageError(
       `${t.endpoint.user} may not do this on ${t.endpoint.label}: ${redact(err.message ?? '', t.secrets)}; nothing changed`,
     );
   // Something made since the run depends on what undo must empty or drop (a view, a foreign key).
-  if (err.code === '2BP01' || (err.code === '0A000' && /foreign key/.test(err.message ?? ''))) {
+  // TRUNCATE refuses a table a foreign key references with 0A000 (read by code: its words follow
+  // lc_messages); the tables undo truncates are the run's own, so no other 0A000 comes from there.
+  if (code === SQLSTATE.dependentObjectsStillExist || code === SQLSTATE.featureNotSupported) {
     const detail = (e as { detail?: string }).detail;
     const why = redact(`${err.message}${detail ? ` (${detail.replace(/\n/g, '; ')})` : ''}`, t.secrets);
     return new UsageError(
@@ -591,7 +595,7 @@ async function dropCreated(
 
 /** A statement the user may not run is taken back to its savepoint; any other error (a cancel) stands. */
 const notAllowed = (c: pg.Client, savepoint: string) => async (e: { code?: string }) => {
-  if (e.code !== '42501') throw e;
+  if (sqlStateOf(e) !== SQLSTATE.insufficientPrivilege) throw e;
   await c.query(`ROLLBACK TO SAVEPOINT ${savepoint}`);
 };
 
