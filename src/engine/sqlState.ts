@@ -34,6 +34,8 @@ export const SQLSTATE = {
   sequenceGeneratorLimitExceeded: '2200H',
   /** The server is shutting down or was restarted (57P01 admin, 57P02 crash, 57P03 cannot connect now). */
   adminShutdownClass: '57P0',
+  /** Warnings (01xxx), as notices: ANALYZE skipping a table the user may not analyze. */
+  warningClass: '01',
   /** Connection exceptions (08xxx): the connection itself failed. */
   connectionExceptionClass: '08',
 } as const;
