@@ -198,6 +198,9 @@ function checkPort(url: string, what: string): void {
  * The password comes from the caller (the extension's secret storage), the URL,
  * ARCHON_<ROLE>_PASSWORD, PGPASSWORD or ~/.pgpass (pg reads the last two itself when none is given).
  */
+/** Keepalive probes after 30 s of silence: with the kernel's retries, a dead peer shows within a minute or so. */
+const KEEPALIVE_IDLE_MS = 30_000;
+
 export function parseEndpoint(
   url: string,
   role: Role,
@@ -221,7 +224,7 @@ export function parseEndpoint(
     connectionTimeoutMillis: DEFAULT_CONNECT_TIMEOUT_MS,
     // A dead peer is noticed in about a minute, not the operating system's default two hours.
     keepAlive: true,
-    keepAliveInitialDelayMillis: 30_000,
+    keepAliveInitialDelayMillis: KEEPALIVE_IDLE_MS,
   };
   return {
     role,
@@ -234,6 +237,9 @@ export function parseEndpoint(
     sslmode: u.sslmode ?? 'prefer',
   };
 }
+
+/** A connection that failed to open is ended within this; it may be half-open, and the error matters more. */
+const FAILED_GOODBYE_MS = 1000;
 
 /** How long a connection's whole startup may take: long enough for a slow hosted server's TLS and auth. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
@@ -319,7 +325,7 @@ async function open(
     return client;
   } catch (e) {
     clearTimeout(timer);
-    await Promise.race([client.end().catch(() => {}), new Promise((r) => setTimeout(r, 1000).unref())]);
+    await Promise.race([client.end().catch(() => {}), new Promise((r) => setTimeout(r, FAILED_GOODBYE_MS).unref())]);
     const info = errorInfo(e, secretsOf(ep));
     let reason = classify(e, !!config.ssl);
     const stranger = mayNotBePostgres(e, ep) ? await notPostgres(ep.host, ep.port) : null;
@@ -415,9 +421,12 @@ function remedyFor(reason: ConnectFailure, noSsl: boolean, ep: Endpoint): Remedy
   return undefined;
 }
 
-/** Ends a client within 5 s whatever its state; a client that cannot say goodbye is dropped. */
+/** How long a client may take to say goodbye before it is dropped: a healthy server answers at once. */
+const GOODBYE_MS = 5000;
+
+/** Ends a client within GOODBYE_MS whatever its state; a client that cannot say goodbye is dropped. */
 export async function endQuietly(client: pg.Client): Promise<void> {
-  await Promise.race([client.end().catch(() => {}), new Promise((r) => setTimeout(r, 5000).unref())]);
+  await Promise.race([client.end().catch(() => {}), new Promise((r) => setTimeout(r, GOODBYE_MS).unref())]);
 }
 
 const lost = new WeakSet<pg.Client>();

@@ -146,6 +146,9 @@ async function endsWithin(done: Promise<void>, ms: number): Promise<boolean> {
  * Aborts a copy through which no byte has moved for `timeoutMs` (a network that stopped carrying
  * data keeps a socket open for hours), and passes the caller's cancel on.
  */
+/** How often the stall watchdog looks (a short stall timeout is looked at four times as often). */
+const STALL_CHECK_MS = 1000;
+
 class StallWatchdog {
   private readonly controller = new AbortController();
   private last = Date.now();
@@ -162,7 +165,7 @@ class StallWatchdog {
         this.stalled = true;
         this.controller.abort();
       },
-      Math.min(1000, timeoutMs / 4),
+      Math.min(STALL_CHECK_MS, timeoutMs / 4),
     );
     outer?.addEventListener('abort', this.forward);
   }

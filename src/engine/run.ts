@@ -192,6 +192,9 @@ async function planRound(session: Session, opts: PlanOptions, input: PlanInput, 
   return create(plan, nonEmptyTargets);
 }
 
+/** Progress events at most five a second per table: enough for a live bar, few enough for a webview. */
+const PROGRESS_INTERVAL_MS = 200;
+
 const plannedReport = (t: TablePlan): TableReport => ({
   ...tableReport(t.schema, t.table, {
     status: t.action === 'skip' ? 'skipped' : 'not run',
@@ -441,7 +444,7 @@ async function copyOne(
   const onBytes = (bytes: number, rows: number) => {
     moved = bytes;
     const now = Date.now();
-    if (now - lastEmit < 200) return;
+    if (now - lastEmit < PROGRESS_INTERVAL_MS) return;
     lastEmit = now;
     emit({ type: 'table-progress', ...where, bytes, rows });
   };
