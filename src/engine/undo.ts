@@ -235,11 +235,43 @@ export async function undo(opts: UndoOptions): Promise<UndoResult> {
   }
 }
 
-async function undoInTransaction(t: Target, opts: UndoOptions): Promise<UndoResult> {
+/**
+ * What undo would do, read without changing anything: the run, its tables now and what each gets back,
+ * as the confirmation sees it. Its transaction (which takes undo's locks, so the numbers are the ones
+ * undo would act on) is rolled back. It looks past changes made since the run (as a forced undo would)
+ * so that the preview can name them; what refuses an undo outright (a table a later run needs, a
+ * reference undo would leave dangling) refuses here too.
+ */
+export async function previewUndo(opts: Omit<UndoOptions, 'force' | 'confirm'>): Promise<UndoPreview> {
+  const t = await openTarget(opts);
+  try {
+    await assertJournal(t);
+    await t.client.query('BEGIN');
+    const { preview } = await readyToUndo(t, { ...opts, force: true });
+    await t.client.query('ROLLBACK');
+    return preview;
+  } catch (e) {
+    await t.rollback().catch(() => {});
+    throw opts.signal?.aborted ? new CancelledError() : undoError(e, t, opts.lockTimeoutMs);
+  } finally {
+    await t.close();
+  }
+}
+
+/** What undo found, inside its transaction, with the run's tables locked: the preview and what acts on it. */
+interface Ready {
+  run: { id: string };
+  rows: RunTableRow[];
+  present: RunTableRow[];
+  inPlace: RunTableRow[];
+  unforced: Awaited<ReturnType<typeof unforceCreated>>;
+  preview: UndoPreview;
+  changed: UndoTable[];
+}
+
+/** Reads and locks everything undo acts on, and refuses what it must; changes no row. */
+async function readyToUndo(t: Target, opts: UndoOptions): Promise<Ready> {
   const emit = opts.onProgress ?? (() => {});
-  const check = () => {
-    if (opts.signal?.aborted) throw new CancelledError();
-  };
   const run = await pickRun(t, opts.run);
   const rows = (
     await t.client.query<RunTableRow>('SELECT * FROM archon.run_tables WHERE run_id = $1 ORDER BY ord', [run.id])
@@ -253,23 +285,26 @@ async function undoInTransaction(t: Target, opts: UndoOptions): Promise<UndoResu
   const refs = await tablesToRestoreInPlace(t.client, present.map(keyOf));
   const tables: UndoTable[] = [];
   for (const r of rows) {
-    check();
+    if (opts.signal?.aborted) throw new CancelledError();
     const table = gone.has(r) ? goneTable(r) : await previewTable(t, r, opts.signal);
     if (refs.inPlace.has(tableKey(r.schema_name, r.table_name))) table.referencedBy = referencing(r, refs.keeping);
     tables.push(table);
   }
-  const preview: UndoPreview = {
-    runId: run.id,
-    at: run.at,
-    source: run.source,
-    target: run.target,
-    policy: run.policy,
-    tables,
-  };
+  const { id, at, source, target, policy } = run;
+  const preview: UndoPreview = { runId: id, at, source, target, policy, tables };
   const changed = tables.filter((x) => x.changed);
   if (changed.length && !opts.force) throw new UsageError(refusal(run.id, changed), { kind: 'force-undo' });
   const inPlace = present.filter((r) => refs.inPlace.has(tableKey(r.schema_name, r.table_name)));
   await refuseDanglingReferences(t.client, run.id, inPlace.map(inPlaceOf), refs.outside);
+  return { run, rows, present, inPlace, unforced, preview, changed };
+}
+
+async function undoInTransaction(t: Target, opts: UndoOptions): Promise<UndoResult> {
+  const emit = opts.onProgress ?? (() => {});
+  const check = () => {
+    if (opts.signal?.aborted) throw new CancelledError();
+  };
+  const { run, rows, present, inPlace, unforced, preview, changed } = await readyToUndo(t, opts);
   if (opts.confirm && !(await opts.confirm(preview)))
     return { ...preview, undone: false, undoneAt: null, forced: false, kept: [], droppedForBackups: [] };
   check();
