@@ -220,19 +220,10 @@ export function undoError(e: unknown, t: Target, lockTimeoutMs: number | undefin
 
 /** Takes a run back; see the file's comment. */
 export async function undo(opts: UndoOptions): Promise<UndoResult> {
-  const t = await openTarget(opts);
-  try {
-    await assertJournal(t);
-    await t.client.query('BEGIN');
+  return inUndoTransaction(opts, async (t) => {
     const result = await undoInTransaction(t, opts);
-    await t.client.query(result.undone ? 'COMMIT' : 'ROLLBACK');
-    return result;
-  } catch (e) {
-    await t.rollback().catch(() => {});
-    throw opts.signal?.aborted ? new CancelledError() : undoError(e, t, opts.lockTimeoutMs);
-  } finally {
-    await t.close();
-  }
+    return { value: result, commit: result.undone };
+  });
 }
 
 /**
@@ -243,13 +234,24 @@ export async function undo(opts: UndoOptions): Promise<UndoResult> {
  * reference undo would leave dangling) refuses here too.
  */
 export async function previewUndo(opts: Omit<UndoOptions, 'force' | 'confirm'>): Promise<UndoPreview> {
+  return inUndoTransaction(opts, async (t) => {
+    const { preview } = await readyToUndo(t, { ...opts, force: true });
+    return { value: preview, commit: false };
+  });
+}
+
+/** One transaction on the target's journal, committed only when `work` says so; errors in undo's words. */
+async function inUndoTransaction<T>(
+  opts: UndoOptions,
+  work: (t: Target) => Promise<{ value: T; commit: boolean }>,
+): Promise<T> {
   const t = await openTarget(opts);
   try {
     await assertJournal(t);
     await t.client.query('BEGIN');
-    const { preview } = await readyToUndo(t, { ...opts, force: true });
-    await t.client.query('ROLLBACK');
-    return preview;
+    const { value, commit } = await work(t);
+    await t.client.query(commit ? 'COMMIT' : 'ROLLBACK');
+    return value;
   } catch (e) {
     await t.rollback().catch(() => {});
     throw opts.signal?.aborted ? new CancelledError() : undoError(e, t, opts.lockTimeoutMs);
