@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { parse } from 'pg-connection-string';
-import { SSL_MODES, endpointLabel } from '../shared/endpoint.js';
+import { type DatabaseAddress, SSL_MODES, endpointLabel } from '../shared/endpoint.js';
 import type { Role } from '../shared/report.js';
 import { type ConnectFailure, ConnectionError, type Remedy, UsageError, errorInfo } from './errors.js';
 import { notPostgres } from './probe.js';
@@ -9,15 +9,11 @@ import { meterOf } from './traffic.js';
 import { countQueries } from './trips.js';
 
 /** A parsed PostgreSQL URL: the pg config (which may hold a password) and its redacted faces. */
-export interface Endpoint {
+export interface Endpoint extends DatabaseAddress {
   role: Role;
   config: pg.ClientConfig;
   /** user@host:port/db — safe for logs and reports. */
   label: string;
-  host: string;
-  port: number;
-  database: string;
-  user: string;
   sslmode: string;
 }
 

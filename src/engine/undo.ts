@@ -7,6 +7,7 @@
 // unless something else has come to use them since (see keptObjects.ts).
 import type pg from 'pg';
 import { displayName } from '../shared/names.js';
+import type { JournaledRun } from '../shared/reportJournal.js';
 import { type Endpoint, connect, endQuietly, parseEndpoint, secretsOf } from './connection.js';
 import { CancelledError, LockTimeoutError, UsageError, redact } from './errors.js';
 import { SQLSTATE, sqlStateOf } from './sqlState.js';
@@ -86,12 +87,8 @@ export type UndoAction = 'already gone' | 'drop' | 'restore' | 'empty';
 export const undoAction = (t: UndoTable): UndoAction =>
   t.goneSince ? 'already gone' : t.drops ? 'drop' : t.rowsRestored ? 'restore' : 'empty';
 
-export interface UndoPreview {
+export interface UndoPreview extends Omit<JournaledRun, 'id'> {
   runId: string;
-  at: string;
-  source: string;
-  target: string;
-  policy: string;
   tables: UndoTable[];
 }
 
@@ -355,12 +352,7 @@ const referencing = (r: RunTableRow, outside: OutsideReference[]): string[] =>
     .filter((o) => o.to === tableKey(r.schema_name, r.table_name))
     .map((o) => `${displayName(o.from.schema, o.from.table)} (${o.constraint})`);
 
-interface RunRow {
-  id: string;
-  at: string;
-  source: string;
-  target: string;
-  policy: string;
+interface RunRow extends JournaledRun {
   undoable: boolean;
   why_not: string | null;
   undone_at: string | null;
