@@ -351,7 +351,7 @@ class HandshakeTimeout extends Error {
 const mayNotBePostgres = (e: unknown, ep: Endpoint): boolean =>
   !ep.host.startsWith('/') &&
   (e instanceof HandshakeTimeout ||
-    isSocketCode(e, ['ECONNRESET']) ||
+    isSocketCode(e, SOCKET_CODES.reset) ||
     ['terminated', 'ssl-failed'].includes(driverWords(e) ?? ''));
 
 /**

@@ -57,6 +57,8 @@ export const SOCKET_CODES = {
   unreachable: ['ECONNREFUSED', 'ENOENT'],
   /** The name does not resolve (EAI_AGAIN: the resolver could not answer now). */
   hostNotFound: ['ENOTFOUND', 'EAI_AGAIN'],
+  /** The peer reset the connection: also what a non-PostgreSQL server (an SSH or HTTP one) often does. */
+  reset: ['ECONNRESET'],
   /** The connection broke under us. */
   lost: ['ECONNRESET', 'EPIPE', 'ETIMEDOUT'],
   /** The TCP connection timed out. */

@@ -156,13 +156,19 @@ export async function openTarget(opts: TargetOptions): Promise<Target> {
   };
 }
 
+/** A healthy server answers ROLLBACK at once; one that has not within this is treated as gone. */
+const ROLLBACK_ANSWER_MS = 2000;
+/** How often, and how many times, to look whether a terminated session has ended: 5 s in all. */
+const SESSION_END_POLL_MS = 50;
+const SESSION_END_POLLS = 100;
+
 async function rollbackOrEnd(client: pg.Client, endpoint: Endpoint, pid: number): Promise<void> {
   const answered = await Promise.race([
     client.query('ROLLBACK').then(
       () => true,
       () => false,
     ),
-    new Promise<boolean>((done) => setTimeout(() => done(false), 2000).unref()),
+    new Promise<boolean>((done) => setTimeout(() => done(false), ROLLBACK_ANSWER_MS).unref()),
   ]);
   if (answered) return;
   client.connection?.stream?.destroy();
@@ -170,10 +176,10 @@ async function rollbackOrEnd(client: pg.Client, endpoint: Endpoint, pid: number)
   const side = await connect(endpoint);
   try {
     await side.query('SELECT pg_terminate_backend($1)', [pid]);
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < SESSION_END_POLLS; i++) {
       const r = await side.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid]);
       if (!r.rowCount) return;
-      await new Promise((done) => setTimeout(done, 50));
+      await new Promise((done) => setTimeout(done, SESSION_END_POLL_MS));
     }
   } finally {
     await endQuietly(side);
