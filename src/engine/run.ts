@@ -560,6 +560,25 @@ function markRolledBack(
   return causes;
 }
 
+/** The error as the report says it: a lock wait names its holder, a lost connection its side. */
+function failureInfo(s: Session, e: unknown, cancelled: boolean): ErrorInfo {
+  const info = errorInfo(e, s.secrets);
+  if (sqlStateOf(e) === SQLSTATE.lockNotAvailable) info.message = lockTimeoutMessage(s.watch);
+  const gone = lostSide(e, s);
+  if (gone && !cancelled) info.message = `the connection to the ${gone} was lost: ${info.message}`;
+  return info;
+}
+
+/** What a rolled-back run left on the target: nothing, but sequences moved and any session left behind. */
+const unchangedText = (at: LoadPosition, leftover: string | null | undefined): string =>
+  [
+    at.sequencesMoved.length
+      ? `the target is unchanged except that sequence(s) ${at.sequencesMoved.join(', ')} moved forward (setval, ` +
+        'which no rollback undoes; new ids skip ahead, nothing collides)'
+      : 'the target is unchanged',
+    ...(leftover ? [leftover] : []),
+  ].join('; ');
+
 /** An error or a cancel: roll back, and tell every table what happened and whose fault it was. */
 async function failLoad(
   s: Session,
@@ -570,19 +589,10 @@ async function failLoad(
   signal?: AbortSignal,
 ): Promise<LoadResult> {
   const cancelled = e instanceof CancelledError || signal?.aborted === true;
-  const info = errorInfo(e, s.secrets);
-  if (sqlStateOf(e) === SQLSTATE.lockNotAvailable) info.message = lockTimeoutMessage(s.watch);
-  const gone = lostSide(e, s);
-  if (gone && !cancelled) info.message = `the connection to the ${gone} was lost: ${info.message}`;
+  const info = failureInfo(s, e, cancelled);
   const leftover = await abandon(s, cancelled);
   const culprit = at.current && !cancelled ? at.current : null;
-  const unchanged = [
-    at.sequencesMoved.length
-      ? `the target is unchanged except that sequence(s) ${at.sequencesMoved.join(', ')} moved forward (setval, ` +
-        'which no rollback undoes; new ids skip ahead, nothing collides)'
-      : 'the target is unchanged',
-    ...(leftover ? [leftover] : []),
-  ].join('; ');
+  const unchanged = unchangedText(at, leftover);
   const failure = `${info.message}${info.code ? ` [${info.code}]` : ''}`;
   const failedBefore = [...at.failed.keys()];
   const blamed = culprit ? [...failedBefore, culprit] : failedBefore;
