@@ -8,12 +8,12 @@ import * as connections from './vscode/connectionCommands.js';
 import { ConnectionStore, urlOf, type ConnectionProfile } from './vscode/connectionStore.js';
 import { Credentials } from './vscode/credentials.js';
 import { dropBackupsFlow } from './vscode/backupsFlow.js';
-import { compareFlow } from './vscode/flows.js';
+import { compareFlow } from './vscode/compareAndCopyFlows.js';
 import { ReportPanel } from './vscode/reportPanel.js';
 import { Runner } from './vscode/runner.js';
 import { migrationHistory } from './vscode/undoFlow.js';
 import { ConnectionsTree, type Node } from './vscode/tree.js';
-import { copyTableToTarget, countRows } from './vscode/treeCommands.js';
+import { copyTableToTarget, countRowsExactly } from './vscode/treeCommands.js';
 import { migrationWizard, reviewMigration, type WizardDeps } from './vscode/wizard.js';
 
 /** A command's handler; from the tree's menus it gets the node it was invoked on. */
@@ -121,7 +121,7 @@ function commandTable(
     'archon.moveToTarget': onConnection((p) => connections.moveConnection(store, p, 'target').then(refresh)),
     'archon.refresh': changed,
     'archon.refreshNode': (node) => tree.refresh(node),
-    'archon.countRows': (node) => countRows({ store, credentials, tree, log }, node),
+    'archon.countRows': (node) => countRowsExactly({ store, credentials, tree, log }, node),
     'archon.copyTableToTarget': (node) => copyTableToTarget(wizard, runner, node),
     'archon.showLog': () => log.show(),
     'archon.showRunProgress': () => runner.active.show(),

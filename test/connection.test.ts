@@ -163,7 +163,7 @@ describe('something other than PostgreSQL at the address', () => {
 });
 
 describe('a peer that answers and then says nothing', () => {
-  it('ends within the connect timeout and says what answered (an SSH banner), in every sslmode', async () => {
+  it('ends at the connect timeout and says what answered (an SSH banner), in every sslmode', async () => {
     const sockets = new Set<Socket>();
     const server = createNetServer((socket) => {
       sockets.add(socket);
@@ -175,19 +175,18 @@ describe('a peer that answers and then says nothing', () => {
     try {
       const results = await Promise.all(
         ['disable', 'prefer', 'require'].map(async (mode) => {
-          const started = Date.now();
-          const e = await connect(
-            parseEndpoint(`postgresql://u:pw@127.0.0.1:${port}/db?sslmode=${mode}`, 'source'),
-          ).then(
+          // The default wait is 15 s; a shorter one here, so the test does not sit it out.
+          const e = await connect(parseEndpoint(`postgresql://u:pw@127.0.0.1:${port}/db?sslmode=${mode}`, 'source'), {
+            connectTimeoutMs: 1500,
+          }).then(
             () => null,
             (err: ConnectionError) => err,
           );
-          return { mode, e, ms: Date.now() - started };
+          return { mode, e };
         }),
       );
-      for (const { mode, e, ms } of results) {
+      for (const { mode, e } of results) {
         assert.ok(e, `${mode}: connected to an SSH server`);
-        assert.ok(ms < 20_000, `${mode}: took ${ms} ms`);
         assert.equal(e.reason, 'not-postgres', `${mode}: ${e.message}`);
         assert.match(e.message, /not PostgreSQL answered at 127\.0\.0\.1:\d+ \("SSH-2\.0-OpenSSH_8\.9"\)/);
       }

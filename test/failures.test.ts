@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import pg from 'pg';
 import { migrate } from '../src/engine/index.js';
-import { endsTheRun } from '../src/engine/errors.js';
+import { CopyStreamError, endsTheRun } from '../src/engine/errors.js';
 import {
   type Report,
   type TableReport,
@@ -273,7 +273,9 @@ describe('what ends the run at once', () => {
       assert.equal(endsTheRun(server(code)), true, code);
     for (const code of ['23514', '23505', '23503', '22001', '22P02', '42501', '42P01', '54000', '0A000', 'P0001'])
       assert.equal(endsTheRun(server(code)), false, code);
-    assert.equal(endsTheRun(server('23514', { side: 'source' })), true, "the source's errors end the run");
+    const copied = (side: 'source' | 'target') => new CopyStreamError(side, server('23514'));
+    assert.equal(endsTheRun(copied('source')), true, "the source's errors end the run");
+    assert.equal(endsTheRun(copied('target')), false, "the target's refusal keeps its code: the table's own");
     assert.equal(endsTheRun(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })), true, 'a socket error');
     assert.equal(endsTheRun(new Error('no SQLSTATE')), true);
   });

@@ -9,17 +9,21 @@ import type { TableReport } from '../shared/report.js';
 import { errorInfo } from './errors.js';
 import type { ProgressListener } from './events.js';
 import { qualified } from './ident.js';
+import { SQLSTATE } from './sqlState.js';
 import type { TablePlan } from './plan.js';
 
 /** A server notice, as node-postgres passes it (the fields read here). */
 interface Notice {
-  severity?: string;
+  code?: string;
   message?: string;
 }
 
-/** Why ANALYZE did nothing, when the server says so only as a warning (a user who may not analyze it). */
+/**
+ * Why ANALYZE did nothing, when the server says so only as a warning (a user who may not analyze it):
+ * by the warning's SQLSTATE class, since its severity word and message follow lc_messages.
+ */
 function skippedBy(notices: Notice[]): string | null {
-  const skip = notices.find((n) => n.severity === 'WARNING' || /^skipping/i.test(n.message ?? ''));
+  const skip = notices.find((n) => n.code?.startsWith(SQLSTATE.warningClass));
   return skip?.message ?? null;
 }
 

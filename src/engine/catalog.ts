@@ -132,6 +132,9 @@ const KINDS: Record<string, TableKind> = {
 };
 
 // 'archon' holds the run journal and undo backups (journal.ts): never a user's table to migrate.
+/** PostgreSQL's FirstNormalObjectId: OIDs below it are built in (initdb's), above it the user's. */
+const FIRST_NORMAL_OBJECT_ID = 16384;
+
 const SYSTEM_SCHEMA_FILTER = `n.nspname NOT IN ('pg_catalog', 'information_schema', 'archon')
   AND n.nspname !~ '^pg_(toast|temp_)'`;
 
@@ -188,7 +191,7 @@ SELECT t.oid::int8 AS oid, t.typtype AS kind, t.typbasetype::int8 AS base, t.typ
                                           'oid', fa.atttypid::int8::text) ORDER BY fa.attnum)
           FROM pg_attribute fa WHERE fa.attrelid = t.typrelid AND fa.attnum > 0 AND NOT fa.attisdropped) AS fields
 FROM pg_type t
-WHERE t.typtype IN ('c', 'd') OR (t.typcategory = 'A' AND t.typelem >= 16384)`;
+WHERE t.typtype IN ('c', 'd') OR (t.typcategory = 'A' AND t.typelem >= ${FIRST_NORMAL_OBJECT_ID})`;
 
 interface Shape {
   kind: string;
@@ -243,7 +246,7 @@ SELECT a.attrelid::int8 AS table_oid, a.attname AS name, format_type(a.atttypid,
        tn.nspname AS "typeSchema", t.typcategory AS category, a.attnotnull AS "notNull", a.atthasdef AS "hasDefault",
        a.attgenerated <> '' AS generated, a.attidentity <> '' AS identity,
        (t.typsend <> 0 AND t.typreceive <> 0
-        AND (a.atttypid < 16384 OR (t.typtype IN ('b', 'e') AND t.typcategory <> 'A'))
+        AND (a.atttypid < ${FIRST_NORMAL_OBJECT_ID} OR (t.typtype IN ('b', 'e') AND t.typcategory <> 'A'))
         AND NOT EXISTS (SELECT 1 FROM pg_type x WHERE x.oid IN (t.oid, t.typelem, t.typbasetype) AND (
           x.typsend = 0 OR x.typreceive = 0 OR (x.typnamespace = 'pg_catalog'::regnamespace AND (
             -- regclass and its kin travel as OIDs in binary, which name other objects on another server

@@ -17,6 +17,7 @@ import { missingObjects } from './schemaObjects.js';
 import { type EndpointsInput, type Session, openSession } from './session.js';
 import { report, tableReport } from './summary.js';
 import { settleContent, verdict } from './verify.js';
+import { SQLSTATE, sqlStateOf } from './sqlState.js';
 
 export interface CompareOptions extends EndpointsInput {
   selection?: Selection;
@@ -128,7 +129,7 @@ async function compareOne(s: Session, src: Table, tgt: Table, r: TableReport, op
   } catch (e) {
     r.status = 'failed';
     r.error = errorInfo(e, s.secrets);
-    if (r.error.code === '55P03') r.error.message = lockTimeoutMessage(s.watch);
+    if (sqlStateOf(e) === SQLSTATE.lockNotAvailable) r.error.message = lockTimeoutMessage(s.watch);
     r.reason = r.error.message;
     return false;
   }

@@ -1,22 +1,19 @@
 import pg from 'pg';
 import { parse } from 'pg-connection-string';
-import { SSL_MODES, endpointLabel } from '../shared/endpoint.js';
+import { type DatabaseAddress, SSL_MODES, endpointLabel } from '../shared/endpoint.js';
 import type { Role } from '../shared/report.js';
 import { type ConnectFailure, ConnectionError, type Remedy, UsageError, errorInfo } from './errors.js';
 import { notPostgres } from './probe.js';
+import { SOCKET_CODES, SQLSTATE, driverWords, isSocketCode, isTlsFailure, sqlStateOf } from './sqlState.js';
 import { meterOf } from './traffic.js';
 import { countQueries } from './trips.js';
 
 /** A parsed PostgreSQL URL: the pg config (which may hold a password) and its redacted faces. */
-export interface Endpoint {
+export interface Endpoint extends DatabaseAddress {
   role: Role;
   config: pg.ClientConfig;
   /** user@host:port/db — safe for logs and reports. */
   label: string;
-  host: string;
-  port: number;
-  database: string;
-  user: string;
   sslmode: string;
 }
 
@@ -197,6 +194,9 @@ function checkPort(url: string, what: string): void {
  * The password comes from the caller (the extension's secret storage), the URL,
  * ARCHON_<ROLE>_PASSWORD, PGPASSWORD or ~/.pgpass (pg reads the last two itself when none is given).
  */
+/** Keepalive probes after 30 s of silence: with the kernel's retries, a dead peer shows within a minute or so. */
+const KEEPALIVE_IDLE_MS = 30_000;
+
 export function parseEndpoint(
   url: string,
   role: Role,
@@ -217,10 +217,10 @@ export function parseEndpoint(
     // Like libpq, no sslmode means prefer: encrypted when the server offers it, plain otherwise.
     ssl: (u.sslmode ? u.ssl : { rejectUnauthorized: false }) as pg.ClientConfig['ssl'],
     application_name: `archon (${role})`,
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    connectionTimeoutMillis: DEFAULT_CONNECT_TIMEOUT_MS,
     // A dead peer is noticed in about a minute, not the operating system's default two hours.
     keepAlive: true,
-    keepAliveInitialDelayMillis: 30_000,
+    keepAliveInitialDelayMillis: KEEPALIVE_IDLE_MS,
   };
   return {
     role,
@@ -234,7 +234,11 @@ export function parseEndpoint(
   };
 }
 
-const CONNECT_TIMEOUT_MS = 15_000;
+/** A connection that failed to open is ended within this; it may be half-open, and the error matters more. */
+const FAILED_GOODBYE_MS = 1000;
+
+/** How long a connection's whole startup may take: long enough for a slow hosted server's TLS and auth. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
 
 /**
  * Settings for every session Archon opens, in one round trip: no server-side statement or idle limits,
@@ -261,27 +265,34 @@ export function secretsOf(ep: Endpoint): string[] {
 
 /**
  * Opens a session; failures name the endpoint (never its password) and become ConnectionError.
- * `lockTimeoutMs` bounds every lock wait of the session (default: no bound).
+ * `lockTimeoutMs` bounds every lock wait of the session (default: no bound); `connectTimeoutMs` the
+ * whole startup (default DEFAULT_CONNECT_TIMEOUT_MS).
  */
-export async function connect(ep: Endpoint, opts: { lockTimeoutMs?: number } = {}): Promise<pg.Client> {
-  const setup = sessionSetup(opts.lockTimeoutMs ?? 0);
+export async function connect(
+  ep: Endpoint,
+  opts: { lockTimeoutMs?: number; connectTimeoutMs?: number } = {},
+): Promise<pg.Client> {
+  const setup = {
+    sql: sessionSetup(opts.lockTimeoutMs ?? 0),
+    timeoutMs: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+  };
   try {
     return await open(ep.config, ep, setup);
   } catch (e) {
     // sslmode=prefer (and allow): a server without SSL gets a plain connection, as libpq does.
-    if (
-      (ep.sslmode === 'prefer' || ep.sslmode === 'allow') &&
-      e instanceof ConnectionError &&
-      /does not support SSL/i.test(e.serverMessage)
-    ) {
+    if ((ep.sslmode === 'prefer' || ep.sslmode === 'allow') && e instanceof ConnectionError && withoutSsl.has(e)) {
       return open({ ...ep.config, ssl: false }, ep, setup);
     }
     throw e;
   }
 }
 
-async function open(config: pg.ClientConfig, ep: Endpoint, setup: string): Promise<pg.Client> {
-  const client = new pg.Client(config);
+async function open(
+  config: pg.ClientConfig,
+  ep: Endpoint,
+  setup: { sql: string; timeoutMs: number },
+): Promise<pg.Client> {
+  const client = new pg.Client({ ...config, connectionTimeoutMillis: setup.timeoutMs });
   meterOf(ep).watch(client);
   countQueries(client);
   // An idle client whose socket drops emits 'error'; without a listener that would crash the process.
@@ -294,15 +305,15 @@ async function open(config: pg.ClientConfig, ep: Endpoint, setup: string): Promi
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       client.connection?.stream?.destroy();
-      reject(new Error(`timeout: no PostgreSQL handshake within ${CONNECT_TIMEOUT_MS / 1000} s`));
-    }, CONNECT_TIMEOUT_MS);
+      reject(new HandshakeTimeout(setup.timeoutMs));
+    }, setup.timeoutMs);
     timer.unref();
   });
   try {
     await Promise.race([
       (async () => {
         await client.connect();
-        await client.query(setup);
+        await client.query(setup.sql);
       })(),
       deadline,
     ]);
@@ -310,44 +321,72 @@ async function open(config: pg.ClientConfig, ep: Endpoint, setup: string): Promi
     return client;
   } catch (e) {
     clearTimeout(timer);
-    await Promise.race([client.end().catch(() => {}), new Promise((r) => setTimeout(r, 1000).unref())]);
+    await Promise.race([client.end().catch(() => {}), new Promise((r) => setTimeout(r, FAILED_GOODBYE_MS).unref())]);
     const info = errorInfo(e, secretsOf(ep));
-    let reason = classify(info.message, info.code);
-    const stranger = mayNotBePostgres(info.message, ep) ? await notPostgres(ep.host, ep.port) : null;
+    let reason = classify(e, !!config.ssl);
+    const stranger = mayNotBePostgres(e, ep) ? await notPostgres(ep.host, ep.port) : null;
     if (stranger) {
       reason = 'not-postgres';
       info.message = stranger;
     }
     // node-postgres' words when the server wants a password and none was found anywhere.
     const said = reason === 'auth' && !info.code ? 'the server asks for a password and none was given' : info.message;
-    const why = describeFailure(reason, said, info.code, ep);
+    const noSsl = driverWords(e) === 'no-ssl';
+    const why = describeFailure(reason, said, info.code, ep, { noSsl, timeoutMs: setup.timeoutMs });
     const message = `could not connect to the ${ep.role} ${ep.label}: ${why}`;
-    throw new ConnectionError(message, ep.role, reason, said, info.code, remedyFor(reason, said, ep));
+    const failure = new ConnectionError(message, ep.role, reason, said, info.code, remedyFor(reason, noSsl, ep));
+    if (noSsl) withoutSsl.add(failure);
+    throw failure;
   }
 }
 
-/** node-postgres' words when the bytes that came back were not PostgreSQL's (or none came). */
-const mayNotBePostgres = (message: string, ep: Endpoint): boolean =>
-  !ep.host.startsWith('/') &&
-  /error establishing an SSL connection|terminated unexpectedly|no PostgreSQL handshake|ECONNRESET/i.test(message);
+/** The handshake deadline: typed, so a failure can say no PostgreSQL answered without reading words. */
+class HandshakeTimeout extends Error {
+  constructor(ms: number) {
+    super(`timeout: no PostgreSQL handshake within ${ms / 1000} s`);
+  }
+}
 
-/** The reason from the error's code where PostgreSQL gave one, else from the network error's name. */
-function classify(message: string, code: string | undefined): ConnectFailure {
-  if (code === '28P01') return 'auth';
+/** The failures that come when the bytes that came back were not PostgreSQL's (or none came). */
+const mayNotBePostgres = (e: unknown, ep: Endpoint): boolean =>
+  !ep.host.startsWith('/') &&
+  (e instanceof HandshakeTimeout ||
+    isSocketCode(e, SOCKET_CODES.reset) ||
+    ['terminated', 'ssl-failed'].includes(driverWords(e) ?? ''));
+
+/**
+ * The reason from the error's SQLSTATE where PostgreSQL gave one, else from Node's code for a network
+ * or TLS error, else from node-postgres' own words (sqlState.ts, driverWords). `encrypted`: whether
+ * the client asked for SSL, which tells a pg_hba refusal for want of SSL from one for want of a line.
+ */
+function classify(e: unknown, encrypted: boolean): ConnectFailure {
+  const state = sqlStateOf(e);
+  if (state === SQLSTATE.invalidPassword) return 'auth';
   // pg_hba.conf has no line for this client: over plain TCP often because the server wants SSL.
-  if (code === '28000') return /no encryption/i.test(message) ? 'tls' : 'privilege';
-  if (code === '3D000') return 'database-not-found';
-  if (code === '42501') return 'privilege';
-  if (/ECONNREFUSED|ENOENT/.test(message)) return 'unreachable';
-  if (/ENOTFOUND|EAI_AGAIN/.test(message)) return 'host-not-found';
-  if (/timeout/i.test(message)) return 'timeout';
-  if (/SSL|certificate|no encryption/i.test(message)) return 'tls';
-  // node-postgres' own words when the server asks for a password and none was given.
-  if (!code && /password/i.test(message)) return 'auth';
+  if (state === SQLSTATE.invalidAuthorization) return encrypted ? 'privilege' : 'tls';
+  if (state === SQLSTATE.invalidCatalogName) return 'database-not-found';
+  if (state === SQLSTATE.insufficientPrivilege) return 'privilege';
+  if (isSocketCode(e, SOCKET_CODES.unreachable)) return 'unreachable';
+  if (isSocketCode(e, SOCKET_CODES.hostNotFound)) return 'host-not-found';
+  if (e instanceof HandshakeTimeout || isSocketCode(e, SOCKET_CODES.timeout)) return 'timeout';
+  if (isTlsFailure(e)) return 'tls';
+  const words = driverWords(e);
+  if (words === 'timeout') return 'timeout';
+  if (words === 'no-ssl' || words === 'ssl-failed') return 'tls';
+  if (words === 'password-missing') return 'auth';
   return 'other';
 }
 
-function describeFailure(reason: ConnectFailure, m: string, code: string | undefined, ep: Endpoint): string {
+/** Failures because the server has no SSL: sslmode=prefer then connects without it. */
+const withoutSsl = new WeakSet<ConnectionError>();
+
+function describeFailure(
+  reason: ConnectFailure,
+  m: string,
+  code: string | undefined,
+  ep: Endpoint,
+  seen: { noSsl: boolean; timeoutMs: number },
+): string {
   switch (reason) {
     case 'unreachable':
       if (ep.host.startsWith('/')) {
@@ -357,12 +396,12 @@ function describeFailure(reason: ConnectFailure, m: string, code: string | undef
     case 'host-not-found':
       return `host "${ep.host}" not found`;
     case 'timeout':
-      return `no answer within ${CONNECT_TIMEOUT_MS / 1000} s from ${ep.host}:${ep.port}`;
+      return `no answer within ${seen.timeoutMs / 1000} s from ${ep.host}:${ep.port}`;
     case 'auth':
     case 'database-not-found':
       return m;
     case 'tls':
-      if (/does not support SSL/i.test(m)) return `${m} (sslmode=${ep.sslmode} needs SSL)`;
+      if (seen.noSsl) return `${m} (sslmode=${ep.sslmode} needs SSL)`;
       return m;
     default:
       return code ? `${m} [${code}]` : m;
@@ -370,17 +409,20 @@ function describeFailure(reason: ConnectFailure, m: string, code: string | undef
 }
 
 /** What would mend it, for the adapters to word: never part of the message (it differs per adapter). */
-function remedyFor(reason: ConnectFailure, m: string, ep: Endpoint): Remedy | undefined {
+function remedyFor(reason: ConnectFailure, noSsl: boolean, ep: Endpoint): Remedy | undefined {
   if (reason === 'auth') return { kind: 'password' };
   if (reason !== 'tls') return undefined;
-  if (/does not support SSL/i.test(m)) return { kind: 'sslmode', use: ['prefer', 'disable'] };
+  if (noSsl) return { kind: 'sslmode', use: ['prefer', 'disable'] };
   if (ep.sslmode === 'disable') return { kind: 'sslmode', use: ['require'] };
   return undefined;
 }
 
-/** Ends a client within 5 s whatever its state; a client that cannot say goodbye is dropped. */
+/** How long a client may take to say goodbye before it is dropped: a healthy server answers at once. */
+const GOODBYE_MS = 5000;
+
+/** Ends a client within GOODBYE_MS whatever its state; a client that cannot say goodbye is dropped. */
 export async function endQuietly(client: pg.Client): Promise<void> {
-  await Promise.race([client.end().catch(() => {}), new Promise((r) => setTimeout(r, 5000).unref())]);
+  await Promise.race([client.end().catch(() => {}), new Promise((r) => setTimeout(r, GOODBYE_MS).unref())]);
 }
 
 const lost = new WeakSet<pg.Client>();

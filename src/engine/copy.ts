@@ -3,7 +3,8 @@ import { Transform } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { ContentDigest, copyOutSql, rowHasher } from './digest.js';
-import { StallError, endsTheRun } from './errors.js';
+import type { Role } from '../shared/report.js';
+import { CopyStreamError, StallError, endsTheRun } from './errors.js';
 import { dropLastField, generatedSelect } from './generated.js';
 import { ident, qualified } from './ident.js';
 import type { TablePlan } from './plan.js';
@@ -51,9 +52,10 @@ export async function copyTable(
   // Rows of no columns: COPY takes no empty column list, and without one it fills no column here.
   const columns = plan.columns.length ? ` (${plan.columns.map(ident).join(', ')})` : '';
   const into = target.query(copyFrom(`COPY ${qualified(plan.schema, plan.table)}${columns} FROM STDIN${options}`));
-  // Which side failed travels with the error: a lost connection can then be named.
-  out.on('error', (e) => Object.assign(e, { side: (e as { side?: string }).side ?? 'source' }));
-  into.on('error', (e) => Object.assign(e, { side: (e as { side?: string }).side ?? 'target' }));
+  // Which side failed travels with the error (a CopyStreamError): a lost connection can then be named.
+  const sides = new WeakMap<object, Role>();
+  out.on('error', (e) => sides.set(e, sides.get(e) ?? 'source'));
+  into.on('error', (e) => sides.set(e, sides.get(e) ?? 'target'));
   const sourceDone = finished(out);
   sourceDone.catch(() => {}); // awaited only when the target refuses; the error itself reaches the tap
   let bytes = 0;
@@ -82,10 +84,12 @@ export async function copyTable(
     await Promise.race([piped, watchdog.aborted]);
   } catch (e) {
     if (watchdog.stalled) throw new StallError(o.stallTimeoutMs);
+    const side = e instanceof Object ? sides.get(e) : undefined;
+    const failed = side ? new CopyStreamError(side, e) : e;
     // Only a refusal the run outlives needs the source back; anything else ends the run (and the source).
-    const refused = (e as { side?: string }).side === 'target' && !o.signal?.aborted && !endsTheRun(e);
+    const refused = side === 'target' && !o.signal?.aborted && !endsTheRun(failed);
     if (refused) await stopSourceCopy(source, out, sourceDone, o);
-    throw e;
+    throw failed;
   } finally {
     watchdog.stop();
   }
@@ -112,7 +116,7 @@ async function stopSourceCopy(
     out.resume();
     if (!(await endsWithin(done, o.stallTimeoutMs))) {
       const late = new Error(`the source did not stop its COPY within ${o.stallTimeoutMs / 1000} s of a cancel`);
-      throw Object.assign(late, { side: 'source' });
+      throw new CopyStreamError('source', late);
     }
   }
   await source.query(`ROLLBACK TO SAVEPOINT ${SOURCE_SAVEPOINT}`);
@@ -142,6 +146,9 @@ async function endsWithin(done: Promise<void>, ms: number): Promise<boolean> {
  * Aborts a copy through which no byte has moved for `timeoutMs` (a network that stopped carrying
  * data keeps a socket open for hours), and passes the caller's cancel on.
  */
+/** How often the stall watchdog looks (a short stall timeout is looked at four times as often). */
+const STALL_CHECK_MS = 1000;
+
 class StallWatchdog {
   private readonly controller = new AbortController();
   private last = Date.now();
@@ -158,7 +165,7 @@ class StallWatchdog {
         this.stalled = true;
         this.controller.abort();
       },
-      Math.min(1000, timeoutMs / 4),
+      Math.min(STALL_CHECK_MS, timeoutMs / 4),
     );
     outer?.addEventListener('abort', this.forward);
   }

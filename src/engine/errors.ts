@@ -1,5 +1,6 @@
 import type { DatabaseError } from 'pg';
 import type { ErrorInfo, Role } from '../shared/report.js';
+import { SQLSTATE, sqlStateOf } from './sqlState.js';
 
 export function errorInfo(err: unknown, secrets: readonly string[] = []): ErrorInfo {
   const e = err as Partial<DatabaseError> & { message?: string };
@@ -103,6 +104,39 @@ export class StallError extends Error {
   }
 }
 
+/** The server's fields a copy stream's error carries on (pg's DatabaseError), read by errorInfo and the rules. */
+const SERVER_FIELDS = [
+  'code',
+  'severity',
+  'detail',
+  'hint',
+  'where',
+  'schema',
+  'table',
+  'column',
+  'constraint',
+] as const;
+
+/**
+ * A copy stream that failed, and on which side: a lost connection can then be named, and a failure of
+ * the source (whose snapshot is the run's) ends the run. The cause's server fields are kept on it, so
+ * the rules that read a SQLSTATE and the report read it as they would the cause.
+ */
+export class CopyStreamError extends Error {
+  readonly code?: string;
+  readonly severity?: string;
+
+  constructor(
+    readonly side: Role,
+    readonly cause: unknown,
+  ) {
+    super(String((cause as { message?: unknown } | null)?.message ?? cause));
+    this.name = 'CopyStreamError';
+    const fields = cause as Record<string, unknown> | null;
+    for (const f of SERVER_FIELDS) if (fields?.[f] !== undefined) Object.assign(this, { [f]: fields[f] });
+  }
+}
+
 export class CancelledError extends Error {
   constructor() {
     super('cancelled by the user');
@@ -117,7 +151,7 @@ export class CancelledError extends Error {
  * a lock waited for too long (55P03: a bounded wait stays bounded, never retried). Anything else the
  * target says while a table is loaded, built or checked is that table's problem.
  */
-const RUN_ENDING = { classes: ['08', '25', '40', '53', '57', '58', 'XX'], codes: ['55P03'] } as const;
+const RUN_ENDING = { classes: ['08', '25', '40', '53', '57', '58', 'XX'], codes: [SQLSTATE.lockNotAvailable] } as const;
 
 /**
  * Whether an error ends the whole run rather than failing one table: the rule above, a cancel, a
@@ -126,9 +160,8 @@ const RUN_ENDING = { classes: ['08', '25', '40', '53', '57', '58', 'XX'], codes:
  */
 export function endsTheRun(e: unknown): boolean {
   if (e instanceof CancelledError || e instanceof StallError || e instanceof LockTimeoutError) return true;
-  // A server's error carries a severity; a socket's (ECONNRESET, EPIPE) has a code but none.
-  const err = e as { code?: unknown; severity?: unknown; side?: string } | null;
-  if (err?.side === 'source' || typeof err?.code !== 'string' || typeof err.severity !== 'string') return true;
-  const code = err.code;
+  if (e instanceof CopyStreamError && e.side === 'source') return true;
+  const code = sqlStateOf(e);
+  if (code === undefined) return true;
   return (RUN_ENDING.codes as readonly string[]).includes(code) || RUN_ENDING.classes.some((c) => code.startsWith(c));
 }

@@ -3,18 +3,14 @@
 // from them drops its own), with what undone runs kept only for them.
 import { displayName } from '../shared/names.js';
 import type { Outcome, Report } from '../shared/report.js';
+import type { JournaledRun } from '../shared/reportJournal.js';
 import { UsageError } from './errors.js';
 import type pg from 'pg';
 import { utcText } from './journal.js';
 import { dropBackupTables } from './keptObjects.js';
 import { type TargetOptions, openTarget, undoError } from './undo.js';
 
-export interface RunEntry {
-  id: string;
-  at: string;
-  source: string;
-  target: string;
-  policy: string;
+export interface RunEntry extends JournaledRun {
   toolVersion: string;
   tables: string[];
   rowsLoaded: number;

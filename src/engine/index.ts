@@ -40,6 +40,7 @@ export { VERSION } from './version.js';
 export { detectPlatform, tableKind, type DetectedPlatform, type SchemaKind, type PlatformKind } from './platform.js';
 export {
   undo,
+  previewUndo,
   undoAction,
   type UndoAction,
   UndoVerifyError,

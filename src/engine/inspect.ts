@@ -6,12 +6,17 @@ import { connect, endQuietly, parseEndpoint } from './connection.js';
 import { LockTimeoutError } from './errors.js';
 import { assertNotTransactionPoolerAddress } from './pooler.js';
 import { type RelationRef, countRows } from './relation.js';
+import { SQLSTATE, sqlStateOf } from './sqlState.js';
 
 export interface ConnectionTarget {
   url: string;
   password?: string;
   /** Names the side in error messages ("could not connect to the target …"). */
   role?: Role;
+  /** How long a read waits for a lock someone else holds (default DEFAULT_INSPECT_LOCK_TIMEOUT_MS). */
+  lockTimeoutMs?: number;
+  /** How long connecting may take (default: connect's). */
+  connectTimeoutMs?: number;
 }
 
 const endpointOf = (c: ConnectionTarget) => {
@@ -20,18 +25,21 @@ const endpointOf = (c: ConnectionTarget) => {
   return ep;
 };
 /** The tree and the pickers read while a person waits: a table locked by someone else is a message, not a hang. */
-const INSPECT_LOCK_TIMEOUT_MS = 10_000;
+export const DEFAULT_INSPECT_LOCK_TIMEOUT_MS = 10_000;
 
-const open = (c: ConnectionTarget, ep = endpointOf(c)) => connect(ep, { lockTimeoutMs: INSPECT_LOCK_TIMEOUT_MS });
+const lockTimeoutOf = (c: ConnectionTarget) => c.lockTimeoutMs ?? DEFAULT_INSPECT_LOCK_TIMEOUT_MS;
+
+const open = (c: ConnectionTarget, ep = endpointOf(c)) =>
+  connect(ep, { lockTimeoutMs: lockTimeoutOf(c), connectTimeoutMs: c.connectTimeoutMs });
 
 /** Runs a read; a lock wait that gave up says so, naming the side. */
 async function bounded<T>(c: ConnectionTarget, what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    if ((e as { code?: string }).code !== '55P03') throw e;
+    if (sqlStateOf(e) !== SQLSTATE.lockNotAvailable) throw e;
     throw new LockTimeoutError(
-      `gave up after waiting ${INSPECT_LOCK_TIMEOUT_MS / 1000} s for a lock on the ${c.role ?? 'source'} while ` +
+      `gave up after waiting ${lockTimeoutOf(c) / 1000} s for a lock on the ${c.role ?? 'source'} while ` +
         `reading ${what}: another session holds it (see pg_locks); try again when it is done`,
     );
   }

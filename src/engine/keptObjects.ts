@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { qualified } from './ident.js';
 import { JOURNAL_SCHEMA } from './journal.js';
 import type { CreatedObject } from './schemaDdl.js';
+import { SQLSTATE, sqlStateOf } from './sqlState.js';
 
 /** An object a run created that its undo kept, and what holds it. */
 export interface KeptObject {
@@ -91,7 +92,7 @@ async function dropIfUnused(c: pg.Client, o: CreatedObject): Promise<boolean> {
     await c.query('RELEASE SAVEPOINT archon_drop');
     return true;
   } catch (e) {
-    if ((e as { code?: string }).code !== '2BP01') throw e;
+    if (sqlStateOf(e) !== SQLSTATE.dependentObjectsStillExist) throw e;
     await c.query('ROLLBACK TO SAVEPOINT archon_drop');
     return false;
   }
@@ -126,7 +127,8 @@ async function addressOf(c: pg.Client, o: CreatedObject): Promise<Address | null
     await c.query('RELEASE SAVEPOINT archon_address');
     return r.rows[0];
   } catch (e) {
-    if (!['42704', '3F000', '42P01'].includes((e as { code?: string }).code ?? '')) throw e;
+    const gone: string[] = [SQLSTATE.undefinedObject, SQLSTATE.invalidSchemaName, SQLSTATE.undefinedTable];
+    if (!gone.includes(sqlStateOf(e) ?? '')) throw e;
     await c.query('ROLLBACK TO SAVEPOINT archon_address');
     return null;
   }

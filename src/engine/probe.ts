@@ -7,11 +7,14 @@ import { visible } from '../shared/names.js';
 /** PostgreSQL's SSLRequest: length 8, code 80877103. A PostgreSQL server answers 'S' or 'N'. */
 const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 4, 210, 22, 47]);
 
+/** The probe follows a failed connect: a server that answers at all does so at once. */
+const PROBE_TIMEOUT_MS = 3000;
+
 /**
  * What the server at host:port is, judged from its answer to an SSLRequest: null when it
  * answers like PostgreSQL (or cannot be reached again); else words saying what answered instead.
  */
-export async function notPostgres(host: string, port: number, timeoutMs = 3000): Promise<string | null> {
+export async function notPostgres(host: string, port: number, timeoutMs = PROBE_TIMEOUT_MS): Promise<string | null> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     let answered = false;

@@ -48,6 +48,9 @@ export interface ProgressSnapshot {
  */
 const READ_BACK_WEIGHT = 1 / 3;
 
+/** Rows a table must have streamed before their average size predicts its total: fewer say too little. */
+const ROWS_FOR_AVERAGE = 100;
+
 interface Stage {
   name: RunPhase | null;
   message: string;
@@ -218,7 +221,7 @@ export class RunProgress {
    * scaled by the ratio seen so far.
    */
   private currentTotal(c: Current, ratio: number): number {
-    const byRows = c.estimatedRows && c.rows >= 100 ? (c.bytes / c.rows) * c.estimatedRows : null;
+    const byRows = c.estimatedRows && c.rows >= ROWS_FOR_AVERAGE ? (c.bytes / c.rows) * c.estimatedRows : null;
     return Math.max(byRows ?? c.estimate * ratio, c.bytes);
   }
 }

@@ -18,7 +18,7 @@ import {
 import { analyzeLoaded } from './analyze.js';
 import type { Catalog } from './catalog.js';
 import { copyTable } from './copy.js';
-import { CancelledError, errorInfo } from './errors.js';
+import { CancelledError, CopyStreamError, errorInfo } from './errors.js';
 import type { ProgressListener } from './events.js';
 import { type ContentDigest, withNamesPinned } from './digest.js';
 import { connectionLost } from './connection.js';
@@ -61,6 +61,7 @@ import { type Journal, type UndoPlan, startJournal, undoPlan } from './journal.j
 import { type RebuildRule, planRebuilds, rebuildIndexes } from './indexes.js';
 import { type TableStep, contained, refusingConstraint, tableFailure } from './tableFailure.js';
 import { addTraffic, trafficOf, trafficSince } from './traffic.js';
+import { SQLSTATE, connectionFailed, sqlStateOf } from './sqlState.js';
 
 export interface PlanOptions extends EndpointsInput, SchemaChanges {
   selection?: Selection;
@@ -191,6 +192,9 @@ async function planRound(session: Session, opts: PlanOptions, input: PlanInput, 
   const plan = nonEmptyTargets.size ? makePlan({ ...input, nonEmptyTargets }) : firstPass;
   return create(plan, nonEmptyTargets);
 }
+
+/** Progress events at most five a second per table: enough for a live bar, few enough for a webview. */
+const PROGRESS_INTERVAL_MS = 200;
 
 const plannedReport = (t: TablePlan): TableReport => ({
   ...tableReport(t.schema, t.table, {
@@ -441,7 +445,7 @@ async function copyOne(
   const onBytes = (bytes: number, rows: number) => {
     moved = bytes;
     const now = Date.now();
-    if (now - lastEmit < 200) return;
+    if (now - lastEmit < PROGRESS_INTERVAL_MS) return;
     lastEmit = now;
     emit({ type: 'table-progress', ...where, bytes, rows });
   };
@@ -558,6 +562,25 @@ function markRolledBack(
   return causes;
 }
 
+/** The error as the report says it: a lock wait names its holder, a lost connection its side. */
+function failureInfo(s: Session, e: unknown, cancelled: boolean): ErrorInfo {
+  const info = errorInfo(e, s.secrets);
+  if (sqlStateOf(e) === SQLSTATE.lockNotAvailable) info.message = lockTimeoutMessage(s.watch);
+  const gone = lostSide(e, s);
+  if (gone && !cancelled) info.message = `the connection to the ${gone} was lost: ${info.message}`;
+  return info;
+}
+
+/** What a rolled-back run left on the target: nothing, but sequences moved and any session left behind. */
+const unchangedText = (at: LoadPosition, leftover: string | null | undefined): string =>
+  [
+    at.sequencesMoved.length
+      ? `the target is unchanged except that sequence(s) ${at.sequencesMoved.join(', ')} moved forward (setval, ` +
+        'which no rollback undoes; new ids skip ahead, nothing collides)'
+      : 'the target is unchanged',
+    ...(leftover ? [leftover] : []),
+  ].join('; ');
+
 /** An error or a cancel: roll back, and tell every table what happened and whose fault it was. */
 async function failLoad(
   s: Session,
@@ -568,19 +591,10 @@ async function failLoad(
   signal?: AbortSignal,
 ): Promise<LoadResult> {
   const cancelled = e instanceof CancelledError || signal?.aborted === true;
-  const info = errorInfo(e, s.secrets);
-  if (info.code === '55P03') info.message = lockTimeoutMessage(s.watch);
-  const gone = lostSide(e, s);
-  if (gone && !cancelled) info.message = `the connection to the ${gone} was lost: ${info.message}`;
+  const info = failureInfo(s, e, cancelled);
   const leftover = await abandon(s, cancelled);
   const culprit = at.current && !cancelled ? at.current : null;
-  const unchanged = [
-    at.sequencesMoved.length
-      ? `the target is unchanged except that sequence(s) ${at.sequencesMoved.join(', ')} moved forward (setval, ` +
-        'which no rollback undoes; new ids skip ahead, nothing collides)'
-      : 'the target is unchanged',
-    ...(leftover ? [leftover] : []),
-  ].join('; ');
+  const unchanged = unchangedText(at, leftover);
   const failure = `${info.message}${info.code ? ` [${info.code}]` : ''}`;
   const failedBefore = [...at.failed.keys()];
   const blamed = culprit ? [...failedBefore, culprit] : failedBefore;
@@ -628,11 +642,8 @@ async function failLoad(
 
 /** For an error that ended a connection (terminated, reset, gone): which side it was, if known. */
 function lostSide(e: unknown, s: Session): 'source' | 'target' | null {
-  const err = e as { code?: string; message?: string; side?: 'source' | 'target' };
-  const connectionError =
-    /^(57P0[123]|08)/.test(err.code ?? '') || /terminat|ECONNRESET|EPIPE|socket|Connection/i.test(err.message ?? '');
-  if (!connectionError) return null;
+  if (!connectionFailed(e)) return null;
   if (connectionLost(s.target)) return 'target';
   if (connectionLost(s.source)) return 'source';
-  return err.side ?? null;
+  return e instanceof CopyStreamError ? e.side : null;
 }

@@ -441,12 +441,21 @@ export async function createAfterData(
 }
 
 /**
- * Index builds get maintenance_work_mem raised for the transaction: to 512 MB at most, never lowered,
- * never above the server's own maximum.
+ * What index builds get as maintenance_work_mem, in kB (512 MB): enough to sort most tables' keys in
+ * memory, small enough for a modest server's RAM (pg_restore users commonly pick this range).
+ */
+const INDEX_BUILD_MEMORY_KB = 524_288;
+
+/**
+ * Index builds get maintenance_work_mem raised for the transaction: to INDEX_BUILD_MEMORY_KB at most,
+ * never lowered, never above the server's own maximum.
  */
 export async function raiseMaintenanceWorkMem(tgt: pg.Client): Promise<void> {
-  await tgt.query(`SELECT set_config('maintenance_work_mem', LEAST(524288, max_val::int8)::text || 'kB', true)
-                     FROM pg_settings WHERE name = 'maintenance_work_mem' AND setting::int8 < 524288`);
+  await tgt.query(
+    `SELECT set_config('maintenance_work_mem', LEAST($1::int8, max_val::int8)::text || 'kB', true)
+       FROM pg_settings WHERE name = 'maintenance_work_mem' AND setting::int8 < $1::int8`,
+    [INDEX_BUILD_MEMORY_KB],
+  );
 }
 
 /** Every index and constraint a note will claim, looked up in the target's catalog: absent fails the run. */

@@ -7,6 +7,7 @@ import { ident, qualified, tableKey } from './ident.js';
 import type { TablePlan } from './plan.js';
 import { contained } from './tableFailure.js';
 import type { Session } from './session.js';
+import { SQLSTATE } from './sqlState.js';
 
 /** One sequence of the target and the value its next nextval() must return. */
 interface SequenceMove {
@@ -219,7 +220,11 @@ async function plannedMove(s: Session, c: CopiedSequence): Promise<Omit<PlannedM
   const row = r.rows[0];
   if (!row || row.v === null) return null; // nothing copied and nothing used yet
   if (!row.owned && !row.updatable)
-    throw sequenceError(m, `${s.summaries.target.label} may not update it (it needs UPDATE on the sequence)`, '42501');
+    throw sequenceError(
+      m,
+      `${s.summaries.target.label} may not update it (it needs UPDATE on the sequence)`,
+      SQLSTATE.insufficientPrivilege,
+    );
   const past = row.ascending ? BigInt(row.next) > BigInt(row.max) : BigInt(row.next) < BigInt(row.min);
   const placed = past ? atBound(m, row, sourceValues) : { ...m, next: row.next };
   return { m: { ...placed, owned: row.owned }, users };
@@ -268,7 +273,11 @@ function atBound(m: SequenceMove, row: BoundsRow, sourceValues: string[]): Seque
   }
   const which = row.ascending ? 'largest' : 'smallest';
   const side = row.ascending ? 'below' : 'above';
-  throw sequenceError(m, `the ${which} value in use, ${row.v}, leaves no room ${side} its ${word} ${edge}`, '2200H');
+  throw sequenceError(
+    m,
+    `the ${which} value in use, ${row.v}, leaves no room ${side} its ${word} ${edge}`,
+    SQLSTATE.sequenceGeneratorLimitExceeded,
+  );
 }
 
 /**

@@ -8,6 +8,7 @@
 import type pg from 'pg';
 import { ContentDigest, type DigestRead, readDigest } from './digest.js';
 import { CancelledError } from './errors.js';
+import { SQLSTATE, connectionFailed, sqlStateOf } from './sqlState.js';
 
 /** Each selected value's send function, qualified for SQL; null when one type has none or sha256 is missing. */
 async function sendFunctions(client: pg.Client, read: DigestRead): Promise<string[] | null> {
@@ -98,6 +99,7 @@ export async function digestOf(client: pg.Client, read: DigestRead, signal?: Abo
  * not a cancel (57014), a lock wait given up (55P03), a server going away (57P0x) or a lost connection.
  */
 const refusal = (e: unknown): boolean => {
-  const code = (e as { code?: string }).code;
-  return !!code && !/^(57014|55P03|57P0|08)/.test(code);
+  const code = sqlStateOf(e);
+  const ours = code === SQLSTATE.queryCanceled || code === SQLSTATE.lockNotAvailable;
+  return !!code && !ours && !connectionFailed(e);
 };

@@ -9,6 +9,7 @@ import { DEFAULT_LOCK_TIMEOUT_MS, LockWatch, lockTimeoutMessage } from './locks.
 import { assertNotTransactionPoolerAddress, assertSessionPooling } from './pooler.js';
 import { type Meters, meterOf } from './traffic.js';
 import { PhaseClock } from './trips.js';
+import { SQLSTATE, sqlStateOf } from './sqlState.js';
 
 export interface EndpointsInput {
   /** PostgreSQL URL of the side read from (never written). */
@@ -143,9 +144,9 @@ export async function lockBounded<T>(watch: LockWatch | null, fn: () => Promise<
   try {
     return await fn();
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (watch && code === '55P03') throw new LockTimeoutError(lockTimeoutMessage(watch));
-    if (code === '57014') throw new CancelledError(); // our own cancel, sent from the side
+    const code = sqlStateOf(e);
+    if (watch && code === SQLSTATE.lockNotAvailable) throw new LockTimeoutError(lockTimeoutMessage(watch));
+    if (code === SQLSTATE.queryCanceled) throw new CancelledError(); // our own cancel, sent from the side
     throw e;
   }
 }

@@ -9,10 +9,11 @@ import { displayName } from '../shared/names.js';
 import type { ErrorInfo } from '../shared/report.js';
 import { partitionsOf } from './catalog.js';
 import { connectionLost } from './connection.js';
-import { endsTheRun, errorInfo } from './errors.js';
+import { CopyStreamError, endsTheRun, errorInfo } from './errors.js';
 import { tableKey } from './ident.js';
 import type { TablePlan } from './plan.js';
 import type { Session } from './session.js';
+import { SQLSTATE, sqlStateOf } from './sqlState.js';
 
 const SAVEPOINT = 'archon_table';
 
@@ -33,7 +34,7 @@ export async function contained(
     // aborted (the snapshot lost): no longer this table's failure alone, so the run ends.
     await s.target.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`).catch(() => Promise.reject(e));
     await s.target.query(`RELEASE SAVEPOINT ${SAVEPOINT}`).catch(() => Promise.reject(e));
-    await s.source.query('SELECT 1').catch(() => Promise.reject(Object.assign(e as object, { side: 'source' })));
+    await s.source.query('SELECT 1').catch(() => Promise.reject(new CopyStreamError('source', e)));
     return e;
   }
   await s.target.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
@@ -63,10 +64,11 @@ export function tableFailure(
 ): { message: string; info: ErrorInfo } {
   const info = errorInfo(e, s.secrets);
   const message = `${info.message}${info.code ? ` [${info.code}]` : ''}`;
-  if (info.code === '23505' && !t.empties && (rowsKept ?? 0) > 0)
+  const code = sqlStateOf(e);
+  if (code === SQLSTATE.uniqueViolation && !t.empties && (rowsKept ?? 0) > 0)
     return { message: `${message}; ${KEPT_ROWS_CLASH}`, info };
   const constraint = (e as { constraint?: string }).constraint;
-  if (info.code !== '23503' || !constraint || !t.target) return { message, info };
+  if (code !== SQLSTATE.foreignKeyViolation || !constraint || !t.target) return { message, info };
   const holders = [t.target, ...partitionsOf(t.target, s.targetCatalog.tables)];
   const fk = holders.flatMap((h) => h.foreignKeys).find((f) => f.name === constraint);
   if (!fk || !notLoaded.has(tableKey(fk.refSchema, fk.refTable))) return { message, info };

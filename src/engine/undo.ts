@@ -7,8 +7,10 @@
 // unless something else has come to use them since (see keptObjects.ts).
 import type pg from 'pg';
 import { displayName } from '../shared/names.js';
+import type { JournaledRun } from '../shared/reportJournal.js';
 import { type Endpoint, connect, endQuietly, parseEndpoint, secretsOf } from './connection.js';
 import { CancelledError, LockTimeoutError, UsageError, redact } from './errors.js';
+import { SQLSTATE, sqlStateOf } from './sqlState.js';
 import type { ProgressListener } from './events.js';
 import { ident, qualified, tableKey } from './ident.js';
 import { checkRowSecurity } from './rowSecurity.js';
@@ -85,12 +87,8 @@ export type UndoAction = 'already gone' | 'drop' | 'restore' | 'empty';
 export const undoAction = (t: UndoTable): UndoAction =>
   t.goneSince ? 'already gone' : t.drops ? 'drop' : t.rowsRestored ? 'restore' : 'empty';
 
-export interface UndoPreview {
+export interface UndoPreview extends Omit<JournaledRun, 'id'> {
   runId: string;
-  at: string;
-  source: string;
-  target: string;
-  policy: string;
   tables: UndoTable[];
 }
 
@@ -158,13 +156,19 @@ export async function openTarget(opts: TargetOptions): Promise<Target> {
   };
 }
 
+/** A healthy server answers ROLLBACK at once; one that has not within this is treated as gone. */
+const ROLLBACK_ANSWER_MS = 2000;
+/** How often, and how many times, to look whether a terminated session has ended: 5 s in all. */
+const SESSION_END_POLL_MS = 50;
+const SESSION_END_POLLS = 100;
+
 async function rollbackOrEnd(client: pg.Client, endpoint: Endpoint, pid: number): Promise<void> {
   const answered = await Promise.race([
     client.query('ROLLBACK').then(
       () => true,
       () => false,
     ),
-    new Promise<boolean>((done) => setTimeout(() => done(false), 2000).unref()),
+    new Promise<boolean>((done) => setTimeout(() => done(false), ROLLBACK_ANSWER_MS).unref()),
   ]);
   if (answered) return;
   client.connection?.stream?.destroy();
@@ -172,10 +176,10 @@ async function rollbackOrEnd(client: pg.Client, endpoint: Endpoint, pid: number)
   const side = await connect(endpoint);
   try {
     await side.query('SELECT pg_terminate_backend($1)', [pid]);
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < SESSION_END_POLLS; i++) {
       const r = await side.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid]);
       if (!r.rowCount) return;
-      await new Promise((done) => setTimeout(done, 50));
+      await new Promise((done) => setTimeout(done, SESSION_END_POLL_MS));
     }
   } finally {
     await endQuietly(side);
@@ -191,19 +195,22 @@ async function assertJournal(t: Target): Promise<void> {
 
 /** Errors of the server in the words of this command: locks, privileges, cancels. */
 export function undoError(e: unknown, t: Target, lockTimeoutMs: number | undefined): unknown {
-  const err = e as { code?: string; message?: string };
-  if (err.code === '57014' || e instanceof CancelledError) return new CancelledError();
-  if (err.code === '55P03')
+  const err = e as { message?: string };
+  const code = sqlStateOf(e);
+  if (code === SQLSTATE.queryCanceled || e instanceof CancelledError) return new CancelledError();
+  if (code === SQLSTATE.lockNotAvailable)
     return new LockTimeoutError(
       `gave up after waiting ${(lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS) / 1000} s for a lock on the target: another ` +
         'session is using these tables; end it or try again later; nothing changed',
     );
-  if (err.code === '42501')
+  if (code === SQLSTATE.insufficientPrivilege)
     return new UsageError(
       `${t.endpoint.user} may not do this on ${t.endpoint.label}: ${redact(err.message ?? '', t.secrets)}; nothing changed`,
     );
   // Something made since the run depends on what undo must empty or drop (a view, a foreign key).
-  if (err.code === '2BP01' || (err.code === '0A000' && /foreign key/.test(err.message ?? ''))) {
+  // TRUNCATE refuses a table a foreign key references with 0A000 (read by code: its words follow
+  // lc_messages); the tables undo truncates are the run's own, so no other 0A000 comes from there.
+  if (code === SQLSTATE.dependentObjectsStillExist || code === SQLSTATE.featureNotSupported) {
     const detail = (e as { detail?: string }).detail;
     const why = redact(`${err.message}${detail ? ` (${detail.replace(/\n/g, '; ')})` : ''}`, t.secrets);
     return new UsageError(
@@ -216,13 +223,38 @@ export function undoError(e: unknown, t: Target, lockTimeoutMs: number | undefin
 
 /** Takes a run back; see the file's comment. */
 export async function undo(opts: UndoOptions): Promise<UndoResult> {
+  return inUndoTransaction(opts, async (t) => {
+    const result = await undoInTransaction(t, opts);
+    return { value: result, commit: result.undone };
+  });
+}
+
+/**
+ * What undo would do, read without changing anything: the run, its tables now and what each gets back,
+ * as the confirmation sees it. Its transaction (which takes undo's locks, so the numbers are the ones
+ * undo would act on) is rolled back. It looks past changes made since the run (as a forced undo would)
+ * so that the preview can name them; what refuses an undo outright (a table a later run needs, a
+ * reference undo would leave dangling) refuses here too.
+ */
+export async function previewUndo(opts: Omit<UndoOptions, 'force' | 'confirm'>): Promise<UndoPreview> {
+  return inUndoTransaction(opts, async (t) => {
+    const { preview } = await readyToUndo(t, { ...opts, force: true });
+    return { value: preview, commit: false };
+  });
+}
+
+/** One transaction on the target's journal, committed only when `work` says so; errors in undo's words. */
+async function inUndoTransaction<T>(
+  opts: UndoOptions,
+  work: (t: Target) => Promise<{ value: T; commit: boolean }>,
+): Promise<T> {
   const t = await openTarget(opts);
   try {
     await assertJournal(t);
     await t.client.query('BEGIN');
-    const result = await undoInTransaction(t, opts);
-    await t.client.query(result.undone ? 'COMMIT' : 'ROLLBACK');
-    return result;
+    const { value, commit } = await work(t);
+    await t.client.query(commit ? 'COMMIT' : 'ROLLBACK');
+    return value;
   } catch (e) {
     await t.rollback().catch(() => {});
     throw opts.signal?.aborted ? new CancelledError() : undoError(e, t, opts.lockTimeoutMs);
@@ -231,11 +263,20 @@ export async function undo(opts: UndoOptions): Promise<UndoResult> {
   }
 }
 
-async function undoInTransaction(t: Target, opts: UndoOptions): Promise<UndoResult> {
+/** What undo found, inside its transaction, with the run's tables locked: the preview and what acts on it. */
+interface Ready {
+  run: { id: string };
+  rows: RunTableRow[];
+  present: RunTableRow[];
+  inPlace: RunTableRow[];
+  unforced: Awaited<ReturnType<typeof unforceCreated>>;
+  preview: UndoPreview;
+  changed: UndoTable[];
+}
+
+/** Reads and locks everything undo acts on, and refuses what it must; changes no row. */
+async function readyToUndo(t: Target, opts: UndoOptions): Promise<Ready> {
   const emit = opts.onProgress ?? (() => {});
-  const check = () => {
-    if (opts.signal?.aborted) throw new CancelledError();
-  };
   const run = await pickRun(t, opts.run);
   const rows = (
     await t.client.query<RunTableRow>('SELECT * FROM archon.run_tables WHERE run_id = $1 ORDER BY ord', [run.id])
@@ -249,23 +290,26 @@ async function undoInTransaction(t: Target, opts: UndoOptions): Promise<UndoResu
   const refs = await tablesToRestoreInPlace(t.client, present.map(keyOf));
   const tables: UndoTable[] = [];
   for (const r of rows) {
-    check();
+    if (opts.signal?.aborted) throw new CancelledError();
     const table = gone.has(r) ? goneTable(r) : await previewTable(t, r, opts.signal);
     if (refs.inPlace.has(tableKey(r.schema_name, r.table_name))) table.referencedBy = referencing(r, refs.keeping);
     tables.push(table);
   }
-  const preview: UndoPreview = {
-    runId: run.id,
-    at: run.at,
-    source: run.source,
-    target: run.target,
-    policy: run.policy,
-    tables,
-  };
+  const { id, at, source, target, policy } = run;
+  const preview: UndoPreview = { runId: id, at, source, target, policy, tables };
   const changed = tables.filter((x) => x.changed);
   if (changed.length && !opts.force) throw new UsageError(refusal(run.id, changed), { kind: 'force-undo' });
   const inPlace = present.filter((r) => refs.inPlace.has(tableKey(r.schema_name, r.table_name)));
   await refuseDanglingReferences(t.client, run.id, inPlace.map(inPlaceOf), refs.outside);
+  return { run, rows, present, inPlace, unforced, preview, changed };
+}
+
+async function undoInTransaction(t: Target, opts: UndoOptions): Promise<UndoResult> {
+  const emit = opts.onProgress ?? (() => {});
+  const check = () => {
+    if (opts.signal?.aborted) throw new CancelledError();
+  };
+  const { run, rows, present, inPlace, unforced, preview, changed } = await readyToUndo(t, opts);
   if (opts.confirm && !(await opts.confirm(preview)))
     return { ...preview, undone: false, undoneAt: null, forced: false, kept: [], droppedForBackups: [] };
   check();
@@ -314,12 +358,7 @@ const referencing = (r: RunTableRow, outside: OutsideReference[]): string[] =>
     .filter((o) => o.to === tableKey(r.schema_name, r.table_name))
     .map((o) => `${displayName(o.from.schema, o.from.table)} (${o.constraint})`);
 
-interface RunRow {
-  id: string;
-  at: string;
-  source: string;
-  target: string;
-  policy: string;
+interface RunRow extends JournaledRun {
   undoable: boolean;
   why_not: string | null;
   undone_at: string | null;
@@ -591,7 +630,7 @@ async function dropCreated(
 
 /** A statement the user may not run is taken back to its savepoint; any other error (a cancel) stands. */
 const notAllowed = (c: pg.Client, savepoint: string) => async (e: { code?: string }) => {
-  if (e.code !== '42501') throw e;
+  if (sqlStateOf(e) !== SQLSTATE.insufficientPrivilege) throw e;
   await c.query(`ROLLBACK TO SAVEPOINT ${savepoint}`);
 };
 

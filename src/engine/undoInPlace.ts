@@ -9,6 +9,7 @@ import { displayName } from '../shared/names.js';
 import { UsageError } from './errors.js';
 import { ident, qualified, tableKey } from './ident.js';
 import { relationSql } from './relation.js';
+import { SQLSTATE, sqlStateOf } from './sqlState.js';
 
 /** A run table as the in-place restore needs it (a row of archon.run_tables, narrowed). */
 export interface InPlaceTable {
@@ -163,7 +164,7 @@ async function danglingRows(c: pg.Client, t: InPlaceTable, ref: OutsideReference
     )
     .catch((e: { code?: string }) => {
       // Unread, its rows could point at rows undo removes, and a cascading key would change them.
-      if (e.code !== '42501') throw e;
+      if (sqlStateOf(e) !== SQLSTATE.insufficientPrivilege) throw e;
       const [schema, table] = JSON.parse(ref.to) as [string, string];
       throw new UsageError(
         `undo must read ${displayName(ref.from.schema, ref.from.table)}, whose foreign key ${ref.constraint} ` +

@@ -1,7 +1,8 @@
 // Where a database is, as every surface names it: the label, the "same database" rule and the
 // sslmode choices. Never a password.
 
-interface DatabaseAddress {
+/** Where a database is and who logs in: the fields every profile, endpoint and label share. */
+export interface DatabaseAddress {
   host: string;
   port: number;
   database: string;

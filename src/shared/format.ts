@@ -19,6 +19,9 @@ export const formatCount = (n: number | null): string => (n === null ? '—' : n
 /** A signed difference: 0, +3, -2; a dash when unknown. */
 export const formatDifference = (d: number | null): string => (d === null ? '—' : d > 0 ? `+${d}` : String(d));
 
+/** Below this an estimate is shown in full (9,876); from it, compactly (12.3k): a glance, not a count. */
+export const COMPACT_FROM = 10_000;
+
 /** 218714 → 219k: for estimates only; exact counts are never shown this way. */
 export function compactCount(n: number): string {
   if (n < 1000) return String(n);

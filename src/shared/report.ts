@@ -249,15 +249,19 @@ export interface TableReport {
 /** What "verified" proves in a report: equal counts and equal content, or (compare --counts-only) counts. */
 export type Checks = 'counts and content' | 'counts only';
 
-export interface Report {
+/** What every report of a command opens with: the tool that wrote it, when it began and how long it took. */
+export interface ReportHeader {
+  tool: { name: 'archon'; version: string };
+  startedAt: string;
+  durationMs: number;
+}
+
+export interface Report extends ReportHeader {
   kind: 'migrate' | 'compare';
   checks: Checks;
-  tool: { name: 'archon'; version: string };
   source: EndpointSummary;
   target: EndpointSummary;
   existing: ExistingPolicy | null;
-  startedAt: string;
-  durationMs: number;
   outcome: Outcome;
   /** Whether anything was committed to the target (false for compare, rollbacks and cancels). */
   committed: boolean;

@@ -3,7 +3,7 @@
 // a static page (JSON is the model itself). Browser-safe, as all of src/shared/.
 import { formatBytes, formatCount, plural, seconds } from './format.js';
 import { displayName, visible } from './names.js';
-import { type ErrorInfo, policyText } from './report.js';
+import { type ErrorInfo, type ReportHeader, policyText } from './report.js';
 import { makeNonce } from './reportHtml.js';
 
 export type UndoOutcome = 'undone' | 'declined' | 'failed' | 'cancelled';
@@ -34,15 +34,24 @@ export interface UndoTableReport {
   changedSinceRun: boolean;
 }
 
-export interface UndoReport {
+/** A run as the journal names it: what history, undo's preview and undo's report say of a past run. */
+export interface JournaledRun {
+  id: string;
+  /** When the run began (UTC text, as the journal keeps it). */
+  at: string;
+  /** user@host:port/db of each side — never a password. */
+  source: string;
+  target: string;
+  /** What it did to rows the target held, in the journal's words. */
+  policy: string;
+}
+
+export interface UndoReport extends ReportHeader {
   kind: 'undo';
-  tool: { name: 'archon'; version: string };
   /** user@host:port/db — never a password. */
   target: string;
   /** The run taken back, as the journal remembers it; null when the undo failed before it found one. */
-  run: { id: string; at: string; policy: string; source: string } | null;
-  startedAt: string;
-  durationMs: number;
+  run: Omit<JournaledRun, 'target'> | null;
   /** When the undo committed, as the target's journal records it (the time history shows); null when it did not. */
   undoneAt?: string | null;
   outcome: UndoOutcome;
@@ -114,13 +123,10 @@ export function undoFacts(r: UndoReport): [string, string][] {
 }
 
 /** What `backups drop` did: the runs whose backups are gone (those can no longer be undone). */
-export interface BackupsReport {
+export interface BackupsReport extends ReportHeader {
   kind: 'backups drop';
-  tool: { name: 'archon'; version: string };
   /** user@host:port/db — never a password. */
   target: string;
-  startedAt: string;
-  durationMs: number;
   outcome: 'dropped' | 'declined';
   committed: boolean;
   runs: string[];

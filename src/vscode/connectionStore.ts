@@ -1,6 +1,7 @@
 // Saved connections: non-secret fields in VS Code's global state, passwords only in SecretStorage.
 // No `vscode` import: the two storage interfaces below are what vscode.Memento and
 // vscode.SecretStorage offer, so the store is unit-tested with plain objects.
+import type { DatabaseAddress } from '../shared/endpoint.js';
 import { parseUrl } from '../engine/index.js';
 import type { Role } from '../shared/report.js';
 
@@ -15,15 +16,11 @@ export interface SecretStore {
   delete(key: string): Thenable<void>;
 }
 
-export interface ConnectionProfile {
+export interface ConnectionProfile extends DatabaseAddress {
   id: string;
   name: string;
   /** Which group the tree shows it in; the wizard may still use it in either role. */
   role: Role;
-  host: string;
-  port: number;
-  database: string;
-  user: string;
   sslmode: string;
   sslrootcert?: string;
   /**

@@ -2,7 +2,7 @@
 // (multiStepInput.ts): each step is a function that shows one pick, writes the answer into the
 // flow's state and returns the next step (undefined when the flow is done). Back returns to the
 // step shown before, from a stack of the steps actually taken; the first step shown has no Back.
-// The steps themselves: wizard.ts (Migrate Database) and flows.ts (Compare, Copy Table).
+// The steps themselves: wizard.ts (Migrate Database) and compareAndCopyFlows.ts (Compare, Copy Table).
 import { BACK, pick, type PickOptions } from './quickPick.js';
 
 /** One step of a flow: shows itself through `input`, updates `state`, returns the next step. */

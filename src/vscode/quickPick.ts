@@ -1,5 +1,6 @@
 // One quick pick: the building block of every multi-step flow (see multiStep.ts).
 import * as vscode from 'vscode';
+import { errorMessage } from './errorWords.js';
 import type { Item } from './wizardModel.js';
 
 export const BACK = Symbol('back');
@@ -110,8 +111,9 @@ export function pick<T>(o: PickOptions<T>): Promise<T[] | typeof BACK | undefine
     if (o.load) {
       loading = true;
       qp.busy = true;
+      // A loader that fails says so in the list: an empty or stale pick would hide why.
       o.load(setItems)
-        .catch(() => {})
+        .catch((e: unknown) => setItems([{ label: `$(error) ${errorMessage(e)}` }]))
         .finally(() => {
           qp.busy = false;
           loading = false;

@@ -3,7 +3,7 @@
 // one row (its tables listed on demand), reasons that would lose data come first, and the totals
 // and an estimated time sit under the direction.
 import type { PlanResult, SkipKind, TablePlan } from '../engine/index.js';
-import { compactCount, formatBytes, formatCount, plural } from '../shared/format.js';
+import { COMPACT_FROM, compactCount, formatBytes, formatCount, plural } from '../shared/format.js';
 import { displayName } from '../shared/names.js';
 import { type SchemaObject, serverText } from '../shared/report.js';
 import { kindCount, namesText, objectGroups, objectsHeading } from '../shared/reportObjects.js';
@@ -272,7 +272,7 @@ function headLines(
   const bytes = copies.reduce((sum, t) => sum + t.bytes, 0);
   lines.push({
     label:
-      `$(database) In all: ${n} · ~${rows < 10_000 ? formatCount(rows) : compactCount(rows)} rows · ` +
+      `$(database) In all: ${n} · ~${rows < COMPACT_FROM ? formatCount(rows) : compactCount(rows)} rows · ` +
       `${formatBytes(bytes)} · ${estimatedTime(bytes, copies.length)}`,
     detail: "Estimated from the source's statistics and sizes on disk; the progress shows the real rate.",
     kind: 'totals',

@@ -11,6 +11,9 @@ const CANCELLING = 'Cancelling — rolling back…';
 
 type Reporter = vscode.Progress<{ message?: string; increment?: number }>;
 
+/** What VS Code allows an extension to finish in when it deactivates (about 5 s), with a margin. */
+const SHUTDOWN_WAIT_MS = 4000;
+
 /**
  * The runs going now (a comparison may run beside a migration), held by the Runner: the newest is
  * what the status bar's command shows and cancels; shutdown cancels them all.
@@ -48,7 +51,7 @@ export class ActiveRun {
    * rolls back) rather than leave it to the server to notice the dropped sockets, and give the
    * rollback the few seconds VS Code waits for an extension to deactivate.
    */
-  async cancelOnShutdown(log: vscode.LogOutputChannel, waitMs = 4000): Promise<void> {
+  async cancelOnShutdown(log: vscode.LogOutputChannel, waitMs = SHUTDOWN_WAIT_MS): Promise<void> {
     const runs = [...this.views];
     if (!runs.length) return;
     log.warn('VS Code is closing during a run: cancelling it, the target rolls back');

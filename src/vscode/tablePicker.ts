@@ -5,7 +5,7 @@
 // some of its columns, and the fix is offered right here (create them, add the columns) rather than
 // found out in the review, where going back cannot help.
 import { type Catalog, type Table, isCopyable } from '../engine/index.js';
-import { compactCount, formatBytes, formatCount, plural } from '../shared/format.js';
+import { COMPACT_FROM, compactCount, formatBytes, formatCount, plural } from '../shared/format.js';
 import { rowsText, schemaGroups } from './treeModel.js';
 import { platformTableItem } from './platformView.js';
 import type { Item, TableKey } from './wizardModel.js';
@@ -202,7 +202,7 @@ export function selectionSummary(all: TablePick[], selected: TablePick[]): strin
   const tables = selected.filter((c): c is TableChoice => c.kind === 'table');
   const rows = tables.reduce((n, t) => n + (t.rows ?? 0), 0);
   const bytes = tables.reduce((n, t) => n + t.bytes, 0);
-  const rowsPart = rows < 10_000 ? formatCount(rows) : compactCount(rows);
+  const rowsPart = rows < COMPACT_FROM ? formatCount(rows) : compactCount(rows);
   const head = `${tables.length} of ${total} tables${checkedRows(selected, tables.length)} · ~${rowsPart} rows · ${formatBytes(bytes)}`;
   const { createMissing, addColumns } = schemaChoices(selected);
   const missing = tables.filter((t) => t.fit?.missing).length;

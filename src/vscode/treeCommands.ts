@@ -5,7 +5,7 @@ import { countTableRows } from '../engine/index.js';
 import { urlOf, type ConnectionStore } from './connectionStore.js';
 import type { Credentials } from './credentials.js';
 import { errorMessage } from './errorWords.js';
-import { copyTableFlow } from './flows.js';
+import { copyTableFlow } from './compareAndCopyFlows.js';
 import type { Runner } from './runner.js';
 import type { ConnectionsTree, Node } from './tree.js';
 import type { WizardDeps } from './wizard.js';
@@ -18,7 +18,7 @@ interface TreeCommandDeps {
 }
 
 /** Counts a table's rows exactly (the tree shows the planner's estimate until then). */
-export async function countRows(deps: TreeCommandDeps, node?: Node): Promise<void> {
+export async function countRowsExactly(deps: TreeCommandDeps, node?: Node): Promise<void> {
   if (node?.kind !== 'table') return;
   const p = deps.store.get(node.profile.id);
   if (!p) return;
@@ -37,7 +37,7 @@ export async function countRows(deps: TreeCommandDeps, node?: Node): Promise<voi
   }
 }
 
-/** Copy Table to Target… on a source table: the copy-table flow (flows.ts) from that table. */
+/** Copy Table to Target… on a source table: the copy-table flow (compareAndCopyFlows.ts) from that table. */
 export async function copyTableToTarget(deps: WizardDeps, runner: Runner, node?: Node): Promise<void> {
   if (node?.kind !== 'table') {
     void vscode.window.showInformationMessage('Right-click a table of a source connection in the Archon view.');

@@ -9,6 +9,7 @@ import {
   type UndoResult,
   history,
   keptReason,
+  previewUndo,
   runReport,
   undo,
   undoAction,
@@ -74,22 +75,9 @@ export async function undoRun(deps: UndoDeps, target: ConnectionProfile, runId?:
   const { credentials, log } = deps;
   const base = { target: urlOf(target), run: runId, lockTimeoutMs: lockWait() };
   try {
-    let preview: UndoPreview | null = null;
-    // A first pass reads what would be restored and stops; nothing is held while the user reads it.
-    // It looks past changes made since the run (force) so that the question can name them.
-    await credentials.withPassword(target, 'target', (password) =>
-      undo({
-        ...base,
-        password,
-        force: true,
-        confirm: async (p) => {
-          preview = p;
-          return false;
-        },
-      }),
-    );
-    const p = preview as UndoPreview | null;
-    if (!p || !(await confirmUndo(p, target))) return null;
+    // Read first, changing nothing; nothing is held while the user reads it.
+    const p = await credentials.withPassword(target, 'target', (password) => previewUndo({ ...base, password }));
+    if (!(await confirmUndo(p, target))) return null;
     const changed = p.tables.filter((t) => t.changed).length;
     log.info(`Undoing run ${p.runId} on ${endpointLabel(target)}`);
     const title = `Archon: undoing migration ${p.runId}`;
