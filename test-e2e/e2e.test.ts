@@ -352,8 +352,10 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
    */
   async function closeWelcome(): Promise<void> {
     const tab = page.locator('.tabs-container .tab').filter({ hasText: 'Welcome' });
-    await tab.click();
-    await runCommand('View: Close Editor');
+    // The tab's own close button: "View: Close Editor" acts on the active group, which is another
+    // one once Show SQL has opened an editor beside the review.
+    await tab.hover();
+    await tab.locator('.tab-actions .codicon-close, .tab-actions .action-label').first().click();
     await tab.waitFor({ state: 'detached', timeout: 10_000 });
   }
 
