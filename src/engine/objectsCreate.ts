@@ -14,8 +14,10 @@ import { errorInfo } from './errors.js';
 import type { ProgressListener } from './events.js';
 import { ident, literal, qualified, tableKey } from './ident.js';
 import type { Plan, TablePlan } from './plan.js';
+import { type ObjectAcl, checkObjectGrants, objectAclNote, planObjectAcls } from './objectsAccess.js';
 import type { CreatedObject } from './schemaDdl.js';
 import { type MissingObject, missingObjectRows, planScope } from './schemaObjects.js';
+import { targetDefaults, targetRoles } from './grants.js';
 import type { Session } from './session.js';
 
 /** Where an object's statements run: before the tables, after them (before the rows), after the rows. */
@@ -41,6 +43,8 @@ export interface ObjectDdl {
   definition: string;
   /** A view's query as the source prints it, for the target to print it its own way (checkObjects). */
   query?: string;
+  /** Its grants as the source's (objectsAccess.ts), read back before the commit. */
+  acl?: ObjectAcl;
 }
 
 /** What names an object in the catalog: a function's signature, a relation, a trigger on its table. */
@@ -69,6 +73,8 @@ interface Candidate {
   lookup: Lookup;
   definition: string;
   query?: string;
+  schema: string;
+  acl?: ObjectAcl;
   /** Other candidates it depends on, by address (classid/objid). */
   needs: string[];
   /** Relations it depends on that are tables, by tableKey. */
@@ -210,6 +216,7 @@ async function functionCandidates(s: Session, missing: MissingObject[], language
       created: { kind: f.prokind === 'p' ? 'procedure' : 'function', name: signature },
       lookup: { kind: 'function', signature },
       definition: '',
+      schema: f.schema,
       needs: [],
       tables: [],
     };
@@ -249,6 +256,7 @@ async function viewCandidates(s: Session, missing: MissingObject[]) {
       lookup: { kind: 'relation', relation: name },
       definition: '',
       query: body,
+      schema: v.schema,
       needs: [],
       tables: [],
     };
@@ -278,6 +286,7 @@ async function triggerCandidates(s: Session, missing: MissingObject[], creating:
         created: null,
         lookup: { kind: 'trigger', relation: table, name: t.name },
         definition: '',
+        schema: t.schema,
         needs: [],
         tables: [tableKey(t.schema, t.table)],
       };
@@ -371,6 +380,7 @@ const toDdl = (c: Candidate): ObjectDdl => ({
   lookup: c.lookup,
   definition: c.definition,
   ...(c.query ? { query: c.query } : {}),
+  ...(c.acl ? { acl: c.acl } : {}),
 });
 
 /** Tables the run creates (by tableKey). */
@@ -409,6 +419,7 @@ export async function planObjects(s: Session, plan: Plan): Promise<{ objects: Sc
     ...(await triggerCandidates(s, of(['trigger']), creating)),
   ]);
   await sourceDefinitions(s, candidates);
+  await withSourceAcls(s, candidates);
   await dependencies(s, candidates, onTarget, creating);
   const refusedTables = new Map<string, string>();
   let ordered = order(candidates);
@@ -438,6 +449,24 @@ export async function planObjects(s: Session, plan: Plan): Promise<{ objects: Sc
   });
   forgetNotCreated(plan, made);
   return { objects, create: { create: made.map(toDdl), refusedTables } };
+}
+
+/** Each function's, procedure's and view's creation followed by the statements that give it the source's ACL. */
+async function withSourceAcls(s: Session, candidates: Candidate[]): Promise<void> {
+  const made = candidates.filter((c) => !c.reason && c.created);
+  const byObject = new Map(
+    made.map((c) => [{ kind: c.kind, schema: c.schema, sqlName: c.created!.name, shown: c.missing.object.name }, c]),
+  );
+  const target = {
+    roles: await targetRoles(s.target),
+    user: s.targetCatalog.user,
+    defaults: await targetDefaults(s.target),
+  };
+  for (const [o, { acl, statements }] of await planObjectAcls(s.source, [...byObject.keys()], target)) {
+    const c = byObject.get(o)!;
+    c.acl = acl;
+    c.statements.push(...statements);
+  }
 }
 
 const baseOf = (c: Candidate): Phase =>
@@ -620,6 +649,10 @@ export async function checkObjects(tgt: pg.Client, objects: ObjectDdl[]): Promis
     }
   });
   if (wrong.length) throw new Error(`after its statements ran, ${wrong.join('; ')}; nothing is claimed created`);
+  await checkObjectGrants(
+    tgt,
+    objects.flatMap((o) => (o.acl ? [o.acl] : [])),
+  );
 }
 
 /** The source's definition of a view with its query as the target prints it; others as they are. */
@@ -664,5 +697,6 @@ export function objectsNote(objects: ObjectDdl[]): string | null {
   const kinds = (['function', 'procedure', 'view', 'materialized view', 'trigger'] as const)
     .filter((k) => count(k))
     .map((k) => `${count(k)} ${k}${count(k) > 1 ? 's' : ''}`);
-  return `${kinds.join(', ')} created on the target in the run's transaction (functions before the tables, views after them, triggers and materialized views' refresh after the rows), then compared with the source's by definition`;
+  const acl = objectAclNote(objects.flatMap((o) => (o.acl ? [o.acl] : [])));
+  return `${kinds.join(', ')} created on the target in the run's transaction (functions before the tables, views after them, triggers and materialized views' refresh after the rows), then compared with the source's by definition${acl ? `; ${acl}` : ''}`;
 }

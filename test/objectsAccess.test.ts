@@ -1,0 +1,85 @@
+// --create-objects gives a created function, procedure, view or materialized view the source's grants
+// and no more: a function the source revokes from PUBLIC is not callable by PUBLIC on the target, nor
+// by a role the target's default privileges grant new functions to. Asserted as those roles (SET ROLE).
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { migrate } from '../src/engine/index.js';
+import { TestDb, directions, withClient } from './support/pg.js';
+
+const SOURCE = (service: string) => `CREATE ROLE ${service};
+  CREATE TABLE secrets (id int PRIMARY KEY, api_key text);
+  INSERT INTO secrets VALUES (1, 'k1'), (2, 'k2');
+  ALTER TABLE secrets ENABLE ROW LEVEL SECURITY;
+  CREATE FUNCTION all_secrets() RETURNS SETOF text LANGUAGE sql SECURITY DEFINER
+    SET search_path = pg_catalog, public AS $$ SELECT api_key FROM public.secrets $$;
+  REVOKE EXECUTE ON FUNCTION all_secrets() FROM PUBLIC;
+  GRANT EXECUTE ON FUNCTION all_secrets() TO ${service};
+  CREATE FUNCTION open_fn() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;
+  CREATE PROCEDURE shut() LANGUAGE sql AS $$ SELECT 1 $$;
+  REVOKE ALL ON PROCEDURE shut() FROM PUBLIC;
+  CREATE VIEW key_view AS SELECT id, api_key FROM secrets;
+  GRANT SELECT ON key_view TO ${service};
+  CREATE MATERIALIZED VIEW key_count AS SELECT count(*) AS n FROM secrets;`;
+
+/** Whether `role` may call or read each object on `db`, as the server answers it. */
+async function rights(db: TestDb, role: string): Promise<Record<string, boolean>> {
+  const [r] = await db.sql(
+    `SELECT has_function_privilege($1, 'public.all_secrets()', 'EXECUTE') AS all_secrets,
+            has_function_privilege($1, 'public.open_fn()', 'EXECUTE') AS open_fn,
+            has_function_privilege($1, 'public.shut()', 'EXECUTE') AS shut,
+            has_table_privilege($1, 'public.key_view', 'SELECT') AS key_view,
+            has_table_privilege($1, 'public.key_count', 'SELECT') AS key_count`,
+    [role],
+  );
+  return r;
+}
+
+for (const [from, to] of directions()) {
+  describe(`grants of created functions and views, PostgreSQL ${from.major} → ${to.major}`, () => {
+    it("a created function, procedure, view and materialized view are as open as the source's, no more", async () => {
+      const src = await TestDb.create(from, 'oasrc');
+      const service = `service_${src.name}`;
+      const anon = `anon_${src.name}`;
+      const nobody = `nobody_${src.name}`;
+      await src.sql(SOURCE(service));
+      await src.sql(`CREATE ROLE ${nobody}`);
+      const tgt = await TestDb.create(to, 'oatgt');
+      // A Supabase-like target: new functions and tables in public granted to anon.
+      await tgt.sql(`CREATE ROLE ${service}; CREATE ROLE ${anon}; CREATE ROLE ${nobody};
+        ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO ${anon};
+        ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO ${anon}`);
+      const report = await migrate({ source: src.url, target: tgt.url, createMissing: true, createObjects: true });
+      assert.equal(report.outcome, 'verified', JSON.stringify(report.objects));
+      for (const name of ['public.all_secrets()', 'public.shut()', 'public.key_view', 'public.key_count'])
+        assert.equal(report.objects?.find((o) => o.name === name)?.status, 'created', name);
+      // PUBLIC (a role granted nothing) and the source: the same answers on the target.
+      assert.deepEqual(await rights(tgt, nobody), await rights(src, nobody));
+      assert.deepEqual(await rights(tgt, nobody), {
+        all_secrets: false,
+        open_fn: true,
+        shut: false,
+        key_view: false,
+        key_count: false,
+      });
+      assert.deepEqual(await rights(tgt, service), await rights(src, service));
+      // anon has what PUBLIC has: the target's default privileges gave it nothing the source did not.
+      assert.deepEqual(await rights(tgt, anon), await rights(src, nobody));
+      const secrets = await withClient(tgt.url, async (c) => {
+        await c.query(`BEGIN; SET LOCAL ROLE ${nobody}`);
+        try {
+          await c.query('SELECT public.all_secrets()');
+          return 'read';
+        } catch (e) {
+          return (e as { code?: string }).code;
+        } finally {
+          await c.query('ROLLBACK');
+        }
+      });
+      assert.equal(secrets, '42501');
+      const { rows } = {
+        rows: await tgt.sql(`SELECT proacl IS NULL AS open FROM pg_proc WHERE proname = 'all_secrets'`),
+      };
+      assert.deepEqual(rows, [{ open: false }]);
+    });
+  });
+}
