@@ -3,7 +3,8 @@
 // by a role the target's default privileges grant new functions to. Asserted as those roles (SET ROLE).
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { migrate } from '../src/engine/index.js';
+import { migrate, planMigration } from '../src/engine/index.js';
+import { objectsHeading } from '../src/shared/reportObjects.js';
 import { TestDb, directions, withClient } from './support/pg.js';
 
 const SOURCE = (service: string) => `CREATE ROLE ${service};
@@ -80,6 +81,71 @@ for (const [from, to] of directions()) {
         rows: await tgt.sql(`SELECT proacl IS NULL AS open FROM pg_proc WHERE proname = 'all_secrets'`),
       };
       assert.deepEqual(rows, [{ open: false }]);
+    });
+  });
+}
+
+const EXISTING_SOURCE = `CREATE TABLE acct (id int PRIMARY KEY, bal numeric, updated_at timestamptz);
+  INSERT INTO acct SELECT g, g * 10, NULL FROM generate_series(1, 10) g;
+  CREATE FUNCTION fee(x numeric) RETURNS numeric LANGUAGE sql IMMUTABLE AS $$ SELECT x * 0.01 $$;
+  CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated_at := 'epoch'; RETURN NEW; END $$;
+  CREATE TRIGGER acct_touch BEFORE UPDATE ON acct FOR EACH ROW EXECUTE FUNCTION touch();
+  CREATE VIEW rich AS SELECT id, bal FROM acct WHERE bal > 50;
+  CREATE FUNCTION is_rich(b numeric) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT b > 50 $$;
+  CREATE FUNCTION same(x numeric) RETURNS numeric LANGUAGE sql IMMUTABLE AS $$ SELECT x $$;
+  CREATE VIEW same_v AS SELECT relname FROM pg_class WHERE oid = 1;`;
+
+// The target's own fee, touch, rich and a defaulted is_rich; same and same_v as the source's.
+const EXISTING_TARGET = `
+  CREATE FUNCTION fee(x numeric) RETURNS numeric LANGUAGE sql IMMUTABLE AS $$ SELECT x * 0.99 $$;
+  CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'target touch'; END $$;
+  CREATE VIEW rich AS SELECT 1 AS id, 0::numeric AS bal;
+  CREATE FUNCTION is_rich(b numeric, strict_ boolean DEFAULT true) RETURNS boolean LANGUAGE sql IMMUTABLE
+    AS $$ SELECT false $$;
+  CREATE FUNCTION same(x numeric) RETURNS numeric LANGUAGE sql IMMUTABLE AS $$ SELECT x $$;
+  CREATE VIEW same_v AS SELECT relname FROM pg_class WHERE oid = 1;`;
+
+for (const [from, to] of directions()) {
+  describe(`objects the target already has, PostgreSQL ${from.major} → ${to.major}`, () => {
+    it('one with another definition is named as differing, kept, and nothing is built on it', async () => {
+      const src = await TestDb.create(from, 'oesrc');
+      await src.sql(EXISTING_SOURCE);
+      const tgt = await TestDb.create(to, 'oetgt');
+      await tgt.sql(EXISTING_TARGET);
+      const { plan } = await planMigration({
+        source: src.url,
+        target: tgt.url,
+        createMissing: true,
+        createObjects: true,
+      });
+      const report = await migrate({ source: src.url, target: tgt.url, createMissing: true, createObjects: true });
+      assert.equal(report.outcome, 'verified', JSON.stringify(report.objects));
+      for (const objects of [plan.objects, report.objects]) {
+        const of = (name: string) => objects?.find((o) => o.name === name);
+        for (const name of ['public.fee(numeric)', 'public.touch()', 'public.rich'])
+          assert.equal(of(name)?.status, 'differs', name);
+        assert.equal(of('public.same(numeric)'), undefined);
+        assert.equal(of('public.same_v'), undefined);
+        assert.equal(of('acct_touch on public.acct')?.status, 'not created');
+        assert.match(
+          of('acct_touch on public.acct')!.reason,
+          /function public\.touch\(\) is on the target with another definition/,
+        );
+        assert.equal(of('public.is_rich(numeric)')?.status, 'not created');
+        assert.match(of('public.is_rich(numeric)')!.reason, /public\.is_rich\(numeric,boolean\).*ambiguous/);
+      }
+      assert.match(
+        objectsHeading(report)!,
+        /On the target already with another definition than the source's \(kept, not replaced\): 2 functions, 1 view/,
+      );
+      assert.ok(
+        !plan.tables.some((t) => t.notes.some((n) => /not these\): .*view public\.rich/.test(n))),
+        JSON.stringify(plan.tables.map((t) => t.notes)),
+      );
+      // The target's objects are its own still, its calls not ambiguous, its table updatable.
+      assert.deepEqual(await tgt.sql('SELECT fee(100)::text AS f, is_rich(60) AS r'), [{ f: '99.00', r: false }]);
+      await tgt.sql('UPDATE acct SET bal = 0 WHERE id = 1');
+      assert.deepEqual(await tgt.sql('SELECT count(*)::int AS n FROM rich'), [{ n: 1 }]);
     });
   });
 }

@@ -14,6 +14,14 @@ import { errorInfo } from './errors.js';
 import type { ProgressListener } from './events.js';
 import { ident, literal, qualified, tableKey } from './ident.js';
 import type { Plan, TablePlan } from './plan.js';
+import { tableKind } from './platform.js';
+import {
+  ambiguousOverloads,
+  differingFunctionReason,
+  existingDiffering,
+  forgetDiffering,
+  triggerFunctions,
+} from './objectsExisting.js';
 import { type ObjectAcl, checkObjectGrants, objectAclNote, planObjectAcls } from './objectsAccess.js';
 import type { CreatedObject } from './schemaDdl.js';
 import { type MissingObject, missingObjectRows, planScope } from './schemaObjects.js';
@@ -421,6 +429,7 @@ export async function planObjects(s: Session, plan: Plan): Promise<{ objects: Sc
   await sourceDefinitions(s, candidates);
   await withSourceAcls(s, candidates);
   await dependencies(s, candidates, onTarget, creating);
+  const differing = await againstTarget(s, plan, candidates);
   const refusedTables = new Map<string, string>();
   let ordered = order(candidates);
   for (;;) {
@@ -448,7 +457,8 @@ export async function planObjects(s: Session, plan: Plan): Promise<{ objects: Sc
     return { ...object, reason: `not created: ${c.reason}` };
   });
   forgetNotCreated(plan, made);
-  return { objects, create: { create: made.map(toDdl), refusedTables } };
+  forgetDiffering(plan, differing);
+  return { objects: [...objects, ...differing], create: { create: made.map(toDdl), refusedTables } };
 }
 
 /** Each function's, procedure's and view's creation followed by the statements that give it the source's ACL. */
@@ -467,6 +477,32 @@ async function withSourceAcls(s: Session, candidates: Candidate[]): Promise<void
     c.acl = acl;
     c.statements.push(...statements);
   }
+}
+
+/**
+ * The target's own objects that differ from the source's, named; a trigger whose function is one of
+ * them, and a function that would make the target's calls ambiguous, get their reason not to be created.
+ */
+async function againstTarget(s: Session, plan: Plan, candidates: Candidate[]): Promise<SchemaObject[]> {
+  const platforms = [s.sourceCatalog.platform?.id, s.targetCatalog.platform?.id];
+  const schemas = [...new Set(plan.tables.map((t) => t.schema))].filter((x) =>
+    platforms.every((p) => tableKind(p, x, '').kind === 'user'),
+  );
+  const existing = await existingDiffering(s, schemas);
+  const open = candidates.filter((c) => !c.reason);
+  const triggers = open.filter((c) => c.kind === 'trigger');
+  const fns = await triggerFunctions(
+    s.source,
+    triggers.map((c) => c.missing.objid),
+  );
+  for (const c of triggers) {
+    const fn = fns.get(c.missing.objid);
+    if (fn && existing.functions.has(fn)) c.reason = differingFunctionReason(fn);
+  }
+  const signatures = open.filter((c) => c.lookup.kind === 'function').map((c) => c.created!.name);
+  const clashes = await ambiguousOverloads(s, signatures);
+  for (const c of open) if (c.created && clashes.has(c.created.name)) c.reason = clashes.get(c.created.name)!;
+  return existing.objects;
 }
 
 const baseOf = (c: Candidate): Phase =>
