@@ -149,3 +149,43 @@ for (const [from, to] of directions()) {
     });
   });
 }
+
+for (const [from, to] of directions()) {
+  describe(`policies whose names need quotes, PostgreSQL ${from.major} → ${to.major}`, () => {
+    it('each is listed once, as created or as left out, in the plan and the report', async () => {
+      const src = await TestDb.create(from, 'opsrc');
+      const reader = `reader_${src.name}`;
+      const gone = `gone_${src.name}`;
+      await src.sql(`CREATE ROLE ${reader}; CREATE ROLE ${gone};
+        CREATE TABLE kb (id int PRIMARY KEY, body text); INSERT INTO kb VALUES (1, 'a'), (2, 'b');
+        ALTER TABLE kb ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY "My Pol" ON kb FOR SELECT TO ${reader} USING (id > 0);
+        CREATE POLICY plain_pol ON kb FOR SELECT TO ${reader} USING (id < 10);
+        CREATE POLICY "Gone Pol" ON kb FOR SELECT TO ${gone} USING (true)`);
+      const tgt = await TestDb.create(to, 'optgt');
+      await tgt.sql(`CREATE ROLE ${reader}`);
+      const opts = { source: src.url, target: tgt.url, createMissing: true, createObjects: true };
+      const { plan } = await planMigration(opts);
+      const report = await migrate(opts);
+      assert.equal(report.outcome, 'verified');
+      for (const [objects, made] of [
+        [plan.objects, 'to be created'],
+        [report.objects, 'created'],
+      ] as const) {
+        const policies = (objects ?? []).filter((o) => o.kind === 'policy').map((o) => `${o.name}: ${o.status}`);
+        assert.deepEqual(policies.sort(), [
+          `"Gone Pol" on public.kb: not created`,
+          `"My Pol" on public.kb: ${made === 'to be created' ? 'created' : made}`,
+          `plain_pol on public.kb: ${made === 'to be created' ? 'created' : made}`,
+        ]);
+      }
+      assert.match(objectsHeading(report)!, /: 2 policies.*Not created by Archon \(the target lacks them\): 1 policy$/);
+      const notes = plan.tables.flatMap((t) => t.notes).join('\n');
+      assert.doesNotMatch(notes, /not these\): .*My Pol/);
+      assert.deepEqual(await tgt.sql(`SELECT polname FROM pg_policy ORDER BY 1`), [
+        { polname: 'My Pol' },
+        { polname: 'plain_pol' },
+      ]);
+    });
+  });
+}
