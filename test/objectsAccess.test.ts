@@ -175,8 +175,8 @@ for (const [from, to] of directions()) {
         const policies = (objects ?? []).filter((o) => o.kind === 'policy').map((o) => `${o.name}: ${o.status}`);
         assert.deepEqual(policies.sort(), [
           `"Gone Pol" on public.kb: not created`,
-          `"My Pol" on public.kb: ${made === 'to be created' ? 'created' : made}`,
-          `plain_pol on public.kb: ${made === 'to be created' ? 'created' : made}`,
+          `"My Pol" on public.kb: ${made}`,
+          `plain_pol on public.kb: ${made}`,
         ]);
       }
       assert.match(objectsHeading(report)!, /: 2 policies.*Not created by Archon \(the target lacks them\): 1 policy$/);

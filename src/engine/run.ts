@@ -42,7 +42,7 @@ import {
   planSchemaChanges,
 } from './schemaCreate.js';
 import { missingObjects, planScope } from './schemaObjects.js';
-import { notCommitted, withAccessObjects } from './access.js';
+import { notCommitted, settleAccess, withAccessObjects } from './access.js';
 import { countUnforced, liftForce, restoreForce } from './rowSecurity.js';
 import {
   type ObjectDdl,
@@ -226,7 +226,10 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
       tables: [...reports.values()],
       unmatched,
       platformTables,
-      objects: settleObjects(result.committed ? objects : notCommitted(objects), result.committed),
+      objects: settleObjects(
+        settleAccess(result.committed ? objects : notCommitted(objects), result.committed),
+        result.committed,
+      ),
       committed: result.committed,
       outcome,
       error: result.error,
