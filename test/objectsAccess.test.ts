@@ -3,7 +3,7 @@
 // by a role the target's default privileges grant new functions to. Asserted as those roles (SET ROLE).
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { migrate, planMigration } from '../src/engine/index.js';
+import { ConnectionError, migrate, planMigration } from '../src/engine/index.js';
 import { objectsHeading } from '../src/shared/reportObjects.js';
 import { TestDb, directions, withClient } from './support/pg.js';
 
@@ -186,6 +186,50 @@ for (const [from, to] of directions()) {
         { polname: 'My Pol' },
         { polname: 'plain_pol' },
       ]);
+    });
+  });
+}
+
+for (const [from, to] of directions()) {
+  describe(`the target lost while planning, PostgreSQL ${from.major} → ${to.major}`, () => {
+    it('is a ConnectionError naming the target, and nothing is left behind', async () => {
+      const src = await TestDb.create(from, 'olsrc');
+      await src.sql(`CREATE TABLE parent (id int PRIMARY KEY); INSERT INTO parent VALUES (1);
+        CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent); INSERT INTO child VALUES (1, 1)`);
+      const tgt = await TestDb.create(to, 'oltgt');
+      await tgt.sql('CREATE TABLE parent (id int PRIMARY KEY); INSERT INTO parent VALUES (1)');
+      // Another session holds the target's parent, so the plan waits there; that wait is then killed.
+      const error = await withClient(tgt.url, async (holder) => {
+        await holder.query('BEGIN; LOCK TABLE parent IN ACCESS EXCLUSIVE MODE');
+        const planning = planMigration({
+          source: src.url,
+          target: tgt.url,
+          selection: { tables: ['public.child'] },
+          createMissing: true,
+          createObjects: true,
+        }).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        for (let killed = 0; !killed; ) {
+          const [r] = await tgt.sql(
+            `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+              WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          );
+          killed = r.n;
+          if (!killed) await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        const e = await planning;
+        await holder.query('ROLLBACK');
+        return e;
+      });
+      assert.ok(error instanceof ConnectionError, String((error as Error)?.stack ?? error));
+      assert.equal(error.role, 'target');
+      assert.match(
+        error.message,
+        /^the connection to the target \(.*oltgt.*\) was lost while planning: .*; nothing was written$/,
+      );
+      assert.deepEqual(await tgt.sql(`SELECT relname FROM pg_class WHERE relname = 'child'`), []);
     });
   });
 }
