@@ -81,7 +81,8 @@ interface Candidate {
   lookup: Lookup;
   definition: string;
   query?: string;
-  schema: string;
+  /** A function's or view's schema, whose default privileges its ACL answers to. */
+  schema?: string;
   acl?: ObjectAcl;
   /** Other candidates it depends on, by address (classid/objid). */
   needs: string[];
@@ -294,7 +295,6 @@ async function triggerCandidates(s: Session, missing: MissingObject[], creating:
         created: null,
         lookup: { kind: 'trigger', relation: table, name: t.name },
         definition: '',
-        schema: t.schema,
         needs: [],
         tables: [tableKey(t.schema, t.table)],
       };
@@ -463,9 +463,9 @@ export async function planObjects(s: Session, plan: Plan): Promise<{ objects: Sc
 
 /** Each function's, procedure's and view's creation followed by the statements that give it the source's ACL. */
 async function withSourceAcls(s: Session, candidates: Candidate[]): Promise<void> {
-  const made = candidates.filter((c) => !c.reason && c.created);
+  const made = candidates.filter((c) => !c.reason && c.created && c.schema !== undefined);
   const byObject = new Map(
-    made.map((c) => [{ kind: c.kind, schema: c.schema, sqlName: c.created!.name, shown: c.missing.object.name }, c]),
+    made.map((c) => [{ kind: c.kind, schema: c.schema!, sqlName: c.created!.name, shown: c.missing.object.name }, c]),
   );
   const target = {
     roles: await targetRoles(s.target),
