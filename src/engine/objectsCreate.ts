@@ -430,6 +430,7 @@ export async function planObjects(s: Session, plan: Plan): Promise<{ objects: Sc
   await withSourceAcls(s, candidates);
   await dependencies(s, candidates, onTarget, creating);
   const differing = await againstTarget(s, plan, candidates);
+  forgetDiffering(plan, differing);
   const refusedTables = new Map<string, string>();
   let ordered = order(candidates);
   for (;;) {
@@ -457,9 +458,11 @@ export async function planObjects(s: Session, plan: Plan): Promise<{ objects: Sc
     return { ...object, reason: `not created: ${c.reason}` };
   });
   forgetNotCreated(plan, made);
-  forgetDiffering(plan, differing);
   return { objects: [...objects, ...differing], create: { create: made.map(toDdl), refusedTables } };
 }
+
+const baseOf = (c: Candidate): Phase =>
+  c.kind === 'trigger' ? 3 : c.kind === 'function' || c.kind === 'procedure' ? 1 : 2;
 
 /** Each function's, procedure's and view's creation followed by the statements that give it the source's ACL. */
 async function withSourceAcls(s: Session, candidates: Candidate[]): Promise<void> {
@@ -504,9 +507,6 @@ async function againstTarget(s: Session, plan: Plan, candidates: Candidate[]): P
   for (const c of open) if (c.created && clashes.has(c.created.name)) c.reason = clashes.get(c.created.name)!;
   return existing.objects;
 }
-
-const baseOf = (c: Candidate): Phase =>
-  c.kind === 'trigger' ? 3 : c.kind === 'function' || c.kind === 'procedure' ? 1 : 2;
 
 export const TO_BE_CREATED = "created in the run's transaction, then compared with the source's by definition";
 export const CREATED = "created, and equal by definition to the source's (read back from the target's catalog)";
