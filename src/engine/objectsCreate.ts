@@ -11,10 +11,8 @@ import type pg from 'pg';
 import { displayName } from '../shared/names.js';
 import type { SchemaObject } from '../shared/report.js';
 import { errorInfo } from './errors.js';
-import type { ProgressListener } from './events.js';
-import { ident, literal, qualified, tableKey } from './ident.js';
-import type { Plan, TablePlan } from './plan.js';
-import { tableKind } from './platform.js';
+import { targetDefaults, targetRoles } from './grants.js';
+import { type ObjectAcl, checkObjectGrants, objectAclNote, planObjectAcls } from './objectsAccess.js';
 import {
   ambiguousOverloads,
   differingFunctionReason,
@@ -22,10 +20,12 @@ import {
   forgetDiffering,
   triggerFunctions,
 } from './objectsExisting.js';
-import { type ObjectAcl, checkObjectGrants, objectAclNote, planObjectAcls } from './objectsAccess.js';
+import { tableKind } from './platform.js';
+import type { ProgressListener } from './events.js';
+import { ident, literal, qualified, tableKey } from './ident.js';
+import type { Plan, TablePlan } from './plan.js';
 import type { CreatedObject } from './schemaDdl.js';
 import { type MissingObject, missingObjectRows, planScope } from './schemaObjects.js';
-import { targetDefaults, targetRoles } from './grants.js';
 import type { Session } from './session.js';
 
 /** Where an object's statements run: before the tables, after them (before the rows), after the rows. */
