@@ -253,6 +253,20 @@ for (const [from, to] of directions()) {
       );
       assert.match(script, /\nREVOKE ALL ON TABLE "public"\."docs" FROM "anon_[a-z0-9_]+";\n/);
       assert.ok(script.indexOf('CREATE POLICY') > script.indexOf('-- … the rows are copied here'));
+      // Nothing is written by a plan: its words, the script's trailing comment and notes, say so.
+      assert.match(
+        script,
+        /\n-- To be created by Archon in the run's transaction, each then checked against the source's: /,
+      );
+      assert.doesNotMatch(script, /Created by Archon|created and equal|found in the target's catalog/);
+      const plannedObjects = (planned.plan.objects ?? []).filter((o) => o.kind === 'policy' || o.kind === 'grant');
+      assert.ok(
+        plannedObjects.length && plannedObjects.every((o) => o.status !== 'created'),
+        JSON.stringify(plannedObjects),
+      );
+      const notes = planned.plan.tables.flatMap((t) => t.notes).join('\n');
+      assert.doesNotMatch(notes, /found in the target's catalog/);
+      assert.match(notes, /its policies below_ten, tenant_read created in the run's transaction and read back/);
       // The CLI's --create-objects: the plan says what is created and what is left out, and why.
       const bare = (u: string) => u.replace(/:[^:@/]+@/, '@');
       const cli = runCli(['plan', '--create-missing', '--create-objects', '--table', 'docs'], {
@@ -265,7 +279,7 @@ for (const [from, to] of directions()) {
       const out = cli.stdout.replace(/\s+/g, ' ');
       assert.match(
         out,
-        /Created by Archon, each checked against the source's before the commit: 2 policies, 1 grant\. Not created by Archon/,
+        /To be created by Archon in the run's transaction, each then checked against the source's: 2 policies, 1 grant\. Not created by Archon/,
         out,
       );
       assert.match(out, /the target has no role absent_\w+: 1 grant and 1 policy not created/, out);

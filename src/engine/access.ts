@@ -437,8 +437,9 @@ function securityNote(rel: SourceRelation, plan: AccessPlan, user: string): stri
     .map((l) => l.name.slice(0, -` on ${name}`.length));
   const reworded = plan.created.some((c) => c.kind === 'policy' && on(c) && c.detail);
   const as = reworded ? "the target's server writes" : 'the source defines';
+  // Said of what the run does, not of what it did: a plan carries the same note and writes nothing.
   const made = created.length
-    ? `; its ${created.length === 1 ? 'policy' : 'policies'} ${list(created)} created and found in the target's catalog as ${as} ${created.length === 1 ? 'it' : 'them'}`
+    ? `; its ${created.length === 1 ? 'policy' : 'policies'} ${list(created)} created in the run's transaction and read back from the target's catalog before the commit, as ${as} ${created.length === 1 ? 'it' : 'them'}`
     : '';
   if (!left.length) return head + made;
   const permissive = plan.policies.some((p) => p.permissive && displayName(p.schema, p.table) === name);
@@ -459,7 +460,7 @@ function grantNotes(plan: AccessPlan): string[] {
         ]
       : []),
     ...(grants.length
-      ? [`granted as on the source (found in the target's catalog before the commit): ${list(grants)}`]
+      ? [`granted as on the source, then read back from the target's catalog before the commit: ${list(grants)}`]
       : []),
     ...(plan.defaults.length
       ? [
@@ -502,9 +503,16 @@ const createdReason = (kind: AccessKind): string =>
       ? "granted and equal: the target's grants are the source's"
       : "given as on the source: found in the target's catalog";
 
+const PLANNED =
+  "to be created in the run's transaction, then read back from the target's catalog and compared with the source's";
+
+/** A planned policy's reason: what the trial found the target's server writes, when it words it otherwise. */
+const plannedReason = (detail?: string): string => (detail ? detail.replace(/^created; /, 'to be created; ') : PLANNED);
+
 /**
- * The report's objects with the created tables' policies and grants: those created ('created'), those
- * left out with why, instead of the policies listed as not created with their table.
+ * The report's objects with the created tables' policies and grants: those the run creates ('to be
+ * created' until a committed run says 'created': settleAccess), those left out with why, instead of
+ * the policies listed as not created with their table.
  */
 export function withAccessObjects(objects: SchemaObject[], plans: (AccessPlan | undefined)[]): SchemaObject[] {
   const access = plans.filter((p): p is AccessPlan => !!p);
@@ -515,8 +523,8 @@ export function withAccessObjects(objects: SchemaObject[], plans: (AccessPlan | 
       (c): SchemaObject => ({
         kind: c.kind,
         name: c.name,
-        status: 'created',
-        reason: c.detail ?? createdReason(c.kind),
+        status: 'to be created',
+        reason: plannedReason(c.detail),
       }),
     ),
   );
@@ -525,6 +533,26 @@ export function withAccessObjects(objects: SchemaObject[], plans: (AccessPlan | 
   );
   return [...objects.filter((o) => !handled.has(`${o.kind} ${o.name}`)), ...created, ...left];
 }
+
+const ACCESS_KINDS: ReadonlySet<string> = new Set<AccessKind>(['policy', 'grant', 'default privilege']);
+
+/**
+ * A committed run's policies and grants: created, each read back before the commit (checkAccess). One
+ * that did not commit leaves them 'to be created' for settleObjects to say not created.
+ */
+export const settleAccess = (objects: SchemaObject[], committed: boolean): SchemaObject[] =>
+  objects.map((o) =>
+    committed && o.status === 'to be created' && ACCESS_KINDS.has(o.kind)
+      ? {
+          ...o,
+          status: 'created',
+          reason:
+            o.reason === PLANNED
+              ? createdReason(o.kind as AccessKind)
+              : o.reason.replace(/^to be created; /, 'created; '),
+        }
+      : o,
+  );
 
 /** A run that did not commit created nothing: what it would have created is said so, never 'created'. */
 export const notCommitted = (objects: SchemaObject[]): SchemaObject[] =>

@@ -11,6 +11,16 @@ import type pg from 'pg';
 import { displayName } from '../shared/names.js';
 import type { SchemaObject } from '../shared/report.js';
 import { errorInfo } from './errors.js';
+import { targetDefaults, targetRoles } from './grants.js';
+import { type ObjectAcl, checkObjectGrants, objectAclNote, planObjectAcls } from './objectsAccess.js';
+import {
+  ambiguousOverloads,
+  differingFunctionReason,
+  existingDiffering,
+  forgetDiffering,
+  triggerFunctions,
+} from './objectsExisting.js';
+import { tableKind } from './platform.js';
 import type { ProgressListener } from './events.js';
 import { ident, literal, qualified, tableKey } from './ident.js';
 import type { Plan, TablePlan } from './plan.js';
@@ -41,6 +51,8 @@ export interface ObjectDdl {
   definition: string;
   /** A view's query as the source prints it, for the target to print it its own way (checkObjects). */
   query?: string;
+  /** Its grants as the source's (objectsAccess.ts), read back before the commit. */
+  acl?: ObjectAcl;
 }
 
 /** What names an object in the catalog: a function's signature, a relation, a trigger on its table. */
@@ -69,6 +81,9 @@ interface Candidate {
   lookup: Lookup;
   definition: string;
   query?: string;
+  /** A function's or view's schema, whose default privileges its ACL answers to. */
+  schema?: string;
+  acl?: ObjectAcl;
   /** Other candidates it depends on, by address (classid/objid). */
   needs: string[];
   /** Relations it depends on that are tables, by tableKey. */
@@ -210,6 +225,7 @@ async function functionCandidates(s: Session, missing: MissingObject[], language
       created: { kind: f.prokind === 'p' ? 'procedure' : 'function', name: signature },
       lookup: { kind: 'function', signature },
       definition: '',
+      schema: f.schema,
       needs: [],
       tables: [],
     };
@@ -249,6 +265,7 @@ async function viewCandidates(s: Session, missing: MissingObject[]) {
       lookup: { kind: 'relation', relation: name },
       definition: '',
       query: body,
+      schema: v.schema,
       needs: [],
       tables: [],
     };
@@ -371,6 +388,7 @@ const toDdl = (c: Candidate): ObjectDdl => ({
   lookup: c.lookup,
   definition: c.definition,
   ...(c.query ? { query: c.query } : {}),
+  ...(c.acl ? { acl: c.acl } : {}),
 });
 
 /** Tables the run creates (by tableKey). */
@@ -409,7 +427,10 @@ export async function planObjects(s: Session, plan: Plan): Promise<{ objects: Sc
     ...(await triggerCandidates(s, of(['trigger']), creating)),
   ]);
   await sourceDefinitions(s, candidates);
+  await withSourceAcls(s, candidates);
   await dependencies(s, candidates, onTarget, creating);
+  const differing = await againstTarget(s, plan, candidates);
+  forgetDiffering(plan, differing);
   const refusedTables = new Map<string, string>();
   let ordered = order(candidates);
   for (;;) {
@@ -437,11 +458,55 @@ export async function planObjects(s: Session, plan: Plan): Promise<{ objects: Sc
     return { ...object, reason: `not created: ${c.reason}` };
   });
   forgetNotCreated(plan, made);
-  return { objects, create: { create: made.map(toDdl), refusedTables } };
+  return { objects: [...objects, ...differing], create: { create: made.map(toDdl), refusedTables } };
 }
 
 const baseOf = (c: Candidate): Phase =>
   c.kind === 'trigger' ? 3 : c.kind === 'function' || c.kind === 'procedure' ? 1 : 2;
+
+/** Each function's, procedure's and view's creation followed by the statements that give it the source's ACL. */
+async function withSourceAcls(s: Session, candidates: Candidate[]): Promise<void> {
+  const made = candidates.filter((c) => !c.reason && c.created && c.schema !== undefined);
+  const byObject = new Map(
+    made.map((c) => [{ kind: c.kind, schema: c.schema!, sqlName: c.created!.name, shown: c.missing.object.name }, c]),
+  );
+  const target = {
+    roles: await targetRoles(s.target),
+    user: s.targetCatalog.user,
+    defaults: await targetDefaults(s.target),
+  };
+  for (const [o, { acl, statements }] of await planObjectAcls(s.source, [...byObject.keys()], target)) {
+    const c = byObject.get(o)!;
+    c.acl = acl;
+    c.statements.push(...statements);
+  }
+}
+
+/**
+ * The target's own objects that differ from the source's, named; a trigger whose function is one of
+ * them, and a function that would make the target's calls ambiguous, get their reason not to be created.
+ */
+async function againstTarget(s: Session, plan: Plan, candidates: Candidate[]): Promise<SchemaObject[]> {
+  const platforms = [s.sourceCatalog.platform?.id, s.targetCatalog.platform?.id];
+  const schemas = [...new Set(plan.tables.map((t) => t.schema))].filter((x) =>
+    platforms.every((p) => tableKind(p, x, '').kind === 'user'),
+  );
+  const existing = await existingDiffering(s, schemas);
+  const open = candidates.filter((c) => !c.reason);
+  const triggers = open.filter((c) => c.kind === 'trigger');
+  const fns = await triggerFunctions(
+    s.source,
+    triggers.map((c) => c.missing.objid),
+  );
+  for (const c of triggers) {
+    const fn = fns.get(c.missing.objid);
+    if (fn && existing.functions.has(fn)) c.reason = differingFunctionReason(fn);
+  }
+  const signatures = open.filter((c) => c.lookup.kind === 'function').map((c) => c.created!.name);
+  const clashes = await ambiguousOverloads(s, signatures);
+  for (const c of open) if (c.created && clashes.has(c.created.name)) c.reason = clashes.get(c.created.name)!;
+  return existing.objects;
+}
 
 export const TO_BE_CREATED = "created in the run's transaction, then compared with the source's by definition";
 export const CREATED = "created, and equal by definition to the source's (read back from the target's catalog)";
@@ -620,6 +685,10 @@ export async function checkObjects(tgt: pg.Client, objects: ObjectDdl[]): Promis
     }
   });
   if (wrong.length) throw new Error(`after its statements ran, ${wrong.join('; ')}; nothing is claimed created`);
+  await checkObjectGrants(
+    tgt,
+    objects.flatMap((o) => (o.acl ? [o.acl] : [])),
+  );
 }
 
 /** The source's definition of a view with its query as the target prints it; others as they are. */
@@ -664,5 +733,6 @@ export function objectsNote(objects: ObjectDdl[]): string | null {
   const kinds = (['function', 'procedure', 'view', 'materialized view', 'trigger'] as const)
     .filter((k) => count(k))
     .map((k) => `${count(k)} ${k}${count(k) > 1 ? 's' : ''}`);
-  return `${kinds.join(', ')} created on the target in the run's transaction (functions before the tables, views after them, triggers and materialized views' refresh after the rows), then compared with the source's by definition`;
+  const acl = objectAclNote(objects.flatMap((o) => (o.acl ? [o.acl] : [])));
+  return `${kinds.join(', ')} created on the target in the run's transaction (functions before the tables, views after them, triggers and materialized views' refresh after the rows), then compared with the source's by definition${acl ? `; ${acl}` : ''}`;
 }

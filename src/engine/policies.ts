@@ -3,7 +3,7 @@
 // the target's catalog the same way, so "created" is said of what the target holds, not of what was
 // sent. pg_dump too creates policies after the data.
 import type pg from 'pg';
-import { displayName } from '../shared/names.js';
+import { displayName, shownName } from '../shared/names.js';
 import { ident, qualified } from './ident.js';
 
 /** A policy as pg_policy holds it; `roles` null entries stand for PUBLIC. */
@@ -62,8 +62,9 @@ export function createPolicy(p: Policy): string {
 }
 
 /** `own_keys on public.api_keys`: a policy as the report names it. */
+/** As the report's objects name a policy (schemaObjects.ts): one key for the created and the left out. */
 export const policyName = (p: { schema: string; table: string; name: string }): string =>
-  `${p.name} on ${displayName(p.schema, p.table)}`;
+  `${shownName(p.name)} on ${displayName(p.schema, p.table)}`;
 
 /** Two policies alike in everything the server enforces. */
 export const samePolicy = (a: Policy, b: Policy): boolean =>

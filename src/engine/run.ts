@@ -18,7 +18,7 @@ import {
 import { analyzeLoaded } from './analyze.js';
 import type { Catalog } from './catalog.js';
 import { copyTable } from './copy.js';
-import { CancelledError, CopyStreamError, errorInfo } from './errors.js';
+import { CancelledError, ConnectionError, CopyStreamError, errorInfo } from './errors.js';
 import type { ProgressListener } from './events.js';
 import { type ContentDigest, withNamesPinned } from './digest.js';
 import { connectionLost } from './connection.js';
@@ -42,7 +42,7 @@ import {
   planSchemaChanges,
 } from './schemaCreate.js';
 import { missingObjects, planScope } from './schemaObjects.js';
-import { notCommitted, withAccessObjects } from './access.js';
+import { notCommitted, settleAccess, withAccessObjects } from './access.js';
 import { countUnforced, liftForce, restoreForce } from './rowSecurity.js';
 import {
   type ObjectDdl,
@@ -97,9 +97,30 @@ export async function planMigration(opts: PlanOptions): Promise<PlanResult> {
   const session = await openSession(opts, { signal: opts.signal });
   try {
     // Planning reads the target too (rows to keep for undo, a trial of the DDL): bounded like the rest.
-    return await lockBounded(session.watch, () => planFor(session, opts));
+    return await planBounded(session, opts);
   } finally {
     await session.close();
+  }
+}
+
+/**
+ * The plan, its waits bounded; a side's connection lost meanwhile (the plan's trial on the target,
+ * its reads) is a ConnectionError that names that side: what the trial did went with its transaction.
+ */
+async function planBounded(session: Session, opts: PlanOptions): Promise<PlanResult> {
+  try {
+    return await lockBounded(session.watch, () => planFor(session, opts));
+  } catch (e) {
+    const side = lostSide(e, session);
+    if (!side) throw e;
+    const info = errorInfo(e, session.secrets);
+    throw new ConnectionError(
+      `the connection to the ${side} (${session.summaries[side].label}) was lost while planning: ${info.message}; nothing was written`,
+      side,
+      'unreachable',
+      info.message,
+      info.code,
+    );
   }
 }
 
@@ -230,7 +251,10 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
       tables: [...reports.values()],
       unmatched,
       platformTables,
-      objects: settleObjects(result.committed ? objects : notCommitted(objects), result.committed),
+      objects: settleObjects(
+        settleAccess(result.committed ? objects : notCommitted(objects), result.committed),
+        result.committed,
+      ),
       committed: result.committed,
       outcome,
       error: result.error,
@@ -243,7 +267,7 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
   });
   try {
     session.clock.enter('plan');
-    const planned = await lockBounded(session.watch, () => planFor(session, opts));
+    const planned = await planBounded(session, opts);
     unmatched = planned.plan.unmatched;
     platformTables = planned.plan.platformTables;
     objects = planned.plan.objects;

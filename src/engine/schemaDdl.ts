@@ -5,7 +5,7 @@
 // express is a problem of the table, said in the plan, never a failure half-way. Each relation is
 // created as the source has it (its columns in its order, its constraints and indexes by their
 // names), which is why partitions are created and then attached, as pg_dump does.
-import { displayName } from '../shared/names.js';
+import { displayName, shownName } from '../shared/names.js';
 import type { AccessPlan } from './access.js';
 import { ident, literal, qualified, tableKey } from './ident.js';
 import { type RowSecurityOf, createdRowSecurityNote, rowSecurityDdl, rowSecurityOf } from './rowSecurity.js';
@@ -423,9 +423,10 @@ function notCreated(parts: Part[]): string[] {
   };
   for (const { rel } of parts) {
     const on = ` on ${displayName(rel.schema, rel.name)}`;
-    add('trigger', rel.triggers?.map((t) => t + on) ?? null);
-    add('row-level security policy', rel.policies?.map((t) => t + on) ?? null);
-    add('rule', rel.rules?.map((t) => t + on) ?? null);
+    // Named as the report's objects name them (quoted where SQL would), so one key matches both lists.
+    add('trigger', rel.triggers?.map((t) => shownName(t) + on) ?? null);
+    add('row-level security policy', rel.policies?.map((t) => shownName(t) + on) ?? null);
+    add('rule', rel.rules?.map((t) => shownName(t) + on) ?? null);
     for (const v of rel.views ?? []) out.add(v);
     add('publication membership in', rel.publications);
     if (rel.grants) out.add(`grants${on}`);

@@ -56,7 +56,7 @@ interface UseRow {
  * A type as signatures show it: built-in types as PostgreSQL writes them, others by name alone, since
  * the same extension's type may live in another schema on the other server.
  */
-const typeText = (oid: string) => `(SELECT CASE
+export const typeText = (oid: string) => `(SELECT CASE
     WHEN t.typnamespace = 'pg_catalog'::regnamespace THEN format_type(t.oid, NULL)
     WHEN t.typcategory = 'A' AND t.typelem <> 0 THEN quote_ident(e.typname) || '[]'
     ELSE quote_ident(t.typname) END

@@ -107,9 +107,11 @@ export type ObjectKind = (typeof OBJECT_KINDS)[number];
 /**
  * What became of an object of the source that is not a table: 'not created' by a migration (or a
  * plan), 'missing on the target' in a comparison; with --create-objects, 'to be created' in a plan
- * and 'created' once a committed run found it on the target equal by definition to the source's.
+ * and 'created' once a committed run found it on the target equal by definition to the source's;
+ * 'differs' when the target already has it (same kind, schema, name, argument types) with another
+ * definition, which the run keeps as it is.
  */
-export type ObjectStatus = 'not created' | 'missing on the target' | 'to be created' | 'created';
+export type ObjectStatus = 'not created' | 'missing on the target' | 'to be created' | 'created' | 'differs';
 
 /**
  * An object of the source's schemas (or a database-wide one) that the target lacks: named so nothing

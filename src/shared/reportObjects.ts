@@ -33,7 +33,8 @@ export function objectsHeading(r: WithObjects): string | null {
       .join(', ');
   const created = objects.filter((o) => o.status === 'created');
   const planned = objects.filter((o) => o.status === 'to be created');
-  const counts = countsOf(objects.filter((o) => !isMade(o)));
+  const differs = objects.filter((o) => o.status === 'differs');
+  const counts = countsOf(objects.filter((o) => !isMade(o) && o.status !== 'differs'));
   if (r.kind === 'compare')
     return `On the source, missing on the target (compare reads tables' rows, not these): ${counts}`;
   const made = [
@@ -44,6 +45,9 @@ export function objectsHeading(r: WithObjects): string | null {
       ? [
           `To be created by Archon in the run's transaction, each then checked against the source's: ${countsOf(planned)}`,
         ]
+      : []),
+    ...(differs.length
+      ? [`On the target already with another definition than the source's (kept, not replaced): ${countsOf(differs)}`]
       : []),
   ].join('. ');
   if (!counts) return made;
