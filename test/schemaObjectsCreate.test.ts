@@ -293,3 +293,56 @@ describe('--create-objects in the CLI and the VS Code review', () => {
     assert.ok(noTables.plan.createObjects?.every((o) => o.kind !== 'trigger'));
   });
 });
+
+/**
+ * A schema and an enum the target lacks, which the tables' DDL creates: functions whose signatures
+ * name the type, a default calling one, functions that read the table or return its rows.
+ */
+const APP = `
+  CREATE SCHEMA app;
+  CREATE TYPE app.mood AS ENUM ('sad', 'ok', 'happy');
+  CREATE FUNCTION app.slugify(t text) RETURNS text LANGUAGE sql IMMUTABLE
+    AS $$ SELECT lower(regexp_replace(t, '[^a-zA-Z0-9]+', '-', 'g')) $$;
+  CREATE TABLE app.items (id int PRIMARY KEY, name text NOT NULL,
+    slug text DEFAULT app.slugify('Default Name'), mood app.mood DEFAULT 'ok');
+  INSERT INTO app.items (id, name, mood)
+    SELECT g, 'Item ' || g, (ARRAY['sad', 'ok', 'happy'])[1 + g % 3]::app.mood FROM generate_series(1, 30) g;
+  CREATE FUNCTION app.item_stats(min_id int DEFAULT 0) RETURNS TABLE(mood app.mood, n bigint) LANGUAGE sql STABLE
+    AS $$ SELECT mood, count(*) FROM app.items WHERE id >= min_id GROUP BY mood ORDER BY mood $$;
+  CREATE FUNCTION app.items_by_mood(m app.mood) RETURNS SETOF app.items LANGUAGE sql STABLE
+    AS $$ SELECT * FROM app.items WHERE mood = m ORDER BY id $$;
+  CREATE FUNCTION app.count_items() RETURNS bigint LANGUAGE sql STABLE BEGIN ATOMIC SELECT count(*) FROM app.items; END;`;
+
+for (const [from, to] of directions()) {
+  describe(`--create-objects into a target without the schema, PostgreSQL ${from.major} → ${to.major}`, () => {
+    it('creates the schema and types before the functions that name them, and undo takes it all back', async () => {
+      const src = await TestDb.create(from, 'osrc');
+      await src.sql(APP);
+      const tgt = await TestDb.create(to, 'otgt');
+      const report = await migrate({ source: src.url, target: tgt.url, createMissing: true, createObjects: true });
+      assert.equal(report.outcome, 'verified', JSON.stringify({ t: report.tables, o: report.objects }, null, 1));
+      for (const f of ['slugify(text)', 'item_stats(integer)', 'items_by_mood(mood)', 'count_items()'])
+        assert.equal(statusOf(report, `app.${f}`)?.status, 'created', JSON.stringify(report.objects));
+      assert.deepEqual(await tgt.fingerprint('app.items'), await src.fingerprint('app.items'));
+      await tgt.sql(`INSERT INTO app.items (id, name) VALUES (100, 'late')`);
+      assert.deepEqual(await tgt.sql(`SELECT slug, mood::text FROM app.items WHERE id = 100`), [
+        { slug: 'default-name', mood: 'ok' },
+      ]);
+      assert.deepEqual(await tgt.sql(`SELECT app.count_items()::int AS n`), [{ n: 31 }]);
+      assert.deepEqual(await tgt.sql(`SELECT mood::text, n::int FROM app.item_stats(28)`), [
+        { mood: 'sad', n: 1 },
+        { mood: 'ok', n: 2 },
+        { mood: 'happy', n: 1 },
+      ]);
+      assert.deepEqual(await tgt.sql(`SELECT count(*)::int AS n FROM app.items_by_mood('happy')`), [{ n: 10 }]);
+      // The functions read the table and return its rows: undo drops them first, then the table
+      // (forced: the row inserted above changed the table since the run).
+      await undo({ target: tgt.url, force: true });
+      assert.deepEqual(
+        await tgt.sql(`SELECT to_regnamespace('app') IS NULL AS gone,
+          (SELECT count(*)::int FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'app') AS functions`),
+        [{ gone: true, functions: 0 }],
+      );
+    });
+  });
+}

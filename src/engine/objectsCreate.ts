@@ -14,6 +14,7 @@ import { errorInfo } from './errors.js';
 import type { ProgressListener } from './events.js';
 import { ident, literal, qualified, tableKey } from './ident.js';
 import type { Plan, TablePlan } from './plan.js';
+import { ownPart, sharedPart } from './schemaCreate.js';
 import type { CreatedObject } from './schemaDdl.js';
 import { type MissingObject, missingObjectRows, planScope } from './schemaObjects.js';
 import type { Session } from './session.js';
@@ -510,8 +511,9 @@ async function tryObjects(
   await s.target.query('BEGIN');
   try {
     await s.target.query('SET LOCAL check_function_bodies = off');
+    await tablePart((t) => sharedPart(t.create!));
     await phase(1, (o) => o.statements);
-    await tablePart((t) => t.create!.before);
+    await tablePart((t) => ownPart(t.create!));
     await phase(2, (o) => o.statements);
     await tablePart((t) => t.create!.after);
     await phase(3, (o) => o.statements);
