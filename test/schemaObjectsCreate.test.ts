@@ -346,3 +346,91 @@ for (const [from, to] of directions()) {
     });
   });
 }
+
+/**
+ * A partitioned table with a trigger one partition disables and a trigger of one partition's own;
+ * a view with an INSTEAD OF trigger and a column comment.
+ */
+const PARTS = `
+  CREATE TABLE ev (id int, d date, note text, updated_at timestamptz) PARTITION BY RANGE (d);
+  CREATE TABLE ev_2024 PARTITION OF ev FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+  CREATE TABLE ev_2025 PARTITION OF ev FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+  CREATE FUNCTION tch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated_at := 'epoch'; RETURN NEW; END $$;
+  CREATE TRIGGER ev_touch BEFORE UPDATE ON ev FOR EACH ROW EXECUTE FUNCTION tch();
+  CREATE TRIGGER ev_2025_only BEFORE INSERT ON ev_2025 FOR EACH ROW WHEN (NEW.note IS NULL) EXECUTE FUNCTION tch();
+  ALTER TABLE ev_2024 DISABLE TRIGGER ev_touch;
+  INSERT INTO ev SELECT g, date '2024-01-01' + g, 'n', NULL FROM generate_series(1, 600) g;
+  CREATE TABLE things (id int PRIMARY KEY, name text);
+  INSERT INTO things VALUES (1, 'one');
+  CREATE VIEW v_things AS SELECT id, name FROM things;
+  COMMENT ON COLUMN v_things.name IS 'the name, upper case once inserted through the view';
+  CREATE FUNCTION v_things_ins() RETURNS trigger LANGUAGE plpgsql
+    AS $$ BEGIN INSERT INTO things VALUES (NEW.id, upper(NEW.name)); RETURN NEW; END $$;
+  CREATE TRIGGER v_things_ins INSTEAD OF INSERT ON v_things FOR EACH ROW EXECUTE FUNCTION v_things_ins();
+  COMMENT ON TRIGGER v_things_ins ON v_things IS 'view trigger';`;
+
+const TRIGGER_STATES = `SELECT c.relname AS "table", t.tgname AS name, t.tgenabled AS enabled,
+    obj_description(t.oid, 'pg_trigger') AS comment
+  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal ORDER BY 1, 2`;
+
+for (const [from, to] of directions()) {
+  describe(`--create-objects around partitions and views, PostgreSQL ${from.major} → ${to.major}`, () => {
+    it("creates a partition's own trigger, a copy's enabled state and a view's INSTEAD OF trigger", async () => {
+      const src = await TestDb.create(from, 'osrc');
+      await src.sql(PARTS);
+      const tgt = await TestDb.create(to, 'otgt');
+      const report = await migrate({ source: src.url, target: tgt.url, createMissing: true, createObjects: true });
+      assert.equal(report.outcome, 'verified', JSON.stringify({ t: report.tables, o: report.objects }, null, 1));
+      for (const t of ['ev_touch on public.ev', 'ev_2025_only on public.ev_2025', 'v_things_ins on public.v_things'])
+        assert.equal(statusOf(report, t)?.status, 'created', `${t}: ${JSON.stringify(report.objects)}`);
+      assert.deepEqual(await tgt.sql(TRIGGER_STATES), await src.sql(TRIGGER_STATES));
+      const ev = report.tables.find((t) => t.table === 'ev')!;
+      assert.ok(!ev.notes.some((n) => /not created.*ev_touch/.test(n)), ev.notes.join('\n'));
+      // The disabled copy does not fire; the other partition's copy and its own trigger do.
+      await tgt.sql(`UPDATE ev SET note = 'u' WHERE id IN (10, 500);
+        INSERT INTO ev (id, d) VALUES (1000, '2025-05-05')`);
+      assert.deepEqual(
+        await tgt.sql(`SELECT id, updated_at IS NOT NULL AS touched FROM ev WHERE id IN (10, 500, 1000) ORDER BY id`),
+        [
+          { id: 10, touched: false },
+          { id: 500, touched: true },
+          { id: 1000, touched: true },
+        ],
+      );
+      await tgt.sql(`INSERT INTO v_things VALUES (2, 'two')`);
+      assert.deepEqual(await tgt.sql('SELECT id, name FROM things ORDER BY id'), [
+        { id: 1, name: 'one' },
+        { id: 2, name: 'TWO' },
+      ]);
+    });
+
+    it("creates a view's column comments, and its check compares them", async () => {
+      const src = await TestDb.create(from, 'osrc');
+      await src.sql(PARTS);
+      const tgt = await TestDb.create(to, 'otgt');
+      const report = await migrate({ source: src.url, target: tgt.url, createMissing: true, createObjects: true });
+      assert.equal(report.outcome, 'verified', JSON.stringify({ t: report.tables, o: report.objects }, null, 1));
+      const comment = `SELECT col_description('public.v_things'::regclass, 2) AS c`;
+      assert.deepEqual(await tgt.sql(comment), [{ c: 'the name, upper case once inserted through the view' }]);
+      // After its statements, a comment the target holds otherwise is a difference: the run fails.
+      const tgt2 = await TestDb.create(to, 'otgt');
+      const failed = await migrate({
+        source: src.url,
+        target: tgt2.url,
+        createMissing: true,
+        createObjects: true,
+        confirm: async () => {
+          // Each column comment the run writes is changed behind its back (once: the change is a COMMENT too).
+          await tgt2.sql(`CREATE FUNCTION other_comment() RETURNS event_trigger LANGUAGE plpgsql AS $$
+              BEGIN IF col_description('public.v_things'::regclass, 2) IS DISTINCT FROM 'other' THEN
+                EXECUTE 'COMMENT ON COLUMN public.v_things.name IS ''other'''; END IF; END $$;
+            CREATE EVENT TRIGGER other_comment ON ddl_command_end WHEN TAG IN ('COMMENT')
+              EXECUTE FUNCTION other_comment()`);
+          return true;
+        },
+      });
+      assert.equal(failed.committed, false);
+      assert.match(JSON.stringify(failed), /view public\.v_things differs from the source's by definition/);
+    });
+  });
+}
