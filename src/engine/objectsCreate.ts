@@ -522,7 +522,7 @@ export async function planObjects(s: Session, plan: Plan): Promise<{ objects: Sc
     if (!c.reason) return { ...object, status: 'to be created', reason: TO_BE_CREATED };
     return { ...object, reason: `not created: ${c.reason}` };
   });
-  forgetNotCreated(plan, made);
+  forgetNotCreated(plan, ordered);
   return { objects, create: { create: made.map(toDdl), refusedTables } };
 }
 
@@ -534,17 +534,23 @@ export const CREATED = "created, and equal by definition to the source's (read b
 
 /**
  * A created table's note that names its triggers and views as not created leaves out those the run
- * now creates.
+ * now creates; one it tried and cannot create is named in a note of its own, with its reason (not
+ * "Archon creates tables, not these", which --create-objects makes untrue).
  */
-function forgetNotCreated(plan: Plan, made: Candidate[]): void {
-  const names = new Set(made.flatMap((c) => [`${c.kind} ${c.missing.object.name}`, ...(c.covers ?? [])]));
+function forgetNotCreated(plan: Plan, tried: Candidate[]): void {
+  const named = (c: Candidate) => [`${c.kind} ${c.missing.object.name}`, ...(c.covers ?? [])];
+  // A refused trigger's copies on partitions stay named with the table's others.
+  const names = new Set(tried.flatMap((c) => (c.reason ? named(c).slice(0, 1) : named(c))));
+  const why = new Map(tried.filter((c) => c.reason).map((c) => [`${c.kind} ${c.missing.object.name}`, c.reason!]));
   const prefix = 'not created (Archon creates tables, not these): ';
   for (const t of plan.tables.filter((p) => p.create?.notCreated.length)) {
+    const refused = t.create!.notCreated.filter((n) => why.has(n));
     t.create!.notCreated = t.create!.notCreated.filter((n) => !names.has(n));
     const i = t.notes.findIndex((n) => n.startsWith(prefix));
     if (i < 0) continue;
-    if (t.create!.notCreated.length) t.notes[i] = `${prefix}${t.create!.notCreated.join(', ')}`;
-    else t.notes.splice(i, 1);
+    const own = refused.map((n) => `${n} not created: ${why.get(n)}`);
+    if (t.create!.notCreated.length) t.notes.splice(i, 1, `${prefix}${t.create!.notCreated.join(', ')}`, ...own);
+    else t.notes.splice(i, 1, ...own);
   }
 }
 
