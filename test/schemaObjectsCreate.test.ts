@@ -292,6 +292,20 @@ describe('--create-objects in the CLI and the VS Code review', () => {
     const noTables = planWithChoices(planned, { createMissing: false, addColumns: false, createObjects: true });
     assert.ok(noTables.plan.createObjects?.every((o) => o.kind !== 'trigger'));
   });
+
+  it("the review keeps a view's INSTEAD OF trigger with its view when the tables are not chosen", async () => {
+    const src = await TestDb.create(from, 'osrc');
+    await src.sql(PARTS);
+    const tgt = await TestDb.create(to, 'otgt');
+    await tgt.sql('CREATE TABLE things (id int PRIMARY KEY, name text)');
+    const planned = await planMigration({ source: src.url, target: tgt.url, createMissing: true, createObjects: true });
+    const chosen = planWithChoices(planned, { createMissing: false, addColumns: false, createObjects: true });
+    const made = (chosen.plan.createObjects ?? []).map((o) => `${o.kind} ${o.name}`);
+    assert.ok(made.includes('trigger v_things_ins on public.v_things'), made.join('\n'));
+    assert.ok(!made.includes('trigger ev_touch on public.ev'), made.join('\n'));
+    const status = chosen.plan.objects.find((o) => o.name === 'v_things_ins on public.v_things')?.status;
+    assert.equal(status, 'to be created');
+  });
 });
 
 /**
