@@ -115,14 +115,20 @@ SELECT t.oid::int8::text AS objid, n.nspname AS schema, c.relname AS "table", t.
  WHERE t.oid = ANY ($1::oid[])`;
 
 /**
+ * A trigger's parent, read through to_jsonb: pg_trigger.tgparentid is 13's (before, a partition's
+ * copies are internal triggers, with no state of their own to set), and naming it would fail on 12.
+ */
+const PARENT = (trigger: string) => `(to_jsonb(${trigger}) ->> 'tgparentid')::oid`;
+
+/**
  * The copies of each trigger ($1) on the partitions below its table, parents first: CREATE TRIGGER
  * makes them, but their enabled state and comment are each partition's own.
  */
 const CLONES_SQL = `
 WITH RECURSIVE clone(top, oid, depth) AS (
-  SELECT t.tgparentid, t.oid, 1 FROM pg_trigger t WHERE t.tgparentid = ANY ($1::oid[])
+  SELECT ${PARENT('t')}, t.oid, 1 FROM pg_trigger t WHERE ${PARENT('t')} = ANY ($1::oid[])
   UNION ALL
-  SELECT c.top, t.oid, c.depth + 1 FROM clone c JOIN pg_trigger t ON t.tgparentid = c.oid)
+  SELECT c.top, t.oid, c.depth + 1 FROM clone c JOIN pg_trigger t ON ${PARENT('t')} = c.oid)
 SELECT c.top::int8::text AS top, n.nspname AS schema, r.relname AS "table", t.tgname AS name,
        t.tgenabled AS enabled, obj_description(t.oid, 'pg_trigger') AS comment
   FROM clone c JOIN pg_trigger t ON t.oid = c.oid JOIN pg_class r ON r.oid = t.tgrelid
@@ -132,8 +138,8 @@ SELECT c.top::int8::text AS top, n.nspname AS schema, r.relname AS "table", t.tg
 /** A trigger's copies on partitions, as readDefinition appends them: each one's table, state and comment. */
 const CLONES_OF = (trigger: string) => `coalesce((
   WITH RECURSIVE clone(oid) AS (
-    SELECT x.oid FROM pg_trigger x WHERE x.tgparentid = ${trigger}
-    UNION ALL SELECT x.oid FROM clone JOIN pg_trigger x ON x.tgparentid = clone.oid)
+    SELECT x.oid FROM pg_trigger x WHERE ${PARENT('x')} = ${trigger}
+    UNION ALL SELECT x.oid FROM clone JOIN pg_trigger x ON ${PARENT('x')} = clone.oid)
   SELECT ' CLONES ' || string_agg(x.tgrelid::regclass::text || ' ' || x.tgenabled::text ||
            coalesce(' COMMENT ' || obj_description(x.oid, 'pg_trigger'), ''), ', ' ORDER BY x.tgrelid::regclass::text)
     FROM clone JOIN pg_trigger x ON x.oid = clone.oid), '')`;
