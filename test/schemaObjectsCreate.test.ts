@@ -292,4 +292,188 @@ describe('--create-objects in the CLI and the VS Code review', () => {
     const noTables = planWithChoices(planned, { createMissing: false, addColumns: false, createObjects: true });
     assert.ok(noTables.plan.createObjects?.every((o) => o.kind !== 'trigger'));
   });
+
+  it("the review keeps a view's INSTEAD OF trigger with its view when the tables are not chosen", async () => {
+    const src = await TestDb.create(from, 'osrc');
+    await src.sql(PARTS);
+    const tgt = await TestDb.create(to, 'otgt');
+    await tgt.sql('CREATE TABLE things (id int PRIMARY KEY, name text)');
+    const planned = await planMigration({ source: src.url, target: tgt.url, createMissing: true, createObjects: true });
+    const chosen = planWithChoices(planned, { createMissing: false, addColumns: false, createObjects: true });
+    const made = (chosen.plan.createObjects ?? []).map((o) => `${o.kind} ${o.name}`);
+    assert.ok(made.includes('trigger v_things_ins on public.v_things'), made.join('\n'));
+    assert.ok(!made.includes('trigger ev_touch on public.ev'), made.join('\n'));
+    const status = chosen.plan.objects.find((o) => o.name === 'v_things_ins on public.v_things')?.status;
+    assert.equal(status, 'to be created');
+  });
 });
+
+/**
+ * A schema and an enum the target lacks, which the tables' DDL creates: functions whose signatures
+ * name the type, a default calling one, functions that read the table or return its rows.
+ */
+const APP = `
+  CREATE SCHEMA app;
+  CREATE TYPE app.mood AS ENUM ('sad', 'ok', 'happy');
+  CREATE FUNCTION app.slugify(t text) RETURNS text LANGUAGE sql IMMUTABLE
+    AS $$ SELECT lower(regexp_replace(t, '[^a-zA-Z0-9]+', '-', 'g')) $$;
+  CREATE TABLE app.items (id int PRIMARY KEY, name text NOT NULL,
+    slug text DEFAULT app.slugify('Default Name'), mood app.mood DEFAULT 'ok');
+  INSERT INTO app.items (id, name, mood)
+    SELECT g, 'Item ' || g, (ARRAY['sad', 'ok', 'happy'])[1 + g % 3]::app.mood FROM generate_series(1, 30) g;
+  CREATE FUNCTION app.item_stats(min_id int DEFAULT 0) RETURNS TABLE(mood app.mood, n bigint) LANGUAGE sql STABLE
+    AS $$ SELECT mood, count(*) FROM app.items WHERE id >= min_id GROUP BY mood ORDER BY mood $$;
+  CREATE FUNCTION app.items_by_mood(m app.mood) RETURNS SETOF app.items LANGUAGE sql STABLE
+    AS $$ SELECT * FROM app.items WHERE mood = m ORDER BY id $$;
+  CREATE FUNCTION app.count_items() RETURNS bigint LANGUAGE sql STABLE BEGIN ATOMIC SELECT count(*) FROM app.items; END;`;
+
+for (const [from, to] of directions()) {
+  describe(`--create-objects into a target without the schema, PostgreSQL ${from.major} → ${to.major}`, () => {
+    it('creates the schema and types before the functions that name them, and undo takes it all back', async () => {
+      const src = await TestDb.create(from, 'osrc');
+      await src.sql(APP);
+      const tgt = await TestDb.create(to, 'otgt');
+      const report = await migrate({ source: src.url, target: tgt.url, createMissing: true, createObjects: true });
+      assert.equal(report.outcome, 'verified', JSON.stringify({ t: report.tables, o: report.objects }, null, 1));
+      for (const f of ['slugify(text)', 'item_stats(integer)', 'items_by_mood(mood)', 'count_items()'])
+        assert.equal(statusOf(report, `app.${f}`)?.status, 'created', JSON.stringify(report.objects));
+      assert.deepEqual(await tgt.fingerprint('app.items'), await src.fingerprint('app.items'));
+      await tgt.sql(`INSERT INTO app.items (id, name) VALUES (100, 'late')`);
+      assert.deepEqual(await tgt.sql(`SELECT slug, mood::text FROM app.items WHERE id = 100`), [
+        { slug: 'default-name', mood: 'ok' },
+      ]);
+      assert.deepEqual(await tgt.sql(`SELECT app.count_items()::int AS n`), [{ n: 31 }]);
+      assert.deepEqual(await tgt.sql(`SELECT mood::text, n::int FROM app.item_stats(28)`), [
+        { mood: 'sad', n: 1 },
+        { mood: 'ok', n: 2 },
+        { mood: 'happy', n: 1 },
+      ]);
+      assert.deepEqual(await tgt.sql(`SELECT count(*)::int AS n FROM app.items_by_mood('happy')`), [{ n: 10 }]);
+      // The functions read the table and return its rows: undo drops them first, then the table
+      // (forced: the row inserted above changed the table since the run).
+      await undo({ target: tgt.url, force: true });
+      assert.deepEqual(
+        await tgt.sql(`SELECT to_regnamespace('app') IS NULL AS gone,
+          (SELECT count(*)::int FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'app') AS functions`),
+        [{ gone: true, functions: 0 }],
+      );
+    });
+  });
+}
+
+/**
+ * A partitioned table with a trigger one partition disables and a trigger of one partition's own;
+ * a view with an INSTEAD OF trigger and a column comment.
+ */
+const PARTS = `
+  CREATE TABLE ev (id int, d date, note text, updated_at timestamptz) PARTITION BY RANGE (d);
+  CREATE TABLE ev_2024 PARTITION OF ev FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+  CREATE TABLE ev_2025 PARTITION OF ev FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+  CREATE FUNCTION tch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated_at := 'epoch'; RETURN NEW; END $$;
+  CREATE TRIGGER ev_touch BEFORE UPDATE ON ev FOR EACH ROW EXECUTE FUNCTION tch();
+  CREATE TRIGGER ev_2025_only BEFORE INSERT ON ev_2025 FOR EACH ROW WHEN (NEW.note IS NULL) EXECUTE FUNCTION tch();
+  ALTER TABLE ev_2024 DISABLE TRIGGER ev_touch;
+  INSERT INTO ev SELECT g, date '2024-01-01' + g, 'n', NULL FROM generate_series(1, 600) g;
+  CREATE TABLE things (id int PRIMARY KEY, name text);
+  INSERT INTO things VALUES (1, 'one');
+  CREATE VIEW v_things AS SELECT id, name FROM things;
+  COMMENT ON COLUMN v_things.name IS 'the name, upper case once inserted through the view';
+  CREATE FUNCTION v_things_ins() RETURNS trigger LANGUAGE plpgsql
+    AS $$ BEGIN INSERT INTO things VALUES (NEW.id, upper(NEW.name)); RETURN NEW; END $$;
+  CREATE TRIGGER v_things_ins INSTEAD OF INSERT ON v_things FOR EACH ROW EXECUTE FUNCTION v_things_ins();
+  COMMENT ON TRIGGER v_things_ins ON v_things IS 'view trigger';`;
+
+const TRIGGER_STATES = `SELECT c.relname AS "table", t.tgname AS name, t.tgenabled AS enabled,
+    obj_description(t.oid, 'pg_trigger') AS comment
+  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal ORDER BY 1, 2`;
+
+for (const [from, to] of directions()) {
+  describe(`--create-objects around partitions and views, PostgreSQL ${from.major} → ${to.major}`, () => {
+    it("creates a partition's own trigger, a copy's enabled state and a view's INSTEAD OF trigger", async () => {
+      const src = await TestDb.create(from, 'osrc');
+      await src.sql(PARTS);
+      const tgt = await TestDb.create(to, 'otgt');
+      const report = await migrate({ source: src.url, target: tgt.url, createMissing: true, createObjects: true });
+      assert.equal(report.outcome, 'verified', JSON.stringify({ t: report.tables, o: report.objects }, null, 1));
+      for (const t of ['ev_touch on public.ev', 'ev_2025_only on public.ev_2025', 'v_things_ins on public.v_things'])
+        assert.equal(statusOf(report, t)?.status, 'created', `${t}: ${JSON.stringify(report.objects)}`);
+      assert.deepEqual(await tgt.sql(TRIGGER_STATES), await src.sql(TRIGGER_STATES));
+      const ev = report.tables.find((t) => t.table === 'ev')!;
+      assert.ok(!ev.notes.some((n) => /not created.*ev_touch/.test(n)), ev.notes.join('\n'));
+      // The disabled copy does not fire; the other partition's copy and its own trigger do.
+      await tgt.sql(`UPDATE ev SET note = 'u' WHERE id IN (10, 500);
+        INSERT INTO ev (id, d) VALUES (1000, '2025-05-05')`);
+      assert.deepEqual(
+        await tgt.sql(`SELECT id, updated_at IS NOT NULL AS touched FROM ev WHERE id IN (10, 500, 1000) ORDER BY id`),
+        [
+          { id: 10, touched: false },
+          { id: 500, touched: true },
+          { id: 1000, touched: true },
+        ],
+      );
+      await tgt.sql(`INSERT INTO v_things VALUES (2, 'two')`);
+      assert.deepEqual(await tgt.sql('SELECT id, name FROM things ORDER BY id'), [
+        { id: 1, name: 'one' },
+        { id: 2, name: 'TWO' },
+      ]);
+    });
+
+    it("creates a view's column comments, and its check compares them", async () => {
+      const src = await TestDb.create(from, 'osrc');
+      await src.sql(PARTS);
+      const tgt = await TestDb.create(to, 'otgt');
+      const report = await migrate({ source: src.url, target: tgt.url, createMissing: true, createObjects: true });
+      assert.equal(report.outcome, 'verified', JSON.stringify({ t: report.tables, o: report.objects }, null, 1));
+      const comment = `SELECT col_description('public.v_things'::regclass, 2) AS c`;
+      assert.deepEqual(await tgt.sql(comment), [{ c: 'the name, upper case once inserted through the view' }]);
+      // After its statements, a comment the target holds otherwise is a difference: the run fails.
+      const tgt2 = await TestDb.create(to, 'otgt');
+      const failed = await migrate({
+        source: src.url,
+        target: tgt2.url,
+        createMissing: true,
+        createObjects: true,
+        confirm: async () => {
+          // Each column comment the run writes is changed behind its back (once: the change is a COMMENT too).
+          await tgt2.sql(`CREATE FUNCTION other_comment() RETURNS event_trigger LANGUAGE plpgsql AS $$
+              BEGIN IF col_description('public.v_things'::regclass, 2) IS DISTINCT FROM 'other' THEN
+                EXECUTE 'COMMENT ON COLUMN public.v_things.name IS ''other'''; END IF; END $$;
+            CREATE EVENT TRIGGER other_comment ON ddl_command_end WHEN TAG IN ('COMMENT')
+              EXECUTE FUNCTION other_comment()`);
+          return true;
+        },
+      });
+      assert.equal(failed.committed, false);
+      assert.match(JSON.stringify(failed), /view public\.v_things differs from the source's by definition/);
+    });
+  });
+}
+
+for (const [from, to] of directions()) {
+  describe(`--create-objects, a view it cannot create, PostgreSQL ${from.major} → ${to.major}`, () => {
+    it("the created table's notes give the view's own reason, not that Archon creates only tables", async () => {
+      const src = await TestDb.create(from, 'osrc');
+      await src.sql(`CREATE TABLE nums (id int PRIMARY KEY); INSERT INTO nums VALUES (1), (2);
+        CREATE AGGREGATE my_sum(int) (SFUNC = int4pl, STYPE = int);
+        CREATE VIEW v_sum AS SELECT my_sum(id) AS s FROM nums`);
+      const tgt = await TestDb.create(to, 'otgt');
+      const { plan } = await planMigration({
+        source: src.url,
+        target: tgt.url,
+        createMissing: true,
+        createObjects: true,
+      });
+      const notes = plan.tables.find((t) => t.table === 'nums')!.notes;
+      assert.ok(!notes.some((n) => /Archon creates tables, not these.*v_sum/.test(n)), notes.join('\n'));
+      assert.ok(
+        notes.some((n) =>
+          /^view public\.v_sum not created: it depends on function public\.my_sum\(integer\), which is not created: Archon does not create aggregates yet$/.test(
+            n,
+          ),
+        ),
+        notes.join('\n'),
+      );
+      assert.match(plan.objects.find((o) => o.name === 'public.v_sum')!.reason, /aggregates/);
+    });
+  });
+}

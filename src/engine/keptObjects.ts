@@ -68,7 +68,7 @@ export async function dropCreatedObjects(
 }
 
 /** Drops each object nothing uses, pass after pass, until a pass drops none; returns the rest. */
-async function dropUnused(c: pg.Client, objects: CreatedObject[]): Promise<CreatedObject[]> {
+export async function dropUnused(c: pg.Client, objects: CreatedObject[]): Promise<CreatedObject[]> {
   let pending = objects;
   for (let dropped = true; pending.length && dropped; ) {
     dropped = false;

@@ -24,6 +24,7 @@ import { tableKind } from './platform.js';
 import type { ProgressListener } from './events.js';
 import { ident, literal, qualified, tableKey } from './ident.js';
 import type { Plan, TablePlan } from './plan.js';
+import { ownPart, sharedPart } from './schemaCreate.js';
 import type { CreatedObject } from './schemaDdl.js';
 import { type MissingObject, missingObjectRows, planScope } from './schemaObjects.js';
 import type { Session } from './session.js';
@@ -88,6 +89,8 @@ interface Candidate {
   needs: string[];
   /** Relations it depends on that are tables, by tableKey. */
   tables: string[];
+  /** Others it makes, as a created table's note names them: a trigger's copies on partitions. */
+  covers?: string[];
 }
 
 const idOf = (r: { classid: string; objid: string }) => `${r.classid}/${r.objid}`;
@@ -110,19 +113,56 @@ const VIEWS_SQL = `
 SELECT c.oid::int8::text AS objid, n.nspname AS schema, c.relname AS name, c.relkind AS relkind,
        pg_get_viewdef(c.oid) AS def, coalesce(c.reloptions, '{}') AS options, c.relispopulated AS populated,
        obj_description(c.oid, 'pg_class') AS comment,
+       coalesce((SELECT json_agg(json_build_array(a.attname, col_description(c.oid, a.attnum)) ORDER BY a.attnum)
+                   FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                    AND col_description(c.oid, a.attnum) IS NOT NULL), '[]') AS "columnComments",
        ARRAY(SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = c.oid ORDER BY i.indexrelid) AS indexes
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.oid = ANY ($1::oid[])`;
 
+/** Each trigger with its relation's kind, and the table a partition's trigger goes with (its root). */
 const TRIGGERS_SQL = `
 SELECT t.oid::int8::text AS objid, n.nspname AS schema, c.relname AS "table", t.tgname AS name,
+       c.oid::int8::text AS relid, c.relkind::text AS relkind, rn.nspname AS "rootSchema", r.relname AS "rootTable",
        pg_get_triggerdef(t.oid) AS def, t.tgenabled AS enabled, obj_description(t.oid, 'pg_trigger') AS comment
   FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_class r ON r.oid = coalesce(pg_partition_root(c.oid), c.oid) JOIN pg_namespace rn ON rn.oid = r.relnamespace
  WHERE t.oid = ANY ($1::oid[])`;
 
 /**
+ * A trigger's parent, read through to_jsonb: pg_trigger.tgparentid is 13's (before, a partition's
+ * copies are internal triggers, with no state of their own to set), and naming it would fail on 12.
+ */
+const PARENT = (trigger: string) => `(to_jsonb(${trigger}) ->> 'tgparentid')::oid`;
+
+/**
+ * The copies of each trigger ($1) on the partitions below its table, parents first: CREATE TRIGGER
+ * makes them, but their enabled state and comment are each partition's own.
+ */
+const CLONES_SQL = `
+WITH RECURSIVE clone(top, oid, depth) AS (
+  SELECT ${PARENT('t')}, t.oid, 1 FROM pg_trigger t WHERE ${PARENT('t')} = ANY ($1::oid[])
+  UNION ALL
+  SELECT c.top, t.oid, c.depth + 1 FROM clone c JOIN pg_trigger t ON ${PARENT('t')} = c.oid)
+SELECT c.top::int8::text AS top, n.nspname AS schema, r.relname AS "table", t.tgname AS name,
+       t.tgenabled AS enabled, obj_description(t.oid, 'pg_trigger') AS comment
+  FROM clone c JOIN pg_trigger t ON t.oid = c.oid JOIN pg_class r ON r.oid = t.tgrelid
+  JOIN pg_namespace n ON n.oid = r.relnamespace
+ ORDER BY c.depth, n.nspname, r.relname`;
+
+/** A trigger's copies on partitions, as readDefinition appends them: each one's table, state and comment. */
+const CLONES_OF = (trigger: string) => `coalesce((
+  WITH RECURSIVE clone(oid) AS (
+    SELECT x.oid FROM pg_trigger x WHERE ${PARENT('x')} = ${trigger}
+    UNION ALL SELECT x.oid FROM clone JOIN pg_trigger x ON ${PARENT('x')} = clone.oid)
+  SELECT ' CLONES ' || string_agg(x.tgrelid::regclass::text || ' ' || x.tgenabled::text ||
+           coalesce(' COMMENT ' || obj_description(x.oid, 'pg_trigger'), ''), ', ' ORDER BY x.tgrelid::regclass::text)
+    FROM clone JOIN pg_trigger x ON x.oid = clone.oid), '')`;
+
+/**
  * What each object ($1 classids, $2 objids) depends on: a view through its rewrite rule; a row type
- * counts as its relation. Each with the relation's schema, name and kind when it is one.
+ * counts as its relation. Each with the relation's schema, name and kind when it is one (a partition
+ * named as the table at the top of its tree, which is what a run creates).
  */
 const DEPENDS_SQL = `
 WITH obj(classid, objid) AS (SELECT * FROM unnest($1::oid[], $2::oid[])),
@@ -140,9 +180,10 @@ ref AS (
     FROM dep d LEFT JOIN pg_type t ON d.refclassid = 'pg_type'::regclass AND t.oid = d.refobjid)
 SELECT DISTINCT r.classid::int8::text AS classid, r.objid::int8::text AS objid,
        r.refclassid::int8::text AS refclassid, r.refobjid::int8::text AS refobjid,
-       n.nspname AS schema, c.relname AS name, c.relkind::text AS relkind
+       n.nspname AS schema, top.relname AS name, c.relkind::text AS relkind
   FROM ref r LEFT JOIN pg_class c ON r.refclassid = 'pg_class'::regclass AND c.oid = r.refobjid
-  LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_class top ON top.oid = coalesce(pg_partition_root(c.oid), c.oid)
+  LEFT JOIN pg_namespace n ON n.oid = top.relnamespace
  WHERE NOT (r.refclassid = r.classid AND r.refobjid = r.objid)`;
 
 interface DependRow {
@@ -181,9 +222,14 @@ async function readDefinition(c: pg.Client, l: Lookup): Promise<string | null> {
       ? `SELECT pg_get_functiondef(p) || ${comment('p', 'pg_proc')} AS d FROM to_regprocedure($1) p WHERE p IS NOT NULL`
       : l.kind === 'relation'
         ? `SELECT pg_get_viewdef(c.oid) || ' OPTIONS ' || coalesce(array_to_string(c.reloptions, ','), '') ||
-                  ' POPULATED ' || c.relispopulated::text || ${comment('c.oid', 'pg_class')} AS d
+                  ' POPULATED ' || c.relispopulated::text || ${comment('c.oid', 'pg_class')} ||
+                  coalesce((SELECT ' COLUMNS ' || string_agg(quote_ident(a.attname) || ' COMMENT ' ||
+                                   col_description(c.oid, a.attnum), ', ' ORDER BY a.attnum)
+                              FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                               AND col_description(c.oid, a.attnum) IS NOT NULL), '') AS d
              FROM pg_class c WHERE c.oid = to_regclass($1)`
-        : `SELECT pg_get_triggerdef(t.oid) || ' ENABLED ' || t.tgenabled::text || ${comment('t.oid', 'pg_trigger')} AS d
+        : `SELECT pg_get_triggerdef(t.oid) || ' ENABLED ' || t.tgenabled::text || ${comment('t.oid', 'pg_trigger')} ||
+                  ${CLONES_OF('t.oid')} AS d
              FROM pg_trigger t WHERE t.tgrelid = to_regclass($1) AND t.tgname = $2`;
   const params = l.kind === 'function' ? [l.signature] : l.kind === 'relation' ? [l.relation] : [l.relation, l.name];
   const r = await c.query<{ d: string }>(sql, params);
@@ -191,9 +237,35 @@ async function readDefinition(c: pg.Client, l: Lookup): Promise<string | null> {
 }
 
 /** ALTER TABLE … ENABLE/DISABLE for a trigger's tgenabled, as pg_dump writes it; nothing for the default. */
-function enabledState(table: string, trigger: string, enabled: string): string[] {
-  const how = { D: 'DISABLE', A: 'ENABLE ALWAYS', R: 'ENABLE REPLICA' }[enabled];
+function enabledState(table: string, trigger: string, enabled: string, always = false): string[] {
+  const how = { O: always ? 'ENABLE' : null, D: 'DISABLE', A: 'ENABLE ALWAYS', R: 'ENABLE REPLICA' }[enabled];
   return how ? [`ALTER TABLE ${table} ${how} TRIGGER ${trigger}`] : [];
+}
+
+interface CloneRow {
+  top: string;
+  schema: string;
+  table: string;
+  name: string;
+  enabled: string;
+  comment: string | null;
+}
+
+/**
+ * A trigger's copies on partitions, set as the source has them once the trigger made them: when
+ * any of them or the trigger is not simply enabled, each copy's state is said (whether ALTER TABLE
+ * on a parent reaches its partitions changed between versions), and each copy's comment.
+ */
+function cloneStatements(enabled: string, clones: CloneRow[]): string[] {
+  const explicit = enabled !== 'O' || clones.some((c) => c.enabled !== 'O');
+  return clones.flatMap((c) => {
+    const table = qualified(c.schema, c.table);
+    const trigger = ident(c.name);
+    return [
+      ...(explicit ? enabledState(table, trigger, c.enabled, true) : []),
+      ...(c.comment !== null ? [`COMMENT ON TRIGGER ${trigger} ON ${table} IS ${literal(c.comment)}`] : []),
+    ];
+  });
 }
 
 /** The source's missing functions, procedures and aggregates as candidates. */
@@ -258,6 +330,9 @@ async function viewCandidates(s: Session, missing: MissingObject[]) {
         `CREATE ${what} ${name}${withOptions} AS${body}${mat ? ' WITH NO DATA' : ''}`,
         ...(v.indexes as string[]),
         ...(v.comment !== null ? [`COMMENT ON ${what} ${name} IS ${literal(v.comment)}`] : []),
+        ...(v.columnComments as [string, string][]).map(
+          ([column, text]) => `COMMENT ON COLUMN ${name}.${ident(column)} IS ${literal(text)}`,
+        ),
       ],
       // An unpopulated materialized view on the source stays so on the target.
       afterData: mat && v.populated ? [`REFRESH MATERIALIZED VIEW ${name}`] : [],
@@ -272,33 +347,47 @@ async function viewCandidates(s: Session, missing: MissingObject[]) {
   });
 }
 
-/** Triggers, only on tables the run creates: an existing target table's triggers are its owner's. */
-async function triggerCandidates(s: Session, missing: MissingObject[], creating: ReadonlySet<string>) {
+/**
+ * Triggers, only on tables the run creates (a partition's with its partitioned table) and on views it
+ * creates (INSTEAD OF): an existing target table's triggers are its owner's.
+ */
+async function triggerCandidates(
+  s: Session,
+  missing: MissingObject[],
+  creating: ReadonlySet<string>,
+  views: Candidate[],
+) {
   const byOid = new Map(missing.map((m) => [m.objid, m]));
+  const viewIds = new Map(views.map((v) => [v.missing.objid, idOf(v.missing)]));
   const rows = (await s.source.query(TRIGGERS_SQL, [[...byOid.keys()]])).rows;
-  return rows
-    .filter((t) => creating.has(tableKey(t.schema, t.table)))
-    .map((t): Candidate => {
-      const table = qualified(t.schema, t.table);
-      const trigger = ident(t.name);
-      return {
-        missing: byOid.get(t.objid)!,
-        kind: 'trigger',
-        reason: null,
-        base: 3,
-        statements: [
-          t.def,
-          ...enabledState(table, trigger, t.enabled),
-          ...(t.comment !== null ? [`COMMENT ON TRIGGER ${trigger} ON ${table} IS ${literal(t.comment)}`] : []),
-        ],
-        afterData: [],
-        created: null,
-        lookup: { kind: 'trigger', relation: table, name: t.name },
-        definition: '',
-        needs: [],
-        tables: [tableKey(t.schema, t.table)],
-      };
-    });
+  const kept = rows.filter((t) => creating.has(tableKey(t.rootSchema, t.rootTable)) || viewIds.has(t.relid));
+  const clones = (await s.source.query<CloneRow>(CLONES_SQL, [kept.map((t) => t.objid)])).rows;
+  return kept.map((t): Candidate => {
+    const table = qualified(t.schema, t.table);
+    const trigger = ident(t.name);
+    const mine = clones.filter((c) => c.top === t.objid);
+    const onView = viewIds.get(t.relid);
+    return {
+      missing: byOid.get(t.objid)!,
+      kind: 'trigger',
+      reason: null,
+      base: 3,
+      statements: [
+        t.def,
+        ...enabledState(table, trigger, t.enabled),
+        ...(t.comment !== null ? [`COMMENT ON TRIGGER ${trigger} ON ${table} IS ${literal(t.comment)}`] : []),
+        ...cloneStatements(t.enabled, mine),
+      ],
+      afterData: [],
+      created: null,
+      lookup: { kind: 'trigger', relation: table, name: t.name },
+      definition: '',
+      // A view's trigger needs the view; a table's needs the table (pg_depend says neither: 'a').
+      needs: onView ? [onView] : [],
+      tables: onView ? [] : [tableKey(t.rootSchema, t.rootTable)],
+      covers: mine.map((c) => `trigger ${c.name} on ${displayName(c.schema, c.table)}`),
+    };
+  });
 }
 
 /** The source's definitions of the candidates, read the way readDefinition reads the target's. */
@@ -421,11 +510,14 @@ export async function planObjects(s: Session, plan: Plan): Promise<{ objects: Sc
   const onTarget = new Set(s.targetCatalog.tables.map((t) => tableKey(t.schema, t.name)));
   const of = (kinds: string[]) => missing.filter((m) => kinds.includes(m.object.kind));
   const languages = await targetLanguages(s);
-  const candidates = await qualifiedNames(s.source, async () => [
-    ...(await functionCandidates(s, of(['function', 'procedure', 'aggregate']), languages)),
-    ...(await viewCandidates(s, of(['view', 'materialized view']))),
-    ...(await triggerCandidates(s, of(['trigger']), creating)),
-  ]);
+  const candidates = await qualifiedNames(s.source, async () => {
+    const views = await viewCandidates(s, of(['view', 'materialized view']));
+    return [
+      ...(await functionCandidates(s, of(['function', 'procedure', 'aggregate']), languages)),
+      ...views,
+      ...(await triggerCandidates(s, of(['trigger']), creating, views)),
+    ];
+  });
   await sourceDefinitions(s, candidates);
   await withSourceAcls(s, candidates);
   await dependencies(s, candidates, onTarget, creating);
@@ -457,7 +549,7 @@ export async function planObjects(s: Session, plan: Plan): Promise<{ objects: Sc
     if (!c.reason) return { ...object, status: 'to be created', reason: TO_BE_CREATED };
     return { ...object, reason: `not created: ${c.reason}` };
   });
-  forgetNotCreated(plan, made);
+  forgetNotCreated(plan, ordered);
   return { objects: [...objects, ...differing], create: { create: made.map(toDdl), refusedTables } };
 }
 
@@ -513,17 +605,23 @@ export const CREATED = "created, and equal by definition to the source's (read b
 
 /**
  * A created table's note that names its triggers and views as not created leaves out those the run
- * now creates.
+ * now creates; one it tried and cannot create is named in a note of its own, with its reason (not
+ * "Archon creates tables, not these", which --create-objects makes untrue).
  */
-function forgetNotCreated(plan: Plan, made: Candidate[]): void {
-  const names = new Set(made.map((c) => `${c.kind} ${c.missing.object.name}`));
+function forgetNotCreated(plan: Plan, tried: Candidate[]): void {
+  const named = (c: Candidate) => [`${c.kind} ${c.missing.object.name}`, ...(c.covers ?? [])];
+  // A refused trigger's copies on partitions stay named with the table's others.
+  const names = new Set(tried.flatMap((c) => (c.reason ? named(c).slice(0, 1) : named(c))));
+  const why = new Map(tried.filter((c) => c.reason).map((c) => [`${c.kind} ${c.missing.object.name}`, c.reason!]));
   const prefix = 'not created (Archon creates tables, not these): ';
   for (const t of plan.tables.filter((p) => p.create?.notCreated.length)) {
+    const refused = t.create!.notCreated.filter((n) => why.has(n));
     t.create!.notCreated = t.create!.notCreated.filter((n) => !names.has(n));
     const i = t.notes.findIndex((n) => n.startsWith(prefix));
     if (i < 0) continue;
-    if (t.create!.notCreated.length) t.notes[i] = `${prefix}${t.create!.notCreated.join(', ')}`;
-    else t.notes.splice(i, 1);
+    const own = refused.map((n) => `${n} not created: ${why.get(n)}`);
+    if (t.create!.notCreated.length) t.notes.splice(i, 1, `${prefix}${t.create!.notCreated.join(', ')}`, ...own);
+    else t.notes.splice(i, 1, ...own);
   }
 }
 
@@ -575,8 +673,9 @@ async function tryObjects(
   await s.target.query('BEGIN');
   try {
     await s.target.query('SET LOCAL check_function_bodies = off');
+    await tablePart((t) => sharedPart(t.create!));
     await phase(1, (o) => o.statements);
-    await tablePart((t) => t.create!.before);
+    await tablePart((t) => ownPart(t.create!));
     await phase(2, (o) => o.statements);
     await tablePart((t) => t.create!.after);
     await phase(3, (o) => o.statements);

@@ -373,8 +373,9 @@ async function load(
     const atTable = (t: TablePlan | null) => {
       at.current = t;
     };
-    await createObjectsBeforeTables(s.target, how.objects, emit, checkCancel);
-    await createBeforeData(s.target, tables, emit, atTable, checkCancel);
+    await createBeforeData(s.target, tables, emit, atTable, checkCancel, () =>
+      createObjectsBeforeTables(s.target, how.objects, emit, checkCancel),
+    );
     await createObjectsAfterTables(s.target, how.objects, emit, checkCancel);
     s.clock.enter('prepare');
     await liftForce(s.target, tables);

@@ -153,10 +153,12 @@ function replayOf(
     return d && !d.problems.length ? [d] : [];
   });
   return {
-    // The functions the tables' trial took first (--create-objects): a default may call one.
+    // The functions the tables' trial took (--create-objects) between the schemas and types and the
+    // tables: a signature may name one of those types, a default may call one of the functions.
     before: [
+      ...[...parts].sort((a, b) => a.order - b.order).map(sharedPart),
       ...(prelude.length ? [prelude] : []),
-      ...[...parts].sort((a, b) => a.order - b.order).map((d) => d.before),
+      ...[...parts].sort((a, b) => a.order - b.order).map(ownPart),
     ],
     after: parts.map((d) => d.after),
   };
@@ -317,11 +319,14 @@ async function tryOnTarget(
   };
   await s.target.query(inOneTrip(['BEGIN', 'SAVEPOINT archon_try_all']));
   try {
-    // The functions a default may call, there before the tables' trial; the savepoint a refusal
-    // returns to is set again after them, so none of them is taken back with a table's statements.
+    // The schemas and types first, then the functions a default may call (their signatures may name
+    // those types), then the tables; the savepoint a refusal returns to is set again after each, so
+    // nothing before is taken back with a table's statements.
+    await tryAll(written.map(([t, d]) => [t, sharedPart(d)] as const));
+    await s.target.query(inOneTrip(REARM));
     const taken = await preludeOf(s.target, prelude);
     if (prelude.length) await s.target.query(inOneTrip(REARM));
-    await tryAll(written.map(([t, d]) => [t, d.before] as const));
+    await tryAll(written.map(([t, d]) => [t, ownPart(d)] as const));
     await tryAll(trying.map(([t, d]) => [t, d.after] as const));
     const catalog = await readCatalog(s.target);
     await tryAll(trying.map(([t, d]) => [t, d.afterVerify] as const));
@@ -377,20 +382,35 @@ async function preludeOf(tgt: pg.Client, prelude: string[]): Promise<string[]> {
   return taken;
 }
 
-/** Before the rows: each created table's schema, types, sequences and CREATE TABLE, in plan order. */
+/**
+ * Before the rows: each created table's schemas and types, then `between` (the functions
+ * --create-objects creates: their signatures may name those types, a default may call them), then
+ * each table's sequences and CREATE TABLE, in plan order.
+ */
 export async function createBeforeData(
   tgt: pg.Client,
   tables: TablePlan[],
   emit: ProgressListener,
   at: (t: TablePlan | null) => void,
   checkCancel: () => void,
+  between: () => Promise<void> = async () => {},
 ): Promise<void> {
   const creating = inDdlOrder(tables);
-  if (!creating.length) return;
+  if (!creating.length) return between();
   emit({ type: 'phase', phase: 'create', message: `creating or altering ${creating.length} table(s) on the target` });
-  for (const t of creating) await runPart(tgt, t, t.create!.before, at, checkCancel);
+  for (const t of creating) await runPart(tgt, t, sharedPart(t.create!), at, checkCancel);
+  at(null);
+  await between();
+  for (const t of creating) await runPart(tgt, t, ownPart(t.create!), at, checkCancel);
   at(null);
 }
+
+/** What a table's DDL creates that other objects may name: schemas, extensions, types and domains. */
+const SHARED = /^CREATE (SCHEMA|EXTENSION|TYPE|DOMAIN) /;
+/** A table's statements before the rows that create its schema, extensions and types, in their order. */
+export const sharedPart = (d: TableDdl): string[] => d.before.filter((sql) => SHARED.test(sql));
+/** The rest of a table's statements before the rows: its sequences, the table, added columns. */
+export const ownPart = (d: TableDdl): string[] => d.before.filter((sql) => !SHARED.test(sql));
 
 /** One table's part of its DDL in one round trip, the table named as the one at work. */
 async function runPart(
@@ -562,11 +582,13 @@ export function ddlScript(plan: Plan, header: string[]): string {
   };
   lines.push('-- Archon runs this inside the one transaction that loads the rows: all of it commits, or none.');
   lines.push('BEGIN;');
+  if (created.some((t) => sharedPart(t.create!).length))
+    step('Before the rows: schemas, extensions, types', sharedPart);
   objectStep('Before the tables: functions and procedures, with their bodies unchecked as pg_dump restores them', [
     ...(objects.length ? ['SET LOCAL check_function_bodies = off'] : []),
     ...objectStatements(objects, 1),
   ]);
-  step('Before the rows: schemas, extensions, types, sequences, tables and their keys, added columns', (d) => d.before);
+  step('Before the rows: sequences, tables and their keys, added columns', ownPart);
   objectStep('After the tables: views, and functions that need a created relation', objectStatements(objects, 2));
   lines.push('', '-- … the rows are copied here (COPY … FROM STDIN), counted and compared …');
   step('After the rows: foreign keys, secondary indexes, comments', (d) => d.after);

@@ -187,6 +187,8 @@ interface Context {
   usedBy: Map<string, string[]>;
   /** Run tables that need an extension, by extension. */
   needs: Map<string, string[]>;
+  /** The source's views and materialized views the target lacks, by tableKey: their triggers are listed. */
+  views: ReadonlySet<string>;
 }
 
 /** The run's tables that use the object (an extension: any of its members), for the report to name. */
@@ -205,6 +207,11 @@ function reasonOf(r: ObjectRow, c: Context): string {
     return c.needs.has(r.name)
       ? 'not installed on the target; install it there first'
       : 'not installed on the target; no selected table uses it';
+  // An INSTEAD OF trigger on a view the target lacks: created with its view (objectsCreate.ts).
+  if (r.kind === 'trigger' && c.views.has(tableKey(r.schema!, r.table!)))
+    return migrating
+      ? `its view is not on the target either; views and their triggers are ${WHEN_ASKED}`
+      : 'its view is not on the target either';
   if (ATTACHED.has(r.kind)) {
     const t = c.tables.get(tableKey(r.schema!, r.table!));
     if (t?.created && migrating)
@@ -235,7 +242,7 @@ function stillMissing(r: ObjectRow, c: Context, created: ReadonlySet<string>, pl
   // Hung on a relation that neither the run brings nor the target has: that relation is what is missing.
   if (ATTACHED.has(r.kind)) {
     const k = tableKey(r.schema!, r.table!);
-    if (!c.tables.has(k) && !c.onTarget.has(k)) return false;
+    if (!c.tables.has(k) && !c.onTarget.has(k) && !(r.kind === 'trigger' && c.views.has(k))) return false;
   }
   // A table the run creates gets the source's row-level security with it (rowSecurity.ts).
   if (
@@ -295,8 +302,14 @@ export async function missingObjectRows(
       uses.filter((u) => u.extension !== null),
       (u) => u.extension!,
     ),
+    views: new Set(),
   };
   const have = new Set(target.map(keyOf));
+  c.views = new Set(
+    source
+      .filter((r) => (r.kind === 'view' || r.kind === 'materialized view') && !have.has(keyOf(r)))
+      .map((r) => tableKey(r.schema!, r.name)),
+  );
   const created = new Set(scope.tables.flatMap((t) => t.creates.map(createdKey)));
   const rank = (k: ObjectKind) => OBJECT_KINDS.indexOf(k);
   return source

@@ -102,7 +102,8 @@ export type DriverWords = 'terminated' | 'timeout' | 'no-ssl' | 'ssl-failed' | '
 /**
  * The one place the engine reads an error's words, because neither the server nor the driver gives a
  * code for these. They are node-postgres' own English, never the server's, so lc_messages does not
- * change them: "Connection terminated unexpectedly" (the socket closed without an error), "Connection
+ * change them: "Connection terminated unexpectedly" (the socket closed without an error), "Client has encountered a
+ * connection error and is not queryable" (a query sent on a client whose socket already failed), "Connection
  * terminated due to connection timeout", "The server does not support SSL connections", "There was an
  * error establishing an SSL connection" (its reply when what answered was not PostgreSQL), a password it
  * needs and was not given. A server's error (it has a
@@ -112,7 +113,7 @@ export function driverWords(e: unknown): DriverWords | null {
   if (sqlStateOf(e) !== undefined || socketCodeOf(e) !== undefined) return null;
   const m = String((e as { message?: unknown } | null)?.message ?? e ?? '');
   if (/timeout/i.test(m)) return 'timeout';
-  if (/^Connection terminated/i.test(m)) return 'terminated';
+  if (/^Connection terminated/i.test(m) || /is not queryable/i.test(m)) return 'terminated';
   if (/does not support SSL/i.test(m)) return 'no-ssl';
   if (/error establishing an SSL connection/i.test(m)) return 'ssl-failed';
   if (/password/i.test(m)) return 'password-missing';

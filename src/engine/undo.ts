@@ -14,7 +14,14 @@ import { SQLSTATE, sqlStateOf } from './sqlState.js';
 import type { ProgressListener } from './events.js';
 import { ident, qualified, tableKey } from './ident.js';
 import { checkRowSecurity } from './rowSecurity.js';
-import { type KeptObject, dropBackupTables, dropCreatedObjects, keptReason, recordKept } from './keptObjects.js';
+import {
+  type KeptObject,
+  dropBackupTables,
+  dropCreatedObjects,
+  dropUnused,
+  keptReason,
+  recordKept,
+} from './keptObjects.js';
 import { DEFAULT_LOCK_TIMEOUT_MS } from './locks.js';
 import {
   type CreatedByRun,
@@ -608,25 +615,23 @@ async function dropCreated(
   }
   const note = (message: string) => emit({ type: 'phase', message });
   const objects = everyRow.flatMap((r) => r.created?.objects ?? []).reverse();
-  // The views the run created (--create-objects) read its tables: they go first, or no table could.
-  const isView = (o: CreatedObject) => o.kind === 'view' || o.kind === 'materialized view';
-  const keptViews = await dropCreatedObjects(c, objects.filter(isView), note);
+  // The views and functions the run created (--create-objects) may read its tables or return their
+  // rows: they go first, or no table could; one a table still uses (a default, a trigger) goes after it.
+  const early = await dropUnused(c, objects.filter(isCreatedObject));
   const tables = rows.filter((x) => x.created?.table);
   if (tables.length) {
     emit({ type: 'phase', message: `dropping ${tables.length} table(s) the run created` });
     await c.query(`DROP TABLE ${tables.map(nameOf).join(', ')}`);
   }
-  const kept = new Map([
-    ...keptViews,
-    ...(await dropCreatedObjects(
-      c,
-      objects.filter((o) => !isView(o)),
-      note,
-    )),
-  ]);
+  const rest = objects.filter((o) => !isCreatedObject(o) || early.includes(o));
+  const kept = await dropCreatedObjects(c, rest, note);
   for (const k of kept.values()) note(`kept ${k.object}, which the run created: ${keptReason(k)}`);
   return kept;
 }
+
+/** What --create-objects creates (objectsCreate.ts), as opposed to what a table's DDL needed. */
+const isCreatedObject = (o: CreatedObject) =>
+  o.kind === 'view' || o.kind === 'materialized view' || o.kind === 'function' || o.kind === 'procedure';
 
 /** A statement the user may not run is taken back to its savepoint; any other error (a cancel) stands. */
 const notAllowed = (c: pg.Client, savepoint: string) => async (e: { code?: string }) => {

@@ -35,17 +35,24 @@ export function objectsChoiceLabel(objects: SchemaObject[]): string | null {
   return `Also create ${counts.join(', ')}`;
 }
 
+/** What the plan's --create-objects creates, in order. */
+type Made = PlanResult['plan']['createObjects'];
+
+/** Whether a trigger (named `t on public.v`) is on a view the run creates: it goes with the view, not the tables. */
+const onCreatedView = (trigger: string, planned: Made) =>
+  (planned ?? []).some((v) => v.kind === 'view' && trigger.endsWith(` on ${v.name}`));
+
 /**
  * The objects as a run with the choices treats them: all left out when not chosen (saying how to
- * choose them); a trigger left out when its table is not created.
+ * choose them); a table's trigger left out when its table is not created.
  */
-function objectsWithChoices(objects: SchemaObject[], choices: SchemaChoices): SchemaObject[] {
+function objectsWithChoices(objects: SchemaObject[], choices: SchemaChoices, planned: Made): SchemaObject[] {
   const label = objectsChoiceLabel(objects);
   return objects.map((o): SchemaObject => {
     if (!isMade(o)) return o;
     if (!choices.createObjects)
       return { ...o, status: 'not created', reason: `created only when asked: choose "${label}" in this review` };
-    if (o.kind === 'trigger' && !choices.createMissing)
+    if (o.kind === 'trigger' && !choices.createMissing && !onCreatedView(o.name, planned))
       return { ...o, status: 'not created', reason: 'its table is not created (the tables are not chosen)' };
     return o;
   });
@@ -96,9 +103,10 @@ export function planWithChoices(planned: PlanResult, choices: SchemaChoices): Pl
     }
     return t;
   });
-  const objects = objectsWithChoices(planned.plan.objects, choices);
+  const made = planned.plan.createObjects;
+  const objects = objectsWithChoices(planned.plan.objects, choices, made);
   const createObjects = choices.createObjects
-    ? planned.plan.createObjects?.filter((o) => o.kind !== 'trigger' || choices.createMissing)
+    ? made?.filter((o) => o.kind !== 'trigger' || choices.createMissing || onCreatedView(o.name, made))
     : undefined;
   return {
     ...planned,
