@@ -95,12 +95,27 @@ const rows = () => page.locator('.quick-input-widget .quick-input-list .monaco-l
 async function runCommand(title: string): Promise<void> {
   // The palette lists the commands known when it opens: right after a window reload the extension's
   // may come a moment later, so it is opened again (a bounded number of times) until the row is there.
+  // Right after a reload the palette can also close again as it opens (focus moving to the restored
+  // editors): then the box cannot be typed into, and it is opened again the same way.
   for (let attempt = 1; ; attempt++) {
+    const bound = { timeout: attempt < 4 ? 5_000 : undefined };
     await page.keyboard.press('F1');
-    await quickInputBox().waitFor();
-    await quickInputBox().fill(`>${title}`);
+    await quickInputBox().waitFor(bound);
+    const typed = await quickInputBox()
+      .fill(`>${title}`, bound)
+      .then(
+        () => true,
+        (e) => {
+          if (attempt >= 4) throw e;
+          return false;
+        },
+      );
+    if (!typed) {
+      await page.keyboard.press('Escape');
+      continue;
+    }
     const row = rows().filter({ hasText: title }).first();
-    const shown = await row.waitFor({ timeout: attempt < 4 ? 5_000 : undefined }).then(
+    const shown = await row.waitFor(bound).then(
       () => true,
       (e) => {
         if (attempt >= 4) throw e;
