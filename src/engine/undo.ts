@@ -6,6 +6,7 @@
 // again: the tables it created, the columns it added, and the schemas and types it created for them
 // unless something else has come to use them since (see keptObjects.ts).
 import type pg from 'pg';
+import { assertClosed, assertTrusted } from './journalGuard.js';
 import { displayName } from '../shared/names.js';
 import type { JournaledRun } from '../shared/reportJournal.js';
 import { type Endpoint, connect, endQuietly, parseEndpoint, secretsOf } from './connection.js';
@@ -198,6 +199,13 @@ async function assertJournal(t: Target): Promise<void> {
   const r = await t.client.query(`SELECT to_regclass('archon.runs') IS NOT NULL AS has`);
   if (!r.rows[0].has)
     throw new UsageError(`no Archon journal on ${t.endpoint.label}: no migration recorded there can be undone`);
+  // What undo writes back comes from here: only from a journal no other role could have changed.
+  try {
+    await assertTrusted(t.client);
+    await assertClosed(t.client);
+  } catch (e) {
+    throw new UsageError(String((e as Error).message).replace(/; nothing is committed$/, '; nothing changed'));
+  }
 }
 
 /** Errors of the server in the words of this command: locks, privileges, cancels. */
