@@ -43,6 +43,7 @@ import {
 } from './schemaCreate.js';
 import { missingObjects, planScope } from './schemaObjects.js';
 import { notCommitted, settleAccess, withAccessObjects } from './access.js';
+import { revokeTargetDefaults } from './defaultGrants.js';
 import { countUnforced, liftForce, restoreForce } from './rowSecurity.js';
 import {
   type ObjectDdl,
@@ -377,6 +378,7 @@ async function load(
       createObjectsBeforeTables(s.target, how.objects, emit, checkCancel),
     );
     await createObjectsAfterTables(s.target, how.objects, emit, checkCancel);
+    await revokeTargetDefaults(s.source, s.target, tables, (t, n) => reports.get(t)?.notes.push(n));
     s.clock.enter('prepare');
     await liftForce(s.target, tables);
     const triggers = await silenceTriggers(s.target, tables, emit);
