@@ -53,6 +53,12 @@ for (const [from, to] of directions()) {
         report.tables.some((t) => t.notes.some((n) => /revoked what the target's default privileges gave/.test(n))),
         JSON.stringify(report.tables.map((t) => t.notes)),
       );
+      const notes = report.tables.flatMap((t) => t.notes);
+      assert.ok(notes.includes('privileges on public.docs: its owner postgres alone'), notes.join('\n'));
+      assert.ok(
+        notes.includes(`privileges on sec.plain: its owner postgres, and SELECT to ${reader}, as the source grants`),
+        notes.join('\n'),
+      );
     });
   });
 }

@@ -56,6 +56,14 @@ async function anonTarget(server: TestServer, grantor?: string): Promise<{ tgt: 
   return { tgt, anon };
 }
 
+/**
+ * The source grants anon what the target's default privileges give it: only such a grant is kept on a
+ * created table (one the source does not hold is revoked: defaultGrants.test.ts), so row-level security
+ * is what keeps its rows from anon.
+ */
+const grantOnSource = (src: TestDb, anon: string) =>
+  src.sql(`CREATE ROLE ${anon}; GRANT SELECT, UPDATE ON ALL TABLES IN SCHEMA public TO ${anon}`);
+
 const CREATED_NOTES = {
   api_keys:
     'row-level security enabled and forced on public.api_keys, as on the source (once its rows are verified, ' +
@@ -73,6 +81,7 @@ for (const [from, to] of directions()) {
       const src = await TestDb.create(from, 'rsrc');
       await src.sql(SOURCE(`app_${src.name}`));
       const { tgt, anon } = await anonTarget(to);
+      await grantOnSource(src, anon);
       const report = await migrate({ source: src.url, target: tgt.url, createMissing: true });
       assert.equal(report.outcome, 'verified', JSON.stringify(report.tables, null, 1));
       assert.deepEqual(await tgt.sql(FLAGS), await src.sql(FLAGS));
@@ -152,6 +161,7 @@ for (const [from, to] of directions()) {
       const owner = `owner_${probe.name}`;
       await probe.sql(`CREATE ROLE ${owner} LOGIN PASSWORD 'owner-pw'`);
       const { tgt, anon } = await anonTarget(to, owner);
+      await grantOnSource(src, anon);
       await tgt.sql(`ALTER DATABASE ${tgt.name} OWNER TO ${owner}`);
       const target = urlOf(to, tgt.name, owner, 'owner-pw');
       const planned = await planMigration({ source: src.url, target, createMissing: true });

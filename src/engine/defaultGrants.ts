@@ -6,7 +6,7 @@
 // --create-objects, access.ts sets the tables' grants to the source's itself; the schemas are done here.
 import type pg from 'pg';
 import { displayName } from '../shared/names.js';
-import { type AclObject, type Grant, grantText, readGrants } from './grants.js';
+import { type AclObject, type Grant, grantText, groupGrants, readGrants } from './grants.js';
 import { ident, qualified } from './ident.js';
 import type { TablePlan } from './plan.js';
 import { roleText } from './policies.js';
@@ -126,9 +126,36 @@ export async function revokeTargetDefaults(
       })
     : [];
   const said = [...revoked, ...fromSchemas];
-  if (!said.length) return;
-  note(
-    created[0],
-    `revoked what the target's default privileges gave the created objects and the source does not grant: ${said.join('; ')}`,
-  );
+  if (said.length)
+    note(
+      created[0],
+      `revoked what the target's default privileges gave the created objects and the source does not grant: ${said.join('; ')}`,
+    );
+  await notePrivileges(tgt, bare, note);
+}
+
+/**
+ * Who holds privileges on each created table now, for its note: row-level security closes its rows,
+ * not TRUNCATE or REFERENCES, so "closed to everyone but" needs saying who else holds any.
+ */
+async function notePrivileges(
+  tgt: pg.Client,
+  tables: TablePlan[],
+  note: (t: TablePlan, text: string) => void,
+): Promise<void> {
+  const objects = tables.map((t) => ({
+    kind: 'TABLE' as const,
+    schema: t.schema,
+    name: qualified(t.schema, t.table),
+    shown: displayName(t.schema, t.table),
+  }));
+  const grants = await readGrants(tgt, objects);
+  const owner = (await tgt.query<{ u: string }>('SELECT current_user::text AS u')).rows[0].u;
+  for (const [i, t] of tables.entries()) {
+    const others = groupGrants(grants.filter((g) => g.i === i)).map(grantText);
+    const who = others.length
+      ? `its owner ${owner}, and ${others.join('; ')}, as the source grants`
+      : `its owner ${owner} alone`;
+    note(t, `privileges on ${objects[i].shown}: ${who}`);
+  }
 }
