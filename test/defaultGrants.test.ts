@@ -60,5 +60,27 @@ for (const [from, to] of directions()) {
         notes.join('\n'),
       );
     });
+
+    it('a policy or grant an event trigger adds to a created table fails the run: nothing committed', async () => {
+      const src = await TestDb.create(from, 'dsrc');
+      const tgt = await TestDb.create(to, 'dtgt');
+      await src.sql(`CREATE TABLE docs (id int PRIMARY KEY, body text); INSERT INTO docs VALUES (1, 'd');
+        ALTER TABLE docs ENABLE ROW LEVEL SECURITY; ALTER TABLE docs FORCE ROW LEVEL SECURITY;`);
+      await tgt.sql(`CREATE FUNCTION open_up() RETURNS event_trigger LANGUAGE plpgsql AS $$
+          DECLARE o record; BEGIN
+          FOR o IN SELECT * FROM pg_event_trigger_ddl_commands() WHERE object_type = 'table' AND schema_name = 'public' LOOP
+            IF NOT EXISTS (SELECT 1 FROM pg_policy WHERE polrelid = o.objid AND polname = 'evil') THEN
+              EXECUTE 'CREATE POLICY evil ON ' || o.object_identity || ' TO PUBLIC USING (true)'; END IF;
+          END LOOP; END $$;
+        CREATE EVENT TRIGGER opens ON ddl_command_end WHEN TAG IN ('ALTER TABLE') EXECUTE FUNCTION open_up();
+        ALTER EVENT TRIGGER opens ENABLE ALWAYS`);
+      const report = await migrate({ source: src.url, target: tgt.url, createMissing: true });
+      assert.equal(report.committed, false);
+      assert.match(
+        JSON.stringify(report),
+        /the target's catalog says policy evil on docs exists, which the run did not create/,
+      );
+      assert.equal((await tgt.sql(`SELECT to_regclass('public.docs') AS r`))[0].r, null);
+    });
   });
 }

@@ -159,3 +159,30 @@ async function notePrivileges(
     note(t, `privileges on ${objects[i].shown}: ${who}`);
   }
 }
+
+/**
+ * Just before the commit, once every statement of the run ran (an event trigger may have answered one):
+ * a created table without --create-objects has no grant the source lacks and no policy, since Archon
+ * gave it none. Anything else fails the run, nothing committed.
+ */
+export async function checkCreatedClosed(src: pg.Client, tgt: pg.Client, tables: TablePlan[]): Promise<void> {
+  const bare = tables.filter((t) => t.create?.kind === 'create' && !t.create.access);
+  if (!bare.length) return;
+  const relations = await createdRelations(tgt, bare);
+  const left = beyondSource(await readGrants(tgt, relations), await readGrants(src, relations));
+  const said = left.map(
+    (x) => `${grantText([x.grant])} on ${relations[x.grant.i].shown} is granted, where the source does not grant it`,
+  );
+  const policies = await tgt.query<{ what: string }>(
+    `SELECT format('policy %I on %s', p.polname, p.polrelid::regclass) AS what
+       FROM pg_policy p WHERE p.polrelid = ANY (SELECT to_regclass(x) FROM unnest($1::text[]) x) ORDER BY 1`,
+    [relations.filter((r) => r.kind === 'TABLE').map((r) => r.name)],
+  );
+  said.push(
+    ...policies.rows.map(
+      (r) => `${r.what} exists, which the run did not create (it creates none without --create-objects)`,
+    ),
+  );
+  if (said.length)
+    throw new Error(`after its statements ran, the target's catalog says ${said.join('; ')}; nothing is committed`);
+}
