@@ -67,11 +67,11 @@ const grantOnSource = (src: TestDb, anon: string) =>
 const CREATED_NOTES = {
   api_keys:
     'row-level security enabled and forced on public.api_keys, as on the source (once its rows are verified, ' +
-    'before the commit); its policy own_keys is not created (Archon does not create policies yet), so until it ' +
+    'before the commit); its policy own_keys is not created (--create-objects creates them), so until it ' +
     'exists public.api_keys is closed to everyone but superusers and roles with BYPASSRLS',
   notes: (owner: string) =>
     'row-level security enabled on public.notes, as on the source (once its rows are verified, before the ' +
-    'commit); its policies notes_read, notes_write are not created (Archon does not create policies yet), so ' +
+    'commit); its policies notes_read, notes_write are not created (--create-objects creates them), so ' +
     `until they exist public.notes is closed to everyone but its owner ${owner}, superusers and roles with BYPASSRLS`,
 };
 

@@ -10,8 +10,8 @@ import { assertClosed, assertTrusted } from './journalGuard.js';
 import { displayName } from '../shared/names.js';
 import type { JournaledRun } from '../shared/reportJournal.js';
 import { type Endpoint, connect, endQuietly, parseEndpoint, secretsOf } from './connection.js';
-import { CancelledError, LockTimeoutError, UsageError, redact } from './errors.js';
-import { SQLSTATE, sqlStateOf } from './sqlState.js';
+import { CancelledError, ConnectionError, LockTimeoutError, UsageError, redact } from './errors.js';
+import { SQLSTATE, connectionFailed, sqlStateOf } from './sqlState.js';
 import type { ProgressListener } from './events.js';
 import { ident, qualified, tableKey } from './ident.js';
 import { checkRowSecurity } from './rowSecurity.js';
@@ -218,6 +218,18 @@ export function undoError(e: unknown, t: Target, lockTimeoutMs: number | undefin
       `gave up after waiting ${(lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS) / 1000} s for a lock on the target: another ` +
         'session is using these tables; end it or try again later; nothing changed',
     );
+  // A connection lost mid-undo is the network's or the server's doing, said as such rather than as a crash.
+  if (connectionFailed(e)) {
+    const said = redact(err.message ?? String(e), t.secrets);
+    return new ConnectionError(
+      `the connection to the target ${t.endpoint.label} was lost during undo (${said}): the server rolls back a ` +
+        'transaction that did not commit, so nothing changed unless the commit itself went through; `archon history` says whether it did',
+      'target',
+      'other',
+      said,
+      code,
+    );
+  }
   if (code === SQLSTATE.insufficientPrivilege)
     return new UsageError(
       `${t.endpoint.user} may not do this on ${t.endpoint.label}: ${redact(err.message ?? '', t.secrets)}; nothing changed`,
