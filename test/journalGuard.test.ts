@@ -107,5 +107,20 @@ for (const [from, to] of directions()) {
       assert.equal(await tgt.count('noted'), 0);
       assert.equal(await tgt.count('archon.runs'), 1);
     });
+
+    it("a superuser's archon granted to a non-superuser run user: its journal is kept there and undo works", async () => {
+      const { src, tgt } = await pair(from, to);
+      const app = `app_${tgt.name}`;
+      await tgt.sql(`CREATE ROLE ${app} LOGIN PASSWORD 'app-pw'; ALTER TABLE vault OWNER TO ${app};
+        CREATE SCHEMA archon; GRANT USAGE, CREATE ON SCHEMA archon TO ${app};
+        GRANT CREATE ON DATABASE ${tgt.name} TO ${app};`);
+      // CREATE on the database too: CREATE SCHEMA IF NOT EXISTS asks for it even when the schema exists.
+      const target = urlOf(to, tgt.name, app, 'app-pw');
+      const report = await migrate({ source: src.url, target, existing: 'replace' });
+      assert.equal(report.outcome, 'verified', JSON.stringify(report.error));
+      assert.equal(report.undo?.possible, true, JSON.stringify(report.undo));
+      assert.equal((await undo({ target })).undone, true);
+      assert.deepEqual(await tgt.sql('SELECT id, secret FROM vault'), [{ id: 7, secret: 'old secret' }]);
+    });
   });
 }

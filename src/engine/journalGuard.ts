@@ -53,7 +53,8 @@ SELECT format('row-level security on %s', c.oid::regclass)
  WHERE n.nspname = $1 AND c.relrowsecurity
 ORDER BY 1`;
 
-// Every grant on the schema, the relations in it and their columns to a role other than the owner.
+// Every grant on the schema, the relations in it and their columns to a role other than the owner and
+// the run's user (a superuser may make the schema and let a non-superuser run keep its journal there).
 const GRANTS_SQL = `
 WITH me AS (SELECT oid FROM pg_roles WHERE rolname = current_user),
 acl AS (
@@ -69,7 +70,7 @@ acl AS (
 SELECT DISTINCT acl.rel, CASE WHEN x.grantee = 0 THEN NULL ELSE pg_get_userbyid(x.grantee)::text END AS grantee,
        acl.owner = (SELECT oid FROM me) AS ours
   FROM acl, aclexplode(acl.acl) x
- WHERE x.grantee <> acl.owner
+ WHERE x.grantee <> acl.owner AND x.grantee <> (SELECT oid FROM me)
  ORDER BY 1 NULLS FIRST, 2 NULLS FIRST`;
 
 interface OtherGrant {
