@@ -56,14 +56,22 @@ async function anonTarget(server: TestServer, grantor?: string): Promise<{ tgt: 
   return { tgt, anon };
 }
 
+/**
+ * The source grants anon what the target's default privileges give it: only such a grant is kept on a
+ * created table (one the source does not hold is revoked: defaultGrants.test.ts), so row-level security
+ * is what keeps its rows from anon.
+ */
+const grantOnSource = (src: TestDb, anon: string) =>
+  src.sql(`CREATE ROLE ${anon}; GRANT SELECT, UPDATE ON ALL TABLES IN SCHEMA public TO ${anon}`);
+
 const CREATED_NOTES = {
   api_keys:
     'row-level security enabled and forced on public.api_keys, as on the source (once its rows are verified, ' +
-    'before the commit); its policy own_keys is not created (Archon does not create policies yet), so until it ' +
+    'before the commit); its policy own_keys is not created (--create-objects creates them), so until it ' +
     'exists public.api_keys is closed to everyone but superusers and roles with BYPASSRLS',
   notes: (owner: string) =>
     'row-level security enabled on public.notes, as on the source (once its rows are verified, before the ' +
-    'commit); its policies notes_read, notes_write are not created (Archon does not create policies yet), so ' +
+    'commit); its policies notes_read, notes_write are not created (--create-objects creates them), so ' +
     `until they exist public.notes is closed to everyone but its owner ${owner}, superusers and roles with BYPASSRLS`,
 };
 
@@ -73,6 +81,7 @@ for (const [from, to] of directions()) {
       const src = await TestDb.create(from, 'rsrc');
       await src.sql(SOURCE(`app_${src.name}`));
       const { tgt, anon } = await anonTarget(to);
+      await grantOnSource(src, anon);
       const report = await migrate({ source: src.url, target: tgt.url, createMissing: true });
       assert.equal(report.outcome, 'verified', JSON.stringify(report.tables, null, 1));
       assert.deepEqual(await tgt.sql(FLAGS), await src.sql(FLAGS));
@@ -152,6 +161,7 @@ for (const [from, to] of directions()) {
       const owner = `owner_${probe.name}`;
       await probe.sql(`CREATE ROLE ${owner} LOGIN PASSWORD 'owner-pw'`);
       const { tgt, anon } = await anonTarget(to, owner);
+      await grantOnSource(src, anon);
       await tgt.sql(`ALTER DATABASE ${tgt.name} OWNER TO ${owner}`);
       const target = urlOf(to, tgt.name, owner, 'owner-pw');
       const planned = await planMigration({ source: src.url, target, createMissing: true });

@@ -732,8 +732,8 @@ describe('undo of a table that a table outside the run references', () => {
           e instanceof UsageError &&
           e.message ===
             `refusing to undo run ${report.undo!.runId}: rows outside the run point at rows that undo would remove: ` +
-              'public.archon_project_sources (constraint archon_project_sources_project_fkey) references ' +
-              'public.archon_projects with row id=2 (project=5), row id=3 (project=7). Delete those rows or point ' +
+              'in public.archon_project_sources, row id=2 (project=5), row id=3 (project=7) reference ' +
+              'public.archon_projects (constraint archon_project_sources_project_fkey). Delete those rows or point ' +
               'them elsewhere, then undo again. Nothing changed.',
       );
       assert.deepEqual(await bothTables(tgt), before);
@@ -829,7 +829,7 @@ describe('undo of a table that a table outside the run references', () => {
       await tgt.sql(`INSERT INTO event_refs VALUES (4, 'eu')`);
       await assert.rejects(
         undo({ target: tgt.url }),
-        /public\.event_refs \(constraint event_refs_id_region_fkey\) references public\.events with row id=4, region=eu/,
+        /in public\.event_refs, row id=4, region=eu reference public\.events \(constraint event_refs_id_region_fkey\)/,
       );
       await tgt.sql(`DELETE FROM event_refs WHERE id = 4`);
       assert.equal((await undo({ target: tgt.url })).undone, true);

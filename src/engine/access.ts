@@ -10,7 +10,7 @@
 import type pg from 'pg';
 import { displayName } from '../shared/names.js';
 import type { SchemaObject } from '../shared/report.js';
-import { errorInfo } from './errors.js';
+import { endsTheRun, errorInfo } from './errors.js';
 import { apiRoleText } from './platform.js';
 import {
   type AclObject,
@@ -370,6 +370,8 @@ async function tryOne(s: Session, sql: string): Promise<string | null> {
     await s.target.query('RELEASE SAVEPOINT archon_access');
     return null;
   } catch (e) {
+    // A lock timeout, a cancel or a lost connection is no refusal of this statement: it ends the plan.
+    if (endsTheRun(e)) throw e;
     await s.target.query('ROLLBACK TO SAVEPOINT archon_access');
     const info = errorInfo(e, s.secrets);
     return `the target refuses \`${sql}\`: ${info.message}${info.code ? ` [${info.code}]` : ''}`;

@@ -16,6 +16,7 @@ import type { TableKind } from './catalog.js';
 import { type ContentDigest, type DigestRead, readDigest } from './digest.js';
 import type { ProgressListener } from './events.js';
 import { ident, qualified, tableKey } from './ident.js';
+import { assertClosed, closeBackup, foreignJournal, secureJournal } from './journalGuard.js';
 import type { TablePlan } from './plan.js';
 import { countRowsOf, relationSql } from './relation.js';
 import { countUnforced } from './rowSecurity.js';
@@ -38,6 +39,8 @@ export interface UndoPlan {
   bytes: number;
   /** The journal can be written (false: the user may not create or use the schema). */
   journal: boolean;
+  /** Backups were asked for, but the schema belongs to another role: the run is refused, saying this. */
+  refused?: string;
 }
 
 const JOURNAL_DDL = `
@@ -91,6 +94,12 @@ export async function undoPlan(
   existing: ExistingPolicy,
   backup: boolean,
 ): Promise<UndoPlan> {
+  const foreign = await foreignJournal(tgt);
+  if (foreign) {
+    // Without backups the run goes on, journal-less; with them, undo would trust what another role can change.
+    const refused = backup ? { refused: foreign } : {};
+    return { possible: false, reason: foreign, kept: [], bytes: 0, journal: false, ...refused };
+  }
   const denied = await journalAllowed(tgt);
   if (denied) return { possible: false, reason: denied, kept: [], bytes: 0, journal: false };
   const kept: UndoPlan['kept'] = [];
@@ -178,8 +187,10 @@ export async function startJournal(
   plan: UndoPlan,
   emit: ProgressListener,
 ): Promise<Journal | null> {
+  if (plan.refused) throw new Error(`${plan.refused}; nothing is committed`);
   if (!plan.journal) return null;
   await tgt.query(JOURNAL_DDL);
+  await secureJournal(tgt);
   const runId = newRunId(meta.at);
   const keep = plan.possible && meta.existing !== 'skip-nonempty';
   if (keep) {
@@ -201,9 +212,11 @@ export async function startJournal(
         `CREATE TABLE ${qualified(JOURNAL_SCHEMA, entry.backup)} AS SELECT ${kept} FROM ${relationSql(t.target!)}`,
       );
       entry.rowsBefore = r.rowCount ?? 0;
+      await closeBackup(tgt, entry.backup);
     }
     entries.set(t, entry);
   }
+  await assertClosed(tgt);
   const state: UndoState = { runId, possible: plan.possible, reason: plan.reason };
   return {
     runId,

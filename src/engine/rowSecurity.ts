@@ -86,7 +86,7 @@ export function createdRowSecurityNote(rel: SourceRelation, owner: string): stri
   const one = policies.length === 1;
   return (
     `${head}; ${one ? 'its policy' : 'its policies'} ${policies.join(', ')} ${one ? 'is' : 'are'} not created ` +
-    `(Archon does not create policies yet), so until ${one ? 'it exists' : 'they exist'} ${closed}`
+    `(--create-objects creates them), so until ${one ? 'it exists' : 'they exist'} ${closed}`
   );
 }
 

@@ -43,6 +43,7 @@ import {
 } from './schemaCreate.js';
 import { missingObjects, planScope } from './schemaObjects.js';
 import { notCommitted, settleAccess, withAccessObjects } from './access.js';
+import { checkCreatedClosed, revokeTargetDefaults } from './defaultGrants.js';
 import { countUnforced, liftForce, restoreForce } from './rowSecurity.js';
 import {
   type ObjectDdl,
@@ -377,6 +378,7 @@ async function load(
       createObjectsBeforeTables(s.target, how.objects, emit, checkCancel),
     );
     await createObjectsAfterTables(s.target, how.objects, emit, checkCancel);
+    await revokeTargetDefaults(s.source, s.target, tables, (t, n) => reports.get(t)?.notes.push(n));
     s.clock.enter('prepare');
     await liftForce(s.target, tables);
     const triggers = await silenceTriggers(s.target, tables, emit);
@@ -412,6 +414,7 @@ async function load(
     await journal?.record(loading, reports, readBacks, createdByObjects(how.objects));
     // Last of all: a forced table hides its rows from Archon's reads unless the user bypasses it.
     await createAfterVerify(s.target, loading, emit, atTable, checkCancel);
+    await checkCreatedClosed(s.source, s.target, loading);
     await restoreForce(s.target, tables);
     checkCancel();
     emit({ type: 'phase', phase: 'commit', message: 'committing' });

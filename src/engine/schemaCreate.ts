@@ -518,7 +518,10 @@ export async function createAfterVerify(
   emit({
     type: 'phase',
     phase: 'create',
-    message: `enabling row-level security on ${securing.length} created table(s)`,
+    // With --create-objects a table's part here may be grants only: the message does not claim row-level security for it.
+    message: securing.some((t) => t.create!.access)
+      ? `setting row-level security, policies and grants of ${securing.length} created table(s)`
+      : `enabling row-level security on ${securing.length} created table(s)`,
   });
   for (const t of securing) {
     await runPart(tgt, t, t.create!.afterVerify, at, checkCancel);

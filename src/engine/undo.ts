@@ -6,11 +6,12 @@
 // again: the tables it created, the columns it added, and the schemas and types it created for them
 // unless something else has come to use them since (see keptObjects.ts).
 import type pg from 'pg';
+import { assertClosed, assertTrusted } from './journalGuard.js';
 import { displayName } from '../shared/names.js';
 import type { JournaledRun } from '../shared/reportJournal.js';
 import { type Endpoint, connect, endQuietly, parseEndpoint, secretsOf } from './connection.js';
-import { CancelledError, LockTimeoutError, UsageError, redact } from './errors.js';
-import { SQLSTATE, sqlStateOf } from './sqlState.js';
+import { CancelledError, ConnectionError, LockTimeoutError, UsageError, redact } from './errors.js';
+import { SQLSTATE, connectionFailed, sqlStateOf } from './sqlState.js';
 import type { ProgressListener } from './events.js';
 import { ident, qualified, tableKey } from './ident.js';
 import { checkRowSecurity } from './rowSecurity.js';
@@ -198,6 +199,13 @@ async function assertJournal(t: Target): Promise<void> {
   const r = await t.client.query(`SELECT to_regclass('archon.runs') IS NOT NULL AS has`);
   if (!r.rows[0].has)
     throw new UsageError(`no Archon journal on ${t.endpoint.label}: no migration recorded there can be undone`);
+  // What undo writes back comes from here: only from a journal no other role could have changed.
+  try {
+    await assertTrusted(t.client);
+    await assertClosed(t.client);
+  } catch (e) {
+    throw new UsageError(String((e as Error).message).replace(/; nothing is committed$/, '; nothing changed'));
+  }
 }
 
 /** Errors of the server in the words of this command: locks, privileges, cancels. */
@@ -210,6 +218,18 @@ export function undoError(e: unknown, t: Target, lockTimeoutMs: number | undefin
       `gave up after waiting ${(lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS) / 1000} s for a lock on the target: another ` +
         'session is using these tables; end it or try again later; nothing changed',
     );
+  // A connection lost mid-undo is the network's or the server's doing, said as such rather than as a crash.
+  if (connectionFailed(e)) {
+    const said = redact(err.message ?? String(e), t.secrets);
+    return new ConnectionError(
+      `the connection to the target ${t.endpoint.label} was lost during undo (${said}): the server rolls back a ` +
+        'transaction that did not commit, so nothing changed unless the commit itself went through; `archon history` says whether it did',
+      'target',
+      'other',
+      said,
+      code,
+    );
+  }
   if (code === SQLSTATE.insufficientPrivilege)
     return new UsageError(
       `${t.endpoint.user} may not do this on ${t.endpoint.label}: ${redact(err.message ?? '', t.secrets)}; nothing changed`,

@@ -149,6 +149,8 @@ async function danglingRows(c: pg.Client, t: InPlaceTable, ref: OutsideReference
   const from = relationSql({ schema: ref.from.schema, name: ref.from.table, kind: ref.from.kind });
   const fromName = qualified(ref.from.schema, ref.from.table);
   const pk = await primaryKey(c, fromName);
+  // Asked before the read: a refused read aborts the transaction, after which nothing can be asked.
+  const unread = await whyUnread(c, fromName);
   // A row with a NULL in its key points at nothing (MATCH SIMPLE), and MATCH FULL allows no partial key.
   const set = ref.columns.map((x) => `x.${ident(x)} IS NOT NULL`).join(' AND ');
   const kept = t.backup
@@ -169,7 +171,7 @@ async function danglingRows(c: pg.Client, t: InPlaceTable, ref: OutsideReference
       throw new UsageError(
         `undo must read ${displayName(ref.from.schema, ref.from.table)}, whose foreign key ${ref.constraint} ` +
           `references ${displayName(schema, table)}, to know that none of its rows points at a row undo removes, ` +
-          'and this user may not read it: grant SELECT on it, or undo as its owner. Nothing changed.',
+          `and ${unread}. Nothing changed.`,
       );
     });
   if (!r.rows.length) return null;
@@ -180,10 +182,22 @@ async function danglingRows(c: pg.Client, t: InPlaceTable, ref: OutsideReference
   const total = Number(r.rows[0].total);
   const more = total > named.length ? ` and ${total - named.length} more` : '';
   const [schema, table] = JSON.parse(ref.to) as [string, string];
+  // The rows named are the referencing table's, so its name leads: "id=3" is never read as the referenced row.
   return (
-    `${displayName(ref.from.schema, ref.from.table)} (constraint ${ref.constraint}) references ` +
-    `${displayName(schema, table)} with ${named.join(', ')}${more}`
+    `in ${displayName(ref.from.schema, ref.from.table)}, ${named.join(', ')}${more} reference ` +
+    `${displayName(schema, table)} (constraint ${ref.constraint})`
   );
+}
+
+/**
+ * Why a table could not be read: no SELECT, or (with SELECT) row-level security, which hides rows from
+ * Archon's sessions (row_security = off) rather than filtering them.
+ */
+async function whyUnread(c: pg.Client, table: string): Promise<string> {
+  const r = await c.query<{ may: boolean }>(`SELECT has_table_privilege($1::regclass, 'SELECT') AS may`, [table]);
+  return r.rows[0]?.may
+    ? 'its row-level security hides rows from this user: undo as its owner (when not forced), a superuser or a role with BYPASSRLS'
+    : 'this user may not read it: grant SELECT on it, or undo as its owner';
 }
 
 /** The primary key's columns in order, or null when the table has none. */
