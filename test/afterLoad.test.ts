@@ -75,7 +75,7 @@ for (const [from, to] of directions()) {
       assert.deepEqual(report.analyzed, { tables: 1, failed: 1 });
       assert.match(
         analyzedText(report)!,
-        /^0 of 1 loaded table analyzed after the commit \(ANALYZE; 1 could not be, as its notes say\)/,
+        /^No loaded table could be analyzed after the commit \(ANALYZE; its note says why\): the target's row estimates do not count the rows that arrived yet$/,
       );
       assert.equal((await stats(tgt, 't')).analyzed, false);
     });

@@ -338,18 +338,21 @@ export function undoneBanner(r: Report): string | null {
   );
 }
 
-/** The undo state in words, the same in every rendering; null when the report says nothing about undo. */
 /** What the run did for the target's statistics after its commit, in a line; null when it did nothing. */
 export function analyzedText(r: Report): string | null {
   const a = r.analyzed;
   if (!a || a.tables === 0) return null;
   const done = a.tables - a.failed;
+  const notes = a.failed === 1 ? 'its note says' : 'their notes say';
+  if (done === 0)
+    return `No loaded table could be analyzed after the commit (ANALYZE; ${notes} why): the target's row estimates do not count the rows that arrived yet`;
   const which = a.failed
-    ? `${done} of ${plural(a.tables, 'loaded table')} analyzed after the commit (ANALYZE; ${a.failed} could not be, as ${a.failed === 1 ? 'its' : 'their'} notes say)`
+    ? `${done} of ${plural(a.tables, 'loaded table')} analyzed after the commit (ANALYZE; ${a.failed} could not be, as ${notes})`
     : `${done === 1 ? 'The loaded table' : `All ${done} loaded tables`} analyzed after the commit (ANALYZE)`;
-  return `${which}: the target's row estimates count the rows that arrived`;
+  return `${which}: ${a.failed ? "those tables'" : "the target's"} row estimates count the rows that arrived`;
 }
 
+/** The undo state in words, the same in every rendering; null when the report says nothing about undo. */
 export function undoText(r: Report): string | null {
   const u = undoneOf(r);
   if (u) return undoneText(u);
