@@ -70,21 +70,14 @@ export interface ObjectsPlan {
 }
 
 /** One object of the source as its catalog describes it, before it is written as DDL. */
-interface Candidate {
+interface Candidate
+  extends Pick<ObjectDdl, 'kind' | 'statements' | 'afterData' | 'created' | 'lookup' | 'definition' | 'query' | 'acl'> {
   missing: MissingObject;
-  kind: CreatableKind;
   /** Reason it is not created; null while it may be. */
   reason: string | null;
   base: Phase;
-  statements: string[];
-  afterData: string[];
-  created: CreatedObject | null;
-  lookup: Lookup;
-  definition: string;
-  query?: string;
   /** A function's or view's schema, whose default privileges its ACL answers to. */
   schema?: string;
-  acl?: ObjectAcl;
   /** Other candidates it depends on, by address (classid/objid). */
   needs: string[];
   /** Relations it depends on that are tables, by tableKey. */
