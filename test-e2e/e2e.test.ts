@@ -128,6 +128,27 @@ async function runCommand(title: string): Promise<void> {
   await page.keyboard.press('Enter');
 }
 
+/**
+ * Runs a command whose first question is a pick, and answers it. Focus coming back to an editor or a
+ * webview a moment after a notification (or the notification centre) closes can close a pick just as
+ * it opens; then nothing was chosen, and the command is run again (a bounded number of times).
+ */
+async function commandAnswering(title: string, placeholder: string, text: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await runCommand(title);
+    try {
+      await waitForPlaceholder(placeholder);
+      await quickInputBox().fill(text, { timeout: 5_000 });
+      await rows().filter({ hasText: text }).first().waitFor({ timeout: 10_000 });
+      await page.keyboard.press('Enter');
+      return;
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      if (await quickInput().isVisible()) await page.keyboard.press('Escape');
+    }
+  }
+}
+
 /** Types into the open input box (a text prompt or a pick's filter) and presses Enter. */
 async function answer(text: string, expectRow?: string): Promise<void> {
   await quickInputBox().waitFor();
@@ -806,9 +827,7 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
     );
     try {
       await step('picker: typing filters; toggle-all clears only what is shown', async () => {
-        await runCommand('Archon: Migrate Database');
-        await waitForPlaceholder('Copy FROM which database');
-        await answer('cloud-db', 'cloud-db');
+        await commandAnswering('Archon: Migrate Database', 'Copy FROM which database', 'cloud-db');
         await waitForPlaceholder('Copy TO which database');
         await answer('local-db', 'local-db');
         await waitForPlaceholder('Tables of cloud-db');
@@ -1258,9 +1277,7 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
 
   it('"Archon: Migration History" lists the runs on the target, the undone one as such', async () => {
     await step('migration history', async () => {
-      await runCommand('Archon: Migration History');
-      await waitForPlaceholder('The database whose migrations to list');
-      await answer('local-db', 'local-db');
+      await commandAnswering('Archon: Migration History', 'The database whose migrations to list', 'local-db');
       await waitForTitle('Migrations on local-db, newest first');
       const newest = rows().first();
       await newest.waitFor({ timeout: 30_000 });
@@ -1279,9 +1296,7 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
     try {
       await step('review: the backup kept for undo, and turning it off', async () => {
         await closeQuickInput();
-        await runCommand('Archon: Migrate Database');
-        await waitForPlaceholder('Copy FROM which database');
-        await answer('cloud-db', 'cloud-db');
+        await commandAnswering('Archon: Migrate Database', 'Copy FROM which database', 'cloud-db');
         await waitForPlaceholder('Copy TO which database');
         await answer('local-db', 'local-db');
         await waitForPlaceholder('Tables of cloud-db');
@@ -1476,9 +1491,7 @@ describe('Archon in a real VS Code (code-server)', { timeout: 15 * 60_000 }, () 
       `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'archon_embeddings'`,
     );
     await step('wizard: the tables step offers to create what empty-db lacks, already on', async () => {
-      await runCommand('Archon: Migrate Database');
-      await waitForPlaceholder('Copy FROM which database');
-      await answer('cloud-db', 'cloud-db');
+      await commandAnswering('Archon: Migrate Database', 'Copy FROM which database', 'cloud-db');
       await waitForPlaceholder('Copy TO which database');
       await answer('empty-db', 'empty-db');
       const create = rows().filter({ hasText: 'Create the tables empty-db lacks' });
