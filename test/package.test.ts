@@ -8,15 +8,29 @@ import { describe, it } from 'node:test';
 const vsce = (...args: string[]) => spawnSync('node_modules/.bin/vsce', args, { encoding: 'utf8' });
 
 describe('the .vsix', () => {
-  it('holds the bundles and assets only, and is small', () => {
+  // The details page VS Code shows for the installed extension is its README, whose links lead into docs/:
+  // the manual's text (and the README's one screenshot) travel with it, so they work offline.
+  it('holds the bundles, the assets and the manual text only, and is small', () => {
     const ls = vsce('ls', '--no-dependencies');
     assert.equal(ls.status, 0, ls.stderr);
     const files = ls.stdout.trim().split('\n').sort();
     assert.deepEqual(files, [
       'CHANGELOG.md',
+      'CONTRIBUTING.md',
       'LICENSE',
       'README.md',
       'dist/extension.js',
+      'docs/architecture.md',
+      'docs/benchmarks.md',
+      'docs/cli.md',
+      'docs/images/report-light.png',
+      'docs/supabase.md',
+      'docs/troubleshooting.md',
+      'docs/undo.md',
+      'docs/verification.md',
+      'docs/vscode.md',
+      'docs/what-archon-creates.md',
+      'docs/what-archon-does.md',
       'media/archon.svg',
       'media/walkthrough/migrate.md',
       'media/walkthrough/plan.md',
