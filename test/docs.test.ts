@@ -3,11 +3,12 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { describe, it } from 'node:test';
 
-// The manual is README.md, CONTRIBUTING.md and docs/*.md linking into each other: a page renamed or a
-// heading reworded would leave a link that leads nowhere, and nobody clicks every link before a release.
+// The manual is README.md, CONTRIBUTING.md, CHANGELOG.md and docs/*.md linking into each other: a page
+// renamed or a heading reworded would leave a link that leads nowhere, and nobody clicks every link.
 const pages = [
   'README.md',
   'CONTRIBUTING.md',
+  'CHANGELOG.md',
   ...readdirSync('docs')
     .filter((f) => f.endsWith('.md'))
     .map((f) => `docs/${f}`),
@@ -60,9 +61,23 @@ function brokenLinks(page: string): string[] {
 }
 
 describe('the manual', () => {
-  it('every relative link and anchor in README.md, CONTRIBUTING.md and docs/*.md resolves', () => {
+  it('every relative link and anchor in README.md, CONTRIBUTING.md, CHANGELOG.md and docs/*.md resolves', () => {
     assert.ok(pages.length > 5, pages.join(', '));
     for (const page of pages) assert.deepEqual(brokenLinks(page), [], page);
+  });
+
+  it('the changelog has one section per version, each with Added, Changed, Fixed at most once', () => {
+    const versions = readFileSync('CHANGELOG.md', 'utf8').split(/^## /m).slice(1);
+    assert.match(versions[0], /^\[Unreleased\]/);
+    for (const version of versions) {
+      const kinds = [...version.matchAll(/^### (.*)$/gm)].map((m) => m[1]);
+      const allowed = ['Added', 'Changed', 'Deprecated', 'Removed', 'Fixed', 'Security'];
+      assert.deepEqual(
+        kinds,
+        [...new Set(kinds)].filter((k) => allowed.includes(k)),
+        version.split('\n')[0],
+      );
+    }
   });
 
   it('the README is an entry, not the manual', () => {
