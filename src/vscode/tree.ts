@@ -170,7 +170,7 @@ export class ConnectionsTree implements vscode.TreeDataProvider<Node> {
     const platform = this.platforms.get(profile.id) ?? platformOf(profile.host)?.name;
     if (platform) {
       item.description = `${platform} · ${item.description}`;
-      item.tooltip += `\nPlatform: ${platform} (its own schemas follow its rules: see the README)`;
+      item.tooltip += `\nPlatform: ${platform} (its own schemas follow its rules: see docs/supabase.md in Archon's documentation)`;
     }
     item.iconPath = broken
       ? new vscode.ThemeIcon('debug-disconnect', new vscode.ThemeColor('errorForeground'))
