@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, type Server, type Socket, createServer as createNetServer } from 'node:net';
 import { describe, it } from 'node:test';
-import { connect, parseEndpoint } from '../src/engine/connection.js';
+import { connect, parseEndpoint } from '../src/engine/connect/connection.js';
 import { ConnectionError } from '../src/engine/errors.js';
 import { TestDb, runCli, testServers } from './support/pg.js';
 

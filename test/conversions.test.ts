@@ -1,7 +1,7 @@
 // Which type changes keep every value (and how they are compared), decided from the two types alone.
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { conversion } from '../src/engine/conversions.js';
+import { conversion } from '../src/engine/plan/conversions.js';
 
 describe('type conversions', () => {
   it('as-is, cast through text, or lossy with the loss named', () => {

@@ -3,8 +3,8 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import { ContentDigest, readDigest, rowHash, rowHasher } from '../src/engine/digest.js';
-import { serverDigest } from '../src/engine/serverDigest.js';
+import { ContentDigest, readDigest, rowHash, rowHasher } from '../src/engine/verify/digest.js';
+import { serverDigest } from '../src/engine/verify/serverDigest.js';
 import { TestDb, testServers, withClient } from './support/pg.js';
 
 const digestOf = (rows: string[]) => {

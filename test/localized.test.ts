@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { connect, parseEndpoint } from '../src/engine/connection.js';
+import { connect, parseEndpoint } from '../src/engine/connect/connection.js';
 import { ConnectionError, UsageError } from '../src/engine/errors.js';
 import { migrate, undo } from '../src/engine/index.js';
 import { type Localized, startLocalizedServer } from './support/localized.js';

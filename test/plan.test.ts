@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import type { Catalog, Column, Table } from '../src/engine/catalog.js';
-import { makePlan } from '../src/engine/plan.js';
-import { parseTablePattern, selectTables } from '../src/engine/selection.js';
+import type { Catalog, Column, Table } from '../src/engine/catalog/catalog.js';
+import { makePlan } from '../src/engine/plan/plan.js';
+import { parseTablePattern, selectTables } from '../src/engine/catalog/selection.js';
 import { redact } from '../src/engine/errors.js';
-import { parseEndpoint } from '../src/engine/connection.js';
+import { parseEndpoint } from '../src/engine/connect/connection.js';
 
 const col = (name: string, type = 'text', extra: Partial<Column> = {}): Column => ({
   name,

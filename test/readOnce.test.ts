@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { describe, it } from 'node:test';
 import { to as copyTo } from 'pg-copy-streams';
 import { compare, migrate } from '../src/engine/index.js';
-import { dropLastField, generatedHashSql } from '../src/engine/generated.js';
+import { dropLastField, generatedHashSql } from '../src/engine/verify/generated.js';
 import type { Report, TableReport } from '../src/shared/report.js';
 import { toMarkdown } from '../src/shared/reportMarkdown.js';
 import { toText } from '../src/shared/reportText.js';

@@ -1,22 +1,22 @@
 import { displayName } from '../shared/names.js';
 import type { Report, TableReport } from '../shared/report.js';
 import { contentNotChecked } from '../shared/report.js';
-import { type Table, isCopyable } from './catalog.js';
-import { type ColumnMatch, copyFormat, matchColumns } from './columns.js';
-import { digestOf } from './serverDigest.js';
+import { type Table, isCopyable } from './catalog/catalog.js';
+import { type ColumnMatch, copyFormat, matchColumns } from './plan/columns.js';
+import { digestOf } from './verify/serverDigest.js';
 import { errorInfo } from './errors.js';
 import type { ProgressListener } from './events.js';
 import { ident, tableKey } from './ident.js';
-import { rowKey, rowSecurityReason } from './plan.js';
-import { largeObjectReason } from './largeObjects.js';
-import { lockTimeoutMessage } from './locks.js';
-import { countRows, relationSql } from './relation.js';
-import { type Selection, selectTables } from './selection.js';
-import { applyPlatformRules } from './platformRules.js';
-import { missingObjects } from './schemaObjects.js';
-import { type EndpointsInput, type Session, openSession } from './session.js';
-import { report, tableReport } from './summary.js';
-import { settleContent, verdict } from './verify.js';
+import { rowKey, rowSecurityReason } from './plan/plan.js';
+import { largeObjectReason } from './catalog/largeObjects.js';
+import { lockTimeoutMessage } from './connect/locks.js';
+import { countRows, relationSql } from './catalog/relation.js';
+import { type Selection, selectTables } from './catalog/selection.js';
+import { applyPlatformRules } from './catalog/platformRules.js';
+import { missingObjects } from './create/schemaObjects.js';
+import { type EndpointsInput, type Session, openSession } from './connect/session.js';
+import { report, tableReport } from './report.js';
+import { settleContent, verdict } from './verify/verify.js';
 import { SQLSTATE, sqlStateOf } from './sqlState.js';
 
 export interface CompareOptions extends EndpointsInput {

@@ -6,8 +6,8 @@ import type { Outcome, Report } from '../shared/report.js';
 import type { JournaledRun } from '../shared/reportJournal.js';
 import { UsageError } from './errors.js';
 import type pg from 'pg';
-import { utcText } from './journal.js';
-import { dropBackupTables } from './keptObjects.js';
+import { utcText } from './journal/journal.js';
+import { dropBackupTables } from './journal/keptObjects.js';
 import { type TargetOptions, openTarget, undoError } from './undo.js';
 
 export interface RunEntry extends JournaledRun {

@@ -3,14 +3,14 @@
 // The report model and its renderings are not the engine's: they live in src/shared/.
 // Option and result types are exported with their functions even where no adapter names them yet:
 // they are the engine's API as a caller reads it.
-export { migrate, planMigration, type MigrateOptions, type PlanOptions, type PlanResult } from './run.js';
+export { migrate, planMigration, type MigrateOptions, type PlanOptions, type PlanResult } from './migrate.js';
 export { compare, type CompareOptions } from './compare.js';
-export { parseUrl, parseEndpoint, withoutPassword, type UrlParts } from './connection.js';
-export { parseEndpoints, type EndpointsInput } from './session.js';
-export { isCopyable, type Catalog, type Table, type Column } from './catalog.js';
-export type { Plan, SkipKind, TablePlan } from './plan.js';
-export { ddlScript } from './schemaCreate.js';
-export type { Selection } from './selection.js';
+export { parseUrl, parseEndpoint, withoutPassword, type UrlParts } from './connect/connection.js';
+export { parseEndpoints, type EndpointsInput } from './connect/session.js';
+export { isCopyable, type Catalog, type Table, type Column } from './catalog/catalog.js';
+export type { Plan, SkipKind, TablePlan } from './plan/plan.js';
+export { ddlScript } from './create/create.js';
+export type { Selection } from './catalog/selection.js';
 export type { ProgressEvent, ProgressListener, RunPhase, PhaseTable } from './events.js';
 export {
   RunProgress,
@@ -33,11 +33,17 @@ export {
   type ConnectFailure,
   type Remedy,
 } from './errors.js';
-export { DEFAULT_LOCK_TIMEOUT_MS } from './locks.js';
-export { DEFAULT_STALL_TIMEOUT_MS } from './session.js';
-export { inspect, testConnection, countTableRows, type ConnectionTarget } from './inspect.js';
+export { DEFAULT_LOCK_TIMEOUT_MS } from './connect/locks.js';
+export { DEFAULT_STALL_TIMEOUT_MS } from './connect/session.js';
+export { inspect, testConnection, countTableRows, type ConnectionTarget } from './connect/inspect.js';
 export { VERSION } from './version.js';
-export { detectPlatform, tableKind, type DetectedPlatform, type SchemaKind, type PlatformKind } from './platform.js';
+export {
+  detectPlatform,
+  tableKind,
+  type DetectedPlatform,
+  type SchemaKind,
+  type PlatformKind,
+} from './catalog/platform.js';
 export {
   undo,
   previewUndo,
@@ -51,5 +57,5 @@ export {
   type TargetOptions,
 } from './undo.js';
 export { history, dropBackups, runReport, type RunEntry, type DropOptions, type DropResult } from './history.js';
-export { keptReason, type KeptObject } from './keptObjects.js';
-export type { UndoPlan } from './journal.js';
+export { keptReason, type KeptObject } from './journal/keptObjects.js';
+export type { UndoPlan } from './journal/journal.js';

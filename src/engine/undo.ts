@@ -6,15 +6,15 @@
 // again: the tables it created, the columns it added, and the schemas and types it created for them
 // unless something else has come to use them since (see keptObjects.ts).
 import type pg from 'pg';
-import { assertClosed, assertTrusted } from './journalGuard.js';
+import { assertClosed, assertTrusted } from './journal/journalGuard.js';
 import { displayName } from '../shared/names.js';
 import type { JournaledRun } from '../shared/reportJournal.js';
-import { type Endpoint, connect, endQuietly, parseEndpoint, secretsOf } from './connection.js';
+import { type Endpoint, connect, endQuietly, parseEndpoint, secretsOf } from './connect/connection.js';
 import { CancelledError, ConnectionError, LockTimeoutError, UsageError, redact } from './errors.js';
 import { SQLSTATE, connectionFailed, sqlStateOf } from './sqlState.js';
 import type { ProgressListener } from './events.js';
 import { ident, qualified, tableKey } from './ident.js';
-import { checkRowSecurity } from './rowSecurity.js';
+import { checkRowSecurity } from './schema/rowSecurity.js';
 import {
   type KeptObject,
   dropBackupTables,
@@ -22,8 +22,8 @@ import {
   dropUnused,
   keptReason,
   recordKept,
-} from './keptObjects.js';
-import { DEFAULT_LOCK_TIMEOUT_MS } from './locks.js';
+} from './journal/keptObjects.js';
+import { DEFAULT_LOCK_TIMEOUT_MS } from './connect/locks.js';
 import {
   type CreatedByRun,
   JOURNAL_SCHEMA,
@@ -33,10 +33,10 @@ import {
   selectList,
   utcText,
   wholeTableDigest,
-} from './journal.js';
-import { relationSql } from './relation.js';
-import type { CreatedObject } from './schemaDdl.js';
-import { silenceTriggersOn } from './triggers.js';
+} from './journal/journal.js';
+import { relationSql } from './catalog/relation.js';
+import type { CreatedObject } from './schema/ddl.js';
+import { silenceTriggersOn } from './load/triggers.js';
 import {
   type InPlaceRestore,
   type InPlaceTable,
@@ -45,7 +45,7 @@ import {
   refuseDanglingReferences,
   removeRows,
   tablesToRestoreInPlace,
-} from './undoInPlace.js';
+} from './journal/undoInPlace.js';
 
 export interface TargetOptions {
   /** PostgreSQL URL of the target whose journal is read. */
