@@ -17,6 +17,7 @@ import {
 } from '../shared/report.js';
 import { analyzeLoaded } from './create/analyze.js';
 import type { Catalog } from './catalog/catalog.js';
+import type { ObjectDdl } from './schema/ddl.js';
 import { copyTable } from './load/copy.js';
 import { CancelledError, ConnectionError, CopyStreamError, errorInfo } from './errors.js';
 import type { ProgressListener } from './events.js';
@@ -24,7 +25,7 @@ import { type ContentDigest, withNamesPinned } from './verify/digest.js';
 import { connectionLost } from './connect/connection.js';
 import { digestsBefore, prepareExistingRows } from './load/existingRows.js';
 import { tableKey } from './ident.js';
-import { type Plan, type PlanInput, type TablePlan, makePlan } from './plan/plan.js';
+import { type Plan, type PlanInput, type TablePlan, type TableStep, makePlan } from './plan/plan.js';
 import { type ReferenceFacts, newReferenceFacts, unmetReferences } from './verify/references.js';
 import { largeObjectReason } from './catalog/largeObjects.js';
 import { haveRows } from './catalog/relation.js';
@@ -46,7 +47,6 @@ import { notCommitted, settleAccess, withAccessObjects } from './schema/access.j
 import { checkCreatedClosed, revokeTargetDefaults } from './create/defaultGrants.js';
 import { countUnforced, liftForce, restoreForce } from './schema/rowSecurity.js';
 import {
-  type ObjectDdl,
   createObjectsAfterData,
   createObjectsAfterTables,
   createObjectsBeforeTables,
@@ -60,7 +60,7 @@ import { silenceTriggers } from './load/triggers.js';
 import { type LoadDigests, verifyLoaded } from './verify/verify.js';
 import { type Journal, type UndoPlan, startJournal, undoPlan } from './journal/journal.js';
 import { type RebuildRule, planRebuilds, rebuildIndexes } from './create/indexes.js';
-import { type TableStep, contained, refusingConstraint, tableFailure } from './load/tableFailure.js';
+import { contained, refusingConstraint, tableFailure } from './load/tableFailure.js';
 import { addTraffic, trafficOf, trafficSince } from './connect/traffic.js';
 import { SQLSTATE, connectionFailed, sqlStateOf } from './sqlState.js';
 

@@ -12,14 +12,20 @@ import { errorInfo } from '../errors.js';
 import type { ProgressListener } from '../events.js';
 import { qualified, tableKey } from '../ident.js';
 import { matchColumns } from '../plan/columns.js';
-import { type Plan, type PlanInput, type TablePlan, isMissingOnTarget, makePlan } from '../plan/plan.js';
+import {
+  type Plan,
+  type PlanInput,
+  type TablePlan,
+  type TableStep,
+  isMissingOnTarget,
+  makePlan,
+} from '../plan/plan.js';
 import { type BuiltObject, type TableDdl, type TargetFacts, constraintKey, needWhy, writeDdl } from '../schema/ddl.js';
 import { checkRowSecurity } from '../schema/rowSecurity.js';
 import { checkAccess, planAccess } from '../schema/access.js';
 import { objectStatements } from './objects.js';
 import { type SourceDefinitions, type SourceRelation, readDefinitions } from '../schema/source.js';
 import type { Session } from '../connect/session.js';
-import type { TableStep } from '../load/tableFailure.js';
 
 const keyOf = (t: { schema: string; table: string }) => tableKey(t.schema, t.table);
 

@@ -10,9 +10,8 @@ import { displayName } from '../../shared/names.js';
 import type { ExistingPolicy, TableReport } from '../../shared/report.js';
 import type { ProgressListener } from '../events.js';
 import { qualified, tableKey } from '../ident.js';
-import type { TablePlan } from '../plan/plan.js';
+import type { TablePlan, TableStep, TargetIndex } from '../plan/plan.js';
 import { raiseMaintenanceWorkMem } from './create.js';
-import type { TableStep } from '../load/tableFailure.js';
 
 /** Index access methods whose indexes are rebuilt after rows are loaded into their table, and why. */
 export type RebuildRule = Readonly<Record<string, string>>;
@@ -20,15 +19,6 @@ export type RebuildRule = Readonly<Record<string, string>>;
 export const REBUILT_AFTER_LOAD: RebuildRule = {
   ivfflat: 'it keeps the lists (centroids) it was built with, which would not fit the loaded rows and lose recall',
 };
-
-export interface TargetIndex {
-  schema: string;
-  name: string;
-  /** pg_am.amname: btree, gin, ivfflat, hnsw, … */
-  method: string;
-  /** Its size from the catalog's page count (no lock taken to read it). */
-  bytes: number;
-}
 
 /** Whether the load goes into a table that exists on the target now, with whatever indexes it has. */
 const loadsIntoExisting = (t: Pick<TablePlan, 'action' | 'create'>) =>

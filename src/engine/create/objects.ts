@@ -12,7 +12,7 @@ import { displayName } from '../../shared/names.js';
 import type { SchemaObject } from '../../shared/report.js';
 import { errorInfo } from '../errors.js';
 import { targetDefaults, targetRoles } from '../schema/grants.js';
-import { type ObjectAcl, checkObjectGrants, objectAclNote, planObjectAcls } from '../schema/objectsAccess.js';
+import { checkObjectGrants, objectAclNote, planObjectAcls } from '../schema/objectsAccess.js';
 import {
   ambiguousOverloads,
   differingFunctionReason,
@@ -25,42 +25,9 @@ import type { ProgressListener } from '../events.js';
 import { ident, literal, qualified, tableKey } from '../ident.js';
 import type { Plan, TablePlan } from '../plan/plan.js';
 import { ownPart, sharedPart } from './create.js';
-import type { CreatedObject } from '../schema/ddl.js';
+import type { CreatableKind, CreatedObject, Lookup, ObjectDdl, Phase } from '../schema/ddl.js';
 import { type MissingObject, missingObjectRows, planScope } from './schemaObjects.js';
 import type { Session } from '../connect/session.js';
-
-/** Where an object's statements run: before the tables, after them (before the rows), after the rows. */
-type Phase = 1 | 2 | 3;
-
-export type CreatableKind = 'function' | 'procedure' | 'view' | 'materialized view' | 'trigger';
-
-/** One object the run creates, with how to find it again on either side. */
-export interface ObjectDdl {
-  kind: CreatableKind;
-  /** As the report names it (the same name missingObjects gives it). */
-  name: string;
-  phase: Phase;
-  /** Its creation, comment and enabled state. */
-  statements: string[];
-  /** After the rows: a materialized view's REFRESH. */
-  afterData: string[];
-  /** What undo drops; null for a trigger, which goes with the table the run created. */
-  created: CreatedObject | null;
-  /** How its definition is read on either side (readDefinition). */
-  lookup: Lookup;
-  /** Its definition as the source prints it, normalized (normalizeDefinition). */
-  definition: string;
-  /** A view's query as the source prints it, for the target to print it its own way (checkObjects). */
-  query?: string;
-  /** Its grants as the source's (objectsAccess.ts), read back before the commit. */
-  acl?: ObjectAcl;
-}
-
-/** What names an object in the catalog: a function's signature, a relation, a trigger on its table. */
-type Lookup =
-  | { kind: 'function'; signature: string }
-  | { kind: 'relation'; relation: string }
-  | { kind: 'trigger'; relation: string; name: string };
 
 /** The objects a plan creates, in the order they run, and what it leaves out with why. */
 export interface ObjectsPlan {

@@ -13,7 +13,7 @@ import {
   summarize,
 } from '../../shared/report.js';
 import type { TableKind } from '../catalog/catalog.js';
-import { type ContentDigest, type DigestRead, readDigest } from '../verify/digest.js';
+import { type ContentDigest, type ReadBack, readDigest } from '../verify/digest.js';
 import type { ProgressListener } from '../events.js';
 import { ident, qualified, tableKey } from '../ident.js';
 import { assertClosed, closeBackup, foreignJournal, secureJournal } from './journalGuard.js';
@@ -299,13 +299,6 @@ export interface StoredRead {
   format: 'binary' | 'text';
   /** Read with the search_path pinned (columns that hold names); absent in older entries. */
   pinNames?: boolean;
-}
-
-/** A loaded table as verification read it back inside the transaction: the journal keeps that digest. */
-export interface ReadBack {
-  read: DigestRead;
-  columns: string[];
-  digest: ContentDigest;
 }
 
 /** The digest of a table taken as a stored read says (the journal's, or a legacy entry's when null). */

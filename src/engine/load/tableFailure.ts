@@ -17,9 +17,6 @@ import { SQLSTATE, sqlStateOf } from '../sqlState.js';
 
 const SAVEPOINT = 'archon_table';
 
-/** One step of one table, contained: false when the table failed (recorded, the step rolled back). */
-export type TableStep = (t: TablePlan, work: () => Promise<void>) => Promise<boolean>;
-
 /** Runs one table's step in a savepoint. Returns the table's own error (rolled back), or null. */
 export async function contained(
   s: { source: pg.Client; target: pg.Client },

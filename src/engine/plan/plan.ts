@@ -6,11 +6,10 @@ import { type ColumnPair, copyFormat, matchColumns } from './columns.js';
 import { tableKey } from '../ident.js';
 import { selectTables, type Selection } from '../catalog/selection.js';
 import type { TableDdl } from '../schema/ddl.js';
-import type { TargetIndex } from '../create/indexes.js';
 import { applyPlatformRules, referenceNotes } from '../catalog/platformRules.js';
 import { liftableForce, liftedForceNote, weakerOnTarget } from '../schema/rowSecurity.js';
 import { checksSourceLacks } from '../catalog/targetChecks.js';
-import type { ObjectDdl } from '../create/objects.js';
+import type { ObjectDdl } from '../schema/ddl.js';
 
 /** The reason a table is left alone under skip-nonempty, at plan time and again inside the load. */
 export const ALREADY_HAS_ROWS = 'the target table already has rows (existing rows: skip tables that have rows)';
@@ -336,3 +335,16 @@ function loadOrder(plans: TablePlan[], target: Catalog): TablePlan[] {
   plans.forEach(visit);
   return out;
 }
+
+/** An index on the target as the plan names it for a rebuild after the load (create/indexes.ts reads them). */
+export interface TargetIndex {
+  schema: string;
+  name: string;
+  /** pg_am.amname: btree, gin, ivfflat, hnsw, … */
+  method: string;
+  /** Its size from the catalog's page count (no lock taken to read it). */
+  bytes: number;
+}
+
+/** One step of one table, contained: false when the table failed (recorded, the step rolled back). */
+export type TableStep = (t: TablePlan, work: () => Promise<void>) => Promise<boolean>;

@@ -7,6 +7,7 @@
 // names), which is why partitions are created and then attached, as pg_dump does.
 import { displayName, shownName } from '../../shared/names.js';
 import type { AccessPlan } from './access.js';
+import type { ObjectAcl } from './objectsAccess.js';
 import { ident, literal, qualified, tableKey } from '../ident.js';
 import { type RowSecurityOf, createdRowSecurityNote, rowSecurityDdl, rowSecurityOf } from './rowSecurity.js';
 import type {
@@ -788,3 +789,36 @@ function withAddedColumns(ddl: TableDdl, p: Part, added: string[], defs: SourceD
     }
   }
 }
+
+/** Where an object's statements run: before the tables, after them (before the rows), after the rows. */
+export type Phase = 1 | 2 | 3;
+
+export type CreatableKind = 'function' | 'procedure' | 'view' | 'materialized view' | 'trigger';
+
+/** One object the run creates, with how to find it again on either side. */
+export interface ObjectDdl {
+  kind: CreatableKind;
+  /** As the report names it (the same name missingObjects gives it). */
+  name: string;
+  phase: Phase;
+  /** Its creation, comment and enabled state. */
+  statements: string[];
+  /** After the rows: a materialized view's REFRESH. */
+  afterData: string[];
+  /** What undo drops; null for a trigger, which goes with the table the run created. */
+  created: CreatedObject | null;
+  /** How its definition is read on either side (readDefinition). */
+  lookup: Lookup;
+  /** Its definition as the source prints it, normalized (normalizeDefinition). */
+  definition: string;
+  /** A view's query as the source prints it, for the target to print it its own way (checkObjects). */
+  query?: string;
+  /** Its grants as the source's (objectsAccess.ts), read back before the commit. */
+  acl?: ObjectAcl;
+}
+
+/** What names an object in the catalog: a function's signature, a relation, a trigger on its table. */
+export type Lookup =
+  | { kind: 'function'; signature: string }
+  | { kind: 'relation'; relation: string }
+  | { kind: 'trigger'; relation: string; name: string };

@@ -295,3 +295,10 @@ async function streamDigest(client: pg.Client, r: DigestRead, signal?: AbortSign
   );
   return digest;
 }
+
+/** A loaded table as verification read it back inside the transaction: the journal keeps that digest. */
+export interface ReadBack {
+  read: DigestRead;
+  columns: string[];
+  digest: ContentDigest;
+}

@@ -5,17 +5,15 @@
 import type { ContentCheck, TableReport, TableStatus } from '../../shared/report.js';
 import { uncheckedConstraints } from './constraints.js';
 import { type Differences, countUnmatchedRows, findDifferences } from './diff.js';
-import { type ContentDigest, type DigestRead, readDigest } from './digest.js';
+import { type ContentDigest, type DigestRead, type ReadBack, readDigest } from './digest.js';
 import { generatedSelect } from './generated.js';
 import type { ProgressListener } from '../events.js';
 import { ident } from '../ident.js';
-import type { ReadBack } from '../journal/journal.js';
-import type { TablePlan } from '../plan/plan.js';
+import type { TablePlan, TableStep } from '../plan/plan.js';
 import { relationSql } from '../catalog/relation.js';
 import { CancelledError } from '../errors.js';
 import { digestOf } from './serverDigest.js';
 import type { Session } from '../connect/session.js';
-import type { TableStep } from '../load/tableFailure.js';
 
 interface Verdict {
   status: Extract<TableStatus, 'verified' | 'mismatch'>;
