@@ -649,7 +649,7 @@ async function dropCreated(
   return kept;
 }
 
-/** What --create-objects creates (objectsCreate.ts), as opposed to what a table's DDL needed. */
+/** What --create-objects creates (create/objects.ts), as opposed to what a table's DDL needed. */
 const isCreatedObject = (o: CreatedObject) =>
   o.kind === 'view' || o.kind === 'materialized view' || o.kind === 'function' || o.kind === 'procedure';
 

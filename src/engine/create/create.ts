@@ -36,7 +36,7 @@ export interface SchemaChanges {
   addColumns?: boolean;
   /**
    * Create the functions, procedures, views, materialized views and triggers (on created tables) the
-   * target lacks (objectsCreate.ts), and the created tables' policies, grants and default privileges
+   * target lacks (create/objects.ts), and the created tables' policies, grants and default privileges
    * (access.ts).
    */
   createObjects?: boolean;
@@ -370,7 +370,7 @@ async function allTaken(tgt: pg.Client, statements: string[]): Promise<boolean> 
 /**
  * With --create-objects, the functions the target lacks come before the tables (a default may call
  * one), as the run creates them: each that the target takes is there for the tables' trial; whether
- * one is created at all is for the objects' own trial (objectsCreate.ts) to say.
+ * one is created at all is for the objects' own trial (create/objects.ts) to say.
  */
 async function preludeOf(tgt: pg.Client, prelude: string[]): Promise<string[]> {
   if (!prelude.length) return [];

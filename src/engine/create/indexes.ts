@@ -3,7 +3,7 @@
 // other rows (or on none: an index made on an empty table) no longer fit them, so recall drops. Such
 // indexes are rebuilt after the rows arrive, inside the run's transaction, before the read-back.
 // Which access methods need it is data; hnsw and PostgreSQL's own stay fit as rows arrive. Tables
-// the run creates build their indexes after the rows already (schemaCreate.ts).
+// the run creates build their indexes after the rows already (create/create.ts).
 import type pg from 'pg';
 import { estimatedRowsText, formatBytes } from '../../shared/format.js';
 import { displayName } from '../../shared/names.js';

@@ -207,7 +207,7 @@ function reasonOf(r: ObjectRow, c: Context): string {
     return c.needs.has(r.name)
       ? 'not installed on the target; install it there first'
       : 'not installed on the target; no selected table uses it';
-  // An INSTEAD OF trigger on a view the target lacks: created with its view (objectsCreate.ts).
+  // An INSTEAD OF trigger on a view the target lacks: created with its view (create/objects.ts).
   if (r.kind === 'trigger' && c.views.has(tableKey(r.schema!, r.table!)))
     return migrating
       ? `its view is not on the target either; views and their triggers are ${WHEN_ASKED}`
@@ -270,7 +270,7 @@ export async function missingObjects(
   return (await missingObjectRows(s, scope)).map((m) => m.object);
 }
 
-/** One missing object, with its catalog address on the source (for what creates it: objectsCreate.ts). */
+/** One missing object, with its catalog address on the source (for what creates it: create/objects.ts). */
 export interface MissingObject {
   object: SchemaObject;
   classid: string;

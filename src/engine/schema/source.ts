@@ -27,7 +27,7 @@ export interface SourceRelation {
   publications: string[] | null;
   rules: string[] | null;
   grants: boolean;
-  /** relrowsecurity and relforcerowsecurity: Archon gives a table it creates the same (schemaDdl). */
+  /** relrowsecurity and relforcerowsecurity: Archon gives a table it creates the same (ddl.ts). */
   rowSecurity: boolean;
   forceRowSecurity: boolean;
   /** pg_class.relreplident: d default, n nothing, f full, i an index (named in replicaIndex). */
