@@ -8,8 +8,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { migrate, planMigration } from '../src/engine/index.js';
 import { REBUILT_AFTER_LOAD, rebuildsAfterLoad } from '../src/engine/create/indexes.js';
-import type { TargetIndex } from '../src/engine/plan/plan.js';
-import type { TablePlan } from '../src/engine/plan/plan.js';
+import type { TablePlan, TargetIndex } from '../src/engine/plan/plan.js';
 import type { Report } from '../src/shared/report.js';
 import { TestDb, directions } from './support/pg.js';
 
