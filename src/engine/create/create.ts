@@ -20,10 +20,19 @@ import {
   isMissingOnTarget,
   makePlan,
 } from '../plan/plan.js';
-import { type BuiltObject, type TableDdl, type TargetFacts, constraintKey, needWhy, writeDdl } from '../schema/ddl.js';
+import {
+  type BuiltObject,
+  type TableDdl,
+  type TargetFacts,
+  constraintKey,
+  needWhy,
+  objectStatements,
+  ownPart,
+  sharedPart,
+  writeDdl,
+} from '../schema/ddl.js';
 import { checkRowSecurity } from '../schema/rowSecurity.js';
 import { checkAccess, planAccess } from '../schema/access.js';
-import { objectStatements } from './objects.js';
 import { type SourceDefinitions, type SourceRelation, readDefinitions } from '../schema/source.js';
 import type { Session } from '../connect/session.js';
 
@@ -410,13 +419,6 @@ export async function createBeforeData(
   for (const t of creating) await runPart(tgt, t, ownPart(t.create!), at, checkCancel);
   at(null);
 }
-
-/** What a table's DDL creates that other objects may name: schemas, extensions, types and domains. */
-const SHARED = /^CREATE (SCHEMA|EXTENSION|TYPE|DOMAIN) /;
-/** A table's statements before the rows that create its schema, extensions and types, in their order. */
-export const sharedPart = (d: TableDdl): string[] => d.before.filter((sql) => SHARED.test(sql));
-/** The rest of a table's statements before the rows: its sequences, the table, added columns. */
-export const ownPart = (d: TableDdl): string[] => d.before.filter((sql) => !SHARED.test(sql));
 
 /** One table's part of its DDL in one round trip, the table named as the one at work. */
 async function runPart(

@@ -24,8 +24,16 @@ import { tableKind } from '../catalog/platform.js';
 import type { ProgressListener } from '../events.js';
 import { ident, literal, qualified, tableKey } from '../ident.js';
 import type { Plan, TablePlan } from '../plan/plan.js';
-import { ownPart, sharedPart } from './create.js';
-import type { CreatableKind, CreatedObject, Lookup, ObjectDdl, Phase } from '../schema/ddl.js';
+import {
+  type CreatableKind,
+  type CreatedObject,
+  type Lookup,
+  type ObjectDdl,
+  type Phase,
+  normalizeDefinition,
+  ownPart,
+  sharedPart,
+} from '../schema/ddl.js';
 import { type MissingObject, missingObjectRows, planScope } from './schemaObjects.js';
 import type { Session } from '../connect/session.js';
 
@@ -54,12 +62,6 @@ interface Candidate
 }
 
 const idOf = (r: { classid: string; objid: string }) => `${r.classid}/${r.objid}`;
-
-/**
- * Whitespace is all that is normalized: each server prints a definition with its own line breaks and
- * indentation (pg_get_viewdef's layout changed between versions); any other difference is a real one.
- */
-export const normalizeDefinition = (s: string): string => s.replace(/\s+/g, ' ').trim();
 
 const FUNCTIONS_SQL = `
 SELECT p.oid::int8::text AS objid, n.nspname AS schema, p.proname AS name, p.prokind AS prokind,
@@ -774,12 +776,6 @@ export function settleObjects(objects: SchemaObject[], committed: boolean): Sche
         : { ...o, status: 'not created', reason: 'not created: the run was rolled back, and the object with it' },
   );
 }
-
-/** The statements of a plan's objects in one phase, for the --ddl script. */
-export const objectStatements = (objects: ObjectDdl[], phase: Phase | 'refresh'): string[] =>
-  phase === 'refresh'
-    ? objects.flatMap((o) => o.afterData)
-    : objects.filter((o) => o.phase === phase).flatMap((o) => o.statements);
 
 /** What undo drops again: the objects the run created (triggers go with their tables). */
 export const createdByObjects = (objects: ObjectDdl[]): CreatedObject[] =>

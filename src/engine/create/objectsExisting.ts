@@ -9,7 +9,7 @@
 import type pg from 'pg';
 import { displayName } from '../../shared/names.js';
 import type { SchemaObject } from '../../shared/report.js';
-import { normalizeDefinition } from './objects.js';
+import { normalizeDefinition } from '../schema/ddl.js';
 import type { Plan } from '../plan/plan.js';
 import { typeText } from './schemaObjects.js';
 import type { Session } from '../connect/session.js';

@@ -822,3 +822,22 @@ export type Lookup =
   | { kind: 'function'; signature: string }
   | { kind: 'relation'; relation: string }
   | { kind: 'trigger'; relation: string; name: string };
+
+/** What a table's DDL creates that other objects may name: schemas, extensions, types and domains. */
+const SHARED = /^CREATE (SCHEMA|EXTENSION|TYPE|DOMAIN) /;
+/** A table's statements before the rows that create its schema, extensions and types, in their order. */
+export const sharedPart = (d: TableDdl): string[] => d.before.filter((sql) => SHARED.test(sql));
+/** The rest of a table's statements before the rows: its sequences, the table, added columns. */
+export const ownPart = (d: TableDdl): string[] => d.before.filter((sql) => !SHARED.test(sql));
+
+/**
+ * Whitespace is all that is normalized: each server prints a definition with its own line breaks and
+ * indentation (pg_get_viewdef's layout changed between versions); any other difference is a real one.
+ */
+export const normalizeDefinition = (s: string): string => s.replace(/\s+/g, ' ').trim();
+
+/** The statements of a plan's objects in one phase, for the --ddl script. */
+export const objectStatements = (objects: ObjectDdl[], phase: Phase | 'refresh'): string[] =>
+  phase === 'refresh'
+    ? objects.flatMap((o) => o.afterData)
+    : objects.filter((o) => o.phase === phase).flatMap((o) => o.statements);
