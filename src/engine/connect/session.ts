@@ -3,6 +3,7 @@ import { sameDatabase, sameDatabaseMessage } from '../../shared/endpoint.js';
 import type { EndpointSummary } from '../../shared/report.js';
 import { type Catalog, readCatalog } from '../catalog/catalog.js';
 import { type Endpoint, connect, endQuietly, parseEndpoint, secretsOf } from './connection.js';
+import { literal } from '../ident.js';
 import { CancelledError, LockTimeoutError, UsageError } from '../errors.js';
 import type { ProgressListener } from '../events.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, LockWatch, lockTimeoutMessage } from './locks.js';
@@ -94,8 +95,8 @@ export async function openSession(
     watch.onProgress = opts.onProgress ?? (() => {});
     watch.start();
     // One consistent snapshot for every table, and a promise to the server that nothing is written.
-    await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    if (opts.targetReadOnly) await target.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await unboundedSourceTransaction(source, null);
+    if (opts.targetReadOnly) await unboundedSourceTransaction(target, null);
     clock.enter('catalog');
     const [sourceCatalog, targetCatalog] = await lockBounded(watch, () =>
       Promise.all([readCatalog(source, sourceEndpoint.host), readCatalog(target!, targetEndpoint.host)]),
@@ -123,6 +124,35 @@ export async function openSession(
     await Promise.all([endQuietly(source), target ? endQuietly(target) : undefined, watch?.stop()]);
     throw e;
   }
+}
+
+/** PostgreSQL 17 brought transaction_timeout. */
+const TRANSACTION_TIMEOUT_VERSION = 170000;
+
+/**
+ * Begins a source transaction (REPEATABLE READ READ ONLY; on `snapshot`, exported by another session,
+ * when given) that the server's own time limits leave alone, in one round trip. Hosted platforms set
+ * statement, idle-in-transaction and transaction timeouts per role, and a source transaction lives as
+ * long as the run: a reader idles while the target catches up, the coordinator while readers read.
+ * SET LOCAL, so the limits come back with the transaction's end; the run's own bounds (lock waits,
+ * stalls) stay. `serverVersionNum` null: not known yet (before the catalog is read), so the server is
+ * asked whether it has transaction_timeout, in the same statement that sets it.
+ */
+export async function unboundedSourceTransaction(
+  client: pg.Client,
+  serverVersionNum: number | null,
+  snapshot?: string,
+): Promise<void> {
+  const steps = ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'];
+  // Before any other statement of the transaction: that is the only place the server accepts it.
+  if (snapshot !== undefined) steps.push(`SET TRANSACTION SNAPSHOT ${literal(snapshot)}`);
+  steps.push('SET LOCAL statement_timeout = 0', 'SET LOCAL idle_in_transaction_session_timeout = 0');
+  if (serverVersionNum === null) {
+    steps.push(
+      `SELECT pg_catalog.set_config(name, '0', true) FROM pg_catalog.pg_settings WHERE name = 'transaction_timeout'`,
+    );
+  } else if (serverVersionNum >= TRANSACTION_TIMEOUT_VERSION) steps.push('SET LOCAL transaction_timeout = 0');
+  await client.query(steps.join('; '));
 }
 
 /** A watch over both sessions' lock waits, which knows their backends to name (and cancel) them. */

@@ -25,6 +25,15 @@ export class ContentDigest {
     this.rows++;
   }
 
+  /** This digest plus another: a table's from its parts (page ranges read apart), in any order. */
+  plus(other: ContentDigest): ContentDigest {
+    const out = new ContentDigest();
+    out.addWords(this.words);
+    out.addWords(other.words);
+    out.rows = this.rows + other.rows;
+    return out;
+  }
+
   /** This digest minus another: what a table gained (append keeps the rows it had before). */
   minus(other: ContentDigest): ContentDigest {
     const out = new ContentDigest();
@@ -246,10 +255,15 @@ export interface DigestRead {
   hash?: RowHashName;
   /** Columns hold names (regclass, …): read with the search_path pinned (withNamesPinned). */
   pinNames?: boolean;
+  /** Only the rows this predicate selects (a page range, from rangeWhere): that part's count and digest. */
+  where?: string;
 }
 
+/** ` WHERE …` for a read of part of a relation, '' for all of it. */
+export const whereSql = (r: Pick<DigestRead, 'where'>): string => (r.where ? ` WHERE ${r.where}` : '');
+
 export const copyOutSql = (r: DigestRead): string =>
-  `COPY (SELECT ${r.select.join(', ')} FROM ${r.from}) TO STDOUT${r.format === 'binary' ? ' (FORMAT binary)' : ''}`;
+  `COPY (SELECT ${r.select.join(', ')} FROM ${r.from}${whereSql(r)}) TO STDOUT${r.format === 'binary' ? ' (FORMAT binary)' : ''}`;
 
 /** Reads one side with COPY and digests it as it streams: memory stays flat whatever the size. */
 export async function readDigest(client: pg.Client, r: DigestRead, signal?: AbortSignal): Promise<ContentDigest> {

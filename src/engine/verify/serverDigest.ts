@@ -6,7 +6,7 @@
 // tested so); where the server cannot do it (before PostgreSQL 11, a type without a send function,
 // a row over 1 GB), the caller reads the table with COPY instead.
 import type pg from 'pg';
-import { ContentDigest, type DigestRead, readDigest } from './digest.js';
+import { ContentDigest, type DigestRead, readDigest, whereSql } from './digest.js';
 import { CancelledError } from '../errors.js';
 import { SQLSTATE, connectionFailed, sqlStateOf } from '../sqlState.js';
 
@@ -50,7 +50,7 @@ function serverDigestSql(read: DigestRead, sends: string[]): string {
     // Each subquery must stay whole (flattened, every send and hash would run once per use). A volatile
     // output keeps the planner from pulling it up; clock_timestamp() is also parallel safe, so the
     // scan may still be shared among workers (OFFSET 0 would forbid that, and take twice as long).
-    ` FROM (SELECT pg_catalog.sha256(${tuple}) AS h, ${FENCE} FROM (SELECT ${fields.join(', ')}, ${FENCE} FROM ${read.from}) f) r`
+    ` FROM (SELECT pg_catalog.sha256(${tuple}) AS h, ${FENCE} FROM (SELECT ${fields.join(', ')}, ${FENCE} FROM ${read.from}${whereSql(read)}) f) r`
   );
 }
 
