@@ -82,11 +82,11 @@ describe('page ranges, arithmetic', () => {
       readWholeBecause({ kind: 'partitioned table' }, 170000) ?? '',
       /partitioned .*ctid names a page of one partition/,
     );
-    assert.equal(readWholeBecause({ kind: 'view' }, 170000), 'read whole: a view has no heap pages to split');
     assert.equal(
-      readWholeBecause({ kind: 'foreign table' }, 170000),
-      'read whole: a foreign table has no heap pages to split',
+      readWholeBecause({ kind: 'view' }, 170000),
+      "read whole: only a plain table's heap pages are split, not a view's",
     );
+    assert.match(readWholeBecause({ kind: 'foreign table' }, 130000) ?? '', /not a foreign table's/);
   });
 });
 

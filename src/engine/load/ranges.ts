@@ -29,7 +29,7 @@ export function readWholeBecause(t: Pick<TablePlan['source'], 'kind'>, serverVer
     // that table"), and a ctid names a page of one partition, so a page range of the root means nothing.
     return 'read whole: a partitioned table is read through its root, and a ctid names a page of one partition';
   }
-  if (t.kind !== 'table') return `read whole: a ${t.kind} has no heap pages to split`;
+  if (t.kind !== 'table') return `read whole: only a plain table's heap pages are split, not a ${t.kind}'s`;
   if (serverVersionNum < TID_RANGE_SCAN_VERSION) {
     return (
       `read whole: PostgreSQL ${majorOf(serverVersionNum)} has no TID range scan ` +
@@ -72,7 +72,8 @@ interface TableSize {
 
 /**
  * pg_table_size rather than pg_total_relation_size: the same minus the table's indexes, which a COPY
- * never reads. It counts TOAST, which is where a table of large values keeps most of its bytes.
+ * never reads. It counts TOAST, which is where a table of large values keeps most of its bytes. It
+ * takes the share lock a read takes anyway; a wait for it is bounded by the session's lock_timeout.
  */
 async function tableSize(source: pg.Client, schema: string, name: string): Promise<TableSize> {
   const r = await source.query<{ bytes: string; pages: string; method: string | null }>(
