@@ -20,19 +20,22 @@ const limits = (s: TestServer, db: string, statement = '10ms') =>
     ...(s.major >= 17 ? [`ALTER ROLE postgres IN DATABASE ${db} SET transaction_timeout = '1s'`] : []),
   ].join('; ');
 
-/** Waits (bounded) until the run's source session waits for a lock; what it waits in is the run's transaction. */
-async function sourceWaitsForLock(s: TestServer, db: string): Promise<void> {
+/**
+ * Waits (bounded) until the run's source session has waited for the lock in a transaction older than the
+ * role's limits (1 s), or the run ended first (as it does when a limit ends its transaction).
+ */
+async function sourceOutlivesLimits(s: TestServer, db: string, ended: () => boolean): Promise<void> {
   await withClient(urlOf(s, 'postgres'), async (c) => {
-    for (let i = 0; i < 600; i++) {
+    for (let i = 0; i < 600 && !ended(); i++) {
       const r = await c.query(
         `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND application_name = 'archon (source)'
-            AND wait_event_type = 'Lock' AND xact_start IS NOT NULL`,
+            AND wait_event_type = 'Lock' AND clock_timestamp() - xact_start > interval '1.5 s'`,
         [db],
       );
       if (r.rowCount) return;
       await sleep(50);
     }
-    throw new Error('the run never waited for the lock');
+    if (!ended()) throw new Error('the run never waited for the lock');
   });
 }
 
@@ -50,10 +53,11 @@ for (const [from, to] of directions()) {
       try {
         await holder.query('BEGIN; LOCK TABLE items IN ACCESS EXCLUSIVE MODE');
         await withClient(urlOf(from, 'postgres'), (c) => c.query(limits(from, src.name)));
-        const run = migrate({ source: src.url, target: tgt.url });
-        await sourceWaitsForLock(from, src.name);
-        // Longer than the role's transaction timeout since the run's source transaction began.
-        await sleep(1500);
+        let ended = false;
+        const run = migrate({ source: src.url, target: tgt.url }).finally(() => {
+          ended = true;
+        });
+        await sourceOutlivesLimits(from, src.name, () => ended);
         await holder.query('COMMIT');
         const report = await run;
         assert.equal(report.outcome, 'verified', JSON.stringify(report.error));
