@@ -42,6 +42,37 @@ describe('page ranges, arithmetic', () => {
     for (let i = 1; i < r.length; i++) assert.equal(r[i].fromPage, r[i - 1].toPage);
   });
 
+  it('over many shapes: contiguous from page 0, open at the end, within one page of each other', () => {
+    for (const pages of [2, 3, 7, 64, 1000, 218714]) {
+      for (const bytes of [pages * 8192, pages * 8192 * 40, 3 * 2 ** 30]) {
+        for (const rangeBytes of [8192, 100_000, DEFAULT_RANGE_BYTES]) {
+          const r = splitPages(pages, bytes, rangeBytes);
+          const want = Math.min(pages, Math.ceil(bytes / rangeBytes));
+          if (want <= 1) {
+            assert.equal(r, null);
+            continue;
+          }
+          assert.ok(r);
+          assert.equal(r.length, want);
+          assert.equal(r[0].fromPage, 0);
+          assert.equal(r.at(-1)!.toPage, null);
+          const widths = r.map((x) => (x.toPage ?? pages) - x.fromPage);
+          for (let i = 0; i < r.length; i++) {
+            assert.equal(r[i].index, i);
+            assert.equal(r[i].count, want);
+            if (i) assert.equal(r[i].fromPage, r[i - 1].toPage);
+          }
+          assert.equal(
+            widths.reduce((a, b) => a + b, 0),
+            pages,
+          );
+          const [lo, hi] = widths.reduce(([a, b], w) => [Math.min(a, w), Math.max(b, w)], [pages, 0]);
+          assert.ok(hi - lo <= 1, `${pages} pages in ${want}: from ${lo} to ${hi} pages`);
+        }
+      }
+    }
+  });
+
   it('never makes a range smaller than a page, and none at all for what fits in one', () => {
     assert.equal(splitPages(3, 1e12, 1)!.length, 3, 'bytes in TOAST split no finer than pages');
     assert.equal(splitPages(0, 0, 1), null, 'no pages');
