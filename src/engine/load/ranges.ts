@@ -26,7 +26,8 @@ const MAX_PAGE = 2 ** 32 - 1;
 export function readWholeBecause(t: Pick<TablePlan['source'], 'kind'>, serverVersionNum: number): string | null {
   if (t.kind === 'partitioned table') {
     // The plan copies a partitioned table through its root (its partitions are skipped, "copied with
-    // that table"), and a ctid names a page of one partition, so a page range of the root means nothing.
+    // that table"), and a ctid names a page of one partition: a range of the root would cut the same
+    // pages out of every partition at once, sized on none of them.
     return 'read whole: a partitioned table is read through its root, and a ctid names a page of one partition';
   }
   if (t.kind !== 'table') return `read whole: only a plain table's heap pages are split, not a ${t.kind}'s`;
