@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import { ContentDigest, type DigestRead, copyOutSql, readDigest } from '../src/engine/digest.js';
+import { ContentDigest, type DigestRead, copyOutSql, readDigest } from '../src/engine/verify/digest.js';
 import { ident } from '../src/engine/ident.js';
 import {
   DEFAULT_RANGE_BYTES,
@@ -15,10 +15,10 @@ import {
   splitPages,
   splitTable,
 } from '../src/engine/load/ranges.js';
-import type { TablePlan } from '../src/engine/plan.js';
-import { relationSql } from '../src/engine/relation.js';
-import { serverDigest } from '../src/engine/serverDigest.js';
-import { unboundedSourceTransaction } from '../src/engine/session.js';
+import type { TablePlan } from '../src/engine/plan/plan.js';
+import { relationSql } from '../src/engine/catalog/relation.js';
+import { serverDigest } from '../src/engine/verify/serverDigest.js';
+import { unboundedSourceTransaction } from '../src/engine/connect/session.js';
 import { TestDb, type TestServer, testServers, withClient } from './support/pg.js';
 
 describe('page ranges, arithmetic', () => {

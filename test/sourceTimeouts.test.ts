@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { migrate } from '../src/engine/index.js';
-import { unboundedSourceTransaction } from '../src/engine/session.js';
+import { unboundedSourceTransaction } from '../src/engine/connect/session.js';
 import { TestDb, type TestServer, directions, urlOf, withClient } from './support/pg.js';
 
 const TABLE = `CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL);`;
