@@ -479,6 +479,47 @@ describe('archon CLI', () => {
     assert.equal(await tgt.count('projects'), 0);
   });
 
+  it('a number option given a negative, non-numeric or huge value, or a flag given one: which option, what was given, what it takes; exit 2', async () => {
+    const { src, tgt } = await kb();
+    const between = ['--source', src.url, '--target', tgt.url];
+    const cases: [string[], RegExp][] = [
+      [
+        ['migrate', '--lock-timeout', '-5'],
+        /^archon: --lock-timeout takes seconds: a number from 0\.001 to 2000000 \(got "-5"\)\n$/,
+      ],
+      [
+        ['migrate', ...between, '--yes', '--stall-timeout', '-0.5'],
+        /--stall-timeout takes seconds: .* \(got "-0\.5"\)/,
+      ],
+      [['migrate', ...between, '--yes', '--lock-timeout', 'soon'], /--lock-timeout takes seconds: .* \(got "soon"\)/],
+      [['migrate', ...between, '--yes', '--lock-timeout', '1e99'], /--lock-timeout takes seconds: .* \(got "1e99"\)/],
+      [['migrate', ...between, '--yes', '--lock-timeout', '0x10'], /--lock-timeout takes seconds: .* \(got "0x10"\)/],
+      [['migrate', ...between, '--yes', '--lock-timeout', '99999999999'], /\(got "99999999999"\)/],
+      [['compare', ...between, '--lock-timeout=-1'], /--lock-timeout takes seconds: .* \(got "-1"\)/],
+      [['history', '--target', tgt.url, '--lock-timeout', '-5'], /--lock-timeout takes seconds: .* \(got "-5"\)/],
+      [['undo', '--target', tgt.url, '--yes', '--lock-timeout', '0'], /--lock-timeout takes seconds: .* \(got "0"\)/],
+      [['migrate', ...between, '-y=1'], /^archon: -y takes no value \(got "-y=1"\)\n$/],
+      [['migrate', ...between, '--yes=1'], /^archon: --yes takes no value \(got "--yes=1"\)\n$/],
+      [['migrate', ...between, '--yes', '--report'], /^archon: --report needs a value \(--report FILE\.json\)\n$/],
+      [
+        ['migrate', ...between, '--report', '--yes'],
+        /^archon: --report needs a value \(--report FILE\.json\), not --yes\n$/,
+      ],
+    ];
+    for (const [args, said] of cases) {
+      const r = runCli(args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, said, args.join(' '));
+      // Node's own words (and its "\n" shown escaped) never reach the user.
+      assert.doesNotMatch(r.stderr, /Option '|ambiguous|unknown option|\\n/, args.join(' '));
+    }
+    assert.equal(await tgt.count('projects'), 0);
+    // A fraction of a second is a number like any other.
+    const ok = runCli(['migrate', ...between, '--yes', '--lock-timeout', '2.5', '--stall-timeout', '30']);
+    assert.equal(ok.code, 1, ok.stderr);
+    assert.equal(await tgt.count('projects'), 7);
+  });
+
   it("help undo and undo --help list undo's options and not migrate's; archon --help lists every command", () => {
     for (const args of [
       ['help', 'undo'],

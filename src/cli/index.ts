@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError, VERSION } from '../engine/index.js';
 import { visible } from '../shared/names.js';
+import { assertNumbers, joinNegativeNumbers, valueMistake } from './argv.js';
 import { type Command, COMMANDS, commandNamed } from './commands.js';
 import { commandHelp, mainHelp } from './help.js';
 import { OPTIONS, type OptionName, type Values, parseConfig } from './options.js';
@@ -13,8 +14,9 @@ export { cliHint } from './terminal.js';
 const ALL = Object.keys(OPTIONS) as OptionName[];
 
 /** Runs the command line `argv` (without node and the script); resolves to the exit code. */
-export async function main(argv: string[], io: CliIo): Promise<number> {
+export async function main(typed: string[], io: CliIo): Promise<number> {
   const secrets: string[] = [];
+  const argv = joinNegativeNumbers(typed);
   try {
     // Read once with every option known, only to find the command: its own options are checked next.
     const scan = parseArgs({
@@ -28,6 +30,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (name === undefined || name === 'help') return helpOnly(name, rest[0], scan.values as Values, io);
     const command = commandNamed(name);
     if (!command) throw new UsageError(`unknown command "${name}"; use ${COMMANDS.map((c) => c.name).join(', ')}`);
+    const mistake = valueMistake(scan.tokens, argv);
+    if (mistake) throw new UsageError(mistake);
     const refused = refusedOption(command, scan.tokens);
     if (refused) return refuse(command, refused, io);
     if (scan.values.help) {
@@ -38,6 +42,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true });
     const args = positionals.slice(1);
     if (args.length > command.maxArgs) throw new UsageError(`unexpected argument "${args[command.maxArgs]}"`);
+    assertNumbers(values as Values);
     return await command.run(values as Values, args, io, secrets);
   } catch (e) {
     return failure(e, io, secrets);

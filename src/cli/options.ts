@@ -7,6 +7,8 @@ export interface OptionSpec {
   short?: string;
   /** The value's placeholder in help (`URL`, `FILE.json`); none for a flag. */
   arg?: string;
+  /** Its value is a number: `-5` after it is that (refused) value, not an option. */
+  number?: boolean;
   help: string;
 }
 
@@ -52,9 +54,15 @@ export const OPTIONS = {
   'lock-timeout': {
     type: 'string',
     arg: 'SEC',
+    number: true,
     help: 'give up when a table stays locked by another session this long (default 60)',
   },
-  'stall-timeout': { type: 'string', arg: 'SEC', help: 'give up when a copy moves no data this long (default 120)' },
+  'stall-timeout': {
+    type: 'string',
+    arg: 'SEC',
+    number: true,
+    help: 'give up when a copy moves no data this long (default 120)',
+  },
   report: { type: 'string', arg: 'FILE.json', help: 'write the report as JSON' },
   markdown: { type: 'string', arg: 'FILE.md', help: 'write the report as Markdown' },
   html: { type: 'string', arg: 'FILE.html', help: 'write the report as a self-contained page' },

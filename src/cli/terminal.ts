@@ -100,10 +100,11 @@ function passwordOf(url: string | undefined): string[] {
 /** A time option in seconds, as milliseconds; the default when it is not given. */
 export function milliseconds(flag: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
-  const seconds = Number(text);
-  // PostgreSQL's timeouts are 32-bit milliseconds: about 24 days at most.
-  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 2_000_000) {
-    throw new UsageError(`${flag} takes seconds, more than 0 and at most 2000000 (got "${text}")`);
+  // Decimal digits only: Number() would also take "0x10", "1e3" and " 5".
+  const seconds = /^(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
+  // PostgreSQL's timeouts are 32-bit milliseconds (about 24 days at most), and 0 would mean no bound.
+  if (!(seconds >= 0.001 && seconds <= 2_000_000)) {
+    throw new UsageError(`${flag} takes seconds: a number from 0.001 to 2000000 (got "${text}")`);
   }
   return seconds * 1000;
 }

@@ -1,0 +1,56 @@
+// An option's value gone wrong, said in the CLI's words before parseArgs says it in Node's (which
+// names no value given, calls `--lock-timeout -5` ambiguous, and reads `-y=1` as the options -y, -=
+// and -1).
+import type { parseArgs } from 'node:util';
+import { OPTIONS, type OptionName, type OptionSpec, type Values, optionSynopsis } from './options.js';
+import { milliseconds } from './terminal.js';
+
+type Token = NonNullable<ReturnType<typeof parseArgs>['tokens']>[number];
+
+const specOf = (name: string): OptionSpec | undefined =>
+  Object.hasOwn(OPTIONS, name) ? (OPTIONS[name as OptionName] as OptionSpec) : undefined;
+
+/**
+ * `--lock-timeout -5` as `--lock-timeout=-5`: after an option that takes a number, a minus sign starts
+ * that number, which its own check then refuses naming the range; `--` ends the options.
+ */
+export function joinNegativeNumbers(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') return [...out, ...argv.slice(i)];
+    const next = argv[i + 1];
+    const numeric = arg.startsWith('--') && !arg.includes('=') && specOf(arg.slice(2))?.number;
+    if (numeric && next !== undefined && /^-[\d.]/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
+/** The first option given a value it cannot take, or none where it needs one; null when there is none. */
+export function valueMistake(tokens: Token[], argv: string[]): string | null {
+  for (const t of tokens) {
+    if (t.kind !== 'option') continue;
+    const typed = argv[t.index];
+    // `-y=1` comes as a group of single letters: the one before "=" was given a value.
+    const short = /^-([^-=]+)=/.exec(typed);
+    if (short) return `-${short[1].slice(-1)} takes no value (got "${typed}")`;
+    const spec = specOf(t.name);
+    if (!spec) continue;
+    if (spec.type === 'boolean' && t.value !== undefined) return `--${t.name} takes no value (got "${typed}")`;
+    if (spec.type === 'boolean') continue;
+    const wanted = optionSynopsis(t.name as OptionName);
+    if (t.value === undefined) return `${t.rawName} needs a value (${wanted})`;
+    if (!t.inlineValue && t.value.startsWith('-')) return `${t.rawName} needs a value (${wanted}), not ${t.value}`;
+  }
+  return null;
+}
+
+/** Every number given checked before anything else: `migrate --lock-timeout -5` names that, not the missing URLs. */
+export function assertNumbers(values: Values): void {
+  for (const [name, value] of Object.entries(values)) {
+    if (typeof value === 'string' && specOf(name)?.number) milliseconds(`--${name}`, value, 0);
+  }
+}
