@@ -8,9 +8,10 @@ import {
   progressLine,
   runLine,
   shortLine,
+  tableDoneText,
   tableLine,
 } from '../src/engine/index.js';
-import { TestDb, directions } from './support/pg.js';
+import { TestDb, directions, runCli } from './support/pg.js';
 
 describe('progress by bytes (engine arithmetic, shared by the CLI and VS Code)', () => {
   it('starts from the catalog, corrects the total as tables finish, and gives rate and ETA', () => {
@@ -171,6 +172,70 @@ describe('the stages of a migration, each with its own progress', () => {
       }
       assert.equal(seen.at(-1)!.short, 'committing');
       assert.equal(seen.at(-1)!.overall, 1);
+    });
+  }
+});
+
+describe('a table\'s rows are shown when known, its bytes otherwise: never "0 rows" next to bytes that moved', () => {
+  it('a table done says its rows and bytes; an empty one its rows; one that stopped what moved and that none was kept', () => {
+    const at = { schema: 'public', table: 'pages', index: 0, total: 1 };
+    assert.equal(
+      tableDoneText({ type: 'table-done', ...at, rows: 7, bytes: 1200, durationMs: 300 }),
+      '7 rows, 1.2 kB in 0.3 s',
+    );
+    assert.equal(
+      tableDoneText({ type: 'table-done', ...at, rows: 1, bytes: 36, durationMs: 0 }),
+      '1 row, 36 B in 0.0 s',
+    );
+    // COPY's framing moves bytes for an empty table too.
+    assert.equal(tableDoneText({ type: 'table-done', ...at, rows: 0, bytes: 21, durationMs: 0 }), '0 rows in 0.0 s');
+    assert.equal(
+      tableDoneText({ type: 'table-done', ...at, rows: null, bytes: 281_000_000, durationMs: 5800 }),
+      'stopped after 268 MB in 5.8 s, nothing kept',
+    );
+  });
+
+  for (const [from, to] of directions()) {
+    it(`a row larger than a chunk: before it has streamed whole the table shows its bytes (${from.major}→${to.major})`, async () => {
+      const src = await TestDb.create(from, 'bigrow');
+      const tgt = await TestDb.create(to, 'bigrow');
+      const ddl = 'CREATE TABLE blob (id int PRIMARY KEY, body text, data bytea);';
+      // Random bytes: TOAST would compress a repeated text to almost nothing on disk, but COPY sends it whole.
+      await src.sql(`${ddl} INSERT INTO blob SELECT 1, repeat('x', 3000000), decode(repeat(md5('a'), 100000), 'hex');`);
+      await tgt.sql(ddl);
+      const progress = new RunProgress();
+      const lines: { rows: number; bytes: number; line: string }[] = [];
+      const report = await migrate({
+        source: src.url,
+        target: tgt.url,
+        onProgress: (e) => {
+          progress.update(e);
+          if (e.type === 'table-progress')
+            lines.push({ rows: e.rows, bytes: e.bytes, line: tableLine(progress.snapshot())! });
+        },
+      });
+      assert.equal(report.outcome, 'verified');
+      assert.deepEqual(await tgt.fingerprint('blob'), await src.fingerprint('blob'));
+      // The first chunk always reports, and it holds a part of the one row.
+      assert.ok(lines.length > 0 && lines[0].rows === 0 && lines[0].bytes > 0, JSON.stringify(lines[0]));
+      for (const l of lines) {
+        if (l.rows === 0) assert.match(l.line, /^\[1\/1\] public\.blob: [\d.]+ k?B$/);
+        assert.doesNotMatch(l.line, /: 0 rows/);
+      }
+    });
+
+    it(`a table the target refuses says what moved and that none of it was kept, not "0 rows" (${from.major}→${to.major})`, async () => {
+      const src = await TestDb.create(from, 'refused');
+      const tgt = await TestDb.create(to, 'refused');
+      await src.sql(
+        'CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t SELECT g, g - 50 FROM generate_series(1, 100) g;',
+      );
+      await tgt.sql('CREATE TABLE t (id int PRIMARY KEY, v int CHECK (v >= 0)); INSERT INTO t VALUES (1000, 1);');
+      const r = runCli(['migrate', '--source', src.url, '--target', tgt.url, '--yes']);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /^\[1\/1\] public\.t: stopped after [\d.]+ k?B in [\d.]+ s, nothing kept · /m);
+      assert.doesNotMatch(r.stderr, /0 rows, /);
+      assert.deepEqual(await tgt.sql('SELECT id, v FROM t'), [{ id: 1000, v: 1 }]);
     });
   }
 });

@@ -1,6 +1,5 @@
 // A run's progress on stderr: on a terminal one line rewritten, elsewhere (a log) a line per event.
-import { type ProgressEvent, RunProgress, phaseText, progressLine, runLine } from '../engine/index.js';
-import { formatBytes, formatCount, seconds } from '../shared/format.js';
+import { type ProgressEvent, RunProgress, phaseText, progressLine, runLine, tableDoneText } from '../engine/index.js';
 import { displayName, visible } from '../shared/names.js';
 import type { CliIo } from './terminal.js';
 
@@ -31,8 +30,7 @@ export function progressPrinter(io: CliIo): (e: ProgressEvent) => void {
       }
       case 'table-done': {
         const start = io.isTTY ? '\r' : '';
-        io.err(`${start}${n}${displayName(e.schema, e.table)}: ${formatCount(e.rows)} rows`);
-        io.err(`${e.bytes ? `, ${formatBytes(e.bytes)}` : ''} in ${seconds(e.durationMs)}`);
+        io.err(`${start}${n}${displayName(e.schema, e.table)}: ${tableDoneText(e)}`);
         io.err(` · ${progressLine(progress.snapshot())}${io.isTTY ? '\x1b[K' : ''}\n`);
         break;
       }

@@ -56,7 +56,8 @@ export type ProgressEvent =
       table: string;
       index: number;
       total: number;
-      rows: number;
+      /** Rows the target took; null when the copy stopped (failed or cancelled): it keeps none of them. */
+      rows: number | null;
       bytes: number;
       durationMs: number;
     };

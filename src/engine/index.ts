@@ -15,6 +15,7 @@ export type { ProgressEvent, ProgressListener, RunPhase, PhaseTable } from './ev
 export {
   RunProgress,
   progressLine,
+  tableDoneText,
   tableLine,
   runLine,
   shortLine,

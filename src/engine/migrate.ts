@@ -482,7 +482,7 @@ async function copyOne(
   const copied = await withNamesPinned(s.source, t.namesObjects, () =>
     copyTable(s.source, s.target, t, onBytes, { signal: o.signal, stallTimeoutMs: o.stallTimeoutMs, stopSource }),
   ).catch((e) => {
-    emit({ type: 'table-done', ...where, rows: 0, bytes: moved, durationMs: Date.now() - began });
+    emit({ type: 'table-done', ...where, rows: null, bytes: moved, durationMs: Date.now() - began });
     throw e;
   });
   r.sourceRows = copied.sent;

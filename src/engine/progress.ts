@@ -2,7 +2,7 @@
 // and status bar): the stage going on (create, empty, copy, verify, sequences, commit) with its own
 // progress; for the copy, bytes done of an estimated total, rate, elapsed time, ETA, the table at work.
 // The arithmetic and the lines live here once; the adapters only place them.
-import { clock, formatBytes, formatCount } from '../shared/format.js';
+import { clock, formatBytes, formatCount, seconds } from '../shared/format.js';
 import { displayName } from '../shared/names.js';
 import type { PhaseTable, ProgressEvent, RunPhase } from './events.js';
 
@@ -29,8 +29,15 @@ export interface ProgressSnapshot {
   elapsedMs: number;
   /** Null until there is a rate to extrapolate from. */
   etaMs: number | null;
-  /** The table at work, when one is. */
-  table: { name: string; index: number; total: number; rows: number; rowsPerSecond: number | null } | null;
+  /** The table at work, when one is: the rows it streamed whole, the bytes it moved (a row may span many). */
+  table: {
+    name: string;
+    index: number;
+    total: number;
+    rows: number;
+    bytes: number;
+    rowsPerSecond: number | null;
+  } | null;
   /** The stage going on (null in a comparison, which has none). */
   phase: PhaseSnapshot | null;
   /**
@@ -240,12 +247,28 @@ export function progressLine(p: ProgressSnapshot): string {
   return parts.join(' · ');
 }
 
-/** The table at work in a line: "[3/5] public.pages: 12,000 rows (3,400 rows/s)". */
+const rowsText = (n: number): string => `${formatCount(n)} row${n === 1 ? '' : 's'}`;
+
+/**
+ * The table at work in a line: "[3/5] public.pages: 12,000 rows (3,400 rows/s)"; before its first row
+ * has streamed whole (a large row spans many chunks), the bytes it moved: "[3/5] public.pages: 88 MB".
+ */
 export function tableLine(p: ProgressSnapshot): string | null {
   const t = p.table;
   if (!t) return null;
   const rate = t.rowsPerSecond === null ? '' : ` (${formatCount(Math.round(t.rowsPerSecond))} rows/s)`;
-  return `[${t.index + 1}/${t.total}] ${t.name}: ${formatCount(t.rows)} rows${rate}`;
+  const moved = t.rows === 0 && t.bytes > 0 ? formatBytes(t.bytes) : `${rowsText(t.rows)}${rate}`;
+  return `[${t.index + 1}/${t.total}] ${t.name}: ${moved}`;
+}
+
+/**
+ * A table's end in words: "7 rows, 1.2 kB in 0.3 s"; an empty table's bytes are only COPY's framing
+ * ("0 rows in 0.0 s"); a copy that stopped kept no row: "stopped after 281 MB in 5.8 s, nothing kept".
+ */
+export function tableDoneText(e: Extract<ProgressEvent, { type: 'table-done' }>): string {
+  const time = `in ${seconds(e.durationMs)}`;
+  if (e.rows === null) return `stopped after ${formatBytes(e.bytes)} ${time}, nothing kept`;
+  return `${rowsText(e.rows)}${e.rows && e.bytes ? `, ${formatBytes(e.bytes)}` : ''} ${time}`;
 }
 
 /** Each stage in a word, as the progress names it. */

@@ -3,8 +3,7 @@
 // progress and a Cancel button), the log, and the immediate "Cancelling — rolling back…" once the
 // user cancels. The numbers and the lines come from the engine.
 import * as vscode from 'vscode';
-import { type ProgressEvent, RunProgress, phaseText, runLine, shortLine } from '../engine/index.js';
-import { formatBytes, formatCount, seconds } from '../shared/format.js';
+import { type ProgressEvent, RunProgress, phaseText, runLine, shortLine, tableDoneText } from '../engine/index.js';
 import { displayName } from '../shared/names.js';
 
 const CANCELLING = 'Cancelling — rolling back…';
@@ -138,6 +137,5 @@ function logEvent(log: vscode.LogOutputChannel, e: ProgressEvent): void {
   const at = 'index' in e ? `[${e.index + 1}/${e.total}] ${displayName(e.schema, e.table)}` : '';
   if (e.type === 'phase') log.info(phaseText(e));
   else if (e.type === 'table-start') log.info(`${at}: started`);
-  else if (e.type === 'table-done')
-    log.info(`${at}: ${formatCount(e.rows)} rows, ${formatBytes(e.bytes)} in ${seconds(e.durationMs)}`);
+  else if (e.type === 'table-done') log.info(`${at}: ${tableDoneText(e)}`);
 }
