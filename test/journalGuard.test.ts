@@ -3,8 +3,8 @@
 // privileges give nothing on them to anyone, as a role holding those defaults finds out (SET ROLE).
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { migrate, undo } from '../src/engine/index.js';
-import { TestDb, type TestServer, directions, urlOf, withClient } from './support/pg.js';
+import { history, migrate, runReport, undo } from '../src/engine/index.js';
+import { TestDb, type TestServer, directions, runCli, urlOf, withClient } from './support/pg.js';
 
 const VAULT = `CREATE TABLE vault (id int PRIMARY KEY, secret text);`;
 
@@ -105,6 +105,48 @@ for (const [from, to] of directions()) {
       assert.equal(report.committed, false);
       assert.match(report.error?.message ?? '', /trigger spy on archon\.run_tables/);
       assert.equal(await tgt.count('noted'), 0);
+      assert.equal(await tgt.count('archon.runs'), 1);
+    });
+
+    it('history reads no journal another role could have changed: refused as undo refuses it, nothing shown', async () => {
+      const { src, tgt } = await pair(from, to);
+      const report = await migrate({ source: src.url, target: tgt.url });
+      assert.equal(report.outcome, 'verified', JSON.stringify(report.error));
+      const run = report.undo!.runId!;
+      assert.match(runCli(['history', '--target', tgt.url]).stdout, new RegExp(run));
+      const mallory = `mallory_${tgt.name}`;
+      // Mallory now owns the schema: she could rewrite what history shows (and what undo writes back).
+      await tgt.sql(`CREATE ROLE ${mallory}; ALTER SCHEMA archon OWNER TO ${mallory};
+        UPDATE archon.runs SET source = 'trust-me@example.com:5432/db';`);
+      const listed = runCli(['history', '--target', tgt.url]);
+      assert.equal(listed.code, 2, listed.stdout + listed.stderr);
+      assert.equal(listed.stdout, '');
+      assert.match(
+        listed.stderr,
+        new RegExp(`^archon: schema archon on the target belongs to ${mallory}, not to you \\(postgres\\)`),
+      );
+      assert.doesNotMatch(listed.stderr, new RegExp(`${run}|trust-me`));
+      // The same words as undo's refusal of the same journal.
+      const undone = runCli(['undo', '--target', tgt.url, '--yes']);
+      assert.equal(undone.code, 2);
+      assert.equal(listed.stderr, undone.stderr);
+      // VS Code reads the same journal through the engine: history, a kept report, dropping backups.
+      const refused = new RegExp(`belongs to ${mallory}`);
+      await assert.rejects(history({ target: tgt.url }), refused);
+      await assert.rejects(runReport({ target: tgt.url, run }), refused);
+      const dropped = runCli(['backups', 'drop', run, '--target', tgt.url, '--yes']);
+      assert.equal(dropped.code, 2);
+      assert.match(dropped.stderr, refused);
+      // Back to the run's user, with a rule on the journal: a hook is refused too.
+      await tgt.sql(`ALTER SCHEMA archon OWNER TO postgres;
+        CREATE RULE hide AS ON UPDATE TO archon.runs DO INSTEAD NOTHING;`);
+      const hooked = runCli(['history', '--target', tgt.url]);
+      assert.equal(hooked.code, 2);
+      assert.match(
+        hooked.stderr,
+        /^archon: the schema archon on the target has rule hide on archon\.runs: .*nothing changed\n$/,
+      );
+      assert.equal(hooked.stdout, '');
       assert.equal(await tgt.count('archon.runs'), 1);
     });
 

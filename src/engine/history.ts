@@ -8,7 +8,7 @@ import { UsageError } from './errors.js';
 import type pg from 'pg';
 import { utcText } from './journal/journal.js';
 import { dropBackupTables } from './journal/keptObjects.js';
-import { type TargetOptions, openTarget, undoError } from './undo.js';
+import { type TargetOptions, assertJournalTrusted, openTarget, undoError } from './undo.js';
 
 export interface RunEntry extends JournaledRun {
   toolVersion: string;
@@ -48,6 +48,7 @@ export async function runReport(opts: TargetOptions & { run: string }): Promise<
     const has = await t.client.query(`SELECT to_regclass('archon.runs') IS NOT NULL AS has`);
     if (!has.rows[0].has) return null;
     await t.client.query('BEGIN READ ONLY');
+    await assertJournalTrusted(t.client);
     if (!(await hasReportColumn(t.client))) return null;
     const r = await t.client.query<{ report: Report | null; undone: string | null; dropped: string | null }>(
       `SELECT report, ${utcText('undone_at')} AS undone, ${utcText('backups_dropped_at')} AS dropped
@@ -95,6 +96,7 @@ export async function history(opts: TargetOptions): Promise<RunEntry[]> {
     const has = await t.client.query(`SELECT to_regclass('archon.runs') IS NOT NULL AS has`);
     if (!has.rows[0].has) return [];
     await t.client.query('BEGIN READ ONLY');
+    await assertJournalTrusted(t.client);
     // By name, not through to_jsonb(r): the reports are large, and history lists every run.
     const rows = (await t.client.query(historySql(await hasReportColumn(t.client)))).rows;
     return rows.map((r) => ({
@@ -161,6 +163,7 @@ export async function dropBackups(opts: DropOptions): Promise<DropResult> {
     if (!has.rows[0].has)
       throw new UsageError(`no Archon journal on ${t.endpoint.label}: there are no backups to drop`);
     await t.client.query('BEGIN');
+    await assertJournalTrusted(t.client);
     const runs = opts.run
       ? await t.client.query('SELECT id FROM archon.runs WHERE id = $1 FOR UPDATE', [opts.run])
       : await t.client.query(

@@ -200,9 +200,17 @@ async function assertJournal(t: Target): Promise<void> {
   if (!r.rows[0].has)
     throw new UsageError(`no Archon journal on ${t.endpoint.label}: no migration recorded there can be undone`);
   // What undo writes back comes from here: only from a journal no other role could have changed.
+  await assertJournalTrusted(t.client);
+}
+
+/**
+ * Refuses a journal another role could have changed (journalGuard.ts), in the words of the commands
+ * that only read or take back: what history shows and undo writes back must be what Archon wrote.
+ */
+export async function assertJournalTrusted(client: pg.Client): Promise<void> {
   try {
-    await assertTrusted(t.client);
-    await assertClosed(t.client);
+    await assertTrusted(client);
+    await assertClosed(client);
   } catch (e) {
     throw new UsageError(String((e as Error).message).replace(/; nothing is committed$/, '; nothing changed'));
   }
