@@ -8,6 +8,7 @@ import {
   type UndoTable,
   UndoVerifyError,
   VERSION,
+  errorInfo,
   keptReason,
   undo,
   undoAction,
@@ -27,7 +28,7 @@ import {
 import type { Values } from './options.js';
 import { reportOutputs, writeReports } from './reports.js';
 import { journalTarget } from './target.js';
-import { type CliIo, EXIT, assertCanAsk, cancellable, confirmed } from './terminal.js';
+import { type CliIo, EXIT, assertCanAsk, cancellable, confirmed, failure } from './terminal.js';
 
 const REPORTS = {
   json: toJson,
@@ -46,16 +47,31 @@ export async function runUndo(values: Values, args: string[], io: CliIo, secrets
   const outputs = reportOutputs(values, REPORTS);
   assertCanAsk(values.yes, io);
   const started = { at: new Date().toISOString(), ms: Date.now(), label };
-  const ended = await undone(values, args[0], target, io);
-  const report = undoReport(ended, started);
+  const ended = await undone(values, args[0], target, io, secrets);
+  const report = undoReport(ended, started, secrets);
   const written = writeReports(outputs, report, io, report.committed ? 'the undo was committed; ' : '');
+  if ('exit' in ended && ended.exit !== undefined) return ended.exit;
   return report.committed && written ? EXIT.ok : EXIT.notVerified;
 }
 
-type Ended = { result: UndoResult } | { error: CancelledError | UndoVerifyError };
+type UndoneRun = NonNullable<UndoReport['run']>;
 
-/** The undo itself, said as it goes; a cancel or a failed verification ends it rolled back (not thrown). */
-async function undone(values: Values, run: string | undefined, target: TargetOptions, io: CliIo): Promise<Ended> {
+/** How an undo ended: its result, or the error that rolled it back, the run it was taking back, and (said already) its exit. */
+type Ended = { result: UndoResult } | { error: Error; run: UndoneRun | null; exit?: number };
+
+/**
+ * The undo itself, said as it goes. Once the run it takes back is found, whatever ends it (a cancel, a
+ * failed verification, a lost connection, a refusal) is said and returned for the report, which names
+ * the run; before that (no journal, no such run, no connection) nothing began: thrown, no report.
+ */
+async function undone(
+  values: Values,
+  run: string | undefined,
+  target: TargetOptions,
+  io: CliIo,
+  secrets: string[],
+): Promise<Ended> {
+  let found: UndoneRun | null = null;
   try {
     const result = await cancellable(io, 'rolling back the undo', (signal) =>
       undo({
@@ -63,6 +79,9 @@ async function undone(values: Values, run: string | undefined, target: TargetOpt
         run,
         force: !!values.force,
         signal,
+        onRun: ({ id, at, policy, source }) => {
+          found = { id, at, policy, source };
+        },
         onProgress: (e) => {
           if (e.type === 'phase') io.err(`… ${visible(e.message)}\n`);
         },
@@ -78,11 +97,15 @@ async function undone(values: Values, run: string | undefined, target: TargetOpt
     if (e instanceof CancelledError) {
       // The undo may have emptied and refilled tables before the cancel: all of it was taken back.
       io.err('archon: cancelled; the undo was rolled back, nothing changed\n');
-      return { error: e };
+      return { error: e, run: found };
     }
-    if (!(e instanceof UndoVerifyError)) throw e;
-    io.err(`archon: ${visible(e.message)}\n`);
-    return { error: e };
+    if (e instanceof UndoVerifyError) {
+      io.err(`archon: ${visible(e.message)}\n`);
+      return { error: e, run: found };
+    }
+    if (!found) throw e;
+    // Said as any error of the command is (exit 2 for a lost connection or a refusal), and reported too.
+    return { error: e as Error, run: found, exit: failure(e, io, secrets) };
   }
 }
 
@@ -122,13 +145,15 @@ function describePreview(p: UndoPreview): string {
   return `${lines.join('\n')}\n\n`;
 }
 
+const runOf = (r: UndoResult): UndoneRun => ({ id: r.runId, at: r.at, policy: r.policy, source: r.source });
+
 function outcomeOf(ended: Ended): UndoOutcome {
   if ('result' in ended) return ended.result.undone ? 'undone' : 'declined';
   return ended.error instanceof CancelledError ? 'cancelled' : 'failed';
 }
 
 /** What the undo did, as its report says it: only a committed undo names what became of each table. */
-function undoReport(ended: Ended, started: { at: string; ms: number; label: string }): UndoReport {
+function undoReport(ended: Ended, started: { at: string; ms: number; label: string }, secrets: string[]): UndoReport {
   const result = 'result' in ended ? ended.result : null;
   const outcome = outcomeOf(ended);
   const done = result?.undone ? result : null;
@@ -136,7 +161,7 @@ function undoReport(ended: Ended, started: { at: string; ms: number; label: stri
     kind: 'undo',
     tool: { name: 'archon', version: VERSION },
     target: started.label,
-    run: result ? { id: result.runId, at: result.at, policy: result.policy, source: result.source } : null,
+    run: 'result' in ended ? runOf(ended.result) : ended.run,
     startedAt: started.at,
     durationMs: Date.now() - started.ms,
     undoneAt: done?.undoneAt ?? null,
@@ -146,7 +171,7 @@ function undoReport(ended: Ended, started: { at: string; ms: number; label: stri
     tables: done ? done.tables.map(tableReport) : [],
     kept: done ? done.kept.map((k) => ({ object: k.object, reason: keptReason(k) })) : [],
     droppedForBackups: done ? done.droppedForBackups : [],
-    error: outcome === 'failed' && 'error' in ended ? { message: ended.error.message } : null,
+    error: outcome === 'failed' && 'error' in ended ? errorInfo(ended.error, secrets) : null,
   };
 }
 

@@ -29,6 +29,7 @@ export {
   UsageError,
   CancelledError,
   LockTimeoutError,
+  errorInfo,
   redact,
   remedyOf,
   type ConnectFailure,

@@ -62,6 +62,8 @@ export interface UndoOptions extends TargetOptions {
   /** Restore tables changed since the run anyway (their changes are lost). */
   force?: boolean;
   onProgress?: ProgressListener;
+  /** Told the run being taken back as soon as it is found, so a cancel or failure after it can name it. */
+  onRun?: (run: JournaledRun) => void;
   /** Sees what will be restored, inside the transaction; false stops with nothing changed. */
   confirm?: (preview: UndoPreview) => Promise<boolean>;
 }
@@ -313,6 +315,7 @@ interface Ready {
 async function readyToUndo(t: Target, opts: UndoOptions): Promise<Ready> {
   const emit = opts.onProgress ?? (() => {});
   const run = await pickRun(t, opts.run);
+  opts.onRun?.({ id: run.id, at: run.at, source: run.source, target: run.target, policy: run.policy });
   const rows = (
     await t.client.query<RunTableRow>('SELECT * FROM archon.run_tables WHERE run_id = $1 ORDER BY ord', [run.id])
   ).rows;
