@@ -157,7 +157,7 @@ describe('archon CLI', () => {
       '/nonexistent-dir/r.json',
     ]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /--report \/nonexistent-dir\/r.json: the folder does not exist or is not writable/);
+    assert.match(r.stderr, /--report \/nonexistent-dir\/r.json: the folder \/nonexistent-dir does not exist/);
     assert.equal(await tgt.count('projects'), 0);
   });
 
@@ -339,6 +339,39 @@ describe('archon CLI', () => {
     assert.match(linked.stderr, /need a file each/);
     assert.match(compare('--report', '').stderr, /--report needs a file name/);
     assert.equal(await tgt.count('projects'), 0);
+  });
+
+  it('a report path in a missing folder, or ending in "/", is refused naming it, by every command that writes one, before any work', async () => {
+    const { src, tgt } = await kb();
+    const migrated = runCli(['migrate', '--source', src.url, '--target', tgt.url, '--yes']);
+    assert.equal(migrated.code, 1, migrated.stderr);
+    const run = /Undo: archon undo (\S+) --target URL/.exec(migrated.stdout)![1];
+    await tgt.sql('UPDATE projects SET title = $1', ['mine']);
+    const dir = mkdtempSync(join(tmpdir(), 'archon-paths-'));
+    const missing = join(dir, 'no-such-folder');
+    const commands = [
+      ['migrate', '--source', src.url, '--target', tgt.url, '--yes'],
+      ['compare', '--source', src.url, '--target', tgt.url],
+      ['undo', run, '--target', tgt.url, '--yes', '--force'],
+      ['backups', 'drop', run, '--target', tgt.url, '--yes'],
+    ];
+    for (const command of commands) {
+      for (const [flag, file, said] of [
+        ['--report', join(missing, 'r.json'), `the folder ${missing} does not exist`],
+        ['--markdown', `${missing}/`, 'names a folder; name a file'],
+        ['--html', `${dir}/`, 'is a folder; name a file'],
+      ]) {
+        const r = runCli([...command, flag, file]);
+        assert.equal(r.code, 2, `${command[0]} ${flag} ${file}: ${r.stderr}`);
+        assert.equal(r.stderr, `archon: ${flag} ${file}: ${said}\n`, command[0]);
+        assert.equal(r.stdout, '', 'nothing was read, planned or asked');
+      }
+    }
+    // Nothing was done: the run is not undone, its backups are there, the rows are the user's.
+    assert.deepEqual(await tgt.sql('SELECT DISTINCT title FROM projects'), [{ title: 'mine' }]);
+    assert.deepEqual(await tgt.sql('SELECT undone_at, backups_dropped_at FROM archon.runs'), [
+      { undone_at: null, backups_dropped_at: null },
+    ]);
   });
 
   for (const [from, to] of directions()) {

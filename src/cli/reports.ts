@@ -11,7 +11,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { UsageError } from '../engine/index.js';
 import type { Values } from './options.js';
 import type { CliIo } from './terminal.js';
@@ -81,9 +81,14 @@ export function assertWritable(file: string, flag: string): void {
     unlinkSync(file);
   } catch (e) {
     const code = (e as { code?: string }).code;
-    if (code === 'ENOENT' || code === 'EACCES') {
-      throw new UsageError(`${flag} ${file}: the folder does not exist or is not writable`);
-    }
+    const folder = dirname(resolve(file));
+    if (code === 'ENOENT' && !existsSync(folder))
+      throw new UsageError(`${flag} ${file}: the folder ${folder} does not exist`);
+    // /proc, for one, is there and takes no new file: ENOENT too.
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+      throw new UsageError(`${flag} ${file}: the folder ${folder} is not writable`);
+    // A name that ends in "/" is a folder's, whether or not that folder exists.
+    if (code === 'EISDIR') throw new UsageError(`${flag} ${file}: names a folder; name a file`);
     throw new UsageError(`${flag} ${file}: cannot be written (${(e as Error).message})`);
   }
 }
