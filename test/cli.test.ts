@@ -531,6 +531,10 @@ describe('archon CLI', () => {
       [['compare', ...between, '--lock-timeout=-1'], /--lock-timeout takes seconds: .* \(got "-1"\)/],
       [['history', '--target', tgt.url, '--lock-timeout', '-5'], /--lock-timeout takes seconds: .* \(got "-5"\)/],
       [['undo', '--target', tgt.url, '--yes', '--lock-timeout', '0'], /--lock-timeout takes seconds: .* \(got "0"\)/],
+      [
+        ['backups', 'drop', '--older-than', '-7d', '--target', tgt.url, '--yes'],
+        /^archon: --older-than takes a number and m, h, d or w, e\.g\. 7d \(got "-7d"\)\n$/,
+      ],
       [['migrate', ...between, '-y=1'], /^archon: -y takes no value \(got "-y=1"\)\n$/],
       [['migrate', ...between, '--yes=1'], /^archon: --yes takes no value \(got "--yes=1"\)\n$/],
       [['migrate', ...between, '--yes', '--report'], /^archon: --report needs a value \(--report FILE\.json\)\n$/],

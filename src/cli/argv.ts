@@ -11,8 +11,9 @@ const specOf = (name: string): OptionSpec | undefined =>
   Object.hasOwn(OPTIONS, name) ? (OPTIONS[name as OptionName] as OptionSpec) : undefined;
 
 /**
- * `--lock-timeout -5` as `--lock-timeout=-5`: after an option that takes a number, a minus sign starts
- * that number, which its own check then refuses naming the range; `--` ends the options.
+ * `--lock-timeout -5` as `--lock-timeout=-5`: after an option that takes a value, a minus sign before a
+ * digit starts that value (no option is named by a digit), which the option's own check then refuses
+ * naming what it takes (`--older-than -7d` too); `--` ends the options.
  */
 export function joinNegativeNumbers(argv: string[]): string[] {
   const out: string[] = [];
@@ -20,8 +21,8 @@ export function joinNegativeNumbers(argv: string[]): string[] {
     const arg = argv[i];
     if (arg === '--') return [...out, ...argv.slice(i)];
     const next = argv[i + 1];
-    const numeric = arg.startsWith('--') && !arg.includes('=') && specOf(arg.slice(2))?.number;
-    if (numeric && next !== undefined && /^-[\d.]/.test(next)) {
+    const valued = arg.startsWith('--') && !arg.includes('=') && specOf(arg.slice(2))?.type === 'string';
+    if (valued && next !== undefined && /^-\.?\d/.test(next)) {
       out.push(`${arg}=${next}`);
       i++;
     } else out.push(arg);

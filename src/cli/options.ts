@@ -7,7 +7,7 @@ export interface OptionSpec {
   short?: string;
   /** The value's placeholder in help (`URL`, `FILE.json`); none for a flag. */
   arg?: string;
-  /** Its value is a number: `-5` after it is that (refused) value, not an option. */
+  /** Its value is a number of seconds, checked (argv.ts) before the command runs. */
   number?: boolean;
   help: string;
 }
