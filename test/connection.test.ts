@@ -197,3 +197,37 @@ describe('a peer that answers and then says nothing', () => {
     }
   });
 });
+
+describe("the URL's connect_timeout", () => {
+  it('bounds the connection as libpq would, and a wait for ever (0) or a non-number is refused by name', async () => {
+    const sockets = new Set<Socket>();
+    // Accepts and never answers: only the timeout ends the wait.
+    const server = createNetServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const ep = parseEndpoint(`postgresql://u:pw@127.0.0.1:${port}/db?sslmode=disable&connect_timeout=2`, 'source');
+      const e = await connect(ep).then(
+        () => null,
+        (err: ConnectionError) => err,
+      );
+      assert.ok(e, 'connected to a peer that says nothing');
+      assert.match(e.message, /no answer within 2 s from 127\.0\.0\.1:\d+|no PostgreSQL handshake within 2 s/);
+      const kv = parseEndpoint(`host=127.0.0.1 port=${port} dbname=db connect_timeout=7`, 'target');
+      assert.equal(kv.connectTimeoutMs, 7000);
+      for (const bad of ['0', '-3', 'soon', '1.5']) {
+        assert.throws(
+          () => parseEndpoint(`postgresql://u@h/db?connect_timeout=${bad}`, 'target'),
+          /the target has connect_timeout=\S+: give a whole number of seconds above 0/,
+          bad,
+        );
+      }
+    } finally {
+      for (const s of sockets) s.destroy();
+      server.close();
+    }
+  });
+});

@@ -15,6 +15,8 @@ export interface Endpoint extends DatabaseAddress {
   /** user@host:port/db — safe for logs and reports. */
   label: string;
   sslmode: string;
+  /** The URL's connect_timeout, when it has one. */
+  connectTimeoutMs?: number;
 }
 
 /** What a PostgreSQL URL says, field by field; absent fields stay undefined (no defaults yet). */
@@ -26,6 +28,8 @@ export interface UrlParts {
   password?: string;
   sslmode?: string;
   sslrootcert?: string;
+  /** connect_timeout, in milliseconds. */
+  connectTimeoutMs?: number;
   /** The TLS options pg-connection-string derived (with the CA file read). */
   ssl: unknown;
 }
@@ -69,8 +73,25 @@ export function parseUrl(text: string, what: string): UrlParts {
     password: nonEmpty(p.password),
     sslmode,
     sslrootcert: nonEmpty((p as { sslrootcert?: unknown }).sslrootcert),
+    connectTimeoutMs: connectTimeoutOf((p as { connect_timeout?: unknown }).connect_timeout, what),
     ssl: p.ssl,
   };
+}
+
+/**
+ * libpq's connect_timeout (whole seconds) as milliseconds. libpq reads 0 as "wait for ever"; Archon
+ * bounds every wait, so 0 and anything not a positive number is refused rather than read otherwise.
+ */
+function connectTimeoutOf(value: unknown, what: string): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const seconds = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!(seconds > 0)) {
+    throw new UsageError(
+      `the ${what} has connect_timeout=${String(value).slice(0, 20)}: give a whole number of seconds above 0 ` +
+        '(Archon bounds every wait, so 0 — "wait for ever" in libpq — is not taken)',
+    );
+  }
+  return seconds * 1000;
 }
 
 /** libpq's keywords Archon reads from a key-value string; any other keyword is refused, as libpq does. */
@@ -217,7 +238,7 @@ export function parseEndpoint(
     // Like libpq, no sslmode means prefer: encrypted when the server offers it, plain otherwise.
     ssl: (u.sslmode ? u.ssl : { rejectUnauthorized: false }) as pg.ClientConfig['ssl'],
     application_name: `archon (${role})`,
-    connectionTimeoutMillis: DEFAULT_CONNECT_TIMEOUT_MS,
+    connectionTimeoutMillis: u.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     // A dead peer is noticed in about a minute, not the operating system's default two hours.
     keepAlive: true,
     keepAliveInitialDelayMillis: KEEPALIVE_IDLE_MS,
@@ -231,6 +252,7 @@ export function parseEndpoint(
     database,
     user,
     sslmode: u.sslmode ?? 'prefer',
+    ...(u.connectTimeoutMs ? { connectTimeoutMs: u.connectTimeoutMs } : {}),
   };
 }
 
@@ -274,7 +296,8 @@ export async function connect(
 ): Promise<pg.Client> {
   const setup = {
     sql: sessionSetup(opts.lockTimeoutMs ?? 0),
-    timeoutMs: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    // The caller's bound first (it knows its context), then the URL's connect_timeout.
+    timeoutMs: opts.connectTimeoutMs ?? ep.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
   };
   try {
     return await open(ep.config, ep, setup);
