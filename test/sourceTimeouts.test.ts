@@ -24,13 +24,18 @@ const limits = (s: TestServer, db: string, statement = '10ms') =>
  * Waits (bounded) until the run's source session has waited for the lock in a transaction older than the
  * role's limits (1 s), or the run ended first (as it does when a limit ends its transaction).
  */
-async function sourceOutlivesLimits(s: TestServer, db: string, ended: () => boolean): Promise<void> {
+async function sourceOutlivesLimits(
+  s: TestServer,
+  db: string,
+  ended: () => boolean,
+  side: 'source' | 'target' = 'source',
+): Promise<void> {
   await withClient(urlOf(s, 'postgres'), async (c) => {
     for (let i = 0; i < 600 && !ended(); i++) {
       const r = await c.query(
-        `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND application_name = 'archon (source)'
+        `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND application_name = 'archon (' || $2 || ')'
             AND wait_event_type = 'Lock' AND clock_timestamp() - xact_start > interval '1.5 s'`,
-        [db],
+        [db, side],
       );
       if (r.rowCount) return;
       await sleep(50);
@@ -68,6 +73,34 @@ for (const [from, to] of directions()) {
         );
       }
       assert.deepEqual(await tgt.fingerprint('items'), expected);
+    });
+
+    it("a target role's limits (PostgreSQL 17's transaction_timeout too) do not end the run's one transaction", async () => {
+      const src = await TestDb.create(from, 'tsrc');
+      const tgt = await TestDb.create(to, 'ttgt');
+      await src.sql(`${TABLE} INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 2000) g;`);
+      await tgt.sql(`${TABLE} CREATE TABLE other (id int);`);
+      const holder = new pg.Client(tgt.url);
+      await holder.connect();
+      try {
+        // The run's transaction begins, then waits on the held table past the role's 1 s.
+        await holder.query('BEGIN; LOCK TABLE items IN ACCESS EXCLUSIVE MODE');
+        await withClient(urlOf(to, 'postgres'), (c) => c.query(limits(to, tgt.name)));
+        let ended = false;
+        const run = migrate({ source: src.url, target: tgt.url, selection: { tables: ['items'] } }).finally(() => {
+          ended = true;
+        });
+        await sourceOutlivesLimits(to, tgt.name, () => ended, 'target');
+        await holder.query('COMMIT');
+        const report = await run;
+        assert.equal(report.outcome, 'verified', JSON.stringify(report.error));
+      } finally {
+        await holder.end();
+        await withClient(urlOf(to, 'postgres'), (c) =>
+          c.query(`ALTER ROLE postgres IN DATABASE ${tgt.name} RESET ALL`),
+        );
+      }
+      assert.deepEqual(await tgt.fingerprint('items'), await src.fingerprint('items'));
     });
 
     it("unboundedSourceTransaction: no limits inside the transaction, the role's back after it, a snapshot imported", async () => {

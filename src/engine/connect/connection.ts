@@ -270,6 +270,9 @@ const sessionSetup = (lockTimeoutMs: number) =>
   [
     'SET statement_timeout = 0',
     'SET idle_in_transaction_session_timeout = 0',
+    // PostgreSQL 17's transaction_timeout, where the server has it: the run's one target transaction
+    // lasts as long as the load, and a role's limit (hosted platforms set them) would end it mid-way.
+    `SELECT pg_catalog.set_config(name, '0', false) FROM pg_catalog.pg_settings WHERE name = 'transaction_timeout'`,
     `SET lock_timeout = ${Math.max(0, Math.round(lockTimeoutMs))}`,
     "SET TimeZone = 'UTC'",
     "SET DateStyle = 'ISO, YMD'",
