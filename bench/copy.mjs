@@ -6,34 +6,16 @@
 // compare reads both sides at once and digests them. A last line says how many bytes migrate read from
 // the source against the table's binary COPY, and FAILs (exit code 1) past 1.1 times.
 // Run: npm run bench [-- rows]   (default 20,000 pages with multi-line text and 1,536-dim embeddings)
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServers } from '../scripts/pg-servers.mjs';
-import { copySize, sql } from './db.mjs';
+import { copySize, sql, timed } from './db.mjs';
 
 const rows = Number(process.argv[2] ?? 20000);
 /** How much more than the table's binary COPY migrate may read from the source (the catalogs, the checks). */
 const READ_LIMIT = 1.1;
-
-/** Runs a command to the end; its peak resident memory comes from the kernel's own high-water mark. */
-async function timed(command, args, env = process.env) {
-  const started = performance.now();
-  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'], env });
-  let peakKb = 0;
-  const timer = setInterval(() => {
-    try {
-      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-      if (m) peakKb = Math.max(peakKb, Number(m[1]));
-    } catch {
-      // The process has just ended.
-    }
-  }, 10);
-  const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c)));
-  clearInterval(timer);
-  return { code, ms: performance.now() - started, peakMb: peakKb / 1024 };
-}
 
 try {
   execFileSync('psql', ['--version'], { stdio: 'ignore' });
@@ -65,7 +47,7 @@ try {
       '-c',
       `set -o pipefail; psql "$SRC" -qc "COPY pages TO STDOUT (FORMAT binary)" | psql "$TGT" -qc "COPY pages FROM STDIN (FORMAT binary)"`,
     ],
-    { ...process.env, SRC: src.url(), TGT: tgt.url() },
+    { env: { ...process.env, SRC: src.url(), TGT: tgt.url() } },
   );
   if (pipe.code !== 0) throw new Error('the psql pipe failed');
   await sql(tgt.url(), 'TRUNCATE pages');

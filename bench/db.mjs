@@ -1,4 +1,7 @@
-// What both benchmarks ask of a server directly: one statement, and the size of a COPY's output.
+// What the benchmarks ask of a server directly (one statement, the size of a COPY's output), and a
+// command timed to its end with its peak memory.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
@@ -31,4 +34,28 @@ export async function copySize(url, text) {
   } finally {
     await c.end();
   }
+}
+
+/**
+ * Runs a command to the end; its peak resident memory comes from the kernel's own high-water mark,
+ * sampled while it runs. `quiet` keeps what it says on stderr (returned) instead of showing it, for
+ * runs that are expected to fail.
+ */
+export async function timed(command, args, { env = process.env, quiet = false } = {}) {
+  const started = performance.now();
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', quiet ? 'pipe' : 'inherit'], env });
+  let said = '';
+  child.stderr?.on('data', (d) => (said += d));
+  let peakKb = 0;
+  const timer = setInterval(() => {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+      if (m) peakKb = Math.max(peakKb, Number(m[1]));
+    } catch {
+      // The process has just ended.
+    }
+  }, 10);
+  const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c)));
+  clearInterval(timer);
+  return { code, ms: performance.now() - started, peakMb: peakKb / 1024, stderr: said };
 }
