@@ -7,7 +7,7 @@
 // took: the anchors start over as a user would (fresh target, every attempt and byte counted), Archon
 // with --resume when the build has it, otherwise from scratch. The issue's goals are printed as PASS
 // or FAIL lines; any FAIL sets the exit code to 1.
-// Run: npm run build && node bench/network.mjs [pages]   (default 2,000: about ten minutes here)
+// Run: npm run build && node bench/network.mjs [pages]   (default 4,000: under ten minutes here)
 // RATE_MB and LATENCY_MS (each way) change the link; ARCHON_CLI times another build.
 // The machine's pg_dump is version 15 and cannot read a newer server: the source is PostgreSQL 15,
 // the target 17.
@@ -20,7 +20,7 @@ import { startServers } from '../scripts/pg-servers.mjs';
 import { sql, timed } from './db.mjs';
 import { startProxy } from './proxy.mjs';
 
-const pages = Number(process.argv[2] ?? 2000);
+const pages = Number(process.argv[2] ?? 4000);
 const cli = process.env.ARCHON_CLI ?? 'dist/cli.js';
 const rate = Number(process.env.RATE_MB ?? 4) * 1024 * 1024;
 const latencyMs = Number(process.env.LATENCY_MS ?? 20);
@@ -166,6 +166,9 @@ async function measure(tool, cutAfter) {
     });
   }
   proxy.uncut();
+  // The table comes at the end, when the anchors' times are known; until then, a line a run.
+  const cut = cutAfter === undefined ? '' : `, cut after ${mb(cutAfter)}`;
+  console.error(`… ${tool.name}${cut}: ${total.attempts} attempt(s), ${s(total.ms)}, ${mb(total.bytes)}`);
   return { ...total, cuts: proxy.cuts.length - cutsBefore };
 }
 
