@@ -34,8 +34,11 @@ export async function startProxy({ target, bytesPerSecond = 4 * 1024 * 1024, lat
       },
     };
     connections.add(connection);
+    let open = 2;
     for (const s of [client, upstream]) {
-      s.on('close', connection.drop);
+      // A side that closes normally still gets what is in flight to it (a server's last error
+      // message, a client's Terminate): only both closed ends the connection.
+      s.on('close', () => --open || connections.delete(connection));
       s.on('error', connection.drop);
     }
     links.push(
