@@ -13,8 +13,8 @@ import { makeLocalPostgres, makeSupabaseLike } from './support/supabase.js';
 
 // A table with everything around it that Archon does not create: overloaded functions, a procedure,
 // an aggregate, a trigger, a view, a sequence no column owns, a policy with row-level security, a type
-// no table uses; an extension whose functions (digest, crypt, …) are its own; a schema no selected
-// table lives in.
+// no table uses; an extension whose functions (digest, crypt, …) are its own; a schema no table lives
+// in (listed when the selection names nothing, the whole database; not when it names schemas).
 const SOURCE = `
   CREATE EXTENSION pgcrypto;
   CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL, price numeric);
@@ -41,6 +41,7 @@ const TARGET = `
   CREATE FUNCTION price_of(id int, tax numeric) RETURNS numeric LANGUAGE sql AS 'SELECT 0::numeric';`;
 
 const EXPECTED = [
+  'function elsewhere.unrelated()',
   'function public.price_of(integer)',
   'function public.price_of(text)',
   'function public.touch()',
@@ -75,6 +76,8 @@ for (const [from, to] of directions()) {
       const { src, tgt } = await fixture(from, to);
       const { plan } = await planMigration({ source: src.url, target: tgt.url });
       assert.deepEqual(named(plan.objects), EXPECTED);
+      const inPublic = await planMigration({ source: src.url, target: tgt.url, selection: { schemas: ['public'] } });
+      assert.deepEqual(named(inPublic.plan.objects), EXPECTED.slice(1));
       const reason = (name: string) => plan.objects.find((o) => `${o.kind} ${o.name}` === name)!.reason;
       assert.equal(reason('function public.touch()'), FUNCTIONS_WHEN_ASKED);
       assert.equal(
@@ -229,9 +232,9 @@ describe('objects Archon does not create, in every rendering', () => {
     const { src, tgt } = await fixture(from, to);
     const dir = mkdtempSync(join(tmpdir(), 'archon-objects-'));
     const heading =
-      'Not created by Archon (the target lacks them): 3 functions, 1 procedure, 1 aggregate, 1 view, 1 sequence, ' +
+      'Not created by Archon (the target lacks them): 4 functions, 1 procedure, 1 aggregate, 1 view, 1 sequence, ' +
       '1 type, 1 trigger, 1 policy, row-level security on 1 table, 1 extension';
-    const functions = `3 functions: public.price_of(integer), public.price_of(text), public.touch() — ${FUNCTIONS_WHEN_ASKED}`;
+    const functions = `4 functions: elsewhere.unrelated(), public.price_of(integer), public.price_of(text), public.touch() — ${FUNCTIONS_WHEN_ASKED}`;
     const plan = runCli(['plan', '--source', src.url, '--target', tgt.url, '--ddl', join(dir, 'create.sql')]);
     assert.equal(plan.code, 0, plan.stderr);
     assert.ok(plan.stdout.includes(`\n  ${heading}\n    ${functions}\n`), plan.stdout);
@@ -239,7 +242,7 @@ describe('objects Archon does not create, in every rendering', () => {
       plan.stdout.includes('    1 extension: pgcrypto — not installed on the target; no selected table uses it'),
     );
     const sql = readFileSync(join(dir, 'create.sql'), 'utf8');
-    assert.ok(sql.includes(`-- ${heading}:\n--   function public.price_of(integer): ${FUNCTIONS_WHEN_ASKED}\n`));
+    assert.ok(sql.includes(`-- ${heading}:\n--   function elsewhere.unrelated(): ${FUNCTIONS_WHEN_ASKED}\n`));
     assert.ok(
       sql.includes(
         "--   trigger items_touch on public.items: the target's table lacks it; Archon copies rows, not triggers",
@@ -249,7 +252,8 @@ describe('objects Archon does not create, in every rendering', () => {
     const run = runCli(['migrate', '--source', src.url, '--target', tgt.url, '--yes', ...files]);
     assert.equal(run.code, 0, run.stdout + run.stderr);
     // The plan before the run, then the report after it.
-    assert.equal(run.stdout.split(functions).length, 3, run.stdout);
+    // The report's lines wrap at the terminal's width: compared as words.
+    assert.equal(run.stdout.replace(/\s+/g, ' ').split(functions).length, 3, run.stdout);
     const json = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));
     assert.deepEqual(named(json.objects), EXPECTED);
     const md = readFileSync(join(dir, 'r.md'), 'utf8');
@@ -300,10 +304,13 @@ DROP TABLE fresh; --" BEFORE UPDATE ON fresh FOR EACH ROW EXECUTE FUNCTION touch
     const head = lines.find((l) => l.label.includes('Not created by Archon'))!;
     assert.match(
       head.label,
-      /^\$\(circle-slash\) Not created by Archon \(the target lacks them\): 3 functions, 1 procedure/,
+      /^\$\(circle-slash\) Not created by Archon \(the target lacks them\): 4 functions, 1 procedure/,
     );
-    const fns = lines.find((l) => l.label.startsWith('$(dash) 3 functions'))!;
-    assert.equal(fns.label, '$(dash) 3 functions: public.price_of(integer), public.price_of(text), public.touch()');
+    const fns = lines.find((l) => l.label.startsWith('$(dash) 4 functions'))!;
+    assert.equal(
+      fns.label,
+      '$(dash) 4 functions: elsewhere.unrelated(), public.price_of(integer), public.price_of(text), public.touch()',
+    );
     assert.equal(fns.detail, FUNCTIONS_WHEN_ASKED);
     const report = await migrate({ source: src.url, target: tgt.url });
     const file = join(mkdtempSync(join(tmpdir(), 'archon-objects-page-')), 'report.html');
@@ -316,7 +323,7 @@ DROP TABLE fresh; --" BEFORE UPDATE ON fresh FOR EACH ROW EXECUTE FUNCTION touch
       await section.waitFor({ state: 'attached', timeout: 15_000 });
       assert.match(
         await section.locator('summary').innerText(),
-        /^Not created by Archon \(the target lacks them\): 3 functions, 1 procedure, 1 aggregate, 1 view/,
+        /^Not created by Archon \(the target lacks them\): 4 functions, 1 procedure, 1 aggregate, 1 view/,
       );
       await section.locator('summary').click();
       const items = await section.locator('li').allInnerTexts();

@@ -44,7 +44,7 @@ export const OPTIONS = {
   'add-columns': { type: 'boolean', help: 'add to existing target tables the source columns they lack' },
   'create-objects': {
     type: 'boolean',
-    help: "create the functions, procedures, views and materialized views the target lacks and, with --create-missing, the created tables' triggers, policies, grants and comments (roles it lacks are named); each checked against the source's before the commit",
+    help: "create the functions, procedures, aggregates, views and materialized views the target lacks and, with --create-missing, the created tables' triggers, rules, policies, grants and comments (roles it lacks are named); each checked against the source's before the commit",
   },
   ddl: { type: 'string', arg: 'FILE.sql', help: 'write the DDL that migrate --create-missing would run (implies it)' },
   'counts-only': { type: 'boolean', help: 'row counts only, content not read (the quick check)' },

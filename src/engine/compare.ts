@@ -13,7 +13,7 @@ import { lockTimeoutMessage } from './connect/locks.js';
 import { countRows, relationSql } from './catalog/relation.js';
 import { type Selection, selectTables } from './catalog/selection.js';
 import { applyPlatformRules } from './catalog/platformRules.js';
-import { missingObjects } from './create/schemaObjects.js';
+import { missingObjects, tablelessSchemas } from './create/schemaObjects.js';
 import { type EndpointsInput, type Session, openSession } from './connect/session.js';
 import { report, tableReport } from './report.js';
 import { settleContent, verdict } from './verify/verify.js';
@@ -58,7 +58,8 @@ export async function compare(opts: CompareOptions): Promise<Report> {
     s.clock.enter('plan');
     // Read before the tables: a failed read ends the target's snapshot.
     const scope = selected.map((t) => ({ schema: t.schema, table: t.name, created: false, creates: [] }));
-    const objects = await missingObjects(s, { tables: scope, status: 'missing on the target' });
+    const schemas = await tablelessSchemas(s, sel, scope);
+    const objects = await missingObjects(s, { tables: scope, status: 'missing on the target', schemas });
     const targets = new Map(s.targetCatalog.tables.map((t) => [tableKey(t.schema, t.name), t]));
     const tables: TableReport[] = [];
     s.clock.enter('verify');

@@ -42,7 +42,7 @@ import {
   ddlOf,
   planSchemaChanges,
 } from './create/create.js';
-import { missingObjects, planScope } from './create/schemaObjects.js';
+import { missingObjects, planScope, tablelessSchemas } from './create/schemaObjects.js';
 import { notCommitted, settleAccess, withAccessObjects } from './schema/access.js';
 import { checkCreatedClosed, revokeTargetDefaults } from './create/defaultGrants.js';
 import { countUnforced, liftForce, restoreForce } from './schema/rowSecurity.js';
@@ -143,7 +143,8 @@ async function planFor(session: Session, opts: PlanOptions): Promise<PlanResult>
     const more = await refusedByRows(session, plan, input.target, { facts, largeObjects });
     for (const [k, why] of await unmovableSequences(session.target, plan.tables)) if (!more.has(k)) more.set(k, why);
     const settled = () => ![...more.keys()].some((k) => !refused.has(k));
-    const objects = settled() && opts.createObjects ? await planObjects(session, plan) : null;
+    const schemas = settled() ? await tablelessSchemas(session, opts.selection, plan.tables) : [];
+    const objects = settled() && opts.createObjects ? await planObjects(session, plan, schemas) : null;
     for (const [k, why] of objects?.create.refusedTables ?? []) if (!more.has(k)) more.set(k, why);
     if (settled()) {
       await noteSequences(session.target, plan.tables, input.source);
@@ -159,7 +160,7 @@ async function planFor(session: Session, opts: PlanOptions): Promise<PlanResult>
               ),
               objects.create.create,
             )
-          : { ...plan, objects: await objectsOf(session, plan) },
+          : { ...plan, objects: await objectsOf(session, plan, schemas) },
         undo: await undoPlan(session.target, plan.tables, input.existing, opts.backup ?? true),
       };
     }
@@ -168,9 +169,9 @@ async function planFor(session: Session, opts: PlanOptions): Promise<PlanResult>
 }
 
 /** The objects around the plan's tables: what the run does not create, and the created tables' access. */
-const objectsOf = async (session: Session, plan: Plan) =>
+const objectsOf = async (session: Session, plan: Plan, schemas: string[]) =>
   withAccessObjects(
-    await missingObjects(session, { tables: planScope(plan), status: 'not created' }),
+    await missingObjects(session, { tables: planScope(plan), status: 'not created', schemas }),
     plan.tables.map((t) => t.create?.access),
   );
 

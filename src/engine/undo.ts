@@ -662,7 +662,11 @@ async function dropCreated(
 
 /** What --create-objects creates (create/objects.ts), as opposed to what a table's DDL needed. */
 const isCreatedObject = (o: CreatedObject) =>
-  o.kind === 'view' || o.kind === 'materialized view' || o.kind === 'function' || o.kind === 'procedure';
+  o.kind === 'view' ||
+  o.kind === 'materialized view' ||
+  o.kind === 'function' ||
+  o.kind === 'procedure' ||
+  o.kind === 'aggregate';
 
 /** A statement the user may not run is taken back to its savepoint; any other error (a cancel) stands. */
 const notAllowed = (c: pg.Client, savepoint: string) => async (e: { code?: string }) => {

@@ -79,6 +79,7 @@ export interface PlatformTable {
 
 /** The kinds of object a run can name besides tables, in the order every rendering lists them. */
 export const OBJECT_KINDS = [
+  'schema',
   'function',
   'procedure',
   'aggregate',

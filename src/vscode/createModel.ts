@@ -38,13 +38,16 @@ export function objectsChoiceLabel(objects: SchemaObject[]): string | null {
 /** What the plan's --create-objects creates, in order. */
 type Made = PlanResult['plan']['createObjects'];
 
-/** Whether a trigger (named `t on public.v`) is on a view the run creates: it goes with the view, not the tables. */
+/** A trigger or a rule: it goes with the relation it is on. */
+const attached = (kind: string) => kind === 'trigger' || kind === 'rule';
+
+/** Whether a trigger or rule (named `t on public.v`) is on a view the run creates: it goes with the view, not the tables. */
 const onCreatedView = (trigger: string, planned: Made) =>
   (planned ?? []).some((v) => v.kind === 'view' && trigger.endsWith(` on ${v.name}`));
 
 /**
  * The objects as a run with the choices treats them: all left out when not chosen (saying how to
- * choose them); a table's trigger left out when its table is not created.
+ * choose them); a table's trigger or rule left out when its table is not created.
  */
 function objectsWithChoices(objects: SchemaObject[], choices: SchemaChoices, planned: Made): SchemaObject[] {
   const label = objectsChoiceLabel(objects);
@@ -52,7 +55,7 @@ function objectsWithChoices(objects: SchemaObject[], choices: SchemaChoices, pla
     if (!isMade(o)) return o;
     if (!choices.createObjects)
       return { ...o, status: 'not created', reason: `created only when asked: choose "${label}" in this review` };
-    if (o.kind === 'trigger' && !choices.createMissing && !onCreatedView(o.name, planned))
+    if (attached(o.kind) && !choices.createMissing && !onCreatedView(o.name, planned))
       return { ...o, status: 'not created', reason: 'its table is not created (the tables are not chosen)' };
     return o;
   });
@@ -106,7 +109,7 @@ export function planWithChoices(planned: PlanResult, choices: SchemaChoices): Pl
   const made = planned.plan.createObjects;
   const objects = objectsWithChoices(planned.plan.objects, choices, made);
   const createObjects = choices.createObjects
-    ? made?.filter((o) => o.kind !== 'trigger' || choices.createMissing || onCreatedView(o.name, made))
+    ? made?.filter((o) => !attached(o.kind) || choices.createMissing || onCreatedView(o.name, made))
     : undefined;
   return {
     ...planned,

@@ -8,9 +8,11 @@
 // reason, with what depends on it; after the run creates them, each is read back from the target's
 // catalog and compared with the source's by definition: a difference fails the run.
 import type pg from 'pg';
-import { displayName } from '../../shared/names.js';
+import { displayName, shownName } from '../../shared/names.js';
 import type { SchemaObject } from '../../shared/report.js';
 import { errorInfo } from '../errors.js';
+import { SQLSTATE } from '../sqlState.js';
+import { aggregateDef } from '../schema/aggregates.js';
 import { targetDefaults, targetRoles } from '../schema/grants.js';
 import { checkObjectGrants, objectAclNote, planObjectAcls } from '../schema/objectsAccess.js';
 import {
@@ -20,6 +22,7 @@ import {
   forgetDiffering,
   triggerFunctions,
 } from './objectsExisting.js';
+import { callingDiffering, differingCalleeReason, namedInBody } from '../schema/callees.js';
 import { tableKind } from '../catalog/platform.js';
 import type { ProgressListener } from '../events.js';
 import { ident, literal, qualified, tableKey } from '../ident.js';
@@ -66,7 +69,8 @@ const idOf = (r: { classid: string; objid: string }) => `${r.classid}/${r.objid}
 const FUNCTIONS_SQL = `
 SELECT p.oid::int8::text AS objid, n.nspname AS schema, p.proname AS name, p.prokind AS prokind,
        p.oid::regprocedure::text AS signature, l.lanname AS language,
-       CASE WHEN p.prokind <> 'a' THEN pg_get_functiondef(p.oid) END AS def,
+       CASE WHEN p.prokind <> 'a' THEN pg_get_functiondef(p.oid) ELSE ${aggregateDef('p.oid')} END AS def,
+       CASE WHEN p.pronargs = 0 THEN '*' ELSE pg_get_function_identity_arguments(p.oid) END AS args,
        obj_description(p.oid, 'pg_proc') AS comment
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
  WHERE p.oid = ANY ($1::oid[])`;
@@ -177,31 +181,43 @@ async function qualifiedNames<T>(c: pg.Client, read: () => Promise<T>): Promise<
 
 /** The definition of one object as `c` prints it (with its comment and state), or null when it is not there. */
 async function readDefinition(c: pg.Client, l: Lookup): Promise<string | null> {
-  const comment = (oid: string, catalog: string) =>
-    `coalesce(' COMMENT ' || obj_description(${oid}, '${catalog}'), '')`;
-  const sql =
-    l.kind === 'function'
-      ? `SELECT pg_get_functiondef(p) || ${comment('p', 'pg_proc')} AS d FROM to_regprocedure($1) p WHERE p IS NOT NULL`
-      : l.kind === 'relation'
-        ? `SELECT pg_get_viewdef(c.oid) || ' OPTIONS ' || coalesce(array_to_string(c.reloptions, ','), '') ||
+  const params =
+    l.kind === 'schema'
+      ? [l.name]
+      : l.kind === 'function' || l.kind === 'aggregate'
+        ? [l.signature]
+        : l.kind === 'relation'
+          ? [l.relation]
+          : [l.relation, l.name];
+  const r = await c.query<{ d: string }>(DEFINITION_SQL[l.kind], params);
+  return r.rows.length ? normalizeDefinition(r.rows[0].d) : null;
+}
+
+const comment = (oid: string, catalog: string) => `coalesce(' COMMENT ' || obj_description(${oid}, '${catalog}'), '')`;
+
+/** How each kind of object's definition is read, with its comment and state ($1, $2: its Lookup). */
+const DEFINITION_SQL: Record<Lookup['kind'], string> = {
+  schema: `SELECT 'SCHEMA ' || quote_ident(n.nspname) || ${comment('n.oid', 'pg_namespace')} AS d FROM pg_namespace n WHERE n.nspname = $1`,
+  function: `SELECT pg_get_functiondef(p) || ${comment('p', 'pg_proc')} AS d FROM to_regprocedure($1) p WHERE p IS NOT NULL`,
+  aggregate: `SELECT ${aggregateDef('p')} || ${comment('p', 'pg_proc')} AS d FROM to_regprocedure($1) p WHERE p IS NOT NULL`,
+  relation: `SELECT pg_get_viewdef(c.oid) || ' OPTIONS ' || coalesce(array_to_string(c.reloptions, ','), '') ||
                   ' POPULATED ' || c.relispopulated::text || ${comment('c.oid', 'pg_class')} ||
                   coalesce((SELECT ' COLUMNS ' || string_agg(quote_ident(a.attname) || ' COMMENT ' ||
                                    col_description(c.oid, a.attnum), ', ' ORDER BY a.attnum)
                               FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
                                AND col_description(c.oid, a.attnum) IS NOT NULL), '') AS d
-             FROM pg_class c WHERE c.oid = to_regclass($1)`
-        : `SELECT pg_get_triggerdef(t.oid) || ' ENABLED ' || t.tgenabled::text || ${comment('t.oid', 'pg_trigger')} ||
+             FROM pg_class c WHERE c.oid = to_regclass($1)`,
+  trigger: `SELECT pg_get_triggerdef(t.oid) || ' ENABLED ' || t.tgenabled::text || ${comment('t.oid', 'pg_trigger')} ||
                   ${CLONES_OF('t.oid')} AS d
-             FROM pg_trigger t WHERE t.tgrelid = to_regclass($1) AND t.tgname = $2`;
-  const params = l.kind === 'function' ? [l.signature] : l.kind === 'relation' ? [l.relation] : [l.relation, l.name];
-  const r = await c.query<{ d: string }>(sql, params);
-  return r.rows.length ? normalizeDefinition(r.rows[0].d) : null;
-}
+             FROM pg_trigger t WHERE t.tgrelid = to_regclass($1) AND t.tgname = $2`,
+  rule: `SELECT pg_get_ruledef(r.oid) || ' ENABLED ' || r.ev_enabled::text || ${comment('r.oid', 'pg_rewrite')} AS d
+             FROM pg_rewrite r WHERE r.ev_class = to_regclass($1) AND r.rulename = $2`,
+};
 
-/** ALTER TABLE … ENABLE/DISABLE for a trigger's tgenabled, as pg_dump writes it; nothing for the default. */
-function enabledState(table: string, trigger: string, enabled: string, always = false): string[] {
+/** ALTER TABLE … ENABLE/DISABLE for a trigger's tgenabled (a rule's ev_enabled), as pg_dump writes it; nothing for the default. */
+function enabledState(table: string, trigger: string, enabled: string, always = false, what = 'TRIGGER'): string[] {
   const how = { O: always ? 'ENABLE' : null, D: 'DISABLE', A: 'ENABLE ALWAYS', R: 'ENABLE REPLICA' }[enabled];
-  return how ? [`ALTER TABLE ${table} ${how} TRIGGER ${trigger}`] : [];
+  return how ? [`ALTER TABLE ${table} ${how} ${what} ${trigger}`] : [];
 }
 
 interface CloneRow {
@@ -237,27 +253,25 @@ async function functionCandidates(s: Session, missing: MissingObject[], language
   return rows.map((f): Candidate => {
     // As the server names it (read with search_path pg_catalog: qualified, argument types only).
     const signature = f.signature as string;
-    const what = f.prokind === 'p' ? 'PROCEDURE' : 'FUNCTION';
-    const reason =
-      f.prokind === 'a'
-        ? 'Archon does not create aggregates yet'
-        : !languages.has(f.language)
-          ? `language ${f.language} is not installed on the target`
-          : null;
+    const kind = f.prokind === 'p' ? 'procedure' : f.prokind === 'a' ? 'aggregate' : 'function';
+    const what = kind.toUpperCase();
+    // An aggregate's COMMENT names its arguments as CREATE AGGREGATE does (ORDER BY, or *).
+    const named = kind === 'aggregate' ? `${qualified(f.schema, f.name)}(${f.args})` : signature;
+    const reason = !languages.has(f.language) ? `language ${f.language} is not installed on the target` : null;
     return {
       missing: byOid.get(f.objid)!,
-      kind: f.prokind === 'p' ? 'procedure' : 'function',
+      kind,
       reason,
       base: 1,
       statements: reason
         ? []
         : [
             f.def.replace(/\s+$/, ''),
-            ...(f.comment !== null ? [`COMMENT ON ${what} ${signature} IS ${literal(f.comment)}`] : []),
+            ...(f.comment !== null ? [`COMMENT ON ${what} ${named} IS ${literal(f.comment)}`] : []),
           ],
       afterData: [],
-      created: { kind: f.prokind === 'p' ? 'procedure' : 'function', name: signature },
-      lookup: { kind: 'function', signature },
+      created: { kind, name: signature },
+      lookup: kind === 'aggregate' ? { kind: 'aggregate', signature } : { kind: 'function', signature },
       definition: '',
       schema: f.schema,
       needs: [],
@@ -352,6 +366,46 @@ async function triggerCandidates(
   });
 }
 
+const RULES_SQL = `
+SELECT r.oid::int8::text AS objid, n.nspname AS schema, c.relname AS "table", r.rulename AS name,
+       c.oid::int8::text AS relid, pg_get_ruledef(r.oid) AS def, r.ev_enabled AS enabled,
+       obj_description(r.oid, 'pg_rewrite') AS comment
+  FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE r.oid = ANY ($1::oid[])`;
+
+/**
+ * Rules, as triggers: only on tables the run creates and on views it creates, after the rows (COPY
+ * fires none, but pg_dump's order is kept), with their enabled state and comment.
+ */
+async function ruleCandidates(s: Session, missing: MissingObject[], creating: ReadonlySet<string>, views: Candidate[]) {
+  const byOid = new Map(missing.map((m) => [m.objid, m]));
+  const viewIds = new Map(views.map((v) => [v.missing.objid, idOf(v.missing)]));
+  const rows = (await s.source.query(RULES_SQL, [[...byOid.keys()]])).rows;
+  const kept = rows.filter((r) => creating.has(tableKey(r.schema, r.table)) || viewIds.has(r.relid));
+  return kept.map((r): Candidate => {
+    const table = qualified(r.schema, r.table);
+    const onView = viewIds.get(r.relid);
+    return {
+      missing: byOid.get(r.objid)!,
+      kind: 'rule',
+      reason: null,
+      base: 3,
+      statements: [
+        (r.def as string).replace(/;\s*$/, ''),
+        ...enabledState(table, ident(r.name), r.enabled, false, 'RULE'),
+        ...(r.comment !== null ? [`COMMENT ON RULE ${ident(r.name)} ON ${table} IS ${literal(r.comment)}`] : []),
+      ],
+      afterData: [],
+      created: null,
+      lookup: { kind: 'rule', relation: table, name: r.name },
+      definition: '',
+      // Its relation, which pg_depend ties it to automatically ('a'), not as a need.
+      needs: onView ? [onView] : [],
+      tables: onView ? [] : [tableKey(r.schema, r.table)],
+    };
+  });
+}
+
 /** The source's definitions of the candidates, read the way readDefinition reads the target's. */
 async function sourceDefinitions(s: Session, candidates: Candidate[]): Promise<void> {
   await qualifiedNames(s.source, async () => {
@@ -435,7 +489,7 @@ const toDdl = (c: Candidate): ObjectDdl => ({
   phase: c.base,
   statements: c.statements,
   afterData: c.afterData,
-  created: c.kind === 'trigger' ? null : c.created,
+  created: c.kind === 'trigger' || c.kind === 'rule' ? null : c.created,
   lookup: c.lookup,
   definition: c.definition,
   ...(c.query ? { query: c.query } : {}),
@@ -466,8 +520,12 @@ async function targetLanguages(s: Session): Promise<Set<string>> {
  * and the trial runs again without it and what depends on it). Returns the objects of the plan's list
  * with the status each gets, and the objects plan.
  */
-export async function planObjects(s: Session, plan: Plan): Promise<{ objects: SchemaObject[]; create: ObjectsPlan }> {
-  const missing = await missingObjectRows(s, { tables: planScope(plan), status: 'not created' });
+export async function planObjects(
+  s: Session,
+  plan: Plan,
+  schemas: string[] = [],
+): Promise<{ objects: SchemaObject[]; create: ObjectsPlan }> {
+  const missing = await missingObjectRows(s, { tables: planScope(plan), status: 'not created', schemas });
   const creating = creatingOf(plan);
   const onTarget = new Set(s.targetCatalog.tables.map((t) => tableKey(t.schema, t.name)));
   const of = (kinds: string[]) => missing.filter((m) => kinds.includes(m.object.kind));
@@ -478,8 +536,10 @@ export async function planObjects(s: Session, plan: Plan): Promise<{ objects: Sc
       ...(await functionCandidates(s, of(['function', 'procedure', 'aggregate']), languages)),
       ...views,
       ...(await triggerCandidates(s, of(['trigger']), creating, views)),
+      ...(await ruleCandidates(s, of(['rule']), creating, views)),
     ];
   });
+  candidates.unshift(...(await schemaCandidates(s, plan, candidates)));
   await sourceDefinitions(s, candidates);
   await withSourceAcls(s, candidates);
   await dependencies(s, candidates, onTarget, creating);
@@ -503,20 +563,87 @@ export async function planObjects(s: Session, plan: Plan): Promise<{ objects: Sc
     for (const c of ordered) c.base = baseOf(c);
     ordered = order(ordered);
   }
+  unusedSchemas(ordered);
   const made = ordered.filter((c) => !c.reason);
+  forgetNotCreated(plan, ordered);
+  return {
+    objects: [...objectsOf(missing, candidates), ...differing],
+    create: { create: made.map(toDdl), refusedTables },
+  };
+}
+
+/** The plan's list: each missing object with what becomes of it, and the schemas the run creates for them. */
+function objectsOf(missing: MissingObject[], candidates: Candidate[]): SchemaObject[] {
   const byName = new Map(candidates.map((c) => [idOf(c.missing), c]));
-  const objects = missing.map(({ object, classid, objid }): SchemaObject => {
+  const schemas = candidates.filter((c) => c.kind === 'schema' && !c.reason).map((c) => c.missing);
+  return [...schemas, ...missing].map(({ object, classid, objid }): SchemaObject => {
     const c = byName.get(`${classid}/${objid}`);
     if (!c) return object;
     if (!c.reason) return { ...object, status: 'to be created', reason: TO_BE_CREATED };
     return { ...object, reason: `not created: ${c.reason}` };
   });
-  forgetNotCreated(plan, ordered);
-  return { objects: [...objects, ...differing], create: { create: made.map(toDdl), refusedTables } };
+}
+
+/**
+ * The schemas the target lacks that hold objects the run creates and no table of the run creates (a
+ * schema of functions alone, tablelessSchemas): created first, with the source's grants and comment.
+ */
+async function schemaCandidates(s: Session, plan: Plan, candidates: Candidate[]): Promise<Candidate[]> {
+  const byTables = new Set(
+    plan.tables.flatMap((t) => (t.create?.created ?? []).filter((o) => o.kind === 'schema')).map((o) => o.name),
+  );
+  const wanted = [...new Set(candidates.flatMap((c) => (c.schema === undefined ? [] : [c.schema])))].filter(
+    (n) => !byTables.has(ident(n)),
+  );
+  if (!wanted.length) return [];
+  const there = new Set(
+    (await s.target.query<{ n: string }>('SELECT nspname::text AS n FROM pg_namespace')).rows.map((r) => r.n),
+  );
+  const rows = (
+    await s.source.query(
+      `SELECT n.nspname::text AS name, 'pg_namespace'::regclass::oid::int8::text AS classid, n.oid::int8::text AS objid,
+              obj_description(n.oid, 'pg_namespace') AS comment
+         FROM pg_namespace n WHERE n.nspname = ANY ($1::text[])`,
+      [wanted.filter((n) => !there.has(n))],
+    )
+  ).rows;
+  return rows.map((r): Candidate => {
+    const id = `${r.classid}/${r.objid}`;
+    for (const c of candidates.filter((x) => x.schema === r.name)) c.needs.push(id);
+    return {
+      missing: {
+        object: { kind: 'schema', name: shownName(r.name), status: 'not created', reason: '' },
+        classid: r.classid,
+        objid: r.objid,
+      },
+      kind: 'schema',
+      reason: null,
+      base: 1,
+      statements: [
+        `CREATE SCHEMA ${ident(r.name)}`,
+        ...(r.comment !== null ? [`COMMENT ON SCHEMA ${ident(r.name)} IS ${literal(r.comment)}`] : []),
+      ],
+      afterData: [],
+      created: { kind: 'schema', name: ident(r.name) },
+      lookup: { kind: 'schema', name: r.name },
+      definition: '',
+      schema: r.name,
+      needs: [],
+      tables: [],
+    };
+  });
+}
+
+/** A schema created for objects none of which could be created is not created either. */
+function unusedSchemas(ordered: Candidate[]): void {
+  for (const c of ordered.filter((x) => x.kind === 'schema' && !x.reason)) {
+    const id = idOf(c.missing);
+    if (!ordered.some((o) => !o.reason && o.needs.includes(id))) c.reason = 'nothing the run creates is in it';
+  }
 }
 
 const baseOf = (c: Candidate): Phase =>
-  c.kind === 'trigger' ? 3 : c.kind === 'function' || c.kind === 'procedure' ? 1 : 2;
+  c.kind === 'trigger' || c.kind === 'rule' ? 3 : c.kind === 'view' || c.kind === 'materialized view' ? 2 : 1;
 
 /** Each function's, procedure's and view's creation followed by the statements that give it the source's ACL. */
 async function withSourceAcls(s: Session, candidates: Candidate[]): Promise<void> {
@@ -556,11 +683,24 @@ async function againstTarget(s: Session, plan: Plan, candidates: Candidate[]): P
     const fn = fns.get(c.missing.objid);
     if (fn && existing.functions.has(fn)) c.reason = differingFunctionReason(fn);
   }
+  const calling = await callingDiffering(
+    s,
+    open.filter((c) => !c.reason).map((c) => c.missing),
+  );
+  for (const c of open.filter((x) => !x.reason)) {
+    const body = c.lookup.kind === 'function' ? namedInBody(c.statements[0], existing.functions) : null;
+    const fn = calling.get(idOf(c.missing)) ?? body;
+    if (fn) c.reason = differingCalleeReason(fn);
+  }
   const signatures = open.filter((c) => c.lookup.kind === 'function').map((c) => c.created!.name);
   const clashes = await ambiguousOverloads(s, signatures);
   for (const c of open) if (c.created && clashes.has(c.created.name)) c.reason = clashes.get(c.created.name)!;
   return existing.objects;
 }
+
+/** Said where an object names a schema the target lacks: the run keeps to its tables' schemas. */
+const OTHER_SCHEMA =
+  ' (Archon creates objects in the schemas of the selected tables, or every schema when none is selected; select a table of that schema too, or create what it needs on the target first)';
 
 export const TO_BE_CREATED = "created in the run's transaction, then compared with the source's by definition";
 export const CREATED = "created, and equal by definition to the source's (read back from the target's catalog)";
@@ -611,7 +751,7 @@ async function tryObjects(
       await s.target.query('ROLLBACK TO SAVEPOINT archon_try_object');
       const info = errorInfo(e, s.secrets);
       const statement = sql.replace(/\s+/g, ' ').slice(0, 200);
-      return `the target refuses \`${statement}${sql.length > 200 ? '…' : ''}\`: ${info.message}${info.code ? ` [${info.code}]` : ''}`;
+      return `the target refuses \`${statement}${sql.length > 200 ? '…' : ''}\`: ${info.message}${info.code ? ` [${info.code}]` : ''}${info.code === SQLSTATE.invalidSchemaName ? OTHER_SCHEMA : ''}`;
     }
   };
   const byId = new Map(objects.map((o) => [idOf(o.missing), o]));
@@ -687,7 +827,7 @@ export async function createObjectsBeforeTables(
   emit({
     type: 'phase',
     phase: 'create',
-    message: `creating ${first.length} function(s) and procedure(s) on the target`,
+    message: `creating ${first.length} function(s), procedure(s) and aggregate(s) on the target`,
   });
   await runPhase(tgt, first, (o) => o.statements, checkCancel);
 }
@@ -718,7 +858,7 @@ export async function createObjectsAfterData(
   if (!objects.length) return;
   const third = objects.filter((o) => o.phase === 3);
   if (third.length)
-    emit({ type: 'phase', phase: 'create', message: `creating ${third.length} trigger(s) on the target` });
+    emit({ type: 'phase', phase: 'create', message: `creating ${third.length} trigger(s) and rule(s) on the target` });
   await runPhase(tgt, third, (o) => o.statements, checkCancel);
   const refresh = objects.filter((o) => o.afterData.length);
   if (refresh.length)
@@ -785,9 +925,11 @@ export const createdByObjects = (objects: ObjectDdl[]): CreatedObject[] =>
 export function objectsNote(objects: ObjectDdl[]): string | null {
   if (!objects.length) return null;
   const count = (k: CreatableKind) => objects.filter((o) => o.kind === k).length;
-  const kinds = (['function', 'procedure', 'view', 'materialized view', 'trigger'] as const)
+  const kinds = (
+    ['schema', 'function', 'procedure', 'aggregate', 'view', 'materialized view', 'trigger', 'rule'] as const
+  )
     .filter((k) => count(k))
     .map((k) => `${count(k)} ${k}${count(k) > 1 ? 's' : ''}`);
   const acl = objectAclNote(objects.flatMap((o) => (o.acl ? [o.acl] : [])));
-  return `${kinds.join(', ')} created on the target in the run's transaction (functions before the tables, views after them, triggers and materialized views' refresh after the rows), then compared with the source's by definition${acl ? `; ${acl}` : ''}`;
+  return `${kinds.join(', ')} created on the target in the run's transaction (functions and aggregates before the tables, views after them, triggers, rules and materialized views' refresh after the rows), then compared with the source's by definition${acl ? `; ${acl}` : ''}`;
 }

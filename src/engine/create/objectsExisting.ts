@@ -9,6 +9,7 @@
 import type pg from 'pg';
 import { displayName } from '../../shared/names.js';
 import type { SchemaObject } from '../../shared/report.js';
+import { aggregateDef } from '../schema/aggregates.js';
 import { normalizeDefinition } from '../schema/ddl.js';
 import type { Plan } from '../plan/plan.js';
 import { typeText } from './schemaObjects.js';
@@ -16,7 +17,7 @@ import type { Session } from '../connect/session.js';
 
 /** One function or view in the scope's schemas, with its definition as its server prints it. */
 interface DefRow {
-  kind: 'function' | 'procedure' | 'view' | 'materialized view';
+  kind: 'function' | 'procedure' | 'aggregate' | 'view' | 'materialized view';
   schema: string;
   name: string;
   /** Argument types, as the report names them (schemaObjects.ts's typeText); null for a view. */
@@ -31,14 +32,15 @@ interface DefRow {
 // Read with search_path pg_catalog, so every name a deparser prints is qualified; extension members
 // are the extension's.
 const DEFS_SQL = `
-SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END AS kind, n.nspname AS schema, p.proname AS name,
+SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END AS kind, n.nspname AS schema, p.proname AS name,
        (SELECT coalesce(string_agg(${typeText('a.t')}, ', ' ORDER BY a.ord), '')
           FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY a(t, ord)) AS args,
        p.oid::regprocedure::text AS signature,
-       pg_get_functiondef(p.oid) || coalesce(' COMMENT ' || obj_description(p.oid, 'pg_proc'), '') AS definition,
+       CASE WHEN p.prokind = 'a' THEN ${aggregateDef('p.oid')} ELSE pg_get_functiondef(p.oid) END ||
+         coalesce(' COMMENT ' || obj_description(p.oid, 'pg_proc'), '') AS definition,
        NULL AS query
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
- WHERE n.nspname = ANY ($1) AND p.prokind IN ('f', 'p')
+ WHERE n.nspname = ANY ($1) AND p.prokind IN ('f', 'p', 'a')
    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
 UNION ALL
 SELECT CASE c.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END, n.nspname, c.relname, NULL, NULL,

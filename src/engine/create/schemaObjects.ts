@@ -11,7 +11,9 @@ import { OBJECT_KINDS, type ObjectKind, type ObjectStatus, type SchemaObject } f
 import { kindPlural } from '../../shared/reportObjects.js';
 import { type Table, partitionsOf } from '../catalog/catalog.js';
 import { ident, qualified, tableKey } from '../ident.js';
+import { JOURNAL_SCHEMA } from '../journal/journal.js';
 import type { Plan } from '../plan/plan.js';
+import type { Selection } from '../catalog/selection.js';
 import { tableKind } from '../catalog/platform.js';
 import type { CreatedObject } from '../schema/ddl.js';
 import type { Session } from '../connect/session.js';
@@ -207,15 +209,15 @@ function reasonOf(r: ObjectRow, c: Context): string {
     return c.needs.has(r.name)
       ? 'not installed on the target; install it there first'
       : 'not installed on the target; no selected table uses it';
-  // An INSTEAD OF trigger on a view the target lacks: created with its view (create/objects.ts).
-  if (r.kind === 'trigger' && c.views.has(tableKey(r.schema!, r.table!)))
+  // An INSTEAD OF trigger or a rule on a view the target lacks: created with its view (create/objects.ts).
+  if (onMissingView(r, c))
     return migrating
       ? `its view is not on the target either; views and their triggers are ${WHEN_ASKED}`
       : 'its view is not on the target either';
   if (ATTACHED.has(r.kind)) {
     const t = c.tables.get(tableKey(r.schema!, r.table!));
     if (t?.created && migrating)
-      return r.kind === 'trigger'
+      return r.kind === 'trigger' || r.kind === 'rule'
         ? `its table is created without it (${WHEN_ASKED})`
         : 'its table is created without it';
     if (!c.onTarget.has(tableKey(r.schema!, r.table!))) return 'its table is not on the target either';
@@ -227,11 +229,15 @@ function reasonOf(r: ObjectRow, c: Context): string {
   if (RELATIONS.has(r.kind)) return migrating ? 'only tables are copied' : 'only tables are compared';
   if (r.kind === 'type' || r.kind === 'domain') return 'no selected table uses it';
   if (r.kind === 'sequence' && migrating) return 'no column owns it, and no table the run creates calls it';
-  if (migrating && (r.kind === 'function' || r.kind === 'procedure')) return WHEN_ASKED;
+  if (migrating && (r.kind === 'function' || r.kind === 'procedure' || r.kind === 'aggregate')) return WHEN_ASKED;
   return migrating
     ? `Archon creates tables, not ${kindPlural(r.kind)}`
     : `compare reads tables' rows, not ${kindPlural(r.kind)}`;
 }
+
+/** A trigger or rule on a view the target lacks, which --create-objects creates with it. */
+const onMissingView = (r: ObjectRow, c: Context) =>
+  (r.kind === 'trigger' || r.kind === 'rule') && c.views.has(tableKey(r.schema!, r.table!));
 
 /** Whether the source still names it after everything that comes with the run's tables is set aside. */
 function stillMissing(r: ObjectRow, c: Context, created: ReadonlySet<string>, platformSchema: (s: string) => boolean) {
@@ -242,7 +248,7 @@ function stillMissing(r: ObjectRow, c: Context, created: ReadonlySet<string>, pl
   // Hung on a relation that neither the run brings nor the target has: that relation is what is missing.
   if (ATTACHED.has(r.kind)) {
     const k = tableKey(r.schema!, r.table!);
-    if (!c.tables.has(k) && !c.onTarget.has(k) && !(r.kind === 'trigger' && c.views.has(k))) return false;
+    if (!c.tables.has(k) && !c.onTarget.has(k) && !onMissingView(r, c)) return false;
   }
   // A table the run creates gets the source's row-level security with it (rowSecurity.ts).
   if (
@@ -263,11 +269,40 @@ function stillMissing(r: ObjectRow, c: Context, created: ReadonlySet<string>, pl
  * The objects the target lacks around the run's tables: in their schemas (a platform's own schemas
  * aside) and database-wide, in the order of OBJECT_KINDS, then by name.
  */
-export async function missingObjects(
-  s: Session,
-  scope: { tables: ScopeTable[]; status: ObjectStatus },
-): Promise<SchemaObject[]> {
+export async function missingObjects(s: Session, scope: Scope): Promise<SchemaObject[]> {
   return (await missingObjectRows(s, scope)).map((m) => m.object);
+}
+
+/** The run's tables, and the schemas without one of them whose objects count too (tablelessSchemas). */
+export interface Scope {
+  tables: ScopeTable[];
+  status: ObjectStatus;
+  schemas?: string[];
+}
+
+/**
+ * The source's schemas that hold none of the run's tables but whose objects are the run's too: when
+ * the selection names nothing (the whole database), a schema of functions and views alone (`util`) is
+ * as much the database as `public`. A selection by table or schema keeps to its tables' schemas; what
+ * is left out there is said where something needs it (create/objects.ts). Never the journal's schema.
+ */
+export async function tablelessSchemas(
+  s: Session,
+  selection: Selection | undefined,
+  tables: { schema: string }[],
+): Promise<string[]> {
+  const sel = selection ?? {};
+  if (sel.schemas?.length || sel.tables?.length || sel.only) return [];
+  const withTables = new Set(tables.map((t) => t.schema));
+  const r = await s.source.query<{ n: string }>(
+    `SELECT n.nspname::text AS n FROM pg_namespace n
+      WHERE n.nspname !~ '^pg_' AND n.nspname NOT IN ('information_schema', $1)
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid
+                         AND d.deptype = 'e')
+      ORDER BY 1`,
+    [JOURNAL_SCHEMA],
+  );
+  return r.rows.map((x) => x.n).filter((n) => !withTables.has(n));
 }
 
 /** One missing object, with its catalog address on the source (for what creates it: create/objects.ts). */
@@ -278,14 +313,13 @@ export interface MissingObject {
 }
 
 /** missingObjects, each with its address on the source. */
-export async function missingObjectRows(
-  s: Session,
-  scope: { tables: ScopeTable[]; status: ObjectStatus },
-): Promise<MissingObject[]> {
+export async function missingObjectRows(s: Session, scope: Scope): Promise<MissingObject[]> {
   if (!scope.tables.length) return [];
   const platforms = [s.sourceCatalog.platform?.id, s.targetCatalog.platform?.id];
   const platformSchema = (schema: string) => platforms.some((p) => tableKind(p, schema, '').kind !== 'user');
-  const schemas = [...new Set(scope.tables.map((t) => t.schema))].filter((x) => !platformSchema(x));
+  const schemas = [...new Set([...scope.tables.map((t) => t.schema), ...(scope.schemas ?? [])])].filter(
+    (x) => !platformSchema(x),
+  );
   const list = async (c: pg.Client, versionNum: number) =>
     (await c.query<ObjectRow>(objectsSql(versionNum), [schemas])).rows;
   const [source, target] = await Promise.all([

@@ -88,7 +88,9 @@ async function dropIfUnused(c: pg.Client, o: CreatedObject): Promise<boolean> {
     // Gone already (dropped by someone since): what undo came to do is done. Default privileges are
     // no object to drop: the run's grant is revoked (a revoke of what is not there does nothing).
     if (o.kind === 'default privileges') await c.query(`ALTER DEFAULT PRIVILEGES ${o.name}`);
-    else await c.query(`DROP ${o.kind.toUpperCase()} IF EXISTS ${o.name}`);
+    // An aggregate by its signature as regprocedure prints it: DROP AGGREGATE wants `(*)` for one
+    // without arguments, DROP ROUTINE takes the signature as it is.
+    else await c.query(`DROP ${o.kind === 'aggregate' ? 'ROUTINE' : o.kind.toUpperCase()} IF EXISTS ${o.name}`);
     await c.query('RELEASE SAVEPOINT archon_drop');
     return true;
   } catch (e) {
@@ -108,7 +110,7 @@ const key = (a: Address) => `${a.classid}/${a.objid}`;
 /** The catalog address of an object as the journal names it; null when it no longer exists. */
 async function addressOf(c: pg.Client, o: CreatedObject): Promise<Address | null> {
   // A function's name holds its argument types, which only the server parses.
-  if (o.kind === 'function' || o.kind === 'procedure') {
+  if (o.kind === 'function' || o.kind === 'procedure' || o.kind === 'aggregate') {
     const r = await c.query<Address>(
       `SELECT 'pg_proc'::regclass::oid::text AS classid, p::oid::text AS objid FROM to_regprocedure($1) p WHERE p IS NOT NULL`,
       [o.name],

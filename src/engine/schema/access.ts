@@ -8,10 +8,11 @@
 // that cannot be created takes its table's permissive ones with it, which would let more through
 // without it.
 import type pg from 'pg';
-import { displayName } from '../../shared/names.js';
+import { displayName, shownName } from '../../shared/names.js';
 import type { SchemaObject } from '../../shared/report.js';
 import { endsTheRun, errorInfo } from '../errors.js';
 import { apiRoleText } from '../catalog/platform.js';
+import { callingDiffering, differingCalleeReason } from './callees.js';
 import {
   type AclObject,
   type Grant,
@@ -20,6 +21,7 @@ import {
   grantText,
   groupGrants,
   readGrants,
+  grantorNote,
   revokeDefaults,
   targetDefaults,
   targetRoles,
@@ -33,7 +35,7 @@ import {
   readDefaultGrants,
   revokeDefaultsClause,
 } from './defaultPrivileges.js';
-import { qualified, tableKey } from '../ident.js';
+import { ident, qualified, tableKey } from '../ident.js';
 import { type Policy, checkPolicies, createPolicy, policyName, readPolicies, samePolicy } from './policies.js';
 import { closedTo, createdRowSecurityNote } from './rowSecurity.js';
 import type { TableDdl } from './ddl.js';
@@ -93,7 +95,19 @@ function topOf(defs: SourceDefinitions): (r: SourceRelation) => SourceRelation {
   return top;
 }
 
-/** The tables and sequences a created table's DDL makes (identity ones included), as GRANT names them. */
+/** The schemas a created table's DDL makes (its list names them as ident() quotes them). */
+function createdSchemas(rels: SourceRelation[], d: TableDdl, defs: SourceDefinitions): AclObject[] {
+  const quoted = new Set(d.created.filter((c) => c.kind === 'schema').map((c) => c.name));
+  const names = new Set([...rels, ...defs.sequences, ...defs.types].map((x) => x.schema));
+  return [...names]
+    .filter((n) => quoted.has(ident(n)))
+    .map((n): AclObject => ({ kind: 'SCHEMA', schema: n, name: ident(n), shown: `schema ${shownName(n)}` }));
+}
+
+/**
+ * The tables and sequences a created table's DDL makes (identity ones included), and the schemas it
+ * creates (USAGE and CREATE as the source grants them), as GRANT names them.
+ */
 function aclObjects(rels: SourceRelation[], d: TableDdl, defs: SourceDefinitions): AclObject[] {
   const made = new Set(d.created.filter((c) => c.kind === 'sequence').map((c) => c.name));
   // An identity column's sequence is created with its table, and the target's default privileges
@@ -120,6 +134,7 @@ function aclObjects(rels: SourceRelation[], d: TableDdl, defs: SourceDefinitions
         shown: displayName(s.schema, s.name),
       }),
     ),
+    ...createdSchemas(rels, d, defs),
   ].filter((o) => !seen.has(o.name) && seen.add(o.name));
 }
 
@@ -148,7 +163,9 @@ export async function planAccess(s: Session, input: AccessInput): Promise<void> 
     const objects = aclObjects(rels, d, defs);
     const policies = await readPolicies(s.source, relations);
     const grants = (await readGrants(s.source, objects)).filter((g) => g.grantee !== input.user);
-    plans.set(key, draft(relations, objects, policies, grants, target));
+    const plan = draft(relations, objects, policies, grants, target);
+    await leaveOutCallingDiffering(s, plan);
+    plans.set(key, plan);
   }
   await planDefaults(
     s,
@@ -221,6 +238,21 @@ function lacks(role: string, platformId?: string | null): string {
   return `the target has no role ${role}${api ? ` (${api}; a plain PostgreSQL has none)` : ''}`;
 }
 
+/**
+ * A policy whose expression calls a function the target has with another definition is left out:
+ * its text would read back equal while it runs the target's body (the table stays closed without it).
+ */
+async function leaveOutCallingDiffering(s: Session, plan: AccessPlan): Promise<void> {
+  const calling = await callingDiffering(
+    s,
+    plan.policies.map((p) => ({ classid: 'pg_policy', objid: p.oid! })),
+  );
+  const byOid = new Map([...calling].map(([k, fn]) => [k.slice(k.indexOf('/') + 1), fn]));
+  for (const p of plan.policies.filter((x) => byOid.has(x.oid!)))
+    plan.leftOut.push(policyOut(p, differingCalleeReason(byOid.get(p.oid!)!)));
+  plan.policies = plan.policies.filter((x) => !byOid.has(x.oid!));
+}
+
 /** The statements and expectations before the trial: what needs a role the target lacks is left out. */
 function draft(
   relations: string[],
@@ -291,7 +323,7 @@ interface Step {
 
 function stepsOf(plan: AccessPlan, target: TargetAccess): Step[] {
   const revokes = plan.objects.flatMap((o) => {
-    const grantees = target.defaults(o.kind === 'SEQUENCE' ? 'S' : 'r', o.schema);
+    const grantees = target.defaults(o.kind === 'SEQUENCE' ? 'S' : o.kind === 'SCHEMA' ? 'n' : 'r', o.schema);
     const whom = `${list(grantees.map((g) => g ?? 'PUBLIC'))} on ${o.shown}`;
     return revokeDefaults(o, grantees).map((sql) => ({ sql, revoke: whom }));
   });
@@ -464,6 +496,7 @@ function grantNotes(plan: AccessPlan): string[] {
     ...(grants.length
       ? [`granted as on the source, then read back from the target's catalog before the commit: ${list(grants)}`]
       : []),
+    ...grantorNote([plan]),
     ...(plan.defaults.length
       ? [
           `default privileges the target lacked, given as on the source (undo takes them back): ${plan.defaults.map(defaultText).join('; ')}`,

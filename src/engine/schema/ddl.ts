@@ -114,6 +114,7 @@ export interface CreatedObject {
     | 'default privileges'
     | 'function'
     | 'procedure'
+    | 'aggregate'
     | 'view'
     | 'materialized view';
   /** For default privileges: the clause after ALTER DEFAULT PRIVILEGES that takes them back. */
@@ -466,6 +467,8 @@ function writeTypes(
     if (!claim(`type ${t.schema}.${t.name}`)) continue;
     schema(t.schema);
     ddl.before.push(createType(t));
+    // Not a shared statement (sharedPart): it runs with the table's own part, after the functions.
+    ddl.before.push(...(t.domainLateChecks ?? []).map((c) => `ALTER DOMAIN ${qualified(t.schema, t.name)} ADD ${c}`));
     ddl.created.push({ kind: t.typtype === 'd' ? 'domain' : 'type', name: qualified(t.schema, t.name) });
   }
   return schema;
@@ -793,7 +796,15 @@ function withAddedColumns(ddl: TableDdl, p: Part, added: string[], defs: SourceD
 /** Where an object's statements run: before the tables, after them (before the rows), after the rows. */
 export type Phase = 1 | 2 | 3;
 
-export type CreatableKind = 'function' | 'procedure' | 'view' | 'materialized view' | 'trigger';
+export type CreatableKind =
+  | 'schema'
+  | 'function'
+  | 'procedure'
+  | 'aggregate'
+  | 'view'
+  | 'materialized view'
+  | 'trigger'
+  | 'rule';
 
 /** One object the run creates, with how to find it again on either side. */
 export interface ObjectDdl {
@@ -805,7 +816,7 @@ export interface ObjectDdl {
   statements: string[];
   /** After the rows: a materialized view's REFRESH. */
   afterData: string[];
-  /** What undo drops; null for a trigger, which goes with the table the run created. */
+  /** What undo drops; null for a trigger or rule, which goes with the relation the run created. */
   created: CreatedObject | null;
   /** How its definition is read on either side (readDefinition). */
   lookup: Lookup;
@@ -819,9 +830,12 @@ export interface ObjectDdl {
 
 /** What names an object in the catalog: a function's signature, a relation, a trigger on its table. */
 export type Lookup =
+  | { kind: 'schema'; name: string }
   | { kind: 'function'; signature: string }
+  | { kind: 'aggregate'; signature: string }
   | { kind: 'relation'; relation: string }
-  | { kind: 'trigger'; relation: string; name: string };
+  | { kind: 'trigger'; relation: string; name: string }
+  | { kind: 'rule'; relation: string; name: string };
 
 /** What a table's DDL creates that other objects may name: schemas, extensions, types and domains. */
 const SHARED = /^CREATE (SCHEMA|EXTENSION|TYPE|DOMAIN) /;

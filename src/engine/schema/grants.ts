@@ -11,8 +11,8 @@ import { roleText } from './policies.js';
 
 /** An object whose ACL the run sets, as GRANT names it (`"s"."t"`, `"s"."f"(integer)`). */
 export interface AclObject {
-  kind: 'TABLE' | 'SEQUENCE' | 'FUNCTION' | 'PROCEDURE';
-  /** The schema it is in: the target's default privileges are per schema. */
+  kind: 'TABLE' | 'SEQUENCE' | 'FUNCTION' | 'PROCEDURE' | 'SCHEMA';
+  /** The schema it is in (a schema's own name): the target's default privileges are per schema. */
   schema: string;
   name: string;
   /** As a person reads it, for notes and the report. */
@@ -27,6 +27,11 @@ export interface Grant {
   grantee: string | null;
   privilege: string;
   grantable: boolean;
+  /**
+   * Who granted it on the source when not the object's owner (a role holding the grant option): on
+   * the target the run's user, who owns what it creates, grants it. Never part of the comparison.
+   */
+  grantor?: string | null;
 }
 
 // The owner's own entries are left out on both sides: they come with owning the object. A NULL ACL is
@@ -44,10 +49,14 @@ acl AS (
    WHERE o.kind = 'TABLE'
   UNION ALL
   SELECT o.i, NULL, p.proowner, coalesce(p.proacl, acldefault('f', p.proowner))
-    FROM o JOIN pg_proc p ON p.oid = to_regprocedure(o.name) WHERE o.kind IN ('FUNCTION', 'PROCEDURE'))
+    FROM o JOIN pg_proc p ON p.oid = to_regprocedure(o.name) WHERE o.kind IN ('FUNCTION', 'PROCEDURE')
+  UNION ALL
+  SELECT o.i, NULL, n.nspowner, coalesce(n.nspacl, acldefault('n', n.nspowner))
+    FROM o JOIN pg_namespace n ON n.oid = to_regnamespace(o.name) WHERE o.kind = 'SCHEMA')
 SELECT acl.i::int AS i, acl.col::text AS column,
        CASE WHEN x.grantee = 0 THEN NULL ELSE pg_get_userbyid(x.grantee)::text END AS grantee,
-       x.privilege_type AS privilege, x.is_grantable AS grantable
+       x.privilege_type AS privilege, x.is_grantable AS grantable,
+       CASE WHEN x.grantor <> acl.owner THEN pg_get_userbyid(x.grantor)::text END AS grantor
   FROM acl, aclexplode(acl.acl) x
  WHERE x.grantee <> acl.owner
  ORDER BY 1, 2 NULLS FIRST, 3 NULLS FIRST, 4`;
@@ -138,4 +147,24 @@ export async function checkGrants(tgt: pg.Client, objects: AclObject[], expected
   ];
   if (wrong.length)
     throw new Error(`after its statements ran, the target's catalog says ${wrong.join('; ')}; nothing is committed`);
+}
+
+/**
+ * The grants the source holds from a grantor other than the object's owner: on the target the run's
+ * user, who owns what it creates, grants them. The privileges are the source's; who granted them is
+ * not (a REVOKE by that grantor on the target would not take them back). SET ROLE to the grantor is
+ * not tried: it needs the run's user to be a member of that role, and the grantor to hold the grant
+ * option on the target first, which would be a grant the source's owner never made.
+ */
+export function grantorNote(acls: { grants: Grant[]; objects: AclObject[] }[]): string[] {
+  const other = acls.flatMap(({ grants, objects }) =>
+    groupGrants(grants.filter((g) => g.grantor)).map(
+      (g) => `${grantText(g)} on ${objects[g[0].i].shown} (granted by ${g[0].grantor} on the source)`,
+    ),
+  );
+  return other.length
+    ? [
+        `granted by the owner on the target, not by the source's grantor, since the run's user owns what it creates: ${other.join(', ')}; the privileges are equal, but a REVOKE by that grantor on the target would not take them back`,
+      ]
+    : [];
 }

@@ -12,6 +12,7 @@ import {
   checkGrants,
   grantStatement,
   grantText,
+  grantorNote,
   groupGrants,
   readGrants,
 } from './grants.js';
@@ -38,8 +39,10 @@ export interface AclCandidate {
 
 /** The GRANT kind of a creatable object, or null for one without its own ACL (a trigger). */
 function aclKind(kind: string): AclObject['kind'] | null {
-  if (kind === 'function') return 'FUNCTION';
+  // GRANT … ON FUNCTION names an aggregate too.
+  if (kind === 'function' || kind === 'aggregate') return 'FUNCTION';
   if (kind === 'procedure') return 'PROCEDURE';
+  if (kind === 'schema') return 'SCHEMA';
   if (kind === 'view' || kind === 'materialized view') return 'TABLE';
   return null;
 }
@@ -66,7 +69,8 @@ export async function planObjectAcls<T extends AclCandidate>(
     const all = (await readGrants(source, [object])).filter((g) => g.grantee !== target.user);
     const kept = all.filter((g) => g.grantee === null || target.roles.has(g.grantee));
     const leftOut = groupGrants(all.filter((g) => !kept.includes(g))).map((g) => `${grantText(g)} on ${o.shown}`);
-    const revokeFrom = [null, ...target.defaults(kind === 'TABLE' ? 'r' : 'f', o.schema).filter((g) => g !== null)];
+    const type = kind === 'TABLE' ? 'r' : kind === 'SCHEMA' ? 'n' : 'f';
+    const revokeFrom = [null, ...target.defaults(type, o.schema).filter((g) => g !== null)];
     const statements = [
       `REVOKE ALL ON ${kind} ${o.sqlName} FROM ${revokeFrom.map(roleText).join(', ')}`,
       ...groupGrants(kept).map((g) => grantStatement(object, g)),
@@ -86,8 +90,9 @@ export function objectAclNote(acls: ObjectAcl[]): string | null {
   const left = acls.flatMap((a) => a.leftOut);
   const given = acls.flatMap((a) => groupGrants(a.grants).map((g) => `${grantText(g)} on ${a.object.shown}`));
   const parts = [
-    `the created functions, procedures and views get the source's grants and no more (PUBLIC and the target's default privileges revoked first, read back before the commit)${given.length ? `: ${given.join(', ')}` : ''}`,
+    `the created functions, procedures, aggregates, views and schemas get the source's grants and no more (PUBLIC and the target's default privileges revoked first, read back before the commit)${given.length ? `: ${given.join(', ')}` : ''}`,
     ...(left.length ? [`not granted, the target lacking the role: ${left.join(', ')}`] : []),
+    ...grantorNote(acls.map((a) => ({ grants: a.grants, objects: [a.object] }))),
   ];
   return acls.length ? parts.join('; ') : null;
 }

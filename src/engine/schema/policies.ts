@@ -17,12 +17,15 @@ export interface Policy {
   roles: (string | null)[];
   using: string | null;
   check: string | null;
+  /** Its oid on the server it was read from, for what it calls (pg_depend). */
+  oid?: string;
 }
 
 // pg_get_expr qualifies every name it prints only while search_path is pg_catalog (as pg_dump reads
 // it), so the text means the same on a server whose search_path differs.
 const POLICIES_SQL = `
 SELECT n.nspname::text AS schema, c.relname::text AS "table", p.polname::text AS name, p.polpermissive AS permissive,
+       p.oid::int8::text AS oid,
        p.polcmd::text AS cmd,
        ARRAY(SELECT CASE WHEN r.oid = 0 THEN NULL ELSE pg_get_userbyid(r.oid)::text END
                FROM unnest(p.polroles) WITH ORDINALITY r(oid, i) ORDER BY r.i) AS roles,

@@ -126,6 +126,8 @@ export interface SourceType {
   /** A domain's own collation, when it differs from its base type's. */
   domainCollation: string | null;
   domainChecks: string[] | null;
+  /** Its checks that call a function of the database's own, added once the functions exist. */
+  domainLateChecks: string[] | null;
   fields: { name: string; type: string }[] | null;
 }
 
@@ -287,6 +289,16 @@ WHERE i.indrelid = ANY($1::oid[])
                     AND c.contype IN ('p', 'u', 'x'))
 ORDER BY i.indrelid, ic.relname`;
 
+/**
+ * Whether a domain's check (co) calls a function of the database's own (not built in, not an
+ * extension's): that function is created after the types (its signature may name one), so the check
+ * is added to the domain once it exists.
+ */
+const CALLS_OWN_FUNCTION = `EXISTS (SELECT 1 FROM pg_depend d JOIN pg_proc p ON p.oid = d.refobjid
+   WHERE d.classid = 'pg_constraint'::regclass AND d.objid = co.oid AND d.refclassid = 'pg_proc'::regclass
+     AND p.pronamespace <> 'pg_catalog'::regnamespace
+     AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e'))`;
+
 // Every user-defined type the columns reach (through arrays, domains and composite fields), the
 // deepest first so each is created after what it is made of.
 const TYPES_SQL = `
@@ -309,7 +321,9 @@ SELECT t.oid::text AS oid, u.rels, n.nspname AS schema, t.typname AS name, t.typ
           JOIN pg_namespace cn ON cn.oid = co.collnamespace JOIN pg_type bt ON bt.oid = t.typbasetype
          WHERE t.typtype = 'd' AND co.oid = t.typcollation AND t.typcollation <> bt.typcollation) AS "domainCollation",
        (SELECT array_agg(format('CONSTRAINT %I %s', conname, pg_get_constraintdef(oid)) ORDER BY conname)
-          FROM pg_constraint WHERE contypid = t.oid) AS "domainChecks",
+          FROM pg_constraint co WHERE contypid = t.oid AND NOT ${CALLS_OWN_FUNCTION}) AS "domainChecks",
+       (SELECT array_agg(format('CONSTRAINT %I %s', conname, pg_get_constraintdef(oid)) ORDER BY conname)
+          FROM pg_constraint co WHERE contypid = t.oid AND ${CALLS_OWN_FUNCTION}) AS "domainLateChecks",
        (SELECT json_agg(json_build_object('name', fa.attname, 'type', format_type(fa.atttypid, fa.atttypmod))
                         ORDER BY fa.attnum)
           FROM pg_attribute fa WHERE t.typtype = 'c' AND fa.attrelid = t.typrelid AND fa.attnum > 0
