@@ -17,7 +17,10 @@ const servers = [await startServer(17, { ssl: true }), await startServer(15)];
 const stop = () => Promise.all(servers.map((s) => s.stop()));
 // Interrupted or terminated: the test child goes with it and the servers are stopped, none left running.
 let child;
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+]) {
   process.on(signal, () => {
     child?.kill(signal);
     stop().then(() => process.exit(code));
