@@ -6,6 +6,7 @@ import { formatBytes, formatCount, formatDifference, plural, seconds } from '../
 import {
   STATUS_RANK,
   analyzedText,
+  parallelText,
   TABLE_STATUSES,
   causeLines,
   refusalLines,
@@ -236,12 +237,18 @@ function header(r: Report): HTMLElement {
       ? [el('div', { class: 'error-banner', role: 'alert' }, `Not found on the source: ${r.unmatched.join(', ')}`)]
       : []),
     el('p', { class: 'meta' }, headline(r)),
-    ...(analyzedText(r) ? [el('p', { class: 'meta analyzed' }, analyzedText(r)!)] : []),
+    ...runFacts(r),
     ...platformSection(r),
     ...objectsSection(r),
     ...phasesSection(r),
   );
 }
+
+/** The lines under the headline: the statistics after the commit, how the rows were read. */
+const runFacts = (r: Report): HTMLElement[] => [
+  ...(analyzedText(r) ? [el('p', { class: 'meta analyzed' }, analyzedText(r)!)] : []),
+  ...(parallelText(r) ? [el('p', { class: 'meta parallel' }, parallelText(r)!)] : []),
+];
 
 /** A platform's tables its rules left out: folded, since nobody selected them. */
 function platformSection(r: Report): HTMLElement[] {

@@ -60,6 +60,20 @@ export type ProgressEvent =
       rows: number | null;
       bytes: number;
       durationMs: number;
-    };
+    }
+  | PipelineProgress;
+
+/** A parallel load's readers, a few times a second while the rows move (absent with one source session). */
+export interface PipelineProgress {
+  type: 'pipeline';
+  /** Source sessions reading, and how many of them are reading a unit now. */
+  readers: number;
+  busy: number;
+  /** Units (tables, or ranges of a big table's pages) loaded into the target, of all. */
+  unitsDone: number;
+  unitsTotal: number;
+  /** Bytes waiting in the spool between the readers and the writer (loaded units kept there included). */
+  spoolBytes: number;
+}
 
 export type ProgressListener = (event: ProgressEvent) => void;

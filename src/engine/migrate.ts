@@ -62,6 +62,7 @@ import { type Journal, type UndoPlan, startJournal, undoPlan } from './journal/j
 import { type RebuildRule, planRebuilds, rebuildIndexes } from './create/indexes.js';
 import { contained, refusingConstraint, tableFailure } from './load/tableFailure.js';
 import { addTraffic, trafficOf, trafficSince } from './connect/traffic.js';
+import { type CopyAllContext, ParallelLoad, type ParallelOptions } from './load/parallel.js';
 import { SQLSTATE, connectionFailed, sqlStateOf } from './sqlState.js';
 
 export interface PlanOptions extends EndpointsInput, SchemaChanges {
@@ -86,7 +87,7 @@ export interface PlanResult {
   undo: UndoPlan;
 }
 
-export interface MigrateOptions extends PlanOptions {
+export interface MigrateOptions extends PlanOptions, ParallelOptions {
   signal?: AbortSignal;
   onProgress?: ProgressListener;
   /** Sees the plan while the snapshot is open; resolving false stops before anything is written. */
@@ -244,6 +245,7 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
   let objects: SchemaObject[] = [];
   let result: LoadResult = { committed: false, cancelled: false, error: null, causes: [] };
   let undo: UndoPlan | null = null;
+  const parallel = new ParallelLoad(opts);
   const finish = (outcome: Outcome | null = result.cancelled ? 'cancelled' : null): Report => ({
     ...report({
       kind: 'migrate',
@@ -266,6 +268,7 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
     traffic: trafficOf(session.meters),
     phases: session.clock.phases(),
     ...(result.analyzed ? { analyzed: result.analyzed } : {}),
+    ...parallel.reportFields(),
   });
   try {
     session.clock.enter('plan');
@@ -289,13 +292,16 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
       existing,
       journal: { at: started, undo: planned.undo, unmatched },
       objects: planned.plan.createObjects ?? [],
+      parallel,
     };
     session.clock.enter('prepare');
     result = await load(session, toCopy, reports, how, followed(session, opts.onProgress), opts.signal);
+    await parallel.close();
     const done = finish();
     await result.journal?.keepReport(done);
     return done;
   } finally {
+    await parallel.close();
     await session.close();
   }
 }
@@ -347,6 +353,8 @@ interface LoadHow {
   journal: { at: Date; undo: UndoPlan; unmatched: string[] };
   /** What --create-objects creates around the tables, in order. */
   objects: ObjectDdl[];
+  /** Reads the rows with more than one source session (--jobs 2 and more); else one stream, source to target. */
+  parallel: ParallelLoad;
 }
 
 async function load(
@@ -387,7 +395,8 @@ async function load(
     const meta = { ...how.journal, source: source.label, target: target.label, existing };
     const journal = await startJournal(s.target, tables, meta, how.journal.undo, emit);
     const loading = await prepareExistingRows(s.target, tables, reports, existing, emit);
-    const digests = await copyAll(s, loading, reports, { at, step, emit, signal, checkCancel });
+    const copying = { at, step, emit, signal, checkCancel, parallel: how.parallel, replica: triggers.replica };
+    const digests = await copyAll(s, loading, reports, copying);
     const live = () => loading.filter((t) => !at.failed.has(t));
     await createAfterData(s.target, live(), reports, emit, step, checkCancel);
     await rebuildIndexes(s.target, live(), reports, { emit, step, checkCancel });
@@ -436,8 +445,10 @@ async function copyAll(
   s: Session,
   loading: TablePlan[],
   reports: Map<TablePlan, TableReport>,
-  o: { at: LoadPosition; step: TableStep; emit: ProgressListener; signal?: AbortSignal; checkCancel: () => void },
+  o: CopyAllContext & { at: LoadPosition; parallel: ParallelLoad },
 ): Promise<Map<TablePlan, LoadDigests>> {
+  const parallel = await o.parallel.copyAll(s, loading, reports, o);
+  if (parallel) return parallel;
   const before = await digestsBefore(s.target, loading, reports);
   const digests = new Map<TablePlan, LoadDigests>();
   const estimatedBytes = loading.reduce((sum, t) => sum + t.bytes, 0);

@@ -4,7 +4,7 @@
 // The arithmetic and the lines live here once; the adapters only place them.
 import { clock, formatBytes, formatCount, seconds } from '../shared/format.js';
 import { displayName } from '../shared/names.js';
-import type { PhaseTable, ProgressEvent, RunPhase } from './events.js';
+import type { PhaseTable, PipelineProgress, ProgressEvent, RunPhase } from './events.js';
 
 /** The stage going on, with its own progress where it has one. */
 export interface PhaseSnapshot {
@@ -40,6 +40,8 @@ export interface ProgressSnapshot {
   } | null;
   /** The stage going on (null in a comparison, which has none). */
   phase: PhaseSnapshot | null;
+  /** A parallel load's readers, units and spool while the rows move; null with one source session. */
+  pipeline: Omit<PipelineProgress, 'type'> | null;
   /**
    * 0..1 of the whole run, for a bar that only moves forward: in a migration the copy and the read-back
    * that verifies it, each weighted by the bytes it goes through; otherwise the same as `fraction`.
@@ -97,6 +99,7 @@ export class RunProgress {
   private readonly readBack = new Set<string>();
   /** The run went past the read-back (sequences, commit): the bar is full. */
   private pastReadBack = false;
+  private pipeline: Omit<PipelineProgress, 'type'> | null = null;
 
   constructor(private readonly now: () => number = Date.now) {
     this.began = now();
@@ -122,6 +125,11 @@ export class RunProgress {
       case 'table-progress':
         if (this.current) Object.assign(this.current, { bytes: e.bytes, rows: e.rows });
         return;
+      case 'pipeline': {
+        const { type: _, ...rest } = e;
+        this.pipeline = rest;
+        return;
+      }
       case 'table-done':
         this.doneEstimate += this.current?.estimate ?? 0;
         this.doneActual += e.bytes;
@@ -178,6 +186,8 @@ export class RunProgress {
       etaMs,
       table: c ? { ...c, rowsPerSecond: tableSeconds >= 0.5 && c.rows ? c.rows / tableSeconds : null } : null,
       phase: this.phaseSnapshot(fraction, etaMs),
+      // Said while the rows move: once the read-back begins, the readers are gone.
+      pipeline: this.stage?.name === 'copy' ? this.pipeline : null,
       overall: this.overall(fraction),
     };
   }
@@ -242,9 +252,19 @@ export function progressLine(p: ProgressSnapshot): string {
   const parts = percent(p.fraction);
   if (p.totalBytes !== null) parts.push(`${formatBytes(p.doneBytes)} of ~${formatBytes(p.totalBytes)}`);
   if (p.bytesPerSecond !== null) parts.push(`${formatBytes(Math.round(p.bytesPerSecond))}/s`);
+  if (p.pipeline) parts.push(...pipelineParts(p.pipeline));
   parts.push(`${clock(p.elapsedMs)} elapsed`);
   parts.push(...left(p.etaMs));
   return parts.join(' · ');
+}
+
+/** A parallel load in a few words: "3/4 readers · 12/80 units loaded · spool 40 MB". */
+function pipelineParts(p: Omit<PipelineProgress, 'type'>): string[] {
+  return [
+    `${p.busy}/${p.readers} readers`,
+    `${formatCount(p.unitsDone)}/${formatCount(p.unitsTotal)} units loaded`,
+    `spool ${formatBytes(p.spoolBytes)}`,
+  ];
 }
 
 const rowsText = (n: number): string => `${formatCount(n)} row${n === 1 ? '' : 's'}`;

@@ -247,6 +247,19 @@ export interface TableReport {
   ddl?: string[];
   /** What this table's copy and checks moved over the network (migrate; absent in older reports and in compare). */
   traffic?: Traffic | null;
+  /** Present when a parallel load read the table in ranges of its pages: each range's rows, bytes and re-reads. */
+  ranges?: RangeReport[];
+}
+
+/** One range of a table's pages as a parallel load read it (`toPage` null: to the end of the table). */
+export interface RangeReport {
+  index: number;
+  fromPage: number;
+  toPage: number | null;
+  rows: number;
+  bytes: number;
+  /** Reads of this range after the first (its reader's connection dropped). */
+  retries: number;
 }
 
 /** What "verified" proves in a report: equal counts and equal content, or (compare --counts-only) counts. */
@@ -309,6 +322,36 @@ export interface Report extends ReportHeader {
   traffic?: Traffic | null;
   /** Time and round trips per phase, in the order the phases began (absent in older reports). */
   phases?: PhaseTime[];
+  /** Source sessions that read the rows (migrate; 1: one stream from source to target; absent in older reports). */
+  jobs?: number;
+  /** With more than one: the most bytes the spool between the readers and the writer held at once. */
+  spoolPeakBytes?: number;
+  /** With more than one: units (tables or page ranges) read again after a reader's connection dropped. */
+  rereadUnits?: number;
+  /** Where the spool's files were left when they could not be removed (they hold rows of the source). */
+  spoolLeftAt?: string | null;
+}
+
+/**
+ * How the rows were read, in a line, when more than one source session read them: "Read by 4 source
+ * sessions on one snapshot: public.pages in 12 page ranges; 1 unit read again after a dropped
+ * connection; spool peak 40 MB." Null for a single stream (and older reports).
+ */
+export function parallelText(
+  r: Pick<Report, 'jobs' | 'spoolPeakBytes' | 'rereadUnits' | 'spoolLeftAt' | 'tables'>,
+): string | null {
+  if (!r.jobs || r.jobs < 2 || r.spoolPeakBytes === undefined) return null;
+  const split = r.tables.filter((t) => t.ranges?.length);
+  const ranges = split.map((t) => `${displayName(t.schema, t.table)} in ${plural(t.ranges!.length, 'page range')}`);
+  const parts = [
+    `Read by ${r.jobs} source sessions on one snapshot${ranges.length ? `: ${ranges.join(', ')}` : ''}`,
+    ...(r.rereadUnits ? [`${plural(r.rereadUnits, 'unit')} read again after a dropped connection`] : []),
+    `spool peak ${formatBytes(r.spoolPeakBytes)}`,
+    ...(r.spoolLeftAt
+      ? [`the spool's files could not be removed: delete ${r.spoolLeftAt} (it holds rows of the source)`]
+      : []),
+  ];
+  return `${parts.join('; ')}.`;
 }
 
 /** When a migration was taken back: `YYYY-MM-DD HH:MM:SS UTC`, the journal's own time; who, where known. */

@@ -4,6 +4,7 @@ import { visible } from './names.js';
 import {
   type Report,
   analyzedText,
+  parallelText,
   causeLines,
   headline,
   policyText,
@@ -37,6 +38,8 @@ export function toMarkdown(r: Report): string {
   if (r.traffic) lines.push(`- **Network**: ${runTrafficText(r.traffic)}`);
   const analyzed = analyzedText(r);
   if (analyzed) lines.push(`- **Statistics**: ${analyzed}`);
+  const parallel = parallelText(r);
+  if (parallel) lines.push(`- **Source reads**: ${parallel}`);
   lines.push('');
   const undone = undoneBanner(r);
   if (undone) lines.push(`> **${esc(undone)}**`, '');

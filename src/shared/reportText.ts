@@ -1,6 +1,14 @@
 // The report as a plain-text table for the terminal, the reason column wrapped to fit.
 import { differenceLines, noteLines, numericColumns, tableCells, tableHeaders } from './reportTable.js';
-import { type Report, analyzedText, causeLines, refusalLines, stopBanner, undoneBanner } from './report.js';
+import {
+  type Report,
+  analyzedText,
+  parallelText,
+  causeLines,
+  refusalLines,
+  stopBanner,
+  undoneBanner,
+} from './report.js';
 import { platformHeading, platformLines } from './reportPlatform.js';
 import { objectLines, objectsHeading } from './reportObjects.js';
 
@@ -56,6 +64,8 @@ export function toText(r: Report, width = 132): string {
   if (notes.length) out.push('', 'Notes:', ...notes.map((l) => `  ${l}`));
   const analyzed = analyzedText(r);
   if (analyzed) out.push('', ...wrap(analyzed, width));
+  const parallel = parallelText(r);
+  if (parallel) out.push('', ...wrap(parallel, width));
   if (r.unmatched.length) out.push('', `NOT FOUND on the source: ${r.unmatched.join(', ')}`);
   const platform = platformHeading(r);
   if (platform) out.push('', platform, ...platformLines(r).flatMap((l) => wrap(l, width - 4).map((w) => `  ${w}`)));

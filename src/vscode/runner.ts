@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { DEFAULT_LOCK_TIMEOUT_MS, type ProgressListener, compare, migrate } from '../engine/index.js';
 import { endpointLabel } from '../shared/endpoint.js';
 import { displayName } from '../shared/names.js';
-import { type Report, headline, policyText, trafficLine } from '../shared/report.js';
+import { type Report, headline, parallelText, policyText, trafficLine } from '../shared/report.js';
 import { urlOf, type ConnectionProfile } from './connectionStore.js';
 import type { Credentials } from './credentials.js';
 import { ReportPanel } from './reportPanel.js';
@@ -104,6 +104,8 @@ export class Runner {
       void vscode.commands.executeCommand('setContext', WALKTHROUGH_KEYS.migrationFinished, true);
       const traffic = trafficLine(report);
       if (traffic) log.info(traffic);
+      const parallel = parallelText(report);
+      if (parallel) log.info(parallel);
       const failed = report.tables.filter((t) => t.status !== 'verified');
       for (const t of failed) log.warn(`${displayName(t.schema, t.table)}: ${t.status}: ${t.reason}`);
       // Offered only when running again can help: not for tables skipped by the plan (schema, privileges).

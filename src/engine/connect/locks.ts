@@ -79,6 +79,15 @@ export class LockWatch {
       .catch(() => {});
   }
 
+  /** Cancels (or ends) other sessions of ours on one side, from the side: a parallel load's source readers. */
+  async signalBackends(role: Role, pids: number[], how: 'cancel' | 'terminate'): Promise<void> {
+    if (!pids.length) return;
+    const fn = how === 'cancel' ? 'pg_cancel_backend' : 'pg_terminate_backend';
+    await this.client(role)
+      .then((c) => c.query(`SELECT pg_catalog.${fn}(p) FROM pg_catalog.unnest($1::int4[]) p`, [pids]))
+      .catch(() => {});
+  }
+
   pid(role: Role): number {
     return this.pids[role];
   }

@@ -36,6 +36,10 @@ export interface Session {
   summaries: { source: EndpointSummary; target: EndpointSummary };
   /** Who blocks our sessions, and the way to cancel their statements on the server. */
   watch: LockWatch;
+  /** Both sides as parsed: more sessions to the source (a parallel load's readers) open from here. */
+  endpoints: { source: Endpoint; target: Endpoint };
+  /** The bound on every lock wait of the run's sessions. */
+  lockTimeoutMs: number;
   stallTimeoutMs: number;
   /** Bytes over the network to each side, every connection of the session counted. */
   meters: Meters;
@@ -111,6 +115,8 @@ export async function openSession(
       secrets: [...secretsOf(sourceEndpoint), ...secretsOf(targetEndpoint)],
       summaries: { source: summaryOf(sourceEndpoint, sourceCatalog), target: summaryOf(targetEndpoint, targetCatalog) },
       watch: w,
+      endpoints: { source: sourceEndpoint, target: targetEndpoint },
+      lockTimeoutMs: bounded.lockTimeoutMs,
       stallTimeoutMs: input.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
       meters: { source: meterOf(sourceEndpoint), target: meterOf(targetEndpoint) },
       clock,

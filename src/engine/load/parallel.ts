@@ -1,0 +1,340 @@
+// A parallel load: the run's source session exports its snapshot, N reader sessions import it and read
+// the tables (big ones in ranges of pages) into a bounded spool, and the run's one target session loads
+// them table by table in its one transaction, as the single stream does. Every table still passes
+// through its savepoint (the caller's step) and is read back and compared afterwards, against the sum
+// of its units' digests; nothing here decides what is verified.
+import { randomUUID } from 'node:crypto';
+import type { RangeReport, TableReport } from '../../shared/report.js';
+import { endQuietly } from '../connection.js';
+import { CancelledError } from '../errors.js';
+import type { ProgressListener } from '../events.js';
+import { digestsBefore } from '../existingRows.js';
+import type { TablePlan } from '../plan.js';
+import type { Session } from '../session.js';
+import type { TableStep } from '../tableFailure.js';
+import type { LoadDigests } from '../verify.js';
+import { DEFAULT_RANGE_BYTES, splitTable } from './ranges.js';
+import { type ReadContext, ReaderFailure, type ReaderSlot, openReader, runReader, unitName } from './readers.js';
+import { DEFAULT_SPOOL_LIMIT, Spool } from './spool.js';
+import { Board, type Unit, unitsOf } from './units.js';
+import { type TableLoad, type WriteContext, writeTable } from './writer.js';
+
+export interface ParallelOptions {
+  /** Source sessions that read at once (default 4); 1 streams each table from source to target, no spool. */
+  jobs?: number;
+  /** The folder the run's spool folder goes in (default: the OS temp folder). */
+  spoolDir?: string;
+  /** The most bytes the spool holds at once (default 2 GB); readers wait when it is full. */
+  spoolLimit?: number;
+  /** About how many bytes (TOAST counted) each range of a big table holds (default 64 MB). */
+  rangeBytes?: number;
+}
+
+export const DEFAULT_JOBS = 4;
+
+/** What a parallel load tells the report. */
+export interface ParallelFacts {
+  jobs: number;
+  spoolPeakBytes: number;
+  rereadUnits: number;
+  spoolLeftAt: string | null;
+}
+
+/** Where the load is, as run.ts keeps it: the table at work, those begun, those that did not load. */
+export interface CopyAllContext {
+  at: { current: TablePlan | null; started: Set<TablePlan>; notLoaded: Set<TablePlan> };
+  step: TableStep;
+  emit: ProgressListener;
+  signal?: AbortSignal;
+  checkCancel: () => void;
+  /** Foreign keys are not checked while rows load (replica mode): the tables may load in any order. */
+  replica: boolean;
+}
+
+/** How often a parallel load says where its readers are. */
+const PIPELINE_EVENT_MS = 250;
+const PROGRESS_INTERVAL_MS = 200;
+
+export class ParallelLoad {
+  readonly runId = randomUUID();
+  private board: Board | null = null;
+  private spool: Spool | null = null;
+  private slots: ReaderSlot[] = [];
+  private tasks: Promise<void>[] = [];
+  private facts: ParallelFacts | null = null;
+  private snapshot = '';
+
+  constructor(private readonly o: ParallelOptions) {}
+
+  /** At least 1, a whole number: what the report says ran. */
+  get jobs(): number {
+    return Math.max(1, Math.floor(this.o.jobs ?? DEFAULT_JOBS));
+  }
+
+  /** What the run's report says of the source reads: the jobs, and the figures of a load that ran in parallel. */
+  reportFields(): { jobs: number } & Partial<Omit<ParallelFacts, 'jobs'>> {
+    return { ...this.facts, jobs: this.jobs };
+  }
+
+  /**
+   * Every table's rows, as run.ts's copyAll, read in parallel; null when there is nothing to share
+   * among readers (a single unit): the caller then streams it directly.
+   */
+  async copyAll(
+    s: Session,
+    loading: TablePlan[],
+    reports: Map<TablePlan, TableReport>,
+    c: CopyAllContext,
+  ): Promise<Map<TablePlan, LoadDigests> | null> {
+    // Where foreign keys are checked as rows arrive, the plan's order (referenced tables first) stays.
+    if (this.jobs < 2) return null;
+    const order = c.replica ? [...loading].sort((a, b) => b.bytes - a.bytes) : loading;
+    const units = await this.unitsOf(s, order, reports);
+    if (units.length < 2) return null;
+    const before = await digestsBefore(s.target, loading, reports);
+    c.emit({ type: 'copy-start', total: loading.length, estimatedBytes: loading.reduce((n, t) => n + t.bytes, 0) });
+    const board = new Board(units);
+    this.board = board;
+    const stopEvents = this.pipelineEvents(c.emit);
+    const cancel = () => void this.abortReaders(new CancelledError());
+    c.signal?.addEventListener('abort', cancel);
+    try {
+      await this.startReaders(s, board, c.signal);
+      return await this.writeAll(s, order, reports, { ...c, before });
+    } catch (e) {
+      board.fail(e);
+      if (e instanceof ReaderFailure) {
+        c.at.current = e.unit.table;
+        c.at.started.add(e.unit.table);
+      }
+      throw e;
+    } finally {
+      c.signal?.removeEventListener('abort', cancel);
+      stopEvents();
+      await this.stopReaders(board.error ?? null);
+    }
+  }
+
+  /** The units in the order readers take them: the tables in load order, a big one as ranges of pages. */
+  private async unitsOf(s: Session, order: TablePlan[], reports: Map<TablePlan, TableReport>): Promise<Unit[]> {
+    let id = 0;
+    const units: Unit[] = [];
+    const rangeBytes = this.o.rangeBytes ?? DEFAULT_RANGE_BYTES;
+    const serverVersionNum = s.sourceCatalog.serverVersionNum;
+    for (const t of order) {
+      const split = await splitTable(s.source, t, { rangeBytes, serverVersionNum });
+      if (split.note) reports.get(t)!.notes.push(split.note);
+      units.push(...unitsOf(t, split.ranges, () => ++id));
+    }
+    return units;
+  }
+
+  /** The snapshot exported, the spool opened, and min(jobs, units) readers reading. */
+  private async startReaders(s: Session, board: Board, signal?: AbortSignal): Promise<void> {
+    this.snapshot = (await s.source.query('SELECT pg_catalog.pg_export_snapshot() AS id')).rows[0].id;
+    this.spool = await Spool.open(this.o.spoolDir, this.o.spoolLimit ?? DEFAULT_SPOOL_LIMIT, board.changes);
+    const bounds = { lockTimeoutMs: s.lockTimeoutMs, serverVersionNum: s.sourceCatalog.serverVersionNum };
+    const reopen = (index: number) => openReader(s.endpoints.source, this.snapshot, index, bounds);
+    const n = Math.min(this.jobs, board.units.length);
+    const opened = await Promise.allSettled(Array.from({ length: n }, (_, i) => reopen(i + 1)));
+    this.slots = opened.flatMap((r) => (r.status === 'fulfilled' ? [{ reader: r.value, busy: false }] : []));
+    const failed = opened.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    const ctx: ReadContext = {
+      board,
+      spool: this.spool,
+      stallTimeoutMs: s.stallTimeoutMs,
+      coordinator: s.source,
+      signal,
+      reopen,
+      onBytes: () => {},
+      sidecar: (u) => this.sidecar(u),
+    };
+    this.watch = s.watch;
+    this.tasks = this.slots.map((slot) => runReader(slot, ctx).catch((e) => board.fail(e)));
+  }
+
+  private watch: Session['watch'] | null = null;
+
+  /** The writer: table by table in `order`, each in its step; a table that fails drops its other units. */
+  private async writeAll(
+    s: Session,
+    order: TablePlan[],
+    reports: Map<TablePlan, TableReport>,
+    c: CopyAllContext & { before: Map<TablePlan, unknown> },
+  ): Promise<Map<TablePlan, LoadDigests>> {
+    const digests = new Map<TablePlan, LoadDigests>();
+    const board = this.board!;
+    const ctx: WriteContext = {
+      target: s.target,
+      board,
+      spool: this.spool!,
+      stallTimeoutMs: s.stallTimeoutMs,
+      signal: c.signal,
+    };
+    for (const [index, t] of order.entries()) {
+      c.checkCancel();
+      c.at.started.add(t);
+      const units = board.units.filter((u) => u.table === t);
+      const where = { schema: t.schema, table: t.table, index, total: order.length };
+      const loaded = await c.step(t, async () => {
+        const load = await this.writeOne(units, ctx, reports.get(t)!, { ...where, emit: c.emit, t });
+        digests.set(t, { source: load.digest, before: (c.before.get(t) as LoadDigests['before']) ?? null });
+      });
+      ownTraffic(reports.get(t)!, units);
+      if (!loaded) {
+        c.at.notLoaded.add(t);
+        this.drop(units);
+      }
+    }
+    return digests;
+  }
+
+  /** One table's units into the target, with its progress events and what its report says of the rows. */
+  private async writeOne(
+    units: Unit[],
+    ctx: WriteContext,
+    r: TableReport,
+    w: { schema: string; table: string; index: number; total: number; emit: ProgressListener; t: TablePlan },
+  ): Promise<TableLoad> {
+    const { emit, t, ...where } = w;
+    const began = Date.now();
+    emit({ type: 'table-start', ...where, estimatedRows: t.estimatedRows, estimatedBytes: t.bytes });
+    let last = 0;
+    let moved = 0;
+    const onBytes = (bytes: number, rows: number) => {
+      moved = bytes;
+      if (Date.now() - last < PROGRESS_INTERVAL_MS) return;
+      last = Date.now();
+      emit({ type: 'table-progress', ...where, bytes, rows });
+    };
+    const load = await writeTable(units, ctx, onBytes).catch((e) => {
+      emit({ type: 'table-done', ...where, rows: 0, bytes: moved, durationMs: Date.now() - began });
+      throw e;
+    });
+    Object.assign(r, { sourceRows: load.sent, bytes: load.bytes, durationMs: Date.now() - began });
+    noteRows(r, load);
+    noteRanges(r, units);
+    emit({ type: 'table-done', ...where, rows: load.received, bytes: load.bytes, durationMs: r.durationMs! });
+    return load;
+  }
+
+  /** A table that failed: its units are read no more, and what is spooled of them goes. */
+  private drop(units: Unit[]): void {
+    for (const u of units) {
+      if (u.state === 'loaded') continue;
+      if (u.state === 'spooled') void this.spool?.discard(u.id, u.spooled);
+      u.state = 'dropped';
+      u.direct?.live.destroy();
+    }
+    this.board?.changes.notify();
+  }
+
+  private sidecar(u: Unit) {
+    const t = u.table;
+    return {
+      runId: this.runId,
+      snapshot: this.snapshot,
+      table: { schema: t.source.schema, name: t.source.name },
+      range: u.range,
+      format: t.format,
+      generatedHash: t.generated.length > 0,
+      rows: u.sent,
+      bytes: u.bytes,
+      digest: u.digest!.hex(),
+    };
+  }
+
+  /** A pipeline event now and then while the rows move; returns the function that stops them. */
+  private pipelineEvents(emit: ProgressListener): () => void {
+    const timer = setInterval(() => {
+      const b = this.board;
+      if (!b) return;
+      const busy = this.slots.filter((x) => x.busy).length;
+      const spoolBytes = this.spool?.used ?? 0;
+      emit({
+        type: 'pipeline',
+        readers: this.slots.length,
+        busy,
+        unitsDone: b.done,
+        unitsTotal: b.units.length,
+        spoolBytes,
+      });
+    }, PIPELINE_EVENT_MS);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  /**
+   * The readers end: after their last unit, or at once when the run failed or was cancelled (their
+   * statements cancelled on the server, their connections closed, so no backend stays behind).
+   */
+  private async stopReaders(e: unknown | null): Promise<void> {
+    if (e !== null) await this.abortReaders(e);
+    await Promise.all(this.tasks);
+    if (this.stopped) return;
+    this.stopped = true;
+    await Promise.all(this.slots.map((x) => endQuietly(x.reader.client)));
+  }
+
+  private stopped = false;
+
+  /** The run failed or was cancelled: every reader's statement cancelled on the server, its connection cut. */
+  private async abortReaders(e: unknown): Promise<void> {
+    this.board?.fail(e);
+    for (const u of this.board?.units ?? []) u.direct?.live.destroy();
+    await this.watch?.signalBackends(
+      'source',
+      this.slots.map((x) => x.reader.pid),
+      'cancel',
+    );
+    for (const x of this.slots) x.reader.client.connection?.stream?.destroy();
+  }
+
+  /** After the commit or the rollback: the readers gone, the spool removed; what the report says. */
+  async close(): Promise<ParallelFacts | null> {
+    if (this.facts || !this.board) return this.facts;
+    await this.stopReaders(this.board.error ?? null);
+    const spoolLeftAt = this.spool ? await this.spool.remove() : null;
+    const rereadUnits = this.board.units.filter((u) => u.retries > 0).length;
+    this.facts = { jobs: this.jobs, spoolPeakBytes: this.spool?.peak ?? 0, rereadUnits, spoolLeftAt };
+    return this.facts;
+  }
+}
+
+/**
+ * A table's bytes from the source are its units' reads: its step saw every reader's bytes while it ran,
+ * other tables' included.
+ */
+function ownTraffic(r: TableReport, units: Unit[]): void {
+  if (!r.traffic) return;
+  r.traffic = { ...r.traffic, sourceRead: units.reduce((n, u) => n + u.sourceRead, 0) };
+}
+
+/** The counts COPY reported, where they disagree with each other or with the rows hashed. */
+function noteRows(r: TableReport, load: TableLoad): void {
+  if (load.digest.rows === load.sent && load.received === load.sent) return;
+  const streamed = load.digest.rows === load.sent ? '' : ` (the streams carried ${load.digest.rows})`;
+  r.notes.push(`COPY moved ${load.sent} row(s) out of the source${streamed} and ${load.received} into the target`);
+}
+
+/** A table read in ranges: each range's figures, and a note that says how it was read. */
+function noteRanges(r: TableReport, units: Unit[]): void {
+  const reread = units.filter((u) => u.retries > 0);
+  if (reread.length)
+    r.notes.push(`read again after a source reader's connection dropped: ${reread.map(unitName).join(', ')}`);
+  if (!units[0]?.range) return;
+  r.ranges = units
+    .map(
+      (u): RangeReport => ({
+        index: u.range!.index,
+        fromPage: u.range!.fromPage,
+        toPage: u.range!.toPage,
+        rows: u.sent,
+        bytes: u.bytes,
+        retries: u.retries,
+      }),
+    )
+    .sort((a, b) => a.index - b.index);
+  r.notes.push(`read in ${units.length} ranges of its pages by parallel source sessions on one snapshot`);
+}

@@ -1,0 +1,300 @@
+// The source readers of a parallel load: sessions that import the run's snapshot, so every byte they
+// read comes from the moment the run's first session saw, and read units (tables, ranges of pages)
+// into the spool, or straight to the writer when it waits for them. A reader whose connection drops
+// (reset, terminated, stalled) while the run's snapshot lives is opened again on that snapshot and
+// reads its unit again from the start; its partial bytes are thrown away, never loaded.
+import { once } from 'node:events';
+import type { WriteStream } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import type pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { displayName } from '../../shared/names.js';
+import { type Endpoint, connect, connectionLost, endQuietly } from '../connection.js';
+import { ContentDigest, type DigestRead, copyOutSql, rowHasher, withNamesPinned } from '../digest.js';
+import { CancelledError, CopyStreamError, StallError } from '../errors.js';
+import { generatedSelect } from '../generated.js';
+import { literal } from '../ident.js';
+import { relationSql } from '../relation.js';
+import { SQLSTATE, connectionFailed, sqlStateOf } from '../sqlState.js';
+import { rangeWhere } from './ranges.js';
+import type { Sidecar, Spool } from './spool.js';
+import { Stall } from './stall.js';
+import type { Board, Unit } from './units.js';
+
+/** Reads of one unit after the first, before the run gives up on it. */
+export const MAX_REREADS = 3;
+
+export interface Reader {
+  /** 1-based, as its application_name says: `archon (source reader 2)`. */
+  index: number;
+  client: pg.Client;
+  pid: number;
+}
+
+/** What every reader shares: the units, the spool, the bounds, the run's first session (the snapshot's keeper). */
+export interface ReadContext {
+  board: Board;
+  spool: Spool;
+  stallTimeoutMs: number;
+  coordinator: pg.Client;
+  signal?: AbortSignal;
+  /** Opens the reader of that index again on the run's snapshot. */
+  reopen: (index: number) => Promise<Reader>;
+  onBytes: (n: number) => void;
+  /** What a spooled unit's sidecar says about it. */
+  sidecar: (u: Unit) => Sidecar;
+}
+
+/**
+ * No server-side limit for the reader's transaction: hosted platforms set them per role, and a reader
+ * held back by the spool sits idle in its transaction. Kept in one place so the coordinator's own
+ * helper (session.ts) can take its place.
+ */
+export const unboundedTransactionSql = (serverVersionNum: number): string[] => [
+  'SET LOCAL statement_timeout = 0',
+  'SET LOCAL idle_in_transaction_session_timeout = 0',
+  ...(serverVersionNum >= 170000 ? ['SET LOCAL transaction_timeout = 0'] : []),
+];
+
+/** One reader: connected like the run's sessions (counted in its traffic), inside the run's snapshot. */
+export async function openReader(
+  ep: Endpoint,
+  snapshot: string,
+  index: number,
+  o: { lockTimeoutMs: number; serverVersionNum: number },
+): Promise<Reader> {
+  if (!/^[0-9A-F-]+$/i.test(snapshot)) throw new Error(`unexpected snapshot id from the source: ${snapshot}`);
+  const client = await connect(ep, { lockTimeoutMs: o.lockTimeoutMs });
+  try {
+    const sql = [
+      `SET application_name = ${literal(`archon (source reader ${index})`)}`,
+      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+      `SET TRANSACTION SNAPSHOT ${literal(snapshot)}`,
+      ...unboundedTransactionSql(o.serverVersionNum),
+      'SELECT pg_catalog.pg_backend_pid() AS pid',
+    ].join('; ');
+    const results = (await client.query(sql)) as unknown as pg.QueryResult[];
+    return { index, client, pid: Number(results[results.length - 1].rows[0].pid) };
+  } catch (e) {
+    await endQuietly(client);
+    throw e;
+  }
+}
+
+/** A reader's failure that ends the run: which reader, which unit, after how many reads. */
+export class ReaderFailure extends CopyStreamError {
+  constructor(
+    readonly unit: Unit,
+    reader: Reader,
+    cause: unknown,
+  ) {
+    super('source', cause);
+    const again = unit.retries ? ` (read ${unit.retries + 1} times)` : '';
+    this.message = `source reader ${reader.index} (pid ${reader.pid}) failed reading ${unitName(unit)}${again}: ${this.message}`;
+  }
+}
+
+/** The reader's bytes of a unit the writer was loading stopped coming: that load is rolled back, the unit read again. */
+export class ReaderDropped extends Error {
+  constructor() {
+    super('the source reader of this unit dropped; it is read again');
+  }
+}
+
+export const unitName = (u: Unit): string =>
+  `${displayName(u.table.schema, u.table.table)}${u.range ? ` pages ${u.range.fromPage}–${u.range.toPage ?? 'end'}` : ''}`;
+
+/** A reader slot: its session (replaced when it drops) and whether it is reading now. */
+export interface ReaderSlot {
+  reader: Reader;
+  busy: boolean;
+}
+
+/** Takes units until none is left; each read again after a dropped connection, within MAX_REREADS. */
+export async function runReader(slot: ReaderSlot, ctx: ReadContext): Promise<void> {
+  for (let u = ctx.board.take(); u; u = ctx.board.take()) {
+    slot.busy = true;
+    try {
+      await readWithRetries(slot, u, ctx);
+    } finally {
+      slot.busy = false;
+      ctx.board.changes.notify();
+    }
+  }
+}
+
+async function readWithRetries(slot: ReaderSlot, u: Unit, ctx: ReadContext): Promise<void> {
+  for (;;) {
+    try {
+      await readUnit(slot.reader, u, ctx);
+      return;
+    } catch (e) {
+      if (ctx.board.error || ctx.signal?.aborted) throw ctx.board.error ?? new CancelledError();
+      if (!retryable(e, slot.reader, ctx) || u.retries >= MAX_REREADS) throw new ReaderFailure(u, slot.reader, e);
+      u.retries++;
+      slot.reader.client.connection?.stream?.destroy();
+      await endQuietly(slot.reader.client);
+      slot.reader = await ctx.reopen(slot.reader.index);
+    }
+  }
+}
+
+/** A dropped connection, a terminated backend or a stall, while the run's own snapshot still lives. */
+function retryable(e: unknown, r: Reader, ctx: ReadContext): boolean {
+  if (connectionLost(ctx.coordinator)) return false;
+  if (e instanceof StallError || connectionLost(r.client)) return true;
+  return connectionFailed(e) && sqlStateOf(e) !== SQLSTATE.queryCanceled;
+}
+
+/** One read of a unit, start to end; a failure leaves nothing of it in the spool or with the writer. */
+async function readUnit(r: Reader, u: Unit, ctx: ReadContext): Promise<void> {
+  u.attempt++;
+  const t = u.table;
+  const read: DigestRead = {
+    from: relationSql(t.source),
+    select: [...t.sourceSelect, ...generatedSelect(t)],
+    format: t.format,
+    ...(u.range ? { where: rangeWhere(u.range) } : {}),
+  };
+  const sink = new UnitSink(u, ctx);
+  const socket = r.client.connection?.stream as { bytesRead?: number } | undefined;
+  const readBefore = socket?.bytesRead ?? 0;
+  const stall = new Stall(
+    ctx.stallTimeoutMs,
+    () => sink.waiting,
+    () => r.client.connection?.stream?.destroy(),
+  );
+  try {
+    await withNamesPinned(r.client, t.namesObjects, () => streamUnit(r.client, read, u, sink, stall, ctx));
+  } catch (e) {
+    await sink.discard();
+    throw stall.stalled ? new StallError(ctx.stallTimeoutMs) : e;
+  } finally {
+    stall.stop();
+    u.sourceRead += (socket?.bytesRead ?? 0) - readBefore;
+  }
+}
+
+async function streamUnit(
+  client: pg.Client,
+  read: DigestRead,
+  u: Unit,
+  sink: UnitSink,
+  stall: Stall,
+  ctx: ReadContext,
+): Promise<void> {
+  const out = client.query(copyTo(copyOutSql(read)));
+  const digest = new ContentDigest();
+  const hasher = rowHasher(read.format, (h) => digest.addRowHash(h));
+  let bytes = 0;
+  for await (const chunk of out as AsyncIterable<Buffer>) {
+    stall.moved();
+    bytes += chunk.length;
+    hasher.write(chunk);
+    ctx.onBytes(chunk.length);
+    await sink.write(chunk);
+  }
+  Object.assign(u, { sent: out.rowCount, bytes, digest });
+  await sink.end();
+}
+
+/**
+ * Where a unit's bytes go: the spool while the writer does not need them, straight to the writer once
+ * it waits for this unit (the bytes spooled so far stay and go first), nowhere once its table failed.
+ */
+class UnitSink {
+  /** Held back on purpose (the full spool, the writer): not a stall. */
+  waiting = false;
+  private file: WriteStream | null = null;
+  private fileBytes = 0;
+  private mode: 'spool' | 'direct' | 'drop' = 'spool';
+
+  constructor(
+    private readonly u: Unit,
+    private readonly ctx: ReadContext,
+  ) {}
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.u.state === 'dropped') this.mode = 'drop';
+    if (this.mode === 'spool' && !(await this.toSpool(chunk))) await this.goDirect();
+    if (this.mode === 'direct') await this.toWriter(chunk);
+  }
+
+  async end(): Promise<void> {
+    if (this.mode === 'direct') {
+      this.u.direct?.live.end();
+      return;
+    }
+    await this.closeFile();
+    if (this.mode === 'drop' || this.u.state === 'dropped') return this.discard();
+    this.u.spooled += await this.ctx.spool.writeSidecar(this.u.id, this.ctx.sidecar(this.u));
+    this.u.state = 'spooled';
+  }
+
+  /** Throws away what this read left: its spooled bytes, and the writer's load of it if one was going. */
+  async discard(): Promise<void> {
+    await this.closeFile();
+    await this.ctx.spool.discard(this.u.id, this.u.spooled);
+    this.u.spooled = 0;
+    this.u.direct?.live.destroy(new ReaderDropped());
+    this.u.direct = null;
+  }
+
+  /** False when the unit is wanted (or dropped) instead: its bytes go elsewhere from now on. */
+  private async toSpool(chunk: Buffer): Promise<boolean> {
+    if (this.u.wanted) return false;
+    this.waiting = true;
+    const granted = await this.ctx.spool
+      .reserve(
+        chunk.length,
+        () => this.u.wanted || this.u.state === 'dropped',
+        () => this.ctx.board.error,
+      )
+      .finally(() => {
+        this.waiting = false;
+      });
+    if (!granted) return this.u.state === 'dropped' && this.dropped();
+    this.u.spooled += chunk.length;
+    this.fileBytes += chunk.length;
+    this.file ??= this.ctx.spool.create(this.u.id);
+    if (!this.file.write(chunk)) await once(this.file, 'drain');
+    return true;
+  }
+
+  private dropped(): true {
+    this.mode = 'drop';
+    return true;
+  }
+
+  private async goDirect(): Promise<void> {
+    if (this.mode === 'drop') return;
+    await this.closeFile();
+    this.u.direct = { spooledBytes: this.fileBytes, live: new PassThrough(), attempt: this.u.attempt };
+    this.mode = 'direct';
+    this.ctx.board.changes.notify();
+  }
+
+  private async toWriter(chunk: Buffer): Promise<void> {
+    const live = this.u.direct?.live;
+    if (!live || live.destroyed) {
+      this.mode = 'drop';
+      return;
+    }
+    if (live.write(chunk)) return;
+    this.waiting = true;
+    await new Promise<void>((resolve) => {
+      live.once('drain', resolve);
+      live.once('close', resolve);
+      void this.ctx.board.changes.next().then(() => this.ctx.board.error && resolve());
+    });
+    this.waiting = false;
+  }
+
+  private async closeFile(): Promise<void> {
+    const f = this.file;
+    if (!f) return;
+    this.file = null;
+    f.end();
+    await once(f, 'close').catch(() => {});
+  }
+}

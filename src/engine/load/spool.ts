@@ -1,0 +1,140 @@
+// The spool between the source readers and the one writer: a folder per run, owner-only (the rows are
+// the user's data), one file per unit holding its COPY bytes exactly as the source sent them and a
+// JSON sidecar saying what they are. Bounded: a reader that would go past the limit waits, and the
+// bytes stay in the source's socket (backpressure). Units already loaded stay while there is room
+// (a later resume may reuse them) and are the first to go when a reader needs the space.
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { chmod, mkdtemp, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CancelledError } from '../errors.js';
+
+/** 2 GB: room for a few ranges per reader ahead of the writer, on any laptop's disk. */
+export const DEFAULT_SPOOL_LIMIT = 2 * 1024 ** 3;
+
+/** Wakes whoever waits when something changed (space freed, a unit wanted or done, the run failed). */
+export class Changes {
+  private waiters: (() => void)[] = [];
+
+  notify(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Resolves at the next change; never rejects (the caller looks at what changed). */
+  next(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
+/** What a unit's sidecar says: enough for a later run to know the bytes and check them against the source. */
+export interface Sidecar {
+  runId: string;
+  snapshot: string;
+  table: { schema: string; name: string };
+  range: { index: number; count: number; fromPage: number; toPage: number | null } | null;
+  format: 'binary' | 'text';
+  /** The bytes carry the generated values' hash as each row's last field (dropped when loaded). */
+  generatedHash: boolean;
+  rows: number;
+  bytes: number;
+  digest: string;
+}
+
+interface Kept {
+  bytes: number;
+  files: string[];
+}
+
+export class Spool {
+  used = 0;
+  peak = 0;
+  /** Loaded units still on disk, oldest first: evicted when a reader needs the room. */
+  private readonly evictable: Kept[] = [];
+
+  private constructor(
+    readonly dir: string,
+    readonly limit: number,
+    private readonly changes: Changes,
+  ) {}
+
+  /** A new folder for the run under `base` (the OS temp folder by default), readable by its owner only. */
+  static async open(base: string | undefined, limit: number, changes: Changes): Promise<Spool> {
+    const dir = await mkdtemp(join(base ?? tmpdir(), 'archon-spool-'));
+    await chmod(dir, 0o700);
+    return new Spool(dir, limit, changes);
+  }
+
+  path(unitId: number, ext: 'copy' | 'json'): string {
+    return join(this.dir, `unit-${String(unitId).padStart(5, '0')}.${ext}`);
+  }
+
+  /** A unit's bytes file, owner-only from its creation. */
+  create(unitId: number): WriteStream {
+    return createWriteStream(this.path(unitId, 'copy'), { mode: 0o600, flags: 'w' });
+  }
+
+  /**
+   * Room for `n` more bytes: loaded units are evicted first, then the caller waits until the writer frees
+   * some, or `interrupted()` says to stop waiting (its unit is wanted: it goes to the writer, not here).
+   */
+  async reserve(n: number, interrupted: () => boolean, failed: () => unknown): Promise<boolean> {
+    while (this.used + n > this.limit) {
+      if (failed()) throw failed() ?? new CancelledError();
+      if (interrupted()) return false;
+      if (await this.evictOne()) continue;
+      await this.changes.next();
+    }
+    this.used += n;
+    this.peak = Math.max(this.peak, this.used);
+    return true;
+  }
+
+  release(n: number): void {
+    this.used -= n;
+    this.changes.notify();
+  }
+
+  /** Writes a unit's sidecar (its size counted like its bytes); false when there is no room now. */
+  async writeSidecar(unitId: number, s: Sidecar): Promise<number> {
+    const text = `${JSON.stringify(s, null, 2)}\n`;
+    const size = Buffer.byteLength(text);
+    while (this.used + size > this.limit) if (!(await this.evictOne())) return 0;
+    this.used += size;
+    this.peak = Math.max(this.peak, this.used);
+    await writeFile(this.path(unitId, 'json'), text, { mode: 0o600 });
+    return size;
+  }
+
+  /** A loaded unit: kept while there is room. */
+  keep(unitId: number, bytes: number): void {
+    this.evictable.push({ bytes, files: [this.path(unitId, 'copy'), this.path(unitId, 'json')] });
+    this.changes.notify();
+  }
+
+  /** A unit's files gone now (a partial read discarded, a table that failed). */
+  async discard(unitId: number, bytes: number): Promise<void> {
+    await Promise.all([this.path(unitId, 'copy'), this.path(unitId, 'json')].map((f) => unlink(f).catch(() => {})));
+    this.release(bytes);
+  }
+
+  private async evictOne(): Promise<boolean> {
+    const k = this.evictable.shift();
+    if (!k) return false;
+    await Promise.all(k.files.map((f) => unlink(f).catch(() => {})));
+    this.release(k.bytes);
+    return true;
+  }
+
+  /** Removes the folder and all it holds; the folder's path when that failed (the report says where). */
+  async remove(): Promise<string | null> {
+    await rm(this.dir, { recursive: true, force: true }).catch(() => {});
+    return (await stat(this.dir).then(
+      () => true,
+      () => false,
+    ))
+      ? this.dir
+      : null;
+  }
+}
