@@ -87,6 +87,7 @@ function wire({ context, log, store, credentials, tree }: Parts) {
     profile,
     afterRun: refresh,
     review,
+    spoolDir: context.globalStorageUri.fsPath,
   });
   return { wizard, runner, refresh, changed, addConnection };
 }

@@ -1,6 +1,8 @@
 // migrate, plan and compare: the commands between a source and a target.
 import {
   DEFAULT_LOCK_TIMEOUT_MS,
+  DEFAULT_JOBS,
+  DEFAULT_SPOOL_LIMIT,
   DEFAULT_STALL_TIMEOUT_MS,
   type PlanResult,
   type Selection,
@@ -21,7 +23,17 @@ import type { Values } from './options.js';
 import { progressPrinter } from './progress.js';
 import { describePlan, writeDdl } from './planText.js';
 import { type Output, assertWritable, reportOutputs, writeReports } from './reports.js';
-import { type CliIo, EXIT, assertCanAsk, cancellable, confirmed, milliseconds, secretsOf } from './terminal.js';
+import {
+  type CliIo,
+  EXIT,
+  assertCanAsk,
+  byteSize,
+  cancellable,
+  confirmed,
+  milliseconds,
+  secretsOf,
+  wholeNumber,
+} from './terminal.js';
 import { describeUndo } from './undo.js';
 
 /** What migrate, plan and compare hand the engine: checked before anything connects. */
@@ -33,11 +45,18 @@ interface Between {
   existing: ExistingPolicy;
   lockTimeoutMs: number;
   stallTimeoutMs: number;
+  /** Source sessions reading at once (--jobs), and where and how much the spool between them and the target holds. */
+  jobs: number;
+  spoolDir?: string;
+  spoolLimit: number;
   createMissing: boolean;
   addColumns: boolean;
   createObjects: boolean;
   backup: boolean;
 }
+
+/** More sessions than this would take a hosted server's connection slots for little more speed. */
+const MAX_JOBS = 32;
 
 const REPORTS = { json: toJson, markdown: toMarkdown, html: standaloneReportHtml };
 
@@ -67,6 +86,9 @@ function between(values: Values, io: CliIo, secrets: string[]): Between {
     existing,
     lockTimeoutMs: milliseconds('--lock-timeout', values['lock-timeout'], DEFAULT_LOCK_TIMEOUT_MS),
     stallTimeoutMs: milliseconds('--stall-timeout', values['stall-timeout'], DEFAULT_STALL_TIMEOUT_MS),
+    jobs: wholeNumber('--jobs', values.jobs, DEFAULT_JOBS, MAX_JOBS),
+    ...(values['spool-dir'] ? { spoolDir: values['spool-dir'] } : {}),
+    spoolLimit: byteSize('--spool-limit', values['spool-limit'], DEFAULT_SPOOL_LIMIT),
     createMissing: !!values['create-missing'] || !!values.ddl,
     addColumns: !!values['add-columns'],
     createObjects: !!values['create-objects'],

@@ -63,6 +63,21 @@ export const OPTIONS = {
     number: true,
     help: 'give up when a copy moves no data this long (default 120)',
   },
+  jobs: {
+    type: 'string',
+    arg: 'N',
+    help: 'source sessions reading at once, on one snapshot; big tables in ranges of pages (default 4; 1: one stream, no spool)',
+  },
+  'spool-dir': {
+    type: 'string',
+    arg: 'DIR',
+    help: 'where the rows read ahead of the target wait (default: the OS temp folder; owner-only, removed after the run)',
+  },
+  'spool-limit': {
+    type: 'string',
+    arg: 'SIZE',
+    help: 'the most the spool holds at once, e.g. 500MB or 2GB (default 2GB); readers wait when it is full',
+  },
   report: { type: 'string', arg: 'FILE.json', help: 'write the report as JSON' },
   markdown: { type: 'string', arg: 'FILE.md', help: 'write the report as Markdown' },
   html: { type: 'string', arg: 'FILE.html', help: 'write the report as a self-contained page' },

@@ -48,6 +48,7 @@ export function describePlan({ source, target, plan, undo }: PlanResult, given: 
     `  Rows already in the target: ${POLICY_WORDS[plan.existing]}`,
     `  All in one target transaction: committed only if every table's row count and content match;`,
     `  otherwise rolled back.`,
+    ...readsText(given),
     '',
   ];
   const width = Math.max(10, ...plan.tables.map((t) => displayName(t.schema, t.table).length));
@@ -85,7 +86,25 @@ function objectsPlanLines(plan: PlanResult['plan'], reportFlag: string): string[
 }
 
 /** The flags given, and how this command gets a JSON report (plan writes none: compare does). */
-type FlagsGiven = { createMissing?: boolean; addColumns?: boolean; createObjects?: boolean; reportFlag?: string };
+type FlagsGiven = {
+  createMissing?: boolean;
+  addColumns?: boolean;
+  createObjects?: boolean;
+  reportFlag?: string;
+  jobs?: number;
+  spoolLimit?: number;
+};
+
+/** How the source is read (--jobs): one stream per table, or sessions sharing one snapshot with a spool. */
+function readsText(given: FlagsGiven): string[] {
+  if (given.jobs === undefined) return [];
+  if (given.jobs < 2) return ['  Source reads: one session, each table streamed straight into the target (--jobs 1).'];
+  const limit = given.spoolLimit ? ` (at most ${formatBytes(given.spoolLimit)})` : '';
+  return [
+    `  Source reads: ${given.jobs} sessions on the one snapshot (--jobs ${given.jobs}), big tables in ranges of pages;`,
+    `  rows read ahead of the target wait in a spool on local disk${limit}, removed after the run.`,
+  ];
+}
 
 /** Skips a flag would lift, said in the CLI's words (the engine's reasons name no flag); not a flag already given. */
 function flagHints(

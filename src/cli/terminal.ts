@@ -109,6 +109,27 @@ export function milliseconds(flag: string, text: string | undefined, fallback: n
   return seconds * 1000;
 }
 
+/** A whole number from `min` to `max` (--jobs). */
+export function wholeNumber(flag: string, text: string | undefined, fallback: number, max: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    throw new UsageError(`${flag} takes a whole number from 1 to ${max} (got "${text}")`);
+  return n;
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+/** A size as people write it: 500MB, 2GB, 1.5G, 800M (units of 1024); at least 1 MB. */
+export function byteSize(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$/i.exec(text);
+  const bytes = m ? Math.floor(Number(m[1]) * SIZE_UNITS[m[2].toLowerCase()]) : Number.NaN;
+  if (!(bytes >= 1024 ** 2))
+    throw new UsageError(`${flag} takes a size of at least 1MB, like 500MB or 2GB (got "${text}")`);
+  return bytes;
+}
+
 /** Where a terminal user can put things right; VS Code users get their own words for the same remedy. */
 export function cliHint(e: unknown): string {
   const remedy = remedyOf(e);

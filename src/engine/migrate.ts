@@ -280,10 +280,7 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
     for (const t of planned.plan.tables) reports.set(t, plannedReport(t));
     if (opts.confirm) session.clock.enter('review');
     if (opts.confirm && !(await opts.confirm(planned))) {
-      for (const r of reports.values()) {
-        if (r.status !== 'skipped')
-          Object.assign(r, { status: 'not run', reason: 'not run: the run was declined at the review' });
-      }
+      markDeclined(reports);
       return finish('cancelled');
     }
     const toCopy = planned.plan.tables.filter((t) => t.action === 'copy');
@@ -303,6 +300,14 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
   } finally {
     await parallel.close();
     await session.close();
+  }
+}
+
+/** Declined at the review: every table that was to run did not. */
+function markDeclined(reports: Map<TablePlan, TableReport>): void {
+  for (const r of reports.values()) {
+    if (r.status !== 'skipped')
+      Object.assign(r, { status: 'not run', reason: 'not run: the run was declined at the review' });
   }
 }
 

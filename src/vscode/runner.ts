@@ -9,6 +9,7 @@ import type { Credentials } from './credentials.js';
 import { ReportPanel } from './reportPanel.js';
 import { ActiveRun } from './runProgress.js';
 import { undoRun } from './undoFlow.js';
+import { sourceJobs } from './settings.js';
 import type { MigrationRequest } from './wizard.js';
 import { retryWithout, retryableTables, runEndNotice, type TableKey } from './wizardModel.js';
 import { errorMessage } from './errorWords.js';
@@ -24,6 +25,8 @@ interface RunnerDeps {
   afterRun?: () => void;
   /** Shows the plan of a request made outside the wizard (a retry); true when the user starts it. */
   review: (req: MigrationRequest, title: string) => Promise<boolean>;
+  /** Where a parallel load's spool goes: the extension's storage (its own, not the shared temp folder). */
+  spoolDir?: string;
 }
 
 /** Created once per activation: runs migrations (one at a time) and comparisons. */
@@ -96,6 +99,8 @@ export class Runner {
             signal,
             onProgress,
             ...waits(),
+            jobs: sourceJobs(),
+            ...(this.deps.spoolDir ? { spoolDir: this.deps.spoolDir } : {}),
           }),
         ),
       );

@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import * as vscode from 'vscode';
 import { EXISTING_POLICIES, type ExistingPolicy } from '../shared/report.js';
 import { DEFAULT_POLICY } from './wizardModel.js';
+import { DEFAULT_JOBS } from '../engine/index.js';
 
 const config = () => vscode.workspace.getConfiguration('archon');
 
@@ -12,6 +13,12 @@ const config = () => vscode.workspace.getConfiguration('archon');
 export function defaultExistingRows(): ExistingPolicy {
   const v = config().get<string>('defaultExistingRows');
   return EXISTING_POLICIES.find((p) => p === v) ?? DEFAULT_POLICY;
+}
+
+/** Source sessions that read at once (archon.jobs), a whole number from 1 to 32. */
+export function sourceJobs(): number {
+  const v = Math.floor(config().get<number>('jobs') ?? DEFAULT_JOBS);
+  return Number.isFinite(v) ? Math.min(32, Math.max(1, v)) : DEFAULT_JOBS;
 }
 
 /** Whether Copy Table's Replace asks once more, naming the table and its rows, before it empties it. */

@@ -4,7 +4,7 @@
 // bytes stay in the source's socket (backpressure). Units already loaded stay while there is room
 // (a later resume may reuse them) and are the first to go when a reader needs the space.
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { chmod, mkdtemp, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CancelledError } from '../errors.js';
@@ -61,6 +61,7 @@ export class Spool {
 
   /** A new folder for the run under `base` (the OS temp folder by default), readable by its owner only. */
   static async open(base: string | undefined, limit: number, changes: Changes): Promise<Spool> {
+    if (base) await mkdir(base, { recursive: true, mode: 0o700 });
     const dir = await mkdtemp(join(base ?? tmpdir(), 'archon-spool-'));
     await chmod(dir, 0o700);
     return new Spool(dir, limit, changes);
