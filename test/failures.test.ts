@@ -69,6 +69,9 @@ for (const [from, to] of directions()) {
       const report = await migrate({
         source: src.url,
         target: tgt.url,
+        // One stream: a parallel load reads ahead of the target by design, so the source's early stop is
+        // the single stream's (a reader of a failed table stops at once, but may have read it already).
+        jobs: 1,
         onProgress: (e) => e.type === 'phase' && phases.push(e.message),
       });
 

@@ -36,7 +36,7 @@ function keptLines(undo: PlanResult['undo'], existing: ExistingPolicy): string[]
   return [`  Undo: possible (archon undo); the rows replaced or appended to are kept ${where}`, ...kept];
 }
 
-export function describePlan({ source, target, plan, undo }: PlanResult, given: FlagsGiven): string {
+export function describePlan({ source, target, plan, undo, jobs }: PlanResult, given: FlagsGiven): string {
   const copies = plan.tables.filter((t) => t.action === 'copy');
   const skips = plan.tables.filter((t) => t.action === 'skip');
   const creates = copies.filter((t) => t.create?.kind === 'create').length;
@@ -48,7 +48,7 @@ export function describePlan({ source, target, plan, undo }: PlanResult, given: 
     `  Rows already in the target: ${POLICY_WORDS[plan.existing]}`,
     `  All in one target transaction: committed only if every table's row count and content match;`,
     `  otherwise rolled back.`,
-    ...readsText(given),
+    ...readsText(jobs, given),
     '',
   ];
   const width = Math.max(10, ...plan.tables.map((t) => displayName(t.schema, t.table).length));
@@ -91,17 +91,16 @@ type FlagsGiven = {
   addColumns?: boolean;
   createObjects?: boolean;
   reportFlag?: string;
-  jobs?: number;
   spoolLimit?: number;
 };
 
 /** How the source is read (--jobs): one stream per table, or sessions sharing one snapshot with a spool. */
-function readsText(given: FlagsGiven): string[] {
-  if (given.jobs === undefined) return [];
-  if (given.jobs < 2) return ['  Source reads: one session, each table streamed straight into the target (--jobs 1).'];
+function readsText(jobs: number | undefined, given: FlagsGiven): string[] {
+  if (jobs === undefined) return [];
+  if (jobs < 2) return ['  Source reads: one session, each table streamed straight into the target (--jobs 1).'];
   const limit = given.spoolLimit ? ` (at most ${formatBytes(given.spoolLimit)})` : '';
   return [
-    `  Source reads: ${given.jobs} sessions on the one snapshot (--jobs ${given.jobs}), big tables in ranges of pages;`,
+    `  Source reads: ${jobs} sessions on the one snapshot (--jobs ${jobs}), big tables in ranges of pages;`,
     `  rows read ahead of the target wait in a spool on local disk${limit}, removed after the run.`,
   ];
 }

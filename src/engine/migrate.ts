@@ -77,6 +77,8 @@ export interface PlanOptions extends EndpointsInput, SchemaChanges {
    * user's setting: the tests name a method their servers have, since none ships pgvector.
    */
   rebuildAfterLoad?: RebuildRule;
+  /** Source sessions that will read the rows (default 4): the plan says how the source is read. */
+  jobs?: number;
 }
 
 export interface PlanResult {
@@ -85,6 +87,8 @@ export interface PlanResult {
   plan: Plan;
   /** What the run keeps for undo, and whether it can be undone. */
   undo: UndoPlan;
+  /** Source sessions that read the rows on the one snapshot (1: one stream per table). */
+  jobs?: number;
 }
 
 export interface MigrateOptions extends PlanOptions, ParallelOptions {
@@ -111,7 +115,8 @@ export async function planMigration(opts: PlanOptions): Promise<PlanResult> {
  */
 async function planBounded(session: Session, opts: PlanOptions): Promise<PlanResult> {
   try {
-    return await lockBounded(session.watch, () => planFor(session, opts));
+    const planned = await lockBounded(session.watch, () => planFor(session, opts));
+    return { ...planned, jobs: new ParallelLoad(opts).jobs };
   } catch (e) {
     const side = lostSide(e, session);
     if (!side) throw e;

@@ -274,11 +274,17 @@ function headLines(
     label:
       `$(database) In all: ${n} · ~${rows < COMPACT_FROM ? formatCount(rows) : compactCount(rows)} rows · ` +
       `${formatBytes(bytes)} · ${estimatedTime(bytes, copies.length)}`,
-    detail: "Estimated from the source's statistics and sizes on disk; the progress shows the real rate.",
+    detail: `Estimated from the source's statistics and sizes on disk; the progress shows the real rate.${readsDetail(p.jobs)}`,
     kind: 'totals',
   });
   return lines;
 }
+
+/** How the source is read, when more than one session reads it (the setting archon.jobs). */
+const readsDetail = (jobs: number | undefined): string =>
+  jobs && jobs > 1
+    ? ` Read by ${jobs} source sessions on one snapshot (archon.jobs), big tables in ranges of their pages.`
+    : '';
 
 function namesDetail(g: Group, shown: ReadonlySet<string>): string {
   const open = shown.has(g.key);

@@ -20,7 +20,7 @@ import {
   selectionSummary,
   tablePickItems,
 } from './tablePicker.js';
-import { defaultExistingRows } from './settings.js';
+import { defaultExistingRows, sourceJobs } from './settings.js';
 import { connectionItems, policyItems, type Item, type TableKey } from './wizardModel.js';
 import { errorMessage } from './errorWords.js';
 import { WALKTHROUGH_KEYS } from './walkthroughKeys.js';
@@ -270,6 +270,7 @@ async function planFor(state: WizardState) {
       createMissing: true,
       addColumns: true,
       createObjects: true,
+      jobs: sourceJobs(),
     }),
   );
   versions.set(r.source.id, `PostgreSQL ${planned.source.serverVersion}`);

@@ -89,7 +89,7 @@ export class ParallelLoad {
     // Where foreign keys are checked as rows arrive, the plan's order (referenced tables first) stays.
     if (this.jobs < 2) return null;
     const order = c.replica ? [...loading].sort((a, b) => b.bytes - a.bytes) : loading;
-    const units = await this.unitsOf(s, order, reports);
+    const units = await this.unitsOf(s, order, reports, c.at);
     if (units.length < 2) return null;
     const before = await digestsBefore(s.target, loading, reports);
     c.emit({ type: 'copy-start', total: loading.length, estimatedBytes: loading.reduce((n, t) => n + t.bytes, 0) });
@@ -116,13 +116,25 @@ export class ParallelLoad {
   }
 
   /** The units in the order readers take them: the tables in load order, a big one as ranges of pages. */
-  private async unitsOf(s: Session, order: TablePlan[], reports: Map<TablePlan, TableReport>): Promise<Unit[]> {
+  private async unitsOf(
+    s: Session,
+    order: TablePlan[],
+    reports: Map<TablePlan, TableReport>,
+    at: CopyAllContext['at'],
+  ): Promise<Unit[]> {
     let id = 0;
     const units: Unit[] = [];
     const rangeBytes = this.o.rangeBytes ?? DEFAULT_RANGE_BYTES;
     const serverVersionNum = s.sourceCatalog.serverVersionNum;
     for (const t of order) {
+      // The catalog's size (indexes counted) bounds the table's: a small one needs no look, and no lock.
+      if (t.bytes <= rangeBytes) {
+        units.push(...unitsOf(t, null, () => ++id));
+        continue;
+      }
+      at.current = t;
       const split = await splitTable(s.source, t, { rangeBytes, serverVersionNum });
+      at.current = null;
       if (split.note) reports.get(t)!.notes.push(split.note);
       units.push(...unitsOf(t, split.ranges, () => ++id));
     }

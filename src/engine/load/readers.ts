@@ -10,7 +10,7 @@ import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { displayName } from '../../shared/names.js';
 import { type Endpoint, connect, connectionLost, endQuietly } from '../connection.js';
-import { ContentDigest, type DigestRead, copyOutSql, rowHasher, withNamesPinned } from '../digest.js';
+import { ContentDigest, type DigestRead, copyOutSql, rowHasher } from '../digest.js';
 import { CancelledError, CopyStreamError, StallError } from '../errors.js';
 import { generatedSelect } from '../generated.js';
 import { literal } from '../ident.js';
@@ -94,6 +94,9 @@ export class ReaderFailure extends CopyStreamError {
   }
 }
 
+/** The unit's table failed on the target: its read stops (the rest of its rows would only be thrown away). */
+class UnitDropped extends Error {}
+
 /** The reader's bytes of a unit the writer was loading stopped coming: that load is rolled back, the unit read again. */
 export class ReaderDropped extends Error {
   constructor() {
@@ -130,13 +133,20 @@ async function readWithRetries(slot: ReaderSlot, u: Unit, ctx: ReadContext): Pro
       return;
     } catch (e) {
       if (ctx.board.error || ctx.signal?.aborted) throw ctx.board.error ?? new CancelledError();
+      // Its COPY still runs on the server: the connection goes (the server stops there), a new one comes.
+      if (e instanceof UnitDropped) return void (slot.reader = await replaced(slot.reader, ctx));
       if (!retryable(e, slot.reader, ctx) || u.retries >= MAX_REREADS) throw new ReaderFailure(u, slot.reader, e);
       u.retries++;
-      slot.reader.client.connection?.stream?.destroy();
-      await endQuietly(slot.reader.client);
-      slot.reader = await ctx.reopen(slot.reader.index);
+      slot.reader = await replaced(slot.reader, ctx);
     }
   }
+}
+
+/** The reader's connection cut (whatever it was doing) and a new one opened on the run's snapshot. */
+async function replaced(r: Reader, ctx: ReadContext): Promise<Reader> {
+  r.client.connection?.stream?.destroy();
+  await endQuietly(r.client);
+  return ctx.reopen(r.index);
 }
 
 /** A dropped connection, a terminated backend or a stall, while the run's own snapshot still lives. */
@@ -165,7 +175,10 @@ async function readUnit(r: Reader, u: Unit, ctx: ReadContext): Promise<void> {
     () => r.client.connection?.stream?.destroy(),
   );
   try {
-    await withNamesPinned(r.client, t.namesObjects, () => streamUnit(r.client, read, u, sink, stall, ctx));
+    // Pinned by hand, not withNamesPinned: after a failure the connection is cut, never asked to unpin.
+    const was = t.namesObjects ? await pinNames(r.client) : null;
+    await streamUnit(r.client, read, u, sink, stall, ctx);
+    if (was !== null) await r.client.query(`SELECT pg_catalog.set_config('search_path', $1, false)`, [was]);
   } catch (e) {
     await sink.discard();
     throw stall.stalled ? new StallError(ctx.stallTimeoutMs) : e;
@@ -173,6 +186,13 @@ async function readUnit(r: Reader, u: Unit, ctx: ReadContext): Promise<void> {
     stall.stop();
     u.sourceRead += (socket?.bytesRead ?? 0) - readBefore;
   }
+}
+
+/** The search_path pinned to pg_catalog (names read schema-qualified, as withNamesPinned does); the old one returned. */
+async function pinNames(client: pg.Client): Promise<string> {
+  const was = (await client.query(`SELECT pg_catalog.current_setting('search_path') AS p`)).rows[0].p as string;
+  await client.query(`SELECT pg_catalog.set_config('search_path', 'pg_catalog', false)`);
+  return was;
 }
 
 async function streamUnit(
@@ -218,6 +238,7 @@ class UnitSink {
     if (this.u.state === 'dropped') this.mode = 'drop';
     if (this.mode === 'spool' && !(await this.toSpool(chunk))) await this.goDirect();
     if (this.mode === 'direct') await this.toWriter(chunk);
+    if (this.mode === 'drop') throw new UnitDropped();
   }
 
   async end(): Promise<void> {
