@@ -134,7 +134,10 @@ async function readWithRetries(slot: ReaderSlot, u: Unit, ctx: ReadContext): Pro
     } catch (e) {
       if (ctx.board.error || ctx.signal?.aborted) throw ctx.board.error ?? new CancelledError();
       // Its COPY still runs on the server: the connection goes (the server stops there), a new one comes.
-      if (e instanceof UnitDropped) return void (slot.reader = await replaced(slot.reader, ctx));
+      if (e instanceof UnitDropped) {
+        slot.reader = await replaced(slot.reader, ctx);
+        return;
+      }
       if (!retryable(e, slot.reader, ctx) || u.retries >= MAX_REREADS) throw new ReaderFailure(u, slot.reader, e);
       u.retries++;
       slot.reader = await replaced(slot.reader, ctx);
