@@ -65,6 +65,13 @@ export class PhaseClock {
     this.mark[side] = { queries: 0, copies: 0 };
   }
 
+  /** More sessions to a side (a parallel load's readers): what they send counts as the side's. */
+  also(side: 'source' | 'target', client: pg.Client): void {
+    this.extra[side].push(client);
+  }
+
+  private readonly extra: { source: pg.Client[]; target: pg.Client[] } = { source: [], target: [] };
+
   /** One trial of DDL on the target (rolled back), however many statements it sends. */
   trial(): void {
     this.trials++;
@@ -92,10 +99,16 @@ export class PhaseClock {
   private take(): Mark {
     return {
       at: this.now(),
-      source: sentBy(this.clients.source),
-      target: sentBy(this.clients.target),
+      source: this.sentTo('source'),
+      target: this.sentTo('target'),
       trials: this.trials,
     };
+  }
+
+  /** What a side's clients sent, its extra sessions' included. */
+  private sentTo(side: 'source' | 'target'): Sent {
+    const all = [sentBy(this.clients[side]), ...(this.extra?.[side] ?? []).map(sentBy)];
+    return all.reduce((a, b) => ({ queries: a.queries + b.queries, copies: a.copies + b.copies }));
   }
 
   /** Adds what happened since the last mark to the current phase. */

@@ -146,7 +146,11 @@ export class ParallelLoad {
     this.snapshot = (await s.source.query('SELECT pg_catalog.pg_export_snapshot() AS id')).rows[0].id;
     this.spool = await Spool.open(this.o.spoolDir, this.o.spoolLimit ?? DEFAULT_SPOOL_LIMIT, board.changes);
     const bounds = { lockTimeoutMs: s.lockTimeoutMs, serverVersionNum: s.sourceCatalog.serverVersionNum };
-    const reopen = (index: number) => openReader(s.endpoints.source, this.snapshot, index, bounds);
+    const reopen = async (index: number) => {
+      const reader = await openReader(s.endpoints.source, this.snapshot, index, bounds);
+      s.clock.also('source', reader.client);
+      return reader;
+    };
     const n = Math.min(this.jobs, board.units.length);
     const opened = await Promise.allSettled(Array.from({ length: n }, (_, i) => reopen(i + 1)));
     this.slots = opened.flatMap((r) => (r.status === 'fulfilled' ? [{ reader: r.value, busy: false }] : []));
