@@ -2,6 +2,7 @@
 // spool, one writer in the run's one transaction. Every row arrives exactly once and is proven as
 // before; a dropped reader costs a re-read of its range only; a cancel leaves nothing behind.
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { migrate } from '../src/engine/index.js';
 import type { Report, TableReport } from '../src/shared/report.js';
 import { toMarkdown } from '../src/shared/reportMarkdown.js';
 import { toText } from '../src/shared/reportText.js';
-import { TestDb, directions, withClient } from './support/pg.js';
+import { TestDb, directions, runCli, withClient } from './support/pg.js';
 
 const byName = (r: Report, table: string): TableReport => {
   const t = r.tables.find((x) => x.table === table);
@@ -218,11 +219,13 @@ for (const [from, to] of directions()) {
         spoolDir,
         spoolLimit: 256 * 1024,
         signal: controller.signal,
+        // While the readers read: the copy is under way on every session.
         onProgress: (e) => {
-          if (e.type === 'table-progress') controller.abort();
+          if (e.type === 'pipeline' && e.busy > 0) controller.abort();
         },
       });
       assert.equal(report.outcome, 'cancelled');
+      assert.equal(report.jobs, 4);
       assert.equal(report.committed, false);
       assert.equal(await archonSessions(src), 0, 'no reader (nor any session of the run) left on the source');
       assert.deepEqual(await spoolUse(spoolDir), { folders: 0, bytes: 0 });
@@ -237,3 +240,40 @@ for (const [from, to] of directions()) {
     });
   });
 }
+
+describe('parallel load from the CLI', () => {
+  const [from, to] = directions()[0];
+
+  it('--jobs, --spool-dir and --spool-limit reach the run; the plan and the report say how the source was read', async () => {
+    const { src, tgt, spoolDir } = await fixture(from, to);
+    const dir = await mkdtemp(join(tmpdir(), 'archon-test-report-'));
+    const file = join(dir, 'report.json');
+    const args = ['migrate', '--source', src.url, '--target', tgt.url, '--yes', '--report', file];
+    const cli = runCli([...args, '--jobs', '3', '--spool-dir', spoolDir, '--spool-limit', '1MB']);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.match(cli.stdout, /Source reads: 3 sessions on the one snapshot \(--jobs 3\)/);
+    assert.match(cli.stdout, /at most 1(\.0)? MB/);
+    assert.match(cli.stdout, /Read by 3 source sessions on one snapshot/);
+    const report = JSON.parse(readFileSync(file, 'utf8')) as Report;
+    assert.equal(report.jobs, 3);
+    assert.ok(report.spoolPeakBytes! <= 1024 ** 2);
+    assert.deepEqual(await spoolUse(spoolDir), { folders: 0, bytes: 0 });
+
+    const one = runCli([...args, '--jobs', '1']);
+    assert.equal(one.code, 0, one.stderr);
+    assert.match(one.stdout, /Source reads: one session, each table streamed straight into the target \(--jobs 1\)/);
+    assert.doesNotMatch(one.stdout, /Read by/);
+    const single = JSON.parse(readFileSync(file, 'utf8')) as Report;
+    assert.equal(single.jobs, 1);
+    assert.equal(single.spoolPeakBytes, undefined);
+
+    for (const [flag, value, words] of [
+      ['--jobs', '0', /--jobs takes a whole number from 1 to 32/],
+      ['--spool-limit', '10KB', /--spool-limit takes a size of at least 1MB/],
+    ] as const) {
+      const bad = runCli([...args, flag, value]);
+      assert.equal(bad.code, 2, bad.stdout);
+      assert.match(bad.stderr, words);
+    }
+  });
+});
