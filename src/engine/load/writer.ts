@@ -4,8 +4,8 @@
 // matter. A unit loaded while its reader still streams it is in a savepoint of its own: if that
 // reader drops, the unit's rows are rolled back and it is loaded again when it was read again.
 import { createReadStream } from 'node:fs';
-import { type PassThrough, Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { type PassThrough, Readable, Transform, type Writable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { ContentDigest } from '../digest.js';
@@ -96,6 +96,24 @@ async function loadUnit(u: Unit, ctx: WriteContext, onBytes: (n: number) => void
   }
 }
 
+/**
+ * Waits for an aborted COPY FROM to end on the server (it answers the CopyFail with an error) before the
+ * session is used again; a server that does not answer within the stall timeout ends the run.
+ */
+async function copyEnded(into: Writable, ms: number): Promise<void> {
+  if (into.closed) return;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const ended = finished(into).then(
+    () => true,
+    () => true,
+  );
+  const inTime = await Promise.race([ended, late]).finally(() => clearTimeout(timer));
+  if (!inTime) throw new StallError(ms);
+}
+
 /** The unit's bytes: its spooled file, or what was spooled of it and then its reader's live stream. */
 function unitInput(u: Unit, spool: Spool): Readable {
   const file = spool.path(u.id, 'copy');
@@ -145,6 +163,8 @@ async function copyInto(u: Unit, ctx: WriteContext, onBytes: (n: number) => void
   } catch (e) {
     if (stall.stalled) throw new StallError(ctx.stallTimeoutMs);
     if (ctx.signal?.aborted) throw new CancelledError();
+    // A reader's drop: the unit is rolled back, and the session used again once the server ended this COPY.
+    if (live && (e instanceof ReaderDropped || u.direct?.live !== live)) await copyEnded(into, ctx.stallTimeoutMs);
     throw e;
   } finally {
     stall.stop();
