@@ -51,6 +51,9 @@ export interface CopyAllContext {
   replica: boolean;
 }
 
+/** The smallest range a table is split into unless a size is asked for. */
+const MIN_RANGE_BYTES = 8 * 1024 * 1024;
+
 /** How often a parallel load says where its readers are. */
 const PIPELINE_EVENT_MS = 250;
 const PROGRESS_INTERVAL_MS = 200;
@@ -124,9 +127,9 @@ export class ParallelLoad {
   ): Promise<Unit[]> {
     let id = 0;
     const units: Unit[] = [];
-    const rangeBytes = this.o.rangeBytes ?? DEFAULT_RANGE_BYTES;
     const serverVersionNum = s.sourceCatalog.serverVersionNum;
     for (const t of order) {
+      const rangeBytes = this.rangeBytesFor(t);
       // The catalog's size (indexes counted) bounds the table's: a small one needs no look, and no lock.
       if (t.bytes <= rangeBytes) {
         units.push(...unitsOf(t, null, () => ++id));
@@ -139,6 +142,16 @@ export class ParallelLoad {
       units.push(...unitsOf(t, split.ranges, () => ++id));
     }
     return units;
+  }
+
+  /**
+   * The size of a table's ranges: the one asked for, else small enough that every reader gets two
+   * (a table read by fewer readers than there are is what limits a run over a slow link), but never
+   * below MIN_RANGE_BYTES (each range costs a statement and a file) nor above the default.
+   */
+  private rangeBytesFor(t: TablePlan): number {
+    if (this.o.rangeBytes) return this.o.rangeBytes;
+    return Math.min(DEFAULT_RANGE_BYTES, Math.max(MIN_RANGE_BYTES, Math.ceil(t.bytes / (2 * this.jobs))));
   }
 
   /** The snapshot exported, the spool opened, and min(jobs, units) readers reading. */

@@ -307,9 +307,15 @@ class UnitSink {
     if (live.write(chunk)) return;
     this.waiting = true;
     await new Promise<void>((resolve) => {
-      live.once('drain', resolve);
-      live.once('close', resolve);
-      void this.ctx.board.changes.next().then(() => this.ctx.board.error && resolve());
+      // Both listeners go once either fires: a unit waits thousands of times on the same stream.
+      const done = () => {
+        live.off('drain', done);
+        live.off('close', done);
+        resolve();
+      };
+      live.on('drain', done);
+      live.on('close', done);
+      void this.ctx.board.changes.next().then(() => this.ctx.board.error && done());
     });
     this.waiting = false;
   }
