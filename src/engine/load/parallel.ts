@@ -5,14 +5,13 @@
 // of its units' digests; nothing here decides what is verified.
 import { randomUUID } from 'node:crypto';
 import type { RangeReport, TableReport } from '../../shared/report.js';
-import { endQuietly } from '../connection.js';
+import { endQuietly } from '../connect/connection.js';
 import { CancelledError } from '../errors.js';
 import type { ProgressListener } from '../events.js';
-import { digestsBefore } from '../existingRows.js';
-import type { TablePlan } from '../plan.js';
-import type { Session } from '../session.js';
-import type { TableStep } from '../tableFailure.js';
-import type { LoadDigests } from '../verify.js';
+import { digestsBefore } from './existingRows.js';
+import type { TablePlan, TableStep } from '../plan/plan.js';
+import type { Session } from '../connect/session.js';
+import type { LoadDigests } from '../verify/verify.js';
 import { DEFAULT_RANGE_BYTES, splitTable } from './ranges.js';
 import { type ReadContext, ReaderFailure, type ReaderSlot, openReader, runReader, unitName } from './readers.js';
 import { DEFAULT_SPOOL_LIMIT, Spool } from './spool.js';

@@ -9,12 +9,13 @@ import { PassThrough } from 'node:stream';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { displayName } from '../../shared/names.js';
-import { type Endpoint, connect, connectionLost, endQuietly } from '../connection.js';
-import { ContentDigest, type DigestRead, copyOutSql, rowHasher } from '../digest.js';
+import { type Endpoint, connect, connectionLost, endQuietly } from '../connect/connection.js';
+import { unboundedSourceTransaction } from '../connect/session.js';
+import { ContentDigest, type DigestRead, copyOutSql, rowHasher } from '../verify/digest.js';
 import { CancelledError, CopyStreamError, StallError } from '../errors.js';
-import { generatedSelect } from '../generated.js';
+import { generatedSelect } from '../verify/generated.js';
 import { literal } from '../ident.js';
-import { relationSql } from '../relation.js';
+import { relationSql } from '../catalog/relation.js';
 import { SQLSTATE, connectionFailed, sqlStateOf } from '../sqlState.js';
 import { rangeWhere } from './ranges.js';
 import type { Sidecar, Spool } from './spool.js';
@@ -45,17 +46,6 @@ export interface ReadContext {
   sidecar: (u: Unit) => Sidecar;
 }
 
-/**
- * No server-side limit for the reader's transaction: hosted platforms set them per role, and a reader
- * held back by the spool sits idle in its transaction. Kept in one place so the coordinator's own
- * helper (session.ts) can take its place.
- */
-export const unboundedTransactionSql = (serverVersionNum: number): string[] => [
-  'SET LOCAL statement_timeout = 0',
-  'SET LOCAL idle_in_transaction_session_timeout = 0',
-  ...(serverVersionNum >= 170000 ? ['SET LOCAL transaction_timeout = 0'] : []),
-];
-
 /** One reader: connected like the run's sessions (counted in its traffic), inside the run's snapshot. */
 export async function openReader(
   ep: Endpoint,
@@ -63,18 +53,14 @@ export async function openReader(
   index: number,
   o: { lockTimeoutMs: number; serverVersionNum: number },
 ): Promise<Reader> {
-  if (!/^[0-9A-F-]+$/i.test(snapshot)) throw new Error(`unexpected snapshot id from the source: ${snapshot}`);
   const client = await connect(ep, { lockTimeoutMs: o.lockTimeoutMs });
   try {
-    const sql = [
-      `SET application_name = ${literal(`archon (source reader ${index})`)}`,
-      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
-      `SET TRANSACTION SNAPSHOT ${literal(snapshot)}`,
-      ...unboundedTransactionSql(o.serverVersionNum),
-      'SELECT pg_catalog.pg_backend_pid() AS pid',
-    ].join('; ');
-    const results = (await client.query(sql)) as unknown as pg.QueryResult[];
-    return { index, client, pid: Number(results[results.length - 1].rows[0].pid) };
+    // Named, so that it can be found in pg_stat_activity; its pid is what a cancel reaches.
+    const named = `SET application_name = ${literal(`archon (source reader ${index})`)}; SELECT pg_catalog.pg_backend_pid() AS pid`;
+    const results = (await client.query(named)) as unknown as pg.QueryResult[];
+    // The same source transaction as the run's own session, on its snapshot: the server's limits off.
+    await unboundedSourceTransaction(client, o.serverVersionNum, snapshot);
+    return { index, client, pid: Number(results[1].rows[0].pid) };
   } catch (e) {
     await endQuietly(client);
     throw e;

@@ -4,8 +4,8 @@
 // started before any later one, so the unit it wants is spooled, being read (then it goes straight
 // to the writer, its spooled start first) or next for a free reader: a full spool never blocks it.
 import type { PassThrough } from 'node:stream';
-import type { ContentDigest } from '../digest.js';
-import type { TablePlan } from '../plan.js';
+import type { ContentDigest } from '../verify/digest.js';
+import type { TablePlan } from '../plan/plan.js';
 import type { PageRange } from './ranges.js';
 import { Changes } from './spool.js';
 

@@ -8,11 +8,11 @@ import { type PassThrough, Readable, Transform, type Writable } from 'node:strea
 import { finished, pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { ContentDigest } from '../digest.js';
+import { ContentDigest } from '../verify/digest.js';
 import { CancelledError, StallError } from '../errors.js';
-import { dropLastField } from '../generated.js';
+import { dropLastField } from '../verify/generated.js';
 import { ident, qualified } from '../ident.js';
-import type { TablePlan } from '../plan.js';
+import type { TablePlan } from '../plan/plan.js';
 import { ReaderDropped } from './readers.js';
 import type { Spool } from './spool.js';
 import { Stall } from './stall.js';
