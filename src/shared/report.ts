@@ -322,7 +322,10 @@ export interface Report extends ReportHeader {
   traffic?: Traffic | null;
   /** Time and round trips per phase, in the order the phases began (absent in older reports). */
   phases?: PhaseTime[];
-  /** Source sessions that read the rows (migrate; 1: one stream from source to target; absent in older reports). */
+  /**
+   * Source sessions that read the rows (migrate; absent in older reports): with the spool's figures, those
+   * of a parallel load; without, the setting, and the rows went in one stream per table.
+   */
   jobs?: number;
   /** With more than one: the most bytes the spool between the readers and the writer held at once. */
   spoolPeakBytes?: number;
@@ -340,11 +343,11 @@ export interface Report extends ReportHeader {
 export function parallelText(
   r: Pick<Report, 'jobs' | 'spoolPeakBytes' | 'rereadUnits' | 'spoolLeftAt' | 'tables'>,
 ): string | null {
-  if (!r.jobs || r.jobs < 2 || r.spoolPeakBytes === undefined) return null;
+  if (!r.jobs || r.spoolPeakBytes === undefined) return null;
   const split = r.tables.filter((t) => t.ranges?.length);
   const ranges = split.map((t) => `${displayName(t.schema, t.table)} in ${plural(t.ranges!.length, 'page range')}`);
   const parts = [
-    `Read by ${r.jobs} source sessions on one snapshot${ranges.length ? `: ${ranges.join(', ')}` : ''}`,
+    `Read by ${plural(r.jobs, 'source session')} on one snapshot${ranges.length ? `: ${ranges.join(', ')}` : ''}`,
     ...(r.rereadUnits ? [`${plural(r.rereadUnits, 'unit')} read again after a dropped connection`] : []),
     `spool peak ${formatBytes(r.spoolPeakBytes)}`,
     ...(r.spoolLeftAt

@@ -75,7 +75,7 @@ export class ParallelLoad {
 
   /** What the run's report says of the source reads: the jobs, and the figures of a load that ran in parallel. */
   reportFields(): { jobs: number } & Partial<Omit<ParallelFacts, 'jobs'>> {
-    return { ...this.facts, jobs: this.jobs };
+    return { jobs: this.jobs, ...this.facts };
   }
 
   /**
@@ -166,8 +166,9 @@ export class ParallelLoad {
     const n = Math.min(this.jobs, board.units.length);
     const opened = await Promise.allSettled(Array.from({ length: n }, (_, i) => reopen(i + 1)));
     this.slots = opened.flatMap((r) => (r.status === 'fulfilled' ? [{ reader: r.value, busy: false }] : []));
+    // A server short of connection slots (hosted plans have few) gets fewer readers, not a failed run.
     const failed = opened.find((r) => r.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
+    if (failed && !this.slots.length) throw (failed as PromiseRejectedResult).reason;
     const ctx: ReadContext = {
       board,
       spool: this.spool,
@@ -325,7 +326,8 @@ export class ParallelLoad {
     await this.stopReaders(this.board.error ?? null);
     const spoolLeftAt = this.spool ? await this.spool.remove() : null;
     const rereadUnits = this.board.units.filter((u) => u.retries > 0).length;
-    this.facts = { jobs: this.jobs, spoolPeakBytes: this.spool?.peak ?? 0, rereadUnits, spoolLeftAt };
+    // The sessions that read: fewer than asked when there were fewer units, or the server refused some.
+    this.facts = { jobs: this.slots.length, spoolPeakBytes: this.spool?.peak ?? 0, rereadUnits, spoolLeftAt };
     return this.facts;
   }
 }
