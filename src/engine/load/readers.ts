@@ -266,9 +266,21 @@ class UnitSink {
     if (!granted) return this.u.state === 'dropped' && this.dropped();
     this.u.spooled += chunk.length;
     this.fileBytes += chunk.length;
-    this.file ??= this.ctx.spool.create(this.u.id);
+    this.file ??= this.openFile();
+    if (this.fileError) throw this.fileError;
     if (!this.file.write(chunk)) await once(this.file, 'drain');
     return true;
+  }
+
+  /** A full disk (or a folder gone) fails the read with the file's own error, never an unheard event. */
+  private fileError: unknown = null;
+
+  private openFile(): WriteStream {
+    const f = this.ctx.spool.create(this.u.id);
+    f.on('error', (e) => {
+      this.fileError ??= e;
+    });
+    return f;
   }
 
   private dropped(): true {
@@ -279,7 +291,10 @@ class UnitSink {
   private async goDirect(): Promise<void> {
     if (this.mode === 'drop') return;
     await this.closeFile();
-    this.u.direct = { spooledBytes: this.fileBytes, live: new PassThrough(), attempt: this.u.attempt };
+    const live = new PassThrough();
+    // Its errors are the writer's to see (its pipeline listens); one the writer no longer reads must not crash.
+    live.on('error', () => {});
+    this.u.direct = { spooledBytes: this.fileBytes, live, attempt: this.u.attempt };
     this.mode = 'direct';
     this.ctx.board.changes.notify();
   }
