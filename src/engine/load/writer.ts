@@ -135,6 +135,8 @@ function unitInput(u: Unit, spool: Spool): Readable {
 async function copyInto(u: Unit, ctx: WriteContext, onBytes: (n: number) => void): Promise<number> {
   const t = u.table;
   const into = ctx.target.query(copyFrom(copyInSql(t)));
+  // The pipeline hears its errors; one after it settled (the connection lost later) must not crash.
+  into.on('error', () => {});
   const live: PassThrough | undefined = u.direct?.live;
   const abort = new AbortController();
   const stall = new Stall(
