@@ -326,9 +326,10 @@ describe('parallel load from the CLI', () => {
     assert.equal(cli.code, 0, cli.stderr);
     assert.match(cli.stdout, /Source reads: 3 sessions on the one snapshot \(--jobs 3\)/);
     assert.match(cli.stdout, /at most 1(\.0)? MB/);
-    assert.match(cli.stdout, /Read by 3 source sessions on one snapshot/);
+    // Two tables too small to split: two units, so two of the three sessions read.
+    assert.match(cli.stdout, /Read by 2 source sessions on one snapshot/);
     const report = JSON.parse(readFileSync(file, 'utf8')) as Report;
-    assert.equal(report.jobs, 3);
+    assert.equal(report.jobs, 2);
     assert.ok(report.spoolPeakBytes! <= 1024 ** 2);
     assert.deepEqual(await spoolUse(spoolDir), { folders: 0, bytes: 0 });
 

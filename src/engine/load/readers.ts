@@ -177,6 +177,23 @@ async function readUnit(r: Reader, u: Unit, ctx: ReadContext): Promise<void> {
   }
 }
 
+/**
+ * Settles when the server has said the COPY is over (ReadyForQuery, after the command tag with the row
+ * count): pg-copy-streams ends the stream at CopyDone, and the count may come in a later packet.
+ */
+function commandDone(out: ReturnType<typeof copyTo>): Promise<void> {
+  // The query's hook node-postgres calls at ReadyForQuery (a no-op in pg-copy-streams), untyped there.
+  const hooks = out as unknown as { handleReadyForQuery: () => void };
+  return new Promise<void>((resolve, reject) => {
+    const own = hooks.handleReadyForQuery.bind(out);
+    hooks.handleReadyForQuery = () => {
+      own();
+      resolve();
+    };
+    out.once('error', reject);
+  });
+}
+
 /** The search_path pinned to pg_catalog (names read schema-qualified, as withNamesPinned does); the old one returned. */
 async function pinNames(client: pg.Client): Promise<string> {
   const was = (await client.query(`SELECT pg_catalog.current_setting('search_path') AS p`)).rows[0].p as string;
@@ -195,6 +212,8 @@ async function streamUnit(
   const out = client.query(copyTo(copyOutSql(read)));
   // The loop below hears its errors; one that comes after the loop left (its connection cut then) must not crash.
   out.on('error', () => {});
+  const counted = commandDone(out);
+  counted.catch(() => {}); // an error is the loop's to throw; awaited only once the loop is done
   const digest = new ContentDigest();
   const hasher = rowHasher(read.format, (h) => digest.addRowHash(h));
   let bytes = 0;
@@ -205,6 +224,7 @@ async function streamUnit(
     ctx.onBytes(chunk.length);
     await sink.write(chunk);
   }
+  await counted;
   Object.assign(u, { sent: out.rowCount, bytes, digest });
   await sink.end();
 }
