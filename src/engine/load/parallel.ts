@@ -238,7 +238,7 @@ export class ParallelLoad {
       emit({ type: 'table-progress', ...where, bytes, rows });
     };
     const load = await writeTable(units, ctx, onBytes).catch((e) => {
-      emit({ type: 'table-done', ...where, rows: 0, bytes: moved, durationMs: Date.now() - began });
+      emit({ type: 'table-done', ...where, rows: null, bytes: moved, durationMs: Date.now() - began });
       throw e;
     });
     Object.assign(r, { sourceRows: load.sent, bytes: load.bytes, durationMs: Date.now() - began });
