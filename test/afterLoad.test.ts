@@ -6,7 +6,7 @@ import { migrate } from '../src/engine/index.js';
 import { analyzedText } from '../src/shared/report.js';
 import { toMarkdown } from '../src/shared/reportMarkdown.js';
 import { toText } from '../src/shared/reportText.js';
-import { TestDb, directions } from './support/pg.js';
+import { TestDb, directions, pair } from './support/pg.js';
 
 const stats = async (db: TestDb, table: string) =>
   (
@@ -20,14 +20,14 @@ const stats = async (db: TestDb, table: string) =>
 for (const [from, to] of directions()) {
   describe(`after the load, PostgreSQL ${from.major} → ${to.major}`, () => {
     it('ANALYZEs each loaded table after the commit, so its row estimate counts the rows that arrived', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
       const ddl = `CREATE TABLE pages (id int PRIMARY KEY, v text);
         CREATE TABLE parts (id int, d date) PARTITION BY RANGE (d);
         CREATE TABLE parts_2024 PARTITION OF parts FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');`;
-      await src.sql(`${ddl} INSERT INTO pages SELECT g, 'p' || g FROM generate_series(1, 1500) g;
-        INSERT INTO parts SELECT g, date '2024-01-01' + (g % 300) FROM generate_series(1, 700) g;`);
-      await tgt.sql(ddl);
+      const { src, tgt } = await pair(from, to, {
+        both: ddl,
+        source: `INSERT INTO pages SELECT g, 'p' || g FROM generate_series(1, 1500) g;
+        INSERT INTO parts SELECT g, date '2024-01-01' + (g % 300) FROM generate_series(1, 700) g;`,
+      });
       assert.equal((await stats(tgt, 'pages')).analyzed, false, 'a fresh table was never analyzed');
 
       const report = await migrate({ source: src.url, target: tgt.url });
@@ -53,10 +53,10 @@ for (const [from, to] of directions()) {
     });
 
     it('a table the target user may not analyze is a note, not an error: the run stays verified and committed', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
       const ddl = 'CREATE TABLE t (id int PRIMARY KEY, v text);';
-      await src.sql(`${ddl} INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 50) g;`);
+      const { src, tgt } = await pair(from, to, {
+        source: `${ddl} INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 50) g;`,
+      });
       const role = `loader_${tgt.name}`;
       await tgt.sql(`${ddl} CREATE ROLE ${role} LOGIN PASSWORD 'loader-pw';
         GRANT CREATE ON SCHEMA public TO ${role}; GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON t TO ${role};`);
@@ -81,11 +81,12 @@ for (const [from, to] of directions()) {
     });
 
     it('a duplicate key under Append says the target already holds those keys, and what to choose', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
       const ddl = 'CREATE TABLE tasks (id int PRIMARY KEY, title text);';
-      await src.sql(`${ddl} INSERT INTO tasks SELECT g, 'new ' || g FROM generate_series(1, 10) g;`);
-      await tgt.sql(`${ddl} INSERT INTO tasks VALUES (3, 'old 3'), (100, 'old 100');`);
+      const { src, tgt } = await pair(from, to, {
+        both: ddl,
+        source: `INSERT INTO tasks SELECT g, 'new ' || g FROM generate_series(1, 10) g;`,
+        target: `INSERT INTO tasks VALUES (3, 'old 3'), (100, 'old 100');`,
+      });
 
       const report = await migrate({ source: src.url, target: tgt.url, existing: 'append' });
 

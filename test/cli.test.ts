@@ -5,21 +5,18 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { main } from '../src/cli/index.js';
-import { TestDb, directions, runCli, testServers, urlOf } from './support/pg.js';
+import { directions, runCli, testServers, urlOf, pair } from './support/pg.js';
 
 const servers = testServers();
 
 async function kb() {
-  const src = await TestDb.create(servers[17], 'src');
-  const tgt = await TestDb.create(servers[15], 'tgt');
   const ddl = `CREATE TABLE projects (id int PRIMARY KEY, title text); CREATE TABLE pages (id int PRIMARY KEY, body text, extra text);`;
-  await src.sql(
-    ddl +
+  const { src, tgt } = await pair(servers[17], servers[15], {
+    source:
+      ddl +
       `CREATE TABLE settings (k text); INSERT INTO projects SELECT g, 'p' || g FROM generate_series(1, 7) g; INSERT INTO pages SELECT g, E'multi\\nline "' || g, 'x' FROM generate_series(1, 42) g;`,
-  );
-  await tgt.sql(
-    `CREATE TABLE projects (id int PRIMARY KEY, title text); CREATE TABLE pages (id int PRIMARY KEY, body text);`,
-  );
+    target: `CREATE TABLE projects (id int PRIMARY KEY, title text); CREATE TABLE pages (id int PRIMARY KEY, body text);`,
+  });
   return { src, tgt };
 }
 
@@ -289,11 +286,12 @@ describe('archon CLI', () => {
   });
 
   it('SIGTERM mid-copy rolls back and reports, like Ctrl-C', async () => {
-    const src = await TestDb.create(servers[17], 'src');
-    const tgt = await TestDb.create(servers[15], 'tgt');
     const ddl = 'CREATE TABLE big (id int PRIMARY KEY, body text);';
-    await src.sql(`${ddl} INSERT INTO big SELECT g, repeat('x', 2000) FROM generate_series(1, 300000) g;`);
-    await tgt.sql(`${ddl} INSERT INTO big VALUES (-1, 'keep');`);
+    const { src, tgt } = await pair(servers[17], servers[15], {
+      both: ddl,
+      source: `INSERT INTO big SELECT g, repeat('x', 2000) FROM generate_series(1, 300000) g;`,
+      target: `INSERT INTO big VALUES (-1, 'keep');`,
+    });
     const child = spawn(
       process.execPath,
       ['dist/cli.js', 'migrate', '--yes', '--source', src.url, '--target', tgt.url],
@@ -376,15 +374,11 @@ describe('archon CLI', () => {
 
   for (const [from, to] of directions()) {
     it(`undo --report/--markdown/--html write the undo's report: each table restored or dropped, its counts (PostgreSQL ${from.major} → ${to.major})`, async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(
-        `CREATE TABLE projects (id int PRIMARY KEY, title text); CREATE TABLE settings (k text);
+      const { src, tgt } = await pair(from, to, {
+        source: `CREATE TABLE projects (id int PRIMARY KEY, title text); CREATE TABLE settings (k text);
          INSERT INTO projects SELECT g, 'p' || g FROM generate_series(1, 7) g; INSERT INTO settings VALUES ('a');`,
-      );
-      await tgt.sql(
-        `CREATE TABLE projects (id int PRIMARY KEY, title text); INSERT INTO projects VALUES (1, 'old'), (2, 'old'), (3, 'old');`,
-      );
+        target: `CREATE TABLE projects (id int PRIMARY KEY, title text); INSERT INTO projects VALUES (1, 'old'), (2, 'old'), (3, 'old');`,
+      });
       const between = ['--source', src.url, '--target', tgt.url];
       const migrated = runCli(['migrate', ...between, '--create-missing', '--yes']);
       assert.equal(migrated.code, 0, migrated.stdout + migrated.stderr);
@@ -604,10 +598,10 @@ describe('archon CLI', () => {
   });
 
   it('control characters in names never reach the terminal raw', async () => {
-    const src = await TestDb.create(servers[17], 'src');
-    const tgt = await TestDb.create(servers[15], 'tgt');
-    await src.sql(`CREATE TABLE "evil[2J
-name" (id int)`);
+    const { src, tgt } = await pair(servers[17], servers[15], {
+      source: `CREATE TABLE "evil[2J
+name" (id int)`,
+    });
     const r = runCli(['plan', '--source', src.url, '--target', tgt.url]);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /SKIP {2}public\."evil\\x1b\[2J\\nname" +missing on the target/);

@@ -8,7 +8,7 @@ import { type AddressInfo, type Server, type Socket, createServer as createNetSe
 import { describe, it } from 'node:test';
 import { connect, parseEndpoint } from '../src/engine/connect/connection.js';
 import { ConnectionError } from '../src/engine/errors.js';
-import { TestDb, runCli, testServers } from './support/pg.js';
+import { runCli, testServers, pair } from './support/pg.js';
 
 const s = testServers()[17];
 const base = (host: string, query: string) =>
@@ -97,10 +97,10 @@ describe('sslmode', () => {
 describe('passwords from ~/.pgpass', () => {
   it('are used when the URL has none', async () => {
     const servers = testServers();
-    const src = await TestDb.create(servers[17], 'src');
-    const tgt = await TestDb.create(servers[15], 'tgt');
-    await src.sql(`CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 5);`);
-    await tgt.sql(`CREATE TABLE t (id int);`);
+    const { src, tgt } = await pair(servers[17], servers[15], {
+      source: `CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 5);`,
+      target: `CREATE TABLE t (id int);`,
+    });
     const home = mkdtempSync(join(tmpdir(), 'archon-home-'));
     writeFileSync(
       join(home, '.pgpass'),

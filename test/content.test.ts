@@ -7,7 +7,7 @@ import { compare, migrate, planMigration } from '../src/engine/index.js';
 import { type Report, type TableReport, headline } from '../src/shared/report.js';
 import { toMarkdown } from '../src/shared/reportMarkdown.js';
 import { toText } from '../src/shared/reportText.js';
-import { TestDb, directions, withClient } from './support/pg.js';
+import { directions, withClient, pair } from './support/pg.js';
 
 const UNTOUCHED = `
 CREATE TABLE floats (id int PRIMARY KEY, f float8, r real);
@@ -91,14 +91,14 @@ const byName = (r: Report, name: string): TableReport => r.tables.find((t) => t.
 for (const [from, to] of directions()) {
   describe(`content, PostgreSQL ${from.major} → ${to.major}`, () => {
     it('compare flags exactly the changed tables and names the changed keys', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
       const ddl =
         UNTOUCHED +
         Object.values(CHANGES)
           .map((c) => c.ddl)
           .join('\n');
-      await src.sql(`${ddl} CREATE TABLE dropped (id int PRIMARY KEY); INSERT INTO dropped VALUES (1);`);
+      const { src, tgt } = await pair(from, to, {
+        source: `${ddl} CREATE TABLE dropped (id int PRIMARY KEY); INSERT INTO dropped VALUES (1);`,
+      });
       // The copy "by other means": the same statements, the target's columns in another order and
       // its server's time zone elsewhere.
       await tgt.sql(`ALTER DATABASE ${tgt.name} SET TimeZone = 'Pacific/Chatham'`);
@@ -150,10 +150,10 @@ for (const [from, to] of directions()) {
     });
 
     it('migrate proves content with no false alarm, across versions, column orders and widening types', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(`${UNTOUCHED} CREATE TABLE widened (id int PRIMARY KEY, r real, i int, n numeric(8, 2), ts timestamp, d date);
-        INSERT INTO widened VALUES (1, 0.1, 7, 1.25, '2025-01-01 10:00:00', '2025-01-02'), (2, 1e-7, -1, NULL, NULL, NULL);`);
+      const { src, tgt } = await pair(from, to, {
+        source: `${UNTOUCHED} CREATE TABLE widened (id int PRIMARY KEY, r real, i int, n numeric(8, 2), ts timestamp, d date);
+        INSERT INTO widened VALUES (1, 0.1, 7, 1.25, '2025-01-01 10:00:00', '2025-01-02'), (2, 1e-7, -1, NULL, NULL, NULL);`,
+      });
       await tgt.sql(`ALTER DATABASE ${tgt.name} SET TimeZone = 'America/St_Johns'`);
       const targetDdl = UNTOUCHED.replace(/INSERT INTO[^;]+;/g, '').replace(
         'CREATE TABLE floats (id int PRIMARY KEY, f float8, r real)',
@@ -174,12 +174,10 @@ for (const [from, to] of directions()) {
     });
 
     it('double precision to numeric: a -0 arrives as 0, and the report says so', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(
-        `CREATE TABLE z (id int PRIMARY KEY, f float8); INSERT INTO z VALUES (1, '-0'), (2, 1e-5), (3, -2.5);`,
-      );
-      await tgt.sql(`CREATE TABLE z (id int PRIMARY KEY, f numeric);`);
+      const { src, tgt } = await pair(from, to, {
+        source: `CREATE TABLE z (id int PRIMARY KEY, f float8); INSERT INTO z VALUES (1, '-0'), (2, 1e-5), (3, -2.5);`,
+        target: `CREATE TABLE z (id int PRIMARY KEY, f numeric);`,
+      });
       const report = await migrate({ source: src.url, target: tgt.url });
       const [z] = report.tables;
       assert.equal(z.status, 'verified', JSON.stringify(z));
@@ -194,8 +192,7 @@ for (const [from, to] of directions()) {
     });
 
     it('migrate skips lossy conversions up front, naming the column and the loss', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
+      const { src, tgt } = await pair(from, to);
       const cols = ['n numeric', 'f float8', 'ts timestamptz', 'c text', 'p numeric(8, 4)'];
       const targetCols = ['n numeric(6, 2)', 'f real', 'ts date', 'c char(20)', 'p numeric(8, 2)'];
       for (const [i, c] of cols.entries()) {
@@ -219,12 +216,12 @@ describe('migrate refuses what it cannot prove', () => {
   const [from, to] = directions()[0];
 
   it('a composite type whose fields are declared in another order on the target: skipped, target unchanged', async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
-    await src.sql(`CREATE TYPE pair AS (a int, b int); CREATE TABLE e (id int PRIMARY KEY, p pair, ps pair[]);
-      INSERT INTO e VALUES (1, ROW(1, 2), ARRAY[ROW(3, 4)::pair]);`);
-    await tgt.sql(`CREATE TYPE pair AS (b int, a int); CREATE TABLE e (id int PRIMARY KEY, p pair, ps pair[]);
-      INSERT INTO e VALUES (9, ROW(9, 9), NULL);`);
+    const { src, tgt } = await pair(from, to, {
+      source: `CREATE TYPE pair AS (a int, b int); CREATE TABLE e (id int PRIMARY KEY, p pair, ps pair[]);
+      INSERT INTO e VALUES (1, ROW(1, 2), ARRAY[ROW(3, 4)::pair]);`,
+      target: `CREATE TYPE pair AS (b int, a int); CREATE TABLE e (id int PRIMARY KEY, p pair, ps pair[]);
+      INSERT INTO e VALUES (9, ROW(9, 9), NULL);`,
+    });
     const report = await migrate({ source: src.url, target: tgt.url });
     const e = byName(report, 'e');
     assert.equal(e.status, 'skipped');
@@ -241,16 +238,16 @@ describe('migrate refuses what it cannot prove', () => {
   });
 
   it('composite field order is checked at every depth: nested, through domains, in arrays of domains', async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
     const ddl = (inner: string) => `CREATE TYPE inner_t AS (${inner}); CREATE TYPE outer_t AS (x int, i inner_t);
       CREATE DOMAIN dp AS inner_t; CREATE DOMAIN ddp AS dp;
       CREATE TABLE nested (id int PRIMARY KEY, o outer_t); CREATE TABLE via_domains (id int PRIMARY KEY, d ddp);
       CREATE TABLE domain_array (id int PRIMARY KEY, ds dp[]); CREATE TABLE plain (id int PRIMARY KEY, v text);`;
-    await src.sql(`${ddl('a int, b int')}
+    const { src, tgt } = await pair(from, to, {
+      source: `${ddl('a int, b int')}
       INSERT INTO nested VALUES (1, ROW(10, ROW(2, 3)::inner_t)); INSERT INTO via_domains VALUES (1, ROW(2, 3));
-      INSERT INTO domain_array VALUES (1, ARRAY[ROW(2, 3)::dp]); INSERT INTO plain VALUES (1, 'x');`);
-    await tgt.sql(ddl('b int, a int'));
+      INSERT INTO domain_array VALUES (1, ARRAY[ROW(2, 3)::dp]); INSERT INTO plain VALUES (1, 'x');`,
+      target: ddl('b int, a int'),
+    });
     const report = await migrate({ source: src.url, target: tgt.url });
     assert.equal(byName(report, 'plain').status, 'verified');
     for (const name of ['nested', 'via_domains', 'domain_array']) {
@@ -268,8 +265,7 @@ describe('migrate refuses what it cannot prove', () => {
   for (const [a, b] of directions())
     for (const created of [false, true])
       it(`regclass names the same object whatever either side's search_path finds first (${created ? 'created' : 'existing'} table, ${a.major} → ${b.major})`, async () => {
-        const src = await TestDb.create(a, 'src');
-        const tgt = await TestDb.create(b, 'tgt');
+        const { src, tgt } = await pair(a, b);
         const things = 'CREATE SCHEMA app; CREATE TABLE app.thing (x int); CREATE TABLE public.thing (x int);';
         const ddl = 'CREATE TABLE public.refs (id int PRIMARY KEY, c regclass, cs regclass[], t regtype);';
         await src.sql(`${things} CREATE TYPE app.mood AS ENUM ('ok'); CREATE TYPE public.mood AS ENUM ('ok'); ${ddl}
@@ -305,11 +301,11 @@ describe('migrate refuses what it cannot prove', () => {
       });
 
   it('regclass and its kin travel by name, not by OID, and compare by name', async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
-    await src.sql(`CREATE TABLE foo1 (x int); CREATE TABLE foo2 (x int);
+    const { src, tgt } = await pair(from, to, {
+      source: `CREATE TABLE foo1 (x int); CREATE TABLE foo2 (x int);
       CREATE TABLE regs (id int PRIMARY KEY, r regclass, rs regclass[], ro regrole, rn regnamespace, t regtype);
-      INSERT INTO regs VALUES (1, 'foo1', '{foo1,foo2}', 'postgres', 'public', 'int4'), (2, 'foo2', NULL, NULL, NULL, NULL);`);
+      INSERT INTO regs VALUES (1, 'foo1', '{foo1,foo2}', 'postgres', 'public', 'int4'), (2, 'foo2', NULL, NULL, NULL, NULL);`,
+    });
     // Created in another order on the target, so the same names have other OIDs there.
     await tgt.sql(`CREATE TABLE pad (x int); CREATE TABLE foo2 (x int); CREATE TABLE foo1 (x int);
       CREATE TABLE regs (id int PRIMARY KEY, r regclass, rs regclass[], ro regrole, rn regnamespace, t regtype);`);
@@ -325,14 +321,14 @@ describe('migrate refuses what it cannot prove', () => {
   for (const created of [false, true]) {
     const where = created ? 'on tables the run creates' : 'on existing tables';
     it(`values binary COPY would let through wrong (interval infinity before 17) or refuse travel as text, ${where}`, async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
       const ddl = `CREATE TABLE foo1 (x int); CREATE TABLE iv (id int PRIMARY KEY, i interval, ia interval[]);
         CREATE TABLE odd (id int PRIMARY KEY, q tsquery, v int2vector, o oidvector, acl aclitem[], r regclass,
                           rs regclass[], ro regrole, rt regtype, rp regproc);`;
-      await src.sql(`${ddl} INSERT INTO iv VALUES (1, '1 day', '{2 days}');
+      const { src, tgt } = await pair(from, to, {
+        source: `${ddl} INSERT INTO iv VALUES (1, '1 day', '{2 days}');
         INSERT INTO odd VALUES (1, '', '', '', '{postgres=arwdDxt/postgres}', 'foo1', '{foo1}', 'postgres', 'int4', 'now'),
-                               (2, 'a & b', '1 2', '3 4', NULL, NULL, NULL, NULL, NULL, NULL);`);
+                               (2, 'a & b', '1 2', '3 4', NULL, NULL, NULL, NULL, NULL, NULL);`,
+      });
       // Created in another order on the target, so the same names have other OIDs there.
       await tgt.sql(
         created ? 'CREATE TABLE pad (x int); CREATE TABLE foo1 (x int);' : `CREATE TABLE pad (x int); ${ddl}`,
@@ -371,12 +367,9 @@ describe('migrate refuses what it cannot prove', () => {
   }
 
   it('money is found at any depth (domains over domains, arrays of domains, composite fields), with how it renders', async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
     const ddl = `CREATE DOMAIN m1 AS money; CREATE DOMAIN m2 AS m1; CREATE TYPE priced AS (label text, p money);
       CREATE TABLE t (id int PRIMARY KEY, dd m2, arr m1[], comp priced, plain money, plain_arr money[], n numeric);`;
-    await src.sql(ddl);
-    await tgt.sql(ddl);
+    const { src, tgt } = await pair(from, to, { both: ddl });
     // C and POSIX render money alike: no false skip between them (the differing case is in plan.test.ts).
     await src.sql(`ALTER DATABASE ${src.name} SET lc_monetary = 'C'`);
     await tgt.sql(`ALTER DATABASE ${tgt.name} SET lc_monetary = 'POSIX'`);
@@ -396,12 +389,12 @@ describe('migrate refuses what it cannot prove', () => {
   });
 
   it('compare: a source column the target lacks is a mismatch, even when the rest matches', async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
-    await src.sql(`CREATE TABLE lost (id int PRIMARY KEY, name text, secret text); INSERT INTO lost VALUES (1, 'a', 'x');
-      CREATE TABLE wider (id int PRIMARY KEY); INSERT INTO wider VALUES (1);`);
-    await tgt.sql(`CREATE TABLE lost (id int PRIMARY KEY, name text); INSERT INTO lost VALUES (1, 'a');
-      CREATE TABLE wider (id int PRIMARY KEY, extra text DEFAULT 'd'); INSERT INTO wider VALUES (1);`);
+    const { src, tgt } = await pair(from, to, {
+      source: `CREATE TABLE lost (id int PRIMARY KEY, name text, secret text); INSERT INTO lost VALUES (1, 'a', 'x');
+      CREATE TABLE wider (id int PRIMARY KEY); INSERT INTO wider VALUES (1);`,
+      target: `CREATE TABLE lost (id int PRIMARY KEY, name text); INSERT INTO lost VALUES (1, 'a');
+      CREATE TABLE wider (id int PRIMARY KEY, extra text DEFAULT 'd'); INSERT INTO wider VALUES (1);`,
+    });
     const report = await compare({ source: src.url, target: tgt.url });
     const lost = byName(report, 'lost');
     assert.equal(lost.status, 'mismatch');
@@ -411,14 +404,10 @@ describe('migrate refuses what it cannot prove', () => {
   });
 
   it('append proves the rows it added', async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
-    await src.sql(
-      `CREATE TABLE a (id int PRIMARY KEY, v text); INSERT INTO a SELECT g, 'new' FROM generate_series(10, 19) g;`,
-    );
-    await tgt.sql(
-      `CREATE TABLE a (id int PRIMARY KEY, v text); INSERT INTO a SELECT g, 'old' FROM generate_series(1, 5) g;`,
-    );
+    const { src, tgt } = await pair(from, to, {
+      source: `CREATE TABLE a (id int PRIMARY KEY, v text); INSERT INTO a SELECT g, 'new' FROM generate_series(10, 19) g;`,
+      target: `CREATE TABLE a (id int PRIMARY KEY, v text); INSERT INTO a SELECT g, 'old' FROM generate_series(1, 5) g;`,
+    });
     const appended = await migrate({ source: src.url, target: tgt.url, existing: 'append' });
     assert.equal(appended.outcome, 'verified', JSON.stringify(appended.tables));
     assert.equal(byName(appended, 'a').content.status, 'match');
@@ -426,12 +415,12 @@ describe('migrate refuses what it cannot prove', () => {
   });
 
   it('content that changes inside the load (spaces cut by varchar) is caught, named by key, and rolled back', async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
-    await src.sql(`CREATE TABLE codes (id int PRIMARY KEY, code text); CREATE TABLE ok (id int PRIMARY KEY);
-      INSERT INTO codes VALUES (1, 'ab'), (2, 'cd' || repeat(' ', 10)), (3, 'ef'); INSERT INTO ok VALUES (1);`);
-    await tgt.sql(`CREATE TABLE codes (id int PRIMARY KEY, code varchar(5)); CREATE TABLE ok (id int PRIMARY KEY);
-      INSERT INTO codes VALUES (7, 'keep'); INSERT INTO ok VALUES (42);`);
+    const { src, tgt } = await pair(from, to, {
+      source: `CREATE TABLE codes (id int PRIMARY KEY, code text); CREATE TABLE ok (id int PRIMARY KEY);
+      INSERT INTO codes VALUES (1, 'ab'), (2, 'cd' || repeat(' ', 10)), (3, 'ef'); INSERT INTO ok VALUES (1);`,
+      target: `CREATE TABLE codes (id int PRIMARY KEY, code varchar(5)); CREATE TABLE ok (id int PRIMARY KEY);
+      INSERT INTO codes VALUES (7, 'keep'); INSERT INTO ok VALUES (42);`,
+    });
     const report = await migrate({ source: src.url, target: tgt.url });
     assert.equal(report.committed, false);
     const codes = byName(report, 'codes');
@@ -452,12 +441,12 @@ describe('migrate refuses what it cannot prove', () => {
   });
 
   it('equal values in another binary form (an array that once held a NULL, another NaN) are the same content', async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
     const ddl = `CREATE TABLE a (id int PRIMARY KEY, x int[], f float8, r real);`;
-    await src.sql(`${ddl} INSERT INTO a VALUES (1, '{1,NULL,3}', 'NaN', 'NaN'), (2, '{7}', 1, 1);
-      UPDATE a SET x[2] = 5 WHERE id = 1;`);
-    await tgt.sql(ddl);
+    const { src, tgt } = await pair(from, to, {
+      both: ddl,
+      source: `INSERT INTO a VALUES (1, '{1,NULL,3}', 'NaN', 'NaN'), (2, '{7}', 1, 1);
+      UPDATE a SET x[2] = 5 WHERE id = 1;`,
+    });
     const migrated = await migrate({ source: src.url, target: tgt.url });
     assert.equal(migrated.outcome, 'verified', JSON.stringify(migrated.tables));
     await tgt.sql(`UPDATE a SET f = 'Infinity'::float8 - 'Infinity'::float8, r = 'Infinity'::real * 0 WHERE id = 1`);
@@ -470,14 +459,14 @@ describe('migrate refuses what it cannot prove', () => {
   });
 
   it('columns the target generates are compared with the source, not taken on trust', async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
-    await src.sql(`CREATE TABLE g (id int PRIMARY KEY, a int, g int); INSERT INTO g VALUES (1, 10, 20), (2, 7, 999);
+    const { src, tgt } = await pair(from, to, {
+      source: `CREATE TABLE g (id int PRIMARY KEY, a int, g int); INSERT INTO g VALUES (1, 10, 20), (2, 7, 999);
       CREATE TABLE same (id int PRIMARY KEY, a int, g int); INSERT INTO same VALUES (1, 10, 20);
-      CREATE TABLE twice (id int PRIMARY KEY, a int, g int GENERATED ALWAYS AS (a * 2) STORED); INSERT INTO twice VALUES (1, 10);`);
-    await tgt.sql(`CREATE TABLE g (id int PRIMARY KEY, a int, g int GENERATED ALWAYS AS (a * 2) STORED);
+      CREATE TABLE twice (id int PRIMARY KEY, a int, g int GENERATED ALWAYS AS (a * 2) STORED); INSERT INTO twice VALUES (1, 10);`,
+      target: `CREATE TABLE g (id int PRIMARY KEY, a int, g int GENERATED ALWAYS AS (a * 2) STORED);
       CREATE TABLE same (id int PRIMARY KEY, a int, g int GENERATED ALWAYS AS (a * 2) STORED);
-      CREATE TABLE twice (id int PRIMARY KEY, a int, g int GENERATED ALWAYS AS (a * 3) STORED);`);
+      CREATE TABLE twice (id int PRIMARY KEY, a int, g int GENERATED ALWAYS AS (a * 3) STORED);`,
+    });
     const lost = await migrate({ source: src.url, target: tgt.url, selection: { tables: ['g'] } });
     assert.equal(byName(lost, 'g').status, 'mismatch');
     assert.deepEqual(byName(lost, 'g').content.differences, [{ key: 'id=2', kind: 'changed' }]);
@@ -492,13 +481,14 @@ describe('migrate refuses what it cannot prove', () => {
   });
 
   it('names differing rows past the first 20 with true totals, and shows odd keys unambiguously', async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
     const ddl = `CREATE TABLE many (id int PRIMARY KEY, v text); CREATE TABLE k (k text PRIMARY KEY, v int);`;
-    await src.sql(`${ddl} INSERT INTO many SELECT g, 'v' FROM generate_series(1, 100) g;
-      INSERT INTO k VALUES ('', 1), (' ', 2), ('a' || chr(9) || 'b', 3), ('a\\tb', 4);`);
-    await tgt.sql(`${ddl} INSERT INTO many SELECT g, CASE WHEN g <= 30 THEN 'w' ELSE 'v' END FROM generate_series(6, 101) g;
-      INSERT INTO k VALUES ('', 9), (' ', 9), ('a' || chr(9) || 'b', 9), ('a\\tb', 4);`);
+    const { src, tgt } = await pair(from, to, {
+      both: ddl,
+      source: `INSERT INTO many SELECT g, 'v' FROM generate_series(1, 100) g;
+      INSERT INTO k VALUES ('', 1), (' ', 2), ('a' || chr(9) || 'b', 3), ('a\\tb', 4);`,
+      target: `INSERT INTO many SELECT g, CASE WHEN g <= 30 THEN 'w' ELSE 'v' END FROM generate_series(6, 101) g;
+      INSERT INTO k VALUES ('', 9), (' ', 9), ('a' || chr(9) || 'b', 9), ('a\\tb', 4);`,
+    });
     const report = await compare({ source: src.url, target: tgt.url });
     const many = byName(report, 'many');
     assert.equal(many.content.differingRows, 31);

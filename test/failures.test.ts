@@ -17,7 +17,7 @@ import {
 } from '../src/shared/report.js';
 import { toMarkdown } from '../src/shared/reportMarkdown.js';
 import { toText } from '../src/shared/reportText.js';
-import { TestDb, directions } from './support/pg.js';
+import { type TestDb, directions, pair } from './support/pg.js';
 
 const byName = (r: Report, table: string): TableReport => {
   const t = r.tables.find((x) => x.table === table);
@@ -42,17 +42,17 @@ const seqTuplesRead = async (db: TestDb, table: string): Promise<number> =>
 for (const [from, to] of directions()) {
   describe(`one run names every problem, PostgreSQL ${from.major} → ${to.major}`, () => {
     it('two tables the target refuses both fail with their own error; the others load, verify and roll back', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
       const big = 250_000;
-      await src.sql(`CREATE TABLE a_first (id int PRIMARY KEY, v text);
+      const { src, tgt } = await pair(from, to, {
+        source: `CREATE TABLE a_first (id int PRIMARY KEY, v text);
         INSERT INTO a_first SELECT g, 'a' || g FROM generate_series(1, 50) g;
         CREATE TABLE b_big (v int, pad text);
         INSERT INTO b_big SELECT g, repeat('x', 100) FROM generate_series(1, ${big}) g;
         CREATE TABLE c_narrow (id int PRIMARY KEY, code text);
         INSERT INTO c_narrow VALUES (1, 'ok'), (2, 'far too long');
         CREATE TABLE d_last (id int PRIMARY KEY, v text);
-        INSERT INTO d_last SELECT g, 'd' || g FROM generate_series(1, 30) g;`);
+        INSERT INTO d_last SELECT g, 'd' || g FROM generate_series(1, 30) g;`,
+      });
       // The target enforces what the source does not: b_big's 10th row breaks a CHECK (the source still
       // has megabytes to send), c_narrow's second value does not fit.
       await tgt.sql(`CREATE TABLE a_first (id int PRIMARY KEY, v text); INSERT INTO a_first VALUES (1, 'old');
@@ -150,13 +150,14 @@ for (const [from, to] of directions()) {
     });
 
     it('a table referencing one that failed: its foreign key is not checked against missing rows, and it says so', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
       const ddl = `CREATE TABLE parent (id int PRIMARY KEY, v int);
         CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent (id));`;
-      await src.sql(`${ddl} INSERT INTO parent SELECT g, g FROM generate_series(1, 20) g;
-        INSERT INTO child SELECT g, g FROM generate_series(1, 20) g;`);
-      await tgt.sql(`${ddl} ALTER TABLE parent ADD CONSTRAINT small CHECK (v < 10);`);
+      const { src, tgt } = await pair(from, to, {
+        both: ddl,
+        source: `INSERT INTO parent SELECT g, g FROM generate_series(1, 20) g;
+        INSERT INTO child SELECT g, g FROM generate_series(1, 20) g;`,
+        target: `ALTER TABLE parent ADD CONSTRAINT small CHECK (v < 10);`,
+      });
       const report = await migrate({ source: src.url, target: tgt.url });
       assert.deepEqual(statuses(report), { parent: 'failed', child: 'rolled back' });
       const child = byName(report, 'child');
@@ -174,14 +175,15 @@ for (const [from, to] of directions()) {
     });
 
     it('where the target enforces foreign keys as rows arrive, the referencing table fails, naming the table it waited for', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
       const ddl = `CREATE TABLE parent (id int PRIMARY KEY, v int);
         CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent (id));
         CREATE TABLE other (id int PRIMARY KEY);`;
-      await src.sql(`${ddl} INSERT INTO parent SELECT g, g FROM generate_series(1, 20) g;
-        INSERT INTO child SELECT g, g FROM generate_series(1, 20) g; INSERT INTO other VALUES (1);`);
-      await tgt.sql(`${ddl} ALTER TABLE parent ADD CONSTRAINT small CHECK (v < 10);`);
+      const { src, tgt } = await pair(from, to, {
+        both: ddl,
+        source: `INSERT INTO parent SELECT g, g FROM generate_series(1, 20) g;
+        INSERT INTO child SELECT g, g FROM generate_series(1, 20) g; INSERT INTO other VALUES (1);`,
+        target: `ALTER TABLE parent ADD CONSTRAINT small CHECK (v < 10);`,
+      });
       // A table owner, not a superuser: no replica mode, so the target checks each foreign key itself.
       const role = `owner_${tgt.name}`;
       await tgt.sql(`CREATE ROLE ${role} LOGIN PASSWORD 'owner-secret-pw';
@@ -203,11 +205,11 @@ for (const [from, to] of directions()) {
     });
 
     it("a created table's foreign key refused after the load fails that table alone; the others go on", async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(`CREATE TABLE parent (id int PRIMARY KEY, v int); INSERT INTO parent SELECT g, g FROM generate_series(1, 5) g;
+      const { src, tgt } = await pair(from, to, {
+        source: `CREATE TABLE parent (id int PRIMARY KEY, v int); INSERT INTO parent SELECT g, g FROM generate_series(1, 5) g;
         CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent (id)); INSERT INTO child VALUES (1, 5);
-        CREATE TABLE z_other (id int PRIMARY KEY); INSERT INTO z_other VALUES (1), (2);`);
+        CREATE TABLE z_other (id int PRIMARY KEY); INSERT INTO z_other VALUES (1), (2);`,
+      });
       // parent exists on the target and refuses a row; child and z_other are created by the run.
       await tgt.sql(`CREATE TABLE parent (id int PRIMARY KEY, v int CHECK (v < 5));`);
       const report = await migrate({ source: src.url, target: tgt.url, createMissing: true });
@@ -226,13 +228,14 @@ describe('what ends the run at once', () => {
   const [from, to] = directions()[0];
 
   it('a lock waited for too long stops the run after an earlier table failed: both failures listed, the rest not run', async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
     const ddl = `CREATE TABLE a_bad (id int PRIMARY KEY, v int); CREATE TABLE b_locked (id int PRIMARY KEY);
       CREATE TABLE c_after (id int PRIMARY KEY);`;
-    await src.sql(`${ddl} INSERT INTO a_bad VALUES (1, 1), (2, 99); INSERT INTO b_locked VALUES (1);
-      INSERT INTO c_after VALUES (1);`);
-    await tgt.sql(`${ddl} ALTER TABLE a_bad ADD CHECK (v < 10);`);
+    const { src, tgt } = await pair(from, to, {
+      both: ddl,
+      source: `INSERT INTO a_bad VALUES (1, 1), (2, 99); INSERT INTO b_locked VALUES (1);
+      INSERT INTO c_after VALUES (1);`,
+      target: `ALTER TABLE a_bad ADD CHECK (v < 10);`,
+    });
     // Someone holds b_locked on the source: reading it waits, and the wait gives up.
     const holder = new pg.Client({ connectionString: src.url, application_name: 'the lock holder' });
     await holder.connect();

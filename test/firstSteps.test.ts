@@ -16,7 +16,7 @@ import { type TablePick, selectionSummary } from '../src/vscode/tablePicker.js';
 import { schemaContentText, schemaGroups } from '../src/vscode/treeModel.js';
 import { WALKTHROUGH_KEYS } from '../src/vscode/walkthroughKeys.js';
 import { connectionItems } from '../src/vscode/wizardModel.js';
-import { TestDb, testServers } from './support/pg.js';
+import { testServers, pair } from './support/pg.js';
 import { sampleReport } from './support/sampleReport.js';
 
 const profile = (id: string, name: string, role: 'source' | 'target', port = 5432): ConnectionProfile => ({
@@ -108,12 +108,12 @@ describe('views are not tables', () => {
   const servers = testServers();
 
   it('the tree counts a schema by kind; the review never counts a view among the selected tables', async () => {
-    const src = await TestDb.create(servers[17], 'src');
-    const tgt = await TestDb.create(servers[15], 'tgt');
     const ddl = 'CREATE TABLE pages (id int PRIMARY KEY, body text); CREATE TABLE tags (id int PRIMARY KEY);';
-    await src.sql(`${ddl} CREATE VIEW page_ids AS SELECT id FROM pages;
-      CREATE MATERIALIZED VIEW page_count AS SELECT count(*) FROM pages;`);
-    await tgt.sql(ddl);
+    const { src, tgt } = await pair(servers[17], servers[15], {
+      both: ddl,
+      source: `CREATE VIEW page_ids AS SELECT id FROM pages;
+      CREATE MATERIALIZED VIEW page_count AS SELECT count(*) FROM pages;`,
+    });
     const [group] = schemaGroups(await inspect({ url: src.url }));
     assert.equal(schemaContentText(group.tables), '2 tables, 1 view, 1 materialized view');
     assert.equal(schemaContentText(group.tables.filter((t) => t.kind === 'table')), '2 tables');
@@ -143,11 +143,11 @@ describe("the review's notes", () => {
   const servers = testServers();
 
   it('are grouped by what they say, the statement counts inside, each table with its own when listed', async () => {
-    const src = await TestDb.create(servers[17], 'src');
-    const tgt = await TestDb.create(servers[15], 'tgt');
-    await src.sql(`CREATE TABLE a (id int PRIMARY KEY, v text);
+    const { src, tgt } = await pair(servers[17], servers[15], {
+      source: `CREATE TABLE a (id int PRIMARY KEY, v text);
       CREATE TABLE b (id int PRIMARY KEY, v text); CREATE INDEX b_v ON b (v);
-      CREATE TABLE c (id int PRIMARY KEY, v text); CREATE INDEX c_v ON c (v); CREATE INDEX c_v2 ON c (v, id);`);
+      CREATE TABLE c (id int PRIMARY KEY, v text); CREATE INDEX c_v ON c (v); CREATE INDEX c_v2 ON c (v, id);`,
+    });
     const planned = await planMigration({ source: src.url, target: tgt.url, existing: 'replace', createMissing: true });
     const chosen = planWithChoices(planned, { createMissing: true, addColumns: false });
     const lines = reviewLines(chosen, 'cloud-db', 'local-db');

@@ -4,15 +4,14 @@ import { describe, it } from 'node:test';
 import { compare, migrate, planMigration } from '../src/engine/index.js';
 import type { Report, TableReport } from '../src/shared/report.js';
 import { startServer } from '../scripts/pg-servers.mjs';
-import { TestDb, directions, withClient } from './support/pg.js';
+import { TestDb, directions, withClient, pair } from './support/pg.js';
 
 const byName = (r: Report, name: string): TableReport => r.tables.find((t) => t.table === name)!;
 const [from, to] = directions()[0];
 
 describe('row-level security', () => {
   it('a source role that sees only some rows is refused, naming who could see them all', async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
+    const { src, tgt } = await pair(from, to);
     const role = `reader_${src.name}`;
     await src.sql(`CREATE ROLE ${role} LOGIN PASSWORD 'reader-pw';
       CREATE TABLE docs (id int PRIMARY KEY, owner text); CREATE TABLE open (id int PRIMARY KEY);
@@ -40,11 +39,11 @@ describe('row-level security', () => {
 
 describe('what replica mode does not check is checked after the load', () => {
   it('duplicates that a deferrable unique constraint forbids fail the run, naming the constraint and key', async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
-    await src.sql(`CREATE TABLE du (id int, email text); INSERT INTO du VALUES (1, 'a@x'), (2, 'a@x'), (3, 'b@x');`);
-    await tgt.sql(`CREATE TABLE du (id int, email text, CONSTRAINT du_email_key UNIQUE (email) DEFERRABLE INITIALLY DEFERRED);
-      INSERT INTO du VALUES (9, 'keep@x');`);
+    const { src, tgt } = await pair(from, to, {
+      source: `CREATE TABLE du (id int, email text); INSERT INTO du VALUES (1, 'a@x'), (2, 'a@x'), (3, 'b@x');`,
+      target: `CREATE TABLE du (id int, email text, CONSTRAINT du_email_key UNIQUE (email) DEFERRABLE INITIALLY DEFERRED);
+      INSERT INTO du VALUES (9, 'keep@x');`,
+    });
     const report = await migrate({ source: src.url, target: tgt.url });
     assert.equal(report.committed, false);
     assert.equal(byName(report, 'du').status, 'failed');
@@ -56,14 +55,14 @@ describe('what replica mode does not check is checked after the load', () => {
   });
 
   it('deferrable NULLS NOT DISTINCT and exclusion constraints are checked too', async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
-    await src.sql(`CREATE TABLE dn (id int PRIMARY KEY, k int); INSERT INTO dn VALUES (1, NULL), (2, NULL);
+    const { src, tgt } = await pair(from, to, {
+      source: `CREATE TABLE dn (id int PRIMARY KEY, k int); INSERT INTO dn VALUES (1, NULL), (2, NULL);
       CREATE TABLE ex (id int PRIMARY KEY, r int4range); INSERT INTO ex VALUES (1, '[1,10)'), (2, '[5,15)');
-      CREATE TABLE fine (id int PRIMARY KEY, r int4range); INSERT INTO fine VALUES (1, '[1,5)'), (2, '[5,15)');`);
-    await tgt.sql(`CREATE TABLE dn (id int PRIMARY KEY, k int, CONSTRAINT dn_k UNIQUE NULLS NOT DISTINCT (k) DEFERRABLE);
+      CREATE TABLE fine (id int PRIMARY KEY, r int4range); INSERT INTO fine VALUES (1, '[1,5)'), (2, '[5,15)');`,
+      target: `CREATE TABLE dn (id int PRIMARY KEY, k int, CONSTRAINT dn_k UNIQUE NULLS NOT DISTINCT (k) DEFERRABLE);
       CREATE TABLE ex (id int PRIMARY KEY, r int4range, CONSTRAINT ex_r EXCLUDE USING gist (r WITH &&) DEFERRABLE INITIALLY DEFERRED);
-      CREATE TABLE fine (id int PRIMARY KEY, r int4range, CONSTRAINT fine_r EXCLUDE USING gist (r WITH &&) DEFERRABLE);`);
+      CREATE TABLE fine (id int PRIMARY KEY, r int4range, CONSTRAINT fine_r EXCLUDE USING gist (r WITH &&) DEFERRABLE);`,
+    });
     const dn = await migrate({ source: src.url, target: tgt.url, selection: { tables: ['dn'] } });
     assert.match(byName(dn, 'dn').reason!, /duplicate key \(k\)=\(null\) breaks the deferrable unique constraint dn_k/);
     const ex = await migrate({ source: src.url, target: tgt.url, selection: { tables: ['ex'] } });
@@ -75,13 +74,12 @@ describe('what replica mode does not check is checked after the load', () => {
   });
 
   it('a MATCH FULL foreign key with NULL mixed into its columns fails the run', async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
     const ddl = `CREATE TABLE par (a int, b int, PRIMARY KEY (a, b)); CREATE TABLE chf (id int PRIMARY KEY, a int, b int);`;
-    await src.sql(`${ddl} INSERT INTO chf VALUES (1, 1, NULL), (2, 1, 1);`);
-    await tgt.sql(
-      `${ddl} ALTER TABLE chf ADD FOREIGN KEY (a, b) REFERENCES par MATCH FULL; INSERT INTO par VALUES (1, 1);`,
-    );
+    const { src, tgt } = await pair(from, to, {
+      both: ddl,
+      source: `INSERT INTO chf VALUES (1, 1, NULL), (2, 1, 1);`,
+      target: `ALTER TABLE chf ADD FOREIGN KEY (a, b) REFERENCES par MATCH FULL; INSERT INTO par VALUES (1, 1);`,
+    });
     const report = await migrate({ source: src.url, target: tgt.url, selection: { tables: ['chf'] } });
     assert.equal(byName(report, 'chf').status, 'failed');
     assert.match(
@@ -151,11 +149,9 @@ describe('the same database by another way in', () => {
 
 describe('triggers on the partitions of a target table', () => {
   it('are kept from firing during the load and restored, for a superuser and for a table owner', async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
-    await src.sql(
-      `CREATE TABLE ev (id int, k int, v text); INSERT INTO ev SELECT g, g % 20, 'v' || g FROM generate_series(1, 40) g;`,
-    );
+    const { src, tgt } = await pair(from, to, {
+      source: `CREATE TABLE ev (id int, k int, v text); INSERT INTO ev SELECT g, g % 20, 'v' || g FROM generate_series(1, 40) g;`,
+    });
     const role = `owner_${tgt.name}`;
     await tgt.sql(`CREATE ROLE ${role} LOGIN PASSWORD 'owner-pw';
       CREATE TABLE ev (id int, k int, v text) PARTITION BY RANGE (k);
@@ -187,11 +183,11 @@ describe('triggers on the partitions of a target table', () => {
 
 describe('a lost connection is attributed', () => {
   it('the target backend terminated mid-copy: the reason says the target connection was lost', async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
     const ddl = 'CREATE TABLE big (id int PRIMARY KEY, body text);';
-    await src.sql(`${ddl} INSERT INTO big SELECT g, repeat('x', 2000) FROM generate_series(1, 200000) g;`);
-    await tgt.sql(ddl);
+    const { src, tgt } = await pair(from, to, {
+      both: ddl,
+      source: `INSERT INTO big SELECT g, repeat('x', 2000) FROM generate_series(1, 200000) g;`,
+    });
     let killed = false;
     const report = await migrate({
       source: src.url,
@@ -214,10 +210,8 @@ describe('a lost connection is attributed', () => {
 
 describe('the plan predicts what migrate can do', () => {
   it('a read-only target, and triggers the target user may not disable, are skipped up front', async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
     const ddl = 'CREATE TABLE t (id int PRIMARY KEY, v text);';
-    await src.sql(`${ddl} INSERT INTO t VALUES (1, 'a');`);
+    const { src, tgt } = await pair(from, to, { source: `${ddl} INSERT INTO t VALUES (1, 'a');` });
     const role = `writer_${tgt.name}`;
     await tgt.sql(`${ddl} CREATE ROLE ${role} LOGIN PASSWORD 'writer-pw'; GRANT SELECT, INSERT, TRUNCATE ON t TO ${role};
       CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.v := 'touched'; RETURN NEW; END $$;
@@ -238,14 +232,12 @@ describe('the plan predicts what migrate can do', () => {
 
 describe('a trigger created on the target while the user reads the review', () => {
   it('is silenced like the others: it neither rewrites the rows nor fires elsewhere, and is restored', async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
-    await src.sql(
-      `CREATE TABLE notes (id int PRIMARY KEY, v text); INSERT INTO notes SELECT g, 'n' || g FROM generate_series(1, 20) g;`,
-    );
-    await tgt.sql(`CREATE TABLE notes (id int PRIMARY KEY, v text); CREATE TABLE audit (note text);
+    const { src, tgt } = await pair(from, to, {
+      source: `CREATE TABLE notes (id int PRIMARY KEY, v text); INSERT INTO notes SELECT g, 'n' || g FROM generate_series(1, 20) g;`,
+      target: `CREATE TABLE notes (id int PRIMARY KEY, v text); CREATE TABLE audit (note text);
       CREATE FUNCTION shout() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.v := upper(NEW.v); RETURN NEW; END $$;
-      CREATE FUNCTION note() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO audit VALUES ('fired'); RETURN NULL; END $$;`);
+      CREATE FUNCTION note() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO audit VALUES ('fired'); RETURN NULL; END $$;`,
+    });
     const report = await migrate({
       source: src.url,
       target: tgt.url,

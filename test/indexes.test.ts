@@ -10,7 +10,7 @@ import { migrate, planMigration } from '../src/engine/index.js';
 import { REBUILT_AFTER_LOAD, rebuildsAfterLoad } from '../src/engine/create/indexes.js';
 import type { TablePlan, TargetIndex } from '../src/engine/plan/plan.js';
 import type { Report } from '../src/shared/report.js';
-import { TestDb, directions } from './support/pg.js';
+import { type TestDb, directions, pair } from './support/pg.js';
 
 const BRIN = { brin: 'a test stand-in for ivfflat: its build summarises the page ranges it is built over' };
 const BTREE = { btree: 'a test stand-in for ivfflat' };
@@ -46,9 +46,7 @@ for (const [from, to] of directions()) {
       FROM generate_series(1, 5000) g; ANALYZE events;`;
 
     it('the plan says which index is rebuilt, over how many rows; the run rebuilds it and says how long it took', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(`${events}; ${rows}`);
+      const { src, tgt } = await pair(from, to, { source: `${events}; ${rows}` });
       // No autovacuum on the target's table: a VACUUM summarises new page ranges, and one that came
       // between the plain load and the count below would hide what the load left (a flaky test).
       await tgt.sql(`${events} WITH (autovacuum_enabled = off); ${brin}; INSERT INTO events VALUES (0, now(), 'old');`);
@@ -80,12 +78,13 @@ for (const [from, to] of directions()) {
     });
 
     it('under append, the rebuild gives the index a new file inside the committed run; a run that rolls back keeps the old one', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
       const ddl = `CREATE TABLE items (id int PRIMARY KEY, v int); CREATE TABLE other (id int PRIMARY KEY, v int);`;
-      await src.sql(`${ddl} INSERT INTO items SELECT g, g FROM generate_series(100, 1100) g;
-        INSERT INTO other VALUES (1, 1), (2, 50);`);
-      await tgt.sql(`${ddl} CREATE INDEX items_v ON items (v); INSERT INTO items VALUES (1, 1);`);
+      const { src, tgt } = await pair(from, to, {
+        both: ddl,
+        source: `INSERT INTO items SELECT g, g FROM generate_series(100, 1100) g;
+        INSERT INTO other VALUES (1, 1), (2, 50);`,
+        target: `CREATE INDEX items_v ON items (v); INSERT INTO items VALUES (1, 1);`,
+      });
       const file = await fileOf(tgt, 'items_v');
       const table = await fileOf(tgt, 'items');
       const selection = { tables: ['items'] };
@@ -121,14 +120,15 @@ for (const [from, to] of directions()) {
     });
 
     it("a partitioned table's partitions have their indexes rebuilt, one by one, inside the transaction", async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
       const ddl = `CREATE TABLE events (id int, at timestamptz, body text) PARTITION BY RANGE (at);
         CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
         CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');`;
-      await src.sql(`${ddl} INSERT INTO events SELECT g, timestamptz '2025-12-31' + g * interval '1 minute', repeat('e', 60)
-        FROM generate_series(1, 4000) g; ANALYZE events;`);
-      await tgt.sql(`${ddl} ${brin};`);
+      const { src, tgt } = await pair(from, to, {
+        both: ddl,
+        source: `INSERT INTO events SELECT g, timestamptz '2025-12-31' + g * interval '1 minute', repeat('e', 60)
+        FROM generate_series(1, 4000) g; ANALYZE events;`,
+        target: `${brin};`,
+      });
       const leaves = (
         await tgt.sql(`SELECT indexrelid::regclass::text AS name FROM pg_index
           WHERE indrelid IN ('events_2025'::regclass, 'events_2026'::regclass) ORDER BY 1`)
@@ -144,10 +144,10 @@ for (const [from, to] of directions()) {
     });
 
     it('a rebuild the target refuses fails that table alone; the others still load and verify', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(`CREATE TABLE codes (id int, v int); INSERT INTO codes VALUES (1, 7), (2, 7);
-        CREATE TABLE other (id int PRIMARY KEY); INSERT INTO other VALUES (1);`);
+      const { src, tgt } = await pair(from, to, {
+        source: `CREATE TABLE codes (id int, v int); INSERT INTO codes VALUES (1, 7), (2, 7);
+        CREATE TABLE other (id int PRIMARY KEY); INSERT INTO other VALUES (1);`,
+      });
       // A deferrable unique constraint lets the duplicates in during the load (its check waits for the
       // commit); rebuilding its index cannot hold them.
       await tgt.sql(`CREATE TABLE codes (id int, v int CONSTRAINT one_v UNIQUE DEFERRABLE INITIALLY DEFERRED);
@@ -162,11 +162,11 @@ for (const [from, to] of directions()) {
     });
 
     it('with added columns, the indexes the table had are rebuilt; those the run builds on the new columns are not', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(`CREATE TABLE docs (id int PRIMARY KEY, body text, score int); CREATE INDEX docs_score ON docs (score);
-        INSERT INTO docs SELECT g, 'd' || g, g % 7 FROM generate_series(1, 300) g; ANALYZE docs;`);
-      await tgt.sql(`CREATE TABLE docs (id int PRIMARY KEY, body text);`);
+      const { src, tgt } = await pair(from, to, {
+        source: `CREATE TABLE docs (id int PRIMARY KEY, body text, score int); CREATE INDEX docs_score ON docs (score);
+        INSERT INTO docs SELECT g, 'd' || g, g % 7 FROM generate_series(1, 300) g; ANALYZE docs;`,
+        target: `CREATE TABLE docs (id int PRIMARY KEY, body text);`,
+      });
       const report = await migrate({ source: src.url, target: tgt.url, addColumns: true, rebuildAfterLoad: BTREE });
       assert.equal(report.outcome, 'verified', JSON.stringify(report.tables));
       const notes = notesOf(report, 'docs');
@@ -182,9 +182,7 @@ for (const [from, to] of directions()) {
     });
 
     it('a table the run creates builds its indexes after the rows already: nothing to rebuild', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(`${events}; ${brin}; ${rows}`);
+      const { src, tgt } = await pair(from, to, { source: `${events}; ${brin}; ${rows}` });
       const report = await migrate({ source: src.url, target: tgt.url, createMissing: true, rebuildAfterLoad: BRIN });
       assert.equal(report.outcome, 'verified', JSON.stringify(report.tables));
       assert.ok(!notesOf(report, 'events').some((n) => n.includes('REINDEX')), notesOf(report, 'events').join('\n'));

@@ -2,23 +2,22 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { compare, countTableRows, inspect, migrate } from '../src/engine/index.js';
-import { TestDb, testServers } from './support/pg.js';
+import { testServers, pair } from './support/pg.js';
 
 describe('Count Rows counts a table as a migration does', () => {
   const servers = testServers();
 
   it('a parent table without its inheritance children, a partitioned table through its partitions', async () => {
-    const src = await TestDb.create(servers[17], 'src');
-    const tgt = await TestDb.create(servers[15], 'tgt');
     const ddl = `CREATE TABLE parent (id int PRIMARY KEY, v text);
       CREATE TABLE parent_child (extra text) INHERITS (parent);
       CREATE TABLE ev (id int, at date NOT NULL) PARTITION BY RANGE (at);
       CREATE TABLE ev_2025 PARTITION OF ev FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');`;
-    await src.sql(`${ddl}
-      INSERT INTO parent SELECT g, 'own' FROM generate_series(1, 4) g;
+    const { src, tgt } = await pair(servers[17], servers[15], {
+      both: ddl,
+      source: `INSERT INTO parent SELECT g, 'own' FROM generate_series(1, 4) g;
       INSERT INTO parent_child (id, v, extra) SELECT g, 'child', 'x' FROM generate_series(100, 106) g;
-      INSERT INTO ev SELECT g, '2025-01-01'::date + g FROM generate_series(1, 30) g;`);
-    await tgt.sql(ddl);
+      INSERT INTO ev SELECT g, '2025-01-01'::date + g FROM generate_series(1, 30) g;`,
+    });
     const catalog = await inspect({ url: src.url });
     const table = (name: string) => catalog.tables.find((t) => t.name === name)!;
 

@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { compare, migrate } from '../src/engine/index.js';
 import type { Report, TableReport } from '../src/shared/report.js';
-import { TestDb, directions } from './support/pg.js';
+import { TestDb, directions, pair } from './support/pg.js';
 
 const byName = (r: Report, table: string): TableReport => {
   const t = r.tables.find((x) => x.table === table);
@@ -25,9 +25,7 @@ const LARGE_OBJECTS = `CREATE EXTENSION lo;
 for (const [from, to] of directions()) {
   describe(`large objects and NOT VALID keys, PostgreSQL ${from.major} → ${to.major}`, () => {
     it('skips a table whose OIDs name large objects, up front; copies OIDs that are just numbers', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(LARGE_OBJECTS);
+      const { src, tgt } = await pair(from, to, { source: LARGE_OBJECTS });
       const [{ oid }] = await src.sql(`SELECT blob::int8 AS oid FROM docs`);
       // Someone else's large object under the same OID: a copied reference would silently name it.
       await tgt.sql(`SELECT lo_from_bytea($1, 'SOMEONE ELSES DATA')`, [oid]);
@@ -59,11 +57,11 @@ for (const [from, to] of directions()) {
     });
 
     it('loads rows a NOT VALID foreign key lets stand into a created table, and keeps it NOT VALID', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(`CREATE TABLE p (id int PRIMARY KEY); INSERT INTO p VALUES (1);
+      const { src, tgt } = await pair(from, to, {
+        source: `CREATE TABLE p (id int PRIMARY KEY); INSERT INTO p VALUES (1);
         CREATE TABLE c (id int PRIMARY KEY, pid int); INSERT INTO c VALUES (1, 1), (2, 99);
-        ALTER TABLE c ADD CONSTRAINT c_pid_fk FOREIGN KEY (pid) REFERENCES p (id) NOT VALID`);
+        ALTER TABLE c ADD CONSTRAINT c_pid_fk FOREIGN KEY (pid) REFERENCES p (id) NOT VALID`,
+      });
       const report = await migrate({ source: src.url, target: tgt.url, createMissing: true });
       assert.equal(report.outcome, 'verified', JSON.stringify(report.tables, null, 1));
       assert.equal(report.committed, true);
@@ -85,13 +83,13 @@ for (const [from, to] of directions()) {
     });
 
     it('still refuses rows an existing NOT VALID foreign key on the target would refuse', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(`CREATE TABLE p (id int PRIMARY KEY); INSERT INTO p VALUES (1);
-        CREATE TABLE c (id int PRIMARY KEY, pid int); INSERT INTO c VALUES (1, 1), (2, 99)`);
-      await tgt.sql(`CREATE TABLE p (id int PRIMARY KEY);
+      const { src, tgt } = await pair(from, to, {
+        source: `CREATE TABLE p (id int PRIMARY KEY); INSERT INTO p VALUES (1);
+        CREATE TABLE c (id int PRIMARY KEY, pid int); INSERT INTO c VALUES (1, 1), (2, 99)`,
+        target: `CREATE TABLE p (id int PRIMARY KEY);
         CREATE TABLE c (id int PRIMARY KEY, pid int); INSERT INTO c VALUES (5, 42);
-        ALTER TABLE c ADD CONSTRAINT c_pid_fk FOREIGN KEY (pid) REFERENCES p (id) NOT VALID`);
+        ALTER TABLE c ADD CONSTRAINT c_pid_fk FOREIGN KEY (pid) REFERENCES p (id) NOT VALID`,
+      });
       const report = await migrate({ source: src.url, target: tgt.url });
       assert.equal(report.committed, false);
       const c = byName(report, 'c');

@@ -9,7 +9,7 @@ import { connect, parseEndpoint } from '../src/engine/connect/connection.js';
 import { ConnectionError, UsageError } from '../src/engine/errors.js';
 import { migrate, undo } from '../src/engine/index.js';
 import { type Localized, startLocalizedServer } from './support/localized.js';
-import { TestDb, type TestServer, testServers, urlOf, withClient } from './support/pg.js';
+import { type TestServer, testServers, urlOf, withClient, pair } from './support/pg.js';
 
 let german: Localized = { skip: 'not started' };
 before(async () => {
@@ -58,10 +58,10 @@ describe('a server that speaks German', () => {
     it(`a lock on the ${where} waited for too long: the table fails naming the lock, nothing written`, async (t) => {
       if ('skip' in german) return t.skip(german.skip);
       const other = testServers()[into ? 17 : 15];
-      const src = await TestDb.create(into ? other : server(), 'src');
-      const tgt = await TestDb.create(into ? server() : other, 'tgt');
-      await src.sql('CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (2);');
-      await tgt.sql('CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (9);');
+      const { src, tgt } = await pair(into ? other : server(), into ? server() : other, {
+        source: 'CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (2);',
+        target: 'CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (9);',
+      });
       // A reader on the target holds up the emptying; on the source, a lock that holds up the read.
       const lock = into ? 'SELECT * FROM t' : 'LOCK TABLE t IN ACCESS EXCLUSIVE MODE';
       const release = await holdLock((into ? tgt : src).url, lock);
@@ -79,11 +79,12 @@ describe('a server that speaks German', () => {
 
   it('a duplicate key under Append names the rows the target kept, and they are as they were', async (t) => {
     if ('skip' in german) return t.skip(german.skip);
-    const src = await TestDb.create(testServers()[17], 'src');
-    const tgt = await TestDb.create(server(), 'tgt');
     const ddl = 'CREATE TABLE tasks (id int PRIMARY KEY, title text);';
-    await src.sql(`${ddl} INSERT INTO tasks SELECT g, 'new ' || g FROM generate_series(1, 10) g;`);
-    await tgt.sql(`${ddl} INSERT INTO tasks VALUES (3, 'old 3');`);
+    const { src, tgt } = await pair(testServers()[17], server(), {
+      both: ddl,
+      source: `INSERT INTO tasks SELECT g, 'new ' || g FROM generate_series(1, 10) g;`,
+      target: `INSERT INTO tasks VALUES (3, 'old 3');`,
+    });
     const report = await migrate({ source: src.url, target: tgt.url, existing: 'append' });
     assert.equal(report.tables[0].error?.code, '23505');
     assert.match(report.tables[0].reason!, /doppelter Schlüsselwert/, 'the server said it in German');
@@ -93,10 +94,10 @@ describe('a server that speaks German', () => {
 
   it('a cancel while the target waits for a lock ends the run as cancelled', async (t) => {
     if ('skip' in german) return t.skip(german.skip);
-    const src = await TestDb.create(testServers()[17], 'src');
-    const tgt = await TestDb.create(server(), 'tgt');
-    await src.sql('CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);');
-    await tgt.sql('CREATE TABLE t (id int PRIMARY KEY);');
+    const { src, tgt } = await pair(testServers()[17], server(), {
+      source: 'CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);',
+      target: 'CREATE TABLE t (id int PRIMARY KEY);',
+    });
     const release = await holdLock(tgt.url, 'SELECT * FROM t');
     try {
       const controller = new AbortController();
@@ -118,10 +119,10 @@ describe('a server that speaks German', () => {
 
   it('a table the target user may not analyze is a note (the warning read by its class, not its words)', async (t) => {
     if ('skip' in german) return t.skip(german.skip);
-    const src = await TestDb.create(testServers()[17], 'src');
-    const tgt = await TestDb.create(server(), 'tgt');
     const ddl = 'CREATE TABLE t (id int PRIMARY KEY, v text);';
-    await src.sql(`${ddl} INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 5) g;`);
+    const { src, tgt } = await pair(testServers()[17], server(), {
+      source: `${ddl} INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 5) g;`,
+    });
     const role = `loader_${tgt.name}`;
     await tgt.sql(`${ddl} CREATE ROLE ${role} LOGIN PASSWORD 'loader-pw';
       GRANT CREATE ON SCHEMA public TO ${role}; GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON t TO ${role};`);
@@ -138,9 +139,9 @@ describe('a server that speaks German', () => {
 
   it('undo refused by a view made since on a created table (2BP01) says so and changes nothing', async (t) => {
     if ('skip' in german) return t.skip(german.skip);
-    const src = await TestDb.create(testServers()[17], 'src');
-    const tgt = await TestDb.create(server(), 'tgt');
-    await src.sql('CREATE TABLE made (id int PRIMARY KEY); INSERT INTO made VALUES (1), (2);');
+    const { src, tgt } = await pair(testServers()[17], server(), {
+      source: 'CREATE TABLE made (id int PRIMARY KEY); INSERT INTO made VALUES (1), (2);',
+    });
     const report = await migrate({ source: src.url, target: tgt.url, createMissing: true });
     assert.equal(report.outcome, 'verified', JSON.stringify(report.tables));
     await tgt.sql('CREATE VIEW made_view AS SELECT * FROM made');

@@ -5,7 +5,7 @@ import { stopBanner } from '../src/shared/report.js';
 import { describe, it } from 'node:test';
 import pg from 'pg';
 import { type ProgressEvent, compare, countTableRows, inspect, migrate, planMigration } from '../src/engine/index.js';
-import { TestDb, directions } from './support/pg.js';
+import { TestDb, directions, pair } from './support/pg.js';
 
 const [from, to] = directions()[0];
 
@@ -25,10 +25,10 @@ async function archonSessions(db: TestDb): Promise<number> {
 
 describe('locks', () => {
   it('a locked target table: the wait is shown with its holder, then gives up, and nothing is written', async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
-    await src.sql(`CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (2);`);
-    await tgt.sql(`CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (9);`);
+    const { src, tgt } = await pair(from, to, {
+      source: `CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (2);`,
+      target: `CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (9);`,
+    });
     const holder = await holdLock(tgt.url, 'SELECT * FROM t');
     try {
       const events: ProgressEvent[] = [];
@@ -70,10 +70,10 @@ describe('locks', () => {
   });
 
   it('cancelling while waiting for a lock ends the wait on the server at once', async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
-    await src.sql(`CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);`);
-    await tgt.sql(`CREATE TABLE t (id int PRIMARY KEY);`);
+    const { src, tgt } = await pair(from, to, {
+      source: `CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);`,
+      target: `CREATE TABLE t (id int PRIMARY KEY);`,
+    });
     const holder = await holdLock(tgt.url, 'SELECT * FROM t');
     try {
       const controller = new AbortController();
@@ -96,11 +96,11 @@ describe('locks', () => {
   });
 
   it('a table locked by someone else that is not selected does not hold up plan, migrate or the tree', async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
-    await src.sql(`CREATE TABLE wanted (id int); INSERT INTO wanted VALUES (1), (2);
-      CREATE TABLE other (id int PRIMARY KEY); INSERT INTO other SELECT generate_series(1, 1000);`);
-    await tgt.sql(`CREATE TABLE wanted (id int); CREATE TABLE other (id int PRIMARY KEY);`);
+    const { src, tgt } = await pair(from, to, {
+      source: `CREATE TABLE wanted (id int); INSERT INTO wanted VALUES (1), (2);
+      CREATE TABLE other (id int PRIMARY KEY); INSERT INTO other SELECT generate_series(1, 1000);`,
+      target: `CREATE TABLE wanted (id int); CREATE TABLE other (id int PRIMARY KEY);`,
+    });
     const holders = await Promise.all([
       holdLock(src.url, 'LOCK TABLE other IN ACCESS EXCLUSIVE MODE'),
       holdLock(tgt.url, 'LOCK TABLE other IN ACCESS EXCLUSIVE MODE'),
@@ -140,11 +140,8 @@ describe('locks', () => {
   });
 
   it('compare: a table locked on the target fails, and the tables after it are "not run", not failed', async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
     const ddl = 'CREATE TABLE a_locked (id int); CREATE TABLE b_free (id int);';
-    await src.sql(ddl);
-    await tgt.sql(ddl);
+    const { src, tgt } = await pair(from, to, { both: ddl });
     const holder = await holdLock(tgt.url, 'LOCK TABLE a_locked IN ACCESS EXCLUSIVE MODE');
     try {
       const report = await compare({ source: src.url, target: tgt.url, lockTimeoutMs: 1500 });
@@ -156,10 +153,10 @@ describe('locks', () => {
   });
 
   it('plan: a selected target table locked by someone else gives up naming the table and the holder', async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
-    await src.sql('CREATE TABLE zlocked (id int); INSERT INTO zlocked VALUES (1);');
-    await tgt.sql('CREATE TABLE zlocked (id int); INSERT INTO zlocked VALUES (2);');
+    const { src, tgt } = await pair(from, to, {
+      source: 'CREATE TABLE zlocked (id int); INSERT INTO zlocked VALUES (1);',
+      target: 'CREATE TABLE zlocked (id int); INSERT INTO zlocked VALUES (2);',
+    });
     const holder = await holdLock(tgt.url, 'LOCK TABLE zlocked IN ACCESS EXCLUSIVE MODE');
     try {
       await assert.rejects(

@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { migrate, planMigration } from '../src/engine/index.js';
 import type { Report, TableReport } from '../src/shared/report.js';
-import { TestDb, directions } from './support/pg.js';
+import { directions, pair } from './support/pg.js';
 
 const byName = (r: Report, name: string): TableReport => r.tables.find((t) => t.table === name)!;
 
@@ -33,12 +33,12 @@ const ROWS = `
 for (const [from, to] of directions()) {
   describe(`keys declared on partitions, PostgreSQL ${from.major} → ${to.major}`, () => {
     it('replace empties and reloads a schema whose foreign keys live on the partitions', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(SCHEMA + ROWS);
-      await tgt.sql(`${SCHEMA}
+      const { src, tgt } = await pair(from, to, {
+        source: SCHEMA + ROWS,
+        target: `${SCHEMA}
         INSERT INTO customer VALUES (500, 'old'); INSERT INTO staff VALUES (600, 'old');
-        INSERT INTO payment VALUES (1, 500, 600, 1.00, '2022-02-14 00:00+00')`);
+        INSERT INTO payment VALUES (1, 500, 600, 1.00, '2022-02-14 00:00+00')`,
+      });
       const { plan } = await planMigration({ source: src.url, target: tgt.url });
       const order = plan.tables.map((t) => t.table);
       assert.deepEqual(
@@ -54,11 +54,11 @@ for (const [from, to] of directions()) {
     });
 
     it('a table referenced from a partition of an unselected table is not emptied, naming the partition', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(SCHEMA + ROWS);
-      await tgt.sql(`${SCHEMA} INSERT INTO customer VALUES (1, 'kept'); INSERT INTO staff VALUES (1, 'kept');
-        INSERT INTO payment VALUES (1, 1, 1, 1.00, '2022-01-14 00:00+00')`);
+      const { src, tgt } = await pair(from, to, {
+        source: SCHEMA + ROWS,
+        target: `${SCHEMA} INSERT INTO customer VALUES (1, 'kept'); INSERT INTO staff VALUES (1, 'kept');
+        INSERT INTO payment VALUES (1, 1, 1, 1.00, '2022-01-14 00:00+00')`,
+      });
       const report = await migrate({ source: src.url, target: tgt.url, selection: { tables: ['customer', 'staff'] } });
       assert.equal(byName(report, 'customer').status, 'skipped');
       assert.match(
@@ -69,9 +69,9 @@ for (const [from, to] of directions()) {
     });
 
     it("rows that break a partition's foreign key or deferrable unique constraint fail the run", async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(`${SCHEMA}${ROWS} INSERT INTO payment VALUES (51, 20, 1, 5.00, '2022-01-03 00:00+00')`);
+      const { src, tgt } = await pair(from, to, {
+        source: `${SCHEMA}${ROWS} INSERT INTO payment VALUES (51, 20, 1, 5.00, '2022-01-03 00:00+00')`,
+      });
       // The target's customer lacks customer 20; its January partition allows one payment per customer and day.
       await tgt.sql(`${SCHEMA} INSERT INTO customer SELECT g, 'c' FROM generate_series(1, 19) g;
         INSERT INTO staff SELECT g, 's' FROM generate_series(1, 3) g;

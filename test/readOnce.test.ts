@@ -12,7 +12,7 @@ import { dropLastField, generatedHashSql } from '../src/engine/verify/generated.
 import type { Report, TableReport } from '../src/shared/report.js';
 import { toMarkdown } from '../src/shared/reportMarkdown.js';
 import { toText } from '../src/shared/reportText.js';
-import { TestDb, directions, runCli, withClient } from './support/pg.js';
+import { TestDb, directions, runCli, withClient, pair } from './support/pg.js';
 
 const byName = (r: Report, table: string): TableReport => {
   const t = r.tables.find((x) => x.table === table);
@@ -138,10 +138,10 @@ describe('the last field of every row, dropped from a real COPY stream', () => {
 for (const [from, to] of directions()) {
   describe(`one read of the source, PostgreSQL ${from.major} → ${to.major}`, () => {
     it('reads a table with generated columns once, and counts the bytes of each table and of the run', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(PAGES('english') + NOTES('numeric(10,2)', 'english') + FILL);
-      await tgt.sql(PAGES('english') + NOTES('numeric(12,2)', 'english'));
+      const { src, tgt } = await pair(from, to, {
+        source: PAGES('english') + NOTES('numeric(10,2)', 'english') + FILL,
+        target: PAGES('english') + NOTES('numeric(12,2)', 'english'),
+      });
       const binarySize = await copySize(src, 'SELECT id, url, body, embedding FROM pages');
       const textSize = await copySize(src, 'SELECT id, url, body, embedding FROM pages', 'text');
       assert.ok(
@@ -198,9 +198,9 @@ for (const [from, to] of directions()) {
     });
 
     it('a target that generates other values than the source holds does not verify, in migrate and in compare', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(PAGES('english') + NOTES('numeric(10,2)', 'english') + FILL);
+      const { src, tgt } = await pair(from, to, {
+        source: PAGES('english') + NOTES('numeric(10,2)', 'english') + FILL,
+      });
       // 'simple' keeps every word as it is: another tsvector for the same text.
       await tgt.sql(PAGES('simple') + NOTES('numeric(12,2)', 'simple'));
       const report = await migrate({ source: src.url, target: tgt.url });

@@ -9,19 +9,19 @@ import { causesOf, refusalLines } from '../src/shared/report.js';
 import { toJson } from '../src/shared/reportJson.js';
 import { toMarkdown } from '../src/shared/reportMarkdown.js';
 import { toText } from '../src/shared/reportText.js';
-import { TestDb, directions, runCli } from './support/pg.js';
+import { directions, runCli, pair } from './support/pg.js';
 
 for (const [from, to] of directions()) {
   describe(`a refused load names its constraint and values, PostgreSQL ${from.major} → ${to.major}`, () => {
     it('a CHECK the source lacks: warned in the plan (engine and CLI), then named with its definition and the failing row', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(`CREATE TABLE tasks (id int PRIMARY KEY, title text, prio int CONSTRAINT prio_known CHECK (prio >= 0));
+      const { src, tgt } = await pair(from, to, {
+        source: `CREATE TABLE tasks (id int PRIMARY KEY, title text, prio int CONSTRAINT prio_known CHECK (prio >= 0));
         INSERT INTO tasks VALUES (1, 'write', 1), (2, 'ship', 9);
-        CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes VALUES (1, 'n');`);
-      await tgt.sql(`CREATE TABLE tasks (id int PRIMARY KEY, title text,
+        CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes VALUES (1, 'n');`,
+        target: `CREATE TABLE tasks (id int PRIMARY KEY, title text,
           prio int CONSTRAINT prio_known CHECK (prio >= 0) CONSTRAINT prio_small CHECK (prio < 5));
-        CREATE TABLE notes (id int PRIMARY KEY, body text);`);
+        CREATE TABLE notes (id int PRIMARY KEY, body text);`,
+      });
 
       const planned = await planMigration({ source: src.url, target: tgt.url });
       const tasks = planned.plan.tables.find((t) => t.table === 'tasks')!;
@@ -60,13 +60,11 @@ for (const [from, to] of directions()) {
     });
 
     it('a key the target already holds (append): the primary key, its definition and the duplicate key', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(`CREATE TABLE items (id int CONSTRAINT items_pk PRIMARY KEY, v text);
-        INSERT INTO items VALUES (1, 'a'), (42, 'b');`);
-      await tgt.sql(
-        `CREATE TABLE items (id int CONSTRAINT items_pk PRIMARY KEY, v text); INSERT INTO items VALUES (42, 'old');`,
-      );
+      const { src, tgt } = await pair(from, to, {
+        source: `CREATE TABLE items (id int CONSTRAINT items_pk PRIMARY KEY, v text);
+        INSERT INTO items VALUES (1, 'a'), (42, 'b');`,
+        target: `CREATE TABLE items (id int CONSTRAINT items_pk PRIMARY KEY, v text); INSERT INTO items VALUES (42, 'old');`,
+      });
       const report = await migrate({ source: src.url, target: tgt.url, existing: 'append' });
       const [cause] = causesOf(report);
       assert.deepEqual(cause.constraint, { name: 'items_pk', definition: 'PRIMARY KEY (id)' });

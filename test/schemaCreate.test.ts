@@ -10,7 +10,7 @@ import { standaloneReportHtml } from '../src/reportPage.js';
 import type { Report } from '../src/shared/report.js';
 import { copyCreateItems, reviewItems } from '../src/vscode/createModel.js';
 import { launchChromium } from './support/browser.js';
-import { TestDb, directions, runCli, withClient } from './support/pg.js';
+import { TestDb, directions, runCli, withClient, pair } from './support/pg.js';
 
 // What the knowledge base lacks that a real schema has: an enum, a domain over it, a composite type
 // and arrays of them, a schema of its own, a partitioned table, a collation, a generated column,
@@ -180,9 +180,7 @@ for (const [from, to] of directions()) {
     });
 
     it('creates the extensions anything created needs, once each, in the source schema, required ones first', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(EXTENDED);
+      const { src, tgt } = await pair(from, to, { source: EXTENDED });
       const report = await migrate({ source: src.url, target: tgt.url, createMissing: true });
       assert.equal(report.outcome, 'verified', JSON.stringify(report.tables, null, 1));
       assert.deepEqual(await extensionsOf(tgt), await extensionsOf(src));
@@ -225,14 +223,14 @@ for (const [from, to] of directions()) {
     });
 
     it('an extension the target has in another schema than the source: its objects are named there', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(`CREATE EXTENSION pg_trgm; CREATE EXTENSION citext; CREATE DOMAIN email AS citext;
+      const { src, tgt } = await pair(from, to, {
+        source: `CREATE EXTENSION pg_trgm; CREATE EXTENSION citext; CREATE DOMAIN email AS citext;
         CREATE TABLE docs (id int PRIMARY KEY, body text, who citext CHECK (who <> 'nobody'), mail email,
                            score real DEFAULT similarity('a', 'ab'), tags citext[]);
         CREATE INDEX docs_trgm ON docs USING gin (body gin_trgm_ops);
         CREATE INDEX docs_near ON docs USING gist (body gist_trgm_ops) WHERE id > 0;
-        INSERT INTO docs (id, body, who, mail, tags) VALUES (1, 'hello', 'Ann', 'A@x', '{B}'), (2, 'world', NULL, NULL, NULL)`);
+        INSERT INTO docs (id, body, who, mail, tags) VALUES (1, 'hello', 'Ann', 'A@x', '{B}'), (2, 'world', NULL, NULL, NULL)`,
+      });
       // Supabase's dashboard puts extensions in their own schema.
       await tgt.sql(`CREATE SCHEMA extensions; CREATE EXTENSION pg_trgm SCHEMA extensions;
         CREATE EXTENSION citext SCHEMA extensions`);
@@ -270,8 +268,7 @@ for (const [from, to] of directions()) {
     });
 
     it('a table referencing one that is not created names it and why; plan --ddl says what it left, and why', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
+      const { src, tgt } = await pair(from, to);
       // The target has no is_positive(): it refuses actor's CHECK and director's index.
       await src.sql(`CREATE FUNCTION is_positive(int) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT $1 > 0';
         CREATE TABLE actor (id int PRIMARY KEY CHECK (public.is_positive(id)), name text);
@@ -381,8 +378,7 @@ for (const [from, to] of directions()) {
     });
 
     it('a type shared by two created tables comes first, whatever order the foreign keys load them in', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
+      const { src, tgt } = await pair(from, to);
       // a_child sorts first, so it writes CREATE TYPE; b_parent loads first, as a_child references it.
       await src.sql(`CREATE TYPE mood AS ENUM ('ok', 'sad');
         CREATE TABLE b_parent (id int PRIMARY KEY, m mood); INSERT INTO b_parent VALUES (1, 'ok');
@@ -398,10 +394,10 @@ for (const [from, to] of directions()) {
     });
 
     it("a domain's own collation is created with it", async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(`CREATE DOMAIN dc AS text COLLATE "C"; CREATE TABLE tc (id int PRIMARY KEY, t dc);
-        INSERT INTO tc VALUES (1, 'b'), (2, 'B');`);
+      const { src, tgt } = await pair(from, to, {
+        source: `CREATE DOMAIN dc AS text COLLATE "C"; CREATE TABLE tc (id int PRIMARY KEY, t dc);
+        INSERT INTO tc VALUES (1, 'b'), (2, 'B');`,
+      });
       const report = await migrate({ source: src.url, target: tgt.url, createMissing: true });
       assert.equal(report.outcome, 'verified', JSON.stringify(report.tables, null, 1));
       const collation = `SELECT c.collname FROM pg_type t JOIN pg_collation c ON c.oid = t.typcollation WHERE t.typname = 'dc'`;
@@ -409,11 +405,11 @@ for (const [from, to] of directions()) {
     });
 
     it('a failure after the DDL ran leaves no created object behind', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(`CREATE TYPE mood AS ENUM ('ok', 'sad');
+      const { src, tgt } = await pair(from, to, {
+        source: `CREATE TYPE mood AS ENUM ('ok', 'sad');
         CREATE TABLE a (id int PRIMARY KEY, m mood); INSERT INTO a VALUES (1, 'ok');
-        CREATE TABLE z (id int PRIMARY KEY, status text); INSERT INTO z VALUES (1, 'done')`);
+        CREATE TABLE z (id int PRIMARY KEY, status text); INSERT INTO z VALUES (1, 'done')`,
+      });
       // z exists on the target and refuses the source's rows: the run fails after a was created.
       await tgt.sql(`CREATE TABLE z (id int PRIMARY KEY, status text CHECK (status <> 'done'))`);
       const report = await migrate({ source: src.url, target: tgt.url, createMissing: true });
@@ -425,11 +421,11 @@ for (const [from, to] of directions()) {
     });
 
     it('a foreign key the loaded rows break after the load fails that table and leaves it uncreated', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(`CREATE TABLE parent (id int PRIMARY KEY); INSERT INTO parent VALUES (1), (2);
+      const { src, tgt } = await pair(from, to, {
+        source: `CREATE TABLE parent (id int PRIMARY KEY); INSERT INTO parent VALUES (1), (2);
         CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent (id));
-        INSERT INTO child VALUES (1, 2)`);
+        INSERT INTO child VALUES (1, 2)`,
+      });
       // The target's parent lacks row 2, and only child is selected: its foreign key fails after its rows arrived.
       await tgt.sql(`CREATE TABLE parent (id int PRIMARY KEY); INSERT INTO parent VALUES (1)`);
       const report = await migrate({
@@ -446,9 +442,9 @@ for (const [from, to] of directions()) {
     });
 
     it("the report page folds each created table's DDL under its reason", async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(`CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes VALUES (1, 'a')`);
+      const { src, tgt } = await pair(from, to, {
+        source: `CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes VALUES (1, 'a')`,
+      });
       const report = await migrate({ source: src.url, target: tgt.url, createMissing: true });
       const file = join(mkdtempSync(join(tmpdir(), 'archon-ddl-page-')), 'report.html');
       writeFileSync(file, standaloneReportHtml(report));
@@ -467,10 +463,10 @@ for (const [from, to] of directions()) {
     });
 
     it('plan --ddl writes the DDL; migrate --create-missing reports each created table with its DDL', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(`CREATE TABLE docs (id bigserial PRIMARY KEY, body text NOT NULL);
-        CREATE INDEX docs_body ON docs (body); INSERT INTO docs (body) VALUES ('a'), ('b')`);
+      const { src, tgt } = await pair(from, to, {
+        source: `CREATE TABLE docs (id bigserial PRIMARY KEY, body text NOT NULL);
+        CREATE INDEX docs_body ON docs (body); INSERT INTO docs (body) VALUES ('a'), ('b')`,
+      });
       const dir = mkdtempSync(join(tmpdir(), 'archon-ddl-'));
       const plan = runCli(['plan', '--source', src.url, '--target', tgt.url, '--ddl', join(dir, 'create.sql')]);
       assert.equal(plan.code, 0, plan.stderr);
@@ -507,13 +503,13 @@ for (const [from, to] of directions()) {
 for (const [from, to] of directions()) {
   describe(`add missing columns, PostgreSQL ${from.major} → ${to.major}`, () => {
     it('adds the source columns a target table lacks (NOT NULL where a default fills it), then copies', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(`CREATE TYPE lvl AS ENUM ('low', 'high');
+      const { src, tgt } = await pair(from, to, {
+        source: `CREATE TYPE lvl AS ENUM ('low', 'high');
         CREATE TABLE t (id serial PRIMARY KEY, name text NOT NULL, level lvl NOT NULL DEFAULT 'low',
           note text NOT NULL, code bigserial);
         INSERT INTO t (name, level, note) SELECT 'n' || g, 'high', 'note ' || g FROM generate_series(1, 25) g;
-        CREATE TABLE u (id int PRIMARY KEY, extra text); INSERT INTO u VALUES (1, 'x')`);
+        CREATE TABLE u (id int PRIMARY KEY, extra text); INSERT INTO u VALUES (1, 'x')`,
+      });
       // u's target requires a column the source does not have: still skipped, saying so.
       await tgt.sql(`CREATE TABLE t (id serial PRIMARY KEY, name text NOT NULL);
         CREATE TABLE u (id int PRIMARY KEY, required text NOT NULL)`);
@@ -539,12 +535,12 @@ for (const [from, to] of directions()) {
     });
 
     it('creates the extensions the added columns need (default, index), and only those', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(`CREATE EXTENSION "uuid-ossp"; CREATE EXTENSION pg_trgm; CREATE EXTENSION btree_gist;
+      const { src, tgt } = await pair(from, to, {
+        source: `CREATE EXTENSION "uuid-ossp"; CREATE EXTENSION pg_trgm; CREATE EXTENSION btree_gist;
         CREATE TABLE t (id int PRIMARY KEY, body text, token uuid NOT NULL DEFAULT public.uuid_generate_v4(), rank int);
         CREATE INDEX t_body_trgm ON t USING gin (body gin_trgm_ops); CREATE INDEX t_rank_gist ON t USING gist (rank);
-        INSERT INTO t (id, body, rank) SELECT g, 'b' || g, g FROM generate_series(1, 5) g`);
+        INSERT INTO t (id, body, rank) SELECT g, 'b' || g, g FROM generate_series(1, 5) g`,
+      });
       // The trigram index reads a column the target has: it is not built, and pg_trgm is not needed.
       await tgt.sql('CREATE TABLE t (id int PRIMARY KEY, body text)');
       const report = await migrate({ source: src.url, target: tgt.url, addColumns: true });
@@ -592,9 +588,7 @@ for (const [from, to] of directions()) {
       INSERT INTO pages SELECT g, 'u' || g, 1 + g % 2, 't' || g, jsonb_build_object('g', g) FROM generate_series(1, 20) g;`;
 
     it('builds the source indexes and constraints that read an added column, and says exactly what it built', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(source + added);
+      const { src, tgt } = await pair(from, to, { source: source + added });
       // The target's older schema: no added columns, and a relation already named like one of the indexes.
       await tgt.sql(`${source} CREATE TABLE pages_taken (x int)`);
       const report = await migrate({ source: src.url, target: tgt.url, addColumns: true, existing: 'replace' });
@@ -627,9 +621,7 @@ for (const [from, to] of directions()) {
     });
 
     it('a note never says built about an index the target does not have', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(source + added);
+      const { src, tgt } = await pair(from, to, { source: source + added });
       // The statement succeeds, and something on the target takes its index away again.
       await tgt.sql(`${source}
         CREATE FUNCTION drop_new_index() RETURNS event_trigger LANGUAGE plpgsql AS $$
@@ -713,9 +705,7 @@ const FIDELITY = `
 for (const [from, to] of directions()) {
   describe(`partitions and inheritance created as the source has them, PostgreSQL ${from.major} → ${to.major}`, () => {
     it("the created catalog is the source's: column order, NOT NULL, constraints and indexes by name, parents", async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(FIDELITY);
+      const { src, tgt } = await pair(from, to, { source: FIDELITY });
       const report = await migrate({ source: src.url, target: tgt.url, createMissing: true });
       assert.equal(report.outcome, 'verified', JSON.stringify(report.tables, null, 1));
       assert.deepEqual(created(report).sort(), [
@@ -737,8 +727,7 @@ for (const [from, to] of directions()) {
     });
 
     it("a child whose column order INHERITS cannot give is created in the source's order, then attached", async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
+      const { src, tgt } = await pair(from, to);
       // born was added to the parent after the child existed: the child has it last, INHERITS would put it before extra.
       await src.sql(`CREATE TABLE base (id int PRIMARY KEY, name text CHECK (name <> ''));
         CREATE TABLE derived (extra text NOT NULL) INHERITS (base);
@@ -761,9 +750,7 @@ for (const [from, to] of directions()) {
     });
 
     it('a child whose parent is neither on the target nor created is skipped, naming the parent', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(FIDELITY);
+      const { src, tgt } = await pair(from, to, { source: FIDELITY });
       const only = await planMigration({
         source: src.url,
         target: tgt.url,
@@ -796,24 +783,24 @@ for (const [from, to] of directions()) {
 for (const [from, to] of directions()) {
   describe(`creating beside existing tables, PostgreSQL ${from.major} → ${to.major}`, () => {
     it('a created table that references an existing one does not keep it from being replaced', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(`CREATE TABLE customer (id int PRIMARY KEY, name text);
+      const { src, tgt } = await pair(from, to, {
+        source: `CREATE TABLE customer (id int PRIMARY KEY, name text);
         CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES customer);
-        INSERT INTO customer VALUES (1, 'a'), (2, 'b'); INSERT INTO orders VALUES (1, 1), (2, 2), (3, 1);`);
-      await tgt.sql(`CREATE TABLE customer (id int PRIMARY KEY, name text); INSERT INTO customer VALUES (9, 'old')`);
+        INSERT INTO customer VALUES (1, 'a'), (2, 'b'); INSERT INTO orders VALUES (1, 1), (2, 2), (3, 1);`,
+        target: `CREATE TABLE customer (id int PRIMARY KEY, name text); INSERT INTO customer VALUES (9, 'old')`,
+      });
       const report = await migrate({ source: src.url, target: tgt.url, createMissing: true, existing: 'replace' });
       assert.equal(report.outcome, 'verified', JSON.stringify(report.tables, null, 1));
       for (const t of ['customer', 'orders']) assert.deepEqual(await tgt.fingerprint(t), await src.fingerprint(t));
     });
 
     it('the note after the load says what its statements did, and only that', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(`CREATE TABLE rinone (id int); ALTER TABLE rinone REPLICA IDENTITY NOTHING;
+      const { src, tgt } = await pair(from, to, {
+        source: `CREATE TABLE rinone (id int); ALTER TABLE rinone REPLICA IDENTITY NOTHING;
         CREATE TABLE commented (id int PRIMARY KEY, v text); COMMENT ON TABLE commented IS 'c';
         COMMENT ON COLUMN commented.v IS 'v'; CREATE MATERIALIZED VIEW mv AS SELECT * FROM commented;
-        INSERT INTO rinone VALUES (1); INSERT INTO commented VALUES (1, 'a')`);
+        INSERT INTO rinone VALUES (1); INSERT INTO commented VALUES (1, 'a')`,
+      });
       const report = await migrate({ source: src.url, target: tgt.url, createMissing: true });
       const notes = (table: string) => report.tables.find((t) => t.table === table)!.notes.join('\n');
       assert.match(notes('rinone'), /after the load, in [\d.]+ s: replica identity set$/m);
@@ -826,11 +813,11 @@ for (const [from, to] of directions()) {
     });
 
     it('a refused table gives up the extension it claimed; another table that needs it is still created', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(`CREATE EXTENSION citext; CREATE FUNCTION next_code() RETURNS text LANGUAGE sql AS $$ SELECT 'c' $$;
+      const { src, tgt } = await pair(from, to, {
+        source: `CREATE EXTENSION citext; CREATE FUNCTION next_code() RETURNS text LANGUAGE sql AS $$ SELECT 'c' $$;
         CREATE TABLE a_orders (id int PRIMARY KEY, email citext, code text DEFAULT next_code());
-        CREATE TABLE tags (id int PRIMARY KEY, label citext); INSERT INTO tags VALUES (1, 'A'), (2, 'b');`);
+        CREATE TABLE tags (id int PRIMARY KEY, label citext); INSERT INTO tags VALUES (1, 'A'), (2, 'b');`,
+      });
       const report = await migrate({ source: src.url, target: tgt.url, createMissing: true });
       const byTable = Object.fromEntries(report.tables.map((t) => [t.table, t]));
       assert.equal(byTable.a_orders.status, 'skipped');
@@ -844,13 +831,13 @@ for (const [from, to] of directions()) {
 describe('create missing tables on an older target', () => {
   const [from, to] = directions()[0];
   it('says in the plan what PostgreSQL 15 cannot express, and creates the rest', async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
-    await src.sql(`
+    const { src, tgt } = await pair(from, to, {
+      source: `
       CREATE TABLE events (id bigint GENERATED ALWAYS AS IDENTITY, at date NOT NULL) PARTITION BY RANGE (at);
       CREATE TABLE events_all PARTITION OF events DEFAULT;
       CREATE TABLE payloads (id int PRIMARY KEY, doc text CHECK (doc IS JSON OBJECT));
-      CREATE TABLE plain (id int PRIMARY KEY); INSERT INTO plain VALUES (1), (2)`);
+      CREATE TABLE plain (id int PRIMARY KEY); INSERT INTO plain VALUES (1), (2)`,
+    });
     const { plan } = await planMigration({ source: src.url, target: tgt.url, createMissing: true });
     const reason = (name: string) => plan.tables.find((t) => t.table === name)!.reason ?? '';
     // Identity columns on partitioned tables arrived in 17; IS JSON in 16.
@@ -872,11 +859,11 @@ describe('an extension the target does not offer', () => {
   // adminpack is the one contrib extension PostgreSQL 15 ships and 17 no longer does.
   const [from, to] = directions()[1];
   it(`skips the table that needs it, naming the extension and what needs it (${from.major} → ${to.major})`, async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
-    await src.sql(`CREATE EXTENSION adminpack;
+    const { src, tgt } = await pair(from, to, {
+      source: `CREATE EXTENSION adminpack;
       CREATE TABLE audit (id int PRIMARY KEY, wrote bigint DEFAULT pg_catalog.pg_file_write('archon.log', 'x', true));
-      CREATE TABLE plain (id int PRIMARY KEY); INSERT INTO plain VALUES (1)`);
+      CREATE TABLE plain (id int PRIMARY KEY); INSERT INTO plain VALUES (1)`,
+    });
     const { plan } = await planMigration({ source: src.url, target: tgt.url, createMissing: true });
     assert.equal(
       plan.tables.find((t) => t.table === 'audit')!.reason,
@@ -891,10 +878,10 @@ describe('an extension the target does not offer', () => {
 describe("the review's creation choice (VS Code)", () => {
   it('offers "Create N tables on the target", off until chosen; on, it creates them, with Show SQL', async () => {
     const [from, to] = directions()[0];
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
-    await src.sql(`CREATE TABLE kept (id int PRIMARY KEY); CREATE TABLE fresh (id int PRIMARY KEY)`);
-    await tgt.sql(`CREATE TABLE kept (id int PRIMARY KEY)`);
+    const { src, tgt } = await pair(from, to, {
+      source: `CREATE TABLE kept (id int PRIMARY KEY); CREATE TABLE fresh (id int PRIMARY KEY)`,
+      target: `CREATE TABLE kept (id int PRIMARY KEY)`,
+    });
     const planned = await planMigration({ source: src.url, target: tgt.url, createMissing: true });
     const off = reviewItems(planned, { createMissing: false, addColumns: false }, 'cloud-db', 'local-db');
     assert.equal(off[0].label, '$(warning) Start migration: copy 1 of 2 selected tables (1 skipped)');

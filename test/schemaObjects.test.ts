@@ -8,7 +8,7 @@ import { standaloneReportHtml } from '../src/reportPage.js';
 import type { SchemaObject } from '../src/shared/report.js';
 import { reviewLines } from '../src/vscode/review.js';
 import { launchChromium } from './support/browser.js';
-import { TestDb, type TestServer, directions, runCli } from './support/pg.js';
+import { TestDb, type TestServer, directions, runCli, pair } from './support/pg.js';
 import { makeLocalPostgres, makeSupabaseLike } from './support/supabase.js';
 
 // A table with everything around it that Archon does not create: overloaded functions, a procedure,
@@ -63,10 +63,7 @@ const FUNCTIONS_WHEN_ASKED = 'created only with --create-objects';
 const TRIGGER_WHEN_ASKED = 'its table is created without it (created only with --create-objects)';
 
 async function fixture(from: TestServer, to: TestServer): Promise<{ src: TestDb; tgt: TestDb }> {
-  const src = await TestDb.create(from, 'src');
-  const tgt = await TestDb.create(to, 'tgt');
-  await src.sql(SOURCE);
-  await tgt.sql(TARGET);
+  const { src, tgt } = await pair(from, to, { source: SOURCE, target: TARGET });
   return { src, tgt };
 }
 
@@ -107,12 +104,12 @@ for (const [from, to] of directions()) {
     });
 
     it('what a selected table uses is named with it: an extension it needs, a sequence its default calls', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(`CREATE EXTENSION citext; CREATE SEQUENCE order_numbers; CREATE SEQUENCE spare_numbers;
+      const { src, tgt } = await pair(from, to, {
+        source: `CREATE EXTENSION citext; CREATE SEQUENCE order_numbers; CREATE SEQUENCE spare_numbers;
         CREATE TABLE orders (id int PRIMARY KEY DEFAULT nextval('order_numbers'), email citext);
         INSERT INTO orders (email) VALUES ('A@example.com'), ('b@example.com');
-        CREATE TABLE labels (name citext PRIMARY KEY); INSERT INTO labels VALUES ('x')`);
+        CREATE TABLE labels (name citext PRIMARY KEY); INSERT INTO labels VALUES ('x')`,
+      });
       const { plan } = await planMigration({ source: src.url, target: tgt.url });
       const citext = plan.objects.find((o) => o.name === 'citext')!;
       assert.deepEqual(citext, {
@@ -136,8 +133,7 @@ for (const [from, to] of directions()) {
     });
 
     it('every other kind: rule, operator, collation, text search configuration, database-wide objects', async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
+      const { src, tgt } = await pair(from, to);
       const both = `CREATE TABLE log (id int PRIMARY KEY, msg text);
         CREATE COLLATION shared_c (provider = libc, locale = 'C'); CREATE PUBLICATION shared_pub FOR TABLE log;`;
       await tgt.sql(both);
@@ -172,15 +168,15 @@ for (const [from, to] of directions()) {
     });
 
     it("a partitioned table's triggers: its own once (not each partition's copy), and one on a partition", async () => {
-      const src = await TestDb.create(from, 'src');
-      const tgt = await TestDb.create(to, 'tgt');
-      await src.sql(`CREATE TABLE events (id int, at date NOT NULL) PARTITION BY RANGE (at);
+      const { src, tgt } = await pair(from, to, {
+        source: `CREATE TABLE events (id int, at date NOT NULL) PARTITION BY RANGE (at);
         CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
         CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
         INSERT INTO events VALUES (1, '2025-03-01'), (2, '2026-03-01');
         CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
         CREATE TRIGGER on_all BEFORE UPDATE ON events FOR EACH ROW EXECUTE FUNCTION touch();
-        CREATE TRIGGER on_2025 BEFORE UPDATE ON events_2025 FOR EACH ROW EXECUTE FUNCTION touch()`);
+        CREATE TRIGGER on_2025 BEFORE UPDATE ON events_2025 FOR EACH ROW EXECUTE FUNCTION touch()`,
+      });
       const report = await migrate({ source: src.url, target: tgt.url, createMissing: true });
       assert.equal(report.outcome, 'verified', JSON.stringify(report.tables, null, 1));
       assert.deepEqual(
@@ -261,14 +257,14 @@ describe('objects Archon does not create, in every rendering', () => {
   });
 
   it('the plan shows the first names of a long list; the JSON has every one', async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
     const fns = Array.from(
       { length: 12 },
       (_, i) => `CREATE FUNCTION f${i + 10}() RETURNS int LANGUAGE sql AS 'SELECT 1';`,
     );
-    await src.sql(`CREATE TABLE t (id int PRIMARY KEY); ${fns.join(' ')}`);
-    await tgt.sql('CREATE TABLE t (id int PRIMARY KEY)');
+    const { src, tgt } = await pair(from, to, {
+      source: `CREATE TABLE t (id int PRIMARY KEY); ${fns.join(' ')}`,
+      target: 'CREATE TABLE t (id int PRIMARY KEY)',
+    });
     const dir = mkdtempSync(join(tmpdir(), 'archon-objects-'));
     const run = runCli(['migrate', '--source', src.url, '--target', tgt.url, '--yes', '--report', join(dir, 'r.json')]);
     assert.equal(run.code, 0, run.stdout + run.stderr);
@@ -280,12 +276,12 @@ describe('objects Archon does not create, in every rendering', () => {
   });
 
   it('a name with a line break stays inside the DDL comment (it never becomes a statement)', async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
-    await src.sql(`CREATE TABLE fresh (id int PRIMARY KEY);
+    const { src, tgt } = await pair(from, to, {
+      source: `CREATE TABLE fresh (id int PRIMARY KEY);
       CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
       CREATE TRIGGER "x
-DROP TABLE fresh; --" BEFORE UPDATE ON fresh FOR EACH ROW EXECUTE FUNCTION touch()`);
+DROP TABLE fresh; --" BEFORE UPDATE ON fresh FOR EACH ROW EXECUTE FUNCTION touch()`,
+    });
     const file = join(mkdtempSync(join(tmpdir(), 'archon-objects-')), 'create.sql');
     const plan = runCli(['plan', '--source', src.url, '--target', tgt.url, '--ddl', file]);
     assert.equal(plan.code, 0, plan.stderr);

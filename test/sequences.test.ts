@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import pg from 'pg';
 import { migrate, planMigration } from '../src/engine/index.js';
-import { TestDb, directions } from './support/pg.js';
+import { type TestDb, directions, pair } from './support/pg.js';
 
 const [from, to] = directions()[0];
 
@@ -12,13 +12,12 @@ const lastValues = (db: TestDb) =>
   db.sql(`SELECT sequencename AS seq, last_value::int AS v FROM pg_sequences ORDER BY 1`);
 
 async function twoTables(): Promise<{ src: TestDb; tgt: TestDb }> {
-  const src = await TestDb.create(from, 'src');
-  const tgt = await TestDb.create(to, 'tgt');
   const ddl = 'CREATE TABLE a (id serial PRIMARY KEY, v text); CREATE TABLE b (id serial PRIMARY KEY, v text);';
-  await src.sql(
-    `${ddl} INSERT INTO a (v) SELECT 'a' FROM generate_series(1, 30); INSERT INTO b (v) SELECT 'b' FROM generate_series(1, 70);`,
-  );
-  await tgt.sql(`${ddl} INSERT INTO a (v) VALUES ('old'); INSERT INTO b (v) VALUES ('old');`);
+  const { src, tgt } = await pair(from, to, {
+    both: ddl,
+    source: `INSERT INTO a (v) SELECT 'a' FROM generate_series(1, 30); INSERT INTO b (v) SELECT 'b' FROM generate_series(1, 70);`,
+    target: `INSERT INTO a (v) VALUES ('old'); INSERT INTO b (v) VALUES ('old');`,
+  });
   return { src, tgt };
 }
 
@@ -69,15 +68,13 @@ describe('sequences', () => {
   });
 
   it('a descending sequence (serial or identity) moves below the smallest copied id', async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
     const ddl = `CREATE SEQUENCE d_seq INCREMENT -1 START -1 MINVALUE -1000000 MAXVALUE -1;
       CREATE TABLE d (id int PRIMARY KEY DEFAULT nextval('d_seq'), v text); ALTER SEQUENCE d_seq OWNED BY d.id;
       CREATE TABLE di (id int GENERATED ALWAYS AS IDENTITY (INCREMENT -1 START -1 MINVALUE -1000 MAXVALUE -1) PRIMARY KEY, v text);`;
-    await src.sql(
-      `${ddl} INSERT INTO d (v) SELECT 'x' FROM generate_series(1, 10); INSERT INTO di (v) SELECT 'x' FROM generate_series(1, 5);`,
-    );
-    await tgt.sql(ddl);
+    const { src, tgt } = await pair(from, to, {
+      both: ddl,
+      source: `INSERT INTO d (v) SELECT 'x' FROM generate_series(1, 10); INSERT INTO di (v) SELECT 'x' FROM generate_series(1, 5);`,
+    });
     const report = await migrate({ source: src.url, target: tgt.url });
     assert.equal(report.outcome, 'verified', JSON.stringify(report.tables));
     await tgt.sql(`INSERT INTO d (v) VALUES ('new'); INSERT INTO di (v) VALUES ('new')`);
@@ -158,9 +155,7 @@ const notesOf = (report: { tables: { table: string; notes: string[] }[] }, table
 for (const [fromServer, toServer] of directions()) {
   describe(`sequences that a default calls but no column owns, PostgreSQL ${fromServer.major} → ${toServer.major}`, () => {
     it('--create-missing creates them once each, as the source defines them, and moves them past the copied ids', async () => {
-      const src = await TestDb.create(fromServer, 'src');
-      const tgt = await TestDb.create(toServer, 'tgt');
-      await src.sql(`${PAGILA_LIKE} ${PAGILA_ROWS}`);
+      const { src, tgt } = await pair(fromServer, toServer, { source: `${PAGILA_LIKE} ${PAGILA_ROWS}` });
       const report = await migrate({
         source: src.url,
         target: tgt.url,
@@ -188,12 +183,12 @@ for (const [fromServer, toServer] of directions()) {
     });
 
     it("--add-columns creates the sequence an added column's default calls, and moves it", async () => {
-      const src = await TestDb.create(fromServer, 'src');
-      const tgt = await TestDb.create(toServer, 'tgt');
-      await src.sql(`CREATE SEQUENCE ticket_seq START 50;
+      const { src, tgt } = await pair(fromServer, toServer, {
+        source: `CREATE SEQUENCE ticket_seq START 50;
         CREATE TABLE wide (id int PRIMARY KEY, ticket int NOT NULL DEFAULT nextval('ticket_seq'));
-        INSERT INTO wide (id) SELECT g FROM generate_series(1, 10) g;`);
-      await tgt.sql(`CREATE TABLE wide (id int PRIMARY KEY); INSERT INTO wide VALUES (77);`);
+        INSERT INTO wide (id) SELECT g FROM generate_series(1, 10) g;`,
+        target: `CREATE TABLE wide (id int PRIMARY KEY); INSERT INTO wide VALUES (77);`,
+      });
       const report = await migrate({ source: src.url, target: tgt.url, addColumns: true });
       assert.equal(report.outcome, 'verified', JSON.stringify(report.tables, null, 1));
       assert.match(
@@ -204,15 +199,15 @@ for (const [fromServer, toServer] of directions()) {
     });
 
     it('into an existing schema (replace): past the copied ids, never backwards, past a table it does not copy', async () => {
-      const src = await TestDb.create(fromServer, 'src');
-      const tgt = await TestDb.create(toServer, 'tgt');
-      await src.sql(`${PAGILA_LIKE} ${PAGILA_ROWS}`);
-      await tgt.sql(`${PAGILA_LIKE}
-        INSERT INTO actor (name) VALUES ('old'); INSERT INTO note (body) VALUES ('old');
+      const { src, tgt } = await pair(fromServer, toServer, {
+        both: PAGILA_LIKE,
+        source: `${PAGILA_ROWS}`,
+        target: `INSERT INTO actor (name) VALUES ('old'); INSERT INTO note (body) VALUES ('old');
         INSERT INTO note_archive VALUES (9000, 'kept, not copied');
         SELECT setval('payment_payment_id_seq', 5000); ALTER SEQUENCE category_category_id_seq RESTART 300;
         CREATE TABLE ticket (code text DEFAULT 'T-' || nextval('note_id_seq'), body text);
-        INSERT INTO ticket (body) VALUES ('kept');`);
+        INSERT INTO ticket (body) VALUES ('kept');`,
+      });
       const plan = await planMigration({ source: src.url, target: tgt.url, selection: PAGILA_SELECTION });
       const note = plan.plan.tables.find((t) => t.table === 'note')!.notes.join('\n');
       assert.match(
@@ -253,9 +248,7 @@ const WRAPPED_ROWS = `INSERT INTO tw (v) SELECT 'w' FROM generate_series(1, 4);
 for (const [fromServer, toServer] of directions()) {
   describe(`sequences at their bounds, PostgreSQL ${fromServer.major} → ${toServer.major}`, () => {
     it('a cycling sequence that wrapped continues where the source’s does; an exhausted one stays exhausted, said in a note', async () => {
-      const src = await TestDb.create(fromServer, 'src');
-      const tgt = await TestDb.create(toServer, 'tgt');
-      await src.sql(`${WRAPPED} ${WRAPPED_ROWS}`);
+      const { src, tgt } = await pair(fromServer, toServer, { source: `${WRAPPED} ${WRAPPED_ROWS}` });
       const report = await migrate({
         source: src.url,
         target: tgt.url,
@@ -275,13 +268,14 @@ for (const [fromServer, toServer] of directions()) {
     });
 
     it('each sequence problem fails the tables that use it, and every one is reported in one run', async () => {
-      const src = await TestDb.create(fromServer, 'src');
-      const tgt = await TestDb.create(toServer, 'tgt');
       const ddl = `CREATE TABLE ta (id serial PRIMARY KEY, v text); CREATE TABLE tb (id serial PRIMARY KEY, v text);
         CREATE TABLE tc (id serial PRIMARY KEY, v text);`;
-      await src.sql(`${ddl} INSERT INTO ta (v) SELECT 'a' FROM generate_series(1, 30);
-        INSERT INTO tb (v) SELECT 'b' FROM generate_series(1, 70); INSERT INTO tc (v) SELECT 'c' FROM generate_series(1, 3);`);
-      await tgt.sql(`${ddl} ALTER SEQUENCE ta_id_seq MAXVALUE 20; ALTER SEQUENCE tb_id_seq MAXVALUE 50;`);
+      const { src, tgt } = await pair(fromServer, toServer, {
+        both: ddl,
+        source: `INSERT INTO ta (v) SELECT 'a' FROM generate_series(1, 30);
+        INSERT INTO tb (v) SELECT 'b' FROM generate_series(1, 70); INSERT INTO tc (v) SELECT 'c' FROM generate_series(1, 3);`,
+        target: `ALTER SEQUENCE ta_id_seq MAXVALUE 20; ALTER SEQUENCE tb_id_seq MAXVALUE 50;`,
+      });
       const before = await lastValues(tgt);
       const report = await migrate({ source: src.url, target: tgt.url });
       assert.equal(report.committed, false);
@@ -320,12 +314,10 @@ for (const [fromServer, toServer] of directions()) {
 }
 
 async function twoTablesOn(f: typeof from, t: typeof to): Promise<{ src: TestDb; tgt: TestDb }> {
-  const src = await TestDb.create(f, 'src');
-  const tgt = await TestDb.create(t, 'tgt');
   const ddl = 'CREATE TABLE a (id serial PRIMARY KEY, v text); CREATE TABLE b (id serial PRIMARY KEY, v text);';
-  await src.sql(
-    `${ddl} INSERT INTO a (v) SELECT 'a' FROM generate_series(1, 30); INSERT INTO b (v) SELECT 'b' FROM generate_series(1, 70);`,
-  );
-  await tgt.sql(ddl);
+  const { src, tgt } = await pair(f, t, {
+    both: ddl,
+    source: `INSERT INTO a (v) SELECT 'a' FROM generate_series(1, 30); INSERT INTO b (v) SELECT 'b' FROM generate_series(1, 70);`,
+  });
   return { src, tgt };
 }

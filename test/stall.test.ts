@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { type AddressInfo, type Socket, connect, createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { migrate } from '../src/engine/index.js';
-import { TestDb, directions } from './support/pg.js';
+import { directions, pair } from './support/pg.js';
 
 const [from, to] = directions()[0];
 
@@ -45,11 +45,12 @@ async function stallingProxy(port: number) {
 
 describe('a stalled network', () => {
   it('mid-copy: gives up after the stall timeout, rolls back, ends the target session', async () => {
-    const src = await TestDb.create(from, 'src');
-    const tgt = await TestDb.create(to, 'tgt');
     const ddl = 'CREATE TABLE big (id int PRIMARY KEY, body text);';
-    await src.sql(`${ddl} INSERT INTO big SELECT g, repeat('x', 2000) FROM generate_series(1, 200000) g;`);
-    await tgt.sql(`${ddl} INSERT INTO big VALUES (-1, 'keep');`);
+    const { src, tgt } = await pair(from, to, {
+      both: ddl,
+      source: `INSERT INTO big SELECT g, repeat('x', 2000) FROM generate_series(1, 200000) g;`,
+      target: `INSERT INTO big VALUES (-1, 'keep');`,
+    });
     const proxy = await stallingProxy(tgt.server.port);
     try {
       const viaProxy = tgt.url.replace(`:${tgt.server.port}/`, `:${proxy.port}/`);

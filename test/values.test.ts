@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { migrate } from '../src/engine/index.js';
-import { TestDb, directions } from './support/pg.js';
+import { type TestDb, directions, pair } from './support/pg.js';
 
 // Values that broke CSV exports and shell pipelines in the story, plus every type family we promise.
 const TRICKY_TEXTS = [
@@ -59,8 +59,7 @@ for (const [from, to] of directions()) {
       ['a differing type and an enum array (text COPY)', 'varchar(200000)', 'text', true, 'text'],
     ] as const) {
       it(label, async () => {
-        const src = await TestDb.create(from, 'src');
-        const tgt = await TestDb.create(to, 'tgt');
+        const { src, tgt } = await pair(from, to);
         await createValuesTable(src, sourceNote, enumArray);
         await createValuesTable(tgt, targetNote, enumArray);
         await fillValues(src);

@@ -49,7 +49,7 @@ import { NO_BACKUP, reviewItems } from '../src/vscode/createModel.js';
 import { dropPickItems, dropQuestion, droppedText, journalRunView, journalView } from '../src/vscode/journalModel.js';
 import { refusedReport, rolledBackReport, sampleReport, severalCausesReport } from './support/sampleReport.js';
 import { headline } from '../src/shared/report.js';
-import { TestDb, testServers } from './support/pg.js';
+import { TestDb, testServers, pair } from './support/pg.js';
 
 class MemoryState implements KeyValueStore {
   data = new Map<string, unknown>();
@@ -160,18 +160,16 @@ describe('tree and wizard content from real catalogs', () => {
   const servers = testServers();
 
   async function setup() {
-    const src = await TestDb.create(servers[17], 'src');
-    const tgt = await TestDb.create(servers[15], 'tgt');
     const ddl = `CREATE SCHEMA crm; CREATE TABLE crm.customers (id int PRIMARY KEY, name text);
       CREATE TABLE public.pages (id int PRIMARY KEY, body text);
       CREATE TABLE public.events (id int, at date) PARTITION BY RANGE (at);
       CREATE TABLE public.events_2025 PARTITION OF public.events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
       CREATE VIEW public.page_titles AS SELECT id FROM public.pages;`;
-    await src.sql(
-      `${ddl}INSERT INTO public.pages SELECT g, repeat('x', 100) FROM generate_series(1, 2000) g; ANALYZE;`,
-    );
-    await tgt.sql(`CREATE SCHEMA crm; CREATE TABLE crm.customers (id int PRIMARY KEY, name text); CREATE TABLE public.pages (id int PRIMARY KEY, body text);
-      CREATE TABLE public.child (id int, page_id int REFERENCES public.pages(id));`);
+    const { src, tgt } = await pair(servers[17], servers[15], {
+      source: `${ddl}INSERT INTO public.pages SELECT g, repeat('x', 100) FROM generate_series(1, 2000) g; ANALYZE;`,
+      target: `CREATE SCHEMA crm; CREATE TABLE crm.customers (id int PRIMARY KEY, name text); CREATE TABLE public.pages (id int PRIMARY KEY, body text);
+      CREATE TABLE public.child (id int, page_id int REFERENCES public.pages(id));`,
+    });
     return { src, tgt };
   }
 

@@ -73,6 +73,34 @@ export class TestDb {
   }
 }
 
+/** What `pair` runs before a test: `both` on each side first, then each side's own statements. */
+export interface PairSetup {
+  both?: string;
+  source?: string;
+  target?: string;
+}
+
+/**
+ * A fresh source database on `from` and target database on `to` (labelled src and tgt), each set up
+ * with `both` and then its own statements: the start of most migration tests.
+ */
+export async function pair(
+  from: TestServer,
+  to: TestServer,
+  setup: PairSetup = {},
+): Promise<{ src: TestDb; tgt: TestDb }> {
+  const src = await TestDb.create(from, 'src');
+  const tgt = await TestDb.create(to, 'tgt');
+  // One after the other, as a test would write them: two setups on one server may touch the same
+  // roles, which the server does not let two sessions change at once.
+  for (const [db, own] of [
+    [src, setup.source],
+    [tgt, setup.target],
+  ] as const)
+    for (const sql of [setup.both, own]) if (sql) await db.sql(sql);
+  return { src, tgt };
+}
+
 export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client(url);
   await c.connect();
