@@ -1,61 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import type { Catalog, Column, Table } from '../src/engine/catalog/catalog.js';
 import { makePlan } from '../src/engine/plan/plan.js';
 import { parseTablePattern, selectTables } from '../src/engine/catalog/selection.js';
 import { redact } from '../src/engine/errors.js';
 import { parseEndpoint } from '../src/engine/connect/connection.js';
-
-const col = (name: string, type = 'text', extra: Partial<Column> = {}): Column => ({
-  name,
-  type,
-  typeSchema: 'pg_catalog',
-  category: type === 'text' ? 'S' : type.endsWith('[]') ? 'A' : 'N',
-  notNull: false,
-  hasDefault: false,
-  generated: false,
-  identity: false,
-  binarySafe: true,
-  typeExtension: null,
-  fields: null,
-  moneyFormat: null,
-  oidValued: false,
-  ...extra,
-});
-
-const table = (schema: string, name: string, columns: Column[], extra: Partial<Table> = {}): Table => ({
-  schema,
-  name,
-  kind: 'table',
-  partitionOf: null,
-  estimatedRows: 0,
-  bytes: 0,
-  columns,
-  uniqueKeys: [],
-  deferrableUniques: [],
-  owner: 'postgres',
-  rowSecurity: false,
-  rls: { enabled: false, forced: false },
-  isOwner: true,
-  primaryKey: null,
-  foreignKeys: [],
-  checks: [],
-  sequences: [],
-  triggers: [],
-  privileges: { select: true, insert: true, update: true, delete: true, truncate: true },
-  ...extra,
-});
-
-const catalog = (tables: Table[], extensions: string[] = []): Catalog => ({
-  serverVersion: '17.0',
-  serverVersionNum: 170000,
-  database: 'db',
-  user: 'me',
-  readOnly: false,
-  mayUseReplicaMode: true,
-  extensions: extensions.map((name) => ({ name, version: '1' })),
-  tables,
-});
+import { catalog, col, table } from './support/catalog.js';
 
 describe('plan', () => {
   it('names an extension type that the target lacks', () => {
