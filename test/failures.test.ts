@@ -26,16 +26,6 @@ const byName = (r: Report, table: string): TableReport => {
 };
 const statuses = (r: Report) => Object.fromEntries(r.tables.map((t) => [t.table, t.status]));
 
-/** Waits until no Archon session is left on a database: their statistics are flushed when they end. */
-async function archonGone(db: TestDb): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const [r] = await db.sql(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'archon%'`);
-    if (r.n === 0) return;
-    await new Promise((res) => setTimeout(res, 100));
-  }
-  assert.fail(`Archon sessions still open on ${db.name}`);
-}
-
 const seqTuplesRead = async (db: TestDb, table: string): Promise<number> =>
   Number((await db.sql(`SELECT seq_tup_read FROM pg_stat_user_tables WHERE relname = $1`, [table]))[0].seq_tup_read);
 
@@ -144,7 +134,7 @@ for (const [from, to] of directions()) {
       assert.equal(await tgt.count('c_narrow'), 0);
       // The source was read once, and not to its end: a COPY stopped on the server when the target refused
       // the rows (not read to the end to get the connection back; no count(*) before it).
-      await archonGone(src);
+      assert.equal(await src.archonSessionsLeft(), 0, `Archon sessions still open on ${src.name}`);
       const read = (await seqTuplesRead(src, 'b_big')) - readBefore;
       assert.ok(read > 0 && read < big, `b_big: ${read} tuples read on the source for ${big} rows`);
     });

@@ -196,7 +196,7 @@ describe('a lost connection is attributed', () => {
         if (e.type === 'table-progress' && !killed) {
           killed = true;
           void tgt.sql(
-            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'archon (target)'`,
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'archon (target)' AND datname = current_database()`,
           );
         }
       },

@@ -4,7 +4,7 @@ import { compare, migrate, undo } from '../src/engine/index.js';
 import { type Report, type TableReport, causesOf, headline, problemsFirst, stopBanner } from '../src/shared/report.js';
 import { toMarkdown } from '../src/shared/reportMarkdown.js';
 import { toText } from '../src/shared/reportText.js';
-import { TestDb, directions, withClient } from './support/pg.js';
+import { TestDb, directions } from './support/pg.js';
 
 const byName = (r: Report, table: string): TableReport => {
   const t = r.tables.find((x) => x.table === table);
@@ -438,19 +438,8 @@ describe('nothing half-done on the target', () => {
     assert.match(byName(report, 'big').reason!, /cancelled; rolled back/);
     assert.equal(byName(report, 'big').status, 'rolled back', 'begun, then taken back: not "failed"');
     assert.deepEqual(await tgt.sql(`SELECT id, body FROM big`), [{ id: 1, body: 'old' }]);
-    for (const db of [src, tgt]) {
-      const open = await withClient(db.url, async (c) => {
-        for (let i = 0; i < 50; i++) {
-          const r = await c.query(
-            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'archon%'`,
-          );
-          if (r.rows[0].n === 0) return 0;
-          await new Promise((res) => setTimeout(res, 100));
-        }
-        return -1;
-      });
-      assert.equal(open, 0, `no Archon session left open on ${db.name}`);
-    }
+    for (const db of [src, tgt])
+      assert.equal(await db.archonSessionsLeft(), 0, `no Archon session left open on ${db.name}`);
   });
 
   it('the failing table is the cause: the others still load and verify, then are rolled back; none failed', async () => {

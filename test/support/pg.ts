@@ -20,6 +20,9 @@ export function urlOf(s: TestServer, db: string, user = 'postgres', password = s
 }
 
 let counter = 0;
+/** How often, and how many times, `archonSessionsLeft` looks: 10 s in all, for a loaded machine. */
+const SESSION_POLL_MS = 100;
+const SESSION_POLLS = 100;
 
 /** A fresh, empty database on a server, for one test; `sql` runs statements in it. */
 export class TestDb {
@@ -40,6 +43,26 @@ export class TestDb {
 
   async sql<R extends pg.QueryResultRow = any>(text: string, params?: unknown[]): Promise<R[]> {
     return withClient(this.url, async (c) => (await c.query<R>(text, params)).rows);
+  }
+
+  /**
+   * Archon's sessions still on this database once those ending have gone: 0 unless one was left open.
+   * Polled (bounded): a backend leaves pg_stat_activity a moment after its client has hung up. Only
+   * this database's, so another test's run on the same server is never counted.
+   */
+  async archonSessionsLeft(): Promise<number> {
+    const count = async () =>
+      (
+        await this.sql(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'archon%' AND datname = current_database()`,
+        )
+      )[0].n as number;
+    for (let i = 0; i < SESSION_POLLS; i++) {
+      const n = await count();
+      if (n === 0) return 0;
+      await new Promise((r) => setTimeout(r, SESSION_POLL_MS));
+    }
+    return count();
   }
 
   async count(table: string): Promise<number> {
