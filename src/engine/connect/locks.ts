@@ -9,7 +9,12 @@ import { type Endpoint, connect, endQuietly } from './connection.js';
 import type { ProgressListener } from '../events.js';
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
+/**
+ * How often the holder of a lock we wait for is looked up; a short lock timeout is looked at four
+ * times within it, so the holder is named before the wait gives up (and a test need not wait long).
+ */
 const POLL_MS = 1_000;
+const pollEvery = (timeoutMs: number): number => Math.max(1, Math.min(POLL_MS, timeoutMs / 4));
 
 interface Blocker {
   pid: number;
@@ -63,7 +68,7 @@ export class LockWatch {
   ) {}
 
   start(): void {
-    this.timer ??= setInterval(() => void this.poll(), POLL_MS);
+    this.timer ??= setInterval(() => void this.poll(), pollEvery(this.timeoutMs));
     this.timer.unref();
   }
 
