@@ -211,7 +211,12 @@ for (const [from, to] of directions()) {
           () => null,
           (e: unknown) => e,
         );
-        for (let killed = 0; !killed; ) {
+        // Until the wait is seen and killed, or the plan ends without waiting (bounded by its lock timeout).
+        let settled = false;
+        void planning.then(() => {
+          settled = true;
+        });
+        for (let killed = 0; !killed && !settled; ) {
           const [r] = await tgt.sql(
             `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
               WHERE datname = current_database() AND wait_event_type = 'Lock'`,
