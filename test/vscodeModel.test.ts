@@ -51,6 +51,7 @@ import { refusedReport, rolledBackReport, sampleReport, severalCausesReport } fr
 import { headline } from '../src/shared/report.js';
 import { TestDb, testServers, pair } from './support/pg.js';
 import { catalog, col, table } from './support/catalog.js';
+import { makePlan } from '../src/engine/plan/plan.js';
 
 class MemoryState implements KeyValueStore {
   data = new Map<string, unknown>();
@@ -308,16 +309,34 @@ describe('tree and wizard content from real catalogs', () => {
     assert.equal(selectedKeys(now).filter((k) => k[0] === 'public').length, 4);
   });
 
-  it('groups identical skip reasons, data loss first, with totals and an estimated time', async () => {
-    const src = await TestDb.create(servers[17], 'grp');
-    const tgt = await TestDb.create(servers[15], 'grp');
-    await src.sql(`DO $$ BEGIN FOR i IN 1..250 LOOP EXECUTE format('CREATE TABLE public.t%s (id int)', i); END LOOP; END $$;
-      CREATE TABLE public.keep (id int, note text); CREATE TABLE public.money (id int, amount numeric(10,4));
-      INSERT INTO public.keep SELECT g, 'x' FROM generate_series(1, 3000) g; ANALYZE public.keep;`);
-    await tgt.sql(
-      'CREATE TABLE public.keep (id int, note text); CREATE TABLE public.money (id int, amount numeric(10,2));',
-    );
-    const planned = await planMigration({ source: src.url, target: tgt.url, existing: 'append' });
+  it('groups identical skip reasons, data loss first, with totals and an estimated time', () => {
+    // 250 tables the target lacks, one that would lose digits, and one to copy: the plan decides from
+    // the two catalogs alone.
+    const id = col('id', 'integer');
+    const plan = makePlan({
+      source: catalog([
+        ...Array.from({ length: 250 }, (_, i) => table('public', `t${i + 1}`, [id], { estimatedRows: null })),
+        table('public', 'keep', [id, col('note')], { estimatedRows: 3000, bytes: 229_376 }),
+        table('public', 'money', [id, col('amount', 'numeric(10,4)')], { estimatedRows: null }),
+      ]),
+      target: catalog([
+        table('public', 'keep', [id, col('note')]),
+        table('public', 'money', [id, col('amount', 'numeric(10,2)')]),
+      ]),
+      selection: {},
+      existing: 'append',
+    });
+    const endpoint = (role: 'source' | 'target', serverVersion: string) => ({
+      role,
+      label: `postgres@127.0.0.1:5432/${role}`,
+      serverVersion,
+    });
+    const planned: PlanResult = {
+      source: endpoint('source', '17.0'),
+      target: endpoint('target', '15.0'),
+      plan,
+      undo: { possible: true, reason: null, kept: [], bytes: 0, journal: true },
+    };
     const lines = reviewLines(planned, 'cloud-db', 'local-db');
     const labels = lines.map((l) => l.label);
     assert.ok(labels.length < 12, `a short review, not one row per table: ${labels.join(' | ')}`);
