@@ -315,7 +315,10 @@ describe('tree and wizard content from real catalogs', () => {
     const id = col('id', 'integer');
     const plan = makePlan({
       source: catalog([
-        ...Array.from({ length: 250 }, (_, i) => table('public', `t${i + 1}`, [id], { estimatedRows: null })),
+        // In name order, as the catalog reads them: t1, t10, t100, …
+        ...Array.from({ length: 250 }, (_, i) => `t${i + 1}`)
+          .sort()
+          .map((name) => table('public', name, [id], { estimatedRows: null })),
         table('public', 'keep', [id, col('note')], { estimatedRows: 3000, bytes: 229_376 }),
         table('public', 'money', [id, col('amount', 'numeric(10,4)')], { estimatedRows: null }),
       ]),
