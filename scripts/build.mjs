@@ -1,7 +1,10 @@
 // esbuild bundles: the report page (browser), the extension, the CLI (which embeds the report page
 // for --html), and the tests (so they run as plain JS).
 import { build } from 'esbuild';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+
+// A test file deleted or renamed would otherwise leave its old bundle behind, and the runner runs it.
+rmSync('out/test', { recursive: true, force: true });
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 const define = { ARCHON_VERSION: JSON.stringify(version) };
