@@ -3,7 +3,6 @@
 import type { Socket } from 'node:net';
 import type pg from 'pg';
 import type { Traffic } from '../../shared/report.js';
-import type { Endpoint } from './connection.js';
 
 /** Every socket to one side; their counts survive their close. */
 export class ByteMeter {
@@ -24,10 +23,12 @@ export class ByteMeter {
   }
 }
 
-const meters = new WeakMap<Endpoint, ByteMeter>();
+// Keyed by the endpoint object every connection to a side is opened with (connection.ts's Endpoint):
+// only its identity counts, so this file need not know its shape.
+const meters = new WeakMap<object, ByteMeter>();
 
 /** The meter of every connection opened to an endpoint (a session's, and its lock watch's side connections). */
-export function meterOf(ep: Endpoint): ByteMeter {
+export function meterOf(ep: object): ByteMeter {
   let m = meters.get(ep);
   if (!m) {
     m = new ByteMeter();

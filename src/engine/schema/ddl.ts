@@ -6,7 +6,7 @@
 // created as the source has it (its columns in its order, its constraints and indexes by their
 // names), which is why partitions are created and then attached, as pg_dump does.
 import { displayName, shownName } from '../../shared/names.js';
-import type { AccessPlan } from './access.js';
+import type { AccessPlan } from './accessPlan.js';
 import type { ObjectAcl } from './objectsAccess.js';
 import { ident, literal, qualified, tableKey } from '../ident.js';
 import { type RowSecurityOf, createdRowSecurityNote, rowSecurityDdl, rowSecurityOf } from './rowSecurity.js';
