@@ -1,7 +1,9 @@
 // What the command line alone decides, in the CLI's main() without a server or a process: usage
 // errors, each command's help from the command table, and docs/cli.md held to that help.
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runMain } from './support/cli.js';
 
@@ -67,6 +69,25 @@ describe('archon command line', () => {
       assert.deepEqual(fromDoc, fromHelp, `docs/cli.md, archon ${command}`);
       const usage = /^Usage: (archon .*)$/m.exec(help)![1];
       assert.ok(section.includes(usage), `docs/cli.md, archon ${command}: the usage line "${usage}"`);
+    }
+  });
+});
+
+describe('--spool-dir, checked before either side is touched', () => {
+  it('a folder that cannot hold the spool is refused by name, exit 2 (under /proc a recursive mkdir never returned)', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'archon-spool-test-')), 'a-file');
+    writeFileSync(file, 'x');
+    const args = ['migrate', '--source', 'postgresql://a/db', '--target', 'postgresql://b/db', '--yes'];
+    for (const [dir, words] of [
+      ['/proc/nonexist', /--spool-dir \/proc\/nonexist: (its parent folder does not exist|it cannot be made)/],
+      [join(file, 'x'), /--spool-dir \S+: (its parent folder does not exist|it cannot be made)/],
+      ['/no-such-folder/spool', /--spool-dir \/no-such-folder\/spool: its parent folder does not exist/],
+      [file, /--spool-dir \S+a-file: not a folder/],
+      ['', /--spool-dir needs a folder/],
+    ] as const) {
+      const r = await runMain([...args, '--spool-dir', dir]);
+      assert.equal(r.code, 2, `${dir}: ${r.stderr}`);
+      assert.match(r.stderr, words);
     }
   });
 });

@@ -7,6 +7,7 @@ import {
   type PlanResult,
   type Selection,
   UsageError,
+  checkSpoolDir,
   compare,
   migrate,
   parseEndpoints,
@@ -87,7 +88,7 @@ function between(values: Values, io: CliIo, secrets: string[]): Between {
     lockTimeoutMs: milliseconds('--lock-timeout', values['lock-timeout'], DEFAULT_LOCK_TIMEOUT_MS),
     stallTimeoutMs: milliseconds('--stall-timeout', values['stall-timeout'], DEFAULT_STALL_TIMEOUT_MS),
     jobs: wholeNumber('--jobs', values.jobs, DEFAULT_JOBS, MAX_JOBS),
-    ...(values['spool-dir'] ? { spoolDir: values['spool-dir'] } : {}),
+    ...spoolDirOf(values['spool-dir']),
     spoolLimit: byteSize('--spool-limit', values['spool-limit'], DEFAULT_SPOOL_LIMIT),
     createMissing: !!values['create-missing'] || !!values.ddl,
     addColumns: !!values['add-columns'],
@@ -156,4 +157,11 @@ function finish(report: Report, outputs: Output<Report>[], io: CliIo): number {
   if (report.undo && report.committed) io.out(describeUndo(report.undo));
   const written = writeReports(outputs, report, io, report.committed ? 'the migration was committed; ' : '');
   return report.outcome === 'verified' && written ? EXIT.ok : EXIT.notVerified;
+}
+
+/** --spool-dir, checked (and made when only its last part is missing) before either side is touched. */
+function spoolDirOf(dir: string | undefined): { spoolDir?: string } {
+  if (dir === undefined) return {};
+  checkSpoolDir(dir, '--spool-dir');
+  return { spoolDir: dir };
 }

@@ -38,7 +38,7 @@ export {
 export { DEFAULT_LOCK_TIMEOUT_MS } from './connect/locks.js';
 export { DEFAULT_STALL_TIMEOUT_MS } from './connect/session.js';
 export { DEFAULT_JOBS, type ParallelOptions } from './load/parallel.js';
-export { DEFAULT_SPOOL_LIMIT } from './load/spool.js';
+export { DEFAULT_SPOOL_LIMIT, checkSpoolDir } from './load/spool.js';
 export { inspect, testConnection, countTableRows, type ConnectionTarget } from './connect/inspect.js';
 export { VERSION } from './version.js';
 export {

@@ -3,14 +3,47 @@
 // JSON sidecar saying what they are. Bounded: a reader that would go past the limit waits, and the
 // bytes stay in the source's socket (backpressure). Units already loaded stay while there is room
 // (a later resume may reuse them) and are the first to go when a reader needs the space.
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { accessSync, constants, createWriteStream, mkdirSync, statSync, type WriteStream } from 'node:fs';
+import { chmod, mkdtemp, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CancelledError } from '../errors.js';
+import { CancelledError, UsageError } from '../errors.js';
 
 /** 2 GB: room for a few ranges per reader ahead of the writer, on any laptop's disk. */
 export const DEFAULT_SPOOL_LIMIT = 2 * 1024 ** 3;
+
+/**
+ * The folder a run's spool goes under, checked (and made, when only its last part is missing) before
+ * anything is written: a folder that cannot hold the spool must be known before the target is touched.
+ * Never a recursive mkdir: Node's does not return on some paths (under /proc it loops for ever).
+ * `what` names it in the message (the CLI's flag, or "the spool folder").
+ */
+export function checkSpoolDir(dir: string, what = 'the spool folder'): void {
+  if (!dir.trim()) throw new UsageError(`${what} needs a folder`);
+  let found: ReturnType<typeof statSync>;
+  try {
+    found = statSync(dir, { throwIfNoEntry: false });
+  } catch (e) {
+    // ENOTDIR: a part of the path is a file.
+    throw new UsageError(`${what} ${dir}: it cannot be made (${(e as NodeJS.ErrnoException).code})`);
+  }
+  if (!found) {
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'its parent folder does not exist' : `it cannot be made (${code})`;
+      throw new UsageError(`${what} ${dir}: ${why}`);
+    }
+    return;
+  }
+  if (!found.isDirectory()) throw new UsageError(`${what} ${dir}: not a folder`);
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch {
+    throw new UsageError(`${what} ${dir}: the folder is not writable`);
+  }
+}
 
 /** Wakes whoever waits when something changed (space freed, a unit wanted or done, the run failed). */
 export class Changes {
@@ -61,7 +94,7 @@ export class Spool {
 
   /** A new folder for the run under `base` (the OS temp folder by default), readable by its owner only. */
   static async open(base: string | undefined, limit: number, changes: Changes): Promise<Spool> {
-    if (base) await mkdir(base, { recursive: true, mode: 0o700 });
+    if (base) checkSpoolDir(base);
     const dir = await mkdtemp(join(base ?? tmpdir(), 'archon-spool-'));
     await chmod(dir, 0o700);
     return new Spool(dir, limit, changes);
