@@ -20,6 +20,8 @@ const SOURCE = (owner: string, reader: string) => `
   CREATE VIEW public.my_secrets AS SELECT * FROM public.secrets;
   CREATE FUNCTION public.all_secrets() RETURNS SETOF text LANGUAGE sql SECURITY DEFINER
     SET search_path = pg_catalog AS $$ SELECT s FROM public.secrets ORDER BY id $$;
+  CREATE TABLE public.notes (id int PRIMARY KEY);
+  CREATE RULE notes_said AS ON INSERT TO public.notes DO ALSO NOTIFY notes_changed;
   RESET ROLE;
   GRANT SELECT ON public.my_secrets TO ${reader};`;
 
@@ -57,6 +59,8 @@ for (const [from, to] of directions()) {
       await tgt.sql(`CREATE ROLE ${owner}; CREATE ROLE ${reader}`);
       const report = await migrate({ source: src.url, target: tgt.url, createMissing: true, createObjects: true });
       assert.equal(report.outcome, 'verified', JSON.stringify([report.error, report.objects]));
+      for (const name of ['public.my_secrets', 'public.all_secrets()'])
+        assert.equal(report.objects?.find((o) => o.name === name)?.status, 'created', JSON.stringify(report.objects));
       assert.deepEqual(await asRole(src, reader), { view: ['mine'], fn: [] });
       assert.deepEqual(await asRole(tgt, reader), await asRole(src, reader));
       assert.deepEqual(await tgt.sql(OWNERS), [{ view: owner, fn: owner }]);
@@ -65,6 +69,16 @@ for (const [from, to] of directions()) {
       assert.equal(view?.status, 'created');
       assert.match(view!.reason, new RegExp(`owned by ${owner} on the target, as on the source`));
       assert.match(toMarkdown(report), new RegExp(`owned by ${owner} on the target`));
+      // The table is the run's user's on the target: its rule would act with other rights than the source's.
+      const rule = report.objects?.find((o) => o.kind === 'rule');
+      assert.equal(rule?.status, 'not created');
+      assert.match(
+        rule!.reason,
+        new RegExp(`its actions run with the rights of its table's owner: ${owner} on the source`),
+      );
+      assert.deepEqual(await tgt.sql(`SELECT count(*)::int AS n FROM pg_rules WHERE rulename = 'notes_said'`), [
+        { n: 0 },
+      ]);
       assert.equal((await undo({ target: tgt.url })).undone, true);
       assert.deepEqual(
         await tgt.sql(`SELECT to_regclass('public.my_secrets') AS v, to_regprocedure('public.all_secrets()') AS f`),
@@ -79,6 +93,7 @@ for (const [from, to] of directions()) {
       assert.equal(report.outcome, 'verified', JSON.stringify(report.error));
       for (const name of ['public.my_secrets', 'public.all_secrets()']) {
         const o = report.objects?.find((x) => x.name === name);
+        assert.ok(o, `${name} in ${JSON.stringify(report.objects)}`);
         assert.equal(o?.status, 'not created', name);
         assert.match(
           o!.reason,

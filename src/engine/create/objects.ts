@@ -391,7 +391,8 @@ async function triggerCandidates(
 const RULES_SQL = `
 SELECT r.oid::int8::text AS objid, n.nspname AS schema, c.relname AS "table", r.rulename AS name,
        c.oid::int8::text AS relid, pg_get_ruledef(r.oid) AS def, r.ev_enabled AS enabled,
-       obj_description(r.oid, 'pg_rewrite') AS comment
+       obj_description(r.oid, 'pg_rewrite') AS comment, pg_get_userbyid(c.relowner) AS owner,
+       (SELECT o.rolsuper FROM pg_roles o WHERE o.oid = c.relowner) AS "ownerSuper"
   FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE r.oid = ANY ($1::oid[])`;
 
@@ -424,6 +425,8 @@ async function ruleCandidates(s: Session, missing: MissingObject[], creating: Re
       // Its relation, which pg_depend ties it to automatically ('a'), not as a need.
       needs: onView ? [onView] : [],
       tables: onView ? [] : [tableKey(r.schema, r.table)],
+      // A table's rule acts with its table's owner's rights (a view's: the view's, given its owner).
+      ...(onView ? {} : { source: { owner: r.owner, ownerSuper: r.ownerSuper, sensitive: true } }),
     };
   });
 }

@@ -37,14 +37,16 @@ const rightsOf = (kind: string) => (kind === 'function' || kind === 'procedure' 
  * source's owner is a superuser there (then the run's user is no more than it was).
  */
 export async function planOwners(tgt: pg.Client, objects: OwnedObject[]): Promise<void> {
-  const sensitive = objects.filter((o) => !o.reason && o.source?.sensitive && ALTER[o.kind] && o.created);
+  const open = objects.filter((o) => !o.reason && o.source?.sensitive);
+  const me = (await tgt.query<{ me: string }>('SELECT current_user::text AS me')).rows[0].me;
+  for (const o of open.filter((x) => x.kind === 'rule')) ruleOwner(o, me);
+  const sensitive = open.filter((o) => ALTER[o.kind] && o.created);
   if (!sensitive.length) return;
   const { rows } = await tgt.query<{ r: string; may: boolean }>(
     `SELECT rolname::text AS r, pg_has_role(current_user, oid, 'MEMBER') AS may
        FROM pg_roles WHERE rolname = ANY ($1::text[])`,
     [sensitive.map((o) => o.source!.owner)],
   );
-  const me = (await tgt.query<{ me: string }>('SELECT current_user::text AS me')).rows[0].me;
   const may = new Map(rows.map((r) => [r.r, r.may]));
   for (const o of sensitive) ownerOf(o, me, may);
 }
@@ -71,6 +73,23 @@ function ownerOf(o: OwnedObject, me: string, may: Map<string, boolean>): void {
     return;
   }
   o.reason = `owned by ${owner} on the source, whose rights it ${rightsOf(o.kind)}; ${absent}: owned by ${me} it would see more than on the source (create role ${owner} on the target, or run as a member of it)`;
+}
+
+/**
+ * A rule on a table the run creates acts with that table's owner's rights, and the run's user owns the
+ * tables it creates: it keeps them for the whole run, since one given away mid-run would hold row-level
+ * security against a run's user who is not a superuser (its COPY, its read-back and undo's). So a rule
+ * is created only where the run's user has no more rights than the table's source owner: it is that
+ * owner, or the owner is a superuser on the source.
+ */
+function ruleOwner(o: OwnedObject, me: string): void {
+  const { owner, ownerSuper } = o.source!;
+  if (owner === me) return;
+  if (ownerSuper) {
+    o.ownerNote = `its actions run with the rights of its table's owner, ${me} on the target: ${owner} on the source, a superuser there, so no more than on the source`;
+    return;
+  }
+  o.reason = `its actions run with the rights of its table's owner: ${owner} on the source, ${me} (the run's user, who creates the table) on the target, whose rights may reach further (create the rule on the target once the table is given to ${owner})`;
 }
 
 const OWNER_SQL: Partial<Record<Lookup['kind'], string>> = {
