@@ -4,6 +4,7 @@
 // (SET ROLE), on both sides; an owner the target lacks leaves the object out, saying why.
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
+import { checkObjects } from '../src/engine/create/objects.js';
 import { migrate, undo } from '../src/engine/index.js';
 import { toMarkdown } from '../src/shared/reportMarkdown.js';
 import { TestDb, type TestServer, directions, urlOf, withClient } from './support/pg.js';
@@ -144,6 +145,31 @@ for (const [from, to] of directions()) {
       assert.deepEqual(
         await tgt.sql(`SELECT to_regclass('public.my_secrets') AS v, to_regprocedure('public.all_secrets()') AS f`),
         [{ v: null, f: null }],
+      );
+    });
+
+    it('the after-run check: a view equal by definition but with another owner is not equal', async () => {
+      const tgt = await TestDb.create(to, 'oc');
+      const owner = `app_owner_${tgt.name}`;
+      await tgt.sql(`CREATE ROLE ${owner}; CREATE VIEW public.v AS SELECT 1 AS one`);
+      const [{ d }] = await tgt.sql(`SELECT pg_get_viewdef('public.v'::regclass) AS d`);
+      await assert.rejects(
+        withClient(tgt.url, (c) =>
+          checkObjects(c, [
+            {
+              kind: 'view',
+              name: 'public.v',
+              phase: 2,
+              statements: [],
+              afterData: [],
+              created: { kind: 'view', name: 'public.v' },
+              lookup: { kind: 'relation', relation: 'public.v' },
+              definition: d,
+              owner,
+            },
+          ]),
+        ),
+        new RegExp(`view public.v is owned by postgres on the target, not ${owner} as on the source`),
       );
     });
   });
