@@ -37,6 +37,7 @@ import {
   ownPart,
   sharedPart,
 } from '../schema/ddl.js';
+import { planOwners, wrongOwners } from './objectsOwner.js';
 import { type MissingObject, missingObjectRows, planScope } from './schemaObjects.js';
 import type { Session } from '../connect/session.js';
 
@@ -62,6 +63,18 @@ interface Candidate
   tables: string[];
   /** Others it makes, as a created table's note names them: a trigger's copies on partitions. */
   covers?: string[];
+  /** Its source owner and whether its rights are that owner's (a definer function, a view not security_invoker). */
+  source?: OwnerOf;
+  /** What the plan and report say of its owner on the target. */
+  ownerNote?: string;
+  /** The owner the after-run check expects. */
+  owner?: string;
+}
+
+interface OwnerOf {
+  owner: string;
+  ownerSuper: boolean;
+  sensitive: boolean;
 }
 
 const idOf = (r: { classid: string; objid: string }) => `${r.classid}/${r.objid}`;
@@ -71,7 +84,8 @@ SELECT p.oid::int8::text AS objid, n.nspname AS schema, p.proname AS name, p.pro
        p.oid::regprocedure::text AS signature, l.lanname AS language,
        CASE WHEN p.prokind <> 'a' THEN pg_get_functiondef(p.oid) ELSE ${aggregateDef('p.oid')} END AS def,
        CASE WHEN p.pronargs = 0 THEN '*' ELSE pg_get_function_identity_arguments(p.oid) END AS args,
-       obj_description(p.oid, 'pg_proc') AS comment
+       obj_description(p.oid, 'pg_proc') AS comment, p.prosecdef AS "ownerSensitive",
+       pg_get_userbyid(p.proowner) AS owner, (SELECT r.rolsuper FROM pg_roles r WHERE r.oid = p.proowner) AS "ownerSuper"
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
  WHERE p.oid = ANY ($1::oid[])`;
 
@@ -82,7 +96,8 @@ SELECT c.oid::int8::text AS objid, n.nspname AS schema, c.relname AS name, c.rel
        coalesce((SELECT json_agg(json_build_array(a.attname, col_description(c.oid, a.attnum)) ORDER BY a.attnum)
                    FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
                     AND col_description(c.oid, a.attnum) IS NOT NULL), '[]') AS "columnComments",
-       ARRAY(SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = c.oid ORDER BY i.indexrelid) AS indexes
+       ARRAY(SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = c.oid ORDER BY i.indexrelid) AS indexes,
+       pg_get_userbyid(c.relowner) AS owner, (SELECT r.rolsuper FROM pg_roles r WHERE r.oid = c.relowner) AS "ownerSuper"
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.oid = ANY ($1::oid[])`;
 
@@ -276,6 +291,7 @@ async function functionCandidates(s: Session, missing: MissingObject[], language
       schema: f.schema,
       needs: [],
       tables: [],
+      source: { owner: f.owner, ownerSuper: f.ownerSuper, sensitive: f.ownerSensitive },
     };
   });
 }
@@ -319,6 +335,12 @@ async function viewCandidates(s: Session, missing: MissingObject[]) {
       schema: v.schema,
       needs: [],
       tables: [],
+      // A view reads its relations with its owner's rights, unless security_invoker.
+      source: {
+        owner: v.owner,
+        ownerSuper: v.ownerSuper,
+        sensitive: !options.some((o) => /^security_invoker=(true|on|1|yes)$/i.test(o)),
+      },
     };
   });
 }
@@ -369,7 +391,8 @@ async function triggerCandidates(
 const RULES_SQL = `
 SELECT r.oid::int8::text AS objid, n.nspname AS schema, c.relname AS "table", r.rulename AS name,
        c.oid::int8::text AS relid, pg_get_ruledef(r.oid) AS def, r.ev_enabled AS enabled,
-       obj_description(r.oid, 'pg_rewrite') AS comment
+       obj_description(r.oid, 'pg_rewrite') AS comment, pg_get_userbyid(c.relowner) AS owner,
+       (SELECT o.rolsuper FROM pg_roles o WHERE o.oid = c.relowner) AS "ownerSuper"
   FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE r.oid = ANY ($1::oid[])`;
 
@@ -402,6 +425,8 @@ async function ruleCandidates(s: Session, missing: MissingObject[], creating: Re
       // Its relation, which pg_depend ties it to automatically ('a'), not as a need.
       needs: onView ? [onView] : [],
       tables: onView ? [] : [tableKey(r.schema, r.table)],
+      // A table's rule acts with its table's owner's rights (a view's: the view's, given its owner).
+      ...(onView ? {} : { source: { owner: r.owner, ownerSuper: r.ownerSuper, sensitive: true } }),
     };
   });
 }
@@ -494,6 +519,7 @@ const toDdl = (c: Candidate): ObjectDdl => ({
   definition: c.definition,
   ...(c.query ? { query: c.query } : {}),
   ...(c.acl ? { acl: c.acl } : {}),
+  ...(c.owner !== undefined ? { owner: c.owner } : {}),
 });
 
 /** Tables the run creates (by tableKey). */
@@ -541,6 +567,7 @@ export async function planObjects(
   });
   candidates.unshift(...(await schemaCandidates(s, plan, candidates)));
   await sourceDefinitions(s, candidates);
+  await planOwners(s.target, candidates);
   await withSourceAcls(s, candidates);
   await dependencies(s, candidates, onTarget, creating);
   const differing = await againstTarget(s, plan, candidates);
@@ -579,7 +606,8 @@ function objectsOf(missing: MissingObject[], candidates: Candidate[]): SchemaObj
   return [...schemas, ...missing].map(({ object, classid, objid }): SchemaObject => {
     const c = byName.get(`${classid}/${objid}`);
     if (!c) return object;
-    if (!c.reason) return { ...object, status: 'to be created', reason: TO_BE_CREATED };
+    if (!c.reason)
+      return { ...object, status: 'to be created', reason: `${TO_BE_CREATED}${c.ownerNote ? `; ${c.ownerNote}` : ''}` };
     return { ...object, reason: `not created: ${c.reason}` };
   });
 }
@@ -885,6 +913,7 @@ export async function checkObjects(tgt: pg.Client, objects: ObjectDdl[]): Promis
         wrong.push(`${o.kind} ${o.name} differs from the source's by definition (target: ${found.slice(0, 300)})`);
     }
   });
+  wrong.push(...(await wrongOwners(tgt, objects)));
   if (wrong.length) throw new Error(`after its statements ran, ${wrong.join('; ')}; nothing is claimed created`);
   await checkObjectGrants(
     tgt,
@@ -912,7 +941,8 @@ export function settleObjects(objects: SchemaObject[], committed: boolean): Sche
     o.status !== 'to be created'
       ? o
       : committed
-        ? { ...o, status: 'created', reason: CREATED }
+        ? // What follows the claim (its owner) stays said.
+          { ...o, status: 'created', reason: `${CREATED}${(o.reason ?? '').slice(TO_BE_CREATED.length)}` }
         : { ...o, status: 'not created', reason: 'not created: the run was rolled back, and the object with it' },
   );
 }

@@ -826,6 +826,8 @@ export interface ObjectDdl {
   query?: string;
   /** Its grants as the source's (objectsAccess.ts), read back before the commit. */
   acl?: ObjectAcl;
+  /** The source's owner, where its rights are its owner's (objectsOwner.ts), read back before the commit. */
+  owner?: string;
 }
 
 /** What names an object in the catalog: a function's signature, a relation, a trigger on its table. */
