@@ -2,16 +2,17 @@
 // keeps its spool; `--resume` takes a new snapshot, asks the source's server for the count and digest
 // of every spooled unit, reuses those that match and reads the rest again, and proves the result.
 import { strict as assert } from 'node:assert';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import pg from 'pg';
 import { migrate } from '../src/engine/index.js';
-import type { Report } from '../src/shared/report.js';
+import type { Report, TableReport } from '../src/shared/report.js';
 import { toMarkdown } from '../src/shared/reportMarkdown.js';
 import { toText } from '../src/shared/reportText.js';
-import { TestDb, directions } from './support/pg.js';
+import { TestDb, directions, runCli } from './support/pg.js';
 
 const DDL = `CREATE TABLE pages (id int PRIMARY KEY, n int, body text);
   CREATE TABLE notes (id int PRIMARY KEY, note text);`;
@@ -85,6 +86,38 @@ async function lostRun(
   }
 }
 
+interface Spooled {
+  file: string;
+  range: { index: number; fromPage: number; toPage: number | null } | null;
+  table: string;
+}
+
+/** The whole units of the kept spool: their files and what their sidecars say. */
+async function spooledUnits(dir: string): Promise<Spooled[]> {
+  const names = (await readdir(dir)).filter((f) => /^unit-\d+\.json$/.test(f));
+  return Promise.all(
+    names.map(async (n) => {
+      const s = JSON.parse(await readFile(join(dir, n), 'utf8'));
+      return { file: join(dir, n.replace(/json$/, 'copy')), range: s.range, table: s.table.name };
+    }),
+  );
+}
+
+const holds = (u: Spooled, page: number): boolean =>
+  u.range !== null && page >= u.range.fromPage && (u.range.toPage === null || page < u.range.toPage);
+
+const pageOf = async (db: TestDb, id: number): Promise<number> =>
+  Number((await db.sql(`SELECT (ctid::text::point)[0]::int AS p FROM pages WHERE id = ${id}`))[0].p);
+
+const byName = (r: Report, table: string): TableReport => r.tables.find((t) => t.table === table)!;
+
+/** After a verified resume: the target is the source now, and no spool is left. */
+async function provenNow(report: Report, src: TestDb, tgt: TestDb, spoolDir: string): Promise<void> {
+  assert.equal(report.outcome, 'verified', JSON.stringify(report.tables.map((t) => t.reason)));
+  for (const t of ['pages', 'notes']) assert.deepEqual(await tgt.fingerprint(t), await src.fingerprint(t), t);
+  assert.deepEqual(await spoolFolders(spoolDir), [], 'no spool files left');
+}
+
 for (const [from, to] of directions()) {
   describe(`resume, PostgreSQL ${from.major} → ${to.major}`, () => {
     it('a run whose source session is lost mid-load keeps its spool and says where, what it holds and how to go on', async () => {
@@ -111,6 +144,88 @@ for (const [from, to] of directions()) {
       }
     });
 
+    it('--resume reuses every spooled unit the source still has, reads the rest, and proves the whole', async () => {
+      const { src, tgt, spoolDir } = await fixture(from, to);
+      const lost = await lostRun(src, tgt, spoolDir);
+      const kept = lost.spoolKept!;
+      assert.ok(kept, 'kept');
+      const report = await migrate({ source: src.url, target: tgt.url, jobs: 4, spoolDir, resume: kept.runId });
+      await provenNow(report, src, tgt, spoolDir);
+      const r = report.resumed!;
+      assert.equal(r.fromRun, kept.runId);
+      assert.equal(r.reused, kept.units, 'every spooled unit still matched');
+      assert.equal(r.reread, 0);
+      const ranges = byName(report, 'pages').ranges!;
+      const total = ranges.length + (byName(report, 'notes').ranges?.length ?? 1);
+      assert.equal(r.read, total - r.reused, 'only the units not spooled were read from the source');
+      assert.equal(
+        ranges.filter((x) => x.reused).length + (r.reused - ranges.filter((x) => x.reused).length),
+        r.reused,
+      );
+      assert.ok(r.bytesSaved > 0);
+      const flat = toText(report).replace(/\s+/g, ' ');
+      assert.ok(flat.includes(`resumed run ${kept.runId}: ${r.reused} unit`), flat);
+      assert.equal(await tgt.count('pages'), 12000);
+    });
+
+    it('a row moved to another range between the failure and the resume: exactly the changed ranges are read again', async () => {
+      const { src, tgt, spoolDir } = await fixture(from, to);
+      const kept = (await lostRun(src, tgt, spoolDir)).spoolKept!;
+      const units = (await spooledUnits(kept.dir)).filter((u) => u.table === 'pages' && u.range?.toPage);
+      assert.ok(units.length > 0, 'a spooled range of pages that is not the last');
+      const first = units[0].range!;
+      const id = Number(
+        (
+          await src.sql(
+            `SELECT id FROM pages WHERE ctid >= '(${first.fromPage},0)'::tid AND ctid < '(${first.toPage},0)'::tid ORDER BY id LIMIT 1`,
+          )
+        )[0].id,
+      );
+      const before = await pageOf(src, id);
+      // A wider row does not fit its full page: the new version goes to another page, another range.
+      await src.sql(`UPDATE pages SET body = body || repeat('x', 500) WHERE id = ${id}`);
+      const after = await pageOf(src, id);
+      assert.notEqual(after, before);
+      const all = await spooledUnits(kept.dir);
+      const changed = all.filter((u) => u.table === 'pages' && (holds(u, before) || holds(u, after)));
+      const report = await migrate({ source: src.url, target: tgt.url, jobs: 4, spoolDir, resume: true });
+      await provenNow(report, src, tgt, spoolDir);
+      assert.equal(report.resumed!.reread, changed.length, JSON.stringify({ before, after, changed }));
+      assert.equal(report.resumed!.reused, all.length - changed.length);
+      const reused = byName(report, 'pages').ranges!.filter((x) => x.reused);
+      for (const x of reused)
+        assert.ok(!changed.some((u) => u.range!.index === x.index), `range ${x.index} was reused`);
+    });
+
+    it('a byte changed in a spooled unit is caught: that unit is read again, never loaded', async () => {
+      const { src, tgt, spoolDir } = await fixture(from, to);
+      const kept = (await lostRun(src, tgt, spoolDir)).spoolKept!;
+      const [unit] = (await spooledUnits(kept.dir)).filter((u) => u.table === 'pages');
+      const bytes = await readFile(unit.file);
+      const at = bytes.indexOf(Buffer.from('a'), Math.floor(bytes.length / 2));
+      bytes[at] = 'b'.charCodeAt(0);
+      await writeFile(unit.file, bytes);
+      const report = await migrate({ source: src.url, target: tgt.url, jobs: 4, spoolDir, resume: kept.runId });
+      await provenNow(report, src, tgt, spoolDir);
+      assert.equal(report.resumed!.reread, 1);
+      assert.equal(report.resumed!.reused, kept.units - 1);
+    });
+
+    it('a resume with other options, or to another target, is refused and names what differs', async () => {
+      const { src, tgt, spoolDir } = await fixture(from, to);
+      const kept = (await lostRun(src, tgt, spoolDir)).spoolKept!;
+      const base = { source: src.url, target: tgt.url, jobs: 4, spoolDir, resume: kept.runId };
+      await assert.rejects(migrate({ ...base, existing: 'append' }), /--existing replace then, append now/);
+      await assert.rejects(migrate({ ...base, selection: { exclude: ['notes'] } }), /--exclude/);
+      const other = await TestDb.create(to, 'tgt');
+      await other.sql(DDL);
+      await assert.rejects(migrate({ ...base, target: other.url }), /read from another target/);
+      assert.equal(await other.count('pages'), 0);
+      assert.equal((await spoolFolders(spoolDir)).length, 1, 'the spool stays for the right resume');
+      const report = await migrate(base);
+      await provenNow(report, src, tgt, spoolDir);
+    });
+
     it('a cancel removes the spool (the user chose to stop: nothing of the source stays on disk)', async () => {
       const { src, tgt, spoolDir } = await fixture(from, to);
       const report = await lostRun(src, tgt, spoolDir, {}, new AbortController());
@@ -120,3 +235,29 @@ for (const [from, to] of directions()) {
     });
   });
 }
+
+describe('resume from the CLI', () => {
+  const [from, to] = directions()[0];
+
+  it('migrate --resume RUN continues the failed run; the terminal and the JSON say what was reused', async () => {
+    const { src, tgt, spoolDir } = await fixture(from, to);
+    const kept = (await lostRun(src, tgt, spoolDir)).spoolKept!;
+    const file = join(await mkdtemp(join(tmpdir(), 'archon-test-report-')), 'report.json');
+    const args = ['migrate', '--source', src.url, '--target', tgt.url, '--yes', '--jobs', '4', '--spool-dir', spoolDir];
+    const refused = runCli([...args, '--existing', 'append', '--resume', kept.runId]);
+    assert.equal(refused.code, 2, refused.stdout);
+    assert.match(refused.stderr, /--existing replace then, append now/);
+    const stray = runCli([...args, kept.runId]);
+    assert.equal(stray.code, 2);
+    assert.match(stray.stderr, /a run id follows --resume/);
+    const cli = runCli([...args, '--resume', kept.runId, '--report', file]);
+    assert.equal(cli.code, 0, cli.stdout + cli.stderr);
+    assert.ok(cli.stdout.replace(/\s+/g, ' ').includes(`resumed run ${kept.runId}`), cli.stdout);
+    const report = JSON.parse(readFileSync(file, 'utf8')) as Report;
+    assert.equal(report.resumed!.reused, kept.units);
+    await provenNow(report, src, tgt, spoolDir);
+    const again = runCli([...args, '--resume']);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /no spool of a failed run between this source and target/);
+  });
+});
