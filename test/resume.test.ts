@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import pg from 'pg';
 import { migrate } from '../src/engine/index.js';
@@ -38,9 +39,10 @@ async function spoolFolders(dir: string): Promise<{ name: string; files: string[
 }
 
 /**
- * A run with --jobs 4 whose source session (the snapshot's exporter, `archon (source)`) is terminated
- * once the writer has loaded a few units: the run fails and keeps its spool. Meanwhile a side session
- * asks for notes' exclusive lock, so the readers of notes wait behind it and the run cannot end first.
+ * A run with --jobs 4 whose source session (the snapshot's exporter, `archon (source)`), or target
+ * session, is terminated once the writer has loaded a few units: the run fails and keeps its spool.
+ * Meanwhile a side session asks for notes' exclusive lock, so the readers of notes wait behind it
+ * and the run cannot end first.
  */
 async function lostRun(
   src: TestDb,
@@ -48,7 +50,9 @@ async function lostRun(
   spoolDir: string,
   extra: Record<string, unknown> = {},
   stop?: AbortController,
+  lose: 'source' | 'target' = 'source',
 ): Promise<Report> {
+  const where = lose === 'source' ? src : tgt;
   const side = new pg.Client({ connectionString: src.url });
   await side.connect();
   side.on('error', () => {});
@@ -70,8 +74,8 @@ async function lostRun(
         stop?.abort();
         pending = stop
           ? Promise.resolve()
-          : src.sql(
-              `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'archon (source)'`,
+          : where.sql(
+              `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'archon (${lose})'`,
             );
       },
       ...(stop ? { signal: stop.signal } : {}),
@@ -226,6 +230,19 @@ for (const [from, to] of directions()) {
       await provenNow(report, src, tgt, spoolDir);
     });
 
+    it('the target session lost mid-load: the run fails with its spool kept, and the resume loads it without reading it again', async () => {
+      const { src, tgt, spoolDir } = await fixture(from, to);
+      const lost = await lostRun(src, tgt, spoolDir, {}, undefined, 'target');
+      assert.equal(lost.committed, false);
+      const kept = lost.spoolKept!;
+      assert.ok(kept, `the spool is kept: ${JSON.stringify(lost.error)}`);
+      assert.equal(await tgt.count('pages'), 0);
+      const report = await migrate({ source: src.url, target: tgt.url, jobs: 4, spoolDir, resume: true });
+      await provenNow(report, src, tgt, spoolDir);
+      assert.equal(report.resumed!.reused, kept.units);
+      assert.equal(report.resumed!.reread, 0);
+    });
+
     it('a cancel removes the spool (the user chose to stop: nothing of the source stays on disk)', async () => {
       const { src, tgt, spoolDir } = await fixture(from, to);
       const report = await lostRun(src, tgt, spoolDir, {}, new AbortController());
@@ -259,5 +276,39 @@ describe('resume from the CLI', () => {
     const again = runCli([...args, '--resume']);
     assert.equal(again.code, 2);
     assert.match(again.stderr, /no spool of a failed run between this source and target/);
+  });
+});
+
+describe('resume after the process was killed', () => {
+  const [from, to] = directions()[0];
+
+  it('SIGKILL mid-load leaves the spool and its manifest; --resume continues it and removes it', async () => {
+    const { src, tgt, spoolDir } = await fixture(from, to);
+    // A target that checks some rows slowly: the writer is still loading when the readers have spooled.
+    await tgt.sql(`CREATE FUNCTION slow() RETURNS bool LANGUAGE sql AS 'SELECT pg_sleep(0.02) IS NOT NULL';
+      ALTER TABLE pages ADD CONSTRAINT slow CHECK (id % 60 <> 0 OR slow())`);
+    const args = ['migrate', '--source', src.url, '--target', tgt.url, '--yes', '--jobs', '4', '--spool-dir', spoolDir];
+    const child = spawn(process.execPath, ['dist/cli.js', ...args], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      stdio: 'ignore',
+    });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    let units = 0;
+    for (let i = 0; i < 300 && units < 1; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const [folder] = await spoolFolders(spoolDir);
+      units = folder ? folder.files.filter((f) => /^unit-\d+\.json$/.test(f)).length : 0;
+    }
+    child.kill('SIGKILL');
+    await exited;
+    assert.ok(units >= 1, 'the run spooled a unit before it was killed');
+    assert.equal(await tgt.count('pages'), 0, 'the target transaction went with the process');
+    const [folder] = await spoolFolders(spoolDir);
+    assert.ok(folder.files.includes('run.json'));
+    const cli = runCli([...args, '--resume']);
+    assert.equal(cli.code, 0, cli.stdout + cli.stderr);
+    assert.match(cli.stdout.replace(/\s+/g, ' '), /resumed run [0-9a-f-]{36}: \d+ units? reused/);
+    for (const t of ['pages', 'notes']) assert.deepEqual(await tgt.fingerprint(t), await src.fingerprint(t), t);
+    assert.deepEqual(await spoolFolders(spoolDir), []);
   });
 });
