@@ -3,7 +3,7 @@
 // of every spooled unit, reuses those that match and reads the rest again, and proves the result.
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -225,6 +225,10 @@ for (const [from, to] of directions()) {
       await other.sql(DDL);
       await assert.rejects(migrate({ ...base, target: other.url }), /read from another target/);
       assert.equal(await other.count('pages'), 0);
+      // A folder others may write to is not trusted, whatever it holds.
+      await chmod(kept.dir, 0o755);
+      await assert.rejects(migrate(base), /is not this user's own \(owner-only\) spool folder/);
+      await chmod(kept.dir, 0o700);
       assert.equal((await spoolFolders(spoolDir)).length, 1, 'the spool stays for the right resume');
       const report = await migrate(base);
       await provenNow(report, src, tgt, spoolDir);

@@ -6,7 +6,7 @@
 // and whose file still hashes to its sidecar's digest, is loaded from the spool; the rest are read
 // again. The result is the source at the new moment, proven by the usual read-back.
 import { createReadStream } from 'node:fs';
-import { readFile, readdir, rename, rm } from 'node:fs/promises';
+import { readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
@@ -107,7 +107,19 @@ export async function findResumable(
   }
   refuseOther(m, here);
   const dir = join(root, `${SPOOL_PREFIX}${m.runId}`);
+  await refuseForeign(dir);
   return { dir, manifest: m, units: await sidecarsIn(dir) };
+}
+
+/**
+ * A spool folder someone else could have written (another user's, or open to others: the temp folder
+ * is shared) is not trusted: its units would be loaded if their digests matched the source's.
+ */
+async function refuseForeign(dir: string): Promise<void> {
+  const s = await stat(dir);
+  const uid = process.getuid?.();
+  if ((uid !== undefined && s.uid !== uid) || (s.mode & 0o077) !== 0)
+    throw new UsageError(`--resume: ${dir} is not this user's own (owner-only) spool folder; it is not used`);
 }
 
 async function manifestsUnder(root: string, runId: string | null): Promise<RunManifest[]> {

@@ -97,7 +97,10 @@ export class Spool {
 
   /** The run's manifest: what a resume checks before it trusts any unit (never a password). */
   async writeManifest(m: object): Promise<void> {
-    await writeFile(join(this.dir, MANIFEST), `${JSON.stringify(m, null, 2)}\n`, { mode: 0o600 });
+    const text = `${JSON.stringify(m, null, 2)}\n`;
+    // Counted like a unit's bytes (never released: it stays as long as the folder), so the limit holds.
+    this.adopt(Buffer.byteLength(text));
+    await writeFile(join(this.dir, MANIFEST), text, { mode: 0o600 });
   }
 
   /** The whole units on disk now (a sidecar is written only after its unit's last byte) and their bytes. */
