@@ -398,6 +398,29 @@ describe('report page (real Chromium)', () => {
     assert.deepEqual(cspErrors, []);
   });
 
+  it('a run that kept its spool offers Resume when the host can run it, and says where the spool is', async () => {
+    const kept = {
+      ...refusedReport(),
+      jobs: 4,
+      spoolPeakBytes: 1024,
+      spoolKept: { dir: '/tmp/archon-spool-0a1b', runId: '0a1b', units: 3, bytes: 4096 },
+    };
+    const { page, cspErrors } = await openWebviewPage('light', undefined, { report: kept });
+    assert.match(await page.locator('.parallel').innerText(), /archon migrate --resume 0a1b/);
+    assert.equal(await page.locator('#resume').count(), 0, 'not offered unless the host says so');
+    await page.evaluate(
+      (report) => window.postMessage({ type: 'report', report, canRetry: false, canResume: true }, '*'),
+      kept as unknown as Record<string, unknown>,
+    );
+    const button = page.locator('#resume');
+    await button.waitFor();
+    assert.equal(await button.innerText(), 'Resume…');
+    await button.click();
+    const posted = await page.evaluate(() => (window as unknown as { posted: { type: string }[] }).posted);
+    assert.deepEqual(posted.at(-1), { type: 'resume' });
+    assert.deepEqual(cspErrors, []);
+  });
+
   it('names every table that took the run back in the banner, each with its error, and puts them first in run order', async () => {
     const { page, cspErrors } = await openWebviewPage('light', undefined, { report: severalCausesReport() });
     const banner = page.locator('.root-cause');

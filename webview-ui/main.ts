@@ -339,6 +339,9 @@ function toolbar(r: Report, problemCount: number): HTMLElement {
   // The next step after a failure: the rest of the selection, without the tables that took the run back.
   if (state.retryWithout && r.kind === 'migrate')
     actions.push(button('retry-without', state.retryWithout, 'secondary', () => host.post({ type: 'retry-without' })));
+  // A run lost to a connection kept its spool: the same migration again reads only what changed.
+  if (state.canResume && r.kind === 'migrate' && r.spoolKept)
+    actions.push(button('resume', 'Resume…', 'secondary', () => host.post({ type: 'resume' })));
   return el(
     'div',
     { class: 'toolbar', role: 'toolbar', 'aria-label': 'Report actions' },
@@ -530,6 +533,7 @@ host.onMessage((m) => {
       canRetry: m.canRetry,
       canUndo: m.canUndo ?? false,
       retryWithout: m.retryWithout,
+      canResume: m.canResume ?? false,
     };
     save();
     render();

@@ -47,10 +47,12 @@ export const COMMANDS: readonly Command[] = [
       'jobs',
       'spool-dir',
       'spool-limit',
+      'resume',
       ...REPORTS,
       'yes',
     ],
-    maxArgs: 0,
+    // The run id that --resume takes (a flag with an optional value: parseArgs has none).
+    maxArgs: 1,
     run: runMigrate,
   },
   {

@@ -122,13 +122,17 @@ export async function runCompare(values: Values, _args: string[], io: CliIo, sec
 }
 
 /** migrate: the plan first, then a confirmation; Ctrl-C rolls the target back. */
-export async function runMigrate(values: Values, _args: string[], io: CliIo, secrets: string[]): Promise<number> {
+export async function runMigrate(values: Values, args: string[], io: CliIo, secrets: string[]): Promise<number> {
+  if (args.length && !values.resume)
+    throw new UsageError(`unexpected argument "${args[0]}" (a run id follows --resume)`);
   const common = between(values, io, secrets);
+  const resume = values.resume ? (args[0] ?? true) : undefined;
   const outputs = reportOutputs(values, REPORTS);
   assertCanAsk(values.yes, io);
   const report = await cancellable(io, 'rolling back the target', (signal) =>
     migrate({
       ...common,
+      ...(resume ? { resume } : {}),
       signal,
       onProgress: progressPrinter(io),
       confirm: async (planned: PlanResult) => {

@@ -78,6 +78,11 @@ export const OPTIONS = {
     arg: 'SIZE',
     help: 'the most the spool holds at once, e.g. 500MB or 2GB (default 2GB); readers wait when it is full',
   },
+  resume: {
+    type: 'boolean',
+    arg: '[RUN]',
+    help: 'continue a failed parallel run from the spool it kept (that run, or the latest between these databases): same options; what changed on the source since is read again',
+  },
   report: { type: 'string', arg: 'FILE.json', help: 'write the report as JSON' },
   markdown: { type: 'string', arg: 'FILE.md', help: 'write the report as Markdown' },
   html: { type: 'string', arg: 'FILE.html', help: 'write the report as a self-contained page' },

@@ -19,7 +19,7 @@ import { analyzeLoaded } from './create/analyze.js';
 import type { Catalog } from './catalog/catalog.js';
 import type { ObjectDdl } from './schema/ddl.js';
 import { copyTable } from './load/copy.js';
-import { CancelledError, ConnectionError, CopyStreamError, errorInfo } from './errors.js';
+import { CancelledError, ConnectionError, CopyStreamError, StallError, errorInfo } from './errors.js';
 import type { ProgressListener } from './events.js';
 import { type ContentDigest, withNamesPinned } from './verify/digest.js';
 import { connectionLost } from './connect/connection.js';
@@ -278,6 +278,7 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
   try {
     session.clock.enter('plan');
     const planned = await planBounded(session, opts);
+    await parallel.prepare(session);
     unmatched = planned.plan.unmatched;
     platformTables = planned.plan.platformTables;
     objects = planned.plan.objects;
@@ -298,7 +299,7 @@ export async function migrate(opts: MigrateOptions): Promise<Report> {
     };
     session.clock.enter('prepare');
     result = await load(session, toCopy, reports, how, followed(session, opts.onProgress), opts.signal);
-    await parallel.close();
+    await parallel.close(result.resumable === true);
     const done = finish();
     await result.journal?.keepReport(done);
     return done;
@@ -334,6 +335,8 @@ interface LoadResult {
   journal?: Journal | null;
   /** After the commit: the loaded tables ANALYZEd, and those that could not be. */
   analyzed?: Report['analyzed'];
+  /** Ended by a lost connection or a stall, not by the data nor the user: the spool is kept for --resume. */
+  resumable?: boolean;
 }
 
 /** Only a committed run has a journal entry; one that was not committed has nothing to undo. */
@@ -641,6 +644,7 @@ async function failLoad(
   signal?: AbortSignal,
 ): Promise<LoadResult> {
   const cancelled = e instanceof CancelledError || signal?.aborted === true;
+  const resumable = !cancelled && lostOrStalled(s, e);
   const info = failureInfo(s, e, cancelled);
   const leftover = await abandon(s, cancelled);
   const culprit = at.current && !cancelled ? at.current : null;
@@ -687,7 +691,17 @@ async function failLoad(
     ...failedBefore.map((t) => causeOf(t, at.failed.get(t)!)),
     ...(culprit ? [causeOf(culprit, failure)] : []),
   ];
-  return { committed: false, cancelled, error: cancelled || culprit ? null : info, causes };
+  return { committed: false, cancelled, error: cancelled || culprit ? null : info, causes, resumable };
+}
+
+/**
+ * A failure a later run can continue from the spool: a side's connection lost (the source's snapshot
+ * with it, or the target's transaction), or no data moving. Asked before the run abandons its sessions.
+ */
+function lostOrStalled(s: Session, e: unknown): boolean {
+  if (connectionLost(s.source) || connectionLost(s.target) || lostSide(e, s) !== null) return true;
+  const cause = (e as { cause?: unknown } | null)?.cause;
+  return e instanceof StallError || cause instanceof StallError || e instanceof ConnectionError;
 }
 
 /** For an error that ended a connection (terminated, reset, gone): which side it was, if known. */

@@ -14,6 +14,8 @@ export type HostToPage = {
   canUndo?: boolean;
   /** The label of the run again without the tables that took it back ("Retry without public.t…"); absent when not offered. */
   retryWithout?: string;
+  /** The run failed and kept its spool: the same migration can be resumed from it. */
+  canResume?: boolean;
 };
 
 export type PageToHost =
@@ -21,6 +23,7 @@ export type PageToHost =
   | { type: 'export'; format: ExportFormat }
   | { type: 'retry' }
   | { type: 'retry-without' }
+  | { type: 'resume' }
   | { type: 'undo' };
 
 /** What the page keeps across hide/show and window reloads (via setState and the serializer). */
@@ -31,6 +34,8 @@ export interface PageState {
   canUndo?: boolean;
   /** "Retry without …" is offered, with this label (absent in states saved before it existed). */
   retryWithout?: string;
+  /** "Resume" is offered: the run kept its spool (absent in states saved before it existed). */
+  canResume?: boolean;
   onlyProblems: boolean;
   /** The filter box's words (absent in states saved before it existed). */
   filter: string;

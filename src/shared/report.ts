@@ -260,6 +260,8 @@ export interface RangeReport {
   bytes: number;
   /** Reads of this range after the first (its reader's connection dropped). */
   retries: number;
+  /** Loaded from a failed run's spool, not read again (`migrate --resume`): the source still had it so. */
+  reused?: boolean;
 }
 
 /** What "verified" proves in a report: equal counts and equal content, or (compare --counts-only) counts. */
@@ -333,6 +335,34 @@ export interface Report extends ReportHeader {
   rereadUnits?: number;
   /** Where the spool's files were left when they could not be removed (they hold rows of the source). */
   spoolLeftAt?: string | null;
+  /**
+   * A run that failed because a connection was lost or stalled: the spool kept for `migrate --resume`
+   * (its whole units, each with its sidecar and digest); null or absent when it was removed.
+   */
+  spoolKept?: SpoolKept | null;
+  /** A run that continued a failed one (`migrate --resume`): which, and what its spool spared. */
+  resumed?: Resumed | null;
+}
+
+/** A failed run's spool, left on disk for a resume. */
+export interface SpoolKept {
+  dir: string;
+  runId: string;
+  units: number;
+  bytes: number;
+}
+
+/** What a resumed run took from the failed run's spool. */
+export interface Resumed {
+  fromRun: string;
+  /** Units whose count and digest the source's server still gave at the new snapshot: loaded from the spool. */
+  reused: number;
+  /** Spooled units the source changed since (or whose file was not whole): read again. */
+  reread: number;
+  /** Units this run read from the source: those never spooled, and the `reread` ones. */
+  read: number;
+  /** The bytes of the reused units: not read from the source again. */
+  bytesSaved: number;
 }
 
 /**
@@ -341,7 +371,7 @@ export interface Report extends ReportHeader {
  * connection; spool peak 40 MB." Null for a single stream (and older reports).
  */
 export function parallelText(
-  r: Pick<Report, 'jobs' | 'spoolPeakBytes' | 'rereadUnits' | 'spoolLeftAt' | 'tables'>,
+  r: Pick<Report, 'jobs' | 'spoolPeakBytes' | 'rereadUnits' | 'spoolLeftAt' | 'tables' | 'spoolKept' | 'resumed'>,
 ): string | null {
   if (!r.jobs || r.spoolPeakBytes === undefined) return null;
   const split = r.tables.filter((t) => t.ranges?.length);
@@ -353,9 +383,21 @@ export function parallelText(
     ...(r.spoolLeftAt
       ? [`the spool's files could not be removed: delete ${r.spoolLeftAt} (it holds rows of the source)`]
       : []),
+    ...(r.resumed ? [resumedText(r.resumed)] : []),
+    ...(r.spoolKept ? [spoolKeptText(r.spoolKept)] : []),
   ];
   return `${parts.join('; ')}.`;
 }
+
+const resumedText = (x: Resumed): string =>
+  `resumed run ${x.fromRun}: ${plural(x.reused, 'unit')} reused from its spool (${formatBytes(x.bytesSaved)} not read again), ` +
+  `${plural(x.read, 'unit')} read from the source (${x.reread} of them spooled but changed since, or their file not whole)`;
+
+/** Where a failed run's spool is, what it holds, and the two ways on from there. */
+export const spoolKeptText = (k: SpoolKept): string =>
+  `the spool was kept for a resume: ${plural(k.units, 'unit')} (${formatBytes(k.bytes)}) at ${k.dir}; ` +
+  `archon migrate --resume ${k.runId} with the same options continues this run (what changed on the source is read again), ` +
+  'or delete that folder to discard it (it holds rows of the source)';
 
 /** When a migration was taken back: `YYYY-MM-DD HH:MM:SS UTC`, the journal's own time; who, where known. */
 export interface Undone {

@@ -24,6 +24,8 @@ export class ReportPanel {
   private undo: (() => Promise<string | null>) | null = null;
   /** Runs the selection again without the tables that took the run back, under its label. */
   private retryWithout: { label: string; run: () => void } | null = null;
+  /** The same migration again, continuing from the spool this failed run kept. */
+  private resume: (() => void) | null = null;
   private disposed = false;
   /** Where the page's script is, for the HTML export too. */
   private readonly pageRoot: vscode.Uri;
@@ -60,6 +62,7 @@ export class ReportPanel {
     retry?: () => void,
     undo?: () => Promise<string | null>,
     retryWithout?: { label: string; run: () => void },
+    resume?: () => void,
   ): () => void {
     const panel = vscode.window.createWebviewPanel(
       ReportPanel.viewType,
@@ -76,9 +79,10 @@ export class ReportPanel {
     p.retry = retry ?? null;
     p.undo = undo ?? null;
     p.retryWithout = retryWithout ?? null;
+    p.resume = resume ?? null;
     p.post();
     return () =>
-      p.disposed ? ReportPanel.show(extensionUri, log, report, retry, undo, retryWithout) : p.panel.reveal();
+      p.disposed ? ReportPanel.show(extensionUri, log, report, retry, undo, retryWithout, resume) : p.panel.reveal();
   }
 
   static registerSerializer(extensionUri: vscode.Uri, log: vscode.LogOutputChannel): vscode.Disposable {
@@ -108,6 +112,7 @@ export class ReportPanel {
       canRetry: this.retry !== null,
       canUndo: this.undo !== null,
       ...(this.retryWithout ? { retryWithout: this.retryWithout.label } : {}),
+      ...(this.resume ? { canResume: true } : {}),
     };
     void this.panel.webview.postMessage(message);
   }
@@ -122,6 +127,9 @@ export class ReportPanel {
         return;
       case 'retry-without':
         this.retryWithout?.run();
+        return;
+      case 'resume':
+        this.resume?.();
         return;
       case 'undo': {
         const at = await this.undo?.();

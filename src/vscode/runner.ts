@@ -101,6 +101,7 @@ export class Runner {
             ...waits(),
             jobs: sourceJobs(),
             ...(this.deps.spoolDir ? { spoolDir: this.deps.spoolDir } : {}),
+            ...(req.resume ? { resume: req.resume } : {}),
           }),
         ),
       );
@@ -114,19 +115,28 @@ export class Runner {
       const failed = report.tables.filter((t) => t.status !== 'verified');
       for (const t of failed) log.warn(`${displayName(t.schema, t.table)}: ${t.status}: ${t.reason}`);
       // Offered only when running again can help: not for tables skipped by the plan (schema, privileges).
+      // A retry is a new run: only the Resume button continues the failed run (its spool is gone after one).
+      const { resume: _resumed, ...fresh } = req;
       const retryable = retryableTables(report);
-      const retry = retryable.length ? () => void this.retry(req, retryable, 'Archon: Retry Failed Tables') : undefined;
+      const retry = retryable.length
+        ? () => void this.retry(fresh, retryable, 'Archon: Retry Failed Tables')
+        : undefined;
       const rest = retryWithout(req.tables, report);
       const restTitle = `Archon: ${rest?.label.replace(/…$/, '')}`;
-      const retryRest = rest && { label: rest.label, run: () => void this.retry(req, rest.tables, restTitle) };
+      const retryRest = rest && { label: rest.label, run: () => void this.retry(fresh, rest.tables, restTitle) };
       const runId = report.undo?.possible ? report.undo.runId : null;
       const undo = runId
         ? () => undoRun({ credentials, log, afterUndo: this.deps.afterRun }, target, runId)
         : undefined;
+      const kept = report.spoolKept;
+      const resume = kept && {
+        label: 'Resume',
+        run: () => void this.retry({ ...fresh, resume: kept.runId }, req.tables, 'Archon: Resume'),
+      };
       this.announce(
         report,
-        ReportPanel.show(this.deps.extensionUri, log, report, retry, undo, retryRest ?? undefined),
-        retryRest ?? undefined,
+        ReportPanel.show(this.deps.extensionUri, log, report, retry, undo, retryRest ?? undefined, resume?.run),
+        resume ?? retryRest ?? undefined,
       );
       this.deps.afterRun?.();
       return report;

@@ -38,6 +38,8 @@ export interface MigrationRequest {
   backup?: boolean;
   /** Create the functions, views and triggers the target lacks (chosen in the review). */
   createObjects?: boolean;
+  /** Continue the failed run of this id from the spool it kept (the report's Resume button). */
+  resume?: string;
 }
 
 export interface WizardDeps {

@@ -4,9 +4,10 @@
 // through its savepoint (the caller's step) and is read back and compared afterwards, against the sum
 // of its units' digests; nothing here decides what is verified.
 import { randomUUID } from 'node:crypto';
-import type { RangeReport, TableReport } from '../../shared/report.js';
+import { stat } from 'node:fs/promises';
+import type { RangeReport, Resumed, SpoolKept, TableReport } from '../../shared/report.js';
 import { endQuietly } from '../connect/connection.js';
-import { CancelledError } from '../errors.js';
+import { CancelledError, ConnectionError, UsageError } from '../errors.js';
 import type { ProgressListener } from '../events.js';
 import { digestsBefore } from './existingRows.js';
 import type { TablePlan, TableStep } from '../plan/plan.js';
@@ -14,7 +15,20 @@ import type { Session } from '../connect/session.js';
 import type { LoadDigests } from '../verify/verify.js';
 import { DEFAULT_RANGE_BYTES, splitTable } from './ranges.js';
 import { type ReadContext, ReaderFailure, type ReaderSlot, openReader, runReader, unitName } from './readers.js';
-import { DEFAULT_SPOOL_LIMIT, Spool } from './spool.js';
+import {
+  type EndpointIdentity,
+  type Resumable,
+  type RunManifest,
+  adoptFile,
+  digestFromHex,
+  fileMatches,
+  findResumable,
+  identityOf,
+  removeOld,
+  runOptionsOf,
+  serverUnitDigest,
+} from './resume.js';
+import { DEFAULT_SPOOL_LIMIT, type Sidecar, Spool } from './spool.js';
 import { Board, type Unit, unitsOf } from './units.js';
 import { type TableLoad, type WriteContext, writeTable } from './writer.js';
 
@@ -27,6 +41,11 @@ export interface ParallelOptions {
   spoolLimit?: number;
   /** About how many bytes (TOAST counted) each range of a big table holds (default 64 MB). */
   rangeBytes?: number;
+  /**
+   * Continue a failed parallel run from its spool (under spoolDir): that run's id, or true for the latest
+   * one between the same source and target. Its options must be this run's.
+   */
+  resume?: string | true;
 }
 
 export const DEFAULT_JOBS = 4;
@@ -37,6 +56,8 @@ export interface ParallelFacts {
   spoolPeakBytes: number;
   rereadUnits: number;
   spoolLeftAt: string | null;
+  spoolKept: SpoolKept | null;
+  resumed: Resumed | null;
 }
 
 /** Where the load is, as run.ts keeps it: the table at work, those begun, those that did not load. */
@@ -65,8 +86,28 @@ export class ParallelLoad {
   private tasks: Promise<void>[] = [];
   private facts: ParallelFacts | null = null;
   private snapshot = '';
+  private ends: { source: EndpointIdentity; target: EndpointIdentity } | null = null;
+  private resumable: Resumable | null = null;
+  private resumed: Omit<Resumed, 'read'> | null = null;
+  private readonly startedAt = new Date().toISOString();
 
-  constructor(private readonly o: ParallelOptions) {}
+  constructor(private readonly o: ParallelOptions & Parameters<typeof runOptionsOf>[0]) {}
+
+  /**
+   * Before the review: both sides' identity for the run's manifest and, with `resume`, the failed run's
+   * spool found and checked (another source or target, other options: refused before anything is written).
+   */
+  async prepare(s: Session): Promise<void> {
+    if (this.jobs < 2 && !this.o.resume) return;
+    if (this.jobs < 2) throw new UsageError('--resume continues a parallel load: it needs --jobs 2 or more');
+    const { source, target } = s.summaries;
+    this.ends = { source: await identityOf(s.source, source.label), target: await identityOf(s.target, target.label) };
+    if (!this.o.resume) return;
+    this.resumable = await findResumable(this.o.spoolDir, this.o.resume, {
+      ...this.ends,
+      options: runOptionsOf(this.o),
+    });
+  }
 
   /** At least 1, a whole number: what the report says ran. */
   get jobs(): number {
@@ -100,6 +141,7 @@ export class ParallelLoad {
     const stopEvents = this.pipelineEvents(c.emit);
     const cancel = () => void this.abortReaders(new CancelledError());
     c.signal?.addEventListener('abort', cancel);
+    const unwatch = this.watchCoordinator(s);
     try {
       await this.startReaders(s, board, c.signal);
       return await this.writeAll(s, order, reports, { ...c, before });
@@ -112,6 +154,7 @@ export class ParallelLoad {
       throw e;
     } finally {
       c.signal?.removeEventListener('abort', cancel);
+      unwatch();
       stopEvents();
       await this.stopReaders(board.error ?? null);
     }
@@ -128,6 +171,14 @@ export class ParallelLoad {
     const units: Unit[] = [];
     const serverVersionNum = s.sourceCatalog.serverVersionNum;
     for (const t of order) {
+      // A resume cuts a table as the failed run did, so that its spooled ranges are this run's units.
+      const before = this.resumable?.manifest.tables.find(
+        (x) => x.schema === t.source.schema && x.name === t.source.name,
+      );
+      if (before) {
+        units.push(...unitsOf(t, before.ranges, () => ++id));
+        continue;
+      }
       const rangeBytes = this.rangeBytesFor(t);
       // The catalog's size (indexes counted) bounds the table's: a small one needs no look, and no lock.
       if (t.bytes <= rangeBytes) {
@@ -153,10 +204,36 @@ export class ParallelLoad {
     return Math.min(DEFAULT_RANGE_BYTES, Math.max(MIN_RANGE_BYTES, Math.ceil(t.bytes / (2 * this.jobs))));
   }
 
+  /**
+   * The run's first session holds the snapshot every reader imports: once it is gone no reader can be
+   * opened again on it, and the run cannot end consistent. The load stops at once (the readers' COPYs
+   * cancelled) instead of reading on for a run that will fail; its spool is kept for a resume.
+   */
+  private watchCoordinator(s: Session): () => void {
+    const gone = (e?: Error) => {
+      const words = e?.message ?? 'the connection ended';
+      const err = new ConnectionError(
+        `the source session that holds the run's snapshot was lost mid-load: ${words}`,
+        'source',
+        'unreachable',
+        words,
+      );
+      void this.abortReaders(err);
+    };
+    s.source.on('error', gone);
+    s.source.on('end', gone);
+    return () => {
+      s.source.off('error', gone);
+      s.source.off('end', gone);
+    };
+  }
+
   /** The snapshot exported, the spool opened, and min(jobs, units) readers reading. */
   private async startReaders(s: Session, board: Board, signal?: AbortSignal): Promise<void> {
     this.snapshot = (await s.source.query('SELECT pg_catalog.pg_export_snapshot() AS id')).rows[0].id;
-    this.spool = await Spool.open(this.o.spoolDir, this.o.spoolLimit ?? DEFAULT_SPOOL_LIMIT, board.changes);
+    this.spool = await Spool.open(this.o.spoolDir, this.o.spoolLimit ?? DEFAULT_SPOOL_LIMIT, board.changes, this.runId);
+    await this.spool.writeManifest(this.manifest(board));
+    if (this.resumable) await this.reuse(s, this.resumable, board, signal);
     const bounds = { lockTimeoutMs: s.lockTimeoutMs, serverVersionNum: s.sourceCatalog.serverVersionNum };
     const reopen = async (index: number) => {
       const reader = await openReader(s.endpoints.source, this.snapshot, index, bounds);
@@ -184,6 +261,52 @@ export class ParallelLoad {
   }
 
   private watch: Session['watch'] | null = null;
+
+  /** What a resume of this run needs: who the sides are, the options, how the tables were cut. */
+  private manifest(board: Board): RunManifest {
+    const tables = new Map<TablePlan, RunManifest['tables'][number]>();
+    for (const u of board.units) {
+      const t = tables.get(u.table) ?? { schema: u.table.source.schema, name: u.table.source.name, ranges: null };
+      if (u.range) t.ranges = [...(t.ranges ?? []), u.range];
+      tables.set(u.table, t);
+    }
+    const ends = this.ends ?? { source: unknownEnd, target: unknownEnd };
+    return {
+      format: 1,
+      runId: this.runId,
+      startedAt: this.startedAt,
+      ...ends,
+      options: runOptionsOf(this.o),
+      tables: [...tables.values()],
+    };
+  }
+
+  /**
+   * The failed run's whole units checked at this run's snapshot, before any reader starts: those whose
+   * file hashes to its sidecar and whose count and digest the source's server still gives are this
+   * run's, spooled; the rest are read like any other. The failed run's folder goes afterwards.
+   */
+  private async reuse(s: Session, r: Resumable, board: Board, signal?: AbortSignal): Promise<void> {
+    let reused = 0;
+    let bytesSaved = 0;
+    for (const { file, sidecar } of r.units) {
+      if (signal?.aborted) throw new CancelledError();
+      const u = board.units.find((x) => x.state === 'queued' && sameUnit(x, sidecar));
+      if (!u || !(await unitStillSo(s, u, file, sidecar))) continue;
+      await adoptFile(file, this.spool!.path(u.id, 'copy'));
+      const size = (await stat(this.spool!.path(u.id, 'copy'))).size;
+      this.spool!.adopt(size);
+      Object.assign(u, { sent: sidecar.rows, bytes: sidecar.bytes, spooled: size, reused: true });
+      u.digest = digestFromHex(sidecar.rows, sidecar.digest);
+      u.spooled += await this.spool!.writeSidecar(u.id, this.sidecar(u));
+      u.state = 'spooled';
+      reused++;
+      bytesSaved += sidecar.bytes;
+    }
+    await removeOld(r.dir);
+    this.resumed = { fromRun: r.manifest.runId, reused, reread: r.units.length - reused, bytesSaved };
+    board.changes.notify();
+  }
 
   /** The writer: table by table in `order`, each in its step; a table that fails drops its other units. */
   private async writeAll(
@@ -320,16 +443,51 @@ export class ParallelLoad {
     for (const x of this.slots) x.reader.client.connection?.stream?.destroy();
   }
 
-  /** After the commit or the rollback: the readers gone, the spool removed; what the report says. */
-  async close(): Promise<ParallelFacts | null> {
+  /**
+   * After the commit or the rollback: the readers gone, the spool removed, or kept when `keep` (a run
+   * lost to a connection or a stall) and it holds a whole unit; what the report says.
+   */
+  async close(keep = false): Promise<ParallelFacts | null> {
     if (this.facts || !this.board) return this.facts;
     await this.stopReaders(this.board.error ?? null);
-    const spoolLeftAt = this.spool ? await this.spool.remove() : null;
+    const spoolKept = keep ? await this.keptSpool() : null;
+    const spoolLeftAt = this.spool && !spoolKept ? await this.spool.remove() : null;
     const rereadUnits = this.board.units.filter((u) => u.retries > 0).length;
     // The sessions that read: fewer than asked when there were fewer units, or the server refused some.
-    this.facts = { jobs: this.slots.length, spoolPeakBytes: this.spool?.peak ?? 0, rereadUnits, spoolLeftAt };
+    const jobs = this.slots.length;
+    const read = this.board.units.filter((u) => u.attempt > 0).length;
+    const resumed = this.resumed ? { ...this.resumed, read } : null;
+    this.facts = { jobs, spoolPeakBytes: this.spool?.peak ?? 0, rereadUnits, spoolLeftAt, spoolKept, resumed };
     return this.facts;
   }
+
+  /** The spool as a resume will find it; null when it holds no whole unit (nothing to resume from). */
+  private async keptSpool(): Promise<SpoolKept | null> {
+    if (!this.spool) return null;
+    const { units, bytes } = await this.spool.contents();
+    return units ? { dir: this.spool.dir, runId: this.runId, units, bytes } : null;
+  }
+}
+
+/** Before the sides were identified (a run not prepared): a manifest no resume matches. */
+const unknownEnd: EndpointIdentity = { system: null, database: '', label: '' };
+
+/** The sidecar's table and range are this unit's. */
+function sameUnit(u: Unit, s: Sidecar): boolean {
+  const t = u.table.source;
+  if (t.schema !== s.table.schema || t.name !== s.table.name) return false;
+  const a = u.range;
+  const b = s.range;
+  if (!a || !b) return a === b;
+  return a.index === b.index && a.count === b.count && a.fromPage === b.fromPage && a.toPage === b.toPage;
+}
+
+/** The unit's spooled bytes are still the source's at this run's snapshot: the file whole, the server's numbers equal. */
+async function unitStillSo(s: Session, u: Unit, file: string, sidecar: Sidecar): Promise<boolean> {
+  if (sidecar.format !== u.table.format || sidecar.generatedHash !== u.table.generated.length > 0) return false;
+  if (!(await fileMatches(file, sidecar))) return false;
+  const now = await serverUnitDigest(s.source, u.table, u.range);
+  return now?.equals(digestFromHex(sidecar.rows, sidecar.digest)) === true;
 }
 
 /**
@@ -363,6 +521,7 @@ function noteRanges(r: TableReport, units: Unit[]): void {
         rows: u.sent,
         bytes: u.bytes,
         retries: u.retries,
+        ...(u.reused ? { reused: true } : {}),
       }),
     )
     .sort((a, b) => a.index - b.index);

@@ -4,7 +4,7 @@
 // bytes stay in the source's socket (backpressure). Units already loaded stay while there is room
 // (a later resume may reuse them) and are the first to go when a reader needs the space.
 import { accessSync, constants, createWriteStream, mkdirSync, statSync, type WriteStream } from 'node:fs';
-import { chmod, mkdtemp, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CancelledError, UsageError } from '../errors.js';
@@ -75,6 +75,30 @@ export interface Sidecar {
   digest: string;
 }
 
+/** A run's spool folder is this followed by the run's id. */
+export const SPOOL_PREFIX = 'archon-spool-';
+export const MANIFEST = 'run.json';
+
+/** The whole units in a spool folder: those with a sidecar, and the bytes of their files. */
+export async function spoolContents(dir: string): Promise<{ units: number; bytes: number }> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  let units = 0;
+  let bytes = 0;
+  for (const n of names.filter((f) => /^unit-\d+\.json$/.test(f))) {
+    const sizes = await Promise.all(
+      [n, n.replace(/json$/, 'copy')].map((f) =>
+        stat(join(dir, f)).then(
+          (x) => x.size,
+          () => 0, // a unit of no bytes has no file
+        ),
+      ),
+    );
+    units++;
+    bytes += sizes[0] + sizes[1];
+  }
+  return { units, bytes };
+}
+
 interface Kept {
   bytes: number;
   files: string[];
@@ -92,12 +116,29 @@ export class Spool {
     private readonly changes: Changes,
   ) {}
 
-  /** A new folder for the run under `base` (the OS temp folder by default), readable by its owner only. */
-  static async open(base: string | undefined, limit: number, changes: Changes): Promise<Spool> {
+  /**
+   * A new folder for the run under `base` (the OS temp folder by default), readable by its owner only,
+   * named by the run's id so that `--resume RUN` finds it (mkdir refuses a name that exists, a link too).
+   */
+  static async open(base: string | undefined, limit: number, changes: Changes, runId: string): Promise<Spool> {
     if (base) checkSpoolDir(base);
-    const dir = await mkdtemp(join(base ?? tmpdir(), 'archon-spool-'));
+    const dir = join(base ?? tmpdir(), `${SPOOL_PREFIX}${runId}`);
+    await mkdir(dir, { mode: 0o700 });
     await chmod(dir, 0o700);
     return new Spool(dir, limit, changes);
+  }
+
+  /** The run's manifest: what a resume checks before it trusts any unit (never a password). */
+  async writeManifest(m: object): Promise<void> {
+    const text = `${JSON.stringify(m, null, 2)}\n`;
+    // Counted like a unit's bytes (never released: it stays as long as the folder), so the limit holds.
+    this.adopt(Buffer.byteLength(text));
+    await writeFile(join(this.dir, MANIFEST), text, { mode: 0o600 });
+  }
+
+  /** The whole units on disk now (a sidecar is written only after its unit's last byte) and their bytes. */
+  async contents(): Promise<{ units: number; bytes: number }> {
+    return spoolContents(this.dir);
   }
 
   path(unitId: number, ext: 'copy' | 'json'): string {
@@ -123,6 +164,12 @@ export class Spool {
     this.used += n;
     this.peak = Math.max(this.peak, this.used);
     return true;
+  }
+
+  /** A unit's file moved in from a failed run's spool: counted like one written here. */
+  adopt(n: number): void {
+    this.used += n;
+    this.peak = Math.max(this.peak, this.used);
   }
 
   release(n: number): void {

@@ -32,12 +32,14 @@ export interface Unit {
   /** Bytes its reads took from the source's sockets, every read of it counted: the table's traffic. */
   sourceRead: number;
   digest: ContentDigest | null;
+  /** Loaded from a failed run's spool (a resume): its count and digest matched the source's server. */
+  reused: boolean;
 }
 
 /** A table's units in the order readers take them: its ranges biggest first (equal estimates: page order). */
 export function unitsOf(t: TablePlan, ranges: PageRange[] | null, nextId: () => number): Unit[] {
   const share = ranges ? t.bytes / ranges.length : t.bytes;
-  const blank = { table: t, estimate: share, state: 'queued' as const, wanted: false, direct: null };
+  const blank = { table: t, estimate: share, state: 'queued' as const, wanted: false, direct: null, reused: false };
   const counts = { attempt: 0, retries: 0, spooled: 0, sent: 0, bytes: 0, sourceRead: 0, digest: null };
   return (ranges ?? [null]).map((range) => ({ id: nextId(), range, ...blank, ...counts }));
 }
@@ -58,7 +60,8 @@ export class Board {
       if (!this.queue.length) return null;
       const wanted = this.queue.findIndex((u) => u.wanted);
       const [u] = this.queue.splice(Math.max(0, wanted), 1);
-      if (u.state === 'dropped') continue;
+      // Dropped (its table failed) or already spooled (reused from a failed run's spool): not to read.
+      if (u.state !== 'queued') continue;
       u.state = 'reading';
       return u;
     }
