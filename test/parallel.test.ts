@@ -216,8 +216,9 @@ for (const [from, to] of directions()) {
       let killed = 0;
       let asked = false;
       const kill = async () => {
-        // A reader that has begun its ranges (the small spool holds it back with its range's bytes in the
-        // sockets, the server done sending), found by its application_name.
+        // A reader that has begun its ranges, found by its application_name. Its server may already have
+        // sent the whole range (64 kB fits in the sockets): then the range completes and nothing is read
+        // again; the re-read of a range cut mid-stream is proved by the proxy test below, deterministically.
         const rows = await src.sql(
           `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
             WHERE application_name LIKE 'archon (source reader %' AND query LIKE 'COPY%' LIMIT 1`,
@@ -240,10 +241,12 @@ for (const [from, to] of directions()) {
       });
       assert.equal(killed, 1, 'one reader was terminated');
       assert.equal(report.outcome, 'verified', JSON.stringify(report.tables.map((t) => t.reason)));
-      assert.equal(report.rereadUnits, 1);
       const retried = report.tables.flatMap((t) => t.ranges ?? []).filter((r) => r.retries > 0);
-      assert.ok(retried.length <= 1);
-      assert.match(toText(report), /1 unit read again after a\s+dropped connection/);
+      assert.ok(
+        (report.rereadUnits ?? 0) <= 1 && retried.length === (report.rereadUnits ?? 0),
+        'at most its one range',
+      );
+      if (report.rereadUnits) assert.match(toText(report), /1 unit read again after a\s+dropped connection/);
       for (const t of ['pages', 'notes']) assert.deepEqual(await tgt.fingerprint(t), await src.fingerprint(t), t);
     });
 
