@@ -105,6 +105,8 @@ export async function openSession(
     const [sourceCatalog, targetCatalog] = await lockBounded(watch, () =>
       Promise.all([readCatalog(source, sourceEndpoint.host), readCatalog(target!, targetEndpoint.host)]),
     );
+    // A cancel before the watch knew the backends reached no server: it is heard here instead.
+    if (opts.signal?.aborted) throw new CancelledError();
     const t = target;
     const w = watch;
     return {
@@ -128,7 +130,7 @@ export async function openSession(
   } catch (e) {
     opts.signal?.removeEventListener('abort', cancel);
     await Promise.all([endQuietly(source), target ? endQuietly(target) : undefined, watch?.stop()]);
-    throw e;
+    throw opts.signal?.aborted ? new CancelledError() : e;
   }
 }
 
