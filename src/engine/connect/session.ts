@@ -77,7 +77,10 @@ export async function openSession(
   const timeout = input.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
   const bounded = { lockTimeoutMs: Math.max(1, Math.round(timeout)) };
   const clock = new PhaseClock('connect');
-  const source = await connect(sourceEndpoint, bounded);
+  // A cancel while the source is still being reached ends as one when that wait does.
+  const source = await connect(sourceEndpoint, bounded).catch((e) => {
+    throw opts.signal?.aborted ? new CancelledError() : e;
+  });
   clock.watch('source', source);
   let target: pg.Client | null = null;
   let watch: LockWatch | null = null;
