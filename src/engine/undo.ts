@@ -578,7 +578,9 @@ async function restore(
   const c = t.client;
   if (!rows.length) return;
   // Restored rows are the rows the table held: no user trigger may rewrite them (as during the load).
-  const triggers = await silenceTriggersOn(c, rows.map(nameOf), emit);
+  // Not on a table the run created: undo drops it next, and no row goes into it.
+  const refilled = rows.filter((r) => !r.created?.table);
+  const triggers = await silenceTriggersOn(c, refilled.map(nameOf), emit);
   const emptied = rows.filter((r) => !inPlace.has(r));
   if (emptied.length) {
     emit({ type: 'phase', message: `emptying ${emptied.length} table(s)` });
