@@ -927,11 +927,13 @@ for (const [a, b] of directions()) {
         CREATE TABLE made (id int PRIMARY KEY, at timestamptz);
         CREATE FUNCTION stamp() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.at := now(); RETURN NEW; END $$;
         CREATE TRIGGER stamped BEFORE INSERT ON made FOR EACH ROW EXECUTE FUNCTION stamp();
+        ALTER TABLE made ENABLE ALWAYS TRIGGER stamped;
         INSERT INTO made VALUES (1, '2020-01-01');`);
       const tgt = await TestDb.create(b, 'uttgt');
       await tgt.sql(`CREATE TABLE kept (id int PRIMARY KEY); INSERT INTO kept VALUES (7);
         CREATE FUNCTION keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
-        CREATE TRIGGER kept_on BEFORE INSERT ON kept FOR EACH ROW EXECUTE FUNCTION keep();`);
+        CREATE TRIGGER kept_on BEFORE INSERT ON kept FOR EACH ROW EXECUTE FUNCTION keep();
+        ALTER TABLE kept ENABLE ALWAYS TRIGGER kept_on;`);
       const run = await migrate({ source: src.url, target: tgt.url, createMissing: true, createObjects: true });
       assert.equal(run.outcome, 'verified', JSON.stringify(run.tables));
       const said: string[] = [];
@@ -943,7 +945,7 @@ for (const [a, b] of directions()) {
         },
       });
       assert.ok(!said.some((m) => /disabling trigger stamped/.test(m)), said.join('\n'));
-      // The table it refills still has its trigger silenced while its rows come back.
+      // ALWAYS triggers fire even in replica mode: the table it refills still has its own silenced.
       assert.ok(
         said.some((m) => /disabling trigger kept_on on public\.kept/.test(m)),
         said.join('\n'),
