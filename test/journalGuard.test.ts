@@ -166,3 +166,48 @@ for (const [from, to] of directions()) {
     });
   });
 }
+
+for (const [from, to] of directions()) {
+  describe(`a journal not in the form Archon wrote, ${from.major} → ${to.major}`, () => {
+    it('history, the kept report and undo refuse it naming the run and the value, with no stack trace', async () => {
+      const { src, tgt } = await pair(from, to);
+      const report = await migrate({ source: src.url, target: tgt.url });
+      assert.equal(report.outcome, 'verified', JSON.stringify(report.error));
+      const run = report.undo!.runId!;
+      const refused = (r: { code: number; stdout: string; stderr: string }, what: RegExp) => {
+        assert.equal(r.code, 2, r.stdout + r.stderr);
+        assert.match(r.stderr, /^archon: the journal on .* is not in the form Archon wrote: /);
+        assert.match(r.stderr, what);
+        assert.match(r.stderr, new RegExp(`of run ${run} is `));
+        assert.doesNotMatch(r.stdout + r.stderr, /unexpected error|TypeError|undefined|\n\s+at /);
+      };
+      await tgt.sql(`UPDATE archon.runs SET unmatched = '"x"'::jsonb`);
+      refused(runCli(['history', '--target', tgt.url]), /runs\.unmatched of run .* is "x"/);
+      await tgt.sql(`UPDATE archon.runs SET unmatched = '[]'::jsonb, summary = '42'::jsonb`);
+      refused(runCli(['history', '--target', tgt.url]), /runs\.summary of run .* is 42/);
+      await assert.rejects(history({ target: tgt.url }), /runs\.summary/);
+      await tgt.sql(`UPDATE archon.runs SET summary = NULL, report = '[1]'::jsonb`);
+      await assert.rejects(runReport({ target: tgt.url, run }), /runs\.report of run/);
+      await tgt.sql(`UPDATE archon.runs SET report = NULL; UPDATE archon.run_tables SET columns = '"x"'::jsonb`);
+      refused(runCli(['undo', '--target', tgt.url, '--yes']), /run_tables\.columns of run .* is "x"/);
+      // Nothing was undone: the run's rows are still there.
+      assert.deepEqual(await tgt.fingerprint('vault'), await src.fingerprint('vault'));
+    });
+
+    it('a function in archon owned by another role is refused as a table of theirs is', async () => {
+      const { src, tgt } = await pair(from, to);
+      const report = await migrate({ source: src.url, target: tgt.url });
+      assert.equal(report.outcome, 'verified', JSON.stringify(report.error));
+      const mallory = `mallory_${tgt.name}`;
+      await tgt.sql(`CREATE ROLE ${mallory};
+        CREATE FUNCTION archon.now_ish() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;
+        ALTER FUNCTION archon.now_ish() OWNER TO ${mallory};`);
+      const listed = runCli(['history', '--target', tgt.url]);
+      assert.equal(listed.code, 2, listed.stdout + listed.stderr);
+      assert.match(listed.stderr, new RegExp(`^archon: .*function archon\\.now_ish\\(\\).*${mallory}`));
+      const undone = runCli(['undo', '--target', tgt.url, '--yes']);
+      assert.equal(undone.code, 2);
+      assert.equal(await tgt.count('archon.runs'), 1);
+    });
+  });
+}

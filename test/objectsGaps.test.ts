@@ -317,3 +317,28 @@ for (const [from, to] of directions()) {
     });
   });
 }
+
+for (const [from, to] of directions()) {
+  describe(`--create-objects: a domain whose CHECK calls a function of a schema of functions alone, PostgreSQL ${from.major} → ${to.major}`, () => {
+    it('creates the schema and the function before the domain check, and the table that uses it', async () => {
+      const src = await TestDb.create(from, 'dusrc');
+      await src.sql(`CREATE SCHEMA util;
+        CREATE FUNCTION util.is_pos(int) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT $1 > 0 $$;
+        CREATE DOMAIN public.posint AS int CHECK (util.is_pos(VALUE));
+        CREATE TABLE public.items (id int PRIMARY KEY, qty posint);
+        INSERT INTO public.items SELECT g, g FROM generate_series(1, 20) g;`);
+      const tgt = await TestDb.create(to, 'dutgt');
+      const opts = { source: src.url, target: tgt.url, createMissing: true, createObjects: true };
+      const { plan } = await planMigration(opts);
+      assert.deepEqual(
+        plan.tables.map((t) => [t.table, t.action, t.reason ?? null]),
+        [['items', 'copy', null]],
+      );
+      const report = await migrate(opts);
+      assert.equal(report.outcome, 'verified', JSON.stringify({ t: report.tables, o: report.objects }, null, 1));
+      assert.deepEqual(await tgt.fingerprint('items'), await src.fingerprint('items'));
+      // The check arrived with its function: the target refuses what the source refuses.
+      await assert.rejects(tgt.sql('INSERT INTO public.items VALUES (100, -1)'), /violates check constraint/);
+    });
+  });
+}

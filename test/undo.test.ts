@@ -918,3 +918,40 @@ describe('an undone run is marked UNDONE everywhere, at the one time the journal
     assert.equal((await runReport({ target: tgt.url, run: next.undo!.runId! }))?.existing, 'replace');
   });
 });
+
+for (const [a, b] of directions()) {
+  describe(`undo of a run that created a table with a trigger, PostgreSQL ${a.major} → ${b.major}`, () => {
+    it('says nothing of disabling its trigger "for the load": it drops the table', async () => {
+      const src = await TestDb.create(a, 'utsrc');
+      await src.sql(`CREATE TABLE kept (id int PRIMARY KEY); INSERT INTO kept VALUES (1);
+        CREATE TABLE made (id int PRIMARY KEY, at timestamptz);
+        CREATE FUNCTION stamp() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.at := now(); RETURN NEW; END $$;
+        CREATE TRIGGER stamped BEFORE INSERT ON made FOR EACH ROW EXECUTE FUNCTION stamp();
+        ALTER TABLE made ENABLE ALWAYS TRIGGER stamped;
+        INSERT INTO made VALUES (1, '2020-01-01');`);
+      const tgt = await TestDb.create(b, 'uttgt');
+      await tgt.sql(`CREATE TABLE kept (id int PRIMARY KEY); INSERT INTO kept VALUES (7);
+        CREATE FUNCTION keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+        CREATE TRIGGER kept_on BEFORE INSERT ON kept FOR EACH ROW EXECUTE FUNCTION keep();
+        ALTER TABLE kept ENABLE ALWAYS TRIGGER kept_on;`);
+      const run = await migrate({ source: src.url, target: tgt.url, createMissing: true, createObjects: true });
+      assert.equal(run.outcome, 'verified', JSON.stringify(run.tables));
+      const said: string[] = [];
+      await undo({
+        target: tgt.url,
+        force: true,
+        onProgress: (e) => {
+          if (e.type === 'phase') said.push(e.message);
+        },
+      });
+      assert.ok(!said.some((m) => /disabling trigger stamped/.test(m)), said.join('\n'));
+      // ALWAYS triggers fire even in replica mode: the table it refills still has its own silenced.
+      assert.ok(
+        said.some((m) => /disabling trigger kept_on on public\.kept/.test(m)),
+        said.join('\n'),
+      );
+      assert.deepEqual(await tgt.sql(`SELECT to_regclass('public.made') AS r`), [{ r: null }]);
+      assert.deepEqual(await tgt.sql('SELECT id FROM kept'), [{ id: 7 }]);
+    });
+  });
+}

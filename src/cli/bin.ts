@@ -2,6 +2,9 @@
 // the CLI adapter's main().
 import { createInterface } from 'node:readline/promises';
 import { main } from './index.js';
+import { answerSignals } from './terminal.js';
+
+answerSignals({ err: (s) => process.stderr.write(s) });
 
 // `archon history | head` closes the pipe early: the reader has what it wanted, which is no error.
 for (const stream of [process.stdout, process.stderr]) {

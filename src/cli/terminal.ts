@@ -32,17 +32,44 @@ const CANCEL_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 export async function cancellable<T>(io: CliIo, what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   const onSignal = () => {
+    // A second signal while the first one's rollback runs: the user will not wait. Said, and the
+    // server takes back what was not committed when the connection closes.
+    if (controller.signal.aborted) {
+      io.err(
+        `archon: stopped at once by a second signal while ${what}: the server rolls back what was not ` +
+          'committed as the connection closes (archon history says whether a run committed)\n',
+      );
+      process.exit(EXIT.notVerified);
+    }
     io.err(`\nCancelling: ${what}…\n`);
     // Should the process end before the command returns its code, it still does not say success.
     process.exitCode = EXIT.notVerified;
     controller.abort();
   };
-  for (const signal of CANCEL_SIGNALS) process.once(signal, onSignal);
+  for (const signal of CANCEL_SIGNALS) process.on(signal, onSignal);
+  active++;
   try {
     return await fn(controller.signal);
   } finally {
+    active--;
     for (const signal of CANCEL_SIGNALS) process.removeListener(signal, onSignal);
   }
+}
+
+/** Commands at work under cancellable: they answer a signal themselves. */
+let active = 0;
+
+/**
+ * The executable's own answer to Ctrl-C or SIGTERM outside a command's work on the servers (starting
+ * up, printing, writing a report): said and exit 1, never the shell's silent 130.
+ */
+export function answerSignals(io: Pick<CliIo, 'err'>): void {
+  const outside = (signal: NodeJS.Signals) => {
+    if (active) return;
+    io.err(`archon: stopped by ${signal}; no run was at work on the servers (archon history says what committed)\n`);
+    process.exit(EXIT.notVerified);
+  };
+  for (const signal of CANCEL_SIGNALS) process.on(signal, outside);
 }
 
 /** The answer at "Proceed?"; Ctrl-C or a closed terminal there declines, and nothing is written. */

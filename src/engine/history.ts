@@ -8,6 +8,7 @@ import { UsageError } from './errors.js';
 import type pg from 'pg';
 import { utcText } from './journal/journal.js';
 import { dropBackupTables } from './journal/keptObjects.js';
+import { assertRunShape } from './journal/journalShape.js';
 import { type TargetOptions, assertJournalTrusted, openTarget, undoError } from './undo.js';
 
 export interface RunEntry extends JournaledRun {
@@ -58,6 +59,7 @@ export async function runReport(opts: TargetOptions & { run: string }): Promise<
     const row = r.rows[0];
     if (!row) throw new UsageError(`no run "${opts.run}" in the journal on ${t.endpoint.label}`, { kind: 'list-runs' });
     if (!row.report) return null;
+    assertRunShape(row, opts.run, t.endpoint.label);
     const report = row.report;
     if (row.undone) return { ...report, undone: { at: row.undone } };
     if (row.dropped && report.undo)
@@ -99,6 +101,7 @@ export async function history(opts: TargetOptions): Promise<RunEntry[]> {
     await assertJournalTrusted(t.client);
     // By name, not through to_jsonb(r): the reports are large, and history lists every run.
     const rows = (await t.client.query(historySql(await hasReportColumn(t.client)))).rows;
+    for (const r of rows) assertRunShape(r, r.id, t.endpoint.label);
     return rows.map((r) => ({
       id: r.id,
       at: r.at,

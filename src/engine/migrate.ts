@@ -116,8 +116,13 @@ export async function planMigration(opts: PlanOptions): Promise<PlanResult> {
 async function planBounded(session: Session, opts: PlanOptions): Promise<PlanResult> {
   try {
     const planned = await lockBounded(session.watch, () => planFor(session, opts));
+    // A cancel that a trial took for a refusal (its savepoint caught it) would leave a false plan.
+    if (opts.signal?.aborted) throw new CancelledError();
     return { ...planned, jobs: new ParallelLoad(opts).jobs };
   } catch (e) {
+    // Whatever a cancel broke on its way (the statement after the cancelled one finds the trial's
+    // transaction aborted, 25P02), the cause is the cancel: a clean one, nothing was written.
+    if (opts.signal?.aborted) throw new CancelledError();
     const side = lostSide(e, session);
     if (!side) throw e;
     const info = errorInfo(e, session.secrets);
@@ -143,7 +148,7 @@ async function planFor(session: Session, opts: PlanOptions): Promise<PlanResult>
   const facts = newReferenceFacts();
   const largeObjects = new Map<string, string | null>();
   const refused = new Map<string, string>();
-  const prelude = opts.createObjects ? await functionPrelude(session, makePlan(input)) : [];
+  const prelude = opts.createObjects ? await preludeOf(session, opts, makePlan(input)) : [];
   for (;;) {
     const plan = await planRound(session, opts, { ...input, refusedUpFront: refused }, prelude);
     const more = await refusedByRows(session, plan, input.target, { facts, largeObjects });
@@ -173,6 +178,13 @@ async function planFor(session: Session, opts: PlanOptions): Promise<PlanResult>
     for (const [k, why] of more) refused.set(k, why);
   }
 }
+
+/**
+ * The functions the tables' trial creates first, those of the schemas without tables too: a domain's
+ * CHECK may call one there (util.is_pos), and its schema is then created before it.
+ */
+const preludeOf = async (session: Session, opts: PlanOptions, first: Plan) =>
+  functionPrelude(session, first, await tablelessSchemas(session, opts.selection, first.tables));
 
 /** The objects around the plan's tables: what the run does not create, and the created tables' access. */
 const objectsOf = async (session: Session, plan: Plan, schemas: string[]) =>

@@ -11,6 +11,7 @@ import { displayName } from '../shared/names.js';
 import type { JournaledRun } from '../shared/reportJournal.js';
 import { type Endpoint, connect, endQuietly, parseEndpoint, secretsOf } from './connect/connection.js';
 import { CancelledError, ConnectionError, LockTimeoutError, UsageError, redact } from './errors.js';
+import { assertRunTableShape } from './journal/journalShape.js';
 import { SQLSTATE, connectionFailed, sqlStateOf } from './sqlState.js';
 import type { ProgressListener } from './events.js';
 import { ident, qualified, tableKey } from './ident.js';
@@ -319,6 +320,7 @@ async function readyToUndo(t: Target, opts: UndoOptions): Promise<Ready> {
   const rows = (
     await t.client.query<RunTableRow>('SELECT * FROM archon.run_tables WHERE run_id = $1 ORDER BY ord', [run.id])
   ).rows;
+  for (const r of rows) assertRunTableShape({ ...r }, run.id, t.endpoint.label);
   const gone = await assertTablesThere(t, rows);
   const present = rows.filter((r) => !gone.has(r));
   await assertNoLaterRunNeeds(t, run.id, present);
@@ -576,7 +578,9 @@ async function restore(
   const c = t.client;
   if (!rows.length) return;
   // Restored rows are the rows the table held: no user trigger may rewrite them (as during the load).
-  const triggers = await silenceTriggersOn(c, rows.map(nameOf), emit);
+  // Not on a table the run created: undo drops it next, and no row goes into it.
+  const refilled = rows.filter((r) => !r.created?.table);
+  const triggers = await silenceTriggersOn(c, refilled.map(nameOf), emit);
   const emptied = rows.filter((r) => !inPlace.has(r));
   if (emptied.length) {
     emit({ type: 'phase', message: `emptying ${emptied.length} table(s)` });

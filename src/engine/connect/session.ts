@@ -77,7 +77,10 @@ export async function openSession(
   const timeout = input.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
   const bounded = { lockTimeoutMs: Math.max(1, Math.round(timeout)) };
   const clock = new PhaseClock('connect');
-  const source = await connect(sourceEndpoint, bounded);
+  // A cancel while the source is still being reached ends as one when that wait does.
+  const source = await connect(sourceEndpoint, bounded).catch((e) => {
+    throw opts.signal?.aborted ? new CancelledError() : e;
+  });
   clock.watch('source', source);
   let target: pg.Client | null = null;
   let watch: LockWatch | null = null;
@@ -105,6 +108,8 @@ export async function openSession(
     const [sourceCatalog, targetCatalog] = await lockBounded(watch, () =>
       Promise.all([readCatalog(source, sourceEndpoint.host), readCatalog(target!, targetEndpoint.host)]),
     );
+    // A cancel before the watch knew the backends reached no server: it is heard here instead.
+    if (opts.signal?.aborted) throw new CancelledError();
     const t = target;
     const w = watch;
     return {
@@ -128,7 +133,7 @@ export async function openSession(
   } catch (e) {
     opts.signal?.removeEventListener('abort', cancel);
     await Promise.all([endQuietly(source), target ? endQuietly(target) : undefined, watch?.stop()]);
-    throw e;
+    throw opts.signal?.aborted ? new CancelledError() : e;
   }
 }
 

@@ -527,13 +527,18 @@ const creatingOf = (plan: Plan) =>
   new Set(plan.tables.filter((t) => t.create?.kind === 'create').map((t) => tableKey(t.schema, t.table)));
 
 /** The source's functions and procedures the target lacks, as the statements the table trial runs first. */
-export async function functionPrelude(s: Session, plan: Plan): Promise<string[]> {
-  const missing = await missingObjectRows(s, { tables: planScope(plan), status: 'not created' });
+export async function functionPrelude(s: Session, plan: Plan, schemas: string[] = []): Promise<string[]> {
+  const missing = await missingObjectRows(s, { tables: planScope(plan), status: 'not created', schemas });
   const fns = missing.filter((m) => m.object.kind === 'function' || m.object.kind === 'procedure');
   if (!fns.length) return [];
   const languages = await targetLanguages(s);
-  const candidates = await qualifiedNames(s.source, () => functionCandidates(s, fns, languages));
-  return candidates.filter((c) => !c.reason).flatMap((c) => c.statements.slice(0, 1));
+  const candidates = (await qualifiedNames(s.source, () => functionCandidates(s, fns, languages))).filter(
+    (c) => !c.reason,
+  );
+  // A schema of functions alone (util) comes with them: a domain's CHECK may call one before any
+  // table is created. One a table creates too is refused in the trial's savepoint, and harmlessly.
+  const created = await schemaCandidates(s, plan, candidates);
+  return [...created, ...candidates].flatMap((c) => c.statements.slice(0, 1));
 }
 
 async function targetLanguages(s: Session): Promise<Set<string>> {

@@ -10,23 +10,30 @@ import { roleText } from '../schema/policies.js';
 
 const SCHEMA = 'archon';
 
-// The schema and its tables whose owner is neither the connected user nor a superuser. A non-superuser
+// The schema and its tables and functions whose owner is neither the connected user nor a superuser. A non-superuser
 // member of the owner role is refused too: every other member could change the journal as well.
 const FOREIGN_SQL = `
-SELECT 'schema ' || n.nspname::text AS what, pg_get_userbyid(n.nspowner)::text AS owner
+SELECT 'schema ' || n.nspname::text AS what, pg_get_userbyid(n.nspowner)::text AS owner, 0 AS rank
   FROM pg_namespace n
  WHERE n.nspname = $1 AND pg_get_userbyid(n.nspowner) <> current_user
    AND NOT (SELECT rolsuper FROM pg_roles WHERE oid = n.nspowner)
 UNION ALL
-SELECT 'table ' || n.nspname::text || '.' || c.relname::text, pg_get_userbyid(c.relowner)::text
+SELECT 'table ' || n.nspname::text || '.' || c.relname::text, pg_get_userbyid(c.relowner)::text, 1
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND pg_get_userbyid(c.relowner) <> current_user
-   AND NOT (SELECT rolsuper FROM pg_roles WHERE oid = c.relowner)`;
+   AND NOT (SELECT rolsuper FROM pg_roles WHERE oid = c.relowner)
+UNION ALL
+-- A function too: nothing of Archon's calls one there, but a default or a check of another role's
+-- making could (and its owner can change its body at any time), so it is refused as a table is.
+SELECT 'function ' || p.oid::regprocedure::text, pg_get_userbyid(p.proowner)::text, 2
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname = $1 AND pg_get_userbyid(p.proowner) <> current_user
+   AND NOT (SELECT rolsuper FROM pg_roles WHERE oid = p.proowner)`;
 
 /** Why the journal on the target may not be trusted by this user, or null when it may (or is not there). */
 export async function foreignJournal(tgt: pg.Client): Promise<string | null> {
   const r = await tgt.query<{ what: string; owner: string; who: string }>(
-    `SELECT f.*, current_user::text AS who FROM (${FOREIGN_SQL}) f ORDER BY 1 LIMIT 1`,
+    `SELECT f.what, f.owner, current_user::text AS who FROM (${FOREIGN_SQL}) f ORDER BY f.rank, f.what LIMIT 1`,
     [SCHEMA],
   );
   if (!r.rowCount) return null;
