@@ -152,7 +152,7 @@ for (const [from, to] of directions()) {
       const srcPolicies = (await src.sql(POLICIES)).map((r) => r.p);
       assert.deepEqual(
         tgtPolicies,
-        srcPolicies.filter((p) => /^docs (tenant_read|below_ten) /.test(p)),
+        srcPolicies.filter((p) => /^(docs (tenant_read|below_ten)|profiles own_profile) /.test(p)),
       );
       // A policy for the absent role only: locked stays closed to a role it is granted to.
       assert.deepEqual(await seenAs(tgt, present, 'locked'), []);
@@ -160,7 +160,12 @@ for (const [from, to] of directions()) {
       // The restrictive policy cannot be created, so neither is the permissive one: closed, never wider.
       assert.deepEqual(await seenAs(src, present, 'guarded'), [1, 2]);
       assert.deepEqual(await seenAs(tgt, present, 'guarded'), []);
-      assert.deepEqual(await seenAs(tgt, present, 'profiles', { 'app.uid': 'u1' }), []);
+      // auth.uid(), in a schema that holds no table, is created with the whole database: the policy calling it too.
+      assert.deepEqual(
+        await seenAs(tgt, present, 'profiles', { 'app.uid': 'u1' }),
+        await seenAs(src, present, 'profiles', { 'app.uid': 'u1' }),
+      );
+      assert.deepEqual(await seenAs(tgt, present, 'profiles', { 'app.uid': 'u1' }), [1]);
 
       const objects = (report.objects ?? []).map((o) => `${o.status}: ${o.kind} ${o.name}: ${o.reason}`);
       const has = (line: string | RegExp) =>
@@ -187,7 +192,7 @@ for (const [from, to] of directions()) {
         `not created: policy g_read on public.guarded: the restrictive policy g_limit on public.guarded is not created, and without it this one would let more through than on the source`,
       );
       has(
-        /^not created: policy own_profile on public\.profiles: the target refuses `CREATE POLICY "own_profile" ON "public"\."profiles" .*auth.*\[(3F000|42883)\]$/,
+        `created: policy own_profile on public.profiles: created and equal: found in the target's catalog as the source defines it`,
       );
       assert.ok(!objects.some((o) => /^not created: policy (tenant_read|below_ten) /.test(o)), objects.join('\n'));
       has(
