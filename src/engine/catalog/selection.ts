@@ -122,7 +122,10 @@ export function selectTables(tables: Table[], sel: Selection, copyable: (t: Tabl
     const named = schemaMatcher(s);
     if (!tables.some((t) => named(t.schema))) unmatched.push(`schema ${s}`);
   }
-  for (const p of includes) if (!tables.some((t) => inSchemas(t) && matches(p, t))) unmatched.push(p.text);
+  // An --exclude that matches nothing is as likely a typo as an --table: a mistyped exclude copies
+  // (and with replace, empties) the very table meant to be left alone, so it is reported too.
+  for (const p of [...includes, ...excludes])
+    if (!tables.some((t) => inSchemas(t) && matches(p, t))) unmatched.push(p.text);
   if (sel.only) {
     const wanted = new Set(sel.only.map(([s, t]) => JSON.stringify([s, t])));
     for (const [s, t] of sel.only) if (!tables.some((x) => x.schema === s && x.name === t)) unmatched.push(`${s}.${t}`);
