@@ -1,5 +1,8 @@
 import { strict as assert } from 'node:assert';
+import { type AddressInfo, type Socket, createServer } from 'node:net';
 import { describe, it } from 'node:test';
+import { connect, parseEndpoint } from '../src/engine/connect/connection.js';
+import type { ConnectionError } from '../src/engine/errors.js';
 import { TestDb, directions, runCli } from './support/pg.js';
 
 describe('hostile tester s4 findings', () => {
@@ -31,4 +34,42 @@ describe('hostile tester s4 findings', () => {
       assert.doesNotMatch(ok.stdout, /NOT FOUND/);
     });
   }
+});
+
+describe('connect_timeout (hostile s4 finding 4)', () => {
+  it('a timeout is the whole connection: one attempt on a silent peer, in every sslmode, and the message says the configured wait', async () => {
+    const sockets = new Set<Socket>();
+    // Accepts and never answers: counts every connection Archon opens to it.
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    try {
+      for (const mode of ['', '&sslmode=prefer', '&sslmode=disable', '&sslmode=require']) {
+        const before = sockets.size;
+        const ep = parseEndpoint(`postgresql://u:pw@127.0.0.1:${port}/db?connect_timeout=1${mode}`, 'target');
+        const e = await connect(ep).then(
+          () => null,
+          (err: ConnectionError) => err,
+        );
+        assert.ok(e, 'connected to a peer that says nothing');
+        assert.equal(e.reason, 'timeout', e.message);
+        assert.match(e.message, /no answer within 1 s from 127\.0\.0\.1:\d+$/);
+        assert.equal(sockets.size - before, 1, `${mode}: a timeout was followed by another connection`);
+      }
+    } finally {
+      for (const s of sockets) s.destroy();
+      server.close();
+    }
+  });
+
+  it('a connect_timeout longer than a timer can hold is refused naming the limit, with no warning from Node', () => {
+    const r = runCli(['history', '--target', 'postgresql://u@127.0.0.1:1/db?connect_timeout=99999999999']);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /connect_timeout=99999999999: at most 2147483 seconds \(about 24 days\)/);
+    assert.doesNotMatch(r.stdout + r.stderr, /Timeout duration|TimeoutOverflowWarning|within 99999999999/);
+    assert.equal(parseEndpoint('postgresql://u@h/db?connect_timeout=2147483', 'target').connectTimeoutMs, 2147483000);
+  });
 });

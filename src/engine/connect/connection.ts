@@ -3,7 +3,7 @@ import { parse } from 'pg-connection-string';
 import { type DatabaseAddress, SSL_MODES, endpointLabel } from '../../shared/endpoint.js';
 import type { Role } from '../../shared/report.js';
 import { type ConnectFailure, ConnectionError, type Remedy, UsageError, errorInfo } from '../errors.js';
-import { notPostgres } from './probe.js';
+import { judgeAnswer, notPostgres } from './probe.js';
 import { SOCKET_CODES, SQLSTATE, driverWords, isSocketCode, isTlsFailure, sqlStateOf } from '../sqlState.js';
 import { meterOf } from './traffic.js';
 import { countQueries } from './trips.js';
@@ -79,6 +79,12 @@ export function parseUrl(text: string, what: string): UrlParts {
 }
 
 /**
+ * The longest connect_timeout a timer can hold (2^31-1 ms, about 24.8 days): Node runs a longer one
+ * after 1 ms, with a warning, so a longer one is refused rather than turned into no wait at all.
+ */
+export const MAX_CONNECT_TIMEOUT_S = Math.floor(0x7fffffff / 1000);
+
+/**
  * libpq's connect_timeout (whole seconds) as milliseconds. libpq reads 0 as "wait for ever"; Archon
  * bounds every wait, so 0 and anything not a positive number is refused rather than read otherwise.
  */
@@ -89,6 +95,11 @@ function connectTimeoutOf(value: unknown, what: string): number | undefined {
     throw new UsageError(
       `the ${what} has connect_timeout=${String(value).slice(0, 20)}: give a whole number of seconds above 0 ` +
         '(Archon bounds every wait, so 0 — "wait for ever" in libpq — is not taken)',
+    );
+  }
+  if (seconds > MAX_CONNECT_TIMEOUT_S) {
+    throw new UsageError(
+      `the ${what} has connect_timeout=${String(value).slice(0, 20)}: at most ${MAX_CONNECT_TIMEOUT_S} seconds (about 24 days), the longest wait a timer can hold`,
     );
   }
   return seconds * 1000;
@@ -325,6 +336,12 @@ async function open(
   // Either event marks the connection lost, so a failure can say which side it was.
   client.on('error', () => lost.add(client));
   client.on('end', () => lost.add(client));
+  // The first bytes the server sends, kept so that a deadline that runs out can say what answered
+  // without a second connection: the deadline is the whole connection's, never followed by another wait.
+  let heard: Buffer | undefined;
+  client.connection?.stream?.once('data', (d: Buffer) => {
+    heard = d;
+  });
   // node-postgres' own timeout covers the TCP connect; a peer that answers and then says nothing
   // (an SSH banner, a half-open proxy) would hold the handshake forever. The whole startup has a deadline.
   let timer: NodeJS.Timeout | undefined;
@@ -350,7 +367,7 @@ async function open(
     await Promise.race([client.end().catch(() => {}), new Promise((r) => setTimeout(r, FAILED_GOODBYE_MS).unref())]);
     const info = errorInfo(e, secretsOf(ep));
     let reason = classify(e, !!config.ssl);
-    const stranger = mayNotBePostgres(e, ep) ? await notPostgres(ep.host, ep.port) : null;
+    const stranger = await strangerAt(e, ep, heard);
     if (stranger) {
       reason = 'not-postgres';
       info.message = stranger;
@@ -371,6 +388,18 @@ class HandshakeTimeout extends Error {
   constructor(ms: number) {
     super(`timeout: no PostgreSQL handshake within ${ms / 1000} s`);
   }
+}
+
+/**
+ * Words for a peer that is not PostgreSQL, or null. After a timeout, judged from what it sent in that
+ * time (nothing: a silent peer); after a fast failure, from a probe (probe.ts).
+ */
+async function strangerAt(e: unknown, ep: Endpoint, heard: Buffer | undefined): Promise<string | null> {
+  if (ep.host.startsWith('/')) return null;
+  if (e instanceof HandshakeTimeout || classify(e, false) === 'timeout') {
+    return heard ? judgeAnswer(heard, ep.host, ep.port) : null;
+  }
+  return mayNotBePostgres(e, ep) ? notPostgres(ep.host, ep.port) : null;
 }
 
 /** The failures that come when the bytes that came back were not PostgreSQL's (or none came). */

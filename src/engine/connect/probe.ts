@@ -27,13 +27,7 @@ export async function notPostgres(host: string, port: number, timeoutMs = PROBE_
     socket.on('connect', () => socket.write(SSL_REQUEST));
     socket.once('data', (d: Buffer) => {
       answered = true;
-      const first = String.fromCharCode(d[0]);
-      if (d.length === 1 && (first === 'S' || first === 'N')) return done(null);
-      // 'E' with a PostgreSQL error in it (too many connections, shutting down) is PostgreSQL too.
-      if (first === 'E' && /\bS(FATAL|ERROR)\0/.test(d.toString('latin1'))) return done(null);
-      const text = d.toString('latin1').split(/\r?\n/)[0].slice(0, 60);
-      const what = /^HTTP\/\d/.test(text) ? 'an HTTP server' : 'something that is not PostgreSQL';
-      done(`${what} answered at ${host}:${port} ("${visible(text)}"): check the host and the port`);
+      done(judgeAnswer(d, host, port));
     });
     socket.on('end', () => {
       if (!answered)
@@ -42,4 +36,20 @@ export async function notPostgres(host: string, port: number, timeoutMs = PROBE_
         );
     });
   });
+}
+
+/**
+ * What the first bytes a server sent say it is: null for PostgreSQL (an answer to an SSLRequest,
+ * an authentication request, a protocol negotiation, an error of its own), else words naming it.
+ */
+export function judgeAnswer(d: Buffer, host: string, port: number): string | null {
+  const first = String.fromCharCode(d[0]);
+  if (d.length === 1 && (first === 'S' || first === 'N')) return null;
+  // An answer to a StartupMessage: AuthenticationRequest or NegotiateProtocolVersion, length first.
+  if ((first === 'R' || first === 'v') && d.length >= 5 && d.readUInt32BE(1) < 10_000) return null;
+  // 'E' with a PostgreSQL error in it (too many connections, shutting down) is PostgreSQL too.
+  if (first === 'E' && /\bS(FATAL|ERROR)\0/.test(d.toString('latin1'))) return null;
+  const text = d.toString('latin1').split(/\r?\n/)[0].slice(0, 60);
+  const what = /^HTTP\/\d/.test(text) ? 'an HTTP server' : 'something that is not PostgreSQL';
+  return `${what} answered at ${host}:${port} ("${visible(text)}"): check the host and the port`;
 }
