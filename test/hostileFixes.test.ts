@@ -1,5 +1,8 @@
 import { strict as assert } from 'node:assert';
+import { mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { type AddressInfo, type Socket, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { connect, parseEndpoint } from '../src/engine/connect/connection.js';
 import type { ConnectionError } from '../src/engine/errors.js';
@@ -72,4 +75,38 @@ describe('connect_timeout (hostile s4 finding 4)', () => {
     assert.doesNotMatch(r.stdout + r.stderr, /Timeout duration|TimeoutOverflowWarning|within 99999999999/);
     assert.equal(parseEndpoint('postgresql://u@h/db?connect_timeout=2147483', 'target').connectTimeoutMs, 2147483000);
   });
+});
+
+describe('a report path that is a link (hostile s4 finding 9)', () => {
+  for (const [from, to] of directions()) {
+    it(`a link whose target folder is missing is refused naming it, before any work; one whose folder exists is written through (PostgreSQL ${from.major} → ${to.major})`, async () => {
+      const src = await TestDb.create(from, 'src');
+      const tgt = await TestDb.create(to, 'tgt');
+      await src.sql(`CREATE TABLE projects (id int PRIMARY KEY); INSERT INTO projects VALUES (1), (2);`);
+      await tgt.sql(`CREATE TABLE projects (id int PRIMARY KEY); INSERT INTO projects VALUES (9);`);
+      const dir = mkdtempSync(join(tmpdir(), 'archon-link-'));
+      const dangling = join(dir, 'dangling.json');
+      symlinkSync('/nonexistent-archon/dir/file.json', dangling);
+      const between = ['--source', src.url, '--target', tgt.url, '--yes'];
+      const r = runCli(['migrate', ...between, '--report', dangling]);
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(
+        r.stderr,
+        /--report \S+dangling\.json: a link to \/nonexistent-archon\/dir\/file\.json, and the folder \/nonexistent-archon\/dir does not exist/,
+      );
+      assert.doesNotMatch(r.stderr, /EEXIST/);
+      assert.deepEqual(await tgt.sql('SELECT id FROM projects'), [{ id: 9 }], 'the target was touched');
+      const loop = join(dir, 'loop.md');
+      symlinkSync(loop, loop);
+      const looped = runCli(['compare', ...between.slice(0, 4), '--markdown', loop]);
+      assert.equal(looped.code, 2, looped.stdout + looped.stderr);
+      assert.match(looped.stderr, /--markdown \S+loop\.md: a link that leads to no file/);
+      const ahead = join(dir, 'ahead.json');
+      symlinkSync(join(dir, 'real.json'), ahead);
+      const ok = runCli(['migrate', ...between, '--report', ahead]);
+      assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+      assert.equal(JSON.parse(readFileSync(join(dir, 'real.json'), 'utf8')).outcome, 'verified');
+      assert.deepEqual(await tgt.sql('SELECT id FROM projects ORDER BY id'), [{ id: 1 }, { id: 2 }]);
+    });
+  }
 });

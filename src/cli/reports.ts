@@ -5,7 +5,9 @@ import {
   closeSync,
   constants,
   existsSync,
+  lstatSync,
   openSync,
+  readlinkSync,
   realpathSync,
   statSync,
   unlinkSync,
@@ -75,6 +77,17 @@ export function assertWritable(file: string, flag: string): void {
     }
     return;
   }
+  const target = danglingLinkTarget(file);
+  if (target) {
+    // Writing follows the link: what must take the file is the link's target and its folder.
+    try {
+      assertWritable(target, flag);
+    } catch (e) {
+      const why = (e as Error).message.slice(`${flag} ${target}: `.length);
+      throw new UsageError(`${flag} ${file}: a link to ${target}, and ${why}`);
+    }
+    return;
+  }
   try {
     // Created and removed at once: the only test that a folder (or /proc, or a full disk) takes it.
     closeSync(openSync(file, 'wx'));
@@ -89,6 +102,28 @@ export function assertWritable(file: string, flag: string): void {
       throw new UsageError(`${flag} ${file}: the folder ${folder} is not writable`);
     // A name that ends in "/" is a folder's, whether or not that folder exists.
     if (code === 'EISDIR') throw new UsageError(`${flag} ${file}: names a folder; name a file`);
+    // Not there, yet taken: a link in a loop of links, which leads to no file.
+    if (code === 'EEXIST') throw new UsageError(`${flag} ${file}: a link that leads to no file (a loop of links)`);
     throw new UsageError(`${flag} ${file}: cannot be written (${(e as Error).message})`);
+  }
+}
+
+/** Where a link that points at nothing (yet) points, or undefined when `file` is no such link. */
+function danglingLinkTarget(file: string): string | undefined {
+  try {
+    if (!lstatSync(file).isSymbolicLink() || existsSync(file)) return undefined;
+  } catch {
+    return undefined;
+  }
+  try {
+    realpathSync(file);
+  } catch (e) {
+    // Links that lead back to each other: no target to name, and following them would never end.
+    if ((e as { code?: string }).code === 'ELOOP') return undefined;
+  }
+  try {
+    return resolve(dirname(resolve(file)), readlinkSync(file));
+  } catch {
+    return undefined;
   }
 }
