@@ -110,3 +110,79 @@ describe('a report path that is a link (hostile s4 finding 9)', () => {
     });
   }
 });
+
+describe('options given twice, and what backups drop says of an undone run (hostile s4 finding 10)', () => {
+  it('a single-value option given twice is refused naming both values, by every command; repeatable ones stay repeatable', () => {
+    const url = 'postgresql://u:s3cret-never-shown@127.0.0.1:1/db';
+    const cases: [string[], RegExp][] = [
+      [['migrate', '--lock-timeout', '5', '--lock-timeout', '7'], /--lock-timeout given twice \(5 and 7\)/],
+      [['compare', '--report', 'a.json', '--report', 'b.json'], /--report given twice \(a\.json and b\.json\)/],
+      [['plan', '--existing', 'append', '--existing=replace'], /--existing given twice \(append and replace\)/],
+      [['undo', '--target', url, '--target', url], /--target given twice \(not shown/],
+      [['history', '--target', url, '--target', url], /--target given twice/],
+      [['backups', 'drop', '--older-than', '1d', '--older-than', '2d'], /--older-than given twice \(1d and 2d\)/],
+    ];
+    for (const [args, message] of cases) {
+      const r = runCli(args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stdout + r.stderr, /s3cret-never-shown/);
+    }
+    // Repeatable: these get as far as connecting (nothing listens on port 1), not refused as repeated.
+    const r = runCli([
+      'plan',
+      '--source',
+      url,
+      '--target',
+      url,
+      '--schema',
+      'a',
+      '--schema',
+      'b',
+      '--table',
+      'x',
+      '--table',
+      'y',
+      '--exclude',
+      'p',
+      '--exclude',
+      'q',
+    ]);
+    assert.doesNotMatch(r.stderr, /given twice/);
+  });
+
+  for (const [from, to] of directions()) {
+    it(`backups drop of a run already undone says its backup was no longer needed, not that it can no longer be undone (PostgreSQL ${from.major} → ${to.major})`, async () => {
+      const src = await TestDb.create(from, 'src');
+      const tgt = await TestDb.create(to, 'tgt');
+      await src.sql(`CREATE TABLE projects (id int PRIMARY KEY); INSERT INTO projects VALUES (1), (2);`);
+      await tgt.sql(`CREATE TABLE projects (id int PRIMARY KEY); INSERT INTO projects VALUES (9);`);
+      const migrated = runCli(['migrate', '--source', src.url, '--target', tgt.url, '--yes']);
+      assert.equal(migrated.code, 0, migrated.stdout + migrated.stderr);
+      const id = /Undo: archon undo (\S+) --target URL/.exec(migrated.stdout)![1];
+      const undone = runCli(['undo', id, '--target', tgt.url, '--yes']);
+      assert.equal(undone.code, 0, undone.stdout + undone.stderr);
+      assert.deepEqual(await tgt.sql('SELECT id FROM projects'), [{ id: 9 }]);
+      const dir = mkdtempSync(join(tmpdir(), 'archon-drop-undone-'));
+      const r = runCli([
+        'backups',
+        'drop',
+        id,
+        '--target',
+        tgt.url,
+        '--yes',
+        '--report',
+        join(dir, 'b.json'),
+        '--markdown',
+        join(dir, 'b.md'),
+      ]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.doesNotMatch(r.stdout, /can no longer be undone/);
+      assert.match(r.stdout, new RegExp(`${id} was already undone \\(the undo used its backup; no longer needed\\)`));
+      assert.deepEqual(JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8')).alreadyUndone, [id]);
+      const md = readFileSync(join(dir, 'b.md'), 'utf8');
+      assert.match(md, /was already undone/);
+      assert.doesNotMatch(md, /can no longer be undone/);
+    });
+  }
+});

@@ -865,8 +865,12 @@ describe('a failure, a backup and the journal: the next steps in VS Code', () =>
     assert.equal(q.message, 'Drop the backups of 2 runs on local-db (10 MB)?');
     assert.match(q.detail, /can then no longer be undone/);
     assert.equal(
-      droppedText([{ runs: ['r-01'], tables: 2, bytes: 10 * 1024 * 1024, objects: [] }], 'local-db'),
+      droppedText([{ runs: ['r-01'], alreadyUndone: [], tables: 2, bytes: 10 * 1024 * 1024, objects: [] }], 'local-db'),
       'Archon: dropped the backups of run r-01 on local-db: 2 backup tables, 10 MB freed; it can no longer be undone.',
+    );
+    assert.equal(
+      droppedText([{ runs: ['r-01'], alreadyUndone: ['r-01'], tables: 0, bytes: 0, objects: [] }], 'local-db'),
+      'Archon: dropped the backups of run r-01 on local-db: 0 backup tables, 0 B freed; r-01 was already undone (the undo used its backup; no longer needed).',
     );
   });
 });

@@ -3,6 +3,7 @@
 // and -1).
 import type { parseArgs } from 'node:util';
 import { OPTIONS, type OptionName, type OptionSpec, type Values, optionSynopsis } from './options.js';
+import { visible } from '../shared/names.js';
 import { milliseconds } from './terminal.js';
 
 type Token = NonNullable<ReturnType<typeof parseArgs>['tokens']>[number];
@@ -54,4 +55,30 @@ export function assertNumbers(values: Values): void {
   for (const [name, value] of Object.entries(values)) {
     if (typeof value === 'string' && specOf(name)?.number) milliseconds(`--${name}`, value, 0);
   }
+}
+
+/** Options whose value is a connection string: it may hold a password, so it is never shown back. */
+const SECRET_VALUED = new Set(['source', 'target']);
+
+/**
+ * A single-value option given twice (`--lock-timeout 5 --lock-timeout 7`): parseArgs keeps the last
+ * silently, and which one the user meant is a guess; null when there is none. --schema, --table and
+ * --exclude are repeatable.
+ */
+export function repeatedOption(tokens: Token[]): string | null {
+  const seen = new Map<string, string | undefined>();
+  for (const t of tokens) {
+    if (t.kind !== 'option') continue;
+    const spec = specOf(t.name);
+    if (spec?.type !== 'string' || spec.multiple) continue;
+    if (!seen.has(t.name)) {
+      seen.set(t.name, t.value);
+      continue;
+    }
+    const values = SECRET_VALUED.has(t.name)
+      ? 'not shown: a connection string may hold a password'
+      : `${visible(seen.get(t.name) ?? '')} and ${visible(t.value ?? '')}`;
+    return `--${t.name} given twice (${values}): give it once`;
+  }
+  return null;
 }

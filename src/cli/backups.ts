@@ -2,7 +2,7 @@
 import { type DropResult, UsageError, VERSION, dropBackups } from '../engine/index.js';
 import { formatBytes } from '../shared/format.js';
 import { visible } from '../shared/names.js';
-import { type BackupsReport, backupsPage, pageHtml, pageMarkdown } from '../shared/reportJournal.js';
+import { type BackupsReport, backupsPage, droppedRunsText, pageHtml, pageMarkdown } from '../shared/reportJournal.js';
 import { toJson } from '../shared/reportJson.js';
 import type { Values } from './options.js';
 import { reportOutputs, writeReports } from './reports.js';
@@ -36,6 +36,7 @@ export async function runBackups(values: Values, args: string[], io: CliIo, secr
     outcome: dropped ? 'dropped' : 'declined',
     committed: !!dropped,
     runs: dropped?.runs ?? [],
+    alreadyUndone: dropped?.alreadyUndone ?? [],
     tables: dropped?.tables ?? 0,
     bytes: dropped?.bytes ?? 0,
     objects: dropped?.objects ?? [],
@@ -55,7 +56,7 @@ async function askToDrop(yes: boolean | undefined, io: CliIo, which: string): Pr
 function describeDropped(dropped: DropResult, io: CliIo): void {
   io.out(
     `Dropped ${dropped.tables} backup table(s) of ${dropped.runs.length} run(s), ${formatBytes(dropped.bytes)}` +
-      `${dropped.runs.length ? `: ${dropped.runs.join(', ')} can no longer be undone` : ''}.\n`,
+      `${droppedRunsText(dropped.runs, dropped.alreadyUndone)}.\n`,
   );
   if (dropped.objects.length)
     io.out(`Dropped with them what undone runs kept only for those backups: ${visible(dropped.objects.join(', '))}.\n`);

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError, VERSION } from '../engine/index.js';
 import { visible } from '../shared/names.js';
-import { assertNumbers, joinNegativeNumbers, valueMistake } from './argv.js';
+import { assertNumbers, joinNegativeNumbers, repeatedOption, valueMistake } from './argv.js';
 import { type Command, COMMANDS, commandNamed } from './commands.js';
 import { commandHelp, mainHelp } from './help.js';
 import { OPTIONS, type OptionName, type Values, parseConfig } from './options.js';
@@ -30,7 +30,7 @@ export async function main(typed: string[], io: CliIo): Promise<number> {
     if (name === undefined || name === 'help') return helpOnly(name, rest[0], scan.values as Values, io);
     const command = commandNamed(name);
     if (!command) throw new UsageError(`unknown command "${name}"; use ${COMMANDS.map((c) => c.name).join(', ')}`);
-    const mistake = valueMistake(scan.tokens, argv);
+    const mistake = valueMistake(scan.tokens, argv) ?? repeatedOption(scan.tokens);
     if (mistake) throw new UsageError(mistake);
     const refused = refusedOption(command, scan.tokens);
     if (refused) return refuse(command, refused, io);

@@ -149,6 +149,11 @@ export interface DropOptions extends TargetOptions {
 
 export interface DropResult {
   runs: string[];
+  /**
+   * Of `runs`, those already undone: their backups were used by the undo and are no longer needed, so
+   * dropping them takes nothing away (the rest can no longer be undone).
+   */
+  alreadyUndone: string[];
   tables: number;
   bytes: number;
   /** What undone runs kept only for these backups, dropped with them (`type "s"."t"`). */
@@ -168,9 +173,11 @@ export async function dropBackups(opts: DropOptions): Promise<DropResult> {
     await t.client.query('BEGIN');
     await assertJournalTrusted(t.client);
     const runs = opts.run
-      ? await t.client.query('SELECT id FROM archon.runs WHERE id = $1 FOR UPDATE', [opts.run])
+      ? await t.client.query('SELECT id, undone_at IS NOT NULL AS undone FROM archon.runs WHERE id = $1 FOR UPDATE', [
+          opts.run,
+        ])
       : await t.client.query(
-          `SELECT id FROM archon.runs WHERE at < now() - make_interval(secs => $1) AND backups_dropped_at IS NULL FOR UPDATE`,
+          `SELECT id, undone_at IS NOT NULL AS undone FROM archon.runs WHERE at < now() - make_interval(secs => $1) AND backups_dropped_at IS NULL FOR UPDATE`,
           [(opts.olderThanMs ?? 0) / 1000],
         );
     if (opts.run && !runs.rows.length)
@@ -195,7 +202,8 @@ export async function dropBackups(opts: DropOptions): Promise<DropResult> {
     );
     await t.client.query('COMMIT');
     const bytes = backups.rows.reduce((sum, b) => sum + Number(b.bytes), 0);
-    return { runs: ids, tables: backups.rows.length, bytes, objects };
+    const alreadyUndone: string[] = runs.rows.filter((r) => r.undone).map((r) => r.id);
+    return { runs: ids, alreadyUndone, tables: backups.rows.length, bytes, objects };
   } catch (e) {
     await t.rollback().catch(() => {});
     throw undoError(e, t, opts.lockTimeoutMs);

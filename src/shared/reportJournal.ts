@@ -130,6 +130,8 @@ export interface BackupsReport extends ReportHeader {
   outcome: 'dropped' | 'declined';
   committed: boolean;
   runs: string[];
+  /** Of `runs`, those already undone: their backups were no longer needed (absent in older reports). */
+  alreadyUndone?: string[];
   tables: number;
   bytes: number;
   /** What undone runs kept only for these backups, dropped with them. */
@@ -141,7 +143,7 @@ function backupsFacts(r: BackupsReport): [string, string][] {
     r.outcome === 'declined'
       ? 'Declined: nothing was dropped.'
       : `Dropped ${r.tables} backup table(s) of ${plural(r.runs.length, 'run')}, ${formatBytes(r.bytes)}` +
-        `${r.runs.length ? `: ${r.runs.join(', ')} can no longer be undone` : ''}.`;
+        `${droppedRunsText(r.runs, r.alreadyUndone ?? [])}.`;
   const facts: [string, string][] = [
     ['Target', r.target],
     ['Started', `${r.startedAt} · took ${seconds(r.durationMs)}`],
@@ -210,4 +212,19 @@ ${table}
 </body>
 </html>
 `;
+}
+
+/**
+ * Which runs a drop took the undo from, and which had been undone already (their backups used by
+ * that undo): "can no longer be undone" would be false of those, they never could be again.
+ */
+export function droppedRunsText(runs: readonly string[], alreadyUndone: readonly string[]): string {
+  const lost = runs.filter((r) => !alreadyUndone.includes(r));
+  const parts = [
+    lost.length ? `${lost.join(', ')} can no longer be undone` : '',
+    alreadyUndone.length
+      ? `${alreadyUndone.join(', ')} ${alreadyUndone.length === 1 ? 'was' : 'were'} already undone (the undo used ${alreadyUndone.length === 1 ? 'its backup' : 'their backups'}; no longer needed)`
+      : '',
+  ].filter((p) => p);
+  return parts.length ? `: ${parts.join('; ')}` : '';
 }

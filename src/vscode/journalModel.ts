@@ -3,6 +3,7 @@
 import type { DropResult, RunEntry } from '../engine/index.js';
 import { formatBytes, plural } from '../shared/format.js';
 import { journaledResult } from '../shared/report.js';
+import { droppedRunsText } from '../shared/reportJournal.js';
 import type { Item } from './wizardModel.js';
 
 interface NodeView {
@@ -77,9 +78,13 @@ export function droppedText(results: readonly DropResult[], target: string): str
   const tables = results.reduce((n, r) => n + r.tables, 0);
   const bytes = results.reduce((n, r) => n + r.bytes, 0);
   const objects = results.flatMap((r) => r.objects);
+  const undone = results.flatMap((r) => r.alreadyUndone);
+  const fate = undone.length
+    ? droppedRunsText(runs, undone).slice(2)
+    : `${runs.length === 1 ? 'it' : 'they'} can no longer be undone`;
   const also = objects.length ? ` Dropped with them what undone runs kept only for them: ${objects.join(', ')}.` : '';
   return (
     `Archon: dropped the backups of ${runs.length === 1 ? `run ${runs[0]}` : plural(runs.length, 'run')} on ${target}: ` +
-    `${plural(tables, 'backup table')}, ${formatBytes(bytes)} freed; ${runs.length === 1 ? 'it' : 'they'} can no longer be undone.${also}`
+    `${plural(tables, 'backup table')}, ${formatBytes(bytes)} freed; ${fate}.${also}`
   );
 }
