@@ -23,7 +23,11 @@ export interface ProgressSnapshot {
   /** 0..1; by bytes while tables copy (by tables when no size is known), null before anything started. */
   fraction: number | null;
   doneBytes: number;
-  /** The estimate of all bytes the copies will move: the catalog's sizes, corrected as tables finish. */
+  /**
+   * The estimate of all bytes the copies will move: the catalog's sizes, corrected as tables finish;
+   * null when unknown, or while the table at work has moved more than its estimate (never analyzed,
+   * grown since): a total that only followed the bytes done would read as nearly finished.
+   */
   totalBytes: number | null;
   bytesPerSecond: number | null;
   elapsedMs: number;
@@ -100,6 +104,8 @@ export class RunProgress {
   /** The run went past the read-back (sequences, commit): the bar is full. */
   private pastReadBack = false;
   private pipeline: Omit<PipelineProgress, 'type'> | null = null;
+  /** The whole run's bar so far: it only moves forward, also while the copy's total is unknown. */
+  private overallSeen = 0;
 
   constructor(private readonly now: () => number = Date.now) {
     this.began = now();
@@ -169,9 +175,12 @@ export class RunProgress {
     const seconds = (now - since) / 1000;
     const bytesPerSecond = seconds >= 1 && doneBytes > 0 ? doneBytes / seconds : null;
     const byTables = this.tablesTotal ? this.tablesDone / this.tablesTotal : null;
-    const fraction = total ? Math.min(1, doneBytes / total) : byTables;
-    const etaMs =
-      total && bytesPerSecond
+    // Sizes were known and one was exceeded: no share of a total nobody knows, nor a time left.
+    const exceeded = total === null && (this.estimatedTotal ?? 0) > 0;
+    const fraction = exceeded ? null : total ? Math.min(1, doneBytes / total) : byTables;
+    const etaMs = exceeded
+      ? null
+      : total && bytesPerSecond
         ? ((total - doneBytes) / bytesPerSecond) * 1000
         : byTables && seconds >= 1
           ? ((now - since) * (1 - byTables)) / byTables
@@ -188,7 +197,7 @@ export class RunProgress {
       phase: this.phaseSnapshot(fraction, etaMs),
       // Said while the rows move: once the read-back begins, the readers are gone.
       pipeline: this.stage?.name === 'copy' ? this.pipeline : null,
-      overall: this.overall(fraction),
+      overall: this.overall(fraction ?? byTables),
     };
   }
 
@@ -220,7 +229,8 @@ export class RunProgress {
     const s = this.stage;
     const readBack = s?.name === 'verify' && s.at ? this.readBackFraction(s.at) : 0;
     const copy = s?.name === 'verify' ? 1 : (copyFraction ?? 0);
-    return (copy + readBack * READ_BACK_WEIGHT) / (1 + READ_BACK_WEIGHT);
+    this.overallSeen = Math.max(this.overallSeen, (copy + readBack * READ_BACK_WEIGHT) / (1 + READ_BACK_WEIGHT));
+    return this.overallSeen;
   }
 
   /** The estimate of all bytes: what finished, the table at work, and the rest scaled by the ratio seen. */
@@ -229,17 +239,20 @@ export class RunProgress {
     const r = this.ratio();
     const c = this.current;
     const rest = Math.max(0, this.estimatedTotal - this.doneEstimate - (c?.estimate ?? 0)) * r;
-    return Math.max(doneBytes, this.doneActual + (c ? this.currentTotal(c, r) : 0) + rest);
+    const current = c ? this.currentTotal(c, r) : 0;
+    if (current === null) return null;
+    return Math.max(doneBytes, this.doneActual + current + rest);
   }
 
   /**
    * The table at work: once some of its rows have streamed, their average size times the catalog's row
    * estimate (the size on disk says little about a compressed or TOASTed table); before that, its size
-   * scaled by the ratio seen so far.
+   * scaled by the ratio seen so far. Null once it moved more than that: how much is left is unknown.
    */
-  private currentTotal(c: Current, ratio: number): number {
+  private currentTotal(c: Current, ratio: number): number | null {
     const byRows = c.estimatedRows && c.rows >= ROWS_FOR_AVERAGE ? (c.bytes / c.rows) * c.estimatedRows : null;
-    return Math.max(byRows ?? c.estimate * ratio, c.bytes);
+    const estimate = byRows ?? c.estimate * ratio;
+    return c.bytes > estimate ? null : estimate;
   }
 }
 
@@ -247,10 +260,14 @@ const percent = (f: number | null): string[] => (f === null ? [] : [`${Math.floo
 // "about 0:00 left" says nothing a stage's 100% does not, and reads as if the run were over.
 const left = (ms: number | null): string[] => (ms === null || ms < 1000 ? [] : [`about ${clock(ms)} left`]);
 
-/** The totals in a line: "41% · 72 MB of 177 MB · 2.1 MB/s · 0:34 elapsed · about 0:48 left". */
+/**
+ * The totals in a line: "41% · 72 MB of 177 MB · 2.1 MB/s · 0:34 elapsed · about 0:48 left"; with no
+ * total known (or the estimate overtaken), the bytes alone: "323 MB so far · 2.1 MB/s · 2:34 elapsed".
+ */
 export function progressLine(p: ProgressSnapshot): string {
   const parts = percent(p.fraction);
   if (p.totalBytes !== null) parts.push(`${formatBytes(p.doneBytes)} of ~${formatBytes(p.totalBytes)}`);
+  else if (p.doneBytes > 0) parts.push(`${formatBytes(p.doneBytes)} so far`);
   if (p.bytesPerSecond !== null) parts.push(`${formatBytes(Math.round(p.bytesPerSecond))}/s`);
   if (p.pipeline) parts.push(...pipelineParts(p.pipeline));
   parts.push(`${clock(p.elapsedMs)} elapsed`);
