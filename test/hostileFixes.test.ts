@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { connect, parseEndpoint } from '../src/engine/connect/connection.js';
 import type { ConnectionError } from '../src/engine/errors.js';
 import { RunProgress, migrate, runLine, shortLine } from '../src/engine/index.js';
+import { displayName } from '../src/shared/names.js';
 import { TestDb, directions, runCli } from './support/pg.js';
 
 describe('hostile tester s4 findings', () => {
@@ -225,6 +226,43 @@ describe('progress of a table larger than its estimate (hostile s4 finding 8)', 
         assert.match(x.line, /[\d.]+ [kM]?B so far/, x.line);
         assert.doesNotMatch(x.short, /%/, x.short);
       }
+    });
+  }
+});
+
+describe('names that need quotes are shown quoted (hostile s4 finding 10)', () => {
+  for (const [from, to] of directions()) {
+    it(`a role and a function whose names need quotes are named as SQL writes them (${from.major}→${to.major})`, async () => {
+      const src = await TestDb.create(from, 'quoted');
+      const tgt = await TestDb.create(to, 'quoted');
+      const role = `r"q x ${src.name}`;
+      const quotedRole = `"${role.replace(/"/g, '""')}"`;
+      await src.sql(
+        `CREATE ROLE ${quotedRole}; CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);
+         GRANT SELECT ON t TO ${quotedRole};`,
+      );
+      try {
+        const r = runCli([
+          'migrate',
+          '--source',
+          src.url,
+          '--target',
+          tgt.url,
+          '--create-missing',
+          '--create-objects',
+          '--yes',
+        ]);
+        assert.match(
+          r.stdout,
+          new RegExp(`the target has no role ${quotedRole.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+          r.stdout,
+        );
+        assert.deepEqual(await tgt.sql('SELECT id FROM t'), [{ id: 1 }]);
+      } finally {
+        await src.sql(`DROP OWNED BY ${quotedRole}; DROP ROLE ${quotedRole};`);
+      }
+      assert.equal(displayName('we"ird sch', 'select'), '"we""ird sch"."select"');
+      assert.equal(displayName('public', 'selected'), 'public.selected');
     });
   }
 });

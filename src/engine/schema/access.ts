@@ -202,7 +202,7 @@ interface TargetAccess {
 /** Why a grant or policy to `role` is left out; a platform's API role (Supabase's anon) said as such. */
 function lacks(role: string, platformId?: string | null): string {
   const api = apiRoleText(platformId, role);
-  return `the target has no role ${role}${api ? ` (${api}; a plain PostgreSQL has none)` : ''}`;
+  return `the target has no role ${shownName(role)}${api ? ` (${api}; a plain PostgreSQL has none)` : ''}`;
 }
 
 /**
@@ -485,7 +485,7 @@ function leftOutNotes(plan: AccessPlan): string[] {
       ...(p ? [counted(p, 'policy', 'policies')] : []),
       ...(dp ? [counted(dp, 'default privilege', 'default privileges')] : []),
     ];
-    return `the target has no role ${role}: ${what.length > 1 ? `${what.slice(0, -1).join(', ')} and ${what.at(-1)}` : what[0]} not created (${ls.map((l) => `${l.kind} ${l.name}`).join('; ')})`;
+    return `the target has no role ${shownName(role)}: ${what.length > 1 ? `${what.slice(0, -1).join(', ')} and ${what.at(-1)}` : what[0]} not created (${ls.map((l) => `${l.kind} ${l.name}`).join('; ')})`;
   });
   const others = plan.leftOut.filter((l) => !l.role).map((l) => `${l.kind} ${l.name} not created: ${l.reason}`);
   return [...roles, ...others];

@@ -6,6 +6,7 @@
 // go with a dropped table, so each one added is journaled with its REVOKE for undo.
 import type pg from 'pg';
 import { ident } from '../ident.js';
+import { shownName } from '../../shared/names.js';
 import { roleText } from './policies.js';
 
 /** One default privilege, as aclexplode of pg_default_acl gives it; `grantee` null is PUBLIC. */
@@ -62,7 +63,7 @@ export const revokeDefaultsClause = (group: DefaultGrant[]): string =>
 /** `SELECT, UPDATE on tables in public to app, for objects postgres creates`: as the report names it. */
 export const defaultText = (group: DefaultGrant[]): string => {
   const g = group[0];
-  return `${group.map((x) => x.privilege).join(', ')} on ${OBJECTS[g.type].toLowerCase()} in ${g.schema} to ${g.grantee ?? 'PUBLIC'}, for those ${g.role} creates`;
+  return `${group.map((x) => x.privilege).join(', ')} on ${OBJECTS[g.type].toLowerCase()} in ${shownName(g.schema)} to ${g.grantee === null ? 'PUBLIC' : shownName(g.grantee)}, for those ${shownName(g.role)} creates`;
 };
 
 /** The default grants given, read back: each must be on the target before the commit. */

@@ -7,6 +7,7 @@
 // sides with aclexplode, so the comparison is of grants, not of ACL text.
 import type pg from 'pg';
 import { ident } from '../ident.js';
+import { shownName } from '../../shared/names.js';
 import { roleText } from './policies.js';
 
 /** An object whose ACL the run sets, as GRANT names it (`"s"."t"`, `"s"."f"(integer)`). */
@@ -71,7 +72,7 @@ export async function readGrants(c: pg.Client, objects: AclObject[]): Promise<Gr
 /** `SELECT, UPDATE (note) to app`: grants to one role on one object, as the report names them. */
 export function grantText(grants: Grant[]): string {
   const privileges = grants.map((g) => (g.column === null ? g.privilege : `${g.privilege} (${g.column})`));
-  const who = grants[0].grantee ?? 'PUBLIC';
+  const who = grants[0].grantee === null ? 'PUBLIC' : shownName(grants[0].grantee);
   return `${privileges.join(', ')} to ${who}${grants.every((g) => g.grantable) ? ' with grant option' : ''}`;
 }
 
