@@ -3,7 +3,7 @@ import { parse } from 'pg-connection-string';
 import { type DatabaseAddress, SSL_MODES, endpointLabel } from '../../shared/endpoint.js';
 import type { Role } from '../../shared/report.js';
 import { type ConnectFailure, ConnectionError, type Remedy, UsageError, errorInfo } from '../errors.js';
-import { judgeAnswer, notPostgres } from './probe.js';
+import { notPostgres } from './probe.js';
 import { SOCKET_CODES, SQLSTATE, driverWords, isSocketCode, isTlsFailure, sqlStateOf } from '../sqlState.js';
 import { meterOf } from './traffic.js';
 import { countQueries } from './trips.js';
@@ -336,12 +336,6 @@ async function open(
   // Either event marks the connection lost, so a failure can say which side it was.
   client.on('error', () => lost.add(client));
   client.on('end', () => lost.add(client));
-  // The first bytes the server sends, kept so that a deadline that runs out can say what answered
-  // without a second connection: the deadline is the whole connection's, never followed by another wait.
-  let heard: Buffer | undefined;
-  client.connection?.stream?.once('data', (d: Buffer) => {
-    heard = d;
-  });
   // node-postgres' own timeout covers the TCP connect; a peer that answers and then says nothing
   // (an SSH banner, a half-open proxy) would hold the handshake forever. The whole startup has a deadline.
   let timer: NodeJS.Timeout | undefined;
@@ -367,6 +361,8 @@ async function open(
     await Promise.race([client.end().catch(() => {}), new Promise((r) => setTimeout(r, FAILED_GOODBYE_MS).unref())]);
     const info = errorInfo(e, secretsOf(ep));
     let reason = classify(e, !!config.ssl);
+    // Read off the socket, not with a 'data' listener: one would change how the stream flows for pg.
+    const heard = (client.connection?.stream as { bytesRead?: number } | undefined)?.bytesRead ?? 0;
     const stranger = await strangerAt(e, ep, heard);
     if (stranger) {
       reason = 'not-postgres';
@@ -391,14 +387,13 @@ class HandshakeTimeout extends Error {
 }
 
 /**
- * Words for a peer that is not PostgreSQL, or null. After a timeout, judged from what it sent in that
- * time (nothing: a silent peer); after a fast failure, from a probe (probe.ts).
+ * Words for a peer that is not PostgreSQL, or null, from a probe (probe.ts). A peer that said nothing
+ * until the deadline is not probed: it would say nothing again, and the deadline is the whole wait.
  */
-async function strangerAt(e: unknown, ep: Endpoint, heard: Buffer | undefined): Promise<string | null> {
+async function strangerAt(e: unknown, ep: Endpoint, heardBytes: number): Promise<string | null> {
   if (ep.host.startsWith('/')) return null;
-  if (e instanceof HandshakeTimeout || classify(e, false) === 'timeout') {
-    return heard ? judgeAnswer(heard, ep.host, ep.port) : null;
-  }
+  const timedOut = e instanceof HandshakeTimeout || classify(e, false) === 'timeout';
+  if (timedOut && heardBytes === 0) return null;
   return mayNotBePostgres(e, ep) ? notPostgres(ep.host, ep.port) : null;
 }
 
