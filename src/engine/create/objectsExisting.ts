@@ -11,6 +11,7 @@ import { displayName } from '../../shared/names.js';
 import type { SchemaObject } from '../../shared/report.js';
 import { aggregateDef } from '../schema/aggregates.js';
 import { normalizeDefinition } from '../schema/ddl.js';
+import { catalogPath } from '../schema/callees.js';
 import type { Plan } from '../plan/plan.js';
 import { typeText } from './schemaObjects.js';
 import type { Session } from '../connect/session.js';
@@ -54,20 +55,6 @@ SELECT CASE c.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END, n.nspna
 const nameOf = (r: DefRow) =>
   r.args === null ? displayName(r.schema, r.name) : `${displayName(r.schema, r.name)}(${r.args})`;
 const keyOf = (r: DefRow) => `${r.kind} ${nameOf(r)}`;
-
-/**
- * Runs `read` with search_path pg_catalog for the session (the source is inside its snapshot, the
- * target in no transaction at plan time), then puts the caller's back.
- */
-async function catalogPath<T>(c: pg.Client, read: () => Promise<T>): Promise<T> {
-  const path = (await c.query(`SELECT current_setting('search_path') AS p`)).rows[0].p as string;
-  await c.query(`SELECT set_config('search_path', 'pg_catalog', false)`);
-  try {
-    return await read();
-  } finally {
-    await c.query(`SELECT set_config('search_path', $1, false)`, [path]).catch(() => {});
-  }
-}
 
 const readDefs = (c: pg.Client, schemas: string[]): Promise<DefRow[]> =>
   catalogPath(c, async () =>

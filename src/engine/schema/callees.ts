@@ -12,7 +12,7 @@ import { normalizeDefinition } from './ddl.js';
  * target at plan time in no transaction), so every name a deparser prints is qualified; then puts
  * the caller's back.
  */
-async function catalogPath<T>(c: pg.Client, read: () => Promise<T>): Promise<T> {
+export async function catalogPath<T>(c: pg.Client, read: () => Promise<T>): Promise<T> {
   const path = (await c.query(`SELECT current_setting('search_path') AS p`)).rows[0].p as string;
   await c.query(`SELECT set_config('search_path', 'pg_catalog', false)`);
   try {
