@@ -12,6 +12,8 @@ import { migrate } from '../src/engine/index.js';
 import type { Report, TableReport } from '../src/shared/report.js';
 import { toMarkdown } from '../src/shared/reportMarkdown.js';
 import { toText } from '../src/shared/reportText.js';
+import pg from 'pg';
+import { startProxy } from '../bench/proxy.mjs';
 import { TestDb, directions, runCli, withClient } from './support/pg.js';
 
 const byName = (r: Report, table: string): TableReport => {
@@ -213,41 +215,55 @@ for (const [from, to] of directions()) {
 
     it('a reader terminated mid-range is opened again on the snapshot and re-reads only its range', async () => {
       const { src, tgt, spoolDir } = await fixture(from, to);
-      let killed = 0;
-      let asked = false;
-      const kill = async () => {
-        // A reader that has begun its ranges, found by its application_name. Its server may already have
-        // sent the whole range (64 kB fits in the sockets): then the range completes and nothing is read
-        // again; the re-read of a range cut mid-stream is proved by the proxy test below, deterministically.
-        const rows = await src.sql(
-          `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
-            WHERE application_name LIKE 'archon (source reader %' AND query LIKE 'COPY%' LIMIT 1`,
-        );
-        killed += rows.filter((r) => r.ok).length;
-        asked = killed > 0;
-      };
-      let pending: Promise<void> | null = null;
-      const report = await migrate({
-        source: src.url,
-        target: tgt.url,
-        jobs: 3,
-        rangeBytes: TINY_RANGES,
-        spoolDir,
-        spoolLimit: 256 * 1024,
-        onProgress: (e) => {
-          if (e.type === 'pipeline' && e.busy > 0 && !asked && !pending)
-            pending = kill().finally(() => (pending = null));
-        },
+      // The source behind a slow link, so the readers are still at work when the test looks for one: a
+      // run that finished before it was found proved nothing. The server may already have sent the
+      // whole range into the link (64 kB fits): then the range completes and nothing is read again; the
+      // re-read of a range cut mid-stream is proved by the proxy test below, deterministically.
+      const proxy = await startProxy({
+        target: { host: '127.0.0.1', port: src.server.port },
+        bytesPerSecond: 1024 * 1024,
+        latencyMs: 2,
       });
-      assert.equal(killed, 1, 'one reader was terminated');
-      assert.equal(report.outcome, 'verified', JSON.stringify(report.tables.map((t) => t.reason)));
-      const retried = report.tables.flatMap((t) => t.ranges ?? []).filter((r) => r.retries > 0);
-      assert.ok(
-        (report.rereadUnits ?? 0) <= 1 && retried.length === (report.rereadUnits ?? 0),
-        'at most its one range',
-      );
-      if (report.rereadUnits) assert.match(toText(report), /1 unit read again after a\s+dropped connection/);
-      for (const t of ['pages', 'notes']) assert.deepEqual(await tgt.fingerprint(t), await src.fingerprint(t), t);
+      const watcher = new pg.Client({ connectionString: src.url });
+      await watcher.connect();
+      let killed = 0;
+      let done = false;
+      const hunt = (async () => {
+        while (!done && killed === 0) {
+          const rows = await watcher.query(
+            `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+              WHERE application_name LIKE 'archon (source reader %' AND query LIKE 'COPY%' LIMIT 1`,
+          );
+          killed += rows.rows.filter((r) => r.ok).length;
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      })();
+      try {
+        const report = await migrate({
+          source: src.url.replace(`:${src.server.port}/`, `:${proxy.port}/`),
+          target: tgt.url,
+          jobs: 3,
+          rangeBytes: TINY_RANGES,
+          spoolDir,
+          spoolLimit: 256 * 1024,
+        });
+        done = true;
+        await hunt;
+        assert.equal(killed, 1, 'one reader was terminated');
+        assert.equal(report.outcome, 'verified', JSON.stringify(report.tables.map((t) => t.reason)));
+        const retried = report.tables.flatMap((t) => t.ranges ?? []).filter((r) => r.retries > 0);
+        assert.ok(
+          (report.rereadUnits ?? 0) <= 1 && retried.length === (report.rereadUnits ?? 0),
+          'at most its one range',
+        );
+        if (report.rereadUnits) assert.match(toText(report), /1 unit read again after a\s+dropped connection/);
+        for (const t of ['pages', 'notes']) assert.deepEqual(await tgt.fingerprint(t), await src.fingerprint(t), t);
+      } finally {
+        done = true;
+        await hunt.catch(() => {});
+        await watcher.end();
+        await proxy.close();
+      }
     });
 
     it('a reader cut while it streams its range straight to the writer: that load is rolled back, the range loaded once', async () => {

@@ -399,9 +399,9 @@ export class ParallelLoad {
 
   /** A pipeline event now and then while the rows move; returns the function that stops them. */
   private pipelineEvents(emit: ProgressListener): () => void {
-    const timer = setInterval(() => {
+    const tell = () => {
       const b = this.board;
-      if (!b) return;
+      if (!b || this.slots.length === 0) return;
       const busy = this.slots.filter((x) => x.busy).length;
       const spoolBytes = this.spool?.used ?? 0;
       emit({
@@ -412,9 +412,14 @@ export class ParallelLoad {
         unitsTotal: b.units.length,
         spoolBytes,
       });
-    }, PIPELINE_EVENT_MS);
+    };
+    // Told at the end too, so a load shorter than the interval still shows its readers.
+    const timer = setInterval(tell, PIPELINE_EVENT_MS);
     timer.unref();
-    return () => clearInterval(timer);
+    return () => {
+      clearInterval(timer);
+      tell();
+    };
   }
 
   /**
