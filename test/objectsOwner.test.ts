@@ -148,6 +148,23 @@ for (const [from, to] of directions()) {
       );
     });
 
+    it('a member of the owner WITH SET FALSE (PostgreSQL 16 and later) may not give it away: not created, saying why', async (t) => {
+      if (to.major < 16) return t.skip('membership options came with PostgreSQL 16');
+      const { src, tgt, owner, reader } = await pair(from, to, 'of');
+      const app = `run_${tgt.name}`;
+      await tgt.sql(`CREATE ROLE ${owner}; CREATE ROLE ${reader}; CREATE ROLE ${app} LOGIN PASSWORD 'app-pw';
+        GRANT ${owner} TO ${app} WITH SET FALSE; ALTER DATABASE ${tgt.name} OWNER TO ${app};
+        ALTER SCHEMA public OWNER TO ${app}`);
+      const target = urlOf(to, tgt.name, app, 'app-pw');
+      const report = await migrate({ source: src.url, target, createMissing: true, createObjects: true });
+      assert.equal(report.outcome, 'verified', JSON.stringify([report.error, report.objects]));
+      const view = report.objects?.find((o) => o.name === 'public.my_secrets');
+      assert.equal(view?.status, 'not created', JSON.stringify(report.objects));
+      assert.match(view!.reason, new RegExp(`the run's user ${app} may not give it to ${owner}`));
+      assert.deepEqual(await tgt.sql(`SELECT to_regclass('public.my_secrets') AS v`), [{ v: null }]);
+      assert.equal(await tgt.count('public.secrets'), 2);
+    });
+
     it('the after-run check: a view equal by definition but with another owner is not equal', async () => {
       const tgt = await TestDb.create(to, 'oc');
       const owner = `app_owner_${tgt.name}`;

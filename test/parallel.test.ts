@@ -169,6 +169,21 @@ for (const [from, to] of directions()) {
       assert.ok(events.length > 0, 'pipeline progress was told');
     });
 
+    it('a table copied as text, with ranges of empty pages: each range arrives, the empty ones too', async () => {
+      // A wider type on the target makes the copy text, which sends nothing at all for a range without
+      // rows (binary sends its header): such a range is spooled as an empty file, not as none.
+      const { src, tgt, spoolDir } = await fixture(from, to, PAGES_DDL.replace('n int', 'n bigint'));
+      const report = await migrate({ source: src.url, target: tgt.url, jobs: 4, rangeBytes: TINY_RANGES, spoolDir });
+      assert.equal(report.outcome, 'verified', JSON.stringify(report.tables.map((t) => t.reason)));
+      const pages = byName(report, 'pages');
+      assert.ok(
+        pages.ranges!.some((r) => r.rows === 0),
+        `a range without rows: ${JSON.stringify(pages.ranges!.map((r) => r.rows))}`,
+      );
+      for (const t of ['pages', 'notes']) assert.deepEqual(await tgt.fingerprint(t), await src.fingerprint(t), t);
+      assert.deepEqual(await spoolUse(spoolDir), { folders: 0, bytes: 0 }, 'the spool is removed after the commit');
+    });
+
     it('a wrong byte on the target is still a mismatch, and nothing is committed', async () => {
       // The target's note is shorter: one note in the middle of the table loses its trailing spaces.
       const { src, tgt, spoolDir } = await fixture(from, to, PAGES_DDL.replace('varchar(40)', 'varchar(9)'));
@@ -332,6 +347,42 @@ for (const [from, to] of directions()) {
     });
   });
 }
+
+describe('parallel load and locks', () => {
+  const [from, to] = directions()[0];
+
+  it("a reader that waits for a lock names its holder, and gives up after the run's lock timeout", async () => {
+    // notes is small, read whole by a reader: the run's own session never locks it (its size is the
+    // catalog's), so the reader is the session that waits for the holder's ALTER TABLE to end.
+    const { src, tgt, spoolDir } = await fixture(from, to);
+    const holder = new pg.Client({ connectionString: src.url, application_name: 'the lock holder' });
+    await holder.connect();
+    const holderPid = Number((await holder.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+    await holder.query('BEGIN; ALTER TABLE notes ADD COLUMN extra int');
+    try {
+      const report = await migrate({
+        source: src.url,
+        target: tgt.url,
+        jobs: 2,
+        rangeBytes: TINY_RANGES,
+        spoolDir,
+        lockTimeoutMs: 1500,
+      });
+      assert.equal(report.committed, false);
+      assert.match(
+        JSON.stringify(report),
+        new RegExp(
+          `gave up after waiting 1.5 s for a lock on the source \\(public\\.notes\\), held by pid ${holderPid} \\(the lock holder`,
+        ),
+      );
+      assert.equal(await tgt.count('pages'), 0, 'nothing committed');
+      assert.deepEqual(await spoolUse(spoolDir), { folders: 0, bytes: 0 });
+    } finally {
+      await holder.end().catch(() => {});
+    }
+    assert.equal(await src.archonSessionsLeft(), 0, 'no reader left on the source');
+  });
+});
 
 describe('parallel load from the CLI', () => {
   const [from, to] = directions()[0];

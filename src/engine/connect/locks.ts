@@ -60,6 +60,8 @@ export class LockWatch {
   private timer: NodeJS.Timeout | null = null;
   private polling = false;
   private said = '';
+  /** Other sessions of ours, looked at too: a parallel load's source readers wait for locks as well. */
+  private readonly others = new Map<number, Role>();
 
   constructor(
     private readonly endpoints: Record<Role, Endpoint>,
@@ -93,6 +95,12 @@ export class LockWatch {
       .catch(() => {});
   }
 
+  /** Watches another session of ours (a reader opened again replaces its old pid). */
+  watchAlso(role: Role, pid: number, replaces?: number): void {
+    if (replaces !== undefined) this.others.delete(replaces);
+    this.others.set(pid, role);
+  }
+
   pid(role: Role): number {
     return this.pids[role];
   }
@@ -119,8 +127,12 @@ export class LockWatch {
     if (this.polling) return;
     this.polling = true;
     try {
-      for (const role of ['source', 'target'] as const) {
-        const blockers = (await (await this.client(role)).query<Blocker>(BLOCKERS_SQL, [this.pids[role]])).rows;
+      const watched = [
+        ...(['source', 'target'] as const).map((role) => [this.pids[role], role] as const),
+        ...this.others,
+      ];
+      for (const [pid, role] of watched) {
+        const blockers = (await (await this.client(role)).query<Blocker>(BLOCKERS_SQL, [pid])).rows;
         if (!blockers.length) continue;
         this.last = { role, blockers };
         const message =

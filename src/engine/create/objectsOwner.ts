@@ -43,7 +43,11 @@ export async function planOwners(tgt: pg.Client, objects: OwnedObject[]): Promis
   const sensitive = open.filter((o) => ALTER[o.kind] && o.created);
   if (!sensitive.length) return;
   const { rows } = await tgt.query<{ r: string; may: boolean }>(
-    `SELECT rolname::text AS r, pg_has_role(current_user, oid, 'MEMBER') AS may
+    // ALTER … OWNER TO needs membership up to 15, and from 16 a membership WITH SET (which one granted
+    // WITH SET FALSE lacks): asked as the target's version asks it.
+    `SELECT rolname::text AS r,
+            pg_has_role(current_user, oid,
+              CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 'SET' ELSE 'MEMBER' END) AS may
        FROM pg_roles WHERE rolname = ANY ($1::text[])`,
     [sensitive.map((o) => o.source!.owner)],
   );
@@ -66,7 +70,7 @@ function ownerOf(o: OwnedObject, me: string, may: Map<string, boolean>): void {
     return;
   }
   const absent = may.has(owner)
-    ? `the run's user ${me} may not give it to ${owner} (a superuser or a member of ${owner} may)`
+    ? `the run's user ${me} may not give it to ${owner} (a superuser may, or a member of ${owner} that may SET ROLE to it)`
     : `${owner} is not on the target`;
   if (ownerSuper) {
     o.ownerNote = `owned by the run's user ${me} on the target: its source owner ${owner} is a superuser there, and ${absent}; owned by ${me} it sees no more than on the source`;

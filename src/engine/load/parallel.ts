@@ -235,9 +235,13 @@ export class ParallelLoad {
     await this.spool.writeManifest(this.manifest(board));
     if (this.resumable) await this.reuse(s, this.resumable, board, signal);
     const bounds = { lockTimeoutMs: s.lockTimeoutMs, serverVersionNum: s.sourceCatalog.serverVersionNum };
+    const pids = new Map<number, number>();
     const reopen = async (index: number) => {
       const reader = await openReader(s.endpoints.source, this.snapshot, index, bounds);
       s.clock.also('source', reader.client);
+      // A reader waiting for a lock is named with its holder, as the run's own sessions are.
+      s.watch.watchAlso('source', reader.pid, pids.get(index));
+      pids.set(index, reader.pid);
       return reader;
     };
     const n = Math.min(this.jobs, board.units.length);

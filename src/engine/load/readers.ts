@@ -257,8 +257,13 @@ class UnitSink {
       this.u.direct?.live.end();
       return;
     }
+    const dropped = this.mode === 'drop' || this.u.state === 'dropped';
+    // A text COPY of a range without rows sends no byte: its file is still made, empty, so the writer
+    // and a resume find every spooled unit's file.
+    if (!dropped) this.file ??= this.openFile();
     await this.closeFile();
-    if (this.mode === 'drop' || this.u.state === 'dropped') return this.discard();
+    if (this.fileError) throw this.fileError;
+    if (dropped) return this.discard();
     this.u.spooled += await this.ctx.spool.writeSidecar(this.u.id, this.ctx.sidecar(this.u));
     this.u.state = 'spooled';
   }
