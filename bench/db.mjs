@@ -39,13 +39,15 @@ export async function copySize(url, text) {
 /**
  * Runs a command to the end; its peak resident memory comes from the kernel's own high-water mark,
  * sampled while it runs. `quiet` keeps what it says on stderr (returned) instead of showing it, for
- * runs that are expected to fail.
+ * runs that are expected to fail, and what it says on stdout too.
  */
 export async function timed(command, args, { env = process.env, quiet = false } = {}) {
   const started = performance.now();
-  const child = spawn(command, args, { stdio: ['ignore', 'ignore', quiet ? 'pipe' : 'inherit'], env });
+  const child = spawn(command, args, { stdio: ['ignore', quiet ? 'pipe' : 'ignore', quiet ? 'pipe' : 'inherit'], env });
   let said = '';
+  let out = '';
   child.stderr?.on('data', (d) => (said += d));
+  child.stdout?.on('data', (d) => (out += d));
   let peakKb = 0;
   const timer = setInterval(() => {
     try {
@@ -57,5 +59,5 @@ export async function timed(command, args, { env = process.env, quiet = false } 
   }, 10);
   const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c)));
   clearInterval(timer);
-  return { code, ms: performance.now() - started, peakMb: peakKb / 1024, stderr: said };
+  return { code, ms: performance.now() - started, peakMb: peakKb / 1024, stderr: said, stdout: out };
 }

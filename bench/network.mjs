@@ -122,9 +122,11 @@ function archons() {
     name: `archon migrate ${jobs.join(' ')}`.trim(),
     archon: true,
     jobs: jobs[1],
-    run: async (retry) => {
+    run: async (retry, before) => {
       rmSync(report, { force: true });
-      const resume = retry && hasResume ? ['--resume'] : [];
+      // As a user would: --resume when the failed run said it kept its spool, otherwise from the start.
+      const resume =
+        retry && hasResume && /--resume/.test(`${before?.stdout ?? ''}${before?.stderr ?? ''}`) ? ['--resume'] : [];
       const r = await timed(process.execPath, [cli, ...args, ...jobs, ...resume], { quiet: true });
       let outcome = 'no report';
       try {
@@ -152,10 +154,12 @@ async function measure(tool, cutAfter) {
   const total = { attempts: 0, ms: 0, bytes: 0, peakMb: 0, cuts: 0, ok: false };
   const cutsBefore = proxy.cuts.length;
   if (cutAfter !== undefined) proxy.cutAfter(cutAfter);
+  let last = null;
   for (let attempt = 0; attempt < MAX_ATTEMPTS && !total.ok; attempt++) {
     if (attempt === 0 || !tool.archon) await freshTarget();
     const before = proxy.moved.fromServer;
-    const r = await tool.run(attempt > 0);
+    const r = await tool.run(attempt > 0, last);
+    last = r;
     Object.assign(total, {
       attempts: attempt + 1,
       ms: total.ms + r.ms,

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import pg from 'pg';
+import { startProxy } from '../bench/proxy.mjs';
 import { migrate } from '../src/engine/index.js';
 import type { Report, TableReport } from '../src/shared/report.js';
 import { toMarkdown } from '../src/shared/reportMarkdown.js';
@@ -245,6 +246,63 @@ for (const [from, to] of directions()) {
       await provenNow(report, src, tgt, spoolDir);
       assert.equal(report.resumed!.reused, kept.units);
       assert.equal(report.resumed!.reread, 0);
+    });
+
+    it('the target lost once every unit was loaded: units that went straight to the writer were kept too, and nothing is read again', async () => {
+      const { src, tgt, spoolDir } = await fixture(from, to);
+      // A source slower than the target: the writer waits for each unit, which goes straight to it.
+      const proxy = await startProxy({
+        target: { host: '127.0.0.1', port: src.server.port },
+        bytesPerSecond: 2 * 1024 * 1024,
+        latencyMs: 1,
+      });
+      let pending: Promise<unknown> | null = null;
+      const lost = await (async () => {
+        try {
+          return await migrate({
+            source: src.url.replace(`:${src.server.port}/`, `:${proxy.port}/`),
+            target: tgt.url,
+            jobs: 4,
+            rangeBytes: TINY_RANGES,
+            spoolDir,
+            onProgress: (e) => {
+              if (e.type !== 'phase' || e.phase !== 'verify' || pending) return;
+              pending = tgt.sql(
+                `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'archon (target)'`,
+              );
+            },
+          });
+        } finally {
+          await proxy.close();
+        }
+      })();
+      assert.ok(pending, 'the target was lost after the load');
+      await pending;
+      assert.equal(
+        lost.committed,
+        false,
+        JSON.stringify([lost.outcome, lost.error, lost.tables.map((t) => [t.status, t.reason])]),
+      );
+      const units = lost.tables.reduce((n, t) => n + (t.ranges?.length ?? 1), 0);
+      assert.equal(
+        lost.spoolKept?.units,
+        units,
+        `every unit kept: ${JSON.stringify([lost.outcome, lost.spoolKept, lost.error, lost.tables.map((t) => [t.status, t.reason])])}`,
+      );
+      const report = await migrate({
+        source: src.url,
+        target: tgt.url,
+        jobs: 4,
+        rangeBytes: TINY_RANGES,
+        spoolDir,
+        resume: true,
+      });
+      await provenNow(report, src, tgt, spoolDir);
+      assert.deepEqual(
+        { reused: report.resumed!.reused, read: report.resumed!.read },
+        { reused: units, read: 0 },
+        'every unit loaded from the spool, none read from the source',
+      );
     });
 
     it('a cancel removes the spool (the user chose to stop: nothing of the source stays on disk)', async () => {

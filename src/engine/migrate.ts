@@ -711,7 +711,9 @@ async function failLoad(
  * with it, or the target's transaction), or no data moving. Asked before the run abandons its sessions.
  */
 function lostOrStalled(s: Session, e: unknown): boolean {
-  if (connectionLost(s.source) || connectionLost(s.target) || lostSide(e, s) !== null) return true;
+  // A server's "terminating connection" can come before the client has marked its connection lost:
+  // any failure of a connection leaves the spool as good as it was, so a resume may use it.
+  if (connectionLost(s.source) || connectionLost(s.target) || connectionFailed(e)) return true;
   const cause = (e as { cause?: unknown } | null)?.cause;
   return e instanceof StallError || cause instanceof StallError || e instanceof ConnectionError;
 }

@@ -72,7 +72,7 @@ export interface CopyAllContext {
 }
 
 /** The smallest range a table is split into unless a size is asked for. */
-const MIN_RANGE_BYTES = 8 * 1024 * 1024;
+const MIN_RANGE_BYTES = 4 * 1024 * 1024;
 
 /** How often a parallel load says where its readers are. */
 const PIPELINE_EVENT_MS = 250;
@@ -195,13 +195,14 @@ export class ParallelLoad {
   }
 
   /**
-   * The size of a table's ranges: the one asked for, else small enough that every reader gets two
-   * (a table read by fewer readers than there are is what limits a run over a slow link), but never
-   * below MIN_RANGE_BYTES (each range costs a statement and a file) nor above the default.
+   * The size of a table's ranges: the one asked for, else small enough that every reader gets four (a
+   * table read by fewer readers than there are is what limits a run over a slow link, and a connection
+   * lost mid-range costs that range: smaller ones cost a resume less), but never below MIN_RANGE_BYTES
+   * (each range costs a statement, a round trip and a file) nor above the default.
    */
   private rangeBytesFor(t: TablePlan): number {
     if (this.o.rangeBytes) return this.o.rangeBytes;
-    return Math.min(DEFAULT_RANGE_BYTES, Math.max(MIN_RANGE_BYTES, Math.ceil(t.bytes / (2 * this.jobs))));
+    return Math.min(DEFAULT_RANGE_BYTES, Math.max(MIN_RANGE_BYTES, Math.ceil(t.bytes / (4 * this.jobs))));
   }
 
   /**

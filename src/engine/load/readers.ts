@@ -254,6 +254,10 @@ class UnitSink {
 
   async end(): Promise<void> {
     if (this.mode === 'direct') {
+      // A whole copy gets its sidecar before the writer can finish the load: a resume finds it whole.
+      await this.closeFile();
+      if (this.copying && !this.fileError)
+        this.u.spooled += await this.ctx.spool.writeSidecar(this.u.id, this.ctx.sidecar(this.u));
       this.u.direct?.live.end();
       return;
     }
@@ -302,8 +306,8 @@ class UnitSink {
   /** A full disk (or a folder gone) fails the read with the file's own error, never an unheard event. */
   private fileError: unknown = null;
 
-  private openFile(): WriteStream {
-    const f = this.ctx.spool.create(this.u.id);
+  private openFile(append = false): WriteStream {
+    const f = this.ctx.spool.create(this.u.id, append);
     f.on('error', (e) => {
       this.fileError ??= e;
     });
@@ -317,7 +321,11 @@ class UnitSink {
 
   private async goDirect(): Promise<void> {
     if (this.mode === 'drop') return;
+    // The spooled start is on disk before the writer reads it; its file then goes on as a copy.
     await this.closeFile();
+    if (this.fileError) throw this.fileError;
+    this.copying = true;
+    this.file = this.openFile(this.fileBytes > 0);
     const live = new PassThrough();
     // Its errors are the writer's to see (its pipeline listens); one the writer no longer reads must not crash.
     live.on('error', () => {});
@@ -326,12 +334,31 @@ class UnitSink {
     this.ctx.board.changes.notify();
   }
 
+  /**
+   * Whether the unit's bytes loaded straight into the target are also kept in the spool: then, if the
+   * run is lost before its commit, a resume loads them from there instead of reading them again. Only
+   * while there is room now (loaded units make way; a reader never waits for it): past that, the copy
+   * is given up and the unit would be read again.
+   */
+  private copying = false;
+
+  private async toCopy(chunk: Buffer): Promise<void> {
+    if (!this.copying || !this.file) return;
+    if (this.fileError || !(await this.ctx.spool.tryReserve(chunk.length))) {
+      this.copying = false;
+      return;
+    }
+    this.u.spooled += chunk.length;
+    if (!this.file.write(chunk)) await once(this.file, 'drain');
+  }
+
   private async toWriter(chunk: Buffer): Promise<void> {
     const live = this.u.direct?.live;
     if (!live || live.destroyed) {
       this.mode = 'drop';
       return;
     }
+    await this.toCopy(chunk);
     if (live.write(chunk)) return;
     this.waiting = true;
     await new Promise<void>((resolve) => {

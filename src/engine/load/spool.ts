@@ -145,9 +145,9 @@ export class Spool {
     return join(this.dir, `unit-${String(unitId).padStart(5, '0')}.${ext}`);
   }
 
-  /** A unit's bytes file, owner-only from its creation. */
-  create(unitId: number): WriteStream {
-    return createWriteStream(this.path(unitId, 'copy'), { mode: 0o600, flags: 'w' });
+  /** A unit's bytes file, owner-only from its creation; `append` goes on after what it holds. */
+  create(unitId: number, append = false): WriteStream {
+    return createWriteStream(this.path(unitId, 'copy'), { mode: 0o600, flags: append ? 'a' : 'w' });
   }
 
   /**
@@ -161,6 +161,14 @@ export class Spool {
       if (await this.evictOne()) continue;
       await this.changes.next();
     }
+    this.used += n;
+    this.peak = Math.max(this.peak, this.used);
+    return true;
+  }
+
+  /** Room for `n` more bytes now, loaded units evicted for it, never waiting: false when there is none. */
+  async tryReserve(n: number): Promise<boolean> {
+    while (this.used + n > this.limit) if (!(await this.evictOne())) return false;
     this.used += n;
     this.peak = Math.max(this.peak, this.used);
     return true;
@@ -181,9 +189,7 @@ export class Spool {
   async writeSidecar(unitId: number, s: Sidecar): Promise<number> {
     const text = `${JSON.stringify(s, null, 2)}\n`;
     const size = Buffer.byteLength(text);
-    while (this.used + size > this.limit) if (!(await this.evictOne())) return 0;
-    this.used += size;
-    this.peak = Math.max(this.peak, this.used);
+    if (!(await this.tryReserve(size))) return 0;
     await writeFile(this.path(unitId, 'json'), text, { mode: 0o600 });
     return size;
   }
