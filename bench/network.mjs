@@ -204,7 +204,7 @@ async function printHeader() {
   );
   if (!hasJobs) console.log('archon: --jobs not available in this build (one run, its default)');
   console.log(
-    `archon retries a cut run ${hasResume ? 'with --resume' : 'from scratch (--resume not available in this build)'}`,
+    `archon retries a cut run ${hasResume ? 'with --resume when it kept its spool, otherwise from scratch' : 'from scratch (--resume not available in this build)'}`,
   );
   console.log('ratios: wall time against the uncut anchors; bytes: from the source over the proxy, every attempt');
 }

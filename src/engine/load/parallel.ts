@@ -202,7 +202,11 @@ export class ParallelLoad {
    */
   private rangeBytesFor(t: TablePlan): number {
     if (this.o.rangeBytes) return this.o.rangeBytes;
-    return Math.min(DEFAULT_RANGE_BYTES, Math.max(MIN_RANGE_BYTES, Math.ceil(t.bytes / (4 * this.jobs))));
+    const wanted = Math.min(DEFAULT_RANGE_BYTES, Math.max(MIN_RANGE_BYTES, Math.ceil(t.bytes / (4 * this.jobs))));
+    // A whole number of rounds of the readers: one left alone with the last range doubles its time.
+    const ranges = Math.ceil(t.bytes / wanted);
+    const rounds = ranges > this.jobs ? ranges - (ranges % this.jobs) : ranges;
+    return Math.ceil(t.bytes / Math.max(1, rounds));
   }
 
   /**

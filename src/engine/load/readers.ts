@@ -349,7 +349,11 @@ class UnitSink {
       return;
     }
     this.u.spooled += chunk.length;
-    if (!this.file.write(chunk)) await once(this.file, 'drain');
+    // A copy that cannot be written (a full disk) is given up: the load goes on without it.
+    if (!this.file.write(chunk))
+      await once(this.file, 'drain').catch(() => {
+        this.copying = false;
+      });
   }
 
   private async toWriter(chunk: Buffer): Promise<void> {
