@@ -955,3 +955,53 @@ for (const [a, b] of directions()) {
     });
   });
 }
+
+describe('undo names what the run created besides its tables', () => {
+  const [from, to] = directions()[0];
+
+  it('the preview lists the views, functions and schemas it will drop, and the result, the JSON and Markdown those it dropped', async () => {
+    const src = await TestDb.create(from, 'uosrc');
+    await src.sql(`CREATE SCHEMA crm; CREATE TABLE crm.people (id int PRIMARY KEY, name text);
+      INSERT INTO crm.people VALUES (1, 'ada'), (2, 'bo');
+      CREATE VIEW crm.names AS SELECT name FROM crm.people;
+      CREATE FUNCTION crm.shout(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT upper(t) $$;`);
+    const tgt = await TestDb.create(to, 'uotgt');
+    const migrated = runCli([
+      'migrate',
+      '--source',
+      src.url,
+      '--target',
+      tgt.url,
+      '--yes',
+      '--create-missing',
+      '--create-objects',
+    ]);
+    assert.equal(migrated.code, 0, migrated.stderr);
+    const dir = mkdtempSync(join(tmpdir(), 'archon-test-undo-'));
+    const undone = runCli([
+      'undo',
+      '--target',
+      tgt.url,
+      '--yes',
+      '--report',
+      join(dir, 'u.json'),
+      '--markdown',
+      join(dir, 'u.md'),
+    ]);
+    assert.equal(undone.code, 0, undone.stderr);
+    const objects = ['view "crm"."names"', 'function crm.shout(text)', 'schema "crm"'];
+    const preview = /and what the run created, each unless something uses it now: (.*)\n/.exec(undone.stdout);
+    assert.ok(preview, undone.stdout);
+    for (const o of objects) assert.ok(preview[1].includes(o), `${o} in the preview: ${preview[1]}`);
+    const done = /Dropped what the run created: (.*)\n/.exec(undone.stdout);
+    assert.ok(done, undone.stdout);
+    const report = JSON.parse(readFileSync(join(dir, 'u.json'), 'utf8'));
+    assert.deepEqual(report.objectsDropped, done[1].split(', '));
+    for (const o of objects) assert.ok(report.objectsDropped.includes(o), `${o} in ${report.objectsDropped}`);
+    assert.match(readFileSync(join(dir, 'u.md'), 'utf8'), /Dropped.*what the run created: .*view "crm"\."names"/);
+    assert.deepEqual(
+      await tgt.sql(`SELECT to_regnamespace('crm') AS s, to_regclass('crm.names') AS v, to_regproc('crm.shout') AS f`),
+      [{ s: null, v: null, f: null }],
+    );
+  });
+});

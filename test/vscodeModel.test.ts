@@ -662,6 +662,7 @@ describe('undo in VS Code', () => {
       target: 't',
       policy: 'replace',
       tables,
+      objects: [],
     });
     const shown = preview([table('a', 5, true), table('b', 3, false)]);
     assert.ok(sameChanges(shown, preview([table('b', 3, false), table('a', 5, true)])), 'order does not matter');

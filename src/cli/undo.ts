@@ -117,6 +117,8 @@ function describeDone(result: UndoResult, io: CliIo): void {
     io.out(
       `Dropped with its backups what undone runs kept only for them: ${visible(result.droppedForBackups.join(', '))}\n`,
     );
+  if (result.objectsDropped.length)
+    io.out(`${visible(`Dropped what the run created: ${result.objectsDropped.join(', ')}`)}\n`);
   for (const k of result.kept) io.out(`${visible(`Kept ${k.object}, though the run created it: ${keptReason(k)}`)}\n`);
 }
 
@@ -142,6 +144,8 @@ function describePreview(p: UndoPreview): string {
     const changed = t.changed ? '  CHANGED since the run: those changes are lost (--force)' : '';
     lines.push(`  ${displayName(t.schema, t.table)}: ${now} → ${back}${inPlace}${columns}${seqs}${changed}`);
   }
+  if (p.objects.length)
+    lines.push(`  and what the run created, each unless something uses it now: ${visible(p.objects.join(', '))}`);
   return `${lines.join('\n')}\n\n`;
 }
 
@@ -171,6 +175,7 @@ function undoReport(ended: Ended, started: { at: string; ms: number; label: stri
     tables: done ? done.tables.map(tableReport) : [],
     kept: done ? done.kept.map((k) => ({ object: k.object, reason: keptReason(k) })) : [],
     droppedForBackups: done ? done.droppedForBackups : [],
+    objectsDropped: done ? done.objectsDropped : [],
     error: outcome === 'failed' && 'error' in ended ? errorInfo(ended.error, secrets) : null,
   };
 }

@@ -18,6 +18,7 @@ import { ident, qualified, tableKey } from './ident.js';
 import { checkRowSecurity } from './schema/rowSecurity.js';
 import {
   type KeptObject,
+  createdLabel,
   dropBackupTables,
   dropCreatedObjects,
   dropUnused,
@@ -101,6 +102,11 @@ export const undoAction = (t: UndoTable): UndoAction =>
 export interface UndoPreview extends Omit<JournaledRun, 'id'> {
   runId: string;
   tables: UndoTable[];
+  /**
+   * What the run created besides its tables and columns, in the order undo drops it (`view
+   * "public"."v"`, `function "public"."f"()`, `schema "crm"`): each goes unless something uses it now.
+   */
+  objects: string[];
 }
 
 export interface UndoResult extends UndoPreview {
@@ -113,6 +119,8 @@ export interface UndoResult extends UndoPreview {
   kept: KeptObject[];
   /** What runs undone before kept only for this run's backups, dropped with them (`type "s"."t"`). */
   droppedForBackups: string[];
+  /** Of `objects`, those dropped (the rest are in `kept`). */
+  objectsDropped: string[];
 }
 
 /** Thrown when restored rows did not match their backup: rolled back, nothing changed. */
@@ -336,7 +344,11 @@ async function readyToUndo(t: Target, opts: UndoOptions): Promise<Ready> {
     tables.push(table);
   }
   const { id, at, source, target, policy } = run;
-  const preview: UndoPreview = { runId: id, at, source, target, policy, tables };
+  const objects = rows
+    .flatMap((r) => r.created?.objects ?? [])
+    .reverse()
+    .map(createdLabel);
+  const preview: UndoPreview = { runId: id, at, source, target, policy, tables, objects };
   const changed = tables.filter((x) => x.changed);
   if (changed.length && !opts.force) throw new UsageError(refusal(run.id, changed), { kind: 'force-undo' });
   const inPlace = present.filter((r) => refs.inPlace.has(tableKey(r.schema_name, r.table_name)));
@@ -351,7 +363,15 @@ async function undoInTransaction(t: Target, opts: UndoOptions): Promise<UndoResu
   };
   const { run, rows, present, inPlace, unforced, preview, changed } = await readyToUndo(t, opts);
   if (opts.confirm && !(await opts.confirm(preview)))
-    return { ...preview, undone: false, undoneAt: null, forced: false, kept: [], droppedForBackups: [] };
+    return {
+      ...preview,
+      undone: false,
+      undoneAt: null,
+      forced: false,
+      kept: [],
+      droppedForBackups: [],
+      objectsDropped: [],
+    };
   check();
   await restore(t, present, new Set(inPlace), emit, opts.signal);
   const droppedForBackups = await dropOwnBackups(t.client, run.id, rows, emit);
@@ -378,6 +398,7 @@ async function undoInTransaction(t: Target, opts: UndoOptions): Promise<UndoResu
     forced: changed.length > 0,
     kept: [...kept.values()],
     droppedForBackups,
+    objectsDropped: preview.objects.filter((o) => ![...kept.values()].some((k) => k.object === o)),
   };
 }
 

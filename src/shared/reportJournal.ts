@@ -64,6 +64,8 @@ export interface UndoReport extends ReportHeader {
   kept: { object: string; reason: string }[];
   /** What runs undone before kept only for this run's backups, dropped with them. */
   droppedForBackups: string[];
+  /** What the run created besides its tables (views, functions, schemas, types …) that the undo dropped (absent in older reports). */
+  objectsDropped?: string[];
   error: ErrorInfo | null;
 }
 
@@ -117,6 +119,7 @@ export function undoFacts(r: UndoReport): [string, string][] {
   if (r.run) facts.push(['Run', `${r.run.id} of ${r.run.at} (${policyText(r.run.policy)}, from ${r.run.source})`]);
   facts.push(['Started', `${r.startedAt} · took ${seconds(r.durationMs)}`], ['Outcome', undoHeadline(r)]);
   if (r.undoneAt) facts.push(['Undone at', r.undoneAt]);
+  if (r.objectsDropped?.length) facts.push(['Dropped', `what the run created: ${r.objectsDropped.join(', ')}`]);
   for (const k of r.kept) facts.push(['Kept', `${k.object}, though the run created it: ${k.reason}`]);
   if (r.droppedForBackups.length) facts.push(['Dropped with the backups', r.droppedForBackups.join(', ')]);
   return facts.map(([label, text]) => [label, visible(text)]);

@@ -53,6 +53,11 @@ function previewText(p: UndoPreview): string {
       const changed = t.changed ? ' — CHANGED since the migration: those changes would be lost' : '';
       return `${displayName(t.schema, t.table)}: ${formatCount(t.rowsNow)} row(s) now → ${back}${inPlace}${columns}${changed}`;
     })
+    .concat(
+      p.objects.length
+        ? [`And what the migration created, each unless something uses it now: ${p.objects.join(', ')}`]
+        : [],
+    )
     .join('\n');
 }
 
@@ -125,8 +130,11 @@ function aftermath(result: UndoResult): string {
   const dropped = result.droppedForBackups.length
     ? ` Dropped with its backups what undone migrations kept only for them: ${result.droppedForBackups.join(', ')}.`
     : '';
+  const objects = result.objectsDropped.length
+    ? ` Dropped what the migration created: ${result.objectsDropped.join(', ')}.`
+    : '';
   const kept = result.kept.map((k) => ` Kept ${k.object}, though the migration created it: ${keptReason(k)}.`);
-  return `${dropped}${kept.join('')}`;
+  return `${objects}${dropped}${kept.join('')}`;
 }
 
 /** "Archon: Migration History": a target, its runs newest first, and undo for one that can be. */

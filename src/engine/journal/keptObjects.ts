@@ -38,7 +38,9 @@ interface KeptEntry {
   backupsOf: string[];
 }
 
-const label = (o: CreatedObject) => `${o.kind} ${o.name}`;
+/** An object as SQL names it, with its kind: `view "public"."v"` (what undo lists and keeps). */
+export const createdLabel = (o: CreatedObject) => `${o.kind} ${o.name}`;
+const label = createdLabel;
 
 /**
  * Drops what a run created, newest first, each only if nothing uses it (RESTRICT); one still used
