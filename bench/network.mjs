@@ -230,7 +230,7 @@ function printRuns(runs) {
         : 'FAILED';
     const cutNote = r.cut && !r.cuts ? ' (the cut did not happen)' : '';
     console.log(
-      `${name.padEnd(48)} ${String(r.attempts).padStart(5)} ${s(r.ms).padStart(8)} ${mb(r.bytes).padStart(10)}` +
+      `${name.padEnd(48)} ${String(r.attempts).padStart(5)} ${s(r.ms).padStart(8)} ${(local ? '—' : mb(r.bytes)).padStart(10)}` +
         `  ${`${(r.ms / dumpPsql).toFixed(2)}×`.padStart(10)}  ${`${(r.ms / dumpRestore).toFixed(2)}×`.padStart(16)}  ${result}${cutNote}` +
         (r.ok ? '' : `: ${r.error}`),
     );
