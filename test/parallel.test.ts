@@ -13,7 +13,7 @@ import type { Report, TableReport } from '../src/shared/report.js';
 import { toMarkdown } from '../src/shared/reportMarkdown.js';
 import { toText } from '../src/shared/reportText.js';
 import pg from 'pg';
-import { startProxy } from '../bench/proxy.mjs';
+import { behindSlowLink } from './support/link.js';
 import { TestDb, directions, runCli, withClient } from './support/pg.js';
 
 const byName = (r: Report, table: string): TableReport => {
@@ -234,11 +234,7 @@ for (const [from, to] of directions()) {
       // run that finished before it was found proved nothing. The server may already have sent the
       // whole range into the link (64 kB fits): then the range completes and nothing is read again; the
       // re-read of a range cut mid-stream is proved by the proxy test below, deterministically.
-      const proxy = await startProxy({
-        target: { host: '127.0.0.1', port: src.server.port },
-        bytesPerSecond: 1024 * 1024,
-        latencyMs: 2,
-      });
+      const link = await behindSlowLink(src, 1024 * 1024);
       const watcher = new pg.Client({ connectionString: src.url });
       await watcher.connect();
       let killed = 0;
@@ -255,7 +251,7 @@ for (const [from, to] of directions()) {
       })();
       try {
         const report = await migrate({
-          source: src.url.replace(`:${src.server.port}/`, `:${proxy.port}/`),
+          source: link.url,
           target: tgt.url,
           jobs: 3,
           rangeBytes: TINY_RANGES,
@@ -277,7 +273,7 @@ for (const [from, to] of directions()) {
         done = true;
         await hunt.catch(() => {});
         await watcher.end();
-        await proxy.close();
+        await link.close();
       }
     });
 

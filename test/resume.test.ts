@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import pg from 'pg';
-import { startProxy } from '../bench/proxy.mjs';
 import { migrate } from '../src/engine/index.js';
 import type { Report, TableReport } from '../src/shared/report.js';
 import { toMarkdown } from '../src/shared/reportMarkdown.js';
 import { toText } from '../src/shared/reportText.js';
+import { behindSlowLink } from './support/link.js';
 import { TestDb, directions, runCli } from './support/pg.js';
 
 const DDL = `CREATE TABLE pages (id int PRIMARY KEY, n int, body text);
@@ -251,16 +251,12 @@ for (const [from, to] of directions()) {
     it('the target lost once every unit was loaded: units that went straight to the writer were kept too, and nothing is read again', async () => {
       const { src, tgt, spoolDir } = await fixture(from, to);
       // A source slower than the target: the writer waits for each unit, which goes straight to it.
-      const proxy = await startProxy({
-        target: { host: '127.0.0.1', port: src.server.port },
-        bytesPerSecond: 2 * 1024 * 1024,
-        latencyMs: 1,
-      });
+      const link = await behindSlowLink(src, 2 * 1024 * 1024);
       let pending: Promise<unknown> | null = null;
       const lost = await (async () => {
         try {
           return await migrate({
-            source: src.url.replace(`:${src.server.port}/`, `:${proxy.port}/`),
+            source: link.url,
             target: tgt.url,
             jobs: 4,
             rangeBytes: TINY_RANGES,
@@ -273,7 +269,7 @@ for (const [from, to] of directions()) {
             },
           });
         } finally {
-          await proxy.close();
+          await link.close();
         }
       })();
       assert.ok(pending, 'the target was lost after the load');
