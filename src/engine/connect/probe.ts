@@ -39,14 +39,12 @@ export async function notPostgres(host: string, port: number, timeoutMs = PROBE_
 }
 
 /**
- * What the first bytes a server sent say it is: null for PostgreSQL (an answer to an SSLRequest,
- * an authentication request, a protocol negotiation, an error of its own), else words naming it.
+ * What the first bytes a server sent to the probe's SSLRequest say it is: null for PostgreSQL (or a
+ * pooler speaking its protocol: 'S' or 'N', one byte, or an error of its own), else words naming it.
  */
 export function judgeAnswer(d: Buffer, host: string, port: number): string | null {
   const first = String.fromCharCode(d[0]);
   if (d.length === 1 && (first === 'S' || first === 'N')) return null;
-  // An answer to a StartupMessage: AuthenticationRequest or NegotiateProtocolVersion, length first.
-  if ((first === 'R' || first === 'v') && d.length >= 5 && d.readUInt32BE(1) < 10_000) return null;
   // 'E' with a PostgreSQL error in it (too many connections, shutting down) is PostgreSQL too.
   if (first === 'E' && /\bS(FATAL|ERROR)\0/.test(d.toString('latin1'))) return null;
   const text = d.toString('latin1').split(/\r?\n/)[0].slice(0, 60);
