@@ -3,10 +3,10 @@
 // of every spooled unit, reuses those that match and reads the rest again, and proves the result.
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
-import { chmod, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import pg from 'pg';
 import { migrate } from '../src/engine/index.js';
@@ -214,6 +214,50 @@ for (const [from, to] of directions()) {
       await provenNow(report, src, tgt, spoolDir);
       assert.equal(report.resumed!.reread, 1);
       assert.equal(report.resumed!.reused, kept.units - 1);
+    });
+
+    it('an edited manifest whose ranges leave a gap is refused: a resume never sums a table from part of it', async () => {
+      const { src, tgt, spoolDir } = await fixture(from, to);
+      const kept = (await lostRun(src, tgt, spoolDir)).spoolKept!;
+      const path = join(kept.dir, 'run.json');
+      const manifest = JSON.parse(await readFile(path, 'utf8'));
+      const pages = manifest.tables.find((t: { name: string }) => t.name === 'pages');
+      pages.ranges[1].fromPage += 1; // the pages between range 0's end and this are read by no range
+      await writeFile(path, JSON.stringify(manifest));
+      const base = { source: src.url, target: tgt.url, jobs: 4, spoolDir, resume: kept.runId };
+      await assert.rejects(
+        migrate(base),
+        /does not cover public\.pages from its first page to its last, each page once/,
+      );
+      pages.ranges.splice(1, 1); // a range left out
+      await writeFile(path, JSON.stringify(manifest));
+      await assert.rejects(migrate(base), /does not cover public\.pages/);
+      assert.equal(await tgt.count('pages'), 0);
+    });
+
+    it('a unit file that is a pipe or a link to a device is never read (it would never end): read again instead', async () => {
+      const { src, tgt, spoolDir } = await fixture(from, to);
+      const kept = (await lostRun(src, tgt, spoolDir)).spoolKept!;
+      const [a, b] = (await spooledUnits(kept.dir)).filter((u) => u.table === 'pages');
+      await rm(a.file);
+      execFileSync('mkfifo', [a.file]);
+      await rm(b.file);
+      await symlink('/dev/zero', b.file);
+      const report = await migrate({ source: src.url, target: tgt.url, jobs: 4, spoolDir, resume: kept.runId });
+      await provenNow(report, src, tgt, spoolDir);
+      assert.equal(report.resumed!.reread, 2);
+    });
+
+    it("a live run's spool is not taken by a resume; a killed run's is", async () => {
+      const { src, tgt, spoolDir } = await fixture(from, to);
+      const kept = (await lostRun(src, tgt, spoolDir)).spoolKept!;
+      const base = { source: src.url, target: tgt.url, jobs: 4, spoolDir, resume: kept.runId };
+      // A process that is alive holds it (this test's parent stands in for a running Archon).
+      await writeFile(join(kept.dir, 'run.lock'), `${process.ppid}\n`);
+      await assert.rejects(migrate(base), new RegExp(`still in use by another Archon \\(process ${process.ppid}\\)`));
+      // One that has ended (killed) does not.
+      await writeFile(join(kept.dir, 'run.lock'), '2147483646\n');
+      await provenNow(await migrate(base), src, tgt, spoolDir);
     });
 
     it('a resume with other options, or to another target, is refused and names what differs', async () => {

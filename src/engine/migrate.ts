@@ -22,7 +22,7 @@ import { copyTable } from './load/copy.js';
 import { CancelledError, ConnectionError, CopyStreamError, StallError, errorInfo } from './errors.js';
 import type { ProgressListener } from './events.js';
 import { type ContentDigest, withNamesPinned } from './verify/digest.js';
-import { connectionLost } from './connect/connection.js';
+import { connectionLost, settleLoss } from './connect/connection.js';
 import { digestsBefore, prepareExistingRows } from './load/existingRows.js';
 import { tableKey } from './ident.js';
 import { type Plan, type PlanInput, type TablePlan, type TableStep, makePlan } from './plan/plan.js';
@@ -123,6 +123,7 @@ async function planBounded(session: Session, opts: PlanOptions): Promise<PlanRes
     // Whatever a cancel broke on its way (the statement after the cancelled one finds the trial's
     // transaction aborted, 25P02), the cause is the cancel: a clean one, nothing was written.
     if (opts.signal?.aborted) throw new CancelledError();
+    if (connectionFailed(e)) await settleLoss([session.source, session.target]);
     const side = lostSide(e, session);
     if (!side) throw e;
     const info = errorInfo(e, session.secrets);

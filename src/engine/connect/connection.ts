@@ -479,3 +479,16 @@ const lost = new WeakSet<pg.Client>();
 
 /** Whether the server ended this connection (terminated, restarted, the network gone) or it errored. */
 export const connectionLost = (client: pg.Client): boolean => lost.has(client);
+
+/** How long a failed statement's connection is given to show it is gone (its socket closing). */
+const SETTLE_MS = 1000;
+
+/**
+ * After a statement failed because its connection went: waits (bounded) until one of `clients` is
+ * known lost. A server's "terminating connection" error comes before its socket closes, and a
+ * failure should name the side it came from.
+ */
+export async function settleLoss(clients: pg.Client[]): Promise<void> {
+  for (let waited = 0; waited < SETTLE_MS && !clients.some(connectionLost); waited += 10)
+    await new Promise((r) => setTimeout(r, 10));
+}

@@ -4,13 +4,13 @@ import type { EndpointSummary } from '../../shared/report.js';
 import { type Catalog, readCatalog } from '../catalog/catalog.js';
 import { type Endpoint, connect, endQuietly, parseEndpoint, secretsOf } from './connection.js';
 import { literal } from '../ident.js';
-import { CancelledError, LockTimeoutError, UsageError } from '../errors.js';
+import { CancelledError, ConnectionError, LockTimeoutError, UsageError } from '../errors.js';
 import type { ProgressListener } from '../events.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, LockWatch, lockTimeoutMessage } from './locks.js';
 import { assertNotTransactionPoolerAddress, assertSessionPooling } from './pooler.js';
 import { type Meters, meterOf } from './traffic.js';
 import { PhaseClock } from './trips.js';
-import { SQLSTATE, sqlStateOf } from '../sqlState.js';
+import { SQLSTATE, connectionFailed, sqlStateOf } from '../sqlState.js';
 
 export interface EndpointsInput {
   /** PostgreSQL URL of the side read from (never written). */
@@ -106,7 +106,10 @@ export async function openSession(
     if (opts.targetReadOnly) await unboundedSourceTransaction(target, null);
     clock.enter('catalog');
     const [sourceCatalog, targetCatalog] = await lockBounded(watch, () =>
-      Promise.all([readCatalog(source, sourceEndpoint.host), readCatalog(target!, targetEndpoint.host)]),
+      Promise.all([
+        readCatalog(source, sourceEndpoint.host).catch(lostWhileReading(sourceEndpoint)),
+        readCatalog(target!, targetEndpoint.host).catch(lostWhileReading(targetEndpoint)),
+      ]),
     );
     // A cancel before the watch knew the backends reached no server: it is heard here instead.
     if (opts.signal?.aborted) throw new CancelledError();
@@ -136,6 +139,21 @@ export async function openSession(
     throw opts.signal?.aborted ? new CancelledError() : e;
   }
 }
+
+/** A side's connection lost while its catalog was read: a ConnectionError naming that side, not a stack. */
+const lostWhileReading =
+  (ep: Endpoint) =>
+  (e: unknown): never => {
+    if (!connectionFailed(e)) throw e;
+    const words = String((e as Error)?.message ?? e);
+    throw new ConnectionError(
+      `the connection to the ${ep.role} (${ep.label}) was lost while reading its catalog: ${words}; nothing was written`,
+      ep.role,
+      'unreachable',
+      words,
+      sqlStateOf(e),
+    );
+  };
 
 /** PostgreSQL 17 brought transaction_timeout. */
 const TRANSACTION_TIMEOUT_VERSION = 170000;

@@ -28,7 +28,7 @@ import {
   runOptionsOf,
   serverUnitDigest,
 } from './resume.js';
-import { DEFAULT_SPOOL_LIMIT, type Sidecar, Spool } from './spool.js';
+import { DEFAULT_SPOOL_LIMIT, type Sidecar, Spool, dropLock } from './spool.js';
 import { Board, type Unit, unitsOf } from './units.js';
 import { type TableLoad, type WriteContext, writeTable } from './writer.js';
 
@@ -204,9 +204,10 @@ export class ParallelLoad {
     if (this.o.rangeBytes) return this.o.rangeBytes;
     const wanted = Math.min(DEFAULT_RANGE_BYTES, Math.max(MIN_RANGE_BYTES, Math.ceil(t.bytes / (4 * this.jobs))));
     // A whole number of rounds of the readers: one left alone with the last range doubles its time.
+    // Fewer ranges, so never below the floor; the cap stays, where many rounds make one uneven matter little.
     const ranges = Math.ceil(t.bytes / wanted);
     const rounds = ranges > this.jobs ? ranges - (ranges % this.jobs) : ranges;
-    return Math.ceil(t.bytes / Math.max(1, rounds));
+    return Math.min(DEFAULT_RANGE_BYTES, Math.ceil(t.bytes / Math.max(1, rounds)));
   }
 
   /**
@@ -465,6 +466,7 @@ export class ParallelLoad {
     if (this.facts || !this.board) return this.facts;
     await this.stopReaders(this.board.error ?? null);
     const spoolKept = keep ? await this.keptSpool() : null;
+    if (spoolKept) await dropLock(spoolKept.dir);
     const spoolLeftAt = this.spool && !spoolKept ? await this.spool.remove() : null;
     const rereadUnits = this.board.units.filter((u) => u.retries > 0).length;
     // The sessions that read: fewer than asked when there were fewer units, or the server refused some.

@@ -357,6 +357,8 @@ class UnitSink {
   }
 
   private async toWriter(chunk: Buffer): Promise<void> {
+    // A run that failed (or was cancelled) while this unit went direct: its stream has no reader now.
+    if (this.ctx.board.error) throw this.ctx.board.error;
     const live = this.u.direct?.live;
     if (!live || live.destroyed) {
       this.mode = 'drop';
@@ -366,15 +368,22 @@ class UnitSink {
     if (live.write(chunk)) return;
     this.waiting = true;
     await new Promise<void>((resolve) => {
+      let over = false;
       // Both listeners go once either fires: a unit waits thousands of times on the same stream.
       const done = () => {
+        if (over) return;
+        over = true;
         live.off('drain', done);
         live.off('close', done);
         resolve();
       };
       live.on('drain', done);
       live.on('close', done);
-      void this.ctx.board.changes.next().then(() => this.ctx.board.error && done());
+      // Until the board fails: a change of another kind is no reason to stop listening for that.
+      void (async () => {
+        while (!over && !this.ctx.board.error) await this.ctx.board.changes.next();
+        done();
+      })();
     });
     this.waiting = false;
   }

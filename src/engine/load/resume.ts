@@ -6,7 +6,7 @@
 // and whose file still hashes to its sidecar's digest, is loaded from the spool; the rest are read
 // again. The result is the source at the new moment, proven by the usual read-back.
 import { createReadStream } from 'node:fs';
-import { readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { lstat, readFile, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
@@ -17,7 +17,7 @@ import { generatedSelect } from '../verify/generated.js';
 import { serverDigest } from '../verify/serverDigest.js';
 import { relationSql } from '../catalog/relation.js';
 import { type PageRange, rangeWhere } from './ranges.js';
-import { MANIFEST, SPOOL_PREFIX, type Sidecar } from './spool.js';
+import { LOCK, MANIFEST, SPOOL_PREFIX, type Sidecar, takeLock } from './spool.js';
 
 /** Which server and database a side is: the cluster's system identifier where the role may read it. */
 export interface EndpointIdentity {
@@ -106,10 +106,74 @@ export async function findResumable(
     throw new UsageError(`no spool ${which} to resume in ${root} (--spool-dir names where it was kept)`);
   }
   refuseOther(m, here);
+  refuseGaps(m);
   const dir = join(root, `${SPOOL_PREFIX}${m.runId}`);
   await refuseForeign(dir);
+  await refuseLive(dir, m.runId);
+  // Taken for this resume: a second one at once is refused, and one killed leaves a lock that has ended.
+  await unlink(join(dir, LOCK)).catch(() => {});
+  if (!(await takeLock(dir))) await refuseLive(dir, m.runId);
   return { dir, manifest: m, units: await sidecarsIn(dir) };
 }
+
+/**
+ * A table's ranges, as the manifest lists them, cover its pages from the first to the open end, each
+ * once: a resume sums its count and digest from them, so a gap (an edited manifest) would lose rows
+ * and still verify.
+ */
+function refuseGaps(m: RunManifest): void {
+  for (const t of m.tables) {
+    const r = t.ranges;
+    if (r === null) continue;
+    const whole =
+      r.length > 0 &&
+      r.every((x, i) => x.index === i && x.count === r.length && Number.isInteger(x.fromPage)) &&
+      r[0].fromPage === 0 &&
+      r.every((x, i) =>
+        i === r.length - 1 ? x.toPage === null : x.toPage === r[i + 1].fromPage && x.toPage > x.fromPage,
+      );
+    if (!whole)
+      throw new UsageError(
+        `--resume: the manifest of run ${m.runId} does not cover ${t.schema}.${t.name} from its first page to its last, ` +
+          'each page once (was it edited?); its spool is not used: delete the folder and run again without --resume',
+      );
+  }
+}
+
+/** A spool whose run is still going (its lock names a live process here), or that another resume took: not used. */
+async function refuseLive(dir: string, runId: string): Promise<void> {
+  const holder = await lockHolder(dir);
+  if (holder !== null)
+    throw new UsageError(
+      `--resume: run ${runId} is still in use by another Archon (process ${holder}); its spool is not used: wait for it to end`,
+    );
+}
+
+/** The live process that holds a spool folder's lock, or null (none, or one that has ended). */
+export async function lockHolder(dir: string): Promise<number | null> {
+  const text = await readPlainFile(join(dir, LOCK)).catch(() => null);
+  const pid = Number(text?.trim());
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (e) {
+    // EPERM: a process of another user has that pid: alive, and not ours to question.
+    return (e as NodeJS.ErrnoException).code === 'EPERM' ? pid : null;
+  }
+}
+
+/** A regular file's text; a link, a pipe or a device is refused (it could point anywhere, or never end). */
+async function readPlainFile(path: string): Promise<string> {
+  if (!(await isPlainFile(path))) throw new Error(`${path} is not a regular file`);
+  return readFile(path, 'utf8');
+}
+
+const isPlainFile = (path: string): Promise<boolean> =>
+  lstat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 
 /**
  * A spool folder someone else could have written (another user's, or open to others: the temp folder
@@ -130,7 +194,7 @@ async function manifestsUnder(root: string, runId: string | null): Promise<RunMa
     : (await readdir(root).catch(() => [] as string[])).filter((n) => n.startsWith(SPOOL_PREFIX));
   const read = await Promise.all(
     names.map((n) =>
-      readFile(join(root, n, MANIFEST), 'utf8').then(
+      readPlainFile(join(root, n, MANIFEST)).then(
         (t) => JSON.parse(t) as RunManifest,
         () => null,
       ),
@@ -165,7 +229,7 @@ async function sidecarsIn(dir: string): Promise<{ file: string; sidecar: Sidecar
   const names = (await readdir(dir).catch(() => [] as string[])).filter((f) => /^unit-\d+\.json$/.test(f));
   const out: { file: string; sidecar: Sidecar }[] = [];
   for (const n of names) {
-    const sidecar = await readFile(join(dir, n), 'utf8').then(
+    const sidecar = await readPlainFile(join(dir, n)).then(
       (t) => JSON.parse(t) as Sidecar,
       () => null,
     );
@@ -182,6 +246,12 @@ export function digestFromHex(rows: number, hex: string): ContentDigest {
 
 /** The spooled file hashed here: a byte changed on disk since it was written is a unit read again. */
 export async function fileMatches(file: string, s: Sidecar): Promise<boolean> {
+  // A regular file of the size the sidecar says, first: a pipe or /dev/zero would never end the hash.
+  const size = await lstat(file).then(
+    (x) => (x.isFile() ? x.size : -1),
+    () => -1,
+  );
+  if (size !== s.bytes) return false;
   const digest = new ContentDigest();
   const hasher = rowHasher(s.format, (h) => digest.addRowHash(h));
   try {

@@ -78,6 +78,8 @@ export interface Sidecar {
 /** A run's spool folder is this followed by the run's id. */
 export const SPOOL_PREFIX = 'archon-spool-';
 export const MANIFEST = 'run.json';
+/** The pid of the process using the folder: a resume leaves a live run's (or another resume's) spool alone. */
+export const LOCK = 'run.lock';
 
 /** The whole units in a spool folder: those with a sidecar, and the bytes of their files. */
 export async function spoolContents(dir: string): Promise<{ units: number; bytes: number }> {
@@ -125,6 +127,7 @@ export class Spool {
     const dir = join(base ?? tmpdir(), `${SPOOL_PREFIX}${runId}`);
     await mkdir(dir, { mode: 0o700 });
     await chmod(dir, 0o700);
+    await takeLock(dir);
     return new Spool(dir, limit, changes);
   }
 
@@ -224,4 +227,23 @@ export class Spool {
       ? this.dir
       : null;
   }
+}
+
+/**
+ * Marks a spool folder as this process's (its pid in `run.lock`, made only if none is there): false
+ * when another process made it first. A lock whose process has ended is the caller's to clear.
+ */
+export async function takeLock(dir: string): Promise<boolean> {
+  return writeFile(join(dir, LOCK), `${process.pid}\n`, { mode: 0o600, flag: 'wx' }).then(
+    () => true,
+    (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EEXIST') return false;
+      throw e;
+    },
+  );
+}
+
+/** The folder is free again: a kept spool waits for a resume. */
+export async function dropLock(dir: string): Promise<void> {
+  await unlink(join(dir, LOCK)).catch(() => {});
 }
