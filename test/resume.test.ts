@@ -345,6 +345,40 @@ for (const [from, to] of directions()) {
       );
     });
 
+    it('lost before any range was read whole: the report says nothing was kept for a resume', async () => {
+      const { src, tgt, spoolDir } = await fixture(from, to);
+      // pages alone (notes, small, would be whole at once), in ranges of 1 MB through a link of
+      // 256 kB/s each: none is whole when the run's session goes.
+      const link = await behindSlowLink(src, 256 * 1024);
+      let pending: Promise<unknown> | null = null;
+      const lost = await (async () => {
+        try {
+          return await migrate({
+            source: link.url,
+            target: tgt.url,
+            jobs: 2,
+            rangeBytes: 1024 * 1024,
+            spoolDir,
+            selection: { tables: ['pages'] },
+            onProgress: (e) => {
+              if (e.type !== 'pipeline' || pending) return;
+              pending = src.sql(
+                `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'archon (source)'`,
+              );
+            },
+          });
+        } finally {
+          await link.close();
+        }
+      })();
+      await pending;
+      assert.equal(lost.committed, false);
+      assert.equal(lost.spoolKept ?? null, null, JSON.stringify(lost.spoolKept));
+      assert.equal(lost.keptNothing, true);
+      assert.match(toText(lost), /nothing was kept for a resume: no range had been read whole/);
+      assert.deepEqual(await spoolFolders(spoolDir), []);
+    });
+
     it('a cancel removes the spool (the user chose to stop: nothing of the source stays on disk)', async () => {
       const { src, tgt, spoolDir } = await fixture(from, to);
       const report = await lostRun(src, tgt, spoolDir, {}, new AbortController());

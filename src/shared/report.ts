@@ -340,6 +340,8 @@ export interface Report extends ReportHeader {
    * (its whole units, each with its sidecar and digest); null or absent when it was removed.
    */
   spoolKept?: SpoolKept | null;
+  /** A run lost to a connection or a stall before any range was read whole: no spool to resume from. */
+  keptNothing?: boolean;
   /** A run that continued a failed one (`migrate --resume`): which, and what its spool spared. */
   resumed?: Resumed | null;
 }
@@ -371,7 +373,10 @@ export interface Resumed {
  * connection; spool peak 40 MB." Null for a single stream (and older reports).
  */
 export function parallelText(
-  r: Pick<Report, 'jobs' | 'spoolPeakBytes' | 'rereadUnits' | 'spoolLeftAt' | 'tables' | 'spoolKept' | 'resumed'>,
+  r: Pick<
+    Report,
+    'jobs' | 'spoolPeakBytes' | 'rereadUnits' | 'spoolLeftAt' | 'tables' | 'spoolKept' | 'keptNothing' | 'resumed'
+  >,
 ): string | null {
   if (!r.jobs || r.spoolPeakBytes === undefined) return null;
   const split = r.tables.filter((t) => t.ranges?.length);
@@ -385,6 +390,11 @@ export function parallelText(
       : []),
     ...(r.resumed ? [resumedText(r.resumed)] : []),
     ...(r.spoolKept ? [spoolKeptText(r.spoolKept)] : []),
+    ...(r.keptNothing
+      ? [
+          'nothing was kept for a resume: no range had been read whole when the run was lost, so a new run starts from the beginning',
+        ]
+      : []),
   ];
   return `${parts.join('; ')}.`;
 }

@@ -57,6 +57,8 @@ export interface ParallelFacts {
   rereadUnits: number;
   spoolLeftAt: string | null;
   spoolKept: SpoolKept | null;
+  /** Lost to a connection or a stall before any range was read whole: nothing to resume from. */
+  keptNothing?: boolean;
   resumed: Resumed | null;
 }
 
@@ -473,7 +475,16 @@ export class ParallelLoad {
     const jobs = this.slots.length;
     const read = this.board.units.filter((u) => u.attempt > 0).length;
     const resumed = this.resumed ? { ...this.resumed, read } : null;
-    this.facts = { jobs, spoolPeakBytes: this.spool?.peak ?? 0, rereadUnits, spoolLeftAt, spoolKept, resumed };
+    const keptNothing = keep && !spoolKept ? { keptNothing: true } : {};
+    this.facts = {
+      jobs,
+      spoolPeakBytes: this.spool?.peak ?? 0,
+      rereadUnits,
+      spoolLeftAt,
+      spoolKept,
+      ...keptNothing,
+      resumed,
+    };
     return this.facts;
   }
 
