@@ -13,7 +13,7 @@ import { migrate } from '../src/engine/index.js';
 import type { Report, TableReport } from '../src/shared/report.js';
 import { toMarkdown } from '../src/shared/reportMarkdown.js';
 import { toText } from '../src/shared/reportText.js';
-import { behindSlowLink } from './support/link.js';
+import { throughSlowLink } from './support/link.js';
 import { TestDb, directions, runCli } from './support/pg.js';
 
 const DDL = `CREATE TABLE pages (id int PRIMARY KEY, n int, body text);
@@ -295,27 +295,22 @@ for (const [from, to] of directions()) {
     it('the target lost once every unit was loaded: units that went straight to the writer were kept too, and nothing is read again', async () => {
       const { src, tgt, spoolDir } = await fixture(from, to);
       // A source slower than the target: the writer waits for each unit, which goes straight to it.
-      const link = await behindSlowLink(src, 2 * 1024 * 1024);
       let pending: Promise<unknown> | null = null;
-      const lost = await (async () => {
-        try {
-          return await migrate({
-            source: link.url,
-            target: tgt.url,
-            jobs: 4,
-            rangeBytes: TINY_RANGES,
-            spoolDir,
-            onProgress: (e) => {
-              if (e.type !== 'phase' || e.phase !== 'verify' || pending) return;
-              pending = tgt.sql(
-                `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'archon (target)'`,
-              );
-            },
-          });
-        } finally {
-          await link.close();
-        }
-      })();
+      const lost = await throughSlowLink(src, 2 * 1024 * 1024, (source) =>
+        migrate({
+          source,
+          target: tgt.url,
+          jobs: 4,
+          rangeBytes: TINY_RANGES,
+          spoolDir,
+          onProgress: (e) => {
+            if (e.type !== 'phase' || e.phase !== 'verify' || pending) return;
+            pending = tgt.sql(
+              `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'archon (target)'`,
+            );
+          },
+        }),
+      );
       assert.ok(pending, 'the target was lost after the load');
       await pending;
       assert.equal(
@@ -349,28 +344,23 @@ for (const [from, to] of directions()) {
       const { src, tgt, spoolDir } = await fixture(from, to);
       // pages alone (notes, small, would be whole at once), in ranges of 1 MB through a link of
       // 256 kB/s each: none is whole when the run's session goes.
-      const link = await behindSlowLink(src, 256 * 1024);
       let pending: Promise<unknown> | null = null;
-      const lost = await (async () => {
-        try {
-          return await migrate({
-            source: link.url,
-            target: tgt.url,
-            jobs: 2,
-            rangeBytes: 1024 * 1024,
-            spoolDir,
-            selection: { tables: ['pages'] },
-            onProgress: (e) => {
-              if (e.type !== 'pipeline' || pending) return;
-              pending = src.sql(
-                `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'archon (source)'`,
-              );
-            },
-          });
-        } finally {
-          await link.close();
-        }
-      })();
+      const lost = await throughSlowLink(src, 256 * 1024, (source) =>
+        migrate({
+          source,
+          target: tgt.url,
+          jobs: 2,
+          rangeBytes: 1024 * 1024,
+          spoolDir,
+          selection: { tables: ['pages'] },
+          onProgress: (e) => {
+            if (e.type !== 'pipeline' || pending) return;
+            pending = src.sql(
+              `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'archon (source)'`,
+            );
+          },
+        }),
+      );
       await pending;
       assert.equal(lost.committed, false);
       assert.equal(lost.spoolKept ?? null, null, JSON.stringify(lost.spoolKept));

@@ -11,3 +11,17 @@ export async function behindSlowLink(
   const proxy = await startProxy({ target: { host: '127.0.0.1', port: db.server.port }, bytesPerSecond, latencyMs: 1 });
   return { url: db.url.replace(`:${db.server.port}/`, `:${proxy.port}/`), close: () => proxy.close() };
 }
+
+/** `fn` run with `db`'s URL through such a link, closed afterwards whatever `fn` did. */
+export async function throughSlowLink<T>(
+  db: TestDb,
+  bytesPerSecond: number,
+  fn: (url: string) => Promise<T>,
+): Promise<T> {
+  const link = await behindSlowLink(db, bytesPerSecond);
+  try {
+    return await fn(link.url);
+  } finally {
+    await link.close();
+  }
+}
